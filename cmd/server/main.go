@@ -1,0 +1,47 @@
+// Command server is the REST gateway: it maps HTTP/JSON requests onto a Temporal cluster.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/temporal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+	cfg, err := config.LoadGateway(getenv)
+	if err != nil {
+		return err
+	}
+	logger := config.NewLogger(stderr, cfg.Log)
+	// A lazy client lets the gateway start, and answer 503, while Temporal is unreachable, and
+	// reconnect by itself once it is back.
+	c, err := client.NewLazyClient(temporal.ClientOptions(cfg.Temporal, logger))
+	if err != nil {
+		return fmt.Errorf("create temporal client: %w", err)
+	}
+	defer c.Close()
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	return gateway.Serve(ctx, ln, cfg, c, logger)
+}

@@ -1,0 +1,40 @@
+// Command worker hosts this project's workflows and activities on a Temporal task queue.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/temporal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+	cfg, err := config.LoadWorker(getenv)
+	if err != nil {
+		return err
+	}
+	logger := config.NewLogger(stderr, cfg.Log)
+	c, err := client.DialContext(ctx, temporal.ClientOptions(cfg.Temporal, logger))
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", cfg.Temporal.Address, err)
+	}
+	defer c.Close()
+	logger.Info("worker started", "task_queue", cfg.Temporal.TaskQueue, "namespace", cfg.Temporal.Namespace)
+	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout)
+}

@@ -1,0 +1,193 @@
+// Package config reads the gateway's and the worker's settings from the environment, once, into
+// validated structs with defaults.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Temporal says where the Temporal service is and which namespace and task queue to use.
+type Temporal struct {
+	Address   string // TEMPORAL_ADDRESS
+	Namespace string // TEMPORAL_NAMESPACE
+	TaskQueue string // TEMPORAL_TASK_QUEUE
+}
+
+// Log says how the process logs.
+type Log struct {
+	Level  slog.Level // LOG_LEVEL: debug, info, warn, error
+	Format string     // LOG_FORMAT: json or text
+}
+
+// Gateway is the REST gateway's configuration.
+type Gateway struct {
+	Temporal Temporal
+	Log      Log
+	// HTTPAddr is the listen address (GATEWAY_HTTP_ADDR).
+	HTTPAddr string
+	// AllowAnyWorkflowType passes types the workers are not known to host through to Temporal
+	// (GATEWAY_ALLOW_ANY_WORKFLOW_TYPE).
+	AllowAnyWorkflowType bool
+	// MaxBodyBytes bounds request bodies (GATEWAY_MAX_BODY_BYTES); 2 MiB is Temporal's payload ceiling.
+	MaxBodyBytes int64
+	// TemporalTimeout bounds each Temporal call of a request (GATEWAY_TEMPORAL_TIMEOUT).
+	TemporalTimeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may take after SIGTERM (GATEWAY_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+}
+
+// Worker is the worker's configuration.
+type Worker struct {
+	Temporal Temporal
+	Log      Log
+	// ShutdownTimeout is how long running activities may take to finish on stop (WORKER_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration
+}
+
+// Defaults shared by every deployable.
+const (
+	DefaultTemporalAddress = "127.0.0.1:7233"
+	DefaultNamespace       = "default"
+	DefaultTaskQueue       = "http-gateway"
+	DefaultHTTPAddr        = "127.0.0.1:8080"
+)
+
+// LoadGateway reads the gateway's configuration.
+func LoadGateway(getenv func(string) string) (Gateway, error) {
+	r := reader{getenv: getenv}
+	cfg := Gateway{
+		Temporal:             r.temporal(),
+		Log:                  r.log(),
+		HTTPAddr:             r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr),
+		AllowAnyWorkflowType: r.boolean("GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", false),
+		MaxBodyBytes:         r.integer("GATEWAY_MAX_BODY_BYTES", 2<<20),
+		TemporalTimeout:      r.duration("GATEWAY_TEMPORAL_TIMEOUT", 10*time.Second),
+		ShutdownTimeout:      r.duration("GATEWAY_SHUTDOWN_TIMEOUT", 15*time.Second),
+	}
+	if _, _, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
+		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	if cfg.MaxBodyBytes < 1024 {
+		r.fail("GATEWAY_MAX_BODY_BYTES", "must be at least 1024")
+	}
+	r.positive("GATEWAY_TEMPORAL_TIMEOUT", cfg.TemporalTimeout)
+	r.positive("GATEWAY_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
+	return cfg, r.err()
+}
+
+// LoadWorker reads the worker's configuration.
+func LoadWorker(getenv func(string) string) (Worker, error) {
+	r := reader{getenv: getenv}
+	cfg := Worker{
+		Temporal:        r.temporal(),
+		Log:             r.log(),
+		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
+	}
+	r.positive("WORKER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
+	return cfg, r.err()
+}
+
+// NewLogger returns the process's logger.
+func NewLogger(w io.Writer, cfg Log) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.Level}
+	if cfg.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// reader collects every invalid setting, so one start reports them all.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (r *reader) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration: %w", errors.Join(r.errs...))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false")
+	}
+	return b
+}
+
+func (r *reader) integer(name string, def int64) int64 {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		r.fail(name, "must be a whole number")
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		r.fail(name, "must be a duration such as 10s or 1m")
+	}
+	return d
+}
+
+func (r *reader) positive(name string, d time.Duration) {
+	if d <= 0 {
+		r.fail(name, "must be positive")
+	}
+}
+
+func (r *reader) temporal() Temporal {
+	t := Temporal{
+		Address:   r.str("TEMPORAL_ADDRESS", DefaultTemporalAddress),
+		Namespace: r.str("TEMPORAL_NAMESPACE", DefaultNamespace),
+		TaskQueue: r.str("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
+	}
+	if _, _, err := net.SplitHostPort(t.Address); err != nil {
+		r.fail("TEMPORAL_ADDRESS", "must be host:port, such as 127.0.0.1:7233")
+	}
+	return t
+}
+
+func (r *reader) log() Log {
+	l := Log{Format: r.str("LOG_FORMAT", "json")}
+	if err := l.Level.UnmarshalText([]byte(r.str("LOG_LEVEL", "info"))); err != nil {
+		r.fail("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if l.Format != "json" && l.Format != "text" {
+		r.fail("LOG_FORMAT", "must be json or text")
+	}
+	return l
+}

@@ -1,0 +1,65 @@
+// Package gateway runs the REST gateway's HTTP server around the handlers.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/handlers"
+	"github.com/temporalhttp/gateway/internal/temporal"
+)
+
+// Serve answers HTTP on ln until ctx ends, then stops accepting and lets in-flight requests
+// finish within cfg.ShutdownTimeout.
+func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.TemporalClient, logger *slog.Logger) error {
+	var names []string
+	for _, t := range temporal.WorkflowTypes() {
+		names = append(names, t.Name)
+	}
+	router, err := handlers.NewRouter(handlers.Options{
+		Client:               c,
+		Logger:               logger,
+		TaskQueue:            cfg.Temporal.TaskQueue,
+		WorkflowTypes:        names,
+		AllowAnyWorkflowType: cfg.AllowAnyWorkflowType,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		TemporalTimeout:      cfg.TemporalTimeout,
+		RetryAfter:           2 * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: router,
+		// Slow clients cannot hold connections: headers and bodies must arrive in time. The write
+		// timeout leaves room for a Temporal call of TemporalTimeout plus the response.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.TemporalTimeout + 20*time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("gateway listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("gateway stopping", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
+}

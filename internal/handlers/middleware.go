@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+)
+
+type requestIDKey struct{}
+
+// requestID returns the id the gateway gave the request, or "".
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// withRequestID gives every request an id, taken from a well-formed X-Request-Id header or made
+// anew, and returns it in the response so that a client can quote it.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = uuid.NewString()
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// validRequestID accepts short ids of visible ASCII, so a caller cannot forge log lines with it.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status a handler wrote, for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flushing, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// accessLog logs one line per request with its route, status and duration.
+func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			route := chi.RouteContext(r.Context()).RoutePattern()
+			attrs := []any{
+				"method", r.Method, "route", route, "status", rec.status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+				"request_id", requestID(r.Context()),
+			}
+			if id := chi.URLParam(r, "workflowId"); id != "" {
+				attrs = append(attrs, "workflow_id", id)
+			}
+			logger.InfoContext(r.Context(), "http request", attrs...)
+		})
+	}
+}
+
+// recoverPanics answers a panicking handler with a problem and logs the stack, so one bad request
+// neither kills the process nor shows its internals.
+func recoverPanics(pw problemWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				pw.writeError(w, r, fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// limitBody refuses bodies over max bytes: at once when Content-Length says so, and while reading
+// otherwise.
+func limitBody(pw problemWriter, max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				pw.writeError(w, r, &http.MaxBytesError{Limit: max})
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"go.temporal.io/api/serviceerror"
+	"google.golang.org/grpc/codes"
+
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// Problem types. They are URNs rather than URLs so that no host is implied; each names one kind
+// of problem a client may want to tell apart.
+const (
+	problemValidation       = "urn:temporal-http:problem:validation"
+	problemMalformedJSON    = "urn:temporal-http:problem:malformed-json"
+	problemNotFound         = "urn:temporal-http:problem:not-found"
+	problemWorkflowNotFound = "urn:temporal-http:problem:workflow-not-found"
+	problemMethodNotAllowed = "urn:temporal-http:problem:method-not-allowed"
+	problemAlreadyStarted   = "urn:temporal-http:problem:workflow-already-started"
+	problemTooLarge         = "urn:temporal-http:problem:payload-too-large"
+	problemMediaType        = "urn:temporal-http:problem:unsupported-media-type"
+	problemUnknownType      = "urn:temporal-http:problem:unknown-workflow-type"
+	problemUnavailable      = "urn:temporal-http:problem:temporal-unavailable"
+	problemInternal         = "urn:temporal-http:problem:internal"
+)
+
+// problemError is an outcome that the gateway answers with a problem: a handler returns it as an
+// error and the one writer below turns it into the response.
+type problemError struct {
+	status int
+	typ    string
+	title  string
+	detail string
+	fields []gen.FieldError
+	// workflowID and runID name the execution the problem is about, when there is one.
+	workflowID, runID string
+}
+
+func (p *problemError) Error() string { return p.title + ": " + p.detail }
+
+func newProblem(status int, typ, title, detail string) *problemError {
+	return &problemError{status: status, typ: typ, title: title, detail: detail}
+}
+
+func validationProblem(fields ...gen.FieldError) *problemError {
+	p := newProblem(http.StatusBadRequest, problemValidation, "Invalid request",
+		"One or more fields are invalid; see errors.")
+	p.fields = fields
+	return p
+}
+
+// problemFor maps any error from a handler, the router or Temporal to the problem the client
+// sees. It is the only place where errors become HTTP statuses. The second result says whether
+// the error is the gateway's own fault or its operator's, which is logged with its full text.
+func problemFor(err error) (*problemError, bool) {
+	p, logIt := classify(err)
+	var exec *executionError
+	if errors.As(err, &exec) && (p.status == http.StatusNotFound || p.status == http.StatusConflict) {
+		p.workflowID = exec.workflowID
+		if p.runID == "" {
+			p.runID = exec.runID
+		}
+	}
+	return p, logIt
+}
+
+func classify(err error) (*problemError, bool) {
+	var p *problemError
+	if errors.As(err, &p) {
+		return p, false
+	}
+	var maxBytes *http.MaxBytesError
+	if errors.As(err, &maxBytes) {
+		return newProblem(http.StatusRequestEntityTooLarge, problemTooLarge, "Payload too large",
+			"The request body is larger than "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes."), false
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		p := newProblem(http.StatusConflict, problemAlreadyStarted, "Workflow already started",
+			"An execution with this workflow id exists and the id policy does not allow another.")
+		p.runID = started.RunId
+		return p, false
+	}
+	var namespace *serviceerror.NamespaceNotFound
+	if errors.As(err, &namespace) {
+		return unavailableProblem(), true // a misconfigured gateway: the operator must see it
+	}
+	switch serviceerror.ToStatus(err).Code() {
+	case codes.NotFound:
+		return newProblem(http.StatusNotFound, problemWorkflowNotFound, "Workflow execution not found",
+			"No workflow execution has this id (and run id, when given)."), false
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Canceled, codes.Aborted:
+		return unavailableProblem(), false
+	}
+	return newProblem(http.StatusInternalServerError, problemInternal, "Internal error",
+		"The gateway could not complete the request; the request id locates the details in its log."), true
+}
+
+func unavailableProblem() *problemError {
+	return newProblem(http.StatusServiceUnavailable, problemUnavailable, "Temporal unavailable",
+		"Temporal cannot be reached right now; try again after Retry-After seconds.")
+}
+
+// problemWriter writes every error response of the gateway.
+type problemWriter struct {
+	logger     *slog.Logger
+	retryAfter int // seconds
+}
+
+func (pw problemWriter) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p, internal := problemFor(err)
+	ctx := r.Context()
+	switch {
+	case internal:
+		pw.logger.ErrorContext(ctx, "request failed", "error", err, "request_id", requestID(ctx))
+	case p.status >= 500:
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return // the client left; nobody reads the answer
+		}
+		pw.logger.WarnContext(ctx, "request failed", "status", p.status, "error", err, "request_id", requestID(ctx))
+	}
+	pw.write(w, r, p)
+}
+
+func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problemError) {
+	body := gen.Problem{Type: p.typ, Title: p.title, Status: p.status}
+	if p.detail != "" {
+		body.Detail = &p.detail
+	}
+	if len(p.fields) > 0 {
+		body.Errors = &p.fields
+	}
+	if p.workflowID != "" {
+		body.WorkflowId = &p.workflowID
+	}
+	if p.runID != "" {
+		body.RunId = &p.runID
+	}
+	if id := requestID(r.Context()); id != "" {
+		body.RequestId = &id
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	if p.status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", strconv.Itoa(pw.retryAfter))
+	}
+	w.WriteHeader(p.status)
+	_ = json.NewEncoder(w).Encode(body)
+}

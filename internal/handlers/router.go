@@ -1,0 +1,100 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/go-chi/chi/v5"
+	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
+
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// NewRouter returns the gateway's HTTP handler: every route of api/openapi.yaml, each request
+// validated against it before its handler runs, and every error answered as problem+json.
+func NewRouter(opts Options) (http.Handler, error) {
+	spec, err := gen.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded OpenAPI spec: %w", err)
+	}
+	pw := problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}
+
+	validator := nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
+		Options: openapi3filter.Options{
+			MultiError: true,
+			// The body reaches the handler byte for byte: no defaults written into it, and no
+			// re-decoded copy of it kept (the JSON input is passed to Temporal untouched).
+			SkipSettingDefaults: true,
+		},
+		DiscardValidatedValue: true,
+		DoNotValidateServers:  true,
+		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
+			pw.writeError(w, r, requestProblem(err))
+		},
+	})
+
+	r := chi.NewRouter()
+	r.Use(withRequestID, accessLog(opts.Logger), recoverPanics(pw), limitBody(pw, opts.MaxBodyBytes))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		pw.writeError(w, r, newProblem(http.StatusNotFound, problemNotFound, "Not found", "No resource has this path."))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(r, req.URL.Path), ", "))
+		pw.writeError(w, req, newProblem(http.StatusMethodNotAllowed, problemMethodNotAllowed, "Method not allowed",
+			"This resource does not support "+req.Method+"; the Allow header lists what it does."))
+	})
+
+	strict := gen.NewStrictHandlerWithOptions(NewServer(opts), nil, gen.StrictHTTPServerOptions{
+		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			var maxBytes *http.MaxBytesError
+			if !errors.As(err, &maxBytes) {
+				err = newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
+			}
+			pw.writeError(w, r, err)
+		},
+		ResponseErrorHandlerFunc: pw.writeError,
+	})
+	return gen.HandlerWithOptions(strict, gen.ChiServerOptions{
+		BaseRouter:  r,
+		Middlewares: []gen.MiddlewareFunc{validator},
+		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
+			pw.writeError(w, r, paramProblem(r, err))
+		},
+	}), nil
+}
+
+// paramProblem names the parameter that the generated router could not bind.
+func paramProblem(r *http.Request, err error) error {
+	var (
+		name string
+		in   = gen.FieldErrorInQuery
+	)
+	var format *gen.InvalidParamFormatError
+	var required *gen.RequiredParamError
+	switch {
+	case errors.As(err, &format):
+		name = format.ParamName
+		if chi.URLParam(r, name) != "" {
+			in = gen.FieldErrorInPath
+		}
+	case errors.As(err, &required):
+		name = required.ParamName
+	}
+	return validationProblem(gen.FieldError{In: in, Field: name, Message: "is not valid"})
+}
+
+// allowedMethods lists the methods that routes answer for path, for the Allow header of a 405.
+func allowedMethods(routes chi.Routes, path string) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}
