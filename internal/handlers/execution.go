@@ -86,7 +86,23 @@ func withCloseEvent(exec *gen.Execution, event *historypb.HistoryEvent) {
 		}
 		exec.Failure = &gen.Failure{Message: msg, Type: ptr("TerminatedError")}
 	case event.GetWorkflowExecutionContinuedAsNewEventAttributes() != nil:
-		nextRunID = event.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+		// A cron or retry run can close with this event while Describe calls it COMPLETED or
+		// FAILED; the event then carries what the run completed with or failed with.
+		a := event.GetWorkflowExecutionContinuedAsNewEventAttributes()
+		nextRunID = a.GetNewExecutionRunId()
+		switch exec.Status {
+		case gen.ExecutionStatusCOMPLETED:
+			result := payloadsJSON(a.GetLastCompletionResult())
+			exec.Result = &result
+		case gen.ExecutionStatusFAILED:
+			exec.Failure = failureJSON(a.GetFailure())
+		}
+	}
+	if exec.Status == gen.ExecutionStatusCOMPLETED && exec.Result == nil {
+		exec.Result = ptr(json.RawMessage("null"))
+	}
+	if exec.Status == gen.ExecutionStatusFAILED && exec.Failure == nil {
+		exec.Failure = &gen.Failure{Message: "workflow execution failed"}
 	}
 	if nextRunID != "" {
 		exec.NextRunId = &nextRunID

@@ -102,6 +102,10 @@ func classify(err error) (*problemError, bool) {
 		"The gateway could not complete the request; the request id locates the details in its log."), true
 }
 
+func malformedJSON() *problemError {
+	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
+}
+
 func unavailableProblem() *problemError {
 	return newProblem(http.StatusServiceUnavailable, problemUnavailable, "Temporal unavailable",
 		"Temporal cannot be reached right now; try again after Retry-After seconds.")

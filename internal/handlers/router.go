@@ -53,15 +53,16 @@ func NewRouter(opts Options) (http.Handler, error) {
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			var maxBytes *http.MaxBytesError
 			if !errors.As(err, &maxBytes) {
-				err = newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
+				err = malformedJSON()
 			}
 			pw.writeError(w, r, err)
 		},
 		ResponseErrorHandlerFunc: pw.writeError,
 	})
 	return gen.HandlerWithOptions(strict, gen.ChiServerOptions{
-		BaseRouter:  r,
-		Middlewares: []gen.MiddlewareFunc{validator},
+		BaseRouter: r,
+		// Listed innermost first: the JSON check runs before the validator.
+		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

@@ -65,8 +65,7 @@ func requestProblem(err error) error {
 		}
 		var parseErr *openapi3filter.ParseError
 		if errors.As(reqErr.Err, &parseErr) {
-			return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON",
-				"The request body is not valid JSON.")
+			return malformedJSON()
 		}
 		if fields := schemaFieldErrors(reqErr.Err); len(fields) > 0 {
 			return validationProblem(fields...)

@@ -1,0 +1,244 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/temporalhttp/gateway/internal/handlers"
+)
+
+// secret marks every error text the fake makes up: none of it may reach a response body.
+const secret = "secret internal detail"
+
+var fakeStartTime = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
+
+// fakeExecution is one run the fake knows: what Describe says of it and, once closed, its close event.
+type fakeExecution struct {
+	workflowID, runID, workflowType, taskQueue string
+	status                                     enumspb.WorkflowExecutionStatus
+	historyLength                              int64
+	closeEvent                                 *historypb.HistoryEvent
+}
+
+type startCall struct {
+	options     client.StartWorkflowOptions
+	workflow    any
+	args        []any
+	hasDeadline bool
+}
+
+type runCall struct {
+	workflowID, runID string
+}
+
+type historyCall struct {
+	workflowID, runID string
+	isLongPoll        bool
+	filter            enumspb.HistoryEventFilterType
+}
+
+// fakeTemporal is a small in-memory stand-in for the Temporal client. ExecuteWorkflow starts a
+// RUNNING execution the fake then describes (unless startErr is set); Describe finds the latest
+// run of an id, or the named run; the configured errors replace the answers.
+type fakeTemporal struct {
+	mu sync.Mutex
+
+	// Configured answers.
+	executions  []*fakeExecution
+	startErr    error
+	describeErr error
+	historyErr  error
+	healthErr   error
+	panicWith   any // every method panics with it when set
+
+	// Recorded calls.
+	starts       []startCall
+	describes    []runCall
+	histories    []historyCall
+	healthChecks int
+}
+
+var _ handlers.TemporalClient = (*fakeTemporal)(nil)
+
+func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	_, hasDeadline := ctx.Deadline()
+	f.starts = append(f.starts, startCall{options: options, workflow: workflow, args: args, hasDeadline: hasDeadline})
+	if f.startErr != nil {
+		return nil, f.startErr
+	}
+	name, ok := workflow.(string)
+	if !ok {
+		return nil, fmt.Errorf("%s: fake starts workflows by name only, got %T", secret, workflow)
+	}
+	run := &fakeExecution{
+		workflowID:    options.ID,
+		runID:         fmt.Sprintf("run-%d", len(f.starts)),
+		workflowType:  name,
+		taskQueue:     options.TaskQueue,
+		status:        enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		historyLength: 2,
+	}
+	f.executions = append(f.executions, run)
+	return fakeRun{id: run.workflowID, runID: run.runID}, nil
+}
+
+func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	f.describes = append(f.describes, runCall{workflowID, runID})
+	if f.describeErr != nil {
+		return nil, f.describeErr
+	}
+	e := f.find(workflowID, runID)
+	if e == nil {
+		return nil, serviceerror.NewNotFound(secret + ": workflow not found for ID: " + workflowID)
+	}
+	info := &workflowpb.WorkflowExecutionInfo{
+		Execution:     &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
+		Type:          &commonpb.WorkflowType{Name: e.workflowType},
+		TaskQueue:     e.taskQueue,
+		Status:        e.status,
+		StartTime:     timestamppb.New(fakeStartTime),
+		ExecutionTime: timestamppb.New(fakeStartTime),
+		HistoryLength: e.historyLength,
+	}
+	if e.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		info.CloseTime = timestamppb.New(fakeStartTime.Add(time.Minute))
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{
+		ExecutionConfig:       &workflowpb.WorkflowExecutionConfig{TaskQueue: &taskqueuepb.TaskQueue{Name: e.taskQueue}},
+		WorkflowExecutionInfo: info,
+	}, nil
+}
+
+func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, workflowID, runID string, isLongPoll bool, filter enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	f.histories = append(f.histories, historyCall{workflowID, runID, isLongPoll, filter})
+	if f.historyErr != nil {
+		return &fakeHistory{err: f.historyErr}
+	}
+	e := f.find(workflowID, runID)
+	if e == nil {
+		return &fakeHistory{err: serviceerror.NewNotFound(secret + ": no history for " + workflowID)}
+	}
+	var events []*historypb.HistoryEvent
+	if e.closeEvent != nil {
+		events = append(events, e.closeEvent)
+	}
+	return &fakeHistory{events: events}
+}
+
+func (f *fakeTemporal) CheckHealth(context.Context, *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	f.healthChecks++
+	if f.healthErr != nil {
+		return nil, f.healthErr
+	}
+	return &client.CheckHealthResponse{}, nil
+}
+
+// find returns the named run of workflowID, or its latest run when runID is empty.
+func (f *fakeTemporal) find(workflowID, runID string) *fakeExecution {
+	for i := len(f.executions) - 1; i >= 0; i-- {
+		e := f.executions[i]
+		if e.workflowID == workflowID && (runID == "" || e.runID == runID) {
+			return e
+		}
+	}
+	return nil
+}
+
+func (f *fakeTemporal) startCalls() []startCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]startCall(nil), f.starts...)
+}
+
+func (f *fakeTemporal) describeCalls() []runCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]runCall(nil), f.describes...)
+}
+
+func (f *fakeTemporal) historyCalls() []historyCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]historyCall(nil), f.histories...)
+}
+
+func (f *fakeTemporal) healthCheckCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.healthChecks
+}
+
+// fakeRun is the client.WorkflowRun of an execution the fake started. The handlers only read its
+// ids; waiting for a result is not something they do.
+type fakeRun struct {
+	id, runID string
+}
+
+var _ client.WorkflowRun = fakeRun{}
+
+func (r fakeRun) GetID() string                  { return r.id }
+func (r fakeRun) GetRunID() string               { return r.runID }
+func (r fakeRun) GetFirstExecutionRunID() string { return r.runID }
+
+func (r fakeRun) Get(context.Context, any) error {
+	return errors.New(secret + ": fakeRun.Get is not supported")
+}
+
+func (r fakeRun) GetWithOptions(context.Context, any, client.WorkflowRunGetOptions) error {
+	return errors.New(secret + ": fakeRun.GetWithOptions is not supported")
+}
+
+// fakeHistory iterates over fixed events, or fails on its first Next when err is set.
+type fakeHistory struct {
+	events []*historypb.HistoryEvent
+	err    error
+}
+
+var _ client.HistoryEventIterator = (*fakeHistory)(nil)
+
+func (h *fakeHistory) HasNext() bool { return h.err != nil || len(h.events) > 0 }
+
+func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
+	if len(h.events) == 0 {
+		return nil, errors.New(secret + ": Next called past the end")
+	}
+	e := h.events[0]
+	h.events = h.events[1:]
+	return e, nil
+}
