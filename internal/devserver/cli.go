@@ -1,0 +1,156 @@
+// Package devserver finds or builds the pinned Temporal CLI and runs its development server
+// (`temporal server start-dev`) as a child process that never outlives its parent.
+package devserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// cliModule is the module whose version tools/temporal/go.mod pins.
+const cliModule = "github.com/temporalio/cli"
+
+// RepoRoot finds the checkout this program runs in: the nearest directory at or above the working
+// directory that holds tools/temporal/go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "tools", "temporal", "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the gateway's checkout (no tools/temporal/go.mod above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// PinnedVersion reads the Temporal CLI version pinned in root/tools/temporal/go.mod.
+func PinnedVersion(root string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(root, "tools", "temporal", "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) >= 2 && fields[0] == cliModule {
+			return fields[1], nil
+		}
+		if len(fields) >= 3 && fields[0] == "require" && fields[1] == cliModule {
+			return fields[2], nil
+		}
+	}
+	return "", fmt.Errorf("tools/temporal/go.mod does not require %s", cliModule)
+}
+
+// CachePath is where the pinned CLI is kept once built: under TEMPORAL_HTTP_CACHE, or the user's
+// cache directory.
+func CachePath(getenv func(string) string, version string) (string, error) {
+	dir := getenv("TEMPORAL_HTTP_CACHE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("find a cache directory (set TEMPORAL_HTTP_CACHE): %w", err)
+		}
+		dir = filepath.Join(base, "temporalhttp")
+	}
+	return filepath.Join(dir, "temporal-"+version), nil
+}
+
+// FindCLI returns a Temporal CLI without building one: the TEMPORAL_CLI path, else the pinned
+// build in the cache, else `temporal` on PATH. It returns "" when there is none.
+func FindCLI(getenv func(string) string) (string, error) {
+	if p := getenv("TEMPORAL_CLI"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("TEMPORAL_CLI: %w", err)
+		}
+		return p, nil
+	}
+	if root, err := RepoRoot(); err == nil {
+		version, err := PinnedVersion(root)
+		if err != nil {
+			return "", err
+		}
+		cached, err := CachePath(getenv, version)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(cached); err == nil {
+			return cached, nil
+		}
+	}
+	if p, err := exec.LookPath("temporal"); err == nil {
+		return p, nil
+	}
+	return "", nil
+}
+
+// EnsureCLI returns a Temporal CLI, building the pinned version into the cache when there is none.
+// The build reads only the Go module proxy and checks every module against tools/temporal/go.sum.
+func EnsureCLI(ctx context.Context, getenv func(string) string, progress io.Writer) (string, error) {
+	if p, err := FindCLI(getenv); err != nil || p != "" {
+		return p, err
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		return "", fmt.Errorf("no Temporal CLI: set TEMPORAL_CLI or put `temporal` on PATH (%w)", err)
+	}
+	version, err := PinnedVersion(root)
+	if err != nil {
+		return "", err
+	}
+	target, err := CachePath(getenv, version)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "Building the Temporal CLI %s (the dev server) once; it is cached at %s.\n", version, target)
+	fmt.Fprintln(progress, "A cold build takes 5 to 15 minutes on two cores and needs about 2 GB of module cache.")
+
+	tmp := target + ".partial"
+	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-o", tmp, cliModule+"/cmd/temporal")
+	cmd.Dir = filepath.Join(root, "tools", "temporal")
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return "", err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("start go build: %w", err)
+	}
+	// go build -v names each package as it compiles it: count them so the wait is visibly moving.
+	var tail []string
+	n := 0
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		tail = append(tail[max(0, len(tail)-19):], line)
+		if n++; n%100 == 0 {
+			fmt.Fprintf(progress, "  ... %d packages compiled (%s)\n", n, time.Since(start).Round(time.Second))
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("build Temporal CLI %s: %w\n%s", version, err, strings.Join(tail, "\n"))
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "Built the Temporal CLI in %s.\n", time.Since(start).Round(time.Second))
+	return target, nil
+}
