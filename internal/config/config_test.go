@@ -1,0 +1,56 @@
+package config
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestLoadGatewayDefaults(t *testing.T) {
+	cfg, err := LoadGateway(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, Temporal{Address: "127.0.0.1:7233", Namespace: "default", TaskQueue: "http-gateway"}, cfg.Temporal)
+	assert.Equal(t, "127.0.0.1:8080", cfg.HTTPAddr)
+	assert.Equal(t, int64(2<<20), cfg.MaxBodyBytes)
+	assert.Equal(t, 10*time.Second, cfg.TemporalTimeout)
+	assert.False(t, cfg.AllowAnyWorkflowType)
+	assert.Equal(t, Log{Level: slog.LevelInfo, Format: "json"}, cfg.Log)
+}
+
+func TestLoadGatewayReadsTheEnvironment(t *testing.T) {
+	cfg, err := LoadGateway(env(map[string]string{
+		"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "prod", "TEMPORAL_TASK_QUEUE": "orders",
+		"GATEWAY_HTTP_ADDR": ":9000", "GATEWAY_ALLOW_ANY_WORKFLOW_TYPE": "true", "GATEWAY_MAX_BODY_BYTES": "4096",
+		"GATEWAY_TEMPORAL_TIMEOUT": "3s", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, Temporal{Address: "temporal:7233", Namespace: "prod", TaskQueue: "orders"}, cfg.Temporal)
+	assert.Equal(t, ":9000", cfg.HTTPAddr)
+	assert.True(t, cfg.AllowAnyWorkflowType)
+	assert.Equal(t, int64(4096), cfg.MaxBodyBytes)
+	assert.Equal(t, 3*time.Second, cfg.TemporalTimeout)
+	assert.Equal(t, Log{Level: slog.LevelDebug, Format: "text"}, cfg.Log)
+}
+
+func TestLoadRefusesInvalidSettingsNamingEachOne(t *testing.T) {
+	_, err := LoadGateway(env(map[string]string{
+		"TEMPORAL_ADDRESS": "no-port", "GATEWAY_HTTP_ADDR": "8080", "GATEWAY_MAX_BODY_BYTES": "10",
+		"GATEWAY_TEMPORAL_TIMEOUT": "soon", "GATEWAY_ALLOW_ANY_WORKFLOW_TYPE": "maybe", "LOG_LEVEL": "loud", "LOG_FORMAT": "xml",
+	}))
+	require.Error(t, err)
+	for _, name := range []string{"TEMPORAL_ADDRESS", "GATEWAY_HTTP_ADDR", "GATEWAY_MAX_BODY_BYTES", "GATEWAY_TEMPORAL_TIMEOUT",
+		"GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", "LOG_LEVEL", "LOG_FORMAT"} {
+		assert.Contains(t, err.Error(), name)
+	}
+
+	_, err = LoadWorker(env(map[string]string{"WORKER_SHUTDOWN_TIMEOUT": "-1s"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "WORKER_SHUTDOWN_TIMEOUT")
+}
