@@ -18,15 +18,15 @@ import (
 // Serve answers HTTP on ln until ctx ends, then stops accepting and lets in-flight requests
 // finish within cfg.ShutdownTimeout.
 func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.TemporalClient, logger *slog.Logger) error {
-	var names []string
+	var types []handlers.WorkflowType
 	for _, t := range temporal.WorkflowTypes() {
-		names = append(names, t.Name)
+		types = append(types, handlers.WorkflowType{Name: t.Name, Description: t.Description})
 	}
 	router, err := handlers.NewRouter(handlers.Options{
 		Client:               c,
 		Logger:               logger,
 		TaskQueue:            cfg.Temporal.TaskQueue,
-		WorkflowTypes:        names,
+		WorkflowTypes:        types,
 		AllowAnyWorkflowType: cfg.AllowAnyWorkflowType,
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		TemporalTimeout:      cfg.TemporalTimeout,

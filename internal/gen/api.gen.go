@@ -193,9 +193,15 @@ type Health struct {
 
 // Problem An RFC 9457 problem.
 type Problem struct {
-	Detail   *string       `json:"detail,omitempty"`
-	Errors   *[]FieldError `json:"errors,omitempty"`
-	Instance *string       `json:"instance,omitempty"`
+	Detail *string       `json:"detail,omitempty"`
+	Errors *[]FieldError `json:"errors,omitempty"`
+
+	// Failure Why an execution did not complete. For application errors, `type` is the error's type as the
+	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
+	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
+	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
+	Failure  *Failure `json:"failure,omitempty"`
+	Instance *string  `json:"instance,omitempty"`
 
 	// RequestId The id of this request in the gateway's logs, for reporting a problem.
 	RequestId *string `json:"requestId,omitempty"`
@@ -206,6 +212,33 @@ type Problem struct {
 	// Type A URI reference naming the kind of problem.
 	Type       string  `json:"type"`
 	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// QueryRequest defines model for QueryRequest.
+type QueryRequest struct {
+	// Args The query handler's arguments, in order.
+	Args *[]json.RawMessage `json:"args,omitempty"`
+
+	// RunId A specific run; the latest run of the workflow id when absent.
+	RunId *RunId `json:"runId,omitempty"`
+}
+
+// QueryResponse defines model for QueryResponse.
+type QueryResponse struct {
+	// Result What the query handler returned, as JSON.
+	Result json.RawMessage `json:"result"`
+}
+
+// RunId A specific run; the latest run of the workflow id when absent.
+type RunId = string
+
+// SignalRequest defines model for SignalRequest.
+type SignalRequest struct {
+	// Input The signal's one argument, any JSON value.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// RunId A specific run; the latest run of the workflow id when absent.
+	RunId *RunId `json:"runId,omitempty"`
 }
 
 // StartWorkflowRequest defines model for StartWorkflowRequest.
@@ -258,11 +291,62 @@ type StartWorkflowRequestIdConflictPolicy string
 // StartWorkflowRequestIdReusePolicy Whether this id may be used again after earlier executions with it closed.
 type StartWorkflowRequestIdReusePolicy string
 
+// StopRequest defines model for StopRequest.
+type StopRequest struct {
+	// Reason Why; recorded in the execution's history.
+	Reason *string `json:"reason,omitempty"`
+
+	// RunId A specific run; the latest run of the workflow id when absent.
+	RunId *RunId `json:"runId,omitempty"`
+}
+
+// UpdateRequest defines model for UpdateRequest.
+type UpdateRequest struct {
+	// Input The update's one argument, any JSON value.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// RunId A specific run; the latest run of the workflow id when absent.
+	RunId *RunId `json:"runId,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateId *string `json:"updateId,omitempty"`
+}
+
+// UpdateResponse defines model for UpdateResponse.
+type UpdateResponse struct {
+	// Result What the update handler returned, as JSON.
+	Result   json.RawMessage `json:"result"`
+	UpdateId string          `json:"updateId"`
+}
+
+// WorkflowType defines model for WorkflowType.
+type WorkflowType struct {
+	Description string `json:"description"`
+	Name        string `json:"name"`
+}
+
+// WorkflowTypeList defines model for WorkflowTypeList.
+type WorkflowTypeList struct {
+	WorkflowTypes []WorkflowType `json:"workflowTypes"`
+}
+
+// QueryType defines model for QueryType.
+type QueryType = string
+
+// SignalName defines model for SignalName.
+type SignalName = string
+
+// UpdateName defines model for UpdateName.
+type UpdateName = string
+
 // WorkflowId defines model for WorkflowId.
 type WorkflowId = string
 
 // BadRequest An RFC 9457 problem.
 type BadRequest = Problem
+
+// Closed An RFC 9457 problem.
+type Closed = Problem
 
 // Conflict An RFC 9457 problem.
 type Conflict = Problem
@@ -270,11 +354,17 @@ type Conflict = Problem
 // InternalError An RFC 9457 problem.
 type InternalError = Problem
 
+// NoWorker An RFC 9457 problem.
+type NoWorker = Problem
+
 // NotFound An RFC 9457 problem.
 type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem.
 type PayloadTooLarge = Problem
+
+// Rejected An RFC 9457 problem.
+type Rejected = Problem
 
 // Unavailable An RFC 9457 problem.
 type Unavailable = Problem
@@ -294,6 +384,21 @@ type GetWorkflowParams struct {
 // StartWorkflowJSONRequestBody defines body for StartWorkflow for application/json ContentType.
 type StartWorkflowJSONRequestBody = StartWorkflowRequest
 
+// CancelWorkflowJSONRequestBody defines body for CancelWorkflow for application/json ContentType.
+type CancelWorkflowJSONRequestBody = StopRequest
+
+// QueryWorkflowJSONRequestBody defines body for QueryWorkflow for application/json ContentType.
+type QueryWorkflowJSONRequestBody = QueryRequest
+
+// SignalWorkflowJSONRequestBody defines body for SignalWorkflow for application/json ContentType.
+type SignalWorkflowJSONRequestBody = SignalRequest
+
+// TerminateWorkflowJSONRequestBody defines body for TerminateWorkflow for application/json ContentType.
+type TerminateWorkflowJSONRequestBody = StopRequest
+
+// UpdateWorkflowJSONRequestBody defines body for UpdateWorkflow for application/json ContentType.
+type UpdateWorkflowJSONRequestBody = UpdateRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetHealth Liveness
@@ -305,12 +410,30 @@ type ServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(w http.ResponseWriter, r *http.Request)
+	// ListWorkflowTypes The workflow types this deployment hosts
+	// (GET /workflow-types)
+	ListWorkflowTypes(w http.ResponseWriter, r *http.Request)
 	// StartWorkflow Start a workflow execution
 	// (POST /workflows)
 	StartWorkflow(w http.ResponseWriter, r *http.Request)
 	// GetWorkflow Read a workflow execution
 	// (GET /workflows/{workflowId})
 	GetWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowParams)
+	// CancelWorkflow Ask a running execution to cancel
+	// (POST /workflows/{workflowId}/cancel)
+	CancelWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// QueryWorkflow Ask an execution a question
+	// (POST /workflows/{workflowId}/queries/{queryType})
+	QueryWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, queryType QueryType)
+	// SignalWorkflow Send a signal to a running execution
+	// (POST /workflows/{workflowId}/signals/{signalName})
+	SignalWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, signalName SignalName)
+	// TerminateWorkflow Terminate a running execution at once
+	// (POST /workflows/{workflowId}/terminate)
+	TerminateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// UpdateWorkflow Update a running execution and read the update's result
+	// (POST /workflows/{workflowId}/updates/{updateName})
+	UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -335,6 +458,12 @@ func (_ Unimplemented) GetReadiness(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListWorkflowTypes The workflow types this deployment hosts
+// (GET /workflow-types)
+func (_ Unimplemented) ListWorkflowTypes(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // StartWorkflow Start a workflow execution
 // (POST /workflows)
 func (_ Unimplemented) StartWorkflow(w http.ResponseWriter, r *http.Request) {
@@ -344,6 +473,36 @@ func (_ Unimplemented) StartWorkflow(w http.ResponseWriter, r *http.Request) {
 // GetWorkflow Read a workflow execution
 // (GET /workflows/{workflowId})
 func (_ Unimplemented) GetWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CancelWorkflow Ask a running execution to cancel
+// (POST /workflows/{workflowId}/cancel)
+func (_ Unimplemented) CancelWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// QueryWorkflow Ask an execution a question
+// (POST /workflows/{workflowId}/queries/{queryType})
+func (_ Unimplemented) QueryWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, queryType QueryType) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// SignalWorkflow Send a signal to a running execution
+// (POST /workflows/{workflowId}/signals/{signalName})
+func (_ Unimplemented) SignalWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, signalName SignalName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TerminateWorkflow Terminate a running execution at once
+// (POST /workflows/{workflowId}/terminate)
+func (_ Unimplemented) TerminateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateWorkflow Update a running execution and read the update's result
+// (POST /workflows/{workflowId}/updates/{updateName})
+func (_ Unimplemented) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -389,6 +548,20 @@ func (siw *ServerInterfaceWrapper) GetReadiness(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetReadiness(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListWorkflowTypes operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkflowTypes(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkflowTypes(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -445,6 +618,163 @@ func (siw *ServerInterfaceWrapper) GetWorkflow(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetWorkflow(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CancelWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) CancelWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CancelWorkflow(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// QueryWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) QueryWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "queryType" -------------
+	var queryType QueryType
+
+	err = runtime.BindStyledParameterWithOptions("simple", "queryType", chi.URLParam(r, "queryType"), &queryType, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "queryType", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.QueryWorkflow(w, r, workflowId, queryType)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SignalWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) SignalWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "signalName" -------------
+	var signalName SignalName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "signalName", chi.URLParam(r, "signalName"), &signalName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "signalName", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SignalWorkflow(w, r, workflowId, signalName)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TerminateWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) TerminateWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TerminateWorkflow(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) UpdateWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "updateName" -------------
+	var updateName UpdateName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "updateName", chi.URLParam(r, "updateName"), &updateName, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "updateName", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateWorkflow(w, r, workflowId, updateName)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -574,6 +904,24 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/workflows/{workflowId}", wrapper.GetWorkflow)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/workflows/{workflowId}/signals/{signalName}", wrapper.SignalWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/workflows/{workflowId}/queries/{queryType}", wrapper.QueryWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/workflows/{workflowId}/updates/{updateName}", wrapper.UpdateWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/workflows/{workflowId}/cancel", wrapper.CancelWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/workflows/{workflowId}/terminate", wrapper.TerminateWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/workflow-types", wrapper.ListWorkflowTypes)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
@@ -588,13 +936,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
+type ClosedApplicationProblemPlusJSONResponse Problem
+
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
+type NoWorkerApplicationProblemPlusJSONResponse Problem
+
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+
+type RejectedApplicationProblemPlusJSONResponse Problem
 
 type UnavailableResponseHeaders struct {
 	RetryAfter int
@@ -691,6 +1045,27 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflowTypesRequestObject struct {
+}
+
+type ListWorkflowTypesResponseObject interface {
+	VisitListWorkflowTypesResponse(w http.ResponseWriter) error
+}
+
+type ListWorkflowTypes200JSONResponse WorkflowTypeList
+
+func (response ListWorkflowTypes200JSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -948,6 +1323,719 @@ func (response GetWorkflow503ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	return err
 }
 
+type CancelWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *CancelWorkflowJSONRequestBody
+}
+
+type CancelWorkflowResponseObject interface {
+	VisitCancelWorkflowResponse(w http.ResponseWriter) error
+}
+
+type CancelWorkflow202Response struct {
+}
+
+func (response CancelWorkflow202Response) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type CancelWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow400ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow404ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow409ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow413ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow415ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow500ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow503ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	QueryType  QueryType  `json:"queryType"`
+	Body       *QueryWorkflowJSONRequestBody
+}
+
+type QueryWorkflowResponseObject interface {
+	VisitQueryWorkflowResponse(w http.ResponseWriter) error
+}
+
+type QueryWorkflow200JSONResponse QueryResponse
+
+func (response QueryWorkflow200JSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow400ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow404ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow413ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow415ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow422ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow500ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow503ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow504ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	SignalName SignalName `json:"signalName"`
+	Body       *SignalWorkflowJSONRequestBody
+}
+
+type SignalWorkflowResponseObject interface {
+	VisitSignalWorkflowResponse(w http.ResponseWriter) error
+}
+
+type SignalWorkflow202Response struct {
+}
+
+func (response SignalWorkflow202Response) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type SignalWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow400ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow404ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow409ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow413ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow415ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow500ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow503ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *TerminateWorkflowJSONRequestBody
+}
+
+type TerminateWorkflowResponseObject interface {
+	VisitTerminateWorkflowResponse(w http.ResponseWriter) error
+}
+
+type TerminateWorkflow202Response struct {
+}
+
+func (response TerminateWorkflow202Response) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type TerminateWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow400ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow404ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow409ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow413ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow415ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow500ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow503ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	UpdateName UpdateName `json:"updateName"`
+	Body       *UpdateWorkflowJSONRequestBody
+}
+
+type UpdateWorkflowResponseObject interface {
+	VisitUpdateWorkflowResponse(w http.ResponseWriter) error
+}
+
+type UpdateWorkflow200JSONResponse UpdateResponse
+
+func (response UpdateWorkflow200JSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow400ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow404ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow409ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow413ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow415ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow422ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow500ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow503ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow504ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetHealth Liveness
@@ -959,12 +2047,30 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListWorkflowTypes The workflow types this deployment hosts
+	// (GET /workflow-types)
+	ListWorkflowTypes(ctx context.Context, request ListWorkflowTypesRequestObject) (ListWorkflowTypesResponseObject, error)
 	// StartWorkflow Start a workflow execution
 	// (POST /workflows)
 	StartWorkflow(ctx context.Context, request StartWorkflowRequestObject) (StartWorkflowResponseObject, error)
 	// GetWorkflow Read a workflow execution
 	// (GET /workflows/{workflowId})
 	GetWorkflow(ctx context.Context, request GetWorkflowRequestObject) (GetWorkflowResponseObject, error)
+	// CancelWorkflow Ask a running execution to cancel
+	// (POST /workflows/{workflowId}/cancel)
+	CancelWorkflow(ctx context.Context, request CancelWorkflowRequestObject) (CancelWorkflowResponseObject, error)
+	// QueryWorkflow Ask an execution a question
+	// (POST /workflows/{workflowId}/queries/{queryType})
+	QueryWorkflow(ctx context.Context, request QueryWorkflowRequestObject) (QueryWorkflowResponseObject, error)
+	// SignalWorkflow Send a signal to a running execution
+	// (POST /workflows/{workflowId}/signals/{signalName})
+	SignalWorkflow(ctx context.Context, request SignalWorkflowRequestObject) (SignalWorkflowResponseObject, error)
+	// TerminateWorkflow Terminate a running execution at once
+	// (POST /workflows/{workflowId}/terminate)
+	TerminateWorkflow(ctx context.Context, request TerminateWorkflowRequestObject) (TerminateWorkflowResponseObject, error)
+	// UpdateWorkflow Update a running execution and read the update's result
+	// (POST /workflows/{workflowId}/updates/{updateName})
+	UpdateWorkflow(ctx context.Context, request UpdateWorkflowRequestObject) (UpdateWorkflowResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -1078,6 +2184,30 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ListWorkflowTypes operation middleware
+func (sh *strictHandler) ListWorkflowTypes(w http.ResponseWriter, r *http.Request) {
+	var request ListWorkflowTypesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkflowTypes(ctx, request.(ListWorkflowTypesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkflowTypes")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkflowTypesResponseObject); ok {
+		if err := validResponse.VisitListWorkflowTypesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StartWorkflow operation middleware
 func (sh *strictHandler) StartWorkflow(w http.ResponseWriter, r *http.Request) {
 	var request StartWorkflowRequestObject
@@ -1136,64 +2266,271 @@ func (sh *strictHandler) GetWorkflow(w http.ResponseWriter, r *http.Request, wor
 	}
 }
 
+// CancelWorkflow operation middleware
+func (sh *strictHandler) CancelWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request CancelWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body CancelWorkflowJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelWorkflow(ctx, request.(CancelWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CancelWorkflowResponseObject); ok {
+		if err := validResponse.VisitCancelWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// QueryWorkflow operation middleware
+func (sh *strictHandler) QueryWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, queryType QueryType) {
+	var request QueryWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+	request.QueryType = queryType
+
+	var body QueryWorkflowJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.QueryWorkflow(ctx, request.(QueryWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "QueryWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(QueryWorkflowResponseObject); ok {
+		if err := validResponse.VisitQueryWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SignalWorkflow operation middleware
+func (sh *strictHandler) SignalWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, signalName SignalName) {
+	var request SignalWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+	request.SignalName = signalName
+
+	var body SignalWorkflowJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SignalWorkflow(ctx, request.(SignalWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SignalWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SignalWorkflowResponseObject); ok {
+		if err := validResponse.VisitSignalWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TerminateWorkflow operation middleware
+func (sh *strictHandler) TerminateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request TerminateWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body TerminateWorkflowJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TerminateWorkflow(ctx, request.(TerminateWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TerminateWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TerminateWorkflowResponseObject); ok {
+		if err := validResponse.VisitTerminateWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateWorkflow operation middleware
+func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName) {
+	var request UpdateWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+	request.UpdateName = updateName
+
+	var body UpdateWorkflowJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWorkflow(ctx, request.(UpdateWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateWorkflowResponseObject); ok {
+		if err := validResponse.VisitUpdateWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"zFr/ctu48X8VDL43Y+mOlhUnue9Ens5VZ8s53diya8uTduLUhMmViDMJMABoWU30WH2BPllnAf4SRdnO",
-	"tZd08kdkECB2F7v7+eyCn2ggk1QKEEbTwScaAQtB2Z8XYNRyODOg8K8QdKB4argUdEAvIZAi1MRIsmDc",
-	"kFuYSQXEqCUXc8LmjIse9aiCjxlXENKBURl4VAcRJAxfl3DBkyyhgxceNcsU6IByYWAOiq5WK4+mTLEE",
-	"TC7KO6nuZrFcjMNNUaYRkNtMcwFaEx4SOSMmArLIl6AYHOelzETUo4IluNmieuOjYrKHExBzE9HBi36/",
-	"76Hc5UApuTaKi7kTXIFOpdBg5f6ZhRfwMQNt8K9ACgPC/mRpGvOAoQp7qZK3MSQ//KZRn0+13b9TMKMD",
-	"+n971Rntuad679ytcpuuW+SUxTOpEgjJr5dnEyIV4eKexTwkMw5xqA8IsCBaHyRcEzRNSLggPigllfZ7",
-	"dOXRQylmMQ++qgbT2gHimXJNDLsDcUD86uB8wkRozxoeuDboeL7KhH2gwGljNRgLA0qweIRafU01hoJk",
-	"Ah5SCAyExBr1wAocgmE81lZOLuzQnBlYsOWOJrGce0TAPaji2a0Ml1aTiTTHMhPh11RiIonOgqg6D3iA",
-	"IMOHVqRztowlC6dSnjA1h6/tJcqFlzURuolEs6HNYp5wQzr75JT/TG6XJIQZy2LjkSkkqVQs3tEkdbKT",
-	"AHjMxbxrFboS7J7xmN3GX1eZXCwSMCEkZlSiMEwhJIrPI0OEy2XNBL1bZui2jfPZe7Vcbve+EqmSAWiN",
-	"ao6E4Wb5rU6Oa7KAOCZ5yrrNTM0EAVOKQ0hkZjycQeCBJWkMhGFo3Qm5EFVKmC5T8PMz1FmaSmUgPIWQ",
-	"s6nN09/WM1Ejv74r7obirgrAsYd6lCnm3tIEuiF5K0mYP3YxyTTx3/S17xH/RfKyr31M9v5+5KOn5Kai",
-	"A/qmr6lXx7IfXyHCGkyLdED/3nnf333z4YfO9XXP/er+1BH6c6Y//+uf+nOiP+vPyeeo2/3hO7qBeR4d",
-	"FfkARU6VTEEZ7vAviKWGKU+s8fGAmaEDGjIDuwZHW95WZpdi2boR3kXgcqLKBLmFOROo8oLHMf7FRZGd",
-	"xJx0YmZsMmCC+NowZfCVPllwE+UDRxCzpTVaoKTootWeJ+WM8ThT8JSLHOfTVh6NuDZSLYsTqJmDC/Pj",
-	"K7pJgzyaQCKtr4YhR/1ZfF4376pcI29/g8BQjz7szuVuPpiw9L2T+AO6Wu+CLU4x4udWHgEP5gLRsp1R",
-	"oXlNxAzBkOEiA01MhPlVAOkUY7tM7wpYePZA8IXWjLjWQ5syojDtWLNuWFCBzmLTvnkR0Dsa35ApQe5Z",
-	"nAG6OzKaA5Iq0CAMZoPAxEuyQK/AIzWZ9jHY/MOz0/OT0XR0ZEOhbpYWW6jCDhtSamAqiIbGKH6bGefU",
-	"f8RplO75/EBx2j7lgWVwXrrpKCXTd3/JIINWjRdrVHvr4yKjNhlwnUy/b7Bsa+XGK+rilDrV7dGMnA9N",
-	"M9cz0GVpExBYXLynF1eTyXjylnq09Ajq0ePh+MT+OBxODkfu53R0cTqeDN2Ew7PJdDy5Gh3dDC9vJqN3",
-	"+Hx8Ojq6Obua1kSo7HJcJYRmwloiWJVpjYQ8tFiAhxWDgR45xlipgMERRe0RH3ex7mxJLo7uaIKDGAkm",
-	"gmtRkjINhiDfqWOkPxY6m814wEGY40yE2jJgv3tApIlALbgGXIRM2e1xx4UtoPL0NrgWPh6CzIxb6RH/",
-	"kIkAYgjLgSmohAtmakPDwPB7bpbVoojHYVHE5aPXwp/AQ6bPUnCQVs6+AA1mfbbFtUtQ96DcQI/4Act0",
-	"wzwuZcUQYmHKTe9aUK8JSbjqC/J2kgdpWzAIKSyxKrhiPuFWyhiYoGVGeCpMij3afPsYq7OyclnXxVZu",
-	"7SnUPtpxNd0BEaCxAnHln606fpNcQOiwMJRGt+ZoLuqhhESGekUd/TEDtSz5aGtMbDddQ3+Ox+SU8R41",
-	"xi/AYoee64aocmFFeuTdpkqNffNlbTsV5G6ThQlycXxI3rx6/f8k5429DSdz9V2rz7jgxkfcQPJk/q4d",
-	"fwUwTCm2dAekDcZj6045Ad2G8EWrhOuKireUotrxbgVIp21zp6725qbbobQ8o02iY7iJ25UoAqhJha8u",
-	"xkTBDBSIwNb6KFo9hT0m5KMY1/ARk6OUldB7zGUuEbOKtFVr+7TzhRmLNWwkJyXFJdZ8WdyqtaVXOp9A",
-	"OjN+n0e6toTL/zPcg1qSF0nVG4n5HXTzjg+SOgUsdBkzZtrgkGVZSMbWi4bv916T792/9eJh//XrJ/pg",
-	"DRYvM/OUm5dVDzp1WLSczmXMg6UzhK3e6cBCN/U2QJYZTPmhdFRwDXBtjrN+7jpJKhOCi7nVNk9t+Uuv",
-	"Lkc3o7+OL6eOMZSMoBpsS3M8vIBMQ5uww5OTs3c3R1fnJ+PD4XTUIjcgEJfSJWyJVW+mIXRNVMKwZifA",
-	"VMzx/0Ip7bTihtgSK6wrs7lpY+TG0Z+bs8nJ36hHL0a/jg6ntQWtSoo0M23ZcOmajJageyRl2squ13qw",
-	"O65uYGqeJUjbOyJLbkFpcgeQEuezIZ9z0z0gvsji2OI9u7Uc374Sy+dyPSqLsxzsupbtEwz/6Uqq2fQS",
-	"u1yE8FA0Ua1+miATLWDTdR4LL8N4c8WK66HaOKtln99RFKjs94RPVdh+yaq1omATLPAx+YjPDxoQEUgx",
-	"4/MMrZL7fR6C9vR666njGT30ZnZ+tNnfI0NydTU+wrCeg0Aiiafz39l/2go9rrUz59qA9YSCgFtajmxr",
-	"vU/lv1UAiJv+l4uypZiycm0C0MpG6Uy2XNagR3hkwUwQ5X7KwrIP2tLYzduoaYwZ6Jfp9NyuwjjoXYtr",
-	"MbIB6wh30d3yt/XTfNIp+FI3b73YsgbLG8RU/FEU7kyE18J35Mk/yC8mHGGypDXmlsbWbyjIRNYlcf1C",
-	"jQDA865/URnAQ14PxDwA4WqA/DLodDytsZCqFWtVf+tcnXr0HpR2Fu33XvT6uESmIFjK6YC+7PV7L3N6",
-	"bLF8L7Jk9R/4ew6tuVMvMAnu9/tkEfEY6pFF8v4s2pbF/B4OMNmHElwjEcOxEBMdSxZFFAYNfQsmZ8qN",
-	"+6j9fv+RNuiXtT/zHbZ0P5vi533OLEmYWtIBPeH3gEFsGwBzjf5d6qDpB5y8lxu3t2RJvNWKuNlZCmJ4",
-	"PiahDBzAWDwtLKmxbNTWhe2FFzNQUl7tYFabViPm771MIfgySxYSV5ZsuSl8Wo+m0aaoFm6pmIWSrZbD",
-	"AF8+1/NAVLmA5U8Ycd5LggiCO4+87r/Mg7d26eBXbYRW810AC3l+yN/CDQulbIXDggj5gr0eeN1/ue21",
-	"pZx79Xug9WOo67X1CIqsahVOpTZb8jLauszAckaYQxLbyLBuHEIayyW6w462M/F8IqlNj6DPWHbiW3pm",
-	"eyE5AzPyWtQpGFIybtZ5mOvbapZAjePgRETOAdlG0khHyGsxiyUzP74iSmYi5GLe9fIkxoXmc8FnPGAC",
-	"uQA3oFMWQEFuQyXTFEKLJMO1W16rs00Y1n8Lol465av+G5KJGNOK3ywSfKLZUlcOeXAtnL/WOb1f3BzY",
-	"19a5WxUPmCaENBHOELBAeSyjshJvePlazUfLmvtnGS6f4eFlsfWp4tc5JA1D1uRCdJ5TiV0WsmYfdUAL",
-	"okFX3jNDp7VgXa3TDmTXqz8wfKvLo9ar5+ocFqw8iANX3+V3/tuP09Ru4TotHrPuG93G7eqJDLZcxE3r",
-	"xH9Hk6uLE4/4VcTvfaqObfWT7Yj86ZP9b+U//lXMBkqsPLrff/F1rD20dq7VzZXF/0dN88o54uN5vPYN",
-	"jl3y5ukl5ScvuODFM7Ci+RGEXff6ORjTck+Ni/f3n7N48w7fgtszjLL+Scx/Dok2ldSRrHSCGkZWkNiA",
-	"yDWveJK1mIaPBZlSSPpcFUGYIVIEQDrc5F/RLBgi38zdSG5kC0RK20TpYjXp2im1x0VFga/wXZ/MJ53y",
-	"MqlrP6/CZ/mdiU86rr3ikfLGyLsWxUWTR6p7pm6PvOMmkpkpPlzy8sacAdeaa37MVnSwgLWi0VuoY1H9",
-	"E7r37UdbTdmrfWK38jY7jzqFADF9i1QHTcEbNbj9Aq+4MsghrrgPbP3a7ukm4+rDt4KltSTXo783Eb16",
-	"ekn5vde3imukul8U1qtyfOMidLPN0Nv8HlO3eJ+j+J51e9f5KZrbtrQLy5Ko9r4aH199WP07AAD//w==",
+	"7Fz9chs5cn8V1OSqLN2OKEq2fLFUqQtXln26kmWdPuKkTMcDDZokVjPALIARzdh8rLxAnizVAOaTQ4qS",
+	"vdLW1Zb/MDkcAI3+/HWjoa9BLNNMChBGB/tfgwlQBsp+PAejZoORAYXfGOhY8cxwKYL94AJiKZgmRpIp",
+	"5YZcw0gqIEbNuBgTOqZc9IIwUPBrzhWwYN+oHMJAxxNIKU6XcsHTPA32d8LAzDII9gMuDIxBBfP5PAwy",
+	"qmgKxpPyjxzU7NK+1qbkcgLkV/z5mSaCphASqomZAJlKdTNK5JQoGHNtQAEj3CBVHMdl1EyCMMAhwX7w",
+	"a7nASqLplxMQYzMJ9nf39kLcRPG92oY2iotxgJu44GNBk1O7RBfd2v7+XYTraokfSflVxqiB5ZTn9vfv",
+	"ojyvlviRlH/wNByzbsqvc80FaE04I3LUIHsJodNqxjUJ3en3+3dROse5dCaFBqviP1N2Dr/moA1+i6Uw",
+	"IOxHmmUJjyluYTtT8jqB9KdfNO7na231PykYBfvBv2xX5rztftXbZ26UW7TJkXc0GUmVAiN/v3h/SqQi",
+	"XNzShDMy4pAwfUCAxpPmQ8Kd2BnhgkSglFQ66gXzMDhMpAb2mPSjROELxDl+JxOqCU0UUDYjsaXlwAr4",
+	"WrKZJVmTqJJmRKhgJFK5OGaefilGCY/NY++gtBtumWvoDYiDRVKN3SzXBn2sp5tQBU4adgfHwoASNDlC",
+	"qTzmNgaC5AK+ZBAbYMQqheM9A0N5oi2dXNhHY2pgStFhJ3IcEgG3oIrfUFR2J6cSLRkedROn0ooCFKFC",
+	"T537EsTwFMiGkAJQOCoXAvk/ksoSbKi+wQCUQ2jNx+BL8hZUIikDtuk3Y97IXLBH3ozO40mlXKWdWJLO",
+	"6AwpvJTyhKoxPLbKK+frnGl6jll+Jjzlhmzsknf8Z3I9IwxGNE9MSC4hzaSy4TJztJMYeMLF2PH4HH6x",
+	"yvdkxqs8AXYbFlCgQrgwZ3WDSdBESENuBNq6OSDRiPIkVxARTWeaTCczMp2AaAZTTbkz7itBbylP6HXy",
+	"uOLyjCcxFUj9NUqPxhNgRPHxxBDhQmcbOm6V2LFrYf/2dg1l2rWvRKZkDFrjNo+E4Wb2VLrJNZlCkhAf",
+	"Ia9zU2NBTJXiwIjMTWidAXyhaZYAoegJUcKi8uCILCMvQ51nmVQG2DtgnBag9iltD3cU1VfF1ZDceYFv",
+	"rFBf54q6Wdq4akDeSsL8z87rUE2iV30dhSTaSZ/3dYQGEO1OItQUz6pgP3jV10FYh04vXyD2NxjFgv3g",
+	"vzc+9rdeffppYzjsuU+bf90Q+luuv/3f/+pvqf6mv6XfJpubP/0pWIBYYXBUeDwkOVMyA2W4g1sWHlxy",
+	"h29RwNQE+wGa6hb6+67ZSv9ZDGsy4UNhuCoX5BrGVOCWpzxJ8BsXhf8VY7KRUGPdHRUk0oYqg1NGZMrN",
+	"xD94DQmdWabFSopN5Np6VHqPcpeKvPGvzcNgwrWRalZIoMYOLszLF8FighYGKaTS6ipjHPdPk7M6e+fl",
+	"GHmNTjEIgy9bY7nlH6Y0++go/oSq1jun03do8WNLj4Av5hzBTTeAR/aaCTUETYaLHDD3wAgigGwUz7ao",
+	"3hIwDa1AcELLRhxrPTElCt2OZesCBxXoPDHdixcG/UzjDLkS5JYmOaC6I4A+IJkCDcKgN4hN4t05itTk",
+	"OkJjiw7fvzs7Obo8em1Noc6WDl6ogg8LVGqgKp4MjFH8OjdOqX8LaZTqub6huN3epYGlcV6415FKqm/+",
+	"gVCqc8fTRma39OfCoy6mhlXu9rGV1Fkut6aok1Puqc6PtuV8arO57oEuSp6AyFOk4Pzq9PT49G0QBqVG",
+	"BGHwZnB8Yj8cDk4Pj9zHy6Pzd8enA/fC4fvTy+PTq6PXnwcXn0+PPuDvx++OXn9+f3VZI6Hiy5vKIbQd",
+	"1gyDVZU+Mc5sLEBhJWCgR96grVSBweF6HZIIV7HqbHMSfPpME3zoSwFDUcEXMIiKN+oxMjoWOh+NeMxB",
+	"mDe5YNomLNHmAZFmAmrKNeAgl7PhGjdc2Hzdu7f9oYhQCDI3bmRIokMqYkiAlQ8uQaVcUFN7NIgNv+Vm",
+	"Vg2a8IQVNQP/dCiiU/iS6/cZuJBWvn0OGkzzbRvXLkDdgnIPeiSKaa5b7HEuK0F0KAk3vaEIwnZIwlH3",
+	"8NupN9IuYxBSWGBVYEX/wrWUCVARlB7hLjMp1ujS7TccElYmms292EJBtwu1P/nK0QERoBEyu2qDTRJ/",
+	"kVwAc7GQSaM7fTQXdVNCIBOERdnGQu8Sj3baxHLWtfbPUUxuM+FKZvwNaOKiZ5MRlS+sQI+8CcI71vXD",
+	"ulYqwN0iChPk/M0hefVi7y/E48begpK5dLxTZ5xx40/cQHqn/66JvwowVCk6exgM4UIbtOBO2jxkXYYJ",
+	"iloe5ucFeO+oNWiH1BUgALeF6jqjFhddHnxLqS5CI8NN0r0J01nAHpCr82OiYAQKRGyLOUha3emtInJl",
+	"VGxplfFxzVIYrlIyW3Cv1SO7kcWIJhraGkbVWK8o05MJFSwBjBdUjfMU1SFEaUnFQNkSrNe+uU0Mjt23",
+	"nZctHWtimI+fVoGnVRrokOZ8vpwJrki7aNrLcOIH9PSmvV+PF4GFBVi8E/61pOfX6xLXErg8IDqDmI94",
+	"jMjX1eMw9dDGouhW+RutyMJVeo0QttdMzO4uvhfnHQ9TGy6y3NxxTIIQv1CakFAxc1VrC8GRXJEnvjri",
+	"ivPrgusH6scFQsECDTxs15iVXMQTYHnS6Rps1qL9C2RjxG99ANU2j4n+HW5Rx3bSqkKc8BvY9HV7lLIC",
+	"yrQXvRO8TV5Ql5q5+J+398if3b/7i76RHEsnyVVsLYsJ6PlZUXg/kwmPZ44RtuwX7FtEHISdNiYJk15l",
+	"6zjWQgcbDFw93Zds7W49YvCTXl0cfT76z+OLSwfES6BdPexCD5ydQ66hi9jBycn7D59fX52dHB8OLo86",
+	"6AbEtyV1KZ2RayC5BuZOTQkdGVAEqEo4/l9sSrtdceMPNuqbWVy09eSzyyo+vz89+a8gDM6P/n50eFkb",
+	"0LnJbnscNIwuJBnVlvbmAWDLVsmGyNNrUJrcAGTE6SzjY242D0iEVmthtPM7bkpNhCzHP8C27y5QtKvl",
+	"YosLBl+KozC7P00wwSvQqGkcNqG9FT4d45e1s1qIfkCurfKHmE9VL7rPqEauvehzq2ONgxaOiqUY8XGO",
+	"XPF6vyJqrHES2oYwK49se2RArq6OX6NZj0FgfgbsR62/vMGgdp5dRkub7brj70Zq+1YBILiM7k/KkhqF",
+	"petTZwCS2cPijgKquyq5HyazA6IgRjDGCgxd6vwzTXzJo3NvywH0AwOs60L44XiibF54QjwR+v6HLp0/",
+	"ZiAMH3Ff+nAvHtiipcttFGTgFL9wS5qmNgsag9HVg2qjuYllCj3ydg2bWavNYqmsHoyWHbHfAZebLF1t",
+	"WuWb4SpY/aHlGNqpdG0fXTUY3z2zmhLhGmDqk91Fygl31tAkp+4t1s/iG1tcyONXOKSuvHFuccNIdvSL",
+	"YYwKyZSaeOIjJ2XlkW7HGbU/Ec4SxER/u7w8s6OsHgzFUBxZCOEqa8UxVrTs4CwiG0VhZNOfsdj6ZUgi",
+	"mwrjh6JCTwUbishVSaID3/DiKiO2OpVwW6+qd76QU1mnxB0MaoSk3HdjFCVA+OILfwmPwVuJbzJ6d3xZ",
+	"Kx5UZ652629d8A3C4BaUdhzt93Z6fRwiMxA048F+8LzX7z33dTAr+O2JrUr9D34eQyea01OEZbv9PplO",
+	"eAL1WE/8QSzylib8Fg4QfpaH2AgQCjLRNmVRLUX7C96C8SWxVp/Tbr+/4rzzfuecfoUlx5xt8v2BZp6m",
+	"VM2C/eCE3wLCClvpH2tU8HIPOviEL2975vZmNE2WchEXe5+BGJwdEyZjB3ktwi84qUHdWpVgxDZSYQ5e",
+	"eHPtgL82nUz0815kEN+PkwXFFSc7OtDu3kebaZe4LVxSUQtul3LOdmGtq3kgKl9A/S+UOO0l8QTim5Ds",
+	"9Z974611F0TVeUEn+86BMu6F/BRqWGzKFiZpPEE0YfsA9vrPl01b0rldb/hoiqG+r6UiKLyqjZh6pfra",
+	"N9wZRXT2/uKSlIPRJ8YxZEaHrqZgZUARO20lXACpTbYoAgxVHxpR40FyKIsUC2HuY3s3Fn5r8nVoPesw",
+	"mDuCvw6DsQfmw2Deq7o7C7gezD/NwzUFvhCMlxjTRNpg0UgZ9KJFQesN5zsYZImcWV+C89QlXcqmJWjL",
+	"0UxqsyQAo1GVS8kRoS6JMQ6CNdZ8pn0rnLar9wiSadFxZJG1Pd3yyb+RQ9EoJFJNuGnD6xKVVhgbX0QA",
+	"uk+W1QfIhpBDMUokNS9fECVzwbgYb4Y+WnGh+VjwEY+pwDSUG9AZjaGoqzAlswyYhQyDRqHT7plX7aJF",
+	"W1/hfV70X5FcJBg/onZ9yndrlZ7nYCicY6qXk6KiF8ROWy8bVI4P44GQZoJvCJgiPTaZtxQv2FKj3BiU",
+	"ZyI/Sza7nwmVqZE3gQGj7TS8NJYtymj7ZLxuNOuaTGetdN4EmJhkzX9DP121A3W2S1ZymNJSEAeutOib",
+	"bpeL09T6qjY6NKapG5utfrkTGS9prbps5d9X5ychiSqL3/5aiW3+V5uB/ttX+988Wn0DYwEOzMNgt7/z",
+	"ONweWD7XSrYVx3+nrHnhFHF1wK418dshr+4eUvac44CdNUBBu3HXjttbB0x0dB7i4N3ddQYvdmVaFLMG",
+	"U5o96d+PfawrqUeyUgnWCZENrbgTnrbLX3GuFEZkly4SaogUMZANbnwb+5Ri5Bu5HrMFb4GR0tbvN3tk",
+	"4Cv5tZ+L1BGniFxdIiIbZXvQpmsw17W24Q1X2Q9J2QMUDkXROhSSqnNos0c+cDORuSluDoRrHAc62NoZ",
+	"jd5CPRbVr2t97BZt9cp27Y7OPFx9aNlB1cI5ZquUZa/wFE0gPsQVHV4PvVf06anCUsPJ9YKHOqIXdw8p",
+	"7yg8lV1jTvNjzHo7tq1gy9HweZF6uxcTK7aDpqIxiDkDhL9Te82RC0aYnIrioFU4+9UIYguLIxtSDUUJ",
+	"DEPCR4QbX9N03qS+InoBfVPemKyVYGot6BlYzIsfJ1SlCEm77NF1v/0Qk/z0HdiyOFgI4lwbmaJH5GbC",
+	"FEztvmyTx31QY3XAMV+8M7fb312U7WGNwRZX+L34G1KPYT7rBX53We6pwv6TmPhA3yyJi94u7m/q6Og5",
+	"6O2v5RXe+Qq7z8XCQXWzSycqpyna8akau7pwifUxBPsGCjIoboyluTZD4V7Zd0PtlTH3xBqwv0pWL7EW",
+	"U+71X/TIYQsPWPeEaazbIybassv0bZ/SjwrGd7xd3cT+HjextgNo9KF1eoD+ff1TcQyFEA5j/NnR6evj",
+	"07e12y5rEuVPupYE7eJOetFp81iu53ebQpT38x7R+eCYtRjo75p2eKt6YxElVjAPgiSuiU1vf61u7K9w",
+	"VK8h4bdFAuJGkKgaWfgmX4rrqLehS+0sQA3FRhM+u0YylxNs9shuf5ekQIWuKvITG0R9T0BFUAsveZAz",
+	"FNw3hNic6ItdoxOxuG7BR/JbtT/F8F34pqyd0SxT8raqHsQyTe0UQSLljSZjKdk9fEqzdXJdrFN1R3qk",
+	"44T0B9B5aqBzAYgXCtkY2YV67u9DTHGhZbnjOBKsVbUgPE2RHwaSGXqKqiYQWi8ic1Orfs8qg44lgwMS",
+	"OUQfDcU1xLK4jlOviRTViJ6/HxF1GXt5F+f3k6Fok8c3vt+SkmvK/PHHb5ueNP9iBVptKdU/7PbJ7bZU",
+	"0840xZf77m+4rt1Ib3+t/ujNPbOUVndUVE20BhaoJS9DYQuWjYYrXd74Yz0yEMUPLQp844K9P4NIznWg",
+	"TydSl2QNBboCHVanaLu7VY9aba7CYxT7OGYRSekNaH8zF5OdogRCjaHxxOOZoag1thEutAFqr8gUwuKG",
+	"mCmPocsHuRa1RwIctb+g9GMARwUwCuhBrmckm0gB98AZzZbK3yajGpydnb//j6PXzZa84OVoJ96lr2Dr",
+	"Jetfb71ge7D1iu7tbe2Odui/sufxX653+sG9N7I6C/OKUun3Hx72nz5tc5rR7cCLzkNTbwP2GrzEq8/L",
+	"5wutq4tdi73FPxumO844XMdQaGlxre3F7R3bKcbKDqvafLX2nvmn+f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -15,6 +15,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/temporalhttp/gateway/internal/handlers"
@@ -64,11 +65,90 @@ type fakeTemporal struct {
 	healthErr   error
 	panicWith   any // every method panics with it when set
 
+	// Answers of the lifecycle calls: signal, query, update, cancel, terminate.
+	lifecycleErr error             // returned by every lifecycle call when set
+	queryResult  *commonpb.Payload // what a query answers
+	updateResult *commonpb.Payload // what an update completes with
+	updateErr    error             // what the update's outcome is, when it fails
+
 	// Recorded calls.
 	starts       []startCall
 	describes    []runCall
 	histories    []historyCall
 	healthChecks int
+	lifecycle    []lifecycleCall
+}
+
+// lifecycleCall records one signal, query, update, cancel or terminate.
+type lifecycleCall struct {
+	op, workflowID, runID, name, reason, updateID string
+	args                                          []any
+}
+
+func (f *fakeTemporal) recordLifecycle(c lifecycleCall) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	f.lifecycle = append(f.lifecycle, c)
+	return f.lifecycleErr
+}
+
+func (f *fakeTemporal) SignalWorkflow(_ context.Context, workflowID, runID, signalName string, arg any) error {
+	return f.recordLifecycle(lifecycleCall{op: "signal", workflowID: workflowID, runID: runID, name: signalName, args: []any{arg}})
+}
+
+func (f *fakeTemporal) QueryWorkflow(_ context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error) {
+	if err := f.recordLifecycle(lifecycleCall{op: "query", workflowID: workflowID, runID: runID, name: queryType, args: args}); err != nil {
+		return nil, err
+	}
+	return fakeEncoded{f.queryResult}, nil
+}
+
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	if err := f.recordLifecycle(lifecycleCall{op: "update", workflowID: o.WorkflowID, runID: o.RunID, name: o.UpdateName, updateID: o.UpdateID, args: o.Args}); err != nil {
+		return nil, err
+	}
+	return fakeUpdate{id: o.UpdateID, result: f.updateResult, err: f.updateErr}, nil
+}
+
+func (f *fakeTemporal) CancelWorkflowWithOptions(_ context.Context, o client.CancelWorkflowOptions) error {
+	return f.recordLifecycle(lifecycleCall{op: "cancel", workflowID: o.WorkflowID, runID: o.RunID, reason: o.Reason})
+}
+
+func (f *fakeTemporal) TerminateWorkflow(_ context.Context, workflowID, runID, reason string, _ ...any) error {
+	return f.recordLifecycle(lifecycleCall{op: "terminate", workflowID: workflowID, runID: runID, reason: reason})
+}
+
+// fakeEncoded hands a payload to a *converter.RawValue, as the SDK's default converter does.
+type fakeEncoded struct{ payload *commonpb.Payload }
+
+func (e fakeEncoded) HasValue() bool { return e.payload != nil }
+
+func (e fakeEncoded) Get(v any) error {
+	raw, ok := v.(*converter.RawValue)
+	if !ok {
+		return fmt.Errorf("%s: fake decodes into *converter.RawValue only, got %T", secret, v)
+	}
+	*raw = converter.NewRawValue(e.payload)
+	return nil
+}
+
+type fakeUpdate struct {
+	id     string
+	result *commonpb.Payload
+	err    error
+}
+
+func (u fakeUpdate) WorkflowID() string { return "" }
+func (u fakeUpdate) RunID() string      { return "" }
+func (u fakeUpdate) UpdateID() string   { return u.id }
+func (u fakeUpdate) Get(_ context.Context, v any) error {
+	if u.err != nil {
+		return u.err
+	}
+	return fakeEncoded{u.result}.Get(v)
 }
 
 var _ handlers.TemporalClient = (*fakeTemporal)(nil)

@@ -28,6 +28,9 @@ const (
 	problemUnknownType      = "urn:temporal-http:problem:unknown-workflow-type"
 	problemUnavailable      = "urn:temporal-http:problem:temporal-unavailable"
 	problemInternal         = "urn:temporal-http:problem:internal"
+	problemClosed           = "urn:temporal-http:problem:workflow-closed"
+	problemRejected         = "urn:temporal-http:problem:rejected-by-workflow"
+	problemNoWorker         = "urn:temporal-http:problem:no-worker"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -40,6 +43,8 @@ type problemError struct {
 	fields []gen.FieldError
 	// workflowID and runID name the execution the problem is about, when there is one.
 	workflowID, runID string
+	// failure is what the workflow answered, when it rejected a query or an update.
+	failure *gen.Failure
 }
 
 func (p *problemError) Error() string { return p.title + ": " + p.detail }
@@ -146,6 +151,7 @@ func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problem
 	if p.runID != "" {
 		body.RunId = &p.runID
 	}
+	body.Failure = p.failure
 	if id := requestID(r.Context()); id != "" {
 		body.RequestId = &id
 	}

@@ -33,7 +33,10 @@ const (
 	bigInt = "123456789012345678901234567890"
 )
 
-var workflowTypes = []string{"Greeting", "Echo", "Sleep", "MoneyTransfer", "CronCounter"}
+var workflowTypes = []handlers.WorkflowType{
+	{Name: "Greeting", Description: "Greets."}, {Name: "Echo", Description: "Echoes."}, {Name: "Sleep", Description: "Sleeps."},
+	{Name: "MoneyTransfer", Description: "Moves money."}, {Name: "CronCounter", Description: "Counts."},
+}
 
 // newRouter builds the full router (validator included) over fake; opts adjust the defaults.
 func newRouter(t *testing.T, fake *fakeTemporal, opts ...func(*handlers.Options)) http.Handler {
@@ -90,6 +93,9 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:unknown-workflow-type":    {http.StatusUnprocessableEntity, "Unknown workflow type"},
 	"urn:temporal-http:problem:temporal-unavailable":     {http.StatusServiceUnavailable, "Temporal unavailable"},
 	"urn:temporal-http:problem:internal":                 {http.StatusInternalServerError, "Internal error"},
+	"urn:temporal-http:problem:workflow-closed":          {http.StatusConflict, "Workflow execution closed"},
+	"urn:temporal-http:problem:rejected-by-workflow":     {http.StatusUnprocessableEntity, "Rejected by the workflow"},
+	"urn:temporal-http:problem:no-worker":                {http.StatusGatewayTimeout, "No worker answered"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and
@@ -655,7 +661,7 @@ func TestUnknownWorkflowType(t *testing.T) {
 			p := requireProblem(t, rec, "urn:temporal-http:problem:unknown-workflow-type")
 			if assert.NotNil(t, p.Detail) {
 				assert.Contains(t, *p.Detail, "NotHosted")
-				assert.Contains(t, *p.Detail, "Greeting")
+				assert.Contains(t, *p.Detail, "GET /workflow-types")
 			}
 			assert.Empty(t, fake.startCalls())
 		})

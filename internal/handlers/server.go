@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,7 +30,7 @@ type Options struct {
 	TaskQueue string
 	// WorkflowTypes are the types this deployment's workers host; others are refused with 422
 	// unless AllowAnyWorkflowType is set.
-	WorkflowTypes        []string
+	WorkflowTypes        []WorkflowType
 	AllowAnyWorkflowType bool
 	// MaxBodyBytes bounds request bodies (413 above it).
 	MaxBodyBytes int64
@@ -39,6 +38,12 @@ type Options struct {
 	TemporalTimeout time.Duration
 	// RetryAfter is what 503 answers tell clients to wait.
 	RetryAfter time.Duration
+}
+
+// WorkflowType is a workflow type the workers host.
+type WorkflowType struct {
+	Name        string
+	Description string
 }
 
 // Server implements the generated strict server interface.
@@ -53,7 +58,7 @@ var _ gen.StrictServerInterface = (*Server)(nil)
 func NewServer(opts Options) *Server {
 	known := make(map[string]bool, len(opts.WorkflowTypes))
 	for _, t := range opts.WorkflowTypes {
-		known[t] = true
+		known[t.Name] = true
 	}
 	return &Server{opts: opts, known: known}
 }
@@ -75,8 +80,8 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	body := req.Body
 	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
 		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
-			fmt.Sprintf("No worker of this deployment hosts workflow type %q. Hosted types: %s.",
-				body.WorkflowType, strings.Join(s.opts.WorkflowTypes, ", ")))
+			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
+				body.WorkflowType))
 	}
 	opts, fields := s.startOptions(body)
 	if len(fields) > 0 {

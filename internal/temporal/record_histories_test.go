@@ -29,20 +29,10 @@ var recordAddress = flag.String("temporal-address", "localhost:7233", "Temporal 
 //	go test -tags record -run TestRecordHistories ./internal/temporal/ -args -temporal-address=localhost:7233
 //
 // Record again after a deliberate, versioned change to a workflow, never to make TestReplay pass.
+// The pattern also runs TestRecordHistoriesApproval; -run TestRecordHistoriesApproval records
+// only Approval's histories.
 func TestRecordHistories(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	c, err := client.Dial(client.Options{HostPort: *recordAddress, Identity: "history-recorder"})
-	require.NoError(t, err)
-	defer c.Close()
-
-	taskQueue := fmt.Sprintf("record-histories-%d", time.Now().UnixNano())
-	w := worker.New(c, taskQueue, worker.Options{})
-	Register(w, &Activities{Bank: NewBank(SeedAccounts)})
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
-	suffix := time.Now().UTC().Format("20060102T150405")
+	ctx, c, taskQueue, suffix := startRecorder(t)
 	runs := []struct {
 		file     string
 		workflow string
@@ -73,6 +63,99 @@ func TestRecordHistories(t *testing.T) {
 	second := nextRunID(t, ctx, c, id, run.GetRunID())
 	nextRunID(t, ctx, c, id, second)
 	writeHistory(t, ctx, c, id, second, "cron-counter-second-run.json")
+}
+
+// TestRecordHistoriesApproval records Approval decided by a signal, approved by an update,
+// expired, and refused for its input. The workflow has answered its status query before each
+// decision, so the decision comes in a workflow task of its own, as it does in use.
+func TestRecordHistoriesApproval(t *testing.T) {
+	ctx, c, taskQueue, suffix := startRecorder(t)
+	start := func(file string, in ApprovalInput) client.WorkflowRun {
+		t.Helper()
+		id := fmt.Sprintf("record-%s-%s", file[:len(file)-len(".json")], suffix)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, "Approval", in)
+		require.NoError(t, err, file)
+		return run
+	}
+	finish := func(run client.WorkflowRun, file string, want ApprovalResult) {
+		t.Helper()
+		var got ApprovalResult
+		require.NoError(t, run.Get(ctx, &got), file)
+		require.Equal(t, want, got, file)
+		require.Equal(t, want.State, queryApprovalStatus(t, ctx, c, run), "%s: status after completion", file)
+		writeHistory(t, ctx, c, run.GetID(), run.GetRunID(), file)
+	}
+
+	run := start("approval-signal.json", ApprovalInput{RequestID: "req-1", Amount: 5_000, Approver: "ada", TimeoutSeconds: 600})
+	awaitPending(t, ctx, c, run)
+	require.NoError(t, c.SignalWorkflow(ctx, run.GetID(), run.GetRunID(), "decision", ApprovalDecision{Approved: true, Comment: "looks good"}))
+	finish(run, "approval-signal.json", ApprovalResult{State: ApprovalApproved, Comment: "looks good"})
+
+	run = start("approval-update.json", ApprovalInput{RequestID: "req-2", Amount: 900_000, Approver: "grace", TimeoutSeconds: 600})
+	awaitPending(t, ctx, c, run)
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), RunID: run.GetRunID(), UpdateName: "approve",
+		Args: []any{ApproveInput{Comment: "approved by phone"}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	var status ApprovalStatus
+	require.NoError(t, handle.Get(ctx, &status))
+	require.Equal(t, ApprovalStatus{State: ApprovalApproved}, status)
+	finish(run, "approval-update.json", ApprovalResult{State: ApprovalApproved, Comment: "approved by phone"})
+
+	run = start("approval-expired.json", ApprovalInput{RequestID: "req-3", TimeoutSeconds: 1})
+	finish(run, "approval-expired.json", ApprovalResult{State: ApprovalExpired})
+
+	run = start("approval-invalid-input.json", ApprovalInput{RequestID: "req-4", TimeoutSeconds: -1})
+	require.Error(t, run.Get(ctx, nil))
+	writeHistory(t, ctx, c, run.GetID(), run.GetRunID(), "approval-invalid-input.json")
+}
+
+// awaitPending waits until the Approval run answers its status query, which it does once its first
+// workflow task has registered the handler.
+func awaitPending(t *testing.T, ctx context.Context, c client.Client, run client.WorkflowRun) {
+	t.Helper()
+	for {
+		v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), "status")
+		if err == nil {
+			var s ApprovalStatus
+			require.NoError(t, v.Get(&s))
+			require.Equal(t, ApprovalPending, s.State)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never answered its status query: %v (last error: %v)", run.GetID(), ctx.Err(), err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func queryApprovalStatus(t *testing.T, ctx context.Context, c client.Client, run client.WorkflowRun) string {
+	t.Helper()
+	v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), "status")
+	require.NoError(t, err)
+	var s ApprovalStatus
+	require.NoError(t, v.Get(&s))
+	return s.State
+}
+
+// startRecorder connects to the server and starts a worker on a task queue of its own; the suffix
+// keeps workflow ids apart from earlier recordings on the same server.
+func startRecorder(t *testing.T) (context.Context, client.Client, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	c, err := client.Dial(client.Options{HostPort: *recordAddress, Identity: "history-recorder"})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+
+	taskQueue := fmt.Sprintf("record-histories-%d", time.Now().UnixNano())
+	w := worker.New(c, taskQueue, worker.Options{})
+	Register(w, &Activities{Bank: NewBank(SeedAccounts)})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	return ctx, c, taskQueue, time.Now().UTC().Format("20060102T150405")
 }
 
 // nextRunID waits for a cron run to complete and returns the id of the run it started.

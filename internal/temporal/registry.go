@@ -20,6 +20,7 @@ var workflowTypes = []WorkflowType{
 	{"Sleep", `Waits {"seconds"} on a durable timer and returns {"sleptSeconds"}.`, Sleep},
 	{"MoneyTransfer", "Moves integer cents between ledger accounts, refunding the withdrawal when the deposit fails.", MoneyTransfer},
 	{"CronCounter", `Returns {"count"}, one more than the last cron run's count.`, CronCounter},
+	{"Approval", `Waits up to {"timeoutSeconds"} (default 3600) for a "decision" signal or an "approve" update and returns {"state", "comment"}; the "status" query reads the state.`, Approval},
 }
 
 // WorkflowTypes lists the hosted workflows in registration order.

@@ -41,6 +41,7 @@ func TestRegister(t *testing.T) {
 		{"Sleep", Sleep},
 		{"MoneyTransfer", MoneyTransfer},
 		{"CronCounter", CronCounter},
+		{"Approval", Approval},
 	}
 	var r recordingRegistry
 	activities := &Activities{Bank: NewBank(SeedAccounts)}
