@@ -15,8 +15,8 @@ generate:
 
 # Regenerate and fail when the committed generated code differs from what the spec produces.
 check-generated: generate
-	@git diff --exit-code -- internal/gen || { echo "internal/gen is stale: run 'make generate' and commit it"; exit 1; }
-	@test -z "$$(git status --porcelain -- internal/gen)" || { echo "untracked files in internal/gen"; exit 1; }
+	@git diff --exit-code -- internal/gen client || { echo "internal/gen or client is stale: run 'make generate' and commit it"; exit 1; }
+	@test -z "$$(git status --porcelain -- internal/gen client)" || { echo "untracked or uncommitted files in internal/gen or client"; exit 1; }
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
