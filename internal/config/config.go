@@ -41,6 +41,10 @@ type Gateway struct {
 	TemporalTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests may take after SIGTERM (GATEWAY_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// MaxWait caps the `wait` a request may ask for (GATEWAY_MAX_WAIT).
+	MaxWait time.Duration
+	// ClosedCacheSize bounds the closed executions kept to answer reads (GATEWAY_CLOSED_CACHE_SIZE).
+	ClosedCacheSize int64
 }
 
 // Worker is the worker's configuration.
@@ -70,6 +74,12 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 		MaxBodyBytes:         r.integer("GATEWAY_MAX_BODY_BYTES", 2<<20),
 		TemporalTimeout:      r.duration("GATEWAY_TEMPORAL_TIMEOUT", 10*time.Second),
 		ShutdownTimeout:      r.duration("GATEWAY_SHUTDOWN_TIMEOUT", 15*time.Second),
+		MaxWait:              r.duration("GATEWAY_MAX_WAIT", 60*time.Second),
+		ClosedCacheSize:      r.integer("GATEWAY_CLOSED_CACHE_SIZE", 10_000),
+	}
+	r.positive("GATEWAY_MAX_WAIT", cfg.MaxWait)
+	if cfg.ClosedCacheSize < 1 {
+		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
 	}
 	if _, _, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
 		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")

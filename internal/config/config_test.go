@@ -20,6 +20,8 @@ func TestLoadGatewayDefaults(t *testing.T) {
 	assert.Equal(t, "127.0.0.1:8080", cfg.HTTPAddr)
 	assert.Equal(t, int64(2<<20), cfg.MaxBodyBytes)
 	assert.Equal(t, 10*time.Second, cfg.TemporalTimeout)
+	assert.Equal(t, 60*time.Second, cfg.MaxWait)
+	assert.Equal(t, int64(10_000), cfg.ClosedCacheSize)
 	assert.False(t, cfg.AllowAnyWorkflowType)
 	assert.Equal(t, Log{Level: slog.LevelInfo, Format: "json"}, cfg.Log)
 }
@@ -43,10 +45,11 @@ func TestLoadRefusesInvalidSettingsNamingEachOne(t *testing.T) {
 	_, err := LoadGateway(env(map[string]string{
 		"TEMPORAL_ADDRESS": "no-port", "GATEWAY_HTTP_ADDR": "8080", "GATEWAY_MAX_BODY_BYTES": "10",
 		"GATEWAY_TEMPORAL_TIMEOUT": "soon", "GATEWAY_ALLOW_ANY_WORKFLOW_TYPE": "maybe", "LOG_LEVEL": "loud", "LOG_FORMAT": "xml",
+		"GATEWAY_MAX_WAIT": "0s", "GATEWAY_CLOSED_CACHE_SIZE": "0",
 	}))
 	require.Error(t, err)
 	for _, name := range []string{"TEMPORAL_ADDRESS", "GATEWAY_HTTP_ADDR", "GATEWAY_MAX_BODY_BYTES", "GATEWAY_TEMPORAL_TIMEOUT",
-		"GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", "LOG_LEVEL", "LOG_FORMAT"} {
+		"GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", "LOG_LEVEL", "LOG_FORMAT", "GATEWAY_MAX_WAIT", "GATEWAY_CLOSED_CACHE_SIZE"} {
 		assert.Contains(t, err.Error(), name)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,7 +31,9 @@ var (
 	temporalAddr string
 	cliPath      string
 	binDir       string
-	temporalC    client.Client
+	// temporalMetrics is the dev server's Prometheus endpoint: it counts the calls Temporal served.
+	temporalMetrics string
+	temporalC       client.Client
 )
 
 const taskQueue = "e2e"
@@ -56,10 +59,17 @@ func runMain(m *testing.M) int {
 	}
 
 	ctx := context.Background()
+	metricsPort, err := freePort()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	temporalMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	dev, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:  cliPath,
 		LogLevel:      "error",
 		ClientOptions: &client.Options{Namespace: "default"},
+		ExtraArgs:     []string{"--metrics-port", fmt.Sprint(metricsPort)},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start Temporal dev server:", err)
@@ -108,6 +118,15 @@ func runMain(m *testing.M) int {
 	fmt.Printf("e2e: Temporal dev server %s at %s; worker pid %d on task queue %q; gateway pid %d at %s\n",
 		cliPath, temporalAddr, worker.cmd.Process.Pid, taskQueue, gateway.cmd.Process.Pid, gatewayURL)
 	return m.Run()
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 type process struct {

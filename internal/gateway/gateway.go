@@ -25,12 +25,15 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	router, err := handlers.NewRouter(handlers.Options{
 		Client:               c,
 		Logger:               logger,
+		Namespace:            cfg.Temporal.Namespace,
 		TaskQueue:            cfg.Temporal.TaskQueue,
 		WorkflowTypes:        types,
 		AllowAnyWorkflowType: cfg.AllowAnyWorkflowType,
 		MaxBodyBytes:         cfg.MaxBodyBytes,
 		TemporalTimeout:      cfg.TemporalTimeout,
 		RetryAfter:           2 * time.Second,
+		MaxWait:              cfg.MaxWait,
+		ClosedCacheSize:      int(cfg.ClosedCacheSize),
 	})
 	if err != nil {
 		return err
@@ -38,10 +41,11 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	srv := &http.Server{
 		Handler: router,
 		// Slow clients cannot hold connections: headers and bodies must arrive in time. The write
-		// timeout leaves room for a Temporal call of TemporalTimeout plus the response.
+		// timeout leaves room for the longest wait plus the Temporal calls around it; the event
+		// stream extends its own deadline as it goes.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.TemporalTimeout + 20*time.Second,
+		WriteTimeout:      cfg.MaxWait + 2*cfg.TemporalTimeout + 10*time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

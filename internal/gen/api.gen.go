@@ -156,6 +156,14 @@ type Execution struct {
 	WorkflowType     string                      `json:"workflowType"`
 }
 
+// ExecutionList defines model for ExecutionList.
+type ExecutionList struct {
+	Executions []Execution `json:"executions"`
+
+	// NextPageToken Present when there are more executions; pass it as `pageToken`.
+	NextPageToken *string `json:"nextPageToken,omitempty"`
+}
+
 // ExecutionStatus defines model for ExecutionStatus.
 type ExecutionStatus string
 
@@ -189,6 +197,13 @@ type FieldErrorIn string
 type Health struct {
 	// Status Example: ok
 	Status string `json:"status"`
+}
+
+// HistoryPage defines model for HistoryPage.
+type HistoryPage struct {
+	// Events History events in Temporal's JSON form (eventId, eventTime, eventType and the event's attributes).
+	Events        []json.RawMessage `json:"events"`
+	NextPageToken *string           `json:"nextPageToken,omitempty"`
 }
 
 // Problem An RFC 9457 problem.
@@ -339,6 +354,11 @@ type SignalName = string
 // UpdateName defines model for UpdateName.
 type UpdateName = string
 
+// Wait A Go duration such as `90s`, `1m30s` or `2h`.
+//
+// Example: 90s
+type Wait = Duration
+
 // WorkflowId defines model for WorkflowId.
 type WorkflowId = string
 
@@ -375,10 +395,48 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem.
 type UnsupportedMediaType = Problem
 
+// ListWorkflowsParams defines parameters for ListWorkflows.
+type ListWorkflowsParams struct {
+	Status        *ExecutionStatus `form:"status,omitempty" json:"status,omitempty"`
+	WorkflowType  *string          `form:"workflowType,omitempty" json:"workflowType,omitempty"`
+	StartedAfter  *time.Time       `form:"startedAfter,omitempty" json:"startedAfter,omitempty"`
+	StartedBefore *time.Time       `form:"startedBefore,omitempty" json:"startedBefore,omitempty"`
+
+	// PageSize Executions per page, at most 1000.
+	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// StartWorkflowParams defines parameters for StartWorkflow.
+type StartWorkflowParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default).
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+}
+
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
 	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default).
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// WatchWorkflowParams defines parameters for WatchWorkflow.
+type WatchWorkflowParams struct {
+	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
+// GetWorkflowHistoryParams defines parameters for GetWorkflowHistory.
+type GetWorkflowHistoryParams struct {
+	RunId     *RunId  `form:"runId,omitempty" json:"runId,omitempty"`
+	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
 // StartWorkflowJSONRequestBody defines body for StartWorkflow for application/json ContentType.
@@ -413,15 +471,24 @@ type ServerInterface interface {
 	// ListWorkflowTypes The workflow types this deployment hosts
 	// (GET /workflow-types)
 	ListWorkflowTypes(w http.ResponseWriter, r *http.Request)
+	// ListWorkflows List workflow executions
+	// (GET /workflows)
+	ListWorkflows(w http.ResponseWriter, r *http.Request, params ListWorkflowsParams)
 	// StartWorkflow Start a workflow execution
 	// (POST /workflows)
-	StartWorkflow(w http.ResponseWriter, r *http.Request)
+	StartWorkflow(w http.ResponseWriter, r *http.Request, params StartWorkflowParams)
 	// GetWorkflow Read a workflow execution
 	// (GET /workflows/{workflowId})
 	GetWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowParams)
 	// CancelWorkflow Ask a running execution to cancel
 	// (POST /workflows/{workflowId}/cancel)
 	CancelWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// WatchWorkflow Watch an execution live (Server-Sent Events)
+	// (GET /workflows/{workflowId}/events)
+	WatchWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params WatchWorkflowParams)
+	// GetWorkflowHistory Read an execution's event history
+	// (GET /workflows/{workflowId}/history)
+	GetWorkflowHistory(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowHistoryParams)
 	// QueryWorkflow Ask an execution a question
 	// (POST /workflows/{workflowId}/queries/{queryType})
 	QueryWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, queryType QueryType)
@@ -464,9 +531,15 @@ func (_ Unimplemented) ListWorkflowTypes(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListWorkflows List workflow executions
+// (GET /workflows)
+func (_ Unimplemented) ListWorkflows(w http.ResponseWriter, r *http.Request, params ListWorkflowsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // StartWorkflow Start a workflow execution
 // (POST /workflows)
-func (_ Unimplemented) StartWorkflow(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) StartWorkflow(w http.ResponseWriter, r *http.Request, params StartWorkflowParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -479,6 +552,18 @@ func (_ Unimplemented) GetWorkflow(w http.ResponseWriter, r *http.Request, workf
 // CancelWorkflow Ask a running execution to cancel
 // (POST /workflows/{workflowId}/cancel)
 func (_ Unimplemented) CancelWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// WatchWorkflow Watch an execution live (Server-Sent Events)
+// (GET /workflows/{workflowId}/events)
+func (_ Unimplemented) WatchWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params WatchWorkflowParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetWorkflowHistory Read an execution's event history
+// (GET /workflows/{workflowId}/history)
+func (_ Unimplemented) GetWorkflowHistory(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowHistoryParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -571,11 +656,128 @@ func (siw *ServerInterfaceWrapper) ListWorkflowTypes(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// ListWorkflows operation middleware
+func (siw *ServerInterfaceWrapper) ListWorkflows(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWorkflowsParams
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", r.URL.Query(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "status"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "status", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "workflowType" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "workflowType", r.URL.Query(), &params.WorkflowType, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "workflowType"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowType", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "startedAfter" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startedAfter", r.URL.Query(), &params.StartedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "startedAfter"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "startedAfter", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "startedBefore" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "startedBefore", r.URL.Query(), &params.StartedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "startedBefore"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "startedBefore", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageToken"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageToken", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListWorkflows(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // StartWorkflow operation middleware
 func (siw *ServerInterfaceWrapper) StartWorkflow(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartWorkflowParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.StartWorkflow(w, r)
+		siw.Handler.StartWorkflow(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -616,6 +818,40 @@ func (siw *ServerInterfaceWrapper) GetWorkflow(w http.ResponseWriter, r *http.Re
 		return
 	}
 
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetWorkflow(w, r, workflowId, params)
 	}))
@@ -644,6 +880,116 @@ func (siw *ServerInterfaceWrapper) CancelWorkflow(w http.ResponseWriter, r *http
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CancelWorkflow(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// WatchWorkflow operation middleware
+func (siw *ServerInterfaceWrapper) WatchWorkflow(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WatchWorkflowParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WatchWorkflow(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetWorkflowHistory operation middleware
+func (siw *ServerInterfaceWrapper) GetWorkflowHistory(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetWorkflowHistoryParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageToken"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageToken", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetWorkflowHistory(w, r, workflowId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -898,10 +1244,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	}
 
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/workflows", wrapper.ListWorkflows)
+	})
+	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/workflows", wrapper.StartWorkflow)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/workflows/{workflowId}", wrapper.GetWorkflow)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/workflows/{workflowId}/history", wrapper.GetWorkflowHistory)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/workflows/{workflowId}/events", wrapper.WatchWorkflow)
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/workflows/{workflowId}/signals/{signalName}", wrapper.SignalWorkflow)
@@ -1070,8 +1425,80 @@ func (response ListWorkflowTypes200JSONResponse) VisitListWorkflowTypesResponse(
 	return err
 }
 
+type ListWorkflowsRequestObject struct {
+	Params ListWorkflowsParams
+}
+
+type ListWorkflowsResponseObject interface {
+	VisitListWorkflowsResponse(w http.ResponseWriter) error
+}
+
+type ListWorkflows200JSONResponse ExecutionList
+
+func (response ListWorkflows200JSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows400ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows500ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows503ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartWorkflowRequestObject struct {
-	Body *StartWorkflowJSONRequestBody
+	Params StartWorkflowParams
+	Body   *StartWorkflowJSONRequestBody
 }
 
 type StartWorkflowResponseObject interface {
@@ -1244,18 +1671,44 @@ type GetWorkflowResponseObject interface {
 	VisitGetWorkflowResponse(w http.ResponseWriter) error
 }
 
-type GetWorkflow200JSONResponse Execution
+type GetWorkflow200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetWorkflow200JSONResponse struct {
+	Body    Execution
+	Headers GetWorkflow200ResponseHeaders
+}
 
 func (response GetWorkflow200JSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetWorkflow304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetWorkflow304Response struct {
+	Headers GetWorkflow304ResponseHeaders
+}
+
+func (response GetWorkflow304Response) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetWorkflow400ApplicationProblemPlusJSONResponse struct {
@@ -1441,6 +1894,211 @@ type CancelWorkflow503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CancelWorkflow503ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflowRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     WatchWorkflowParams
+}
+
+type WatchWorkflowResponseObject interface {
+	VisitWatchWorkflowResponse(w http.ResponseWriter) error
+}
+
+type WatchWorkflow200TexteventStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response WatchWorkflow200TexteventStreamResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type WatchWorkflow400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow400ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflow404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow404ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflow500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow500ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflow503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow503ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistoryRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetWorkflowHistoryParams
+}
+
+type GetWorkflowHistoryResponseObject interface {
+	VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetWorkflowHistory200JSONResponse HistoryPage
+
+func (response GetWorkflowHistory200JSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory400ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory404ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory500ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory503ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2050,6 +2708,9 @@ type StrictServerInterface interface {
 	// ListWorkflowTypes The workflow types this deployment hosts
 	// (GET /workflow-types)
 	ListWorkflowTypes(ctx context.Context, request ListWorkflowTypesRequestObject) (ListWorkflowTypesResponseObject, error)
+	// ListWorkflows List workflow executions
+	// (GET /workflows)
+	ListWorkflows(ctx context.Context, request ListWorkflowsRequestObject) (ListWorkflowsResponseObject, error)
 	// StartWorkflow Start a workflow execution
 	// (POST /workflows)
 	StartWorkflow(ctx context.Context, request StartWorkflowRequestObject) (StartWorkflowResponseObject, error)
@@ -2059,6 +2720,12 @@ type StrictServerInterface interface {
 	// CancelWorkflow Ask a running execution to cancel
 	// (POST /workflows/{workflowId}/cancel)
 	CancelWorkflow(ctx context.Context, request CancelWorkflowRequestObject) (CancelWorkflowResponseObject, error)
+	// WatchWorkflow Watch an execution live (Server-Sent Events)
+	// (GET /workflows/{workflowId}/events)
+	WatchWorkflow(ctx context.Context, request WatchWorkflowRequestObject) (WatchWorkflowResponseObject, error)
+	// GetWorkflowHistory Read an execution's event history
+	// (GET /workflows/{workflowId}/history)
+	GetWorkflowHistory(ctx context.Context, request GetWorkflowHistoryRequestObject) (GetWorkflowHistoryResponseObject, error)
 	// QueryWorkflow Ask an execution a question
 	// (POST /workflows/{workflowId}/queries/{queryType})
 	QueryWorkflow(ctx context.Context, request QueryWorkflowRequestObject) (QueryWorkflowResponseObject, error)
@@ -2208,9 +2875,37 @@ func (sh *strictHandler) ListWorkflowTypes(w http.ResponseWriter, r *http.Reques
 	}
 }
 
+// ListWorkflows operation middleware
+func (sh *strictHandler) ListWorkflows(w http.ResponseWriter, r *http.Request, params ListWorkflowsParams) {
+	var request ListWorkflowsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWorkflows(ctx, request.(ListWorkflowsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWorkflows")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListWorkflowsResponseObject); ok {
+		if err := validResponse.VisitListWorkflowsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StartWorkflow operation middleware
-func (sh *strictHandler) StartWorkflow(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) StartWorkflow(w http.ResponseWriter, r *http.Request, params StartWorkflowParams) {
 	var request StartWorkflowRequestObject
+
+	request.Params = params
 
 	var body StartWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -2295,6 +2990,60 @@ func (sh *strictHandler) CancelWorkflow(w http.ResponseWriter, r *http.Request, 
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CancelWorkflowResponseObject); ok {
 		if err := validResponse.VisitCancelWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WatchWorkflow operation middleware
+func (sh *strictHandler) WatchWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params WatchWorkflowParams) {
+	var request WatchWorkflowRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WatchWorkflow(ctx, request.(WatchWorkflowRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WatchWorkflow")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WatchWorkflowResponseObject); ok {
+		if err := validResponse.VisitWatchWorkflowResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetWorkflowHistory operation middleware
+func (sh *strictHandler) GetWorkflowHistory(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetWorkflowHistoryParams) {
+	var request GetWorkflowHistoryRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWorkflowHistory(ctx, request.(GetWorkflowHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWorkflowHistory")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetWorkflowHistoryResponseObject); ok {
+		if err := validResponse.VisitGetWorkflowHistoryResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -2454,83 +3203,100 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9chs5cn8V1OSqLN2OKEq2fLFUqQtXln26kmWdPuKkTMcDDZokVjPALIARzdh8rLxAnizVAOaTQ4qS",
-	"vdLW1Zb/MDkcAI3+/HWjoa9BLNNMChBGB/tfgwlQBsp+PAejZoORAYXfGOhY8cxwKYL94AJiKZgmRpIp",
-	"5YZcw0gqIEbNuBgTOqZc9IIwUPBrzhWwYN+oHMJAxxNIKU6XcsHTPA32d8LAzDII9gMuDIxBBfP5PAwy",
-	"qmgKxpPyjxzU7NK+1qbkcgLkV/z5mSaCphASqomZAJlKdTNK5JQoGHNtQAEj3CBVHMdl1EyCMMAhwX7w",
-	"a7nASqLplxMQYzMJ9nf39kLcRPG92oY2iotxgJu44GNBk1O7RBfd2v7+XYTraokfSflVxqiB5ZTn9vfv",
-	"ojyvlviRlH/wNByzbsqvc80FaE04I3LUIHsJodNqxjUJ3en3+3dROse5dCaFBqviP1N2Dr/moA1+i6Uw",
-	"IOxHmmUJjyluYTtT8jqB9KdfNO7na231PykYBfvBv2xX5rztftXbZ26UW7TJkXc0GUmVAiN/v3h/SqQi",
-	"XNzShDMy4pAwfUCAxpPmQ8Kd2BnhgkSglFQ66gXzMDhMpAb2mPSjROELxDl+JxOqCU0UUDYjsaXlwAr4",
-	"WrKZJVmTqJJmRKhgJFK5OGaefilGCY/NY++gtBtumWvoDYiDRVKN3SzXBn2sp5tQBU4adgfHwoASNDlC",
-	"qTzmNgaC5AK+ZBAbYMQqheM9A0N5oi2dXNhHY2pgStFhJ3IcEgG3oIrfUFR2J6cSLRkedROn0ooCFKFC",
-	"T537EsTwFMiGkAJQOCoXAvk/ksoSbKi+wQCUQ2jNx+BL8hZUIikDtuk3Y97IXLBH3ozO40mlXKWdWJLO",
-	"6AwpvJTyhKoxPLbKK+frnGl6jll+Jjzlhmzsknf8Z3I9IwxGNE9MSC4hzaSy4TJztJMYeMLF2PH4HH6x",
-	"yvdkxqs8AXYbFlCgQrgwZ3WDSdBESENuBNq6OSDRiPIkVxARTWeaTCczMp2AaAZTTbkz7itBbylP6HXy",
-	"uOLyjCcxFUj9NUqPxhNgRPHxxBDhQmcbOm6V2LFrYf/2dg1l2rWvRKZkDFrjNo+E4Wb2VLrJNZlCkhAf",
-	"Ia9zU2NBTJXiwIjMTWidAXyhaZYAoegJUcKi8uCILCMvQ51nmVQG2DtgnBag9iltD3cU1VfF1ZDceYFv",
-	"rFBf54q6Wdq4akDeSsL8z87rUE2iV30dhSTaSZ/3dYQGEO1OItQUz6pgP3jV10FYh04vXyD2NxjFgv3g",
-	"vzc+9rdeffppYzjsuU+bf90Q+luuv/3f/+pvqf6mv6XfJpubP/0pWIBYYXBUeDwkOVMyA2W4g1sWHlxy",
-	"h29RwNQE+wGa6hb6+67ZSv9ZDGsy4UNhuCoX5BrGVOCWpzxJ8BsXhf8VY7KRUGPdHRUk0oYqg1NGZMrN",
-	"xD94DQmdWabFSopN5Np6VHqPcpeKvPGvzcNgwrWRalZIoMYOLszLF8FighYGKaTS6ipjHPdPk7M6e+fl",
-	"GHmNTjEIgy9bY7nlH6Y0++go/oSq1jun03do8WNLj4Av5hzBTTeAR/aaCTUETYaLHDD3wAgigGwUz7ao",
-	"3hIwDa1AcELLRhxrPTElCt2OZesCBxXoPDHdixcG/UzjDLkS5JYmOaC6I4A+IJkCDcKgN4hN4t05itTk",
-	"OkJjiw7fvzs7Obo8em1Noc6WDl6ogg8LVGqgKp4MjFH8OjdOqX8LaZTqub6huN3epYGlcV6415FKqm/+",
-	"gVCqc8fTRma39OfCoy6mhlXu9rGV1Fkut6aok1Puqc6PtuV8arO57oEuSp6AyFOk4Pzq9PT49G0QBqVG",
-	"BGHwZnB8Yj8cDk4Pj9zHy6Pzd8enA/fC4fvTy+PTq6PXnwcXn0+PPuDvx++OXn9+f3VZI6Hiy5vKIbQd",
-	"1gyDVZU+Mc5sLEBhJWCgR96grVSBweF6HZIIV7HqbHMSfPpME3zoSwFDUcEXMIiKN+oxMjoWOh+NeMxB",
-	"mDe5YNomLNHmAZFmAmrKNeAgl7PhGjdc2Hzdu7f9oYhQCDI3bmRIokMqYkiAlQ8uQaVcUFN7NIgNv+Vm",
-	"Vg2a8IQVNQP/dCiiU/iS6/cZuJBWvn0OGkzzbRvXLkDdgnIPeiSKaa5b7HEuK0F0KAk3vaEIwnZIwlH3",
-	"8NupN9IuYxBSWGBVYEX/wrWUCVARlB7hLjMp1ujS7TccElYmms292EJBtwu1P/nK0QERoBEyu2qDTRJ/",
-	"kVwAc7GQSaM7fTQXdVNCIBOERdnGQu8Sj3baxHLWtfbPUUxuM+FKZvwNaOKiZ5MRlS+sQI+8CcI71vXD",
-	"ulYqwN0iChPk/M0hefVi7y/E48begpK5dLxTZ5xx40/cQHqn/66JvwowVCk6exgM4UIbtOBO2jxkXYYJ",
-	"iloe5ucFeO+oNWiH1BUgALeF6jqjFhddHnxLqS5CI8NN0r0J01nAHpCr82OiYAQKRGyLOUha3emtInJl",
-	"VGxplfFxzVIYrlIyW3Cv1SO7kcWIJhraGkbVWK8o05MJFSwBjBdUjfMU1SFEaUnFQNkSrNe+uU0Mjt23",
-	"nZctHWtimI+fVoGnVRrokOZ8vpwJrki7aNrLcOIH9PSmvV+PF4GFBVi8E/61pOfX6xLXErg8IDqDmI94",
-	"jMjX1eMw9dDGouhW+RutyMJVeo0QttdMzO4uvhfnHQ9TGy6y3NxxTIIQv1CakFAxc1VrC8GRXJEnvjri",
-	"ivPrgusH6scFQsECDTxs15iVXMQTYHnS6Rps1qL9C2RjxG99ANU2j4n+HW5Rx3bSqkKc8BvY9HV7lLIC",
-	"yrQXvRO8TV5Ql5q5+J+398if3b/7i76RHEsnyVVsLYsJ6PlZUXg/kwmPZ44RtuwX7FtEHISdNiYJk15l",
-	"6zjWQgcbDFw93Zds7W49YvCTXl0cfT76z+OLSwfES6BdPexCD5ydQ66hi9jBycn7D59fX52dHB8OLo86",
-	"6AbEtyV1KZ2RayC5BuZOTQkdGVAEqEo4/l9sSrtdceMPNuqbWVy09eSzyyo+vz89+a8gDM6P/n50eFkb",
-	"0LnJbnscNIwuJBnVlvbmAWDLVsmGyNNrUJrcAGTE6SzjY242D0iEVmthtPM7bkpNhCzHP8C27y5QtKvl",
-	"YosLBl+KozC7P00wwSvQqGkcNqG9FT4d45e1s1qIfkCurfKHmE9VL7rPqEauvehzq2ONgxaOiqUY8XGO",
-	"XPF6vyJqrHES2oYwK49se2RArq6OX6NZj0FgfgbsR62/vMGgdp5dRkub7brj70Zq+1YBILiM7k/KkhqF",
-	"petTZwCS2cPijgKquyq5HyazA6IgRjDGCgxd6vwzTXzJo3NvywH0AwOs60L44XiibF54QjwR+v6HLp0/",
-	"ZiAMH3Ff+nAvHtiipcttFGTgFL9wS5qmNgsag9HVg2qjuYllCj3ydg2bWavNYqmsHoyWHbHfAZebLF1t",
-	"WuWb4SpY/aHlGNqpdG0fXTUY3z2zmhLhGmDqk91Fygl31tAkp+4t1s/iG1tcyONXOKSuvHFuccNIdvSL",
-	"YYwKyZSaeOIjJ2XlkW7HGbU/Ec4SxER/u7w8s6OsHgzFUBxZCOEqa8UxVrTs4CwiG0VhZNOfsdj6ZUgi",
-	"mwrjh6JCTwUbishVSaID3/DiKiO2OpVwW6+qd76QU1mnxB0MaoSk3HdjFCVA+OILfwmPwVuJbzJ6d3xZ",
-	"Kx5UZ652629d8A3C4BaUdhzt93Z6fRwiMxA048F+8LzX7z33dTAr+O2JrUr9D34eQyea01OEZbv9PplO",
-	"eAL1WE/8QSzylib8Fg4QfpaH2AgQCjLRNmVRLUX7C96C8SWxVp/Tbr+/4rzzfuecfoUlx5xt8v2BZp6m",
-	"VM2C/eCE3wLCClvpH2tU8HIPOviEL2975vZmNE2WchEXe5+BGJwdEyZjB3ktwi84qUHdWpVgxDZSYQ5e",
-	"eHPtgL82nUz0815kEN+PkwXFFSc7OtDu3kebaZe4LVxSUQtul3LOdmGtq3kgKl9A/S+UOO0l8QTim5Ds",
-	"9Z974611F0TVeUEn+86BMu6F/BRqWGzKFiZpPEE0YfsA9vrPl01b0rldb/hoiqG+r6UiKLyqjZh6pfra",
-	"N9wZRXT2/uKSlIPRJ8YxZEaHrqZgZUARO20lXACpTbYoAgxVHxpR40FyKIsUC2HuY3s3Fn5r8nVoPesw",
-	"mDuCvw6DsQfmw2Deq7o7C7gezD/NwzUFvhCMlxjTRNpg0UgZ9KJFQesN5zsYZImcWV+C89QlXcqmJWjL",
-	"0UxqsyQAo1GVS8kRoS6JMQ6CNdZ8pn0rnLar9wiSadFxZJG1Pd3yyb+RQ9EoJFJNuGnD6xKVVhgbX0QA",
-	"uk+W1QfIhpBDMUokNS9fECVzwbgYb4Y+WnGh+VjwEY+pwDSUG9AZjaGoqzAlswyYhQyDRqHT7plX7aJF",
-	"W1/hfV70X5FcJBg/onZ9yndrlZ7nYCicY6qXk6KiF8ROWy8bVI4P44GQZoJvCJgiPTaZtxQv2FKj3BiU",
-	"ZyI/Sza7nwmVqZE3gQGj7TS8NJYtymj7ZLxuNOuaTGetdN4EmJhkzX9DP121A3W2S1ZymNJSEAeutOib",
-	"bpeL09T6qjY6NKapG5utfrkTGS9prbps5d9X5ychiSqL3/5aiW3+V5uB/ttX+988Wn0DYwEOzMNgt7/z",
-	"ONweWD7XSrYVx3+nrHnhFHF1wK418dshr+4eUvac44CdNUBBu3HXjttbB0x0dB7i4N3ddQYvdmVaFLMG",
-	"U5o96d+PfawrqUeyUgnWCZENrbgTnrbLX3GuFEZkly4SaogUMZANbnwb+5Ri5Bu5HrMFb4GR0tbvN3tk",
-	"4Cv5tZ+L1BGniFxdIiIbZXvQpmsw17W24Q1X2Q9J2QMUDkXROhSSqnNos0c+cDORuSluDoRrHAc62NoZ",
-	"jd5CPRbVr2t97BZt9cp27Y7OPFx9aNlB1cI5ZquUZa/wFE0gPsQVHV4PvVf06anCUsPJ9YKHOqIXdw8p",
-	"7yg8lV1jTvNjzHo7tq1gy9HweZF6uxcTK7aDpqIxiDkDhL9Te82RC0aYnIrioFU4+9UIYguLIxtSDUUJ",
-	"DEPCR4QbX9N03qS+InoBfVPemKyVYGot6BlYzIsfJ1SlCEm77NF1v/0Qk/z0HdiyOFgI4lwbmaJH5GbC",
-	"FEztvmyTx31QY3XAMV+8M7fb312U7WGNwRZX+L34G1KPYT7rBX53We6pwv6TmPhA3yyJi94u7m/q6Og5",
-	"6O2v5RXe+Qq7z8XCQXWzSycqpyna8akau7pwifUxBPsGCjIoboyluTZD4V7Zd0PtlTH3xBqwv0pWL7EW",
-	"U+71X/TIYQsPWPeEaazbIybassv0bZ/SjwrGd7xd3cT+HjextgNo9KF1eoD+ff1TcQyFEA5j/NnR6evj",
-	"07e12y5rEuVPupYE7eJOetFp81iu53ebQpT38x7R+eCYtRjo75p2eKt6YxElVjAPgiSuiU1vf61u7K9w",
-	"VK8h4bdFAuJGkKgaWfgmX4rrqLehS+0sQA3FRhM+u0YylxNs9shuf5ekQIWuKvITG0R9T0BFUAsveZAz",
-	"FNw3hNic6ItdoxOxuG7BR/JbtT/F8F34pqyd0SxT8raqHsQyTe0UQSLljSZjKdk9fEqzdXJdrFN1R3qk",
-	"44T0B9B5aqBzAYgXCtkY2YV67u9DTHGhZbnjOBKsVbUgPE2RHwaSGXqKqiYQWi8ic1Orfs8qg44lgwMS",
-	"OUQfDcU1xLK4jlOviRTViJ6/HxF1GXt5F+f3k6Fok8c3vt+SkmvK/PHHb5ueNP9iBVptKdU/7PbJ7bZU",
-	"0840xZf77m+4rt1Ib3+t/ujNPbOUVndUVE20BhaoJS9DYQuWjYYrXd74Yz0yEMUPLQp844K9P4NIznWg",
-	"TydSl2QNBboCHVanaLu7VY9aba7CYxT7OGYRSekNaH8zF5OdogRCjaHxxOOZoag1thEutAFqr8gUwuKG",
-	"mCmPocsHuRa1RwIctb+g9GMARwUwCuhBrmckm0gB98AZzZbK3yajGpydnb//j6PXzZa84OVoJ96lr2Dr",
-	"Jetfb71ge7D1iu7tbe2Odui/sufxX653+sG9N7I6C/OKUun3Hx72nz5tc5rR7cCLzkNTbwP2GrzEq8/L",
-	"5wutq4tdi73FPxumO844XMdQaGlxre3F7R3bKcbKDqvafLX2nvmn+f8HAAD//w==",
+	"7Hz7cts4lveroPhNVewZWpYdJ/PFrq1ZtaOkPeU4Hlve7FaUDSHySEKbBNgAaEWT6LH2BfbJtg4AXkVd",
+	"7KTtrqmu/qMdiiAPDs7ld2786oUiSQUHrpV3/NWbAo1Amj+vQMt5b6xB4r8iUKFkqWaCe8feNYSCR4po",
+	"QWaUaTKCsZBAtJwzPiF0QhnveL4n4deMSYi8Yy0z8D0VTiGh+LiEcZZkiXd84Ht6noJ37DGuYQLSWywW",
+	"vpdSSRPQjpR/ZCDnA3Nbk5LBFMiv+PMzRThNwCdUET0FMhPydhyLGZEwYUqDhIgwjVQxXJdSPfV8D5d4",
+	"x96vxQvWEk2/nAOf6Kl3fPjihY+byP9dbkNpyfjEw01cswmn8YV5RRvdyvz+XYSr8hU/kvKbNKIaVlOe",
+	"md+/i/KsfMWPpPwDZXqZ5p9FHBkSKVczkCTjmsXmAnyBMMO7SBgLBYoISfSUKRILPiEpVQqUT2ZTFk7h",
+	"DiRhioyZVJrsUPJWDHmUSWqWqyycIiOCg64KTkhI0xQiMpqbt0yohhmd++RlV+G1CMY0i/VuZ8hz7hgR",
+	"LNmDauVVGfEnCWPv2Pt/+6XC7ttf1f5rR4TlgDuFs6j97EaZYhyUIiwiYlw7uBVHNSufuOVRHXS73U1n",
+	"tcBnqVRwBUbJf6LRFfyagTLnFwqugZs/aZrGLDQb3E+lGMWQ/OUXhfv5uiV/Lu0q+9I6R97ReCxkAhH5",
+	"+/X7Czx9xu9ozCIyZhBH6oQADaf1iygEyJqIME4CkFJIFXS8he+dogxFj0n/oCbDU6oIjSXQaG7lOTox",
+	"BzwS0dyQrEhQnmZAKI9IIDN+Fjn6BR/HLNSPvYPCcjDDXE1vgZ8sk2oVlimNXsbRTagEexpmB2dcg+Q0",
+	"7uOpPOY2epxkHL6kEGqIiBEKy/sINGWxMnQyXjUHz9DKTHzCrWXhxVGZnVwI1GR41E1cCHMUIJ2htCKu",
+	"WQJkhwsOeDgy4xz5PzaWEoim6hZdcAa+UR+NN4k7kLGgEUS7bjP6jch49MibMUa5EK5CTwxJl3SOFA6E",
+	"OKdyAo8t8tLaOquajmOGnzFLmCY7h+Qd+6niK3wygCQV0gCG1NJOQmAx4xPL4yv4xQjfkymvdASYbRh/",
+	"hgJhHb2RjUiAIlxocstR1/UJCcaUxZmEgCg6V2Q2nZPZFHgdTijKrHLfcHpHWUxH8eMel2M8CSlH6kd4",
+	"ejScQkQkm0w14dZ1NsHzXoGe217s7t6v4Gzz7hueShGCUrjNPtdMz59KNpkiM4hj4jzkKNMVFoRUSgYR",
+	"EZn2jTGALzRJY8RYJON4wry04IitA3eGKktTITVE7yBiNIf1T6l7uKOg+lZ8G5K7yPGNOdQCZi3hqh55",
+	"K8gyFHzVVYFPgoPkeVcFqADB4TRASXGs8o69V13l+VXo9PIIox+NXsw79v5752N379Wnv+wMhx371+7f",
+	"drj6lqlv//s/6luivqlvybfp7u5f/uQtQSzf6+cWD0lOpUhBambhloEHA2YRPh4w1d6xh6q6h/a+7WmF",
+	"/cyX1ZnwIVdcmXEyggnluOUZi2P8F+O5/eUTshNTbcwd5SRQmkqNjwzIjOmpu/AaYjo3TAul4LvIte2o",
+	"dBZlk4i8cbctfG/KlBZynp9AhR2M65dH3nKI6nsJJMLIahQx3D+NL6vsXRRrxAiNoud7X/YmYs9dTGj6",
+	"0VL8CUWtc0Vn71DjJ4YeDl/0FYKbdgCP7NVTqgmqDOMZKBuxoH/eya/tUbXHYeabA8EHGjbiWmOJKZFo",
+	"dgxblzgoQWWxbn95rtDPFD4hk5zc0TgDFHcE0CcklaCAa7QGoY6dOccj1ZkKUNmC0/fvLs/7g/5rowpV",
+	"trTwQuZ8WKJSAZXhtKe1ZKNMW6H+LU6jEM/tFcXudpMEFsp5bW9HKqm6/QdCqdYdz2qR3cqfc4u6HByX",
+	"sdvHRlBnuNx4RJWcYk9VfjQ151OTzVULdM5sYFe3QoVJMf9iGpLt2eaVx0qlpPNcdS7pBAbiFlrs9KUT",
+	"zhxjSDCwPBGyEkWpExP3I5JFI57mjwtalKXB1Mp21jLjuhAQ4FmCK69uLi7OLt56vleoh+d7b3pn5+aP",
+	"097Fad/+OehfvTu76NkbTt9fDM4ubvqvP/euP1/0P+DvZ+/6rz+/vxlUSCiF5E1pHZvWe46eu4wlIxYZ",
+	"x4hHEIOGDnmDhqP0kjbIUT4J8C1Gt02AhlefKYIXXWZoyEssBxoZu1MFDMEZV9l4zEIGXL/JeKRM9Bbs",
+	"nhCBhzRjCnCRDWDxHbeMm+SFs/XHQx6gRIpM25U+CU4pDyGGqLgwAJkwTnXlUi/U7I7pebloyuIoT6C4",
+	"q0MeXMCXTL1Pwfr34u4rUKDrdxsnfw3yDqS90CFBSDPVYI+13zFCZUGYtmmghn/GVfdwYomzWG2WgQtu",
+	"UGYOnN0NIyFioBU92mQz8ne0yfYbBnFURN31vZisSbs/MT+5ROIJ4aAwfrCpF6OavwjGIbLAIBJatTos",
+	"xquqhKjO8/McVp5Xs3C7VSdWs66xf4bHZDfjr2XGz0BjCyXqjCgdQ4kAxe1Gs+KWtb7JWuBLR3/Dut7l",
+	"ef1GOtQuIvZ3DPErsaXJg6GfIzvm97PItzeihuV/Gt3OMzJ45ZkitHDFBlYUxvxhTrnFE2809huMs+VG",
+	"GxfzeGEZ2HNy9eaUvDp68VfiQpHOkqraDE+r5lkTubVvqyhRy37vj2wZVxrtYCttLgpaBTPz9DBTZTzY",
+	"kr5SNviTgDGdqf5UGbX80tV4rtCNZbStmY7bN6Fbq0I9cnN1RiSMQQIPTX4QSau6jnVErgVaDanSDioZ",
+	"Cv11qmqqWJUUd7tejGmsoClhVE7UmtoXmVIexYBel8pJlqA4+HhaQkYgq8q4MLHmmf3XwcuGjNU18OOn",
+	"dXh8nQTa4GWxWM0Em/dftlirQo8P6C91c78uBIHIz+OPjRFF4/Tc+9qOa0UE1iMqhZCNWYjBlE3xYjSr",
+	"tAnMGhUV1CIDNukIgWenHutvrmjlRcSHiQ3jaaY31B4xasyFxieUz60DMFEdksuz2CXcbL1n23jtgfJx",
+	"jdFFjqketmsMdK/DKURZ3GoaTCCs3A1kZ8zuHAxRJjQO/h3uUMYOkrLoELNb2HWlIDxlCTRS7ujtwZt4",
+	"GGWpnt758/4L8mf73/2PvpZvEfYktysD+h6L8lrOpYhZOLeMMJlk79jEFZ7fqmOCRMKJbDUaMADMOANb",
+	"onFVALNbh7vcQ2+u+5/7/3l2PbDhTBGulBfbMBiLriBT0EZs7/z8/YfPr28uz89Oe4N+C92AUUJBXULn",
+	"ZAQkUxDZVgRCxxokASpjhv8vgjS7K6Zdray6meWXNq58trHZ5/cX5//l+d5V/+/900FlQesm2/WxV1M6",
+	"31ado2ZVvaGrZIdnyQikIrcAKbEyG7EJ07snJECtNcGItTuukE24KNY/QLc357yaBRi+x3gEX/Lqqtmf",
+	"Igg+c0xfr8GjvuU2Hf2X0bOKi35A+kZmD1GfMgV5n1W19M2yzS0rZScNHBUKPmaTDLni5H6N19iiuN6E",
+	"MGu7ADqkR25uzl6jWk+AY5QL0Y96/+qunUqTSOEtTc7A9pTUEgRvJQCCy+D+pKxIexm6PrU6IJE+zO9I",
+	"oKqtOPBhOj8hEkIEY1GOoQuZf6aIy6K17m01gH6gg7WtPT8cTxQdQU+IJ3zXVNQm82cRcM3GzCWQ7I0n",
+	"Jg9uYxsJKVjBz82SoomJgiagVXmh3GimQ5FAh7zdQme26l1aeVYPRsuW2O+Ay3WWrlet4k5/Haz+0DAM",
+	"zVC6so+2TJZrSVtPCbddZdWHbSKlPT1dtRbbR/G1LS7F8WsMUlvcuDC4YSxamjDRR/lkRnU4dZ6TRkUm",
+	"p6XtwTUZpDFiop8Hg0uzysjBkA9530AIm5/MK6PBqlpsQHbyxMiuK9uZLLBPAhMK4x950YfyaMgDmyUJ",
+	"TlwPlc2MmBxfzEzWr9pMRS5ElRJba1YISZlr8MkTqfDFpU9jFoLTEte39u5sUEkelGV8s/W31vl6vncH",
+	"UlmOdjsHnS4uESlwmjLv2Hve6Xaeu2yiOfj9qcnt/RP/nkArmlMzhGWH3S6ZTVkMVV9PXG0feUtjdgcn",
+	"CD+LvggECDmZqJsizzmj/nlvQbvEYqN17rDbXVNCv1/p3L1hReW8Sb6rkWdJQuXcO/bO2R0grDDFo4lC",
+	"AS/2oLxPePO+Y25nTpN4JRfxZe9T4L3LMxKJ0EJeg/BzTiqQd0YkImJ68zAGz625ssBf6VYmuudepxDe",
+	"j5M5xSUnW5oaN++jybQBbgtfKakBtys5Zxr7tpU8KLO6rptLEUqs9JJwCuGtT150nzvlrTSsBGXVpZV9",
+	"V0Aj5g75KcQw35RJTNJwimjCtJa86D5f9diCzv1qD1H9GKr7WnkEuVU1HlOtFV9zh630BJfvrwekWIw2",
+	"MQwh1cq3OQVzBhSx017MOJDKw5aPAF3Vh5rXeNA5FEmKJTf3sbkbA78V+To0lnXoLSzBX4fexAHzobfo",
+	"lA3DOVz3Fp8W2/YwLznjFco0FcZZ1EIGtaxR0LjD2o4I0ljMjS3B51RPujibxkGvPmOkUlW8q084zBBK",
+	"mgZxn4xZbMMb1wQ+mzINzte5CtcIkMCdUCSjsszVu3i92xnySzoB6x9FSn/N4NhWpYNa1SMgIxreNuvU",
+	"5Nz1yNo8VaW4c8cUG7GY6fmQmzDc9babpElMJ4SSXzKl90z8C1ElNB/NCSWJQN6dkOBtvyrO+1/LcHMR",
+	"FO7M+uXVwqu8+qDHx6+trfBl58FWgrTUVrHw25/baHZ4cCO7v5JsZKHt7Ks+fpsekg0P/cnM2zzoqXUZ",
+	"7pfYMEVoSCfgE6pJIpQmuPnOivkEvPOa/bNOQ5GzOzBco1/cjE/OxNUjPyu2W8j0qvM56r56uel8Pv2G",
+	"bqre3tJist5zMFwlYlwxFcZdHVk61rurylSE8XBbLKm3wH+/X8SttUUTK4yn76VC6RXhCkKQ4lFiTKhN",
+	"+WgbsNYs9DPletGVsdUdgkbd5BICk4cwHRUuVarFkNfKLlQRppvJiCKGLzMSeCOG68dkVTaV7HAx5ONY",
+	"UP3yiEiR8Yjxya7vsD3jik04G7OQmr4ipkGlNIQ8Cx1JkaYQmQCrVysLmT2zcl4j76vPsdpR9xXJeIxo",
+	"O2hm8127dIHTTobcwrhq8j3ImzHNY6tJ1hImInrmQk/xDg4zpMeZGEPxB/PQGWU68KvzU6FIQJWd2u1D",
+	"VFB2xLbNUQ2585NKEErUVEhd7y5UWawJBn4I8xk3h+nwfZtnqVWOlj1Lm/SXt+ybuTFrKswbfhLR/H4g",
+	"qkiOOdvVi2gzEVvApT0a0Wa7XRU2bevrWqtli3qKQcsMFo9hAttnMErZmtFCuE5scSlHKStFVFeatXda",
+	"tKAu77uNJvxzEa7o1x40MrA3V+c+CVYAmr+ZHOS/fTX/WwTrB1uXAsKF7x12Dx6H2z3D50rRruT475Q1",
+	"D/CBR91Xm5cUg2y44GAL99ecBjLrXmzjNlvGGXDx4eE2i5dHPZ7KyxtTUvXOhRBsEyTVpGJjgqJZAAkz",
+	"KTEms0gf8afgoR0ZmpUeyPqbvFq75GSGfPW0bof0XI236qtcUhGBQmDdTUB2ivbbXTvNpiozSju25uuT",
+	"osfWH/K8NdcnZWfuboeg6xSZzscU/S0aRWxCI2pzbm/hO1xb6YGWA4B6O0sLVUsdLo0iRxtsz9vJHzzG",
+	"vaW79lva9foDOiFjKRLjYlzJH9l6Qp53j9owy5Ta5Gs4pXwCEVGMh1BszfWNFns7G+9dCA5776gOp6vD",
+	"xsOjJwpENg4JNzzBKQ2nsHcquJYibm2XaeqNHVe13LL5V4d1QzMTZ4pqzqMjZEsypU024F7OwffwIJfp",
+	"OXWvxXOEfGSy0rQuQN3fCz3vHm1whO1CYl5uBI5xEtQkI9jE5oew4hF869HmJcUs71O5qiug0Y/xVPuh",
+	"mRIwhb/WoPUqryfYG2Ojmid1GxlByCLAKHVmPojCeEQiMeN591gRFVFFcmdBdoQc8iJ+8wkbo2ezhVrr",
+	"IKtv3O2Qnrotvq1SqStVRjVTMKEp/jmlMsHIsc2V2MGIH+JNvidcyrslvDBTWiRgXX0kYWb2ZTpX7xMI",
+	"lV0bi+VvSxx2D1tMSYXBBiq7vbgvCTyG+myHZe1HJZ4KyT6JivfUbcWNlGZYC6cX91f1chiiHZuSQMMX",
+	"bW/bU1oCTQKbpFHAXbdnv4xQTTE6KCgL7BgE4WJm9N6UdcyHE5hWQ+6QrXOavr0FnypyN1J3Na4hkfwM",
+	"VOoRmGHPxPR12wQVi2IY8lBwDqEr7afAEeaaJgAH4+wuXPsjNT1IZoENClVuTPKGlyoMhzbT8QE924/C",
+	"odsBx226nDbjqqWTfUAV156vXX5MAvPPY1IRgIKPNSkJIqpp8GgW5Um09YNrQakIcczugOzYSbi9a+Rc",
+	"3+jf7v0V17XHra212g7s6dJck3Ejpt2pdcLJ6kniE2qT9BQjYNRaOwI65FtU24oPoZgpa7y+IYBz01e/",
+	"H/1ZU3z5o8SzX52w21Dgqcvfv7bOWxDOa3kcayKnhXzfU9FRMhio/a/F5/gWa5B5xpf64+vDQUHxmPzD",
+	"ElRObDtakWBmupjbIL3820cYsQ65veXYLjUfP7JXDMR2H0Wqdnblj3zRPeqQ00bQbAIIjJHtHiOihWgz",
+	"E2Y86kd52A13l19V/B4gvzVEr42/tWL07n0jiLz71QAW79i77F+8Prt4W/luy5ZEuQbbFZ4//75kPuDz",
+	"WMHB7zZvXXxp6hGND67ZioHuq2kt8UQVn1BiDuZBSQM7O6f2v5Zf31xjqF4DYiGX9bYrSFCuzG2Tq2m3",
+	"FK4x6Gmt5A75Tj03a+fXbMJ5t0MOu4ckAcpL8GNii2IUoSSokdFwaYghZ7pIuht0IzPemlOwQ4qPZLcq",
+	"n1X9MQVbmqZS3JVpNRdqecdeLMStIhMhonvYlPrE5rbZiHIo0+Ui7CH9kYp46lTENSBeyM9Gi7a8xP1t",
+	"iM6/RrLacPTzrENptViSID80xHMT0xQFJ99YEZHpShvJvFToUERwQgKbcwuGfAS2g6NZiMtLXR33cYug",
+	"TdmLD6n8fnKISmcYl7k8x4hGro/ot00g1isEqLXFqf6ht0+ut4WYtiYSXY35/oprp5zU/tfyA9b3jFIa",
+	"Q1lB+aAtsEAleBnyInlYPFIVn2uKOqTH8x8aFLh5CfPZDkRydvB9NhWqIGvI0RSYTKVrRzs8LDNclWfl",
+	"FiPfx1kUkITegnLfmMNgJy9SUK1NWlTYj0JV5ukI40q7zGV+WEwTPWNhazrFTsY9EuCofA39xwCOEmDk",
+	"0IOM5iSdCg73wBn1Sc7fJqLqXV5evf+P/uv6JKD3cnwQHtJXsPcy6o72jqIXsPeKvnixdzg+oP8/eh7+",
+	"dXTQ9e69kfVRmBOUUr7/sLD/8mGblYx2A54PPOrq9LGT4BVWfVFcX5qYXW5v7ixPCqiWlhM7qOQbWuxE",
+	"ff7REDOgFhWDXZXnVaaKFp8W/xcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -9,6 +9,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/temporalhttp/gateway/internal/gen"
@@ -27,10 +28,20 @@ var statusNames = map[enumspb.WorkflowExecutionStatus]gen.ExecutionStatus{
 // executionFromDescribe builds the Execution resource from Describe's answer. The result or
 // failure of a closed run is added by withCloseEvent.
 func executionFromDescribe(resp *workflowservice.DescribeWorkflowExecutionResponse) (gen.Execution, error) {
-	info := resp.GetWorkflowExecutionInfo()
+	exec, err := executionFromInfo(resp.GetWorkflowExecutionInfo())
+	if err != nil {
+		return gen.Execution{}, fmt.Errorf("describe: %w", err)
+	}
+	return exec, nil
+}
+
+// executionFromInfo builds the Execution resource, without result or failure, from what Temporal
+// tells of a run in Describe's answer and in a list's.
+func executionFromInfo(info *workflowpb.WorkflowExecutionInfo) (gen.Execution, error) {
 	status, ok := statusNames[info.GetStatus()]
 	if !ok {
-		return gen.Execution{}, fmt.Errorf("describe %q: unknown status %v", info.GetExecution().GetWorkflowId(), info.GetStatus())
+		return gen.Execution{}, fmt.Errorf("workflow %q run %q: unknown status %v",
+			info.GetExecution().GetWorkflowId(), info.GetExecution().GetRunId(), info.GetStatus())
 	}
 	exec := gen.Execution{
 		WorkflowId:    info.GetExecution().GetWorkflowId(),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/temporalhttp/gateway/internal/handlers"
@@ -32,6 +35,8 @@ type fakeExecution struct {
 	status                                     enumspb.WorkflowExecutionStatus
 	historyLength                              int64
 	closeEvent                                 *historypb.HistoryEvent
+	// events is the run's whole history, which the raw history call pages through.
+	events []*historypb.HistoryEvent
 }
 
 type startCall struct {
@@ -71,12 +76,36 @@ type fakeTemporal struct {
 	updateResult *commonpb.Payload // what an update completes with
 	updateErr    error             // what the update's outcome is, when it fails
 
+	// Answers of the list and the raw history call.
+	listErr           error  // returned by ListWorkflow when set
+	listNextPageToken []byte // the NextPageToken of every list answer
+	pageErr           error  // returned by the raw history call when set
+
 	// Recorded calls.
 	starts       []startCall
 	describes    []runCall
 	histories    []historyCall
 	healthChecks int
 	lifecycle    []lifecycleCall
+	lists        []listCall
+	pages        []pageCall
+}
+
+// listCall records one ListWorkflow.
+type listCall struct {
+	query       string
+	pageSize    int32
+	token       []byte
+	hasDeadline bool
+}
+
+// pageCall records one raw history call.
+type pageCall struct {
+	namespace, workflowID, runID string
+	pageSize                     int32
+	token                        []byte
+	filter                       enumspb.HistoryEventFilterType
+	waitNewEvent, hasDeadline    bool
 }
 
 // lifecycleCall records one signal, query, update, cancel or terminate.
@@ -194,21 +223,9 @@ func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, 
 	if e == nil {
 		return nil, serviceerror.NewNotFound(secret + ": workflow not found for ID: " + workflowID)
 	}
-	info := &workflowpb.WorkflowExecutionInfo{
-		Execution:     &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
-		Type:          &commonpb.WorkflowType{Name: e.workflowType},
-		TaskQueue:     e.taskQueue,
-		Status:        e.status,
-		StartTime:     timestamppb.New(fakeStartTime),
-		ExecutionTime: timestamppb.New(fakeStartTime),
-		HistoryLength: e.historyLength,
-	}
-	if e.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		info.CloseTime = timestamppb.New(fakeStartTime.Add(time.Minute))
-	}
 	return &workflowservice.DescribeWorkflowExecutionResponse{
 		ExecutionConfig:       &workflowpb.WorkflowExecutionConfig{TaskQueue: &taskqueuepb.TaskQueue{Name: e.taskQueue}},
-		WorkflowExecutionInfo: info,
+		WorkflowExecutionInfo: e.info(),
 	}, nil
 }
 
@@ -321,4 +338,110 @@ func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
 	e := h.events[0]
 	h.events = h.events[1:]
 	return e, nil
+}
+
+// ListWorkflow answers every execution the fake knows, in the order it knows them, as one page
+// whose next token is listNextPageToken.
+func (f *fakeTemporal) ListWorkflow(ctx context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	_, hasDeadline := ctx.Deadline()
+	f.lists = append(f.lists, listCall{
+		query: req.GetQuery(), pageSize: req.GetPageSize(), token: req.GetNextPageToken(), hasDeadline: hasDeadline,
+	})
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	resp := &workflowservice.ListWorkflowExecutionsResponse{NextPageToken: f.listNextPageToken}
+	for _, e := range f.executions {
+		resp.Executions = append(resp.Executions, e.info())
+	}
+	return resp, nil
+}
+
+// info is what Temporal tells of the run in Describe's and in a list's answer.
+func (e *fakeExecution) info() *workflowpb.WorkflowExecutionInfo {
+	info := &workflowpb.WorkflowExecutionInfo{
+		Execution:     &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
+		Type:          &commonpb.WorkflowType{Name: e.workflowType},
+		TaskQueue:     e.taskQueue,
+		Status:        e.status,
+		StartTime:     timestamppb.New(fakeStartTime),
+		ExecutionTime: timestamppb.New(fakeStartTime),
+		HistoryLength: e.historyLength,
+	}
+	if e.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		info.CloseTime = timestamppb.New(fakeStartTime.Add(time.Minute))
+	}
+	return info
+}
+
+func (f *fakeTemporal) listCalls() []listCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]listCall(nil), f.lists...)
+}
+
+func (f *fakeTemporal) pageCalls() []pageCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]pageCall(nil), f.pages...)
+}
+
+func (f *fakeTemporal) WorkflowService() workflowservice.WorkflowServiceClient {
+	return fakeService{f: f}
+}
+
+// fakeService is the raw workflow service of the fake. Only the history call is written; any
+// other call panics on the nil interface it embeds.
+type fakeService struct {
+	workflowservice.WorkflowServiceClient
+	f *fakeTemporal
+}
+
+// fakeToken is the page token of the fake's history pages: the offset of the page's first event.
+const fakeToken = "offset:"
+
+// GetWorkflowExecutionHistory pages through the run's events.
+func (s fakeService) GetWorkflowExecutionHistory(ctx context.Context, req *workflowservice.GetWorkflowExecutionHistoryRequest, _ ...grpc.CallOption) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panicWith != nil {
+		panic(f.panicWith)
+	}
+	_, hasDeadline := ctx.Deadline()
+	f.pages = append(f.pages, pageCall{
+		namespace: req.GetNamespace(), workflowID: req.GetExecution().GetWorkflowId(), runID: req.GetExecution().GetRunId(),
+		pageSize: req.GetMaximumPageSize(), token: req.GetNextPageToken(), filter: req.GetHistoryEventFilterType(),
+		waitNewEvent: req.GetWaitNewEvent(), hasDeadline: hasDeadline,
+	})
+	if f.pageErr != nil {
+		return nil, f.pageErr
+	}
+	e := f.find(req.GetExecution().GetWorkflowId(), req.GetExecution().GetRunId())
+	if e == nil {
+		return nil, serviceerror.NewNotFound(secret + ": workflow execution not found")
+	}
+	offset := 0
+	if token := req.GetNextPageToken(); token != nil {
+		n, err := strconv.Atoi(strings.TrimPrefix(string(token), fakeToken))
+		if !strings.HasPrefix(string(token), fakeToken) || err != nil || n < 0 || n > len(e.events) {
+			return nil, serviceerror.NewInvalidArgument(secret + ": invalid NextPageToken")
+		}
+		offset = n
+	}
+	size := int(req.GetMaximumPageSize())
+	if size <= 0 {
+		size = 1000
+	}
+	end := min(offset+size, len(e.events))
+	resp := &workflowservice.GetWorkflowExecutionHistoryResponse{History: &historypb.History{Events: e.events[offset:end]}}
+	if end < len(e.events) {
+		resp.NextPageToken = []byte(fakeToken + strconv.Itoa(end))
+	}
+	return resp, nil
 }

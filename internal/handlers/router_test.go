@@ -39,7 +39,7 @@ var workflowTypes = []handlers.WorkflowType{
 }
 
 // newRouter builds the full router (validator included) over fake; opts adjust the defaults.
-func newRouter(t *testing.T, fake *fakeTemporal, opts ...func(*handlers.Options)) http.Handler {
+func newRouter(t *testing.T, fake handlers.TemporalClient, opts ...func(*handlers.Options)) http.Handler {
 	t.Helper()
 	o := handlers.Options{
 		Client:          fake,
@@ -47,6 +47,8 @@ func newRouter(t *testing.T, fake *fakeTemporal, opts ...func(*handlers.Options)
 		TaskQueue:       defaultTaskQueue,
 		WorkflowTypes:   workflowTypes,
 		MaxBodyBytes:    2 << 20,
+		MaxWait:         time.Minute,
+		ClosedCacheSize: 100,
 		TemporalTimeout: 5 * time.Second,
 		RetryAfter:      2 * time.Second,
 	}
@@ -569,7 +571,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	tests := []struct {
 		method, target, wantAllow string
 	}{
-		{http.MethodGet, "/workflows", "POST"},
+		{http.MethodDelete, "/workflows", "GET, POST"},
 		{http.MethodDelete, "/workflows/greeting-ada", "GET"},
 		{http.MethodPost, "/healthz", "GET"},
 		{http.MethodPut, "/openapi.yaml", "GET"},

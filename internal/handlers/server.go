@@ -5,16 +5,22 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/robfig/cron/v3"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -26,6 +32,8 @@ import (
 type Options struct {
 	Client TemporalClient
 	Logger *slog.Logger
+	// Namespace is the client's Temporal namespace, which raw service calls must name.
+	Namespace string
 	// TaskQueue is where workflows start when a request names none.
 	TaskQueue string
 	// WorkflowTypes are the types this deployment's workers host; others are refused with 422
@@ -38,6 +46,10 @@ type Options struct {
 	TemporalTimeout time.Duration
 	// RetryAfter is what 503 answers tell clients to wait.
 	RetryAfter time.Duration
+	// MaxWait caps the `wait` of a request.
+	MaxWait time.Duration
+	// ClosedCacheSize bounds how many closed executions are kept to answer reads without Temporal.
+	ClosedCacheSize int
 }
 
 // WorkflowType is a workflow type the workers host.
@@ -50,6 +62,10 @@ type WorkflowType struct {
 type Server struct {
 	opts  Options
 	known map[string]bool
+	// closed holds closed executions by run: they never change, so a read of one by run id needs
+	// no Temporal call.
+	closed *lru.Cache[runKey, gen.Execution]
+	waiter *closeWaiter
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -60,7 +76,57 @@ func NewServer(opts Options) *Server {
 	for _, t := range opts.WorkflowTypes {
 		known[t.Name] = true
 	}
-	return &Server{opts: opts, known: known}
+	s := &Server{opts: opts, known: known}
+	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
+	s.waiter = newCloseWaiter(opts.Client, opts.Logger, s.finish)
+	return s
+}
+
+// finish builds a run's final Execution from its close event, for every request waiting on it.
+func (s *Server) finish(ctx context.Context, key runKey, event *historypb.HistoryEvent) (gen.Execution, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
+	defer cancel()
+	resp, err := s.opts.Client.DescribeWorkflowExecution(ctx, key.workflowID, key.runID)
+	if err != nil {
+		return gen.Execution{}, &executionError{"describe", key.workflowID, key.runID, err}
+	}
+	exec, err := executionFromDescribe(resp)
+	if err != nil {
+		return gen.Execution{}, err
+	}
+	withCloseEvent(&exec, event)
+	s.closed.Add(key, exec)
+	return exec, nil
+}
+
+// awaitClose holds a request on a running execution until it closes or the wait passes, and
+// answers the execution as it then is.
+func (s *Server) awaitClose(ctx context.Context, exec gen.Execution, wait time.Duration) (gen.Execution, error) {
+	if wait <= 0 || exec.Status != gen.ExecutionStatusRUNNING {
+		return exec, nil
+	}
+	final, closed, err := s.waiter.wait(ctx, runKey{exec.WorkflowId, exec.RunId}, wait)
+	switch {
+	case err != nil:
+		return gen.Execution{}, err
+	case closed:
+		return final, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
+	defer cancel()
+	return s.read(ctx, exec.WorkflowId, exec.RunId)
+}
+
+// waitParam reads the `wait` parameter, capped at MaxWait.
+func (s *Server) waitParam(v *string) (time.Duration, error) {
+	if v == nil {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(*v)
+	if err != nil || d < 0 {
+		return 0, validationProblem(gen.FieldError{In: gen.FieldErrorInQuery, Field: "wait", Message: "must be a duration such as 10s"})
+	}
+	return min(d, s.opts.MaxWait), nil
 }
 
 // executionError names the execution a Temporal call was about, so that its problem can too.
@@ -87,11 +153,16 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if len(fields) > 0 {
 		return nil, validationProblem(fields...)
 	}
+	wait, err := s.waitParam(req.Params.Wait)
+	if err != nil {
+		return nil, err
+	}
 	var args []any
 	if body.Input != nil && string(bytes.TrimSpace(*body.Input)) != "null" {
 		args = append(args, *body.Input)
 	}
 
+	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
 	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
@@ -109,12 +180,18 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		if existing.Status != gen.ExecutionStatusRUNNING {
 			return nil, &executionError{"start", opts.ID, started.RunId, startErr}
 		}
+		if existing, err = s.awaitClose(reqCtx, existing, wait); err != nil {
+			return nil, err
+		}
 		return gen.StartWorkflow200JSONResponse{Body: existing, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(existing)}}, nil
 	case startErr != nil:
 		return nil, &executionError{"start", opts.ID, "", startErr}
 	}
 	exec, err := s.read(ctx, run.GetID(), run.GetRunID())
 	if err != nil {
+		return nil, err
+	}
+	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
 		return nil, err
 	}
 	return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
@@ -191,22 +268,63 @@ func (s *Server) startOptions(body *gen.StartWorkflowRequest) (client.StartWorkf
 
 // GetWorkflow reads an execution without waiting for it.
 func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObject) (gen.GetWorkflowResponseObject, error) {
-	var runID string
-	if req.Params.RunId != nil {
-		runID = *req.Params.RunId
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
-	exec, err := s.read(ctx, req.WorkflowId, runID)
+	runID := deref(req.Params.RunId)
+	wait, err := s.waitParam(req.Params.Wait)
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetWorkflow200JSONResponse(exec), nil
+	readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
+	defer cancel()
+	exec, err := s.read(readCtx, req.WorkflowId, runID)
+	if err != nil {
+		return nil, err
+	}
+	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
+		return nil, err
+	}
+	tag, err := etag(exec)
+	if err != nil {
+		return nil, err
+	}
+	// A closed run never changes: a URL naming it may be cached for good. Without a run id the
+	// URL means "the latest run", which a new run can change.
+	cacheControl := "no-cache"
+	if runID != "" && exec.Status != gen.ExecutionStatusRUNNING {
+		cacheControl = "private, max-age=31536000, immutable"
+	}
+	if req.Params.IfNoneMatch != nil && etagMatches(*req.Params.IfNoneMatch, tag) {
+		return gen.GetWorkflow304Response{Headers: gen.GetWorkflow304ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
+	}
+	return gen.GetWorkflow200JSONResponse{Body: exec, Headers: gen.GetWorkflow200ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
+}
+
+// etag is a strong validator of the execution as answered: any change of it changes the tag.
+func etag(exec gen.Execution) (string, error) {
+	b, err := json.Marshal(exec)
+	if err != nil {
+		return "", fmt.Errorf("etag of %q: %w", exec.WorkflowId, err)
+	}
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`, nil
+}
+
+// etagMatches implements If-None-Match: a list of tags, or *, compared weakly (RFC 9110 13.1.2).
+func etagMatches(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // read describes an execution and, when it is closed, adds its close event: the result or the
 // failure. It never waits for a running execution.
 func (s *Server) read(ctx context.Context, workflowID, runID string) (gen.Execution, error) {
+	if exec, ok := s.closed.Get(runKey{workflowID, runID}); ok {
+		return exec, nil
+	}
 	resp, err := s.opts.Client.DescribeWorkflowExecution(ctx, workflowID, runID)
 	if err != nil {
 		return gen.Execution{}, &executionError{"describe", workflowID, runID, err}
@@ -223,6 +341,7 @@ func (s *Server) read(ctx context.Context, workflowID, runID string) (gen.Execut
 		}
 		if closeEventTypes[event.GetEventType()] {
 			withCloseEvent(&exec, event)
+			s.closed.Add(runKey{workflowID, exec.RunId}, exec)
 			return exec, nil
 		}
 	}

@@ -21,6 +21,10 @@ type TemporalClient interface {
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	CancelWorkflowWithOptions(ctx context.Context, options client.CancelWorkflowOptions) error
 	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
+	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	// WorkflowService is the raw service, for the one call the client wraps too tightly: a page of
+	// history together with the token of the next page.
+	WorkflowService() workflowservice.WorkflowServiceClient
 }
 
 var _ TemporalClient = client.Client(nil)

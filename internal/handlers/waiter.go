@@ -1,0 +1,155 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"google.golang.org/grpc/codes"
+
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// runKey names one run of a workflow.
+type runKey struct{ workflowID, runID string }
+
+// closeWaiter lets any number of requests wait for runs to close while Temporal sees one long
+// poll per run: the first waiter starts the poll, later ones join it, and the last one to leave
+// ends it, so a client that hangs up releases its share at once.
+type closeWaiter struct {
+	client TemporalClient
+	logger *slog.Logger
+	// finish turns the close event into the finished Execution, once for all waiters of a run.
+	finish func(ctx context.Context, key runKey, event *historypb.HistoryEvent) (gen.Execution, error)
+
+	mu    sync.Mutex
+	polls map[runKey]*longPoll
+
+	// started counts the long polls begun, for tests and metrics.
+	started atomic.Int64
+}
+
+type longPoll struct {
+	done    chan struct{} // closed when the run has closed or the poll failed
+	exec    gen.Execution
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+func newCloseWaiter(client TemporalClient, logger *slog.Logger,
+	finish func(context.Context, runKey, *historypb.HistoryEvent) (gen.Execution, error)) *closeWaiter {
+	return &closeWaiter{client: client, logger: logger, finish: finish, polls: map[runKey]*longPoll{}}
+}
+
+// wait returns the finished Execution of the run once it closes, or ok=false when d passes first.
+// It returns ctx's error when the caller goes away.
+func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (exec gen.Execution, ok bool, err error) {
+	p := w.join(key)
+	defer w.leave(key, p)
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return p.exec, p.err == nil, p.err
+	case <-timer.C:
+		return gen.Execution{}, false, nil
+	case <-ctx.Done():
+		return gen.Execution{}, false, ctx.Err()
+	}
+}
+
+func (w *closeWaiter) join(key runKey) *longPoll {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if p, ok := w.polls[key]; ok {
+		p.waiters++
+		return p
+	}
+	// The poll outlives any one request: it belongs to all its waiters.
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &longPoll{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	w.polls[key] = p
+	w.started.Add(1)
+	go w.poll(ctx, key, p)
+	return p
+}
+
+func (w *closeWaiter) leave(key runKey, p *longPoll) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p.waiters--
+	if p.waiters == 0 {
+		p.cancel()
+		if w.polls[key] == p {
+			delete(w.polls, key)
+		}
+	}
+}
+
+// poll rides Temporal's long poll for the run's close event, renewing it when one poll times out
+// with the run still open, until the run closes, the poll fails, or every waiter has left.
+func (w *closeWaiter) poll(ctx context.Context, key runKey, p *longPoll) {
+	defer func() {
+		w.mu.Lock()
+		if w.polls[key] == p {
+			delete(w.polls, key) // later waiters start afresh; the result stays with these
+		}
+		w.mu.Unlock()
+		close(p.done)
+	}()
+	for ctx.Err() == nil {
+		event, err := w.closeEvent(ctx, key)
+		switch {
+		case err == nil:
+			p.exec, p.err = w.finish(ctx, key, event)
+			return
+		case ctx.Err() != nil:
+			p.err = ctx.Err()
+			return
+		case retryablePollError(err):
+			w.logger.Debug("long poll renewed", "workflow_id", key.workflowID, "run_id", key.runID, "error", err)
+			select {
+			case <-time.After(200 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		default:
+			p.err = &executionError{"wait for", key.workflowID, key.runID, err}
+			return
+		}
+	}
+	p.err = ctx.Err()
+}
+
+func (w *closeWaiter) closeEvent(ctx context.Context, key runKey) (*historypb.HistoryEvent, error) {
+	events := w.client.GetWorkflowHistory(ctx, key.workflowID, key.runID, true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for events.HasNext() {
+		event, err := events.Next()
+		if err != nil {
+			return nil, err
+		}
+		if closeEventTypes[event.GetEventType()] {
+			return event, nil
+		}
+	}
+	return nil, serviceerror.NewDeadlineExceeded("long poll ended without a close event")
+}
+
+// retryablePollError says whether a long poll ended for a reason that a new poll may not share:
+// its own timeout, or a passing outage.
+func retryablePollError(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	switch serviceerror.ToStatus(err).Code() {
+	case codes.DeadlineExceeded, codes.Unavailable, codes.ResourceExhausted, codes.Aborted:
+		return true
+	}
+	return false
+}

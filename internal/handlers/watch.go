@@ -1,0 +1,93 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// sseHeartbeat is how often an idle event stream sends a comment, so that proxies and clients
+// keep the connection open.
+const sseHeartbeat = 15 * time.Second
+
+// WatchWorkflow streams the execution as Server-Sent Events: its state now, and again when it
+// changes, until it has closed. It rides the same shared long poll as `wait`.
+func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequestObject) (gen.WatchWorkflowResponseObject, error) {
+	readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
+	defer cancel()
+	// Read before answering, so that an unknown execution is a plain 404 problem, not a stream.
+	exec, err := s.read(readCtx, req.WorkflowId, deref(req.Params.RunId))
+	if err != nil {
+		return nil, err
+	}
+	return eventStream{s: s, ctx: ctx, first: exec}, nil
+}
+
+// eventStream writes the stream itself: the generated response type copies a reader without
+// flushing, and each event must reach the client as it happens.
+type eventStream struct {
+	s     *Server
+	ctx   context.Context
+	first gen.Execution
+}
+
+func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // tell nginx-like proxies not to hold events back
+	w.WriteHeader(http.StatusOK)
+
+	send := func(write func(io.Writer) error) error {
+		// The server's write timeout is for ordinary answers; a stream lives as long as its run.
+		_ = rc.SetWriteDeadline(time.Now().Add(sseHeartbeat + 10*time.Second))
+		if err := write(w); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	event := func(exec gen.Execution) error {
+		return send(func(w io.Writer) error {
+			data, err := json.Marshal(exec)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(w, "event: execution\ndata: %s\n\n", data)
+			return err
+		})
+	}
+
+	// Once the headers are out, an error cannot become a problem response: a failed write means
+	// the client left, and a failed wait is told as an error event before the stream ends.
+	exec := e.first
+	if event(exec) != nil {
+		return nil
+	}
+	for exec.Status == gen.ExecutionStatusRUNNING {
+		final, closed, err := e.s.waiter.wait(e.ctx, runKey{exec.WorkflowId, exec.RunId}, sseHeartbeat)
+		switch {
+		case err != nil && e.ctx.Err() != nil:
+			return nil // the client left
+		case err != nil:
+			e.s.opts.Logger.WarnContext(e.ctx, "event stream ended early", "error", err, "request_id", requestID(e.ctx))
+			_ = send(func(w io.Writer) error {
+				_, err := fmt.Fprint(w, "event: error\ndata: {\"title\":\"The execution can no longer be watched\"}\n\n")
+				return err
+			})
+			return nil
+		case closed:
+			_ = event(final)
+			return nil
+		}
+		if send(func(w io.Writer) error { _, err := fmt.Fprint(w, ": heartbeat\n\n"); return err }) != nil {
+			return nil
+		}
+	}
+	return nil
+}
