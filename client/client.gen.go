@@ -408,6 +408,9 @@ type StartWorkflowParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // GetWorkflowParams defines parameters for GetWorkflow.
@@ -576,6 +579,12 @@ type ClientInterface interface {
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
 	//
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+	// request names no `workflowId`; the same key with a different request answers 422. The record
+	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+	// the key alone names the execution; with one, the key is checked against that workflow id.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -592,6 +601,12 @@ type ClientInterface interface {
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
+	//
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+	// request names no `workflowId`; the same key with a different request answers 422. The record
+	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -830,6 +845,12 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
 //
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+// request names no `workflowId`; the same key with a different request answers 422. The record
+// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+// the key alone names the execution; with one, the key is checked against that workflow id.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -856,6 +877,12 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
+//
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+// request names no `workflowId`; the same key with a different request answers 422. The record
+// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+// the key alone names the execution; with one, the key is checked against that workflow id.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1419,6 +1446,21 @@ func NewStartWorkflowRequestWithBody(server string, params *StartWorkflowParams,
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -2016,6 +2058,12 @@ type ClientWithResponsesInterface interface {
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
 	//
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+	// request names no `workflowId`; the same key with a different request answers 422. The record
+	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+	// the key alone names the execution; with one, the key is checked against that workflow id.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -2032,6 +2080,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
+	//
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+	// request names no `workflowId`; the same key with a different request answers 422. The record
+	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2426,7 +2480,8 @@ func (r ListWorkflowsResponse) ContentType() string {
 
 // StartWorkflowResponse200Headers the declared response headers of an HTTP 200 response for StartWorkflow
 type StartWorkflowResponse200Headers struct {
-	Location string
+	IdempotentReplayed *bool
+	Location           string
 }
 
 // StartWorkflowResponse201Headers the declared response headers of an HTTP 201 response for StartWorkflow
@@ -3353,6 +3408,12 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
 //
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+// request names no `workflowId`; the same key with a different request answers 422. The record
+// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+// the key alone names the execution; with one, the key is checked against that workflow id.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -3375,6 +3436,12 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
+//
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
+// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
+// request names no `workflowId`; the same key with a different request answers 422. The record
+// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
+// the key alone names the execution; with one, the key is checked against that workflow id.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3869,6 +3936,13 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers StartWorkflowResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {

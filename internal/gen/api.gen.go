@@ -412,6 +412,9 @@ type StartWorkflowParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // GetWorkflowParams defines parameters for GetWorkflow.
@@ -774,6 +777,27 @@ func (siw *ServerInterfaceWrapper) StartWorkflow(w http.ResponseWriter, r *http.
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
 		}
 		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
 	}
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -1506,7 +1530,8 @@ type StartWorkflowResponseObject interface {
 }
 
 type StartWorkflow200ResponseHeaders struct {
-	Location string
+	IdempotentReplayed *bool
+	Location           string
 }
 
 type StartWorkflow200JSONResponse struct {
@@ -1521,6 +1546,9 @@ func (response StartWorkflow200JSONResponse) VisitStartWorkflowResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -3203,100 +3231,105 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hz7cts4lveroPhNVewZWpYdJ/PFrq1ZtaOkPeU4Hlve7FaUDSHySEKbBNgAaEWT6LH2BfbJtg4AXkVd",
-	"7KTtrqmu/qMdiiAPDs7ld2786oUiSQUHrpV3/NWbAo1Amj+vQMt5b6xB4r8iUKFkqWaCe8feNYSCR4po",
-	"QWaUaTKCsZBAtJwzPiF0QhnveL4n4deMSYi8Yy0z8D0VTiGh+LiEcZZkiXd84Ht6noJ37DGuYQLSWywW",
-	"vpdSSRPQjpR/ZCDnA3Nbk5LBFMiv+PMzRThNwCdUET0FMhPydhyLGZEwYUqDhIgwjVQxXJdSPfV8D5d4",
-	"x96vxQvWEk2/nAOf6Kl3fPjihY+byP9dbkNpyfjEw01cswmn8YV5RRvdyvz+XYSr8hU/kvKbNKIaVlOe",
-	"md+/i/KsfMWPpPwDZXqZ5p9FHBkSKVczkCTjmsXmAnyBMMO7SBgLBYoISfSUKRILPiEpVQqUT2ZTFk7h",
-	"DiRhioyZVJrsUPJWDHmUSWqWqyycIiOCg64KTkhI0xQiMpqbt0yohhmd++RlV+G1CMY0i/VuZ8hz7hgR",
-	"LNmDauVVGfEnCWPv2Pt/+6XC7ttf1f5rR4TlgDuFs6j97EaZYhyUIiwiYlw7uBVHNSufuOVRHXS73U1n",
-	"tcBnqVRwBUbJf6LRFfyagTLnFwqugZs/aZrGLDQb3E+lGMWQ/OUXhfv5uiV/Lu0q+9I6R97ReCxkAhH5",
-	"+/X7Czx9xu9ozCIyZhBH6oQADaf1iygEyJqIME4CkFJIFXS8he+dogxFj0n/oCbDU6oIjSXQaG7lOTox",
-	"BzwS0dyQrEhQnmZAKI9IIDN+Fjn6BR/HLNSPvYPCcjDDXE1vgZ8sk2oVlimNXsbRTagEexpmB2dcg+Q0",
-	"7uOpPOY2epxkHL6kEGqIiBEKy/sINGWxMnQyXjUHz9DKTHzCrWXhxVGZnVwI1GR41E1cCHMUIJ2htCKu",
-	"WQJkhwsOeDgy4xz5PzaWEoim6hZdcAa+UR+NN4k7kLGgEUS7bjP6jch49MibMUa5EK5CTwxJl3SOFA6E",
-	"OKdyAo8t8tLaOquajmOGnzFLmCY7h+Qd+6niK3wygCQV0gCG1NJOQmAx4xPL4yv4xQjfkymvdASYbRh/",
-	"hgJhHb2RjUiAIlxocstR1/UJCcaUxZmEgCg6V2Q2nZPZFHgdTijKrHLfcHpHWUxH8eMel2M8CSlH6kd4",
-	"ejScQkQkm0w14dZ1NsHzXoGe217s7t6v4Gzz7hueShGCUrjNPtdMz59KNpkiM4hj4jzkKNMVFoRUSgYR",
-	"EZn2jTGALzRJY8RYJON4wry04IitA3eGKktTITVE7yBiNIf1T6l7uKOg+lZ8G5K7yPGNOdQCZi3hqh55",
-	"K8gyFHzVVYFPgoPkeVcFqADB4TRASXGs8o69V13l+VXo9PIIox+NXsw79v5752N379Wnv+wMhx371+7f",
-	"drj6lqlv//s/6luivqlvybfp7u5f/uQtQSzf6+cWD0lOpUhBambhloEHA2YRPh4w1d6xh6q6h/a+7WmF",
-	"/cyX1ZnwIVdcmXEyggnluOUZi2P8F+O5/eUTshNTbcwd5SRQmkqNjwzIjOmpu/AaYjo3TAul4LvIte2o",
-	"dBZlk4i8cbctfG/KlBZynp9AhR2M65dH3nKI6nsJJMLIahQx3D+NL6vsXRRrxAiNoud7X/YmYs9dTGj6",
-	"0VL8CUWtc0Vn71DjJ4YeDl/0FYKbdgCP7NVTqgmqDOMZKBuxoH/eya/tUbXHYeabA8EHGjbiWmOJKZFo",
-	"dgxblzgoQWWxbn95rtDPFD4hk5zc0TgDFHcE0CcklaCAa7QGoY6dOccj1ZkKUNmC0/fvLs/7g/5rowpV",
-	"trTwQuZ8WKJSAZXhtKe1ZKNMW6H+LU6jEM/tFcXudpMEFsp5bW9HKqm6/QdCqdYdz2qR3cqfc4u6HByX",
-	"sdvHRlBnuNx4RJWcYk9VfjQ151OTzVULdM5sYFe3QoVJMf9iGpLt2eaVx0qlpPNcdS7pBAbiFlrs9KUT",
-	"zhxjSDCwPBGyEkWpExP3I5JFI57mjwtalKXB1Mp21jLjuhAQ4FmCK69uLi7OLt56vleoh+d7b3pn5+aP",
-	"097Fad/+OehfvTu76NkbTt9fDM4ubvqvP/euP1/0P+DvZ+/6rz+/vxlUSCiF5E1pHZvWe46eu4wlIxYZ",
-	"x4hHEIOGDnmDhqP0kjbIUT4J8C1Gt02AhlefKYIXXWZoyEssBxoZu1MFDMEZV9l4zEIGXL/JeKRM9Bbs",
-	"nhCBhzRjCnCRDWDxHbeMm+SFs/XHQx6gRIpM25U+CU4pDyGGqLgwAJkwTnXlUi/U7I7pebloyuIoT6C4",
-	"q0MeXMCXTL1Pwfr34u4rUKDrdxsnfw3yDqS90CFBSDPVYI+13zFCZUGYtmmghn/GVfdwYomzWG2WgQtu",
-	"UGYOnN0NIyFioBU92mQz8ne0yfYbBnFURN31vZisSbs/MT+5ROIJ4aAwfrCpF6OavwjGIbLAIBJatTos",
-	"xquqhKjO8/McVp5Xs3C7VSdWs66xf4bHZDfjr2XGz0BjCyXqjCgdQ4kAxe1Gs+KWtb7JWuBLR3/Dut7l",
-	"ef1GOtQuIvZ3DPErsaXJg6GfIzvm97PItzeihuV/Gt3OMzJ45ZkitHDFBlYUxvxhTrnFE2809huMs+VG",
-	"GxfzeGEZ2HNy9eaUvDp68VfiQpHOkqraDE+r5lkTubVvqyhRy37vj2wZVxrtYCttLgpaBTPz9DBTZTzY",
-	"kr5SNviTgDGdqf5UGbX80tV4rtCNZbStmY7bN6Fbq0I9cnN1RiSMQQIPTX4QSau6jnVErgVaDanSDioZ",
-	"Cv11qmqqWJUUd7tejGmsoClhVE7UmtoXmVIexYBel8pJlqA4+HhaQkYgq8q4MLHmmf3XwcuGjNU18OOn",
-	"dXh8nQTa4GWxWM0Em/dftlirQo8P6C91c78uBIHIz+OPjRFF4/Tc+9qOa0UE1iMqhZCNWYjBlE3xYjSr",
-	"tAnMGhUV1CIDNukIgWenHutvrmjlRcSHiQ3jaaY31B4xasyFxieUz60DMFEdksuz2CXcbL1n23jtgfJx",
-	"jdFFjqketmsMdK/DKURZ3GoaTCCs3A1kZ8zuHAxRJjQO/h3uUMYOkrLoELNb2HWlIDxlCTRS7ujtwZt4",
-	"GGWpnt758/4L8mf73/2PvpZvEfYktysD+h6L8lrOpYhZOLeMMJlk79jEFZ7fqmOCRMKJbDUaMADMOANb",
-	"onFVALNbh7vcQ2+u+5/7/3l2PbDhTBGulBfbMBiLriBT0EZs7/z8/YfPr28uz89Oe4N+C92AUUJBXULn",
-	"ZAQkUxDZVgRCxxokASpjhv8vgjS7K6Zdray6meWXNq58trHZ5/cX5//l+d5V/+/900FlQesm2/WxV1M6",
-	"31ado2ZVvaGrZIdnyQikIrcAKbEyG7EJ07snJECtNcGItTuukE24KNY/QLc357yaBRi+x3gEX/Lqqtmf",
-	"Igg+c0xfr8GjvuU2Hf2X0bOKi35A+kZmD1GfMgV5n1W19M2yzS0rZScNHBUKPmaTDLni5H6N19iiuN6E",
-	"MGu7ADqkR25uzl6jWk+AY5QL0Y96/+qunUqTSOEtTc7A9pTUEgRvJQCCy+D+pKxIexm6PrU6IJE+zO9I",
-	"oKqtOPBhOj8hEkIEY1GOoQuZf6aIy6K17m01gH6gg7WtPT8cTxQdQU+IJ3zXVNQm82cRcM3GzCWQ7I0n",
-	"Jg9uYxsJKVjBz82SoomJgiagVXmh3GimQ5FAh7zdQme26l1aeVYPRsuW2O+Ay3WWrlet4k5/Haz+0DAM",
-	"zVC6so+2TJZrSVtPCbddZdWHbSKlPT1dtRbbR/G1LS7F8WsMUlvcuDC4YSxamjDRR/lkRnU4dZ6TRkUm",
-	"p6XtwTUZpDFiop8Hg0uzysjBkA9530AIm5/MK6PBqlpsQHbyxMiuK9uZLLBPAhMK4x950YfyaMgDmyUJ",
-	"TlwPlc2MmBxfzEzWr9pMRS5ElRJba1YISZlr8MkTqfDFpU9jFoLTEte39u5sUEkelGV8s/W31vl6vncH",
-	"UlmOdjsHnS4uESlwmjLv2Hve6Xaeu2yiOfj9qcnt/RP/nkArmlMzhGWH3S6ZTVkMVV9PXG0feUtjdgcn",
-	"CD+LvggECDmZqJsizzmj/nlvQbvEYqN17rDbXVNCv1/p3L1hReW8Sb6rkWdJQuXcO/bO2R0grDDFo4lC",
-	"AS/2oLxPePO+Y25nTpN4JRfxZe9T4L3LMxKJ0EJeg/BzTiqQd0YkImJ68zAGz625ssBf6VYmuudepxDe",
-	"j5M5xSUnW5oaN++jybQBbgtfKakBtys5Zxr7tpU8KLO6rptLEUqs9JJwCuGtT150nzvlrTSsBGXVpZV9",
-	"V0Aj5g75KcQw35RJTNJwimjCtJa86D5f9diCzv1qD1H9GKr7WnkEuVU1HlOtFV9zh630BJfvrwekWIw2",
-	"MQwh1cq3OQVzBhSx017MOJDKw5aPAF3Vh5rXeNA5FEmKJTf3sbkbA78V+To0lnXoLSzBX4fexAHzobfo",
-	"lA3DOVz3Fp8W2/YwLznjFco0FcZZ1EIGtaxR0LjD2o4I0ljMjS3B51RPujibxkGvPmOkUlW8q084zBBK",
-	"mgZxn4xZbMMb1wQ+mzINzte5CtcIkMCdUCSjsszVu3i92xnySzoB6x9FSn/N4NhWpYNa1SMgIxreNuvU",
-	"5Nz1yNo8VaW4c8cUG7GY6fmQmzDc9babpElMJ4SSXzKl90z8C1ElNB/NCSWJQN6dkOBtvyrO+1/LcHMR",
-	"FO7M+uXVwqu8+qDHx6+trfBl58FWgrTUVrHw25/baHZ4cCO7v5JsZKHt7Ks+fpsekg0P/cnM2zzoqXUZ",
-	"7pfYMEVoSCfgE6pJIpQmuPnOivkEvPOa/bNOQ5GzOzBco1/cjE/OxNUjPyu2W8j0qvM56r56uel8Pv2G",
-	"bqre3tJist5zMFwlYlwxFcZdHVk61rurylSE8XBbLKm3wH+/X8SttUUTK4yn76VC6RXhCkKQ4lFiTKhN",
-	"+WgbsNYs9DPletGVsdUdgkbd5BICk4cwHRUuVarFkNfKLlQRppvJiCKGLzMSeCOG68dkVTaV7HAx5ONY",
-	"UP3yiEiR8Yjxya7vsD3jik04G7OQmr4ipkGlNIQ8Cx1JkaYQmQCrVysLmT2zcl4j76vPsdpR9xXJeIxo",
-	"O2hm8127dIHTTobcwrhq8j3ImzHNY6tJ1hImInrmQk/xDg4zpMeZGEPxB/PQGWU68KvzU6FIQJWd2u1D",
-	"VFB2xLbNUQ2585NKEErUVEhd7y5UWawJBn4I8xk3h+nwfZtnqVWOlj1Lm/SXt+ybuTFrKswbfhLR/H4g",
-	"qkiOOdvVi2gzEVvApT0a0Wa7XRU2bevrWqtli3qKQcsMFo9hAttnMErZmtFCuE5scSlHKStFVFeatXda",
-	"tKAu77uNJvxzEa7o1x40MrA3V+c+CVYAmr+ZHOS/fTX/WwTrB1uXAsKF7x12Dx6H2z3D50rRruT475Q1",
-	"D/CBR91Xm5cUg2y44GAL99ecBjLrXmzjNlvGGXDx4eE2i5dHPZ7KyxtTUvXOhRBsEyTVpGJjgqJZAAkz",
-	"KTEms0gf8afgoR0ZmpUeyPqbvFq75GSGfPW0bof0XI236qtcUhGBQmDdTUB2ivbbXTvNpiozSju25uuT",
-	"osfWH/K8NdcnZWfuboeg6xSZzscU/S0aRWxCI2pzbm/hO1xb6YGWA4B6O0sLVUsdLo0iRxtsz9vJHzzG",
-	"vaW79lva9foDOiFjKRLjYlzJH9l6Qp53j9owy5Ta5Gs4pXwCEVGMh1BszfWNFns7G+9dCA5776gOp6vD",
-	"xsOjJwpENg4JNzzBKQ2nsHcquJYibm2XaeqNHVe13LL5V4d1QzMTZ4pqzqMjZEsypU024F7OwffwIJfp",
-	"OXWvxXOEfGSy0rQuQN3fCz3vHm1whO1CYl5uBI5xEtQkI9jE5oew4hF869HmJcUs71O5qiug0Y/xVPuh",
-	"mRIwhb/WoPUqryfYG2Ojmid1GxlByCLAKHVmPojCeEQiMeN591gRFVFFcmdBdoQc8iJ+8wkbo2ezhVrr",
-	"IKtv3O2Qnrotvq1SqStVRjVTMKEp/jmlMsHIsc2V2MGIH+JNvidcyrslvDBTWiRgXX0kYWb2ZTpX7xMI",
-	"lV0bi+VvSxx2D1tMSYXBBiq7vbgvCTyG+myHZe1HJZ4KyT6JivfUbcWNlGZYC6cX91f1chiiHZuSQMMX",
-	"bW/bU1oCTQKbpFHAXbdnv4xQTTE6KCgL7BgE4WJm9N6UdcyHE5hWQ+6QrXOavr0FnypyN1J3Na4hkfwM",
-	"VOoRmGHPxPR12wQVi2IY8lBwDqEr7afAEeaaJgAH4+wuXPsjNT1IZoENClVuTPKGlyoMhzbT8QE924/C",
-	"odsBx226nDbjqqWTfUAV156vXX5MAvPPY1IRgIKPNSkJIqpp8GgW5Um09YNrQakIcczugOzYSbi9a+Rc",
-	"3+jf7v0V17XHra212g7s6dJck3Ejpt2pdcLJ6kniE2qT9BQjYNRaOwI65FtU24oPoZgpa7y+IYBz01e/",
-	"H/1ZU3z5o8SzX52w21Dgqcvfv7bOWxDOa3kcayKnhXzfU9FRMhio/a/F5/gWa5B5xpf64+vDQUHxmPzD",
-	"ElRObDtakWBmupjbIL3820cYsQ65veXYLjUfP7JXDMR2H0Wqdnblj3zRPeqQ00bQbAIIjJHtHiOihWgz",
-	"E2Y86kd52A13l19V/B4gvzVEr42/tWL07n0jiLz71QAW79i77F+8Prt4W/luy5ZEuQbbFZ4//75kPuDz",
-	"WMHB7zZvXXxp6hGND67ZioHuq2kt8UQVn1BiDuZBSQM7O6f2v5Zf31xjqF4DYiGX9bYrSFCuzG2Tq2m3",
-	"FK4x6Gmt5A75Tj03a+fXbMJ5t0MOu4ckAcpL8GNii2IUoSSokdFwaYghZ7pIuht0IzPemlOwQ4qPZLcq",
-	"n1X9MQVbmqZS3JVpNRdqecdeLMStIhMhonvYlPrE5rbZiHIo0+Ui7CH9kYp46lTENSBeyM9Gi7a8xP1t",
-	"iM6/RrLacPTzrENptViSID80xHMT0xQFJ99YEZHpShvJvFToUERwQgKbcwuGfAS2g6NZiMtLXR33cYug",
-	"TdmLD6n8fnKISmcYl7k8x4hGro/ot00g1isEqLXFqf6ht0+ut4WYtiYSXY35/oprp5zU/tfyA9b3jFIa",
-	"Q1lB+aAtsEAleBnyInlYPFIVn2uKOqTH8x8aFLh5CfPZDkRydvB9NhWqIGvI0RSYTKVrRzs8LDNclWfl",
-	"FiPfx1kUkITegnLfmMNgJy9SUK1NWlTYj0JV5ukI40q7zGV+WEwTPWNhazrFTsY9EuCofA39xwCOEmDk",
-	"0IOM5iSdCg73wBn1Sc7fJqLqXV5evf+P/uv6JKD3cnwQHtJXsPcy6o72jqIXsPeKvnixdzg+oP8/eh7+",
-	"dXTQ9e69kfVRmBOUUr7/sLD/8mGblYx2A54PPOrq9LGT4BVWfVFcX5qYXW5v7ixPCqiWlhM7qOQbWuxE",
-	"ff7REDOgFhWDXZXnVaaKFp8W/xcAAP//",
+	"7H37cts4lveroPhNVewZWpYdJ/PFrq/mUztO2rOO47GdzW61siFEHklokwAbAK1o0nqsfYF9sq2DC2+i",
+	"LNlJ211TXfNHOxRBHhycy+/cOF+DWGS54MC1Cg6/BlOgCUjz5yVoOR+MNUj8VwIqlizXTPDgMLiCWPBE",
+	"ES3IjDJNRjAWEoiWc8YnhE4o470gDCT8UjAJSXCoZQFhoOIpZBQflzHOsiILDvfCQM9zCA4DxjVMQAaL",
+	"xSIMcippBtqR8o8C5Pza3Nam5HoK5Bf8+ZkinGYQEqqIngKZCXkzTsWMSJgwpUFCQphGqhiuy6meBmGA",
+	"S4LD4JfyBXcSTb+cAZ/oaXC4/+JFiJvw/662obRkfBLgJq7YhNP03Lyii25lfv8mwlX1iu9J+Yc8oRpW",
+	"U16Y37+J8qJ6xfek/CNlepnmH0WaGBIpVzOQpOCapeYCfIG4wLtInAoFighJ9JQpkgo+ITlVClRIZlMW",
+	"T+EWJGGKjJlUmmxR8lYMeVJIaparIp4iI6K9voqOSEzzHBIympu3TKiGGZ2H5GVf4bUExrRI9XZvyD13",
+	"jAhW7EG1CuqM+JOEcXAY/J/dSmF37a9q97UjwnLAncJp0n12o0IxDkoRlhAxbhzciqOaVU/c8Kj2+v3+",
+	"urNa4LNULrgCo+Q/0OQSfilAmfOLBdfAzZ80z1MWmw3u5lKMUsj+8rPC/XzdkD8XdpV9aZMj72g6FjKD",
+	"hPz96v05nj7jtzRlCRkzSBN1RIDG0+ZFFAJkTUIYJxFIKaSKesEiDI5RhpLHpP+6IcNTqghNJdBkbuU5",
+	"OTIHPBLJ3JCsSFSdZkQoT0gkC36aOPoFH6cs1o+9g9JyMMNcTW+AHy2TahWWKY1extFNqAR7GmYHp1yD",
+	"5DQ9wVN5zG0MOCk4fMkh1pAQIxSW9wloylJl6GS8bg6eoZWZhIRby8LLozI7OReoyfComzgX5ihAOkNp",
+	"RVyzDMgWFxzwcGTBOfJ/bCwlEE3VDbrgAkKjPhpvErcgU0ETSLbdZvQbUfDkkTdjjHIpXKWeGJIu6Bwp",
+	"vBbijMoJPLbIS2vrrGo6jhl+pixjmmztk3fsh5qvCMk1ZLmQBjDklnYSA0sZn1geX8LPRvieTHmlI8Bs",
+	"w/gzFAjr6I1sJAIU4UKTG466ro9INKYsLSRERNG5IrPpnMymwJtwQlFmlfsDp7eUpXSUPu5xOcaTmHKk",
+	"foSnR+MpJESyyVQTbl1nGzzvlOi568Xu7t0azjbv/sBzKWJQCrd5wjXT86eSTabIDNKUOA85KnSNBTGV",
+	"kkFCRKEPCUXrh6fKK6uNeDoy5075kEenCbJRA4/nO/8G86h0VIWCxFgTShI2HoMErj0JCJAMT1SR50Jq",
+	"SN5BwqiPBZ5SYZENUf2t+DZ0owsPiowklNhsCYwNyFtBlvHjq76KQhLtZc/7KkLuRfvTCMULvtAsR8kP",
+	"XvVVENbx1ssDDJk0ur7gMPivrZ/6O68+/WVrOOzZv7b/tsXVr4X69X/+W/2aqV/Vr9mv0+3tv/wpWMJl",
+	"YXDizSSSnEuRg9TMYjSDKa6ZDQtQKqgODgPU7x10El1PK42uX9Zkwkev7bLgZAQTynHLM5am+C/GvdHm",
+	"E7KVUm1sJOUkUppKjY+MyIzpqbvwGlI6N0yLpeDbyLXNqHRmaJ2IvHG3LcJgypQWcu5PoMYOxvXLg2A5",
+	"rg2DDDJhZDVJGO6fphd19i7KNWKEljQIgy87E7HjLmY0/8lS/AlFrXdJZ+/QTEwMPRy+6EtERN2oH9mr",
+	"p1QTVBnGC1A2zEGnvuWv7VC1w2EWmgPBBxo24lqrxkSirTJsXeKgBFWkuvvl3iI8U/iEQnJyS9MCUNwR",
+	"dR+RXIJCrYcvNNap8wF4pLpQESpbdPz+3cXZyfXJa6MKdbZ08EJ6PixRqYDKeDrQWrJRoa1Q/xanUYrn",
+	"5opid7tOAkvlvLK3I5VU3fwD8VfnjmeNcHDlz96iLkfUVcD3UysSNFxuPaJOTrmnOj/amvOpzea6BTpj",
+	"NhpsWqHSpJh/MQ3Z5mwLqmOlUtK5V50LOoFrcQMddvrCCacHJhIMls+ErIVe6sgkCxD+ohHP/eOiDmVp",
+	"MbW2nTuZcVUKCPAiw5WXH87PT8/fBmFQqkcQBm8Gp2fmj+PB+fGJ/fP65PLd6fnA3nD8/vz69PzDyevP",
+	"g6vP5ycf8ffTdyevP7//cF0joRKSN5V1bFvvObr+KgBNWGIcIx5BChp65A0ajspL2shIhSTCtxjdNlEd",
+	"Xn2mCF506aQhrwAgaGTsFoIE5wVJdMpVMR6zmAHXbwqeKBPyRdtHROAhzZgCXGSjXnzHDeMm4+Fs/eGQ",
+	"RyiRotB2ZUiiY8pjSCEpL1yDzBinunZpEGt2y/S8WjRlaeKzLu7qkEfn8KVQ73Ow/r28+xIU6Obdxslf",
+	"gbwFaS/0SBTTQrXYY+13ivhaEKZt7qjln3HVPZxY5ixWl2Xgghto6tG2u2EkRAq0pkfrbIZ/R5dsv2GQ",
+	"JmWo3tyLSbV0+xPzk8s+HhEOCoMOm68xqvmzYBwSCwwSoVWnw2K8rkqI6oLQJ758Ms5i9E6dWM261v4Z",
+	"HpPdTHgnM34Emloo0WRE5RgqBChu1poVt6zzTdYCXzj6W9b11hcDWjlUu4jY3wnj9YDUJM/Qz5Et8/tp",
+	"EtobUcP8n0a3fRoHrzxThJau2MCK0pg/zCl3eOK1xn6Ncbbc6OKijxeWgT0nl2+OyauDF38lLhTpLamq",
+	"TQt1ap41kRv7tpoSdez3/siWcaXRDnbS5qKgVTDT55SZqoLIjpyXCk3AJwFjOlMyqjNq+aWr8VypG8to",
+	"WzOddm9Cd5aSBuTD5SmRYCLQ2CQVkbS667iLyDuBVkuqtINKhsLwLlU1pa9aXrxbL8Y0VdCWMCon6o6C",
+	"GZlSnqSAXpfKSZGhOIR4WkImIOvKuDCx5qn9197Llow1NfCnT3fh8bsk0AYvi8VqJthiwbLFWhV6fER/",
+	"qdv7dSEIJKGPP9ZGFK3Tc+/rOq4VEdiAqBxiNmYxBlM2L4zRrNImMGuVYVCLDNikIwSevWasv74M5iuP",
+	"DxMbxvNCrylYYtTohSYklM+tAzBRHZLLi9Rl6WyRaNN47YHycYXRhcdUD9s1BrpX8RSSIu00DSYQVu4G",
+	"sjVmtw6GKBMaR/8fblHG9rKqUpGyG9h29SM8ZQk0Ue7o7cGbeBhlqZne+fPuC/Jn+7/7H30j3yLsSW5W",
+	"OwwDlvgC0IVIWTy3jDDp5+DQxBVB2KljgiTCiWw9GjAAzDgDW9dxpQOzW4e73EM/XJ18PvmP06trG86U",
+	"4Up1sQuDseQSCgVdxA7Ozt5//Pz6w8XZ6fHg+qSDbsAooaQuo3MyApuLNP0LhI41SAJUpgz/WwZpdldM",
+	"uwJbfTPLL21d+Wxjs8/vz8/+MwiDy5O/nxxf1xZ0brJbHwcNpQttqTppl+Jbukq2eJGNQCpyA5ATK7MJ",
+	"mzC9fUQi1FoTjFi746rfhIty/QN0e33Oq1214TuMJ/DFl2TN/hRB8OkxfbNwj/rmbTr6L6NnNRf9gPSN",
+	"LB6iPlUK8j6rGumbZZtbldeOWjgqFnzMJgVyxcn9HV5jg4p8G8Lc2TrQIwPy4cPpa1TrCXCMciH5Xu9f",
+	"3epT6ywpvaXJGdhGlEaC4K0EQHAZ3Z+UFWkvQ9enTgck8of5HQlUdRUHPk7nR0RCjGAs8Ri6lPlnirgs",
+	"WufeVgPoBzpY2w/03fFE2Ub0hHgidJ1IXTJ/mgDXbMxcAsneeGTy4Da2kZCDFXxvlhTNTBQ0Aa2qC9VG",
+	"Cx2LDHrk7QY6s1HD08qzejBatsR+A1xusvRu1SrvDO+C1R9bhqEdStf20ZXJcn1sd1PCbSta/WHrSOlO",
+	"T9etxeZRfGOLS3H8HQapK25cGNwwFh2dm+ijQjKjOp46z0mTMpPT0SvhOhPyFDHRj9fXF2aVkYMhH/IT",
+	"AyFsftJXRqNVtdiIbPnEyLYr22lbJI5MKIx/+KIP5cmQRzZLEh25xiubGTE5vpSZrF+9A4ucizoltkCt",
+	"EJIy1xXkE6nwxaVPUxaD0xLX7Pbu9LqWPKhq/2brb63zDcLgFqSyHO339np9XCJy4DRnwWHwvNfvPXfZ",
+	"RHPwu1OT2/sn/j2BTjSnZgjL9vt9MpuyFOq+nriGAOQtTdktHCH8LJspECB4MlE3hc85o/4Fb0G7xGKr",
+	"326/37+jhH6/0rl7w4rKeZt8VyMvsozKeXAYnLFbQFhhikcThQJe7kEFn/DmXcfc3pxm6Uou4sve58AH",
+	"F6ckEbGFvAbhe04qkLdGJBJiGvowBvfWXFngr3QnE91zr3KI78dJT3HFyY5OyPX7aDPtGreFr5TUgNuV",
+	"nDNNFptKHlRZXdcCpgglVnpJPIX4JiQv+s+d8ta6XKKq6tLJvkugCXOH/BRi6DdlEpM0niKaMD1FL/rP",
+	"Vz22pHO33njUPIb6vlYegbeqxmOqO8XX3GErPdHF+6trUi5GmxjHkGsV2pyCOQOK2GknZRxI7WHLR4Cu",
+	"6mPDazzoHMokxZKb+6m9GwO/Ffk6NJZ1GCwswV+HwcQB82Gw6FVdxh6uB4tPi00bn5ec8QplmgrjLBoh",
+	"g1rWKGjdYW1HAnkq5saW4HPqJ12eTeugV58xUqlq3jUkHGYIJU1XeUjGLLXhjescn02ZBufrXIVrBEjg",
+	"ViyyUVXmGpy/3u4N+QWdgPWPIqe/FHBoq9JRo+oRkRGNb9p1anLmGmttnqpW3Lllio1YyvR8yE0Y7hri",
+	"TdIkpRNCyc+F0jsm/oWkFpqP5oSSTCDvjkj09qQuzrtfq3BzEZXuzPrl1cKrguZ0yE9fO/vnq86DjQRp",
+	"qa1iEXY/t9Xs8ODu93Al2chC2w5Yf/wmPSRrHvqDGdJ50FObMnxSYcMcoSGdQEioJplQmuDmeyuGGvDO",
+	"K/bPJg1lzm7PcI1+cYNBnomr54RWbLeU6VXnc9B/9XLd+Xz6Dd1Us72lw2S952C4SsS4ZiqMuzqwdNzt",
+	"rmqjFMbDbbCk2Tf/7X4Rt9YVTawwnmGQC6VXhCsIQcpHiTGhNuWjbcDasNDPlGtgV8ZW9wgadZNLiEwe",
+	"wnRUuFSpFkPeKLtQRZhuJyPKGL7KSOCNGK4fklXZVLLFxZCPU0H1ywMiRcETxifbocP2jCs24WzMYmr6",
+	"ipgGldMYfBY6kSLPITEB1qBRFjJ7ZtWQh2/G91jtoP+KFDxFtB21s/mux7rEaUdDbmFcPfke+WZM89h6",
+	"krWCiYieudBTvIPDDOlxJsZQ/NE8dEaZjsL60FUsMlBVe3f35BVUHbFdw1dD7vykEoQSNRVSN7sLVZFq",
+	"goEfwnzGzWFWvcSeuHYvcuh6Gxkkditky6b/qRl+EIW2/Y8pWrhYcA4xkrhdssX0K1U70qZJRSpNqNaQ",
+	"5dozKLTe2nOxIkTvXEKe0jkkh0TLAkNhuAVesmvIfc7JNjRx0RiPOark9AbmHhoutVNXcrK/b3XDphiH",
+	"PPUM837fsNho11SYvppYClUFUhKUU02TQzCmUPUIshe5RRvUWT1DwmiKB1L1ZJUsO7I0Cw5WZvBmDHAw",
+	"5PAlGaWt/NcUogstNKqBy2ihy6JVt+yaAcJlnzcgccrwmOKpUMBJwdkvhSVz7EcGlc2t+E5uahLkpS90",
+	"vUSlm2rJYPDwqcdPZVvGDyKZ3w/Fl9lZR9Ugoe1KQInXd2hC2/2eddy+KdjqLNcumjku1IHFY/jg7smh",
+	"yrjNaGndDm1108PklTZSV9MCQ77VYYebFnc7LIdOVw9JeGzt+/5qsyYdNmTZkUbGqFTW19lk5mJN9Kq8",
+	"LHZ6a9HMai8R12vIbLs/cBEGZyJeMftw3apmfLg8C0m0Ijj4m8nn/7+v5j+L6O7J8qXkyiIM9vt7jyM4",
+	"AyMytQJ4JTytAaHfC2segCcP+q/WLyknSXHB3gZQsj2OZ9a92ASCdowG4eL9/U0WL89aPRViNlaxjnRL",
+	"Idgk4dCQirXJvnYxMS6kgQk2asZYTvDYzuzNKjRnrYfvfFgCbEO+ely+RwauX6KO+1yCHkF3ZKFbRLbK",
+	"VvZtO06qakOCW7Z/IiRlv3o45L7NPSRVl/t2BUXcnHC4QdOVTQ52goq38A2QonKmXcCi3hrWQdVSt1ir",
+	"YNgVAvvRjAd/R+HBMImTk2s6IWMpsqZHockRed4/6ML/U2oLGfGU8gkicMZjWI2bxjvngsPOO6rj6eoU",
+	"zP7BEwX1a6f0W57gmMZT2DkWXEuRdraetfXGzotbblkA7uLG2AylmgK1AyeItrMCowah7+ccwgAPcpme",
+	"Y/daPEfwM8u1ARAB6v5e6Hn/YI0j7BYS83IjcIyTqCEZ0To2P4QVj+BbD9YvKYfpn8pVXQJNvo+n2o3N",
+	"xI0poncmgC59bc7emFIbLDZsZAIxSwAD1Zn5IhHjCUnEjPtOzDLDQBXxzoJsCTnkZS4kJGyMns02PVgH",
+	"WX/jdo8M1E35caNajbY2K52DSfPgn1MqsxSU6nIldsjou3iTb4n8fOdREBdKiwysq08kzMy+TBf4fWK6",
+	"qgNqsfxxl/3+focpqTHYQGW3F/cpj8dQn82wrP2qy1Mh2SdR8YG6qbmRWmZLOL24v6pXg0Xd2JREGr5o",
+	"e9uO0hJoFtnoVAF3ndMnVbBtGjuikrLIjhQRLmZG702J1Hy5hGk15A7ZOqcZ2lvwqcK7kaarcc295Eeg",
+	"Uo/ADE5nZkbCJntZksKQV6lARUQOHGGuaahxMM7ugvhcogS3gPjkmTUmPsyuw3DoMh0f0bN9Lxy6GXDc",
+	"pGNwPa5aOtkHdETY87XLD0lk/nlIagJQ8rEhJVFCNY0ezaI8ibZ+dO1cNSFO2S2QLTtVunOFnDsx+rd9",
+	"f8V1raZ39i3YaYbp0oygcSOmdbBzWtDqSRYSagteVLuUux2nHvINKtfll4jMFwvw+poAzk0y/n70545C",
+	"5h/l0t36tOqaYmlT/v61dd6CcN7I41gTOS3l+56KjpLBQO1+Lb+HubgDmRd8adakOWgXlY/xH2mhcmJb",
+	"O8tcOdPlDBQZ+I+PYcQ65PaWQ7vUfH3MXjEQ232VrN4l6R/5on/QI8etoNkEEBgj2z0mRAvRZSbMqOH3",
+	"8rBr7q4+a/otQH5jiN4YJe3E6P37RhC+k9wAluAwuDg5f316/rb2DaQNiXLN6is8v//Aqx+We6zg4Heb",
+	"ty4/9faIxgfXbMRA99nCjniijk8oMQfzoKSBnUNVu1+rz9/eYaheA2Ihl/W2K0hUrfS2yfWHdDSBYNDT",
+	"2RUx5FvN3KydBbUJ5+0e2e/vkwwor8CPiS3KsZ6KoFZGw6UhhpzpMulu0I0seGdOwQ78PpLdqn3X+PvU",
+	"nmmeS3FbpdVcqBUcBqkQN4pMhEjuYVOa08+bZiOqAWeXi7CH9Ecq4qlTEVeAeMGfjRZdeYn72xDtv+yz",
+	"2nCc+KxDZbVYliE/NKRzE9OUBSfb2CMKXWvJmlcKHYsEjkhkc27RkI/AdkO1C3G+1NVzH4qJupS9/CjR",
+	"7yeHqHSBcZnLc4xo4nryftsEYrNCgFpbnuofevvkeluKaWci0dWY76+4dmJQ7X6tviB/zyilNeAYVQ/a",
+	"AAvUgpchL5OH5SNV+emzpEcG3P/QosDNHplP4CCSsx+RmE2FKskacjQFJlNZtuxVGa7as7zF8Ps4TSKS",
+	"0RtQtZ7Gsv1Pa5MWFbalsDabShhX2mUu/WExTfSMxZ3pFDtl+kiAo/Z/R/B9AEcFMDz0IKM5yaeCwz1w",
+	"RnMq+reJqAYXF5fv//3kdXOqNng53ov36SvYeZn0RzsHyQvYeUVfvNjZH+/R/5s8j/862usH997I3VGY",
+	"E5RKvv+wsP/yYZuVjG4D7oeHdX2S30nwCqu+KK8vTZ8vjwr0lqduVEfLiR36Cw0t9usU/gM8ZtgzKYck",
+	"a8+rTegtPi3+NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

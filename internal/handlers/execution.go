@@ -62,7 +62,10 @@ func executionFromInfo(info *workflowpb.WorkflowExecutionInfo) (gen.Execution, e
 	}
 	if fields := info.GetMemo().GetFields(); len(fields) > 0 {
 		m := payloadMap(fields)
-		exec.Memo = &m
+		delete(m, idempotencyMemo) // the gateway's own record, not the caller's memo
+		if len(m) > 0 {
+			exec.Memo = &m
+		}
 	}
 	if fields := info.GetSearchAttributes().GetIndexedFields(); len(fields) > 0 {
 		m := payloadMap(fields)

@@ -37,6 +37,8 @@ type fakeExecution struct {
 	closeEvent                                 *historypb.HistoryEvent
 	// events is the run's whole history, which the raw history call pages through.
 	events []*historypb.HistoryEvent
+	// memo is what the start asked Temporal to store with the run.
+	memo map[string]*commonpb.Payload
 }
 
 type startCall struct {
@@ -205,6 +207,16 @@ func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, options client.Start
 		status:        enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
 		historyLength: 2,
 	}
+	if len(options.Memo) > 0 {
+		run.memo = map[string]*commonpb.Payload{}
+		for k, v := range options.Memo {
+			p, err := converter.GetDefaultDataConverter().ToPayload(v)
+			if err != nil {
+				return nil, err
+			}
+			run.memo[k] = p
+		}
+	}
 	f.executions = append(f.executions, run)
 	return fakeRun{id: run.workflowID, runID: run.runID}, nil
 }
@@ -372,6 +384,9 @@ func (e *fakeExecution) info() *workflowpb.WorkflowExecutionInfo {
 		StartTime:     timestamppb.New(fakeStartTime),
 		ExecutionTime: timestamppb.New(fakeStartTime),
 		HistoryLength: e.historyLength,
+	}
+	if e.memo != nil {
+		info.Memo = &commonpb.Memo{Fields: e.memo}
 	}
 	if e.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		info.CloseTime = timestamppb.New(fakeStartTime.Add(time.Minute))

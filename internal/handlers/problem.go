@@ -17,20 +17,21 @@ import (
 // Problem types. They are URNs rather than URLs so that no host is implied; each names one kind
 // of problem a client may want to tell apart.
 const (
-	problemValidation       = "urn:temporal-http:problem:validation"
-	problemMalformedJSON    = "urn:temporal-http:problem:malformed-json"
-	problemNotFound         = "urn:temporal-http:problem:not-found"
-	problemWorkflowNotFound = "urn:temporal-http:problem:workflow-not-found"
-	problemMethodNotAllowed = "urn:temporal-http:problem:method-not-allowed"
-	problemAlreadyStarted   = "urn:temporal-http:problem:workflow-already-started"
-	problemTooLarge         = "urn:temporal-http:problem:payload-too-large"
-	problemMediaType        = "urn:temporal-http:problem:unsupported-media-type"
-	problemUnknownType      = "urn:temporal-http:problem:unknown-workflow-type"
-	problemUnavailable      = "urn:temporal-http:problem:temporal-unavailable"
-	problemInternal         = "urn:temporal-http:problem:internal"
-	problemClosed           = "urn:temporal-http:problem:workflow-closed"
-	problemRejected         = "urn:temporal-http:problem:rejected-by-workflow"
-	problemNoWorker         = "urn:temporal-http:problem:no-worker"
+	problemValidation        = "urn:temporal-http:problem:validation"
+	problemMalformedJSON     = "urn:temporal-http:problem:malformed-json"
+	problemNotFound          = "urn:temporal-http:problem:not-found"
+	problemWorkflowNotFound  = "urn:temporal-http:problem:workflow-not-found"
+	problemMethodNotAllowed  = "urn:temporal-http:problem:method-not-allowed"
+	problemAlreadyStarted    = "urn:temporal-http:problem:workflow-already-started"
+	problemTooLarge          = "urn:temporal-http:problem:payload-too-large"
+	problemMediaType         = "urn:temporal-http:problem:unsupported-media-type"
+	problemUnknownType       = "urn:temporal-http:problem:unknown-workflow-type"
+	problemUnavailable       = "urn:temporal-http:problem:temporal-unavailable"
+	problemInternal          = "urn:temporal-http:problem:internal"
+	problemClosed            = "urn:temporal-http:problem:workflow-closed"
+	problemRejected          = "urn:temporal-http:problem:rejected-by-workflow"
+	problemNoWorker          = "urn:temporal-http:problem:no-worker"
+	problemIdempotencyReused = "urn:temporal-http:problem:idempotency-key-reused"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an

@@ -98,6 +98,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:workflow-closed":          {http.StatusConflict, "Workflow execution closed"},
 	"urn:temporal-http:problem:rejected-by-workflow":     {http.StatusUnprocessableEntity, "Rejected by the workflow"},
 	"urn:temporal-http:problem:no-worker":                {http.StatusGatewayTimeout, "No worker answered"},
+	"urn:temporal-http:problem:idempotency-key-reused":   {http.StatusUnprocessableEntity, "Idempotency key reused"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

@@ -161,6 +161,18 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if body.Input != nil && string(bytes.TrimSpace(*body.Input)) != "null" {
 		args = append(args, *body.Input)
 	}
+	var idem *idempotencyRecord
+	if key := deref(req.Params.IdempotencyKey); key != "" {
+		r, err := newIdempotencyRecord(key, body)
+		if err != nil {
+			return nil, err
+		}
+		if body.WorkflowId == nil {
+			opts.ID = r.workflowID()
+		}
+		r.applyTo(&opts, body)
+		idem = &r
+	}
 
 	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
@@ -168,6 +180,22 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
 	run, startErr := s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(startErr, &started) && idem != nil {
+		resp, matched, err := s.replay(ctx, *idem, opts.ID, started.RunId)
+		if err != nil {
+			return nil, err
+		}
+		if matched {
+			if r, ok := resp.(gen.StartWorkflow200JSONResponse); ok {
+				if r.Body, err = s.awaitClose(reqCtx, r.Body, wait); err != nil {
+					return nil, err
+				}
+				r.Headers.Location = location(r.Body)
+				return r, nil
+			}
+			return resp, nil
+		}
+	}
 	switch {
 	case errors.As(startErr, &started) && useExisting:
 		// Started with conflict policy FAIL (see startOptions): the error names the execution that
@@ -260,6 +288,10 @@ func (s *Server) startOptions(body *gen.StartWorkflowRequest) (client.StartWorkf
 	if body.Memo != nil {
 		opts.Memo = make(map[string]any, len(*body.Memo))
 		for k, v := range *body.Memo {
+			if k == idempotencyMemo {
+				invalid("memo."+k, "is reserved for the gateway")
+				continue
+			}
 			opts.Memo[k] = v
 		}
 	}
