@@ -252,6 +252,15 @@ type SignalRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
+// first when none runs (201 when started, 200 when it was running). `idConflictPolicy` is then
+// `USE_EXISTING` (the default) or `TERMINATE_EXISTING`.
+type StartSignal struct {
+	// Input The signal's one argument, any JSON value.
+	Input *json.RawMessage `json:"input,omitempty"`
+	Name  string           `json:"name"`
+}
+
 // StartWorkflowRequest defines model for StartWorkflowRequest.
 type StartWorkflowRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
@@ -280,6 +289,11 @@ type StartWorkflowRequest struct {
 	//
 	// Example: 90s
 	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// Signal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
+	// first when none runs (201 when started, 200 when it was running). `idConflictPolicy` is then
+	// `USE_EXISTING` (the default) or `TERMINATE_EXISTING`.
+	Signal *StartSignal `json:"signal,omitempty"`
 
 	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -574,7 +588,8 @@ type ClientInterface interface {
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-	// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
@@ -597,7 +612,8 @@ type ClientInterface interface {
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-	// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
@@ -840,7 +856,8 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // float64 rounding), while insignificant whitespace may be dropped.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
@@ -873,7 +890,8 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // float64 rounding), while insignificant whitespace may be dropped.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
@@ -2053,7 +2071,8 @@ type ClientWithResponsesInterface interface {
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-	// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
@@ -2076,7 +2095,8 @@ type ClientWithResponsesInterface interface {
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-	// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
@@ -3403,7 +3423,8 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // float64 rounding), while insignificant whitespace may be dropped.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
@@ -3432,7 +3453,8 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // float64 rounding), while insignificant whitespace may be dropped.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
-// with `USE_EXISTING` the running execution answers 200 and nothing new is started.
+// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
+// `signal`, the signal is delivered to the running execution, or to a new one started for it.
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.

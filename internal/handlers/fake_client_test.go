@@ -89,6 +89,7 @@ type fakeTemporal struct {
 	histories    []historyCall
 	healthChecks int
 	lifecycle    []lifecycleCall
+	signalStarts []*workflowservice.SignalWithStartWorkflowExecutionRequest
 	lists        []listCall
 	pages        []pageCall
 }
@@ -459,4 +460,25 @@ func (s fakeService) GetWorkflowExecutionHistory(ctx context.Context, req *workf
 		resp.NextPageToken = []byte(fakeToken + strconv.Itoa(end))
 	}
 	return resp, nil
+}
+
+// SignalWithStartWorkflowExecution signals the running run of the id, or starts one first.
+func (s fakeService) SignalWithStartWorkflowExecution(_ context.Context, req *workflowservice.SignalWithStartWorkflowExecutionRequest, _ ...grpc.CallOption) (*workflowservice.SignalWithStartWorkflowExecutionResponse, error) {
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signalStarts = append(f.signalStarts, req)
+	if f.lifecycleErr != nil {
+		return nil, f.lifecycleErr
+	}
+	if e := f.find(req.GetWorkflowId(), ""); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return &workflowservice.SignalWithStartWorkflowExecutionResponse{RunId: e.runID, Started: false}, nil
+	}
+	run := &fakeExecution{
+		workflowID: req.GetWorkflowId(), runID: fmt.Sprintf("run-sws-%d", len(f.signalStarts)),
+		workflowType: req.GetWorkflowType().GetName(), taskQueue: req.GetTaskQueue().GetName(),
+		status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 3,
+	}
+	f.executions = append(f.executions, run)
+	return &workflowservice.SignalWithStartWorkflowExecutionResponse{RunId: run.runID, Started: true}, nil
 }

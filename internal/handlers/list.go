@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
 
 	"github.com/temporalhttp/gateway/internal/gen"
@@ -111,10 +110,7 @@ func (s *Server) GetWorkflowHistory(ctx context.Context, req gen.GetWorkflowHist
 		return nil, err
 	}
 	runID := deref(req.Params.RunId)
-	namespace := s.opts.Namespace
-	if namespace == "" {
-		namespace = client.DefaultNamespace // as the SDK's client does when none is configured
-	}
+	namespace := s.namespace()
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
 	// The raw service call, not the SDK's history iterator: only it hands out the page token.

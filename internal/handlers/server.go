@@ -177,6 +177,19 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
+	if body.Signal != nil {
+		exec, started, err := s.signalWithStart(ctx, body, opts, args, idem)
+		if err == nil {
+			exec, err = s.awaitClose(reqCtx, exec, wait)
+		}
+		switch {
+		case err != nil:
+			return nil, err
+		case started:
+			return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
+		}
+		return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}, nil
+	}
 	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
 	run, startErr := s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

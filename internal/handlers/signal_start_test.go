@@ -1,0 +1,53 @@
+package handlers_test
+
+import (
+	"net/http"
+	"testing"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSignalWithStart(t *testing.T) {
+	const body = `{"workflowType":"Greeting","workflowId":"approval-9","input":{"name":"Ada"},"signal":{"name":"decision","input":{"approved":true,"n":123456789012345678901234567890}}}`
+
+	t.Run("starts when nothing runs (201), then signals the running one (200)", func(t *testing.T) {
+		fake := &fakeTemporal{}
+		h := newRouter(t, fake)
+		first := serve(h, newRequest(http.MethodPost, "/workflows", body))
+		require.Equal(t, http.StatusCreated, first.Code, "body: %s", first.Body)
+		second := serve(h, newRequest(http.MethodPost, "/workflows", body))
+		require.Equal(t, http.StatusOK, second.Code, "body: %s", second.Body)
+		assert.Equal(t, decode(t, first.Body.Bytes()).RunId, decode(t, second.Body.Bytes()).RunId)
+
+		require.Len(t, fake.signalStarts, 2)
+		req := fake.signalStarts[0]
+		assert.Equal(t, "decision", req.GetSignalName())
+		assert.Equal(t, `{"approved":true,"n":123456789012345678901234567890}`, string(req.GetSignalInput().GetPayloads()[0].GetData()))
+		assert.Equal(t, `{"name":"Ada"}`, string(req.GetInput().GetPayloads()[0].GetData()))
+		assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, req.GetWorkflowIdConflictPolicy())
+		assert.Equal(t, defaultTaskQueue, req.GetTaskQueue().GetName())
+		assert.NotEmpty(t, req.GetNamespace())
+		assert.Empty(t, fake.starts, "signal-with-start is one call, not a start and a signal")
+	})
+	t.Run("FAIL cannot go with a signal", func(t *testing.T) {
+		rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows",
+			`{"workflowType":"Greeting","idConflictPolicy":"FAIL","signal":{"name":"decision"}}`))
+		p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+		assert.Equal(t, []fieldRef{{"body", "idConflictPolicy"}}, fieldRefs(t, p))
+	})
+	t.Run("a signal without a name is 400", func(t *testing.T) {
+		rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows",
+			`{"workflowType":"Greeting","signal":{}}`))
+		p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+		assert.Equal(t, []fieldRef{{"body", "signal.name"}}, fieldRefs(t, p))
+	})
+	t.Run("Temporal down is 503", func(t *testing.T) {
+		rec := serve(newRouter(t, &fakeTemporal{lifecycleErr: serviceerror.NewUnavailable(secret)}),
+			newRequest(http.MethodPost, "/workflows", body))
+		requireProblem(t, rec, "urn:temporal-http:problem:temporal-unavailable")
+	})
+}
