@@ -1,15 +1,19 @@
 package handlers_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/stretchr/testify/assert"
@@ -183,4 +187,39 @@ func TestETagAndClosedCache(t *testing.T) {
 	latest := serve(h, newRequest(http.MethodGet, "/workflows/greeting-ada", ""))
 	assert.Equal(t, "no-cache", latest.Header().Get("Cache-Control"), "the latest run of an id can change")
 	assert.Equal(t, tag, latest.Header().Get("ETag"))
+}
+
+func TestWatchStreamsRunningThenClosed(t *testing.T) {
+	fake := newLongPollFake()
+	srv := httptest.NewServer(newRouter(t, fake))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/workflows/sleep-1/events")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+
+	sc := bufio.NewScanner(resp.Body)
+	var statuses []gen.ExecutionStatus
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		statuses = append(statuses, decode(t, []byte(data)).Status)
+		if len(statuses) == 1 {
+			fake.complete() // the first event arrived before the run closed: it is live
+		}
+	}
+	assert.Equal(t, []gen.ExecutionStatus{gen.ExecutionStatusRUNNING, gen.ExecutionStatusCOMPLETED}, statuses)
+	assert.Equal(t, int32(1), fake.longPolls.Load())
+}
+
+func TestWatchErrors(t *testing.T) {
+	rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodGet, "/workflows/nope/events", ""))
+	requireProblem(t, rec, "urn:temporal-http:problem:workflow-not-found")
+	rec = serve(newRouter(t, &fakeTemporal{describeErr: serviceerror.NewUnavailable(secret)}), newRequest(http.MethodGet, "/workflows/nope/events", ""))
+	requireProblem(t, rec, "urn:temporal-http:problem:temporal-unavailable")
+	rec = serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodGet, "/workflows/nope/events?runId=", ""))
+	requireProblem(t, rec, "urn:temporal-http:problem:validation")
 }
