@@ -670,7 +670,9 @@ type ClientInterface interface {
 	// GetWorkflowHistory Read an execution's event history
 	//
 	// The run's history events in order, as Temporal's JSON form of them, a page at a time; pass
-	// `nextPageToken` back as `pageToken` for the next page.
+	// `nextPageToken` back as `pageToken` for the next page. Payloads inside events keep Temporal's
+	// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
+	// events, so a page can hold a few more.
 	//
 	// Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
 	GetWorkflowHistory(ctx context.Context, workflowId WorkflowId, params *GetWorkflowHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -998,7 +1000,9 @@ func (c *Client) WatchWorkflow(ctx context.Context, workflowId WorkflowId, param
 // GetWorkflowHistory Read an execution's event history
 //
 // The run's history events in order, as Temporal's JSON form of them, a page at a time; pass
-// `nextPageToken` back as `pageToken` for the next page.
+// `nextPageToken` back as `pageToken` for the next page. Payloads inside events keep Temporal's
+// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
+// events, so a page can hold a few more.
 //
 // Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
 func (c *Client) GetWorkflowHistory(ctx context.Context, workflowId WorkflowId, params *GetWorkflowHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2157,7 +2161,9 @@ type ClientWithResponsesInterface interface {
 	// GetWorkflowHistoryWithResponse Read an execution's event history
 	//
 	// The run's history events in order, as Temporal's JSON form of them, a page at a time; pass
-	// `nextPageToken` back as `pageToken` for the next page.
+	// `nextPageToken` back as `pageToken` for the next page. Payloads inside events keep Temporal's
+	// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
+	// events, so a page can hold a few more.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3545,7 +3551,9 @@ func (c *ClientWithResponses) WatchWorkflowWithResponse(ctx context.Context, wor
 // GetWorkflowHistoryWithResponse Read an execution's event history
 //
 // The run's history events in order, as Temporal's JSON form of them, a page at a time; pass
-// `nextPageToken` back as `pageToken` for the next page.
+// `nextPageToken` back as `pageToken` for the next page. Payloads inside events keep Temporal's
+// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
+// events, so a page can hold a few more.
 //
 // Returns a wrapper object for the known response body format(s).
 //
