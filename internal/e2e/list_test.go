@@ -6,35 +6,35 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
+	temporalclient "go.temporal.io/sdk/client"
 
-	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/client"
 )
 
 // listAll reads every page of GET /workflows with params and answers the executions and the
 // number of pages it took.
-func listAll(t *testing.T, params url.Values) ([]gen.Execution, int) {
+func listAll(t *testing.T, params client.ListWorkflowsParams) ([]client.Execution, int) {
 	t.Helper()
-	var all []gen.Execution
+	c := api(t)
+	var all []client.Execution
 	for pages := 1; ; pages++ {
 		require.LessOrEqual(t, pages, 100, "listing does not end")
-		r := do(t, http.MethodGet, "/workflows?"+params.Encode(), "", "")
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		var list gen.ExecutionList
-		require.NoError(t, json.Unmarshal(r.body, &list), "body: %s", r.body)
-		all = append(all, list.Executions...)
-		if list.NextPageToken == nil {
+		r, err := c.ListWorkflowsWithResponse(t.Context(), &params)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+		require.NotNil(t, r.JSON200, "body: %s", r.Body)
+		all = append(all, r.JSON200.Executions...)
+		if r.JSON200.NextPageToken == nil {
 			return all, pages
 		}
-		require.NotEmpty(t, *list.NextPageToken)
-		params.Set("pageToken", *list.NextPageToken)
+		require.NotEmpty(t, *r.JSON200.NextPageToken)
+		params.PageToken = r.JSON200.NextPageToken
 	}
 }
 
@@ -45,27 +45,25 @@ func TestListWorkflowsFiltersAndPages(t *testing.T) {
 	var ids []string
 	for i := range 5 {
 		id := fmt.Sprintf("%s-%d", prefix, i)
-		r := start(t, `{"workflowType":"Echo","workflowId":"`+id+`","input":{"i":`+strconv.Itoa(i)+`}}`)
-		require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+		start(t, "Echo", id, `{"i":`+strconv.Itoa(i)+`}`)
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
-		require.Equal(t, gen.ExecutionStatusCOMPLETED, waitClosed(t, "/workflows/"+id).Status)
+		require.Equal(t, client.ExecutionStatusCOMPLETED, waitClosed(t, "/workflows/"+id).Status)
 	}
 
 	// Visibility lags the runs it lists: read the whole listing again until it shows them all.
 	var (
-		got   []gen.Execution
+		got   []client.Execution
 		pages int
 		found map[string]bool
 	)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		params := url.Values{
-			"workflowType": {"Echo"}, "status": {"COMPLETED"},
-			"startedAfter": {before.Format(time.RFC3339Nano)}, "pageSize": {"2"},
-		}
-		got, pages = listAll(t, params)
+		got, pages = listAll(t, client.ListWorkflowsParams{
+			WorkflowType: ptr("Echo"), Status: ptr(client.ExecutionStatusCOMPLETED),
+			StartedAfter: &before, PageSize: ptr(2),
+		})
 		found = map[string]bool{}
 		for _, e := range got {
 			found[e.WorkflowId] = true
@@ -86,7 +84,7 @@ func TestListWorkflowsFiltersAndPages(t *testing.T) {
 	}
 	assert.Greater(t, pages, 1, "5 executions at 2 a page took one page")
 	for _, e := range got {
-		assert.Equal(t, gen.ExecutionStatusCOMPLETED, e.Status, e.WorkflowId)
+		assert.Equal(t, client.ExecutionStatusCOMPLETED, e.Status, e.WorkflowId)
 		assert.Equal(t, "Echo", e.WorkflowType, e.WorkflowId)
 		assert.False(t, e.StartTime.Before(before), "%s started %v, before %v", e.WorkflowId, e.StartTime, before)
 		assert.NotNil(t, e.CloseTime, e.WorkflowId)
@@ -97,12 +95,11 @@ func TestListWorkflowsFiltersAndPages(t *testing.T) {
 func TestListWorkflowsQuotesAreOnlyText(t *testing.T) {
 	// An Echo run that a query broken open by the texts below would list.
 	id := uniqueID(t)
-	r := start(t, `{"workflowType":"Echo","workflowId":"`+id+`","input":1}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+	start(t, "Echo", id, `1`)
 	waitClosed(t, "/workflows/"+id)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		echoes, _ := listAll(t, url.Values{"workflowType": {"Echo"}})
+		echoes, _ := listAll(t, client.ListWorkflowsParams{WorkflowType: ptr("Echo")})
 		if len(echoes) > 0 {
 			break
 		}
@@ -110,18 +107,20 @@ func TestListWorkflowsQuotesAreOnlyText(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	c := api(t)
 	for _, workflowType := range []string{
 		`x' OR WorkflowType = 'Echo`,
 		`x\' OR WorkflowType = 'Echo`,
 		`Echo\`,
 	} {
 		t.Run(workflowType, func(t *testing.T) {
-			r := do(t, http.MethodGet, "/workflows?"+url.Values{"workflowType": {workflowType}}.Encode(), "", "")
+			r, err := c.ListWorkflowsWithResponse(t.Context(), &client.ListWorkflowsParams{WorkflowType: &workflowType})
+			require.NoError(t, err)
+			require.Equal(t, workflowType, r.HTTPResponse.Request.URL.Query().Get("workflowType"), "the client sent the text as it is")
 			// Temporal parsed the query, and the text stayed one string: no execution has this type.
-			require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-			var list gen.ExecutionList
-			require.NoError(t, json.Unmarshal(r.body, &list), "body: %s", r.body)
-			assert.Empty(t, list.Executions)
+			require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+			require.NotNil(t, r.JSON200, "body: %s", r.Body)
+			assert.Empty(t, r.JSON200.Executions)
 		})
 	}
 }
@@ -133,7 +132,7 @@ func TestListWorkflowsTypeWithAQuote(t *testing.T) {
 	// however the query spells it.)
 	const workflowType = `it's a type`
 	id := uniqueID(t)
-	run, err := temporalC.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: "e2e-no-worker"}, workflowType)
+	run, err := temporalC.ExecuteWorkflow(t.Context(), temporalclient.StartWorkflowOptions{ID: id, TaskQueue: "e2e-no-worker"}, workflowType)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -141,37 +140,39 @@ func TestListWorkflowsTypeWithAQuote(t *testing.T) {
 		_ = temporalC.TerminateWorkflow(ctx, id, run.GetRunID(), "test over")
 	})
 
-	var got []gen.Execution
+	var got []client.Execution
 	deadline := time.Now().Add(10 * time.Second)
 	for len(got) == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
-		got, _ = listAll(t, url.Values{"workflowType": {workflowType}, "status": {"RUNNING"}})
+		got, _ = listAll(t, client.ListWorkflowsParams{WorkflowType: ptr(workflowType), Status: ptr(client.ExecutionStatusRUNNING)})
 	}
 	require.Len(t, got, 1, "the run of type %q is not listed within 10s", workflowType)
 	assert.Equal(t, id, got[0].WorkflowId)
 	assert.Equal(t, workflowType, got[0].WorkflowType)
-	assert.Equal(t, gen.ExecutionStatusRUNNING, got[0].Status)
+	assert.Equal(t, client.ExecutionStatusRUNNING, got[0].Status)
 }
 
 func TestListWorkflowsBadPageTokenIs400(t *testing.T) {
+	c := api(t)
 	for _, token := range []string{"not a token!", base64.RawURLEncoding.EncodeToString([]byte("forged"))} {
 		t.Run(token, func(t *testing.T) {
-			r := do(t, http.MethodGet, "/workflows?"+url.Values{"pageToken": {token}}.Encode(), "", "")
-			p := problem(t, r, http.StatusBadRequest, "urn:temporal-http:problem:validation")
+			r, err := c.ListWorkflowsWithResponse(t.Context(), &client.ListWorkflowsParams{PageToken: &token})
+			require.NoError(t, err)
+			require.Equal(t, token, r.HTTPResponse.Request.URL.Query().Get("pageToken"), "the client sent the token as it is")
+			p := apiProblem(t, r, r.ApplicationproblemJSON400, http.StatusBadRequest, "urn:temporal-http:problem:validation")
 			require.NotNil(t, p.Errors)
 			require.Len(t, *p.Errors, 1)
 			assert.Equal(t, "pageToken", (*p.Errors)[0].Field)
-			assert.Equal(t, gen.FieldErrorInQuery, (*p.Errors)[0].In)
+			assert.Equal(t, client.FieldErrorInQuery, (*p.Errors)[0].In)
 		})
 	}
 }
 
 func TestWorkflowHistory(t *testing.T) {
+	c := api(t)
 	id := uniqueID(t)
-	r := start(t, `{"workflowType":"Greeting","workflowId":"`+id+`","input":{"name":"Ada"}}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	done := waitClosed(t, r.header.Get("Location"))
-	require.Equal(t, gen.ExecutionStatusCOMPLETED, done.Status)
+	done := waitClosed(t, start(t, "Greeting", id, `{"name":"Ada"}`).Headers201.Location)
+	require.Equal(t, client.ExecutionStatusCOMPLETED, done.Status)
 
 	type event struct {
 		EventID   string `json:"eventId"`
@@ -181,23 +182,23 @@ func TestWorkflowHistory(t *testing.T) {
 	pages := 0
 	// Temporal reads the page size as a hint: a page holds whole batches of events, so it may hold
 	// more than asked for.
-	params := url.Values{"runId": {done.RunId}, "pageSize": {"2"}}
+	params := client.GetWorkflowHistoryParams{RunId: &done.RunId, PageSize: ptr(2)}
 	for {
 		pages++
 		require.LessOrEqual(t, pages, 100, "history paging does not end")
-		r := do(t, http.MethodGet, "/workflows/"+id+"/history?"+params.Encode(), "", "")
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		var page gen.HistoryPage
-		require.NoError(t, json.Unmarshal(r.body, &page), "body: %s", r.body)
-		for _, raw := range page.Events {
+		r, err := c.GetWorkflowHistoryWithResponse(t.Context(), id, &params)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+		require.NotNil(t, r.JSON200, "body: %s", r.Body)
+		for _, raw := range r.JSON200.Events {
 			var e event
 			require.NoError(t, json.Unmarshal(raw, &e), "event: %s", raw)
 			events = append(events, e)
 		}
-		if page.NextPageToken == nil {
+		if r.JSON200.NextPageToken == nil {
 			break
 		}
-		params.Set("pageToken", *page.NextPageToken)
+		params.PageToken = r.JSON200.NextPageToken
 	}
 	require.NotEmpty(t, events)
 	assert.Equal(t, "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED", events[0].EventType)
@@ -209,27 +210,29 @@ func TestWorkflowHistory(t *testing.T) {
 	assert.Greater(t, pages, 1, "a history of %d events at 2 a page took one page", len(events))
 
 	// The latest run's history, when no run is named, is the same.
-	latest := do(t, http.MethodGet, "/workflows/"+id+"/history", "", "")
-	require.Equal(t, http.StatusOK, latest.status, "body: %s", latest.body)
-	var page gen.HistoryPage
-	require.NoError(t, json.Unmarshal(latest.body, &page))
-	assert.Len(t, page.Events, len(events))
-	assert.Nil(t, page.NextPageToken)
+	latest, err := c.GetWorkflowHistoryWithResponse(t.Context(), id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, latest.StatusCode(), "body: %s", latest.Body)
+	require.NotNil(t, latest.JSON200, "body: %s", latest.Body)
+	assert.Len(t, latest.JSON200.Events, len(events))
+	assert.Nil(t, latest.JSON200.NextPageToken)
 }
 
 func TestWorkflowHistoryErrors(t *testing.T) {
+	c := api(t)
 	missing := "no-such-" + uniqueID(t)
-	r := do(t, http.MethodGet, "/workflows/"+missing+"/history", "", "")
-	p := problem(t, r, http.StatusNotFound, "urn:temporal-http:problem:workflow-not-found")
+	r, err := c.GetWorkflowHistoryWithResponse(t.Context(), missing, nil)
+	require.NoError(t, err)
+	p := apiProblem(t, r, r.ApplicationproblemJSON404, http.StatusNotFound, "urn:temporal-http:problem:workflow-not-found")
 	require.NotNil(t, p.WorkflowId)
 	assert.Equal(t, missing, *p.WorkflowId)
 
 	id := uniqueID(t)
-	started := start(t, `{"workflowType":"Greeting","workflowId":"`+id+`","input":{"name":"Ada"}}`)
-	require.Equal(t, http.StatusCreated, started.status, "body: %s", started.body)
+	start(t, "Greeting", id, `{"name":"Ada"}`)
 	forged := base64.RawURLEncoding.EncodeToString([]byte("forged"))
-	r = do(t, http.MethodGet, "/workflows/"+id+"/history?pageToken="+forged, "", "")
-	p = problem(t, r, http.StatusBadRequest, "urn:temporal-http:problem:validation")
+	r, err = c.GetWorkflowHistoryWithResponse(t.Context(), id, &client.GetWorkflowHistoryParams{PageToken: &forged})
+	require.NoError(t, err)
+	p = apiProblem(t, r, r.ApplicationproblemJSON400, http.StatusBadRequest, "urn:temporal-http:problem:validation")
 	require.NotNil(t, p.Errors)
 	require.Len(t, *p.Errors, 1)
 	assert.Equal(t, "pageToken", (*p.Errors)[0].Field)

@@ -33,8 +33,7 @@ func TestSignalWithStart(t *testing.T) {
 	})
 	t.Run("signals the running execution (200, same run)", func(t *testing.T) {
 		id := startApproval(t, 3600)
-		running := do(t, http.MethodGet, "/workflows/"+id, "", "")
-		runID := execution(t, running).RunId
+		runID := get(t, id, nil).JSON200.RunId
 		r, err := c.StartWorkflowWithResponse(ctx, &client.StartWorkflowParams{Wait: &wait}, client.StartWorkflowRequest{
 			WorkflowType: "Approval", WorkflowId: &id, Input: &input,
 			Signal: &client.StartSignal{Name: "decision", Input: &approve},

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/client"
 )
 
 // temporalCalls counts the calls of the named operations that the dev server's frontend has
@@ -53,31 +52,35 @@ func settledTemporalCalls(t *testing.T, operations ...string) float64 {
 }
 
 func TestWaitOnGetReturnsWhenTheRunCloses(t *testing.T) {
+	c := api(t)
 	before := settledTemporalCalls(t, "GetWorkflowExecutionHistory")
-	id := uniqueID(t)
 	began := time.Now()
-	r := start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":2}}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	location := r.header.Get("Location")
+	id, params := locate(t, start(t, "Sleep", uniqueID(t), `{"seconds":2}`).Headers201.Location)
+	params.Wait = ptr("10s")
 
 	const waiters = 50
+	type answer struct {
+		r   *client.GetWorkflowResponse
+		err error
+	}
 	var wg sync.WaitGroup
-	results := make([]response, waiters)
+	answers := make([]answer, waiters)
 	for i := range waiters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = do(t, http.MethodGet, location+"&wait=10s", "", "")
-		}()
+		wg.Go(func() {
+			r, err := c.GetWorkflowWithResponse(t.Context(), id, params)
+			answers[i] = answer{r, err}
+		})
 	}
 	wg.Wait()
 	took := time.Since(began)
 
-	for _, res := range results {
-		require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
-		e := execution(t, res)
-		assert.Equal(t, gen.ExecutionStatusCOMPLETED, e.Status)
-		assert.JSONEq(t, `{"sleptSeconds":2}`, string(*e.Result))
+	for _, a := range answers {
+		require.NoError(t, a.err)
+		require.Equal(t, http.StatusOK, a.r.StatusCode(), "body: %s", a.r.Body)
+		require.NotNil(t, a.r.JSON200, "body: %s", a.r.Body)
+		assert.Equal(t, client.ExecutionStatusCOMPLETED, a.r.JSON200.Status, "one read with wait=10s must see a 2s Sleep close")
+		require.NotNil(t, a.r.JSON200.Result)
+		assert.JSONEq(t, `{"sleptSeconds":2}`, string(*a.r.JSON200.Result))
 	}
 	assert.InDelta(t, 2.0, took.Seconds(), 1.0, "the waits end when the 2-second run closes, not when they run out")
 	calls := settledTemporalCalls(t, "GetWorkflowExecutionHistory") - before
@@ -88,83 +91,96 @@ func TestWaitOnGetReturnsWhenTheRunCloses(t *testing.T) {
 
 func TestWaitRunsOutWithTheExecutionStillRunning(t *testing.T) {
 	id := uniqueID(t)
-	require.Equal(t, http.StatusCreated, start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":30}}`).status)
+	start(t, "Sleep", id, `{"seconds":30}`)
 	began := time.Now()
-	r := do(t, http.MethodGet, "/workflows/"+id+"?wait=1s", "", "")
-	require.Equal(t, http.StatusOK, r.status)
-	assert.Equal(t, gen.ExecutionStatusRUNNING, execution(t, r).Status)
+	r := get(t, id, &client.GetWorkflowParams{Wait: ptr("1s")})
+	assert.Equal(t, client.ExecutionStatusRUNNING, r.JSON200.Status)
 	assert.InDelta(t, 1.0, time.Since(began).Seconds(), 0.5)
-	_ = post(t, "/workflows/"+id+"/terminate", `{}`)
+	_, _ = api(t).TerminateWorkflowWithResponse(t.Context(), id, client.StopRequest{})
+}
+
+// startGreetingAndWait starts a Greeting with wait=10s and requires the 201 to carry the result.
+func startGreetingAndWait(t *testing.T) *client.StartWorkflowResponse {
+	t.Helper()
+	r, err := api(t).StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Wait: ptr("10s")},
+		client.StartWorkflowRequest{WorkflowType: "Greeting", Input: rawJSON(`{"name":"Ada"}`)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+	require.NotNil(t, r.JSON201, "body: %s", r.Body)
+	require.NotNil(t, r.Headers201)
+	return r
 }
 
 func TestPostWithWaitReturnsTheResult(t *testing.T) {
-	r := do(t, http.MethodPost, "/workflows?wait=10s", "application/json", `{"workflowType":"Greeting","input":{"name":"Ada"}}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	e := execution(t, r)
-	require.Equal(t, gen.ExecutionStatusCOMPLETED, e.Status)
+	e := startGreetingAndWait(t).JSON201
+	require.Equal(t, client.ExecutionStatusCOMPLETED, e.Status)
+	require.NotNil(t, e.Result)
 	assert.JSONEq(t, `{"greeting":"Hello, Ada!"}`, string(*e.Result))
 }
 
 func TestETag(t *testing.T) {
-	r := do(t, http.MethodPost, "/workflows?wait=10s", "application/json", `{"workflowType":"Greeting","input":{"name":"Ada"}}`)
-	require.Equal(t, http.StatusCreated, r.status)
-	location := r.header.Get("Location")
+	c := api(t)
+	id, params := locate(t, startGreetingAndWait(t).Headers201.Location)
+	require.NotNil(t, params.RunId, "the Location names the run")
 
-	first := do(t, http.MethodGet, location, "", "")
-	require.Equal(t, http.StatusOK, first.status)
-	tag := first.header.Get("ETag")
+	first := get(t, id, params)
+	require.NotNil(t, first.Headers200)
+	tag := first.Headers200.ETag
 	require.NotEmpty(t, tag)
-	assert.Contains(t, first.header.Get("Cache-Control"), "immutable", "a closed run named by its run id never changes")
+	assert.Contains(t, first.Headers200.CacheControl, "immutable", "a closed run named by its run id never changes")
 
-	req, err := http.NewRequest(http.MethodGet, gatewayURL+location, nil)
+	again, err := c.GetWorkflowWithResponse(t.Context(), id, &client.GetWorkflowParams{RunId: params.RunId, IfNoneMatch: &tag})
 	require.NoError(t, err)
-	req.Header.Set("If-None-Match", tag)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusNotModified, resp.StatusCode)
-	assert.Empty(t, body)
-	assert.Equal(t, tag, resp.Header.Get("ETag"))
+	assert.Equal(t, http.StatusNotModified, again.StatusCode())
+	assert.Empty(t, again.Body)
+	assert.Nil(t, again.JSON200)
+	require.NotNil(t, again.Headers304)
+	assert.Equal(t, tag, again.Headers304.ETag)
 
 	t.Run("a closed run is served without asking Temporal", func(t *testing.T) {
 		before := settledTemporalCalls(t, "GetWorkflowExecutionHistory", "DescribeWorkflowExecution")
 		require.Positive(t, before, "the metric counts calls: this run has described executions already")
 		for range 5 {
-			require.Equal(t, http.StatusOK, do(t, http.MethodGet, location, "", "").status)
+			get(t, id, params)
 		}
 		assert.Equal(t, before, settledTemporalCalls(t, "GetWorkflowExecutionHistory", "DescribeWorkflowExecution"))
 	})
 	t.Run("a running execution's tag changes when it does", func(t *testing.T) {
 		id := uniqueID(t)
-		require.Equal(t, http.StatusCreated, start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":1}}`).status)
-		running := do(t, http.MethodGet, "/workflows/"+id, "", "")
-		assert.Equal(t, "no-cache", running.header.Get("Cache-Control"))
-		done := do(t, http.MethodGet, "/workflows/"+id+"?wait=10s", "", "")
-		require.Equal(t, gen.ExecutionStatusCOMPLETED, execution(t, done).Status)
-		assert.NotEqual(t, running.header.Get("ETag"), done.header.Get("ETag"))
+		start(t, "Sleep", id, `{"seconds":1}`)
+		running := get(t, id, nil)
+		require.NotNil(t, running.Headers200)
+		assert.Equal(t, "no-cache", running.Headers200.CacheControl)
+		done := get(t, id, &client.GetWorkflowParams{Wait: ptr("10s")})
+		require.Equal(t, client.ExecutionStatusCOMPLETED, done.JSON200.Status)
+		require.NotNil(t, done.Headers200)
+		assert.NotEqual(t, running.Headers200.ETag, done.Headers200.ETag)
 	})
 }
 
 func TestEventsStreamRunningThenCompleted(t *testing.T) {
 	id := uniqueID(t)
-	require.Equal(t, http.StatusCreated, start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":2}}`).status)
-	resp, err := http.Get(gatewayURL + "/workflows/" + id + "/events")
+	start(t, "Sleep", id, `{"seconds":2}`)
+	// WatchWorkflowWithResponse would read the whole stream into Body before answering, and the
+	// client has no type for text/event-stream: the plain client method answers the *http.Response,
+	// whose body is read here event by event.
+	resp, err := api(t).WatchWorkflow(t.Context(), id, nil)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
 
-	var statuses []gen.ExecutionStatus
+	var statuses []client.ExecutionStatus
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() { // ends when the server closes the stream after the run closed
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
 		if !ok {
 			continue
 		}
-		var e gen.Execution
+		var e client.Execution
 		require.NoError(t, json.Unmarshal([]byte(data), &e))
 		statuses = append(statuses, e.Status)
 	}
-	assert.Equal(t, []gen.ExecutionStatus{gen.ExecutionStatusRUNNING, gen.ExecutionStatusCOMPLETED}, statuses)
+	require.NoError(t, sc.Err())
+	assert.Equal(t, []client.ExecutionStatus{client.ExecutionStatusRUNNING, client.ExecutionStatusCOMPLETED}, statuses)
 }

@@ -2,35 +2,44 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/client"
 )
 
 func TestGreetingCompletesWithItsResult(t *testing.T) {
 	id := uniqueID(t)
-	r := start(t, `{"workflowType":"Greeting","workflowId":"`+id+`","input":{"name":"Ada"}}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	started := execution(t, r)
+	r := start(t, "Greeting", id, `{"name":"Ada"}`)
+	started := r.JSON201
 	assert.Equal(t, id, started.WorkflowId)
 	assert.Equal(t, "Greeting", started.WorkflowType)
 	assert.Equal(t, taskQueue, started.TaskQueue)
-	location := r.header.Get("Location")
-	assert.Equal(t, "/workflows/"+id+"?runId="+started.RunId, location)
+	require.NotEmpty(t, started.RunId)
+	location := "/workflows/" + id + "?runId=" + started.RunId
+	assert.Equal(t, location, r.HTTPResponse.Header.Get("Location"))
+	assert.Equal(t, location, r.Headers201.Location)
 
-	done := waitClosed(t, location)
-	assert.Equal(t, gen.ExecutionStatusCOMPLETED, done.Status)
-	require.NotNil(t, done.Result)
-	assert.JSONEq(t, `{"greeting":"Hello, Ada!"}`, string(*done.Result))
+	done := waitClosed(t, r.Headers201.Location)
+	require.Equal(t, client.ExecutionStatusCOMPLETED, done.Status)
+	assert.Equal(t, started.RunId, done.RunId)
 	assert.NotNil(t, done.CloseTime)
 	assert.Nil(t, done.Failure)
+	require.NotNil(t, done.Result)
+	var result struct {
+		Greeting string `json:"greeting"`
+	}
+	require.NoError(t, json.Unmarshal(*done.Result, &result))
+	assert.Equal(t, "Hello, Ada!", result.Greeting)
+	assert.JSONEq(t, `{"greeting":"Hello, Ada!"}`, string(*done.Result))
 
 	// The same execution, seen by Temporal's own CLI against the same dev server.
 	out, err := exec.Command(cliPath, "workflow", "describe", "--address", temporalAddr, "--workflow-id", id, "--output", "json").CombinedOutput()
@@ -40,12 +49,13 @@ func TestGreetingCompletesWithItsResult(t *testing.T) {
 }
 
 func TestReadRightAfterStartNeverAnswers404(t *testing.T) {
+	c := api(t)
 	for i := range 10 {
 		id := fmt.Sprintf("%s-%d", uniqueID(t), i)
-		r := start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":1}}`)
-		require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-		got := do(t, http.MethodGet, "/workflows/"+id, "", "")
-		assert.Equal(t, http.StatusOK, got.status, "body: %s", got.body)
+		start(t, "Sleep", id, `{"seconds":1}`)
+		got, err := c.GetWorkflowWithResponse(t.Context(), id, nil)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
 	}
 }
 
@@ -53,21 +63,20 @@ func TestMoneyTransfer(t *testing.T) {
 	tests := []struct {
 		name        string
 		input       string
-		wantStatus  gen.ExecutionStatus
+		wantStatus  client.ExecutionStatus
 		wantType    string
 		wantMessage string
 	}{
-		{"completes", `{"fromAccount":"alice","toAccount":"bob","amount":250,"referenceId":"ref-ok"}`, gen.ExecutionStatusCOMPLETED, "", ""},
-		{"overdraft fails", `{"fromAccount":"charlie","toAccount":"bob","amount":1000000000000,"referenceId":"ref-overdraft"}`, gen.ExecutionStatusFAILED, "InsufficientFundsError", "withdrawal failed"},
-		{"failed deposit is refunded", `{"fromAccount":"alice","toAccount":"nobody","amount":100,"referenceId":"ref-refund"}`, gen.ExecutionStatusFAILED, "AccountNotFoundError", "refunded"},
+		{"completes", `{"fromAccount":"alice","toAccount":"bob","amount":250,"referenceId":"ref-ok"}`, client.ExecutionStatusCOMPLETED, "", ""},
+		{"overdraft fails", `{"fromAccount":"charlie","toAccount":"bob","amount":1000000000000,"referenceId":"ref-overdraft"}`, client.ExecutionStatusFAILED, "InsufficientFundsError", "withdrawal failed"},
+		{"failed deposit is refunded", `{"fromAccount":"alice","toAccount":"nobody","amount":100,"referenceId":"ref-refund"}`, client.ExecutionStatusFAILED, "AccountNotFoundError", "refunded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := start(t, `{"workflowType":"MoneyTransfer","workflowId":"`+uniqueID(t)+`","input":`+tt.input+`}`)
-			require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-			done := waitClosed(t, r.header.Get("Location"))
+			r := start(t, "MoneyTransfer", uniqueID(t), tt.input)
+			done := waitClosed(t, r.Headers201.Location)
 			require.Equal(t, tt.wantStatus, done.Status)
-			if tt.wantStatus == gen.ExecutionStatusCOMPLETED {
+			if tt.wantStatus == client.ExecutionStatusCOMPLETED {
 				require.NotNil(t, done.Result)
 				assert.Contains(t, string(*done.Result), `"referenceId":"ref-ok"`)
 				assert.Contains(t, string(*done.Result), `"withdrawalId":"tx-`)
@@ -85,43 +94,70 @@ func TestMoneyTransfer(t *testing.T) {
 
 func TestDuplicateWorkflowID(t *testing.T) {
 	id := uniqueID(t)
-	body := `{"workflowType":"Sleep","workflowId":"` + id + `","input":{"seconds":60}}`
-	first := start(t, body)
-	require.Equal(t, http.StatusCreated, first.status, "body: %s", first.body)
-	runID := execution(t, first).RunId
+	runID := start(t, "Sleep", id, `{"seconds":60}`).JSON201.RunId
 	t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), id, "", "test over") })
+	again := func(t *testing.T, policy *client.StartWorkflowRequestIdConflictPolicy) *client.StartWorkflowResponse {
+		t.Helper()
+		r, err := api(t).StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
+			WorkflowType:     "Sleep",
+			WorkflowId:       &id,
+			Input:            rawJSON(`{"seconds":60}`),
+			IdConflictPolicy: policy,
+		})
+		require.NoError(t, err)
+		return r
+	}
 
 	t.Run("409 names the running execution", func(t *testing.T) {
-		p := problem(t, start(t, body), http.StatusConflict, "urn:temporal-http:problem:workflow-already-started")
+		r := again(t, nil)
+		p := apiProblem(t, r, r.ApplicationproblemJSON409, http.StatusConflict, "urn:temporal-http:problem:workflow-already-started")
+		assert.Nil(t, r.JSON201)
 		require.NotNil(t, p.WorkflowId)
 		require.NotNil(t, p.RunId)
 		assert.Equal(t, id, *p.WorkflowId)
 		assert.Equal(t, runID, *p.RunId)
 	})
 	t.Run("USE_EXISTING answers 200 with the running execution", func(t *testing.T) {
-		r := start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":60},"idConflictPolicy":"USE_EXISTING"}`)
-		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
-		assert.Equal(t, runID, execution(t, r).RunId)
+		r := again(t, ptr(client.StartWorkflowRequestIdConflictPolicyUSEEXISTING))
+		require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+		require.NotNil(t, r.JSON200, "body: %s", r.Body)
+		assert.Equal(t, runID, r.JSON200.RunId)
 	})
 	t.Run("TERMINATE_EXISTING starts a new run", func(t *testing.T) {
-		r := start(t, `{"workflowType":"Sleep","workflowId":"`+id+`","input":{"seconds":60},"idConflictPolicy":"TERMINATE_EXISTING"}`)
-		require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-		assert.NotEqual(t, runID, execution(t, r).RunId)
-		old := do(t, http.MethodGet, "/workflows/"+id+"?runId="+runID, "", "")
-		assert.Equal(t, gen.ExecutionStatusTERMINATED, execution(t, old).Status)
+		r := again(t, ptr(client.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING))
+		require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+		require.NotNil(t, r.JSON201, "body: %s", r.Body)
+		assert.NotEqual(t, runID, r.JSON201.RunId)
+		old := get(t, id, &client.GetWorkflowParams{RunId: &runID})
+		assert.Equal(t, client.ExecutionStatusTERMINATED, old.JSON200.Status)
 	})
 }
 
 func TestRejectedRequests(t *testing.T) {
+	c := api(t)
 	t.Run("unknown id is 404", func(t *testing.T) {
-		p := problem(t, do(t, http.MethodGet, "/workflows/no-such-"+uniqueID(t), "", ""), http.StatusNotFound, "urn:temporal-http:problem:workflow-not-found")
+		id := "no-such-" + uniqueID(t)
+		r, err := c.GetWorkflowWithResponse(t.Context(), id, nil)
+		require.NoError(t, err)
+		p := apiProblem(t, r, r.ApplicationproblemJSON404, http.StatusNotFound, "urn:temporal-http:problem:workflow-not-found")
+		assert.Nil(t, r.JSON200)
 		require.NotNil(t, p.WorkflowId)
+		assert.Equal(t, id, *p.WorkflowId)
 	})
 	t.Run("bad JSON is 400", func(t *testing.T) {
-		problem(t, start(t, `{"workflowType":`), http.StatusBadRequest, "urn:temporal-http:problem:malformed-json")
+		// The typed body cannot be malformed: the client's untyped-body variant sends the broken text.
+		r, err := c.StartWorkflowWithBodyWithResponse(t.Context(), nil, "application/json", strings.NewReader(`{"workflowType":`))
+		require.NoError(t, err)
+		apiProblem(t, r, r.ApplicationproblemJSON400, http.StatusBadRequest, "urn:temporal-http:problem:malformed-json")
 	})
 	t.Run("invalid fields are 400 with each field named", func(t *testing.T) {
-		p := problem(t, start(t, `{"workflowType":"Greeting","runTimeout":"soon","idReusePolicy":"SOMETIMES"}`), http.StatusBadRequest, "urn:temporal-http:problem:validation")
+		r, err := c.StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
+			WorkflowType:  "Greeting",
+			RunTimeout:    ptr("soon"),
+			IdReusePolicy: ptr(client.StartWorkflowRequestIdReusePolicy("SOMETIMES")),
+		})
+		require.NoError(t, err)
+		p := apiProblem(t, r, r.ApplicationproblemJSON400, http.StatusBadRequest, "urn:temporal-http:problem:validation")
 		require.NotNil(t, p.Errors)
 		var fields []string
 		for _, e := range *p.Errors {
@@ -130,30 +166,37 @@ func TestRejectedRequests(t *testing.T) {
 		assert.ElementsMatch(t, []string{"runTimeout", "idReusePolicy"}, fields)
 	})
 	t.Run("unknown type is 422", func(t *testing.T) {
-		problem(t, start(t, `{"workflowType":"NoSuchWorkflow"}`), http.StatusUnprocessableEntity, "urn:temporal-http:problem:unknown-workflow-type")
+		r, err := c.StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{WorkflowType: "NoSuchWorkflow"})
+		require.NoError(t, err)
+		apiProblem(t, r, r.ApplicationproblemJSON422, http.StatusUnprocessableEntity, "urn:temporal-http:problem:unknown-workflow-type")
 	})
 }
 
 func TestEchoKeepsLargeIntegersExactly(t *testing.T) {
 	input := `{"big":123456789012345678901234567890,"beyond2to53":9007199254740993,"negative":-18446744073709551617,"decimal":1.50,"nested":[{"id":12345678901234567890}]}`
-	r := start(t, `{"workflowType":"Echo","workflowId":"`+uniqueID(t)+`","input":`+input+`}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
-	done := waitClosed(t, r.header.Get("Location"))
-	require.Equal(t, gen.ExecutionStatusCOMPLETED, done.Status)
+	r := start(t, "Echo", uniqueID(t), input)
+	done := waitClosed(t, r.Headers201.Location)
+	require.Equal(t, client.ExecutionStatusCOMPLETED, done.Status)
 	require.NotNil(t, done.Result)
 	assert.Equal(t, input, string(*done.Result))
 }
 
 func TestCronCounterCountsItsRuns(t *testing.T) {
 	id := uniqueID(t)
-	r := start(t, `{"workflowType":"CronCounter","workflowId":"`+id+`","cronSchedule":"@every 2s"}`)
-	require.Equal(t, http.StatusCreated, r.status, "body: %s", r.body)
+	r, err := api(t).StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
+		WorkflowType: "CronCounter",
+		WorkflowId:   &id,
+		CronSchedule: ptr("@every 2s"),
+	})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+	require.NotNil(t, r.JSON201, "body: %s", r.Body)
 	t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), id, "", "test over") })
 
-	runID := execution(t, r).RunId
+	runID := r.JSON201.RunId
 	for want := 1; want <= 2; want++ {
 		run := waitClosed(t, "/workflows/"+id+"?runId="+runID)
-		require.Equal(t, gen.ExecutionStatusCOMPLETED, run.Status)
+		require.Equal(t, client.ExecutionStatusCOMPLETED, run.Status)
 		require.NotNil(t, run.Result)
 		assert.JSONEq(t, fmt.Sprintf(`{"count":%d}`, want), string(*run.Result))
 		require.NotNil(t, run.NextRunId, "a cron run names the next run")
@@ -166,19 +209,31 @@ func TestGatewayAnswers503WhileTemporalIsUnreachable(t *testing.T) {
 	p, url, err := startGateway([]string{"TEMPORAL_ADDRESS=127.0.0.1:1", "GATEWAY_HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=error", "GATEWAY_TEMPORAL_TIMEOUT=3s"})
 	require.NoError(t, err)
 	t.Cleanup(p.stop)
+	c := apiAt(t, url)
 
-	for _, path := range []string{"/readyz", "/workflows/anything"} {
-		started := time.Now()
-		resp, err := http.Get(url + path)
+	const unavailable = "urn:temporal-http:problem:temporal-unavailable"
+	t.Run("readyz", func(t *testing.T) {
+		began := time.Now()
+		r, err := c.GetReadinessWithResponse(t.Context())
 		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, path)
-		assert.NotEmpty(t, resp.Header.Get("Retry-After"), path)
-		assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"), path)
-		assert.Less(t, time.Since(started), 5*time.Second, path)
-	}
-	health, err := http.Get(url + "/healthz")
-	require.NoError(t, err)
-	health.Body.Close()
-	assert.Equal(t, http.StatusOK, health.StatusCode)
+		assert.Less(t, time.Since(began), 5*time.Second)
+		apiProblem(t, r, r.ApplicationproblemJSON503, http.StatusServiceUnavailable, unavailable)
+		require.NotNil(t, r.Headers503)
+		assert.Positive(t, r.Headers503.RetryAfter)
+	})
+	t.Run("get workflow", func(t *testing.T) {
+		began := time.Now()
+		r, err := c.GetWorkflowWithResponse(t.Context(), "anything", nil)
+		require.NoError(t, err)
+		assert.Less(t, time.Since(began), 5*time.Second)
+		apiProblem(t, r, r.ApplicationproblemJSON503, http.StatusServiceUnavailable, unavailable)
+		require.NotNil(t, r.Headers503)
+		assert.Positive(t, r.Headers503.RetryAfter)
+	})
+	t.Run("healthz", func(t *testing.T) {
+		r, err := c.GetHealthWithResponse(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+		assert.NotNil(t, r.JSON200, "body: %s", r.Body)
+	})
 }
