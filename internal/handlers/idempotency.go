@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,13 +28,50 @@ type idempotencyRecord struct {
 }
 
 func newIdempotencyRecord(key string, body *gen.StartWorkflowRequest) (idempotencyRecord, error) {
-	// The request as decoded and encoded again: the same fields and values give the same hash
-	// whatever the spacing or field order of the JSON sent.
-	canonical, err := json.Marshal(body)
+	// The request as decoded and encoded again, with the JSON values inside it in canonical form
+	// too: the same fields and values give the same hash whatever the spacing or key order sent.
+	c := *body
+	var err error
+	canon := func(v *json.RawMessage) *json.RawMessage {
+		if v == nil || err != nil {
+			return v
+		}
+		var out json.RawMessage
+		out, err = canonicalJSON(*v)
+		return &out
+	}
+	c.Input = canon(c.Input)
+	if c.Signal != nil {
+		sig := *c.Signal
+		sig.Input = canon(sig.Input)
+		c.Signal = &sig
+	}
+	if c.Memo != nil {
+		memo := make(map[string]json.RawMessage, len(*c.Memo))
+		for k, v := range *c.Memo {
+			memo[k] = *canon(&v)
+		}
+		c.Memo = &memo
+	}
 	if err != nil {
 		return idempotencyRecord{}, fmt.Errorf("fingerprint start request: %w", err)
 	}
-	return idempotencyRecord{Key: hashHex("key:" + key), Request: hashHex(string(canonical))}, nil
+	b, err := json.Marshal(c)
+	if err != nil {
+		return idempotencyRecord{}, fmt.Errorf("fingerprint start request: %w", err)
+	}
+	return idempotencyRecord{Key: hashHex("key:" + key), Request: hashHex(string(b))}, nil
+}
+
+// canonicalJSON re-encodes a JSON value with object keys sorted; numbers keep their digits.
+func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 // workflowID is the id a start with this key but no workflowId gets: the same key always names
@@ -42,14 +80,15 @@ func (r idempotencyRecord) workflowID() string {
 	return "idem-" + r.Key[:32]
 }
 
-// applyTo records r on the start and, unless the request chose a reuse policy, refuses a second
-// run of the id, so that a retry after the first run closed finds it instead of starting anew.
+// applyTo records r on the start. When the key names the id (no workflowId) and the request
+// chose no reuse policy, a second run of the id is refused, so that a retry after the first run
+// closed finds it instead of starting anew.
 func (r idempotencyRecord) applyTo(opts *client.StartWorkflowOptions, body *gen.StartWorkflowRequest) {
 	if opts.Memo == nil {
 		opts.Memo = map[string]any{}
 	}
 	opts.Memo[idempotencyMemo] = r
-	if body.IdReusePolicy == nil {
+	if body.WorkflowId == nil && body.IdReusePolicy == nil {
 		opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	}
 }

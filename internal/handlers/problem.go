@@ -32,6 +32,7 @@ const (
 	problemRejected          = "urn:temporal-http:problem:rejected-by-workflow"
 	problemNoWorker          = "urn:temporal-http:problem:no-worker"
 	problemIdempotencyReused = "urn:temporal-http:problem:idempotency-key-reused"
+	problemRefused           = "urn:temporal-http:problem:refused-by-temporal"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -108,6 +109,25 @@ func classify(err error) (*problemError, bool) {
 		"The gateway could not complete the request; the request id locates the details in its log."), true
 }
 
+// refusedStart is how a start that Temporal refused as invalid is answered: by its own checks that
+// the spec cannot express (a reserved task queue name, a payload over its limit), the request is
+// at fault. Temporal's text goes to the log only. Other errors pass through.
+func refusedStart(op, workflowID string, err error) error {
+	if serviceerror.ToStatus(err).Code() != codes.InvalidArgument {
+		return &executionError{op, workflowID, "", err}
+	}
+	return &refusedError{newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
+		"Temporal refused the request as invalid, for example a reserved task queue name or an oversized payload."), err}
+}
+
+// refusedError is a problem whose cause is logged.
+type refusedError struct {
+	*problemError
+	cause error
+}
+
+func (e *refusedError) Unwrap() error { return e.problemError }
+
 func malformedJSON() *problemError {
 	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
 }
@@ -126,6 +146,10 @@ type problemWriter struct {
 func (pw problemWriter) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := problemFor(err)
 	ctx := r.Context()
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		pw.logger.WarnContext(ctx, "temporal refused a request", "error", refused.cause, "request_id", requestID(ctx))
+	}
 	switch {
 	case internal:
 		pw.logger.ErrorContext(ctx, "request failed", "error", err, "request_id", requestID(ctx))

@@ -99,6 +99,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:rejected-by-workflow":     {http.StatusUnprocessableEntity, "Rejected by the workflow"},
 	"urn:temporal-http:problem:no-worker":                {http.StatusGatewayTimeout, "No worker answered"},
 	"urn:temporal-http:problem:idempotency-key-reused":   {http.StatusUnprocessableEntity, "Idempotency key reused"},
+	"urn:temporal-http:problem:refused-by-temporal":      {http.StatusBadRequest, "Refused by Temporal"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

@@ -178,35 +178,25 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
 	if body.Signal != nil {
-		exec, started, err := s.signalWithStart(ctx, body, opts, args, idem)
-		if err == nil {
-			exec, err = s.awaitClose(reqCtx, exec, wait)
-		}
-		switch {
-		case err != nil:
-			return nil, err
-		case started:
-			return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
-		}
-		return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}, nil
+		return s.startWithSignal(ctx, reqCtx, body, opts, args, idem, wait)
 	}
 	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
+	terminate := opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+	if idem != nil && terminate {
+		// A retry must find the run its key started, not terminate it: ask with FAIL first and
+		// terminate only a run that some other request started.
+		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	}
 	run, startErr := s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(startErr, &started) && idem != nil {
 		resp, matched, err := s.replay(ctx, *idem, opts.ID, started.RunId)
-		if err != nil {
-			return nil, err
+		if err != nil || matched {
+			return s.finishReplay(reqCtx, resp, wait, err)
 		}
-		if matched {
-			if r, ok := resp.(gen.StartWorkflow200JSONResponse); ok {
-				if r.Body, err = s.awaitClose(reqCtx, r.Body, wait); err != nil {
-					return nil, err
-				}
-				r.Headers.Location = location(r.Body)
-				return r, nil
-			}
-			return resp, nil
+		if terminate {
+			opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+			run, startErr = s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
 		}
 	}
 	switch {
@@ -226,7 +216,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		}
 		return gen.StartWorkflow200JSONResponse{Body: existing, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(existing)}}, nil
 	case startErr != nil:
-		return nil, &executionError{"start", opts.ID, "", startErr}
+		return nil, refusedStart("start", opts.ID, startErr)
 	}
 	exec, err := s.read(ctx, run.GetID(), run.GetRunID())
 	if err != nil {
@@ -236,6 +226,23 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		return nil, err
 	}
 	return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
+}
+
+// finishReplay completes the answer to a start that an earlier request with the same key made:
+// a replayed execution waits as the request asked.
+func (s *Server) finishReplay(ctx context.Context, resp gen.StartWorkflowResponseObject, wait time.Duration, err error) (gen.StartWorkflowResponseObject, error) {
+	if err != nil {
+		return nil, err
+	}
+	r, ok := resp.(gen.StartWorkflow200JSONResponse)
+	if !ok {
+		return resp, nil
+	}
+	if r.Body, err = s.awaitClose(ctx, r.Body, wait); err != nil {
+		return nil, err
+	}
+	r.Headers.Location = location(r.Body)
+	return r, nil
 }
 
 // startOptions maps the request onto the SDK's start options, naming every invalid field.

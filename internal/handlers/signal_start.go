@@ -2,10 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -61,7 +64,7 @@ func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowReq
 		CronSchedule:             opts.CronSchedule,
 	}
 	if idem != nil {
-		// Temporal drops a repeated signal with the same request id: a retried request signals once.
+		// The same key makes the same request id, by which Temporal recognises a repeated request.
 		req.RequestId = idem.Key
 	}
 	if opts.WorkflowExecutionTimeout > 0 {
@@ -69,6 +72,9 @@ func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowReq
 	}
 	if opts.WorkflowRunTimeout > 0 {
 		req.WorkflowRunTimeout = durationpb.New(opts.WorkflowRunTimeout)
+	}
+	if opts.StartDelay > 0 {
+		req.WorkflowStartDelay = durationpb.New(opts.StartDelay)
 	}
 	if len(opts.Memo) > 0 {
 		req.Memo = &commonpb.Memo{Fields: map[string]*commonpb.Payload{}}
@@ -80,7 +86,10 @@ func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowReq
 	}
 	resp, err := s.opts.Client.WorkflowService().SignalWithStartWorkflowExecution(ctx, req)
 	if err != nil {
-		return gen.Execution{}, false, &executionError{"signal-with-start", opts.ID, "", err}
+		return gen.Execution{}, false, refusedStart("signal-with-start", opts.ID, err)
+	}
+	if !resp.GetStarted() {
+		exec.RunId = resp.GetRunId() // for the caller's idempotency check, before any read fails
 	}
 	exec, err = s.read(ctx, opts.ID, resp.GetRunId())
 	return exec, resp.GetStarted(), err
@@ -92,4 +101,32 @@ func (s *Server) namespace() string {
 		return client.DefaultNamespace // as the SDK's client does when none is configured
 	}
 	return s.opts.Namespace
+}
+
+// startWithSignal answers a start that carries a signal. With an Idempotency-Key, a run that this
+// key started answers as a replay (200, or 422 for a different request), as a plain start does.
+func (s *Server) startWithSignal(ctx, reqCtx context.Context, body *gen.StartWorkflowRequest, opts client.StartWorkflowOptions,
+	args []any, idem *idempotencyRecord, wait time.Duration) (gen.StartWorkflowResponseObject, error) {
+	exec, started, err := s.signalWithStart(ctx, body, opts, args, idem)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if idem != nil && (errors.As(err, &already) || (err == nil && !started)) {
+		runID := exec.RunId
+		if already != nil {
+			runID = already.RunId
+		}
+		resp, matched, replayErr := s.replay(ctx, *idem, opts.ID, runID)
+		if replayErr != nil || matched {
+			return s.finishReplay(reqCtx, resp, wait, replayErr)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
+		return nil, err
+	}
+	if started {
+		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
+	}
+	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}, nil
 }

@@ -33,6 +33,13 @@ func TestSignalWithStart(t *testing.T) {
 		assert.NotEmpty(t, req.GetNamespace())
 		assert.Empty(t, fake.starts, "signal-with-start is one call, not a start and a signal")
 	})
+	t.Run("startDelay reaches Temporal", func(t *testing.T) {
+		fake := &fakeTemporal{}
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows",
+			`{"workflowType":"Greeting","startDelay":"90s","signal":{"name":"decision"}}`))
+		require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
+		assert.Equal(t, int64(90), fake.signalStarts[0].GetWorkflowStartDelay().GetSeconds())
+	})
 	t.Run("FAIL cannot go with a signal", func(t *testing.T) {
 		rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows",
 			`{"workflowType":"Greeting","idConflictPolicy":"FAIL","signal":{"name":"decision"}}`))

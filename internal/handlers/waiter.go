@@ -65,6 +65,14 @@ func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (ex
 	}
 }
 
+// subscribe joins the run's long poll for as long as the caller needs it (an event stream): done
+// is closed when the run has closed or the poll failed, result then tells which, and release
+// must be called once the caller is gone.
+func (w *closeWaiter) subscribe(key runKey) (done <-chan struct{}, result func() (gen.Execution, error), release func()) {
+	p := w.join(key)
+	return p.done, func() (gen.Execution, error) { return p.exec, p.err }, func() { w.leave(key, p) }
+}
+
 func (w *closeWaiter) join(key runKey) *longPoll {
 	w.mu.Lock()
 	defer w.mu.Unlock()

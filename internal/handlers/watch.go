@@ -69,25 +69,35 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 	if event(exec) != nil {
 		return nil
 	}
-	for exec.Status == gen.ExecutionStatusRUNNING {
-		final, closed, err := e.s.waiter.wait(e.ctx, runKey{exec.WorkflowId, exec.RunId}, sseHeartbeat)
-		switch {
-		case err != nil && e.ctx.Err() != nil:
+	if exec.Status != gen.ExecutionStatusRUNNING {
+		return nil
+	}
+	// One share of the run's long poll for the whole stream, so a quiet stream costs Temporal
+	// one poll, not one per heartbeat.
+	done, result, release := e.s.waiter.subscribe(runKey{exec.WorkflowId, exec.RunId})
+	defer release()
+	heartbeat := time.NewTicker(sseHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-e.ctx.Done():
 			return nil // the client left
-		case err != nil:
-			e.s.opts.Logger.WarnContext(e.ctx, "event stream ended early", "error", err, "request_id", requestID(e.ctx))
-			_ = send(func(w io.Writer) error {
-				_, err := fmt.Fprint(w, "event: error\ndata: {\"title\":\"The execution can no longer be watched\"}\n\n")
-				return err
-			})
-			return nil
-		case closed:
+		case <-heartbeat.C:
+			if send(func(w io.Writer) error { _, err := fmt.Fprint(w, ": heartbeat\n\n"); return err }) != nil {
+				return nil
+			}
+		case <-done:
+			final, err := result()
+			if err != nil {
+				e.s.opts.Logger.WarnContext(e.ctx, "event stream ended early", "error", err, "request_id", requestID(e.ctx))
+				_ = send(func(w io.Writer) error {
+					_, err := fmt.Fprint(w, "event: error\ndata: {\"title\":\"The execution can no longer be watched\"}\n\n")
+					return err
+				})
+				return nil
+			}
 			_ = event(final)
 			return nil
 		}
-		if send(func(w io.Writer) error { _, err := fmt.Fprint(w, ": heartbeat\n\n"); return err }) != nil {
-			return nil
-		}
 	}
-	return nil
 }
