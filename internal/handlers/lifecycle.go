@@ -78,9 +78,7 @@ func (s *Server) UpdateWorkflow(ctx context.Context, req gen.UpdateWorkflowReque
 		if req.Body.UpdateId != nil {
 			opts.UpdateID = *req.Body.UpdateId
 		}
-		if a := argument(req.Body.Input); a != nil {
-			opts.Args = []any{a}
-		}
+		opts.Args = arguments(req.Body.Input)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
@@ -182,6 +180,14 @@ func argument(v *json.RawMessage) any {
 		return nil
 	}
 	return *v
+}
+
+// arguments is argument as a list: empty for none, so that no null payload is sent.
+func arguments(v *json.RawMessage) []any {
+	if a := argument(v); a != nil {
+		return []any{a}
+	}
+	return nil
 }
 
 // workflowFailure says whether err is a failure the workflow produced (converted from Temporal's

@@ -157,10 +157,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if err != nil {
 		return nil, err
 	}
-	var args []any
-	if body.Input != nil && string(bytes.TrimSpace(*body.Input)) != "null" {
-		args = append(args, *body.Input)
-	}
+	args := arguments(body.Input)
 	var idem *idempotencyRecord
 	if key := deref(req.Params.IdempotencyKey); key != "" {
 		r, err := newIdempotencyRecord(key, body)
@@ -214,7 +211,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		if existing, err = s.awaitClose(reqCtx, existing, wait); err != nil {
 			return nil, err
 		}
-		return gen.StartWorkflow200JSONResponse{Body: existing, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(existing)}}, nil
+		return startAnswer(existing, false), nil
 	case startErr != nil:
 		return nil, refusedStart("start", opts.ID, startErr)
 	}
@@ -225,7 +222,16 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
 		return nil, err
 	}
-	return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
+	return startAnswer(exec, true), nil
+}
+
+// startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing
+// one answers it; both point at the run.
+func startAnswer(exec gen.Execution, created bool) gen.StartWorkflowResponseObject {
+	if created {
+		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
+	}
+	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}
 }
 
 // finishReplay completes the answer to a start that an earlier request with the same key made:

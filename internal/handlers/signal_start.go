@@ -41,11 +41,7 @@ func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowReq
 	if err != nil {
 		return gen.Execution{}, false, err
 	}
-	var signalArgs []any
-	if a := argument(body.Signal.Input); a != nil {
-		signalArgs = append(signalArgs, a)
-	}
-	signalInput, err := dc.ToPayloads(signalArgs...)
+	signalInput, err := dc.ToPayloads(arguments(body.Signal.Input)...)
 	if err != nil {
 		return gen.Execution{}, false, err
 	}
@@ -125,8 +121,5 @@ func (s *Server) startWithSignal(ctx, reqCtx context.Context, body *gen.StartWor
 	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
 		return nil, err
 	}
-	if started {
-		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}, nil
-	}
-	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}, nil
+	return startAnswer(exec, started), nil
 }
