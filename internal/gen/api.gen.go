@@ -479,6 +479,9 @@ type ServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(w http.ResponseWriter, r *http.Request)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(w http.ResponseWriter, r *http.Request)
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(w http.ResponseWriter, r *http.Request)
@@ -527,6 +530,12 @@ type Unimplemented struct{}
 // GetHealth Liveness
 // (GET /healthz)
 func (_ Unimplemented) GetHealth(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetMetrics Prometheus metrics
+// (GET /metrics)
+func (_ Unimplemented) GetMetrics(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -622,6 +631,20 @@ func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Requ
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetHealth(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetMetrics operation middleware
+func (siw *ServerInterfaceWrapper) GetMetrics(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMetrics(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1321,6 +1344,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/readyz", wrapper.GetReadiness)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/metrics", wrapper.GetMetrics)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec)
 	})
 
@@ -1374,6 +1400,24 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMetricsRequestObject struct {
+}
+
+type GetMetricsResponseObject interface {
+	VisitGetMetricsResponse(w http.ResponseWriter) error
+}
+
+type GetMetrics200TextResponse string
+
+func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response)))
 	return err
 }
 
@@ -2741,6 +2785,9 @@ type StrictServerInterface interface {
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
+	// GetMetrics Prometheus metrics
+	// (GET /metrics)
+	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
@@ -2838,6 +2885,30 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetHealthResponseObject); ok {
 		if err := validResponse.VisitGetHealthResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMetrics operation middleware
+func (sh *strictHandler) GetMetrics(w http.ResponseWriter, r *http.Request) {
+	var request GetMetricsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMetrics(ctx, request.(GetMetricsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMetrics")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMetricsResponseObject); ok {
+		if err := validResponse.VisitGetMetricsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -3245,109 +3316,112 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37UhtJlverZNQ3EYaZQgiMPZ8hvphPjbGbWYwZwOvdaHldqaojKZtSpjozC1nj1mPtC+yTbZyTWVeV",
-	"kMBu6Jjo6D8airqcPHkuv3NLfw1iNZkqCdKa4PBrMAaegKYfL8HqeW9oQeNvCZhYi6kVSgaHwRXESiaG",
-	"WcVmXFg2gKHSwKyeCzlifMSF7ARhoOGXTGhIgkOrMwgDE49hwvF1EyHFJJsEh3thYOdTCA4DIS2MQAeL",
-	"xSIMplzzCVhPyj8y0PNruq1JyfUY2C/452eGST6BkHHD7BjYTOmbYapmTMNIGAsaEiYsUiXwuSm34yAM",
-	"8JHgMPil+MCdRPMvZyBHdhwc7r94EeIi8t/LZRirhRwFuIgrMZI8PadPtNFt6O/fRLgpP/E9Kf8wTbiF",
-	"1ZRn9PdvojwrP/E9Kf/IhV2m+UeVJkQil2YGmmXSipQuwBeIM7yLxakyYJjSzI6FYamSIzblxoAJ2Wws",
-	"4jHcgmbCsKHQxrItzt6qvkwyzelxk8VjZES01zXREYv5dAoJG8zpKyNuYcbnIXvZNXgtgSHPUrvd6cuc",
-	"OySCJXtQrYIqI/6kYRgcBv9nt1TYXfdXs/vaE+E44HfhNGnfu0FmhARjmEiYGtY2bsVWzco3brhVe91u",
-	"d91eLfBdZqqkAVLyH3hyCb9kYGj/YiUtSPqRT6epiGmBu1OtBilM/vKzwfV83ZA/F+4p99E6R97xdKj0",
-	"BBL296v357j7Qt7yVCRsKCBNzBEDHo/rF1EIkDUJE5JFoLXSJuoEizA4RhlKHpP+65oMj7lhPNXAk7mT",
-	"5+SINnigkjmRbFhU7mbEuExYpDN5mnj6lRymIraPvYLCcghiruU3II+WSXUKK4xFL+PpZlyD2w1awam0",
-	"oCVPT3BXHnMZPckyCV+mEFtIGAmF430ClovUEJ1CVs3BM7Qyo5BJZ1lksVW0knOFmgyPuohzRVsB2htK",
-	"J+JWTIBtSSUBN0dnUiL/h2QpgVlubtAFZxCS+li8Sd2CThVPINn2i7FvVCaTR14MGeVCuAo9IZIu+Bwp",
-	"vFbqjOsRPLbIa2frnGp6jhE/UzERlm3ts3fih4qvCNk1TKZKE2CYOtpZDCIVcuR4fAk/k/A9mfJqTwAt",
-	"g/wZCoRz9CQbiQLDpLLsRqKu2yMWDblIMw0RM3xu2Gw8Z7MxyDqcMFw45f4g+S0XKR+kj7tdnvEs5hKp",
-	"H+Du8XgMCdNiNLZMOtfZBM87BXpu+7C/e7eCs+nbH+RUqxiMwWWeSCvs/KlkUxg2gzRl3kMOMlthQcy1",
-	"FpAwldlDxtH64a7K0mojno5o37nsy+g0QTZakPF8599gHhWOKjOQkDXhLBHDIWiQNicBARLxxGTTqdIW",
-	"kneQCJ7HAk+psMiGqPpV/Bq60UUOikgSCmy2BMZ67K1iy/jxVddEIYv2Js+7JkLuRfvjCMULvvDJFCU/",
-	"eNU1QVjFWy8PMGSy6PqCw+C/tn7q7rz69Jetfr/jftr+25Y0v2bm1//5b/PrxPxqfp38Ot7e/sufgiVc",
-	"FgYnuZlEkqdaTUFb4TAaYYpr4cIClApug8MA9XsHnUTb2wqjmz9WZ8LHXNt1JtkARlzikmciTfE3IXOj",
-	"LUdsK+WWbCSXLDKWa4uvjNhM2LG/8BpSPiemxVrJbeTaZlR6M7RORN742xZhMBbGKj3Pd6DCDiHty4Ng",
-	"Oa4NgwlMFMlqkghcP08vquxdFM+oAVrSIAy+7IzUjr844dOfHMWfUNQ6l3z2Ds3EiOiR8MVeIiJqR/3I",
-	"XjvmlqHKCJmBcWEOOvWt/NoONzsSZiFtCL6Q2IjPOjVmGm0VsXWJgxpMltr2j+cW4ZnBN2RaslueZoDi",
-	"jqj7iE01GNR6+MJjm3ofgFtqMxOhskXH799dnJ1cn7wmVaiypYUXOufDEpUGuI7HPWu1GGTWCfVvsRuF",
-	"eG6uKG616ySwUM4rdztSyc3NPxB/ta54VgsHV/45t6jLEXUZ8P3UiASJy41XVMkp1lTlR1NzPjXZXLVA",
-	"Z8JFg3UrVJgU+k1YmGzOtqDcVq41n+eqc8FHcK1uoMVOX3jhzIGJBsLyE6UroZc5omQBwl804tP8dVGL",
-	"sjSYWlnOncy4KgQEZDbBJy8/nJ+fnr8NwqBQjyAM3vROz+iH49758Yn78frk8t3pec/dcPz+/Pr0/MPJ",
-	"68+9q8/nJx/x76fvTl5/fv/hukJCKSRvSuvYtN5zdP1lAJqIhBwjbkEKFjrsDRqO0ku6yMiELMKvkG5T",
-	"VIdXnxmGF306qS9LAAgWGbuFIMF7QRadSpMNhyIWIO2bTCaGQr5o+4gp3KSZMIAPuagXv3EjJGU8vK0/",
-	"7MsIJVJl1j0ZsuiYyxhSSIoL16AnQnJbudSLrbgVdl4+NBZpkmdd/NW+jM7hS2beT8H59+LuSzBg63eT",
-	"k78CfQvaXeiwKOaZabDH2e8U8bViwrrcUcM/41P3cGITb7HaLINUkqBpjrb9DQOlUuAVPVpnM/JvtMn2",
-	"GwFpUoTq9bVQqqXdn9CffPbxiEkwGHS4fA2p5s9KSEgcMEiUNa0OS8iqKiGqC8I88ZUn4xxGb9WJ1axr",
-	"rF/gNrnFhHcy40fgqYMSdUaUjqFEgOpmrVnxj7V+yVngC09/w7re5sWARg7VPcTc35mQ1YCUkmfo59gW",
-	"/f00Cd2NqGH5j6TbeRoHrzwzjBeumGBFYcwf5pRbPPFaY7/GODtutHExjxeWgb1kl2+O2auDF39lPhTp",
-	"LKmqSwu1ap4zkRv7tooStaz3/shWSGPRDrbS5qOgVTAzzykLUwaRLTkvE1LApwFjOioZVRm1/NHVeK7Q",
-	"jWW0bYVN2xdhW0tJPfbh8pRpoAg0pqQiklZ1HXcReSfQakiV9VCJKAzvUlUqfVXy4u16MeSpgaaEcT0y",
-	"dxTM2JjLJAX0ulyPsgmKQ4i7pXQCuqqMC4o1T91vey8bMlbXwJ8+3YXH75JAF7wsFquZ4IoFyxZrVejx",
-	"Ef2lba7XhyCQhHn8sTaiaOye/17bdq2IwHrMTCEWQxFjMOXywhjNGkuBWaMMg1pEYJMPEHh26rH++jJY",
-	"Xnl8mNgIOc3smoIlRo250ISMy7lzABTVIbkyS32WzhWJNo3XHigfVxhduDWvXWyjkE0P7SBS2KEY5ZAl",
-	"kAqXixXGrxgBl89RUOq7xLtqWKtShIxegvcI25euUkhbSdlznUnDtva7e+4a3YtyuN/tuivCshkvUuzb",
-	"HRaJJK/JXKhUxPMcEsq+jD5cnXw++Y/Tq+vT87cR23LFBldYJEhZgP7yrjbQ+AQbLn1l+b7V3aoW0js+",
-	"rZKGHGE/TAdireRVPIYkS1sdBaVFjL+BbQ3FrQelhhIl0f+HW7Q4e5OybpWKG9j21UTUeQ08Md4QODNA",
-	"2RG0LPVk3593X7A/u//ubwhq2TfltnmzSnIYNEXPMYLkKzikKDMIWy2uYonyBqwaGxIcJ61yVT4v5bRa",
-	"j8L9S6uCXQ1ey4ttiFwkl5AZaCO2d3b2/uPn1x8uzk6Pe9cnLXQDxowFdRM+ZwNwmWnqZmF8aEEz4DoV",
-	"+P8iZHerEtaXW6uLWf5o48pnF6l/fn9+9p9BGFye/P3k+LryQOsi25W1V9PI0DUuJM3GjIYisy2ZTQag",
-	"DbsBmDIns4kYCbt9xCJUaQpNnRfyvRBMquL5Byj++gxos4Ynd4RM4EteoKf1GYahSB7h1ds4UN9yD49o",
-	"hvSsAtgekMzT2UPUxxT+6K4nqq4rzxtSFvs+n6plAJeteFmhPWpA8VjJoRhlyEqvLHcAjw2aOpoo+M7u",
-	"kw7rsQ8fTl+jLRiBBM0xjP9O31/dLVZpTioAF6WdXC9TLcf0VgOgN4/uT8qKzCnR1e611PRhzkoDN231",
-	"pY/j+RHTECOeT/IwrFCUZ4b5RGzr2lbHYA/EaK6l7LtD0qIT7Qkhaeib2dpk/jQBacVQ+Byku/GISiku",
-	"PNYwBSf4uS0zfEKB9AisKS+UC81srCbQYW830JmNUNXKvXpwwOWI/YaIq87Su1WruDO8KzL72DAMzWxM",
-	"ZR1tyVAPWDeApHUXto6U9gpH1VpsngiqLXEpFXSHQWpLPSwIbAxVS/Mv+qiQzbiNx97d8qRIBra02/jm",
-	"lmmKQOrH6+sLeorkoC/78oRwh0tx58X1aFU5P2JbeW5t21d+resziCibgj/kdUMuk76MXKItOvK9ey65",
-	"RmniVFDiuNrEx85VlRLX42AQxwrfWJbn4uGLz8CnIgavJb5f8t3pdSX/VLaP0NLfOucbhMEtaOM42u3s",
-	"dbr4iJqC5FMRHAbPO93Oc5+Qpo3fHVN6+J/48whaIaCZIZZzwaRIoerrme8pQd5yjG+PELMW/TgIEHIy",
-	"UTdVXrZA/QvegvW56UbL5n63e0cXxv26L/wXVjRfNMn3bRbZZML1PDgMzsQtIKyg+uPIoIAXazDBJ7x5",
-	"1zO3M+eTdCUX8WPvpyB7F6csUbHDyRQW5Jw0oG9JJBJGPaHcQpHsNC5aMLaVif69V1OI78fJnOKSky3N",
-	"tOvX0WTaNS4LP6k5IeKVnKM+nU0lD8rCgO8iNIwzJ70sHkN8E7IX3edeeSuNUlFZuGtl3yXwRPhNfgox",
-	"zBdFuW0ejxFNUFvai+7zVa8t6Nyt9q7Vt6G6rpVbkFtV8pjmTvGlO1yxMLp4f3XNiofRJsYxTK0JXSKC",
-	"9oAjdtpJhQRWednyFqCr+ljzGg/ahyKzseTmfmquhuC3YV/7ZFn7wcIR/LUfjDww7weLTtmonsP1YPFp",
-	"sWnv/JIzXqFMY0XOohYymGWNgsYdznYkME3VnGwJvqe608XeNDZ69R4jlabiXUMmYYZQktKNIRuK1IU3",
-	"fvhgNhYWvK/zRdIBIIFbsZoMykpp7/z1dqcvL/gInH9UU/5LBoeusSGqFc4iNuDxTbPVgZ353myX3KrU",
-	"B2+FEQORCjvvS4rd/UwFZVpSPmKc/ZwZu+NTopV4fjBnnE0U8u6IRW9PquK8+7UMNxdR4c6cX14tvCao",
-	"Dxj99LV1BKNsXtlIkJY6cxZh+3sb/TIPHqAIV5KNLHQdpdXXb9KGtOalP9Cc14PeWpfhkxIbThEa8hGE",
-	"jFs2UcYyXHxnxVwM3nkl/lmnoUj07RHX+Bc/W5YzcfWo2YrlFjK9an8Ouq9ertufT7+hm6p3SLWYrPcS",
-	"iKtMDSumgtzVgaPjbndVmcYhD7fBI/XRi2/3i7i0tmhihfEMg6kydkW4ghCkeJUaMu5SPtYFrDUL/cz4",
-	"GQhDtrrD0KhTLiGiPARVYHx+1aq+rFXuuGHCNpMRRQxfZiTwRgzXD9mqFCzbkqovh6ni9uUB0yqTiZCj",
-	"7dBjeyGNGEkxFDGn1jRhwUx5DHnqOtFqOoWEAqxerbJIaxblnFBe1Mqx2kH3Fctkimi7pfpEbfoFTjvq",
-	"Swfj6qWo9loZr8BERM9S2THeIWGG9HgT02EfhR33ZeTyp5Fnn6vD0UZRec51QbV+iEowVjFOb8atyL3K",
-	"kOZTiCcfiewZF9Z/wU8GxmoCppxBaB8PhLJtu21C0Bf+QmaQCDNW2tZbYE2WWoahJQYSQhKNZcN7Tlyz",
-	"YT70DbgCErcituWqEpwmdFRmXZNuijY0VlJCjCRuF4ynprpyRZY6qbSxjFsLk6ktC5K0qfk+lYTYnUuY",
-	"pnwOySGzOsNgG25BFuzqyzyr5brupKpVR49KTbiBeQ4+l3r+S0nc33fa55KYfZnmDMuRBbGY9HesqPkr",
-	"1sqUoZoG45WfshRkbI0TMOQWr1HnNBkJ4yluSNk4WLDsyNGsJDiZwZsxhMKgJq8UGes0rKJybXikVqRc",
-	"xiNtNrO8ZZemXJe9ao/FqcBtisfKgGSZFL9kjsxhPtdqXPYmHzfglIIvvK1veCscYUMGg4eP5n4qeod+",
-	"UMn8fnFCkf/1VPUS3qw1FBHBDk94sym5GhlsCudaq8iLehYNdWDxGF6+fbytNJ8zXtjPQ1d0zYH4Sits",
-	"y5GWvtxqsfR1m74dFpPRqyd5cjubN6dWBqJabMiyq47IqJTW19tk4aNZ9NuyqMHm1qKeN18irlOT2WYT",
-	"6yIMzlS8YkDnulEv+XB5FrJoRfjxN6oY/L+v9L9FdPfxB0vpm0UY7Hf3HkdweiQylbp8KTyNKbbfC2se",
-	"gFgPuq/WP1KMO+MDexuA1ebMKD33YhOQ2zK/hg/v72/y8PJA4FNhcrKKVSxdCMEmKY2aVKxNJzbLlXGm",
-	"CSa4uByjRSVjN1g6K9Fc0UjVDtj6cvWZDh3W820cVdznSwAI6yMH3SK2VcxbbLuZZ1OZZN1ybR0hK4Yq",
-	"wr7MZzFCVo5ibJdQxA+zhxt0Brr0YyuoeAvfAClKZ9oGLKr9iy1ULbU0NkqSbUF2Pj/04MM+HgyTJDu5",
-	"5iM21GpS9yg8OWLPuwdt+H/MXakkHnM5QgQuZAyrcdNw51xJ2HnHbTxeneTZP3iitMHaoyQanuCYx2PY",
-	"OVbSapW2dsQ19cYdauC45QC4j0xjmpymErgHJ4i2JxlGDcrezzmEAW7kMj3H/rO4j5AP1lemlBSY+3uh",
-	"592DNY6wXUjo4yRwQrKoJhnROjY/hBWP4FsP1j9SnPjwVK7qEnjyfTzVbkxjYVSmb00xXebVP3djyl2w",
-	"WLORCcQiAQxUZ3RslpAJS9RM5g2iRYaBG5Y7C7aldF8W2ZaQiSF6NtdW4Rxk9YvbHdYzN8UJXJUqcGWg",
-	"fwqUSMIfx1xPUjCmzZW4Sbjv4k2+JfLLe5uCODNWTcC5+kTDjNZFowr3ienKHqvF8glE+939FlNSYbBr",
-	"znYv8OfNPIb6bIZl3dFDT4Vkn0TFe+am4kYqmS3l9eL+ql5Ov7VjUxZZ+GLdbTvGauCTyEWnBqRv6D4p",
-	"g21qHYkKyiI398akmpHeUxGWjtcR1vSlR7beaYbuFnyryt1I3dX4nmP2I3BtB0DT/RMa5HHpZJGk0Jdl",
-	"KtAwNQWJMJdadjyMc6tgeS5Rg3+A5ckzZ0zyMLsKw6HNdHxEz/a9cOhmwHGTnsT1uGppZx/Qc+H21z1+",
-	"yCL69ZBVBKDgY01KooRbHj2aRXkSbf3oG8YqQpyKW2BbbvR55wo5d0L6t31/xfXNrHd2Rrghi/HSICu5",
-	"EWpObB1pdXoyCRl3JTVufcrdzfz35Qa18eK4LDpWA693mLfBhoo5CeQEkeqWhPSlm6udgOUoJWQVBtzA",
-	"ywOGv2933HeuxD/dwDhnY4FCVzSsuPZLRMMqBTbAbcDAeNiX7ou+UEFri7mkXDrjbAgzOuRgTaTp54J/",
-	"P4p+R033j8rxbnX2e03duK4o/9rGyUULspZwcrZ8XMj3PS0SSoYAs/u1OF12cUcIkcmlWZ362GpUvCY/",
-	"8ojrketyLZL6whYzZKyXH+WHoXVfulsO3aM0jeiuUCzgz/irNozmr3zRPeiw40Z0T5EOBvNujQmzSrWZ",
-	"CRrc/V5QYM3d5SHB3xJxbBxL1AazW4OJ7n1DnbypnpBVcBhcnJy/Pj1/WzlRbEOifN/+CoiSH5ecDxs+",
-	"VhTzu02wFwcnPqLxwWc2YqA/BLQl8KkCKc5oYx6U3XC9FWb3a3mY9B2G6rXrvzDVtoyofDK3Tb5VpqUf",
-	"ZmXfRl9u1ZPIbpbWZca3O2y/u88mwGWJ0igIKiacSoIaqRefL+lLYYvqAMEwncnW5Iebx3sku1U5Jfz7",
-	"FMn5dKrVbZn/8zFhcBikSt0YNlIquYdNqZ8lsGnapJwe90kTt0l/5EyeOmdyBYgXKgcbtCRQ7m9DbH5O",
-	"1mrDcZKnR0qrJSYT5IeFdE7BV1EZcx1IKrOV7rR5qdCxSuCIRS45GPXlAFzbVrNimNfkOv7YpahN2Ysj",
-	"vn4/yU5jMwwgfUJmwBPfnvjbZjrrpQzU2mJX/9DbJ9fbQkxbM56+GH5/xXXDk2b3a/nvMdwzSmnMekbl",
-	"izbAApXgpS+LLGfxSlMcJJh0WE/mf2hQ4Mew6EApRHLuEI7ZWJmCrL5EU0Ap1aK3sEzFVd6VW4x8HadJ",
-	"xCb8Bkyl+bLoU7SW8rfK9T5WxnSZkMb6FGu+WcIyOxNxazrFDdw+EuCo/OMe3wdwlAAjhx5sMGfTsZJw",
-	"D5xRHxD/bSKq3sXF5ft/P3ldHzAOXg734n3+CnZeJt3BzkHyAnZe8RcvdvaHe/z/Js/jvw72usG9F3J3",
-	"FOYFpZTvPyzsv3zY5iSj3YDnc9S2eqiBl+AVVn1RXF8axF+emugsDyCZlt4YN/8YEi3uoI78ACOae02K",
-	"edHK+yrDiotPi/8NAAD//w==",
+	"7F39UhtJkn+Vit6NGNhthMDYe4aY2GNs7GHXxizg822MfO5Sd0qqoVXVU1WNrPXose4F7skuMqv6Uy0h",
+	"GA9MbEzMHwNNf2Rl5ccvv8pfglhNMyVBWhMcfgkmwBPQ9OMFWD0/HlnQ+FsCJtYis0LJ4DC4hFjJxDCr",
+	"2IwLy4YwUhqY1XMhx4yPuZC9IAw0/JQLDUlwaHUOYWDiCUw5vm4qpJjm0+BwLwzsPIPgMBDSwhh0sFgs",
+	"wiDjmk/BelL+kYOeX9FtbUquJsB+wj9/Y5jkUwgZN8xOgM2Uvh6lasY0jIWxoCFhwiJVAp/LuJ0EYYCP",
+	"BIfBT+UH1hLNP78BObaT4HD/6dMQF1H8Xi3DWC3kOMBFXIqx5OkZfaKLbkN//0WEm+oTX5Py91nCLaym",
+	"PKe//yLK8+oTX5PyD1zYZZq/V2lCJHJpZqBZLq1I6QJ8hjjHu1icKgOGKc3sRBiWKjlmGTcGTMhmExFP",
+	"4AY0E4aNhDaWbXH2Wg1kkmtOj5s8niAjor2+iY5YzLMMEjac01fG3MKMz0P2rG/wWgIjnqd2uzeQBXdI",
+	"BCv2oFoFdUb8UcMoOAz+sFsp7K77q9l96YlwHPC7cJp0790wN0KCMUwkTI0aG7diq2bVGzfcqr1+v3/b",
+	"Xi3wXSZT0gAp+Xc8uYCfcjC0f7GSFiT9yLMsFTEtcDfTapjC9M8/GlzPlw35c+6ech9tcuQtT0dKTyFh",
+	"f7t8d4a7L+QNT0XCRgLSxBwx4PGkeRGFAFmTMCFZBForbaJesAiDFyhDyUPSf9WQ4Qk3jKcaeDJ38pwc",
+	"0QYPVTInkg2Lqt2MGJcJi3QuTxNPv5KjVMT2oVdQWg5BzLX8GuTRMqlOYYWx6GU83YxrcLtBKziVFrTk",
+	"6QnuykMu41iyXMLnDGILCSOhcLxPwHKRGqJTyLo5+AatzDhk0lkWWW4VreRMoSbDgy7iTNFWgPaG0om4",
+	"FVNgW1JJwM3RuZTI/xFZSmCWm2t0wTmEpD4Wb1I3oFPFE0i2/WLsK5XL5IEXQ0a5FK5ST4ikcz5HCq+U",
+	"esP1GB5a5LWzdU41PceIn6mYCsu29tlb8V3NV4TsCqaZ0gQYMkc7i0GkQo4djy/gRxK+R1Ne7QmgZZA/",
+	"Q4Fwjp5kI1FgmFSWXUvUdXvEohEXaa4hYobPDZtN5mw2AdmEE4YLp9zvJb/hIuXD9GG3yzOexVwi9UPc",
+	"PR5PIGFajCeWSec62+B5p0TPXR/2d+/WcDZ9+73MtIrBGFzmibTCzh9LNoVhM0hT5j3kMLc1FsRcawEJ",
+	"U7k9ZBytH+6qrKw24umI9p3LgYxOE2SjBRnPd/4O86h0VLmBhKwJZ4kYjUCDtAUJCJCIJybPMqUtJG8h",
+	"EbyIBR5TYZENUf2r+DV0o4sCFJEklNhsCYwds9eKLePH530ThSzamz7pmwi5F+1PIhQv+MynGUp+8Lxv",
+	"grCOt54dYMhk0fUFh8H/bP3Q33n+8c9bg0HP/bT91y1pfs7Nz//3v+bnqfnZ/Dz9ebK9/ec/Bku4LAxO",
+	"CjOJJGdaZaCtcBiNMMWVcGEBSgW3wWGA+r2DTqLrbaXRLR5rMuFDoe06l2wIYy5xyTORpvibkIXRlmO2",
+	"lXJLNpJLFhnLtcVXRmwm7MRfeAkpnxPTYq3kNnJtMyq9GbpNRF752xZhMBHGKj0vdqDGDiHts4NgOa4N",
+	"gylMFclqkghcP0/P6+xdlM+oIVrSIAw+74zVjr845dkPjuKPKGq9Cz57i2ZiTPRI+GwvEBF1o35kr51w",
+	"y1BlhMzBuDAHnfpWcW2Hmx0Js5A2BF9IbMRnnRozjbaK2LrEQQ0mT233xwuL8I3BN+Rashue5oDijqj7",
+	"iGUaDGo9fOaxTb0PwC21uYlQ2aIX796evzm5OnlJqlBnSwcvdMGHJSoNcB1Pjq3VYphbJ9S/xm6U4rm5",
+	"orjV3iaBpXJeutuRSm6u/4H4q3PFs0Y4uPLPhUVdjqirgO+HViRIXG69ok5OuaY6P9qa87HN5roFeiNc",
+	"NNi0QqVJod+EhenmbAuqbeVa83mhOud8DFfqGjrs9LkXzgKYaCAsP1W6FnqZI0oWIPxFI54Vr4s6lKXF",
+	"1Npy1jLjshQQkPkUn7x4f3Z2evY6CINSPYIweHV8+oZ+eHF89uLE/Xh1cvH29OzY3fDi3dnV6dn7k5ef",
+	"ji8/nZ18wL+fvj15+end+6saCZWQvKqsY9t6z9H1VwFoIhJyjLgFKVjosVdoOCov6SIjE7IIv0K6TVEd",
+	"Xv3GMLzo00kDWQFAsMjYLQQJ3guy6FSafDQSsQBpX+UyMRTyRdtHTOEmzYQBfMhFvfiNayEp4+Ft/eFA",
+	"RiiRKrfuyZBFL7iMIYWkvHAFeiokt7VLx7EVN8LOq4cmIk2KrIu/OpDRGXzOzbsMnH8v774AA7Z5Nzn5",
+	"S9A3oN2FHotinpsWe5z9ThFfKyasyx21/DM+dQcnNvUWq8sySCUJmhZo298wVCoFXtOj22xG8Y0u2X4l",
+	"IE3KUL25Fkq1dPsT+pPPPh4xCQaDDpevIdX8UQkJiQMGibKm02EJWVclRHVBWCS+imScw+idOrGada31",
+	"C9wmt5hwLTO+B546KNFkROUYKgSorm81K/6xzi85C3zu6W9Z15uiGNDKobqHmPs7E7IekFLyDP0c26K/",
+	"nyahuxE1rPiRdLtI4+CVbwzjpSsmWFEa8/s55Q5PfKuxv8U4O250cbGIF5aBvWQXr16w5wdP/8J8KNJb",
+	"UlWXFurUPGciN/ZtNSXqWO/dka2QxqId7KTNR0GrYGaRUxamCiI7cl4mpIBPA8Z0VDKqM2r5o6vxXKkb",
+	"y2jbCpt2L8J2lpKO2fuLU6aBItCYkopIWt11rCNyLdBqSZX1UIkoDNepKpW+annxbr0Y8dRAW8K4Hps1",
+	"BTM24TJJAb0u1+N8iuIQ4m4pnYCuK+OCYs1T99ves5aMNTXwh4/r8Pg6CXTBy2KxmgmuWLBssVaFHh/Q",
+	"X9r2en0IAklYxB+3RhSt3fPf69quFRHYMTMZxGIkYgymXF4Yo1ljKTBrlWFQiwhs8iECz14z1r+9DFZU",
+	"Hu8nNkJmub2lYIlRYyE0IeNy7hwARXVIrsxTn6VzRaJN47V7ysclRhduzbcutlXIpod2ECnsUIxyyBJI",
+	"hcvFCuNXjIDL5ygo9V3hXTVqVClCRi/Be4QdSFcppK2k7LnOpWFb+/09d43uRTnc7/fdFWHZjJcp9u0e",
+	"i0RS1GTOVSrieQEJ5UBG7y9PPp389+nl1enZ64htuWKDKywSpCxBf3VXF2h8hA2XvrJ81+puXQvpHR9X",
+	"SUOBsO+nA7FW8jKeQJKnnY6C0iLG38C2RuLGg1JDiZLoP+EGLc7etKpbpeIatn01EXVeA0+MNwTODFB2",
+	"BC1LM9n3p92n7E/uv7sbgkb2Tblt3qySHAZt0XOMIPkKDinKDMJOi6tYorwBq8eGBMdJq1yVz0s5rdaj",
+	"cP/SumDXg9fqYhciF8kF5Aa6iD1+8+bdh08v35+/OX1xfHXSQTdgzFhSN+VzNgSXmaZuFsZHFjQDrlOB",
+	"/y9DdrcqYX25tb6Y5Y+2rnxykfqnd2dv/hmEwcXJ305eXNUe6Fxkt7IeNzQydI0LSbsxo6XIbEvm0yFo",
+	"w64BMuZkNhFjYbePWIQqTaGp80K+F4JJVT5/D8W/PQParuHJHSET+FwU6Gl9hmEoUkR4zTYO1LfCwyOa",
+	"IT2rAbZ7JPN0fh/1MaU/WvdE3XUVeUPKYt/lU40M4LIVryq0Ry0oHis5EuMcWemVZQ3w2KCpo42C13af",
+	"9Ngxe//+9CXagjFI0BzD+K/0/dXdYrXmpBJwUdrJ9TI1ckyvNQB68+jupKzInBJd3V5LZfdzVhq46aov",
+	"fZjMj5iGGPF8UoRhpaJ8Y5hPxHaubXUMdk+M5lrKvjokLTvRHhGShr6ZrUvmTxOQVoyEz0G6G4+olOLC",
+	"Yw0ZOMEvbJnhUwqkx2BNdaFaaG5jNYUee72BzmyEqlbu1b0DLkfsL4i4mixdr1rlneG6yOxDyzC0szG1",
+	"dXQlQz1g3QCSNl3YbaR0Vzjq1mLzRFBjiUupoDUGqSv1sCCwMVIdzb/oo0I24zaeeHfLkzIZ2NFu45tb",
+	"shSB1PdXV+f0FMnBQA7kCeEOl+IuiuvRqnJ+xLaK3Nq2r/xa12cQUTYFfyjqhlwmAxm5RFt05Hv3XHKN",
+	"0sSpoMRxvYmPnak6Ja7HwSCOFb6xrMjFw2efgU9FDF5LfL/k29OrWv6pah+hpb92zjcIgxvQxnG039vr",
+	"9fERlYHkmQgOgye9fu+JT0jTxu9OKD38L/x5DJ0Q0MwQy7lgUqRQ9/XM95QgbznGt0eIWct+HAQIBZmo",
+	"m6ooW6D+Ba/B+tx0q2Vzv99f04Vxt+4L/4UVzRdt8n2bRT6dcj0PDoM34gYQVlD9cWxQwMs1mOAj3rw7",
+	"BatFbFYy8KoBjfzdhd8812qKMUJuaOuZq+kesgz0jla5rfpDYpVTJi3lFmTspCcZSCeULFYJmLCMCkvZ",
+	"uHz5dxanwiXF1UyW39/y762/MfTdySpNje8hXtqxt361t24ZLmeXdLNZYvgD+/7kzXnBkU8Ta7NPBS2f",
+	"rLKFQBfXypbBkA3njHgS4iomKqHlOgb0BvIP7Oqf5ydrX0w8BD2Qa2764t797SA4f3d5NQhC+uS3g2C3",
+	"sEBmEITuq98Ogv3+3iBYsCfErUokO7qSl6XC70W4Shjgc6YMgRkvF23xrD0wLfdlpaB6K9Cb82m6Vlrf",
+	"ZSCPz09ZomIX0FH8Wqi8AX3jpI9R8zK3YGq7hWGtsZ3a7t97mUF8N5UvKL4jf9vraLPvCpeFn9ScQreV",
+	"nKOGsk1NJFQVLC+7hnHmzCyLJxBfh+xp/4n3MrWOvqiqMHey7wJ4Irw1egx7WSyKijA8niDspf7Jp/0n",
+	"q15b0rlbb7JsbkN9XSu3oFA+gnbrjS3d4araEeowqzQ3YjyOIUOrRxkz2gOOIH8nFRJY7WXLW4CY6kMD",
+	"3txrH0pTuITHfmivhuJEw74MCAKgnSGCvwyCsY8gB8GiV01UFHFlsPi42HTIYwk1rlCmiSJU04htzbJG",
+	"QesOZzsSyFI1J1uC76nvdLk3rY1evcdIpanBwJBJmKGLpLx4yEYidXG4n5KZTYQFD8p8NX8ISOBWrKbD",
+	"qqR/fPYSvd45H4MDcirjP+Vw6DpwokaFN2JDHl+3e3LYGz9E4LKwtUL2jTBiKFJh5+iylQY//EMpwZSP",
+	"GWc/5sbu+Nx9LfE0nDPOpgp5d8Si1yd1cd79UuVFFlGJu7pcd114TdCchPvhS+esUNVltZEgLbWQLcLu",
+	"97Yau+496ROuJBtZ6Fqf66/fpF/ulpd+RwOJ93prU4ZPqiAmwxiGjyFk3LKpMpbh4nsrBrjwzkvxryYN",
+	"ZUZ6j7jGP/shyIKJq2ciVyy3lOlV+3PQf/7stv35+Cu6qWYrX4fJeieBuMrUqGYqyF0dODrWu6va2Bh5",
+	"uA0eac4I/XK/iEvrCntXGM8wyJSxK+JqhCDlq9SIcZebtC6z0rDQ3xg/rGPIVvcYGnVKekWUMKNSoS8E",
+	"WDWQjRIzN0zYdtasTDZVqTO80YC0h2xVrYBtSTWQo1Rx++wAcb9MhBxvhz4IFdKIsRQjEXPqoRQWTMZj",
+	"KGosiVZZBgllAo4bJXBas6gG2orqa4HVDvrPWS5TDAs7yqQ0T1LitKOBdDCuWTPtLuryGkxE9CyVneAd",
+	"EmZIjzcxPfZB2MlARi7RH3n2uYIxbRTVkV27XueHqFZoFeP0ZtyKwquMaJCKePKByJ5xYf0X/AhrrKZg",
+	"qmGZ7jlWqOYLukZZfYU6ZAaJMBOlbbNX2+SpZVxrgYGEkERjNZlRENee7Ah9p7iAxK2IbbnyGadRMpVb",
+	"102eKgqXpYQYSdwuGU/dn9WKLLX8aWMZtxamma0q57SpxT5VhNidC8hSPofkkFmdQ+Ra0Ep2DWQRrbv2",
+	"UKkaZfyjShOuYV6Az6XhlEoS9/ed9rls+0CmBcMKZEEsJv2dKOpSjLUyVaimwXjlp3QaGVvjBAy5xRvU",
+	"OU1GwniKG1J1uJYsO3I0KwlOZvBmDKEwqClKmsY6DaupXBceaVTTl/FIl82sbtmlcexlr3rscx078UQZ",
+	"kCyX4qfckTkqBrCNSzMWczGcakWlt/WdmaUjbMlgcP8Z8o9lk9t3KpnfLU4oCxWequOEt4tiZUSwwxPe",
+	"7p6vRwabwrnOdodFM92LOrB4CC/fPYdZmc8ZL+3noesOKID4Sitsq9mrgdzqsPRNm74dliP8q0fOCjtb",
+	"dFHXJvc6bMiyq47IqFTW19tk4aNZ9NuybBYorEWzwLNEXK8rL1V2Wy/C4I2KV0ySXbUKe+8v3oQsWhF+",
+	"/JVKW99+of8tovXndCylbxZhsN/fexjBOSaRqTWQVMLTGrf8rbDmHoj1oP/89kfKuXx8YG8DsNoebqbn",
+	"nm4CcjsGLfHh/f1NHl6eXH0sTE5WsY6lSyHYJKXRkIpb04ntunqca4IJPuWPBkHGbgJ6VqG5suOvG7AN",
+	"5OrDR3rs2Pcb1XGfr1UhrI8cdIvYVjkYtO2G801t5HrL9R+FrJz+CQeyGBoKWTUztF1BEX/qQrhBC6tL",
+	"PyYr6hP3hxSVM+0CFvVG2w6qlnpvW7XzriC7GHS796k094ZJkp1c8TEbaTVtehSeHLEn/YMu/D/hrqYX",
+	"T7gcIwIXMobVuGm0c6Yk7LzlNp6sTvLsHzxS2uDWM09anuAFjyew80JJq1Xa2brZ1ht3+objlgPgPjKN",
+	"acSfejU8OEG0Pc0xalD2bs4hDHAjl+l54T+L+wjFCRC1cToF5u5e6En/4BZH2C0k9HESOCFZ1JCM6DY2",
+	"34cVD+BbD25/pDya5LFc1QXw5Ot4qt2Y5hepn6QzxXRRVP/cjSl3wWLDRiYQiwQwUJ3R+W5CJixRM1nU",
+	"rMsMAzescBZsS+mBLLMtIRMj9Gyu/8c5yPoXt3vs2FyXR8XV2hVqJ09kQIkk/HHC9TQFY7pciRvZ/Cre",
+	"5JdEfkUTXhDnxqopOFefaJjRumim5i4xXdUMuFg+Kmu/v99hSmoMdlME7gX+YKSHUJ/NsKw7I+uxkOyj",
+	"qPixua65kVpmS3m9uLuqV2Oa3diURdTYQbftGKuBTyMXnRqQfvLgpAq2qccpKimL3IAmk2pGek9FWDoH",
+	"SlhTNbM47+XaWeitqnAjTVfjm+PZ98C1HQIdQzGliTOXThZJCgNZpQINUxlIhLnUW+ZhnFsFK3KJGvwD",
+	"rEieOWNShNl1GA5dpuMDeravhUM3A46bNM9+3Kxlp76z9+i5cPvrHj9kEf16yGoCUPKxISVRwi2PHsyi",
+	"PIq2fvCdjTUhTsUNsC03o79ziZw7If3bvrvi+q7rtZ0RbhposjRxTW6Eumg7Z6+dnkxDxl1JjVufcneH",
+	"UwzkBrXx8lw3Ov8Fr/eYt8GGijkJFASR6laEDKQbAJ+C5SglZBWG3MCzA4a/b/fcdy7Fv9zJBpxNBApd",
+	"2bDi+oQRDasU2BC3AQPj0UC6L/pCBa0t5pJy6YyzEczoNI5bIk0/wP7bUfQ1Nd3fK8e79UMKbqkbNxXl",
+	"39s4uWhBNhJOzpZPSvm+o0VCyRBgdr+UxyAv1oQQuVwaKmvOV0fla4qzubgeu3bsMqkvbDnsyI6LMycx",
+	"tB5Id8uhe5TGZt0VigX8YZT1zubilU/7Bz32ohXdU6SDwbxbY8KsUl1mgibMvxYUuOXu6jTrXxJxbBxL",
+	"NE4Q6Awm+ncNdYrpD0JWwWFwfnL28vTsde3ouw2J8gMmKyBKca53MRX7UFHMbzbBXp7w+YDGB5/ZiIH+",
+	"tNqOwKcOpDijjblXdsP1VpjdL9Wp52sM1UvXf2HqbRlR9WRhm3yrTEc/zMq+jYHcaiaR3dC3y4xv99h+",
+	"f59NgcsKpVEQVI7iVQS1Ui8+XzKQwpbVAYJhOpedyQ83OPpAdqt2nP3XKZLzLNPqpsr/+ZgwOAxSpa4N",
+	"GyuV3MGmNA+92DRtUh1z4JMmbpN+z5k8ds7kEhAv1E7g6Eig3N2G2OJAt9WG46RIj1RWS0ynyA8L6ZyC",
+	"r7Iy5jqQVG5r3WnzSqFjlcARi1xyMBrIIbi2rXbFsKjJ9fz5YFGXspdn0f12kp3G5hhA+oTMkCe+PfHX",
+	"zXQ2SxmoteWu/q63j663pZh2Zjx9MfzuiuumfM3ul+ofDrljlNIaSo6qF22ABWrBy0CWWc7ylaY88TLp",
+	"sWNZ/KFFgR/DopPPEMm502JmE2VKsgYSTQGlVMvewioVV3tXYTGKdZwmEZvyazC15suyT9Fayt8q1/tY",
+	"mydnQhrrU6zFZgnL7EzEnekUNxn+QICj9q/QfB3AUQGMAnqw4ZxlEyXhDjijeZLBrxNRHZ+fX7z7r5OX",
+	"zUn44NloL97nz2HnWdIf7hwkT2HnOX/6dGd/tMf/I3kS/2W41w/uvJD1UZgXlEq+f7ew//Zhm5OMbgNe",
+	"DPzb+ukbXoJXWPVFeX3pxIjlqYne8gCS6eiNcfOPIdHiTpQpZqpp7jUp50Vr76sNKy4+Lv4/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
