@@ -39,6 +39,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr 
 		return fmt.Errorf("create temporal client: %w", err)
 	}
 	defer c.Close()
+	logger.Info("temporal client", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
+		"tls", cfg.Temporal.TLS, "api_key", cfg.Temporal.APIKey)
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)

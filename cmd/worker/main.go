@@ -32,9 +32,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr 
 	logger := config.NewLogger(stderr, cfg.Log)
 	c, err := client.DialContext(ctx, temporal.ClientOptions(cfg.Temporal, logger))
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", cfg.Temporal.Address, err)
+		return fmt.Errorf("connect to temporal at %s (tls %t, api key %t): %w",
+			cfg.Temporal.Address, cfg.Temporal.TLS, cfg.Temporal.APIKey, err)
 	}
 	defer c.Close()
-	logger.Info("worker started", "task_queue", cfg.Temporal.TaskQueue, "namespace", cfg.Temporal.Namespace)
+	logger.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
+		"task_queue", cfg.Temporal.TaskQueue, "tls", cfg.Temporal.TLS, "api_key", cfg.Temporal.APIKey)
 	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout)
 }

@@ -13,13 +13,6 @@ import (
 	"time"
 )
 
-// Temporal says where the Temporal service is and which namespace and task queue to use.
-type Temporal struct {
-	Address   string // TEMPORAL_ADDRESS
-	Namespace string // TEMPORAL_NAMESPACE
-	TaskQueue string // TEMPORAL_TASK_QUEUE
-}
-
 // Log says how the process logs.
 type Log struct {
 	Level  slog.Level // LOG_LEVEL: debug, info, warn, error
@@ -177,18 +170,6 @@ func (r *reader) positive(name string, d time.Duration) {
 	if d <= 0 {
 		r.fail(name, "must be positive")
 	}
-}
-
-func (r *reader) temporal() Temporal {
-	t := Temporal{
-		Address:   r.str("TEMPORAL_ADDRESS", DefaultTemporalAddress),
-		Namespace: r.str("TEMPORAL_NAMESPACE", DefaultNamespace),
-		TaskQueue: r.str("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
-	}
-	if _, _, err := net.SplitHostPort(t.Address); err != nil {
-		r.fail("TEMPORAL_ADDRESS", "must be host:port, such as 127.0.0.1:7233")
-	}
-	return t
 }
 
 func (r *reader) log() Log {

@@ -16,7 +16,10 @@ func env(vars map[string]string) func(string) string {
 func TestLoadGatewayDefaults(t *testing.T) {
 	cfg, err := LoadGateway(env(nil))
 	require.NoError(t, err)
-	assert.Equal(t, Temporal{Address: "127.0.0.1:7233", Namespace: "default", TaskQueue: "http-gateway"}, cfg.Temporal)
+	assert.Equal(t, "127.0.0.1:7233", cfg.Temporal.Address)
+	assert.Equal(t, "default", cfg.Temporal.Namespace)
+	assert.Equal(t, "http-gateway", cfg.Temporal.TaskQueue)
+	assert.False(t, cfg.Temporal.TLS, "a local dev server speaks plain gRPC")
 	assert.Equal(t, "127.0.0.1:8080", cfg.HTTPAddr)
 	assert.Equal(t, int64(2<<20), cfg.MaxBodyBytes)
 	assert.Equal(t, 10*time.Second, cfg.TemporalTimeout)
@@ -33,7 +36,9 @@ func TestLoadGatewayReadsTheEnvironment(t *testing.T) {
 		"GATEWAY_TEMPORAL_TIMEOUT": "3s", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
 	}))
 	require.NoError(t, err)
-	assert.Equal(t, Temporal{Address: "temporal:7233", Namespace: "prod", TaskQueue: "orders"}, cfg.Temporal)
+	assert.Equal(t, "temporal:7233", cfg.Temporal.Address)
+	assert.Equal(t, "prod", cfg.Temporal.Namespace)
+	assert.Equal(t, "orders", cfg.Temporal.TaskQueue)
 	assert.Equal(t, ":9000", cfg.HTTPAddr)
 	assert.True(t, cfg.AllowAnyWorkflowType)
 	assert.Equal(t, int64(4096), cfg.MaxBodyBytes)

@@ -13,13 +13,15 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 )
 
-// ClientOptions are the options of the one Temporal client a process holds.
+// ClientOptions are the options of the one Temporal client a process holds: the connection the
+// configuration describes (address, namespace, TLS, API key) and the process's logger. Callers
+// add metrics and interceptors.
 func ClientOptions(cfg config.Temporal, logger *slog.Logger) client.Options {
-	return client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger),
-	}
+	opts := cfg.Connection
+	opts.HostPort = cfg.Address
+	opts.Namespace = cfg.Namespace
+	opts.Logger = sdklog.NewStructuredLogger(logger)
+	return opts
 }
 
 // RunWorker hosts every workflow and activity of this project on the task queue until ctx ends,
