@@ -22,6 +22,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	for _, t := range temporal.WorkflowTypes() {
 		types = append(types, handlers.WorkflowType{Name: t.Name, Description: t.Description})
 	}
+	draining := make(chan struct{})
 	router, err := handlers.NewRouter(handlers.Options{
 		Client:               c,
 		Logger:               logger,
@@ -34,6 +35,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		RetryAfter:           2 * time.Second,
 		MaxWait:              cfg.MaxWait,
 		ClosedCacheSize:      int(cfg.ClosedCacheSize),
+		Draining:             draining,
 	})
 	if err != nil {
 		return err
@@ -59,11 +61,27 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		return fmt.Errorf("serve http: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("gateway stopping", "timeout", cfg.ShutdownTimeout.String())
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	return shutdown(ctx, srv, draining, cfg.ShutdownTimeout, logger)
+}
+
+// shutdown stops accepting connections and lets in-flight requests finish within timeout. Waits
+// and event streams are told to end first: a wait answers with the execution as it is now (what
+// it answers anyway when its time passes), so no client is cut off for holding a long wait. What
+// is still running at the deadline is closed.
+func shutdown(ctx context.Context, srv *http.Server, draining chan struct{}, timeout time.Duration, logger *slog.Logger) error {
+	logger.Info("gateway stopping", "timeout", timeout.String())
+	close(draining)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		logger.Warn("requests still running at the shutdown deadline were cut off", "timeout", timeout.String())
+		_ = srv.Close()
+		return fmt.Errorf("shut down http server: requests still running after %s", timeout)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down http server: %w", err)
 	}
+	logger.Info("gateway stopped")
 	return nil
 }

@@ -50,6 +50,10 @@ type Options struct {
 	MaxWait time.Duration
 	// ClosedCacheSize bounds how many closed executions are kept to answer reads without Temporal.
 	ClosedCacheSize int
+	// Draining, once closed, ends every wait early with the execution as it is and ends every
+	// event stream, so that a shutting-down gateway answers them instead of cutting them off.
+	// Nil means never.
+	Draining <-chan struct{}
 }
 
 // WorkflowType is a workflow type the workers host.
@@ -78,7 +82,7 @@ func NewServer(opts Options) *Server {
 	}
 	s := &Server{opts: opts, known: known}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
-	s.waiter = newCloseWaiter(opts.Client, opts.Logger, s.finish)
+	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
 	return s
 }
 

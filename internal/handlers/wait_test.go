@@ -223,3 +223,47 @@ func TestWatchErrors(t *testing.T) {
 	rec = serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodGet, "/workflows/nope/events?runId=", ""))
 	requireProblem(t, rec, "urn:temporal-http:problem:validation")
 }
+
+func TestDrainingEndsWaitsAndStreamsWithTheRunAsItIs(t *testing.T) {
+	fake := newLongPollFake()
+	draining := make(chan struct{})
+	h := newRouter(t, fake, func(o *handlers.Options) { o.Draining = draining })
+
+	waitDone := make(chan *httptest.ResponseRecorder, 1)
+	go func() { waitDone <- serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?wait=30s", "")) }()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/workflows/sleep-1/events")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Eventually(t, func() bool { return fake.longPolls.Load() >= 1 }, 5*time.Second, time.Millisecond)
+
+	start := time.Now()
+	close(draining)
+	select {
+	case rec := <-waitDone:
+		require.Equal(t, http.StatusOK, rec.Code)
+		assert.Equal(t, gen.ExecutionStatusRUNNING, decode(t, rec.Body.Bytes()).Status)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a wait went on after the gateway began to drain")
+	}
+	streamEnded := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+		}
+		close(streamEnded)
+	}()
+	select {
+	case <-streamEnded:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an event stream went on after the gateway began to drain")
+	}
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	// A wait that arrives while draining answers at once.
+	start = time.Now()
+	rec := serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?wait=30s", ""))
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Less(t, time.Since(start), time.Second)
+}

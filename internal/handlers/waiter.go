@@ -28,6 +28,10 @@ type closeWaiter struct {
 	// finish turns the close event into the finished Execution, once for all waiters of a run.
 	finish func(ctx context.Context, key runKey, event *historypb.HistoryEvent) (gen.Execution, error)
 
+	// draining is closed when the gateway shuts down: waits then end early, as if their time
+	// had passed, so that they answer before the server stops.
+	draining <-chan struct{}
+
 	mu    sync.Mutex
 	polls map[runKey]*longPoll
 
@@ -43,9 +47,9 @@ type longPoll struct {
 	cancel  context.CancelFunc
 }
 
-func newCloseWaiter(client TemporalClient, logger *slog.Logger,
+func newCloseWaiter(client TemporalClient, logger *slog.Logger, draining <-chan struct{},
 	finish func(context.Context, runKey, *historypb.HistoryEvent) (gen.Execution, error)) *closeWaiter {
-	return &closeWaiter{client: client, logger: logger, finish: finish, polls: map[runKey]*longPoll{}}
+	return &closeWaiter{client: client, logger: logger, draining: draining, finish: finish, polls: map[runKey]*longPoll{}}
 }
 
 // wait returns the finished Execution of the run once it closes, or ok=false when d passes first.
@@ -59,6 +63,8 @@ func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (ex
 	case <-p.done:
 		return p.exec, p.err == nil, p.err
 	case <-timer.C:
+		return gen.Execution{}, false, nil
+	case <-w.draining:
 		return gen.Execution{}, false, nil
 	case <-ctx.Done():
 		return gen.Execution{}, false, ctx.Err()

@@ -82,6 +82,10 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 		select {
 		case <-e.ctx.Done():
 			return nil // the client left
+		case <-e.s.waiter.draining:
+			// The gateway is shutting down: end the stream cleanly; an EventSource reconnects,
+			// through the load balancer, to a gateway that is still serving.
+			return nil
 		case <-heartbeat.C:
 			if send(func(w io.Writer) error { _, err := fmt.Fprint(w, ": heartbeat\n\n"); return err }) != nil {
 				return nil
