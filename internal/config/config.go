@@ -38,6 +38,12 @@ type Gateway struct {
 	MaxWait time.Duration
 	// ClosedCacheSize bounds the closed executions kept to answer reads (GATEWAY_CLOSED_CACHE_SIZE).
 	ClosedCacheSize int64
+	// Guard holds CORS, the rate limit, trusted proxies, connection timeouts and HSTS.
+	Guard Guard
+	// Telemetry says where traces go and what the process is called in them.
+	Telemetry Telemetry
+	// Auth says which credentials the gateway accepts, if any.
+	Auth Auth
 }
 
 // Worker is the worker's configuration.
@@ -46,6 +52,8 @@ type Worker struct {
 	Log      Log
 	// ShutdownTimeout is how long running activities may take to finish on stop (WORKER_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration
+	// Telemetry says where traces go, what the process is called in them and where /metrics is served.
+	Telemetry Telemetry
 }
 
 // Defaults shared by every deployable.
@@ -69,7 +77,10 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 		ShutdownTimeout:      r.duration("GATEWAY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		MaxWait:              r.duration("GATEWAY_MAX_WAIT", 60*time.Second),
 		ClosedCacheSize:      r.integer("GATEWAY_CLOSED_CACHE_SIZE", 10_000),
+		Guard:                r.guard(),
+		Telemetry:            r.gatewayTelemetry(),
 	}
+	cfg.Auth = r.auth(cfg.HTTPAddr)
 	r.positive("GATEWAY_MAX_WAIT", cfg.MaxWait)
 	if cfg.ClosedCacheSize < 1 {
 		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
@@ -92,6 +103,7 @@ func LoadWorker(getenv func(string) string) (Worker, error) {
 		Temporal:        r.temporal(),
 		Log:             r.log(),
 		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
+		Telemetry:       r.workerTelemetry(),
 	}
 	r.positive("WORKER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
 	return cfg, r.err()

@@ -34,6 +34,7 @@ func TestLoadGatewayReadsTheEnvironment(t *testing.T) {
 		"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "prod", "TEMPORAL_TASK_QUEUE": "orders",
 		"GATEWAY_HTTP_ADDR": ":9000", "GATEWAY_ALLOW_ANY_WORKFLOW_TYPE": "true", "GATEWAY_MAX_BODY_BYTES": "4096",
 		"GATEWAY_TEMPORAL_TIMEOUT": "3s", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
+		"GATEWAY_ALLOW_UNAUTHENTICATED": "true", // :9000 listens on every interface
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, "temporal:7233", cfg.Temporal.Address)

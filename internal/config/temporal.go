@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"strings"
 
@@ -24,9 +25,14 @@ type Temporal struct {
 	// already loaded) and API-key credentials. Logger, metrics and interceptors are added by the
 	// process that dials.
 	Connection client.Options
-	// TLS and APIKey say, for the start-up log, how the connection is secured; never the secrets.
-	TLS    bool
-	APIKey bool
+	// TLS, ClientCert and APIKey say, for logs and errors, how the connection is secured; never
+	// the secrets.
+	TLS, ClientCert, APIKey bool
+}
+
+// Security describes how the connection is secured, for the start-up log and connection errors.
+func (t Temporal) Security() string {
+	return fmt.Sprintf("tls %t, client certificate %t, api key %t", t.TLS, t.ClientCert, t.APIKey)
 }
 
 // envLookup lets envconfig read the variables through the getenv that run was given. An empty
@@ -78,5 +84,6 @@ func (r *reader) temporal() Temporal {
 	}
 	t.Connection = opts
 	t.TLS = opts.ConnectionOptions.TLS != nil && !opts.ConnectionOptions.TLSDisabled
+	t.ClientCert = t.TLS && len(opts.ConnectionOptions.TLS.Certificates) > 0
 	return t
 }

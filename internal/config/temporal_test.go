@@ -52,6 +52,7 @@ func TestTemporalConnectionWithMutualTLS(t *testing.T) {
 	require.NotNil(t, conn.ConnectionOptions.TLS)
 	assert.True(t, cfg.Temporal.TLS)
 	assert.Len(t, conn.ConnectionOptions.TLS.Certificates, 1, "the client certificate is loaded at start")
+	assert.Equal(t, "tls true, client certificate true, api key false", cfg.Temporal.Security())
 	assert.NotNil(t, conn.ConnectionOptions.TLS.RootCAs)
 	assert.Equal(t, "temporal.internal", conn.ConnectionOptions.TLS.ServerName)
 	assert.Equal(t, "ns.a1b2c", cfg.Temporal.Namespace)

@@ -1,0 +1,135 @@
+package config
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Guard is how the gateway protects itself and the browsers that call it: which web origins may
+// call it, how many requests one client may make, how long a connection may take, and which
+// security headers it sends.
+type Guard struct {
+	// CORSAllowedOrigins are the web origins whose pages may call the API from a browser
+	// (GATEWAY_CORS_ALLOWED_ORIGINS): exact origins such as https://app.example.com, subdomain
+	// patterns such as https://*.example.com, or * alone for any origin. Empty turns CORS off.
+	CORSAllowedOrigins []string
+	// CORSMaxAge is how long a browser may reuse a preflight answer (GATEWAY_CORS_MAX_AGE).
+	CORSMaxAge time.Duration
+	// RateLimitRequests is how many requests one client may make per RateLimitWindow
+	// (GATEWAY_RATE_LIMIT_REQUESTS); 0 turns the limit off.
+	RateLimitRequests int
+	// RateLimitWindow is the period of RateLimitRequests (GATEWAY_RATE_LIMIT_WINDOW).
+	RateLimitWindow time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For is believed (GATEWAY_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	// ReadHeaderTimeout bounds how long a client may take to send the request headers
+	// (GATEWAY_READ_HEADER_TIMEOUT).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds how long a client may take to send the whole request, body included
+	// (GATEWAY_READ_TIMEOUT).
+	ReadTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its next request
+	// (GATEWAY_IDLE_TIMEOUT).
+	IdleTimeout time.Duration
+	// HSTS sends Strict-Transport-Security (GATEWAY_HSTS). Off by default: the gateway usually
+	// speaks plain HTTP behind a TLS-terminating proxy, which is the better place for it.
+	HSTS bool
+}
+
+func (r *reader) guard() Guard {
+	g := Guard{
+		CORSAllowedOrigins: r.origins("GATEWAY_CORS_ALLOWED_ORIGINS"),
+		CORSMaxAge:         r.duration("GATEWAY_CORS_MAX_AGE", 10*time.Minute),
+		RateLimitWindow:    r.duration("GATEWAY_RATE_LIMIT_WINDOW", time.Minute),
+		TrustedProxies:     r.prefixes("GATEWAY_TRUSTED_PROXIES"),
+		ReadHeaderTimeout:  r.duration("GATEWAY_READ_HEADER_TIMEOUT", 5*time.Second),
+		ReadTimeout:        r.duration("GATEWAY_READ_TIMEOUT", 30*time.Second),
+		IdleTimeout:        r.duration("GATEWAY_IDLE_TIMEOUT", 120*time.Second),
+		HSTS:               r.boolean("GATEWAY_HSTS", false),
+	}
+	requests := r.integer("GATEWAY_RATE_LIMIT_REQUESTS", 0)
+	if requests < 0 || requests > 1_000_000_000 {
+		r.fail("GATEWAY_RATE_LIMIT_REQUESTS", "must be 0 (off) or a positive number of requests")
+	}
+	g.RateLimitRequests = int(requests)
+	if g.CORSMaxAge < 0 {
+		r.fail("GATEWAY_CORS_MAX_AGE", "must not be negative")
+	}
+	r.positive("GATEWAY_RATE_LIMIT_WINDOW", g.RateLimitWindow)
+	r.positive("GATEWAY_READ_HEADER_TIMEOUT", g.ReadHeaderTimeout)
+	r.positive("GATEWAY_READ_TIMEOUT", g.ReadTimeout)
+	r.positive("GATEWAY_IDLE_TIMEOUT", g.IdleTimeout)
+	if g.ReadTimeout < g.ReadHeaderTimeout {
+		r.fail("GATEWAY_READ_TIMEOUT", "must not be shorter than GATEWAY_READ_HEADER_TIMEOUT (the headers are part of the request)")
+	}
+	return g
+}
+
+// origins reads a comma-separated list of web origins. Each must be exactly what a browser sends
+// in its Origin header (scheme://host[:port], no path): an entry with a path or a trailing slash
+// would never match, and an unanchored wildcard such as https://*example.com would also admit
+// https://evilexample.com, so both are refused rather than silently accepted.
+func (r *reader) origins(name string) []string {
+	list := commaSeparated(r.getenv(name))
+	for _, o := range list {
+		if o == "*" && len(list) > 1 {
+			r.fail(name, "may be * (any origin) only on its own")
+			return nil
+		}
+		if o != "*" && !validOrigin(o) {
+			r.fail(name, "has "+strconv.Quote(o)+", which is not an origin such as https://app.example.com, http://localhost:3000 or https://*.example.com")
+		}
+	}
+	return list
+}
+
+func validOrigin(o string) bool {
+	scheme, hostport, ok := strings.Cut(o, "://")
+	if !ok || (scheme != "http" && scheme != "https") || hostport == "" || strings.ContainsAny(hostport, "/?#@ ") {
+		return false
+	}
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+		host = h
+	} else if strings.Contains(strings.Trim(hostport, "[]"), ":") && !strings.HasPrefix(hostport, "[") {
+		return false
+	}
+	// A wildcard stands for whole subdomain labels only: "*." at the start of the host.
+	host = strings.TrimPrefix(host, "*.")
+	return host != "" && !strings.Contains(host, "*") && host == strings.ToLower(host)
+}
+
+// prefixes reads a comma-separated list of IP addresses and CIDR ranges.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range commaSeparated(r.getenv(name)) {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(s); err == nil {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		r.fail(name, "has "+strconv.Quote(s)+", which is neither an IP address nor a CIDR range such as 10.0.0.0/8")
+	}
+	return out
+}
+
+// commaSeparated splits a comma-separated setting, ignoring blanks around and between entries.
+func commaSeparated(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
