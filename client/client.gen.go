@@ -381,6 +381,9 @@ type Closed = Problem
 // Conflict An RFC 9457 problem.
 type Conflict = Problem
 
+// Forbidden An RFC 9457 problem.
+type Forbidden = Problem
+
 // InternalError An RFC 9457 problem.
 type InternalError = Problem
 
@@ -395,6 +398,12 @@ type PayloadTooLarge = Problem
 
 // Rejected An RFC 9457 problem.
 type Rejected = Problem
+
+// TooManyRequests An RFC 9457 problem.
+type TooManyRequests = Problem
+
+// Unauthorized An RFC 9457 problem.
+type Unauthorized = Problem
 
 // Unavailable An RFC 9457 problem.
 type Unavailable = Problem
@@ -577,6 +586,8 @@ type ClientInterface interface {
 	//
 	// The types that `POST /workflows` accepts, each with a one-line description.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Corresponds with GET /workflow-types (the `ListWorkflowTypes` operationId).
 	ListWorkflowTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -585,6 +596,8 @@ type ClientInterface interface {
 	// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
 	// Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 	// store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Corresponds with GET /workflows (the `ListWorkflows` operationId).
 	ListWorkflows(ctx context.Context, params *ListWorkflowsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -607,6 +620,8 @@ type ClientInterface interface {
 	// request names no `workflowId`; the same key with a different request answers 422. The record
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
+	//
+	// Needs scope `start` (or `admin`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -632,6 +647,8 @@ type ClientInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -643,6 +660,8 @@ type ClientInterface interface {
 	// passes, whichever is first. A closed execution carries its `result` (COMPLETED) or its `failure` (FAILED, TIMED_OUT,
 	// CANCELED, TERMINATED). Without `runId`, the latest run of the workflow id is read.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Corresponds with GET /workflows/{workflowId} (the `GetWorkflow` operationId).
 	GetWorkflow(ctx context.Context, workflowId WorkflowId, params *GetWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -650,6 +669,8 @@ type ClientInterface interface {
 	//
 	// Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 	// otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+	//
+	// Needs scope `admin`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -660,6 +681,8 @@ type ClientInterface interface {
 	//
 	// Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 	// otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+	//
+	// Needs scope `admin`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -672,6 +695,8 @@ type ClientInterface interface {
 	// status changes, and ends once the execution has closed. Heartbeat comments keep idle
 	// connections open. A read of the stream after a reconnect starts again with the current state.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Corresponds with GET /workflows/{workflowId}/events (the `WatchWorkflow` operationId).
 	WatchWorkflow(ctx context.Context, workflowId WorkflowId, params *WatchWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -682,6 +707,8 @@ type ClientInterface interface {
 	// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
 	// events, so a page can hold a few more.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
 	GetWorkflowHistory(ctx context.Context, workflowId WorkflowId, params *GetWorkflowHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -689,6 +716,8 @@ type ClientInterface interface {
 	//
 	// Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 	// answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -699,6 +728,8 @@ type ClientInterface interface {
 	//
 	// Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 	// answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -711,6 +742,8 @@ type ClientInterface interface {
 	// (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 	// it when it next runs.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -722,6 +755,8 @@ type ClientInterface interface {
 	// (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 	// it when it next runs.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -732,6 +767,8 @@ type ClientInterface interface {
 	// Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 	// becomes the execution's `failure.message`.
 	//
+	// Needs scope `admin`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
@@ -741,6 +778,8 @@ type ClientInterface interface {
 	//
 	// Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 	// becomes the execution's `failure.message`.
+	//
+	// Needs scope `admin`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -754,6 +793,8 @@ type ClientInterface interface {
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
@@ -765,6 +806,8 @@ type ClientInterface interface {
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
+	//
+	// Needs scope `start` (or `admin`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -845,6 +888,8 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 //
 // The types that `POST /workflows` accepts, each with a one-line description.
 //
+// Needs scope `read` (or `admin`).
+//
 // Corresponds with GET /workflow-types (the `ListWorkflowTypes` operationId).
 func (c *Client) ListWorkflowTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListWorkflowTypesRequest(c.Server)
@@ -863,6 +908,8 @@ func (c *Client) ListWorkflowTypes(ctx context.Context, reqEditors ...RequestEdi
 // Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
 // Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 // store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
+//
+// Needs scope `read` (or `admin`).
 //
 // Corresponds with GET /workflows (the `ListWorkflows` operationId).
 func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -895,6 +942,8 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // request names no `workflowId`; the same key with a different request answers 422. The record
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
+//
+// Needs scope `start` (or `admin`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -930,6 +979,8 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -951,6 +1002,8 @@ func (c *Client) StartWorkflow(ctx context.Context, params *StartWorkflowParams,
 // passes, whichever is first. A closed execution carries its `result` (COMPLETED) or its `failure` (FAILED, TIMED_OUT,
 // CANCELED, TERMINATED). Without `runId`, the latest run of the workflow id is read.
 //
+// Needs scope `read` (or `admin`).
+//
 // Corresponds with GET /workflows/{workflowId} (the `GetWorkflow` operationId).
 func (c *Client) GetWorkflow(ctx context.Context, workflowId WorkflowId, params *GetWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetWorkflowRequest(c.Server, workflowId, params)
@@ -968,6 +1021,8 @@ func (c *Client) GetWorkflow(ctx context.Context, workflowId WorkflowId, params 
 //
 // Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 // otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+//
+// Needs scope `admin`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -988,6 +1043,8 @@ func (c *Client) CancelWorkflowWithBody(ctx context.Context, workflowId Workflow
 //
 // Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 // otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+//
+// Needs scope `admin`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1010,6 +1067,8 @@ func (c *Client) CancelWorkflow(ctx context.Context, workflowId WorkflowId, body
 // status changes, and ends once the execution has closed. Heartbeat comments keep idle
 // connections open. A read of the stream after a reconnect starts again with the current state.
 //
+// Needs scope `read` (or `admin`).
+//
 // Corresponds with GET /workflows/{workflowId}/events (the `WatchWorkflow` operationId).
 func (c *Client) WatchWorkflow(ctx context.Context, workflowId WorkflowId, params *WatchWorkflowParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewWatchWorkflowRequest(c.Server, workflowId, params)
@@ -1030,6 +1089,8 @@ func (c *Client) WatchWorkflow(ctx context.Context, workflowId WorkflowId, param
 // form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
 // events, so a page can hold a few more.
 //
+// Needs scope `read` (or `admin`).
+//
 // Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
 func (c *Client) GetWorkflowHistory(ctx context.Context, workflowId WorkflowId, params *GetWorkflowHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetWorkflowHistoryRequest(c.Server, workflowId, params)
@@ -1047,6 +1108,8 @@ func (c *Client) GetWorkflowHistory(ctx context.Context, workflowId WorkflowId, 
 //
 // Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 // answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+//
+// Needs scope `read` (or `admin`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1067,6 +1130,8 @@ func (c *Client) QueryWorkflowWithBody(ctx context.Context, workflowId WorkflowI
 //
 // Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 // answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+//
+// Needs scope `read` (or `admin`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1089,6 +1154,8 @@ func (c *Client) QueryWorkflow(ctx context.Context, workflowId WorkflowId, query
 // (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 // it when it next runs.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -1110,6 +1177,8 @@ func (c *Client) SignalWorkflowWithBody(ctx context.Context, workflowId Workflow
 // (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 // it when it next runs.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -1130,6 +1199,8 @@ func (c *Client) SignalWorkflow(ctx context.Context, workflowId WorkflowId, sign
 // Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 // becomes the execution's `failure.message`.
 //
+// Needs scope `admin`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
@@ -1149,6 +1220,8 @@ func (c *Client) TerminateWorkflowWithBody(ctx context.Context, workflowId Workf
 //
 // Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 // becomes the execution's `failure.message`.
+//
+// Needs scope `admin`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1172,6 +1245,8 @@ func (c *Client) TerminateWorkflow(ctx context.Context, workflowId WorkflowId, b
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
@@ -1193,6 +1268,8 @@ func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId Workflow
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
+//
+// Needs scope `start` (or `admin`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2115,6 +2192,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The types that `POST /workflows` accepts, each with a one-line description.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workflow-types (the `ListWorkflowTypes` operationId).
@@ -2125,6 +2204,8 @@ type ClientWithResponsesInterface interface {
 	// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
 	// Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 	// store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2150,6 +2231,8 @@ type ClientWithResponsesInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -2174,6 +2257,8 @@ type ClientWithResponsesInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -2185,6 +2270,8 @@ type ClientWithResponsesInterface interface {
 	// passes, whichever is first. A closed execution carries its `result` (COMPLETED) or its `failure` (FAILED, TIMED_OUT,
 	// CANCELED, TERMINATED). Without `runId`, the latest run of the workflow id is read.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workflows/{workflowId} (the `GetWorkflow` operationId).
@@ -2194,6 +2281,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 	// otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+	//
+	// Needs scope `admin`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2205,6 +2294,8 @@ type ClientWithResponsesInterface interface {
 	// Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 	// otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
 	//
+	// Needs scope `admin`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
@@ -2215,6 +2306,8 @@ type ClientWithResponsesInterface interface {
 	// A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 	// status changes, and ends once the execution has closed. Heartbeat comments keep idle
 	// connections open. A read of the stream after a reconnect starts again with the current state.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2228,6 +2321,8 @@ type ClientWithResponsesInterface interface {
 	// form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
 	// events, so a page can hold a few more.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
@@ -2238,6 +2333,8 @@ type ClientWithResponsesInterface interface {
 	// Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 	// answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
 	//
+	// Needs scope `read` (or `admin`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/queries/{queryType} (the `QueryWorkflow` operationId).
@@ -2247,6 +2344,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 	// answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+	//
+	// Needs scope `read` (or `admin`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2259,6 +2358,8 @@ type ClientWithResponsesInterface interface {
 	// (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 	// it when it next runs.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -2270,6 +2371,8 @@ type ClientWithResponsesInterface interface {
 	// (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 	// it when it next runs.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -2280,6 +2383,8 @@ type ClientWithResponsesInterface interface {
 	// Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 	// becomes the execution's `failure.message`.
 	//
+	// Needs scope `admin`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
@@ -2289,6 +2394,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 	// becomes the execution's `failure.message`.
+	//
+	// Needs scope `admin`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2302,6 +2409,8 @@ type ClientWithResponsesInterface interface {
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
+	// Needs scope `start` (or `admin`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
@@ -2313,6 +2422,8 @@ type ClientWithResponsesInterface interface {
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
+	//
+	// Needs scope `start` (or `admin`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2491,16 +2602,51 @@ func (r GetReadinessResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkflowTypesResponse401Headers the declared response headers of an HTTP 401 response for ListWorkflowTypes
+type ListWorkflowTypesResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListWorkflowTypesResponse429Headers the declared response headers of an HTTP 429 response for ListWorkflowTypes
+type ListWorkflowTypesResponse429Headers struct {
+	RetryAfter int
+}
+
 type ListWorkflowTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *WorkflowTypeList
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWorkflowTypesResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListWorkflowTypesResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r ListWorkflowTypesResponse) GetJSON200() *WorkflowTypeList {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWorkflowTypesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWorkflowTypesResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWorkflowTypesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetBody returns the raw response body bytes
@@ -2532,6 +2678,16 @@ func (r ListWorkflowTypesResponse) ContentType() string {
 	return ""
 }
 
+// ListWorkflowsResponse401Headers the declared response headers of an HTTP 401 response for ListWorkflows
+type ListWorkflowsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ListWorkflowsResponse429Headers the declared response headers of an HTTP 429 response for ListWorkflows
+type ListWorkflowsResponse429Headers struct {
+	RetryAfter int
+}
+
 // ListWorkflowsResponse503Headers the declared response headers of an HTTP 503 response for ListWorkflows
 type ListWorkflowsResponse503Headers struct {
 	RetryAfter int
@@ -2544,10 +2700,20 @@ type ListWorkflowsResponse struct {
 	JSON200 *ExecutionList
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListWorkflowsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListWorkflowsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListWorkflowsResponse503Headers
 }
@@ -2560,6 +2726,21 @@ func (r ListWorkflowsResponse) GetJSON200() *ExecutionList {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ListWorkflowsResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListWorkflowsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListWorkflowsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListWorkflowsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2612,6 +2793,16 @@ type StartWorkflowResponse201Headers struct {
 	Location string
 }
 
+// StartWorkflowResponse401Headers the declared response headers of an HTTP 401 response for StartWorkflow
+type StartWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartWorkflowResponse429Headers the declared response headers of an HTTP 429 response for StartWorkflow
+type StartWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // StartWorkflowResponse503Headers the declared response headers of an HTTP 503 response for StartWorkflow
 type StartWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -2626,6 +2817,10 @@ type StartWorkflowResponse struct {
 	JSON201 *Execution
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -2634,6 +2829,8 @@ type StartWorkflowResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2642,6 +2839,10 @@ type StartWorkflowResponse struct {
 	Headers200 *StartWorkflowResponse200Headers
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *StartWorkflowResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *StartWorkflowResponse503Headers
 }
@@ -2659,6 +2860,16 @@ func (r StartWorkflowResponse) GetJSON201() *Execution {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r StartWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -2679,6 +2890,11 @@ func (r StartWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMediaT
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r StartWorkflowResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2732,6 +2948,16 @@ type GetWorkflowResponse304Headers struct {
 	ETag         string
 }
 
+// GetWorkflowResponse401Headers the declared response headers of an HTTP 401 response for GetWorkflow
+type GetWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetWorkflowResponse429Headers the declared response headers of an HTTP 429 response for GetWorkflow
+type GetWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // GetWorkflowResponse503Headers the declared response headers of an HTTP 503 response for GetWorkflow
 type GetWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -2744,8 +2970,14 @@ type GetWorkflowResponse struct {
 	JSON200 *Execution
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2754,6 +2986,10 @@ type GetWorkflowResponse struct {
 	Headers200 *GetWorkflowResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetWorkflowResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetWorkflowResponse503Headers
 }
@@ -2768,9 +3004,24 @@ func (r GetWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2812,6 +3063,16 @@ func (r GetWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// CancelWorkflowResponse401Headers the declared response headers of an HTTP 401 response for CancelWorkflow
+type CancelWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CancelWorkflowResponse429Headers the declared response headers of an HTTP 429 response for CancelWorkflow
+type CancelWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // CancelWorkflowResponse503Headers the declared response headers of an HTTP 503 response for CancelWorkflow
 type CancelWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -2822,6 +3083,10 @@ type CancelWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -2830,10 +3095,16 @@ type CancelWorkflowResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CancelWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CancelWorkflowResponse503Headers
 }
@@ -2841,6 +3112,16 @@ type CancelWorkflowResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CancelWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -2861,6 +3142,11 @@ func (r CancelWorkflowResponse) GetApplicationproblemJSON413() *PayloadTooLarge 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
 func (r CancelWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CancelWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2902,6 +3188,16 @@ func (r CancelWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// WatchWorkflowResponse401Headers the declared response headers of an HTTP 401 response for WatchWorkflow
+type WatchWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// WatchWorkflowResponse429Headers the declared response headers of an HTTP 429 response for WatchWorkflow
+type WatchWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // WatchWorkflowResponse503Headers the declared response headers of an HTTP 503 response for WatchWorkflow
 type WatchWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -2912,12 +3208,22 @@ type WatchWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *WatchWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WatchWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *WatchWorkflowResponse503Headers
 }
@@ -2927,9 +3233,24 @@ func (r WatchWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r WatchWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r WatchWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r WatchWorkflowResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r WatchWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2971,6 +3292,16 @@ func (r WatchWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// GetWorkflowHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetWorkflowHistory
+type GetWorkflowHistoryResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetWorkflowHistoryResponse429Headers the declared response headers of an HTTP 429 response for GetWorkflowHistory
+type GetWorkflowHistoryResponse429Headers struct {
+	RetryAfter int
+}
+
 // GetWorkflowHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetWorkflowHistory
 type GetWorkflowHistoryResponse503Headers struct {
 	RetryAfter int
@@ -2983,12 +3314,22 @@ type GetWorkflowHistoryResponse struct {
 	JSON200 *HistoryPage
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetWorkflowHistoryResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetWorkflowHistoryResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetWorkflowHistoryResponse503Headers
 }
@@ -3003,9 +3344,24 @@ func (r GetWorkflowHistoryResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetWorkflowHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetWorkflowHistoryResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetWorkflowHistoryResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetWorkflowHistoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3047,6 +3403,16 @@ func (r GetWorkflowHistoryResponse) ContentType() string {
 	return ""
 }
 
+// QueryWorkflowResponse401Headers the declared response headers of an HTTP 401 response for QueryWorkflow
+type QueryWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// QueryWorkflowResponse429Headers the declared response headers of an HTTP 429 response for QueryWorkflow
+type QueryWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // QueryWorkflowResponse503Headers the declared response headers of an HTTP 503 response for QueryWorkflow
 type QueryWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -3059,6 +3425,10 @@ type QueryWorkflowResponse struct {
 	JSON200 *QueryResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -3067,12 +3437,18 @@ type QueryWorkflowResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
 	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *QueryWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *QueryWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *QueryWorkflowResponse503Headers
 }
@@ -3085,6 +3461,16 @@ func (r QueryWorkflowResponse) GetJSON200() *QueryResponse {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r QueryWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r QueryWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r QueryWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -3105,6 +3491,11 @@ func (r QueryWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMediaT
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r QueryWorkflowResponse) GetApplicationproblemJSON422() *Rejected {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r QueryWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3151,6 +3542,16 @@ func (r QueryWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// SignalWorkflowResponse401Headers the declared response headers of an HTTP 401 response for SignalWorkflow
+type SignalWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// SignalWorkflowResponse429Headers the declared response headers of an HTTP 429 response for SignalWorkflow
+type SignalWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // SignalWorkflowResponse503Headers the declared response headers of an HTTP 503 response for SignalWorkflow
 type SignalWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -3161,6 +3562,10 @@ type SignalWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -3169,10 +3574,16 @@ type SignalWorkflowResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *SignalWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *SignalWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *SignalWorkflowResponse503Headers
 }
@@ -3180,6 +3591,16 @@ type SignalWorkflowResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r SignalWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r SignalWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r SignalWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -3200,6 +3621,11 @@ func (r SignalWorkflowResponse) GetApplicationproblemJSON413() *PayloadTooLarge 
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
 func (r SignalWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r SignalWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3241,6 +3667,16 @@ func (r SignalWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// TerminateWorkflowResponse401Headers the declared response headers of an HTTP 401 response for TerminateWorkflow
+type TerminateWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// TerminateWorkflowResponse429Headers the declared response headers of an HTTP 429 response for TerminateWorkflow
+type TerminateWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // TerminateWorkflowResponse503Headers the declared response headers of an HTTP 503 response for TerminateWorkflow
 type TerminateWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -3251,6 +3687,10 @@ type TerminateWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -3259,10 +3699,16 @@ type TerminateWorkflowResponse struct {
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
 	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *TerminateWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TerminateWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *TerminateWorkflowResponse503Headers
 }
@@ -3270,6 +3716,16 @@ type TerminateWorkflowResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r TerminateWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -3290,6 +3746,11 @@ func (r TerminateWorkflowResponse) GetApplicationproblemJSON413() *PayloadTooLar
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
 func (r TerminateWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r TerminateWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3331,6 +3792,16 @@ func (r TerminateWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// UpdateWorkflowResponse401Headers the declared response headers of an HTTP 401 response for UpdateWorkflow
+type UpdateWorkflowResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// UpdateWorkflowResponse429Headers the declared response headers of an HTTP 429 response for UpdateWorkflow
+type UpdateWorkflowResponse429Headers struct {
+	RetryAfter int
+}
+
 // UpdateWorkflowResponse503Headers the declared response headers of an HTTP 503 response for UpdateWorkflow
 type UpdateWorkflowResponse503Headers struct {
 	RetryAfter int
@@ -3343,6 +3814,10 @@ type UpdateWorkflowResponse struct {
 	JSON200 *UpdateResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -3353,12 +3828,18 @@ type UpdateWorkflowResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
 	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *UpdateWorkflowResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateWorkflowResponse503Headers
 }
@@ -3371,6 +3852,16 @@ func (r UpdateWorkflowResponse) GetJSON200() *UpdateResponse {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r UpdateWorkflowResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -3396,6 +3887,11 @@ func (r UpdateWorkflowResponse) GetApplicationproblemJSON415() *UnsupportedMedia
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r UpdateWorkflowResponse) GetApplicationproblemJSON422() *Rejected {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3507,6 +4003,8 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 //
 // The types that `POST /workflows` accepts, each with a one-line description.
 //
+// Needs scope `read` (or `admin`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workflow-types (the `ListWorkflowTypes` operationId).
@@ -3523,6 +4021,8 @@ func (c *ClientWithResponses) ListWorkflowTypesWithResponse(ctx context.Context,
 // Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
 // Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 // store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
+//
+// Needs scope `read` (or `admin`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3554,6 +4054,8 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -3584,6 +4086,8 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows (the `StartWorkflow` operationId).
@@ -3601,6 +4105,8 @@ func (c *ClientWithResponses) StartWorkflowWithResponse(ctx context.Context, par
 // passes, whichever is first. A closed execution carries its `result` (COMPLETED) or its `failure` (FAILED, TIMED_OUT,
 // CANCELED, TERMINATED). Without `runId`, the latest run of the workflow id is read.
 //
+// Needs scope `read` (or `admin`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workflows/{workflowId} (the `GetWorkflow` operationId).
@@ -3616,6 +4122,8 @@ func (c *ClientWithResponses) GetWorkflowWithResponse(ctx context.Context, workf
 //
 // Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 // otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
+//
+// Needs scope `admin`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3633,6 +4141,8 @@ func (c *ClientWithResponses) CancelWorkflowWithBodyWithResponse(ctx context.Con
 // Requests cancellation; the workflow decides how to wind down and then closes as CANCELED (or
 // otherwise, if it handles the cancellation). Asking again while the request is pending is harmless.
 //
+// Needs scope `admin`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/cancel (the `CancelWorkflow` operationId).
@@ -3649,6 +4159,8 @@ func (c *ClientWithResponses) CancelWorkflowWithResponse(ctx context.Context, wo
 // A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 // status changes, and ends once the execution has closed. Heartbeat comments keep idle
 // connections open. A read of the stream after a reconnect starts again with the current state.
+//
+// Needs scope `read` (or `admin`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3668,6 +4180,8 @@ func (c *ClientWithResponses) WatchWorkflowWithResponse(ctx context.Context, wor
 // form (metadata and base64 data). `pageSize` is a hint: Temporal returns whole batches of
 // events, so a page can hold a few more.
 //
+// Needs scope `read` (or `admin`).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /workflows/{workflowId}/history (the `GetWorkflowHistory` operationId).
@@ -3684,6 +4198,8 @@ func (c *ClientWithResponses) GetWorkflowHistoryWithResponse(ctx context.Context
 // Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 // answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
 //
+// Needs scope `read` (or `admin`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/queries/{queryType} (the `QueryWorkflow` operationId).
@@ -3699,6 +4215,8 @@ func (c *ClientWithResponses) QueryWorkflowWithBodyWithResponse(ctx context.Cont
 //
 // Runs the workflow's query handler `queryType` with `args` and answers its result. A worker must
 // answer: with none answering in time the gateway answers 504. Closed executions can be queried too.
+//
+// Needs scope `read` (or `admin`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3717,6 +4235,8 @@ func (c *ClientWithResponses) QueryWorkflowWithResponse(ctx context.Context, wor
 // (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 // it when it next runs.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -3734,6 +4254,8 @@ func (c *ClientWithResponses) SignalWorkflowWithBodyWithResponse(ctx context.Con
 // (the latest run, or `runId`). 202 means Temporal has recorded the signal; the workflow handles
 // it when it next runs.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/signals/{signalName} (the `SignalWorkflow` operationId).
@@ -3750,6 +4272,8 @@ func (c *ClientWithResponses) SignalWorkflowWithResponse(ctx context.Context, wo
 // Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 // becomes the execution's `failure.message`.
 //
+// Needs scope `admin`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
@@ -3765,6 +4289,8 @@ func (c *ClientWithResponses) TerminateWorkflowWithBodyWithResponse(ctx context.
 //
 // Ends the execution immediately as TERMINATED, without running any workflow code; `reason`
 // becomes the execution's `failure.message`.
+//
+// Needs scope `admin`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3784,6 +4310,8 @@ func (c *ClientWithResponses) TerminateWorkflowWithResponse(ctx context.Context,
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
+// Needs scope `start` (or `admin`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
@@ -3801,6 +4329,8 @@ func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Con
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
+//
+// Needs scope `start` (or `admin`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3948,6 +4478,50 @@ func ParseListWorkflowTypesResponse(rsp *http.Response) (*ListWorkflowTypesRespo
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListWorkflowTypesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListWorkflowTypesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -3981,6 +4555,27 @@ func ParseListWorkflowsResponse(rsp *http.Response) (*ListWorkflowsResponse, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3998,6 +4593,26 @@ func ParseListWorkflowsResponse(rsp *http.Response) (*ListWorkflowsResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers ListWorkflowsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListWorkflowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListWorkflowsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4048,6 +4663,20 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4075,6 +4704,13 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4120,6 +4756,26 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 			headers.Location = value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers StartWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4166,12 +4822,33 @@ func ParseGetWorkflowResponse(rsp *http.Response) (*GetWorkflowResponse, error) 
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4224,6 +4901,26 @@ func ParseGetWorkflowResponse(rsp *http.Response) (*GetWorkflowResponse, error) 
 			headers.ETag = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4263,6 +4960,20 @@ func ParseCancelWorkflowResponse(rsp *http.Response) (*CancelWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4291,6 +5002,13 @@ func ParseCancelWorkflowResponse(rsp *http.Response) (*CancelWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4308,6 +5026,26 @@ func ParseCancelWorkflowResponse(rsp *http.Response) (*CancelWorkflowResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers CancelWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CancelWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CancelWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4344,12 +5082,33 @@ func ParseWatchWorkflowResponse(rsp *http.Response) (*WatchWorkflowResponse, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4368,6 +5127,26 @@ func ParseWatchWorkflowResponse(rsp *http.Response) (*WatchWorkflowResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers WatchWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers WatchWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers WatchWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4411,12 +5190,33 @@ func ParseGetWorkflowHistoryResponse(rsp *http.Response) (*GetWorkflowHistoryRes
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -4435,6 +5235,26 @@ func ParseGetWorkflowHistoryResponse(rsp *http.Response) (*GetWorkflowHistoryRes
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers GetWorkflowHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetWorkflowHistoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetWorkflowHistoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4478,6 +5298,20 @@ func ParseQueryWorkflowResponse(rsp *http.Response) (*QueryWorkflowResponse, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4506,6 +5340,13 @@ func ParseQueryWorkflowResponse(rsp *http.Response) (*QueryWorkflowResponse, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4530,6 +5371,26 @@ func ParseQueryWorkflowResponse(rsp *http.Response) (*QueryWorkflowResponse, err
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers QueryWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers QueryWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers QueryWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4569,6 +5430,20 @@ func ParseSignalWorkflowResponse(rsp *http.Response) (*SignalWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4597,6 +5472,13 @@ func ParseSignalWorkflowResponse(rsp *http.Response) (*SignalWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4614,6 +5496,26 @@ func ParseSignalWorkflowResponse(rsp *http.Response) (*SignalWorkflowResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers SignalWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers SignalWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers SignalWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4653,6 +5555,20 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4681,6 +5597,13 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 		}
 		response.ApplicationproblemJSON415 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4698,6 +5621,26 @@ func ParseTerminateWorkflowResponse(rsp *http.Response) (*TerminateWorkflowRespo
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers TerminateWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers TerminateWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers TerminateWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4741,6 +5684,20 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4776,6 +5733,13 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4800,6 +5764,26 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 401:
+		var headers UpdateWorkflowResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateWorkflowResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateWorkflowResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/devserver"
 	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
@@ -102,8 +103,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer srv.Stop(10 * time.Second)
 
+	tel, err := telemetry.New(ctx, gwCfg.Telemetry, logger)
+	if err != nil {
+		return fmt.Errorf("set up telemetry: %w", err)
+	}
+	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
 	// One client serves the worker and the gateway of this process.
-	c, err := client.DialContext(ctx, temporal.ClientOptions(gwCfg.Temporal, logger))
+	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(gwCfg.Temporal, logger)))
 	if err != nil {
 		return fmt.Errorf("connect to the dev server: %w", err)
 	}
@@ -117,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	errc := make(chan error, 2)
 	go func() { errc <- temporal.RunWorker(ctx, c, wkCfg.Temporal.TaskQueue, wkCfg.ShutdownTimeout) }()
-	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, c, logger) }()
+	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, c, tel, logger) }()
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `

@@ -5,15 +5,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
@@ -26,24 +29,42 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "apikey" {
+		return runAPIKey(args[2:], stdout)
+	}
 	cfg, err := config.LoadGateway(getenv)
 	if err != nil {
 		return err
 	}
 	logger := config.NewLogger(stderr, cfg.Log)
+	tel, err := telemetry.New(ctx, cfg.Telemetry, logger)
+	if err != nil {
+		return fmt.Errorf("set up telemetry: %w", err)
+	}
+	defer shutdownTelemetry(ctx, tel, logger)
 	// A lazy client lets the gateway start, and answer 503, while Temporal is unreachable, and
 	// reconnect by itself once it is back.
-	c, err := client.NewLazyClient(temporal.ClientOptions(cfg.Temporal, logger))
+	c, err := client.NewLazyClient(tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
 	if err != nil {
 		return fmt.Errorf("create temporal client: %w", err)
 	}
 	defer c.Close()
 	logger.Info("temporal client", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
-		"tls", cfg.Temporal.TLS, "api_key", cfg.Temporal.APIKey)
+		"security", cfg.Temporal.Security())
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	return gateway.Serve(ctx, ln, cfg, c, logger)
+	return gateway.Serve(ctx, ln, cfg, c, tel, logger)
+}
+
+// shutdownTelemetry exports the spans still buffered. Deferred before the client's Close, it runs
+// after it.
+func shutdownTelemetry(ctx context.Context, tel *telemetry.Telemetry, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := tel.Shutdown(ctx); err != nil {
+		logger.Warn("telemetry shutdown", "error", err)
+	}
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
@@ -30,13 +33,35 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr 
 		return err
 	}
 	logger := config.NewLogger(stderr, cfg.Log)
-	c, err := client.DialContext(ctx, temporal.ClientOptions(cfg.Temporal, logger))
+	tel, err := telemetry.New(ctx, cfg.Telemetry, logger)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s (tls %t, api key %t): %w",
-			cfg.Temporal.Address, cfg.Temporal.TLS, cfg.Temporal.APIKey, err)
+		return fmt.Errorf("set up telemetry: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tel.Shutdown(ctx); err != nil {
+			logger.Warn("telemetry shutdown", "error", err)
+		}
+	}()
+	if cfg.Telemetry.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.Telemetry.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.Telemetry.MetricsAddr, err)
+		}
+		logger.Info("worker metrics listening", "addr", ln.Addr().String())
+		go func() {
+			if err := tel.ServeMetrics(ctx, ln); err != nil {
+				logger.Error("worker metrics stopped", "error", err)
+			}
+		}()
+	}
+	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s (%s): %w", cfg.Temporal.Address, cfg.Temporal.Security(), err)
 	}
 	defer c.Close()
 	logger.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
-		"task_queue", cfg.Temporal.TaskQueue, "tls", cfg.Temporal.TLS, "api_key", cfg.Temporal.APIKey)
+		"task_queue", cfg.Temporal.TaskQueue, "security", cfg.Temporal.Security())
 	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout)
 }

@@ -10,14 +10,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/temporalhttp/gateway/internal/auth"
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/handlers"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
 // Serve answers HTTP on ln until ctx ends, then stops accepting and lets in-flight requests
 // finish within cfg.ShutdownTimeout.
-func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.TemporalClient, logger *slog.Logger) error {
+func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.TemporalClient, tel *telemetry.Telemetry, logger *slog.Logger) error {
 	var types []handlers.WorkflowType
 	for _, t := range temporal.WorkflowTypes() {
 		types = append(types, handlers.WorkflowType{Name: t.Name, Description: t.Description})
@@ -36,19 +38,34 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		MaxWait:              cfg.MaxWait,
 		ClosedCacheSize:      int(cfg.ClosedCacheSize),
 		Draining:             draining,
+		Metrics:              tel.Registry,
+		Instrument:           tel.Middleware,
+		CORSAllowedOrigins:   cfg.Guard.CORSAllowedOrigins,
+		CORSMaxAge:           cfg.Guard.CORSMaxAge,
+		RateLimit:            cfg.Guard.RateLimitRequests,
+		RateLimitWindow:      cfg.Guard.RateLimitWindow,
+		TrustedProxies:       cfg.Guard.TrustedProxies,
+		HSTS:                 cfg.Guard.HSTS,
+		Auth:                 auth.New(cfg.Auth.APIKeys, cfg.Auth.JWT),
 	})
 	if err != nil {
 		return err
 	}
+	if !cfg.Auth.Enabled() {
+		logger.Warn("no credentials configured: every client that reaches the gateway may start, read and terminate workflows",
+			"addr", ln.Addr().String(), "allow_unauthenticated", cfg.Auth.AllowUnauthenticated)
+	}
 	srv := &http.Server{
 		Handler: router,
-		// Slow clients cannot hold connections: headers and bodies must arrive in time. The write
-		// timeout leaves room for the longest wait plus the Temporal calls around it; the event
-		// stream extends its own deadline as it goes.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		// Slow clients cannot hold connections: headers and bodies must arrive in time. The read
+		// timeout ends once the request is read (net/http clears it while the handler runs), so
+		// it does not cut a long wait short. The write timeout is derived, not configured, so
+		// that it always leaves room for the longest wait plus the Temporal calls around it; the
+		// event stream extends its own deadline as it goes.
+		ReadHeaderTimeout: cfg.Guard.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Guard.ReadTimeout,
 		WriteTimeout:      cfg.MaxWait + 2*cfg.TemporalTimeout + 10*time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.Guard.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -385,6 +385,9 @@ type Closed = Problem
 // Conflict An RFC 9457 problem.
 type Conflict = Problem
 
+// Forbidden An RFC 9457 problem.
+type Forbidden = Problem
+
 // InternalError An RFC 9457 problem.
 type InternalError = Problem
 
@@ -399,6 +402,12 @@ type PayloadTooLarge = Problem
 
 // Rejected An RFC 9457 problem.
 type Rejected = Problem
+
+// TooManyRequests An RFC 9457 problem.
+type TooManyRequests = Problem
+
+// Unauthorized An RFC 9457 problem.
+type Unauthorized = Problem
 
 // Unavailable An RFC 9457 problem.
 type Unavailable = Problem
@@ -1359,6 +1368,8 @@ type ClosedApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type ForbiddenApplicationProblemPlusJSONResponse Problem
+
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NoWorkerApplicationProblemPlusJSONResponse Problem
@@ -1368,6 +1379,24 @@ type NotFoundApplicationProblemPlusJSONResponse Problem
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type RejectedApplicationProblemPlusJSONResponse Problem
+
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
+type UnauthorizedResponseHeaders struct {
+	WWWAuthenticate string
+}
+type UnauthorizedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnauthorizedResponseHeaders
+}
 
 type UnavailableResponseHeaders struct {
 	RetryAfter int
@@ -1507,6 +1536,56 @@ func (response ListWorkflowTypes200JSONResponse) VisitListWorkflowTypesResponse(
 	return err
 }
 
+type ListWorkflowTypes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflowTypes401ApplicationProblemPlusJSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflowTypes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflowTypes403ApplicationProblemPlusJSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflowTypes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflowTypes429ApplicationProblemPlusJSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkflowsRequestObject struct {
 	Params ListWorkflowsParams
 }
@@ -1541,6 +1620,56 @@ func (response ListWorkflows400ApplicationProblemPlusJSONResponse) VisitListWork
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows401ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows403ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows429ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1651,6 +1780,39 @@ func (response StartWorkflow400ApplicationProblemPlusJSONResponse) VisitStartWor
 	return err
 }
 
+type StartWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow401ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow403ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartWorkflow409ApplicationProblemPlusJSONResponse struct {
 	ConflictApplicationProblemPlusJSONResponse
 }
@@ -1711,6 +1873,23 @@ func (response StartWorkflow422ApplicationProblemPlusJSONResponse) VisitStartWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow429ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1813,6 +1992,39 @@ func (response GetWorkflow400ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	return err
 }
 
+type GetWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow401ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow403ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1825,6 +2037,23 @@ func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow429ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1895,6 +2124,39 @@ func (response CancelWorkflow400ApplicationProblemPlusJSONResponse) VisitCancelW
 	return err
 }
 
+type CancelWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow401ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow403ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -1955,6 +2217,23 @@ func (response CancelWorkflow415ApplicationProblemPlusJSONResponse) VisitCancelW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow429ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2060,6 +2339,39 @@ func (response WatchWorkflow400ApplicationProblemPlusJSONResponse) VisitWatchWor
 	return err
 }
 
+type WatchWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow401ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow403ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type WatchWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2072,6 +2384,23 @@ func (response WatchWorkflow404ApplicationProblemPlusJSONResponse) VisitWatchWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WatchWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow429ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2148,6 +2477,39 @@ func (response GetWorkflowHistory400ApplicationProblemPlusJSONResponse) VisitGet
 	return err
 }
 
+type GetWorkflowHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory401ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory403ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetWorkflowHistory404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2160,6 +2522,23 @@ func (response GetWorkflowHistory404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory429ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2237,6 +2616,39 @@ func (response QueryWorkflow400ApplicationProblemPlusJSONResponse) VisitQueryWor
 	return err
 }
 
+type QueryWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow401ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow403ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QueryWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2297,6 +2709,23 @@ func (response QueryWorkflow422ApplicationProblemPlusJSONResponse) VisitQueryWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow429ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2384,6 +2813,39 @@ func (response SignalWorkflow400ApplicationProblemPlusJSONResponse) VisitSignalW
 	return err
 }
 
+type SignalWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow401ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow403ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SignalWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2444,6 +2906,23 @@ func (response SignalWorkflow415ApplicationProblemPlusJSONResponse) VisitSignalW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SignalWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow429ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2514,6 +2993,39 @@ func (response TerminateWorkflow400ApplicationProblemPlusJSONResponse) VisitTerm
 	return err
 }
 
+type TerminateWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow401ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow403ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TerminateWorkflow404ApplicationProblemPlusJSONResponse struct {
 	NotFoundApplicationProblemPlusJSONResponse
 }
@@ -2574,6 +3086,23 @@ func (response TerminateWorkflow415ApplicationProblemPlusJSONResponse) VisitTerm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow429ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2647,6 +3176,39 @@ func (response UpdateWorkflow400ApplicationProblemPlusJSONResponse) VisitUpdateW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow401ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow403ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2727,6 +3289,23 @@ func (response UpdateWorkflow422ApplicationProblemPlusJSONResponse) VisitUpdateW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow429ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3316,112 +3895,128 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F39UhtJkn+Vit6NGNhthMDYe4aY2GNs7GHXxizg822MfO5Sd0qqoVXVU1WNrPXose4F7skuMqv6Uy0h",
-	"GA9MbEzMHwNNf2Rl5ccvv8pfglhNMyVBWhMcfgkmwBPQ9OMFWD0/HlnQ+FsCJtYis0LJ4DC4hFjJxDCr",
-	"2IwLy4YwUhqY1XMhx4yPuZC9IAw0/JQLDUlwaHUOYWDiCUw5vm4qpJjm0+BwLwzsPIPgMBDSwhh0sFgs",
-	"wiDjmk/BelL+kYOeX9FtbUquJsB+wj9/Y5jkUwgZN8xOgM2Uvh6lasY0jIWxoCFhwiJVAp/LuJ0EYYCP",
-	"BIfBT+UH1hLNP78BObaT4HD/6dMQF1H8Xi3DWC3kOMBFXIqx5OkZfaKLbkN//0WEm+oTX5Py91nCLaym",
-	"PKe//yLK8+oTX5PyD1zYZZq/V2lCJHJpZqBZLq1I6QJ8hjjHu1icKgOGKc3sRBiWKjlmGTcGTMhmExFP",
-	"4AY0E4aNhDaWbXH2Wg1kkmtOj5s8niAjor2+iY5YzLMMEjac01fG3MKMz0P2rG/wWgIjnqd2uzeQBXdI",
-	"BCv2oFoFdUb8UcMoOAz+sFsp7K77q9l96YlwHPC7cJp0790wN0KCMUwkTI0aG7diq2bVGzfcqr1+v3/b",
-	"Xi3wXSZT0gAp+Xc8uYCfcjC0f7GSFiT9yLMsFTEtcDfTapjC9M8/GlzPlw35c+6ech9tcuQtT0dKTyFh",
-	"f7t8d4a7L+QNT0XCRgLSxBwx4PGkeRGFAFmTMCFZBForbaJesAiDFyhDyUPSf9WQ4Qk3jKcaeDJ38pwc",
-	"0QYPVTInkg2Lqt2MGJcJi3QuTxNPv5KjVMT2oVdQWg5BzLX8GuTRMqlOYYWx6GU83YxrcLtBKziVFrTk",
-	"6QnuykMu41iyXMLnDGILCSOhcLxPwHKRGqJTyLo5+AatzDhk0lkWWW4VreRMoSbDgy7iTNFWgPaG0om4",
-	"FVNgW1JJwM3RuZTI/xFZSmCWm2t0wTmEpD4Wb1I3oFPFE0i2/WLsK5XL5IEXQ0a5FK5ST4ikcz5HCq+U",
-	"esP1GB5a5LWzdU41PceIn6mYCsu29tlb8V3NV4TsCqaZ0gQYMkc7i0GkQo4djy/gRxK+R1Ne7QmgZZA/",
-	"Q4Fwjp5kI1FgmFSWXUvUdXvEohEXaa4hYobPDZtN5mw2AdmEE4YLp9zvJb/hIuXD9GG3yzOexVwi9UPc",
-	"PR5PIGFajCeWSec62+B5p0TPXR/2d+/WcDZ9+73MtIrBGFzmibTCzh9LNoVhM0hT5j3kMLc1FsRcawEJ",
-	"U7k9ZBytH+6qrKw24umI9p3LgYxOE2SjBRnPd/4O86h0VLmBhKwJZ4kYjUCDtAUJCJCIJybPMqUtJG8h",
-	"EbyIBR5TYZENUf2r+DV0o4sCFJEklNhsCYwds9eKLePH530ThSzamz7pmwi5F+1PIhQv+MynGUp+8Lxv",
-	"grCOt54dYMhk0fUFh8H/bP3Q33n+8c9bg0HP/bT91y1pfs7Nz//3v+bnqfnZ/Dz9ebK9/ec/Bku4LAxO",
-	"CjOJJGdaZaCtcBiNMMWVcGEBSgW3wWGA+r2DTqLrbaXRLR5rMuFDoe06l2wIYy5xyTORpvibkIXRlmO2",
-	"lXJLNpJLFhnLtcVXRmwm7MRfeAkpnxPTYq3kNnJtMyq9GbpNRF752xZhMBHGKj0vdqDGDiHts4NgOa4N",
-	"gylMFclqkghcP0/P6+xdlM+oIVrSIAw+74zVjr845dkPjuKPKGq9Cz57i2ZiTPRI+GwvEBF1o35kr51w",
-	"y1BlhMzBuDAHnfpWcW2Hmx0Js5A2BF9IbMRnnRozjbaK2LrEQQ0mT233xwuL8I3BN+Rashue5oDijqj7",
-	"iGUaDGo9fOaxTb0PwC21uYlQ2aIX796evzm5OnlJqlBnSwcvdMGHJSoNcB1Pjq3VYphbJ9S/xm6U4rm5",
-	"orjV3iaBpXJeutuRSm6u/4H4q3PFs0Y4uPLPhUVdjqirgO+HViRIXG69ok5OuaY6P9qa87HN5roFeiNc",
-	"NNi0QqVJod+EhenmbAuqbeVa83mhOud8DFfqGjrs9LkXzgKYaCAsP1W6FnqZI0oWIPxFI54Vr4s6lKXF",
-	"1Npy1jLjshQQkPkUn7x4f3Z2evY6CINSPYIweHV8+oZ+eHF89uLE/Xh1cvH29OzY3fDi3dnV6dn7k5ef",
-	"ji8/nZ18wL+fvj15+end+6saCZWQvKqsY9t6z9H1VwFoIhJyjLgFKVjosVdoOCov6SIjE7IIv0K6TVEd",
-	"Xv3GMLzo00kDWQFAsMjYLQQJ3guy6FSafDQSsQBpX+UyMRTyRdtHTOEmzYQBfMhFvfiNayEp4+Ft/eFA",
-	"RiiRKrfuyZBFL7iMIYWkvHAFeiokt7VLx7EVN8LOq4cmIk2KrIu/OpDRGXzOzbsMnH8v774AA7Z5Nzn5",
-	"S9A3oN2FHotinpsWe5z9ThFfKyasyx21/DM+dQcnNvUWq8sySCUJmhZo298wVCoFXtOj22xG8Y0u2X4l",
-	"IE3KUL25Fkq1dPsT+pPPPh4xCQaDDpevIdX8UQkJiQMGibKm02EJWVclRHVBWCS+imScw+idOrGada31",
-	"C9wmt5hwLTO+B546KNFkROUYKgSorm81K/6xzi85C3zu6W9Z15uiGNDKobqHmPs7E7IekFLyDP0c26K/",
-	"nyahuxE1rPiRdLtI4+CVbwzjpSsmWFEa8/s55Q5PfKuxv8U4O250cbGIF5aBvWQXr16w5wdP/8J8KNJb",
-	"UlWXFurUPGciN/ZtNSXqWO/dka2QxqId7KTNR0GrYGaRUxamCiI7cl4mpIBPA8Z0VDKqM2r5o6vxXKkb",
-	"y2jbCpt2L8J2lpKO2fuLU6aBItCYkopIWt11rCNyLdBqSZX1UIkoDNepKpW+annxbr0Y8dRAW8K4Hps1",
-	"BTM24TJJAb0u1+N8iuIQ4m4pnYCuK+OCYs1T99ves5aMNTXwh4/r8Pg6CXTBy2KxmgmuWLBssVaFHh/Q",
-	"X9r2en0IAklYxB+3RhSt3fPf69quFRHYMTMZxGIkYgymXF4Yo1ljKTBrlWFQiwhs8iECz14z1r+9DFZU",
-	"Hu8nNkJmub2lYIlRYyE0IeNy7hwARXVIrsxTn6VzRaJN47V7ysclRhduzbcutlXIpod2ECnsUIxyyBJI",
-	"hcvFCuNXjIDL5ygo9V3hXTVqVClCRi/Be4QdSFcppK2k7LnOpWFb+/09d43uRTnc7/fdFWHZjJcp9u0e",
-	"i0RS1GTOVSrieQEJ5UBG7y9PPp389+nl1enZ64htuWKDKywSpCxBf3VXF2h8hA2XvrJ81+puXQvpHR9X",
-	"SUOBsO+nA7FW8jKeQJKnnY6C0iLG38C2RuLGg1JDiZLoP+EGLc7etKpbpeIatn01EXVeA0+MNwTODFB2",
-	"BC1LM9n3p92n7E/uv7sbgkb2Tblt3qySHAZt0XOMIPkKDinKDMJOi6tYorwBq8eGBMdJq1yVz0s5rdaj",
-	"cP/SumDXg9fqYhciF8kF5Aa6iD1+8+bdh08v35+/OX1xfHXSQTdgzFhSN+VzNgSXmaZuFsZHFjQDrlOB",
-	"/y9DdrcqYX25tb6Y5Y+2rnxykfqnd2dv/hmEwcXJ305eXNUe6Fxkt7IeNzQydI0LSbsxo6XIbEvm0yFo",
-	"w64BMuZkNhFjYbePWIQqTaGp80K+F4JJVT5/D8W/PQParuHJHSET+FwU6Gl9hmEoUkR4zTYO1LfCwyOa",
-	"IT2rAbZ7JPN0fh/1MaU/WvdE3XUVeUPKYt/lU40M4LIVryq0Ry0oHis5EuMcWemVZQ3w2KCpo42C13af",
-	"9Ngxe//+9CXagjFI0BzD+K/0/dXdYrXmpBJwUdrJ9TI1ckyvNQB68+jupKzInBJd3V5LZfdzVhq46aov",
-	"fZjMj5iGGPF8UoRhpaJ8Y5hPxHaubXUMdk+M5lrKvjokLTvRHhGShr6ZrUvmTxOQVoyEz0G6G4+olOLC",
-	"Yw0ZOMEvbJnhUwqkx2BNdaFaaG5jNYUee72BzmyEqlbu1b0DLkfsL4i4mixdr1rlneG6yOxDyzC0szG1",
-	"dXQlQz1g3QCSNl3YbaR0Vzjq1mLzRFBjiUupoDUGqSv1sCCwMVIdzb/oo0I24zaeeHfLkzIZ2NFu45tb",
-	"shSB1PdXV+f0FMnBQA7kCeEOl+IuiuvRqnJ+xLaK3Nq2r/xa12cQUTYFfyjqhlwmAxm5RFt05Hv3XHKN",
-	"0sSpoMRxvYmPnak6Ja7HwSCOFb6xrMjFw2efgU9FDF5LfL/k29OrWv6pah+hpb92zjcIgxvQxnG039vr",
-	"9fERlYHkmQgOgye9fu+JT0jTxu9OKD38L/x5DJ0Q0MwQy7lgUqRQ9/XM95QgbznGt0eIWct+HAQIBZmo",
-	"m6ooW6D+Ba/B+tx0q2Vzv99f04Vxt+4L/4UVzRdt8n2bRT6dcj0PDoM34gYQVlD9cWxQwMs1mOAj3rw7",
-	"BatFbFYy8KoBjfzdhd8812qKMUJuaOuZq+kesgz0jla5rfpDYpVTJi3lFmTspCcZSCeULFYJmLCMCkvZ",
-	"uHz5dxanwiXF1UyW39/y762/MfTdySpNje8hXtqxt361t24ZLmeXdLNZYvgD+/7kzXnBkU8Ta7NPBS2f",
-	"rLKFQBfXypbBkA3njHgS4iomKqHlOgb0BvIP7Oqf5ydrX0w8BD2Qa2764t797SA4f3d5NQhC+uS3g2C3",
-	"sEBmEITuq98Ogv3+3iBYsCfErUokO7qSl6XC70W4Shjgc6YMgRkvF23xrD0wLfdlpaB6K9Cb82m6Vlrf",
-	"ZSCPz09ZomIX0FH8Wqi8AX3jpI9R8zK3YGq7hWGtsZ3a7t97mUF8N5UvKL4jf9vraLPvCpeFn9ScQreV",
-	"nKOGsk1NJFQVLC+7hnHmzCyLJxBfh+xp/4n3MrWOvqiqMHey7wJ4Irw1egx7WSyKijA8niDspf7Jp/0n",
-	"q15b0rlbb7JsbkN9XSu3oFA+gnbrjS3d4araEeowqzQ3YjyOIUOrRxkz2gOOIH8nFRJY7WXLW4CY6kMD",
-	"3txrH0pTuITHfmivhuJEw74MCAKgnSGCvwyCsY8gB8GiV01UFHFlsPi42HTIYwk1rlCmiSJU04htzbJG",
-	"QesOZzsSyFI1J1uC76nvdLk3rY1evcdIpanBwJBJmKGLpLx4yEYidXG4n5KZTYQFD8p8NX8ISOBWrKbD",
-	"qqR/fPYSvd45H4MDcirjP+Vw6DpwokaFN2JDHl+3e3LYGz9E4LKwtUL2jTBiKFJh5+iylQY//EMpwZSP",
-	"GWc/5sbu+Nx9LfE0nDPOpgp5d8Si1yd1cd79UuVFFlGJu7pcd114TdCchPvhS+esUNVltZEgLbWQLcLu",
-	"97Yau+496ROuJBtZ6Fqf66/fpF/ulpd+RwOJ93prU4ZPqiAmwxiGjyFk3LKpMpbh4nsrBrjwzkvxryYN",
-	"ZUZ6j7jGP/shyIKJq2ciVyy3lOlV+3PQf/7stv35+Cu6qWYrX4fJeieBuMrUqGYqyF0dODrWu6va2Bh5",
-	"uA0eac4I/XK/iEvrCntXGM8wyJSxK+JqhCDlq9SIcZebtC6z0rDQ3xg/rGPIVvcYGnVKekWUMKNSoS8E",
-	"WDWQjRIzN0zYdtasTDZVqTO80YC0h2xVrYBtSTWQo1Rx++wAcb9MhBxvhz4IFdKIsRQjEXPqoRQWTMZj",
-	"KGosiVZZBgllAo4bJXBas6gG2orqa4HVDvrPWS5TDAs7yqQ0T1LitKOBdDCuWTPtLuryGkxE9CyVneAd",
-	"EmZIjzcxPfZB2MlARi7RH3n2uYIxbRTVkV27XueHqFZoFeP0ZtyKwquMaJCKePKByJ5xYf0X/AhrrKZg",
-	"qmGZ7jlWqOYLukZZfYU6ZAaJMBOlbbNX2+SpZVxrgYGEkERjNZlRENee7Ah9p7iAxK2IbbnyGadRMpVb",
-	"102eKgqXpYQYSdwuGU/dn9WKLLX8aWMZtxamma0q57SpxT5VhNidC8hSPofkkFmdQ+Ra0Ep2DWQRrbv2",
-	"UKkaZfyjShOuYV6Az6XhlEoS9/ed9rls+0CmBcMKZEEsJv2dKOpSjLUyVaimwXjlp3QaGVvjBAy5xRvU",
-	"OU1GwniKG1J1uJYsO3I0KwlOZvBmDKEwqClKmsY6DaupXBceaVTTl/FIl82sbtmlcexlr3rscx078UQZ",
-	"kCyX4qfckTkqBrCNSzMWczGcakWlt/WdmaUjbMlgcP8Z8o9lk9t3KpnfLU4oCxWequOEt4tiZUSwwxPe",
-	"7p6vRwabwrnOdodFM92LOrB4CC/fPYdZmc8ZL+3noesOKID4Sitsq9mrgdzqsPRNm74dliP8q0fOCjtb",
-	"dFHXJvc6bMiyq47IqFTW19tk4aNZ9NuybBYorEWzwLNEXK8rL1V2Wy/C4I2KV0ySXbUKe+8v3oQsWhF+",
-	"/JVKW99+of8tovXndCylbxZhsN/fexjBOSaRqTWQVMLTGrf8rbDmHoj1oP/89kfKuXx8YG8DsNoebqbn",
-	"nm4CcjsGLfHh/f1NHl6eXH0sTE5WsY6lSyHYJKXRkIpb04ntunqca4IJPuWPBkHGbgJ6VqG5suOvG7AN",
-	"5OrDR3rs2Pcb1XGfr1UhrI8cdIvYVjkYtO2G801t5HrL9R+FrJz+CQeyGBoKWTUztF1BEX/qQrhBC6tL",
-	"PyYr6hP3hxSVM+0CFvVG2w6qlnpvW7XzriC7GHS796k094ZJkp1c8TEbaTVtehSeHLEn/YMu/D/hrqYX",
-	"T7gcIwIXMobVuGm0c6Yk7LzlNp6sTvLsHzxS2uDWM09anuAFjyew80JJq1Xa2brZ1ht3+objlgPgPjKN",
-	"acSfejU8OEG0Pc0xalD2bs4hDHAjl+l54T+L+wjFCRC1cToF5u5e6En/4BZH2C0k9HESOCFZ1JCM6DY2",
-	"34cVD+BbD25/pDya5LFc1QXw5Ot4qt2Y5hepn6QzxXRRVP/cjSl3wWLDRiYQiwQwUJ3R+W5CJixRM1nU",
-	"rMsMAzescBZsS+mBLLMtIRMj9Gyu/8c5yPoXt3vs2FyXR8XV2hVqJ09kQIkk/HHC9TQFY7pciRvZ/Cre",
-	"5JdEfkUTXhDnxqopOFefaJjRumim5i4xXdUMuFg+Kmu/v99hSmoMdlME7gX+YKSHUJ/NsKw7I+uxkOyj",
-	"qPixua65kVpmS3m9uLuqV2Oa3diURdTYQbftGKuBTyMXnRqQfvLgpAq2qccpKimL3IAmk2pGek9FWDoH",
-	"SlhTNbM47+XaWeitqnAjTVfjm+PZ98C1HQIdQzGliTOXThZJCgNZpQINUxlIhLnUW+ZhnFsFK3KJGvwD",
-	"rEieOWNShNl1GA5dpuMDeravhUM3A46bNM9+3Kxlp76z9+i5cPvrHj9kEf16yGoCUPKxISVRwi2PHsyi",
-	"PIq2fvCdjTUhTsUNsC03o79ziZw7If3bvrvi+q7rtZ0RbhposjRxTW6Eumg7Z6+dnkxDxl1JjVufcneH",
-	"UwzkBrXx8lw3Ov8Fr/eYt8GGijkJFASR6laEDKQbAJ+C5SglZBWG3MCzA4a/b/fcdy7Fv9zJBpxNBApd",
-	"2bDi+oQRDasU2BC3AQPj0UC6L/pCBa0t5pJy6YyzEczoNI5bIk0/wP7bUfQ1Nd3fK8e79UMKbqkbNxXl",
-	"39s4uWhBNhJOzpZPSvm+o0VCyRBgdr+UxyAv1oQQuVwaKmvOV0fla4qzubgeu3bsMqkvbDnsyI6LMycx",
-	"tB5Id8uhe5TGZt0VigX8YZT1zubilU/7Bz32ohXdU6SDwbxbY8KsUl1mgibMvxYUuOXu6jTrXxJxbBxL",
-	"NE4Q6Awm+ncNdYrpD0JWwWFwfnL28vTsde3ouw2J8gMmKyBKca53MRX7UFHMbzbBXp7w+YDGB5/ZiIH+",
-	"tNqOwKcOpDijjblXdsP1VpjdL9Wp52sM1UvXf2HqbRlR9WRhm3yrTEc/zMq+jYHcaiaR3dC3y4xv99h+",
-	"f59NgcsKpVEQVI7iVQS1Ui8+XzKQwpbVAYJhOpedyQ83OPpAdqt2nP3XKZLzLNPqpsr/+ZgwOAxSpa4N",
-	"GyuV3MGmNA+92DRtUh1z4JMmbpN+z5k8ds7kEhAv1E7g6Eig3N2G2OJAt9WG46RIj1RWS0ynyA8L6ZyC",
-	"r7Iy5jqQVG5r3WnzSqFjlcARi1xyMBrIIbi2rXbFsKjJ9fz5YFGXspdn0f12kp3G5hhA+oTMkCe+PfHX",
-	"zXQ2SxmoteWu/q63j663pZh2Zjx9MfzuiuumfM3ul+ofDrljlNIaSo6qF22ABWrBy0CWWc7ylaY88TLp",
-	"sWNZ/KFFgR/DopPPEMm502JmE2VKsgYSTQGlVMvewioVV3tXYTGKdZwmEZvyazC15suyT9Fayt8q1/tY",
-	"mydnQhrrU6zFZgnL7EzEnekUNxn+QICj9q/QfB3AUQGMAnqw4ZxlEyXhDjijeZLBrxNRHZ+fX7z7r5OX",
-	"zUn44NloL97nz2HnWdIf7hwkT2HnOX/6dGd/tMf/I3kS/2W41w/uvJD1UZgXlEq+f7ew//Zhm5OMbgNe",
-	"DPzb+ukbXoJXWPVFeX3pxIjlqYne8gCS6eiNcfOPIdHiTpQpZqpp7jUp50Vr76sNKy4+Lv4/AAD//w==",
+	"7H39chs3su+roGZPVaTskKLlj3NN1da5jE072rVlrSRfnS3T1wPONEmshsAEwJjiOnqs+wL3yU51A/NF",
+	"DilKUexkK5U/Io/mo9Ho7/6h9SWI1TxTEqQ1Qf9LMAOegKYfz8Dq5WBiQeO/EjCxFpkVSgb94BxiJRPD",
+	"rGILLiwbw0RpYFYvhZwyPuVCdoMw0PBTLjQkQd/qHMLAxDOYc3zdXEgxz+dB/1EY2GUGQT8Q0sIUdHBz",
+	"cxMGGdd8DtaT8vcc9PKCblul5GIG7Cf89XeGST6HkHHD7AzYQumrSaoWTMNUGAsaEiYsUiXwuYzbWRAG",
+	"+EjQD34qP7CVaH79BuTUzoL+4dOnIS6i+He1DGO1kNMAF3EuppKnJ/SJNroN/f4XEW6qTzwk5e+zhFvY",
+	"THlOv/9FlOfVJx6S8ksu7DrNP6o0IRK5NAvQLJdWpHQBriHO8S4Wp8qAYUozOxOGpUpOWcaNAROyxUzE",
+	"M/gMmgnDJkIby/Y4e61GMsk1p8dNHs+QEdGjnomOWMyzDBI2XtJXptzCgi9D9qxn8FoCE56ndr87kgV3",
+	"SAQr9qBaBXVG/IeGSdAP/nRQKeyB+605eOmJcBzwu3CctO/dODdCgjFMJExNGhu3YasW1Rt33KpHvV7v",
+	"tr26wXeZTEkDpOQ/8OQMfsrB0P7FSlqQ9CPPslTEtMCDTKtxCvM//9Pger7syJ9T95T7aJMjb3k6UXoO",
+	"Cfvr+bsT3H0hP/NUJGwiIE3MEQMez5oXUQiQNQkTkkWgtdIm6gY3YfACZSj5mvRfNGR4xg3jqQaeLJ08",
+	"J0e0wWOVLIlkw6JqNyPGZcIincvjxNOv5CQVsf3aKygthyDmWn4F8midVKewwlj0Mp5uxjW43aAVvFJ6",
+	"LJIE5NdeQqwhAWkFTw2R5ORlnFuW8viKSDexysBZF5WBtxsSAKVsZZfQbN6EwbG0oCVPhyhjX3NFA8ly",
+	"CdcZxBYSRiLuaEzAcuGXKGTduH2HNnMaMunspCyXRCs5UWiX4Ksu4kSRYIH2Zt8prBVzYHtSSUBR07mU",
+	"KE0TsvvALDdXGFDkEJIxsHiT+gw6VTyBZN8vxr5SuUy+8mLIxZSqUmo9kXTKl0jhhVJvuJ7C15Z+7Sy3",
+	"E2HPMeJnKubCsr1D9lb8UPN8IbuAeaY0hT+Zo53FIFIhp47HZ/BPEr5vZoq0J4CWQd4ZBcKFLSQbiQLD",
+	"pLLsSqLlskcsmnCR5hoiZvjSsMVsyRYzkM3gyHDhTNWFUm+5XHqnZ77uQoVhcSpAWvIZuaFQDZ1HqhZc",
+	"xsD2oteDi+Hl4B+fzgYXw09vjt8eX3w6G/79/fD84jxiGeiRbLvl8vjk5bvLaP+IRZRBdCiFKDniuSHh",
+	"2pZCg9EWWGZnWuXTmYuJVhORTpmJtC3Z331Qy1lo1e8lz+1MafEv+NrKWvMHJC11/2Bn3Dq/pax3FHu5",
+	"RDGS7AqWIRvzxGUHNtcQMrjOMOQaSauuQIaMS2VnaNbyRICMYb/LLkr/QebXc1vE6+y8vLzsDHI7Q2Ji",
+	"bjflJrhIMHUDz3gcQ2ZNyKIfgGvcVIofBpn4Gyyj7QnfWvTnduczFykfp1/XXnnLw2IucQPGaL54PIOE",
+	"aTGdWSZdJPxQIphpFYMxuMyhtMIuv5VxFoYtIE2ZD3gxNqlYEHOtBSRM5bbPOLp/J49lEIbpcUSizOVI",
+	"RscJstGCjJcd3P4y7iRbgu6Us0RMJqDRyHgSUBiJJybPMqUtJG8hEbxI7b+lx0I2RPWv4tcwKr4pxJgk",
+	"oUy11rRmwF4rtp4OPu+ZKGTRo/njnomQe9HhjHQFrvk8Q8kPnvdMENbTp2dPQkzBMPYL+sH/3fvQ6zz/",
+	"+Oe90ajrftr/rz1pfs7Nz////5mf5+Zn8/P859n+/p//I1hLs8JgWMQJSHKmMfK0wqVclCJcCJflo1Rw",
+	"G/QDdHAdjJLa3lZGHcVjTSZcFgZe55KNYcolLnkh0hT/JWQRtcgp20u5pSCBSxYZy7XFV0ZsIezMX3gJ",
+	"KV9GznoquY9c241K74dvE5FX/rabMJgJY5VeFjtQY4eQ9tmTYL1MFQZzmCuS1SQRuH6entbZe1M+o8YY",
+	"SgRhcN2Zqo6/OOfZB0fxRxS17hlfvEUzMSV60EGeYYLTbp6RveRFUGWEzMlSY9wlge0V1zrcdCQswsrj",
+	"IhvxWafGTKOtIraucVCDyVPb/vHCInxn8A25lujDckBxxyT6iGUaDGo9XPPYpj4Iwi21uYlQ2aIX796e",
+	"vhleDF+SKtTZ0sILXfBhjUoDXMezgbVajHPrhPrX2I1SPHdXFLfa2ySwVM5zdztSyc3V3zEBaV3xolHd",
+	"2fjrwqKuF8gqF/1hpbBDXF55RZ2cck11fqxqzsdVNtct0BvhijtNK1SaFPqXsDDfnW1Bta1ca74sVOeU",
+	"T+ECg6V1CT71wlnEohooFJsrXaukmCOq/WH+h0Y8K14XtSjLClNry9nKjPNSQEDmc3zy7P3JyfHJ6yAM",
+	"SvUIwuDV4PgN/fBicPJi6H68GJ69PT4ZuBtevDu5OD55P3z5aXD+6WR4ib8/fjt8+end+4saCZWQvKqs",
+	"46r1XqLrr+pJiUjIMeIWpGChy16h4ai8pCsNYEiIXyHdpiINXv3OMLzoq8MjWWVAYJGxexgkeC/IomNp",
+	"8slExJiTvMplYqjmgXkExboLYQAfcuUR/MaVkFTA9La+P5IRSqTKrXsyZNELzGRSSMoLF6DnQnJbuzSI",
+	"rfgs7LJ6aCbSpCii+qsjGZ3AdW7eFWWb8u4zMGCbd5OTPwf9GbS70GVRzHOzwh5nv1NMMBUT1sXpK/4Z",
+	"n7qDE5t7i9VmGaSSFJoW0ba/YaxUCrymR7fZjOIbbbL9SkCalLWq5lqoctruT+hXvplwxCQYzLpd+ZVU",
+	"859KSEhcYJAoa1odlpB1VcKoLgiLOnZRW3cxeqtObGbdyvoFbpNbTLiVGT8CT10o0WRE5RiqCFBd3WpW",
+	"/GOtX3IW+NTTv2JdPxe9vZWWiHuIud8zIesVGaqFo59je/T74yR0N6KGFT+SbhdVWbzynWG8dMUUVpTG",
+	"/H5OucUT32rsbzHOjhttXCzyhfXAXrKzVy/Y8ydP/5P5VKS7pqquLtqqec5E7uzbakrUst67R7ZCGot2",
+	"sJU2nwVtCjOLFpEwVRLZUvQ1ISV8GjCnow5wnVHrH90cz5W6sR5tW2HT9kXY1s7wgL0/O2YaKAONqUeA",
+	"pNVdxzYitwZaK1JlfahEFIbbVJU62bU2V7teTHhqYFXCuJ6aLf1vNuMySQG9LtfTfI7iEOJuKZ2Arivj",
+	"DeWax+5fj56tyFhTAz983BaPb5NAl7zc3Gxmguv9rVusTanHJfpLu7pen4JAEhb5x60Zxcru+e+1bdeG",
+	"DGzATAaxmIgYkynXGMFs1lhKzFa6qqhFFGzyMQae3Wauf3tXuwAS3E9shMxyewv+ALPGQmhCxuXSOQDK",
+	"6pBcmae+SufKervma/eUj3PMLtyab13sCi6FHupgpNChHKXPEkiFa0YI41eMAZevUVDvp4p31aTRdAwZ",
+	"vQTvEXYkXeOftpLaRzqXhu0d9h65a3QvyuFhr+euCMsWvOwx7XdZJJKixXqqUhEvi5BQjmT0/nz4afjf",
+	"x+cXxyevI7bnum0OJ0AhZRn0V3e1BY3fYMOlB4rcFaxR10J6x8dN0lBE2PfTgVgreR7PIMnTVkdBZRHj",
+	"b2B7E/HZB6WudB/9b/iMFufRvGpDp+IK9j04AHVeA0+MNwTODFB1BC1Ls9j3/cFT9r377+6GoFF9U26b",
+	"dwOGhMGq6DlGkHwFfcoyg7DV4iqWKG/A6rkhheOkVa5p76WcVuujcP/SumDXk9fqYltELpIzyA20ETt4",
+	"8+bd5aeX70/fHL8YXAxb6AbqjxTUzfmSjcFVpgmcxvjEgmbAdSrw/2XK7lYlrEdP1Bez/tGVK59cpv7p",
+	"3cmbfwRhcDb86/DFRe2B1kW2K+ugoZGhwyElqzirFUVmezKfj0EbdgWQMSeziZgKu3/EIlRpSk2dF/LQ",
+	"JiZV+fw9FP/2CuhqX0x2hEzgusDb0PoMw1SkyPCaqCzUt8LDYzRDelYL2O5RzNP5fdTHlP5o2xN111XU",
+	"DamKfZdPNSqA61a8gigcrYTisZITMc2RlV5ZtgQeO2C0VqPgrWCyLhuw9++PX6ItmIIEzTGNf6DvbwZ/",
+	"1rCGZcBFZScHTWzUmF5rAPTm0d1J2VA5JbravZbK7uesNHDT1l+6nC2PmIYY4/mkSMNKRfnOMF+IbV3b",
+	"5hzsnjGaQ4g+eEhaAku/YUgaemxqm8wfUw9/InwN0t14RK0Ulx5ryMAJfmHLDJ9TIj0Fa6oL1UJzG6s5",
+	"dNnrHXRmp6hq417dO+FyxP6CjKvJ0u2qVd4ZbsvMLlcMw2o1praOtmKoD1h3CEmbLuw2Uto7HHVrsXsh",
+	"qLHEtVLQFoPUVnqgZlmca2GX5w7a4brs4m+wbAuJr8Ahlx1QUWk2F7IU68hQdZvxTOB9o7zXexwjt+gn",
+	"8BcI7mjcpajhqpy/RyVPl0xYM5LnPw46h0+fleG1exYDsanm0poaUNoXcUt08n93BqfHHVxGxSK3rJsw",
+	"GBNQZZC7Qqz716uif/fXy4u10HHA/np5wSZazRvL/w49HBB6g2VafRYJ6JDyqYInXDJulvM5WC1ixtOp",
+	"0sLO5mzv7Pz7kJ2efx+O5PD8e4zAhsnL88F+6HkJ11mVVtQ8eMTzJGJ7BLERxkShswvVHftddmyNZ9VI",
+	"ck04lsQRH9HliO2ZjMfQMZBxMi4ulTRxhr8isaeYEGVqP2QqcyY8xXh5JmTC+EjWaMo0TMR1BW4opM70",
+	"8cs+HXXQoaDv2V1ty8zazMExhJyollMlGC2FbMEtvp4CP56UZekW5KPHGWYphvQ/Xlyc0lNkkUZyJIcU",
+	"AbtmSwHziDYBSyK2V1R59/3OWId4iaiuhz8UHWwuk5GMXMk3OvKgcFfmpYZFKqiFUUeHsxNVp8ShbQxK",
+	"jfAY36IrBNeWqK9htISSfR/PV8BhuI4hszUppZ1Dx2nYXnQwo/bDv5DsAwLmuB+dfBpqaR2oDCTPRHfJ",
+	"52m076DISNLg9JgMAC6gVC+XPJB64PWBB9Z56jwiLCTH7QpgI2kXqsuGmCLX8M5lA8/BoYX138WXXncK",
+	"m9bx8osbKiRhE2vC0h/JiCSO7VFCEFJNUIAJq24EM1YDn++HHkxCAs+1NaGvg5jQOzbjlIIncyGjkdyL",
+	"qW3odLJoGB4Vv3cQSbO6HfsY/hZBAIqPygtoXw35N5IOiWzYk94jx6vFTJkmenwFL/6k9xjfXZjOmjYW",
+	"n7mCpWFKe3igcXUp3Ft/cAV5TGBVsreYVLFUqWyM3+FJojF+z2WK/7MqTaqGq9PnVMTg4wZvct8eX9Qq",
+	"8hWgjlTwtSM0CIPPoI3T7F73UbeHj3iJC/rB426v+9i36MgXFRKLP0+hNSl2rHPlNZFCw6V4lB3qOE/F",
+	"ZzgqVy2VZZgyFWRitFLuG0YkwWuwvlu3ciblsNfbgku7Gx7Nf2EDHG2V/G7DZQf9Dx/DwOTzOdfLoB+8",
+	"EZ8B0y7CZ0wNBgDlikzwER8tNH0jOy8aqaO/u8grTrWag51BbsggMYd56bMMdEer3Fb4uVjl1GlIuQUZ",
+	"O5uWjKQzlSxWCSpl4d5KSTl/+TePP8YQeCHL7+/599bfGPrDWCpNjT8ytbZ/b/1qb91AXM4BeYxmC/ZP",
+	"7Mfhm9OCI5/QV30qaPlklS3Eu7hWnikI2XjJiCchrmKmElquY0B3JP/ELv5xOtz6YuIh6JHcctMX9+6/",
+	"jILTd+cXoyCkT/5lFByUTngUhO6rfxkFh71Ho+CGPa48cjsMt00W/V6Em4QBrjNlKNnzcrFdWGuPz8td",
+	"2ii2dZ+0VXbfZSDRUSUqduUvqvaVESZGqCSLzgqjma/t3ZQLaWyrJfDvPc8gvps5KCi+I7dX17GdmQ65",
+	"r6TVnMpeG/nofP6OxhSq7j8rPBRnziCzeAbxVcie9h77uKiB66+cRRszz4Anwluqb2FZi0VRA5vHMz5O",
+	"gQ5fPO093vTaks6DOkB926bUV7lxQwo1pSR5u1mmOxw+KEJtZ5WORxUKn3oPLvfASKKTCgn1IImiyBOK",
+	"rVwkUYRMVbDTak0xh71spJP32rvStK7lvx9W10x1OcO+jCjAQLtFy/oyCqa+YjcKbrpVylfU8YKbjze7",
+	"npFdy9I3qONMUezeqCUaEpknvUc7iUx14oQe2kHOqkOL+MTh89ufWD07RNJZMxKwsgBnHBPIUrUkY4nL",
+	"rItrKWDBxzBYDcODfoCiEzTkeLMII3tNLUsLmYQFxgrUQA3ZRKSuYOtPRy9mwoLPmTzsawxI+l6s5uMK",
+	"+zU4eYkCe8qn4PIslfGfcug7qGbUgAJFzIW3TfAme+MPj7p2XQ3x9FkYMRapsEuMXZSGInae8yVL+ZRx",
+	"9s/c2I5v8tY6FOMl42yukKtHLHo9rGvrwZeqgH4TleHoQ2imCZpTEj58aT1HXkF2d9KSNTzyTdj+3hWU",
+	"8L1PgYcbyUY2u3M09dfvAr6+5aU/0LCKe721KefDqg6RgWYoZyHjls2VsQwX391wuB/vPBf/atJQtjcf",
+	"Edf4tR+QUTBx87yMDcst5X7T/jzpPX922/58/BX9dhMX3mKP30kgrjI1qZkTb4x7t1vJ2kiB37r9xohk",
+	"hxU1D4TfO46pJZLGthXW7uwZwiBTxm6o6WEwWX5ETRh3HTrr+gsNx/Sd8We2Dbkod7CRWj8RtY0IMOPb",
+	"4VaNZANoxQ0Vipq9o7LlUjWQ8EYD0vbZpo4525NqJCep4vbZE8zuZCLkdD/0hQchjZhKMRExp5MEwgLV",
+	"WQukQaJVlkHi6ngNIBitWVRTGgoMUlUXel7UYlrAQnSss4y4j0bSBeRN5FA7tInXAn7MiqSyM7xDwgLp",
+	"8baxyy6FnY1k5EpkkWefg03RRhGayoHWWz9EiBmrGKc341YULnNC5+mJJ5dE9oIL67/g57LEag61U8Lt",
+	"w1mgOmXXNp/F47RCZpAIM1PaNk8smTy1jGstMEEUkmiszicWxK2ebwz9eSkBiVsR23MgEk4TBVRuXX00",
+	"VVQUkRJiqguWjKeKaLUiS8B3bSzj1sI8sxV+jDa12KeKENs5gyzlS0j6zOocIgfELtk1kkVNxtVYpWqA",
+	"2Y4qTbiCZZE4rB3RrCTx8NBpn+s5j2RaMKwIm4jFpL8zRVj9WCtTpeAajFd+KuWTlzBOwJBbvEGd02Qk",
+	"jKe4IVWZuGTZkaNZSXAyQxVq49LTAthjrNOwmsqtB1tFOfiWaKsBPFuPttpMbnXLAQ0iWo8ZBr7s1Yln",
+	"yoBkuRQ/5W4tk2L0kHF9kKLLwglW0d3U/1oR1OD+05M+lnjwH1SyvFuKV/b0PVWDhK/iR8pkrsMTvnrQ",
+	"rJ7U7RqstiIDb5qdUVSUm68Rw7SPAahs7IKXRrbvgHRFKrLRVNvqmPJI7rW4g6bh3w/L4VWbT2cXxrg4",
+	"cFQ75N5iaNb9eUSWpzLR3nALX65A5y5LXF29H1JZnzXium0lyvJg0k0YvFHxhkPXFysYmPdnb0IWbUjA",
+	"/otQIH/5Qv+7ucfAgkMXQf76gjMgkalhLSvhWZlM8FthzW84Hu/tEI+Xg6/wgUc7fGJ13g4993SX9bSM",
+	"PqCs4XCXh9dnSfzeMg4y2vV8oJTRO+QcpAsr5aiGPN9a914Fz8W51q5pTH0rNGUydnN+FlWwWsL62+PR",
+	"kdw8MLDLBh5UXA9rPQwAs5bIRaYR2ytP/+67EVSmNlhoz4GMQ1Ye8Q1HsjgZHLLqYPB+FWn5SWnhDudU",
+	"XJ08uW+B6jX8goCpChXawqb6iZsWytcO4ayA6NoKJMWJ93tPm7x3ECjZ8IJPHVKn4S95csQe9560pUAz",
+	"7lrZ8YzLKSYhQsawOSqcdE6UhM5bbuPZ5gLd4ZNvVPK5dZbhip97weMZdF4oabVKW89wrOqWG4TkuOVy",
+	"EJ+cxzTrh0CbPvTChGOeY+Kk7N1cXxjgRq7T88J/FvcRillotXP1Cszdfezj3pNb3Hy7kNDHSeCEZFFD",
+	"MqLb2HwfVvz7RA5Pbn+inAX4e3PEZ8CTX+qHW7pCDTd84KBUhIhtLQ8WXGDuxpS7RL9h3BOIRQKGzdSC",
+	"Bk4LmbBELWSBKimrQ9ywwhOipxrJslIWMjFBt+0QzM7717+432UDc1XOrq7Bi2qzszKgIiD+OON6noIx",
+	"637SOcc23+iGUTyIe/wliXpxvCCIc2PVHFx8k2hYOCihTtxx611T8OqYw836TN/D3mGLbawx3p2PdC/w",
+	"E1z/nezBTqmHmxn87RKP35HNGpirmtuuFVOVV+c72C7S1K3Gqxqd0Z5KsIjAZHRbx6FNI1cGMSD9adBh",
+	"VdUhaG1UEh15mKpUC7JkBOeg4bSEiC8AdC6QcBA6eqsqPHrT6/sDi+xH4NqOgUaDzWkKgGtuiCQFwnL7",
+	"wrRDiDrUKi8ngbtVsKKyrcE/wIpSrjOPRT2nnjXBfZOGSwxEHipt2C3O3+XQ08fdoIT13b8H+qsOVe6z",
+	"iP7ZZzUhKXndkKQo4ZZH/3b28vdkiy79MYWaHqbiM7A9N/qpc44bOyQTsv+QIZU/5rcVQOaOn8/WRvyQ",
+	"d6djW63DfpwRmIeMu7Y7t7675aahjeQOGJtykjYNHMTrXeZ9lqG+aQIFQWSXKkJG0k0cmoPlKN5k8sbc",
+	"wLMnDP+933XfORf/cqO0OJsJ1JYS5ecOpmHWpVJgY9wgMExNRtJ90fcEaW0xl9S2YpxNYEHj3x6g6uGn",
+	"Kv12rNgWbMgfCJSD+uSsW/AnTWX6w/J+88xVNuq3zo/OSvV7MHPrDxYdfCn/RtDNlnQ2l2sjGprTiqLy",
+	"NcWkW66n7khZ2fcTthwdwgbFnzCY58YWx4f67lEaQuOuUF7q/7ZBY2S3f+XT3pMue7FSIqOsm43BH55K",
+	"mFXqvjaQZjo9VBB3y93Vn4P6JZnwzjluY2ZXa5Lbu2sKXpy3prg56Aenw5OXxyeva8OmdyTKH+neEFwW",
+	"fxirmEPzb2azfrN9uvJvV/wOLCs+sxPj/d9vaUnI6yEwZ7SEBy4j+gObB1+qv3e2xQq/dCA1U8euRdWT",
+	"heH1eMIW0OBGcNtI7jXbTG4+lOuv7XfZYe+QzYHLKr6m3Lyc2lERtFLj9IXJkRS27DG6v5GRS3N/BBN9",
+	"6itZ5dpfu3sYJBHPMq0+V20EX88I+kGq1JVhU6WSO1jM5hC9XYuV1dg0X6p0O/lHpfKPSuV2mANgQFcb",
+	"ONhStnxIwMNBeVJ9s10cFkXJylyL+RxZbCFdUlWghA+E5enyCqG8rOxVrBI4otjQKBmN5BgcdHcVVlEA",
+	"F7p+UnJ0l45JOa37t9M0MTaPr8ry6JgnHrr+63ZMmj1etEPlbv9hif6wRNstUalFrZ0TD3R60L6Jn6px",
+	"8KX6G693zJlXBk5F1Yt2CN5qqfRIlt2S8pWm/GsGSZcNZPGLFQr8oXGaao3BvJsE6oZ1eLJGEo0btWZK",
+	"xHxVrq+9q7CBxTqOk4jN+RWY2pGCEn1vLfWBlEP012aFMSGN9a2aYh+FZXYhYrh3hOhGg32lCLH2V4Uf",
+	"JkKsIsIiVmTjJctmSsIdAsPmKLtfJ8EfnJ6evfs/w5fNUWjBs8mj+JA/h86zpDfuPEmeQuc5f/q0czh5",
+	"xP9X8jj+z/GjXnDnhWwvCnhpqpTgDwfyRxXh21YRnOC2+6diDJitT4f0Cnb3+Lk5xKEagPfhI9qv+rS4",
+	"Dx/RRvn3r01GXD8x2V0/G21aoJ9uVkVIa3KTU8uRd6DRgBWzPWrvq42SuPl48z8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

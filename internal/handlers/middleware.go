@@ -14,18 +14,16 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
+
+	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
-type requestIDKey struct{}
-
 // requestID returns the id the gateway gave the request, or "".
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return telemetry.RequestID(ctx) }
 
 // withRequestID gives every request an id, taken from a well-formed X-Request-Id header or made
-// anew, and returns it in the response so that a client can quote it.
+// anew, and returns it in the response so that a client can quote it. The telemetry log handler
+// puts it on every line the request logs.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
@@ -33,7 +31,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = uuid.NewString()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(telemetry.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -85,9 +83,15 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				"method", r.Method, "route", route, "status", rec.status,
 				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 				"request_id", requestID(r.Context()),
+				"client_ip", clientIP(r.Context()),
 			}
-			if id := chi.URLParam(r, "workflowId"); id != "" {
+			// The route's {workflowId}, or the id a start generated or derived from its
+			// Idempotency-Key, which the handler recorded.
+			if id := telemetry.WorkflowID(r.Context()); id != "" {
 				attrs = append(attrs, "workflow_id", id)
+			}
+			if name := principalName(r.Context()); name != "" {
+				attrs = append(attrs, "principal", name)
 			}
 			logger.InfoContext(r.Context(), "http request", attrs...)
 		})

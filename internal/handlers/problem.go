@@ -33,6 +33,9 @@ const (
 	problemNoWorker          = "urn:temporal-http:problem:no-worker"
 	problemIdempotencyReused = "urn:temporal-http:problem:idempotency-key-reused"
 	problemRefused           = "urn:temporal-http:problem:refused-by-temporal"
+	problemUnauthorized      = "urn:temporal-http:problem:unauthorized"
+	problemForbidden         = "urn:temporal-http:problem:forbidden"
+	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -47,6 +50,9 @@ type problemError struct {
 	workflowID, runID string
 	// failure is what the workflow answered, when it rejected a query or an update.
 	failure *gen.Failure
+	// retryAfter is when the client may try again, in seconds; 0 means the writer's default
+	// (given for 503 only).
+	retryAfter int
 }
 
 func (p *problemError) Error() string { return p.title + ": " + p.detail }
@@ -183,7 +189,10 @@ func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problem
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	if p.status == http.StatusServiceUnavailable {
+	switch {
+	case p.retryAfter > 0:
+		h.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	case p.status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", strconv.Itoa(pw.retryAfter))
 	}
 	w.WriteHeader(p.status)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
 // NewRouter returns the gateway's HTTP handler: every route of api/openapi.yaml, each request
@@ -22,7 +24,13 @@ func NewRouter(opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded OpenAPI spec: %w", err)
 	}
+	// Every line a request logs carries its request id, its workflow id and its trace id.
+	opts.Logger = slog.New(telemetry.NewLogHandler(opts.Logger.Handler()))
 	pw := problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}
+	access, err := routeAccessRules(spec)
+	if err != nil {
+		return nil, err
+	}
 
 	validator := nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
 		Options: openapi3filter.Options{
@@ -30,6 +38,8 @@ func NewRouter(opts Options) (http.Handler, error) {
 			// The body reaches the handler byte for byte: no defaults written into it, and no
 			// re-decoded copy of it kept (the JSON input is passed to Temporal untouched).
 			SkipSettingDefaults: true,
+			// The authenticate middleware has checked the credentials already, before validation.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
 		DiscardValidatedValue: true,
 		DoNotValidateServers:  true,
@@ -39,7 +49,14 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, accessLog(opts.Logger), recoverPanics(pw), limitBody(pw, opts.MaxBodyBytes))
+	// CORS answers preflights before routing and authentication, and the rate limit counts a
+	// request before any work is done for it. Both come after the request id, the client address
+	// and the access log, so that what they refuse is logged. Authentication comes last, yet before
+	// the generated router binds parameters and validates: a 401 reveals nothing about the request.
+	r.Use(withRequestID, withClientIP(opts.TrustedProxies), withPrincipalSlot, accessLog(opts.Logger), withSecurityHeaders(opts.HSTS),
+		recoverPanics(pw), allowCORS(opts.CORSAllowedOrigins, opts.CORSMaxAge),
+		limitRate(pw, opts.RateLimit, opts.RateLimitWindow), limitBody(pw, opts.MaxBodyBytes),
+		authenticate(pw, opts.Auth, access, r))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pw.writeError(w, r, newProblem(http.StatusNotFound, problemNotFound, "Not found", "No resource has this path."))
 	})
@@ -59,14 +76,18 @@ func NewRouter(opts Options) (http.Handler, error) {
 		},
 		ResponseErrorHandlerFunc: pw.writeError,
 	})
-	return gen.HandlerWithOptions(strict, gen.ChiServerOptions{
+	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
 		// Listed innermost first: the JSON check runs before the validator.
 		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},
-	}), nil
+	})
+	if opts.Instrument != nil {
+		handler = opts.Instrument(handler)
+	}
+	return handler, nil
 }
 
 // paramProblem names the parameter that the generated router could not bind.

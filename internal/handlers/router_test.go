@@ -100,6 +100,9 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:no-worker":                {http.StatusGatewayTimeout, "No worker answered"},
 	"urn:temporal-http:problem:idempotency-key-reused":   {http.StatusUnprocessableEntity, "Idempotency key reused"},
 	"urn:temporal-http:problem:refused-by-temporal":      {http.StatusBadRequest, "Refused by Temporal"},
+	"urn:temporal-http:problem:unauthorized":             {http.StatusUnauthorized, "Unauthorized"},
+	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
+	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

@@ -12,12 +12,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -25,7 +27,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/api"
+	"github.com/temporalhttp/gateway/internal/auth"
 	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
 // Options configure the handlers.
@@ -54,6 +58,28 @@ type Options struct {
 	// event stream, so that a shutting-down gateway answers them instead of cutting them off.
 	// Nil means never.
 	Draining <-chan struct{}
+	// Metrics is what GET /metrics serves, in the Prometheus text format; nil answers 404.
+	Metrics prometheus.Gatherer
+	// Instrument wraps the whole router, outside every other middleware, so that it sees each
+	// request, even one refused before routing; it is given the chi router, which can name a
+	// request's route (telemetry.Telemetry.Middleware). Nil wraps nothing.
+	Instrument func(http.Handler) http.Handler
+	// CORSAllowedOrigins are the web origins whose pages may call the API from a browser
+	// (go-chi/cors patterns); empty turns CORS off.
+	CORSAllowedOrigins []string
+	// CORSMaxAge is how long a browser may reuse a preflight answer.
+	CORSMaxAge time.Duration
+	// RateLimit is how many requests one client may make per RateLimitWindow; 0 turns it off.
+	RateLimit       int
+	RateLimitWindow time.Duration
+	// TrustedProxies are the peers whose X-Forwarded-For names the client; any other peer is
+	// the client itself.
+	TrustedProxies []netip.Prefix
+	// HSTS adds Strict-Transport-Security to every answer.
+	HSTS bool
+	// Auth checks the credentials of every operation that the spec does not mark public; nil
+	// runs the gateway open.
+	Auth *auth.Authenticator
 }
 
 // WorkflowType is a workflow type the workers host.
@@ -174,6 +200,8 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		r.applyTo(&opts, body)
 		idem = &r
 	}
+	// The id may have been generated or derived just now: record it for the request's log lines.
+	telemetry.SetWorkflowID(ctx, opts.ID)
 
 	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
