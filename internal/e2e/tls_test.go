@@ -216,8 +216,11 @@ func TestMutualTLSToTemporal(t *testing.T) {
 			t.Fatal("a worker without a certificate kept running")
 		}
 		require.NotZero(t, worker.cmd.ProcessState.ExitCode())
-		assert.Contains(t, stderr.String(), "connect to temporal at "+term.ln.Addr().String())
-		assert.Contains(t, stderr.String(), "certificate required", "the TLS alert reaches the operator")
+		// The message says where and how it connected. Whether the TLS alert itself ("certificate
+		// required") or only a broken pipe reaches the client is a race in TLS 1.3, where the
+		// server checks the certificate after the client has finished its handshake.
+		assert.Contains(t, stderr.String(),
+			"connect to temporal at "+term.ln.Addr().String()+" (tls true, client certificate false, api key false)")
 		_, refused := term.counts()
 		assert.Greater(t, refused, refusedBefore)
 	})
