@@ -621,7 +621,10 @@ type ClientInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
-	// Needs scope `start` (or `admin`).
+	// Needs scope `start` (or `admin`). A body that asks for more needs more:
+	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -647,7 +650,10 @@ type ClientInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
-	// Needs scope `start` (or `admin`).
+	// Needs scope `start` (or `admin`). A body that asks for more needs more:
+	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -943,7 +949,10 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
-// Needs scope `start` (or `admin`).
+// Needs scope `start` (or `admin`). A body that asks for more needs more:
+// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
 // Takes any type of body and a specified content type.
 //
@@ -979,7 +988,10 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
-// Needs scope `start` (or `admin`).
+// Needs scope `start` (or `admin`). A body that asks for more needs more:
+// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2231,7 +2243,10 @@ type ClientWithResponsesInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
-	// Needs scope `start` (or `admin`).
+	// Needs scope `start` (or `admin`). A body that asks for more needs more:
+	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2257,7 +2272,10 @@ type ClientWithResponsesInterface interface {
 	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 	// the key alone names the execution; with one, the key is checked against that workflow id.
 	//
-	// Needs scope `start` (or `admin`).
+	// Needs scope `start` (or `admin`). A body that asks for more needs more:
+	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4054,7 +4072,10 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
-// Needs scope `start` (or `admin`).
+// Needs scope `start` (or `admin`). A body that asks for more needs more:
+// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4086,7 +4107,10 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
 // the key alone names the execution; with one, the key is checked against that workflow id.
 //
-// Needs scope `start` (or `admin`).
+// Needs scope `start` (or `admin`). A body that asks for more needs more:
+// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
+// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

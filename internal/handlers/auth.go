@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/temporalhttp/gateway/internal/auth"
+	"github.com/temporalhttp/gateway/internal/gen"
 )
 
 // requiredScopeExtension is where the spec names the scope an operation needs. OpenAPI 3.0 lists
@@ -107,8 +108,7 @@ func authenticate(pw problemWriter, authn *auth.Authenticator, rules map[string]
 				slot.name = p.Name
 			}
 			if !p.Allows(access.scope) {
-				pw.writeError(w, r, newProblem(http.StatusForbidden, problemForbidden, "Forbidden",
-					fmt.Sprintf("The credentials do not grant scope %q, which this operation needs.", access.scope)))
+				pw.writeError(w, r, forbiddenProblem(access.scope, "this operation needs it"))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(auth.NewContext(ctx, p)))
@@ -177,4 +177,34 @@ func principalName(ctx context.Context) string {
 		return slot.name
 	}
 	return ""
+}
+
+func forbiddenProblem(scope auth.Scope, why string) *problemError {
+	return newProblem(http.StatusForbidden, problemForbidden, "Forbidden",
+		fmt.Sprintf("The credentials do not grant scope %q; %s.", scope, why))
+}
+
+// requireStartScopes asks of a start what its body adds to the route's `start` scope. Ending a
+// running execution (TERMINATE_EXISTING) is an administrator's act, as POST .../terminate is. An
+// answer that may be an execution this request did not start (USE_EXISTING, signal-with-start)
+// shows that execution, its result included, so it is a read. With no authenticator (the gateway
+// runs open) there is no principal and nothing to check.
+func requireStartScopes(ctx context.Context, body *gen.StartWorkflowRequest) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	policy := gen.StartWorkflowRequestIdConflictPolicyFAIL
+	if body.IdConflictPolicy != nil {
+		policy = *body.IdConflictPolicy
+	}
+	switch {
+	case policy == gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING && !p.Allows(auth.ScopeAdmin):
+		return forbiddenProblem(auth.ScopeAdmin, "idConflictPolicy TERMINATE_EXISTING ends a running execution")
+	case policy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING && !p.Allows(auth.ScopeRead):
+		return forbiddenProblem(auth.ScopeRead, "idConflictPolicy USE_EXISTING may answer with an execution this request did not start")
+	case body.Signal != nil && !p.Allows(auth.ScopeRead):
+		return forbiddenProblem(auth.ScopeRead, "signal-with-start may answer with an execution this request did not start")
+	}
+	return nil
 }

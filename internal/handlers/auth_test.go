@@ -330,3 +330,38 @@ func TestAccessLogNamesThePrincipal(t *testing.T) {
 	}
 	assert.Equal(t, []string{"apikey:read OK", "apikey:read-start Forbidden", "jwt:alice OK", "- Unauthorized"}, got)
 }
+
+// TestStartBodiesThatAskForMoreThanStart: the route needs `start`, but a body that ends a running
+// execution needs `admin`, and one whose answer may be an execution the request did not start
+// needs `read` as well.
+func TestStartBodiesThatAskForMoreThanStart(t *testing.T) {
+	c := newCredentials(t)
+	for _, tc := range []struct {
+		name, body string
+		refused    []string // the keys refused, by their scopes
+		missing    auth.Scope
+	}{
+		{"TERMINATE_EXISTING", `{"workflowType":"Greeting","workflowId":"x","idConflictPolicy":"TERMINATE_EXISTING"}`,
+			[]string{"start", "read+start"}, auth.ScopeAdmin},
+		{"USE_EXISTING", `{"workflowType":"Greeting","workflowId":"x","idConflictPolicy":"USE_EXISTING"}`,
+			[]string{"start"}, auth.ScopeRead},
+		{"signal-with-start", `{"workflowType":"Greeting","workflowId":"x","signal":{"name":"decision"}}`,
+			[]string{"start"}, auth.ScopeRead},
+		{"FAIL", `{"workflowType":"Greeting","workflowId":"x","idConflictPolicy":"FAIL"}`, nil, ""},
+	} {
+		for _, scopes := range []string{"start", "read+start", "admin"} {
+			t.Run(tc.name+" with "+scopes, func(t *testing.T) {
+				fake := authFake()
+				rec := serve(newRouter(t, fake, withAuth(c.auth)), withKey(newRequest(http.MethodPost, "/workflows", tc.body), c.keys[scopes]))
+				if slices.Contains(tc.refused, scopes) {
+					requireProblem(t, rec, "urn:temporal-http:problem:forbidden")
+					assert.Contains(t, rec.Body.String(), `scope \"`+string(tc.missing)+`\"`)
+					assert.Empty(t, fake.starts, "nothing reaches Temporal")
+					assert.Empty(t, fake.signalStarts, "nothing reaches Temporal")
+					return
+				}
+				assert.Contains(t, []int{http.StatusCreated, http.StatusOK}, rec.Code, "body: %s", rec.Body)
+			})
+		}
+	}
+}

@@ -183,6 +183,9 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if len(fields) > 0 {
 		return nil, validationProblem(fields...)
 	}
+	if err := requireStartScopes(ctx, body); err != nil {
+		return nil, err
+	}
 	wait, err := s.waitParam(req.Params.Wait)
 	if err != nil {
 		return nil, err
