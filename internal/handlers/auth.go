@@ -79,9 +79,11 @@ func isPublic(security openapi3.SecurityRequirements) bool {
 func authenticate(pw problemWriter, authn *auth.Authenticator, rules map[string]routeAccess, routes chi.Routes) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			// A preflight carries no credentials by design (browsers never send them); the CORS
-			// middleware answers it before this one, and it must never meet a 401.
-			if authn == nil || r.Method == http.MethodOptions {
+			// A CORS preflight carries no credentials by design; the CORS middleware answers it
+			// before this one. Any other OPTIONS request matches no route (the spec declares no
+			// OPTIONS operation) and passes on to be answered 405; were one declared, it would
+			// need its scope like any other operation.
+			if authn == nil {
 				next.ServeHTTP(w, r)
 				return
 			}

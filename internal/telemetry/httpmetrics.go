@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // RouteUnmatched is the route label of requests that match no route (404, 405, CORS preflights).
@@ -53,7 +54,9 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 // next must be a chi router (chi.Routes); any other handler's requests are all RouteUnmatched.
 //
 // With tracing on, each request gets a server span named "METHOD /route/{pattern}" that
-// continues the caller's trace (W3C traceparent and baggage headers). Health, readiness and
+// continues the caller's trace (W3C traceparent). A caller's baggage header is not read: the
+// tracing interceptor would copy it into the headers, and so the history, of every workflow the
+// caller starts, kilobytes a time, and on to the activities. Health, readiness and
 // metrics requests are not traced: scrapes and probes would drown the traces that matter.
 func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	routes, _ := next.(chi.Routes)
@@ -61,7 +64,7 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	if t.TracingEnabled() {
 		inner = otelhttp.NewHandler(next, "http.server",
 			otelhttp.WithTracerProvider(t.tracerProvider),
-			otelhttp.WithPropagators(t.propagator),
+			otelhttp.WithPropagators(propagation.TraceContext{}),
 			// The request metrics are the Prometheus ones above; no second set.
 			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 			otelhttp.WithFilter(func(r *http.Request) bool { return !untracedRoutes[r.Pattern] }),

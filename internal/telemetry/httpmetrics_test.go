@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/baggage"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
@@ -123,15 +125,18 @@ func TestMiddlewareTracesByRouteAndContinuesTheCallersTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tel := newTelemetry(t, telemetry.WithSpanExporter(exp))
 	var seen trace.SpanContext
+	var seenBaggage baggage.Baggage
 	h := tel.Middleware(itemsRouter(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/items/42" {
 			seen = trace.SpanContextFromContext(r.Context())
+			seenBaggage = baggage.FromContext(r.Context())
 		}
 	}))
 
 	const callerTrace, callerSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	req := httptest.NewRequest(http.MethodGet, "/items/42", nil)
 	req.Header.Set("traceparent", "00-"+callerTrace+"-"+callerSpan+"-01")
+	req.Header.Set("baggage", "tenant=acme,padding="+strings.Repeat("x", 2000))
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/healthz", nil))
 
@@ -143,6 +148,7 @@ func TestMiddlewareTracesByRouteAndContinuesTheCallersTrace(t *testing.T) {
 	assert.Equal(t, callerTrace, span.SpanContext.TraceID().String(), "continues the caller's trace")
 	assert.Equal(t, callerSpan, span.Parent.SpanID().String(), "child of the caller's span")
 	assert.Equal(t, span.SpanContext.SpanID(), seen.SpanID(), "the handler runs inside the span")
+	assert.Zero(t, seenBaggage.Len(), "a caller's baggage never reaches the workflows it starts")
 	attrs := map[string]string{}
 	for _, a := range span.Attributes {
 		attrs[string(a.Key)] = a.Value.Emit()
