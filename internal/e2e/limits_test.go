@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -228,4 +229,71 @@ func TestSecurityHeadersFromTheProcess(t *testing.T) {
 		}
 		assert.Empty(t, resp.Header.Get("Strict-Transport-Security"), "HSTS is off unless configured")
 	}
+}
+
+// TestSlowBodyIsCutOffAtTheReadTimeout sends its headers at once and then dribbles the body: the
+// read timeout ends the request with a 408 problem instead of holding the connection.
+func TestSlowBodyIsCutOffAtTheReadTimeout(t *testing.T) {
+	base := startGuardedGateway(t, "GATEWAY_READ_HEADER_TIMEOUT=1s", "GATEWAY_READ_TIMEOUT=2s")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	began := time.Now()
+	_, err = io.WriteString(conn, "POST /workflows HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	require.NoError(t, err)
+
+	answered := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn)
+		answered <- string(b)
+	}()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(8 * time.Second)
+	var answer string
+dribble:
+	for {
+		select {
+		case answer = <-answered:
+			break dribble
+		case <-tick.C:
+			_, _ = conn.Write([]byte(" ")) // fails once the gateway has hung up; the read tells
+		case <-deadline:
+			t.Fatalf("the gateway still held a connection dribbling its body after %s", time.Since(began).Round(time.Millisecond))
+		}
+	}
+	took := time.Since(began)
+	assert.GreaterOrEqual(t, took, 1900*time.Millisecond, "cut off before the read timeout")
+	assert.Less(t, took, 5*time.Second, "not cut off near the read timeout")
+	assert.True(t, strings.HasPrefix(answer, "HTTP/1.1 408 "), "answer: %q", answer)
+	assert.Contains(t, answer, "application/problem+json")
+	assert.Contains(t, answer, "urn:temporal-http:problem:request-timeout")
+}
+
+// TestIdleConnectionsAreClosed keeps a connection alive after one answer and leaves it idle: the
+// idle timeout closes it, so idle clients cannot hold connections open.
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	base := startGuardedGateway(t, "GATEWAY_IDLE_TIMEOUT=1s")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.False(t, resp.Close, "the connection is kept alive after the answer")
+
+	idleSince := time.Now()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(8*time.Second)))
+	_, err = br.ReadByte()
+	require.Error(t, err)
+	var netErr net.Error
+	require.False(t, errors.As(err, &netErr) && netErr.Timeout(), "the gateway still held an idle connection after 8s")
+	took := time.Since(idleSince)
+	assert.GreaterOrEqual(t, took, 900*time.Millisecond, "closed before the idle timeout")
+	assert.Less(t, took, 4*time.Second, "not closed near the idle timeout")
 }

@@ -403,6 +403,9 @@ type PayloadTooLarge = Problem
 // Rejected An RFC 9457 problem.
 type Rejected = Problem
 
+// RequestTimeout An RFC 9457 problem.
+type RequestTimeout = Problem
+
 // TooManyRequests An RFC 9457 problem.
 type TooManyRequests = Problem
 
@@ -1380,6 +1383,8 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type RejectedApplicationProblemPlusJSONResponse Problem
 
+type RequestTimeoutApplicationProblemPlusJSONResponse Problem
+
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter int
 }
@@ -1813,6 +1818,22 @@ func (response StartWorkflow403ApplicationProblemPlusJSONResponse) VisitStartWor
 	return err
 }
 
+type StartWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow408ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartWorkflow409ApplicationProblemPlusJSONResponse struct {
 	ConflictApplicationProblemPlusJSONResponse
 }
@@ -2169,6 +2190,22 @@ func (response CancelWorkflow404ApplicationProblemPlusJSONResponse) VisitCancelW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow408ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2665,6 +2702,22 @@ func (response QueryWorkflow404ApplicationProblemPlusJSONResponse) VisitQueryWor
 	return err
 }
 
+type QueryWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow408ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type QueryWorkflow413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -2862,6 +2915,22 @@ func (response SignalWorkflow404ApplicationProblemPlusJSONResponse) VisitSignalW
 	return err
 }
 
+type SignalWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow408ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SignalWorkflow409ApplicationProblemPlusJSONResponse struct {
 	ClosedApplicationProblemPlusJSONResponse
 }
@@ -3038,6 +3107,22 @@ func (response TerminateWorkflow404ApplicationProblemPlusJSONResponse) VisitTerm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow408ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3225,6 +3310,22 @@ func (response UpdateWorkflow404ApplicationProblemPlusJSONResponse) VisitUpdateW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow408ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3895,130 +3996,131 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cts4su+roLinauxZSlacj3Mj19a5mkTJeDdxvLZzfbai3BAiWxLWFMABwMjajB/rvsB9slPdAL8k",
-	"SpY9nmRmayp/RKZIAmj0d//Q+hLEap4pCdKaoP8lmAFPQNPHM7B6OZhY0PhXAibWIrNCyaAfnEOsZGKY",
-	"VWzBhWVjmCgNzOqlkFPGp1zIbhAGGn7KhYYk6FudQxiYeAZzjq+bCynm+TzoPwoDu8wg6AdCWpiCDm5u",
-	"bsIg45rPwfqp/D0Hvbyg21ZncjED9hN+/Z1hks8hZNwwOwO2UPpqkqoF0zAVxoKGhAmLsxL4XMbtLAgD",
-	"fCToBz+VA2ydNL9+A3JqZ0H/8OnTEBdR/F0tw1gt5DTARZyLqeTpCQ3RNm9D3/+iiZtqiIec+fss4RY2",
-	"zzyn73/RzPNqiIec+SUXdn3OP6o0oSlyaRagWS6tSOkCXEOc410sTpUBw5RmdiYMS5WcsowbAyZki5mI",
-	"Z/AZNBOGTYQ2lu1x9lqNZJJrTo+bPJ4hIaJHPRMdsZhnGSRsvKRRptzCgi9D9qxn8FoCE56ndr87kgV1",
-	"iAUr8qBYBXVC/IeGSdAP/nRQCeyB+9YcvPSTcBTwu3CctO/dODdCgjFMJExNGhu3YasW1Rt33KpHvV7v",
-	"tr26wXeZTEkDJOQ/8OQMfsrB0P7FSlqQ9JFnWSpiWuBBptU4hfmf/2lwPV92pM+pe8oN2qTIW55OlJ5D",
-	"wv56/u4Ed1/IzzwVCZsISBNzxIDHs+ZFZAIkTcKEZBForbSJusFNGLxAHkq+5vwvGjw844bxVANPlo6f",
-	"kyPa4LFKljRlw6JqNyPGZcIincvjxM9fyUkqYvu1V1BqDkHEtfwK5NH6VJ3ACmPRyvh5M67B7Qat4JXS",
-	"Y5EkIL/2EmINCUgreGpoSo5fxrllKY+vaOomVhk47aIy8HpDAiCXrewSqs2bMDiWFrTk6RB57GuuaCBZ",
-	"LuE6g9hCwojF3RwTsFz4JQpZV27foc6chkw6PSnLJdFKThTqJfiqizhRxFigvdp3AmvFHNieVBKQ1XQu",
-	"JXLThPQ+MMvNFToUOYSkDCzepD6DThVPINn3i7GvVC6Tr7wYMjGlqJRST1M65Uuc4YVSb7iewtfmfu00",
-	"t2NhTzGiZyrmwrK9Q/ZW/FCzfCG7gHmmNLk/mZs7i0GkQk4djc/gn8R830wVaT8BWgZZZ2QI57YQbyQK",
-	"DJPKsiuJmssesWjCRZpriJjhS8MWsyVbzEA2nSPDhVNVF0q95XLpjZ75ugsVhsWpAGnJZuSGXDU0Hqla",
-	"cBkD24teDy6Gl4N/fDobXAw/vTl+e3zx6Wz49/fD84vziGWgR7Ltlsvjk5fvLqP9IxZRBNGhEKKkiKeG",
-	"hGtbMg16W2CZnWmVT2fOJ1oNRDplJNK2ZH/3QS1moVW/lzy3M6XFv+BrC2vNHhC31O2DnXHr7Jay3lDs",
-	"5RLZSLIrWIZszBMXHdhcQ8jgOkOXayStugIZMi6VnaFayxMBMob9Lrso7QepX09tEa+T8/LysjPI7Qwn",
-	"E3O7KTbBRYKpK3jG4xgya0IW/QBc46aS/zDIxN9gGW0P+Na8P7c7n7lI+Tj9uvrKax4Wc4kbMEb1xeMZ",
-	"JEyL6cwy6Tzhh2LBTKsYjMFlDqUVdvmtlLMwbAFpyrzDi75JRYKYay0gYSq3fcbR/Dt+LJ0wDI8jYmUu",
-	"RzI6TpCMFmS87OD2l34n6RI0p5wlYjIBjUrGTwGZkWhi8ixT2kLyFhLBi9D+W1osJENUHxVHQ6/4pmBj",
-	"4oQy1FqTmgF7rdh6OPi8Z6KQRY/mj3smQupFhzOSFbjm8ww5P3jeM0FYD5+ePQkxBEPfL+gH/3fvQ6/z",
-	"/OOf90ajrvu0/1970vycm5////8zP8/Nz+bn+c+z/f0//0ewFmaFwbDwE3DKmUbP0woXclGIcCFclI9c",
-	"wW3QD9DAddBLantb6XUUjzWJcFkoeJ1LNoYpl7jkhUhT/EvIwmuRU7aXcktOApcsMpZri6+M2ELYmb/w",
-	"ElK+jJz2VHIfqbbbLL0dvo1FXvnbbsJgJoxVelnsQI0cQtpnT4L1NFUYzGGuiFeTROD6eXpaJ+9N+Ywa",
-	"oysRhMF1Z6o6/uKcZx/cjD8iq3XP+OItqokpzQcN5BkGOO3qGclLVgRFRsicNDX6XRLYXnGtw01HwiKs",
-	"LC6SEZ91Ysw06ioi6xoFNZg8te2DFxrhO4NvyLVEG5YDsjsG0Ucs02BQ6uGaxzb1ThBuqc1NhMIWvXj3",
-	"9vTN8GL4kkShTpYWWuiCDmuzNMB1PBtYq8U4t46pf43dKNlzd0Fxq72NA0vhPHe34yy5ufo7BiCtK140",
-	"sjsbvy406nqCrDLRH1YSO0TllVfUp1OuqU6PVcn5uErmugZ6I1xyp6mFSpVCfwkL893JFlTbyrXmy0J0",
-	"TvkULtBZWufgU8+chS+qgVyxudK1TIo5otwfxn+oxLPidVGLsKwQtbacrcQ4LxkEZD7HJ8/en5wcn7wO",
-	"wqAUjyAMXg2O39CHF4OTF0P38WJ49vb4ZOBuePHu5OL45P3w5afB+aeT4SV+f/x2+PLTu/cXtSlUTPKq",
-	"0o6r2nuJpr/KJyUiIcOIW5CChS57hYqjspIuNYAuIY5Csk1JGrz6nWF40WeHR7KKgMAiYffQSfBWkEXH",
-	"0uSTiYgxJnmVy8RQzgPjCPJ1F8IAPuTSIzjGlZCUwPS6vj+SEXKkyq17MmTRC4xkUkjKCxeg50JyW7s0",
-	"iK34LOyyemgm0qRIovqrIxmdwHVu3hVpm/LuMzBgm3eTkT8H/Rm0u9BlUcxzs0Iep79TDDAVE9b56Sv2",
-	"GZ+6gxGbe43VphmkkuSaFt62v2GsVAq8Jke36YxijDbefiUgTcpcVXMtlDlttyf0lS8mHDEJBqNul34l",
-	"0fynEhIS5xgkyppWgyVkXZTQqwvCIo9d5Nadj94qE5tJt7J+gdvkFhNuJcaPwFPnSjQJURmGygNUV7eq",
-	"Ff9Y60hOA5/6+a9o189FbW+lJOIeYu57JmQ9I0O5cLRzbI++P05CdyNKWPGRZLvIyuKV7wzjpSkmt6JU",
-	"5vczyi2W+FZlf4tydtRoo2IRL6w79pKdvXrBnj95+p/MhyLdNVF1edFWyXMqcmfbVhOilvXe3bMV0ljU",
-	"g61z81HQJjezKBEJUwWRLUlfE1LApwFjOqoA1wm1Puhmf66UjXVv2wqbti/CtlaGB+z92THTQBFoTDUC",
-	"nFrddGyb5FZHa4WrrHeVaIbhNlGlSnatzNUuFxOeGljlMK6nZkv9m824TFJAq8v1NJ8jO4S4W0onoOvC",
-	"eEOx5rH769GzFR5rSuCHj9v88W0c6IKXm5vNRHC1v3WNtSn0uER7aVfX60MQSMIi/rg1oljZPT9e23Zt",
-	"iMAGzGQQi4mIMZhyhRGMZo2lwGylqopSRM4mH6Pj2W3G+rdXtQsgwf3YRsgst7fgDzBqLJgmZFwunQGg",
-	"qA6nK/PUZ+lcWm/XeO2e/HGO0YVb862LXcGl0EMd9BQ6FKP0WQKpcMUIYfyK0eHyOQqq/VT+rpo0io4h",
-	"o5fgPcKOpCv801ZS+Ujn0rC9w94jd43uRT487PXcFWHZgpc1pv0ui0RSlFhPVSriZeESypGM3p8PPw3/",
-	"+/j84vjkdcT2XLXN4QTIpSyd/uquNqfxG2y49ECRu4I16lJI7/i4iRsKD/t+MhBrJc/jGSR52mooKC1i",
-	"/A1sbyI+e6fUpe6j/w2fUeM8mldl6FRcwb4HB6DMa+CJ8YrAqQHKjqBmaSb7vj94yr53/+6uCBrZN+W2",
-	"eTdgSBissp4jBPFX0KcoMwhbNa5iifIKrB4bkjtOUuWK9p7LabXeC/cvrTN2PXitLrZ55CI5g9xA22QH",
-	"b968u/z08v3pm+MXg4thy7yB6iPF7OZ8ycbgMtMETmN8YkEz4DoV+H8ZsrtVCevRE/XFrA+6cuWTi9Q/",
-	"vTt5848gDM6Gfx2+uKg90LrIdmEdNCQydDikZBVntSLIbE/m8zFow64AMuZ4NhFTYfePWIQiTaGps0Ie",
-	"2sSkKp+/h+DfngFdrYvJjpAJXBd4G1qfYRiKFBFeE5WF8lZYePRmSM5qDts9knk6v4/4mNIebXuibrqK",
-	"vCFlse8yVCMDuK7FK4jC0YorHis5EdMcSemFZYvjsQNGa9UL3gom67IBe//++CXqgilI0BzD+AcafzP4",
-	"s4Y1LB0uSjs5aGIjx/RaA6A1j+4+lQ2ZU5pXu9VS2f2MlQZu2upLl7PlEdMQoz+fFGFYKSjfGeYTsa1r",
-	"2xyD3dNHcwjRB3dJS2DpN3RJQ49NbeP5Y6rhT4TPQbobj6iU4sJjDRk4xi90meFzCqSnYE11oVpobmM1",
-	"hy57vYPM7ORVbdyrewdcbrK/IOJqknS7aJV3htsis8sVxbCajamtoy0Z6h3WHVzSpgm7bSrtFY66ttg9",
-	"EdRY4loqaItCaks9ULEszrWwy3MH7XBVdvE3WLa5xFfgkMsOqKg0mwtZsnVkKLvNeCbwvlHe6z2OkVr0",
-	"CfwFgjsadylqmCpn71HI0yUT1ozk+Y+DzuHTZ6V77Z5FR2yqubSmBpT2SdwSnfzfncHpcQeXUZHILesm",
-	"DMYEVBnkLhHr/npV1O/+enmx5joO2F8vL9hEq3lj+d+hhQNCb7BMq88iAR1SPFXQhEvGzXI+B6tFzHg6",
-	"VVrY2ZztnZ1/H7LT8+/DkRyef48e2DB5eT7YDz0t4TqrwoqaBY94nkRsjyA2wpgodHqhumO/y46t8aQa",
-	"Sa4Jx5K4yUd0OWJ7JuMxdAxknJSLCyVNnOFXxPbkEyJP7YdMZU6Fp+gvz4RMGB/J2pwyDRNxXYEbCq4z",
-	"fRzZh6MOOhT0PbmrbZlZmzk4hpAT1XKqBL2lkC24xdeT48eTMi3dgnz0OMMsRZf+x4uLU3qKNNJIjuSQ",
-	"PGBXbClgHtEmYEnE9oos777fGesQLxHl9fBDUcHmMhnJyKV8oyMPCndpXipYpIJKGHV0ODtR9Zk4tI1B",
-	"rhEe41tUheDa0uxrGC2hZN/78xVwGK5jyGyNS2nn0HAathcdzKj88C+c9gEBc9xHx5+GSloHKgPJM9Fd",
-	"8nka7TsoMk5pcHpMCgAXUIqXCx5IPPD6wAPr/Ow8Iiwkw+0SYCNpF6rLhhgi1/DOZQHPwaGF9ePiS687",
-	"hU7reP7FDRWSsIk1ZumPZEQcx/YoIAgpJyjAhFU1ghmrgc/3Qw8mIYbn2prQ50FM6A2bcULBk7mQ0Uju",
-	"xVQ2dDJZFAyPiu8dRNKsbsc+ur+FE4Dso/IC2ldD/o2kQyIb9qT3yNFqMVOmiR5fwYs/6T3GdxeqsyaN",
-	"xTBXsDRMaQ8PNC4vhXvrD64gjQmsSvoWgyqWKpWNcRyeJBr991ym+J9VaVIVXJ08pyIG7zd4lfv2+KKW",
-	"ka8AdSSCr91EgzD4DNo4ye51H3V7+IjnuKAfPO72uo99iY5sUcGx+HkKrUGxI51Lr4kUGibFo+xQxnkq",
-	"PsNRuWqpLMOQqZgmeivlvqFHErwG66t1K2dSDnu9Lbi0u+HR/Agb4Gir0+82THbQ//AxDEw+n3O9DPrB",
-	"G/EZMOwifMbUoANQrsgEH/HRQtI3kvOiETr6u4u44lSrOdgZ5IYUEnOYlz7LQHe0ym2Fn4tVTpWGlFuQ",
-	"sdNpyUg6VclilaBQFuat5JTzl3/z+GN0gReyHH/Pv7f+xtAfxlJpavyRqbX9e+tXe+sG4nIOyGI0S7B/",
-	"Yj8O35wWFPmEtupTMZdPVtmCvYtr5ZmCkI2XjGgS4ipmKqHlOgJ0R/JP7OIfp8OtLyYagh7JLTd9ce/+",
-	"yyg4fXd+MQpCGvIvo+CgNMKjIHSj/mUUHPYejYIb9riyyO0w3DZe9HsRbmIGuM6UoWDP88V2Zq09Pi93",
-	"aSPb1m3SVt59l4FEQ5Wo2KW/KNtXepjooRIvOi2Mar62d1MupLGtmsC/9zyD+G7qoJjxHam9uo7txHTI",
-	"fSWt5pT22khHZ/N3VKZQVf9ZYaE4cwqZxTOIr0L2tPfY+0UNXH9lLNqIeQY8EV5TfQvNWiyKCtg8nvFx",
-	"CnT44mnv8abXlvM8qAPUt21KfZUbN6QQUwqSt6tlusPhgyKUdlbJeFSh8Kn24GIP9CQ6qZBQd5LIizwh",
-	"38p5EoXLVDk7rdoUY9jLRjh5r70rVeta/Pthdc2UlzPsy4gcDNRbtKwvo2DqM3aj4KZbhXxFHi+4+Xiz",
-	"6xnZtSh9gzjOFPnujVyiIZZ50nu0E8tUJ07ooR34rDq0iE8cPr/9idWzQ8SdNSUBKwtwyjGBLFVLUpa4",
-	"zDq7lgwWfAyDVTc86AfIOkGDjzezMJLX1KK0kElYoK9ABdSQTUTqErb+dPRiJiz4mMnDvsaAU9+L1Xxc",
-	"Yb8GJy+RYU/5FFycpTL+Uw59B9WMGlCgiDn3tgneZG/84VFXrqshnj4LI8YiFXaJvovSUPjOc75kKZ8y",
-	"zv6ZG9vxRd5ahWK8ZJzNFVL1iEWvh3VpPfhSJdBvotIdfQjJNEGzS8KHL63nyCvI7k5SsoZHvgnb37uC",
-	"Er73KfBw47SRzO4cTf31u4Cvb3npD9Ss4l5vbfL5sMpDZKAZ8lnIuGVzZSzDxXc3HO7HO8/Fv5pzKMub",
-	"j4hq/No3yCiIuLlfxobllny/aX+e9J4/u21/Pv6KdruJC2/Rx+8kEFWZmtTUiVfGvdu1ZK2lwG9df6NH",
-	"ssOKmgfC7+3H1AJJY9sSa3e2DGGQKWM35PTQmSwHURPGXYXOuvpCwzB9Z/yZbUMmyh1spNJPRGUjAsz4",
-	"crhVI9kAWnFDiaJm7agsuVQFJLzRgLR9tqlizvakGslJqrh99gSjO5kIOd0PfeJBSCOmUkxEzOkkgbBA",
-	"edYCaZBolWWQuDxeAwhGaxZVl4YCg1TlhZ4XuZgWsBAd6yw97qORdA55EznUDm3iNYcfoyKp7AzvkLDA",
-	"+Xjd2GWXws5GMnIpssiTz8GmaKMITeVA660DEWLGKsbpzbgVhcmc0Hl6osklTXvBhfUj+L4ssZpD7ZRw",
-	"e3MWqE7ZtfVn8TitkBmchJkpbZsnlkyeWsa1FhggCklzrM4nFpNbPd8Y+vNSAhK3IrbnQCScOgqo3Lr8",
-	"aKooKSIlxJQXLAlPGdFqRZaA79pYxq2FeWYr/BhtarFP1URs5wyylC8h6TOrc4gcELsk10gWORmXY5Wq",
-	"AWY7qiThCpZF4LB2RLPixMNDJ32u5jySaUGwwm0iEpP8zhRh9WOtTBWCazBe+CmVT1bCOAZDavHG7Jwk",
-	"48R4ihtSpYlLkh25OSsJjmcoQ21ceFoAe4x1ElYTuXVnq0gH170tNnCJeXc021wZYlc6FOTS0/ixP5Jr",
-	"QtlnLbg8BhLp0SqGiX+hH/poDflH2aNVICNpFi8lRb2pzkw1hLY/tEM5OG3LEQsnk7tTwNVG2BnM60Io",
-	"UAs9bigJdz66cpjbnNMGTm/dOW2zUNUtB9S3ad3FGvgsYSeeKQOS5VL8lLutnxSdmowrGxVFKU4olO6m",
-	"cuGKXAf3bzb1sYTP/6CS5d0i4hIC4Wc1SPgq3KaMfTs84avn8uox8K6+fSuQ8qZZSEa9cvM1XL72rgmV",
-	"SVrw0ib1Ha8XkdtGy2arU90juddiPZtyth+Wvb42H2YvbFdxPqvWE6BFL6+7PxEp6sqiVSJGigZ9IVnC",
-	"EOvlo0pZr02u25bRLc9x3YTBGxVvOKN+sQIZen/2JmTRhnj1vwg085cv9N/NPfo7HDqH+9dnnAGxTA2a",
-	"WjHPSiOH3wppfsPhS2+H8KXsE4YPPNphiNX2RPTc013W09IpgoKsw10eXm+98XsL0M6dDW+J0e4QopEs",
-	"rGTvGvx8a5lgFWsY51q7GjuV+VCVydi1RVpUvn15CqLdfR/Jzf0V0SFzGOx6FOBRExjkRc6Rj9heeVh6",
-	"33XsMrU+THsOkx2y8kR0OJLFQeqwct1e7lf+kG8sF+5wrMeVFZL75vNewy9wmCpXoc1tqh9Qapn52pml",
-	"FcxhWz6paBBw7+ac93YCJRte8KkDNjXsJU+O2OPek7aIccZd5T+ecTnFmE3IGDZ7hZPOiZLQecttPNuc",
-	"zzx88o0yZLe2flyxcy/QX++8UNJqlbYeeVmVLdc3ylHLhWw+lxFTa6SjWjSD8dk8xzhT2buZvjDAjVyf",
-	"zws/LO4jFK3jam0IFJi729jHvSe3mPl2JqHBieGEZFGDM6LbyHwfUvz7eA5Pbn+ibJ34ezPEZ8CTX2qH",
-	"W4poDTN84JBnBCBuzaYWVGDuxpS7vEhDuScQiwQMm6kF9ecWMmGJWsgChFMm07hhhSVESzWSZWIxZGKC",
-	"ZtsBvp31r4+432UDc1W2+q6hsWqtxjKgnCl+nHE9T8GYdTvpjGObbXS9Ox7EPP6SQL04jRHEubFq7rMv",
-	"iYaFQ17qxJ1O3zUEr06F3Ky3QD7sHbboxhrh3XFS9wLf8PbfSR/sFHq4FsvfLvD4HemsgblqTUJa5cX5",
-	"DrqLJHWr8qo6jbSHEiwi7B3d1nHg3MilQQylS8nsVlkdQiJH5aQjj+qVakGajNAv1MuXDhAUeEPnSDjE",
-	"Ib1VFRa9afX9+U72I3Btx0Cd1ObUNMHVgkSSAkHffR7fAWodyJeXjdPdKlhRCNDgH2BF5tupxyKfU4+a",
-	"4L5BwyU6Ig8VNuzm5+9yRuzjbsjL+u7fAyxXR3b3WUR/9lmNSUpaNzgpSrjl0b+dvvw96aJLf6qjJoep",
-	"+Axsz3XK6pzjxg5Jhew/pEvlT0Vuxdu50/qztY5IZN3plFtrbySnBOYh4w6lwK0vBrrmcSO5AySpbDxO",
-	"/Rnxepd5m2WozJxAMSHSS9VERtI1aJqD5cjepPLG3MCzJwz/3u+6cc7Fv1znMc5mAqWlBEW6c3wYdakU",
-	"2Bg3CAxTk5F0I/oSKq0t5pKqfIyzCSyoGvYAWQ/fhOq3o8W2QGn+AOwc1BuN3QLXaQrTH5r3m0euspG/",
-	"dXZ0Vorfg6lbfw7r4Ev5k0o3W8LZXK51tGg2d4rK1xSNgbmeuhN4Zd1P2LLTChsUv/gwz40tTlv13aPU",
-	"s8ddobjU/xREo8O5f+XT3pMue7GSIqOom43BnzVLmFXqvjqQWmA9lBN3y93Vr2f9kkh45xi30eKsNcjt",
-	"3TUEL46nk98c9IPT4cnL45PXtd7cO07Kn4Df4FwWvyNWtO35N9NZv9k6XflTH78DzYrP7ER4/3M3LQF5",
-	"3QXmjJbwwGlEf7714Ev183BbtPBLh+kzdahfVD1ZKF4Pv2zBWG7EAo7kXrPM5Nppufrafpcd9g7ZHLis",
-	"/GuKzcsmJ9WEVnKcPjE5ksKWNUb3kyK5NLsBvtoQTDTUV9LKtR8HfBgkEc8yrT5XZQSfzwj6QarUlWFT",
-	"pZI7aMxmz8Fdk5VVlzmfqnQ7+Uem8o9M5XaYA6BDV+vP2JK2fEjAw0F5sH+zXhwWSclKXYv5HElsIV1S",
-	"VqCED4TlYfwK0L2s9FWsEjgi39AoGY3kGBzSeRVWUQAXur6xdHSXiknZ3Py3UzQxNo+vyvTomCce6f/r",
-	"VkyaNV7UQ+Vu/6GJ/tBE2zVRKUXt8G0HdHrQuolvQnLwpfpJ3DvGzCv9uaLqRTs4b7VQeiTLakn5SlP+",
-	"+EPSZQNZfLEyA3/GnpqAozPvGqe63iZ+WiOJyo1KM+UBgypdX3tXoQOLdRwnEZvzKzC1ExjlYQVrqQ6k",
-	"3AGIWms1JqSxvlRT7KOwzC5EDPf2EF0nta/kIdZ+hPlhPMTKIyx8RTZesmymJNzBMWx2/vt1AvzB6enZ",
-	"u/8zfNnsHBc8mzyKD/lz6DxLeuPOk+QpdJ7zp087h5NH/H8lj+P/HD/qBXdeyPakgOemSgj+MCB/ZBG+",
-	"bRbBMe7G40VUoLb1ZppewO7uPzd7XlT9Aj98RP1Vb6734SPqKP/+tUaS6wdMu+tHyU0L9NO19ghpTa7R",
-	"bNkhEDQqsKIVSu19tc4bNx9v/icAAP//",
+	"7H39cts4su+roLinauxZSlacj3Mi19a5mkTJeDZxvLZzfbai3BAiWxLWFMABQMuajB/rvsB9slvdAL8k",
+	"ypY9nmRmK5U/IlMkATT6u39ofQ5iNc+UBGlN0P8czIAnoOnjCVi9HEwsaPwrARNrkVmhZNAPTiFWMjHM",
+	"KrbgwrIxTJQGZvVSyCnjUy5kNwgDDT/nQkMS9K3OIQxMPIM5x9fNhRTzfB70H4WBXWYQ9AMhLUxBB9fX",
+	"12GQcc3nYP1U/pGDXp7RbaszOZsB+xm//s4wyecQMm6YnQFbKH0xSdWCaZgKY0FDwoTFWQl8LuN2FoQB",
+	"PhL0g5/LAW6cNL96A3JqZ0F//+nTEBdR/F0tw1gt5DTARZyKqeTpEQ3RNm9D3/+miZtqiIec+fss4RY2",
+	"zzyn73/TzPNqiIec+TkXdn3OP6o0oSlyaRagWS6tSOkCXEGc410sTpUBw5RmdiYMS5WcsowbAyZki5mI",
+	"Z3AJmgnDJkIby3Y4e61GMsk1p8dNHs+QENGjnokOWMyzDBI2XtIoU25hwZche9YzeC2BCc9Tu9sdyYI6",
+	"xIIVeVCsgjoh/kPDJOgHf9mrBHbPfWv2XvpJOAr4XThM2vdunBshwRgmEqYmjY3bsFWL6o1bbtWjXq93",
+	"215d47tMpqQBEvIfeHICP+dgaP9iJS1I+sizLBUxLXAv02qcwvyv/zK4ns9b0ufYPeUGbVLkLU8nSs8h",
+	"YT+dvjvC3RfykqciYRMBaWIOGPB41ryITICkSZiQLAKtlTZRN7gOgxfIQ8mXnP9Zg4dn3DCeauDJ0vFz",
+	"ckAbPFbJkqZsWFTtZsS4TFikc3mY+PkrOUlFbL/0CkrNIYi4ll+APFifqhNYYSxaGT9vxjW43aAVvFJ6",
+	"LJIE5JdeQqwhAWkFTw1NyfHLOLcs5fEFTd3EKgOnXVQGXm9IAOSylV1CtXkdBofSgpY8HSKPfckVDSTL",
+	"JVxlEFtIGLG4m2MClgu/RCHryu071JnTkEmnJ2W5JFrJkUK9BF90EUeKGAu0V/tOYK2YA9uRSgKyms6l",
+	"RG6akN4HZrm5QIcih5CUgcWb1CXoVPEEkl2/GPtK5TL5woshE1OKSin1NKVjvsQZnin1huspfGnu105z",
+	"Oxb2FCN6pmIuLNvZZ2/FDzXLF7IzmGdKk/uTubmzGEQq5NTR+AT+Rcz31VSR9hOgZZB1RoZwbgvxRqLA",
+	"MKksu5CouewBiyZcpLmGiBm+NGwxW7LFDGTTOTJcJH6FRLMzMQeV26+6Y4lIaCVca3EJbCHsbE240aqQ",
+	"8Kjcsp3o9eBseD7456eT4eDlp7PDt8N3788it3VnSr3lcunXZ77syoRhcSpAWjKGuSEfFK1iqhZcxlCf",
+	"+uBs+OnN4dvDs08nw3+8H56enUYsAz2SbbecHx69fHce7R6wiEKjDsVG5Vb7bZZwZUvaohsJltmZVvl0",
+	"5py91QirU4ZYbUv2d+/VgjFa9XvJcztTWvwCX1oL1QwdiUHd8NkZt84gK+st4E4uUT4ku4BlyMY8cWGP",
+	"zTWEDK4y9CVH0qoLkCHjUtkZ6us8ESBj2O2ys9Iwkl3x1BbxOjnPz887g9zOcDIxt5uCLlwkmDpzMx7H",
+	"kFkTsugH4Bo3lRyjQSb+Dsvo5kh2za11u3PJRcrH6ZdVxF6lsphL3IAxSjmPZ5AwLaYzy6Rz8R+KBTOt",
+	"YjAGlzmUVtjl19JhwrAFpCnznjw6XRUJYlRqkDCV2z7j6Nc4fiy9S4z7I2JlLkcyOkyQjBZkvOzg9pcO",
+	"NekS9BM4S8RkAhqVjJ8CMiPRxORZprSF5C0kghc5i69pipEMUX1UHA3d/euCjYkTyhhyTWoG7LVi63Hu",
+	"856JQhY9mj/umQipF+3PSFbgis8z5Pzgec8EYT0ufPYkxNgSndqgH/yfnQ+9zvOPf90Zjbru0+5/70jz",
+	"a25+/X//1/w6N7+aX+e/znZ3//ofwVr8GAbDwgHCKWcaXWorXCxJsQ8aVvwDuYLboB+g5e6gBWt7W+lO",
+	"FY81iXBeKHidSzaGKZe45IVIU/xLyMIdk1O2k3JL3g+XLDKWazLxEVlVf+ElpHwZOe2p5C5SbbtZegfj",
+	"NhZ55W+7DoOZMFbpZbEDNXIIaZ89Cdbzb2Ewh7kiXk0Sgevn6XGdvNflM2qMPlIQBledqer4i3OefXAz",
+	"/ois1j3hi7eoJqY0HzSQJxi5tatnJC9ZERQZIXPS1OhQSmA7xbUONx0Ji7CyuEhGfNaJMdOoq4isaxTU",
+	"YPLUtg9eaATydmyuJdqwHJDdfzp9d3TAMg0GpR6ueGxT793hltrcRChs0Yt3b4/fDM+GL0kU6mRpoYUu",
+	"6LA2SwNcx7OBtVqMc+uY+vfYjZI9txcUt9rbOLAUzlN3O86Sm4t/YGTVuuJFI2218etCo65n/ioT/WEl",
+	"Y0VUXnlFfTrlmur0WJWcj6tkrmugN8JlrZpaqFQp9JewMN+ebEG1rVxrvixE55hP4QydpXUOPvbMWfii",
+	"GsgVmytdSxGZA0pqYmCLSjwrXhe1CMsKUWvLuZEYpyWDgMzn+OTJ+6Ojw6PXQRiU4hGEwavB4Rv68GJw",
+	"9GLoPp4NT94eHg3cDS/eHZ0dHr0fvvw0OP10NDzH7w/fDl9+evf+rDaFikleVdpxVXsv0fRXibIi4MEt",
+	"SMFCl71CxVFZSZfzQJcQRyHZpuwTXv3OMLzo094jWYV2YJGwO+gkeCvIokNp8slExBiTvMplYiiZg3EE",
+	"+boLYQAfcnkfHONCSMrMel3fH8nIx4juyZBFLzCSSSEpL5yBngvJbe3SILbiUthl9dBMpEmRHfZXRzI6",
+	"gqvcvCvyUeXdJ2DANu8mI38K+hK0u9BlUcxzs0Iep79TjJwVE9b56Sv2GZ+6gxGbe43VphmkkuSaFt62",
+	"v2GsVAq8Jke36YxijDbefiUgTcokXHMtlBJutyf0la+SHDAJxkKRVybR/JcSEhLnGCTKmlaDJWRdlNCr",
+	"C8IiQV8UDZyP3ioTm0m3sn6B2+QWE95IjB+Bp86VaBKiMgyVB6gublUr/rHWkZwGPvbzX9Gul0XRcqXW",
+	"4x5i7nsmZD3VREl+tHNsh74/TEJ3I0pY8ZFku0g345XvDOOlKSa3olTm9zPKLZb4VmV/i3J21GijYhEv",
+	"rDv2kp28esGeP3n6n8yHIt01UXUJ31bJcypya9tWE6KW9d7dsxXSWNSDrXPzUdAmN7OofQlTBZEt2WwT",
+	"UsCnAWM6Km3XCbU+6GZ/rpSNdW/bCpu2L8K2lrwH7P3JIdNAEWhMxQ+cWt103DTJGx2tFa6y3lWiGYY3",
+	"iSqV6Gv1u3a5mPDUwCqHcT01NxT22YzLJAW0ulxP8zmyQ4i7pXQCui6M1xRrHrq/Hj1b4bGmBH74eJM/",
+	"fhMHuuDl+nozEVxRc11jbQo9ztFe2tX1+hAEkrCIP26NKFZ2z4/Xtl0bIrABMxnEYiJiDKZcxQejWWMp",
+	"MFspF6MUkbPJx+h4dpux/u3l+gIhcT+2ETLL7S3ACowaC6YJGZdLZwAoqsPpyjz1WTqX1ts2Xrsnf5xi",
+	"dOHWfOtiVwA39FAHPYUOxSh9lkAqXJVFGL9idLh8joKKWpW/qyaNamrI6CV4j7Aj6RANtJVUF9O5NGxn",
+	"v/fIXaN7kQ/3ez13RVi24GXxbLfLIpEUteNjlYp4WbiEciSj96fDT8P/OTw9Ozx6HbEdV0Z0AAhyKUun",
+	"v7qrzWn8ChsuPQLmriiUuhTSOz5u4obCw76fDMRaydN4BkmethoKSosYfwPbmYhL75S61H30v+ASNc6j",
+	"eVVfT8UF7HrUA8q8Bp4YrwicGqDsCGqWZrLv+72n7Hv37+6KoJF989Ww7RAvYbDKeo4QxF9Bn6LMIGzV",
+	"uIolyiuwemxI7jhJlUMjeC6n1Xov3L+0ztj14LW62OaRi+QEcgNtkx28efPu/NPL98dvDl8MzoYt8waq",
+	"jxSzm/MlG4PLTBPqjvGJBc2A61Tg/2XI7lYlrIeF1BezPujKlU8uUv/07ujNP4MwOBn+NHxxVnugdZHt",
+	"wjpoSGToAFbJKoBsRZDZjsznY9CGXQBkzPFsIqbC7h6wCEWaQlNnhTxmi0lVPn8Pwb89A7paF5MdIRO4",
+	"KoBEtD7DMBQpIrwm3AzlrbDw6M2QnNUctnsk83R+H/ExpT266Ym66SryhpTFvstQjQzguhavsBcHK654",
+	"rORETHMkpReWGxyPLcBnq17wjSi5Lhuw9+8PX6IumIIEzTGMf6DxN6NaayDK0uGitJPDXDZyTK81AFrz",
+	"6O5T2ZA5pXm1Wy2V3c9YaeCmrb50PlseMA0x+vNJEYaVgvKdYT4R27q2zTHYPX00B319cJe0RMx+RZc0",
+	"9KDbNp4/pBr+RPgcpLvxgEopLjzWkIFj/EKXGT6nQHoK1lQXqoXmNlZz6LLXW8jMVl7Vxr26d8DlJvsb",
+	"Iq4mSW8WrfLO8KbI7HxFMaxmY2rraEuGeod1C5e0acJum0p7haOuLbZPBDWWuJYKukEhtaUeqFgW51rY",
+	"5amDdrgqu/g7LNtc4gtwkGyHwFSazYUs2ToylN1mPBN43yjv9R7HSC36BP4C4TiNuxQ1TJWz9yjk6ZIJ",
+	"a0by9MdBZ//ps9K9ds+iIzbVXFpTQ4D7JG4Ju/6fzuD4sIPLqEjklnUdBmMCqgxyl4h1f70q6nc/nZ+t",
+	"uY4D9tP5GZtoNW8s/zu0cEDoDZZpdSkS0CHFUwVNuGTcLOdzsFrEjKdTpYWdzdnOyen3ITs+/T4cyeHp",
+	"9+iBDZOXp4Pd0NMSrrIqrKhZ8IjnScR2CGIjjIlCpxeqO3a77NAaT6qR5Boc+IwmH9HliO2YjMfQMZBx",
+	"Ui4ulDRxhl8R25NPiDy1GzKVORWeor88EzJhfCRrc8o0TMRVBW4ouM70cWQfjjroUND35K62ZWZt5uAY",
+	"Qk5Uy3EZ9JZCtuAWX0+OH0/KtHQLpNMDKLMUXfofz86O6SnSSCM5kkPygF2xpYB5RJuAJRHbKbK8u35n",
+	"rEO8RJTXww9FBZvLZCQjl/KNDjza3aV5qWCRCiph1GHv7EjVZ+LQNga5RnjwclEVgitLs69htISSfe/P",
+	"V4houIohszUupZ1Dw2nYTrQ3o/LDLzjtPQLmuI+OPw2VtPZUBpJnorvk8zTadRhrnNLg+JAUAC6gFC8X",
+	"PJB44PWBB9b52XlEWEiG2yXARtIuVJcNMUSuAbnLAp7DeQvrx8WXXnUKndbx/IsbKiRhE2vM0h/JiDiO",
+	"7VBAEFJOUIAJq2oEM1YDn++GHkxCDM+1NaHPg5jQGzbjhIIncyGjkdyJqWzoZLIoGB4U3zuIpFndjl10",
+	"fwsnANlH5QW0r4b8G0kHsTbsSe+Ro9VipkwTFr8ChH/Se4zvLlRnTRqLYS5gaZjSHh5oXF4K99afyEEa",
+	"EwqX9C0GVSxVKhvjODxJNPrvuUzxP6vSpCq4OnlORQzeb/Aq9+3hWS0jXwHqSARfu4kGYXAJ2jjJ7nUf",
+	"dXv4iOe4oB887va6j32JjmxRwbH4eQqtQbEjnUuviRQaJsWj7FDGeSou4aBcNSF2zUWpSNBbKfcNPZLg",
+	"NVhfrVs5bLPf692AS7sbHs2PsAGOtjr9bsNkB/0PH8PA5PM518ugH7wRl4BhF+EzpgYdgHJFJviIjxaS",
+	"vpGcZ43Q0d9dxBXHWs3BziA3pJCYw7z0WQa6o1VuK/xcrHKqNKTcgoydTktG0qlKFqsEhbIwbyWnnL78",
+	"u8cfowu8kOX4O/699TeG/pSZSlPjz4Kt7d9bv9pbNxCXs0cWo1mC/Qv7cfjmuKDIJ7RVn4q5fLLKFuxd",
+	"XCsPS4RsvGREkxBXMVMJLdcRoDuSf2Fn/zwe3vhioiHokbzhps/u3X8bBcfvTs9GQUhD/m0U7JVGeBSE",
+	"btS/jYL93qNRcM0eVxa5HYbbxot+L8JNzABXmTIU7Hm+uJlZa4/Py13ayLZ1m3Qj777LQKKhSlTs0l+U",
+	"7Ss9TPRQiRedFkY1X9u7KRfS2FZN4N97mkF8N3VQzPiO1F5dx83EdMh9Ja3mlPbaSEdn87dUplBV/1lh",
+	"oThzCpnFM4gvQva099j7RQ1cf2Us2oh5AjwRXlN9Dc1aLIoK2Dye8XEKdPjiae/xpteW89yrA9Rv2pT6",
+	"KjduSCGmFCTfrJbpDocPilDaWSXjUYXCp9qDiz3Qk+ikQkLdSSIv8oh8K+dJFC5T5ey0alOMYc8b4eS9",
+	"9q5UrWvx74fVNVNezrDPI3IwUG/Rsj6PgqnP2I2C624V8hV5vOD64/W2h3/XovQN4jhT5Ls3comGWOZJ",
+	"79FWLFOdOKGHtuCz6jQmPrH//PYnVs8OEXfWlASsLMApxwSyVC1JWeIy6+xaMljwMQxW3fCgHyDrBA0+",
+	"3szCSF5Ti9JCJmGBvgIVUEM2EalL2Ppj34uZsOBjJg/7GgNOfSdW83GF/RocvUSGPeZTcHGWyvjPOfQd",
+	"VDNqQIEi5tzbJniTvfGnYl25roZ4uhRGjEUq7BJ9F6Wh8J3nfMlSPmWc/Ss3tuOLvLUKxXjJOJsrpOoB",
+	"i14P69K697lKoF9HpTv6EJJpgmb7hw+fWw/IV5DdraRkDY98Hba/dwUlfO/j7eHGaSOZ3Tma+uu3AV/f",
+	"8tIfqAvHvd7a5PNhlYfIQDPks5Bxy+bKWIaL727oWoB3nopfmnMoy5uPiGr8ynf+KIi4uRHIhuWWfL9p",
+	"f570nj+7bX8+/o52u4kLb9HH7yQQVZma1NSJV8a927VkrVfCH11/o0eyxYqaJ93v7cfUAklj2xJrd7YM",
+	"YZApYzfk9NCZLAdRE8Zdhc66+kLDMH1n/GF0QybKHWyk0k9EZSMCzPhyuFUj2QBacUOJombtqCy5VAUk",
+	"vNGAtH22qWLOdqQayUmquH32BKM7mQg53Q194kFII6ZSTETM6SSBsEB51gJpkGiVZZC4PF4DCEZrFlX7",
+	"iQKDVOWFnhe5mBawEB3rLD3ug5F0DnkTOdQObeI1hx+jIqnsDO+QsMD5eN3YZefCzkYycimyyJPPwaZo",
+	"owhN5UDrrQMRYsYqxunNuBWFyZxQowCiyTlNe8GF9SP4hjOxmkPtlHB71xmoTtm1NZ7xOK2QGZyEmSlt",
+	"myeWTJ4WR7gp30FQrvJ8YjG51fONoT8vJSBxK2I7DkTCy9PelB9NFSVFpISY8oIl4SkjWq3IEvBdG8u4",
+	"tTDPbIUfo00t9qmaiO2cQJbyJSR9ZnUOkQNil+QaySIn43KsUjXAbAeVJFzAsggc1o5oVpy4v++kz9Wc",
+	"RzItCFa4TURikt+ZIqx+rJWpQnANxgs/pfLJShjHYEgt3pidk2ScGE9xQ6o0cUmyAzdnJcHxDGWojQtP",
+	"C2CPsU7CaiK37mwV6eC6t8UGLjHvjmabC0PsSoeCXHoaP/ZHck0o+6wFl8dAIj1axTDxL/RDH6wh/yh7",
+	"tApkJM3ipaSoN9WZqYbQ9od2KAenbTli4WRydwq42gg7g3ldCAVqoccNJeHOR1cOc5tz2sDprTunbRaq",
+	"umWPGlKtu1gDnyXsxDNlQLJcip9zt/WTogWVcWWjoijFCYXS3VQuXJHr4P5dtD6W8PkfVLK8W0RcQiD8",
+	"rAYJX4XblLFvhyd89VxePQbe1rdvBVJeNwvJqFeuv4TL1941oTJJC17apL7j9SJy22jZbHWqeyR3Wqxn",
+	"U852w7KJ2ebD7IXtKs5n1XoCtOjldfcnIkVdWbRKxEjRoC8kSxhivXxUKeu1yXXbMrrlOa7rMHij4g1n",
+	"1M9WIEPvT96ELNoQr/43gWb+9pn+u75Hf4d953D//owzIJapQVMr5llp5PBHIc0fOHzp/dftT6z05KHH",
+	"toh6yr5p+MCjLWa22q6Jnnu6DRlaGkxQbLa/zcPrHTv+bHHdqTP9LaHdHSI7EqGVpF9DDG6tLqxCFONc",
+	"a1eap+ogakAZuzZRiyokKA9PtHv9I7m53yT6cQ66XQ8ePNgCY8PI+f8R2ynPWO+6Dmam1pdqx0G5Q1Ye",
+	"pA5Hsjh/HVYe38vdyo3yjfbCLU4DuWpEct804Gv4DX5W5WG0eVv1c00tM1876rQCVWxLQxV9Be7drPTe",
+	"vqNkwzM+dXiohpnlyQF73HvSFmjOuAMMxDMupxjqCRnDZmdy0jlSEjpvuY1nm9Og+0++UmLt1laYK+bx",
+	"Bbr5nRdKWq3S1pMyq7Ll2k05arlIz6dAYuqodFALgjCsm+cYnip7N4sZBriR6/N54YfFfYSilV6te4EC",
+	"c3fT/Lj35BbvoJ1JaHBiOCFZ1OCM6DYy34cU/z4Ox5PbnyhbSf7ZDPEJ8OS32uGW2lvDDO85wBrhjluT",
+	"sAUVmLsx5S6d0lDuCcQiAcNmakH9yoVMWKIWssDulDk4blhhCdFSjWSZjwyZmKDZdjhxZ/3rI+522cBc",
+	"lK3PayCuWoeyDCjVih9nXM9TMGbdTjrj2GYbXcuPBzGPvyW+Lw5xBHFurJr7pE2iYeEAmzpxh9q3jdyr",
+	"wyTX6y2h93v7LbqxRnh3CtW9wDcA/nfSB79nxOI6VX+9eOVPpOoG5qI15WmV1wJ3UHkk4DfqvKqvSXsE",
+	"wiJC+tFtHQcFjlzSxVBylqx1lUMi3HNUTjryGGKpFqQACWtDLZHpuEKBbnT+h8M30ltV4Qg0nQV/mpT9",
+	"CFzbMVDftjm1aHCVJ5GkQEB7XzVw8F0HKeZl/3m3ClaUHTT4B1iRZ3datcge1YMtuG+scY7+y0NFG9uF",
+	"B9ucSPu4Hc6zvvv3gObVceR9FtGffVZjkpLWDU6KEm559G+nZv9MuujcnyGpyWEqLoHtuL5cnVPc2CGp",
+	"kN2H9MT8Gcwb0X2uN8Bsrf8SOQV0pq61E5NTAvOQcYeJ4NaXHl2rupHcAgBV9m+nbpB4vcu8zTJU1E6g",
+	"mBDppWoiI+naQc3BcmRvUnljbuDZE4Z/73bdOKfiF9fnjLOZQGkpIZju1CAGayoFNsYNAsPUZCTdiL5g",
+	"S2uLuaSaIuNsAguqvT1AssS3vPrjaLEbgDvf4EF79bZmt4CDmsL0TfN+9YBXNtK+zo7OSvF7MHXrT33t",
+	"fS5/mer6hig4l2v9M5qtpKLyNUUbYq6n7rxfWWUUtuzrwgbFD2fMc2OLs1199yh1CHJXKJz1v6jR6Kfu",
+	"X/m096TLXqxk1ihYZ2PwJ9sSZpW6rw6khlsP5cTdcnf1I2S/JYDeOjRuNFRrjY17d43ci8Pw5DcH/eB4",
+	"ePTy8Oh1rRP4lpPy5+03OJfFz7EVTYK+BeV/6Kpg+UMrfwKFjM9stV/+x4Za4vi658wZLeGBk5b+EO7e",
+	"5+rH+W5Q3i8d8NDU8YhR9WShrz1GtAUIuhGwOJI7zaKW6/nlqnm7Xbbf22dz4LJyyymkLzuxVBNayaj6",
+	"NOhICltWNN3vnuTSbIdKa4NZ0VBfSJnXfprxYeBOPMu0uqyKFj4NEvSDVKkLw6ZKJXdQtM3GiNumRqtW",
+	"eD4x6nbymwr+lhf9XbAYgO5jrfdkS5L0IVEZe2XTgs3qdFikQCstL+ZzJLGFdEk5iBLjEJaNBiqw+rJS",
+	"c7FK4IA8UaNkNJJjcCjuVexHga7o+qbZ0V3KOmXj9j9OZcfYPL4ok7FjnvhTDL9vWadZiEb1Ve72NwX2",
+	"TYH9LgqsFL52RLsDcT1occf3Zdn7XP388R0D+5WWZVH1oi1cxVq8P5JlSad8pSl/DyPpsoEsvliZgW87",
+	"QH3RMXRwvWRduxc/rZFEnUj1o/LMRVVTqL2rUJ3FOg6TiM35BZjaoZTy/Ia1VKxS7kxIrdscE9JYX08q",
+	"9lFYZhcihnv7o6653BfyR2s/uP0w/mjlfxaeKRsvWTZTEu7ghjabIf4+WYjB8fHJu/89fNlsphc8mzyK",
+	"9/lz6DxLeuPOk+QpdJ7zp087+5NH/L+Sx/F/jh/1gjsv5ObMheemSgi+2Z0/j935luqoWTbH7xsParnf",
+	"cq23JfVyeXdvvdk9pOq8+OEjqr16m8IPH1G1+fevteRcP6rbXT+Ub1rQsK5JSkhrci17y16LoFHvFU1l",
+	"au+r9TC5/nj9/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

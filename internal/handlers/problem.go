@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 
 	"go.temporal.io/api/serviceerror"
@@ -33,6 +34,7 @@ const (
 	problemNoWorker          = "urn:temporal-http:problem:no-worker"
 	problemIdempotencyReused = "urn:temporal-http:problem:idempotency-key-reused"
 	problemRefused           = "urn:temporal-http:problem:refused-by-temporal"
+	problemRequestTimeout    = "urn:temporal-http:problem:request-timeout"
 	problemUnauthorized      = "urn:temporal-http:problem:unauthorized"
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
@@ -92,6 +94,11 @@ func classify(err error) (*problemError, bool) {
 	if errors.As(err, &maxBytes) {
 		return newProblem(http.StatusRequestEntityTooLarge, problemTooLarge, "Payload too large",
 			"The request body is larger than "+strconv.FormatInt(maxBytes.Limit, 10)+" bytes."), false
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The connection's read deadline (GATEWAY_READ_TIMEOUT) passed while the body was read.
+		return newProblem(http.StatusRequestTimeout, problemRequestTimeout, "Request timeout",
+			"The request body did not arrive within the gateway's read timeout."), false
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -100,6 +100,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:no-worker":                {http.StatusGatewayTimeout, "No worker answered"},
 	"urn:temporal-http:problem:idempotency-key-reused":   {http.StatusUnprocessableEntity, "Idempotency key reused"},
 	"urn:temporal-http:problem:refused-by-temporal":      {http.StatusBadRequest, "Refused by Temporal"},
+	"urn:temporal-http:problem:request-timeout":          {http.StatusRequestTimeout, "Request timeout"},
 	"urn:temporal-http:problem:unauthorized":             {http.StatusUnauthorized, "Unauthorized"},
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
