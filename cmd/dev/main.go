@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("set up telemetry: %w", err)
 	}
-	defer func() { _ = tel.Shutdown(context.WithoutCancel(ctx)) }()
+	defer tel.Close(ctx, 5*time.Second)
 	// One client serves the worker and the gateway of this process.
 	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(gwCfg.Temporal, logger)))
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -42,7 +41,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("set up telemetry: %w", err)
 	}
-	defer shutdownTelemetry(ctx, tel, logger)
+	defer tel.Close(ctx, 5*time.Second)
 	// A lazy client lets the gateway start, and answer 503, while Temporal is unreachable, and
 	// reconnect by itself once it is back.
 	c, err := client.NewLazyClient(tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
@@ -57,14 +56,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	return gateway.Serve(ctx, ln, cfg, c, tel, logger)
-}
-
-// shutdownTelemetry exports the spans still buffered. Deferred before the client's Close, it runs
-// after it.
-func shutdownTelemetry(ctx context.Context, tel *telemetry.Telemetry, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := tel.Shutdown(ctx); err != nil {
-		logger.Warn("telemetry shutdown", "error", err)
-	}
 }

@@ -37,13 +37,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr 
 	if err != nil {
 		return fmt.Errorf("set up telemetry: %w", err)
 	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tel.Shutdown(ctx); err != nil {
-			logger.Warn("telemetry shutdown", "error", err)
-		}
-	}()
+	defer tel.Close(ctx, 5*time.Second)
 	if cfg.Telemetry.MetricsAddr != "" {
 		ln, err := net.Listen("tcp", cfg.Telemetry.MetricsAddr)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -199,6 +200,17 @@ func (t *Telemetry) ClientOptions(opts client.Options) client.Options {
 
 // Shutdown exports the spans still buffered and stops the providers. Call it after the Temporal
 // client and the HTTP server are done, with a deadline.
+// Close is Shutdown for a process that is stopping: it gives the exporters timeout to flush even
+// when ctx has already ended (it usually has: the process stops because ctx ended), and logs a
+// failure rather than returning it, since the process is exiting anyway.
+func (t *Telemetry) Close(ctx context.Context, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		t.logger.Warn("telemetry shutdown", "error", err)
+	}
+}
+
 func (t *Telemetry) Shutdown(ctx context.Context) error {
 	var errs []error
 	if t.sdkTracer != nil {
