@@ -202,24 +202,14 @@ func TestMutualTLSToTemporal(t *testing.T) {
 
 	t.Run("a worker without a client certificate is refused at start", func(t *testing.T) {
 		_, refusedBefore := term.counts()
-		var stderr bytes.Buffer
-		env := []string{
+		stderr := workerFails(t, 60*time.Second, []string{
 			"TEMPORAL_ADDRESS=" + term.ln.Addr().String(), "TEMPORAL_TASK_QUEUE=" + queue,
 			"TEMPORAL_TLS=true", "TEMPORAL_TLS_SERVER_CA_CERT_PATH=" + caPath, "TEMPORAL_TLS_SERVER_NAME=localhost",
-		}
-		worker, err := startProcess(filepath.Join(binDir, "worker"), env, &stderr)
-		require.NoError(t, err)
-		select {
-		case <-worker.done:
-		case <-time.After(60 * time.Second):
-			worker.stop()
-			t.Fatal("a worker without a certificate kept running")
-		}
-		require.NotZero(t, worker.cmd.ProcessState.ExitCode())
+		})
 		// The message says where and how it connected. Whether the TLS alert itself ("certificate
 		// required") or only a broken pipe reaches the client is a race in TLS 1.3, where the
 		// server checks the certificate after the client has finished its handshake.
-		assert.Contains(t, stderr.String(),
+		assert.Contains(t, stderr,
 			"connect to temporal at "+term.ln.Addr().String()+" (tls true, client certificate false, api key false)")
 		_, refused := term.counts()
 		assert.Greater(t, refused, refusedBefore)
@@ -249,18 +239,26 @@ func TestMutualTLSToTemporal(t *testing.T) {
 	})
 
 	t.Run("a misconfigured certificate stops the process at start", func(t *testing.T) {
-		var stderr bytes.Buffer
-		env := append(tlsEnv("worker"), "TEMPORAL_TLS_CLIENT_KEY_PATH="+filepath.Join(dir, "missing.key"))
-		worker, err := startProcess(filepath.Join(binDir, "worker"), env, &stderr)
-		require.NoError(t, err)
-		select {
-		case <-worker.done:
-		case <-time.After(10 * time.Second):
-			worker.stop()
-			t.Fatal("a worker with a missing key file kept running")
-		}
-		require.NotZero(t, worker.cmd.ProcessState.ExitCode())
-		assert.Contains(t, stderr.String(), "TEMPORAL_TLS_")
-		assert.Contains(t, stderr.String(), "missing.key")
+		stderr := workerFails(t, 10*time.Second,
+			append(tlsEnv("worker"), "TEMPORAL_TLS_CLIENT_KEY_PATH="+filepath.Join(dir, "missing.key")))
+		assert.Contains(t, stderr, "TEMPORAL_TLS_")
+		assert.Contains(t, stderr, "missing.key")
 	})
+}
+
+// workerFails runs the worker binary with env and requires it to exit with an error within
+// timeout; it returns what the worker wrote to stderr.
+func workerFails(t *testing.T, timeout time.Duration, env []string) string {
+	t.Helper()
+	var stderr bytes.Buffer
+	worker, err := startProcess(filepath.Join(binDir, "worker"), env, &stderr)
+	require.NoError(t, err)
+	select {
+	case <-worker.done:
+	case <-time.After(timeout):
+		worker.stop()
+		t.Fatalf("the worker kept running for %s", timeout)
+	}
+	require.NotZero(t, worker.cmd.ProcessState.ExitCode(), "stderr: %s", stderr.String())
+	return stderr.String()
 }
