@@ -32,6 +32,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 1 && args[1] == "apikey" {
 		return runAPIKey(args[2:], stdout)
 	}
+	if len(args) > 1 && args[1] == "healthcheck" {
+		return runHealthcheck(ctx, args[2:], getenv)
+	}
 	cfg, err := config.LoadGateway(getenv)
 	if err != nil {
 		return err

@@ -27,7 +27,10 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "healthcheck" {
+		return runHealthcheck(ctx, args[2:], getenv)
+	}
 	cfg, err := config.LoadWorker(getenv)
 	if err != nil {
 		return err
@@ -38,23 +41,33 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _, stderr 
 		return fmt.Errorf("set up telemetry: %w", err)
 	}
 	defer tel.Close(ctx, 5*time.Second)
+	// Listen before dialling, so that a taken port stops the worker at once; serve once the client
+	// exists, because /readyz asks Temporal through it.
+	var metricsLn net.Listener
 	if cfg.Telemetry.MetricsAddr != "" {
-		ln, err := net.Listen("tcp", cfg.Telemetry.MetricsAddr)
+		metricsLn, err = net.Listen("tcp", cfg.Telemetry.MetricsAddr)
 		if err != nil {
 			return fmt.Errorf("listen for metrics on %s: %w", cfg.Telemetry.MetricsAddr, err)
 		}
-		logger.Info("worker metrics listening", "addr", ln.Addr().String())
-		go func() {
-			if err := tel.ServeMetrics(ctx, ln); err != nil {
-				logger.Error("worker metrics stopped", "error", err)
-			}
-		}()
+		defer metricsLn.Close()
 	}
 	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s (%s): %w", cfg.Temporal.Address, cfg.Temporal.Security(), err)
 	}
 	defer c.Close()
+	if metricsLn != nil {
+		logger.Info("worker metrics and health listening", "addr", metricsLn.Addr().String())
+		ready := func(ctx context.Context) error {
+			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}
+		go func() {
+			if err := tel.ServeMetrics(ctx, metricsLn, ready); err != nil {
+				logger.Error("worker metrics stopped", "error", err)
+			}
+		}()
+	}
 	logger.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
 		"task_queue", cfg.Temporal.TaskQueue, "security", cfg.Temporal.Security())
 	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout)

@@ -22,10 +22,15 @@ func (t *Telemetry) PrometheusHandler() http.Handler {
 	})
 }
 
-// ServeMetrics answers GET /metrics on ln until ctx ends.
-func (t *Telemetry) ServeMetrics(ctx context.Context, ln net.Listener) error {
+// ServeMetrics answers GET /metrics on ln until ctx ends. With a ready function it also answers
+// GET /healthz (the process is alive) and GET /readyz (ready returns nil, else 503), so that a
+// process with no HTTP API of its own can be probed by its container's HEALTHCHECK.
+func (t *Telemetry) ServeMetrics(ctx context.Context, ln net.Listener, ready func(context.Context) error) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", t.PrometheusHandler())
+	if ready != nil {
+		healthHandlers(mux, ready, t.logger)
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -19,7 +19,7 @@ func TestServeMetrics(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- tel.ServeMetrics(ctx, ln) }()
+	go func() { done <- tel.ServeMetrics(ctx, ln, nil) }()
 
 	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
 	require.NoError(t, err)
@@ -35,6 +35,11 @@ func TestServeMetrics(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "only /metrics is served")
+
+	resp, err = http.Get("http://" + ln.Addr().String() + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no health endpoints without a ready function")
 
 	cancel()
 	select {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/telemetry"
+)
+
+const healthcheckUsage = "usage: server healthcheck [/readyz|/healthz] (default /readyz)"
+
+// runHealthcheck asks the gateway running beside it, on the port of GATEWAY_HTTP_ADDR, whether it
+// is ready: `server healthcheck` exits 0 when /readyz answers 200, and 1 otherwise. It is the
+// image's HEALTHCHECK, which cannot use curl on an image without a shell.
+//
+// Ready, not merely alive, is the default: Docker has one health status, and what reads it
+// (`docker compose up --wait`, depends_on, a proxy that routes to healthy containers only) wants
+// to know that the API can be served, which needs Temporal. The status recovers by itself once
+// Temporal is back, since the gateway reconnects. Where unhealthy containers are restarted,
+// `server healthcheck /healthz` checks liveness only: a restart never brings Temporal back.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+	path, err := healthcheckPath(args)
+	if err != nil {
+		return err
+	}
+	return telemetry.ProbeHealth(ctx, healthcheckAddr(getenv), path)
+}
+
+// healthcheckAddr reads GATEWAY_HTTP_ADDR as the gateway does. Only the address is read: the full
+// configuration loads key and certificate files, which a probe run every few seconds has no use for.
+func healthcheckAddr(getenv func(string) string) string {
+	if addr := strings.TrimSpace(getenv("GATEWAY_HTTP_ADDR")); addr != "" {
+		return addr
+	}
+	return config.DefaultHTTPAddr
+}
+
+func healthcheckPath(args []string) (string, error) {
+	switch {
+	case len(args) == 0:
+		return "/readyz", nil
+	case len(args) == 1 && (args[0] == "/readyz" || args[0] == "/healthz"):
+		return args[0], nil
+	}
+	return "", errors.New(healthcheckUsage)
+}

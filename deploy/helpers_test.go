@@ -1,0 +1,72 @@
+// Package deploy_test checks the container build (../Dockerfile, ../.dockerignore) and the
+// Compose stack (../docker-compose.yml) without a Docker engine: what they declare, that the
+// binaries they build are static, and what docker-compose and shellcheck say about them.
+package deploy_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// repoFile is the path of a file at the root of the repository.
+func repoFile(t *testing.T, name string) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	return filepath.Join(root, name)
+}
+
+// tool finds a command the checks need. In CI a missing tool fails the test; elsewhere it skips
+// it, saying what to install.
+func tool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	msg := name + " is not on PATH: install it with `apt-get install -y " + pkg + "` (.ci/run does)"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " - CI never skips the deployment checks")
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// variable is one ${NAME}, ${NAME:-default} or ${NAME:?message} in a Compose file, or an escaped $$.
+var variable = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
+
+// interpolate substitutes variables as Compose does, from env. A missing required variable is
+// an error naming it.
+func interpolate(s string, env map[string]string) (string, error) {
+	var missing []string
+	out := variable.ReplaceAllStringFunc(s, func(m string) string {
+		if m == "$$" {
+			return "$"
+		}
+		g := variable.FindStringSubmatch(m)
+		name, op, arg := g[1], g[2], g[3]
+		v, set := env[name]
+		empty := !set || (strings.HasPrefix(op, ":") && v == "")
+		switch {
+		case strings.HasSuffix(op, "-") && empty:
+			return arg
+		case strings.HasSuffix(op, "?") && empty:
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", &missingError{missing}
+	}
+	return out, nil
+}
+
+type missingError struct{ names []string }
+
+func (e *missingError) Error() string { return "required: " + strings.Join(e.names, ", ") }
