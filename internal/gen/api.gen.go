@@ -421,6 +421,18 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem.
 type UnsupportedMediaType = Problem
 
+// GetDocsParams defines parameters for GetDocs.
+type GetDocsParams struct {
+	// IfNoneMatch An ETag from an earlier answer; 304 when the page has not changed since.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetDocsAssetParams defines parameters for GetDocsAsset.
+type GetDocsAssetParams struct {
+	// IfNoneMatch An ETag from an earlier answer; 304 when the file has not changed since.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // ListWorkflowsParams defines parameters for ListWorkflows.
 type ListWorkflowsParams struct {
 	Status        *ExecutionStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -488,6 +500,12 @@ type UpdateWorkflowJSONRequestBody = UpdateRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetDocs API reference page
+	// (GET /docs)
+	GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams)
+	// GetDocsAsset A file of the API reference page
+	// (GET /docs/{asset})
+	GetDocsAsset(w http.ResponseWriter, r *http.Request, asset string, params GetDocsAssetParams)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -538,6 +556,18 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// GetDocs API reference page
+// (GET /docs)
+func (_ Unimplemented) GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetDocsAsset A file of the API reference page
+// (GET /docs/{asset})
+func (_ Unimplemented) GetDocsAsset(w http.ResponseWriter, r *http.Request, asset string, params GetDocsAssetParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // GetHealth Liveness
 // (GET /healthz)
@@ -637,6 +667,97 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// GetDocs operation middleware
+func (siw *ServerInterfaceWrapper) GetDocs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDocsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocs(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDocsAsset operation middleware
+func (siw *ServerInterfaceWrapper) GetDocsAsset(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "asset" -------------
+	var asset string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "asset", chi.URLParam(r, "asset"), &asset, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "asset", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDocsAssetParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocsAsset(w, r, asset, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
@@ -1361,6 +1482,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPISpec)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/docs", wrapper.GetDocs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/docs/{asset}", wrapper.GetDocsAsset)
+	})
 
 	return r
 }
@@ -1416,6 +1543,214 @@ type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
 
+type GetDocsRequestObject struct {
+	Params GetDocsParams
+}
+
+type GetDocsResponseObject interface {
+	VisitGetDocsResponse(w http.ResponseWriter) error
+}
+
+type GetDocs200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetDocs200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocs304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetDocs304Response struct {
+	Headers GetDocs304ResponseHeaders
+}
+
+func (response GetDocs304Response) VisitGetDocsResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetDocs429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocs429ApplicationProblemPlusJSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAssetRequestObject struct {
+	Asset  string `json:"asset"`
+	Params GetDocsAssetParams
+}
+
+type GetDocsAssetResponseObject interface {
+	VisitGetDocsAssetResponse(w http.ResponseWriter) error
+}
+
+type GetDocsAsset200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetDocsAsset200TextcssResponse struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextcssResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextjavascriptResponse struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextjavascriptResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextResponse struct {
+	Body    string
+	Headers GetDocsAsset200ResponseHeaders
+}
+
+func (response GetDocsAsset200TextResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+
+	_, err := w.Write([]byte(fmt.Sprint(response.Body)))
+	return err
+}
+
+type GetDocsAsset304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetDocsAsset304Response struct {
+	Headers GetDocsAsset304ResponseHeaders
+}
+
+func (response GetDocsAsset304Response) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetDocsAsset400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocsAsset400ApplicationProblemPlusJSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetDocsAsset404ApplicationProblemPlusJSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDocsAsset429ApplicationProblemPlusJSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1455,6 +1790,20 @@ func (response GetMetrics200TextResponse) VisitGetMetricsResponse(w http.Respons
 	return err
 }
 
+type GetMetrics404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMetrics404ApplicationProblemPlusJSONResponse) VisitGetMetricsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOpenAPISpecRequestObject struct {
 }
 
@@ -1479,6 +1828,23 @@ func (response GetOpenAPISpec200ApplicationyamlResponse) VisitGetOpenAPISpecResp
 		defer closer.Close()
 	}
 	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetOpenAPISpec429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetOpenAPISpec429ApplicationProblemPlusJSONResponse) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
 	return err
 }
 
@@ -3462,6 +3828,12 @@ func (response UpdateWorkflow504ApplicationProblemPlusJSONResponse) VisitUpdateW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetDocs API reference page
+	// (GET /docs)
+	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
+	// GetDocsAsset A file of the API reference page
+	// (GET /docs/{asset})
+	GetDocsAsset(ctx context.Context, request GetDocsAssetRequestObject) (GetDocsAssetResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -3546,6 +3918,59 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// GetDocs operation middleware
+func (sh *strictHandler) GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams) {
+	var request GetDocsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocs(ctx, request.(GetDocsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
+		if err := validResponse.VisitGetDocsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocsAsset operation middleware
+func (sh *strictHandler) GetDocsAsset(w http.ResponseWriter, r *http.Request, asset string, params GetDocsAssetParams) {
+	var request GetDocsAssetRequestObject
+
+	request.Asset = asset
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocsAsset(ctx, request.(GetDocsAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocsAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocsAssetResponseObject); ok {
+		if err := validResponse.VisitGetDocsAssetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // GetHealth operation middleware
@@ -3996,131 +4421,187 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39cts4su+roLinauxZSlacj3Mi19a5mkTJeDZxvLZzfbai3BAiWxLWFMABQMuajB/rvsB9slvdAL8k",
-	"ypY9nmRmK5U/IlMkATT6u39ofQ5iNc+UBGlN0P8czIAnoOnjCVi9HEwsaPwrARNrkVmhZNAPTiFWMjHM",
-	"KrbgwrIxTJQGZvVSyCnjUy5kNwgDDT/nQkMS9K3OIQxMPIM5x9fNhRTzfB70H4WBXWYQ9AMhLUxBB9fX",
-	"12GQcc3nYP1U/pGDXp7RbaszOZsB+xm//s4wyecQMm6YnQFbKH0xSdWCaZgKY0FDwoTFWQl8LuN2FoQB",
-	"PhL0g5/LAW6cNL96A3JqZ0F//+nTEBdR/F0tw1gt5DTARZyKqeTpEQ3RNm9D3/+miZtqiIec+fss4RY2",
-	"zzyn73/TzPNqiIec+TkXdn3OP6o0oSlyaRagWS6tSOkCXEGc410sTpUBw5RmdiYMS5WcsowbAyZki5mI",
-	"Z3AJmgnDJkIby3Y4e61GMsk1p8dNHs+QENGjnokOWMyzDBI2XtIoU25hwZche9YzeC2BCc9Tu9sdyYI6",
-	"xIIVeVCsgjoh/kPDJOgHf9mrBHbPfWv2XvpJOAr4XThM2vdunBshwRgmEqYmjY3bsFWL6o1bbtWjXq93",
-	"215d47tMpqQBEvIfeHICP+dgaP9iJS1I+sizLBUxLXAv02qcwvyv/zK4ns9b0ufYPeUGbVLkLU8nSs8h",
-	"YT+dvjvC3RfykqciYRMBaWIOGPB41ryITICkSZiQLAKtlTZRN7gOgxfIQ8mXnP9Zg4dn3DCeauDJ0vFz",
-	"ckAbPFbJkqZsWFTtZsS4TFikc3mY+PkrOUlFbL/0CkrNIYi4ll+APFifqhNYYSxaGT9vxjW43aAVvFJ6",
-	"LJIE5JdeQqwhAWkFTw1NyfHLOLcs5fEFTd3EKgOnXVQGXm9IAOSylV1CtXkdBofSgpY8HSKPfckVDSTL",
-	"JVxlEFtIGLG4m2MClgu/RCHryu071JnTkEmnJ2W5JFrJkUK9BF90EUeKGAu0V/tOYK2YA9uRSgKyms6l",
-	"RG6akN4HZrm5QIcih5CUgcWb1CXoVPEEkl2/GPtK5TL5woshE1OKSin1NKVjvsQZnin1huspfGnu105z",
-	"Oxb2FCN6pmIuLNvZZ2/FDzXLF7IzmGdKk/uTubmzGEQq5NTR+AT+Rcz31VSR9hOgZZB1RoZwbgvxRqLA",
-	"MKksu5CouewBiyZcpLmGiBm+NGwxW7LFDGTTOTJcJH6FRLMzMQeV26+6Y4lIaCVca3EJbCHsbE240aqQ",
-	"8Kjcsp3o9eBseD7456eT4eDlp7PDt8N3788it3VnSr3lcunXZ77syoRhcSpAWjKGuSEfFK1iqhZcxlCf",
-	"+uBs+OnN4dvDs08nw3+8H56enUYsAz2SbbecHx69fHce7R6wiEKjDsVG5Vb7bZZwZUvaohsJltmZVvl0",
-	"5py91QirU4ZYbUv2d+/VgjFa9XvJcztTWvwCX1oL1QwdiUHd8NkZt84gK+st4E4uUT4ku4BlyMY8cWGP",
-	"zTWEDK4y9CVH0qoLkCHjUtkZ6us8ESBj2O2ys9Iwkl3x1BbxOjnPz887g9zOcDIxt5uCLlwkmDpzMx7H",
-	"kFkTsugH4Bo3lRyjQSb+Dsvo5kh2za11u3PJRcrH6ZdVxF6lsphL3IAxSjmPZ5AwLaYzy6Rz8R+KBTOt",
-	"YjAGlzmUVtjl19JhwrAFpCnznjw6XRUJYlRqkDCV2z7j6Nc4fiy9S4z7I2JlLkcyOkyQjBZkvOzg9pcO",
-	"NekS9BM4S8RkAhqVjJ8CMiPRxORZprSF5C0kghc5i69pipEMUX1UHA3d/euCjYkTyhhyTWoG7LVi63Hu",
-	"856JQhY9mj/umQipF+3PSFbgis8z5Pzgec8EYT0ufPYkxNgSndqgH/yfnQ+9zvOPf90Zjbru0+5/70jz",
-	"a25+/X//1/w6N7+aX+e/znZ3//ofwVr8GAbDwgHCKWcaXWorXCxJsQ8aVvwDuYLboB+g5e6gBWt7W+lO",
-	"FY81iXBeKHidSzaGKZe45IVIU/xLyMIdk1O2k3JL3g+XLDKWazLxEVlVf+ElpHwZOe2p5C5SbbtZegfj",
-	"NhZ55W+7DoOZMFbpZbEDNXIIaZ89Cdbzb2Ewh7kiXk0Sgevn6XGdvNflM2qMPlIQBledqer4i3OefXAz",
-	"/ois1j3hi7eoJqY0HzSQJxi5tatnJC9ZERQZIXPS1OhQSmA7xbUONx0Ji7CyuEhGfNaJMdOoq4isaxTU",
-	"YPLUtg9eaATydmyuJdqwHJDdfzp9d3TAMg0GpR6ueGxT793hltrcRChs0Yt3b4/fDM+GL0kU6mRpoYUu",
-	"6LA2SwNcx7OBtVqMc+uY+vfYjZI9txcUt9rbOLAUzlN3O86Sm4t/YGTVuuJFI2218etCo65n/ioT/WEl",
-	"Y0VUXnlFfTrlmur0WJWcj6tkrmugN8JlrZpaqFQp9JewMN+ebEG1rVxrvixE55hP4QydpXUOPvbMWfii",
-	"GsgVmytdSxGZA0pqYmCLSjwrXhe1CMsKUWvLuZEYpyWDgMzn+OTJ+6Ojw6PXQRiU4hGEwavB4Rv68GJw",
-	"9GLoPp4NT94eHg3cDS/eHZ0dHr0fvvw0OP10NDzH7w/fDl9+evf+rDaFikleVdpxVXsv0fRXibIi4MEt",
-	"SMFCl71CxVFZSZfzQJcQRyHZpuwTXv3OMLzo094jWYV2YJGwO+gkeCvIokNp8slExBiTvMplYiiZg3EE",
-	"+boLYQAfcnkfHONCSMrMel3fH8nIx4juyZBFLzCSSSEpL5yBngvJbe3SILbiUthl9dBMpEmRHfZXRzI6",
-	"gqvcvCvyUeXdJ2DANu8mI38K+hK0u9BlUcxzs0Iep79TjJwVE9b56Sv2GZ+6gxGbe43VphmkkuSaFt62",
-	"v2GsVAq8Jke36YxijDbefiUgTcokXHMtlBJutyf0la+SHDAJxkKRVybR/JcSEhLnGCTKmlaDJWRdlNCr",
-	"C8IiQV8UDZyP3ioTm0m3sn6B2+QWE95IjB+Bp86VaBKiMgyVB6gublUr/rHWkZwGPvbzX9Gul0XRcqXW",
-	"4x5i7nsmZD3VREl+tHNsh74/TEJ3I0pY8ZFku0g345XvDOOlKSa3olTm9zPKLZb4VmV/i3J21GijYhEv",
-	"rDv2kp28esGeP3n6n8yHIt01UXUJ31bJcypya9tWE6KW9d7dsxXSWNSDrXPzUdAmN7OofQlTBZEt2WwT",
-	"UsCnAWM6Km3XCbU+6GZ/rpSNdW/bCpu2L8K2lrwH7P3JIdNAEWhMxQ+cWt103DTJGx2tFa6y3lWiGYY3",
-	"iSqV6Gv1u3a5mPDUwCqHcT01NxT22YzLJAW0ulxP8zmyQ4i7pXQCui6M1xRrHrq/Hj1b4bGmBH74eJM/",
-	"fhMHuuDl+nozEVxRc11jbQo9ztFe2tX1+hAEkrCIP26NKFZ2z4/Xtl0bIrABMxnEYiJiDKZcxQejWWMp",
-	"MFspF6MUkbPJx+h4dpux/u3l+gIhcT+2ETLL7S3ACowaC6YJGZdLZwAoqsPpyjz1WTqX1ts2Xrsnf5xi",
-	"dOHWfOtiVwA39FAHPYUOxSh9lkAqXJVFGL9idLh8joKKWpW/qyaNamrI6CV4j7Aj6RANtJVUF9O5NGxn",
-	"v/fIXaN7kQ/3ez13RVi24GXxbLfLIpEUteNjlYp4WbiEciSj96fDT8P/OTw9Ozx6HbEdV0Z0AAhyKUun",
-	"v7qrzWn8ChsuPQLmriiUuhTSOz5u4obCw76fDMRaydN4BkmethoKSosYfwPbmYhL75S61H30v+ASNc6j",
-	"eVVfT8UF7HrUA8q8Bp4YrwicGqDsCGqWZrLv+72n7Hv37+6KoJF989Ww7RAvYbDKeo4QxF9Bn6LMIGzV",
-	"uIolyiuwemxI7jhJlUMjeC6n1Xov3L+0ztj14LW62OaRi+QEcgNtkx28efPu/NPL98dvDl8MzoYt8waq",
-	"jxSzm/MlG4PLTBPqjvGJBc2A61Tg/2XI7lYlrIeF1BezPujKlU8uUv/07ujNP4MwOBn+NHxxVnugdZHt",
-	"wjpoSGToAFbJKoBsRZDZjsznY9CGXQBkzPFsIqbC7h6wCEWaQlNnhTxmi0lVPn8Pwb89A7paF5MdIRO4",
-	"KoBEtD7DMBQpIrwm3AzlrbDw6M2QnNUctnsk83R+H/ExpT266Ym66SryhpTFvstQjQzguhavsBcHK654",
-	"rORETHMkpReWGxyPLcBnq17wjSi5Lhuw9+8PX6IumIIEzTGMf6DxN6NaayDK0uGitJPDXDZyTK81AFrz",
-	"6O5T2ZA5pXm1Wy2V3c9YaeCmrb50PlseMA0x+vNJEYaVgvKdYT4R27q2zTHYPX00B319cJe0RMx+RZc0",
-	"9KDbNp4/pBr+RPgcpLvxgEopLjzWkIFj/EKXGT6nQHoK1lQXqoXmNlZz6LLXW8jMVl7Vxr26d8DlJvsb",
-	"Iq4mSW8WrfLO8KbI7HxFMaxmY2rraEuGeod1C5e0acJum0p7haOuLbZPBDWWuJYKukEhtaUeqFgW51rY",
-	"5amDdrgqu/g7LNtc4gtwkGyHwFSazYUs2ToylN1mPBN43yjv9R7HSC36BP4C4TiNuxQ1TJWz9yjk6ZIJ",
-	"a0by9MdBZ//ps9K9ds+iIzbVXFpTQ4D7JG4Ju/6fzuD4sIPLqEjklnUdBmMCqgxyl4h1f70q6nc/nZ+t",
-	"uY4D9tP5GZtoNW8s/zu0cEDoDZZpdSkS0CHFUwVNuGTcLOdzsFrEjKdTpYWdzdnOyen3ITs+/T4cyeHp",
-	"9+iBDZOXp4Pd0NMSrrIqrKhZ8IjnScR2CGIjjIlCpxeqO3a77NAaT6qR5Boc+IwmH9HliO2YjMfQMZBx",
-	"Ui4ulDRxhl8R25NPiDy1GzKVORWeor88EzJhfCRrc8o0TMRVBW4ouM70cWQfjjroUND35K62ZWZt5uAY",
-	"Qk5Uy3EZ9JZCtuAWX0+OH0/KtHQLpNMDKLMUXfofz86O6SnSSCM5kkPygF2xpYB5RJuAJRHbKbK8u35n",
-	"rEO8RJTXww9FBZvLZCQjl/KNDjza3aV5qWCRCiph1GHv7EjVZ+LQNga5RnjwclEVgitLs69htISSfe/P",
-	"V4houIohszUupZ1Dw2nYTrQ3o/LDLzjtPQLmuI+OPw2VtPZUBpJnorvk8zTadRhrnNLg+JAUAC6gFC8X",
-	"PJB44PWBB9b52XlEWEiG2yXARtIuVJcNMUSuAbnLAp7DeQvrx8WXXnUKndbx/IsbKiRhE2vM0h/JiDiO",
-	"7VBAEFJOUIAJq2oEM1YDn++GHkxCDM+1NaHPg5jQGzbjhIIncyGjkdyJqWzoZLIoGB4U3zuIpFndjl10",
-	"fwsnANlH5QW0r4b8G0kHsTbsSe+Ro9VipkwTFr8ChH/Se4zvLlRnTRqLYS5gaZjSHh5oXF4K99afyEEa",
-	"EwqX9C0GVSxVKhvjODxJNPrvuUzxP6vSpCq4OnlORQzeb/Aq9+3hWS0jXwHqSARfu4kGYXAJ2jjJ7nUf",
-	"dXv4iOe4oB887va6j32JjmxRwbH4eQqtQbEjnUuviRQaJsWj7FDGeSou4aBcNSF2zUWpSNBbKfcNPZLg",
-	"NVhfrVs5bLPf692AS7sbHs2PsAGOtjr9bsNkB/0PH8PA5PM518ugH7wRl4BhF+EzpgYdgHJFJviIjxaS",
-	"vpGcZ43Q0d9dxBXHWs3BziA3pJCYw7z0WQa6o1VuK/xcrHKqNKTcgoydTktG0qlKFqsEhbIwbyWnnL78",
-	"u8cfowu8kOX4O/699TeG/pSZSlPjz4Kt7d9bv9pbNxCXs0cWo1mC/Qv7cfjmuKDIJ7RVn4q5fLLKFuxd",
-	"XCsPS4RsvGREkxBXMVMJLdcRoDuSf2Fn/zwe3vhioiHokbzhps/u3X8bBcfvTs9GQUhD/m0U7JVGeBSE",
-	"btS/jYL93qNRcM0eVxa5HYbbxot+L8JNzABXmTIU7Hm+uJlZa4/Py13ayLZ1m3Qj777LQKKhSlTs0l+U",
-	"7Ss9TPRQiRedFkY1X9u7KRfS2FZN4N97mkF8N3VQzPiO1F5dx83EdMh9Ja3mlPbaSEdn87dUplBV/1lh",
-	"oThzCpnFM4gvQva099j7RQ1cf2Us2oh5AjwRXlN9Dc1aLIoK2Dye8XEKdPjiae/xpteW89yrA9Rv2pT6",
-	"KjduSCGmFCTfrJbpDocPilDaWSXjUYXCp9qDiz3Qk+ikQkLdSSIv8oh8K+dJFC5T5ey0alOMYc8b4eS9",
-	"9q5UrWvx74fVNVNezrDPI3IwUG/Rsj6PgqnP2I2C624V8hV5vOD64/W2h3/XovQN4jhT5Ls3comGWOZJ",
-	"79FWLFOdOKGHtuCz6jQmPrH//PYnVs8OEXfWlASsLMApxwSyVC1JWeIy6+xaMljwMQxW3fCgHyDrBA0+",
-	"3szCSF5Ti9JCJmGBvgIVUEM2EalL2Ppj34uZsOBjJg/7GgNOfSdW83GF/RocvUSGPeZTcHGWyvjPOfQd",
-	"VDNqQIEi5tzbJniTvfGnYl25roZ4uhRGjEUq7BJ9F6Wh8J3nfMlSPmWc/Ss3tuOLvLUKxXjJOJsrpOoB",
-	"i14P69K697lKoF9HpTv6EJJpgmb7hw+fWw/IV5DdraRkDY98Hba/dwUlfO/j7eHGaSOZ3Tma+uu3AV/f",
-	"8tIfqAvHvd7a5PNhlYfIQDPks5Bxy+bKWIaL727oWoB3nopfmnMoy5uPiGr8ynf+KIi4uRHIhuWWfL9p",
-	"f570nj+7bX8+/o52u4kLb9HH7yQQVZma1NSJV8a927VkrVfCH11/o0eyxYqaJ93v7cfUAklj2xJrd7YM",
-	"YZApYzfk9NCZLAdRE8Zdhc66+kLDMH1n/GF0QybKHWyk0k9EZSMCzPhyuFUj2QBacUOJombtqCy5VAUk",
-	"vNGAtH22qWLOdqQayUmquH32BKM7mQg53Q194kFII6ZSTETM6SSBsEB51gJpkGiVZZC4PF4DCEZrFlX7",
-	"iQKDVOWFnhe5mBawEB3rLD3ug5F0DnkTOdQObeI1hx+jIqnsDO+QsMD5eN3YZefCzkYycimyyJPPwaZo",
-	"owhN5UDrrQMRYsYqxunNuBWFyZxQowCiyTlNe8GF9SP4hjOxmkPtlHB71xmoTtm1NZ7xOK2QGZyEmSlt",
-	"myeWTJ4WR7gp30FQrvJ8YjG51fONoT8vJSBxK2I7DkTCy9PelB9NFSVFpISY8oIl4SkjWq3IEvBdG8u4",
-	"tTDPbIUfo00t9qmaiO2cQJbyJSR9ZnUOkQNil+QaySIn43KsUjXAbAeVJFzAsggc1o5oVpy4v++kz9Wc",
-	"RzItCFa4TURikt+ZIqx+rJWpQnANxgs/pfLJShjHYEgt3pidk2ScGE9xQ6o0cUmyAzdnJcHxDGWojQtP",
-	"C2CPsU7CaiK37mwV6eC6t8UGLjHvjmabC0PsSoeCXHoaP/ZHck0o+6wFl8dAIj1axTDxL/RDH6wh/yh7",
-	"tApkJM3ipaSoN9WZqYbQ9od2KAenbTli4WRydwq42gg7g3ldCAVqoccNJeHOR1cOc5tz2sDprTunbRaq",
-	"umWPGlKtu1gDnyXsxDNlQLJcip9zt/WTogWVcWWjoijFCYXS3VQuXJHr4P5dtD6W8PkfVLK8W0RcQiD8",
-	"rAYJX4XblLFvhyd89VxePQbe1rdvBVJeNwvJqFeuv4TL1941oTJJC17apL7j9SJy22jZbHWqeyR3Wqxn",
-	"U852w7KJ2ebD7IXtKs5n1XoCtOjldfcnIkVdWbRKxEjRoC8kSxhivXxUKeu1yXXbMrrlOa7rMHij4g1n",
-	"1M9WIEPvT96ELNoQr/43gWb+9pn+u75Hf4d953D//owzIJapQVMr5llp5PBHIc0fOHzp/dftT6z05KHH",
-	"toh6yr5p+MCjLWa22q6Jnnu6DRlaGkxQbLa/zcPrHTv+bHHdqTP9LaHdHSI7EqGVpF9DDG6tLqxCFONc",
-	"a1eap+ogakAZuzZRiyokKA9PtHv9I7m53yT6cQ66XQ8ePNgCY8PI+f8R2ynPWO+6Dmam1pdqx0G5Q1Ye",
-	"pA5Hsjh/HVYe38vdyo3yjfbCLU4DuWpEct804Gv4DX5W5WG0eVv1c00tM1876rQCVWxLQxV9Be7drPTe",
-	"vqNkwzM+dXiohpnlyQF73HvSFmjOuAMMxDMupxjqCRnDZmdy0jlSEjpvuY1nm9Og+0++UmLt1laYK+bx",
-	"Bbr5nRdKWq3S1pMyq7Ll2k05arlIz6dAYuqodFALgjCsm+cYnip7N4sZBriR6/N54YfFfYSilV6te4EC",
-	"c3fT/Lj35BbvoJ1JaHBiOCFZ1OCM6DYy34cU/z4Ox5PbnyhbSf7ZDPEJ8OS32uGW2lvDDO85wBrhjluT",
-	"sAUVmLsx5S6d0lDuCcQiAcNmakH9yoVMWKIWssDulDk4blhhCdFSjWSZjwyZmKDZdjhxZ/3rI+522cBc",
-	"lK3PayCuWoeyDCjVih9nXM9TMGbdTjrj2GYbXcuPBzGPvyW+Lw5xBHFurJr7pE2iYeEAmzpxh9q3jdyr",
-	"wyTX6y2h93v7LbqxRnh3CtW9wDcA/nfSB79nxOI6VX+9eOVPpOoG5qI15WmV1wJ3UHkk4DfqvKqvSXsE",
-	"wiJC+tFtHQcFjlzSxVBylqx1lUMi3HNUTjryGGKpFqQACWtDLZHpuEKBbnT+h8M30ltV4Qg0nQV/mpT9",
-	"CFzbMVDftjm1aHCVJ5GkQEB7XzVw8F0HKeZl/3m3ClaUHTT4B1iRZ3datcge1YMtuG+scY7+y0NFG9uF",
-	"B9ucSPu4Hc6zvvv3gObVceR9FtGffVZjkpLWDU6KEm559G+nZv9MuujcnyGpyWEqLoHtuL5cnVPc2CGp",
-	"kN2H9MT8Gcwb0X2uN8Bsrf8SOQV0pq61E5NTAvOQcYeJ4NaXHl2rupHcAgBV9m+nbpB4vcu8zTJU1E6g",
-	"mBDppWoiI+naQc3BcmRvUnljbuDZE4Z/73bdOKfiF9fnjLOZQGkpIZju1CAGayoFNsYNAsPUZCTdiL5g",
-	"S2uLuaSaIuNsAguqvT1AssS3vPrjaLEbgDvf4EF79bZmt4CDmsL0TfN+9YBXNtK+zo7OSvF7MHXrT33t",
-	"fS5/mer6hig4l2v9M5qtpKLyNUUbYq6n7rxfWWUUtuzrwgbFD2fMc2OLs1199yh1CHJXKJz1v6jR6Kfu",
-	"X/m096TLXqxk1ihYZ2PwJ9sSZpW6rw6khlsP5cTdcnf1I2S/JYDeOjRuNFRrjY17d43ci8Pw5DcH/eB4",
-	"ePTy8Oh1rRP4lpPy5+03OJfFz7EVTYK+BeV/6Kpg+UMrfwKFjM9stV/+x4Za4vi658wZLeGBk5b+EO7e",
-	"5+rH+W5Q3i8d8NDU8YhR9WShrz1GtAUIuhGwOJI7zaKW6/nlqnm7Xbbf22dz4LJyyymkLzuxVBNayaj6",
-	"NOhICltWNN3vnuTSbIdKa4NZ0VBfSJnXfprxYeBOPMu0uqyKFj4NEvSDVKkLw6ZKJXdQtM3GiNumRqtW",
-	"eD4x6nbymwr+lhf9XbAYgO5jrfdkS5L0IVEZe2XTgs3qdFikQCstL+ZzJLGFdEk5iBLjEJaNBiqw+rJS",
-	"c7FK4IA8UaNkNJJjcCjuVexHga7o+qbZ0V3KOmXj9j9OZcfYPL4ok7FjnvhTDL9vWadZiEb1Ve72NwX2",
-	"TYH9LgqsFL52RLsDcT1occf3Zdn7XP388R0D+5WWZVH1oi1cxVq8P5JlSad8pSl/DyPpsoEsvliZgW87",
-	"QH3RMXRwvWRduxc/rZFEnUj1o/LMRVVTqL2rUJ3FOg6TiM35BZjaoZTy/Ia1VKxS7kxIrdscE9JYX08q",
-	"9lFYZhcihnv7o6653BfyR2s/uP0w/mjlfxaeKRsvWTZTEu7ghjabIf4+WYjB8fHJu/89fNlsphc8mzyK",
-	"9/lz6DxLeuPOk+QpdJ7zp087+5NH/L+Sx/F/jh/1gjsv5ObMheemSgi+2Z0/j935luqoWTbH7xsParnf",
-	"cq23JfVyeXdvvdk9pOq8+OEjqr16m8IPH1G1+fevteRcP6rbXT+Ub1rQsK5JSkhrci17y16LoFHvFU1l",
-	"au+r9TC5/nj9/wMAAP//",
+	"7H2Lcts4tuCv4HJuVewZSpYUO4nlSt1V20pa3X61LY8nHWVNiIQkxBSgJkDL6rQ/a39gv2wLBwAJSpQt",
+	"20om09s1VdMOxQdw3ufgPL54IR9POCNMCq/5xSO3eDyJCfzdviVhKiln+1xdkyRSV0U6HuNk5jW97LKP",
+	"plSOEJUCJUSksfR87wbHKVH3hzEXpEvHxGt6jVrjVaVerzR2urU3zVqj2ahV6y9rL3ffNOr1Xz3fI/aT",
+	"yx6o71Z337ysv3pTe7OjHhhRIXkyOyRsKEdes173PbOE5hevFeH/8posjWPfGyaESMqGXtP7kcQx9+58",
+	"L0lZJ/KaXq2OG/V6H1fqJBxUXjfeRBXciHYq9cHLN4P+buPN7jbxfE9InMhVFyYklqlQUDo5Oj1sd9sH",
+	"nu9JLK5/SYkCjDeSclIZYkmmeOb53pQn14OYT2FBdrEVHGHnt+5sop58b7dyd+fnSHqHaTyPIX3NoEeO",
+	"CLJveiHQANM4TQjCLALMhTgVZHXE1auNV2/qb3Z3d9+shLhGvVqv1XYbjVqtoR4wn4cPwZfdP8ZECDxU",
+	"78FhyFMmUc8LRziJKel5aIQFqqFQkayPGCGRQDu1WhNRJtLBgIaUMIkGKYuE53uMszMikxnux8RryiQl",
+	"vic1HDvO/e/U7e0k4YkiDPf7kt5QOUMEfsuebZnrJY8oYEcJnuIYYEyiJvr37KKMN+YpvvGyEVZek1pU",
+	"eYNJo9Jv1F83+ruD7cGrByl+HqMZxb9rdQ4fRe4ywUwMSFKh7KZSXyT4I87IrGtuKlL9WcoYcLVL9vai",
+	"Q8zPFSwvv5G0OLs4Pu4cv/8askJRBMERSUC4Azm1BpIk6l8REWFCJwpAXtM7JyFnkUCSoymmEvXJgCcE",
+	"yWRG2RDhIaas6ilB+1tKEyVzNEGKcETGGPiXMjpOx16znpEpZZIMAXt3vjfBCR4TaZbyS0qSmV7v/Eq6",
+	"I4J+Uz+/EIjhMfERFgVBhhIypEKShCgpplZF1XMTLEeKbTCA/7fsA/cuGt9abDd2dny1iYx1sm0ImVjJ",
+	"e06HDMfH8ImydQv4/VkLF/kn1rnyi0mEJVm+8hR+f9bK0/wT61z5JaZycc0/8jiCJWImpiRBKZM0hgsZ",
+	"2yPQZgLxBMkRFSjmbIgmWAgifDQd0XBEbkiCqEADmgiJNjB6z3ssShMMj4s0HClABPWaCPZQiCcTEqH+",
+	"DL5iONNHr2pCXYvIAKex3Kz2mIUOkGAOHsVWnguI/07IwGt6f9vKzbEt/avYOjCL0BBweL8Md/1UUEaE",
+	"QDRCfFBA3BJUOdJkRVTVa7XaQ7i6A0NswpnQxuQPODojv6VEAP5CziRh8CeeTGIawga3Jgnvx2T8j89C",
+	"7SezRvVOJaax1/ROGFFYHCuJNKAkjgTCCUGU3eCYRntIEKKVtVD71X95zY9fPLjZaxZVAU+lhUqfRwpD",
+	"uSIfWcJPFLEMeDLGEm0MeILMutBuTWx6d37+7oL0XfZeqsxkA+a7TxrmREiQ5q8G9bCBd0nlVVTrV7aj",
+	"HVLZxTs7lcagjt9EL8PX/XrN0RfbChGSylhbAgACZN6XGytpwpqSjCc8wXFF6ZKmAXQTHjDEtSo5nupn",
+	"NY6LBHiEYwUmEqGfzk+OFZoMWgym9hDB4ah4UfGcosQIUYYCja+gqpazr1g2eia5dAtSQKEUxwnB0UxL",
+	"hGgPcRbPEEaJNhqcm3EYkokUIDCsvnsknhbtre1arfJ6JyKV3Xp/UHlTa7xq7OJ+rY/DAlp3c7Rajp8X",
+	"ZtEqCLYEWckeKRgPE155vRbMPwxmxUmKFQDZAgX5OgLwQQKAlcE8Z4OYhs8VFS3mrMn4QFTkioxGiNxS",
+	"IQUsQC2QRmjCYxrOUMSJQIxLhGN1K2ZcjkiyLjJ40HS8hwwsYMHAfCQVmGcr+bPLbcl1kYULbiqQxNeE",
+	"7S3iX6trKtT3LTGAZAfhAGTxjid9GkWErUEmhAmJCJMUxwJFHDA9TDCTSIR8QlBP2+89b0/TDJ8QYwlo",
+	"V00bPs+S3C9z3OYbWwGZg+zmdWHIhYWCuJbO/VSiGIfXgBkNlTJQLHC2As2d73WYJAnDsXZHn48wY2Sh",
+	"kKdxBPgKTfwJFmBQsef+Q1FczEMsiVbk+n1CKRoqlQ04fCYSd4rqV294PlSwHJPUPLEWRLYYShm5nZBQ",
+	"kkivYa+wa20luQbrC4CBj5i2fVmGSUDgMVcihzwXd8ccJABJjHWuFb2kY9JEjDOCxniG+iTTvwMw0QlS",
+	"/q/y/VLigyEhlfDgNySJOY6UQHgm5rZzzC0ucRXsMV7RT60FfcvBhDYATMpqfByINg0a5Tuesmg9aJwz",
+	"RLSJTMHb2FBSPEkZopFyqQhDQ3pD2OazBeX2vbaQkgQD2OBjFCHjsmKf+roq8Jhr53EReoCeUzxT2Opy",
+	"foiTIVmDoLTCD0SycnXVexXBYIYatd3X9Z0G6s8kEc9FTN3RYGYbSHKuP7gKNib6oYrkvKIfWpdGm4eB",
+	"YgpgmZiOqUQbDXREf3BcdR91zQpfCGSWhUJCY8qGmo3OyGeQrGtAkBNI0e+ElemIiWFkgUaYRTFJTAh5",
+	"LwvXCzwTaDqaVYsx9Ny7TNk141Nm3me+UUU/q4s68CPefsSTScJvyKeF0PIAx4LcPY8uGo2cLizYbKjE",
+	"7n0V8rDgqfRnley5tVulBSRAmEahwMFG5gkouCIq91BgAB9k2NDyrhAlE5hGhnIAlDbasGYGj6g2hnCS",
+	"0BsCXs6Cklc2P6gSnj7fbH3jIlcvRGaBlBVwCo9U7CNfheEfCxO0EbxvdduXrQ9XZ+3WwVW3c9Q+uegG",
+	"mvO7nB9hNjObFc9GIBUojOF0R2nPMY6IDmaBgH5Vq9m9gJ1aH9eUhZ3MdNgd4YEkCQKGrUD0HgkdrH8u",
+	"XhuOq9nlHI0xm2UrWQmzWJIKiFcSrQmtRUilguiTSvDIMQuJi7dWt3112DnqdK/O2r9ctM+75wGakKTH",
+	"ym657BwfnFwGm3socECZsbNhZUZuZe5KCBQTieQo4elwpCO788cplew8pWzL5u4t5+QFdn3BcCpHPKG/",
+	"r0G7lLiqjnfXRJih1mkHXZOZoq5/VVqnncrPBEQeRj9ddtXVllkOvKSJfiA4eXLkI5cb9Zy+CjtegbRS",
+	"9/412WQOVEDKuz6wHGGpQw9cGmd4w6rVazLzUR9H+nhHpgnxEbmd0IREPSb5NWG+DRYhnEaUsJBsVlE3",
+	"85HB1zKERsNFSrq8vKwoDKjFKNd1yeGS2qRxa61nbOKVPgo0ykxcrTWhP5NZcP+J3UL4XhPmDaaxNgye",
+	"R5cGrSjETMFUuXsEhyMSoYQORxIxPv0WUm7HDbpki0qdfa5AjdlV97m1CLwVoFRdo9iZJDxUZmM/Jm0m",
+	"qZytzdOHgycqUEQmMZ+NQYJzpdEy60hBGfW88xGdTCgb9rw99L7dRVuZg6ZuECiG6KwccUGUewsvebam",
+	"a7iSSHN1YV2riSR4sFJY79qtGSrQlMQxMocq/VQ6tBEq84ZEiKcS5LqVUIF7CBWAcMOsx4JOpHYiCQtn",
+	"SuQHWSAZFOsANEBEBwOSKHyZJSjxBMQi0smEJ5JERySi2J7Wr9OSHacC9uW+SL3g2W7qjovvbB9orDby",
+	"CIRnT1bgya+DceuwKhwH85AIqnAEbF6pvpgdDS8oiRZ6z9Hi8fVuTQQ+CurjlzURKNIIGiNQDRmKvN2a",
+	"svec495X2743wVKSRL34f298rFV2P/1jo9er6r82/2eDiT9S8cf//T/ij7H4Q/wx/mO0ufmP//YWjoWd",
+	"zB215EmijBVJ9RGxk3D2xdPHrV7TU34YuAtlb5tL65kHwqU15ZKUoT4ZYqa2PKVxrP5Fs+MhNkQbMZY2",
+	"ShJkuTuBPjbSFw5IjGeBNha4jmuttkrHT7+PRN6Z2xZTtxxwUCZfbXuLaTW+NyZjDowYRVTtH8enLnjv",
+	"smd4X3m8nu/dVoa8Yi6O8eSjXvEnYLozPD0yMYU731Om8Jk+xCqzRhR4wWhS8oCylJioIGcEbdhrFSwq",
+	"jEz93LZWYFTPahmFEqWhAKwLEMxzOpd78uDUyTRhCLK+FLn/dH5yvIcmCRFKpJFbHMrY+OqBlg+BYrYg",
+	"y9EEVnDBUgKLxMJhYZWC4CQctaRMaD+Vmqi/Bjac1LJVGcVKw/spMGPOc337XSENrWTH00I2ytKfrbpY",
+	"TOjJLdKPc4koAGV/PqMiX062Jxce85zzaR7MrgQ6pDoZpSiFMpEC/6KSjFcHm5ejFScJnlnWOcVD0lW+",
+	"wSIFnxritF5nQsDzgIhAvpQ9yFVSJpAS4hP7uqCEWeaA6mznXmCcZwRCWDpWT+apiG4Kc5bcud863m/r",
+	"P7vts6POcUvfsH9y3O0cX7QPrlrnV8ftS/V756h9cHVy0XWWkBPJu1w6zkvvmbJr8lC/jevYg78qeqcE",
+	"R64lTeKPjwL1FeBtOFZWV18IbXTqpJ4eywN1RCrAFhJ7gvKs2mBzD4FrN6XaINUnnuob15RBwpWR9c0e",
+	"C0zETz/po2Afs5DEJMoudEkypgxL51IhrxgeGtE4ssce5mqPBcfkNhUn1tPP7j4jgsji3aDkz0lyQxJ9",
+	"oYoCSLQugkfL75hESHJEpXZL5/SzTc9eUYllMekSyVCMOmc39DmPCXb46CGZYb9RRtvvKImj7Pi5uBeT",
+	"sFWmT+Ank/y4hxgRylh0Ms0+c8pIpA2DiGt/ZGF/lLmsZFLATN6dzQXUnlkpTywH3dz+qUKT3ox/LzB+",
+	"JDjWpkQRELliyC1Afv2gWDGPlX5JS+BTs/456XpjK03mUjj1Q0j/jihzD2QgmUzpObQBv3ciX9+oOMz+",
+	"Cbxt80jUlRcC4UwVg1mRCfOnKeUSTfygsH9AOGtolEHR+guLhj1DZ+/20e72zmtknJPqAqtaL6uE82xG",
+	"5Iq6zWGikv0+3rKlTEglB0vX5rh5ZZxpU1pNAiV4yCUJDcIHbzYhyl2DjHUXUIsfXW7PZbyxaG0bj7Lk",
+	"KVmayd5CF2cdlBBwr0PIalJLc1XHfYu819Caoyrr0sIK/ftYFTLvnbTccr6AM8F5CsPJUNyTr2/PLxUT",
+	"JsN0rMtcqPK/Ih1MttR3B75mR/+r/mqOxooc+PHTffb4fRSonZe7u+VA0LnKixJrmetxqfSlnN+vcUFI",
+	"5Fv/40GPYg575ntl6FrigbWQmJCQDmionCmd9KO8WSHBMZvLAldcBMYm7ivDs1r09R/OwreFD08jG8om",
+	"+gwUs9nJAPKyWRrHJXVN2ba/uKQyJ4AW2S+7wtJxH1h10bj45N9XrqGcVkuzPsJspvUPOJWPcQ+fSI7n",
+	"ypnRIH4QtnNlO/BQRRkmOsGziSISU536QIXZobLvTEhkLt+ZDwpZmb7OMFX3UNljui4CKAfykZKUCbTR",
+	"qNX1NZNR6qNGraavUImmOEta2qyigEY2sfcUkmytBcp6LLg4b1+1/9U573aO3wdoQyeu6TIKsGAzHyO/",
+	"q8xG/fPTFzNlO48tnXFlDLzj0zLis/7D0zg8TDg7D0ckSuNSNQhBH2FuQBsDemPrOCAMFPwvcqPkaX2c",
+	"pwXH9JpsmtoBJdESgiNhxJwWci9s5XExlPn3rR30d/2/x4u5hTqRlct0fG+e0jUggJxNgaTnl+oTjiJu",
+	"xHN58rpOojZMBbs1PoZ5qctHrmueXyzzN2h0RlJByhbbOjw8ubw6uDg97Oy3uu2SdRM47LSrM+mccKjg",
+	"nuYRKHxNnKCGrRo3JQLuZhY/OnflSschrk6ODz94vnfW/qm933UeKN3kdykbWgUB4OuitGi+6G5ObqAN",
+	"/QmBrgmZIM0yER1SubmHArUr8Pu1ijd1bojx7PkV5MzD4eT5M3VWoSwit7b6B/YjkPLrrLtcLMmDfFFj",
+	"LinTENjasX6fEBlN0qdwq8i07X1PuIrZBmHhSOAxnyqEUxeVRJ7Ruzfn14ScDegwVaA0vHmPFbdCgd68",
+	"S3FvJWEVtdDFRedAiZ4hYSTBkkTr+v7yyl+n0LR4cKzrUgsBO1voHDx+KUvC0LCuciXJJ0/TjQnBouyw",
+	"7nI020MJCZVzFFmfNmOUFwKZqHbp3pY7tE+0QHWW6J/Nvs+Kmr+hfe+bOugyFutAutGAmvixvnEPjsF0",
+	"aCMhE6L5zIpOgccQBBkSKfIL+cZSGfIxqaL3K7DoSjbjUtJ4srNsspKf7i0XQXo/J2d3+vd51Zdzcmg+",
+	"kubsoyyQbczxFQzuIlU+tJTy0ylXOK0exCtscYHL7pF/ZWEjOOgM04TK2bnOQtPpH/RnMisz+K+JTv3W",
+	"eYk8QWPKMrIOBJxMIDyh6r5eWqu9DBW04C9iLkD1mdCXgoJm1OaF0EW8VIoeO/+xVWnsvMqcB/2sMjOh",
+	"vk84RfkmAJ9VwmfpkLkNYrZ153t9yKlrpTqIrv/1zp69/nTZXTCMW5BPOUj4uLD9F0qhEsi3QpOE39CI",
+	"JD54hxYmmCEsZuMxkQkNEY6HPKFyNEYbZ+d/99Hp+d/9Hmuf/10ZeO3o4Ly1aRr8BOR2kjtNjsEQ4DQK",
+	"dH1OQIUITHlOfsdmFXWkMKDqMZwQnR8Niw/gcoA2xASHpCLIBINw0X65CCfqJyB7MDkVTW36iE+0xoiV",
+	"NzCiLEK4x5w1TRIyoLd5YoqlOtFUXza+vc5yVKIdwJ2jZSTlRKfSUDbgJR1MlHHmoymW6vVgZ+IoO1Io",
+	"qcUxJSKTWDksP3a7p/AUSKQe67E2GNj6oMym6ATLMp4CtGEj9JsGM1KnYgUQk1V/2OwDzKIeC3S4Ptgz",
+	"FfE6RA+HTTGF4ye3NB4dc3clOg1MKKqhhQpEJMmthNU76aSQ0avdhTxPmNyGZCIdKgXMKUUp0EawNYKj",
+	"o9/VsrcgY0z/qelTwHHkFp8Qhie0OsPjGH6NeCiCTZOCXMw6DjI+Cwp5x0Fp4nHgq4X0mAljyimvojYO",
+	"R26ec3YKq8tUqbRVugwFtxUr3CqGkKHjlS4Bdaim2WMBkB7aAEfEh8AuJcLPj5SQkAnB403fZAQB5eNE",
+	"Ct+Ed4RvNJzQ3IGjMWVBj22EcParmdOe+u7Z33VGu5jHy6Yyu601oOiIpzYd2clW7jFdMCjQdq0OsEJT",
+	"yJd0M5rn6ni3ay/Vu/OS2owt7WeuyUwgnpiUZqGjfQrJpluKgjEUxoDgVc4cijmf9NV3cBQlym9IWaz+",
+	"I3kc5afmQJBuPS8oAJMvFPFQu7dYojmaMlzMIrVTnQeBneOUCR4ShKUiRaA83wCh51miIj0P9VMpOYMS",
+	"dPX4tU58hy2CN9HzuolSI8qU6nlaBsU0JMbWMWriqKOEfZrERhCJ5hasVfA0CUmVJ8Mt89DWmErnsCjP",
+	"8AUJ8z5r6HRDEqEFV61ar9bUI2bzXtN7Wa1VX5rTY1C1sEP1x5CUpkRR8BZlgkMNJiMYoJUZQT92jw4B",
+	"XL4BZ+5x9BM+FSRB/Rk6n+LhkCToogNKYIHFdUa7hrppIIeFUHapklpk3CeR48pkDXIEh7AwT66FJbUe",
+	"02KLSEhgF6I6hwYkCItEXhUD8WvliOqXNqHMFEgilzIgVgCvPQYSuEgHEMvWW1B3C4lnwq4135NQNDHk",
+	"UhKWF4XAz1CYAjErIJGMYyE/9T2RBwpBxTZXH0vOcdtdPNQ6FrMsPqa5eQ+9rG3PfXWEdV5oOMJsSCIk",
+	"KAtJdZkx0xlUjjkjlSOlA72lnXwa24uG/6e53j2NWm0u2Veplq2RHMfFxAFtrf1XxENw09UN2mjrMf2T",
+	"uoJizIZvex5hPW/uV4Kj4pUxkVjtNxFEvu15qRxU3sw/BcylL5XylyIKfeeWc6t9OqbsGiUkftvzhJzF",
+	"RIwIUUQ3Ssjgbc9TrLYlNDNUUloNhZj/vkYqipQsQiIJF5+q9FPl7lQ/58/q9ehHV3ud+r/V3rC1CEdl",
+	"KbjPRfQG0UjtOVvk3IsjelP4t/OG7DMOer17i0nK/HFF0trs3Nd0VTk3XkVFh6FRrMQJlQiKcSnYp+oV",
+	"wtf/UNhCgC5r84KBqeWeMbtzMQGKyoc7lTxZKk7gvoWinH0cjkhFLTTh8aLMDRivhOqWoIlwJkYTYtor",
+	"ERPqDgo8Gdi+eglJhT5le1yNju8pAbK4mn2QD2JOeoC23tAOBmJkmm3YKJ/NxxcIvaxtlwfulosrWA/I",
+	"PWWbFeFRfQDmT4HM4za03dhd5kpnAnFrvh7UdYi95sdPvtOJUumjopECOaxDpRBytSG8T+olwOJbX0CP",
+	"3t2j34llhNzHdXhB2lCLsYQ0MhQPiaaj1l+IHtsIymQUuCcFiRds+uiGsAgC+SmzCAUeU6zIJmM0weE1",
+	"GBUZL+axa6hKMfIrsAakNpwV0RdWhcB0UoRCbo01AUmxkvO5BR929tvH5+3icivHJ93O/vzFbG9V81BV",
+	"3spg8x7t3VJIeEiF62zB2HZKLJ49ln2+vAEfNt9aW5vEZ5kaakPfnakRirkUxWoOXlTlk37Mw+vsj4ph",
+	"wIqC85cBZ7IywGMaz5pjzjiEMfbg6pTQ4Ug2X9Vqdw+oMF+v4zO+wRqyxeVMKYv4tJpS9NZS80XnB0D7",
+	"xpc0iZuo57n2c8/zUcTHVzRSv/zN1cJ3m3urrQViFcVlOO9h+3wy02WDjVqjVmnUGnV0PsaJVG41OucD",
+	"OVXM1WFh9SnqW5FJ9c+kJIHuv6WSXM5o37mS1Cx6v5J02n3CI9trqBZcVKYGfBqUNjXUiuJ19Rw6fkyD",
+	"obyv0Jrq1POtOVt29vlVrJbCVx9nw5hg4VLzpWWCVTpNTH3GjeabkmTlYOOY3pC9LM4E/TzEdRbDrZZp",
+	"bpPk/qBOmS+snKO6rBs3v14djebby7yduY1V70XAIb0hjAhxH6BN+PVeOzE3wczdNshxmvAxkSOSCrCz",
+	"THPbJpqQpJLwVOYFqdC4XviQUMpCHWiOekyDCIU8IiKz+fIA+/nBz6Z1hzH/7Pc3rN/lvNE33Zh5HItl",
+	"NtmR2e1q5kKJavwb+rF9eGohcqWY9squ5UpyaYMGmV9o27D5qD9DABNf7WLEI+1EAgCqPfY31P1w2r73",
+	"xQBDkmQmcdlNX/S73/a805Pzbs/z4ZNve15WEi96nq+/+rbnNWr1nneHXj5FdRtc+MuIgdxOuIADf0MX",
+	"1XXJcMfNviZkArLbrOZPIrELe5xiYfNis8A6zlhBZ7cks/tFgYOcccYDS4WCa2PeKxlOJoQpwZ5F3Asx",
+	"EBOTV3SeW2c5ZwwxZUKWSmDz3vMJCR8nhu2KnSokvZcmggB4j1E24M0eQwjQ3ESlwT71u7HVmgiC6U/h",
+	"kHnofB01W4jU34dVfei2okoleekUsidDGGm1jMIRCa99tFN7aYztQvuj/JCmDLVnBEfUaKXvS7/a7UJd",
+	"EA5HuB9ry2in9vJhlLltbu5Dl7v/pagq9i+5lwV1hxMI1wRK5ufNT0SQ9/KBpGfjkCgvIKaMuMeWcJ52",
+	"DKed+mzPHmLmx4+lOvWQCnlZyPR4LlbnUlMWoiWQoSfQlx6EDZT2gm196WU9N3venT5sBTUEndH6UAJs",
+	"p/BU85hDPthkIdxxBklFAkJTkI+Wx6zK8r3MC9vhiJe87IgrSWgKv/S4HtQnckoIQzGJ1EUz3Uf4ykxO",
+	"WWTrupxBQJmXGRHQrVAmLJyvz424+bQyWyykDC0RaSMOiQSFPEphFHt9JSYptODaXoWz3rmdqp8uPh2B",
+	"SeY2UN5myGHQjKW8T743nwrgNT3FLF6Bc5cz7SE0I8pTRnzEyFTZyHCc6CunSSer2l6XIyqJSeAw9cN9",
+	"opa+EfJxPy8ibh0fKBY9xUOiA558gn9LSVPX/AeFmtIA6SP2YhcAdGj6puvKCKd09oYK2qcxlTNls/OE",
+	"2PDrGM9QjIcIo8+pkLYhvJOdrTgPjbmC6h4KCs2ZxNaXPHn4LsgctHXIopJz07IBKnnvh5W4ZKGxBaSd",
+	"lg1mKbabePL4E3/pshWYdRsu9/WrdPF44KU/QKDsSW8t0nk7T4qakMTkCmCJxlxIpDZfXTLVRt15Tn8v",
+	"riGrJKkD1PCtmQxlgbh8UNSS7WZ0vww/27XdVw/h59NztZ3bJuTjqsPyHjcpb9l8w68xw+2bDnDzV50K",
+	"+biRkKvCax1z277ZiMdPC00FvNH2r+T3UPz0Q2PyunN9LPovj+N/vo/lr+edV53PnenR5w/yqNuWR5//",
+	"eXF0MHx1dNB5dfS5nR59/rB91B3uXNKfdle3u4vtckqsixNmIpN84ChHY1o8IVT8HVsjyqNYYUfF0RdP",
+	"9kOccKCQZTmrj7ZzfG/ChVySLqvcxOwjfIB0bzx7nlwws14I0+lRgMGlM6nAqg7A4IbCXlPIJnmPFerP",
+	"sbbMi2UYWTVDbpurGwVhsomW1bqhDcZ7bBBzLF9to4Rr23vTN4FlygQdMjqgIYYGS1QSOPuzJYpRwicT",
+	"yOHqsVahPh72TPMZRrZWOs+03LXZjSVFzdDcNfOl90wG2lyFc3kJNnZcecyg29FI3cHIVK3HaPoquqRy",
+	"1GOBTjoNDPh0eTcgCqq+dS+f0g/5Ou/RHHIpVFgDcAD95wEml7DsKabSfMGM1wv52D04K5+xR/Lmg2Vj",
+	"9kw9OWQEYiRGPJHFRm4ijW0Db4haQ8l51pPSLm6+p6Vv2shREukdoQ1dfYqzXt+QGhhzCG0zRkLItM0A",
+	"D5kL+Y70wWAiJMJSkvFE5nXugFSLp3whsnJGJjGekaiJZJKSQPenycDVYzayrrOWGS8U3e/lnHBNZtbx",
+	"X2jLmVNio6G5T1eP9VhsAWadAAAx8O+IQwujMOEiD/UlxCRi6PxasHmEJjAdrnRXpzlZLQzHCiF54nUG",
+	"sj29Zs6IphnI+RY68GQrgoXJUnFYbtF1sAnWru+AWjrnXTdoFteQoal7pemEb/Vns8cWmLKJSvoHIMgr",
+	"LZ38plgPXmg+vbfQoQDOAOYbLoBkMVxiSzlcYnIa15heZnCSksjsi9Zlwrrza44IOSJjlwmpkkIvC0JC",
+	"NwvO3b8yV6tQ4L/oapVpqPyWLRi/WZJfYs56KuGIC8JQyuhvqUb9wA7cFLoiw9Z7YKgnXZ5RUuRr7+nJ",
+	"MPl8xR94NFvdxs96GRRHC7fQfsLZvj7QgWYEWh+NKUtlcXx2oQ+Cl7U18Baq7Uuq3Qumojk+WrQSnaWA",
+	"xZDPOC8uObMmneVlhZoG4i097uapY8jHBQt/7vsF89/KNCuPFQVjBNXmy+Y1Qzm3twOgy+pLx2rjigRq",
+	"vjdI+Lilo3Be08MxDfXYWXNoDZtRrsmusph4fmef991Sd+hNBDfDX5V6rVZfAErB19ldZVi1FhOKkYH7",
+	"itBZaNrio4iENNLmBmrBoBYcl6LOwqDe2AFv2kx1SQB1OCRzR2rZsMes3D1/k34yywAJ+XgMPOLFnF8L",
+	"NOQ8yqsdPbVCYSraF+dJLoAk28Td3cpuR2knkrtiraJa691zHHlds5qPEC9bkL11a2Hm+N3jfajyJI/c",
+	"xnNODJtaedjA3lJT0Zl312MbJeZoUXFt+tkM5OUdwa0xaPtAOglHJYZOSaoXWD65iZjrLNDcyrnIsxDd",
+	"Cqfc+llYXLXsGC8r+b7zvUMeLumF3Z2rpr84O/RRsCSc+T8QL3j7Bf5z94SxCQ3twT5GzZh+ppGSEXbE",
+	"9Wq0uG8fNaXp/1ZKbgENO11rcmqeS1v7XnD1HQcoam8efmJutBQ8tkJcIxuvqx6or7Cy+SF18NzOKmAo",
+	"GRsA0ZfGKg8vDqj4T4vcnGvjviR484jYDbDQ3CFVgQ0ezAyYbycSpkmiy1khi0uJZBbqaWfT3OnP2riV",
+	"+/U9tnx+vvLUdIWcGx4wlcpUCuXmKA8/QBtZ8HTTjr7Lx6tt6Ei0j7IO0n6P2cbTfu7THWzmjpIZHeyv",
+	"0AZR5wtETz22ek+e4UnlVlOZP+U2dCxZ+UKPx7k+H2XHJrah+jOqCp7oHS6pPlBAnqs9KA4W/U4KEFbW",
+	"3k/U2nrC4+oPv9P3fwf6vqCrH1cMUCIe9GSs0OTlK7fQxGmhaCDacyI1MDY4FRIOnddeDkDssFCn8zzP",
+	"x6WuIfX/ATr/E+b/fyObafvhJ7J5yP9ptsQZwdFzTYmSdJeCJbGl+1RA36HSkyILBaRvjLGO+Rb0E8Qv",
+	"iEAjPkWSoyllEYr4lNk08eygAAtklblStj2WHZr4iA5g4Bf0idIGjPvFzSpqiWuIkUCLybySwBmdNSE6",
+	"F4sKNMLJOCZCLKp6rd/L1Lse17AWDf/UIKTbM84LUyH52ATQooRMdcOWJHrMBHK3d92dCacUtF+jRDY6",
+	"gNctffULSPS9H/I+Wh58TacL9N2/0eX6DxJ1LXFdei4juZECjxB5wOD3yrx8JkW5E4UCKCqB2yq6A1Cg",
+	"A1m6Mwlo6zwuBx1XgmzRgWkdxPgUBCAk9MJcf2hXZgtptP2hS2ngrdwaAkVjwfQdQT8SnMg+gZlbEKs1",
+	"x+M0inUfBHO0qbv26E5COLK+hN4FsmejCTEP2KpsI1VtRM71F8lT3aVLZb+sy2FazcNZpQHmihXILvaL",
+	"dQrwSzNHU49FWOIm+tIrnmL0vGbvnoyi2pudX3ue3yumMPW85ku/p7cGL1gliwlek+UxrfpdTYlwtxn9",
+	"BJezhCb4xU1pgp9zRoLf3SOjwu9KDsEd7/Nkb0VITTSylKz+eQ8ws5Sx8g1lSWONel1vaC3Qr9cV+CFY",
+	"0fOahWT1Zs/7kcQx91Erwv/V8+6+PaKy4Mm3QNXj62jcpmlNFMwjN8glTEF+BgrnwZ/OuPhP0sCXpnOi",
+	"o31iekPQhp4kVjlXiG2D4txcp/9h2O/ewhnd73+0MDEKTGHoJFs6O0qrvrGPsO0WZ06h9XC9Hlsh097k",
+	"M5j5lbqFkbHUBOSbRcQuCLRxvpAe0wOsxkRiRd6g6PtYkFfbSP17s6q/c05/15PZMBpRxS1ZdVNiylqm",
+	"Ix4T1FcIIgLxgRGawuRSwd5CzCDdB2E0IFNIi1lDlNMM6fp+dPc9GeL/3+ShG+P1o/kTcFb3fC8bkHZv",
+	"HrNSKtnNem3tf7aPu1fdD6ftq8uTs5/fHZ5cXrX/1d6/6HZOjq/Ou62zPNNZf622/WbnjXvu75ZbKE8E",
+	"BMXcXFSdTwdAgSMDN0j5mHztLIdhYvhQl55hiZVtNvsp/XBZjzufOf3l8mzUYbW3MChPM6Ge0RfyCKKo",
+	"HmbHN326O+2/fzfpD9++Vfi58z2e0CFVsvWJKyz0/L+mTD3abZ3/fPXLRfuiffVz5/jg6vjk7Kh1mBNX",
+	"IXV81bwcLK7zdJk6jHGeb7K/UD0H5J1TTmM1ymm8qu/WaqtQDmz0fP/H9sHFYRnZvJnbgE2ZeohmtNXE",
+	"961R6G76+QC/K8u7P/25Q6+m3c5F7cPPPx20bj90O7dHlz+NDrvv4g+ND/L49872r/v10dH4l/ph9934",
+	"6PfR+MPn69nJwXXt17PWD+9b09lk+O71I2penVGKD2TeF9XhX7bTvz1QywonrtoSHmUKdG0Gk2lSvPUF",
+	"tJNixLt7orcpWxgrUxxfF2SvsaPPcTLUfaqzjCMqs2lLqGUKAeA4xrYibupHYUyYvgJhWKbDHm6/F/vK",
+	"ndp2Fe3PnQhBkBn1iWnEHCHJ+VOtGBjyt67gwwN3/2JB6D0v+3RIb4jSNcWEwa7NkNKIg0INuFPZxW6a",
+	"oJ7Q+PFTWcXYdq1Web0TkcpuvT+ovKk1XjV2cb/WxyEQmz5ZXvi0zeN7IfIG5rAKW1SqGys7c4aEbyNO",
+	"+WG1s8ZH5AMWRlWWRq5rj42r21EVENVS8r19fNA5fu89elFmGsYSJxgg5Awo+ytk/l2nHZ2RzyQ0R/Pf",
+	"u9pRz6yEr0sQ0mVRdtfDxwi2sOYjRdMZf+uL/uMYj+9TUQe6dkm4JU1B/qTVSqbMrKSWbGnNU49tFAWR",
+	"njeo04U2q6hRa6AxwSwPH0DAPRvLlC9o7rzTHFL2GJVZyhTEB5KUidUKW8oqNXTW+LdRWecZgJ93WPno",
+	"hPLHqaaVTzkLE2pXPefMp3SaU06N+L8k9l+HnF8lN5RA5Us+lbfkxHOdWaJb2eCR5dK3bc8zc6VAx2MF",
+	"YkniGYRWs5xLP+tplpfHznKpGPKI7IF5LjgLeqxPdN3ofC6qzfasjvWIr+AxORpdu6XvJ01DyDS8zk5W",
+	"+zgyddNfN0ejmFWmxFeG7b8E2F8C7KsIsIz5ymtodVL5WjM1zGylrS/6jwdMybJox9z8wSB/0QqWpRME",
+	"6bEsPyN7pUBZKnAVtZj9YW4FpqEiT1ACnoYee62nFZll9Ri0B/PdKu/8qNR5lxWddh+dKEBjM9zIlsFn",
+	"FeNSQuYJ11XozuhIRJmQJjnE4pFKJKc0JE82X/WkyG9kvl5kWFyT+Zqbq9aQRf0Zmow4mxtBaX+vTHjl",
+	"daW+upAvDln9OgGN1unp2ck/2wdrXvL94Q5DUzkr/KV9/nO0z1/xEUe/aXpf2iAC8umkO1nYcODjbfZi",
+	"19F8mOrHT0r4uZNHP35SAk4PTS0fSZK38c2G1G2BVDSLWhjNu9hXqLrYD0+UFPbojqw+AAIao/p5a2kI",
+	"lqhVRs4sOjMorthM3vmY00317tPd/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -87,6 +87,7 @@ var secured = []struct {
 
 var public = []struct{ operation, path string }{
 	{"getHealth", "/healthz"}, {"getReadiness", "/readyz"}, {"getMetrics", "/metrics"}, {"getOpenAPISpec", "/openapi.yaml"},
+	{"getDocs", "/docs"}, {"getDocsAsset", "/docs/docs.js"},
 }
 
 // The spec is where access is declared; this is the policy it must declare.
@@ -133,7 +134,7 @@ func TestSpecDeclaresSecurityForEveryOperation(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range append(slices.Collect(maps.Keys(want)), "getHealth", "getReadiness", "getMetrics", "getOpenAPISpec") {
+	for _, op := range append(slices.Collect(maps.Keys(want)), "getHealth", "getReadiness", "getMetrics", "getOpenAPISpec", "getDocs", "getDocsAsset") {
 		assert.True(t, seen[op], "operation %s is in the spec", op)
 	}
 }
