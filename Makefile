@@ -1,5 +1,5 @@
 # The two commands of README.md: `make run` starts the whole stack locally, `make test` runs every check.
-.PHONY: run test cli generate check-generated lint unit e2e
+.PHONY: run test cli npm generate check-generated lint lint-spec vendor-docs unit e2e deploy-check
 
 GO ?= go
 
@@ -10,24 +10,49 @@ run:
 cli:
 	@$(GO) run ./cmd/dev cli > /dev/null
 
-generate:
+# The npm packages, at the exact versions of their lockfiles: the spec linter and Swagger UI
+# (tools/apidocs) and the TypeScript client's generator and compiler (clients/typescript).
+npm:
+	cd tools/apidocs && npm ci --no-audit --no-fund
+	cd clients/typescript && npm ci --no-audit --no-fund
+
+# Everything generated from api/openapi.yaml: the Go server and client, and the TypeScript types.
+generate: npm
 	$(GO) generate ./...
+	cd clients/typescript && npm run --silent generate
+
+GENERATED = internal/gen client clients/typescript/src/schema.ts
 
 # Regenerate and fail when the committed generated code differs from what the spec produces.
 check-generated: generate
-	@git diff --exit-code -- internal/gen client || { echo "internal/gen or client is stale: run 'make generate' and commit it"; exit 1; }
-	@test -z "$$(git status --porcelain -- internal/gen client)" || { echo "untracked or uncommitted files in internal/gen or client"; exit 1; }
+	@git diff --exit-code -- $(GENERATED) || { echo "generated code is stale: run 'make generate' and commit it"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "untracked or uncommitted generated files"; exit 1; }
+
+# Copy Swagger UI, which /docs serves, from the pinned npm package into api/docs/swagger-ui.
+vendor-docs: npm
+	tools/apidocs/vendor.sh
+
+# The spec through an independent linter (Redocly, rules in redocly.yaml), and the vendored
+# Swagger UI against its pinned package. REDOCLY_TELEMETRY=off: the linter phones home otherwise.
+lint-spec: npm
+	cd tools/apidocs && REDOCLY_TELEMETRY=off ./node_modules/.bin/redocly lint --config ../../redocly.yaml ../../api/openapi.yaml
+	tools/apidocs/vendor.sh --check
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	$(GO) tool workflowcheck ./internal/temporal/...
+	shellcheck examples/curl/*.sh tools/apidocs/vendor.sh
+
+# The Dockerfile and docker-compose.yml, checked without a Docker engine (also part of unit).
+deploy-check:
+	$(GO) test -count=1 -v ./deploy/
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /internal/e2e)
 
 # -v so that the log shows the end-to-end tests running against the real dev server.
-e2e: cli
+e2e: cli npm
 	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) test -count=1 -v ./internal/e2e/
 
-test: check-generated lint unit e2e
+test: check-generated lint lint-spec unit e2e

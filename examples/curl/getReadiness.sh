@@ -1,0 +1,9 @@
+#!/bin/sh
+# operationId: getReadiness (GET /readyz)
+# Readiness: 200 when Temporal answers, else a 503 problem. Needs no credentials.
+# Usage: getReadiness.sh
+# Environment: GATEWAY_URL (default http://127.0.0.1:8080).
+# An error answer is printed (application/problem+json) and the script exits 22.
+set -eu
+url=${GATEWAY_URL:-http://127.0.0.1:8080}
+curl -sS --fail-with-body "$url/readyz"
