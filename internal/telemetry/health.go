@@ -64,8 +64,9 @@ func ProbeHealth(ctx context.Context, listenAddr, path string) error {
 	if err != nil {
 		return err
 	}
-	// No proxy: an HTTP_PROXY meant for outbound calls must not answer for this process.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	// No proxy: an HTTP_PROXY meant for outbound calls must not answer for this process. One
+	// request, so no connection is kept for another.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
