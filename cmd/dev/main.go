@@ -119,10 +119,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s (set GATEWAY_HTTP_ADDR to use another address): %w", gwCfg.HTTPAddr, err)
 	}
 
+	// The ledger lives beside the dev server's database, so that a transfer which survives a
+	// restart of the launcher (its history is in temporal.db) finds the withdrawal it made.
+	bankFile := wkCfg.BankFile
+	if bankFile == "" {
+		bankFile = filepath.Join(dataDir, "bank.json")
+	}
+	bank, err := temporal.OpenBank(bankFile, temporal.SeedAccounts, wkCfg.BankDelay)
+	if err != nil {
+		return err
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
-	go func() { errc <- temporal.RunWorker(ctx, c, wkCfg.Temporal.TaskQueue, wkCfg.ShutdownTimeout) }()
+	go func() { errc <- temporal.RunWorker(ctx, c, wkCfg.Temporal.TaskQueue, wkCfg.ShutdownTimeout, bank) }()
 	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, c, tel, logger) }()
 
 	base := "http://" + ln.Addr().String()

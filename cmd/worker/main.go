@@ -68,7 +68,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 			}
 		}()
 	}
+	bank, err := temporal.OpenBank(cfg.BankFile, temporal.SeedAccounts, cfg.BankDelay)
+	if err != nil {
+		return err
+	}
 	logger.Info("worker started", "temporal", cfg.Temporal.Address, "namespace", cfg.Temporal.Namespace,
-		"task_queue", cfg.Temporal.TaskQueue, "security", cfg.Temporal.Security())
-	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout)
+		"task_queue", cfg.Temporal.TaskQueue, "security", cfg.Temporal.Security(), "bank_file", cfg.BankFile)
+	return temporal.RunWorker(ctx, c, cfg.Temporal.TaskQueue, cfg.ShutdownTimeout, bank)
 }

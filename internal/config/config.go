@@ -54,6 +54,11 @@ type Worker struct {
 	ShutdownTimeout time.Duration
 	// Telemetry says where traces go, what the process is called in them and where /metrics is served.
 	Telemetry Telemetry
+	// BankFile keeps MoneyTransfer's ledger across restarts (WORKER_BANK_FILE); empty keeps it in memory.
+	BankFile string
+	// BankDelay holds every ledger movement after it is recorded (WORKER_BANK_DELAY), so that the
+	// fault tests can kill a worker in the middle of an activity; zero outside tests.
+	BankDelay time.Duration
 }
 
 // Defaults shared by every deployable.
@@ -104,8 +109,13 @@ func LoadWorker(getenv func(string) string) (Worker, error) {
 		Log:             r.log(),
 		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
 		Telemetry:       r.workerTelemetry(),
+		BankFile:        r.str("WORKER_BANK_FILE", ""),
+		BankDelay:       r.duration("WORKER_BANK_DELAY", 0),
 	}
 	r.positive("WORKER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
+	if cfg.BankDelay < 0 {
+		r.fail("WORKER_BANK_DELAY", "must not be negative")
+	}
 	return cfg, r.err()
 }
 

@@ -1,8 +1,12 @@
 package temporal
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,4 +126,78 @@ func TestNewBankCopiesBalances(t *testing.T) {
 	assert.Equal(t, int64(15), got)
 	_, ok = bank.Balance("zed")
 	assert.False(t, ok)
+}
+
+// A bank kept in a file survives its process: a worker restarted on the file still knows every
+// key it applied, so a retry of an activity that moved money before a crash moves nothing more.
+func TestBankFileSurvivesReopening(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bank.json")
+	bank, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+	assert.Equal(t, seedWith(nil), balances(t, bank), "a missing file opens with the seed")
+	withdrawal, err := bank.Move("run-1/withdraw", "alice", -1_000)
+	require.NoError(t, err)
+
+	reopened, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+	again, err := reopened.Move("run-1/withdraw", "alice", -1_000)
+	require.NoError(t, err)
+	assert.Equal(t, withdrawal, again, "the key applied before the restart returns its transaction")
+	deposit, err := reopened.Move("run-1/deposit", "bob", 1_000)
+	require.NoError(t, err)
+	assert.NotEqual(t, withdrawal, deposit, "transaction ids go on from the file's count")
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, reopened))
+
+	var l LedgerFile
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &l))
+	assert.Equal(t, LedgerFile{
+		Balances:     seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		Applied:      map[string]string{"run-1/withdraw": withdrawal, "run-1/deposit": deposit},
+		Transactions: 2,
+	}, l)
+	entries, err := os.ReadDir(filepath.Dir(file))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temporary file is left behind")
+}
+
+// A movement the file cannot hold does not count: it is undone, its key is not spent, and the
+// error is an ordinary (retryable) one.
+func TestBankFileUnwritableUndoesTheMovement(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	bank, err := OpenBank(filepath.Join(dir, "bank.json"), SeedAccounts, 0)
+	require.NoError(t, err)
+
+	_, err = bank.Move("run-1/withdraw", "alice", -1_000)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrInsufficientFunds)
+	assert.Equal(t, seedWith(nil), balances(t, bank))
+
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	tx, err := bank.Move("run-1/withdraw", "alice", -1_000)
+	require.NoError(t, err)
+	assert.Equal(t, "tx-000001", tx, "the failed attempt used no transaction id")
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000}), balances(t, bank))
+}
+
+func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
+	for name, content := range map[string]string{"not JSON": "{", "no balances": `{"applied":{}}`} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "bank.json")
+			require.NoError(t, os.WriteFile(file, []byte(content), 0o600))
+			_, err := OpenBank(file, SeedAccounts, 0)
+			require.ErrorContains(t, err, file)
+		})
+	}
+}
+
+func TestBankDelayHoldsEachMovement(t *testing.T) {
+	bank, err := OpenBank("", SeedAccounts, 50*time.Millisecond)
+	require.NoError(t, err)
+	began := time.Now()
+	_, err = bank.Move("k", "charlie", 1)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(began), 50*time.Millisecond)
+	assert.Equal(t, seedWith(map[string]int64{"charlie": 1}), balances(t, bank))
 }
