@@ -1,5 +1,5 @@
 # The two commands of README.md: `make run` starts the whole stack locally, `make test` runs every check.
-.PHONY: run test cli npm generate check-generated lint lint-spec vendor-docs unit e2e deploy-check
+.PHONY: run test cli npm generate check-generated lint lint-spec vendor-docs unit e2e deploy-check bench
 
 GO ?= go
 
@@ -48,11 +48,18 @@ lint:
 deploy-check:
 	$(GO) test -count=1 -v ./deploy/
 
+# The benchmark's smoke test needs the dev server: e2e runs it.
 unit:
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /internal/e2e)
+	$(GO) test -race -count=1 -skip TestBenchSmoke $$($(GO) list ./... | grep -v /internal/e2e)
 
 # -v so that the log shows the end-to-end tests running against the real dev server.
 e2e: cli npm
 	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) test -count=1 -v ./internal/e2e/
+	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) test -count=1 -v -run TestBenchSmoke ./cmd/bench/
+
+# The benchmark of docs/benchmarks.md: the gateway against the Go SDK and Temporal's HTTP API, with
+# its own dev server, worker and gateway. Run it on a quiet machine; it takes about 4 minutes.
+bench: cli
+	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) run ./cmd/bench
 
 test: check-generated lint lint-spec unit e2e

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBenchSmoke runs the whole benchmark with tiny counts against its own dev server, worker and
+// gateway. It checks that every path answers and that the checks which do not depend on the
+// machine's speed hold: one long poll per execution, and a closed read without Temporal.
+func TestBenchSmoke(t *testing.T) {
+	if os.Getenv("TEMPORAL_CLI") == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TEMPORAL_CLI is not set: in CI the benchmark's smoke test must run (make e2e sets it)")
+		}
+		t.Skip("set TEMPORAL_CLI (TEMPORAL_CLI=\"$(go run ./cmd/dev cli)\") to run the benchmark's smoke test")
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"bench", "-duration", "500ms", "-rounds", "1", "-concurrency", "2", "-readers", "20", "-executions", "4"},
+		os.Getenv, strings.NewReader(""), &stdout, &stderr)
+	require.NoError(t, err, "stderr:\n%s", stderr.String())
+	out := stdout.String()
+	t.Log(out)
+	for _, path := range []string{"Go SDK (own process): ExecuteWorkflow ", "Temporal HTTP API: POST", "gateway: POST /workflows ",
+		"Go SDK (own process): ExecuteWorkflow + Get", "gateway: POST /workflows?wait=30s"} {
+		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(path)+`.*\s+[1-9]\d*\s+0\s+\d`, out, "%s: some requests, no errors", path)
+	}
+	assert.Contains(t, out, "CPU per start, gateway / bare SDK client")
+	assert.Regexp(t, `20 waiting readers over 4 executions, \d+ started per second\s+all waiting after .*; 20 answered at the close, 0 failed`, out)
+	assert.Regexp(t, `Temporal long polls in flight per execution, readers waiting\s+1\.00 \(4\)\s+<= 1\s+met`, out)
+	assert.Regexp(t, `closed run by runId\s+0 \(HTTP 200\)\s+0\s+met`, out)
+}
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	var s sample
+	for i := 100; i >= 1; i-- {
+		s.Latencies = append(s.Latencies, time.Duration(i)*time.Millisecond)
+	}
+	s.Elapsed = 2 * time.Second
+	assert.Equal(t, 50*time.Millisecond, s.percentile(0.5))
+	assert.Equal(t, 99*time.Millisecond, s.percentile(0.99))
+	assert.Equal(t, 100*time.Millisecond, s.percentile(1))
+	assert.InDelta(t, 50, s.throughput(), 1e-9)
+	assert.Zero(t, sample{}.percentile(0.5))
+}
+
+func TestProcReadsThisProcess(t *testing.T) {
+	// Burn some CPU so that the clock-tick counters move.
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	cpu, err := cpuTime(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, cpu)
+	rss, peak, err := memory(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, rss)
+	assert.GreaterOrEqual(t, peak, rss)
+}

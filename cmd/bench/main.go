@@ -1,0 +1,136 @@
+// Command bench measures the gateway against the two other ways of starting a workflow over
+// loopback: the Go SDK in a process of its own, and Temporal's native HTTP API. One run starts its
+// own dev server, worker and gateway, runs the scenarios and prints one table with the issue's
+// targets next to the figures. docs/benchmarks.md records a run and its method.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// settings are the flags of a benchmark run.
+type settings struct {
+	concurrency int
+	duration    time.Duration
+	rounds      int
+	scenarios   map[string]bool
+	readers     int
+	executions  int
+	readerRate  int
+	// cpuProfile, when set, is where the gateway's CPU profile of the last start round goes.
+	cpuProfile string
+	// memProfile, when set, is where the gateway's heap profile goes while the readers wait
+	// (and its goroutine profile, with .goroutine added).
+	memProfile string
+	// overlay is a `go build -overlay` file applied to the binaries: a change measured without
+	// editing the checkout.
+	overlay string
+	// gatewayEnv is added to the gateway's environment (GOMEMLIMIT, GATEWAY_* settings).
+	gatewayEnv envList
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (e *envList) String() string { return strings.Join(*e, " ") }
+
+func (e *envList) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+const usage = `usage: bench [flags]            run the benchmark (see -h)
+       bench sdk-client [flags] the bare SDK client child process (started by bench itself)`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "sdk-client" {
+		return runSDKClient(ctx, args[2:], stdin, stdout)
+	}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, usage)
+		fs.PrintDefaults()
+	}
+	var s settings
+	var scenarios string
+	fs.IntVar(&s.concurrency, "concurrency", 32, "requests in flight at once, per path")
+	fs.DurationVar(&s.duration, "duration", 10*time.Second, "how long each path runs, per round")
+	fs.IntVar(&s.rounds, "rounds", 2, "rounds of the start and start-and-wait scenarios; the paths take turns in each, so that a dev server that slows as it fills up does not favour the path measured first")
+	fs.StringVar(&scenarios, "scenarios", "start,latency,wait,readers", "comma-separated: start (at -concurrency), latency (start, one request at a time), wait (start-and-wait), readers (concurrent waits and the closed read)")
+	fs.IntVar(&s.readers, "readers", 10_000, "concurrent waiting readers (readers scenario)")
+	fs.IntVar(&s.executions, "executions", 1_000, "running executions the readers are spread over")
+	fs.IntVar(&s.readerRate, "reader-rate", 500, "waiting readers started per second")
+	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway during the last start round to this file (go tool pprof); the profiler's own cost then counts in that round's CPU figures")
+	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the gateway, while the readers wait, to this file (and its goroutine profile to FILE.goroutine)")
+	fs.StringVar(&s.overlay, "overlay", "", "a go build -overlay file to build the binaries with: measures a change without editing the checkout")
+	fs.Var(&s.gatewayEnv, "gateway-env", "KEY=VALUE added to the gateway's environment, such as GOMEMLIMIT=200MiB; repeatable")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	s.scenarios = map[string]bool{}
+	for _, name := range strings.Split(scenarios, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "start", "latency", "wait", "readers":
+			s.scenarios[name] = true
+		default:
+			return fmt.Errorf("unknown scenario %q (start, latency, wait, readers)", name)
+		}
+	}
+	if s.concurrency < 1 || s.duration <= 0 || s.rounds < 1 || s.readers < 1 || s.executions < 1 || s.readerRate < 1 {
+		return errors.New("-concurrency, -duration, -rounds, -readers, -executions and -reader-rate must be positive")
+	}
+
+	st, err := startStack(ctx, getenv, s, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.stop()
+	var rep report
+	rep.settings = s
+	rep.machine = describeMachine(ctx, st)
+	if s.scenarios["start"] {
+		if err := benchStart(ctx, st, s, &rep, stderr); err != nil {
+			return fmt.Errorf("start scenario: %w", err)
+		}
+	}
+	if s.scenarios["latency"] {
+		if err := benchLatency(ctx, st, s, &rep, stderr); err != nil {
+			return fmt.Errorf("latency scenario: %w", err)
+		}
+	}
+	if s.scenarios["wait"] {
+		if err := benchStartAndWait(ctx, st, s, &rep, stderr); err != nil {
+			return fmt.Errorf("start-and-wait scenario: %w", err)
+		}
+	}
+	if s.scenarios["readers"] {
+		if err := benchReaders(ctx, st, s, &rep, stderr); err != nil {
+			return fmt.Errorf("readers scenario: %w", err)
+		}
+	}
+	rep.print(stdout)
+	_ = os.RemoveAll(st.logDir)
+	return nil
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// newHTTPClient keeps one connection per loop open, as a client in production would.
+func newHTTPClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               nil,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		DisableCompression:  true,
+	}}
+}
+
+// post sends body and reads the whole answer, which must have the status want and, when
+// contains is set, hold it.
+func post(ctx context.Context, c *http.Client, target, body string, want int, contains string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewBufferString(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want || (contains != "" && !bytes.Contains(got, []byte(contains))) {
+		return fmt.Errorf("POST %s: %s: %.300s", target, resp.Status, got)
+	}
+	return nil
+}
+
+// gatewayStart starts a Greeting through the gateway; with wait, it also waits for its result.
+func gatewayStart(st *stack, c *http.Client, queue, prefix string, wait time.Duration) func(ctx context.Context, loop, i int) error {
+	target := st.gatewayURL + "/workflows"
+	contains := ""
+	if wait > 0 {
+		target += "?wait=" + wait.String()
+		contains = `"status":"COMPLETED"`
+	}
+	return func(ctx context.Context, loop, i int) error {
+		body := fmt.Sprintf(`{"workflowType":"Greeting","workflowId":"%s-%d-%d","taskQueue":%q,"input":{"name":"Bench"}}`, prefix, loop, i, queue)
+		return post(ctx, c, target, body, http.StatusCreated, contains)
+	}
+}
+
+// nativeStart starts a Greeting through Temporal's own HTTP API (grpc-gateway in the frontend,
+// `StartWorkflowExecution` as `POST /api/v1/namespaces/{namespace}/workflows/{workflow_id}`).
+// Its JSON payload shorthand takes the input as plain JSON values, one per argument.
+func nativeStart(st *stack, c *http.Client, prefix string) func(ctx context.Context, loop, i int) error {
+	base := st.nativeHTTP + "/api/v1/namespaces/" + url.PathEscape(namespace) + "/workflows/"
+	return func(ctx context.Context, loop, i int) error {
+		id := fmt.Sprintf("%s-%d-%d", prefix, loop, i)
+		body := fmt.Sprintf(`{"workflowType":{"name":"Greeting"},"taskQueue":{"name":%q},"input":[{"name":"Bench"}],"requestId":%q,"identity":"bench"}`,
+			idleQueue, uuid.NewString())
+		return post(ctx, c, base+url.PathEscape(id), body, http.StatusOK, `"runId"`)
+	}
+}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// report gathers the figures of a run, printed as one table.
+type report struct {
+	settings settings
+	machine  machine
+
+	start, latency       *startFigures // nil when not run
+	ranWait              bool
+	waitSDK, waitGateway sample
+	readers              *readersResult
+}
+
+type machine struct {
+	cpus                   int
+	cpuModel, goVersion    string
+	cli, server, loadStart string
+}
+
+func describeMachine(ctx context.Context, st *stack) machine {
+	m := machine{cpus: runtime.NumCPU(), goVersion: runtime.Version(), cpuModel: "unknown", server: "unknown", loadStart: loadAverage()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				m.cpuModel = strings.TrimSpace(value)
+				break
+			}
+		}
+	}
+	if out, err := exec.CommandContext(ctx, st.cli, "--version").Output(); err == nil {
+		m.cli = strings.TrimSpace(string(out))
+	}
+	if info, err := st.client.WorkflowService().GetSystemInfo(ctx, &workflowservice.GetSystemInfoRequest{}); err == nil {
+		m.server = info.GetServerVersion()
+	}
+	return m
+}
+
+// loadAverage is the 1, 5 and 15 minute load averages: a busy machine slows every path.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+
+// verdict compares a figure with its target.
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func (r report) print(w io.Writer) {
+	s := r.settings
+	fmt.Fprintf(w, "\nTemporal HTTP gateway benchmark, %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "machine: %d x %s; %s; Temporal server %s (%s)\n", r.machine.cpus, r.machine.cpuModel, r.machine.goVersion, r.machine.server, r.machine.cli)
+	fmt.Fprintf(w, "load average: %s at start, %s at end\n", r.machine.loadStart, loadAverage())
+	fmt.Fprintf(w, "settings: concurrency %d, %d round(s) x %s per path (after %s warm-up), %d readers over %d executions\n\n",
+		s.concurrency, s.rounds, s.duration, warmupFor(s.duration), s.readers, s.executions)
+	if len(s.gatewayEnv) > 0 {
+		fmt.Fprintf(w, "gateway environment added: %s\n\n", s.gatewayEnv.String())
+	}
+	if s.overlay != "" {
+		fmt.Fprintf(w, "built with the overlay %s: NOT the checkout's code\n\n", s.overlay)
+	}
+	if s.cpuProfile != "" {
+		fmt.Fprintf(w, "the gateway was profiled during the last start round (%s): its CPU figures include the profiler's cost\n\n", s.cpuProfile)
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(name string, x sample) {
+		c := x.CPU
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\n", name, len(x.Latencies), x.Errors,
+			ms(x.percentile(0.5)), ms(x.percentile(0.99)), x.throughput(),
+			us(perRequest(c.client, x)), us(perRequest(c.gateway, x)), us(perRequest(c.temporal, x)), us(perRequest(c.client+c.gateway+c.temporal, x)))
+	}
+	if r.start != nil || r.latency != nil || r.ranWait {
+		fmt.Fprintln(tw, "\t\t\t\t\t\tCPU per request\t\t\t")
+		fmt.Fprintln(tw, "path\trequests\terrors\tp50\tp99\tthroughput\tclient\tgateway\tTemporal\ttotal")
+	}
+	for _, f := range []*startFigures{r.start, r.latency} {
+		if f == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "start, concurrency %d (Greeting, queue with no worker)\t\t\t\t\t\t\t\t\t\n", f.concurrency)
+		row(pathSDK+": ExecuteWorkflow", f.sdk)
+		row(pathNative+": POST /api/v1/namespaces/{ns}/workflows/{id}", f.native)
+		row(pathGateway+": POST /workflows", f.gateway)
+	}
+	if r.ranWait {
+		fmt.Fprintf(tw, "start and wait for the result, concurrency %d (Greeting, worker running)\t\t\t\t\t\t\t\t\t\n", s.concurrency)
+		row(pathSDK+": ExecuteWorkflow + Get", r.waitSDK)
+		row(pathGateway+": POST /workflows?wait=30s", r.waitGateway)
+	}
+	_ = tw.Flush()
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "check\tmeasured\ttarget\t")
+	for _, f := range []*startFigures{r.start, r.latency} {
+		if f == nil {
+			continue
+		}
+		at := fmt.Sprintf(", concurrency %d", f.concurrency)
+		if f == r.start {
+			ratio := f.gateway.throughput() / f.sdk.throughput()
+			fmt.Fprintf(tw, "gateway / SDK start throughput%s\t%.2f\t>= 0.95\t%s\n", at, ratio, verdict(ratio >= 0.95))
+			fmt.Fprintf(tw, "gateway / Temporal HTTP API start throughput%s\t%.2f\t\t\n", at, f.gateway.throughput()/f.native.throughput())
+		}
+		over := f.gateway.percentile(0.5) - f.sdk.percentile(0.5)
+		fmt.Fprintf(tw, "p50 start overhead, gateway - SDK%s\t%+.2f ms\t< 1 ms\t%s\n", at, float64(over)/float64(time.Millisecond), verdict(over < time.Millisecond))
+		fmt.Fprintf(tw, "p50 start overhead, gateway - Temporal HTTP API%s\t%+.2f ms\t\t\n", at,
+			float64(f.gateway.percentile(0.5)-f.native.percentile(0.5))/float64(time.Millisecond))
+		gwPer, sdkPer := perRequest(f.gateway.CPU.gateway, f.gateway), perRequest(f.sdk.CPU.client, f.sdk)
+		cpuRatio := float64(gwPer) / float64(sdkPer)
+		fmt.Fprintf(tw, "CPU per start, gateway / bare SDK client%s\t%s / %s = %.2f\t<= 1.3\t%s\n",
+			at, us(gwPer), us(sdkPer), cpuRatio, verdict(cpuRatio <= 1.3))
+		fmt.Fprintf(tw, "gateway peak RSS so far\t%s\t\t\n", mb(f.gatewayPeakAfter))
+	}
+	if r.ranWait {
+		over := r.waitGateway.percentile(0.5) - r.waitSDK.percentile(0.5)
+		fmt.Fprintf(tw, "p50 start-and-wait overhead, gateway - SDK\t%+.2f ms\t\t\n", float64(over)/float64(time.Millisecond))
+		fmt.Fprintf(tw, "gateway / SDK start-and-wait throughput\t%.2f\t\t\n", r.waitGateway.throughput()/r.waitSDK.throughput())
+	}
+	if rr := r.readers; rr != nil {
+		all := "all waiting after " + rr.allInFlight.Round(time.Millisecond).String()
+		if rr.allInFlight == 0 {
+			all = fmt.Sprintf("at most %d waiting at once", rr.inFlight)
+		}
+		fmt.Fprintf(tw, "%d waiting readers over %d executions, %d started per second\t%s; %d answered at the close, %d failed\t\t\n",
+			rr.readers, rr.executions, rr.rate, all, rr.answered, rr.failed)
+		if rr.failed > 0 {
+			fmt.Fprintf(tw, "  first failure\t%s\t\t\n", rr.firstFailure)
+		}
+		fmt.Fprintf(tw, "gateway RSS with them waiting (peak of the run)\t%s (%s)\t< 300 MB\t%s\n", mb(rr.rssWaiting), mb(rr.peakRSS), verdict(rr.peakRSS < 300<<20 && rr.allInFlight > 0))
+		fmt.Fprintf(tw, "  of which Go heap in use, stacks in use, goroutines\t%s, %s, %d\t\t\n", mb(rr.heapInUse), mb(rr.stackInUse), rr.goroutines)
+		perExec := float64(rr.pollsInFlight) / float64(rr.executions)
+		fmt.Fprintf(tw, "Temporal long polls in flight per execution, readers waiting\t%.2f (%d)\t<= 1\t%s\n", perExec, rr.pollsInFlight,
+			verdict(perExec <= 1 && rr.answered == rr.readers))
+		fmt.Fprintf(tw, "Temporal long polls begun in the scenario, renewals included\t%d\t\t\n", rr.longPolls)
+		fmt.Fprintf(tw, "other Temporal calls of the readers\t%d Describe, %d other\t\t\n", rr.describes, rr.calls)
+		fmt.Fprintf(tw, "Temporal calls for one GET of a closed run by runId\t%d (HTTP %d)\t0\t%s\n", rr.closedReadCalls, rr.closedReadStatus, verdict(rr.closedReadCalls == 0 && rr.closedReadStatus == 200))
+	}
+	_ = tw.Flush()
+}
+
+func perRequest(cpu time.Duration, s sample) time.Duration {
+	if n := len(s.Latencies) + s.Errors; n > 0 {
+		return cpu / time.Duration(n)
+	}
+	return 0
+}

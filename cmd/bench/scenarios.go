@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Path names, as the table shows them.
+const (
+	pathSDK     = "Go SDK (own process)"
+	pathNative  = "Temporal HTTP API"
+	pathGateway = "gateway"
+)
+
+// startFigures are the start scenario's figures at one concurrency.
+type startFigures struct {
+	concurrency          int
+	sdk, native, gateway sample
+	gatewayPeakAfter     int64
+}
+
+// benchStart starts Greetings on the idle queue through each path in turn, for every round, at
+// the run's concurrency; the CPU profile, if asked for, covers the gateway's last round.
+func benchStart(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) (err error) {
+	rep.start, err = startPaths(ctx, st, s.concurrency, s.duration, s.rounds, "start", s.cpuProfile, progress)
+	return err
+}
+
+// benchLatency is the start scenario one request at a time: the latency each path adds when
+// nothing queues.
+func benchLatency(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) (err error) {
+	rep.latency, err = startPaths(ctx, st, 1, s.duration, 1, "latency", "", progress)
+	return err
+}
+
+func startPaths(ctx context.Context, st *stack, concurrency int, d time.Duration, rounds int, name, cpuProfile string, progress io.Writer) (*startFigures, error) {
+	f := &startFigures{concurrency: concurrency}
+	c := newHTTPClient(concurrency)
+	warm := warmupFor(d)
+	paths := []struct {
+		name string
+		run  func(tag string, last bool) error
+	}{
+		{pathSDK, func(tag string, _ bool) error {
+			child, err := runChild(ctx, st, "start", concurrency, d, tag+"-sdk")
+			f.sdk.merge(child)
+			return err
+		}},
+		{pathNative, func(tag string, _ bool) error {
+			load(ctx, concurrency, warm, nativeStart(st, c, tag+"-native-warm"))
+			native, err := measured(ctx, st, func() sample { return load(ctx, concurrency, d, nativeStart(st, c, tag+"-native")) })
+			f.native.merge(native)
+			return err
+		}},
+		{pathGateway, func(tag string, last bool) error {
+			load(ctx, concurrency, warm, gatewayStart(st, c, idleQueue, tag+"-gw-warm", 0))
+			profiled := func() error { return nil }
+			gw, err := measured(ctx, st, func() sample {
+				if cpuProfile != "" && last {
+					profiled = captureProfile(ctx, st.pprofAddr, d, cpuProfile)
+				}
+				return load(ctx, concurrency, d, gatewayStart(st, c, idleQueue, tag+"-gw", 0))
+			})
+			f.gateway.merge(gw)
+			return errors.Join(err, profiled())
+		}},
+	}
+	for round := range rounds {
+		// Each round begins with another path: what the dev server is left doing, or how full
+		// it is, falls on each path in turn.
+		for k := range paths {
+			p := paths[(round+k)%len(paths)]
+			fmt.Fprintf(progress, "bench: %s, round %d/%d: %s ...\n", name, round+1, rounds, p.name)
+			if err := p.run(fmt.Sprintf("%s-r%d", name, round), round == rounds-1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range []struct {
+		name string
+		s    sample
+	}{{pathSDK, f.sdk}, {pathNative, f.native}, {pathGateway, f.gateway}} {
+		if err := p.s.check(p.name); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	_, f.gatewayPeakAfter, err = memory(st.gateway.pid())
+	return f, err
+}
+
+// measured runs f, a load sent from this process, and reads the CPU time of this process, the
+// gateway and the dev server around it. The window begins once the dev server is idle and ends
+// once it is idle again, so it holds all the work the load made it do, and only that.
+func measured(ctx context.Context, st *stack, f func() sample) (sample, error) {
+	if err := st.settle(ctx); err != nil {
+		return sample{}, err
+	}
+	before, err := st.readCPU()
+	if err != nil {
+		return sample{}, err
+	}
+	out := f()
+	if err := st.settle(ctx); err != nil {
+		return sample{}, err
+	}
+	after, err := st.readCPU()
+	if err != nil {
+		return sample{}, err
+	}
+	out.CPU = after.since(before)
+	return out, ctx.Err()
+}
+
+// benchStartAndWait starts Greetings on the worker's queue and waits for each result: the SDK
+// with ExecuteWorkflow and Get, the gateway with one POST /workflows?wait=.
+func benchStartAndWait(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) error {
+	c := newHTTPClient(s.concurrency)
+	warm := warmupFor(s.duration)
+	paths := []struct {
+		name string
+		run  func(tag string) error
+	}{
+		{pathSDK, func(tag string) error {
+			child, err := runChild(ctx, st, "wait", s.concurrency, s.duration, tag+"-sdk")
+			rep.waitSDK.merge(child)
+			return err
+		}},
+		{pathGateway, func(tag string) error {
+			load(ctx, s.concurrency, warm, gatewayStart(st, c, workerQueue, tag+"-gw-warm", 30*time.Second))
+			gw, err := measured(ctx, st, func() sample {
+				return load(ctx, s.concurrency, s.duration, gatewayStart(st, c, workerQueue, tag+"-gw", 30*time.Second))
+			})
+			rep.waitGateway.merge(gw)
+			return err
+		}},
+	}
+	for round := range s.rounds {
+		for k := range paths {
+			p := paths[(round+k)%len(paths)]
+			fmt.Fprintf(progress, "bench: start-and-wait, round %d/%d: %s ...\n", round+1, s.rounds, p.name)
+			if err := p.run(fmt.Sprintf("wait-r%d", round)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rep.waitSDK.check(pathSDK); err != nil {
+		return err
+	}
+	rep.ranWait = true
+	return rep.waitGateway.check(pathGateway)
+}

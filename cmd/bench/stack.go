@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/temporalhttp/gateway/internal/devserver"
+)
+
+const (
+	namespace = "default"
+	// idleQueue has no worker: executions started on it stay RUNNING and cost no worker CPU, so
+	// the start scenario measures starting alone, and the readers have executions that never close
+	// by themselves.
+	idleQueue = "bench-idle"
+	// workerQueue is the worker's: start-and-wait needs the workflow to run.
+	workerQueue = "bench-worker"
+)
+
+// stack is the dev server, worker and gateway of one run, all on loopback.
+type stack struct {
+	dev         *testsuite.DevServer
+	cli         string
+	devPID      int
+	temporal    string // gRPC host:port
+	nativeHTTP  string // base URL of Temporal's own HTTP API
+	gatewayURL  string
+	pprofAddr   string // the profiled gateway's pprof listener; empty when not profiling
+	binDir      string
+	worker      *process
+	gateway     *process
+	client      client.Client // the bench process's own: setup and teardown, never measured
+	logDir      string
+	stopActions []func()
+}
+
+func startStack(ctx context.Context, getenv func(string) string, s settings, progress io.Writer) (st *stack, err error) {
+	st = &stack{}
+	defer func() {
+		if err != nil {
+			st.stop()
+		}
+	}()
+	if st.cli, err = devserver.EnsureCLI(ctx, getenv, progress); err != nil {
+		return st, err
+	}
+	if st.cli == "" {
+		return st, errors.New("no Temporal CLI: set TEMPORAL_CLI or run `go run ./cmd/dev cli`")
+	}
+	root, err := devserver.RepoRoot()
+	if err != nil {
+		return st, err
+	}
+	if st.binDir, err = os.MkdirTemp("", "bench-bin"); err != nil {
+		return st, err
+	}
+	st.stopActions = append(st.stopActions, func() { _ = os.RemoveAll(st.binDir) })
+	// The logs of the processes outlive a failed run: they say why it failed. run removes them
+	// after a run that succeeded.
+	if st.logDir, err = os.MkdirTemp("", "bench-logs"); err != nil {
+		return st, err
+	}
+	fmt.Fprintf(progress, "bench: logs of the dev server, worker and gateway in %s\n", st.logDir)
+	fmt.Fprintln(progress, "bench: building the gateway, the worker and the SDK client ...")
+	profile := s.cpuProfile != "" || s.memProfile != ""
+	buildArgs := []string{"build", "-o", st.binDir + string(filepath.Separator)}
+	overlay, err := buildOverlay(st.binDir, s.overlay, profile)
+	if err != nil {
+		return st, err
+	}
+	if overlay != "" {
+		buildArgs = append(buildArgs, "-overlay", overlay)
+	}
+	build := exec.CommandContext(ctx, "go", append(buildArgs, "./cmd/server", "./cmd/worker", "./cmd/bench")...)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return st, fmt.Errorf("build binaries: %w\n%s", err, out)
+	}
+
+	httpPort, err := freePort()
+	if err != nil {
+		return st, err
+	}
+	devLog, err := os.Create(filepath.Join(st.logDir, "temporal.log"))
+	if err != nil {
+		return st, err
+	}
+	fmt.Fprintf(progress, "bench: starting the Temporal dev server (%s) ...\n", st.cli)
+	st.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:  st.cli,
+		LogLevel:      "error",
+		ClientOptions: &client.Options{Namespace: namespace},
+		// --http-port turns on Temporal's own HTTP API, the third path measured.
+		ExtraArgs: []string{"--http-port", fmt.Sprint(httpPort)},
+		Stdout:    devLog,
+		Stderr:    devLog,
+	})
+	if err != nil {
+		return st, fmt.Errorf("start Temporal dev server: %w", err)
+	}
+	st.stopActions = append(st.stopActions, func() { _ = st.dev.Stop() })
+	if st.devPID, err = childByExe(st.cli); err != nil {
+		return st, err
+	}
+	st.temporal = st.dev.FrontendHostPort()
+	st.client = st.dev.Client()
+	st.nativeHTTP = fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+
+	env := []string{"TEMPORAL_ADDRESS=" + st.temporal, "TEMPORAL_NAMESPACE=" + namespace, "TEMPORAL_TASK_QUEUE=" + workerQueue}
+	if st.worker, err = startProcess(filepath.Join(st.binDir, "worker"), append(env, "LOG_LEVEL=warn"), filepath.Join(st.logDir, "worker.log")); err != nil {
+		return st, fmt.Errorf("start worker: %w", err)
+	}
+	st.stopActions = append(st.stopActions, st.worker.stop)
+	gwPort, err := freePort()
+	if err != nil {
+		return st, err
+	}
+	// The gateway runs as deployed, with its defaults: info-level access log included.
+	st.gatewayURL = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
+	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort)), s.gatewayEnv...)
+	if profile {
+		pprofPort, err := freePort()
+		if err != nil {
+			return st, err
+		}
+		st.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pprofPort)
+		gwEnv = append(gwEnv, "BENCH_PPROF_ADDR="+st.pprofAddr)
+	}
+	if st.gateway, err = startProcess(filepath.Join(st.binDir, "server"), gwEnv, filepath.Join(st.logDir, "gateway.log")); err != nil {
+		return st, fmt.Errorf("start gateway: %w", err)
+	}
+	st.stopActions = append(st.stopActions, st.gateway.stop)
+	if err := waitReady(ctx, st.gatewayURL+"/readyz", st.gateway); err != nil {
+		return st, err
+	}
+	fmt.Fprintf(progress, "bench: dev server %s (HTTP API %s), worker pid %d, gateway pid %d at %s\n",
+		st.temporal, st.nativeHTTP, st.worker.cmd.Process.Pid, st.gateway.cmd.Process.Pid, st.gatewayURL)
+	return st, nil
+}
+
+// stop ends what startStack started, last first.
+func (st *stack) stop() {
+	for i := len(st.stopActions) - 1; i >= 0; i-- {
+		st.stopActions[i]()
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startProcess(path string, env []string, logFile string) (*process, error) {
+	log, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = log, log
+	// The kernel stops the child if the bench dies without cleaning up.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, err
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); log.Close(); close(p.done) }()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func waitReady(ctx context.Context, url string, p *process) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before it was ready", p.cmd.Path)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not ready within 30s", url)
+}
