@@ -62,23 +62,28 @@ func newPageServer(t *testing.T, page *template.Template) *pageServer {
 			t.Errorf("render page: %v", err)
 		}
 	})
-	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil || !json.Valid(body) {
-			t.Errorf("page sent an unreadable report %q: %v", body, err)
-			return
-		}
-		select {
-		case s.reports <- body:
-		default:
-			t.Errorf("page reported twice: %s", body)
-		}
-	})
-	// Chromium asks for an icon; answering keeps its log quiet.
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	handleReports(t, mux, "page", s.reports)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
+}
+
+// handleReports takes the one report a page POSTs to /report (JSON) into reports, and answers
+// Chromium's request for an icon, which keeps its log quiet.
+func handleReports(t *testing.T, mux *http.ServeMux, who string, reports chan<- json.RawMessage) {
+	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil || !json.Valid(body) {
+			t.Errorf("%s sent an unreadable report %q: %v", who, body, err)
+			return
+		}
+		select {
+		case reports <- body:
+		default:
+			t.Errorf("%s reported twice: %s", who, body)
+		}
+	})
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 }
 
 // report renders the page with data, opens it in a headless Chromium and decodes what the page

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -287,19 +286,7 @@ func newWebSite(t *testing.T) *webSite {
 			t.Errorf("render harness: %v", err)
 		}
 	})
-	mux.HandleFunc("POST /report", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil || !json.Valid(body) {
-			t.Errorf("harness sent an unreadable report %q: %v", body, err)
-			return
-		}
-		select {
-		case s.reports <- body:
-		default:
-			t.Errorf("harness reported twice: %s", body)
-		}
-	})
-	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	handleReports(t, mux, "harness", s.reports)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
