@@ -122,3 +122,23 @@ func TestEveryLineARequestLogsCarriesItsIDs(t *testing.T) {
 		})
 	}
 }
+
+func TestProbesAreLoggedAtDebugWhenTheyPass(t *testing.T) {
+	tests := []struct {
+		name, target string
+		fake         *fakeTemporal
+		level        string
+	}{
+		{"healthz", "/healthz", &fakeTemporal{}, "DEBUG"},
+		{"readyz, ready", "/readyz", &fakeTemporal{}, "DEBUG"},
+		{"readyz, Temporal unavailable", "/readyz", &fakeTemporal{healthErr: errors.New(secret)}, "INFO"},
+		{"an API request", "/workflow-types", &fakeTemporal{}, "INFO"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			serve(newRouter(t, tc.fake, logTo(&buf)), newRequest(http.MethodGet, tc.target, ""))
+			assert.Equal(t, tc.level, accessLine(t, logLines(t, &buf))["level"])
+		})
+	}
+}

@@ -93,10 +93,19 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			if name := principalName(r.Context()); name != "" {
 				attrs = append(attrs, "principal", name)
 			}
-			logger.InfoContext(r.Context(), "http request", attrs...)
+			level := slog.LevelInfo
+			if probeRoutes[route] && rec.status == http.StatusOK {
+				level = slog.LevelDebug
+			}
+			logger.Log(r.Context(), level, "http request", attrs...)
 		})
 	}
 }
+
+// probeRoutes are asked every few seconds by container health checks and Prometheus. Their
+// answers of 200 are logged at debug level, so that they do not bury the API's requests at info;
+// any other answer of theirs is logged at info like every request.
+var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // recoverPanics answers a panicking handler with a problem and logs the stack, so one bad request
 // neither kills the process nor shows its internals.
