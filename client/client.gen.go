@@ -449,6 +449,10 @@ type StartWorkflowParams struct {
 
 	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *string `json:"Prefer,omitempty"`
 }
 
 // GetWorkflowParams defines parameters for GetWorkflow.
@@ -650,6 +654,12 @@ type ClientInterface interface {
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
 	//
+	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+	// empty body: the `Location` header names its workflow id and run id, and
+	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+	// one Temporal call per start instead of two (the start, without the read of the execution that
+	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
 	// request names no `workflowId`; the same key with a different request answers 422. The record
@@ -678,6 +688,12 @@ type ClientInterface interface {
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
+	//
+	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+	// empty body: the `Location` header names its workflow id and run id, and
+	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+	// one Temporal call per start instead of two (the start, without the read of the execution that
+	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
@@ -1018,6 +1034,12 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
 //
+// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+// empty body: the `Location` header names its workflow id and run id, and
+// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+// one Temporal call per start instead of two (the start, without the read of the execution that
+// fills the full body), which saves a round trip. Every other answer is unchanged.
+//
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 // execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
 // request names no `workflowId`; the same key with a different request answers 422. The record
@@ -1056,6 +1078,12 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
+//
+// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+// empty body: the `Location` header names its workflow id and run id, and
+// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+// one Temporal call per start instead of two (the start, without the read of the execution that
+// fills the full body), which saves a round trip. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 // execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
@@ -1790,6 +1818,17 @@ func NewStartWorkflowRequestWithBody(server string, params *StartWorkflowParams,
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -2427,6 +2466,12 @@ type ClientWithResponsesInterface interface {
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
 	//
+	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+	// empty body: the `Location` header names its workflow id and run id, and
+	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+	// one Temporal call per start instead of two (the start, without the read of the execution that
+	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
 	// request names no `workflowId`; the same key with a different request answers 422. The record
@@ -2455,6 +2500,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 	// first, so a short workflow's result arrives in one request.
+	//
+	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+	// empty body: the `Location` header names its workflow id and run id, and
+	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+	// one Temporal call per start instead of two (the start, without the read of the execution that
+	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
@@ -3161,7 +3212,8 @@ type StartWorkflowResponse200Headers struct {
 
 // StartWorkflowResponse201Headers the declared response headers of an HTTP 201 response for StartWorkflow
 type StartWorkflowResponse201Headers struct {
-	Location string
+	Location          string
+	PreferenceApplied *string
 }
 
 // StartWorkflowResponse401Headers the declared response headers of an HTTP 401 response for StartWorkflow
@@ -4497,6 +4549,12 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
 //
+// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+// empty body: the `Location` header names its workflow id and run id, and
+// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+// one Temporal call per start instead of two (the start, without the read of the execution that
+// fills the full body), which saves a round trip. Every other answer is unchanged.
+//
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 // execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
 // request names no `workflowId`; the same key with a different request answers 422. The record
@@ -4531,6 +4589,12 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 //
 // With `wait`, the answer comes when the execution closes or the duration passes, whichever is
 // first, so a short workflow's result arrives in one request.
+//
+// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+// empty body: the `Location` header names its workflow id and run id, and
+// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+// one Temporal call per start instead of two (the start, without the read of the execution that
+// fills the full body), which saves a round trip. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
 // execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
@@ -5412,6 +5476,13 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 				return nil, err
 			}
 			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:

@@ -59,6 +59,29 @@ func TestReadRightAfterStartNeverAnswers404(t *testing.T) {
 	}
 }
 
+// A start that prefers return=minimal gets a 201 without a body through the generated client,
+// and its Location finds the run at once: the start is read-your-writes without the Describe.
+func TestStartPreferringMinimalThenFollowLocation(t *testing.T) {
+	c := api(t)
+	for i := range 10 {
+		id := fmt.Sprintf("%s-%d", uniqueID(t), i)
+		r, err := c.StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Prefer: ptr("return=minimal")},
+			client.StartWorkflowRequest{WorkflowType: "Greeting", WorkflowId: &id, Input: rawJSON(`{"name":"Ada"}`)})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+		assert.Empty(t, r.Body)
+		assert.Nil(t, r.JSON201)
+		assert.Equal(t, "return=minimal", r.HTTPResponse.Header.Get("Preference-Applied"))
+		location := r.HTTPResponse.Header.Get("Location")
+		gotID, params := locate(t, location)
+		assert.Equal(t, id, gotID)
+		require.NotNil(t, params.RunId, location)
+		e := get(t, gotID, params).JSON200
+		assert.Equal(t, *params.RunId, e.RunId)
+		assert.Equal(t, "Greeting", e.WorkflowType)
+	}
+}
+
 func TestMoneyTransfer(t *testing.T) {
 	tests := []struct {
 		name        string

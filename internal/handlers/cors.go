@@ -10,13 +10,14 @@ import (
 // corsAllowedHeaders are the request headers a page may send: those the API reads. Content-Type
 // is among them because application/json is not one of the types a browser sends without asking.
 var corsAllowedHeaders = []string{
-	"Content-Type", "Authorization", "X-API-Key", "Idempotency-Key", "If-None-Match", "X-Request-Id", "Last-Event-ID",
+	"Content-Type", "Authorization", "X-API-Key", "Idempotency-Key", "If-None-Match", "X-Request-Id", "Last-Event-ID", "Prefer",
 }
 
 // corsExposedHeaders are the response headers a page may read besides those every page may
 // (Content-Type, Cache-Control, ...): where a started execution is, its tag for revalidation,
-// how long to back off, whether a start was replayed, and the id that locates a request in the log.
-var corsExposedHeaders = []string{"Location", "ETag", "Retry-After", "Idempotent-Replayed", "X-Request-Id", "WWW-Authenticate"}
+// how long to back off, whether a start was replayed or answered without a body, and the id that
+// locates a request in the log.
+var corsExposedHeaders = []string{"Location", "ETag", "Retry-After", "Idempotent-Replayed", "Preference-Applied", "X-Request-Id", "WWW-Authenticate"}
 
 // allowCORS lets pages of the allowed origins call the API from a browser: it answers their
 // preflights itself, so that neither the router (405 for OPTIONS) nor authentication (401: a

@@ -120,7 +120,7 @@ func TestCORSActualRequest(t *testing.T) {
 			}
 			assert.Contains(t, rec.Header().Values("Vary"), "Origin", "a cache must not serve one origin's answer to another")
 			exposed := strings.Split(rec.Header().Get("Access-Control-Expose-Headers"), ", ")
-			assert.ElementsMatch(t, []string{"Location", "Etag", "Retry-After", "Idempotent-Replayed", "X-Request-Id", "Www-Authenticate"}, exposed)
+			assert.ElementsMatch(t, []string{"Location", "Etag", "Retry-After", "Idempotent-Replayed", "Preference-Applied", "X-Request-Id", "Www-Authenticate"}, exposed)
 		})
 	}
 }

@@ -165,3 +165,15 @@ func singleJSONValue(pw problemWriter) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// joinPrefer folds several Prefer header lines into one, as RFC 9110 (5.3) allows for a list
+// field: RFC 7240 lets a client send its preferences either way, and the generated binding
+// takes one line only.
+func joinPrefer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Values("Prefer"); len(v) > 1 {
+			r.Header.Set("Prefer", strings.Join(v, ", "))
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -56,7 +56,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 	r.Use(withRequestID, withClientIP(opts.TrustedProxies), withPrincipalSlot, accessLog(opts.Logger), withSecurityHeaders(opts.HSTS),
 		recoverPanics(pw), allowCORS(opts.CORSAllowedOrigins, opts.CORSMaxAge),
 		limitRate(pw, opts.RateLimit, opts.RateLimitWindow), limitBody(pw, opts.MaxBodyBytes),
-		authenticate(pw, opts.Auth, access, r))
+		authenticate(pw, opts.Auth, access, r), joinPrefer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		pw.writeError(w, r, newProblem(http.StatusNotFound, problemNotFound, "Not found", "No resource has this path."))
 	})

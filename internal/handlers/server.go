@@ -210,7 +210,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
 	if body.Signal != nil {
-		return s.startWithSignal(ctx, reqCtx, body, opts, args, idem, wait)
+		return s.startWithSignal(ctx, reqCtx, body, opts, args, idem, wait, prefersMinimal(req.Params.Prefer))
 	}
 	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
 	terminate := opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
@@ -250,6 +250,9 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	case startErr != nil:
 		return nil, refusedStart("start", opts.ID, startErr)
 	}
+	if wait == 0 && prefersMinimal(req.Params.Prefer) {
+		return startedMinimal{location: locationOf(run.GetID(), run.GetRunID())}, nil
+	}
 	exec, err := s.read(ctx, run.GetID(), run.GetRunID())
 	if err != nil {
 		return nil, err
@@ -267,6 +270,33 @@ func startAnswer(exec gen.Execution, created bool) gen.StartWorkflowResponseObje
 		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
 	}
 	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}
+}
+
+// startedMinimal answers a new execution with 201 and no body, for a client that preferred
+// return=minimal: Location names the run, and no Describe is spent on a body nobody reads.
+type startedMinimal struct{ location string }
+
+func (r startedMinimal) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+	w.Header().Set("Location", r.location)
+	w.Header().Set("Preference-Applied", "return=minimal")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// prefersMinimal says whether an RFC 7240 Prefer header asks for return=minimal. Of several
+// return preferences the first counts (RFC 7240, section 2); other preferences are ignored.
+func prefersMinimal(prefer *string) bool {
+	if prefer == nil {
+		return false
+	}
+	for _, p := range strings.Split(*prefer, ",") {
+		pref, _, _ := strings.Cut(p, ";") // parameters of a preference do not matter here
+		name, value, _ := strings.Cut(pref, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "return") {
+			return strings.EqualFold(strings.Trim(strings.TrimSpace(value), `"`), "minimal")
+		}
+	}
+	return false
 }
 
 // finishReplay completes the answer to a start that an earlier request with the same key made:
@@ -450,8 +480,10 @@ var closeEventTypes = map[enumspb.EventType]bool{
 	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: true,
 }
 
-func location(exec gen.Execution) string {
-	return "/workflows/" + url.PathEscape(exec.WorkflowId) + "?runId=" + url.QueryEscape(exec.RunId)
+func location(exec gen.Execution) string { return locationOf(exec.WorkflowId, exec.RunId) }
+
+func locationOf(workflowID, runID string) string {
+	return "/workflows/" + url.PathEscape(workflowID) + "?runId=" + url.QueryEscape(runID)
 }
 
 // GetHealth answers while the process is alive.

@@ -25,25 +25,25 @@ const gatewayIdentity = "temporal-http-gateway"
 // when none runs. It calls the service directly: only its answer says whether a run was started,
 // which decides between 201 and 200 (the SDK's SignalWithStartWorkflow drops it).
 func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowRequest, opts client.StartWorkflowOptions,
-	args []any, idem *idempotencyRecord) (exec gen.Execution, started bool, err error) {
+	args []any, idem *idempotencyRecord) (runID string, started bool, err error) {
 	conflict := enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
 	if body.IdConflictPolicy != nil {
 		switch *body.IdConflictPolicy {
 		case gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING:
 			conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
 		case gen.StartWorkflowRequestIdConflictPolicyFAIL:
-			return gen.Execution{}, false, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "idConflictPolicy",
+			return "", false, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "idConflictPolicy",
 				Message: "must be USE_EXISTING or TERMINATE_EXISTING with signal: a signal goes to the running execution"})
 		}
 	}
 	dc := converter.GetDefaultDataConverter()
 	input, err := dc.ToPayloads(args...)
 	if err != nil {
-		return gen.Execution{}, false, err
+		return "", false, err
 	}
 	signalInput, err := dc.ToPayloads(arguments(body.Signal.Input)...)
 	if err != nil {
-		return gen.Execution{}, false, err
+		return "", false, err
 	}
 	req := &workflowservice.SignalWithStartWorkflowExecutionRequest{
 		Namespace:                s.namespace(),
@@ -76,19 +76,15 @@ func (s *Server) signalWithStart(ctx context.Context, body *gen.StartWorkflowReq
 		req.Memo = &commonpb.Memo{Fields: map[string]*commonpb.Payload{}}
 		for k, v := range opts.Memo {
 			if req.Memo.Fields[k], err = dc.ToPayload(v); err != nil {
-				return gen.Execution{}, false, err
+				return "", false, err
 			}
 		}
 	}
 	resp, err := s.opts.Client.WorkflowService().SignalWithStartWorkflowExecution(ctx, req)
 	if err != nil {
-		return gen.Execution{}, false, refusedStart("signal-with-start", opts.ID, err)
+		return "", false, refusedStart("signal-with-start", opts.ID, err)
 	}
-	if !resp.GetStarted() {
-		exec.RunId = resp.GetRunId() // for the caller's idempotency check, before any read fails
-	}
-	exec, err = s.read(ctx, opts.ID, resp.GetRunId())
-	return exec, resp.GetStarted(), err
+	return resp.GetRunId(), resp.GetStarted(), nil
 }
 
 // namespace is the namespace that raw service calls name.
@@ -102,11 +98,10 @@ func (s *Server) namespace() string {
 // startWithSignal answers a start that carries a signal. With an Idempotency-Key, a run that this
 // key started answers as a replay (200, or 422 for a different request), as a plain start does.
 func (s *Server) startWithSignal(ctx, reqCtx context.Context, body *gen.StartWorkflowRequest, opts client.StartWorkflowOptions,
-	args []any, idem *idempotencyRecord, wait time.Duration) (gen.StartWorkflowResponseObject, error) {
-	exec, started, err := s.signalWithStart(ctx, body, opts, args, idem)
+	args []any, idem *idempotencyRecord, wait time.Duration, minimal bool) (gen.StartWorkflowResponseObject, error) {
+	runID, started, err := s.signalWithStart(ctx, body, opts, args, idem)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
 	if idem != nil && (errors.As(err, &already) || (err == nil && !started)) {
-		runID := exec.RunId
 		if already != nil {
 			runID = already.RunId
 		}
@@ -115,6 +110,13 @@ func (s *Server) startWithSignal(ctx, reqCtx context.Context, body *gen.StartWor
 			return s.finishReplay(reqCtx, resp, wait, replayErr)
 		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	if started && wait == 0 && minimal {
+		return startedMinimal{location: locationOf(opts.ID, runID)}, nil
+	}
+	exec, err := s.read(ctx, opts.ID, runID)
 	if err != nil {
 		return nil, err
 	}

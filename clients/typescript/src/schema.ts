@@ -34,6 +34,12 @@ export interface paths {
          *     With `wait`, the answer comes when the execution closes or the duration passes, whichever is
          *     first, so a short workflow's result arrives in one request.
          *
+         *     With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
+         *     empty body: the `Location` header names its workflow id and run id, and
+         *     `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
+         *     one Temporal call per start instead of two (the start, without the read of the execution that
+         *     fills the full body), which saves a round trip. Every other answer is unchanged.
+         *
          *     With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
          *     execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
          *     request names no `workflowId`; the same key with a different request answers 422. The record
@@ -973,6 +979,12 @@ export interface operations {
             header?: {
                 /** @description A client-chosen unique key for this start, such as a UUID. */
                 "Idempotency-Key"?: string;
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -999,11 +1011,16 @@ export interface operations {
                     "application/json": components["schemas"]["Execution"];
                 };
             };
-            /** @description A new execution was started. */
+            /**
+             * @description A new execution was started. With `Prefer: return=minimal` and no `wait`, the body is
+             *     empty (`Content-Length: 0`, no `Content-Type`) and `Location` alone names the execution.
+             */
             201: {
                 headers: {
                     /** @description The execution's URL, `/workflows/{workflowId}?runId={runId}`. */
                     Location: string;
+                    /** @description `return=minimal` when the body was left out as the request preferred. */
+                    "Preference-Applied"?: "return=minimal";
                     [name: string]: unknown;
                 };
                 content: {
