@@ -73,7 +73,7 @@ const (
 func LoadGateway(getenv func(string) string) (Gateway, error) {
 	r := reader{getenv: getenv}
 	cfg := Gateway{
-		Temporal:             r.temporal(),
+		Temporal:             r.temporal(GatewayGRPCCompression),
 		Log:                  r.log(),
 		HTTPAddr:             r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr),
 		AllowAnyWorkflowType: r.boolean("GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", false),
@@ -105,7 +105,7 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 func LoadWorker(getenv func(string) string) (Worker, error) {
 	r := reader{getenv: getenv}
 	cfg := Worker{
-		Temporal:        r.temporal(),
+		Temporal:        r.temporal(WorkerGRPCCompression),
 		Log:             r.log(),
 		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
 		Telemetry:       r.workerTelemetry(),

@@ -28,6 +28,9 @@ type Temporal struct {
 	// TLS, ClientCert and APIKey say, for logs and errors, how the connection is secured; never
 	// the secrets.
 	TLS, ClientCert, APIKey bool
+	// Compression is how gRPC requests to Temporal are compressed: "gzip" (the SDK's default)
+	// or "none" (TEMPORAL_GRPC_COMPRESSION; the default depends on the process).
+	Compression string
 }
 
 // Security describes how the connection is secured, for the start-up log and connection errors.
@@ -48,7 +51,16 @@ func (e envLookup) LookupEnv(name string) (string, bool) {
 // environment, so those are not supported.
 func (e envLookup) Environ() []string { return nil }
 
-func (r *reader) temporal() Temporal {
+// The default compression of gRPC requests to Temporal, per process. The gateway's requests are
+// small (a start, a describe, a signal), where gzip costs more CPU than it saves bytes: in the
+// benchmark it was 15% of the gateway's CPU per start (docs/benchmarks.md). A worker's requests
+// carry whole activity results and workflow task completions, so it keeps the SDK's gzip.
+const (
+	GatewayGRPCCompression = "none"
+	WorkerGRPCCompression  = "gzip"
+)
+
+func (r *reader) temporal(defaultCompression string) Temporal {
 	lookup := envLookup(r.getenv)
 	// A profile file is read only when TEMPORAL_CONFIG_FILE names one: a server process should not
 	// pick up whatever CLI profile happens to sit in the home directory of the user running it.
@@ -81,6 +93,15 @@ func (r *reader) temporal() Temporal {
 	opts, err := prof.ToClientOptions(envconfig.ToClientOptionsRequest{})
 	if err != nil {
 		r.fail("TEMPORAL_TLS_*", "are invalid: "+err.Error())
+	}
+	t.Compression = strings.ToLower(r.str("TEMPORAL_GRPC_COMPRESSION", defaultCompression))
+	switch t.Compression {
+	case "gzip":
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionGzip{}
+	case "none":
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	default:
+		r.fail("TEMPORAL_GRPC_COMPRESSION", "must be gzip or none")
 	}
 	t.Connection = opts
 	t.TLS = opts.ConnectionOptions.TLS != nil && !opts.ConnectionOptions.TLSDisabled

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -106,4 +108,23 @@ api_key = "from-file"
 	assert.Equal(t, "ns.a1b2c.tmprl.cloud:7233", cfg.Temporal.Address)
 	assert.Equal(t, "override", cfg.Temporal.Namespace, "variables win over the file, as for the CLI")
 	assert.True(t, cfg.Temporal.APIKey)
+}
+
+func TestTemporalGRPCCompression(t *testing.T) {
+	gw, err := LoadGateway(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "none", gw.Temporal.Compression, "the gateway's requests are small")
+	assert.IsType(t, &client.GrpcCompressionNone{}, gw.Temporal.Connection.ConnectionOptions.GrpcCompression)
+
+	w, err := LoadWorker(env(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "gzip", w.Temporal.Compression, "the SDK's default")
+	assert.IsType(t, &client.GrpcCompressionGzip{}, w.Temporal.Connection.ConnectionOptions.GrpcCompression)
+
+	gw, err = LoadGateway(env(map[string]string{"TEMPORAL_GRPC_COMPRESSION": "GZip"}))
+	require.NoError(t, err)
+	assert.IsType(t, &client.GrpcCompressionGzip{}, gw.Temporal.Connection.ConnectionOptions.GrpcCompression)
+
+	_, err = LoadGateway(env(map[string]string{"TEMPORAL_GRPC_COMPRESSION": "zstd"}))
+	require.ErrorContains(t, err, "TEMPORAL_GRPC_COMPRESSION")
 }
