@@ -396,11 +396,18 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if err != nil {
 		return nil, err
 	}
-	readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
-	exec, err := s.read(readCtx, req.WorkflowId, runID)
-	if err != nil {
-		return nil, err
+	var exec gen.Execution
+	if key := (runKey{req.WorkflowId, runID}); runID != "" && wait > 0 && s.waiter.polling(key) {
+		// Others wait on this very run: it exists, and the long poll they share answers its close
+		// (at once if it has closed meanwhile), so a Describe now would tell this request nothing.
+		// Thousands of readers of one run then cost Temporal nothing more.
+		exec = gen.Execution{WorkflowId: key.workflowID, RunId: key.runID, Status: gen.ExecutionStatusRUNNING}
+	} else {
+		readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
+		defer cancel()
+		if exec, err = s.read(readCtx, req.WorkflowId, runID); err != nil {
+			return nil, err
+		}
 	}
 	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
 		return nil, err

@@ -267,3 +267,42 @@ func TestDrainingEndsWaitsAndStreamsWithTheRunAsItIs(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Less(t, time.Since(start), time.Second)
 }
+
+// A reader that names a run others already wait on joins their long poll without a Describe: at
+// the close it gets the shared final Execution, and when its own wait passes first, a fresh read.
+func TestReadersOfAPolledRunByRunIDSkipTheDescribe(t *testing.T) {
+	fake := newLongPollFake()
+	h := newRouter(t, fake)
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() { first <- serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?wait=30s", "")) }()
+	require.Eventually(t, func() bool { return fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	require.Len(t, fake.describeCalls(), 1)
+
+	const readers = 20
+	var wg sync.WaitGroup
+	recs := make([]*httptest.ResponseRecorder, readers)
+	for i := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs[i] = serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=run-1&wait=30s", ""))
+		}()
+	}
+	short := serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=run-1&wait=100ms", ""))
+	require.Equal(t, http.StatusOK, short.Code)
+	assert.Equal(t, gen.ExecutionStatusRUNNING, decode(t, short.Body.Bytes()).Status)
+	assert.Equal(t, int64(5), decode(t, short.Body.Bytes()).HistoryLength, "a wait that passes answers a fresh read")
+	assert.Len(t, fake.describeCalls(), 2, "only the first reader and the one whose wait passed described the run")
+
+	fake.complete()
+	wg.Wait()
+	for _, rec := range append(recs, <-first) {
+		require.Equal(t, http.StatusOK, rec.Code)
+		e := decode(t, rec.Body.Bytes())
+		assert.Equal(t, gen.ExecutionStatusCOMPLETED, e.Status)
+		assert.Equal(t, int64(11), e.HistoryLength)
+		assert.NotEmpty(t, rec.Header().Get("ETag"))
+	}
+	assert.Equal(t, int32(1), fake.longPolls.Load())
+	assert.Len(t, fake.describeCalls(), 3, "and the close was described once for all")
+}

@@ -79,6 +79,14 @@ func (w *closeWaiter) subscribe(key runKey) (done <-chan struct{}, result func()
 	return p.done, func() (gen.Execution, error) { return p.exec, p.err }, func() { w.leave(key, p) }
 }
 
+// polling says whether a long poll on the run is under way.
+func (w *closeWaiter) polling(key runKey) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.polls[key]
+	return ok
+}
+
 func (w *closeWaiter) join(key runKey) *longPoll {
 	w.mu.Lock()
 	defer w.mu.Unlock()
