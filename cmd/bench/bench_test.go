@@ -28,12 +28,13 @@ func TestBenchSmoke(t *testing.T) {
 	require.NoError(t, err, "stderr:\n%s", stderr.String())
 	out := stdout.String()
 	t.Log(out)
-	for _, path := range []string{"Go SDK (own process): ExecuteWorkflow ", "Temporal HTTP API: POST", "gateway: POST /workflows ",
-		"Go SDK (own process): ExecuteWorkflow + Get", "gateway: POST /workflows?wait=30s"} {
+	for _, path := range []string{"Go SDK (own process): ExecuteWorkflow ", "Go SDK (own process), no gRPC compression ", "Temporal HTTP API: POST", "gateway: POST /workflows ",
+		"gateway, Prefer: return=minimal ", "Go SDK (own process): ExecuteWorkflow + Get", "gateway: POST /workflows?wait=30s"} {
 		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(path)+`.*\s+[1-9]\d*\s+0\s+\d`, out, "%s: some requests, no errors", path)
 	}
 	assert.Contains(t, out, "CPU per start, gateway / bare SDK client")
-	assert.Regexp(t, `20 waiting readers over 4 executions, \d+ started per second\s+all waiting after .*; 20 answered at the close, 0 failed`, out)
+	assert.Contains(t, out, "CPU per start, gateway (return=minimal) / bare SDK client")
+	assert.Regexp(t, `20 waiting readers over 4 executions, \d+ started per second \(GET \{Location\}[^)]*\)\s+all waiting after .*; 20 answered at the close, 0 failed`, out)
 	assert.Regexp(t, `Temporal long polls in flight per execution, readers waiting\s+1\.00 \(4\)\s+<= 1\s+met`, out)
 	assert.Regexp(t, `closed run by runId\s+0 \(HTTP 200\)\s+0\s+met`, out)
 }

@@ -33,6 +33,9 @@ type settings struct {
 	rounds      int
 	scenarios   map[string]bool
 	readers     int
+	// readersByID has the readers ask for the latest run of the workflow id rather than the run
+	// that the start's Location names.
+	readersByID bool
 	executions  int
 	readerRate  int
 	// cpuProfile, when set, is where the gateway's CPU profile of the last start round goes.
@@ -82,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.IntVar(&s.readers, "readers", 10_000, "concurrent waiting readers (readers scenario)")
 	fs.IntVar(&s.executions, "executions", 1_000, "running executions the readers are spread over")
 	fs.IntVar(&s.readerRate, "reader-rate", 500, "waiting readers started per second")
+	fs.BoolVar(&s.readersByID, "readers-by-id", false, "readers name the workflow id only (the latest run), instead of the run's Location URL, which has its run id")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway during the last start round to this file (go tool pprof); the profiler's own cost then counts in that round's CPU figures")
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the gateway, while the readers wait, to this file (and its goroutine profile to FILE.goroutine)")
 	fs.StringVar(&s.overlay, "overlay", "", "a go build -overlay file to build the binaries with: measures a change without editing the checkout")

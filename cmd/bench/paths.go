@@ -24,12 +24,15 @@ func newHTTPClient(conns int) *http.Client {
 
 // post sends body and reads the whole answer, which must have the status want and, when
 // contains is set, hold it.
-func post(ctx context.Context, c *http.Client, target, body string, want int, contains string) error {
+func post(ctx context.Context, c *http.Client, target, body, prefer string, want int, contains string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewBufferString(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if prefer != "" {
+		req.Header.Set("Prefer", prefer)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return err
@@ -46,16 +49,21 @@ func post(ctx context.Context, c *http.Client, target, body string, want int, co
 }
 
 // gatewayStart starts a Greeting through the gateway; with wait, it also waits for its result.
-func gatewayStart(st *stack, c *http.Client, queue, prefix string, wait time.Duration) func(ctx context.Context, loop, i int) error {
+// With minimal it sends Prefer: return=minimal, so that the 201 has no body and the gateway makes
+// one Temporal call, as the SDK's ExecuteWorkflow does.
+func gatewayStart(st *stack, c *http.Client, queue, prefix string, wait time.Duration, minimal bool) func(ctx context.Context, loop, i int) error {
 	target := st.gatewayURL + "/workflows"
-	contains := ""
+	contains, prefer := "", ""
+	if minimal {
+		prefer = "return=minimal"
+	}
 	if wait > 0 {
 		target += "?wait=" + wait.String()
 		contains = `"status":"COMPLETED"`
 	}
 	return func(ctx context.Context, loop, i int) error {
 		body := fmt.Sprintf(`{"workflowType":"Greeting","workflowId":"%s-%d-%d","taskQueue":%q,"input":{"name":"Bench"}}`, prefix, loop, i, queue)
-		return post(ctx, c, target, body, http.StatusCreated, contains)
+		return post(ctx, c, target, body, prefer, http.StatusCreated, contains)
 	}
 }
 
@@ -68,6 +76,6 @@ func nativeStart(st *stack, c *http.Client, prefix string) func(ctx context.Cont
 		id := fmt.Sprintf("%s-%d-%d", prefix, loop, i)
 		body := fmt.Sprintf(`{"workflowType":{"name":"Greeting"},"taskQueue":{"name":%q},"input":[{"name":"Bench"}],"requestId":%q,"identity":"bench"}`,
 			idleQueue, uuid.NewString())
-		return post(ctx, c, base+url.PathEscape(id), body, http.StatusOK, `"runId"`)
+		return post(ctx, c, base+url.PathEscape(id), body, "", http.StatusOK, `"runId"`)
 	}
 }

@@ -37,7 +37,9 @@ type readersResult struct {
 
 // benchReaders starts executions that stay running (Sleep on the idle queue), holds `readers`
 // GET ?wait= requests on them, spread evenly, then terminates the executions so every wait ends
-// with the close; the gateway's /metrics tells how many Temporal calls that took.
+// with the close; the gateway's /metrics tells how many Temporal calls that took. Each reader
+// asks for the run by its Location (workflow id and run id), or with -readers-by-id for the
+// latest run of the workflow id.
 func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) error {
 	fmt.Fprintf(progress, "bench: readers: starting %d executions ...\n", s.executions)
 	prefix := fmt.Sprintf("readers-%d", time.Now().UnixNano())
@@ -74,7 +76,11 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 		go func() {
 			defer wg.Done()
 			run := runs[i%s.executions]
-			target := st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?wait=60s"
+			// A client that started the run follows its Location, which names the run.
+			target := st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?runId=" + url.QueryEscape(run.GetRunID()) + "&wait=60s"
+			if s.readersByID {
+				target = st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?wait=60s"
+			}
 			body, status, err := get(readCtx, c, target)
 			switch {
 			case err == nil && status == http.StatusOK && bytes.Contains(body, []byte(`"status":"TERMINATED"`)):

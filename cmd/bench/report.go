@@ -107,8 +107,10 @@ func (r report) print(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "start, concurrency %d (Greeting, queue with no worker)\t\t\t\t\t\t\t\t\t\n", f.concurrency)
 		row(pathSDK+": ExecuteWorkflow", f.sdk)
+		row(pathSDKPlain, f.sdkPlain)
 		row(pathNative+": POST /api/v1/namespaces/{ns}/workflows/{id}", f.native)
 		row(pathGateway+": POST /workflows", f.gateway)
+		row(pathMinimal, f.minimal)
 	}
 	if r.ranWait {
 		fmt.Fprintf(tw, "start and wait for the result, concurrency %d (Greeting, worker running)\t\t\t\t\t\t\t\t\t\n", s.concurrency)
@@ -125,19 +127,28 @@ func (r report) print(w io.Writer) {
 			continue
 		}
 		at := fmt.Sprintf(", concurrency %d", f.concurrency)
-		if f == r.start {
-			ratio := f.gateway.throughput() / f.sdk.throughput()
-			fmt.Fprintf(tw, "gateway / SDK start throughput%s\t%.2f\t>= 0.95\t%s\n", at, ratio, verdict(ratio >= 0.95))
-			fmt.Fprintf(tw, "gateway / Temporal HTTP API start throughput%s\t%.2f\t\t\n", at, f.gateway.throughput()/f.native.throughput())
+		sdkPer := perRequest(f.sdk.CPU.client, f.sdk)
+		for _, gw := range []struct {
+			name string
+			s    sample
+		}{{"gateway", f.gateway}, {"gateway (return=minimal)", f.minimal}} {
+			if f == r.start {
+				ratio := gw.s.throughput() / f.sdk.throughput()
+				fmt.Fprintf(tw, "%s / SDK start throughput%s\t%.2f\t>= 0.95\t%s\n", gw.name, at, ratio, verdict(ratio >= 0.95))
+				fmt.Fprintf(tw, "%s / Temporal HTTP API start throughput%s\t%.2f\t\t\n", gw.name, at, gw.s.throughput()/f.native.throughput())
+			}
+			over := gw.s.percentile(0.5) - f.sdk.percentile(0.5)
+			fmt.Fprintf(tw, "p50 start overhead, %s - SDK%s\t%+.2f ms\t< 1 ms\t%s\n", gw.name, at, float64(over)/float64(time.Millisecond), verdict(over < time.Millisecond))
+			fmt.Fprintf(tw, "p50 start overhead, %s - Temporal HTTP API%s\t%+.2f ms\t\t\n", gw.name, at,
+				float64(gw.s.percentile(0.5)-f.native.percentile(0.5))/float64(time.Millisecond))
+			gwPer := perRequest(gw.s.CPU.gateway, gw.s)
+			cpuRatio := float64(gwPer) / float64(sdkPer)
+			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client%s\t%s / %s = %.2f\t<= 1.3\t%s\n",
+				gw.name, at, us(gwPer), us(sdkPer), cpuRatio, verdict(cpuRatio <= 1.3))
+			plainPer := perRequest(f.sdkPlain.CPU.client, f.sdkPlain)
+			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client without gzip%s\t%s / %s = %.2f\t\t\n",
+				gw.name, at, us(gwPer), us(plainPer), float64(gwPer)/float64(plainPer))
 		}
-		over := f.gateway.percentile(0.5) - f.sdk.percentile(0.5)
-		fmt.Fprintf(tw, "p50 start overhead, gateway - SDK%s\t%+.2f ms\t< 1 ms\t%s\n", at, float64(over)/float64(time.Millisecond), verdict(over < time.Millisecond))
-		fmt.Fprintf(tw, "p50 start overhead, gateway - Temporal HTTP API%s\t%+.2f ms\t\t\n", at,
-			float64(f.gateway.percentile(0.5)-f.native.percentile(0.5))/float64(time.Millisecond))
-		gwPer, sdkPer := perRequest(f.gateway.CPU.gateway, f.gateway), perRequest(f.sdk.CPU.client, f.sdk)
-		cpuRatio := float64(gwPer) / float64(sdkPer)
-		fmt.Fprintf(tw, "CPU per start, gateway / bare SDK client%s\t%s / %s = %.2f\t<= 1.3\t%s\n",
-			at, us(gwPer), us(sdkPer), cpuRatio, verdict(cpuRatio <= 1.3))
 		fmt.Fprintf(tw, "gateway peak RSS so far\t%s\t\t\n", mb(f.gatewayPeakAfter))
 	}
 	if r.ranWait {
@@ -150,8 +161,12 @@ func (r report) print(w io.Writer) {
 		if rr.allInFlight == 0 {
 			all = fmt.Sprintf("at most %d waiting at once", rr.inFlight)
 		}
-		fmt.Fprintf(tw, "%d waiting readers over %d executions, %d started per second\t%s; %d answered at the close, %d failed\t\t\n",
-			rr.readers, rr.executions, rr.rate, all, rr.answered, rr.failed)
+		form := "GET {Location}&wait=60s, with the run id"
+		if r.settings.readersByID {
+			form = "GET /workflows/{id}?wait=60s, the latest run"
+		}
+		fmt.Fprintf(tw, "%d waiting readers over %d executions, %d started per second (%s)\t%s; %d answered at the close, %d failed\t\t\n",
+			rr.readers, rr.executions, rr.rate, form, all, rr.answered, rr.failed)
 		if rr.failed > 0 {
 			fmt.Fprintf(tw, "  first failure\t%s\t\t\n", rr.firstFailure)
 		}

@@ -10,16 +10,20 @@ import (
 
 // Path names, as the table shows them.
 const (
-	pathSDK     = "Go SDK (own process)"
-	pathNative  = "Temporal HTTP API"
-	pathGateway = "gateway"
+	pathSDK = "Go SDK (own process)"
+	// pathSDKPlain is the same client without gzip of its gRPC requests, as the gateway runs.
+	pathSDKPlain = "Go SDK (own process), no gRPC compression"
+	pathNative   = "Temporal HTTP API"
+	pathGateway  = "gateway"
+	// pathMinimal is the gateway asked for a 201 without a body: one Temporal call per start.
+	pathMinimal = "gateway, Prefer: return=minimal"
 )
 
 // startFigures are the start scenario's figures at one concurrency.
 type startFigures struct {
-	concurrency          int
-	sdk, native, gateway sample
-	gatewayPeakAfter     int64
+	concurrency                             int
+	sdk, sdkPlain, native, gateway, minimal sample
+	gatewayPeakAfter                        int64
 }
 
 // benchStart starts Greetings on the idle queue through each path in turn, for every round, at
@@ -49,22 +53,35 @@ func startPaths(ctx context.Context, st *stack, concurrency int, d time.Duration
 			f.sdk.merge(child)
 			return err
 		}},
+		{pathSDKPlain, func(tag string, _ bool) error {
+			child, err := runChild(ctx, st, "start", concurrency, d, tag+"-sdkp", "-no-compression")
+			f.sdkPlain.merge(child)
+			return err
+		}},
 		{pathNative, func(tag string, _ bool) error {
 			load(ctx, concurrency, warm, nativeStart(st, c, tag+"-native-warm"))
 			native, err := measured(ctx, st, func() sample { return load(ctx, concurrency, d, nativeStart(st, c, tag+"-native")) })
 			f.native.merge(native)
 			return err
 		}},
-		{pathGateway, func(tag string, last bool) error {
-			load(ctx, concurrency, warm, gatewayStart(st, c, idleQueue, tag+"-gw-warm", 0))
+		{pathGateway, func(tag string, _ bool) error {
+			load(ctx, concurrency, warm, gatewayStart(st, c, idleQueue, tag+"-gw-warm", 0, false))
+			gw, err := measured(ctx, st, func() sample {
+				return load(ctx, concurrency, d, gatewayStart(st, c, idleQueue, tag+"-gw", 0, false))
+			})
+			f.gateway.merge(gw)
+			return err
+		}},
+		{pathMinimal, func(tag string, last bool) error {
+			load(ctx, concurrency, warm, gatewayStart(st, c, idleQueue, tag+"-gwm-warm", 0, true))
 			profiled := func() error { return nil }
 			gw, err := measured(ctx, st, func() sample {
 				if cpuProfile != "" && last {
 					profiled = captureProfile(ctx, st.pprofAddr, d, cpuProfile)
 				}
-				return load(ctx, concurrency, d, gatewayStart(st, c, idleQueue, tag+"-gw", 0))
+				return load(ctx, concurrency, d, gatewayStart(st, c, idleQueue, tag+"-gwm", 0, true))
 			})
-			f.gateway.merge(gw)
+			f.minimal.merge(gw)
 			return errors.Join(err, profiled())
 		}},
 	}
@@ -82,7 +99,7 @@ func startPaths(ctx context.Context, st *stack, concurrency int, d time.Duration
 	for _, p := range []struct {
 		name string
 		s    sample
-	}{{pathSDK, f.sdk}, {pathNative, f.native}, {pathGateway, f.gateway}} {
+	}{{pathSDK, f.sdk}, {pathSDKPlain, f.sdkPlain}, {pathNative, f.native}, {pathGateway, f.gateway}, {pathMinimal, f.minimal}} {
 		if err := p.s.check(p.name); err != nil {
 			return nil, err
 		}
@@ -130,9 +147,9 @@ func benchStartAndWait(ctx context.Context, st *stack, s settings, rep *report, 
 			return err
 		}},
 		{pathGateway, func(tag string) error {
-			load(ctx, s.concurrency, warm, gatewayStart(st, c, workerQueue, tag+"-gw-warm", 30*time.Second))
+			load(ctx, s.concurrency, warm, gatewayStart(st, c, workerQueue, tag+"-gw-warm", 30*time.Second, false))
 			gw, err := measured(ctx, st, func() sample {
-				return load(ctx, s.concurrency, s.duration, gatewayStart(st, c, workerQueue, tag+"-gw", 30*time.Second))
+				return load(ctx, s.concurrency, s.duration, gatewayStart(st, c, workerQueue, tag+"-gw", 30*time.Second, false))
 			})
 			rep.waitGateway.merge(gw)
 			return err

@@ -34,14 +34,19 @@ func runSDKClient(ctx context.Context, args []string, stdin io.Reader, stdout io
 	duration := fs.Duration("duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", time.Second, "unmeasured time before it")
 	prefix := fs.String("id-prefix", "bench-sdk", "workflow id prefix")
+	noCompression := fs.Bool("no-compression", false, "turn off the SDK's gzip of gRPC requests, as the gateway does by default")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *mode != "start" && *mode != "wait" {
 		return fmt.Errorf("-mode %q: start or wait", *mode)
 	}
-	c, err := client.DialContext(ctx, client.Options{HostPort: *address, Namespace: namespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	opts := client.Options{HostPort: *address, Namespace: namespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))}
+	if *noCompression {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -73,10 +78,11 @@ func runSDKClient(ctx context.Context, args []string, stdin io.Reader, stdout io
 
 // runChild runs the SDK client process for one measured load and reads the CPU time of it, the
 // gateway and the dev server around that load.
-func runChild(ctx context.Context, st *stack, mode string, concurrency int, d time.Duration, prefix string) (sample, error) {
-	cmd := exec.CommandContext(ctx, filepath.Join(st.binDir, "bench"), "sdk-client",
+func runChild(ctx context.Context, st *stack, mode string, concurrency int, d time.Duration, prefix string, extra ...string) (sample, error) {
+	args := append([]string{"sdk-client",
 		"-address", st.temporal, "-mode", mode, "-queue", queueFor(mode),
-		"-concurrency", fmt.Sprint(concurrency), "-duration", d.String(), "-warmup", warmupFor(d).String(), "-id-prefix", prefix)
+		"-concurrency", fmt.Sprint(concurrency), "-duration", d.String(), "-warmup", warmupFor(d).String(), "-id-prefix", prefix}, extra...)
+	cmd := exec.CommandContext(ctx, filepath.Join(st.binDir, "bench"), args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return sample{}, err
