@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/temporalhttp/gateway/internal/auth"
@@ -25,6 +26,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		types = append(types, handlers.WorkflowType{Name: t.Name, Description: t.Description})
 	}
 	draining := make(chan struct{})
+	var parked sync.WaitGroup
 	router, err := handlers.NewRouter(handlers.Options{
 		Client:               c,
 		Logger:               logger,
@@ -38,6 +40,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		MaxWait:              cfg.MaxWait,
 		ClosedCacheSize:      int(cfg.ClosedCacheSize),
 		Draining:             draining,
+		ParkedWaits:          &parked,
 		Metrics:              tel.Registry,
 		Instrument:           tel.Middleware,
 		CORSAllowedOrigins:   cfg.Guard.CORSAllowedOrigins,
@@ -78,19 +81,32 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		return fmt.Errorf("serve http: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(ctx, srv, draining, cfg.ShutdownTimeout, logger)
+	return shutdown(ctx, srv, draining, &parked, cfg.ShutdownTimeout, logger)
 }
 
 // shutdown stops accepting connections and lets in-flight requests finish within timeout. Waits
 // and event streams are told to end first: a wait answers with the execution as it is now (what
 // it answers anyway when its time passes), so no client is cut off for holding a long wait. What
-// is still running at the deadline is closed.
-func shutdown(ctx context.Context, srv *http.Server, draining chan struct{}, timeout time.Duration, logger *slog.Logger) error {
+// is still running at the deadline is closed. Parked waits, whose connections the server no
+// longer tracks, are waited for too.
+func shutdown(ctx context.Context, srv *http.Server, draining chan struct{}, parked *sync.WaitGroup, timeout time.Duration, logger *slog.Logger) error {
 	logger.Info("gateway stopping", "timeout", timeout.String())
 	close(draining)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
+	if err == nil {
+		answered := make(chan struct{})
+		go func() {
+			parked.Wait()
+			close(answered)
+		}()
+		select {
+		case <-answered:
+		case <-shutdownCtx.Done():
+			err = shutdownCtx.Err()
+		}
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("requests still running at the shutdown deadline were cut off", "timeout", timeout.String())
 		_ = srv.Close()

@@ -79,27 +79,39 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			route := chi.RouteContext(r.Context()).RoutePattern()
-			attrs := []any{
-				"method", r.Method, "route", route, "status", rec.status,
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
-				"request_id", requestID(r.Context()),
-				"client_ip", clientIP(r.Context()),
-			}
 			// The route's {workflowId}, or the id a start generated or derived from its
 			// Idempotency-Key, which the handler recorded.
-			if id := telemetry.WorkflowID(r.Context()); id != "" {
-				attrs = append(attrs, "workflow_id", id)
+			workflowID := telemetry.WorkflowID(r.Context())
+			if parking := telemetry.ParkingOf(r.Context()); parking.Parked() {
+				// The answer comes later, on the connection the handler took over; the router's
+				// route context is recycled once this returns, so what it holds is read now.
+				parking.OnFinish(func(status int) { logRequest(logger, r, route, workflowID, status, start) })
+				return
 			}
-			if name := principalName(r.Context()); name != "" {
-				attrs = append(attrs, "principal", name)
-			}
-			level := slog.LevelInfo
-			if probeRoutes[route] && rec.status == http.StatusOK {
-				level = slog.LevelDebug
-			}
-			logger.Log(r.Context(), level, "http request", attrs...)
+			logRequest(logger, r, route, workflowID, rec.status, start)
 		})
 	}
+}
+
+// logRequest writes the access log line of a request answered with status after start.
+func logRequest(logger *slog.Logger, r *http.Request, route, workflowID string, status int, start time.Time) {
+	attrs := []any{
+		"method", r.Method, "route", route, "status", status,
+		"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+		"request_id", requestID(r.Context()),
+		"client_ip", clientIP(r.Context()),
+	}
+	if workflowID != "" {
+		attrs = append(attrs, "workflow_id", workflowID)
+	}
+	if name := principalName(r.Context()); name != "" {
+		attrs = append(attrs, "principal", name)
+	}
+	level := slog.LevelInfo
+	if probeRoutes[route] && status == http.StatusOK {
+		level = slog.LevelDebug
+	}
+	logger.Log(r.Context(), level, "http request", attrs...)
 }
 
 // probeRoutes are asked every few seconds by container health checks and Prometheus. Their

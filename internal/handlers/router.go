@@ -66,7 +66,8 @@ func NewRouter(opts Options) (http.Handler, error) {
 			"This resource does not support "+req.Method+"; the Allow header lists what it does."))
 	})
 
-	strict := gen.NewStrictHandlerWithOptions(NewServer(opts), nil, gen.StrictHTTPServerOptions{
+	server := NewServer(opts)
+	strict := gen.NewStrictHandlerWithOptions(server, []gen.StrictMiddlewareFunc{server.parkWaits}, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			var maxBytes *http.MaxBytesError
 			if !errors.As(err, &maxBytes) {

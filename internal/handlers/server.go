@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -58,6 +59,10 @@ type Options struct {
 	// event stream, so that a shutting-down gateway answers them instead of cutting them off.
 	// Nil means never.
 	Draining <-chan struct{}
+	// ParkedWaits, when set, lets waiting reads over HTTP/1.x take their connection over and wait
+	// without a goroutine (see parked.go); it counts those not yet answered, which
+	// http.Server.Shutdown does not wait for, so that shutdown can. Nil waits in the handler.
+	ParkedWaits *sync.WaitGroup
 	// Metrics is what GET /metrics serves, in the Prometheus text format; nil answers 404.
 	Metrics prometheus.Gatherer
 	// Instrument wraps the whole router, outside every other middleware, so that it sees each
@@ -96,6 +101,12 @@ type Server struct {
 	// no Temporal call.
 	closed *lru.Cache[runKey, gen.Execution]
 	waiter *closeWaiter
+	// pw writes the problems of parked waits, which no middleware sees.
+	pw problemWriter
+
+	parkMu  sync.Mutex
+	parked  map[*parkedGet]struct{} // waiting, to be answered at once when the gateway drains
+	drained bool
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -106,9 +117,16 @@ func NewServer(opts Options) *Server {
 	for _, t := range opts.WorkflowTypes {
 		known[t.Name] = true
 	}
-	s := &Server{opts: opts, known: known}
+	s := &Server{opts: opts, known: known, parked: map[*parkedGet]struct{}{},
+		pw: problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
+	if opts.Draining != nil && opts.ParkedWaits != nil {
+		go func() {
+			<-opts.Draining
+			s.drainParked()
+		}()
+	}
 	return s
 }
 
@@ -409,9 +427,17 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 			return nil, err
 		}
 	}
+	if wait > 0 && exec.Status == gen.ExecutionStatusRUNNING && s.canPark(ctx) {
+		return &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch}, nil
+	}
 	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
 		return nil, err
 	}
+	return s.getAnswer(exec, runID, req.Params.IfNoneMatch)
+}
+
+// getAnswer is the answer to a read of exec: 200 with its ETag, or 304 when ifNoneMatch has it.
+func (s *Server) getAnswer(exec gen.Execution, runID string, ifNoneMatch *string) (gen.GetWorkflowResponseObject, error) {
 	tag, err := etag(exec)
 	if err != nil {
 		return nil, err
@@ -422,7 +448,7 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if runID != "" && exec.Status != gen.ExecutionStatusRUNNING {
 		cacheControl = "private, max-age=31536000, immutable"
 	}
-	if req.Params.IfNoneMatch != nil && etagMatches(*req.Params.IfNoneMatch, tag) {
+	if ifNoneMatch != nil && etagMatches(*ifNoneMatch, tag) {
 		return gen.GetWorkflow304Response{Headers: gen.GetWorkflow304ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
 	}
 	return gen.GetWorkflow200JSONResponse{Body: exec, Headers: gen.GetWorkflow200ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil

@@ -45,6 +45,10 @@ type longPoll struct {
 	err     error
 	waiters int
 	cancel  context.CancelFunc
+	// notify are called, each on a goroutine of its own, once done is closed (guarded by the
+	// waiter's mu); ended says that has happened.
+	notify []func()
+	ended  bool
 }
 
 func newCloseWaiter(client TemporalClient, logger *slog.Logger, draining <-chan struct{},
@@ -69,6 +73,21 @@ func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (ex
 	case <-ctx.Done():
 		return gen.Execution{}, false, ctx.Err()
 	}
+}
+
+// joinNotify joins the run's long poll without a goroutine to wait on it: f is called on a
+// goroutine of its own once the poll is done (at once if it is), and then reads p.exec and p.err.
+// The caller must leave the poll once it no longer needs it, whether f has been called or not.
+func (w *closeWaiter) joinNotify(key runKey, f func()) *longPoll {
+	p := w.join(key)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if p.ended {
+		go f()
+	} else {
+		p.notify = append(p.notify, f)
+	}
+	return p
 }
 
 // subscribe joins the run's long poll for as long as the caller needs it (an event stream): done
@@ -123,8 +142,14 @@ func (w *closeWaiter) poll(ctx context.Context, key runKey, p *longPoll) {
 		if w.polls[key] == p {
 			delete(w.polls, key) // later waiters start afresh; the result stays with these
 		}
-		w.mu.Unlock()
 		close(p.done)
+		p.ended = true
+		notify := p.notify
+		p.notify = nil
+		w.mu.Unlock()
+		for _, f := range notify {
+			go f()
+		}
 	}()
 	for ctx.Err() == nil {
 		event, err := w.closeEvent(ctx, key)

@@ -1,9 +1,12 @@
 package telemetry
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -75,7 +78,6 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 		method := methodLabel(r.Method)
 		inFlight := t.http.inFlight.WithLabelValues(route, method)
 		inFlight.Inc()
-		defer inFlight.Dec()
 		start := time.Now()
 		if route != RouteUnmatched {
 			// The span name and http.route come from Pattern, which the router sets only on its
@@ -83,12 +85,40 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			r = r.WithContext(r.Context())
 			r.Pattern = route
 		}
+		var parking *Parking
+		if parkable(r) && !t.TracingEnabled() {
+			// A traced request is not parked: its span would end when the handler returns.
+			var ctx context.Context
+			ctx, parking = WithParking(r.Context())
+			r = r.WithContext(ctx)
+		}
 		sw := &statusWriter{ResponseWriter: w}
+		done := func(status int) {
+			s := strconv.Itoa(status)
+			t.http.requests.WithLabelValues(route, method, s).Inc()
+			t.http.duration.WithLabelValues(route, method, s).Observe(time.Since(start).Seconds())
+			inFlight.Dec()
+		}
+		returned := false
+		defer func() {
+			if !returned {
+				inFlight.Dec() // the handler panicked (http.ErrAbortHandler passes through)
+			}
+		}()
 		inner.ServeHTTP(sw, r)
-		status := strconv.Itoa(sw.statusOr200())
-		t.http.requests.WithLabelValues(route, method, status).Inc()
-		t.http.duration.WithLabelValues(route, method, status).Observe(time.Since(start).Seconds())
+		returned = true
+		if parking.Parked() {
+			parking.OnFinish(func(status int) { done(cmp.Or(status, http.StatusOK)) })
+			return
+		}
+		done(sw.statusOr200())
 	})
+}
+
+// parkable says whether a request may be answered after its handler returns: only a read that
+// waits (GET with ?wait=) ever is.
+func parkable(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.RawQuery, "wait=")
 }
 
 // untracedRoutes are probed and scraped every few seconds; their spans would be noise.
