@@ -58,7 +58,7 @@ e2e: cli npm
 	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) test -count=1 -v -run TestBenchSmoke ./cmd/bench/
 
 # The benchmark of docs/benchmarks.md: the gateway against the Go SDK and Temporal's HTTP API, with
-# its own dev server, worker and gateway. Run it on a quiet machine; it takes about 4 minutes.
+# its own dev server, worker and gateway. Run it on a quiet machine; it takes about 5 minutes.
 bench: cli
 	TEMPORAL_CLI="$$($(GO) run ./cmd/dev cli)" $(GO) run ./cmd/bench
 

@@ -87,7 +87,7 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "built with the overlay %s: NOT the checkout's code\n\n", s.overlay)
 	}
 	if s.cpuProfile != "" {
-		fmt.Fprintf(w, "the gateway was profiled during the last start round (%s): its CPU figures include the profiler's cost\n\n", s.cpuProfile)
+		fmt.Fprintf(w, "the gateway was profiled during its last return=minimal start round (%s): its CPU figures include the profiler's cost\n\n", s.cpuProfile)
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
