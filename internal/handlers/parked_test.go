@@ -108,7 +108,9 @@ func TestParkedWaitIsAnsweredWhenTheRunCloses(t *testing.T) {
 	resps := make([]*http.Response, readers)
 	bodies := make([][]byte, readers)
 	for i := range readers {
-		wg.Go(func() { resps[i], bodies[i] = g.get(t, "/workflows/sleep-1?runId=run-1&wait=30s", "X-Request-Id", fmt.Sprintf("reader-%d", i)) })
+		wg.Go(func() {
+			resps[i], bodies[i] = g.get(t, "/workflows/sleep-1?runId=run-1&wait=30s", "X-Request-Id", fmt.Sprintf("reader-%d", i))
+		})
 	}
 	require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
 	time.Sleep(100 * time.Millisecond) // let every reader park
