@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -43,7 +44,8 @@ type parkedGet struct {
 	conn    net.Conn
 	header  http.Header // what the middlewares set, sent with the answer
 	parking *telemetry.Parking
-	poll    *longPoll
+	poll    *longPoll // nil when the gateway drained before it joined
+	pollID  int
 	timer   *time.Timer
 	ready   chan struct{}
 	once    sync.Once
@@ -123,7 +125,9 @@ func (s *Server) park(w http.ResponseWriter, r *http.Request, p *parkedGet) bool
 	}
 	s.parkMu.Unlock()
 	p.timer = time.AfterFunc(p.wait, func() { p.end(endWaitPassed) })
-	p.poll = s.waiter.joinNotify(p.key(), func() { p.end(endRunClosed) })
+	if !drained {
+		p.poll, p.pollID = s.waiter.joinNotify(p.key(), func() { p.end(endRunClosed) })
+	}
 	go p.watchClient()
 	close(p.ready)
 	if drained {
@@ -167,37 +171,50 @@ func (p *parkedGet) end(reason endReason) {
 			s.opts.ParkedWaits.Done()
 		}()
 		p.timer.Stop()
+		var closed gen.Execution
+		var pollErr error
+		if p.poll != nil {
+			closed, pollErr = p.poll.exec, p.poll.err // final once the poll is done
+			s.waiter.leaveNotify(p.key(), p.poll, p.pollID)
+		}
 		if reason == endClientGone {
-			s.waiter.leave(p.key(), p.poll)
 			_ = p.conn.Close()
 			p.parking.Finish(0)
 			return
 		}
-		var (
-			exec gen.Execution
-			err  error
-		)
-		if reason == endRunClosed {
-			exec, err = p.poll.exec, p.poll.err
-			s.waiter.leave(p.key(), p.poll)
-		} else {
-			s.waiter.leave(p.key(), p.poll)
-			ctx, cancel := context.WithTimeout(p.r.Context(), s.opts.TemporalTimeout)
-			exec, err = s.read(ctx, p.exec.WorkflowId, p.exec.RunId)
-			cancel()
-		}
 		rw := &bufferedResponse{header: p.header}
-		if err == nil {
-			var resp gen.GetWorkflowResponseObject
-			if resp, err = s.getAnswer(exec, p.runID, p.ifNoneMatch); err == nil {
-				err = resp.VisitGetWorkflowResponse(rw)
-			}
-		}
-		if err != nil {
+		if err := p.answer(rw, reason == endRunClosed, closed, pollErr); err != nil {
+			rw = &bufferedResponse{header: p.header}
 			s.pw.writeError(rw, p.r, err)
 		}
 		p.parking.Finish(rw.send(p.conn))
 	})
+}
+
+// answer writes the answer to rw: the execution as the long poll finished it when the run
+// closed, or as a fresh read finds it. No middleware guards these goroutines, so a panic becomes
+// an error, as recoverPanics makes it for a handler.
+func (p *parkedGet) answer(rw *bufferedResponse, runClosed bool, closed gen.Execution, pollErr error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	s := p.s
+	exec, err := closed, pollErr
+	if !runClosed {
+		ctx, cancel := context.WithTimeout(p.r.Context(), s.opts.TemporalTimeout)
+		defer cancel()
+		exec, err = s.read(ctx, p.exec.WorkflowId, p.exec.RunId)
+	}
+	if err != nil {
+		return err
+	}
+	resp, err := s.getAnswer(exec, p.runID, p.ifNoneMatch)
+	if err != nil {
+		return err
+	}
+	return resp.VisitGetWorkflowResponse(rw)
 }
 
 // watchClient reads the connection until it fails: a client that hangs up ends its wait at once.

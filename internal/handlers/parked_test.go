@@ -113,7 +113,10 @@ func TestParkedWaitIsAnsweredWhenTheRunCloses(t *testing.T) {
 		})
 	}
 	require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
-	time.Sleep(100 * time.Millisecond) // let every reader park
+	require.Eventually(t, func() bool {
+		return scrape(t, g.h)["gateway_http_requests_in_flight"]["method=GET,route=/workflows/{workflowId}"] == readers
+	}, 5*time.Second, 10*time.Millisecond, "every reader is in flight")
+	time.Sleep(100 * time.Millisecond) // from in flight to parked takes microseconds
 	inFlight := scrape(t, g.h)["gateway_http_requests_in_flight"]["method=GET,route=/workflows/{workflowId}"]
 	assert.Equal(t, float64(readers), inFlight, "parked reads stay in flight")
 	g.fake.complete()
@@ -261,5 +264,22 @@ func TestParkedWaitsHoldOneGoroutineEach(t *testing.T) {
 		_ = resp.Body.Close()
 		_ = c.Close()
 	}
+	requireAllAnswered(t, g.parked)
+}
+
+// No middleware guards the goroutine that answers a parked wait: a panic there is still a 500
+// problem, not a crash.
+func TestParkedWaitWhoseReadPanicsIs500(t *testing.T) {
+	g := newParkedGateway(t)
+	go func() {
+		require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
+		g.fake.mu.Lock()
+		g.fake.panicWith = secret
+		g.fake.mu.Unlock()
+	}()
+	resp, body := g.get(t, "/workflows/sleep-1?wait=300ms")
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode, "body: %s", body)
+	assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	assert.NotContains(t, string(body), secret)
 	requireAllAnswered(t, g.parked)
 }

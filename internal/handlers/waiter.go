@@ -45,10 +45,11 @@ type longPoll struct {
 	err     error
 	waiters int
 	cancel  context.CancelFunc
-	// notify are called, each on a goroutine of its own, once done is closed (guarded by the
-	// waiter's mu); ended says that has happened.
-	notify []func()
-	ended  bool
+	// notify are called, each on a goroutine of its own, once done is closed, unless their
+	// waiter left before (guarded by the waiter's mu); ended says that has happened.
+	notify     map[int]func()
+	lastNotify int
+	ended      bool
 }
 
 func newCloseWaiter(client TemporalClient, logger *slog.Logger, draining <-chan struct{},
@@ -77,17 +78,30 @@ func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (ex
 
 // joinNotify joins the run's long poll without a goroutine to wait on it: f is called on a
 // goroutine of its own once the poll is done (at once if it is), and then reads p.exec and p.err.
-// The caller must leave the poll once it no longer needs it, whether f has been called or not.
-func (w *closeWaiter) joinNotify(key runKey, f func()) *longPoll {
-	p := w.join(key)
+// The caller must call leaveNotify with the id once it no longer needs the poll, whether f has
+// been called or not.
+func (w *closeWaiter) joinNotify(key runKey, f func()) (p *longPoll, id int) {
+	p = w.join(key)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if p.ended {
 		go f()
-	} else {
-		p.notify = append(p.notify, f)
+		return p, 0
 	}
-	return p
+	if p.notify == nil {
+		p.notify = map[int]func(){}
+	}
+	p.lastNotify++
+	p.notify[p.lastNotify] = f
+	return p, p.lastNotify
+}
+
+// leaveNotify leaves a poll joined with joinNotify; its f is not called after this.
+func (w *closeWaiter) leaveNotify(key runKey, p *longPoll, id int) {
+	w.mu.Lock()
+	delete(p.notify, id)
+	w.mu.Unlock()
+	w.leave(key, p)
 }
 
 // subscribe joins the run's long poll for as long as the caller needs it (an event stream): done
