@@ -173,8 +173,12 @@ func (p *parkedGet) end(reason endReason) {
 		p.timer.Stop()
 		var closed gen.Execution
 		var pollErr error
+		if reason == endRunClosed {
+			// Only now is the poll done and its result final: on any other path its goroutine
+			// may still be writing it.
+			closed, pollErr = p.poll.exec, p.poll.err
+		}
 		if p.poll != nil {
-			closed, pollErr = p.poll.exec, p.poll.err // final once the poll is done
 			s.waiter.leaveNotify(p.key(), p.poll, p.pollID)
 		}
 		if reason == endClientGone {

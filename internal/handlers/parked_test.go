@@ -283,3 +283,21 @@ func TestParkedWaitWhoseReadPanicsIs500(t *testing.T) {
 	assert.NotContains(t, string(body), secret)
 	requireAllAnswered(t, g.parked)
 }
+
+// Of two parked waits on one run, the one whose wait passes answers a fresh read and leaves; the
+// shared poll goes on and answers the other when the run closes.
+func TestParkedWaitThatPassesLeavesTheSharedResultAlone(t *testing.T) {
+	g := newParkedGateway(t)
+	long := make(chan []byte, 1)
+	go func() {
+		_, body := g.get(t, "/workflows/sleep-1?runId=run-1&wait=30s")
+		long <- body
+	}()
+	require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	resp, body := g.get(t, "/workflows/sleep-1?runId=run-1&wait=100ms")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
+	assert.Equal(t, gen.ExecutionStatusRUNNING, decode(t, body).Status)
+	g.fake.complete()
+	assert.Equal(t, gen.ExecutionStatusCOMPLETED, decode(t, <-long).Status)
+	requireAllAnswered(t, g.parked)
+}
