@@ -21,9 +21,9 @@ const healthcheckUsage = "usage: server healthcheck [/readyz|/healthz] (default 
 // Temporal is back, since the gateway reconnects. Where unhealthy containers are restarted,
 // `server healthcheck /healthz` checks liveness only: a restart never brings Temporal back.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string) error {
-	path, err := healthcheckPath(args)
-	if err != nil {
-		return err
+	path, ok := telemetry.ProbePath(args)
+	if !ok {
+		return errors.New(healthcheckUsage)
 	}
 	return telemetry.ProbeHealth(ctx, healthcheckAddr(getenv), path)
 }
@@ -35,14 +35,4 @@ func healthcheckAddr(getenv func(string) string) string {
 		return addr
 	}
 	return config.DefaultHTTPAddr
-}
-
-func healthcheckPath(args []string) (string, error) {
-	switch {
-	case len(args) == 0:
-		return "/readyz", nil
-	case len(args) == 1 && (args[0] == "/readyz" || args[0] == "/healthz"):
-		return args[0], nil
-	}
-	return "", errors.New(healthcheckUsage)
 }

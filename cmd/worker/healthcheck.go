@@ -15,23 +15,13 @@ const healthcheckUsage = "usage: worker healthcheck [/readyz|/healthz] (default 
 // /readyz answers 200 (its Temporal client reaches Temporal), and 1 otherwise. It is the image's
 // HEALTHCHECK; `/healthz` checks liveness only, for platforms that restart unhealthy containers.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string) error {
-	path, err := healthcheckPath(args)
-	if err != nil {
-		return err
+	path, ok := telemetry.ProbePath(args)
+	if !ok {
+		return errors.New(healthcheckUsage)
 	}
 	addr := strings.TrimSpace(getenv("WORKER_METRICS_ADDR"))
 	if addr == "" {
 		return errors.New("WORKER_METRICS_ADDR is not set, so the worker serves no health endpoint to probe")
 	}
 	return telemetry.ProbeHealth(ctx, addr, path)
-}
-
-func healthcheckPath(args []string) (string, error) {
-	switch {
-	case len(args) == 0:
-		return "/readyz", nil
-	case len(args) == 1 && (args[0] == "/readyz" || args[0] == "/healthz"):
-		return args[0], nil
-	}
-	return "", errors.New(healthcheckUsage)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
@@ -154,6 +155,11 @@ func unavailableProblem() *problemError {
 type problemWriter struct {
 	logger     *slog.Logger
 	retryAfter int // seconds
+}
+
+// newProblemWriter is the problem writer of the router and handlers that opts configure.
+func newProblemWriter(opts Options) problemWriter {
+	return problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}
 }
 
 func (pw problemWriter) writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/go-chi/chi/v5"
@@ -26,7 +25,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 	}
 	// Every line a request logs carries its request id, its workflow id and its trace id.
 	opts.Logger = slog.New(telemetry.NewLogHandler(opts.Logger.Handler()))
-	pw := problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}
+	pw := newProblemWriter(opts)
 	access, err := routeAccessRules(spec)
 	if err != nil {
 		return nil, err

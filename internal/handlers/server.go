@@ -118,7 +118,7 @@ func NewServer(opts Options) *Server {
 		known[t.Name] = true
 	}
 	s := &Server{opts: opts, known: known, parked: map[*parkedGet]struct{}{},
-		pw: problemWriter{logger: opts.Logger, retryAfter: max(1, int(opts.RetryAfter/time.Second))}}
+		pw: newProblemWriter(opts)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
 	if opts.Draining != nil && opts.ParkedWaits != nil {

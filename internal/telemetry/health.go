@@ -77,3 +77,15 @@ func ProbeHealth(ctx context.Context, listenAddr, path string) error {
 	}
 	return nil
 }
+
+// ProbePath reads the arguments of a `healthcheck` command: none asks /readyz, or one of /readyz
+// and /healthz. It returns false for anything else.
+func ProbePath(args []string) (string, bool) {
+	switch {
+	case len(args) == 0:
+		return "/readyz", true
+	case len(args) == 1 && (args[0] == "/readyz" || args[0] == "/healthz"):
+		return args[0], true
+	}
+	return "", false
+}
