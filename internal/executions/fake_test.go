@@ -1,0 +1,211 @@
+package executions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// fakeTemporal keeps runs in memory and answers starts as Temporal server 1.29 does, request ids
+// included: a start whose request id the current run was started with is answered with that run;
+// a signal-with-start delivers a signal once per request id while the run runs, but reuses the id
+// after a closed run and terminates a running one for TERMINATE_EXISTING whatever its request id.
+type fakeTemporal struct {
+	mu   sync.Mutex
+	runs map[string][]*fakeRun // by workflow id, oldest first
+	next int
+	// beforeStart, when set, runs (once) before a start is carried out: a racing request.
+	beforeStart func()
+	starts      []StartCall
+}
+
+type fakeRun struct {
+	runID       string
+	status      enumspb.WorkflowExecutionStatus
+	memo        map[string]*commonpb.Payload
+	requestID   string
+	signalIDs   map[string]bool
+	events      []*historypb.HistoryEvent
+	signals     int
+	terminated  bool
+	workflowTyp string
+}
+
+func newFake() *fakeTemporal { return &fakeTemporal{runs: map[string][]*fakeRun{}} }
+
+func (f *fakeTemporal) current(id string) *fakeRun {
+	if runs := f.runs[id]; len(runs) > 0 {
+		return runs[len(runs)-1]
+	}
+	return nil
+}
+
+func (f *fakeTemporal) create(call StartCall) *fakeRun {
+	f.next++
+	memo := map[string]*commonpb.Payload{}
+	for k, v := range call.Options.Memo {
+		data, _ := json.Marshal(v)
+		memo[k] = &commonpb.Payload{Data: data}
+	}
+	r := &fakeRun{runID: fmt.Sprintf("run-%d", f.next), status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
+		memo: memo, requestID: call.RequestID, signalIDs: map[string]bool{}, workflowTyp: call.WorkflowType}
+	f.runs[call.Options.ID] = append(f.runs[call.Options.ID], r)
+	if call.Signal != nil {
+		f.signal(r, call)
+	}
+	return r
+}
+
+func (f *fakeTemporal) signal(r *fakeRun, call StartCall) {
+	if call.RequestID != "" && r.signalIDs[call.RequestID] {
+		return
+	}
+	r.signalIDs[call.RequestID] = true
+	r.signals++
+	r.events = append(r.events, &historypb.HistoryEvent{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+		Attributes: &historypb.HistoryEvent_WorkflowExecutionSignaledEventAttributes{
+			WorkflowExecutionSignaledEventAttributes: &historypb.WorkflowExecutionSignaledEventAttributes{
+				SignalName: call.Signal.Name, Header: &commonpb.Header{Fields: call.Header}}}})
+}
+
+func (f *fakeTemporal) terminate(r *fakeRun, details *commonpb.Payloads) {
+	r.status, r.terminated = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, true
+	r.events = append(r.events, &historypb.HistoryEvent{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+		Attributes: &historypb.HistoryEvent_WorkflowExecutionTerminatedEventAttributes{
+			WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{Details: details}}})
+}
+
+func (f *fakeTemporal) Start(_ context.Context, call StartCall) (StartAnswer, error) {
+	if race := f.beforeStart; race != nil {
+		f.beforeStart = nil
+		race()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts = append(f.starts, call)
+	id, opts := call.Options.ID, call.Options
+	cur := f.current(id)
+	taken := func() (StartAnswer, error) {
+		return StartAnswer{}, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", cur.runID)
+	}
+	running := cur != nil && cur.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	if call.Signal == nil && cur != nil && call.RequestID != "" && cur.requestID == call.RequestID {
+		return StartAnswer{RunID: cur.runID, Started: true, Status: cur.status}, nil
+	}
+	switch {
+	case running && call.Signal != nil && opts.WorkflowIDConflictPolicy != enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
+		f.signal(cur, call)
+		return StartAnswer{RunID: cur.runID}, nil
+	case running && opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL:
+		return taken()
+	case running && opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+		return StartAnswer{RunID: cur.runID, Status: cur.status}, nil
+	case running: // TERMINATE_EXISTING
+		f.terminate(cur, nil)
+	case cur != nil && opts.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
+		return taken()
+	case cur != nil && opts.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY &&
+		cur.status == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return taken()
+	}
+	r := f.create(call)
+	return StartAnswer{RunID: r.runID, Started: true, Status: r.status}, nil
+}
+
+func (f *fakeTemporal) find(id, runID string) *fakeRun {
+	if runID == "" {
+		return f.current(id)
+	}
+	for _, r := range f.runs[id] {
+		if r.runID == runID {
+			return r
+		}
+	}
+	return nil
+}
+
+func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, id, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.find(id, runID)
+	if r == nil {
+		return nil, serviceerror.NewNotFound("no such run")
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: f.info(id, r)}, nil
+}
+
+func (f *fakeTemporal) info(id string, r *fakeRun) *workflowpb.WorkflowExecutionInfo {
+	return &workflowpb.WorkflowExecutionInfo{
+		Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: r.runID},
+		Type:      &commonpb.WorkflowType{Name: r.workflowTyp},
+		Status:    r.status,
+		Memo:      &commonpb.Memo{Fields: r.memo},
+	}
+}
+
+func (f *fakeTemporal) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	for id, runs := range f.runs {
+		if req.GetQuery() != "WorkflowId = "+visibilityString(id) {
+			continue
+		}
+		for i := len(runs) - 1; i >= 0; i-- {
+			resp.Executions = append(resp.Executions, f.info(id, runs[i]))
+		}
+	}
+	return resp, nil
+}
+
+func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, id, runID string, _ bool, _ enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	it := &fakeHistory{}
+	if r := f.find(id, runID); r != nil {
+		it.events = append(it.events, r.events...)
+	}
+	return it
+}
+
+func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, _ string, details ...any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.find(id, runID)
+	if r == nil || r.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return serviceerror.NewNotFound("workflow execution already completed")
+	}
+	payloads := &commonpb.Payloads{}
+	for _, d := range details {
+		data, _ := json.Marshal(d)
+		payloads.Payloads = append(payloads.Payloads, &commonpb.Payload{Data: data})
+	}
+	f.terminate(r, payloads)
+	return nil
+}
+
+// complete closes the current run of id as COMPLETED.
+func (f *fakeTemporal) complete(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.current(id).status = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+}
+
+type fakeHistory struct{ events []*historypb.HistoryEvent }
+
+func (h *fakeHistory) HasNext() bool { return len(h.events) > 0 }
+
+func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
+	e := h.events[0]
+	h.events = h.events[1:]
+	return e, nil
+}

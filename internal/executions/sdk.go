@@ -1,0 +1,121 @@
+package executions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
+)
+
+// SDK is Client over the SDK's client, which must have been made with ClientOptions.
+//
+// It starts through the SDK's ExecuteWorkflow and SignalWithStartWorkflow, so that the client's
+// interceptors (tracing), data converter and retries apply as to any start. Two things the SDK
+// does not offer are added on the wire by the gRPC interceptor of ClientOptions: the request id
+// (the SDK makes a new one per call, so a retried HTTP request could never be recognised by
+// Temporal as a repeat) with extra header fields, and whether the call started a run (the
+// SDK's WorkflowRun does not tell, and a 201 and a 200 differ by exactly that).
+type SDK struct {
+	client.Client
+}
+
+var _ Client = (*SDK)(nil)
+
+// NewSDK wraps c, made with ClientOptions.
+func NewSDK(c client.Client) *SDK { return &SDK{Client: c} }
+
+// ClientOptions adds to opts what SDK needs of the client's connection: every client that SDK
+// wraps must be made with them.
+func ClientOptions(opts client.Options) client.Options {
+	opts.ConnectionOptions.DialOptions = append(append([]grpc.DialOption(nil), opts.ConnectionOptions.DialOptions...),
+		grpc.WithChainUnaryInterceptor(shapeStart))
+	return opts
+}
+
+// errUnshaped means a start went out without passing shapeStart: the client was not made with
+// ClientOptions, and what the start did is unknown.
+var errUnshaped = errors.New("start not seen on the wire: the Temporal client was not made with executions.ClientOptions")
+
+// Start implements Client.
+func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
+	shape := &startShape{requestID: call.RequestID, header: call.Header}
+	ctx = context.WithValue(ctx, startShapeKey{}, shape)
+	var run client.WorkflowRun
+	var err error
+	if call.Signal != nil {
+		run, err = s.Client.SignalWithStartWorkflow(ctx, call.Options.ID, call.Signal.Name, call.Signal.Arg,
+			call.Options, call.WorkflowType, call.Args...)
+	} else {
+		run, err = s.Client.ExecuteWorkflow(ctx, call.Options, call.WorkflowType, call.Args...)
+	}
+	if err != nil {
+		return StartAnswer{}, err
+	}
+	if !shape.answered {
+		return StartAnswer{}, fmt.Errorf("start workflow %q: %w", call.Options.ID, errUnshaped)
+	}
+	return StartAnswer{RunID: run.GetRunID(), Started: shape.started, Status: shape.status}, nil
+}
+
+// startShape carries a start's request id and header fields to the wire, and its answer back.
+// The SDK makes the gRPC call on the caller's goroutine, so no lock is needed.
+type startShape struct {
+	requestID string
+	header    map[string]*commonpb.Payload
+
+	answered bool
+	started  bool
+	status   enumspb.WorkflowExecutionStatus
+}
+
+type startShapeKey struct{}
+
+// shapeStart is the gRPC interceptor of ClientOptions: it completes the start requests that SDK
+// sends and reads their answers. Every other call passes untouched.
+func shapeStart(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	shape, _ := ctx.Value(startShapeKey{}).(*startShape)
+	if shape == nil {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	switch r := req.(type) {
+	case *workflowservice.StartWorkflowExecutionRequest:
+		shape.apply(&r.RequestId, &r.Header)
+	case *workflowservice.SignalWithStartWorkflowExecutionRequest:
+		shape.apply(&r.RequestId, &r.Header)
+	default:
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
+		return err
+	}
+	switch r := reply.(type) {
+	case *workflowservice.StartWorkflowExecutionResponse:
+		shape.answered, shape.started, shape.status = true, r.GetStarted(), r.GetStatus()
+	case *workflowservice.SignalWithStartWorkflowExecutionResponse:
+		shape.answered, shape.started = true, r.GetStarted()
+	}
+	return nil
+}
+
+func (s *startShape) apply(requestID *string, header **commonpb.Header) {
+	if s.requestID != "" {
+		*requestID = s.requestID
+	}
+	if len(s.header) == 0 {
+		return
+	}
+	if *header == nil {
+		*header = &commonpb.Header{}
+	}
+	if (*header).Fields == nil {
+		(*header).Fields = make(map[string]*commonpb.Payload, len(s.header))
+	}
+	for k, v := range s.header {
+		(*header).Fields[k] = v
+	}
+}

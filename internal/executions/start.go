@@ -1,0 +1,169 @@
+package executions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+)
+
+// Starter carries out starts.
+type Starter struct {
+	client    Client
+	taskQueue string
+}
+
+// NewStarter returns a Starter over c that starts on taskQueue when a spec names none.
+func NewStarter(c Client, taskQueue string) *Starter {
+	return &Starter{client: c, taskQueue: taskQueue}
+}
+
+// Started is what a start did.
+type Started struct {
+	WorkflowID, RunID string
+	// Created is true when this request started the run (201); false when an existing run
+	// answers it (200).
+	Created bool
+	// Replayed is true when the run answers an earlier request with the same Idempotency-Key.
+	Replayed bool
+}
+
+// AlreadyStartedError says that the workflow id is taken and the policies do not allow another
+// run: RunID names the run that holds it.
+type AlreadyStartedError struct {
+	WorkflowID, RunID string
+	Err               error
+}
+
+func (e *AlreadyStartedError) Error() string {
+	return fmt.Sprintf("start workflow %q: already started as run %q: %v", e.WorkflowID, e.RunID, e.Err)
+}
+
+func (e *AlreadyStartedError) Unwrap() error { return e.Err }
+
+// KeyReusedError says that the Idempotency-Key was used before for a different request, by the
+// run named; nothing was done for this one.
+type KeyReusedError struct {
+	WorkflowID, RunID string
+}
+
+func (e *KeyReusedError) Error() string {
+	return fmt.Sprintf("idempotency key of workflow %q run %q reused for another request", e.WorkflowID, e.RunID)
+}
+
+// Start carries out spec. With a key it starts, signals or terminates nothing that an earlier
+// request with the same key and caller did (see keyed.go); without one it is one Temporal call.
+// The errors are *InvalidSpecError, *AlreadyStartedError, *KeyReusedError, or Temporal's own.
+func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
+	if err := spec.check(); err != nil {
+		return Started{}, err
+	}
+	if spec.TaskQueue == "" {
+		spec.TaskQueue = s.taskQueue
+	}
+	call := s.call(spec)
+	if spec.Key == "" {
+		return s.startOnce(ctx, call)
+	}
+	rec, err := newRecord(spec)
+	if err != nil {
+		return Started{}, err
+	}
+	if spec.WorkflowID == "" {
+		// The key names the execution, and that name is never used for another run: a retry after
+		// the run closed finds it instead of starting anew.
+		call.Options.ID = rec.workflowID()
+		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	}
+	call.Options.Memo[RecordField] = rec
+	return s.startKeyed(ctx, call, rec)
+}
+
+// call maps spec onto the SDK's start, with the policies spec asks for.
+func (s *Starter) call(spec StartSpec) StartCall {
+	opts := client.StartWorkflowOptions{
+		ID:        spec.WorkflowID,
+		TaskQueue: spec.TaskQueue,
+		// A taken id must be reported, not silently answered with the existing run.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		WorkflowIDConflictPolicy:                 conflictPolicies[spec.conflict()],
+		WorkflowIDReusePolicy:                    reusePolicies[spec.Reuse],
+		CronSchedule:                             spec.CronSchedule,
+		WorkflowExecutionTimeout:                 spec.ExecutionTimeout,
+		WorkflowRunTimeout:                       spec.RunTimeout,
+		StartDelay:                               spec.StartDelay,
+		Memo:                                     make(map[string]any, len(spec.Memo)+1),
+	}
+	if opts.ID == "" {
+		opts.ID = uuid.NewString()
+	}
+	for k, v := range spec.Memo {
+		opts.Memo[k] = v
+	}
+	call := StartCall{Options: opts, WorkflowType: spec.WorkflowType, Args: arguments(spec.Input)}
+	if spec.Signal != nil {
+		call.Signal = &SignalCall{Name: spec.Signal.Name, Arg: argument(spec.Signal.Input)}
+	}
+	return call
+}
+
+var conflictPolicies = map[ConflictPolicy]enumspb.WorkflowIdConflictPolicy{
+	ConflictFail:              enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+	ConflictUseExisting:       enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	ConflictTerminateExisting: enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+}
+
+var reusePolicies = map[ReusePolicy]enumspb.WorkflowIdReusePolicy{
+	ReuseAllowDuplicate:           enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+	ReuseAllowDuplicateFailedOnly: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+	ReuseRejectDuplicate:          enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+}
+
+// startOnce is a start without a key: one call, whose answer says whether it began a run.
+func (s *Starter) startOnce(ctx context.Context, call StartCall) (Started, error) {
+	answer, err := s.client.Start(ctx, call)
+	if err != nil {
+		return Started{}, startError(call, err)
+	}
+	return Started{WorkflowID: call.Options.ID, RunID: answer.RunID, Created: answer.Started}, nil
+}
+
+// startError names the start in err, and the run that holds the id when the id is taken.
+func startError(call StartCall, err error) error {
+	var taken *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &taken) {
+		return &AlreadyStartedError{WorkflowID: call.Options.ID, RunID: taken.RunId, Err: err}
+	}
+	op := "start"
+	if call.Signal != nil {
+		op = "signal-with-start"
+	}
+	return fmt.Errorf("%s workflow %q: %w", op, call.Options.ID, err)
+}
+
+// withOptions returns call with its options changed by f, and its memo and header shared.
+func (c StartCall) withOptions(f func(*client.StartWorkflowOptions)) StartCall {
+	f(&c.Options)
+	return c
+}
+
+// argument turns an optional JSON value into a workflow argument; absent or null is none.
+func argument(v []byte) any {
+	if isNull(v) {
+		return nil
+	}
+	return json.RawMessage(v)
+}
+
+// arguments is argument as a list: empty for none, so that no null payload is sent.
+func arguments(v []byte) []any {
+	if a := argument(v); a != nil {
+		return []any{a}
+	}
+	return nil
+}
