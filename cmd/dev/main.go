@@ -20,6 +20,7 @@ import (
 
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/devserver"
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
@@ -109,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer tel.Close(ctx, 5*time.Second)
 	// One client serves the worker and the gateway of this process.
-	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(gwCfg.Temporal, logger)))
+	c, err := client.DialContext(ctx, executions.ClientOptions(tel.ClientOptions(temporal.ClientOptions(gwCfg.Temporal, logger))))
 	if err != nil {
 		return fmt.Errorf("connect to the dev server: %w", err)
 	}
@@ -134,7 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	errc := make(chan error, 2)
 	go func() { errc <- temporal.RunWorker(ctx, c, wkCfg.Temporal.TaskQueue, wkCfg.ShutdownTimeout, bank) }()
-	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, c, tel, logger) }()
+	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, executions.NewSDK(c), tel, logger) }()
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer tel.Close(ctx, 5*time.Second)
 	// A lazy client lets the gateway start, and answer 503, while Temporal is unreachable, and
 	// reconnect by itself once it is back.
-	c, err := client.NewLazyClient(tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
+	c, err := client.NewLazyClient(executions.ClientOptions(tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger))))
 	if err != nil {
 		return fmt.Errorf("create temporal client: %w", err)
 	}
@@ -58,5 +59,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	return gateway.Serve(ctx, ln, cfg, c, tel, logger)
+	return gateway.Serve(ctx, ln, cfg, executions.NewSDK(c), tel, logger)
 }

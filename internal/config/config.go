@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,11 @@ type Gateway struct {
 	// AllowAnyWorkflowType passes types the workers are not known to host through to Temporal
 	// (GATEWAY_ALLOW_ANY_WORKFLOW_TYPE).
 	AllowAnyWorkflowType bool
+	// TaskQueues are the task queues a start may name besides Temporal.TaskQueue, where this
+	// deployment's workers poll (GATEWAY_TASK_QUEUES, comma-separated); AnyTaskQueue (the list is
+	// "*") allows every queue. Principals with scope admin may name any queue regardless.
+	TaskQueues   []string
+	AnyTaskQueue bool
 	// MaxBodyBytes bounds request bodies (GATEWAY_MAX_BODY_BYTES); 2 MiB is Temporal's payload ceiling.
 	MaxBodyBytes int64
 	// TemporalTimeout bounds each Temporal call of a request (GATEWAY_TEMPORAL_TIMEOUT).
@@ -86,6 +92,7 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 		Telemetry:            r.gatewayTelemetry(),
 	}
 	cfg.Auth = r.auth(cfg.HTTPAddr)
+	cfg.TaskQueues, cfg.AnyTaskQueue = r.taskQueues("GATEWAY_TASK_QUEUES")
 	r.positive("GATEWAY_MAX_WAIT", cfg.MaxWait)
 	if cfg.ClosedCacheSize < 1 {
 		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
@@ -186,6 +193,18 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		r.fail(name, "must be a duration such as 10s or 1m")
 	}
 	return d
+}
+
+// taskQueues reads a comma-separated list of task queue names, or * alone for any queue.
+func (r *reader) taskQueues(name string) ([]string, bool) {
+	list := commaSeparated(r.getenv(name))
+	if slices.Contains(list, "*") {
+		if len(list) > 1 {
+			r.fail(name, "may be * (any task queue) only on its own")
+		}
+		return nil, true
+	}
+	return list, false
 }
 
 func (r *reader) positive(name string, d time.Duration) {

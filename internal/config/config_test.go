@@ -76,3 +76,21 @@ func TestLoadWorkerBankSettings(t *testing.T) {
 	assert.Equal(t, "/var/lib/worker/bank.json", cfg.BankFile)
 	assert.Equal(t, 2*time.Second, cfg.BankDelay)
 }
+
+func TestLoadGatewayTaskQueues(t *testing.T) {
+	cfg, err := LoadGateway(env(nil))
+	require.NoError(t, err)
+	assert.Empty(t, cfg.TaskQueues, "only the deployment's own queue by default")
+	assert.False(t, cfg.AnyTaskQueue)
+
+	cfg, err = LoadGateway(env(map[string]string{"GATEWAY_TASK_QUEUES": "payments, reports ,"}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"payments", "reports"}, cfg.TaskQueues)
+
+	cfg, err = LoadGateway(env(map[string]string{"GATEWAY_TASK_QUEUES": "*"}))
+	require.NoError(t, err)
+	assert.True(t, cfg.AnyTaskQueue)
+
+	_, err = LoadGateway(env(map[string]string{"GATEWAY_TASK_QUEUES": "*,payments"}))
+	require.ErrorContains(t, err, "GATEWAY_TASK_QUEUES")
+}

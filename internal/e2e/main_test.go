@@ -104,7 +104,8 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer worker.stop()
-	gateway, url, err := startGateway(append(env, "GATEWAY_HTTP_ADDR=127.0.0.1:0"))
+	// The fault tests run workers of their own on task queues of their own, through this gateway.
+	gateway, url, err := startGateway(append(env, "GATEWAY_HTTP_ADDR=127.0.0.1:0", "GATEWAY_TASK_QUEUES=*"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start gateway:", err)
 		return 1

@@ -23,6 +23,7 @@ import (
 
 	"github.com/temporalhttp/gateway/client"
 	"github.com/temporalhttp/gateway/internal/config"
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/handlers"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
@@ -48,9 +49,9 @@ func TestTraceFollowsARequestIntoTheWorkflowAndItsActivity(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
 
-	c, err := sdkclient.Dial(tel.ClientOptions(sdkclient.Options{
+	c, err := sdkclient.Dial(executions.ClientOptions(tel.ClientOptions(sdkclient.Options{
 		HostPort: temporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(logger),
-	}))
+	})))
 	require.NoError(t, err)
 	defer c.Close()
 	queue := uniqueID(t)
@@ -64,7 +65,7 @@ func TestTraceFollowsARequestIntoTheWorkflowAndItsActivity(t *testing.T) {
 		types = append(types, handlers.WorkflowType{Name: wt.Name, Description: wt.Description})
 	}
 	router, err := handlers.NewRouter(handlers.Options{
-		Client: c, Logger: logger, Namespace: "default", TaskQueue: queue, WorkflowTypes: types,
+		Client: executions.NewSDK(c), Logger: logger, Namespace: "default", TaskQueue: queue, WorkflowTypes: types,
 		MaxBodyBytes: 2 << 20, TemporalTimeout: 10 * time.Second, RetryAfter: 2 * time.Second,
 		MaxWait: 30 * time.Second, ClosedCacheSize: 100,
 		Metrics: tel.Registry, Instrument: tel.Middleware,

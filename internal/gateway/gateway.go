@@ -32,6 +32,8 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		Logger:               logger,
 		Namespace:            cfg.Temporal.Namespace,
 		TaskQueue:            cfg.Temporal.TaskQueue,
+		TaskQueues:           cfg.TaskQueues,
+		AnyTaskQueue:         cfg.AnyTaskQueue,
 		WorkflowTypes:        types,
 		AllowAnyWorkflowType: cfg.AllowAnyWorkflowType,
 		MaxBodyBytes:         cfg.MaxBodyBytes,

@@ -11,7 +11,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/temporalhttp/gateway/internal/auth"
-	"github.com/temporalhttp/gateway/internal/gen"
 )
 
 // requiredScopeExtension is where the spec names the scope an operation needs. OpenAPI 3.0 lists
@@ -184,29 +183,4 @@ func principalName(ctx context.Context) string {
 func forbiddenProblem(scope auth.Scope, why string) *problemError {
 	return newProblem(http.StatusForbidden, problemForbidden, "Forbidden",
 		fmt.Sprintf("The credentials do not grant scope %q; %s.", scope, why))
-}
-
-// requireStartScopes asks of a start what its body adds to the route's `start` scope. Ending a
-// running execution (TERMINATE_EXISTING) is an administrator's act, as POST .../terminate is. An
-// answer that may be an execution this request did not start (USE_EXISTING, signal-with-start)
-// shows that execution, its result included, so it is a read. With no authenticator (the gateway
-// runs open) there is no principal and nothing to check.
-func requireStartScopes(ctx context.Context, body *gen.StartWorkflowRequest) error {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return nil
-	}
-	policy := gen.StartWorkflowRequestIdConflictPolicyFAIL
-	if body.IdConflictPolicy != nil {
-		policy = *body.IdConflictPolicy
-	}
-	switch {
-	case policy == gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING && !p.Allows(auth.ScopeAdmin):
-		return forbiddenProblem(auth.ScopeAdmin, "idConflictPolicy TERMINATE_EXISTING ends a running execution")
-	case policy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING && !p.Allows(auth.ScopeRead):
-		return forbiddenProblem(auth.ScopeRead, "idConflictPolicy USE_EXISTING may answer with an execution this request did not start")
-	case body.Signal != nil && !p.Allows(auth.ScopeRead):
-		return forbiddenProblem(auth.ScopeRead, "signal-with-start may answer with an execution this request did not start")
-	}
-	return nil
 }

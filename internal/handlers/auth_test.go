@@ -358,7 +358,6 @@ func TestStartBodiesThatAskForMoreThanStart(t *testing.T) {
 					requireProblem(t, rec, "urn:temporal-http:problem:forbidden")
 					assert.Contains(t, rec.Body.String(), `scope \"`+string(tc.missing)+`\"`)
 					assert.Empty(t, fake.starts, "nothing reaches Temporal")
-					assert.Empty(t, fake.signalStarts, "nothing reaches Temporal")
 					return
 				}
 				assert.Contains(t, []int{http.StatusCreated, http.StatusOK}, rec.Code, "body: %s", rec.Body)

@@ -12,6 +12,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
@@ -62,7 +63,7 @@ func executionFromInfo(info *workflowpb.WorkflowExecutionInfo) (gen.Execution, e
 	}
 	if fields := info.GetMemo().GetFields(); len(fields) > 0 {
 		m := payloadMap(fields)
-		delete(m, idempotencyMemo) // the gateway's own record, not the caller's memo
+		delete(m, executions.RecordField) // the gateway's own record, not the caller's memo
 		if len(m) > 0 {
 			exec.Memo = &m
 		}

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/handlers"
 )
 
@@ -41,10 +42,13 @@ type fakeExecution struct {
 	memo map[string]*commonpb.Payload
 }
 
+// startCall records one start or signal-with-start.
 type startCall struct {
 	options     client.StartWorkflowOptions
-	workflow    any
+	workflow    string
 	args        []any
+	signal      *executions.SignalCall
+	requestID   string
 	hasDeadline bool
 }
 
@@ -58,8 +62,8 @@ type historyCall struct {
 	filter            enumspb.HistoryEventFilterType
 }
 
-// fakeTemporal is a small in-memory stand-in for the Temporal client. ExecuteWorkflow starts a
-// RUNNING execution the fake then describes (unless startErr is set); Describe finds the latest
+// fakeTemporal is a small in-memory stand-in for the Temporal client. Start starts a RUNNING
+// execution the fake then describes (unless startErr is set); Describe finds the latest
 // run of an id, or the named run; the configured errors replace the answers.
 type fakeTemporal struct {
 	mu sync.Mutex
@@ -89,7 +93,6 @@ type fakeTemporal struct {
 	histories    []historyCall
 	healthChecks int
 	lifecycle    []lifecycleCall
-	signalStarts []*workflowservice.SignalWithStartWorkflowExecutionRequest
 	lists        []listCall
 	pages        []pageCall
 }
@@ -185,25 +188,35 @@ func (u fakeUpdate) Get(_ context.Context, v any) error {
 
 var _ handlers.TemporalClient = (*fakeTemporal)(nil)
 
-func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error) {
+// Start starts a RUNNING run, or answers with the running run of the id as its conflict policy
+// says; a signal-with-start goes to the running run unless it terminates it.
+func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (executions.StartAnswer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.panicWith != nil {
 		panic(f.panicWith)
 	}
 	_, hasDeadline := ctx.Deadline()
-	f.starts = append(f.starts, startCall{options: options, workflow: workflow, args: args, hasDeadline: hasDeadline})
+	options := call.Options
+	f.starts = append(f.starts, startCall{options: options, workflow: call.WorkflowType, args: call.Args,
+		signal: call.Signal, requestID: call.RequestID, hasDeadline: hasDeadline})
 	if f.startErr != nil {
-		return nil, f.startErr
+		return executions.StartAnswer{}, f.startErr
 	}
-	name, ok := workflow.(string)
-	if !ok {
-		return nil, fmt.Errorf("%s: fake starts workflows by name only, got %T", secret, workflow)
+	if e := f.find(options.ID, ""); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		switch options.WorkflowIDConflictPolicy {
+		case enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+			return executions.StartAnswer{RunID: e.runID, Status: e.status}, nil
+		case enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
+			e.status = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED
+		default:
+			return executions.StartAnswer{}, serviceerror.NewWorkflowExecutionAlreadyStarted(secret, "", e.runID)
+		}
 	}
 	run := &fakeExecution{
 		workflowID:    options.ID,
 		runID:         fmt.Sprintf("run-%d", len(f.starts)),
-		workflowType:  name,
+		workflowType:  call.WorkflowType,
 		taskQueue:     options.TaskQueue,
 		status:        enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
 		historyLength: 2,
@@ -213,13 +226,13 @@ func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, options client.Start
 		for k, v := range options.Memo {
 			p, err := converter.GetDefaultDataConverter().ToPayload(v)
 			if err != nil {
-				return nil, err
+				return executions.StartAnswer{}, err
 			}
 			run.memo[k] = p
 		}
 	}
 	f.executions = append(f.executions, run)
-	return fakeRun{id: run.workflowID, runID: run.runID}, nil
+	return executions.StartAnswer{RunID: run.runID, Started: true, Status: run.status}, nil
 }
 
 func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
@@ -309,26 +322,6 @@ func (f *fakeTemporal) healthCheckCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.healthChecks
-}
-
-// fakeRun is the client.WorkflowRun of an execution the fake started. The handlers only read its
-// ids; waiting for a result is not something they do.
-type fakeRun struct {
-	id, runID string
-}
-
-var _ client.WorkflowRun = fakeRun{}
-
-func (r fakeRun) GetID() string                  { return r.id }
-func (r fakeRun) GetRunID() string               { return r.runID }
-func (r fakeRun) GetFirstExecutionRunID() string { return r.runID }
-
-func (r fakeRun) Get(context.Context, any) error {
-	return errors.New(secret + ": fakeRun.Get is not supported")
-}
-
-func (r fakeRun) GetWithOptions(context.Context, any, client.WorkflowRunGetOptions) error {
-	return errors.New(secret + ": fakeRun.GetWithOptions is not supported")
 }
 
 // fakeHistory iterates over fixed events, or fails on its first Next when err is set.
@@ -460,25 +453,4 @@ func (s fakeService) GetWorkflowExecutionHistory(ctx context.Context, req *workf
 		resp.NextPageToken = []byte(fakeToken + strconv.Itoa(end))
 	}
 	return resp, nil
-}
-
-// SignalWithStartWorkflowExecution signals the running run of the id, or starts one first.
-func (s fakeService) SignalWithStartWorkflowExecution(_ context.Context, req *workflowservice.SignalWithStartWorkflowExecutionRequest, _ ...grpc.CallOption) (*workflowservice.SignalWithStartWorkflowExecutionResponse, error) {
-	f := s.f
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.signalStarts = append(f.signalStarts, req)
-	if f.lifecycleErr != nil {
-		return nil, f.lifecycleErr
-	}
-	if e := f.find(req.GetWorkflowId(), ""); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return &workflowservice.SignalWithStartWorkflowExecutionResponse{RunId: e.runID, Started: false}, nil
-	}
-	run := &fakeExecution{
-		workflowID: req.GetWorkflowId(), runID: fmt.Sprintf("run-sws-%d", len(f.signalStarts)),
-		workflowType: req.GetWorkflowType().GetName(), taskQueue: req.GetTaskQueue().GetName(),
-		status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 3,
-	}
-	f.executions = append(f.executions, run)
-	return &workflowservice.SignalWithStartWorkflowExecutionResponse{RunId: run.runID, Started: true}, nil
 }

@@ -15,10 +15,19 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
 
 	"github.com/temporalhttp/gateway/internal/gen"
 )
+
+// namespace is the namespace that raw service calls name.
+func (s *Server) namespace() string {
+	if s.opts.Namespace == "" {
+		return client.DefaultNamespace // as the SDK's client does when none is configured
+	}
+	return s.opts.Namespace
+}
 
 // defaultPageSize is the page size of a list or a history page when the request names none.
 const defaultPageSize = 100

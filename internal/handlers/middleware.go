@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -154,9 +156,13 @@ func limitBody(pw problemWriter, max int64) func(http.Handler) http.Handler {
 	}
 }
 
-// singleJSONValue refuses a JSON body that is not exactly one JSON value. The validator and the
-// generated decoder both stop after the first value, so `{...} trailing` would otherwise pass.
-func singleJSONValue(pw problemWriter) func(http.Handler) http.Handler {
+// strictJSON refuses a JSON body that is not exactly one JSON value, that is not UTF-8, or that
+// gives an object the same key twice. The validator and the generated decoder stop after the first
+// value, so `{...} trailing` would otherwise pass; they replace invalid UTF-8 silently; and they keep
+// the last of two equal keys, while another reader of the same bytes (a proxy, a log, an
+// Idempotency-Key fingerprint taken before decoding) may keep the first. Refusing such bodies
+// before anything reads them leaves one meaning to every body the gateway accepts.
+func strictJSON(pw problemWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Body == nil || r.Body == http.NoBody || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
@@ -168,14 +174,82 @@ func singleJSONValue(pw problemWriter) func(http.Handler) http.Handler {
 				pw.writeError(w, r, err)
 				return
 			}
-			if len(bytes.TrimSpace(body)) > 0 && !json.Valid(body) {
-				pw.writeError(w, r, malformedJSON())
-				return
+			if len(bytes.TrimSpace(body)) > 0 {
+				switch {
+				case !json.Valid(body):
+					pw.writeError(w, r, malformedJSON())
+					return
+				case !utf8.Valid(body):
+					pw.writeError(w, r, malformedJSONBecause("The request body is not valid UTF-8."))
+					return
+				}
+				if key, ok := duplicateKey(body); ok {
+					pw.writeError(w, r, malformedJSONBecause(fmt.Sprintf(
+						"The request body gives an object the key %s twice; each key may appear once.", quoteShort(key))))
+					return
+				}
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// duplicateKey finds a key that appears twice in one object of a valid JSON document. Keys are
+// compared as decoded, so "a" and "\u0061" are the same key.
+func duplicateKey(body []byte) (string, bool) {
+	type level struct {
+		keys      map[string]bool // nil for an array
+		expectKey bool
+	}
+	var stack []*level
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // the end, or invalid JSON, which json.Valid refused before
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &level{keys: map[string]bool{}, expectKey: true})
+				continue
+			case '[':
+				stack = append(stack, &level{})
+				continue
+			}
+			stack = stack[:len(stack)-1] // '}' or ']' ends a value of the level below
+			if top = nil; len(stack) > 0 {
+				top = stack[len(stack)-1]
+			}
+		case string:
+			if top != nil && top.keys != nil && top.expectKey {
+				if top.keys[v] {
+					return v, true
+				}
+				top.keys[v], top.expectKey = true, false
+				continue
+			}
+		}
+		if top != nil && top.keys != nil {
+			top.expectKey = true // a value ended; the object's next token is a key
+		}
+	}
+}
+
+// quoteShort quotes a string from a request for a problem's detail, cut to a readable length.
+func quoteShort(s string) string {
+	const limit = 64
+	if r := []rune(s); len(r) > limit {
+		s = string(r[:limit]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // joinPrefer folds several Prefer header lines into one, as RFC 9110 (5.3) allows for a list

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
 
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
@@ -39,6 +40,7 @@ const (
 	problemUnauthorized      = "urn:temporal-http:problem:unauthorized"
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
+	problemTaskQueue         = "urn:temporal-http:problem:task-queue-not-allowed"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -91,6 +93,9 @@ func classify(err error) (*problemError, bool) {
 	if errors.As(err, &p) {
 		return p, false
 	}
+	if p := startProblem(err); p != nil {
+		return p, false
+	}
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) {
 		return newProblem(http.StatusRequestEntityTooLarge, problemTooLarge, "Payload too large",
@@ -126,9 +131,9 @@ func classify(err error) (*problemError, bool) {
 // refusedStart is how a start that Temporal refused as invalid is answered: by its own checks that
 // the spec cannot express (a reserved task queue name, a payload over its limit), the request is
 // at fault. Temporal's text goes to the log only. Other errors pass through.
-func refusedStart(op, workflowID string, err error) error {
+func refusedStart(workflowID string, err error) error {
 	if serviceerror.ToStatus(err).Code() != codes.InvalidArgument {
-		return &executionError{op, workflowID, "", err}
+		return &executionError{"start", workflowID, "", err}
 	}
 	return &refusedError{newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
 		"Temporal refused the request as invalid, for example a reserved task queue name or an oversized payload."), err}
@@ -142,8 +147,36 @@ type refusedError struct {
 
 func (e *refusedError) Unwrap() error { return e.problemError }
 
+// startProblem is the problem of what the executions core refused, nil for any other error.
+func startProblem(err error) *problemError {
+	var (
+		invalid *executions.InvalidSpecError
+		taken   *executions.AlreadyStartedError
+		reused  *executions.KeyReusedError
+	)
+	switch {
+	case errors.As(err, &invalid):
+		return validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: invalid.Field, Message: invalid.Message})
+	case errors.As(err, &taken):
+		p := newProblem(http.StatusConflict, problemAlreadyStarted, "Workflow already started",
+			"An execution with this workflow id exists and the id policy does not allow another.")
+		p.workflowID, p.runID = taken.WorkflowID, taken.RunID
+		return p
+	case errors.As(err, &reused):
+		p := newProblem(http.StatusUnprocessableEntity, problemIdempotencyReused, "Idempotency key reused",
+			"This Idempotency-Key was used for a different request, which the execution named answers; nothing was done for this one. Use a new key for a new request.")
+		p.workflowID, p.runID = reused.WorkflowID, reused.RunID
+		return p
+	}
+	return nil
+}
+
 func malformedJSON() *problemError {
-	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
+	return malformedJSONBecause("The request body is not valid JSON.")
+}
+
+func malformedJSONBecause(detail string) *problemError {
+	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", detail)
 }
 
 func unavailableProblem() *problemError {

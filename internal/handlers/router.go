@@ -79,7 +79,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
 		// Listed innermost first: the JSON check runs before the validator.
-		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw)},
+		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

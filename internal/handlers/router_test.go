@@ -104,6 +104,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:unauthorized":             {http.StatusUnauthorized, "Unauthorized"},
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
+	"urn:temporal-http:problem:task-queue-not-allowed":   {http.StatusForbidden, "Task queue not allowed"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and
@@ -286,7 +287,8 @@ func TestStartWorkflowCreated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeTemporal{}
-			rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows", tt.body))
+			h := newRouter(t, fake, func(o *handlers.Options) { o.TaskQueues = []string{"other-queue"} })
+			rec := serve(h, newRequest(http.MethodPost, "/workflows", tt.body))
 
 			require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
 			starts := fake.startCalls()
@@ -397,7 +399,7 @@ func TestStartWorkflowIDTaken(t *testing.T) {
 		wantStatus     int
 	}{
 		{"use existing, running", "USE_EXISTING", enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil, http.StatusOK},
-		{"use existing, closed", "USE_EXISTING", enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`"done"`)), http.StatusConflict},
+		{"use existing, closed, and not to be reused", "USE_EXISTING", enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`"done"`)), http.StatusConflict},
 		{"default policy, running", "", enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil, http.StatusConflict},
 		{"fail policy, running", "FAIL", enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil, http.StatusConflict},
 	}
@@ -408,7 +410,11 @@ func TestStartWorkflowIDTaken(t *testing.T) {
 					workflowID: "greeting-ada", runID: "run-existing", workflowType: "Greeting", taskQueue: defaultTaskQueue,
 					status: tt.existingStatus, historyLength: 7, closeEvent: tt.existingClose,
 				}},
-				startErr: serviceerror.NewWorkflowExecutionAlreadyStarted(secret+": workflow execution already started", "request-1", "run-existing"),
+			}
+			if tt.wantStatus == http.StatusConflict {
+				// As Temporal answers FAIL on a running run, or any policy on a closed run whose id
+				// may not be reused.
+				fake.startErr = serviceerror.NewWorkflowExecutionAlreadyStarted(secret+": workflow execution already started", "request-1", "run-existing")
 			}
 			body := `{"workflowType":"Greeting","workflowId":"greeting-ada","input":{"name":"Ada"}`
 			if tt.policy != "" {

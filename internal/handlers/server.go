@@ -18,17 +18,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/robfig/cron/v3"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/api"
 	"github.com/temporalhttp/gateway/internal/auth"
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 )
@@ -39,8 +37,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Namespace is the client's Temporal namespace, which raw service calls must name.
 	Namespace string
-	// TaskQueue is where workflows start when a request names none.
+	// TaskQueue is where workflows start when a request names none: the queue of this
+	// deployment's workers.
 	TaskQueue string
+	// TaskQueues are the other task queues a start may name; AnyTaskQueue allows every queue.
+	// Principals with scope admin may name any queue regardless.
+	TaskQueues   []string
+	AnyTaskQueue bool
 	// WorkflowTypes are the types this deployment's workers host; others are refused with 422
 	// unless AllowAnyWorkflowType is set.
 	WorkflowTypes        []WorkflowType
@@ -95,8 +98,9 @@ type WorkflowType struct {
 
 // Server implements the generated strict server interface.
 type Server struct {
-	opts  Options
-	known map[string]bool
+	opts   Options
+	known  map[string]bool
+	starts *executions.Starter
 	// closed holds closed executions by run: they never change, so a read of one by run id needs
 	// no Temporal call.
 	closed *lru.Cache[runKey, gen.Execution]
@@ -118,7 +122,7 @@ func NewServer(opts Options) *Server {
 		known[t.Name] = true
 	}
 	s := &Server{opts: opts, known: known, parked: map[*parkedGet]struct{}{},
-		pw: newProblemWriter(opts)}
+		pw: newProblemWriter(opts), starts: executions.NewStarter(opts.Client, opts.TaskQueue)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
 	if opts.Draining != nil && opts.ParkedWaits != nil {
@@ -197,97 +201,44 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
 				body.WorkflowType))
 	}
-	opts, fields := s.startOptions(body)
-	if len(fields) > 0 {
-		return nil, validationProblem(fields...)
+	spec, err := startSpec(ctx, body, deref(req.Params.IdempotencyKey))
+	if err != nil {
+		return nil, err
 	}
-	if err := requireStartScopes(ctx, body); err != nil {
+	if err := requireStartScopes(ctx, spec); err != nil {
+		return nil, err
+	}
+	if err := s.requireTaskQueue(ctx, spec.TaskQueue); err != nil {
 		return nil, err
 	}
 	wait, err := s.waitParam(req.Params.Wait)
 	if err != nil {
 		return nil, err
 	}
-	args := arguments(body.Input)
-	var idem *idempotencyRecord
-	if key := deref(req.Params.IdempotencyKey); key != "" {
-		r, err := newIdempotencyRecord(key, body)
-		if err != nil {
-			return nil, err
-		}
-		if body.WorkflowId == nil {
-			opts.ID = r.workflowID()
-		}
-		r.applyTo(&opts, body)
-		idem = &r
+	if spec.WorkflowID != "" {
+		telemetry.SetWorkflowID(ctx, spec.WorkflowID)
 	}
-	// The id may have been generated or derived just now: record it for the request's log lines.
-	telemetry.SetWorkflowID(ctx, opts.ID)
 
 	reqCtx := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
-	if body.Signal != nil {
-		return s.startWithSignal(ctx, reqCtx, body, opts, args, idem, wait, prefersMinimal(req.Params.Prefer))
+	started, err := s.starts.Start(ctx, spec)
+	if err != nil {
+		return nil, refusedStart(spec.WorkflowID, err)
 	}
-	useExisting := body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING
-	terminate := opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
-	if idem != nil && terminate {
-		// A retry must find the run its key started, not terminate it: ask with FAIL first and
-		// terminate only a run that some other request started.
-		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	// The id may have been generated or derived from the key just now: record it for the log.
+	telemetry.SetWorkflowID(reqCtx, started.WorkflowID)
+	if started.Created && wait == 0 && prefersMinimal(req.Params.Prefer) {
+		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil
 	}
-	run, startErr := s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(startErr, &started) && idem != nil {
-		resp, matched, err := s.replay(ctx, *idem, opts.ID, started.RunId)
-		if err != nil || matched {
-			return s.finishReplay(reqCtx, resp, wait, err)
-		}
-		if terminate {
-			opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
-			run, startErr = s.opts.Client.ExecuteWorkflow(ctx, opts, body.WorkflowType, args...)
-		}
-	}
-	switch {
-	case errors.As(startErr, &started) && useExisting:
-		// Started with conflict policy FAIL (see startOptions): the error names the execution that
-		// holds the id. It answers the request when it is running; a closed one held the id by
-		// the reuse policy, which USE_EXISTING does not override.
-		existing, err := s.read(ctx, opts.ID, started.RunId)
-		if err != nil {
-			return nil, err
-		}
-		if existing.Status != gen.ExecutionStatusRUNNING {
-			return nil, &executionError{"start", opts.ID, started.RunId, startErr}
-		}
-		if existing, err = s.awaitClose(reqCtx, existing, wait); err != nil {
-			return nil, err
-		}
-		return startAnswer(existing, false), nil
-	case startErr != nil:
-		return nil, refusedStart("start", opts.ID, startErr)
-	}
-	if wait == 0 && prefersMinimal(req.Params.Prefer) {
-		return startedMinimal{location: locationOf(run.GetID(), run.GetRunID())}, nil
-	}
-	exec, err := s.read(ctx, run.GetID(), run.GetRunID())
+	exec, err := s.read(ctx, started.WorkflowID, started.RunID)
 	if err != nil {
 		return nil, err
 	}
 	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
 		return nil, err
 	}
-	return startAnswer(exec, true), nil
-}
-
-// startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing
-// one answers it; both point at the run.
-func startAnswer(exec gen.Execution, created bool) gen.StartWorkflowResponseObject {
-	if created {
-		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
-	}
-	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: gen.StartWorkflow200ResponseHeaders{Location: location(exec)}}
+	return startAnswer(exec, started), nil
 }
 
 // startedMinimal answers a new execution with 201 and no body, for a client that preferred
@@ -315,96 +266,6 @@ func prefersMinimal(prefer *string) bool {
 		}
 	}
 	return false
-}
-
-// finishReplay completes the answer to a start that an earlier request with the same key made:
-// a replayed execution waits as the request asked.
-func (s *Server) finishReplay(ctx context.Context, resp gen.StartWorkflowResponseObject, wait time.Duration, err error) (gen.StartWorkflowResponseObject, error) {
-	if err != nil {
-		return nil, err
-	}
-	r, ok := resp.(gen.StartWorkflow200JSONResponse)
-	if !ok {
-		return resp, nil
-	}
-	if r.Body, err = s.awaitClose(ctx, r.Body, wait); err != nil {
-		return nil, err
-	}
-	r.Headers.Location = location(r.Body)
-	return r, nil
-}
-
-// startOptions maps the request onto the SDK's start options, naming every invalid field.
-func (s *Server) startOptions(body *gen.StartWorkflowRequest) (client.StartWorkflowOptions, []gen.FieldError) {
-	opts := client.StartWorkflowOptions{
-		ID:        uuid.NewString(),
-		TaskQueue: s.opts.TaskQueue,
-		// A duplicate id must be reported, not silently answered with the existing run.
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-	}
-	var fields []gen.FieldError
-	invalid := func(field, msg string) {
-		fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: field, Message: msg})
-	}
-	if body.WorkflowId != nil {
-		opts.ID = *body.WorkflowId
-	}
-	if body.TaskQueue != nil {
-		opts.TaskQueue = *body.TaskQueue
-	}
-	if body.IdConflictPolicy != nil && *body.IdConflictPolicy == gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING {
-		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
-	}
-	// USE_EXISTING is carried out by StartWorkflow on top of FAIL: the SDK does not tell whether
-	// a start with USE_EXISTING began a new execution, and the answer (201 or 200) depends on it.
-	if body.IdReusePolicy != nil {
-		opts.WorkflowIDReusePolicy = map[gen.StartWorkflowRequestIdReusePolicy]enumspb.WorkflowIdReusePolicy{
-			gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATE:           enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-			gen.StartWorkflowRequestIdReusePolicyREJECTDUPLICATE:          enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		}[*body.IdReusePolicy]
-	}
-	if body.CronSchedule != nil {
-		if _, err := cron.ParseStandard(*body.CronSchedule); err != nil {
-			invalid("cronSchedule", "is not a valid cron schedule (five fields, or a descriptor such as @every 1m)")
-		} else {
-			opts.CronSchedule = *body.CronSchedule
-		}
-		if body.StartDelay != nil {
-			invalid("startDelay", "cannot be combined with cronSchedule")
-		}
-	}
-	for _, d := range []struct {
-		field string
-		value *string
-		dest  *time.Duration
-	}{
-		{"executionTimeout", body.ExecutionTimeout, &opts.WorkflowExecutionTimeout},
-		{"runTimeout", body.RunTimeout, &opts.WorkflowRunTimeout},
-		{"startDelay", body.StartDelay, &opts.StartDelay},
-	} {
-		if d.value == nil {
-			continue
-		}
-		v, err := time.ParseDuration(*d.value)
-		if err != nil || v <= 0 {
-			invalid(d.field, "must be a positive duration such as 90s or 1h30m")
-			continue
-		}
-		*d.dest = v
-	}
-	if body.Memo != nil {
-		opts.Memo = make(map[string]any, len(*body.Memo))
-		for k, v := range *body.Memo {
-			if k == idempotencyMemo {
-				invalid("memo."+k, "is reserved for the gateway")
-				continue
-			}
-			opts.Memo[k] = v
-		}
-	}
-	return opts, fields
 }
 
 // GetWorkflow reads an execution without waiting for it.

@@ -1,14 +1,14 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 )
 
 func TestSignalWithStart(t *testing.T) {
@@ -21,30 +21,32 @@ func TestSignalWithStart(t *testing.T) {
 		require.Equal(t, http.StatusCreated, first.Code, "body: %s", first.Body)
 		second := serve(h, newRequest(http.MethodPost, "/workflows", body))
 		require.Equal(t, http.StatusOK, second.Code, "body: %s", second.Body)
+		assert.Empty(t, second.Header().Get("Idempotent-Replayed"))
 		assert.Equal(t, decode(t, first.Body.Bytes()).RunId, decode(t, second.Body.Bytes()).RunId)
 
-		require.Len(t, fake.signalStarts, 2)
-		req := fake.signalStarts[0]
-		assert.Equal(t, "decision", req.GetSignalName())
-		assert.Equal(t, `{"approved":true,"n":123456789012345678901234567890}`, string(req.GetSignalInput().GetPayloads()[0].GetData()))
-		assert.Equal(t, `{"name":"Ada"}`, string(req.GetInput().GetPayloads()[0].GetData()))
-		assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, req.GetWorkflowIdConflictPolicy())
-		assert.Equal(t, defaultTaskQueue, req.GetTaskQueue().GetName())
-		assert.NotEmpty(t, req.GetNamespace())
-		assert.Empty(t, fake.starts, "signal-with-start is one call, not a start and a signal")
+		require.Len(t, fake.starts, 2, "signal-with-start is one call, not a start and a signal")
+		call := fake.starts[0]
+		require.NotNil(t, call.signal)
+		assert.Equal(t, "decision", call.signal.Name)
+		assert.Equal(t, json.RawMessage(`{"approved":true,"n":123456789012345678901234567890}`), call.signal.Arg)
+		assert.Equal(t, []any{json.RawMessage(`{"name":"Ada"}`)}, call.args)
+		assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, call.options.WorkflowIDConflictPolicy)
+		assert.Equal(t, defaultTaskQueue, call.options.TaskQueue)
 	})
 	t.Run("startDelay reaches Temporal", func(t *testing.T) {
 		fake := &fakeTemporal{}
 		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows",
 			`{"workflowType":"Greeting","startDelay":"90s","signal":{"name":"decision"}}`))
 		require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
-		assert.Equal(t, int64(90), fake.signalStarts[0].GetWorkflowStartDelay().GetSeconds())
+		assert.Equal(t, int64(90), int64(fake.starts[0].options.StartDelay.Seconds()))
 	})
 	t.Run("FAIL cannot go with a signal", func(t *testing.T) {
-		rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows",
+		fake := &fakeTemporal{}
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows",
 			`{"workflowType":"Greeting","idConflictPolicy":"FAIL","signal":{"name":"decision"}}`))
 		p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
 		assert.Equal(t, []fieldRef{{"body", "idConflictPolicy"}}, fieldRefs(t, p))
+		assert.Empty(t, fake.starts)
 	})
 	t.Run("a signal without a name is 400", func(t *testing.T) {
 		rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows",
@@ -53,7 +55,7 @@ func TestSignalWithStart(t *testing.T) {
 		assert.Equal(t, []fieldRef{{"body", "signal.name"}}, fieldRefs(t, p))
 	})
 	t.Run("Temporal down is 503", func(t *testing.T) {
-		rec := serve(newRouter(t, &fakeTemporal{lifecycleErr: serviceerror.NewUnavailable(secret)}),
+		rec := serve(newRouter(t, &fakeTemporal{startErr: serviceerror.NewUnavailable(secret)}),
 			newRequest(http.MethodPost, "/workflows", body))
 		requireProblem(t, rec, "urn:temporal-http:problem:temporal-unavailable")
 	})

@@ -7,12 +7,15 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/temporalhttp/gateway/internal/executions"
 )
 
-// TemporalClient is the part of the Temporal client the handlers use. client.Client satisfies it
-// in production; unit tests use a small fake.
+// TemporalClient is the part of the Temporal client the handlers use, starts included (those
+// through the executions core). executions.SDK satisfies it in production; unit tests use a
+// small fake.
 type TemporalClient interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	executions.Client
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	GetWorkflowHistory(ctx context.Context, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
@@ -27,4 +30,4 @@ type TemporalClient interface {
 	WorkflowService() workflowservice.WorkflowServiceClient
 }
 
-var _ TemporalClient = client.Client(nil)
+var _ TemporalClient = (*executions.SDK)(nil)

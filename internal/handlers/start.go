@@ -1,0 +1,162 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/temporalhttp/gateway/internal/auth"
+	"github.com/temporalhttp/gateway/internal/executions"
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// startSpec decodes a start request into the core's start specification, once, naming every
+// invalid field. The caller is the request's principal (none when the gateway runs open).
+func startSpec(ctx context.Context, body *gen.StartWorkflowRequest, key string) (executions.StartSpec, error) {
+	spec := executions.StartSpec{
+		WorkflowType: body.WorkflowType,
+		WorkflowID:   deref(body.WorkflowId),
+		TaskQueue:    deref(body.TaskQueue),
+		CronSchedule: deref(body.CronSchedule),
+		Key:          key,
+	}
+	if p, ok := auth.FromContext(ctx); ok {
+		spec.Caller = p.Name
+	}
+	if body.Input != nil {
+		spec.Input = *body.Input
+	}
+	if body.IdConflictPolicy != nil {
+		spec.Conflict = conflictPolicies[*body.IdConflictPolicy]
+	}
+	if body.IdReusePolicy != nil {
+		spec.Reuse = reusePolicies[*body.IdReusePolicy]
+	}
+	if body.Signal != nil {
+		spec.Signal = &executions.Signal{Name: body.Signal.Name}
+		if body.Signal.Input != nil {
+			spec.Signal.Input = *body.Signal.Input
+		}
+	}
+	var fields []gen.FieldError
+	invalid := func(field, msg string) {
+		fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: field, Message: msg})
+	}
+	if spec.CronSchedule != "" {
+		if _, err := cron.ParseStandard(spec.CronSchedule); err != nil {
+			invalid("cronSchedule", "is not a valid cron schedule (five fields, or a descriptor such as @every 1m)")
+		}
+		if body.StartDelay != nil {
+			invalid("startDelay", "cannot be combined with cronSchedule")
+		}
+	}
+	for _, d := range []struct {
+		field string
+		value *string
+		dest  *time.Duration
+	}{
+		{"executionTimeout", body.ExecutionTimeout, &spec.ExecutionTimeout},
+		{"runTimeout", body.RunTimeout, &spec.RunTimeout},
+		{"startDelay", body.StartDelay, &spec.StartDelay},
+	} {
+		if d.value == nil {
+			continue
+		}
+		v, err := time.ParseDuration(*d.value)
+		if err != nil || v <= 0 {
+			invalid(d.field, "must be a positive duration such as 90s or 1h30m")
+			continue
+		}
+		*d.dest = v
+	}
+	if body.Memo != nil {
+		for k := range *body.Memo {
+			if k == executions.RecordField {
+				invalid("memo."+k, "is reserved for the gateway")
+			}
+		}
+		spec.Memo = *body.Memo
+	}
+	if len(fields) > 0 {
+		return executions.StartSpec{}, validationProblem(fields...)
+	}
+	return spec, nil
+}
+
+// conflictPolicies and reusePolicies are the one place where the contract's policy names become
+// the core's.
+var conflictPolicies = map[gen.StartWorkflowRequestIdConflictPolicy]executions.ConflictPolicy{
+	gen.StartWorkflowRequestIdConflictPolicyFAIL:              executions.ConflictFail,
+	gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING:       executions.ConflictUseExisting,
+	gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING: executions.ConflictTerminateExisting,
+}
+
+var reusePolicies = map[gen.StartWorkflowRequestIdReusePolicy]executions.ReusePolicy{
+	gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATE:           executions.ReuseAllowDuplicate,
+	gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY: executions.ReuseAllowDuplicateFailedOnly,
+	gen.StartWorkflowRequestIdReusePolicyREJECTDUPLICATE:          executions.ReuseRejectDuplicate,
+}
+
+// requireStartScopes asks of a start what its body adds to the route's `start` scope. Ending a
+// running execution (TERMINATE_EXISTING) is an administrator's act, as POST .../terminate is. An
+// answer that may be an execution this request did not start (USE_EXISTING, signal-with-start)
+// shows that execution, its result included, so it is a read. With no authenticator (the gateway
+// runs open) there is no principal and nothing to check.
+func requireStartScopes(ctx context.Context, spec executions.StartSpec) error {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	switch {
+	case spec.Conflict == executions.ConflictTerminateExisting && !p.Allows(auth.ScopeAdmin):
+		return forbiddenProblem(auth.ScopeAdmin, "idConflictPolicy TERMINATE_EXISTING ends a running execution")
+	case spec.Conflict == executions.ConflictUseExisting && !p.Allows(auth.ScopeRead):
+		return forbiddenProblem(auth.ScopeRead, "idConflictPolicy USE_EXISTING may answer with an execution this request did not start")
+	case spec.Signal != nil && !p.Allows(auth.ScopeRead):
+		return forbiddenProblem(auth.ScopeRead, "signal-with-start may answer with an execution this request did not start")
+	}
+	return nil
+}
+
+// requireTaskQueue keeps starts on the task queue of this deployment's workers, and on those the
+// operator allowed: a start on another queue would hand its input to whatever worker polls that
+// queue. A principal with `admin` may start anywhere.
+func (s *Server) requireTaskQueue(ctx context.Context, queue string) error {
+	if queue == "" || queue == s.opts.TaskQueue || s.opts.AnyTaskQueue || slices.Contains(s.opts.TaskQueues, queue) {
+		return nil
+	}
+	if p, ok := auth.FromContext(ctx); ok && p.Allows(auth.ScopeAdmin) {
+		return nil
+	}
+	allowed := append([]string{s.opts.TaskQueue}, s.opts.TaskQueues...)
+	p := newProblem(http.StatusForbidden, problemTaskQueue, "Task queue not allowed",
+		"This gateway starts workflows on task queue "+strings.Join(quoted(allowed), ", ")+
+			" only (GATEWAY_TASK_QUEUES allows others); naming another needs scope \"admin\".")
+	p.fields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "taskQueue", Message: "is not a task queue this gateway starts on"}}
+	return p
+}
+
+func quoted(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = `"` + s + `"`
+	}
+	return out
+}
+
+// startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing
+// one answers it, marked as a replay when an earlier request with the same key started it.
+func startAnswer(exec gen.Execution, started executions.Started) gen.StartWorkflowResponseObject {
+	if started.Created {
+		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
+	}
+	headers := gen.StartWorkflow200ResponseHeaders{Location: location(exec)}
+	if started.Replayed {
+		headers.IdempotentReplayed = ptr(true)
+	}
+	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: headers}
+}
