@@ -300,7 +300,8 @@ type StartWorkflowRequest struct {
 	// Example: 90s
 	StartDelay *Duration `json:"startDelay,omitempty"`
 
-	// TaskQueue The task queue; the gateway's configured default when absent.
+	// TaskQueue The task queue; the gateway's configured default, where this deployment's workers poll,
+	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
 	// WorkflowId The business id. A UUID is generated when absent.
@@ -660,11 +661,18 @@ type ClientInterface interface {
 	// one Temporal call per start instead of two (the start, without the read of the execution that
 	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
-	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-	// request names no `workflowId`; the same key with a different request answers 422. The record
-	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-	// the key alone names the execution; with one, the key is checked against that workflow id.
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+	// signals or terminates anything a second time: it answers the execution the first attempt
+	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+	// or closed, whatever the conflict policy. The same key with a different request answers 422
+	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+	// not make it different. The record lives in Temporal, so this holds across gateway restarts
+	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+	// looked up among the runs of that workflow id.
+	//
+	// The task queue may be this deployment's own (the default) or one the operator allows
+	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -695,11 +703,18 @@ type ClientInterface interface {
 	// one Temporal call per start instead of two (the start, without the read of the execution that
 	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
-	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-	// request names no `workflowId`; the same key with a different request answers 422. The record
-	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-	// the key alone names the execution; with one, the key is checked against that workflow id.
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+	// signals or terminates anything a second time: it answers the execution the first attempt
+	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+	// or closed, whatever the conflict policy. The same key with a different request answers 422
+	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+	// not make it different. The record lives in Temporal, so this holds across gateway restarts
+	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+	// looked up among the runs of that workflow id.
+	//
+	// The task queue may be this deployment's own (the default) or one the operator allows
+	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -1040,11 +1055,18 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // one Temporal call per start instead of two (the start, without the read of the execution that
 // fills the full body), which saves a round trip. Every other answer is unchanged.
 //
-// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-// request names no `workflowId`; the same key with a different request answers 422. The record
-// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-// the key alone names the execution; with one, the key is checked against that workflow id.
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+// signals or terminates anything a second time: it answers the execution the first attempt
+// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+// or closed, whatever the conflict policy. The same key with a different request answers 422
+// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+// not make it different. The record lives in Temporal, so this holds across gateway restarts
+// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+// looked up among the runs of that workflow id.
+//
+// The task queue may be this deployment's own (the default) or one the operator allows
+// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -1085,11 +1107,18 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // one Temporal call per start instead of two (the start, without the read of the execution that
 // fills the full body), which saves a round trip. Every other answer is unchanged.
 //
-// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-// request names no `workflowId`; the same key with a different request answers 422. The record
-// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-// the key alone names the execution; with one, the key is checked against that workflow id.
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+// signals or terminates anything a second time: it answers the execution the first attempt
+// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+// or closed, whatever the conflict policy. The same key with a different request answers 422
+// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+// not make it different. The record lives in Temporal, so this holds across gateway restarts
+// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+// looked up among the runs of that workflow id.
+//
+// The task queue may be this deployment's own (the default) or one the operator allows
+// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -2472,11 +2501,18 @@ type ClientWithResponsesInterface interface {
 	// one Temporal call per start instead of two (the start, without the read of the execution that
 	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
-	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-	// request names no `workflowId`; the same key with a different request answers 422. The record
-	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-	// the key alone names the execution; with one, the key is checked against that workflow id.
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+	// signals or terminates anything a second time: it answers the execution the first attempt
+	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+	// or closed, whatever the conflict policy. The same key with a different request answers 422
+	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+	// not make it different. The record lives in Temporal, so this holds across gateway restarts
+	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+	// looked up among the runs of that workflow id.
+	//
+	// The task queue may be this deployment's own (the default) or one the operator allows
+	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -2507,11 +2543,18 @@ type ClientWithResponsesInterface interface {
 	// one Temporal call per start instead of two (the start, without the read of the execution that
 	// fills the full body), which saves a round trip. Every other answer is unchanged.
 	//
-	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-	// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-	// request names no `workflowId`; the same key with a different request answers 422. The record
-	// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-	// the key alone names the execution; with one, the key is checked against that workflow id.
+	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+	// signals or terminates anything a second time: it answers the execution the first attempt
+	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+	// or closed, whatever the conflict policy. The same key with a different request answers 422
+	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+	// not make it different. The record lives in Temporal, so this holds across gateway restarts
+	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+	// looked up among the runs of that workflow id.
+	//
+	// The task queue may be this deployment's own (the default) or one the operator allows
+	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -4555,11 +4598,18 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // one Temporal call per start instead of two (the start, without the read of the execution that
 // fills the full body), which saves a round trip. Every other answer is unchanged.
 //
-// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-// request names no `workflowId`; the same key with a different request answers 422. The record
-// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-// the key alone names the execution; with one, the key is checked against that workflow id.
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+// signals or terminates anything a second time: it answers the execution the first attempt
+// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+// or closed, whatever the conflict policy. The same key with a different request answers 422
+// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+// not make it different. The record lives in Temporal, so this holds across gateway restarts
+// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+// looked up among the runs of that workflow id.
+//
+// The task queue may be this deployment's own (the default) or one the operator allows
+// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -4596,11 +4646,18 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // one Temporal call per start instead of two (the start, without the read of the execution that
 // fills the full body), which saves a round trip. Every other answer is unchanged.
 //
-// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-// execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-// request names no `workflowId`; the same key with a different request answers 422. The record
-// lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-// the key alone names the execution; with one, the key is checked against that workflow id.
+// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+// signals or terminates anything a second time: it answers the execution the first attempt
+// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+// or closed, whatever the conflict policy. The same key with a different request answers 422
+// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+// not make it different. The record lives in Temporal, so this holds across gateway restarts
+// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+// looked up among the runs of that workflow id.
+//
+// The task queue may be this deployment's own (the default) or one the operator allows
+// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;

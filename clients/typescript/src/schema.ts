@@ -40,11 +40,18 @@ export interface paths {
          *     one Temporal call per start instead of two (the start, without the read of the execution that
          *     fills the full body), which saves a round trip. Every other answer is unchanged.
          *
-         *     With `Idempotency-Key`, a retried start (after a timeout or a lost connection) answers the
-         *     execution the first attempt started, with 200 and `Idempotent-Replayed: true`, even when the
-         *     request names no `workflowId`; the same key with a different request answers 422. The record
-         *     lives in Temporal, so this holds across gateway restarts and replicas. Without a `workflowId`
-         *     the key alone names the execution; with one, the key is checked against that workflow id.
+         *     With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
+         *     signals or terminates anything a second time: it answers the execution the first attempt
+         *     started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
+         *     or closed, whatever the conflict policy. The same key with a different request answers 422
+         *     and nothing is done. Keys are scoped to the caller (the API key or token subject). The
+         *     request is compared as decoded: explicit defaults, `null` input, key order and spacing do
+         *     not make it different. The record lives in Temporal, so this holds across gateway restarts
+         *     and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
+         *     looked up among the runs of that workflow id.
+         *
+         *     The task queue may be this deployment's own (the default) or one the operator allows
+         *     (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
          *
          *     Needs scope `start` (or `admin`). A body that asks for more needs more:
          *     `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
@@ -407,7 +414,10 @@ export interface components {
             workflowType: string;
             /** @description The business id. A UUID is generated when absent. */
             workflowId?: string;
-            /** @description The task queue; the gateway's configured default when absent. */
+            /**
+             * @description The task queue; the gateway's configured default, where this deployment's workers poll,
+             *     when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
+             */
             taskQueue?: string;
             /** @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument. */
             input?: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
@@ -598,7 +608,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The credentials are valid but lack the scope this operation needs; the body names it. */
+        /**
+         * @description The credentials are valid but lack the scope this operation needs (the body names it), or a
+         *     start names a task queue this gateway does not start on (`urn:temporal-http:problem:task-queue-not-allowed`).
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -823,7 +836,7 @@ export interface components {
         };
         /**
          * @description The request is well formed but cannot be carried out: an unknown `workflowType`, or an
-         *     `Idempotency-Key` already used for a different request.
+         *     `Idempotency-Key` already used for a different request (nothing was done for this one).
          */
         UnprocessableEntity: {
             headers: {
