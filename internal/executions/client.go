@@ -15,7 +15,6 @@ type Client interface {
 	// Start starts a workflow, or signals-with-start one, and says whether it started a run.
 	Start(ctx context.Context, call StartCall) (StartAnswer, error)
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
-	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
 	GetWorkflowHistory(ctx context.Context, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
 	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
 }

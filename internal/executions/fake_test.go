@@ -77,11 +77,11 @@ func (f *fakeTemporal) signal(r *fakeRun, call StartCall) {
 				SignalName: call.Signal.Name, Header: &commonpb.Header{Fields: call.Header}}}})
 }
 
-func (f *fakeTemporal) terminate(r *fakeRun, details *commonpb.Payloads) {
+func (f *fakeTemporal) terminate(r *fakeRun, reason string, details *commonpb.Payloads) {
 	r.status, r.terminated = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, true
 	r.events = append(r.events, &historypb.HistoryEvent{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
 		Attributes: &historypb.HistoryEvent_WorkflowExecutionTerminatedEventAttributes{
-			WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{Details: details}}})
+			WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{Reason: reason, Details: details}}})
 }
 
 func (f *fakeTemporal) Start(_ context.Context, call StartCall) (StartAnswer, error) {
@@ -110,7 +110,7 @@ func (f *fakeTemporal) Start(_ context.Context, call StartCall) (StartAnswer, er
 	case running && opts.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
 		return StartAnswer{RunID: cur.runID, Status: cur.status}, nil
 	case running: // TERMINATE_EXISTING
-		f.terminate(cur, nil)
+		f.terminate(cur, "terminated by a start", nil)
 	case cur != nil && opts.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
 		return taken()
 	case cur != nil && opts.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY &&
@@ -152,21 +152,6 @@ func (f *fakeTemporal) info(id string, r *fakeRun) *workflowpb.WorkflowExecution
 	}
 }
 
-func (f *fakeTemporal) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	resp := &workflowservice.ListWorkflowExecutionsResponse{}
-	for id, runs := range f.runs {
-		if req.GetQuery() != "WorkflowId = "+visibilityString(id) {
-			continue
-		}
-		for i := len(runs) - 1; i >= 0; i-- {
-			resp.Executions = append(resp.Executions, f.info(id, runs[i]))
-		}
-	}
-	return resp, nil
-}
-
 func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, id, runID string, _ bool, _ enumspb.HistoryEventFilterType) client.HistoryEventIterator {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -177,7 +162,7 @@ func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, id, runID string, _
 	return it
 }
 
-func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, _ string, details ...any) error {
+func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, reason string, details ...any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r := f.find(id, runID)
@@ -189,8 +174,19 @@ func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, _ string,
 		data, _ := json.Marshal(d)
 		payloads.Payloads = append(payloads.Payloads, &commonpb.Payload{Data: data})
 	}
-	f.terminate(r, payloads)
+	f.terminate(r, reason, payloads)
 	return nil
+}
+
+// workflowStarts are the starts of workflows, leaving out the claims of idempotency records.
+func (f *fakeTemporal) workflowStarts() []StartCall {
+	var out []StartCall
+	for _, c := range f.starts {
+		if c.WorkflowType != recordType {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // complete closes the current run of id as COMPLETED.

@@ -40,9 +40,13 @@ func newRecord(spec StartSpec) (record, error) {
 	return record{Key: hashHex("key\x00" + spec.Caller + "\x00" + spec.Key), Request: hashHex(string(b))}, nil
 }
 
-// workflowID is the id a keyed start without a workflowId gets: the same caller's same key
-// always names the same execution.
-func (r record) workflowID() string { return "idem-" + r.Key[:32] }
+// KeyIDPrefix begins the workflow ids that Idempotency-Keys name: no request may name one itself.
+const KeyIDPrefix = "idem-"
+
+// workflowID is the id the key owns: that of the run a keyed start without a workflowId starts,
+// or of the record of a keyed start with one (see keyed.go). The same caller's same key always
+// names the same id.
+func (r record) workflowID() string { return KeyIDPrefix + r.Key[:32] }
 
 // requestID is the request id under which Temporal deduplicates this very request: the same key
 // and the same request, and nothing else, repeat it.

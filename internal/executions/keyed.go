@@ -2,265 +2,318 @@ package executions
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
 )
 
 // A start with an Idempotency-Key must never start, signal or terminate anything twice, whether
-// the retry comes while the first attempt's run is running, after it closed, after another run
-// of the same workflow id followed it, or at the same moment as the first attempt. Temporal's own
-// request ids do not cover all of that: in server 1.29 a start whose request id matches the
-// current run's is answered with that run, but a signal-with-start reuses the id after a closed
-// run and, with TERMINATE_EXISTING, terminates a running one without looking at request ids at
-// all. So every keyed start first looks for what the key did before (lookup), and acts only when
-// the key has done nothing (act):
+// its retry comes while the first attempt's run is running, after it closed, after the run
+// continued as new or another run followed it, or at the same moment as the first attempt.
+// Temporal's own request ids do not cover all of that: in server 1.29 a start whose request id
+// matches the current run's is answered with that run, but a signal-with-start reuses the id after
+// a closed run and, with TERMINATE_EXISTING, ends a running run without looking at request ids at
+// all; and a record kept on a run is lost from sight once another run holds the workflow id.
 //
-//   - a run the key started carries the key's record in its memo: the current run's is read by
-//     Describe, earlier runs' by listing the workflow id's runs (visibility);
-//   - a signal the key delivered to a run that was already running carries the record in its
-//     header, found in the current run's history;
-//   - a run the key terminated (signal-with-start with TERMINATE_EXISTING) carries the record in
-//     its termination details, in the same history.
+// So each key, for each caller, owns one workflow id of its own, record.workflowID(), and claims
+// it before it acts:
 //
-// The act then runs under a request id made of the key and the request (record.requestID), so
-// that a twin of this request racing it between lookup and act is recognised by Temporal, and a
-// start that fails because a run appeared meanwhile looks again once.
+//   - Without a workflowId, the key's run itself has that id, and no other run ever may
+//     (REJECT_DUPLICATE): finding the run is finding what the key did.
+//   - With a workflowId, a record execution takes the key's id: it is started, never run by any
+//     worker, in a namespace division of its own that default lists leave out, and terminated with
+//     the outcome in its details once the start is done. A twin or a retry that fails to claim the
+//     id reads the outcome there, waiting briefly while the claim is in progress, and does nothing
+//     else. One that finds a claim left unfinished for too long (its gateway died) carries on in its
+//     place, under the same Temporal request id, which Temporal recognises for a start and for a
+//     signal to a running run.
+//
+// Every act runs under a request id made of the key and the request (record.requestID).
 
-// prior is what an earlier request with the same key did: the run it started or signalled, and
-// the fingerprint of that request.
-type prior struct {
-	runID   string
-	request string
+// The record executions of keyed starts with a workflowId.
+const (
+	recordType = "TemporalHttpGateway.IdempotencyKey"
+	// recordQueue is polled by no worker: a record never runs.
+	recordQueue = "temporal-http-gateway.idempotency-keys"
+	// recordDivision puts records in a namespace division of their own (the system search
+	// attribute TemporalNamespaceDivision, as Temporal's schedules use): lists that do not ask for
+	// it, the gateway's and Temporal's UI, do not show them.
+	recordDivision = "temporal-http-gateway.idempotency-keys"
+	// recordLifetime bounds how long a record whose gateway died before finishing it stays open.
+	recordLifetime = 24 * time.Hour
+	// recordReason is what a finished record is terminated with; its details hold the outcome.
+	recordReason = "Idempotency-Key recorded"
+	// claimWait is how long a request waits for another one's claim of its key to finish before
+	// carrying on in its place.
+	claimWait = 5 * time.Second
+)
+
+// outcome is what a keyed start with a workflowId did, as its record keeps it.
+type outcome struct {
+	// RunID is the run the start answered with: started, signalled, or holding the id (Conflict).
+	RunID    string `json:"runId,omitempty"`
+	Created  bool   `json:"created,omitempty"`
+	Conflict bool   `json:"conflict,omitempty"`
+	// Refused says that Temporal refused the start as invalid: nothing was done, and doing it
+	// again is as safe.
+	Refused bool `json:"refused,omitempty"`
 }
 
-// answer is the answer to a request that the key's earlier request already carried out: that
-// request's run, or a refusal when the request differs. Either way nothing is done now.
-func (p prior) answer(workflowID string, rec record) (Started, error) {
-	if p.request != rec.Request {
-		return Started{}, &KeyReusedError{WorkflowID: workflowID, RunID: p.runID}
+// keyMemo is the memo of a record execution: the key's record, and the workflow id it is about.
+type keyMemo struct {
+	record
+	WorkflowID string `json:"workflowId"`
+}
+
+func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record, derived bool) (Started, error) {
+	if derived {
+		return s.startDerived(ctx, call, rec)
 	}
-	return Started{WorkflowID: workflowID, RunID: p.runID, Replayed: true}, nil
+	return s.startRecorded(ctx, call, rec)
 }
 
-// current is the run that holds a workflow id, as a lookup found it.
-type current struct {
-	runID   string
-	running bool
-	// endedByKey says that the key's own signal-with-start terminated it (TERMINATE_EXISTING) and
-	// then did not get to start its run.
-	endedByKey bool
-}
-
-// terminateReason is what a keyed signal-with-start writes when it ends a running run.
-const terminateReason = "terminated by a signal-with-start with idConflictPolicy TERMINATE_EXISTING"
-
-// maxEarlierRunPages bounds how many pages of a workflow id's runs a lookup reads.
-const maxEarlierRunPages = 10
-
-func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (Started, error) {
+// startDerived starts under the id the key names: every run that id ever had is this key's.
+func (s *Starter) startDerived(ctx context.Context, call StartCall, rec record) (Started, error) {
 	id := call.Options.ID
 	for round := 1; ; round++ {
-		p, cur, err := s.lookup(ctx, id, rec)
+		desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+		switch {
+		case err == nil:
+			info := desc.GetWorkflowExecutionInfo()
+			runID := info.GetExecution().GetRunId()
+			r, ok := recordIn(info.GetMemo().GetFields())
+			if !ok || r.Key != rec.Key {
+				// A run the gateway did not start took the id, by naming it.
+				return Started{}, &AlreadyStartedError{WorkflowID: id, RunID: runID}
+			}
+			if r.Request != rec.Request {
+				return Started{}, &KeyReusedError{WorkflowID: id, RunID: runID}
+			}
+			return Started{WorkflowID: id, RunID: runID, Replayed: true}, nil
+		case !isNotFound(err):
+			return Started{}, fmt.Errorf("look up idempotency key on workflow %q: %w", id, err)
+		}
+		// Nothing holds the id yet. Start as though the policy were FAIL: a run that appears
+		// meanwhile is a twin of this request's, which the next round finds.
+		call.Options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+		if call.Signal != nil {
+			// A signal-with-start always signals a running run; its twin's run takes the signal once,
+			// as Temporal recognises the request id.
+			call.Options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+			call.RequestID = rec.requestID()
+			call.Header = rec.header()
+		}
+		answer, err := s.client.Start(ctx, call)
+		var taken *AlreadyStartedError
+		if err = startError(call, err); errors.As(err, &taken) && round == 1 {
+			continue
+		}
 		if err != nil {
 			return Started{}, err
 		}
-		if p != nil {
-			return p.answer(id, rec)
-		}
-		started, err := s.act(ctx, call, rec, cur)
-		var taken *AlreadyStartedError
-		if round == 1 && errors.As(err, &taken) && (cur == nil || taken.RunID != cur.runID) {
-			// A run took the id between the lookup and the start: perhaps this key's, started by a
-			// retry of this very request that arrived at the same time.
-			continue
-		}
-		return started, err
+		return Started{WorkflowID: id, RunID: answer.RunID, Created: answer.Started}, nil
 	}
 }
 
-// lookup finds what the key did before on the workflow id, and the run that holds the id now.
-func (s *Starter) lookup(ctx context.Context, id string, rec record) (*prior, *current, error) {
-	desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
-	if isNotFound(err) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("look up idempotency key on workflow %q: %w", id, err)
-	}
-	info := desc.GetWorkflowExecutionInfo()
-	cur := &current{
-		runID:   info.GetExecution().GetRunId(),
-		running: info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-	}
-	if r, ok := recordIn(info.GetMemo().GetFields()); ok && r.Key == rec.Key {
-		return &prior{cur.runID, r.Request}, cur, nil
-	}
-	if p, err := s.historyLookup(ctx, id, cur, rec); p != nil || err != nil {
-		return p, cur, err
-	}
-	p, err := s.earlierRun(ctx, id, cur.runID, rec)
-	return p, cur, err
-}
-
-// historyLookup reads the current run's history for the key's signal, and for its termination.
-func (s *Starter) historyLookup(ctx context.Context, id string, cur *current, rec record) (*prior, error) {
-	events := s.client.GetWorkflowHistory(ctx, id, cur.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for events.HasNext() {
-		event, err := events.Next()
-		if err != nil {
-			return nil, fmt.Errorf("look up idempotency key in the history of workflow %q run %q: %w", id, cur.runID, err)
-		}
-		switch {
-		case event.GetWorkflowExecutionSignaledEventAttributes() != nil:
-			header := event.GetWorkflowExecutionSignaledEventAttributes().GetHeader().GetFields()
-			if r, ok := recordIn(header); ok && r.Key == rec.Key {
-				return &prior{cur.runID, r.Request}, nil
-			}
-		case terminatedByKey(event, rec):
-			cur.endedByKey = true
-		}
-	}
-	return nil, nil
-}
-
-func terminatedByKey(event *historypb.HistoryEvent, rec record) bool {
-	for _, p := range event.GetWorkflowExecutionTerminatedEventAttributes().GetDetails().GetPayloads() {
-		if r, ok := recordIn(map[string]*commonpb.Payload{RecordField: p}); ok && r.Key == rec.Key {
-			return true
-		}
-	}
-	return false
-}
-
-// earlierRun finds a run of the workflow id, other than the current one, that the key started.
-// It reads Temporal's visibility store, which may lag; a run that another run has followed has
-// long been recorded there.
-func (s *Starter) earlierRun(ctx context.Context, id, currentRunID string, rec record) (*prior, error) {
-	req := &workflowservice.ListWorkflowExecutionsRequest{Query: "WorkflowId = " + visibilityString(id), PageSize: 100}
-	for range maxEarlierRunPages {
-		resp, err := s.client.ListWorkflow(ctx, req)
-		if err != nil {
-			return nil, fmt.Errorf("look up idempotency key among the runs of workflow %q: %w", id, err)
-		}
-		for _, info := range resp.GetExecutions() {
-			runID := info.GetExecution().GetRunId()
-			if r, ok := recordIn(info.GetMemo().GetFields()); ok && r.Key == rec.Key && runID != currentRunID {
-				return &prior{runID, r.Request}, nil
-			}
-		}
-		if req.NextPageToken = resp.GetNextPageToken(); len(req.NextPageToken) == 0 {
-			break
-		}
-	}
-	return nil, nil
-}
-
-// act starts, once a lookup has found that the key did nothing yet. cur is the run that holds
-// the id, nil when none does.
-func (s *Starter) act(ctx context.Context, call StartCall, rec record, cur *current) (Started, error) {
-	if call.Signal != nil {
-		return s.actSignal(ctx, call, rec, cur)
-	}
-	if cur == nil {
-		// No run holds the id: start as though the policy were FAIL and the id could not be used
-		// again, so that a run appearing meanwhile (a retry of this request racing it) makes this
-		// start fail and look again, rather than start a second run or end the first.
-		return s.startOnce(ctx, call.withOptions(func(o *client.StartWorkflowOptions) {
-			o.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
-			o.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-		}))
-	}
-	// Another run holds the id. Start as asked, under this key's and request's request id: should
-	// a retry of this request have started a run meanwhile, Temporal answers with that run rather
-	// than fail on it, follow it with another, or terminate it.
-	call.RequestID = rec.requestID()
-	answer, err := s.client.Start(ctx, call)
-	if err != nil {
-		return Started{}, startError(call, err)
-	}
-	st := Started{WorkflowID: call.Options.ID, RunID: answer.RunID, Created: answer.Started}
-	if answer.Started && answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
-		answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED {
-		// Only a run started before, by this request id, can have closed already.
-		st.Created, st.Replayed = false, true
-	}
-	return st, nil
-}
-
-// actSignal is act for a signal-with-start. It always signals-with-start as USE_EXISTING, under
-// this key's and request's request id, with the key's record on the signal: Temporal then
-// delivers the signal once to a run that this request's twin started meanwhile. For
-// TERMINATE_EXISTING the gateway first ends the running run it found, by its run id, so that it
-// can never end a run this key started.
-func (s *Starter) actSignal(ctx context.Context, call StartCall, rec record, cur *current) (Started, error) {
+// startRecorded starts under the caller's workflow id, with the key's record execution claimed
+// first.
+func (s *Starter) startRecorded(ctx context.Context, call StartCall, rec record) (Started, error) {
 	id := call.Options.ID
-	terminate := call.Options.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
-	payload, err := rec.payload()
+	recordRunID, claimed, err := s.claim(ctx, id, rec)
 	if err != nil {
 		return Started{}, err
 	}
-	call.RequestID = rec.requestID()
-	call.Header = map[string]*commonpb.Payload{RecordField: payload}
-	call.Options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-	switch {
-	case cur == nil:
-		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	case terminate && cur.running:
-		err := s.client.TerminateWorkflow(ctx, id, cur.runID, terminateReason, rec)
-		if err != nil && !isNotFound(err) {
-			return Started{}, fmt.Errorf("terminate workflow %q run %q for signal-with-start: %w", id, cur.runID, err)
+	if !claimed {
+		var done bool
+		var st Started
+		if st, done, recordRunID, err = s.recorded(ctx, id, rec); done || err != nil {
+			return st, err
 		}
-		fallthrough
-	case terminate && cur.endedByKey:
-		// The run just ended holds the id, TERMINATED: a new run may follow it, as with Temporal's
-		// TERMINATE_EXISTING whatever the reuse policy, while a run that completed meanwhile (a
-		// twin of this request's) may not.
-		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+		// The claim is still open after a while: its request is gone. Carry on in its place.
 	}
-	answer, err := s.client.Start(ctx, call)
+	call.RequestID = rec.requestID()
+	out, err := s.act(ctx, call, rec)
+	if err == nil || out.Conflict || out.Refused {
+		s.finish(ctx, rec, recordRunID, out)
+	}
 	if err != nil {
-		return Started{}, startError(call, err)
+		return Started{}, err
 	}
-	if answer.Started {
-		return Started{WorkflowID: id, RunID: answer.RunID, Created: true}, nil
-	}
-	if cur != nil && cur.running && !terminate && answer.RunID == cur.runID {
-		return Started{WorkflowID: id, RunID: answer.RunID}, nil // the running run took the signal
-	}
-	return s.signalled(ctx, id, answer.RunID, rec)
+	return Started{WorkflowID: id, RunID: out.RunID, Created: out.Created}, nil
 }
 
-// signalled answers a signal-with-start whose signal went to a run the lookup did not see: a
-// twin of this request started it (Temporal then delivered the signal once), or someone else did.
-func (s *Starter) signalled(ctx context.Context, id, runID string, rec record) (Started, error) {
-	desc, err := s.client.DescribeWorkflowExecution(ctx, id, runID)
+// finish closes the key's record with the outcome, even when the client has left: the start is
+// done. Should it fail, a retry finds the claim open, waits for it, and then does the start again
+// under the same request id, which Temporal recognises.
+func (s *Starter) finish(ctx context.Context, rec record, recordRunID string, out outcome) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimWait)
+	defer cancel()
+	_ = s.client.TerminateWorkflow(ctx, rec.workflowID(), recordRunID, recordReason, out)
+}
+
+// claim starts the key's record execution; claimed is false when the key's id is taken.
+func (s *Starter) claim(ctx context.Context, workflowID string, rec record) (runID string, claimed bool, err error) {
+	call := StartCall{
+		WorkflowType: recordType,
+		Options: client.StartWorkflowOptions{
+			ID:                                       rec.workflowID(),
+			TaskQueue:                                recordQueue,
+			WorkflowExecutionErrorWhenAlreadyStarted: true,
+			WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+			WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowExecutionTimeout:                 recordLifetime,
+			// Later than the timeout: the record's first workflow task is never scheduled, so no
+			// task waits on a queue no worker polls.
+			StartDelay: recordLifetime + time.Hour,
+			Memo:       map[string]any{RecordField: keyMemo{rec, workflowID}},
+			TypedSearchAttributes: temporal.NewSearchAttributes(
+				temporal.NewSearchAttributeKeyKeyword("TemporalNamespaceDivision").ValueSet(recordDivision)),
+		},
+	}
+	answer, err := s.client.Start(ctx, call)
+	var taken *AlreadyStartedError
+	if err = startError(call, err); errors.As(err, &taken) {
+		return taken.RunID, false, nil
+	}
 	if err != nil {
-		return Started{}, fmt.Errorf("describe workflow %q run %q after signal-with-start: %w", id, runID, err)
+		return "", false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	r, ok := recordIn(desc.GetWorkflowExecutionInfo().GetMemo().GetFields())
-	if ok && r.Key == rec.Key && r.Request == rec.Request {
-		return Started{WorkflowID: id, RunID: runID, Replayed: true}, nil
+	return answer.RunID, true, nil
+}
+
+// recorded reads what the key's earlier request did from its record, waiting briefly for a claim
+// in progress to finish. done is false when the claim stayed open: recordRunID then names it.
+func (s *Starter) recorded(ctx context.Context, workflowID string, rec record) (st Started, done bool, recordRunID string, err error) {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, rec.workflowID(), "")
+	if err != nil {
+		return Started{}, false, "", fmt.Errorf("read idempotency record of workflow %q: %w", workflowID, err)
 	}
-	// The signal was delivered to a run this request did not start: that is what happened, even
-	// if the run is this key's for another request (a 422 would claim nothing was done).
-	return Started{WorkflowID: id, RunID: runID}, nil
+	info := desc.GetWorkflowExecutionInfo()
+	recordRunID = info.GetExecution().GetRunId()
+	r, ok := recordIn(info.GetMemo().GetFields())
+	if !ok || r.Key != rec.Key {
+		return Started{}, false, "", fmt.Errorf("idempotency record of workflow %q: %w", workflowID,
+			errors.New("the key's id holds something else"))
+	}
+	if r.Request != rec.Request {
+		// The key's id holds this key's run or record for another request: nothing is done here.
+		reused := &KeyReusedError{WorkflowID: workflowID}
+		if info.GetType().GetName() != recordType {
+			reused.WorkflowID, reused.RunID = rec.workflowID(), recordRunID
+		} else if out, ok := s.outcome(ctx, rec.workflowID(), recordRunID, false); ok {
+			reused.RunID = out.RunID
+		}
+		return Started{}, false, "", reused
+	}
+	wait := info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	out, ok := s.outcome(ctx, rec.workflowID(), recordRunID, wait)
+	switch {
+	case !ok || out.Refused:
+		return Started{}, false, recordRunID, nil
+	case out.Conflict:
+		return Started{}, true, "", &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
+	}
+	return Started{WorkflowID: workflowID, RunID: out.RunID, Replayed: true}, true, "", nil
+}
+
+// outcome reads a finished record's outcome; with wait it first waits up to claimWait for the
+// record to finish. ok is false when it has not, or never will (it timed out unfinished).
+func (s *Starter) outcome(ctx context.Context, id, runID string, wait bool) (outcome, bool) {
+	if wait {
+		d := claimWait
+		if deadline, ok := ctx.Deadline(); ok {
+			d = min(d, time.Until(deadline)/2)
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	events := s.client.GetWorkflowHistory(ctx, id, runID, wait, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	for events.HasNext() {
+		event, err := events.Next()
+		if err != nil {
+			return outcome{}, false
+		}
+		if out, ok := outcomeIn(event); ok {
+			return out, true
+		}
+	}
+	return outcome{}, false
+}
+
+func outcomeIn(event *historypb.HistoryEvent) (outcome, bool) {
+	a := event.GetWorkflowExecutionTerminatedEventAttributes()
+	if a == nil || a.GetReason() != recordReason {
+		return outcome{}, false
+	}
+	for _, p := range a.GetDetails().GetPayloads() {
+		var out outcome
+		if json.Unmarshal(p.GetData(), &out) == nil && (out.RunID != "" || out.Refused) {
+			return out, true
+		}
+	}
+	return outcome{}, false
+}
+
+// act carries out a keyed start with a workflowId, its key claimed: as asked, under the key's
+// request id. A conflict is an outcome too, which a retry answers the same way.
+func (s *Starter) act(ctx context.Context, call StartCall, rec record) (outcome, error) {
+	id := call.Options.ID
+	if call.Signal != nil {
+		call.Header = rec.header()
+		if call.Options.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING {
+			// Only a request carrying on in place of one whose gateway died can find the key's own
+			// run running here; Temporal would end it, whatever its request id.
+			if desc, err := s.client.DescribeWorkflowExecution(ctx, id, ""); err == nil {
+				info := desc.GetWorkflowExecutionInfo()
+				r, ok := recordIn(info.GetMemo().GetFields())
+				if ok && r == rec && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+					return outcome{RunID: info.GetExecution().GetRunId(), Created: true}, nil
+				}
+			}
+		}
+	}
+	answer, err := s.client.Start(ctx, call)
+	if err = startError(call, err); err != nil {
+		var taken *AlreadyStartedError
+		switch {
+		case errors.As(err, &taken):
+			return outcome{RunID: taken.RunID, Conflict: true}, err
+		case serviceerror.ToStatus(err).Code() == codes.InvalidArgument:
+			return outcome{Refused: true}, err
+		}
+		return outcome{}, err
+	}
+	created := answer.Started
+	if call.Signal == nil && answer.Started && answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+		answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED {
+		// Temporal recognised the request id: an earlier attempt of this request started the run,
+		// which has closed since.
+		created = false
+	}
+	return outcome{RunID: answer.RunID, Created: created}, nil
+}
+
+// header is the signal header of a keyed signal-with-start: the key's record, on the signal it
+// delivers.
+func (r record) header() map[string]*commonpb.Payload {
+	p, err := r.payload()
+	if err != nil {
+		return nil // a record of two hex strings always encodes
+	}
+	return map[string]*commonpb.Payload{RecordField: p}
 }
 
 func isNotFound(err error) bool {
 	var notFound *serviceerror.NotFound
 	return errors.As(err, &notFound)
-}
-
-// visibilityString quotes s as a string literal of the visibility query language, whose parser
-// reads a backslash as an escape inside quotes.
-func visibilityString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

@@ -74,14 +74,15 @@ func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
-	if spec.WorkflowID == "" {
+	derived := spec.WorkflowID == ""
+	if derived {
 		// The key names the execution, and that name is never used for another run: a retry after
 		// the run closed finds it instead of starting anew.
 		call.Options.ID = rec.workflowID()
 		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	}
 	call.Options.Memo[RecordField] = rec
-	return s.startKeyed(ctx, call, rec)
+	return s.startKeyed(ctx, call, rec, derived)
 }
 
 // call maps spec onto the SDK's start, with the policies spec asks for.
@@ -135,6 +136,9 @@ func (s *Starter) startOnce(ctx context.Context, call StartCall) (Started, error
 
 // startError names the start in err, and the run that holds the id when the id is taken.
 func startError(call StartCall, err error) error {
+	if err == nil {
+		return nil
+	}
 	var taken *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &taken) {
 		return &AlreadyStartedError{WorkflowID: call.Options.ID, RunID: taken.RunId, Err: err}
@@ -144,12 +148,6 @@ func startError(call StartCall, err error) error {
 		op = "signal-with-start"
 	}
 	return fmt.Errorf("%s workflow %q: %w", op, call.Options.ID, err)
-}
-
-// withOptions returns call with its options changed by f, and its memo and header shared.
-func (c StartCall) withOptions(f func(*client.StartWorkflowOptions)) StartCall {
-	f(&c.Options)
-	return c
 }
 
 // argument turns an optional JSON value into a workflow argument; absent or null is none.

@@ -96,7 +96,7 @@ func TestKeyedStartWithAnotherBodyDoesNothing(t *testing.T) {
 	require.ErrorAs(t, err, &reused)
 	assert.Zero(t, f.runs["t"][0].signals, "the signal was not delivered")
 	assert.Len(t, f.runs["t"], 1)
-	assert.Len(t, f.starts, 1, "nothing but the first start reached Temporal")
+	assert.Len(t, f.workflowStarts(), 1, "nothing but the first start reached Temporal")
 }
 
 func TestKeyedSignalWithStart(t *testing.T) {
@@ -243,6 +243,7 @@ func TestKeysAreScopedToTheirCaller(t *testing.T) {
 
 	// With an explicit id, bob's key finds nothing of alice's: the id is simply taken.
 	alice.WorkflowID, bob.WorkflowID = "shared", "shared"
+	alice.Key, bob.Key = "K2", "K2"
 	_, err = s.Start(ctx, alice)
 	require.NoError(t, err)
 	_, err = s.Start(ctx, bob)
@@ -295,4 +296,72 @@ func TestFakeAnswersARepeatedRequestIDWithItsRun(t *testing.T) {
 	again, err := f.Start(context.Background(), call)
 	require.NoError(t, err)
 	assert.Equal(t, StartAnswer{RunID: first.RunID, Started: true, Status: enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED}, again)
+}
+
+func TestKeyedSignalToAnEntityThatContinuedAsNew(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	s := NewStarter(f, "queue")
+	_, err := s.Start(ctx, StartSpec{WorkflowType: "Entity", WorkflowID: "e"})
+	require.NoError(t, err)
+	spec := StartSpec{WorkflowType: "Entity", WorkflowID: "e", Key: "K", Signal: &Signal{Name: "roll"}}
+	first, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	assert.False(t, first.Created, "the running entity took the signal")
+
+	// The entity continues as new: another run holds the id, without the signal's record.
+	f.complete("e")
+	_, err = s.Start(ctx, StartSpec{WorkflowType: "Entity", WorkflowID: "e"})
+	require.NoError(t, err)
+
+	again, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, Started{WorkflowID: "e", RunID: first.RunID, Replayed: true}, again)
+	total := 0
+	for _, r := range f.runs["e"] {
+		total += r.signals
+	}
+	assert.Equal(t, 1, total, "the signal went once")
+	assert.Len(t, f.runs["e"], 2)
+}
+
+func TestKeyedStartCarriesOnForAClaimLeftOpen(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	s := NewStarter(f, "queue")
+	spec := transfer("t", "K")
+	// A gateway claimed the key and died before it started anything.
+	rec, err := newRecord(func() StartSpec { sp := spec; sp.TaskQueue = "queue"; return sp }())
+	require.NoError(t, err)
+	_, claimed, err := s.claim(ctx, "t", rec)
+	require.NoError(t, err)
+	require.True(t, claimed)
+
+	got, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	assert.True(t, got.Created, "the retry started the run in its place")
+	again, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, Started{WorkflowID: "t", RunID: got.RunID, Replayed: true}, again, "and recorded it")
+	assert.Len(t, f.runs["t"], 1)
+}
+
+func TestKeyedStartRecordsAConflict(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	s := NewStarter(f, "queue")
+	other, err := s.Start(ctx, StartSpec{WorkflowType: "Sleep", WorkflowID: "w"})
+	require.NoError(t, err)
+	spec := StartSpec{WorkflowType: "Sleep", WorkflowID: "w", Key: "K"}
+	for range 2 {
+		_, err = s.Start(ctx, spec)
+		var taken *AlreadyStartedError
+		require.ErrorAs(t, err, &taken)
+		assert.Equal(t, other.RunID, taken.RunID)
+	}
+	f.complete("w")
+	_, err = s.Start(ctx, spec)
+	var taken *AlreadyStartedError
+	require.ErrorAs(t, err, &taken, "a key answers as it first did")
+	assert.Len(t, f.workflowStarts(), 2, "the retry asked Temporal nothing more")
 }
