@@ -668,8 +668,9 @@ type ClientInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-	// looked up among the runs of that workflow id.
+	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+	// in a record execution of the key's that default lists leave out.
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -710,8 +711,9 @@ type ClientInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-	// looked up among the runs of that workflow id.
+	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+	// in a record execution of the key's that default lists leave out.
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1062,8 +1064,9 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-// looked up among the runs of that workflow id.
+// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+// in a record execution of the key's that default lists leave out.
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1114,8 +1117,9 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-// looked up among the runs of that workflow id.
+// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+// in a record execution of the key's that default lists leave out.
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2508,8 +2512,9 @@ type ClientWithResponsesInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-	// looked up among the runs of that workflow id.
+	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+	// in a record execution of the key's that default lists leave out.
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2550,8 +2555,9 @@ type ClientWithResponsesInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-	// looked up among the runs of that workflow id.
+	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+	// in a record execution of the key's that default lists leave out.
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -4605,8 +4611,9 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-// looked up among the runs of that workflow id.
+// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+// in a record execution of the key's that default lists leave out.
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -4653,8 +4660,9 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-// looked up among the runs of that workflow id.
+// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+// in a record execution of the key's that default lists leave out.
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.

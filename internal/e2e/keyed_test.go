@@ -150,6 +150,33 @@ func TestKeyedSignalWithStartRetriedAfterTheRunClosed(t *testing.T) {
 	})
 }
 
+// TestKeyedSignalToARunThatAnotherFollowed signals a running run, which then closes and is
+// followed by another run of the id (as an entity that continues as new is): a retry must answer
+// the run it signalled and signal nothing.
+func TestKeyedSignalToARunThatAnotherFollowed(t *testing.T) {
+	c := api(t)
+	id := startApproval(t, 3600)
+	terminateAtEnd(t, id)
+	signalled, _ := currentRun(t, id)
+	req := client.StartWorkflowRequest{WorkflowType: "Approval", WorkflowId: &id,
+		Input: rawJSON(`{"requestId":"r-4","amount":10,"approver":"grace","timeoutSeconds":3600}`),
+		Signal: &client.StartSignal{Name: "note", Input: rawJSON(`{"text":"once"}`)}}
+	first := keyed(t, c, "K-"+id, req, "")
+	require.Equal(t, http.StatusOK, first.StatusCode(), "body: %s", first.Body)
+	require.Equal(t, signalled, first.JSON200.RunId)
+
+	require.NoError(t, temporalC.TerminateWorkflow(t.Context(), id, signalled, "the entity moves on"))
+	next, err := api(t).StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{WorkflowType: "Approval",
+		WorkflowId: &id, Input: rawJSON(`{"requestId":"r-4","amount":10,"approver":"grace","timeoutSeconds":3600}`)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, next.StatusCode(), "body: %s", next.Body)
+
+	again := replayOf(t, keyed(t, c, "K-"+id, req, ""), signalled)
+	assert.Equal(t, client.ExecutionStatusTERMINATED, again.Status)
+	assert.Zero(t, signalsIn(t, id, next.JSON201.RunId), "the run that followed got no signal")
+	assert.Equal(t, 1, signalsIn(t, id, signalled))
+}
+
 func TestKeyedSignalWithStartTerminateExistingRetried(t *testing.T) {
 	c := api(t)
 	// "note" is a signal the Approval workflow does not act on: the run keeps running.
@@ -347,7 +374,7 @@ func TestIdempotencyKeysBelongToTheirCaller(t *testing.T) {
 		}
 	})
 	t.Run("with a workflowId another caller's key is no replay", func(t *testing.T) {
-		id := uniqueID(t)
+		id, key := uniqueID(t), "shared-"+uniqueID(t)
 		terminateAtEnd(t, id)
 		sleep := client.StartWorkflowRequest{WorkflowType: "Sleep", WorkflowId: &id, Input: rawJSON(`{"seconds":60}`)}
 		first := keyed(t, c, key, sleep, "", callers["API key alice"])
@@ -432,4 +459,31 @@ func TestStartOnlyOnTheDeploymentsTaskQueue(t *testing.T) {
 			assert.Error(t, err, "nothing was started")
 		})
 	}
+}
+
+// TestIdempotencyRecordsStayOutOfLists: a keyed start with a workflowId keeps its outcome in a
+// record execution, which is closed once the start is done and which lists do not show.
+func TestIdempotencyRecordsStayOutOfLists(t *testing.T) {
+	id := uniqueID(t)
+	r := keyed(t, api(t), "K-"+id, client.StartWorkflowRequest{WorkflowType: "Echo", WorkflowId: &id, Input: rawJSON(`1`)}, "")
+	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+	recordType := "TemporalHttpGateway.IdempotencyKey"
+	list, err := api(t).ListWorkflowsWithResponse(t.Context(), &client.ListWorkflowsParams{WorkflowType: &recordType})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, list.StatusCode(), "body: %s", list.Body)
+	assert.Empty(t, list.JSON200.Executions, "the gateway's list leaves records out")
+
+	query := fmt.Sprintf("TemporalNamespaceDivision = 'temporal-http-gateway.idempotency-keys' AND WorkflowType = '%s'", recordType)
+	require.Eventually(t, func() bool {
+		records, err := temporalC.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			return false
+		}
+		for _, e := range records.GetExecutions() {
+			if strings.Contains(string(e.GetMemo().GetFields()["__gatewayIdempotency"].GetData()), id) {
+				return e.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED
+			}
+		}
+		return false
+	}, 10*time.Second, 100*time.Millisecond, "the record is in its own division, closed with the outcome")
 }

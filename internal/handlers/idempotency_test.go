@@ -63,6 +63,15 @@ func TestIdempotencyKey(t *testing.T) {
 		assert.Contains(t, fieldRefs(t, p), fieldRef{"body", "memo.__gatewayIdempotency"})
 	})
 
+	t.Run("the ids that keys name cannot be named", func(t *testing.T) {
+		fake := &fakeTemporal{}
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows",
+			`{"workflowType":"Greeting","workflowId":"idem-0123456789abcdef0123456789abcdef"}`))
+		p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+		assert.Equal(t, []fieldRef{{"body", "workflowId"}}, fieldRefs(t, p))
+		assert.Empty(t, fake.starts)
+	})
+
 	t.Run("two callers' same key names two executions", func(t *testing.T) {
 		alice, aliceKey, err := auth.NewAPIKey("alice", []auth.Scope{auth.ScopeStart})
 		require.NoError(t, err)

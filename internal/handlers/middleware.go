@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -165,7 +166,7 @@ func limitBody(pw problemWriter, max int64) func(http.Handler) http.Handler {
 func strictJSON(pw problemWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Body == nil || r.Body == http.NoBody || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			if r.Body == nil || r.Body == http.NoBody || !isJSON(r.Header.Get("Content-Type")) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -196,51 +197,58 @@ func strictJSON(pw problemWriter) func(http.Handler) http.Handler {
 }
 
 // duplicateKey finds a key that appears twice in one object of a valid JSON document. Keys are
-// compared as decoded, so "a" and "\u0061" are the same key.
+// compared as decoded, so "a" and "\u0061" are the same key. It scans bytes rather than tokens:
+// a large body of numbers costs no allocation per value.
 func duplicateKey(body []byte) (string, bool) {
 	type level struct {
-		keys      map[string]bool // nil for an array
-		expectKey bool
+		object, expectKey bool
+		keys              map[string]struct{}
 	}
-	var stack []*level
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false // the end, or invalid JSON, which json.Valid refused before
-		}
-		var top *level
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{':
-				stack = append(stack, &level{keys: map[string]bool{}, expectKey: true})
-				continue
-			case '[':
-				stack = append(stack, &level{})
-				continue
+	var stack []level
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{':
+			stack = append(stack, level{object: true, expectKey: true})
+		case '[':
+			stack = append(stack, level{})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if top := len(stack) - 1; top >= 0 && stack[top].object {
+				stack[top].expectKey = true
 			}
-			stack = stack[:len(stack)-1] // '}' or ']' ends a value of the level below
-			if top = nil; len(stack) > 0 {
-				top = stack[len(stack)-1]
-			}
-		case string:
-			if top != nil && top.keys != nil && top.expectKey {
-				if top.keys[v] {
-					return v, true
+		case '"':
+			end := i + 1
+			for ; body[end] != '"'; end++ {
+				if body[end] == '\\' {
+					end++ // the escaped character, which may be a quote
 				}
-				top.keys[v], top.expectKey = true, false
-				continue
 			}
-		}
-		if top != nil && top.keys != nil {
-			top.expectKey = true // a value ended; the object's next token is a key
+			if top := len(stack) - 1; top >= 0 && stack[top].expectKey {
+				key := string(body[i+1 : end])
+				if strings.IndexByte(key, '\\') >= 0 {
+					_ = json.Unmarshal(body[i:end+1], &key) // valid JSON: it decodes
+				}
+				if _, twice := stack[top].keys[key]; twice {
+					return key, true
+				}
+				if stack[top].keys == nil {
+					stack[top].keys = map[string]struct{}{}
+				}
+				stack[top].keys[key] = struct{}{}
+				stack[top].expectKey = false
+			}
+			i = end
 		}
 	}
+	return "", false
+}
+
+// isJSON says whether a Content-Type is JSON, which media types are whatever their case
+// (RFC 9110 8.3.1), as the request validator compares them.
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }
 
 // quoteShort quotes a string from a request for a problem's detail, cut to a readable length.

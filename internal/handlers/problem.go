@@ -80,7 +80,10 @@ func problemFor(err error) (*problemError, bool) {
 	p, logIt := classify(err)
 	var exec *executionError
 	if errors.As(err, &exec) && (p.status == http.StatusNotFound || p.status == http.StatusConflict) {
-		p.workflowID = exec.workflowID
+		// What the problem names already, from the error itself, is the more precise.
+		if p.workflowID == "" {
+			p.workflowID = exec.workflowID
+		}
 		if p.runID == "" {
 			p.runID = exec.runID
 		}

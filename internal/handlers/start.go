@@ -46,6 +46,10 @@ func startSpec(ctx context.Context, body *gen.StartWorkflowRequest, key string) 
 	invalid := func(field, msg string) {
 		fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: field, Message: msg})
 	}
+	if strings.HasPrefix(spec.WorkflowID, executions.KeyIDPrefix) {
+		// Taking such an id would take it from the Idempotency-Key that names it.
+		invalid("workflowId", "must not begin with "+executions.KeyIDPrefix+", which names the executions of Idempotency-Keys")
+	}
 	if spec.CronSchedule != "" {
 		if _, err := cron.ParseStandard(spec.CronSchedule); err != nil {
 			invalid("cronSchedule", "is not a valid cron schedule (five fields, or a descriptor such as @every 1m)")
@@ -132,20 +136,12 @@ func (s *Server) requireTaskQueue(ctx context.Context, queue string) error {
 	if p, ok := auth.FromContext(ctx); ok && p.Allows(auth.ScopeAdmin) {
 		return nil
 	}
-	allowed := append([]string{s.opts.TaskQueue}, s.opts.TaskQueues...)
+	// The names of the queues the operator allows are not the caller's business.
 	p := newProblem(http.StatusForbidden, problemTaskQueue, "Task queue not allowed",
-		"This gateway starts workflows on task queue "+strings.Join(quoted(allowed), ", ")+
-			" only (GATEWAY_TASK_QUEUES allows others); naming another needs scope \"admin\".")
+		"This gateway starts workflows only on the task queues its operator allows (GATEWAY_TASK_QUEUES); "+
+			"another needs scope \"admin\". Leave taskQueue out to start where this deployment's workers poll.")
 	p.fields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "taskQueue", Message: "is not a task queue this gateway starts on"}}
 	return p
-}
-
-func quoted(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = `"` + s + `"`
-	}
-	return out
 }
 
 // startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing

@@ -47,8 +47,9 @@ export interface paths {
          *     and nothing is done. Keys are scoped to the caller (the API key or token subject). The
          *     request is compared as decoded: explicit defaults, `null` input, key order and spacing do
          *     not make it different. The record lives in Temporal, so this holds across gateway restarts
-         *     and replicas. Without a `workflowId` the key alone names the execution; with one, the key is
-         *     looked up among the runs of that workflow id.
+         *     and replicas, for the namespace's retention period. Without a `workflowId` the key alone
+         *     names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
+         *     in a record execution of the key's that default lists leave out.
          *
          *     The task queue may be this deployment's own (the default) or one the operator allows
          *     (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
