@@ -63,7 +63,8 @@ type Worker struct {
 	// BankFile keeps MoneyTransfer's ledger across restarts (WORKER_BANK_FILE); empty keeps it in memory.
 	BankFile string
 	// BankDelay holds every ledger movement after it is recorded (WORKER_BANK_DELAY), so that the
-	// fault tests can kill a worker in the middle of an activity; zero outside tests.
+	// end-to-end tests can kill a worker, or cancel a transfer, in the middle of an activity; the
+	// activity heartbeats while it holds, so the cancel reaches it. Zero outside tests.
 	BankDelay time.Duration
 }
 

@@ -111,7 +111,7 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 	recorded := func() bool {
 		l := readLedger(t, ledger)
 		for _, tr := range transfers {
-			if _, ok := l.Applied[tr.runID+"/withdraw"]; !ok {
+			if l.Transfers[tr.id].Withdrawal == "" { // the reference is the workflow id
 				return false
 			}
 		}
@@ -151,12 +151,12 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 
 	after := readLedger(t, ledger)
 	assert.Equal(t, 2*len(transfers), after.Transactions, "one withdrawal and one deposit per transfer, nothing more")
-	assert.Len(t, after.Applied, 2*len(transfers))
+	assert.Len(t, after.Transfers, len(transfers))
 	for _, tr := range transfers {
-		assert.Equal(t, atKill.Applied[tr.runID+"/withdraw"], after.Applied[tr.runID+"/withdraw"])
-		assert.Equal(t, after.Applied[tr.runID+"/withdraw"], results[tr.runID].WithdrawalID,
+		assert.Equal(t, atKill.Transfers[tr.id].Withdrawal, after.Transfers[tr.id].Withdrawal)
+		assert.Equal(t, after.Transfers[tr.id].Withdrawal, results[tr.runID].WithdrawalID,
 			"the retried withdrawal answered the transaction made before the kill")
-		assert.Equal(t, after.Applied[tr.runID+"/deposit"], results[tr.runID].DepositID)
+		assert.Equal(t, after.Transfers[tr.id].Deposit, results[tr.runID].DepositID)
 	}
 	assert.Equal(t, map[string]int64{"alice": 100_000 - total, "bob": 50_000 + total, "charlie": 0}, after.Balances)
 }

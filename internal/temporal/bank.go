@@ -4,26 +4,83 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 )
 
-// Bank is the ledger behind MoneyTransfer. Every movement is keyed by an idempotency key, so an
-// activity retried after a worker crash or a lost response never moves money twice. By default
-// the ledger lives in memory and a restarted worker starts afresh; with a file (OpenBank) it
-// survives the worker, so the idempotency keys still hold after a crash.
+// Bank is the ledger behind MoneyTransfer. It keeps one record per transfer, under the transfer's
+// reference id (Transfer), so that each step of a transfer (withdraw, deposit, refund) is made
+// once however often, by whichever run, it is asked for: an activity retried after a worker crash
+// or a lost response, a second execution with the same reference, a reset of the execution. By
+// default the ledger lives in memory and a restarted worker starts afresh; with a file (OpenBank)
+// it survives the worker, so the records still hold after a crash.
 type Bank struct {
 	mu       sync.Mutex
 	balances map[string]int64
-	applied  map[string]string // idempotency key -> transaction id
-	nextTx   int
+	// transfers holds every transfer by its reference id.
+	transfers map[string]Transfer
+	// applied holds the movements of executions started before transfers were kept by reference:
+	// idempotency key -> transaction id (see Move).
+	applied map[string]string
+	nextTx  int
 	// file is where the ledger is kept; empty keeps it in memory only.
 	file string
-	// delay holds every movement for this long after it is recorded, before it is reported: the
-	// fault tests use it to kill a worker while an activity has moved money but not yet answered.
+	// delay is how long an activity holds a movement after the ledger recorded it, before it
+	// reports it (Activities.hold): the fault tests use it to kill a worker, or to cancel a
+	// transfer, while money has moved but the activity has not yet answered.
 	delay time.Duration
+}
+
+// Transfer is the ledger's record of one transfer: what it moves, the execution that moves it,
+// and what each step did. A step asked for again answers what it did the first time.
+type Transfer struct {
+	FromAccount string `json:"fromAccount"`
+	ToAccount   string `json:"toAccount"`
+	Amount      int64  `json:"amount"`
+	// Owner is the execution that reached the ledger first with the reference: only its steps move
+	// money. Another execution with the same reference is answered what the owner's steps did.
+	Owner string `json:"owner"`
+	// Withdrawal, Deposit, Refund and Reversal are the transaction ids of the steps made: the money
+	// taken from FromAccount, given to ToAccount, given back to FromAccount, taken back from
+	// ToAccount.
+	Withdrawal string `json:"withdrawal,omitempty"`
+	Deposit    string `json:"deposit,omitempty"`
+	Refund     string `json:"refund,omitempty"`
+	Reversal   string `json:"reversal,omitempty"`
+	// Refused is the step the ledger refused, and why; that step answers the same to every later
+	// caller, so a second execution fails as the first did.
+	Refused *Refusal `json:"refused,omitempty"`
+	// Voided says the transfer was undone, or canceled before its withdrawal reached the ledger:
+	// no withdrawal or deposit of it is made afterwards, however late it arrives.
+	Voided bool `json:"voided,omitempty"`
+}
+
+// Refusal is a step of a transfer that the ledger refused.
+type Refusal struct {
+	Step string `json:"step"` // withdraw or deposit
+	// Reason is the text of ErrInsufficientFunds or ErrAccountNotFound.
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// TransferStep asks the ledger for one step of the transfer ReferenceID on behalf of the
+// execution Owner.
+type TransferStep struct {
+	ReferenceID string
+	FromAccount string
+	ToAccount   string
+	Amount      int64
+	Owner       string
+}
+
+// Refunded is what Bank.Refund did: the transaction ids of the money given back to the source and
+// taken back from the target, each empty when there was nothing to undo.
+type Refunded struct {
+	Refund   string
+	Reversal string
 }
 
 // SeedAccounts are the accounts a new Bank opens with, in cents. README.md lists them.
@@ -35,19 +92,21 @@ var SeedAccounts = map[string]int64{
 
 // NewBank opens an in-memory ledger with the given balances in cents.
 func NewBank(balances map[string]int64) *Bank {
-	b := &Bank{balances: make(map[string]int64, len(balances)), applied: map[string]string{}}
+	b := &Bank{balances: make(map[string]int64, len(balances)), transfers: map[string]Transfer{}, applied: map[string]string{}}
 	for account, cents := range balances {
 		b.balances[account] = cents
 	}
 	return b
 }
 
-// LedgerFile is the JSON document a bank file holds: the balances, every applied idempotency key
-// with its transaction id, and how many transactions were made.
+// LedgerFile is the JSON document a bank file holds: the balances, every transfer by its
+// reference id, the movements of executions started before transfers were kept by reference (by
+// idempotency key), and how many transactions were made.
 type LedgerFile struct {
-	Balances     map[string]int64  `json:"balances"`
-	Applied      map[string]string `json:"applied"`
-	Transactions int               `json:"transactions"`
+	Balances     map[string]int64    `json:"balances"`
+	Transfers    map[string]Transfer `json:"transfers,omitempty"`
+	Applied      map[string]string   `json:"applied"`
+	Transactions int                 `json:"transactions"`
 }
 
 // OpenBank opens the ledger kept in file, or one with seed balances when file does not exist yet
@@ -70,37 +129,181 @@ func OpenBank(file string, seed map[string]int64, delay time.Duration) (*Bank, e
 	if err := json.Unmarshal(data, &l); err != nil {
 		return nil, fmt.Errorf("bank file %s: %w", file, err)
 	}
-	if l.Balances == nil || l.Applied == nil || l.Transactions < len(l.Applied) {
+	if l.Balances == nil || l.Applied == nil || l.Transactions < len(l.Applied)+transactions(l.Transfers) {
 		return nil, fmt.Errorf("bank file %s is not a ledger", file)
 	}
-	b.balances, b.applied, b.nextTx = l.Balances, l.Applied, l.Transactions
+	if l.Transfers == nil { // a file written before transfers were kept by reference
+		l.Transfers = map[string]Transfer{}
+	}
+	b.balances, b.transfers, b.applied, b.nextTx = l.Balances, l.Transfers, l.Applied, l.Transactions
 	return b, nil
 }
 
-// ErrAccountNotFound and ErrInsufficientFunds are the ledger's business errors.
+// transactions counts the transactions the transfers made.
+func transactions(transfers map[string]Transfer) int {
+	n := 0
+	for _, t := range transfers {
+		for _, tx := range []string{t.Withdrawal, t.Deposit, t.Refund, t.Reversal} {
+			if tx != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// The ledger's errors. ErrAccountNotFound and ErrInsufficientFunds refuse a movement;
+// ErrReferenceConflict, ErrTransferCanceled and ErrNoWithdrawal refuse a step of a transfer for
+// what the ledger already holds of it. ErrTransferInProgress asks a step to be tried again later.
 var (
 	ErrAccountNotFound   = errors.New("account not found")
 	ErrInsufficientFunds = errors.New("insufficient funds")
+	ErrReferenceConflict = errors.New("reference already names another transfer")
+	ErrTransferCanceled  = errors.New("transfer canceled")
+	ErrNoWithdrawal      = errors.New("no withdrawal on record")
+	// ErrTransferInProgress: the owner of the transfer has not made the step yet; another
+	// execution with the reference waits for what it makes.
+	ErrTransferInProgress = errors.New("transfer in progress in another execution")
 )
 
-// Move adds delta cents to account once per key and returns the transaction id. A repeated key
-// returns the first transaction's id and changes nothing. With a file, a movement counts only
-// once the file holds it: if it cannot be written, the movement is undone and the error is
-// retryable.
-func (b *Bank) Move(key, account string, delta int64) (string, error) {
-	tx, err := b.move(key, account, delta)
-	if err == nil && b.delay > 0 {
-		time.Sleep(b.delay)
+// Withdraw takes the transfer's amount from its source once and returns the transaction id. A
+// refused withdrawal is recorded, and asked again answers the same refusal, even once the source
+// could pay: the reference has had its answer. Only the transfer's owner moves money; another
+// execution is answered the owner's withdrawal. A voided transfer answers ErrTransferCanceled,
+// whether its withdrawal was made and given back or never made.
+func (b *Bank) Withdraw(s TransferStep) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, found, err := b.transfer(s)
+	switch {
+	case err != nil:
+		return "", err
+	case t.Refused != nil && t.Refused.Step == "withdraw":
+		return "", t.Refused.err()
+	case t.Refused != nil:
+		// The deposit was refused, and the withdrawal refunded: the steps answer as they did
+		// then, so a second execution fails with the same message.
+		return t.Withdrawal, nil
+	case t.Voided:
+		return "", canceled(s.ReferenceID)
+	case t.Withdrawal != "":
+		return t.Withdrawal, nil
+	case found:
+		// Unreachable: a record is made by its withdrawal or by its voiding.
+		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
+	}
+	u := b.undoable(s.ReferenceID, s.FromAccount)
+	tx, err := b.credit(s.FromAccount, -s.Amount)
+	if err != nil {
+		t.Refused = refusal("withdraw", err)
+	}
+	t.Withdrawal = tx
+	b.transfers[s.ReferenceID] = t
+	if saveErr := u.commit(); saveErr != nil {
+		return "", saveErr
 	}
 	return tx, err
 }
 
-func (b *Bank) move(key, account string, delta int64) (string, error) {
+// Deposit gives the transfer's amount to its target once, after its withdrawal, and returns the
+// transaction id. A refused deposit is recorded and answered again, as a refused withdrawal is.
+// Another execution than the owner waits (ErrTransferInProgress) until the owner's deposit has
+// been made or refused. A voided transfer answers ErrTransferCanceled.
+func (b *Bank) Deposit(s TransferStep) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if tx, ok := b.applied[key]; ok {
-		return tx, nil
+	t, found, err := b.transfer(s)
+	switch {
+	case err != nil:
+		return "", err
+	case t.Refused != nil:
+		return "", t.Refused.err()
+	case t.Voided:
+		return "", canceled(s.ReferenceID)
+	case t.Deposit != "":
+		return t.Deposit, nil
+	case !found || t.Withdrawal == "":
+		// The ledger lost the withdrawal (an in-memory ledger restarted between the steps):
+		// depositing now would make money out of nothing.
+		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoWithdrawal)
+	case t.Owner != s.Owner:
+		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
 	}
+	u := b.undoable(s.ReferenceID, s.ToAccount)
+	tx, err := b.credit(s.ToAccount, s.Amount)
+	if err != nil {
+		t.Refused = refusal("deposit", err)
+	}
+	t.Deposit = tx
+	b.transfers[s.ReferenceID] = t
+	if saveErr := u.commit(); saveErr != nil {
+		return "", saveErr
+	}
+	return tx, err
+}
+
+// Refund undoes the transfer, once, and voids it: a deposit made is taken back from the target,
+// a withdrawal made is given back to the source, and a step not made yet is never made
+// afterwards, so a withdrawal whose outcome the caller does not know is refunded if it was made
+// and stopped if it was not. Taking a deposit back needs the target to still hold the money:
+// otherwise Refund changes nothing and fails with ErrInsufficientFunds. Only the owner undoes a
+// transfer; another execution's refund changes nothing and answers what the owner's did.
+func (b *Bank) Refund(s TransferStep) (Refunded, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, found, err := b.transfer(s)
+	switch {
+	case err != nil:
+		return Refunded{}, err
+	case found && (t.Voided || t.Owner != s.Owner):
+		return Refunded{Refund: t.Refund, Reversal: t.Reversal}, nil
+	}
+	u := b.undoable(s.ReferenceID, s.FromAccount, s.ToAccount)
+	if t.Deposit != "" {
+		if t.Reversal, err = b.credit(t.ToAccount, -t.Amount); err != nil {
+			u.rollback()
+			return Refunded{}, fmt.Errorf("take deposit %s back: %w", t.Deposit, err)
+		}
+	}
+	if t.Withdrawal != "" {
+		if t.Refund, err = b.credit(t.FromAccount, t.Amount); err != nil {
+			u.rollback()
+			return Refunded{}, fmt.Errorf("give withdrawal %s back: %w", t.Withdrawal, err)
+		}
+	}
+	t.Voided = true
+	b.transfers[s.ReferenceID] = t
+	if err := u.commit(); err != nil {
+		return Refunded{}, err
+	}
+	return Refunded{Refund: t.Refund, Reversal: t.Reversal}, nil
+}
+
+// Transfer returns the ledger's record of the transfer ref.
+func (b *Bank) Transfer(ref string) (Transfer, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, ok := b.transfers[ref]
+	return t, ok
+}
+
+// transfer returns the record of s's transfer, or a new one owned by s's execution. The same
+// reference for another transfer is refused: answering the first transfer's outcome would tell
+// the caller that a transfer it did not ask for was made.
+func (b *Bank) transfer(s TransferStep) (Transfer, bool, error) {
+	t, found := b.transfers[s.ReferenceID]
+	if !found {
+		return Transfer{FromAccount: s.FromAccount, ToAccount: s.ToAccount, Amount: s.Amount, Owner: s.Owner}, false, nil
+	}
+	if t.FromAccount != s.FromAccount || t.ToAccount != s.ToAccount || t.Amount != s.Amount {
+		return Transfer{}, true, fmt.Errorf("reference %q: %w", s.ReferenceID, ErrReferenceConflict)
+	}
+	return t, true, nil
+}
+
+// credit adds delta cents to account as a new transaction and returns its id, refusing an
+// unknown account and an overdraft. The caller saves the ledger.
+func (b *Bank) credit(account string, delta int64) (string, error) {
 	balance, ok := b.balances[account]
 	if !ok {
 		return "", fmt.Errorf("account %q: %w", account, ErrAccountNotFound)
@@ -110,11 +313,104 @@ func (b *Bank) move(key, account string, delta int64) (string, error) {
 	}
 	b.balances[account] = balance + delta
 	b.nextTx++
-	tx := fmt.Sprintf("tx-%06d", b.nextTx)
+	return fmt.Sprintf("tx-%06d", b.nextTx), nil
+}
+
+func canceled(ref string) error {
+	return fmt.Errorf("transfer %q was undone: %w", ref, ErrTransferCanceled)
+}
+
+func refusal(step string, err error) *Refusal {
+	r := &Refusal{Step: step, Message: err.Error()}
+	for _, reason := range []error{ErrInsufficientFunds, ErrAccountNotFound} {
+		if errors.Is(err, reason) {
+			r.Reason = reason.Error()
+		}
+	}
+	return r
+}
+
+// err is the refusal as the step first answered it: the same message, the same ledger error.
+func (r *Refusal) err() error {
+	for _, reason := range []error{ErrInsufficientFunds, ErrAccountNotFound} {
+		if r.Reason == reason.Error() {
+			return refusedError{r.Message, reason}
+		}
+	}
+	return errors.New(r.Message)
+}
+
+type refusedError struct {
+	message string
+	reason  error
+}
+
+func (e refusedError) Error() string { return e.message }
+func (e refusedError) Unwrap() error { return e.reason }
+
+// undo puts back what a change of the ledger touched when the file cannot hold the change, so
+// that a movement counts only once it is kept.
+type undo struct {
+	b        *Bank
+	ref      string
+	transfer Transfer
+	had      bool
+	balances map[string]int64
+	nextTx   int
+}
+
+// undoable remembers the transfer ref (none when empty), the balances of accounts and the
+// transaction count: the parts of the ledger a change is about to touch.
+func (b *Bank) undoable(ref string, accounts ...string) undo {
+	u := undo{b: b, ref: ref, balances: map[string]int64{}, nextTx: b.nextTx}
+	u.transfer, u.had = b.transfers[ref]
+	for _, a := range accounts {
+		if cents, ok := b.balances[a]; ok {
+			u.balances[a] = cents
+		}
+	}
+	return u
+}
+
+// commit saves the ledger, or rolls the change back when it cannot.
+func (u undo) commit() error {
+	if err := u.b.save(); err != nil {
+		u.rollback()
+		return err
+	}
+	return nil
+}
+
+func (u undo) rollback() {
+	b := u.b
+	maps.Copy(b.balances, u.balances)
+	b.nextTx = u.nextTx
+	switch {
+	case u.ref == "": // a movement by key touches no transfer
+	case u.had:
+		b.transfers[u.ref] = u.transfer
+	default:
+		delete(b.transfers, u.ref)
+	}
+}
+
+// Move adds delta cents to account once per key and returns the transaction id: the movement of
+// an execution started before transfers were kept by reference. A repeated key returns the first
+// transaction's id and changes nothing. With a file, a movement counts only once the file holds
+// it: if it cannot be written, the movement is undone and the error is retryable.
+func (b *Bank) Move(key, account string, delta int64) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if tx, ok := b.applied[key]; ok {
+		return tx, nil
+	}
+	u := b.undoable("", account)
+	tx, err := b.credit(account, delta)
+	if err != nil {
+		return "", err
+	}
 	b.applied[key] = tx
-	if err := b.save(); err != nil {
-		b.balances[account] = balance
-		b.nextTx--
+	if err := u.commit(); err != nil {
 		delete(b.applied, key)
 		return "", err
 	}
@@ -127,7 +423,7 @@ func (b *Bank) save() error {
 	if b.file == "" {
 		return nil
 	}
-	data, err := json.Marshal(LedgerFile{Balances: b.balances, Applied: b.applied, Transactions: b.nextTx})
+	data, err := json.Marshal(LedgerFile{Balances: b.balances, Transfers: b.transfers, Applied: b.applied, Transactions: b.nextTx})
 	if err != nil {
 		return fmt.Errorf("encode ledger: %w", err)
 	}

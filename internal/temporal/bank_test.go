@@ -2,11 +2,11 @@ package temporal
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -182,7 +182,12 @@ func TestBankFileUnwritableUndoesTheMovement(t *testing.T) {
 }
 
 func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
-	for name, content := range map[string]string{"not JSON": "{", "no balances": `{"applied":{}}`} {
+	for name, content := range map[string]string{
+		"not JSON":    "{",
+		"no balances": `{"applied":{}}`,
+		"transactions missing from the count": `{"balances":{"alice":1},"applied":{},"transactions":1,` +
+			`"transfers":{"r":{"fromAccount":"alice","toAccount":"bob","amount":1,"owner":"o","withdrawal":"tx-000001","deposit":"tx-000002"}}}`,
+	} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "bank.json")
 			require.NoError(t, os.WriteFile(file, []byte(content), 0o600))
@@ -192,12 +197,216 @@ func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
 	}
 }
 
-func TestBankDelayHoldsEachMovement(t *testing.T) {
-	bank, err := OpenBank("", SeedAccounts, 50*time.Millisecond)
+// The steps of one transfer, asked for in turn by its owner and by another execution with the same
+// reference: each step is made once, by the owner, and answered alike to everyone afterwards.
+func TestBankTransferSteps(t *testing.T) {
+	owner := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
+	other := owner
+	other.Owner = "transfer-2/run-2"
+	with := func(s TransferStep, change func(*TransferStep)) TransferStep {
+		change(&s)
+		return s
+	}
+	type call struct {
+		do      func(*Bank) (string, error)
+		want    string // a transaction id; a refund's as refund/reversal
+		wantErr error
+	}
+	withdraw := func(s TransferStep, want string, wantErr error) call {
+		return call{func(b *Bank) (string, error) { return b.Withdraw(s) }, want, wantErr}
+	}
+	deposit := func(s TransferStep, want string, wantErr error) call {
+		return call{func(b *Bank) (string, error) { return b.Deposit(s) }, want, wantErr}
+	}
+	refund := func(s TransferStep, want string, wantErr error) call {
+		return call{func(b *Bank) (string, error) {
+			r, err := b.Refund(s)
+			return r.Refund + "/" + r.Reversal, err
+		}, want, wantErr}
+	}
+	move := func(account string, delta int64) call {
+		return call{func(b *Bank) (string, error) { return b.Move(fmt.Sprint("move-", account, delta), account, delta) }, "", nil}
+	}
+	fromCharlie := with(owner, func(s *TransferStep) { s.FromAccount = "charlie" })
+	toZed := with(owner, func(s *TransferStep) { s.ToAccount = "zed" })
+	tests := []struct {
+		name         string
+		calls        []call
+		wantBalances map[string]int64
+		wantVoided   bool
+	}{
+		{
+			name: "each step is made once",
+			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(owner, "tx-000001", nil),
+				deposit(owner, "tx-000002", nil), deposit(owner, "tx-000002", nil)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name: "another execution is answered the owner's steps and moves nothing",
+			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(other, "tx-000001", nil),
+				deposit(other, "", ErrTransferInProgress), deposit(owner, "tx-000002", nil),
+				deposit(other, "tx-000002", nil), refund(other, "/", nil)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name: "a refused withdrawal is answered again, even once the account could pay",
+			calls: []call{withdraw(fromCharlie, "", ErrInsufficientFunds), move("charlie", 5_000),
+				withdraw(fromCharlie, "", ErrInsufficientFunds), withdraw(with(fromCharlie, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrInsufficientFunds),
+				deposit(fromCharlie, "", ErrInsufficientFunds)},
+			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
+		},
+		{
+			name: "a refused deposit is answered again, and its withdrawal refunded",
+			calls: []call{withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound),
+				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
+				refund(toZed, "tx-000002/", nil),
+				// Another execution then fails as the first did: its withdrawal, the refused deposit.
+				withdraw(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000001", nil),
+				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
+				refund(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000002/", nil)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name: "the same reference for another transfer is refused",
+			calls: []call{withdraw(owner, "tx-000001", nil),
+				withdraw(with(owner, func(s *TransferStep) { s.Amount = 999 }), "", ErrReferenceConflict),
+				deposit(with(owner, func(s *TransferStep) { s.ToAccount = "charlie" }), "", ErrReferenceConflict),
+				refund(with(other, func(s *TransferStep) { s.FromAccount = "bob" }), "", ErrReferenceConflict)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
+		},
+		{
+			name: "a refund gives the withdrawal back, once, and stops the deposit",
+			calls: []call{withdraw(owner, "tx-000001", nil), refund(owner, "tx-000002/", nil), refund(owner, "tx-000002/", nil),
+				deposit(owner, "", ErrTransferCanceled), deposit(other, "", ErrTransferCanceled),
+				withdraw(owner, "", ErrTransferCanceled), withdraw(other, "", ErrTransferCanceled)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name: "a refund takes the deposit back too",
+			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil),
+				refund(owner, "tx-000004/tx-000003", nil), withdraw(other, "", ErrTransferCanceled),
+				deposit(owner, "", ErrTransferCanceled)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name: "a refund before the withdrawal stops it for good",
+			calls: []call{refund(owner, "/", nil), withdraw(owner, "", ErrTransferCanceled),
+				withdraw(other, "", ErrTransferCanceled), deposit(owner, "", ErrTransferCanceled)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name: "a deposit spent cannot be taken back, and nothing is undone",
+			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil), move("bob", -51_000),
+				refund(owner, "", ErrInsufficientFunds)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 0}),
+		},
+		{
+			name:         "another execution's refund undoes nothing",
+			calls:        []call{withdraw(owner, "tx-000001", nil), refund(other, "/", nil), deposit(owner, "tx-000002", nil)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name:         "no deposit without a withdrawal on record",
+			calls:        []call{deposit(owner, "", ErrNoWithdrawal)},
+			wantBalances: seedWith(nil),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bank := NewBank(SeedAccounts)
+			for i, c := range tt.calls {
+				got, err := c.do(bank)
+				if c.wantErr != nil {
+					require.ErrorIs(t, err, c.wantErr, "call %d", i)
+					continue
+				}
+				require.NoError(t, err, "call %d", i)
+				if c.want != "" {
+					assert.Equal(t, c.want, got, "call %d", i)
+				}
+			}
+			assert.Equal(t, tt.wantBalances, balances(t, bank))
+			transfer, _ := bank.Transfer(owner.ReferenceID)
+			assert.Equal(t, tt.wantVoided, transfer.Voided)
+		})
+	}
+}
+
+// A refusal answered again is the refusal the step first gave: the same message, the same error.
+func TestBankTransferRefusalAnsweredAlike(t *testing.T) {
+	bank := NewBank(SeedAccounts)
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 500, Owner: "o"}
+	_, first := bank.Withdraw(step)
+	require.ErrorIs(t, first, ErrInsufficientFunds)
+	_, again := bank.Withdraw(step)
+	require.ErrorIs(t, again, ErrInsufficientFunds)
+	assert.Equal(t, first.Error(), again.Error())
+	assert.Equal(t, `account "charlie" has 0 cents, needs 500: insufficient funds`, again.Error())
+}
+
+// A transfer kept in a file survives its process: the steps it made answer the same after a
+// restart, and the next transaction ids go on from the file's count.
+func TestBankTransferSurvivesReopening(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bank.json")
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
+	bank, err := OpenBank(file, SeedAccounts, 0)
 	require.NoError(t, err)
-	began := time.Now()
-	_, err = bank.Move("k", "charlie", 1)
+	withdrawal, err := bank.Withdraw(step)
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, time.Since(began), 50*time.Millisecond)
-	assert.Equal(t, seedWith(map[string]int64{"charlie": 1}), balances(t, bank))
+	_, err = bank.Move("run-0/withdraw", "bob", -10)
+	require.NoError(t, err)
+
+	reopened, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+	again, err := reopened.Withdraw(step)
+	require.NoError(t, err)
+	assert.Equal(t, withdrawal, again)
+	deposit, err := reopened.Deposit(step)
+	require.NoError(t, err)
+	assert.Equal(t, "tx-000003", deposit)
+
+	var l LedgerFile
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &l))
+	assert.Equal(t, LedgerFile{
+		Balances: seedWith(map[string]int64{"alice": 99_000, "bob": 50_990}),
+		Transfers: map[string]Transfer{"ref-1": {FromAccount: "alice", ToAccount: "bob", Amount: 1_000,
+			Owner: "transfer-1/run-1", Withdrawal: withdrawal, Deposit: deposit}},
+		Applied:      map[string]string{"run-0/withdraw": "tx-000002"},
+		Transactions: 3,
+	}, l)
+}
+
+// A step the file cannot hold does not count: the movement and the record are undone, and the
+// error is an ordinary (retryable) one; a refusal is not kept either.
+func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	bank, err := OpenBank(filepath.Join(dir, "bank.json"), SeedAccounts, 0)
+	require.NoError(t, err)
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "o"}
+	refused := TransferStep{ReferenceID: "ref-2", FromAccount: "charlie", ToAccount: "bob", Amount: 1, Owner: "o"}
+
+	_, err = bank.Withdraw(step)
+	require.Error(t, err)
+	_, err = bank.Withdraw(refused)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrInsufficientFunds, "the refusal is not answered before it is kept")
+	_, err = bank.Refund(TransferStep{ReferenceID: "ref-3", FromAccount: "alice", ToAccount: "bob", Amount: 1, Owner: "o"})
+	require.Error(t, err)
+	assert.Equal(t, seedWith(nil), balances(t, bank))
+	for _, ref := range []string{"ref-1", "ref-2", "ref-3"} {
+		_, ok := bank.Transfer(ref)
+		assert.False(t, ok, "%s has no record", ref)
+	}
+
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	tx, err := bank.Withdraw(step)
+	require.NoError(t, err)
+	assert.Equal(t, "tx-000001", tx, "the failed attempt used no transaction id")
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000}), balances(t, bank))
 }

@@ -17,6 +17,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 )
 
@@ -29,10 +30,14 @@ var recordAddress = flag.String("temporal-address", "localhost:7233", "Temporal 
 //	go test -tags record -run TestRecordHistories ./internal/temporal/ -args -temporal-address=localhost:7233
 //
 // Record again after a deliberate, versioned change to a workflow, never to make TestReplay pass.
-// The pattern also runs TestRecordHistoriesApproval; -run TestRecordHistoriesApproval records
-// only Approval's histories.
+// The pattern also runs TestRecordHistoriesApproval and TestRecordHistoriesMoneyTransfer; -run
+// TestRecordHistoriesApproval records only Approval's histories.
+//
+// money-transfer.json, money-transfer-refunded.json and money-transfer-overdraft.json are
+// MoneyTransfer's histories from before transferByReference, recorded by the code of that time;
+// they are kept as they are, so that the old path stays replayed, and nothing records them again.
 func TestRecordHistories(t *testing.T) {
-	ctx, c, taskQueue, suffix := startRecorder(t)
+	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
 	runs := []struct {
 		file     string
 		workflow string
@@ -42,9 +47,6 @@ func TestRecordHistories(t *testing.T) {
 		{"greeting-invalid-input.json", "Greeting", GreetingInput{}},
 		{"echo.json", "Echo", json.RawMessage(`{"id":9007199254740993,"tags":["a","b"]}`)},
 		{"sleep.json", "Sleep", SleepInput{Seconds: 1}},
-		{"money-transfer.json", "MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 2_500, ReferenceID: "ref-1"}},
-		{"money-transfer-refunded.json", "MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "zed", Amount: 500, ReferenceID: "ref-2"}},
-		{"money-transfer-overdraft.json", "MoneyTransfer", MoneyTransferInput{FromAccount: "charlie", ToAccount: "alice", Amount: 1, ReferenceID: "ref-3"}},
 	}
 	for _, r := range runs {
 		id := fmt.Sprintf("record-%s-%s", r.file[:len(r.file)-len(".json")], suffix)
@@ -69,7 +71,7 @@ func TestRecordHistories(t *testing.T) {
 // expired, and refused for its input. The workflow has answered its status query before each
 // decision, so the decision comes in a workflow task of its own, as it does in use.
 func TestRecordHistoriesApproval(t *testing.T) {
-	ctx, c, taskQueue, suffix := startRecorder(t)
+	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
 	start := func(file string, in ApprovalInput) client.WorkflowRun {
 		t.Helper()
 		id := fmt.Sprintf("record-%s-%s", file[:len(file)-len(".json")], suffix)
@@ -111,6 +113,58 @@ func TestRecordHistoriesApproval(t *testing.T) {
 	writeHistory(t, ctx, c, run.GetID(), run.GetRunID(), "approval-invalid-input.json")
 }
 
+// TestRecordHistoriesMoneyTransfer records MoneyTransfer by reference (transferByReference):
+// completed, refunded after a refused deposit, refused, and canceled while its withdrawal, then
+// its deposit, had moved the money but not reported it. The cancels run on a worker of their own
+// whose ledger holds each movement (the test-only delay), so that the cancel reaches the activity.
+func TestRecordHistoriesMoneyTransfer(t *testing.T) {
+	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
+	runs := []struct {
+		file  string
+		input MoneyTransferInput
+	}{
+		{"money-transfer-by-reference.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 2_500, ReferenceID: "ref-1"}},
+		{"money-transfer-by-reference-refunded.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "zed", Amount: 500, ReferenceID: "ref-2"}},
+		{"money-transfer-by-reference-overdraft.json", MoneyTransferInput{FromAccount: "charlie", ToAccount: "alice", Amount: 1, ReferenceID: "ref-3"}},
+	}
+	for _, r := range runs {
+		id := fmt.Sprintf("record-%s-%s", r.file[:len(r.file)-len(".json")], suffix)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, "MoneyTransfer", r.input)
+		require.NoError(t, err, r.file)
+		_ = run.Get(ctx, nil) // failures are histories too
+		writeHistory(t, ctx, c, id, run.GetRunID(), r.file)
+	}
+
+	bank, err := OpenBank("", SeedAccounts, 8*time.Second)
+	require.NoError(t, err)
+	_, c, slowQueue, _ := startRecorder(t, bank)
+	canceled := []struct {
+		file  string
+		moved func() bool // the movement the cancel falls behind
+	}{
+		{"money-transfer-canceled-in-withdrawal.json", func() bool { cents, _ := bank.Balance("alice"); return cents == 99_000 }},
+		{"money-transfer-canceled-in-deposit.json", func() bool { cents, _ := bank.Balance("bob"); return cents == 51_000 }},
+	}
+	for i, r := range canceled {
+		id := fmt.Sprintf("record-%s-%s", r.file[:len(r.file)-len(".json")], suffix)
+		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: slowQueue}, "MoneyTransfer",
+			MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: fmt.Sprint("ref-cancel-", i)})
+		require.NoError(t, err, r.file)
+		for !r.moved() {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s: the movement was not made: %v", r.file, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		require.NoError(t, c.CancelWorkflow(ctx, id, run.GetRunID()))
+		var canceledErr *temporal.CanceledError
+		require.ErrorAs(t, run.Get(ctx, nil), &canceledErr, r.file)
+		require.Equal(t, SeedAccounts, balances(t, bank), "%s: every cent back", r.file)
+		writeHistory(t, ctx, c, id, run.GetRunID(), r.file)
+	}
+}
+
 // awaitPending waits until the Approval run answers its status query, which it does once its first
 // workflow task has registered the handler.
 func awaitPending(t *testing.T, ctx context.Context, c client.Client, run client.WorkflowRun) {
@@ -140,9 +194,9 @@ func queryApprovalStatus(t *testing.T, ctx context.Context, c client.Client, run
 	return s.State
 }
 
-// startRecorder connects to the server and starts a worker on a task queue of its own; the suffix
-// keeps workflow ids apart from earlier recordings on the same server.
-func startRecorder(t *testing.T) (context.Context, client.Client, string, string) {
+// startRecorder connects to the server and starts a worker with bank on a task queue of its own;
+// the suffix keeps workflow ids apart from earlier recordings on the same server.
+func startRecorder(t *testing.T, bank *Bank) (context.Context, client.Client, string, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -152,7 +206,7 @@ func startRecorder(t *testing.T) (context.Context, client.Client, string, string
 
 	taskQueue := fmt.Sprintf("record-histories-%d", time.Now().UnixNano())
 	w := worker.New(c, taskQueue, worker.Options{})
-	Register(w, &Activities{Bank: NewBank(SeedAccounts)})
+	Register(w, &Activities{Bank: bank})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	return ctx, c, taskQueue, time.Now().UTC().Format("20060102T150405")

@@ -18,7 +18,7 @@ var workflowTypes = []WorkflowType{
 	{"Greeting", `Greets {"name"} with {"greeting"}, the text made by an activity.`, Greeting},
 	{"Echo", "Returns its input unchanged, any JSON value.", Echo},
 	{"Sleep", `Waits {"seconds"} on a durable timer and returns {"sleptSeconds"}.`, Sleep},
-	{"MoneyTransfer", "Moves integer cents between ledger accounts, refunding the withdrawal when the deposit fails.", MoneyTransfer},
+	{"MoneyTransfer", "Moves integer cents between ledger accounts once per referenceId, giving the money back when the deposit fails or the transfer is canceled.", MoneyTransfer},
 	{"CronCounter", `Returns {"count"}, one more than the last cron run's count.`, CronCounter},
 	{"Approval", `Waits up to {"timeoutSeconds"} (default 3600) for a "decision" signal or an "approve" update and returns {"state", "comment"}; the "status" query reads the state.`, Approval},
 }

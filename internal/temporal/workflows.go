@@ -74,6 +74,7 @@ func Sleep(ctx workflow.Context, in SleepInput) (SleepResult, error) {
 }
 
 // MoneyTransferInput is the input of the MoneyTransfer workflow. Amount is in cents.
+// ReferenceID names the transfer: the ledger makes it once, whatever executions carry it.
 type MoneyTransferInput struct {
 	FromAccount string `json:"fromAccount"`
 	ToAccount   string `json:"toAccount"`
@@ -88,8 +89,30 @@ type MoneyTransferResult struct {
 	DepositID    string `json:"depositId"`
 }
 
-// MoneyTransfer withdraws Amount from FromAccount and deposits it into ToAccount. When the deposit
-// fails, the withdrawal is refunded before the workflow fails with the deposit's error type.
+// transferByReference is the change after which MoneyTransfer keeps its transfer in the ledger
+// under the referenceId and undoes it when canceled. Executions started before it carry on as
+// they began (moneyTransferPerRun), so their histories replay.
+const transferByReference = "transfer-by-reference"
+
+// transferActivityOptions are those of the ledger steps of a transfer. A cancel waits for the
+// step's real outcome (WaitForCancellation) instead of leaving it running unseen behind the
+// compensation. Heartbeats bring the cancel to a step that is still running (the ledger's
+// test-only delay heartbeats), and they notice a dead worker sooner than the timeout does.
+var transferActivityOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: activityOptions.StartToCloseTimeout,
+	HeartbeatTimeout:    5 * time.Second,
+	WaitForCancellation: true,
+	RetryPolicy:         activityOptions.RetryPolicy,
+}
+
+// MoneyTransfer withdraws Amount from FromAccount and deposits it into ToAccount, once per
+// ReferenceID: a second execution with the reference, or a reset of this one, moves no money and
+// ends as the first did, with the same transaction ids or the same failure type
+// (TransferCanceledError when the first was canceled). When the deposit fails, the withdrawal is
+// refunded before the workflow fails with the deposit's error type. When the execution is
+// canceled before the deposit has been reported, whatever the transfer moved is given back, by
+// reference, and the workflow ends canceled; it fails with RefundFailedError only if the deposit
+// was spent before it could be taken back.
 func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferResult, error) {
 	switch {
 	case in.FromAccount == "" || in.ToAccount == "":
@@ -99,6 +122,85 @@ func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferRe
 	case in.Amount <= 0:
 		return MoneyTransferResult{}, invalidInput("amount must be a positive number of cents")
 	}
+	if workflow.GetVersion(ctx, transferByReference, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return moneyTransferPerRun(ctx, in)
+	}
+	if in.ReferenceID == "" {
+		return MoneyTransferResult{}, invalidInput("referenceId is required: the ledger makes each transfer once per referenceId")
+	}
+	info := workflow.GetInfo(ctx)
+	step := MoveMoneyInput{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount,
+		Amount: in.Amount, Owner: info.WorkflowExecution.ID + "/" + info.OriginalRunID}
+	stepCtx := workflow.WithActivityOptions(ctx, transferActivityOptions)
+	var a *Activities
+
+	var withdrawal MoveMoneyResult
+	err := workflow.ExecuteActivity(stepCtx, a.Withdraw, step).Get(stepCtx, &withdrawal)
+	if refused(err) {
+		return MoneyTransferResult{}, businessFailure("withdrawal failed", err)
+	}
+	if err != nil || ctx.Err() != nil {
+		// Canceled during the withdrawal, or just after it: whether it was made or not, it is
+		// undone by reference, and stopped for good if it has not reached the ledger yet.
+		return MoneyTransferResult{}, undoTransfer(ctx, step, err)
+	}
+
+	var deposit MoveMoneyResult
+	err = workflow.ExecuteActivity(stepCtx, a.Deposit, step).Get(stepCtx, &deposit)
+	switch {
+	case err == nil:
+		// A cancel that came during the deposit came too late: the transfer is made.
+		return MoneyTransferResult{ReferenceID: in.ReferenceID, WithdrawalID: withdrawal.TransactionID, DepositID: deposit.TransactionID}, nil
+	case refused(err):
+		refund, refundErr := refundTransfer(ctx, step)
+		if refundErr != nil {
+			return MoneyTransferResult{}, temporal.NewNonRetryableApplicationError(
+				"deposit failed and the refund failed too", ErrTypeRefundFailed, errors.Join(err, refundErr))
+		}
+		return MoneyTransferResult{}, businessFailure(
+			fmt.Sprintf("deposit failed; withdrawal %s refunded as %s", withdrawal.TransactionID, refund.TransactionID), err)
+	default:
+		return MoneyTransferResult{}, undoTransfer(ctx, step, err)
+	}
+}
+
+// refused says whether a ledger step failed with the ledger's answer (a non-retryable application
+// error), which says that the step moved no money; any other failure, a cancel among them, leaves
+// its outcome unknown.
+func refused(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.NonRetryable()
+}
+
+// undoTransfer gives back whatever the transfer moved. It ends the execution canceled when a
+// cancel brought it here, and otherwise fails with cause, the step's failure.
+func undoTransfer(ctx workflow.Context, step MoveMoneyInput, cause error) error {
+	refund, err := refundTransfer(ctx, step)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(
+			"transfer interrupted and it could not be undone", ErrTypeRefundFailed, errors.Join(cause, err))
+	}
+	if ctx.Err() != nil {
+		return temporal.NewCanceledError(refund)
+	}
+	return cause
+}
+
+// refundTransfer runs Refund on a context of its own, which the workflow's cancel does not reach:
+// a compensation that a cancel could stop would leave the money where the cancel found it.
+func refundTransfer(ctx workflow.Context, step MoveMoneyInput) (MoveMoneyResult, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	ctx = workflow.WithActivityOptions(ctx, transferActivityOptions)
+	var a *Activities
+	var refund MoveMoneyResult
+	err := workflow.ExecuteActivity(ctx, a.Refund, step).Get(ctx, &refund)
+	return refund, err
+}
+
+// moneyTransferPerRun is MoneyTransfer as executions started before transferByReference run it:
+// every movement keyed by the run, a cancel not undone. It stays, unchanged, until none of them
+// remains open.
+func moneyTransferPerRun(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, activityOptions)
 	var a *Activities
 	// One key per run: retries of an activity repeat its key, so the ledger applies it once.
@@ -120,7 +222,7 @@ func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferRe
 			MoveMoneyInput{Account: in.FromAccount, Amount: in.Amount, Key: key + "/refund"}).Get(ctx, &refund)
 		if refundErr != nil {
 			return MoneyTransferResult{}, temporal.NewNonRetryableApplicationError(
-				"deposit failed and the refund failed too", "RefundFailedError", errors.Join(err, refundErr))
+				"deposit failed and the refund failed too", ErrTypeRefundFailed, errors.Join(err, refundErr))
 		}
 		return MoneyTransferResult{}, businessFailure(
 			fmt.Sprintf("deposit failed; withdrawal %s refunded as %s", withdrawal.TransactionID, refund.TransactionID), err)

@@ -13,7 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 )
 
 func TestGreeting(t *testing.T) {
@@ -171,14 +176,20 @@ func TestMoneyTransfer(t *testing.T) {
 		},
 		{
 			name:         "overdraft by one cent",
-			in:           MoneyTransferInput{FromAccount: "bob", ToAccount: "alice", Amount: 50_001},
+			in:           MoneyTransferInput{FromAccount: "bob", ToAccount: "alice", Amount: 50_001, ReferenceID: "ref-5"},
 			wantType:     ErrTypeInsufficientFunds,
 			wantBalances: seedWith(nil),
 		},
 		{
 			name:         "unknown source account",
-			in:           MoneyTransferInput{FromAccount: "zed", ToAccount: "alice", Amount: 100},
+			in:           MoneyTransferInput{FromAccount: "zed", ToAccount: "alice", Amount: 100, ReferenceID: "ref-6"},
 			wantType:     ErrTypeAccountNotFound,
+			wantBalances: seedWith(nil),
+		},
+		{
+			name:         "missing reference",
+			in:           MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 100},
+			wantType:     ErrTypeInvalidInput,
 			wantBalances: seedWith(nil),
 		},
 		{
@@ -247,24 +258,24 @@ func TestMoneyTransferRefundsWhenDepositFails(t *testing.T) {
 	env, bank := newEnv(t)
 	var a *Activities
 	var mu sync.Mutex
-	keys := map[string]string{} // activity -> idempotency key
-	recordKey := func(activity string) func(mock.Arguments) {
+	steps := map[string]MoveMoneyInput{} // activity -> its input
+	record := func(activity string) func(mock.Arguments) {
 		return func(args mock.Arguments) {
 			mu.Lock()
 			defer mu.Unlock()
-			keys[activity] = args.Get(1).(MoveMoneyInput).Key
+			steps[activity] = args.Get(1).(MoveMoneyInput)
 		}
 	}
-	input := func(account string) any {
-		return mock.MatchedBy(func(m MoveMoneyInput) bool { return m.Account == account && m.Amount == 700 })
-	}
+	transfer := mock.MatchedBy(func(m MoveMoneyInput) bool {
+		return m.FromAccount == "alice" && m.ToAccount == "bob" && m.Amount == 700 && m.ReferenceID == "ref-refund"
+	})
 
-	env.OnActivity(a.Withdraw, mock.Anything, input("alice")).Run(recordKey("withdraw")).
+	env.OnActivity(a.Withdraw, mock.Anything, transfer).Run(record("withdraw")).
 		Return(MoveMoneyResult{TransactionID: "tx-withdraw"}, nil).Once()
-	env.OnActivity(a.Deposit, mock.Anything, input("bob")).Run(recordKey("deposit")).
+	env.OnActivity(a.Deposit, mock.Anything, transfer).Run(record("deposit")).
 		Return(MoveMoneyResult{}, temporal.NewNonRetryableApplicationError(
 			`account "bob": account not found`, ErrTypeAccountNotFound, nil)).Once()
-	env.OnActivity(a.Refund, mock.Anything, input("alice")).Run(recordKey("refund")).
+	env.OnActivity(a.Refund, mock.Anything, transfer).Run(record("refund")).
 		Return(MoveMoneyResult{TransactionID: "tx-refund"}, nil).Once()
 
 	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 700, ReferenceID: "ref-refund"})
@@ -275,18 +286,15 @@ func TestMoneyTransferRefundsWhenDepositFails(t *testing.T) {
 	assert.Contains(t, appErr.Error(), "tx-withdraw", "the failure names the refunded withdrawal")
 	assert.Contains(t, appErr.Error(), "tx-refund", "the failure names the refund")
 	env.AssertExpectations(t)
-	env.AssertActivityCalled(t, "Refund", mock.Anything, input("alice"))
 	env.AssertActivityNumberOfCalls(t, "Deposit", 1)
 	env.AssertActivityNumberOfCalls(t, "Refund", 1)
 
-	// The three movements carry distinct idempotency keys derived from one run.
+	// The three steps name one transfer, by its reference, on behalf of one execution.
 	mu.Lock()
 	defer mu.Unlock()
-	runKey, ok := strings.CutSuffix(keys["withdraw"], "/withdraw")
-	require.True(t, ok, "withdraw key %q", keys["withdraw"])
-	assert.NotEmpty(t, runKey)
-	assert.Equal(t, runKey+"/deposit", keys["deposit"])
-	assert.Equal(t, runKey+"/refund", keys["refund"])
+	assert.NotEmpty(t, steps["withdraw"].Owner)
+	assert.Equal(t, steps["withdraw"], steps["deposit"])
+	assert.Equal(t, steps["withdraw"], steps["refund"])
 
 	assert.Equal(t, seedWith(nil), balances(t, bank), "mocked activities leave the ledger alone")
 }
@@ -300,10 +308,10 @@ func TestMoneyTransferFailsWhenRefundFails(t *testing.T) {
 	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(MoveMoneyResult{},
 		temporal.NewNonRetryableApplicationError("ledger closed", "LedgerClosedError", nil)).Once()
 
-	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1})
+	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1, ReferenceID: "ref-1"})
 	require.True(t, env.IsWorkflowCompleted())
 
-	appErr := requireAppError(t, env.GetWorkflowError(), "RefundFailedError")
+	appErr := requireAppError(t, env.GetWorkflowError(), ErrTypeRefundFailed)
 	assert.True(t, appErr.NonRetryable())
 	env.AssertExpectations(t)
 }
@@ -333,6 +341,242 @@ func TestMoneyTransferRetriedDepositMovesMoneyOnce(t *testing.T) {
 	assert.NotEmpty(t, got.DepositID)
 	assert.Equal(t, int32(2), calls.Load(), "the deposit was retried once")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
+}
+
+// A cancel that comes while a step of the transfer runs: the test environment answers the step
+// canceled at once, as the server does when the activity reports the cancel, whether or not the
+// step reached the ledger. Either way the transfer is undone by its reference and the execution
+// ends canceled: the money the step moved is given back, and a step arriving after the cancel
+// moves nothing.
+func TestMoneyTransferCanceled(t *testing.T) {
+	in := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-cancel"}
+	tests := []struct {
+		name   string
+		during string // the step running when the cancel comes
+		made   bool   // the ledger made the step before the cancel
+	}{
+		{name: "during the withdrawal, which had moved the money", during: "Withdraw", made: true},
+		{name: "during the withdrawal, which arrives after the cancel", during: "Withdraw"},
+		{name: "during the deposit, which had moved the money", during: "Deposit", made: true},
+		{name: "during the deposit, which arrives after the cancel", during: "Deposit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, bank := newEnv(t)
+			ledger := &Activities{Bank: bank}
+			run := map[string]func(context.Context, MoveMoneyInput) (MoveMoneyResult, error){
+				"Withdraw": ledger.Withdraw, "Deposit": ledger.Deposit}[tt.during]
+			var step MoveMoneyInput
+			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+				if info.ActivityType.Name == tt.during {
+					assert.NoError(t, args.Get(&step))
+				}
+			})
+			// The step does not answer before the cancel; when made, the ledger makes it meanwhile.
+			env.OnActivity(tt.during, mock.Anything, mock.Anything).After(time.Hour).Return(run)
+			if tt.made {
+				env.RegisterDelayedCallback(func() {
+					_, err := run(context.Background(), step)
+					assert.NoError(t, err)
+				}, time.Second)
+			}
+			env.RegisterDelayedCallback(env.CancelWorkflow, 2*time.Second)
+
+			env.ExecuteWorkflow("MoneyTransfer", in)
+			require.True(t, env.IsWorkflowCompleted())
+			var canceled *temporal.CanceledError
+			require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+			assert.Equal(t, seedWith(nil), balances(t, bank), "every cent back where it was")
+			transfer, ok := bank.Transfer(in.ReferenceID)
+			require.True(t, ok)
+			assert.True(t, transfer.Voided)
+
+			_, err := run(context.Background(), step)
+			requireAppError(t, err, ErrTypeTransferCanceled)
+			assert.Equal(t, seedWith(nil), balances(t, bank), "a step arriving after the cancel moves nothing")
+		})
+	}
+}
+
+// A deposit spent before the cancel could take it back: the transfer stands, the execution fails
+// with RefundFailedError, and no money is lost.
+func TestMoneyTransferCanceledAfterTheDepositWasSpent(t *testing.T) {
+	env, bank := newEnv(t)
+	ledger := &Activities{Bank: bank}
+	var a *Activities
+	env.OnActivity(a.Deposit, mock.Anything, mock.Anything).After(time.Hour).Return(ledger.Deposit)
+	var step MoveMoneyInput
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		if info.ActivityType.Name == "Deposit" {
+			assert.NoError(t, args.Get(&step))
+		}
+	})
+	env.RegisterDelayedCallback(func() {
+		_, err := ledger.Deposit(context.Background(), step)
+		assert.NoError(t, err)
+		// bob spends everything he has, the deposit with it.
+		_, err = bank.Move("spend/out", "bob", -51_000)
+		assert.NoError(t, err)
+		_, err = bank.Move("spend/in", "charlie", 51_000)
+		assert.NoError(t, err)
+	}, time.Second)
+	env.RegisterDelayedCallback(env.CancelWorkflow, 2*time.Second)
+
+	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-spent"})
+	require.True(t, env.IsWorkflowCompleted())
+	appErr := requireAppError(t, env.GetWorkflowError(), ErrTypeRefundFailed)
+	assert.True(t, appErr.NonRetryable())
+	assert.ErrorContains(t, appErr, "insufficient funds")
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 0, "charlie": 51_000}), balances(t, bank),
+		"the transfer stands, nothing undone halfway")
+}
+
+// One reference, asked for again: by another execution (another owner), or by a run of the same
+// execution (a reset keeps the owner, as a test environment's every run has the same one).
+func TestMoneyTransferSameReference(t *testing.T) {
+	transfer := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
+	tests := []struct {
+		name         string
+		before       func(t *testing.T, bank *Bank) // what the ledger holds of the reference
+		workflowID   string                         // of the execution under test; the environment's default when empty
+		in           MoneyTransferInput
+		owner        func(env *testsuite.TestWorkflowEnvironment, bank *Bank) // what the owner does meanwhile
+		want         MoneyTransferResult
+		wantType     string
+		wantBalances map[string]int64
+	}{
+		{
+			name: "completed by another execution: its result",
+			before: func(t *testing.T, bank *Bank) {
+				owner := step
+				owner.Owner = "first/run"
+				_, err := bank.Withdraw(owner)
+				require.NoError(t, err)
+				_, err = bank.Deposit(owner)
+				require.NoError(t, err)
+			},
+			workflowID:   "second",
+			in:           transfer,
+			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name: "refused to another execution: its refusal, although charlie could pay now",
+			before: func(t *testing.T, bank *Bank) {
+				_, err := bank.Withdraw(TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, Owner: "first/run"})
+				require.ErrorIs(t, err, ErrInsufficientFunds)
+				_, err = bank.Move("salary", "charlie", 5_000)
+				require.NoError(t, err)
+			},
+			workflowID:   "second",
+			in:           MoneyTransferInput{FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"},
+			wantType:     ErrTypeInsufficientFunds,
+			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
+		},
+		{
+			name: "in progress in another execution: its result once it is made",
+			before: func(t *testing.T, bank *Bank) {
+				owner := step
+				owner.Owner = "first/run"
+				_, err := bank.Withdraw(owner)
+				require.NoError(t, err)
+			},
+			owner: func(env *testsuite.TestWorkflowEnvironment, bank *Bank) {
+				env.RegisterDelayedCallback(func() {
+					owner := step
+					owner.Owner = "first/run"
+					_, _ = bank.Deposit(owner)
+				}, 5*time.Second)
+			},
+			workflowID:   "second",
+			in:           transfer,
+			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name: "withdrawn by this execution's earlier run: it carries on",
+			before: func(t *testing.T, bank *Bank) {
+				owner := step
+				owner.Owner = "default-test-workflow-id/" // a test environment's run has no original run id
+				_, err := bank.Withdraw(owner)
+				require.NoError(t, err)
+			},
+			in:           transfer,
+			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name: "canceled by another execution",
+			before: func(t *testing.T, bank *Bank) {
+				owner := step
+				owner.Owner = "first/run"
+				_, err := bank.Withdraw(owner)
+				require.NoError(t, err)
+				_, err = bank.Refund(owner)
+				require.NoError(t, err)
+			},
+			workflowID:   "second",
+			in:           transfer,
+			wantType:     ErrTypeTransferCanceled,
+			wantBalances: seedWith(nil),
+		},
+		{
+			name: "another transfer under the reference",
+			before: func(t *testing.T, bank *Bank) {
+				owner := step
+				owner.Owner = "first/run"
+				_, err := bank.Withdraw(owner)
+				require.NoError(t, err)
+			},
+			workflowID:   "second",
+			in:           MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 999, ReferenceID: "ref-1"},
+			wantType:     ErrTypeReferenceConflict,
+			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, bank := newEnv(t)
+			tt.before(t, bank)
+			if tt.workflowID != "" {
+				env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tt.workflowID})
+			}
+			if tt.owner != nil {
+				tt.owner(env, bank)
+			}
+			env.ExecuteWorkflow("MoneyTransfer", tt.in)
+			require.True(t, env.IsWorkflowCompleted())
+
+			if tt.wantType != "" {
+				appErr := requireAppError(t, env.GetWorkflowError(), tt.wantType)
+				assert.True(t, appErr.NonRetryable())
+			} else {
+				require.NoError(t, env.GetWorkflowError())
+				var got MoneyTransferResult
+				require.NoError(t, env.GetWorkflowResult(&got))
+				assert.Equal(t, tt.want, got)
+			}
+			assert.Equal(t, tt.wantBalances, balances(t, bank))
+		})
+	}
+}
+
+// An execution started before transfers were kept by reference carries on as it began: every
+// movement keyed by its run, a reference not needed.
+func TestMoneyTransferStartedBeforeReferences(t *testing.T) {
+	env, bank := newEnv(t)
+	env.OnGetVersion(transferByReference, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 100})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	var got MoneyTransferResult
+	require.NoError(t, env.GetWorkflowResult(&got))
+	assert.Equal(t, MoneyTransferResult{WithdrawalID: "tx-000001", DepositID: "tx-000002"}, got)
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_900, "bob": 50_100}), balances(t, bank))
+	_, ok := bank.Transfer("")
+	assert.False(t, ok, "no transfer record, only movements by key")
 }
 
 func TestCronCounter(t *testing.T) {

@@ -1497,7 +1497,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "name": "MoneyTransfer",
-                     *           "description": "Moves integer cents between ledger accounts, refunding the withdrawal when the deposit fails."
+                     *           "description": "Moves integer cents between ledger accounts once per referenceId, giving the money back when the deposit fails or the transfer is canceled."
                      *         }
                      *       ]
                      *     }
