@@ -262,8 +262,9 @@ func TestListWorkflowsTemporalErrors(t *testing.T) {
 	}{
 		{"unavailable", serviceerror.NewUnavailable(secret + ": connection refused"), "urn:temporal-http:problem:temporal-unavailable"},
 		{"deadline exceeded", serviceerror.NewDeadlineExceeded(secret + ": context deadline exceeded"), "urn:temporal-http:problem:temporal-unavailable"},
-		// Without a page token, InvalidArgument is the gateway's own fault: its query was refused.
-		{"query refused", serviceerror.NewInvalidArgument(secret + ": invalid query"), "urn:temporal-http:problem:internal"},
+		// Every value in the query is the caller's, quoted, so a refusal is of a value (such as a
+		// time beyond what Temporal stores): the caller's fault, as on every route.
+		{"query refused", serviceerror.NewInvalidArgument(secret + ": invalid query"), "urn:temporal-http:problem:refused-by-temporal"},
 		{"internal", serviceerror.NewInternal(secret + ": visibility store down"), "urn:temporal-http:problem:internal"},
 	}
 	for _, tt := range tests {
