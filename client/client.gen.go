@@ -230,7 +230,9 @@ type QueryRequest struct {
 	// Args The query handler's arguments, in order.
 	Args *[]json.RawMessage `json:"args,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -240,7 +242,9 @@ type QueryResponse struct {
 	Result json.RawMessage `json:"result"`
 }
 
-// RunId A specific run; the latest run of the workflow id when absent.
+// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
 // SignalRequest defines model for SignalRequest.
@@ -248,7 +252,9 @@ type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -321,7 +327,9 @@ type StopRequest struct {
 	// Reason Why; recorded in the execution's history.
 	Reason *string `json:"reason,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -330,7 +338,9 @@ type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
 	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
@@ -458,7 +468,7 @@ type StartWorkflowParams struct {
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
@@ -1871,7 +1881,7 @@ func NewGetWorkflowRequest(server string, workflowId WorkflowId, params *GetWork
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2006,7 +2016,7 @@ func NewWatchWorkflowRequest(server string, workflowId WorkflowId, params *Watch
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2067,7 +2077,7 @@ func NewGetWorkflowHistoryRequest(server string, workflowId WorkflowId, params *
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -234,7 +234,9 @@ type QueryRequest struct {
 	// Args The query handler's arguments, in order.
 	Args *[]json.RawMessage `json:"args,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -244,7 +246,9 @@ type QueryResponse struct {
 	Result json.RawMessage `json:"result"`
 }
 
-// RunId A specific run; the latest run of the workflow id when absent.
+// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
 // SignalRequest defines model for SignalRequest.
@@ -252,7 +256,9 @@ type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -325,7 +331,9 @@ type StopRequest struct {
 	// Reason Why; recorded in the execution's history.
 	Reason *string `json:"reason,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -334,7 +342,9 @@ type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
 	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
@@ -462,7 +472,7 @@ type StartWorkflowParams struct {
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
@@ -1024,7 +1034,7 @@ func (siw *ServerInterfaceWrapper) GetWorkflow(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1126,7 +1136,7 @@ func (siw *ServerInterfaceWrapper) WatchWorkflow(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1168,7 +1178,7 @@ func (siw *ServerInterfaceWrapper) GetWorkflowHistory(w http.ResponseWriter, r *
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4448,192 +4458,194 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Ncts21uir4ON+M7F3KVlS7CSWJ/Nd1VFStbbj2sp60zDXhEhIQkwBKgFaUVM/1n2B+2R3cACQoETZ",
-	"sq1ks72dndk6FH+Acw7O/88XL+KTKWeESeG1v3jkM55MEwJ/dz+TKJOUs0OurkkSq6sim0xwOvfaXn7Z",
-	"RzMqx4hKgVIiskR6vneNk4yo+6OEC9KnE+K1vVaj9azWbNZae/3Gi3aj1W416s2njaf7L1rN5q+e7xH7",
-	"yVUPNPfr+y+eNp+9aLzYUw+MqZA8nR8RNpJjr91s+p5ZQvuL14nxf3ltliWJ741SQiRlI6/t/UiShHs3",
-	"vpdmrBd7ba/RxK1mc4BrTRINa89bL+IabsV7tebw6YvhYL/1Yn+XeL4nJE7lugsTEstMKCi9PT496va7",
-	"rzzfk1hc/ZIRBRhvLOW0NsKSzPDc870ZT6+GCZ/BguxiazjGzm/9+VQ9+cZu5ebGL5D0GtNkEUP6mkGP",
-	"HBNk3/REoCGmSZYShFkMmItwJsj6iGvWW89eNF/s7++/WAtxrWa92Wjst1qNRks9YD4PH4Ivu39MiBB4",
-	"pN6Do4hnTKLAi8Y4TSgJPDTGAjVQpEjWR4yQWKC9RqONKBPZcEgjSphEw4zFwvM9xtkZkekcDxLitWWa",
-	"Ed+TGo495/7X6vZumvJUEYb7fUmvqZwjAr/lz3bM9YpHFLDjFM9wAjAmcRv9e3ZRdTYWKb71tBXVnpNG",
-	"XHuBSas2aDWftwb7w93hszspfhGjOcW/7vSO7kXuMsVMDElao+y61lwm+GPOyLxvbipT/VnGGJxql+zt",
-	"RYeYH8tYnn4jbnH27uSkd/Lma/AKRREExyQF5g7k1BlKkqp/xUREKZ0qAHlt75xEnMUCSY5mmEo0IEOe",
-	"EiTTOWUjhEeYsrqnGO1vGU0Vz9EEKaIxmWA4v5TRSTbx2s2cTCmTZATYu/G9KU7xhEizlF8yks71ehdX",
-	"0h8T9Jv6+YlADE+Ij7AoMTKUkhEVkqREcTG1Kqqem2I5VscGA/h/yz9w66LxZ4vt1t6erzaRH518G0Km",
-	"lvOe0xHDyQl8omrdAn5/1MJF8YlNrvzdNMaSrF55Br8/auVZ8YlNrvwCU7m85h95EsMSMRMzkqKMSZrA",
-	"hfzYI5BmAvEUyTEVKOFshKZYCCJ8NBvTaEyuSYqoQEOaCom2MHrDAxZnKYbHRRaNFSDCZkOEByjC0ymJ",
-	"0WAOXzEn00fPGkJdi8kQZ4ncrgfMQgdIsACPOlaeC4j/TsnQa3t/2ynUsR39q9h5ZRahIeCc/SrcDTJB",
-	"GREC0RjxYQlxK1DlcJM1UdVsNBp34eoGFLEpZ0Irkz/g+Iz8lhEB+Is4k4TBn3g6TWgEG9yZpnyQkMk/",
-	"Pgm1n1wb1TuVmCZe23vLiMLiRHGkISVJLBBOCaLsGic0PkCCEC2shdqv/strf/jiwc1euywKeCYtVAY8",
-	"VhgqBPnYEn6qiGXI0wmWaGvIU2TWhfYbYtu78Yt3l7jvqvdSpSYbMN981DAnQgI3fzZsRi28T2rP4sag",
-	"thvvkdo+3turtYZN/CJ+Gj0fNBuOvNhViJBUJloTABAg875CWclS1pZkMuUpTmpKlrQNoNvwgCGudcnx",
-	"VD+rcVwmwGOcKDCRGP10/vZEocmgxWDqABEcjcsX1ZlTlBgjylCo8RXW1XIO1ZGNH0ku/RIXUCjFSUpw",
-	"PNccIT5AnCVzhFGqlQbnZhxFZCoFMAwr7+6Jp2V9a7fRqD3fi0ltvzkY1l40Ws9a+3jQGOCohNb9Aq32",
-	"xC8ys3gdBFuCrOWPlJSHKa893wjm7wazOknqKACyBQqLdYRgg4QAK4N5zoYJjR7LKjrMWZOxgagoBBmN",
-	"EflMhRSwALVAGqMpT2g0RzEnAjEuEU7UrZhxOSbppsjgTtXxFjKwgAUF855UYJ6tFc+u1iU3RRYuuKlA",
-	"El8RdrCMfy2uqVDft8QAnB2YA5DFa54OaBwTtgGeEKUkJkxSnAgUc8D0KMVMIhHxKUGB1t8D70DTDJ8S",
-	"owloU00rPo/i3E8L3BYbWwOZw/zmTWHIhYWCuObOg0yiBEdXgBkNlSpQLJ1sBZob3+sxSVKGE22OPh5h",
-	"RslCEc+SGPAVGf8TLMCg4sD9h6K4hEdYEi3I9fuEEjRUKh1w9Egk7pXFr97woqtgNSapeWIjiOwwlDHy",
-	"eUoiSWK9hoPSrrWW5CqsTwAGPmJa92U5JgGBJ1yxHPJY3J1w4AAkNdq5FvSSTkgbMc4ImuA5GpBc/g5B",
-	"RSdI2b/K9suID4qEVMyDX5M04ThWDOGRmNstMLe8xHWwx3hNP7UR9K0GE9oCMCmt8X4g2jZolK95xuLN",
-	"oHFBEdEqMgVrY0tx8TRjiMbKpCIMjeg1YduPZpS7t+pCihMMYYP3EYSMy5p96uuKwBOujcdl6AF6TvFc",
-	"YavP+RFOR2QDjNIyP2DJytRV71UEgxlqNfafN/daaDCXRDwWMU1HgpltIMm5/uA62Jjqh2qS85p+aFMS",
-	"bREG6lDAkUnohEq01ULH9AfHVPdR36zwiUBmWSgiNKFspI/RGfkEnHUDCHIcKfqdsDLtMTEHWaAxZnFC",
-	"UuNCPsjd9QLPBZqN5/WyD72wLjN2xfiMmfeZb9TRz+qidvyIlx/wdJrya/JxybU8xIkgN4+ji1aroAsL",
-	"NusqsXtfhzwseGqDeS1/buNaaQkJ4KZRKHCwkVsCCq6IygMUGsCHOTY0vyt5yQSmsaEcAKX1Nmz4gMdU",
-	"K0M4Tek1AStnScgrnR9ECc8er7a+cJGrFyJzR8oaOIVHavaRr3Lg7wsTtBW+6fS7F533l2fdzqvLfu+4",
-	"+/ZdP9Qnv8/5MWZzs1nxaARSgaIEojtKek5wTLQzCxj0s0bD7gX01OakoTTsdK7d7ggPJUkRHNgaeO+R",
-	"0M76x+K15Ziafc7RBLN5vpK1MIslqQF7JfGG0FqGVCaIjlSCRY5ZRFy8dfrdy6Peca9/edb95V33vH8e",
-	"oilJA1Z1y0Xv5NXbi3D7AIUOKPPjbI4yI59lYUoIlBCJ5Djl2WisPbuL4ZRaHk+p2rK5e8eJvMCu3zGc",
-	"yTFP6e8bkC4Vpqpj3bURZqhz2kNXZK6o61+1zmmv9jMBlofRTxd9dbVjlgMvaaMfCE4f7Pko+EazoK/S",
-	"jtcgrcy9f0M6mQMV4PKuDSzHWGrXA5fGGN6yYvWKzH00wLEO78gsJT4in6c0JXHAJL8izLfOIoSzmBIW",
-	"ke066uc2MthahtBotExJFxcXNYUBtRhluq4ILqlNGrPWWsbGX+mjUKPM+NU6U/ozmYe3R+yW3PeaMK8x",
-	"TbRi8Di6NGhFEWYKpsrcIzgakxildDSWiPHZt+Bye67TJV9U5uxzDWrMr7rPbYThrQGl+gbZzjTlkVIb",
-	"BwnpMknlfGOWPgSeqEAxmSZ8PgEOzpVEy7UjBWUUeOdjOp1SNgq8A/Sm20c7uYGmbhAoAe+sHHNBlHkL",
-	"L3m0pGu5nEif6tK61mNJ8GCttN6NazNUoBlJEmSCKoNMOrQRKfWGxIhnEvi65VChG4QKgblhFrCwF6ud",
-	"SMKiuWL5Ye5IBsE6BAkQ0+GQpApfZgmKPQGxiGw65akk8TGJKbbR+k1qspNMwL7cF6kXPNpM3XPxne8D",
-	"TdRG7oHw/MkaPPl1MG4NVoXjcBESYR1CwOaV6ot5aHhJSHTQG46Ww9f7DRH6KGxOnjZEqEgjbI1BNOQo",
-	"8vYbSt9zwr3Pdn1viqUkqXrx/9760Kjtf/zHVhDU9V/b/7PFxB+Z+OP//h/xx0T8If6Y/DHe3v7Hf3tL",
-	"YWEnc0cteZoqZUVSHSJ2Es6+eDrc6rU9ZYeBuVD1toW0nkUgXFhVLs0YGpARZmrLM5ok6l80Dw+xEdpK",
-	"sLRekjDP3Ql12EhfeEUSPA+1ssC1X2u9VTp2+m0k8trctpy65YCDMvls11tOq/G9CZlwOIhxTNX+cXLq",
-	"gvcmf4YPlMXr+d7n2ojXzMUJnn7QK/4Ih+4Mz46NT+HG95QqfKaDWFXaiAIvKE2KH1CWEeMV5IygLXut",
-	"hkWNkZlf6NYKjOpZzaNQqiQUgHUJgkVO52pLHow6maUMQdaXIvefzt+eHKBpSoRiaeQzjmRibPVQ84dQ",
-	"HbYwz9GEo+CCpQIWqYXD0ioFwWk07kiZ0kEmNVF/DWw4qWXrHhTLDW+nwPxwnuvbb0ppaBU7npWyUVb+",
-	"bMXFckJPoZF+WEhEASj7ixkVxXLyPbnwWDw5HxfB7HKgI6qTUcpcKGcp8C8qyWR9sHkFWnGa4rk9Oqd4",
-	"RPrKNlim4FNDnNbqTAlYHuARKJZyALlKSgVSTHxqXxdWHJYFoDrbuRUY5zmBEJZN1JNFKqKbwpwndx52",
-	"Tg67+s9+9+y4d9LRNxy+Pen3Tt51X112zi9Puhfq995x99Xl23d9ZwkFkbwuuOMi954rvaZw9Vu/jg38",
-	"1dFrxTgKKWkSf3wUqq/A2Yawsrr6RGilUyf1BKxw1BGpAFtK7Amrs2rD7QMEpt2MaoVURzzVN64og4Qr",
-	"w+vbAQuNx08/6aPwELOIJCTOL/RJOqEMS+dSKa8YHhrTJLZhD3M1YOEJ+ZyJt9bSz+8+I4LI8t0g5M9J",
-	"ek1SfaGOQki0LoNH8++ExEhyRKU2Sxfks03PXlOI5T7pCs5Q9jrnNww4Twh2ztFdPMN+o4q2X1OSxHn4",
-	"ubwXk7BVJU/gJ5P8eIAYEUpZdDLNPnHKSKwVg5hre2Rpf5S5R8mkgJm8O5sLqC2zyjOxGnQL+6cKTXoz",
-	"/q3A+JHgRKsSZUAUgqHQAPnVnWzFPFb5Jc2BT836F7jrta00WUjh1A8h/TuizA3IQDKZknNoC37vxb6+",
-	"UZ0w+yecbZtHoq48EQjnohjUipyZP0woV0jiO5n9HcxZQ6MKitZeWFbsGTp7fYj2d/eeI2Oc1JeOqrWy",
-	"Kk6ezYhcU7Y5h6hiv/fXbCkTUvHByrU5Zl7VybQprSaBEizkioQG4YM1mxJlrkHGuguo5Y+u1ufys7Gs",
-	"bRuLsuIpWZnJ3kHvznooJWBeR5DVpJbmio7bFnmrorVAVdakhRX6tx1VyLx30nKrzwXEBBcpDKcjcUu+",
-	"vo1fqkOYjrKJLnOhyv6KtTPZUt8N2Jo9/a/mswUaK5/ADx9v08dvo0BtvNzcrAaCzlVe5lirTI8LJS/l",
-	"4n6NCUJi39ofd1oUC9gz36tC1woLrIPElER0SCNlTOmkH2XNCgmG2UIWuDpFoGzigVI862Vb/+4sfFv4",
-	"8DCyoWyqY6CYzd8OIS+bZUlSUdeUb/uLSyoLDGj5+OVXWDYZwFFdVi4++reVayij1dKsjzCba/kDRuV9",
-	"zMMHkuO5MmY0iO+E7ULZDjxUU4qJTvBso5gkVKc+UGF2qPQ74xJZyHfmw1JWpq8zTNU9VAZM10UA5UA+",
-	"UpoxgbZajaa+ZjJKfdRqNPQVKtEM50lL23UU0tgm9p5Ckq3VQFnAwnfn3cvuv3rn/d7JmxBt6cQ1XUYB",
-	"GmxuYxR3Vemof376YqZs576lMy6PgXd8XEV81n542AmPUs7OozGJs6RSDILTR5gb0NaQXts6DnADhf+L",
-	"XCt+2pwUacEJvSLbpnZAcbSU4FgYNqeZ3BNbeVx2Zf59Zw/9Xf/v/mxuqU5k7TId31ukdA0IIGdTIOn5",
-	"lfKEo5gb9lydvK6TqM2hgt0aG8O81D1HrmleXKyyN2h8RjJBqhbbOTp6e3H56t3pUe+w0+9WrJtAsNOu",
-	"zqRzQlDBjeYRKHxNHaeGrRo3JQLuZpY/unDlUvshLt+eHL33fO+s+1P3sO88ULnJ75I3dEoMwNdFafFi",
-	"0d0C30Bb+hMCXREyRfrIxHRE5fYBCtWuwO7XIt7UuSHG8+fX4DN3u5MXY+qsRllMPtvqH9iPQMqus+Zy",
-	"uSQP8kWNuqRUQzjWjvb7AM9omj3ktIpc2t72hCuYrRMWQgL3+VTJnbosJIqM3oMFuybibEhHmQKlOZu3",
-	"aHFrFOgtmhS3VhLWUQe9e9d7pVjPiDCSYkniTX1/deWvU2haDhzrutSSw84WOof3X8oKNzSsq1pI8unD",
-	"ZGNKsKgK1l2M5wcoJZEyjmJr0+YH5YlAxqtdubfVBu0DNVCdJfpn0+/zouZvqN/7pg666oj1IN1oSI3/",
-	"WN94AGEw7dpIyZToc2ZZp8ATcIKMiBTFhWJjmYz4hNTRmzWO6Fo640rSeLCxbLKSH24tl0F6+0nO7/Rv",
-	"s6ovFvjQoifN2UeVI9uo42so3GWqvGsp1dEplzmt78QrbXHplN3C/6rcRhDojLKUyvm5zkLT6R/0ZzKv",
-	"UviviE791nmJPEUTynKyDgVEJhCeUnVfkDUaTyMFLfiLmAtQfSb0pbAkGbV6IXQRL5UiYOc/dmqtvWe5",
-	"8aCfVWom1PcJpyjfOODzSvg8HbLQQcy2bnxvADl1nUw70fW/XtvY608X/SXFuAP5lMOUT0rbf6IEKoF8",
-	"KzRN+TWNSeqDdWhhghnCYj6ZEJnSCOFkxFMqxxO0dXb+dx+dnv/dD1j3/O9KwevGr84726bBT0g+Twuj",
-	"yVEYQpzFoa7PCakQoSnPKe7YrqOeFAZUAcMp0fnRsPgQLodoS0xxRGqCTDEwF22Xi2iqfgKyB5VT0dS2",
-	"j/hUS4xEWQNjymKEA+asaZqSIf1cJKZYqhNt9WVj2+ssR8XaAdwFWsZSTnUqDWVDXtHBRClnPpphqV4P",
-	"eiaO85BCRS2OKRGZJspg+bHfP4WngCMFLGBdULB1oMym6ISrMp5CtGU99NsGM1KnYoXgk1V/2OwDzOKA",
-	"hdpdHx6YinjtoodgU0Ih/OSWxqMT7q5Ep4EJRTW0VIGIJPksYfVOOilk9GpzocgTJp8jMpUOlQLmlKAU",
-	"aCvcGUPo6He17B3IGNN/avoUEI7c4VPC8JTW53iSwK8xj0S4bVKQy1nHYX7OwlLecViZeBz6aiEBM25M",
-	"OeN11MXR2M1zzqOwukyVSluly1D4uWaZW80QMnS80iWgDtW0AxYC6aEtMER8cOxSIvwipISETAmebPsm",
-	"IwgoH6dS+Ma9I3wj4YQ+HTieUBYGbCuC2K8+nDbqe2B/1xntYhEv20rtttqAoiOe2XRkJ1s5YLpgUKDd",
-	"RhNghWaQL+lmNC/U8e42nqp3FyW1+bG0n7kic4F4alKahfb2KSSbbikKxlAYA4xXGXMo4Xw6UN/BcZwq",
-	"uyFjifqP5ElcRM2BIN16XhAAJl8o5pE2b7FECzRlTjGL1U51HgR2wilTPCIIS0WKQHm+AULgWaIigYcG",
-	"mZScQQm6evxKJ77DFsGaCLx+qsSIUqUCT/OghEbE6DpGTBz3FLPP0sQwItHegbUKnqURqfN0tGMe2plQ",
-	"6QSLigxf4DBv8oZO1yQVmnE16s16Qz1iNu+1vaf1Rv2piR6DqIUdqj9GpDIlioK1KFMcaTAZxgCtzAj6",
-	"sX98BODyDTgLi2OQ8pkgKRrM0fkMj0YkRe96IASWjrjOaNdQNw3ksBBKL1Vci0wGJHZMmbxBjuDgFubp",
-	"lbCkFjDNtoiEBHYh6gtoQIKwWBRVMeC/VoaofmkbykyBJAouA2wF8Bow4MBlOgBftt6CultIPBd2rcWe",
-	"hKKJEZeSsKIoBH6GwhTwWQGJ5CcW8lPfEPlKIajc5upDRRy328cjLWMxy/1j+jQfoKeN3YWvjrHOC43G",
-	"mI1IjARlEamvUmZ6w9oJZ6R2rGSgt7KTT2t3WfH/uNC7p9VoLCT7KtGyM5aTpJw4oLW1/4p5BGa6ukEr",
-	"bQHTP6krKMFs9DLwCAu8hV8JjstXJkRitd9UEPky8DI5rL1YfAoOl75Ueb4UUeg7d5xb7dMJZVcoJcnL",
-	"wBNynhAxJkQR3Tglw5eBp47ajtCHoZbReiTE4vc1UlGseBESabT8VG2QKXOn/ql4Vq9HP7re69T/rfeG",
-	"nWU4Kk3BfS6m14jGas/5IhdeHNPr0r+dN+SfcdDr3VpMUmWPK5LWauehpqvaubEqatoNjRLFTqhEUIxL",
-	"QT9VrxC+/ofCFgJ0WZ0XFEzN94zaXbAJEFQ+3Kn4yUp2AvctFeUc4mhMamqhKU+WeW7IeC1St4RthHM2",
-	"mhLTXokYV3dYOpOh7auXkkzoKNv9anR8TzGQ5dUcAn8QC9wDpPWWNjAQI7N8w0b4bN+/QOhpY7facbea",
-	"XcF6gO8p3awMj/odMH8IZO63od3W/ipTOmeIO4v1oK5B7LU/fPSdTpRKHpWVFMhhHSmBUIgN4X1UL4Ej",
-	"vvMF5OjNLfKd2INQ2LjOWZDW1WI0IY0MdYZE2xHrT0TAtsIqHgXmSYnjhds+uiYsBkd+xixC4Yypo8im",
-	"EzTF0RUoFflZLHzXUJVi+FdoFUitOCuiL60KgeqkCIV8NtoEJMVKzhcWfNQ77J6cd8vLrZ287fcOFy/m",
-	"e6ubh+ryswy3b5HeHYWEu0S4zhZMbKfEcuyx6vPVDfiw+dbG2iQ+StVQG/ruVI1ILKQo1gvwojqfDhIe",
-	"XeV/1MwBrCk4fxlyJmtDPKHJvD3hjIMb4wCuzggdjWX7WaNxc4cI8/U6PuFrrCFbXs6MspjP6hlFLy01",
-	"v+v9AGjf+pKlSRsFnqs/B56PYj65pLH65W+uFL7ZPlhvLeCrKC/DeQ875NO5LhtsNVqNWqvRaqLzCU6l",
-	"MqvROR/KmTpcPRbVHyK+FZnU/0xCEuj+WwrJ1QftOxeS+ojeLiSddp/wyO4GqgWXhakBnwalTQ21rHhT",
-	"PYdO7tNgqOgrtKE69WJrzpadfX4VraX01fvpMMZZuFJ96RhnlU4TU59xvfmmJFkZ2Dih1+Qg9zNBPw9x",
-	"lftw61WS2yS53ylTFgsrF6gu78bNr9ZHo/n2KmtnYWP1WxFwRK8JI0LcBmjjfr1VTyxUMHO3dXKcpnxC",
-	"5JhkAvQs09y2jaYkraU8k0VBKjSuFz4klLJIO5rjgGkQoYjHROQ6X+FgP3/1s2ndYdQ/+/0ta3c5b/RN",
-	"N2aeJGKVTnZsdrueulAhGv+GfuwenVqIXKpDe2nXcim5tE6D3C60bdh8NJgjgImvdjHmsTYiAQD1gP0N",
-	"9d+fdm99McCQpLlKXHXTF/3ul4F3+va8H3g+fPJl4OUl8SLwfP3Vl4HXajQD7wY9fYjoNrjwVxED+Tzl",
-	"AgL+hi7qm+Lhjpl9RcgUeLdZzZ+EY5f2OMPC5sXmjnWcHwWd3ZLOb2cFDnIm+RlYyRRcHfNWzvB2Sphi",
-	"7LnHveQDMT55ReeFdlacjBGmTMhKDmzeez4l0f3YsF2xU4Wk99JG4AAPGGVD3g4YQoDmNqp09qnfja7W",
-	"RuBMf8gJWYTO1xGzJU/9bVjVQbc1RSopSqeQjQxhpMUyisYkuvLRXuOpUbZL7Y+KIE0Vas8IjqmRSt+X",
-	"fLXbhbogHI3xINGa0V7j6d0oc9vc3IYud/8rUVXuX3LrEdQdTsBdEyqeXzQ/EWHRyweSno1BoqyAhDLi",
-	"hi0hnnYC0U4d27NBzCL8WClTj6iQF6VMj8didSE1ZclbAhl6An0JwG2gpBds60uQ99wMvBsdbAUxBJ3R",
-	"BlACbKfw1AufQzHYZMndcQZJRQJcU5CPVvisqvK9zAu70ZhXvOyYK05oCr/0uB40IHJGCEMJidVFM91H",
-	"+EpNzlhs67qcQUC5lRkTkK1QJiycry+MuPm49rFYShlawdLGHBIJSnmUwgj25lqHpNSCa3edk/Xa7VT9",
-	"cPbpMEyysIHqNkPOAc2PlPfR9xZTAby2pw6LVzq5qw/tETQjKlJGfMTITOnIEE70ldGkk1Vtr8sxlcQk",
-	"cJj64QFRS9+K+GRQFBF3Tl6pI3qKR0Q7PPkU/5aRtq75D0s1pSHSIfZyFwB0ZPqm68oIp3T2mgo6oAmV",
-	"c6Wz85RY9+sEz1GCRwijT5mQtiG8k52tTh6acAXVAxSWmjOJnS9F8vBNmBtom+BFFXHTqgEqRe+HtU7J",
-	"UmMLSDutGsxSbjfx4PEn/splKzDrNlzu69fp4nHHS38AR9mD3lqm826RFDUlqckVwBJNuJBIbb6+YqqN",
-	"uvOc/l5eQ15J0gSo4c9mMpQF4upBUSu2m9P9KvzsNvaf3YWfj4+Vdm6bkA/rDsu736S8VfMNv8YMt286",
-	"wM1fdyrk/UZCrguvTcxt+2YjHj8uNRXwxru/kt8j8dMPrenz3tWJGDw9Sf75JpG/nvee9T71Zsef3svj",
-	"flcef/rnu+NXo2fHr3rPjj91s+NP73eP+6O9C/rT/vp6d7ldToV28ZYZzyQfOsLRqBYPcBV/x9qIsijW",
-	"2FF59MWD7RDHHShkVc7qvfUc35tyIVekyyozMf8IHyLdG8/Gk0tq1hNhOj0KULh0JhVo1SEo3FDYawrZ",
-	"JA9Yqf4ca828XIaRVzMUurm6URAm22hVrRvaYjxgw4Rj+WwXpVzr3tu+cSxTJuiI0SGNMDRYopJA7M+W",
-	"KMYpn04hhytgnVJ9POyZFjOMbK10kWm5b7MbK4qaoblrbksfmAy0hQrn6hJs7JjymEG3o7G6g5GZWo+R",
-	"9HV0QeU4YKFOOg0N+HR5NyAKqr51L5/KD/k679EEuRQqrAI4hP7zAJMLWPYMU2m+YMbrRXziBs6qZ+yR",
-	"ovlg1Zg9U08OGYEYiTFPZbmRm8gS28AbvNZQcp73pLSLO4XARNvUkbwEdQInJgH7eWu3sW3AmO9D77gK",
-	"4k2bfR8wMpnKOaRXt3UqxRHXmkCIdOwtH3VTniblTsDQmd2neeSk1lEKBYmXFwv0AvGdIswyw+poMZ6l",
-	"Ct1uvqxUcJ/gKyICqMN3usYmCShsgEpF/ZJg3TFlxnVFvTBp8cYXqUfl4HxQYAEVdQAUipJEr2yYJQnA",
-	"YztP38DgIdSnDsmUTutIZ8mb3seaVqgojG8Hb4u9SH3T/o+S2Cx/S1cN47xHO6R0JhxCEoyRCDKkc/RB",
-	"xom7fmIGOWIpFTaL/gSAZHu+ioXI2hmZJniuECTTjIS6r1BO5gGzERGNeiCpolnCQcHBrsjcOmyW2qkW",
-	"HKTV0mjVVX8BSyyhW3zC0QC+O+bQeipKuShctCkxCTQ6Lxp0VaEZg3Yzu6vTHFgtDCeKZoqE+RxkB3rN",
-	"nBF91iFXX2iHoa3kFia7yCH5ZZPPJsa7Nh/q6FoF3VhbXEFmre5xpxP11Z/tgC0x0zaq6PuAIB+4cmKf",
-	"OuvwQvPpg6XOEhC7WWyUARLBUKwtwXGJyWk4ZHrQQQQslfkXramLdcfeAhFyTCYu86RKejwtMXfd5Lkw",
-	"26tM5FJjhmUTuUqzKG7ZgbGpFXlBJkZXi8ZcEIYyRn/LNOqHdlCqYRm2TgdDHfDqTKDyufY2mMR0qCcB",
-	"FDxSOFy+ruBf5qo5meGct+uDoSjRtPELmPM634wh1O9JiWkbqvm+jxKCr4mLSdBjEDUFZUXcoryQVZDS",
-	"guEByVJAhj/weL6+vZr35SiPye6gw5SzQx2cBLmldasJZZksj4Iv9fTw8hYd3lLniIrODSWzx4RCly0e",
-	"Zymg/Rbz+stLzi0jZ3l50bGBbUePbnroSP1JyVpd+H7JlLV83sooRUAYQeeEVbPHoTWBtwegy2ulJ2rj",
-	"6lg0fG+Y8klHe5S9tocTGukRyoZMYTPKzN5X2j8v7hzwgdu2Afpswc3wV63ZaDSXgFKy2/fXGbyuWadi",
-	"bsCRytBZakDko5hENNaqM+rA0CE4EsuoszBotvbAM2QmFKWAOhyRhfBwPrg0b91QvEk/mWczRXwygTPi",
-	"JZxfCTTiPC4qdz21QmG6MyzPRl0CSb6Jm5u1TejKrjo35bpbtdabxzildP11MQ6/akH21p2l+fk39/cH",
-	"VCcsFfaKE/1ua4FqndQrzR5ndmPAtipMq7Iw3/bzed6ru9tbw8b2NHWS5yqUv4q0RdAGC3OnkOOgzShD",
-	"uciodav1Co1waXH1qpB03r7gxvesvVEdOXQ7Q7w7O/JRuMI1/z/g+3r5Bf5z84ARIC3tjbmPmDG9eWPF",
-	"I+y49vVo8dA+atos/FspubNgJzrUrJW71cbngsWZj0dVVq+2LLdCW/OiBX4bNUIfnrHXYXaDNl4d43Ol",
-	"9r5E2t8DAfnesvVbcb4WwZefNACagntChlALaJsi2VOmlbdUt44q1mGbSC0oYh/9zaWzfhsfZePF3U8s",
-	"TJeDx9ZwbeYTttUDzTVWtjinEp7bWwcMFZNDwAHbWufh5Rk1/2nO23NtJ1b4b+/hvgXOsxCnLh3UO5OD",
-	"FjsKRVma6op2SORUkoxFeuDhrPD75Z0cq117Aavy7dny2o4pknU9hKZZAZVCWVoiS2SItvL4ybadfllM",
-	"WNzSwSgf5U3k/YDZ3vN+4R54tV3Y3GZ6uL9GJ1SdMhQ/NHL9hjzCKC+UzSrT3O3pWrHypTavC61+qiKn",
-	"dqbCI2zyBzoaVhQgKSAvlB+VZwt/JzVIays9D1R29JDX9R9+re//DtSkkjZxv3qgCvagh+NFpjRHKT8m",
-	"VAN1Q/GB4/SDyeGZkJB3svGKIGLnBTvDJ3gxMXkD1T930PmfsAToG+lMu3c/kY9E/0/TJc4Ijh+rSlRk",
-	"vJU0iR3dqgZaj1UGiy0UkL4xwTp8UJJP4PYhAo35DEmOZpTFKOYzZitF8lghFsgKcyVsA5bHTX1EhzDz",
-	"D1rFaQXG/eJ2HXXEFbiWoMtsUUzkTM+bEp2OSQUa43SSECGWRb2W71XiXU9s2YiEf6jv1m0b6UWZkHxi",
-	"/I5xSma6Z1Ma65kE63qjivaVN8YLVZJ+rQre6ABed/XWLyDx957ncW9+8DWNLpB3/0aT6z+I1XXEVWWI",
-	"T3LDBe7B8uCA38rzirE01UYUCqGuDG6r6SZgofb/6eZEIK0LdyY0XQrzRYemexjjM2CAkNMv6YTojoW2",
-	"lk7rHzoMBW/lVhEoKwum9RD6keBUDgiM3QMXt8mQoXGiW6GYKLlu3KWbiRXBfr0LZMPsKTEP2MYMhqta",
-	"R6ZrL5KHmksXSn/ZlMG0noWzTg/cNZsQuNgvlyrBL+0CTQGLscRt9CUoB38Crx3cklTYeLH3a+D5QTmL",
-	"MfDaT/1Abw1esE4iI7wmT2Vc97uaEuFuM/0NLuc5jfCLm9UIPxcHCX53I22l3xUfgjveFPUeipDaaGwp",
-	"Wf3zFmDmWaPVG8rzRlvNpt7QRqDfbCrwg7Mi8NqlepV24P1IkoT7qBPj/wq8m2+PqNx58i1Qdf9SOrdv",
-	"YhuFi8gNCw5T4p+hwnn4p1Mu/pMk8IVpnupIn4ReE7SlhwnWzhViuyA4tzdpf5jjd2vtnB75MV4aGgeq",
-	"MDSTrhwfp0XfxEfYNow0wXs9XzNgaxTbmNQYM8JWdzEzmpqAlNOY2AWBNC4WEjA9w25CJFbkDYJ+gAV5",
-	"tovUv7fr+jvn9Hc9nBGjMVWnJU/xS01l22zME4IGCkFEID40TFOYdErYW4QZZI4hjIZkBhlWG/Bymjl9",
-	"34/svqVI5P+bUhSjvH4wfwLOmp7v5TMSby1lUEIlv1mvrfvP7kn/sv/+tHt58fbs59dHby8uu//qHr7r",
-	"996eXJ73O2dFsYP+WmP3xd4LN13CrbhSlggwioXRyDo1E4ACIQPXSXmfko089WNqzqGuPsUSK91s/lP2",
-	"/qKZ9D5x+svF2bjHGi9hVqY+hDpgGPEYvKgeZifXA7o/G7x5PR2MXr5U+LnxPZ7SEVW89YErLI39uKJM",
-	"PdrvnP98+cu77rvu5c+9k1eXJ2/PjjtHBXGVqkfWTWfC4qrIMmrCJPfFORtLBbRA3gXltNajnNaz5n6j",
-	"sQ7lwEbPD3/svnp3VEU2LxY2YDPN7qIZrTXxQ6sUupt+PMBvqkpvTn/u0ctZv/eu8f7nn151Pr/v9z4f",
-	"X/w0Puq/Tt633suT33u7vx42x8eTX5pH/deT49/Hk/efruZvX101fj3r/PCmM5tPR6+f36Ps3Zmmekfx",
-	"TVkc/qU7/dsdtawUcdWa8DgXoBtTmEyf8p0vIJ3UQby5xXubsaXJUuUJlmH+GqOchzgd6Vb1eaIWlfnA",
-	"NdQxtUAQjrHdyNv6UahQ0FfADcu028Nt+WRfudfYraPDhYgQOJnRgJhe7DGSnD9Ui4E5n5tyPtxx9y8W",
-	"hN7jknZH9JooWVPOs+zbxDKNOKjVgjuVXuxmV+ohrR8+VhWN7jYated7MantNwfD2otG61lrHw8aAxwB",
-	"senI8tKnbfrjE1HMMIBV2LoQ3VvdGTUmfOtxKoLVzhrvkUZZmlZb6blu3NevbqfVgFdL8ffuyaveyRvv",
-	"3osyA3FWGMEAIWdG4V8u8+867eiMfCKRCc1/72JHPbMWvi6ASVd52V0LHyPYwoZDimY4xs4X/ccJntwm",
-	"ol7p8kXhVjWGxZNWKplK04py0pVljwHbKjMiPXJUpwtt11Gr0UITglnhPgCHez6ZrVjQQrzTBCkDRmWe",
-	"MgX+gTRjYr0aqaqiH51s/21E1nkO4McFK++dh38/0bR2lLM0pHrdOGcxqNdEOTXi/+LYfwU5v0puKIGC",
-	"oWIwd0XEc5NZojv57KHV3Ldr45mFUKCTiQKxJMkcXKt5zmVRSlxUyM8LrhjxmByAei44CwM2ILp0fDEX",
-	"1WZ71id6yl94nxyNvt3S95OmIWQWXeWR1QGOTeuEr5ujUc4qU+wrx/ZfDOwvBvZVGFh++KrLsXVS+UYz",
-	"Ncx4tZ0v+o87VMkqb8fCCNKweNEamqXjBAlYnp+Rv1KgPBW4jjrM/rCwAtNTlacoBUtDT77XA8vMsgIG",
-	"HQJ9t2FAESp13mVZp91HLw51dwino0LefEBKyDzhuqGBMz3W7RZh8UglkjMakQerr3pY7DdSX9/lWNyQ",
-	"+lqoq1aRRYM5mo45W5hCa3+vTXntea25PpMvz1n+Og6Nzunp2dt/dl9teMm3uzsMTRVH4S/p858jff7y",
-	"jzjyTdP7yl4jkE8n3eHi5gTeX2cvNx4u5il/+KiYnzt8+MNHxeD03OTqqURFJ+98TuUOcEWzqKXp3Mut",
-	"xerLLTFFRWGPbsrsAyCgN7JfdJcHZ4laZeyMozSzIsvzJJyPOQ2Vbz7e/L8AAAD//w==",
+	"7H2Ncts21uir4ON+M7F3KVlS7MSWJ/Nd1VFStbbj2sp60yg3hEhIQkwBKgFaUVM/1n2B+2R3cACQIEXZ",
+	"sq1ks72dndk6FH+A838Ozs8XL+TTGWeESeG1v3jkM57OYgJ/dz+TMJWUsyOurkkSqasinU5xsvDaXnbZ",
+	"R3MqJ4hKgRIi0lh6vneN45So+8OYC9KnU+K1vVaj9azWbNZae/3GfrvRarca9ebTxtOD/Vaz+avne8R+",
+	"ctUDzYP6wf7T5rP9xv6eemBCheTJ4piwsZx47WbT98wS2l+8ToT/y2uzNI59b5wQIikbe23vRxLH3Lvx",
+	"vSRlvchre40mbjWbQ1xrknBUe97aj2q4Fe3VmqOn+6PhQWv/YJd4vickTuS6CxMSy1QoKL05OTvu9rsv",
+	"Pd+TWFz9khIFGG8i5aw2xpLM8cLzvTlPrkYxn8OC7GJrOMLOb/3FTD352m7l5sbPkfQK07iMIX3NoEdO",
+	"CLJveiLQCNM4TQjCLALMhTgVZH3ENeutZ/vN/YODg/21ENdq1puNxkGr1Wi01APm8/Ah+LL7x5QIgcfq",
+	"PTgMecokGnjhBCcxJQMPTbBADRQqkvURIyQSaK/RaCPKRDoa0ZASJtEoZZHwfI9xdk5kssDDmHhtmaTE",
+	"96SGY8+5/5W6vZskPFGE4X5f0msqF4jAb9mzHXO94hEF7CjBcxwDjEnURv+eXVTxRpniW09bYe05aUS1",
+	"fUxatWGr+bw1PBjtjp7dSfFljGYU/6rTO74XucsEMzEiSY2y61pzmeBPOCOLvrmpSPXnKWPA1S7Z24sO",
+	"MT9WsDz9RtLi/O3pae/09deQFYoiCI5IAsIdyKkzkiRR/4qICBM6UwDy2t4FCTmLBJIczTGVaEhGPCFI",
+	"JgvKxgiPMWV1Twna31KaKJmjCVKEEzLFwL+U0Wk69drNjEwpk2QM2LvxvRlO8JRIs5RfUpIs9HrLK+lP",
+	"CPpN/fxEIIanxEdYFAQZSsiYCkkSoqSYWhVVz82wnCi2wQD+37IP3Lpo/Nliu7W356tNZKyTbUPIxEre",
+	"CzpmOD6FT1StW8Dvj1q4yD+xyZW/nUVYktUrT+H3R608zT+xyZVfYiqX1/wjjyNYImZiThKUMkljuJCx",
+	"PQJtJhBPkJxQgWLOxmiGhSDCR/MJDSfkmiSICjSiiZBoC6PXfMCiNMHwuEjDiQJE0GyI4BCFeDYjERou",
+	"4CuGM330rCHUtYiMcBrL7fqAWegACebgUWzluYD474SMvLb3t53cHNvRv4qdl2YRGgIO71fhbpgKyogQ",
+	"iEaIjwqIW4EqR5qsiapmo9G4C1c3YIjNOBPamPwBR+fkt5QIwF/ImSQM/sSzWUxD2ODOLOHDmEz/8Umo",
+	"/WTWqN6pxDT22t4bRhQWp0oijSiJI4FwQhBl1zim0SEShGhlLdR+9V9e+/0XD2722kVVwFNpoTLkkcJQ",
+	"rsgnlvATRSwjnkyxRFsjniCzLnTQENvejZ+/uyB9V72XKjPZgPnmg4Y5ERKk+bNRM2zhA1J7FjWGtd1o",
+	"j9QO8N5erTVq4v3oafh82Gw4+mJXIUJSGWtLAECAzPtyYyVNWFuS6YwnOK4pXdI2gG7DA4a41iXHM/2s",
+	"xnGRAE9wrMBEIvTTxZtThSaDFoOpQ0RwOCleVDynKDFClKFA4yuoq+UcKZaNHkku/YIUUCjFcUJwtNAS",
+	"ITpEnMULhFGijQbnZhyGZCYFCAyr7+6Jp2V7a7fRqD3fi0jtoDkc1fYbrWetAzxsDHFYQOtBjlbL8WVh",
+	"Fq2DYEuQteyRgvEw47XnG8H83WBWnKRYAZAtUJCvIwAfJABYGcxzNopp+FhR0WHOmowPREWuyGiEyGcq",
+	"pIAFqAXSCM14TMMFijgRiHGJcKxuxYzLCUk2RQZ3mo63kIEFLBiY96QC82wtf3a1LbkpsnDBTQWS+Iqw",
+	"w2X8a3VNhfq+JQaQ7CAcgCxe8WRIo4iwDciEMCERYZLiWKCIA6bHCWYSiZDPCBpo+33gHWqa4TNiLAHt",
+	"qmnD51GS+2mO23xjayBzlN28KQy5sFAQ19J5mEoU4/AKMKOhUgWKJc5WoLnxvR6TJGE41u7o4xFmjCwU",
+	"8jSOAF+hiT/BAgwqDt1/KIqLeYgl0Ypcv08oRUOlsgHHj0TiXlH96g2XQwWrMUnNExtBZIehlJHPMxJK",
+	"Euk1HBZ2ra0k12B9AjDwEdO2L8swCQg85UrkkMfi7pSDBCCJsc61opd0StqIcUbQFC/QkGT6dwQmOkHK",
+	"/1W+X0p8MCSkEh78miQxx5ESCI/E3G6OueUlroM9xmv6qY2gbzWY0BaASVmN9wPRtkGjfMVTFm0GjSVD",
+	"RJvIFLyNLSXFk5QhGimXijA0pteEbT9aUO7eagspSTCCDd5HETIua/apr6sCT7l2HpehB+g5wwuFrT7n",
+	"xzgZkw0ISiv8QCQrV1e9VxEMZqjVOHje3Guh4UIS8VjENB0NZraBJOf6g+tgY6YfqknOa/qhTWm0MgwU",
+	"UwDLxHRKJdpqoRP6g+Oq+6hvVvhEILMsFBIaUzbWbHROPoFk3QCCnECKfiesTEdMDCMLNMEsikliQsiH",
+	"Wbhe4IVA88miXoyh595lyq4YnzPzPvONOvpZXdSBH/HiPZ7NEn5NPiyFlkc4FuTmcXTRauV0YcFmQyV2",
+	"7+uQhwVPbbioZc9t3CotIAHCNAoFDjYyT0DBFVF5iAID+CDDhpZ3hSiZwDQylAOgtNGGDTN4RLUxhJOE",
+	"XhPwcpaUvLL5QZXw9PFm676LXL0QmQVS1sApPFKzj3wVhr8vTNBW8LrT71523n0873Zefuz3Trpv3vYD",
+	"zfl9zk8wW5jNikcjkAoUxnC6o7TnFEdEB7NAQD9rNOxewE5tThvKwk4WOuyO8EiSBAHD1iB6j4QO1j8W",
+	"ry3H1exzjqaYLbKVrIVZLEkNxCuJNoTWIqRSQfRJJXjkmIXExVun3/143Dvp9T+ed395273oXwRoRpIB",
+	"q7rlsnf68s1lsH2IAgeUGTsbVmbks8xdCYFiIpGcJDwdT3Rkt3ycUsvOU6q2bO7ecU5eYNdvGU7lhCf0",
+	"9w1olwpX1fHu2ggz1DnroSuyUNT1r1rnrFf7mYDIw+iny7662jHLgZe00Q8EJw+OfORyo5nTV2HHa5BW",
+	"6t6/IZvMgQpIedcHlhMsdeiBS+MMb1m1ekUWPhriSB/vyDQhPiKfZzQh0YBJfkWYb4NFCKcRJSwk23XU",
+	"z3xk8LUModFwmZIuLy9rCgNqMcp1XXG4pDZp3FrrGZt4pY8CjTITV+vM6M9kEdx+YrcUvteEeY1prA2D",
+	"x9GlQSsKMVMwVe4eweGERCih44lEjM+/hZTbc4Mu2aJSZ59rUGN21X1uIwJvDSjVNyh2ZgkPldk4jEmX",
+	"SSoXG/P04eCJChSRWcwXU5DgXGm0zDpSUEYD72JCZzPKxgPvEL3u9tFO5qCpGwSKITorJ1wQ5d7CSx6t",
+	"6VquJNJcXVjXeiIJHqwV1rtxa4YKNCdxjMyhyjCVDm2EyrwhEeKpBLluJVTgHkIFINwwG7CgF6mdSMLC",
+	"hRL5QRZIBsU6Ag0Q0dGIJApfZglKPAGxiHQ244kk0QmJKLan9Zu0ZKepgH25L1IveLSbuufiO9sHmqqN",
+	"3APh2ZM1ePLrYNw6rArHQRkSQR2OgM0r1Rezo+ElJdFBrzlaPr4+aIjAR0Fz+rQhAkUaQWsCqiFDkXfQ",
+	"UPaec9z7bNf3ZlhKkqgX/++t943awYd/bA0Gdf3X9v9sMfFHKv74v/9H/DEVf4g/pn9Mtrf/8d/e0rGw",
+	"k7mjljxLlLEiqT4idhLOvnj6uNVre8oPA3eh6m2ltJ4yEC6tKZekDA3JGDO15TmNY/Uvmh0PsTHairG0",
+	"UZIgy90J9LGRvvCSxHgRaGOB67jWeqt0/PTbSOSVuW05dcsBB2Xy2a63nFbje1My5cCIUUTV/nF85oL3",
+	"JnuGD5XH6/ne59qY18zFKZ691yv+AEx3jucnJqZw43vKFD7Xh1hV1ogCLxhNSh5QlhITFeSMoC17rYZF",
+	"jZG5n9vWCozqWS2jUKI0FIB1CYJ5TudqTx6cOpkmDEHWlyL3ny7enB6iWUKEEmnkMw5lbHz1QMuHQDFb",
+	"kOVoAiu4YKmARWLhsLRKQXASTjpSJnSYSk3UXwMbTmrZuoxipeHtFJgx54W+/aaQhlax43khG2Xlz1Zd",
+	"LCf05Bbp+1IiCkDZL2dU5MvJ9uTCo8w5H8pgdiXQMdXJKEUplIkU+BeVZLo+2LwcrThJ8MKyzhkek77y",
+	"DZYp+MwQp/U6EwKeB0QE8qUcQq6SMoGUEJ/Z1wUVzFICqrOdW4FxkREIYelUPZmnIropzFly51Hn9Kir",
+	"/+x3z096px19w9Gb037v9G335cfOxcfT7qX6vXfSffnxzdu+s4ScSF7l0rEsvRfKrslD/TauYw/+6uiV",
+	"Ehy5ljSJPz4K1FeAt+FYWV19IrTRqZN6BiwP1BGpAFtI7Amqs2qD7UMErt2caoNUn3iqb1xRBglXRta3",
+	"BywwET/9pI+CI8xCEpMou9AnyZQyLJ1LhbxieGhC48gee5irAxacks+peGM9/ezucyKILN4NSv6CJNck",
+	"0RfqKIBE6yJ4tPyOSYQkR1Rqt7Skn2169ppKLItJV0iGYtQ5u2HIeUyww0d3yQz7jSrafkVJHGXHz8W9",
+	"mIStKn0CP5nkx0PEiFDGopNp9olTRiJtGERc+yNL+6PMZSWTAmby7mwuoPbMKnliNehK+6cKTXoz/q3A",
+	"+JHgWJsSRUDkiiG3APnVnWLFPFb5JS2Bz8z6S9L12laalFI49UNI/44ocw9kIJlM6Tm0Bb/3Il/fqDjM",
+	"/gm8bfNI1JUnAuFMFYNZkQnzhynlCk18p7C/QzhraFRB0foLy4Y9Q+evjtDB7t5zZJyT+hKrWi+rgvNs",
+	"RuSaus1hoor93t+ypUxIJQcr1+a4eVWcaVNaTQIleMgVCQ3CB282Icpdg4x1F1DLH11tz2W8sWxtG4+y",
+	"4ilZmcneQW/Peygh4F6HkNWkluaqjtsWeauhVaIq69LCCv3bWBUy75203Gq+gDPBMoXhZCxuyde355eK",
+	"CZNxOtVlLlT5X5EOJlvquwFfs6f/1XxWorEiB77/cJs9fhsFaufl5mY1EHSu8rLEWuV6XCp9Kcv7NS4I",
+	"iXzrf9zpUZSwZ75Xha4VHlgHiRkJ6YiG2pkyR61v3/ZeZlIUjfE1WCxbmC3kBBJdY6GzSsgIIkCg0HYb",
+	"jW2dNqT8YSHBtSvlkSs+BHMVD5XpWowe6BTHRlRrDp8d1J4/x1HtYP/geS3caz7fbeLnjVHzwHWc05RG",
+	"XiG+8L5RO8C1Uaf26sOX/Zua+8/d+/yz2bpZjkAUcZHzly7meBgrUDbT57qYLd6MINecpXFcUauVofKL",
+	"S/4lobosUrIrLJ0OQfwsG0wf/NtKUJQjbvnQR5gttE4FR/k+Lu8DWexCOWgaxHfCtlSKBA/VFG3qpNU2",
+	"ikhMdToHFWaHymY1YZ5SDjcfFTJNfZ01q+6hcsB0rQfQMuRYJSkTaKvVaOprJkvWR61GQ1+hEs1xloi1",
+	"XUcBjWyy8hkkDlurmg1Y8Pai+7H7r95Fv3f6OkBbOhlPl4aAVZ75TfldVXb3n5++mClFum85kCs34R0f",
+	"VhGf9YkexuFhwtlFOCFRGleqdghkCXMD2hrRa1ubAqGt4H+Ra6UjmtM81TmmV2Tb1EMoGZsQHAkjeLXY",
+	"fWKrqYsC9u87e+jv+n/FMO3dEPOXa1/WLj3yvTKla0AAOZuiT8+v1JEcRdwojOqEfJ0YbpgKdmv8JvNS",
+	"l4/ccEN+scqHotE5SQWpWmzn+PjN5ceXb8+Oe0edfrdi3QQOcO3qTIoqqEn3hJJAMW/iBGpsJbwpe3A3",
+	"s/zR0pWPOrby8c3p8TvP9867P3WP+s4DlZv8LmVDpyAAfF1oF5ULCUtyA23pTwh0RcgMaZaJ6JjK7UMU",
+	"qF1BLEMbHaZ2DzGePb+GnLk7RF7OE2A1yiLy2VY0wX4EUr6qtZiKZYaQA2tMQGXuAls7Fv0Dor1J+hBu",
+	"FZm2ve0JVzHbwDIcc9znU4UQ8bKSyLOUD0u+WsjZiI5TBUrDm2W78n5Fh2U36dbqyDrqaBOZCjQmjCRY",
+	"kmhT319dzewUzxYPw3WtbSEIaYu3g/svZUVoHdZVrST57GG6MSFYVB1AXk4WhyghoXL4IuunZ4zyRCAT",
+	"qa/c22on/YEWqM58/bPZ91mh9je0731T213FYj1IoRpRExPXNx7C0Z4O1yRkRjSfWdEp8BQCO2MiRX4h",
+	"31gqQz4ldfR6DRZdy2ZcSRoPDgCYTOuHRwCKIL2dk7M7/dsiBZclOVSODjr7qArOG3N8DYO7SJV3LaX6",
+	"xM0VTusHJgtbXOKyW+RfVSgMDm/DNKFycaEz63RKC/2ZLKoM/iuiYyw615InaEpZRtaBgNMWhGdU3TdI",
+	"G42noYIW/EXMBaioE/pSUNCM2rwQujCZSjFgFz92aq29Z5nzoJ9VZibULAqn0YA5VMiq+7MUz9wGMdu6",
+	"8b0h5Al2Un0woP/1ykZmfrrsLxnGHcgRHSV8Wtj+E6VQCeSQoVnCr2lEEh+8QwsTzBAWi+mUyISGCMdj",
+	"nlA5maKt84u/++js4u/+gHUv/q4MvG708qKzbZoWBeTzLHeaHIMhwGkU6JqjgAoRmJKj/I7tOupJYUA1",
+	"YDghOucbFh/A5QBtiRkOSU2QGQbhov1yEc7UT0D2YHIqmtr2EZ9pjRErb2BCWYTwgDlrmiVkRD/nyTaW",
+	"6kRbfdn49jpzU4l2AHeOlomUM50eRNmIV3RlUcaZj+ZYqteDnYmjPMC3XF9kyl5msXJYfuz3z+ApkEgD",
+	"NmBdMLD14Z9NOwpWZXEFaMueOmwbzEidXhZAnFn9YTMqMIsGLNBHEMGhqfLXxw5wgBZTOFJzy/3RKXdX",
+	"olPbhKIaWqiqRJJ8lrB6J0UWspS1u5DnPpPPIZlJh0oBc0pRCrQV7EzgOOx3tewdyILTf2r6FHDEusNn",
+	"hOEZrS/wNIZfIx6KYNukVRczqYOMz4JCLnVQmUwd+GohA2YCq3LO66iLw4mbu52dLOvSWypt5TFDweea",
+	"FW41Q8jQxUuXtTpU0x6wAEgPbYEj4kOwmhLh58dkSMiE4Om2b7KcgPJxIoVvwjvCNxpOaO7A0ZSyYMC2",
+	"QjjP1sxpT7IP7e86S1+U8bKtzG5rDSg64qlNsXYysAdMF0EKtNtoAqzQHHJA3SztUm3ybuOpendeJpyx",
+	"pf3MFVkIxBOTpi10tE8h2XSAUTCGYh8QvMqZQzHns6H6Do6iRPkNKYvVfySPozwTAAjSrVEGBWByoCIe",
+	"avcWS1SiKcPFLFI71bkd2DkimuExQVgqUgTK8w0QBp4lKjLw0DCVkjMoq1ePX+lkftgieBMDr58oNaJM",
+	"qYGnZVBMQ2JsHaMmTnpK2KdJbASRaO/AWgVPk5DUeTLeMQ/tTKl0DsDyrGWQMK+zJlXXJBFacDXqzXpD",
+	"PWI277W9p/VG/ak5EQdVCztUf4xJZZoXBW9RJjjUYDKCAdqzEfRj/+QYwOUbcOYexzDhc0ESNFygizke",
+	"j0mC3vZACSyxuM7S11A3TfGwEMouVVKLTIckclyZrOmP4BAW5smVsKQ2YFpsEQlJ+ULUS2hAgrBI5JU+",
+	"EL9Wjqh+aRtKZ4EkcikDYgXwOmAggYt0ALFsvQV1t5B4Iexa8z0JRRNjLiVheaEL/AzFNhCzAhLJOBZy",
+	"bl8T+VIhqNi6633F2XS3j8dax2KWxcc0Nx+ip43d0lcnWOe6hhPMxiRCgrKQ1FcZM71R7ZQzUjtROtBb",
+	"2Z2otbts+H8o9SNqNRqlBGalWnYmchoXkyG0tfZfEQ/BTVc3aKNtwPRP6gqKMRu/GHiEDbzSrwRHxStT",
+	"IrHabyKIfDHwUjmq7ZefAubSlyr5SxGFvnPHudU+HVN2hRISvxh4Qi5iIiaEKKKbJGT0YuApVtsRmhlq",
+	"Ka2HQpS/r5GKIiWLkEjC5adqw1S5O/VP+bN6PfrR9V6n/m+9N+wsw1FZCu5zEb1GNFJ7zhZZenFErwv/",
+	"dt6QfcZBr3drgUyVP65IWpudR5quahfGq6jpMDSKlTihEkGBMQX7VL1C+PofClsI0GVtXjAwtdwzZncu",
+	"JkBR+XCnkicrxQnct1RodITDCamphSY8Xpa5AeO1UN0StBHOxGhCTMsoYkLdQYEnA9srMCGp0Kds96s7",
+	"8j0lQJZXcwTyQZSkB2jrLe1gIEbm2YaN8tm+f9HT08ZudeButbiC9YDcU7ZZER71O2D+EMjcb0O7rYNV",
+	"rnQmEHfKNa6uQ+y133/wne6aSh8VjRTIyx0rhZCrDeF9UC8BFt/5Anr05hb9Tiwj5D6uwwvShlqMJaSR",
+	"oXhItB21/kQM2FZQJaPAPSlIvGDbR9eERRDIT5lFKPCYYkU2m6IZDq/AqMh4MY9dQ6WNkV+BNSC14ayI",
+	"vrAqBKaTIhTy2VgTkOgrOS8t+Lh31D296BaXWzt90+8dlS9me6ubh+ryswy2b9HeHYWEu1S4zoCMbffH",
+	"4tlj1eermwpi862NtX58lKmhNvTdmRqhKKVd1nPwojqfDWMeXmV/1AwD1hScv4w4k7URntJ40Z5yxiGM",
+	"cQhX54SOJ7L9rNG4uUOF+Xodn/A11pAtLmdOWcTn9ZSiF5aa3/Z+ALRvfUmTuI0Gnms/DzwfRXz6kUbq",
+	"l7+5Wvhm+3C9tUCsorgM5z3siM8WuhSy1Wg1aq1Gq4kupjiRyq1GF3wk54q5eiysP0R9KzKp/5mUJND9",
+	"t1SSqxntO1eSmkVvV5JOC1N4ZHcDFZDLytSAT4PSprtaUbypPkqn92malPdK2lDtfb41Z8vOPr+K1VL4",
+	"6v1sGBMsXGm+dEywSqeJqc+40XxTZq0cbBzTa3KYxZmgR4m4ymK49SrNbRL379Qp5WLREtVlHcb51fpo",
+	"NN9e5e2UNla/FQHH9JowIsRtgDbh11vtxNwEM3fbIMdZwqdETkgqwM4yDXvbaEaSWsJTmRfZQjN+4UOK",
+	"Kwt1oDkaMA0iFPKIiMzmywPsFy9/Nu1IjPlnv79l/S7njb7pMM3jWKyyyU7MbtczFypU49/Qj93jMwuR",
+	"j4ppP9q1fJRc2qBB5hfa1nKQIwww8dUuJjzSTiQAoD5gf0P9d2fdW18MMCRJZhJX3fRFv/vFwDt7c9Ef",
+	"eD588sXAy8r8xcDz9VdfDLxWoznwbtDTh6hugwt/FTGQzzMu4MDf0EV9UzLccbOvCJmB7Dar+ZNI7MIe",
+	"51jYvNgssI4zVtDZLcnidlHgIGea8cBKoeDamLdKhjczwpRgzyLuhRiIickrOs+ts5wzxpgyISslsHnv",
+	"xYyE9xPDdsVOZZXeSxtBAHzAKBvx9oAhBGhuo8pgn/rd2GptBMH0h3BIGTpfR80WIvW3YVUfuq2pUkle",
+	"DobsyRBGWi2jcELCKx/tNZ4aY7vQ0ik/pKlC7TnBETVa6fvSr3a7UKCBwwkextoy2ms8vRtlbuue29Dl",
+	"7n8lqoo9WW5lQd21BcI1gZL5eUMXEeT9iSDp2TgkyguIKSPusSWcp53Caac+27OHmPnxY6VOPaZCXhYy",
+	"PR6L1VJqylK0BDL0BPoygLCB0l6wrS+DrI/owLvRh62ghqDb2xDKmu1koXoec8iHtSyFO84hqUhAaAry",
+	"0fKYVVW+l3lhN5zwipedcCUJTTGbHkGEhkTOCWEoJpG6aCYWCR/Kg1hka9Wc4UaZlxkR0K1Q+iycr5fG",
+	"9nxYmy2WUoZWiLQJh0SCQh6lMIq9uRaTFNqK7a7DWa/c7tsPF5+OwCSlDVS3TnIYNGMp74PvlVMBvLan",
+	"mMUrcO5qpj2GBkt5yoiPGJkrGxmOE33lNOlkVdu/c0IlMQkcpiZ6SNTSt0I+HeaF0Z3Tl4pFz/CY6IAn",
+	"n+HfUtLWfQyCQp1sgPQRe7GzATo2veB1ZYRTDnxNBR3SmMqFstl5Qmz4dYoXKMZjhNGnVEjb5N7Jzlac",
+	"h6ZcQfUQBYWGU2LnS548fBNkDtomZFHFuWnVUJi8n8VaXLLUrAPSTquGzRRbaDx4pIu/ctkKzLq1mPv6",
+	"dTqT3PHSHyBQ9qC3Fum8mydFzUhicgWwRFMuJFKbr6+Y1KPuvKC/F9eQVZI0AWr4s5l2ZYG4evjViu1m",
+	"dL8KP7uNg2d34efDY7Wd2/rk/boDAO83/W/VzMavMZfumw6l89eddHm/MZfrwmsTs+i+2djKD0uNErzJ",
+	"7q/k91D89ENr9rx3dSqGT0/jf76O5a8XvWe9T735yad38qTflSef/vn25OX42cnL3rOTT9305NO73ZP+",
+	"eO+S/nSwvt1dbAFUYV28YSYyyUeOcjSmxQNCxd+xNaI8ijV2VBzn8WA/xAkHClmVs3pvO8f3ZlzIFemy",
+	"yk3MPsJHSPf7s+fJBTPriTDdKwUYXDqTCqzqAAxuKOw1hWySD1ihIh5ry7xYhpFVM+S2ubpRECbbaFWt",
+	"G9pifMBGMcfy2S5KuLa9t30TWKZM0DGjIxpiaBpFJYGzP1uiGCV8NoMcrgHrFCr2Yc80n8tka6XzTMsD",
+	"m91YUdQMDWszX/rQZKCVKpyrS7Cx48pjBh2coP8AI3O1HqPp6+iSysmABTrpNDDg0+XdgCio+tb9iSo/",
+	"5Ou8R3PIpVBhDcAR9NQHmFzCsueYSvMFMzIw5FP34Kx6biDJGypWjQ409eSQEYiRmPBEFpvTiTS2Tckh",
+	"ag0l51mfTbu4MziYaJs6khdgTuDYJGA/b+02tg0Ys33oHVdBvGmz7weMTGdyAenVbZ1Kccy1JRAgffaW",
+	"je8pTshyp3rozO6z7OSk1lEGBYmWFwv0Auc7+THLHCvWYjxNFLrdfFmp4D7FV0QMoA7f6YQbx2CwASoV",
+	"9UuCdReYOdcV9cKkxZtYpB7/g7PhhzlUFAMoFMWxXtkojWOAx3aWvoEhQqi5DsmEzupIZ8mbfs6aVqjI",
+	"nW8Hb+X+qr5paUhJZJa/pauGcdZ3HlI6Yw5HEoyREDKkM/RBxom7fmKGU2IpFTbz/gSAZMtf+UJk7ZzM",
+	"YrxQCJJJSgLdKykj8wGzJyIa9UBSebOEw1yCXZGFDdgstYjNJUirpdGqq/4GLLaEbvEJrAFyd8KhnVaY",
+	"cJGHaBNiEmh0XjTYqkILBh1mdlenJbBaGI4VzeQJ8xnIDvWaOSOa1yFXX+iAoa3kFia7yCH5ZZfPJsa7",
+	"Ph/q6FoF3SxcXEFmre7bpxP11Z/tAVsSpm1U0fcBQT5w5RRCxevwQvPpw6XOEnB2U26UARrBUKwtwXGJ",
+	"yWmiZPrqwQlYIrMvWlcX6y7EOSLkhExd4UmV9nhaEO66cXXutle5yIXGDMsucpVlkd+yA6NgK/KCzBld",
+	"LZxwQRhKGf0t1agf2eGvRmTYOh0MdcCrM4GKfO1tMInpSE83yGWkcKR8XcG/KFUzMsOZbNeMoSjRtCYc",
+	"MOd1vhmtqN+TENMKVct9H8UEXxMXk2DHIGoKyvJzi+JCVkFKK4YHJEsBGf7Ao8X6/mrWl6M4+ruDjhLO",
+	"jvThJOgtbVtNKUtlcbx9oaeHl7Xo8JY6R1R0bii4PeYodNnjcZYC1q/1j8pLzjwjZ3lZ0bGBbUePo3rY",
+	"6G/fmxa81dL3C66slfNWRykCwgg6J6yapw6tCbw9AF1WKz1VG1ds0fC9UcKnHR1R9toejmmox0IbMoXN",
+	"KDf7QFn/PL9zyIdu2wboHQY3w1+1ZqPRXAJKwW8/WGeYvBadSriBRCpCZ6kBkY8iEtJIm86oA4OUgCWW",
+	"UWdh0GztQWTITF1KAHU4JKXj4WwYa9a6IX+TfjLLZgr5dAo84sWcXwk05jzKK3c9tUJhujMsz3tdAkm2",
+	"iZubtV3oyq46N8W6W7XWm8cEpXT9dT7iv2pB9tbcqbfj/2/uHw+oTljK/RXn9LutFaoNUq90e5x5lAO2",
+	"VeFaFZX5tp/NKF/dsd86NrZPq5M8V2H8VaQtgjWYuzu5HgdrRjnKeUatW62XW4RLi6tXHUln7QtufM/6",
+	"G9Unh25niLfnxz4KVoTm/wdiXy++wH9uHjDWpKWjMfdRM6bfcKRkhB1Bvx4tHtlHTZuFfysld0p+okPN",
+	"2rhb7XyWPM5s5KvyerVnuRXYmhet8NuoEfjwjL0O8yi08+o4nyut9yXS/h4IyPeWvd8K/iqDL+M0AJqC",
+	"e0xGUAtomyJZLtPGW6JbR+XrsE2kSobYB39z6azfJkbZ2L/7idLEPHhsjdBmNjVcPdBcY2Xl2Zvw3N46",
+	"YKiYhgIB2NY6Dy/P3flPC95eaD+xIn57j/AtSJ7SOXWBUe9MDip3FArTJNEV7ZDIqTQZC/UQx3ke98s6",
+	"OVaH9gasKrZny2s7pkjWjRCaZgVUCuVpiTSWAdrKzk+27UTPfGrklj6M8lHWGN8fMNtP38/DAy+3c5/b",
+	"TET31+jNqlOGooeeXL8mj3DKc2OzyjV3+9RWrHyp8Wyp1U/VyamdE7Geesw6RD04vLCi7EiBtlR0VJyS",
+	"/J1UHq1t6jzQxNHjatd/+JW+/zswjgo2xP2qgCqEgh7zF5qCHGXymAMaqBaKDp1QH8xAT4WEbJON1wER",
+	"O/nYGaPB89nPG6j5uYPO/4SFP9/IUtq9+4lsuPt/mgVxTnD0WAOiIs+tYD/s6AY10HCs8ojYQgHpG2Os",
+	"Dw0KWgmCPUSgCZ8jydGcsghFfM5sfUh2QogFsipcqdgBy05LfURHML0QGsRps8X94nYddcQVBJSgt2xe",
+	"QuTMAZwRnYRJBZrgZBoTIZYVvNbqVUpdz57ZiF5/aMTWbRbphamQfGqijVFC5rpTUxLp6QrrxqDyppU3",
+	"JvZU0H6tCtnoAF738tYvINH3nt1xb3nwNV0t0Hf/RkfrP0jUdcRV5cGe5EYK3EPkAYPfKvPyATvVrhMK",
+	"oJoMbqvp1l+BjvrplkSgrfMgJrRaCrJFB6ZnGONzEICQyS/plOg+hbaCTtsf+vAJ3sqtIVA0FkzDIfQj",
+	"wYkcEhggCIFtkxdDo1g3QDFn47pdl24hlh/x610ge7ieEPOAbcdgpKoNX7peInmok3Sp7JdNuUmb82vW",
+	"bD3gYr9YoAS/tHM0DViEJW6jL4Pikc/Aaw9uSSVs7O/9OvD8QTF3ceC1n/oDvTV4wTrpi/CaLIFx3e9q",
+	"SoS7zRw7uJxlMsIvbi4j/JwzEvzunq8VfldyCO54nVd5KEJqo4mlZPXPW4CZ5YpWbyjLFm01m3pDG4F+",
+	"s6nADyGKgdcuVKm0B96PJI65jzoR/q+Bd/PtEZWFTL4Fqu5fQOd2S2yjoIzcIJcwBfkZKJwHfzrj4j9J",
+	"A1+alqmO9onpNUFbeixi7UIhtguKc3uT/odhv1sr5vSgj8nS+DswhaGFdOUgPK36pj7Ctk2kObLXk0IH",
+	"bI0SG5MQY4bx6t5lxlITkGgaEbsg0Mb5QgZMT+ObEokVeYOiH2JBnu0i9e/tuv7OBf1dj5nEaEIVt2SJ",
+	"fYmpZ5tPeEzQUCGICMRHRmgKk0QJewsxg3wxhNGIzCGvagOxTTNx8PvR3beUhvx/U4BijNf35k/AWdPz",
+	"vWza460FDEqpZDfrtXX/2T3tf+y/O+t+vHxz/vOr4zeXH7v/6h697ffenH686HfO8xIH/bXG7v7evpsk",
+	"4dZZKU8EBEVpyLNOyASgwEGBG6S8T6FGlvAxM3yoa06xxMo2W/yUvrtsxr1PnP5yeT7pscYLmPqpmVAf",
+	"E4Y8giiqh9np9ZAezIevX82G4xcvFH5ufI8ndEyVbH3gCgvDPq4oU4/2Oxc/f/zlbfdt9+PPvdOXH0/f",
+	"nJ90jnPiKtSMrJvEhMVVnlvUhJn05ekaS2WzQN455bTWo5zWs+ZBo7EO5cBGL45+7L58e1xFNvulDdj8",
+	"srtoRltN/Mgahe6mHw/wm6qCm7Ofe/TjvN9723j3808vO5/f9XufTy5/mhz3X8XvWu/k6e+93V+PmpOT",
+	"6S/N4/6r6cnvk+m7T1eLNy+vGr+ed3543ZkvZuNXz+9R7O7Mhb2j5KaoDv+ynf7tgVpWOGfVlvAkU6Ab",
+	"M5hMd/KdL6CdFCPe3BK9TdnSPKniLM4ge40xzgOcjHWD+iw9i8pszBrqmAogOI6xPcjb+lGoS9BXIAzL",
+	"dNjDbfRkX7nX2K2jo9KJEASZ0ZCYDuwRkpw/1IqBiaWbCj7ccfcvFoTe41J1x/SaKF1TzK7s23QyjTio",
+	"0II7lV3s5lTqcbPvP1SViu42GrXnexGpHTSHo9p+o/WsdYCHjSEOgdj0efLSp23S4xORTy6AVdhqEN1R",
+	"3RkwJnwbccqPqJ013iN5sjB3tzJy3bhvXN3OqIGolpLv3dOXvdPX3r0XZcbgrHCCAULOZMK/QubfdbLR",
+	"OflEQnM0/72rHfXMWvi6BCFdFWV3PXyMYAsbPlI0IzF2vug/TvH0NhX1UhctCreWMciftFrJ1JdWFJGu",
+	"LHYcsK2iINKDRnWS0HYdtRotNCWY5eEDCLhn89jyBZXOO80h5YBRmSVKQXwgSZlYrzKqqtRHp9h/G5V1",
+	"kQH4cYeV986+v59qWvuUszCaet1zznw8rznl1Ij/S2L/dcj5VTJCCZQJ5eO4K048N5kbupNNHFotfbv2",
+	"PDNXCnQ6VSCWJF5AaDXLtMwLiPO6+EUuFUMekUMwzwVnwYANiS4YL2eg2hzP+lTP9gvuk6PRt1v6ftI0",
+	"hEzDq+xkdYgj0zDh6+ZoFLPKlPjKsP2XAPtLgH0VAZYxX3URtk4l32imhhmqtvNF/3GHKVkV7SgNHg3y",
+	"F61hWTpBkAHL8jOyVwqUpQLXUYfZH0orMJ1UeYIS8DT0vHs9pswsa8CgL6DvtgnIj0qdd1nRaffRiwLd",
+	"E8Lpo5C1HJASMk+4bmPgzIx1e0RYPFKJ5JyG5MHmqx4R+43M17cZFjdkvubmqjVk0XCBZhPOSrNn7e+1",
+	"Ga89rzXXF/LF6cpfJ6DROTs7f/PP7ssNL/n2cIehqZwV/tI+/zna56/4iKPfNL2v7DAC+XTSHSluOPD+",
+	"Nnux3XA+Rfn9ByX83JHD7z8oAaenJVfPIsr7d2fTKXdAKppFLc3kXm4oVl9uhCkqCnt0K2YfAAEdkf28",
+	"pzwES9QqI2cIpZkQWZwi4XzMaaN88+Hm/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+
+	"github.com/temporalhttp/gateway/internal/gen"
 )
 
 // routeTargets are a request to every operation that reaches Temporal, about greeting-ada.
@@ -47,6 +50,44 @@ func TestTemporalsInvalidArgumentIs400OnEveryRoute(t *testing.T) {
 			}
 			assert.False(t, levels["ERROR"], "a refused argument is logged at ERROR level:\n%s", log.String())
 			assert.True(t, levels["WARN"], "Temporal's reason is logged for the operator:\n%s", log.String())
+		})
+	}
+}
+
+// TestMalformedRunIDsAre400BeforeTemporal sweeps the routes with run ids that are not UUIDs:
+// each is answered 400 naming the run id, and nothing reaches Temporal.
+func TestMalformedRunIDsAre400BeforeTemporal(t *testing.T) {
+	const notUUID = `{"runId":"not-a-uuid"}`
+	tests := []struct {
+		name, method, target, body string
+		want                       fieldRef
+	}{
+		{"get: runId not a UUID", http.MethodGet, "/workflows/greeting-ada?runId=run-1", "", fieldRef{gen.FieldErrorInQuery, "runId"}},
+		{"get: runId a UUID in braces", http.MethodGet, "/workflows/greeting-ada?runId=%7B01a2110d-1b69-77ad-9897-c51741a70f19%7D", "", fieldRef{gen.FieldErrorInQuery, "runId"}},
+		{"history: runId not a UUID", http.MethodGet, "/workflows/greeting-ada/history?runId=x", "", fieldRef{gen.FieldErrorInQuery, "runId"}},
+		{"events: runId not a UUID", http.MethodGet, "/workflows/greeting-ada/events?runId=x", "", fieldRef{gen.FieldErrorInQuery, "runId"}},
+		{"signal: runId not a UUID", http.MethodPost, "/workflows/greeting-ada/signals/decision", notUUID, fieldRef{gen.FieldErrorInBody, "runId"}},
+		{"query: runId not a UUID", http.MethodPost, "/workflows/greeting-ada/queries/status", notUUID, fieldRef{gen.FieldErrorInBody, "runId"}},
+		{"update: runId not a UUID", http.MethodPost, "/workflows/greeting-ada/updates/approve", notUUID, fieldRef{gen.FieldErrorInBody, "runId"}},
+		{"cancel: runId not a UUID", http.MethodPost, "/workflows/greeting-ada/cancel", notUUID, fieldRef{gen.FieldErrorInBody, "runId"}},
+		{"terminate: runId not a UUID", http.MethodPost, "/workflows/greeting-ada/terminate", notUUID, fieldRef{gen.FieldErrorInBody, "runId"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeTemporal{executions: running()}
+			var log bytes.Buffer
+			rec := serve(newRouter(t, fake, logTo(&log)), newRequest(tt.method, tt.target, tt.body))
+
+			p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+			assert.Equal(t, []fieldRef{tt.want}, fieldRefs(t, p))
+			assert.Empty(t, fake.describeCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.startCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.lifecycle, "a malformed request reached Temporal")
+			assert.Empty(t, fake.listCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.pageCalls(), "a malformed request reached Temporal")
+			for _, line := range logLines(t, &log) {
+				require.NotEqual(t, "ERROR", line["level"], "%v", line)
+			}
 		})
 	}
 }

@@ -18,7 +18,7 @@ import (
 // a body; any other preference, or a wait, leaves the full Execution.
 func TestStartPreferReturnMinimal(t *testing.T) {
 	const body = `{"workflowType":"Greeting","workflowId":"greeting-ada","input":{"name":"Ada"}}`
-	const location = "/workflows/greeting-ada?runId=run-1"
+	const location = "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001"
 	minimal := map[string][]string{
 		"return=minimal":          {"return=minimal"},
 		"case and spaces":         {"  RETURN = Minimal  "},

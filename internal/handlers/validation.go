@@ -45,7 +45,7 @@ func requestProblem(err error) error {
 			var schemaErr *openapi3.SchemaError
 			switch {
 			case errors.As(reqErr.Err, &schemaErr):
-				msg = schemaErr.Reason
+				msg = schemaMessage(schemaErr)
 			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 				msg = "is required"
 			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidEmptyValue):
@@ -87,21 +87,40 @@ func schemaFieldErrors(err error) []gen.FieldError {
 	var schemaErr *openapi3.SchemaError
 	if errors.As(err, &schemaErr) {
 		path := schemaErr.JSONPointer()
-		msg := schemaErr.Reason
-		switch {
-		case strings.HasSuffix(msg, " is unsupported"):
-			// The validator reports an unknown property at its parent; name the property itself.
-			if name, err := strconv.QuotedPrefix(strings.TrimPrefix(msg, "property ")); err == nil {
-				name, _ = strconv.Unquote(name)
-				path = append(path, name)
-				msg = "is not a known field"
-			}
-		case schemaErr.SchemaField == "required":
-			msg = "is required"
-		case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
-			msg = fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
+		msg := schemaMessage(schemaErr)
+		// The validator reports an unknown property at its parent; name the property itself.
+		if name, ok := unknownProperty(schemaErr); ok {
+			path = append(path, name)
 		}
 		return []gen.FieldError{{In: gen.FieldErrorInBody, Field: strings.Join(path, "."), Message: msg}}
 	}
 	return nil
+}
+
+// schemaMessage says what is wrong with a value in words a client can act on: the validator's
+// reason, except where that reason is a regular expression or names the value's parent.
+func schemaMessage(schemaErr *openapi3.SchemaError) string {
+	switch {
+	case schemaErr.SchemaField == "required":
+		return "is required"
+	case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
+		return fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
+	}
+	if _, ok := unknownProperty(schemaErr); ok {
+		return "is not a known field"
+	}
+	return schemaErr.Reason
+}
+
+// unknownProperty is the name of the property that schemaErr refuses as unknown, if it does.
+func unknownProperty(schemaErr *openapi3.SchemaError) (string, bool) {
+	if !strings.HasSuffix(schemaErr.Reason, " is unsupported") {
+		return "", false
+	}
+	quoted, err := strconv.QuotedPrefix(strings.TrimPrefix(schemaErr.Reason, "property "))
+	if err != nil {
+		return "", false
+	}
+	name, err := strconv.Unquote(quoted)
+	return name, err == nil
 }

@@ -478,7 +478,11 @@ export interface components {
             reason?: string;
             runId?: components["schemas"]["RunId"];
         };
-        /** @description A specific run; the latest run of the workflow id when absent. */
+        /**
+         * Format: uuid
+         * @description A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+         * @example 01a2110d-1b69-77ad-9897-c51741a70f19
+         */
         RunId: string;
         WorkflowTypeList: {
             workflowTypes: components["schemas"]["WorkflowType"][];
@@ -1044,7 +1048,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A specific run of the workflow id; the latest run when absent. */
-                runId?: string;
+                runId?: components["schemas"]["RunId"];
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
                  *     duration such as `10s`; capped by the gateway, 60s by default).
