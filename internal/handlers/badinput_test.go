@@ -91,3 +91,44 @@ func TestMalformedRunIDsAre400BeforeTemporal(t *testing.T) {
 		})
 	}
 }
+
+// TestParametersNotUTF8Are400BeforeTemporal sweeps the routes with path and query values that
+// are not UTF-8: each is answered 400 naming the parameter, and nothing reaches Temporal.
+func TestParametersNotUTF8Are400BeforeTemporal(t *testing.T) {
+	tests := []struct {
+		name, method, target, body string
+		want                       fieldRef
+	}{
+		{"get: workflowId not UTF-8", http.MethodGet, "/workflows/%FF", "", fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"get: workflowId not UTF-8, beside an escaped slash", http.MethodGet, "/workflows/a%2F%FF", "", fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"get: wait not UTF-8", http.MethodGet, "/workflows/greeting-ada?wait=%C3%28", "", fieldRef{gen.FieldErrorInQuery, "wait"}},
+		{"history: workflowId not UTF-8", http.MethodGet, "/workflows/%ED%A0%80/history", "", fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"events: workflowId not UTF-8", http.MethodGet, "/workflows/%FF/events", "", fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"signal: signalName not UTF-8", http.MethodPost, "/workflows/greeting-ada/signals/%FF", `{}`, fieldRef{gen.FieldErrorInPath, "signalName"}},
+		{"query: queryType not UTF-8", http.MethodPost, "/workflows/greeting-ada/queries/%FF", `{}`, fieldRef{gen.FieldErrorInPath, "queryType"}},
+		{"update: updateName not UTF-8", http.MethodPost, "/workflows/greeting-ada/updates/%FF", `{}`, fieldRef{gen.FieldErrorInPath, "updateName"}},
+		{"cancel: workflowId not UTF-8", http.MethodPost, "/workflows/%FF/cancel", `{}`, fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"terminate: workflowId not UTF-8", http.MethodPost, "/workflows/%FF/terminate", `{}`, fieldRef{gen.FieldErrorInPath, "workflowId"}},
+		{"list: workflowType not UTF-8", http.MethodGet, "/workflows?workflowType=%FF", "", fieldRef{gen.FieldErrorInQuery, "workflowType"}},
+		{"list: unknown parameter not UTF-8", http.MethodGet, "/workflows?x=%FF", "", fieldRef{gen.FieldErrorInQuery, "x"}},
+		{"start: wait not UTF-8", http.MethodPost, "/workflows?wait=%FF", `{"workflowType":"Greeting"}`, fieldRef{gen.FieldErrorInQuery, "wait"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeTemporal{executions: running()}
+			var log bytes.Buffer
+			rec := serve(newRouter(t, fake, logTo(&log)), newRequest(tt.method, tt.target, tt.body))
+
+			p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+			assert.Equal(t, []fieldRef{tt.want}, fieldRefs(t, p))
+			assert.Empty(t, fake.describeCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.startCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.lifecycle, "a malformed request reached Temporal")
+			assert.Empty(t, fake.listCalls(), "a malformed request reached Temporal")
+			assert.Empty(t, fake.pageCalls(), "a malformed request reached Temporal")
+			for _, line := range logLines(t, &log) {
+				require.NotEqual(t, "ERROR", line["level"], "%v", line)
+			}
+		})
+	}
+}

@@ -78,8 +78,8 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Listed innermost first: the JSON check runs before the validator.
-		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw)},
+		// Listed innermost first: the UTF-8 check runs first, then the JSON check, then the validator.
+		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw), validUTF8(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

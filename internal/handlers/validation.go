@@ -3,12 +3,17 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/temporalhttp/gateway/internal/gen"
 )
@@ -123,4 +128,45 @@ func unknownProperty(schemaErr *openapi3.SchemaError) (string, bool) {
 	}
 	name, err := strconv.Unquote(quoted)
 	return name, err == nil
+}
+
+// validUTF8 refuses a request whose path or query parameters are not valid UTF-8, naming each. OpenAPI cannot say "text" of a parameter, the validator
+// passes any bytes, and Temporal's strings are protobuf strings, which must be UTF-8: such a
+// value would otherwise fail the call to Temporal with an error that looks like the gateway's.
+func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var fields []gen.FieldError
+			invalid := func(in gen.FieldErrorIn, name string) {
+				fields = append(fields, gen.FieldError{In: in, Field: strings.ToValidUTF8(name, "\uFFFD"), Message: "is not valid UTF-8"})
+			}
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				for i, name := range rctx.URLParams.Keys {
+					v := rctx.URLParams.Values[i]
+					if r.URL.RawPath != "" {
+						// Routed on the escaped path: the value is still escaped (as the generated
+						// binder knows too).
+						var err error
+						if v, err = url.PathUnescape(v); err != nil {
+							continue // the binder names it
+						}
+					}
+					if !utf8.ValidString(v) {
+						invalid(gen.FieldErrorInPath, name)
+					}
+				}
+			}
+			query := r.URL.Query()
+			for _, name := range slices.Sorted(maps.Keys(query)) {
+				if !utf8.ValidString(name) || slices.ContainsFunc(query[name], func(v string) bool { return !utf8.ValidString(v) }) {
+					invalid(gen.FieldErrorInQuery, name)
+				}
+			}
+			if len(fields) > 0 {
+				pw.writeError(w, r, validationProblem(fields...))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
