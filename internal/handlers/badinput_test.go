@@ -2,11 +2,15 @@ package handlers_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/temporalhttp/gateway/internal/gen"
@@ -129,6 +133,42 @@ func TestParametersNotUTF8Are400BeforeTemporal(t *testing.T) {
 			for _, line := range logLines(t, &log) {
 				require.NotEqual(t, "ERROR", line["level"], "%v", line)
 			}
+		})
+	}
+}
+
+// TestPathParametersAreCheckedAsTheHandlerSeesThem: the contract's limits apply to a path
+// parameter as decoded, not as escaped in the URL; so an id within them is read however long
+// its escaped form.
+func TestPathParametersAreCheckedAsTheHandlerSeesThem(t *testing.T) {
+	long := strings.Repeat("é", 400) // 400 characters, 2400 once escaped
+	tests := []struct {
+		name, target string
+		wantStatus   int
+		wantID       string
+	}{
+		{"id whose escaped form is over maxLength", "/workflows/" + url.PathEscape(long), http.StatusOK, long},
+		{"id of slashes", "/workflows/" + url.PathEscape(strings.Repeat("/", 600)), http.StatusOK, strings.Repeat("/", 600)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeTemporal{}
+			if tt.wantID != "" {
+				fake.executions = []*fakeExecution{{workflowID: tt.wantID, runID: fakeRunID(1), workflowType: "Echo",
+					taskQueue: defaultTaskQueue, status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}}
+			}
+			rec := serve(newRouter(t, fake), newRequest(http.MethodGet, tt.target, ""))
+			if tt.wantStatus != http.StatusOK {
+				p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+				assert.Equal(t, []fieldRef{{gen.FieldErrorInPath, "workflowId"}}, fieldRefs(t, p))
+				assert.Empty(t, fake.describeCalls())
+				assert.Empty(t, fake.pageCalls())
+				return
+			}
+			require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
+			var exec gen.Execution
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &exec))
+			assert.Equal(t, tt.wantID, exec.WorkflowId)
 		})
 	}
 }

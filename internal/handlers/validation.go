@@ -13,10 +13,55 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/temporalhttp/gateway/internal/gen"
 )
+
+// validateRequests checks every request against spec before its handler runs, answering a
+// request that breaks the contract with the problem that names what is wrong.
+func validateRequests(spec *openapi3.T, pw problemWriter) (func(http.Handler) http.Handler, error) {
+	// Requests are served whatever host they came to: the servers of the spec are relative.
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, fmt.Errorf("route the OpenAPI spec: %w", err)
+	}
+	opts := &openapi3filter.Options{
+		MultiError: true,
+		// The body reaches the handler byte for byte: no defaults written into it, and no
+		// re-decoded copy of it kept (the JSON input is passed to Temporal untouched).
+		SkipSettingDefaults: true,
+		// The authenticate middleware has checked the credentials already, before validation.
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			route, params, err := router.FindRoute(r)
+			if err != nil {
+				pw.writeError(w, r, requestProblem(err))
+				return
+			}
+			// The router matches the escaped path and hands out its parameters escaped: "é" would
+			// be checked as "%C3%A9", six characters against maxLength, and "%2E" would pass for
+			// a "." that the handler then sees. The values are checked as the handler gets them.
+			for name, v := range params {
+				if v, err := url.PathUnescape(v); err == nil {
+					params[name] = v
+				}
+			}
+			err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+				Request: r, PathParams: params, Route: route, Options: opts,
+			})
+			if err != nil {
+				pw.writeError(w, r, requestProblem(err))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}, nil
+}
 
 // requestProblem turns an error of the OpenAPI request validator into the problem the client sees:
 // each schema violation becomes a named field error, and nothing of the validator's own text
