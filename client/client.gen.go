@@ -309,7 +309,8 @@ type StartWorkflowRequest struct {
 	// TaskQueue The task queue; the gateway's configured default when absent.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
-	// WorkflowId The business id. A UUID is generated when absent.
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
 	WorkflowId *string `json:"workflowId,omitempty"`
 
 	// WorkflowType The registered workflow type name, for example `Greeting`.
@@ -379,7 +380,7 @@ type UpdateName = string
 // Example: 90s
 type Wait = Duration
 
-// WorkflowId defines model for WorkflowId.
+// WorkflowId Example: greeting-ada
 type WorkflowId = string
 
 // BadRequest An RFC 9457 problem.

@@ -139,7 +139,7 @@ func TestParametersNotUTF8Are400BeforeTemporal(t *testing.T) {
 
 // TestPathParametersAreCheckedAsTheHandlerSeesThem: the contract's limits apply to a path
 // parameter as decoded, not as escaped in the URL; so an id within them is read however long
-// its escaped form.
+// its escaped form, and `.` is refused however it is spelt.
 func TestPathParametersAreCheckedAsTheHandlerSeesThem(t *testing.T) {
 	long := strings.Repeat("é", 400) // 400 characters, 2400 once escaped
 	tests := []struct {
@@ -149,6 +149,10 @@ func TestPathParametersAreCheckedAsTheHandlerSeesThem(t *testing.T) {
 	}{
 		{"id whose escaped form is over maxLength", "/workflows/" + url.PathEscape(long), http.StatusOK, long},
 		{"id of slashes", "/workflows/" + url.PathEscape(strings.Repeat("/", 600)), http.StatusOK, strings.Repeat("/", 600)},
+		{"dot", "/workflows/.", http.StatusBadRequest, ""},
+		{"dot escaped", "/workflows/%2E", http.StatusBadRequest, ""},
+		{"dot dot escaped", "/workflows/%2e%2E", http.StatusBadRequest, ""},
+		{"dot escaped, below", "/workflows/%2E/history", http.StatusBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +173,27 @@ func TestPathParametersAreCheckedAsTheHandlerSeesThem(t *testing.T) {
 			var exec gen.Execution
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &exec))
 			assert.Equal(t, tt.wantID, exec.WorkflowId)
+		})
+	}
+}
+
+// TestDotIDsAreRefusedAtStart: no URL can name `.` or `..`, so no execution may have one as its
+// id; the start says why, and nothing reaches Temporal.
+func TestDotIDsAreRefusedAtStart(t *testing.T) {
+	for _, id := range []string{".", ".."} {
+		t.Run(id, func(t *testing.T) {
+			fake := &fakeTemporal{}
+			rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows", `{"workflowType":"Echo","workflowId":"`+id+`"}`))
+			p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+			require.NotNil(t, p.Errors)
+			assert.Equal(t, []gen.FieldError{{In: gen.FieldErrorInBody, Field: "workflowId", Message: `must not be "." or ".."`}}, *p.Errors)
+			assert.Empty(t, fake.startCalls())
+		})
+	}
+	for _, id := range []string{"...", ".a", "a.", "%2e"} {
+		t.Run(id, func(t *testing.T) {
+			rec := serve(newRouter(t, &fakeTemporal{}), newRequest(http.MethodPost, "/workflows", `{"workflowType":"Echo","workflowId":"`+id+`"}`))
+			assert.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
 		})
 	}
 }

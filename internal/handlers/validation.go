@@ -155,6 +155,14 @@ func schemaMessage(schemaErr *openapi3.SchemaError) string {
 		return "is required"
 	case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
 		return fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
+	case schemaErr.SchemaField == "not" && schemaErr.Schema != nil && schemaErr.Schema.Not != nil &&
+		schemaErr.Schema.Not.Value != nil && len(schemaErr.Schema.Not.Value.Enum) > 0:
+		// The validator gives no reason for a value that a "not" schema refuses.
+		var refused []string
+		for _, v := range schemaErr.Schema.Not.Value.Enum {
+			refused = append(refused, fmt.Sprintf("%q", v))
+		}
+		return "must not be " + strings.Join(refused, " or ")
 	}
 	if _, ok := unknownProperty(schemaErr); ok {
 		return "is not a known field"

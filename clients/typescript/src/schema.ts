@@ -405,7 +405,10 @@ export interface components {
         StartWorkflowRequest: {
             /** @description The registered workflow type name, for example `Greeting`. */
             workflowType: string;
-            /** @description The business id. A UUID is generated when absent. */
+            /**
+             * @description The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+             *     A UUID is generated when absent.
+             */
             workflowId?: string;
             /** @description The task queue; the gateway's configured default when absent. */
             taskQueue?: string;
@@ -885,7 +888,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The business id of the workflow. */
+        /**
+         * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+         *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+         */
         WorkflowId: string;
         /** @description The signal's name, as the workflow registered it. */
         SignalName: string;
@@ -1060,7 +1066,10 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1107,7 +1116,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1190,7 +1202,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1229,7 +1244,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The signal's name, as the workflow registered it. */
                 signalName: components["parameters"]["SignalName"];
@@ -1276,7 +1294,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The query's name, as the workflow registered it. */
                 queryType: components["parameters"]["QueryType"];
@@ -1324,7 +1345,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The update's name, as the workflow registered it. */
                 updateName: components["parameters"]["UpdateName"];
@@ -1382,7 +1406,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1423,7 +1450,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
