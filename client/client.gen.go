@@ -118,10 +118,37 @@ func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
 	}
 }
 
+// ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+//
+// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+type ApprovalInput struct {
+	// Amount The amount the request is about.
+	Amount *int64 `json:"amount,omitempty"`
+
+	// Approver Who is to decide.
+	Approver *string `json:"approver,omitempty"`
+
+	// RequestId The request's id in the caller's system.
+	RequestId *string `json:"requestId,omitempty"`
+
+	// TimeoutSeconds How long to wait for a decision, in seconds; 0 (the default) means 3600.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+//
+// Example: {}
+type CronCounterInput = map[string]interface{}
+
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
+
+// EchoInput The input of `Echo`, any JSON value, which it returns as it came.
+//
+// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+type EchoInput = json.RawMessage
 
 // Execution defines model for Execution.
 type Execution struct {
@@ -180,7 +207,7 @@ type Failure struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Field The field's name; nested fields are joined with dots.
+	// Field The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`.
 	Field   string       `json:"field"`
 	In      FieldErrorIn `json:"in"`
 	Message string       `json:"message"`
@@ -188,6 +215,14 @@ type FieldError struct {
 
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
+
+// GreetingInput The input of `Greeting`.
+//
+// Example: {"name":"Ada"}
+type GreetingInput struct {
+	// Name Who to greet.
+	Name string `json:"name"`
+}
 
 // Health defines model for Health.
 type Health struct {
@@ -200,6 +235,23 @@ type HistoryPage struct {
 	// Events History events in Temporal's JSON form (eventId, eventTime, eventType and the event's attributes).
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
+}
+
+// MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
+//
+// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+type MoneyTransferInput struct {
+	// Amount The amount, in integer cents.
+	Amount int64 `json:"amount"`
+
+	// FromAccount The account to withdraw from.
+	FromAccount string `json:"fromAccount"`
+
+	// ReferenceId The caller's reference for the transfer, returned in the result.
+	ReferenceId *string `json:"referenceId,omitempty"`
+
+	// ToAccount The account to deposit into.
+	ToAccount string `json:"toAccount"`
 }
 
 // Problem An RFC 9457 problem.
@@ -258,6 +310,14 @@ type SignalRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// SleepInput The input of `Sleep`.
+//
+// Example: {"seconds":30}
+type SleepInput struct {
+	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
+	Seconds *int64 `json:"seconds,omitempty"`
+}
+
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
 // first when none runs (201 when started, 200 when it was running). `idConflictPolicy` is then
 // `USE_EXISTING` (the default) or `TERMINATE_EXISTING`.
@@ -285,7 +345,12 @@ type StartWorkflowRequest struct {
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
-	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument.
+	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+	// or absent passes no argument. The input of a type this deployment hosts must fit that
+	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+	// absent input is checked as `{}`, the zero value the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.

@@ -122,10 +122,37 @@ func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
 	}
 }
 
+// ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+//
+// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+type ApprovalInput struct {
+	// Amount The amount the request is about.
+	Amount *int64 `json:"amount,omitempty"`
+
+	// Approver Who is to decide.
+	Approver *string `json:"approver,omitempty"`
+
+	// RequestId The request's id in the caller's system.
+	RequestId *string `json:"requestId,omitempty"`
+
+	// TimeoutSeconds How long to wait for a decision, in seconds; 0 (the default) means 3600.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+//
+// Example: {}
+type CronCounterInput = map[string]interface{}
+
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
+
+// EchoInput The input of `Echo`, any JSON value, which it returns as it came.
+//
+// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+type EchoInput = json.RawMessage
 
 // Execution defines model for Execution.
 type Execution struct {
@@ -184,7 +211,7 @@ type Failure struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Field The field's name; nested fields are joined with dots.
+	// Field The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`.
 	Field   string       `json:"field"`
 	In      FieldErrorIn `json:"in"`
 	Message string       `json:"message"`
@@ -192,6 +219,14 @@ type FieldError struct {
 
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
+
+// GreetingInput The input of `Greeting`.
+//
+// Example: {"name":"Ada"}
+type GreetingInput struct {
+	// Name Who to greet.
+	Name string `json:"name"`
+}
 
 // Health defines model for Health.
 type Health struct {
@@ -204,6 +239,23 @@ type HistoryPage struct {
 	// Events History events in Temporal's JSON form (eventId, eventTime, eventType and the event's attributes).
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
+}
+
+// MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
+//
+// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+type MoneyTransferInput struct {
+	// Amount The amount, in integer cents.
+	Amount int64 `json:"amount"`
+
+	// FromAccount The account to withdraw from.
+	FromAccount string `json:"fromAccount"`
+
+	// ReferenceId The caller's reference for the transfer, returned in the result.
+	ReferenceId *string `json:"referenceId,omitempty"`
+
+	// ToAccount The account to deposit into.
+	ToAccount string `json:"toAccount"`
 }
 
 // Problem An RFC 9457 problem.
@@ -262,6 +314,14 @@ type SignalRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// SleepInput The input of `Sleep`.
+//
+// Example: {"seconds":30}
+type SleepInput struct {
+	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
+	Seconds *int64 `json:"seconds,omitempty"`
+}
+
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
 // first when none runs (201 when started, 200 when it was running). `idConflictPolicy` is then
 // `USE_EXISTING` (the default) or `TERMINATE_EXISTING`.
@@ -289,7 +349,12 @@ type StartWorkflowRequest struct {
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
-	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument.
+	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+	// or absent passes no argument. The input of a type this deployment hosts must fit that
+	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+	// absent input is checked as `{}`, the zero value the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
@@ -4459,197 +4524,215 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2NVtu4uuir6Hifuwr7OCFJoYWwus7N0LTDDFAGwmZ3ak6t2Eqi4kgZSybNdHis+wL3ye7SJ8mWEwcC",
-	"pN3dc2fttfZQxz/S9/+vL17ExxPOCJPCa3/xyGc8niQE/u5+JlEmKWcHXF2TJFZXRTYe43Tmtb38so+m",
-	"VI4QlQKlRGSJ9HzvBicZUfdHCRekR8fEa3utRutFrdmstXZ6jd12o9VuNerN543ne7utZvNXz/eI/eSy",
-	"B5p79b3d580Xu43dHfXAiArJ09kRYUM58trNpu+ZJbS/eJ0Y/4fXZlmS+N4wJURSNvTa3o8kSbh363tp",
-	"xg5jr+01mrjVbPZxrUmiQe1lazeu4Va8U2sOnu8O+nut3b1t4vmekDiVqy5MSCwzoaD07vj0qNvrvvZ8",
-	"T2Jx/UtGFGC8kZST2hBLMsUzz/emPL0eJHwKC7KLreEYO7/1ZhP15Fu7ldtbv0DSG0yTeQzpawY9ckSQ",
-	"fdMzgQaYJllKEGYxYC7CmSCrI65Zb73Ybe7u7e3troS4VrPebDT2Wq1Go6UeMJ+HD8GX3T/GRAg8VO/B",
-	"UcQzJlHgRSOcJpQEHhphgRooUiTrI0ZILNBOo9FGlIlsMKARJUyiQcZi4fke4+yMyHSG+wnx2jLNiO9J",
-	"DcdD5/436vZumvJUEYb7fUlvqJwhAr/lz3bM9YpHFLDjFE9xAjAmcRv9a3ZRxRvzFN963opqL0kjru1i",
-	"0qr1W82Xrf7eYHvw4l6Kn8doTvFvOodHDyJ3mWImBiStUXZTay4S/DFnZNYzN5Wp/ixjDLjaJXt70SHm",
-	"pwqW599IWpxdnJwcnrz9GrJCUQTBMUlBuAM5dQaSpOpfMRFRSicKQF7bOycRZ7FAkqMpphL1yYCnBMl0",
-	"RtkQ4SGmrO4pQftbRlMlczRBimhExhj4lzI6zsZeu5mTKWWSDAF7t743wSkeE2mW8ktG0ple7/xKeiOC",
-	"flM/PxOI4THxERYlQYZSMqRCkpQoKaZWRdVzEyxHim0wgP+3/AN3Lhp/tthu7ez4ahM56+TbEDK1kvec",
-	"DhlOTuATVesW8PuTFi6KT6xz5ReTGEuyfOUZ/P6klWfFJ9a58ktM5eKaf+RJDEvETExJijImaQIXcrZH",
-	"oM0E4imSIypQwtkQTbAQRPhoOqLRiNyQFFGBBjQVEm1g9JYHLM5SDI+LLBopQITNhgj3UYQnExKj/gy+",
-	"YjjTRy8aQl2LyQBnidysB8xCB0iwAI9iK88FxH+mZOC1vb9tFebYlv5VbL02i9AQcHi/Cnf9TFBGhEA0",
-	"RnxQQpyPJiRVCqdGWMRjEqsNYaQQhwQZjpXC2Qi3Qtjn/2q9CTfrKKyHykIIWFhXf6UEMQ2oWLQRRhdn",
-	"R2jEk1jJBc6IfqF915hgJhBmXI5Iqj/DWUSUjciTGxI74CkTjyPf7iIeY6suykCHqpqNRmOerCZYSpKq",
-	"z/7Pxn+3P/xP/eqPIKjb/6o/g0AEwfnVpv3j7//pLVLjLZiaE86ENpd/wPEZ+S0jAig04kwSBn/iySSh",
-	"EaBwa5LyfkLG//VJKIw5e1C4lJgmXtt7x4ii07GSuQNKklgA4Cm7wQmN95EgRJsjQjGf/strf/jiwc1e",
-	"u6zseCYtlPs8VjRYmCojy9qpYocBT8dYoo0BT5FZF9priE3v1i/eXdIvy95LlSNg0HZ7pXFIhAR99WLQ",
-	"jFp4j9RexI1+bTveIbU9vLNTaw2aeDd+Hr3sNxuORtxW+JNUJtrWARAg874CKVnK2pKMJzzFSU1py7YB",
-	"dBseMOyzKsOd6mc1jsssdowTBSYSo5/O350oNBm0GEztI4KjUfmikiqKsmNEGQo1vsK6Ws6BEkrxE8ml",
-	"V5JzCqU4SQmOZ1rmxfuIs2SGMEq1WeTcjKOITKQAkWg1+gPxtGhRbjcatZc7MantNfuD2m6j9aK1h/uN",
-	"Po5KaN0r0Gpl2ry4jldBsCXIWv5IyTya8NrLtWD+fjArTlKsAMgWKCzWATIUhQArg3nOBgmNnioqOsxZ",
-	"k/HyqChUNY0R+UyFFLAAtUAaowlPaDRDMScCMS4RTtStRk6viwzuNY7vIAMLWDChH0gF5tla8exya3ld",
-	"ZOGCmwok8TVh+4v41wYJFer7lhi0SlXCAcjiDU/7NI4JW4NMiFISEyYpTgSKOWB6mGImkYj4hKBAeyiB",
-	"t69phk+IsXW0M6pNuydJ7ucFbouNrYDMQX7zujDkwkJBXEvnfiZRgqNrwIyGShUoFjhbgebW9w6ZMiNw",
-	"oh3upyPMmJEo4lkSA74iE2GDBRhU7Lv/UBSX8AhLohW5fp9QioZKZeUOn4jEnbL61RueD4YsxyQ1T6wF",
-	"kR2GMkY+T0gkSazXsF/atbaSXJP8GcDAt0YryzEJCDzhSuSQp+LuhIMEIKnxP7Sil3RM2ogpq3iMZ6hP",
-	"cv07ACeEIOXhK+82Iz4YElIJD35D0oTjWAmEJ2Juu8Dc4hJXwR7jNf3UWtC3HExoA8CkrMaHgWjToFG+",
-	"4RmL14PGOUNEm8gU/KkNJcXTjCEaK6eRMDSkN4RtPllQbt9pCylJMIANPkQRMi5r9qmvqwJPuHaPF6EH",
-	"6DnFM4WtHudHOB2SNQhKK/xAJCtnXr1XEQxmqNXYe9ncaaH+TBLxVMQ0HQ1mtoEk5/qDq2Bjoh+qSc5r",
-	"+qF1abR5GCimAJZJ6JhKtNFCx/QHJxjho55Z4TOBzLJQRGhC2VCz0Rn5BJJ1DQhyQkX6nbAyHRMyjCzQ",
-	"CLM4IakJku/nCQmBZwJNR7N6OUtQeJcZu2Z8ysz7zDfq6Gd1UYe2xKsPeDJJ+Q25WgieD3AiyO3T6KLV",
-	"KujCgs0Gg+zeVyEPC55af1bLn1u7VVpCAgSiFAocbOSegIIronIfhQbwYY4NLe9KcUCBaWwoB0Bpow1r",
-	"ZvCYamMIpym9IeDlLCh5ZfODKuHZ083WXRe5eiEyD6SsgFN4pGYf+SoM/1CYoI3wbafXvey8/3jW7bz+",
-	"2Ds87r676IWa83ucH2M2M5sVT0YgFShKIH+ltOcYx0QHs0BAv2g07F7ATm2OG8rCTmc6sYDwQJIUAcPW",
-	"ID+BhE5HPBWvLcfV7HGOxpjN8pWshFksSQ3EK4nXhNYypDJBdC4WPHLMIuLirdPrfjw6PD7sfTzr/nLR",
-	"Pe+dh2hC0oBV3XJ5ePL63WW4uY9CB5Q5OxtWZuSzLFwJgRIikRylPBuOdHB2PmFUyzNGVVs2d285uSXY",
-	"9QXDmRzxlP6+Bu1S4ao63l0bYYY6p4fomswUdf2z1jk9rP1MQORh9NNlT13tmOXAS9roB4LTR0c+CrnR",
-	"LOirtOMVSCtz71+TTeZABaS86wPLEZY69MClcYY3rFq9JjMf9XGsE1gyS4mPyOcJTUkcMMmvCfPzoD7O",
-	"YkpYRDbrqJf7yOBrGUKj0SIlXV5e1hQG1GKU67okfaY2adxa6xmbeKWPQo0yE1frTOjPZBbenZNcCN9r",
-	"wrzBNNGGwdPo0qAVRZgpmCp3j+BoRGKU0uFIIsan30LK7bhBl3xRmbPPFagxv+o+txaBtwKU6msUO5OU",
-	"R8ps7CekyySVs7V5+pBaowLFZJLwGaS7RlxptNw6UlBGgXc+opMJZcPA20dvuz20lTto6gaBEojOyhEX",
-	"RLm38JIna7qWK4k0V5fWtZpIggdrpfWu3ZqhAk1JkiCTVOln0qGNSJk3JEY8kyDXrYQK3SRUCMINs4CF",
-	"h7HaiSQsmimRH+aBZFCsA9AAMR0MSKrwZZagxBMQi8gmE55KEh+TmGJbj7BOS3acCdiX+yL1gie7qTsu",
-	"vvN9oLHayAMQnj9Zgye/Dsatw6pwHM5DIqxDktu8Un0xT34vKIkOesvRYoJ+ryFCH4XN8fOGCBVphK0R",
-	"qIYiXbzXEOUs8Yvtclb4Q6O2d/VfG0FQ139t/vcGE39k4o//+3/EH2Pxh/hj/Mdoc/O/KtLCTm2SWvIk",
-	"VcaKpDpF7JTUffF0utVre8oPA3eh6m1zhUvzQLi0plyaMdQnQ8zUlqc0SdS/aJ4eYkO0kWBpoyRhXp0U",
-	"6rSRvvCaJHgWamOB67jWaqt0/PS7SOSNuW2xOM0BB2Xyxba3WDjke2My5sCIcUzV/nFy6oL3Nn+G95XH",
-	"6/ne59qQ18zFMZ580Cu+AqY7w9NjE1O49T1lCp/pJFaVNaLAC0aTkgeUZcREBTkjaMNeq2FRY2TqF7a1",
-	"AqN6VssolCoNBWBdgGBRtbrckwenTmYpQ1DXpsj9p/N3J/tokhKhRBr5jCOZGF891PIhVMwW5lWowAou",
-	"WCpgkVo4LKxSEJxGo46UKe1nUhP118CGUzy3KqNYaXg3BebMea5vvy0V2lXseFqqt1n6s1UXiyVLhUX6",
-	"Ya6wBaDsz1dUFMvJ9+TCY55zrubB7EqgI6qLUcpSKBcp8C8qyXh1sHkFWnGa4pllnVM8JD3lGyxS8Kkh",
-	"Tut1pgQ8D4gIFEvZh2osZQIpIT6xrwsrmGUOqM527gTGeU4ghGVj9WRRbOkWaeflqwedk4Ou/rPXPTs+",
-	"POnoGw7enfQOTy66rz92zj+edC/V74fH3dcf3130nCUURPKmkI7z0num7Joi1G/jOjbxV0dvlOAotKQp",
-	"/PFRqL4CvA1pZXX1mdBGpy7qCVgRqCNSAbZU2BNW1w2Hm/sIXLsp1Qapzniqb1xTBiVlRta3AxaaiJ9+",
-	"0kfhAWYRSUicX+iRdEwZls6lUuU0PDSiSWzTHuZqwMIT8jkT76ynn999RgSR5btByZ+T9Iak+kIdhVBK",
-	"XgaPlt8JiZHkiErtls7pZ1uAvqISy2PSFZKhHHXOb+hznhDs8NF9MsN+o4q231CSxHn6ubwXU7BVpU/g",
-	"J1PeuY8YEcpYdCrNPnHKSKwNg5hrf2Rhf5S5rGRKwEwdn6121J5ZJU8sB93c/qlCk96MfycwfiQ40aZE",
-	"GRCFYigsQH59r1gxj1V+SUvgU7P+Oel6Y3tp5opU9UNI/44ocxMyUEym9BzagN8PY1/fqDjM/gm8betI",
-	"1JVnAuFcFYNZkQvzxynlCk18r7C/RzhraFRB0foLi4Y9Q2dvDtDe9s5LZJyT+gKrWi+rgvNsReSKus1h",
-	"oor9PtyypUxIJQcr1+a4eVWcaYt2TQEleMgVBQ3CB282Jcpdg5p8F1CLH11uz+W8sWhtG4+y4ilZWavf",
-	"QRdnhygl4F5HUNWkluaqjrsWeaehNUdV1qWFFfp3sSr0FjhludV8ATnBeQrD6VDc0ZFg85eKCdNhNtaN",
-	"PFT5X7EOJlvquwVf81D/q/lijsbKHPjh6i57/C4K1M7L7e1yIOha5UWJtcz1uFT6Us7v17ggJPat/3Gv",
-	"RzGHPfO9KnQt8cA6SExIRAc00s6USbVeXBy+zqUoGuIbsFg2MJvJERS6JkJXlZABRIBAoW03Gpu6bEj5",
-	"w0KCazdXKa/4EMxV3Femazl6oEscG3Gt2X+xV3v5Ese1vd29l7Vop/lyu4lfNgbNPddxzjIae6X4wodG",
-	"bQ/XBp3am6svu7c195/bD/lns3W7GIEo46LgL92u8jhWoGyi87qYzd4NoNacZUlS0Y2Wo/KLS/5zQnVR",
-	"pORXWDbug/hZNJiu/LuabKD7wPChjzCbaZ0KjvJDXN5Hsti5ctA0iO+F7VyzFTxUU7Spi1bbKCYJ1eUc",
-	"VJgdKpvVhHnmarj5oFRp6uuqWXUPlQHT3SxAy1BjlWZMoI1Wo6mvmSpZH7UaDX2FSjTFeSHWZh2FNLbF",
-	"yqdQOGytahaw8OK8+7H7z8Pz3uHJ2xBt6GI83fwCVnnuNxV3Vdndf376YqbZ6qENT67chHdcLSM+6xM9",
-	"jsOjlLPzaETiLKlU7RDIEuYGtDGgN7Y3BUJb4f8mN0pHNMdFqXNCr8mm6YdQMjYlOBZG8Gqx+8z2i5cF",
-	"7N+3dtDf9f/KYdr7IeYv9r6s3Fzle/OUrgEB5GzaWj2/UkdyFHOjMKoL8nVhuGEq2K3xm8xLXT5yww3F",
-	"xSofisZnJBOkarGdo6N3lx9fX5weHR50et2KdRNI4NrVmRJVUJNuhpJAu3LqBGpsr79pe3A3s/jRuSsf",
-	"dWzl47uTo/ee7511f+oe9JwHKjf5XcqGTkkA+LqVMJ5vlZyTG2hDf0Kga0ImSLNMTIdUbu6jUO0KYhna",
-	"6DDdiYjx/PkV5Mz9IfL5OgFWoywmn21HE+xHIOWrWoup3EgJNbDGBFTmLrC1Y9E/ItqbZo/hVpFr27ue",
-	"cBWzDSxDmuMhnyqFiBeVRFGlvD/nq0WcDegwU6A0vDlvV97Tq3iPm3Rn/6dWU5J8loh8jshE2m5OBM2c",
-	"G/NmcVvR2sXZEYowg9iQ2sx4sx6wjja1qUBDwkiKJSnbx6DS79kJ49INGKm91+ve1a1/f1C9KpmYtyCX",
-	"E+66Y7kU6LQt8OHDwb0kfA/rqlbEfPI4/ZsSLKqSnJej2T5KSaScytjGAnJmfCaQyQZU7m15IOCRVq6u",
-	"rv2z+RB5u/s39CF80yFfxcaHUKY1oCburm/ch/ShDgmlZEI0D1rxLBS30hgNiRTFhWJjmYz4mNTR20r2",
-	"faiVdRdpPDrIYKq5Hx9lKIP0bk7O7/TvikZczsmh+Qiks4+qBIAx+Vcw6stUed9SqrN6rnBaPfhZ2uIC",
-	"l90h/6rCbZAgjrKUytm5rt7TZTP0ZzKrciquiY7j6HpOnqIxZTlZhwIyOghPqLovyBqN55GCFvxFzAXo",
-	"2hP6UljSvtqEEbr5mUoRsPMfO7XWzovcQdHPKlMW+iKFM4/AJC7yiQR5GWlh55ht3fpeH2oRO5lOPuh/",
-	"vbHRn58uewvGdwfqUAcpH5e2/0wpbQJ1amiS8hsak9QHD9TCBDOExWw8JjKlEcLJkKdUjsZo4+z87z46",
-	"Pf+7H7Du+d+VEdmNX593Ns3op5B8nhSOmWOUhDiLQ93XFFIhQtPWVNyxWUeHUhhQBQynRNeVw+JDuByi",
-	"DTHBEakJMsEgXLTvL6KJ+gnIHsxaRVObPuITrTES5XGMKIsRDpizpklKBvRzUdBjqU601ZdN/EBXhyrR",
-	"DuAu0DKScqJLkCgb8IrZNsoA9NEUS/V6sGVxXAQRF3uYTGvNJFFO0Y+93ik8BRIpYAHrghGvE4y2tClc",
-	"VikWog2b2dg0mJG6hC2EWLb6w1Zt6KkbOs0R7ptJAjq1AUm6hELazh0pgE64uxJdPicU1dBS5ybYhLB6",
-	"pwwXKqG1S1LUVxu7saBSwJxSlAJthFsjSLn9rpa9BZV2+k9NnwLSuFt8Qhie0PoMjxP4NeaRCDdN6Xa5",
-	"WjvM+Sws1WuHlQXboa8WEjATvJVTXkddHI3c+vA8e63be6m03c0MhZ9rVrjVDCHDLDTdOutQTTtgIZCe",
-	"MplxLHwIiFMi/CIVh4RMCR5v+qaSCigfp1L4JoQkfKPhhOYOHI8pCwO2EUHOXDOnzZbv2991J4CYx8tm",
-	"HXVya0DREc9sGbdT5R0w3Wgp0HajCbBCU6gzdSvB5/qftxvP1buLVuScLe1nrslMIJ6aUnChI4oKyWaO",
-	"joIxNBSB4FUOI0o4n/TVd3Acp8o3yVii/iN5EhfVBkCQbh80KABTZxXzSLvQWKI5mjJczGK1U10/gp00",
-	"1AQPCcJSkSJQnm+AEHiWqEjgoX4mJWfQuq8ev9YNA7BF8CYCr5cqNaJMqcDTMiihETG2jlETx4dK2Gdp",
-	"YgSRaG/BWgXP0ojUeTrcMg9tjal0kmxFZTRImLf5qK8bkgotuBr1Zr2hHjGb99re83qj/txk3UHVwg7V",
-	"H0NSWUpGwSOVKY40mIxggCF3BP3YOz4CcPkGnIXH0U/5VJAU9WfofIqHQ5Kii0NQAgssrjsBNNTNaEEs",
-	"hLJLldQi4z6JHVcmH50kOISeeXotLKkFTIstIqHwX4j6HBqQICwWRTcRxMiVk6pf2ob2XCCJQsqAWAG8",
-	"BgwkcJkOIF6ut6DuFhLPhF1rsSehaGLIpSSsaKaBn6GhB+JiQCI5x0Jd71siXysElQegfajIf3d7eKh1",
-	"LGZ5DE5z8z563tie++oI63raaITZkMRIUBaR+jJj5nBQO+GM1I6VDvSWjONqNlrbi4b/1dzMo1ajMVck",
-	"rVTL1kiOk3LBhbbW/iPmEbjp6gZttAVM/6SuoASz4avAIyzw5n4lOC5fGROJ1X5TQeSrwMvkoLY7/xQw",
-	"l75UyV+KKPSdW86t9umEsmuUkuRV4Ak5S4gYEaKIbpSSwavAU6y2JTQz1DJaj4SY/75GKoqVLEIijRaf",
-	"qvUz5e7UPxXP6vXoR1d7nfq/1d6wtQhHZSm4z8X0BtFY7Tlf5NyLY3pT+rfzhvwzDnq9O5twqvxxRdLa",
-	"7DzQdFU7N15FTYe6UaLECZUImpgp2KfqFcLX/1DYQoAua/OCganlnjG7CzEBisqHO5U8WSpO4L6FZqYD",
-	"HI1ITS005cmizA0Zr0XqlrCNcC5GU2LGUhETTg9LPBnaiYspyYTO5D2st8n3lABZXM0ByAcxJz1AW29o",
-	"BwMxMs03bJTP5sMbq543tqsDd8vFFawH5J6yzcrwqN8D88dA5mEb2m7tLXOlc4G4Nd9H6zrEXvvDle/M",
-	"KFX6qGykQO3vUCmEQm0I70q9BFh86wvo0ds79DuxjFD4uA4vSBtqMZaQRobiIdF21PozEbCNsEpGgXtS",
-	"knjhpo9uCIshWZAxi1DgMcWKbDJGExxdg1GR82IRH4duHiO/QmtAasNZEX1pVQhMJ0Uo5LOxJqCYWHI+",
-	"t+Cjw4PuyXm3vNzaybve4cH8xXxvdfNQXX6W4eYd2rujkHCfCtdVlomdoVnOb1Z9vnoQIjbfWtsAzSeZ",
-	"GmpD352pEYm50s56AV5U55N+wqPr/I+aYcCagvOXAWeyNsBjmszaY844hDH24eqU0OFItl80Grf3qDBf",
-	"r+MTvsEasuXlTCmL+bSeUfTKUvPF4Q+A9o0vWZq0UeC59nPg+Sjm4480Vr/8zdXCt5v7q60FYhXlZTjv",
-	"YQd8MtPtlq1Gq1FrNVpNdD7GqVRuNTrnAzlVzHXIovpj1Lcik/qfSUkC3X9LJbmc0b5zJalZ9G4l6YxJ",
-	"hUe219BluahMDfg0KG1JrRXF65rVdPKQwUzFPKY19fcXW3O27Ozzq1gtpa8+zIYxwcKl5kvHBKt0KZr6",
-	"jBvNN63cysHGCb0h+3mcCeagiOs8hluv0tymOeBenTLfkDpHdfmcdn69OhrNt5d5O3Mbq9+JgCN6QxgR",
-	"4i5Am/DrnXZiYYKZu22Q4zTlYyJHJBO6ckCXsbbRhKS1lGeyaOSFIw2ED2W0LNKB5jhgGkQo4jERuc1X",
-	"BNjPX/9sRp4Y889+f8P6Xc4bfTOnmyeJWGaTHZvdrmYuVKjGv6Efu0enFiIfFdN+tGv5KLm0QYPcL7Tj",
-	"66AOGWDiq12MeKydSABAPWB/Q733p907XwwwJGluElfd9EW/+1Xgnb477wWeD598FXj5KAEReL7+6qvA",
-	"azWagXeLnj9GdRtc+MuIgXyecAEJf0MX9XXJcMfNviZkArLbrOZPIrFLe5xiYWtv88A6zllBV7eks7tF",
-	"gYOccc4DS4WCa2PeKRneTQhTgj2PuJdiICYmr+i8sM4KzhhiyoSslMDmvecTEj1MDNsVO91bei9tBAHw",
-	"gFE24O2AIQRobqPKYJ/63dhqbQTB9MdwyDx0vo6aLUXq78KqTrqtqFJJ0XKGbGYII62WUTQi0bWPdhrP",
-	"jbFdGhtVJGmqUHtGcEyNVvq+9KvdLjSB4GiE+4m2jHYaz+9HmTse6C50uftfiqry3Jc7WVBPhoFwTahk",
-	"fjE0RoTFDCQorDYOifICEsqIm7aEfNoJZDt1bs8mMYv0Y6VOPaJCXpYqPZ6K1bnSlIVoCVToCfQlgLCB",
-	"0l6wrS9BPqs08G51shXUEEyU60PrtD2fqV7EHIojbxbCHWdQVCQgNAX1aEXMqqrey7ywG414xcuOuZKE",
-	"pmFOH+SE+kROCWEoIbG6aM59Ej60ILHY9sM5R0TlXmZMQLdCe7Vwvj53+NHVymyxUDK0RKSNOBQSlOoo",
-	"hVHszZWYpDS6bHsVznrjTvh+vPh0BCaZ20D1eCaHQXOW8q58b74UwGt7ilm8EucuZ9ojGOJUlIz4iJGp",
-	"spEhnegrp0kXq9oZoSMqiSngMH3XfaKWvhHxcb9ovu6cvFYseoqHRAc8+QT/lpG2npUQlnpxQ6RT7OXp",
-	"CejIzJvX3RdOy/ENFbRPEypnymbnKbHh1zGeoQQPEUafMiHtIH2nAlxxHhpzBdV9FJaGWomtL0WB8m2Y",
-	"O2jrkEUVedOqo3WKmRkrccnCQBAoO606sqc8pmNJJHOFkuKly1Zg1uPL3NevMv3knpf+AIGyR721TOfd",
-	"oihqAkf6QFhfojEXEqnN15ecd6TuPKe/l9eQd6s0AWr4szkzzAJx+RFiS7ab0/0y/Gw39l7ch5+rp2o7",
-	"d7zKh1WPUXzYGYrLTr78Gqf7fdOj/fxVzwt92GGhq8JrHSf6fbPDP68WhjF4o+1fye+R+OmH1uTl4fWJ",
-	"6D8/Sf7xNpG/nh++OPx0OD3+9F4e97ry+NM/Lo5fD18cvz58cfypmx1/er993BvuXNKf9la3u8tjhiqs",
-	"i3fMRCb5wFGOxrR4RKj4O7ZGlEexwo7KR4Y82g9xwoFCVtWsPtjO8b0JF3JJuaxyE/OP8AHSMwVtPrlk",
-	"Zj0TZkKmAINLV1KBVR2CwQ3Nw6ZZTvKAlbrusbbMy20YeTdDYZurGwVhso2W9dOhDcYDNkg4li+2Ucq1",
-	"7b3pm8AyZYIOGR3QCMNgKioJ5P5sG2Sc8skEargC1ilNBYA90+LsJ9uPXVRa7tnqxorGaRiKm/vS+6YC",
-	"ba6LurrNGzuuPGYwJQpmHDAyVesxmr6OLqkcBSzURaehAZ9uIQdEQWe5noFU+SFf1z2aJJdChTUABzC3",
-	"H2ByCcueYirNF8zBixEfu4mz6tMXSTG0seoARtOzDhWBGIkRT2V5AJ7IEjv4HKLW0Naez/K0izuFxETb",
-	"9JG8AnMCJ6YA+2Vru7FpwJjvQ++4CuJNW30fMDKeyBmUV7d1KcUR15ZAiHTuLT8iqHwKl3tyiK7sPs0z",
-	"J7WOMihIvLhYoBfI7xRplilWrMV4lip0u/WyUsF9jK+JCKDX35m2myRgsAEqFfVLgvWkmSnXXfvClMWb",
-	"WKQ+YgjnR0gWUFEMoFCUJHplgyxJAB6befkGhgih5jokUzqpI10lb2ZGa1qhonC+HbzNz3D1zdhESmKz",
-	"/A3dmYzz2fZQ0plwSEkwRiKokM7RBxUn7vqJOeITS6mwWcxAACRb/ioWImtnZJLgmUKQTDMS6nlMOZkH",
-	"zGZENOqBpIqBDPuFBLsmMxuwWRhDW0iQVkujVXf9BSyxhG7xCawBcnfEYWRXlHJRhGhTYgpodF002KpC",
-	"CwYdZnZXpyWwWhhOFM0UBfM5yPb1mjkjmtehVl/ogKHtFhemusgh+UWXzxbGuz4f6uheBT2QXFxDZa2e",
-	"DagL9dWf7YAtCNM2qpgtgaAeuPKkQ8Xr8ELz6f2F6RWQu5kfxgEawVCsbcFxickZ1GRm90EGLJX5F62r",
-	"i/Wk4wIRckTGrvCkSns8Lwl3PRy7cNurXOTS8IdFF7nKsihu2YIDdSvqgkyOrhaNuCAMZYz+lmnUD+wR",
-	"ukZk2D4dDD3CyyuBynztrbGI6UCfoFDISOFI+bqCf1mq5mSGc9muGUNRohl/GDDndb45vlG/JyVm3KqW",
-	"+z5KCL4hLibBjkHUNJQVeYvyQpZBSiuGRxRLARn+wOPZ6v5qPvujfIB6Bx2knB3o5CToLW1bjSnLJHHP",
-	"VS/PDfHyMSDewnSKiukQJbfHpEIXPR5nKWD9Wv9ofsm5Z+QsL286NrDt6COvHneAuu+NS97q3PdLrqyV",
-	"81ZHKQLCCKYzLDuVHsYfeDsAurxXeqw2rtii4XuDlI87OqLstT2c0Egfrm3IFDaj3Ow9Zf3z4s4+77uj",
-	"IWA+GdwMf9WajUZzASglv31vlSP5tehUwg0kUhk6C0OOfBSTiMbadEYdOKwJWGIRdRYGzdYORIbMyU4p",
-	"oA5HZC49nB/4mo+HKN6kn8yrmSI+HgOPeAnn1wINOY+Lzl1PrVCYCRCLZ8ougCTfxO3tyi505eSe23Lf",
-	"rVrr7VOCUrr/WqvEZQuytxZO/Zl54Pbh8YDqgqXCX3Gy322tUG2Qeqnb45x5GbCNCteqrMw3/fyk9+Wn",
-	"AljHxs6CdYrnKoy/irJFsAYLd6fQ42DNKEe5qKh1u/UKi3BhcfWqlHQ+vuDW96y/UZ05dCdDXJwd+Shc",
-	"Epr/b4h9vfoC/7l9xNEpLR2NeYiaMTONYyUj7EH+q9HigX3UjFn4l1JyZ85PdKhZG3fLnc85jzM/VlZ5",
-	"vdqz3Ahtz4tW+G3UCH14xl6HMy+08+o4n0ut9wXS/h4IyPcWvd8K/poHX85pADQF94QMoBfQDl6yXKaN",
-	"t1SPpyrWYYfPzBliV/76ylm/TYyysXv/E3On8sFjK4Q285PJ1QPNFVY2f74nPLezChgqTlyBAGxrlYcX",
-	"z/b5dwvenms/sSJ++4DwLUieuTx1iVHvLQ6anygUZWmqO9qhkFNpMhbpgyKnRdwvnxZZHdoLWFVsz7bX",
-	"dkyTrBshNMMKqBTK0xJZIkO0kedPNu2pocXJlBs6GeWjfPi+HzA7s98vwgOvNwuf25y67q8w/1WXDMWP",
-	"zVy/JU9wygtjs8o1d2fhVqx8Ybjt3KifqsypPYtiNfWYT4h6dHhhSduRAu1c01H5JObvpPNoZVPnkSaO",
-	"PhJ39Yff6Pu/A+OoZEM8rAuoQijoowQj05CjTB6ToIFuoXjfCfXBOeuZkFBtsvY+IGJPV3aO6uDF+dJr",
-	"6Pm5h87/hI0/38hS2r7/ifwA+X83C+KM4PipBkRFnVvJftjSA2pg4FhlithCAekbE6yTBiWtBMEeItCI",
-	"T5HkaEpZjGI+ZbY/JM8QYoGsClcqNmB5ttRHdAAnJMKAOG22uF/crKOOuIaAEsyvLVqInLMGJ0QXYVKB",
-	"RjgdJ0SIRQWvtXqVUtfn26xFrz82YusOi/SiTEg+NtHGOCVTPakpjfUJDqvGoIqhlbcm9lTSfq0K2egA",
-	"Xs8L1y8g8fde3fFgefA1XS3Qd/9CR+vfSNR1xHVlYk9yIwUeIPKAwe+UecUhPtWuEwqhmwxuq+nRX6GO",
-	"+umRRKCtiyAmjFoK80WHZmYY41MQgFDJL+mY6DmFtoNO2x86+QRv5dYQKBsLZuAQ+pHgVPYJHFIIgW1T",
-	"F0PjRA9AMblxPa5LjxArUvx6F8gm11NiHrDjGIxUteFL10skj3WSLpX9si43aX1+zYqjB1zslxuU4Jd2",
-	"gaaAxVjiNvoSlFM+gdcO7iglbOzu/Bp4flCuXQy89nM/0FuDF6xSvgivyQsYV/2upkS425yVB5fzSkb4",
-	"xa1lhJ8LRoLf3fxa6Xclh+COt0WXhyKkNhpZSlb/vAOYea1o9YbyatFWs6k3tBboN5sK/BCiCLx2qUul",
-	"HXg/kiThPurE+D8C7/bbIyoPmXwLVD28gc6dlthG4Txyw0LClORnqHAe/umMi38nDXxpRqY62iehNwRt",
-	"6KMXa+cKsV1QnJvr9D8M+93ZMacPExktHLEHpjCMkK48bE+rvrGPsB0TaVL2+jTSgK3QYmMKYsyBv3p2",
-	"mbHUBBSaxsQuCLRxsZCA6RP/xkRiRd6g6PtYkBfbSP17s66/c05/10dZYjSiilvywr7U9LNNRzwhqK8Q",
-	"RATiAyM0hSmihL1FmEG9GMJoQKZQV7WG2KY51fD70d13tIb8f9OAYozXD+ZPwFnT8738RMk7GxiUUslv",
-	"1mvr/qN70vvYe3/a/Xj57uznN0fvLj92/9k9uOgdvjv5eN7rnBUtDvprje3dnV23SMLts1KeCAiKuYOk",
-	"dUEmAAUSBW6Q8iGNGnnBx8Twoe45xRIr22z2U/b+spkcfuL0l8uz0SFrvIKTRTUT6jRhxGOIonqYndz0",
-	"6d60//bNpD989Urh59b3eEqHVMnWR66wdKDINWXq0V7n/OePv1x0L7offz48ef3x5N3ZceeoIK5Sz8iq",
-	"RUxYXBe1RU04937+dI2Ftlkg74JyWqtRTutFc6/RWIVyYKPnBz92X18cVZHN7twGbH3ZfTSjrSZ+YI1C",
-	"d9NPB/htVcPN6c+H9OO0d3jReP/zT687n9/3Dj8fX/40Ouq9Sd633suT3w+3fz1ojo7HvzSPem/Gx7+P",
-	"xu8/Xc/evb5u/HrW+eFtZzqbDN+8fECzu3P27D0tN2V1+Jft9C8P1LJSnlVbwqNcga7NYDLTybe+gHZS",
-	"jHh7R/Q2YwtnVpXP+wzz1xjjPMTpUA+oz8uzqMyPckMd0wEE6Rg7g7ytH4W+BH0FwrBMhz3cQU/2lTuN",
-	"7To6mMsIQZAZ9YmZwB4jyfljrRg4FXVdwYd77v7FgtB7WqnukN4QpWvK1ZU9W06mEQcdWnCnsovdmkp9",
-	"pO2Hq6pW0e1Go/ZyJya1vWZ/UNtttF609nC/0ccREJvOJy982hY9PhPFyQWwCtsNoieqO4eYCd9GnIoU",
-	"tbPGBxRPls72rYxcNx4aV7dn1EBUS8n37snrw5O33oMXZY7BWeIEA4Sc0w//Cpl/18VGZ+QTiUxq/ntX",
-	"O+qZlfB1CUK6KsruevgYwRbWnFI0R2JsfdF/nODxXSrqtW5aFG4vY1g8abWS6S+taCJd2uwYsI2yINKH",
-	"meoioc06ajVaaEwwK8IHEHDPz2MrFjSX7zRJyoBRmRdKQXwgzZhYrTOqqtVHl9h/G5V1ngP4acnKB1ff",
-	"P0w1rZzlLB1/vWqeszgC2GQ5NeL/kth/JTm/SkUogTah4sjvioznOmtDt/ITh5ZL367NZxZKgY7HCsSS",
-	"JDMIreaVlkUDcdEXPyukYsRjsg/mueAsDFif6Ibx+QpUW+NZH+uz/cKH1Gj07Ja+nzINIbPoOs+s9nFs",
-	"BiZ83RqNclWZEl85tv8SYH8JsK8iwHLmq27C1qXka63UMIeqbX3Rf9xjSlZFO+YOHg2LF61gWTpBkIDl",
-	"9Rn5KwXKS4HrqMPsD3MrMJNUeYpS8DT0mfr6mDKzrIDBXEDfHRNQpEqdd1nRafdxGId6JoQzRyEfOSAl",
-	"VJ5wPcbAOTPWnRFh8UglklMakUebr/qI2G9kvl7kWFyT+VqYq9aQRf0Zmow4mzt71v5em/Day1pzdSFf",
-	"Pl356wQ0OqenZ+/+0X295iXfHe4wNFWwwl/a599H+/wVH3H0m6b3pRNGoJ5OukeKGw58uM1eHjdcnKL8",
-	"4UoJP/fI4Q9XSsDp05KrzyIq5nfnp1NugVQ0i1o4k3txoFh9cRCmqGjs0aOYfQAETET2i5nyECxRq4yd",
-	"QyjNCZHlUyScjzljlG+vbv9fAAAA//8=",
+	"7H0Lc9s2uuhfweGeO7H3ULIkP2LLkzlXTZxUre24trLeNswJIRKSEFOASoB21NQ/6/6B+8vu4ANAghQl",
+	"y490s72dndk6FB/A937jixfx6YwzwqTwul888hlPZwmBv48+kyiTlLOXXF2TJFZXRTad4nTudb38so9u",
+	"qJwgKgVKicgS6fneNU4you6PEi7IgE6J1/U6rc5eo91udHYHrf1uq9PttJrt7db2wX6n3f7F8z1iP7ns",
+	"gfZB82B/u72339rfVQ9MqJA8nR8TNpYTr9tu+55ZQveL14vxf3hdliWJ741TQiRlY6/rfU+ShHu3vpdm",
+	"rB97Xa/Vxp12e4gbbRKNGs87+3EDd+LdRnu0vT8aHnT2D3aI53tC4lSuuzAhscyEgtLbk7Pjo8HRK8/3",
+	"JBZXP2VEAcabSDlrjLEkN3ju+d4NT69GCb+BBdnFNnCMnd8G85l68o3dyu2tXyDpNaZJFUP6mkGPnBBk",
+	"3/RMoBGmSZYShFkMmItwJsj6iGs3O3v77f2Dg4P9tRDXaTfbrdZBp9NqddQD5vPwIfiy+8eUCIHH6j04",
+	"injGJAq8aILThJLAQxMsUAtFimR9xAiJBdpttbqIMpGNRjSihEk0ylgsPN9jnJ0Tmc7xMCFeV6YZ8T2p",
+	"4dh37n+tbj9KU54qwnC/L+k1lXNE4Lf82Z65XvOIAnac4hucAIxJ3EX/ml3U8UaV4jvbnajxnLTixj4m",
+	"ncaw037eGR6MdkZ7d1J8FaM5xb/u9Y/vRe4yxUyMSNqg7LrRXiT4E87IfGBuKlP9ecYYcLVL9vaiQ8yP",
+	"FSzbf5C0OH93eto/ffM1ZIWiCIJjkoJwB3LqjSRJ1b9iIqKUzhSAvK53QSLOYoEkRzeYSjQkI54SJNM5",
+	"ZWOEx5iypqcE7a8ZTZXM0QQpogmZYuBfyug0m3rddk6mlEkyBuzd+t4Mp3hKpFnKTxlJ53q91ZUMJgT9",
+	"qn5+JhDDU+IjLEqCDKVkTIUkKVFSTK2KqudmWE4U22AA/6/5B1YuGn+22O7s7vpqEznr5NsQMrWS94KO",
+	"GU5O4RN16xbw+6MWLopPPOXK381iLMnylWfw+6NWnhWfeMqVX2IqF9f8PU9iWCJm4oakKGOSJnAhZ3sE",
+	"2kwgniI5oQIlnI3RDAtBhI9uJjSakGuSIirQiKZCog2M3vCAxVmK4XGRRRMFiLDdEuEhivBsRmI0nMNX",
+	"DGf6aK8l1LWYjHCWyM1mwCx0gAQL8Ci28lxA/GdKRl7X+9tWYY5t6V/F1iuzCA0Bh/frcDfMBGVECERj",
+	"xEclxPloRlKlcBqERTwmsdoQRgpxSJDxVCmcjXArhH3+r87rcLOJwmaoLISAhU31V0oQ04CKRRdh9O78",
+	"GE14Eiu5wBnRL7TvmhLMBMKMywlJ9Wc4i4iyEXlyTWIHPGXiceTbKuIxtuqiDHSoqt1qtapkNcNSklR9",
+	"9n82/rv7/n+aH34Pgqb9r/ozCEQQXHzYtH/8/T+9RWq8BVNzxpnQ5vJ3OD4nv2ZEAIVGnEnC4E88myU0",
+	"AhRuzVI+TMj0vz4JhTFnDwqXEtPE63pvGVF0OlUyd0RJEgsAPGXXOKHxIRKEaHNEKObTf3nd9188uNnr",
+	"lpUdz6SF8pDHigYLU2ViWTtV7DDi6RRLtDHiKTLrQgctsend+sW7S/pl2XupcgQM2m4/aBwSIUFf7Y3a",
+	"UQcfkMZe3Bo2duJd0jjAu7uNzqiN9+Pt6Pmw3XI04o7Cn6Qy0bYOgACZ9xVIyVLWlWQ64ylOGkpbdg2g",
+	"u/CAYZ91Ge5MP6txXGaxE5woMJEY/XDx9lShyaDFYOoQERxNyheVVFGUHSPKUKjxFTbVcl4qoRQ/klwG",
+	"JTmnUIqTlOB4rmVefIg4S+YIo1SbRc7NOIrITAoQiVaj3xNPixblTqvVeL4bk8ZBezhq7Lc6e50DPGwN",
+	"cVRC60GBVivTquI6XgfBliAb+SMl82jGG8+fBPN3g1lxkmIFQLZAYbEOkKEoBFgZzHM2Smj0WFHRY86a",
+	"jJdHRaGqaYzIZyqkgAWoBdIYzXhCozmKORGIcYlwom41cvqpyOBO43gFGVjAggl9TyowzzaKZ5dby09F",
+	"Fi64qUASXxF2uIh/bZBQob5viUGrVCUcgCxe83RI45iwJ5AJUUpiwiTFiUAxB0yPU8wkEhGfERRoDyXw",
+	"DjXN8Bkxto52RrVp9yjJvV3gttjYGsgc5Tc/FYZcWCiIa+k8zCRKcHQFmNFQqQPFAmcr0Nz6Xp8pMwIn",
+	"2uF+PMKMGYkiniUx4CsyETZYgEHFofsPRXEJj7AkWpHr9wmlaKhUVu74kUjcLatfveFqMGQ5Jql54kkQ",
+	"2WMoY+TzjESSxHoNh6VdayvJNcmfAQx8a7SyHJOAwFOuRA55LO5OOUgAkhr/Qyt6Saeki5iyiqd4joYk",
+	"178jcEIIUh6+8m4z4oMhIZXw4NckTTiOlUB4JOZ2CswtLnEd7DHe0E89CfqWgwltAJiU1Xg/EG0aNMrX",
+	"PGPx06CxYohoE5mCP7WhpHiaMURj5TQShsb0mrDNRwvKnZW2kJIEI9jgfRQh47Jhn/q6KvCUa/d4EXqA",
+	"njM8V9gacH6M0zF5AkFphR+IZOXMq/cqgsEMdVoHz9u7HTScSyIei5i2o8HMNpDkXH9wHWzM9EMNyXlD",
+	"P/RUGq0KA8UUwDIJnVKJNjrohH7nBCN8NDArfCaQWRaKCE0oG2s2OiefQLI+AYKcUJF+J6xMx4QMIws0",
+	"wSxOSGqC5Id5QkLguUA3k3mznCUovMuMXTF+w8z7zDea6Ed1UYe2xIv3eDZL+TX5sBA8H+FEkNvH0UWn",
+	"U9CFBZsNBtm9r0MeFjyN4byRP/fkVmkJCRCIUihwsJF7AgquiMpDFBrAhzk2tLwrxQEFprGhHACljTY8",
+	"MYPHVBtDOE3pNQEvZ0HJK5sfVAnPHm+27rvI1QuReSBlDZzCIw37yFdh+PvCBG2Eb3qDo8vezx/Pj3qv",
+	"Pg76J0dv3w1CzfkDzk8wm5vNikcjkAoUJZC/UtpzimOig1kgoPdaLbsXsFPb05aysNO5TiwgPJIkRcCw",
+	"DchPIKHTEY/Fa8dxNQecoylm83wla2EWS9IA8UriJ0JrGVKZIDoXCx45ZhFx8dYbHH087p/0Bx/Pj356",
+	"d3QxuAjRjKQBq7vlsn/66u1luHmIQgeUOTsbVmbksyxcCYESIpGcpDwbT3RwtpowauQZo7otm7u3nNwS",
+	"7Podw5mc8JT+9gTapcZVdby7LsIM9c766IrMFXX9s9E76zd+JCDyMPrhcqCu9sxy4CVd9B3B6YMjH4Xc",
+	"aBf0VdrxGqSVufc/kU3mQAWkvOsDywmWOvTApXGGN6xavSJzHw1xrBNYMkuJj8jnGU1JHDDJrwjz86A+",
+	"zmJKWEQ2m2iQ+8jgaxlCo9EiJV1eXjYUBtRilOu6JH2mNmncWusZm3ilj0KNMhNX683oj2Qers5JLoTv",
+	"NWFeY5pow+BxdGnQiiLMFEyVu0dwNCExSul4IhHjN3+ElNt1gy75ojJnn2tQY37Vfe5JBN4aUGo+odiZ",
+	"pTxSZuMwIUdMUjm/P5ZhESac32czbd4UpQY9dJEQMkM3Ey6IxSEY4zqSiWwG0S1GKNk6VL20MMFGVOpX",
+	"wsd8HbOFWzR8ER8VFpjCJAo8uD/wDk1WyESpIBGhExDDOagVSFnMOARllqSOtuBbW2YjSxM800wA9rBE",
+	"Uy4kOuh0trefd1rbe4/O97i2tc33FAFWwMBagSd4sqEfUNRgxJutM3BRWIYny+MUE64tg0XEFbEMyLFS",
+	"gWIyS/gc8p7w2CKSJnQ2o2ys8PTmaIC2ck9d3SBQAmF6CXREzUsebfJ0XJWkxXtpXevpJniwUVqv5rAn",
+	"NWypQDckSZDJrw0z6YiJSFm6JEY8k6DirbIK3XxkqBRTwEJAeqiVXImx6piJLuBqIyxRT+gDKwVM89JC",
+	"Jq+Ou/yiYKDMUeEm6GJYZj9W8JaERXNloYR53gPswBEYLDEdjUiqqMqASWlTkG0im814Kkl8QmKKLVk/",
+	"peOVM7nzIvWCR0dVdl2qzPeBpmoj9yDL/MkGPGno8ivFVxQJhVVIhE2vYAPQFD0IO+AkVxU4jqm6Hydn",
+	"qbJbJVUqBYIQdZ/V1MlHyqjRbwq1aZVziUT6qSERUK7CU6V8wOaKSURjyE8clj31K0JmAqKnOi9gittA",
+	"BxSUgKc8U6TT7uxC1YQJoaQQM8QRqaAdMqsKk+Bhmpoxr7u/t9Nq3frezNlu8e46S0//Vk5rCISHxpfX",
+	"ZQm6hGxvx1usKHNXWn3/5YRDSo4b4DTL5SFQdFSxDEu7/LKcNJ5BTNi43RFOEpI+E0jMhSTTtT5Thdxi",
+	"WdONrlOydXhGJJCICsqZr75txMohaqENnQrRpUem+GZ7r9WqheEUf9YVeoXm9ouyvVZN2V5+iQ8/kQji",
+	"Gi9Tzl4q3JH08fTuvCw0JVmQSRWQQzlE4ZfbUIlOxpEV8Bhy12UqrltnXkC1AOIeesPRYpHXQUuEPgrb",
+	"0+2WgI+GnUlY+o530BJlHO/tlCuL3rcaBx/+ayMImvqvzf/eYOL3TPz+f/+P+H0qfhe/T3+fbG7+V01p",
+	"ke8dRRNegJTN347ASmNZktSUAOc7/eJRSaaiBAacpngOv1W/kl9h2XQIjJRfGXKeEMzAmFuFNLVO0Lpz",
+	"rf7AUrLYo0ppySxlQgGVKnU+JRWZk1BGtAX6a4aNid7xPXGVKew02rACnsaKt9utVvvW9z43xrxh1gnq",
+	"6BzfnBjL1C0NVq8vCyGnov1LwRIxlgSidXWIqNQNL4oXE0lJM4aGZIyZopYbmiTqXzSvzmBjtJFgaZMU",
+	"YV4cHOqqDX3hFUnwPNS+OtdppfVW6YTJV6m81+a2xdrwL+tI2SmZ8uUsvsh5ZVRN8ey9XvGHGqwx8lme",
+	"6xqSWpGbMW3OKfuGsoyYpBxnBG3Yaw0sGozc+EVoS4FRPattLkWN6RzAWiPybdPI8kA6xFQVPWsyV0St",
+	"iP4QzVIilIlGPuNIJiZUHmp7J1TqJ8ybQECK3EHBqYXDwioFwWk06UmZ0mEmjWb9CthwatfXZRRr3a2m",
+	"wJw5L/Ttt6U695od35TKXZf+bM3fxYrhIiD0vlJXClD2qwWNxXLyPbnwqHLOhxp1k2/ymOpa0LIUykWK",
+	"Di0Ygb0e2LxFuQ6sc4bHZMCvSI2KOzPEaYO+KYHAHwTki6UcQjG0EtJK/83s68IaZqkA1dnOSmBc5ARC",
+	"mLIx3ju9Dm6PVN498rJ3+vJI/zk4Oj/pn/b0DS/fng76p++OXn3sXXw8PbpUv/dPjl59fPtu4CyhIJLX",
+	"hXSsSu+58iWLTLtNq9i6myZ6rQRHYfWbCIuPQvUV4G2o6lJXnwntPuqa2oAVeTICZnuprjasb9sJNw8R",
+	"RFZvqA4D6FCO+sYVZVDRbWR9N2ChSbjpJ30UvsQsIgmJ8wsDkk4pw9K5VGpcgocmNIlt1YG5GrDwlHzO",
+	"xFsbaM/vPieCyPLdYB9dkPSapPpCE4XQyVUGj5bfCYmVOUuljgpX9LPt/1pTieXxqBrJUE76Lho2lk7u",
+	"khn2G3W0/ZqSJM6rv8p7MQG1On0CP5nuikPEiFDOr1Po/YlTRmJtGMRciibqmTgeHyHsqiNrCOcFxjWh",
+	"CLfqCW2cv36J9g5a7c3lEYpa/UiZy7kmHmiq9m1vg47D1rLgckxVwE0VVWjY+SthbxubHu942DeFFdPU",
+	"NCP0dJVMGbsM11uDXBE3FNg07+5DWA0J+ETdzr8nONE2W3lNhQYuvBR+daf8No/VfkmrujODuYoau7Y9",
+	"wxWvVT+E9O+K+pzCEyBMZVCgDfi9H/v6RiXK7J8gRG29rLryTCCc2zxgv+Va82HWT43Jc6dWvUMLamjU",
+	"QbHUvfh4ci29zgSHTH+p0CE7HTNcEtzp7LZ8b5TyaU8/o/acUBPcgVBjRCC8Q9l140BRDy/uHPKh94DQ",
+	"DkQqjCOhO17rYxIrugYra679lmmylRzZFlykHqqLxaxkxAok6r6Vh3vyO4uSRYMa3zgLJI8RaR9jvdAQ",
+	"X3erMZlxAZE9ye+90woRuyB21+BbHNeRt42jLsZWGFLa5mBn9zkyQdvmgsq30ecaDW6zU2vayI4yrmHn",
+	"+3vIlAmp7Knatd0RIbS9d6YPCiKaNXXJwgeqScmMpxAjwC6gFj+63C/MRf8i35hIe81Tsrbltofenfcd",
+	"umZ4qpbmmqCrFrnSYavQmw31wwr9VZoIWoSd7rqV0rMintKxWNFYbMsQlY5Jx9lU9+NThiDo5OqaW2Cu",
+	"vv5Xe69CY2UF8/7DKr9+FQXqIEhtuNUAQbccLirkZSGMS2V3y+p+c+nk2zjGnZGJCvbM9+rQtSSS00Ni",
+	"RiI6opEOypiKyXfv+q9yIwGN8TV4PhuYzeUE+tUSoYvDyQgyY2AY77RamzrLkWCpGCzNWLXhVfEhuL14",
+	"qFzgcgBXdyq14kZ7uHfQeP4cx42D/YPnjWi3/XynjZ+3Ru0DV0tlGY29Uoj3fatxgBujXuP1hy/7tw33",
+	"nzv3+We7c7sYBC7jouAv3XX+MFag32xEOe+VhyZiw4fVuPJ9QmcPZLGi8uJRNhq8pupP2JqK7vZiekys",
+	"mwNanfTJw+0SOq2/XubnQuJUalK8J6D0Qw3Fw7pHr4tiklBdvU6FoQS1XRNWr7SsKvA6jXW+bhJU91AZ",
+	"MN28DzwPLSVpxgTa6LTa+pppCvRRp9XSV6hENzjvO9lsopDGtjfzDPokbRSDBSx8d3H08eif/YtB//RN",
+	"WIE9T1GYx6mKu+riHH9+PrT+8WOs0aUOMBCfjUE9TBJGKWcX0YTEWVJrAkHiQJgb0MaIXttWfEglhP+b",
+	"XCtd2p4WnZ0JvSKbpv1b6aKU4FgYBaXV0zPhuACFIvr71i76u/7f/T2VhVb/tWdJ+F6V0jUggJzNFB/P",
+	"r7UlOIq5Uaz1/ce6D9YwFezWBI7MS10+csO7xcW6IBKNz0kmSN1ie8fHby8/vnp3dtx/2Rsc1aybQL2q",
+	"XZ3pyANzwi3IJDCdKXUC43a0menydjez+NHKlY86lv3x7enxz57vnR/9cPRy4DxQu8lF2bAKn+UwmOLz",
+	"lXmEPK18152OIrzr1pr4xl2PLBQO3PVAuaxG3f0NCMxeJesN42Ti6ricijBFG/oTAopykJYjMR1TuXmI",
+	"QrWrMGA8NSarGVGDGM9foCM+ua2hC6aW1CBCOEgXvmEZMHXnM1GugNsoUZDv1J6CZBMccXaIws/l8j8R",
+	"ohmmKex0uukHzGT8BYomJLoisZ0ZlRvxus5X5HZ+F2E0pUItTreDCrTT6QC3QQXfYgEecuvv7lVz10Q9",
+	"FjADUb17Z6XqgS+3oU4b/0ZSbtK7JU9CQrcnkULr8zvU392Z8mq1PmtQFpPPdq4IrEAgIXlqHZ7yOCPo",
+	"RHXiS6BtHIf8AUnfNHuIEhG5EbhSnDj2os0vQ7XDfT5VyhQv2i5Fr/BhJdQScTai40yB0qiMqlt4v0h9",
+	"NcqxcgqTtp4k+SwR+RyRmbQzlRCMVNqoerVdxezvzo9RhBkQu+axZsB62lOmAo0JIymWpOzeAmXesRPG",
+	"pZvIUXtvNr0Pt/7dufW6Qrh8EFilhBrmhpXynaUsy6MSI6V11duHfPYwszAlWNSViV1O5ocoJRFP4yKc",
+	"mzPjs1JB5cLelsfxHuik6h7XP1sIIB869weGAHwzp66OjfvQLDWiJv2ubzyEKiId0U3JjGgetOJZKG6l",
+	"MeiJ4kKxsUxGfEqa6E0t+z4geL+UNB4cIzQ91Q8PEpZBupqT8zv9VcHEy4ocqiYQnH3U1QEYT3QNX7NM",
+	"lXctpb64xxVO6+cuSltc4LIV8q8uWg51YlGWUjm/0D10uhuA/kjmdb7uFdFhWN1VyVM0VeZUbAsTobAD",
+	"4RlV9wVZq7UdKWjBX8RcgNk5Ql8KS9pXmzBCjyCjUgTs4vteo7O7l/vN+lnlYcF0IuFMBTQFBflcwLyZ",
+	"s7BzzLZufW8IHYG9TKfG9b9e2+DXD5eDBZ+wB92go5RPS9uHsm4CpahIOR00BtOSjvOaDMwQFvPplMiU",
+	"RggnY55SOZmijfOLv/vo7OLvfsCOLv6OeIqO4lcXvU0zgDkkn2dFvMAxSkKcxaGeLhJSIUIzXKS4Y7OJ",
+	"+lIYUAUMp0R3d8PiQ7gcog0xwxFpCDLDIFx0SEpEM/UTkD1UQSqa2vQRn2mNkShHeEJZjHDAnDXNUjKi",
+	"nwuT2lKd6Kovm7CW7tFUoh3AXaBlIuVMd1ZQNuI1E2aVAeijGyzV68GWxXGRA1icJGIGXMwS5at/Pxic",
+	"wVMgkQIWsCNwo3Sdke3YCJc1wIS6DOZgZ/f5psGM1N1DIaSi1B+2eFPPvtRZyvDQuCCmzU6hIaFQveMO",
+	"9kOn3F2J7lwSimpoaX4S2ISweqcZFvqRtVNYdDkbu7GgUsCcUpQCbYRbEygI+U0tewsaiPSfmj4FVHNt",
+	"8RlheEabczxN4NeYRyLcNA3U5Z7pMOezsNQ1Hda2TYe+WkjATO5F3vAmOlLumtOlnRex6SFbVNoZY0x5",
+	"lla4NQwhw0Ry3ajiUE03YCGQnjKZcSx8yGdRIvyiUAQJmRI83fRNQTVQPk6l8E1kU/hGwwnNHTieUhYG",
+	"bCOC0jnNnLZo7tD+rvvxRRUvm03Uy60BRUc8s83UTq91wHL/ttUGWJlmUbcfuzKFbKe1rd5dDATL2dJ+",
+	"5orMBeKpacgWOtCtkOwU30PrGwhe5TCihPPZUH0Hx3GqfJOMJeo/kidxUXQIBOlOIwMFYMqtYx7pIAaW",
+	"qEJThotZrHaqy0ixk0We4TFBWCpSBMrzDRACzxIVCTw0zKTkzLR9YKBHxSdqi+BNBN4gVWpEmVKBp2VQ",
+	"QiNibB2jJk76SthnaWIEkehuwVoFz9KINHk63jIPbU2pdHLkRX8ySJg3+cDta5IKLbhazXazpR4xm/e6",
+	"3naz1dw21XCgamGH6o8xqa3foOCRyhRHGkxGMMCoeYK+H5wcA7h8A87C4xim/EaQFA3n6OIGj8ckRe/6",
+	"oAQWWFxHiTTUzYB/LISyS5XUItMhiR1XJh9gLDhkRHh6JSypBUyLLSKh/V6IZgUNSBAWi2KmB6RulJOq",
+	"X9qFIVlAEoWUAbECeA0YSOAyHUAaR29B3S0kngu71mJP0Pw25lISVoy0gJ9hrAaEa4FEco6FwqY3RL5S",
+	"CCqPIX9fU75yNMBjrWMxy0PDmpsP0XZrp/LVCdZtgtEEszGJkaAmB1drzPRHjVPOSONE6UBvyVDsdquz",
+	"s2j4f6hMHu60WpXeT6VatiZympTLAbW19h8xj8BNVzdooy1g+id1BSWYjV8EHmGBV/mV4Lh8ZUokVvtN",
+	"BZEvAi+To8Z+9SlgLn2plr8UUeg7t5xb7dMJZVcoJcmLwBNynhAxIUQR3SQloxeBp1htS2hmaGS0GQlR",
+	"/b5GKoqVLEIijRafagwz5e40PxXP6vXoR9d7nfq/9d6wtQhHZSm4z8X0GtFY7TlfZOXFMb0u/dt5Q/4Z",
+	"B73eylEYdf64Imltdr7UdNW4MF5FQ2dgUKLECZUIRolRsE/VK4Sv/6GwhQBd1uYFA1PLPWN2F2ICFJWv",
+	"Y86ExUvFCdy3MFLkJY4mpKEWmvJkUeaGjDcidUvYRTgXoykxw6GJyfKEJZ4MbQw7JZnQCeb7TRjxPSVA",
+	"FlfzEuSDqEgP0NYb2sFAjNzkGzbKZ/P+4022Wzv1gbvl4grWA3JP2WZleDTvgPlDIHO/De10Dpa50rlA",
+	"3KpOs3IdYq/7/oPvzn4461eMFGgBGiuFUKgN4X1QLwEW3/oCevR2hX4nlhEKH9fhBWlDLcYS0shQPCS6",
+	"jlp/JgK2EdbJKHBPShIv3PTRNWExJAsyZhEKPKZYkc2maIajKzAqcl4s4uMwSMHIr7z3VhvOiuhLq0Jg",
+	"OilCIZ+NNQE9RZLzyoKP+y+PTi+OysttnL4d9F9WL+Z7a5qHmvKzDDdXaO+eQsJdKlw3WyT2JIty2r3u",
+	"8/XHEWDzrSc7xuJRpoba0DdnakSi0njQLMCLmnw2THh0lf/RMAzYUHD+MuJMNkZ4SpN5d8oZhzDGIVy9",
+	"IXQ8kd29Vuv2DhXm63V8wtdYQ7a8nBvKYn7TzCh6Yan5Xf87QPvGlyxNuijwXPs58HwU8+lHGqtf/uZq",
+	"4dvNw/XWArGK8jKc97CXfDbXQ486rU6r0Wl12uhiilOp3Gp0wUfyRjFXn0XNh6hvRSbNP5OSBLr/I5Xk",
+	"ckb7xpWkZtHVStI5rAQe2XmC4TGLytSAT4PSVsRbUfxUE5NP7zMeuZiK/ERT9oqtOVt29vlVrJbSV+9n",
+	"w5hg4VLzpWeCVbpCUn3GjeabgWownyWh1+QwjzPBNFJxlcdwm3Wa27Su3alTqnN2KlSXn5bGr9ZHo/n2",
+	"Mm+nsrHmSgQc02vCiBCrAG3CryvtxMIEM3fbIMdZyqdETkgmdOWAruLtohlJGynPZDEpRzd++VAFzyId",
+	"aI4DpkGEIh4Tkdt8RYD94tWPZvCoMf/s9zes3+W80TenZfEkEctsshOz2/XMhRrV+Df0/dHxmYXIR8W0",
+	"H+1aPkoubdAg9wvtEHloIwCY+GoXEx5rJxIA0AzY39Dg57OjlS+OdClabhLX3fRFv/tF4J29vRgEng+f",
+	"fBF4+Rw3EXi+/uqLwOu02oF3i7YforoNLvxlxEA+Q8sX5czQRfOpZLjjZuuRUYzb1fxJJHZpjzdY2JLw",
+	"PLCOc1bQ1S3pfLUocJAzzXlgqVBwbcyVkuHtjDAl2POIeykGYmLyis4L66zgjDGmTMhaCWzeezEj0f3E",
+	"sF2x01us99JFEAAPGGUj3g0YQoDmLqoN9qnfja3WRRBMfwiHVKHzddRsKVK/Cqs66bamSiVFQ3Re+YiR",
+	"Vsu6JtFHu61tY2yXhjcXSZo61J4THFOjlb4t/Wq3Cz1cOJrgYaIto93W9t0oc4f0rkKXu/+lqCpXsa5k",
+	"QT2WE8I1oZL5xcROERaTiKEy1TgkygtIKCNu2hLyaaeQ7dS5PZvELNKPtTr1mAp5War0eCxWK6UpC9ES",
+	"qNAT6EsAYQOlvWBbX4L8xJDAu9XJVlBDMNd9CBNU7CnJzSLmUBw8uxDuODddSlTaWuQ8ZlVX72VeeBRN",
+	"eM3LTriShKXmcjQk8oYQhhISq4u2O96HDkIW23ZW56Dm3Mu07dQjTBPhfL1yBPGHtdlioWRoiUibcCgk",
+	"KNVRCqPY22sxSWmA+M46nPXaPWfr4eLTEZiksoH6unSHQXOW8j74XrUUwOt6ilm8EucuZ9pjmKBblIz4",
+	"iJEbAhXwqZC+cpp0sao9qWNCJTEFHGb8ypCopW9EfDosZrD0Tl8pFj3DY6IDnnyGf81IV49MCkuTIkKk",
+	"U+zlIUro2Jz6ppuCnIEY11TQIU2onCubnaf58LwpnqMEjxFGnzIh7XF2TgW44jw05QqqhygsTRQWW1+K",
+	"AuXbMHfQnkIW1eRN6w64LUZnrcUlC3PBoOy07uDc8rSuJZHMNUqKly5bgVkPEXdfv84QtDte+h0Eyh70",
+	"1jKdHxVFUTM4WBfC+mYSt9p8c8mpw+rOC/pbeQ15E1UboGa7Q3MgLj/Ie8l2c7pfhp+d1sHeXfj58Fht",
+	"505Ze18a/Vh7kn1nb7+9f/CL5999Unx+7n3NMfFf7Yz9P/SAff8ueLWa7e3W9sH+WvDKz7pfF15Pca5+",
+	"CV7ueLmnPlb/w8KoIG+y8wv5LRI/fNeZPe9fnYrh9mnyjzeJ/OWiv9f/1L85+fSzPBkcyZNP/3h38mq8",
+	"d/Kqv3fy6Sg7+fTzzslgvHtJfzhY3+4uTxussS7eMhOZ5CNHORrT4gGh4m/YGlEexRo7Kh/c+WA/xAkH",
+	"CllXs3pvO8f3ZlzIJeWywpn9Vur8w7JqZj0T5ngCAQaXrqQCq9qZGGfaFSUPWKnVDWvLvNyGkXczFLa5",
+	"ulEQJrtoWUcj2mA8YKOEY7m3g1Kube9N3wSWKRN0zOiIRhjmU1JJIPdnu3PjlM9mUMMVsF5pqAfsmRYn",
+	"MNsxAUWl5YGtbqzp54ejaXJf+tBUoFWa++unD2DHlccMhkVCdyMjN2o9RtM30aVuY9RFp6a10Ew2AETB",
+	"wAM9CrH2Q76uezRJLoUKawCO4PQ8gMklLPsGU2m+oFeHIj51E2eVQ7UFMoOq8rHXusfUGJ76oFRhRilA",
+	"RSBGYsJTWZ6DK7LEHj8GUWuYtpAfUWAXdwaJia7pI3kB5gROTAH2885Oa9OAMd+H3nEdxNu2+j5gZDqT",
+	"cyiv7upSimOuLYEQ6dxbflBv+Sxs9/xOXdl9lmdOGj1lUJB4cbFAL5DfKdIsN1ixFuNZqtDt1stCp+gU",
+	"XxERwAgK58ybJAGDDVCpqF8SrAdF3XA9TEKYsngTi9RDw8w9JUzqft4RTRK9slGWJACPzbx8A0OEUHMd",
+	"kimdNZGukjcnN2laoaJwvh28VY+m8M30ZEpis/wN3TCP8xPmoKQz4ZCSYIxEUCGdow8qTtz1E+2VISyl",
+	"wmYxmgOQbPmrWIhsnJNZgucKQTLNSKinBeZkHjCbEdGoB5Iq5oQcFhLsisxtwGbhdA23F9meuxDxNA5Y",
+	"Ygnd4hNYA+TuhMPkzijlogjRpsQU0Oi6aLBVhRYMOszsrk5LYLUwnCiaKQrmc5Ad6jVzRjSvQ62+08Ss",
+	"Y75aMjokv+jy2cJ41+dDPd2roI8FE1f6WAkYEawL9dWf3YAtCNMuqhl5gqAeGNeKz9i80Hz6cGGoCuRu",
+	"qjNiQCMYirUtOC4xOXPWzAhfyIClMv+idXWxPmSmQISckKkrPKnSHtsl4V5tXa9zkUszSRZd5DrLorhl",
+	"6xJTWRPb6pkcXSOacEEYyhj9NdOo19MGrcopWt8x9AgvrwQq87X3hEVML/U5hoWMFI6Ubyr4l6VqTmY4",
+	"l+2aMRQlminIAXNep9OY9j0pMVPXtdz3UULwNXExqc8coKahrMhblBeyDFJaMTygWArI8Dsez9f3V/OR",
+	"NNWDqZw5GaC3tG01pSyTxD2XqjzOxsun03gLQ1NqhpaU3B6TCl30eJylgPVr/aPqknPPyFle3nRcHqn7",
+	"IH/r1vemJW+18v2SK2vlvNVRioAwgukMzvIWZ+h4uwC6vFf6CWen2tEQMF4Qboa/Gu1Wq70AlJLffnCn",
+	"356PY1DCDSRSGToLs7d8fSqONp2RHbJSi7qHHA5UGg9RvEk/mVczRXw6BR7xEs6vBBpzHhedu5497mYB",
+	"OOb8oQpI8k3c44Cy2oFSt+W+W7XW28cEpXT/tVaJyxZkby2c+nPzwO394wH1BUuFv+Jkv7taodog9VK3",
+	"xzmiKWAbNa5VWZnrs85ATS0/7Mw6NnYkvFM8V2P81ZQtgjVYuDuFHgdrRjnKRUWt261XWIQLi2vWpaTz",
+	"8QW3vmf9jfrMoTsZ4t35sY/CJaH5/4bY14sv8J/bBxxg2tHRmPuoGXO0QaxkBNgda9PiS/uoGbPwL6Xk",
+	"XsVPdKhZG3fLnc+Kx5kPx1der/YsN0Lb86IVfhe1Qh+esdfhuEHtvDrO51LrfYG0vwUC8r1F77eGv6rg",
+	"yzkNgKbgnpAR9ALa0VeWy7TxluqpacU67PCZiiG2OA3t4eWsf0yMsrV/9xOVs/HhsTVCm1awwgPtNVZ2",
+	"hucJx/GA82Oc6kEcO+3ddcBQc5AkBGA76zy8eMLuv1vw9kL7iTXx23uEb0HyVPLUJUa9szioOlEoytJU",
+	"d7RDIaeZ6Orr48XyuF8+xLQ+tBewutieba/tmSZZN0JohhVQKZSnJbJEhmgjz59A0zz8Zuaph2hDJ6N8",
+	"lJ/B4wfMHt3jF+GBV5uFzx2CuDKid/X4Zl0yFD80c/2GPMIpL4zNOtfcHWVds/KF2dSVUT91mVN7JNV6",
+	"6jGfEPXg8MKStiMF2krTUUEh31Dn0dqmzgNNHEXj93n4tb7/GzCOSjbE/bqAaoSCPtA/Mg05yuQxCRro",
+	"FooPnVCfMn9g6CTjX6EPiOgp0S45xpyIJ+z5uYPO/4SNP3+QpbRz9xOnXL62dd7/VhbEOcHxYw2Imjq3",
+	"kv2wpQfUwMCx2hSxhQLSNyZYJw1KWsmeDz3hN/qUHBajmN8w2x+SZwixQFaFKxUbsDxb6iM6guPpYUCc",
+	"MGcfF1/cbKKeuIKAEoxVLlqInKOdZ0QXYVKBJjidJkSIRQWvtXqdUtfH3D2JXn9oxNYdFulFmZB8aqKN",
+	"cUpu9KQmOLT2HjGoYmjlrYk9lbRfp0Y2OoDXY+z1C5TD9SeTB1/T1QJ99y90tP6NRF1PXNUm9iQ3UuAe",
+	"Ig8YfKXMK46Yq3edUAjdZHBbQ4/+CnXUT48kAm1dBDFh1FKYLzo0M8MYvwEBCJX8kk6JnlNoO+i0/aGT",
+	"T/BWbg2BsrFgBg6h7wlO5ZDAWcUQ2DZ1MTRO9AAUkxvX47r0CLEixa93gWxyPSXmATuOwUhVG750vUTy",
+	"UCfpUtkvT+UmPZ1fs+boARf75QYl+KVboClgMZa4i74E5ZRP4HWDFaWErf3dXwLPD8q1i4HX3fYDvTV4",
+	"wTrli/CavIBx3e9qSoS7zZG5cDmvZIRf3FpG+LlgJPjdza+VfldyCO54U3R5KELqoomlZPXPFcDMa0Xr",
+	"N5RXi3babb2hJ4F+u63ADyGKwOuWulS6gfc9SRLuo16M/yPwbv94ROUhkz8CVfdvoHOnJXZRWEVuWEiY",
+	"kvwMFc7DP51x8e+kgS/NyFRH+yT0mqANfQJz40Ih9ggU5+ZT+h+G/VZ2zOkzbiYLB8CCKQwjpGuPgtWq",
+	"b+ojbMdEmpS9PpQ8YGu02OTHb8K5/3p2mbHUBBSaxsQuCLRxsZCA6fNop0RiRd6g6IdYkL0dpP692dTf",
+	"uaC/6ROtMZpQxS15YZ89detmwhOChgpBRCA+MkJTmCJK2FuEGdSLIYxG5Abqqp4gtmnO3P12dPeK1pD/",
+	"bxpQjPH63vwJOGt7vpefd7yygUEplfxmvbajfxydDj4Ofj47+nj59vzH18dvLz8e/fPo5btB/+3px4tB",
+	"77xocdBfa+3s7+67RRJun5XyREBQ9PKzlWFbuiATgAKJAjdIeZ9GjbzgY2b4UPecYomVbTb/Ifv5sp30",
+	"P3H60+X5pM9aL+DEb82EOk0Y8RiiqB5mp9dDenAzfPN6Nhy/eKHwc+t7PKVjqmTrA1dYOlDkijL16KB3",
+	"8ePHn94dvTv6+GP/9NXH07fnJ73jgrhKPSPrFjFhcVXUFrVbwls8XWOhbRbIu6CcznqU09lrH7Ra61AO",
+	"bPTi5fdHr94d15HNfmUDtr7sLprRVhN/aY1Cd9OPB/htXcPN2Y99+vFm0H/X+vnHH171Pv886H8+ufxh",
+	"cjx4nfzc+Vme/tbf+eVle3Iy/al9PHg9PfltMv3509X87aur1i/nve/e9G7ms/Hr5/dodndORr+j5aas",
+	"Dv+ynf7lgVpWyrNqS3iSK9AnM5jMdPKtL6CdFCPerojeZmzh1LDycb1h/hpjnIc4HesB9Xl5FpX5CYOo",
+	"ZzqAIB1jZ5B39aPQl6CvQBiW6bCHO+jJvnK3tdNELysZIQgyoyExE9hjJDl/qBUDhxo/VfDhjrt/siD0",
+	"HleqO6bXROmacnXlwJaTacRBhxbcqexit6ZSn0j9/kNdq+hOq9V4vhuTxkF7OGrstzp7nQM8bA1xBMSm",
+	"88kLn7ZFj89EcXIBrMJ2g+iJ6s4pcsK3EaciRe2s8R7Fk6WjuWsj1637xtXtGTUQ1VLy/ej0Vf/0jXfv",
+	"RZljcJY4wQAh51DOv0Lm33Sx0Tn5RCKTmv/W1Y56Zi18XYKQrouyux4+RrCFJ04pmiMxtr7oP07xdJWK",
+	"eqWbFoXbyxgWT1qtZPpLa5pIlzY7BmyjLIj0Gbu6SGiziTqtDpoSzIrwAQTc8/PYigVV8p0mSRkwKvNC",
+	"KYgPpBkT63VG1bX66BL7P0ZlXeQAflyy8t7V9/dTTWtnOUun16+b5yxOpjZZTo34vyT2X0nOr1IRSqBN",
+	"qDiJvibj+ZS1oVv5iUPLpe+RzWcWSoFOpwrEkiRzCK3mlZZFA3HRFz8vpGLEY3II5rngLAzYkOiG8WoF",
+	"qq3xbE712X7hfWo0BnZL306ZhpBZdJVnVoc4NgMTvm6NRrmqTImvHNt/CbC/BNhXEWA589U3YetS8iet",
+	"1DCHqm190X/cYUrWRTsqB4+GxYvWsCydIEjA8vqM/JUC5aXATdRj9ofKCswkVZ6iFDwNoYvt4Zgys6yA",
+	"wVxAf+HI8uq7rOi0++jHoZ4J4cxRyEcOSAmVJ1yPMXDOjHVnRFg8UonkDY3Ig81XfUTsH2S+vsux+ETm",
+	"a2GuWkMWDedoNuGscvas/b0x443njfb6Qr58uvLXCWj0zs7O3/7j6NUTL3l1uMPQVMEKf2mffx/t81d8",
+	"xNFvmt6XThiBejrpHiluOPD+Nnt53HBxivL7D0r4uUcOv/+gBJw+Lbn+LKJifnd+OuUWSEWzqIUzuRcH",
+	"ijUXB2GKmsYePYrZB0DARGS/mCkPwRK1ytg5hNKcEFk+RcL5mDNG+RYAVh2j/LWGCedyf5X4sznTPtx8",
+	"+xVGEK+1jKNowqtLWDK0+BJTDRxBIs5ioeADYb44SxWDQD4mNcSsV6puTshMXuRPrL2wi4SQWXVlcPFf",
+	"ME95rRWX5lpUV744rLIet18CPc0ECA0ak3gK4/KYyXsIiaKUM1O2BPeuvUJnHEp1faVJKUtQn82Uvfcl",
+	"8MxkkgKraMPUw6DtvVZr00zICfIxGIFnAxPqB4YCazUEntXwVbJRRkfg+Siw1lPg3epIaVGyaJJWej6x",
+	"GUUm16d9m4CqwqKYxvHh9v8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

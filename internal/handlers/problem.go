@@ -28,6 +28,7 @@ const (
 	problemTooLarge          = "urn:temporal-http:problem:payload-too-large"
 	problemMediaType         = "urn:temporal-http:problem:unsupported-media-type"
 	problemUnknownType       = "urn:temporal-http:problem:unknown-workflow-type"
+	problemInvalidInput      = "urn:temporal-http:problem:invalid-input"
 	problemUnavailable       = "urn:temporal-http:problem:temporal-unavailable"
 	problemInternal          = "urn:temporal-http:problem:internal"
 	problemClosed            = "urn:temporal-http:problem:workflow-closed"

@@ -93,6 +93,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:payload-too-large":        {http.StatusRequestEntityTooLarge, "Payload too large"},
 	"urn:temporal-http:problem:unsupported-media-type":   {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	"urn:temporal-http:problem:unknown-workflow-type":    {http.StatusUnprocessableEntity, "Unknown workflow type"},
+	"urn:temporal-http:problem:invalid-input":            {http.StatusUnprocessableEntity, "Invalid workflow input"},
 	"urn:temporal-http:problem:temporal-unavailable":     {http.StatusServiceUnavailable, "Temporal unavailable"},
 	"urn:temporal-http:problem:internal":                 {http.StatusInternalServerError, "Internal error"},
 	"urn:temporal-http:problem:workflow-closed":          {http.StatusConflict, "Workflow execution closed"},

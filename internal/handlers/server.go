@@ -87,12 +87,6 @@ type Options struct {
 	Auth *auth.Authenticator
 }
 
-// WorkflowType is a workflow type the workers host.
-type WorkflowType struct {
-	Name        string
-	Description string
-}
-
 // Server implements the generated strict server interface.
 type Server struct {
 	opts  Options
@@ -192,6 +186,9 @@ func (e *executionError) Unwrap() error { return e.err }
 // StartWorkflow starts a workflow execution.
 func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
 	body := req.Body
+	if err := s.checkInput(body); err != nil {
+		return nil, err
+	}
 	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
 		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
 			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",

@@ -153,6 +153,11 @@ func schemaMessage(schemaErr *openapi3.SchemaError) string {
 	switch {
 	case schemaErr.SchemaField == "required":
 		return "is required"
+	case schemaErr.SchemaField == "maximum" && schemaErr.Schema != nil && schemaErr.Schema.Max != nil:
+		// The validator writes a large bound as a float, 9.223372036e+09.
+		return "must be at most " + strconv.FormatFloat(*schemaErr.Schema.Max, 'f', -1, 64)
+	case schemaErr.SchemaField == "minimum" && schemaErr.Schema != nil && schemaErr.Schema.Min != nil:
+		return "must be at least " + strconv.FormatFloat(*schemaErr.Schema.Min, 'f', -1, 64)
 	case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
 		return fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
 	case schemaErr.SchemaField == "not" && schemaErr.Schema != nil && schemaErr.Schema.Not != nil &&

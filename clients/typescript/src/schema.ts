@@ -402,6 +402,94 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The input of `Greeting`.
+         * @example {
+         *       "name": "Ada"
+         *     }
+         */
+        GreetingInput: {
+            /** @description Who to greet. */
+            name: string;
+        };
+        /**
+         * @description The input of `Echo`, any JSON value, which it returns as it came.
+         * @example {
+         *       "order": 1001,
+         *       "lines": [
+         *         {
+         *           "sku": "A-1",
+         *           "quantity": 2
+         *         }
+         *       ]
+         *     }
+         */
+        EchoInput: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+        /**
+         * @description The input of `Sleep`.
+         * @example {
+         *       "seconds": 30
+         *     }
+         */
+        SleepInput: {
+            /**
+             * Format: int64
+             * @description How long to wait, in seconds; 0 (the default) returns at once.
+             */
+            seconds?: number;
+        };
+        /**
+         * @description The input of `MoneyTransfer`. The accounts must differ.
+         * @example {
+         *       "fromAccount": "alice",
+         *       "toAccount": "bob",
+         *       "amount": 250,
+         *       "referenceId": "inv-9"
+         *     }
+         */
+        MoneyTransferInput: {
+            /** @description The account to withdraw from. */
+            fromAccount: string;
+            /** @description The account to deposit into. */
+            toAccount: string;
+            /**
+             * Format: int64
+             * @description The amount, in integer cents.
+             */
+            amount: number;
+            /** @description The caller's reference for the transfer, returned in the result. */
+            referenceId?: string;
+        };
+        /**
+         * @description The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+         * @example {}
+         */
+        CronCounterInput: Record<string, unknown>;
+        /**
+         * @description The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+         * @example {
+         *       "requestId": "po-7",
+         *       "amount": 125000,
+         *       "approver": "grace",
+         *       "timeoutSeconds": 86400
+         *     }
+         */
+        ApprovalInput: {
+            /** @description The request's id in the caller's system. */
+            requestId?: string;
+            /**
+             * Format: int64
+             * @description The amount the request is about.
+             */
+            amount?: number;
+            /** @description Who is to decide. */
+            approver?: string;
+            /**
+             * Format: int64
+             * @description How long to wait for a decision, in seconds; 0 (the default) means 3600.
+             */
+            timeoutSeconds?: number;
+        };
         StartWorkflowRequest: {
             /** @description The registered workflow type name, for example `Greeting`. */
             workflowType: string;
@@ -412,8 +500,15 @@ export interface components {
             workflowId?: string;
             /** @description The task queue; the gateway's configured default when absent. */
             taskQueue?: string;
-            /** @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument. */
-            input?: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+            /**
+             * @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+             *     or absent passes no argument. The input of a type this deployment hosts must fit that
+             *     type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+             *     which is checked before anything reaches Temporal: a misfit answers 422 with
+             *     `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+             *     absent input is checked as `{}`, the zero value the workflow then gets.
+             */
+            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
             /**
              * @description What to do when an execution with this id is running.
              * @default FAIL
@@ -572,7 +667,7 @@ export interface components {
         FieldError: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";
-            /** @description The field's name; nested fields are joined with dots. */
+            /** @description The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`. */
             field: string;
             message: string;
         };
@@ -829,7 +924,9 @@ export interface components {
             };
         };
         /**
-         * @description The request is well formed but cannot be carried out: an unknown `workflowType`, or an
+         * @description The request is well formed but cannot be carried out: an unknown `workflowType`, an
+         *     `input` that does not fit the input schema of its workflow type (`invalid-input`, each
+         *     field named in `errors` by its JSON pointer, such as `/input/seconds`), or an
          *     `Idempotency-Key` already used for a different request.
          */
         UnprocessableEntity: {
@@ -837,15 +934,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:unknown-workflow-type",
-                 *       "title": "Unknown workflow type",
-                 *       "status": 422,
-                 *       "detail": "No worker of this deployment hosts workflow type \"Shipping\"; GET /workflow-types lists those it hosts.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
