@@ -114,7 +114,7 @@ func TestMalformedValuesAreTheCallersFault(t *testing.T) {
 		noDashes   = "01a2110d1b6977ad9897c51741a70f19"
 	)
 	// A workflow id of 1000 characters, as the spec allows, but 2000 bytes: more than Temporal's
-	// limit on ids, which counts bytes.
+	// limit on ids, which counts bytes. Temporal refuses to start one; a read finds none.
 	longID := strings.Repeat("%C3%A9", 1000)
 	longIDJSON := strings.Repeat("é", 1000)
 
@@ -134,7 +134,7 @@ func TestMalformedValuesAreTheCallersFault(t *testing.T) {
 		{"get: workflowId not UTF-8", request{"GET", "/workflows/" + badUTF8, "", nil}, 400},
 		{"get: workflowId with a broken sequence", request{"GET", "/workflows/a" + badUTF8Seq, "", nil}, 400},
 		{"get: workflowId with a surrogate", request{"GET", "/workflows/" + surrogate, "", nil}, 400},
-		{"get: workflowId over Temporal's byte limit", request{"GET", "/workflows/" + longID, "", nil}, 400},
+		{"get: workflowId over Temporal's byte limit", request{"GET", "/workflows/" + longID, "", nil}, 404},
 		{"get: unknown workflowId not ASCII", request{"GET", "/workflows/caf%C3%A9-" + id, "", nil}, 404},
 		{"get: unknown workflowId with a tab", request{"GET", "/workflows/tab%09" + id, "", nil}, 404},
 		{"get: wait not a duration", request{"GET", "/workflows/" + id + "?wait=soon", "", nil}, 400},
@@ -142,7 +142,7 @@ func TestMalformedValuesAreTheCallersFault(t *testing.T) {
 		// history
 		{"history: runId not a UUID", request{"GET", "/workflows/" + id + "/history?runId=" + notUUID, "", nil}, 400},
 		{"history: workflowId not UTF-8", request{"GET", "/workflows/" + badUTF8 + "/history", "", nil}, 400},
-		{"history: workflowId over Temporal's byte limit", request{"GET", "/workflows/" + longID + "/history", "", nil}, 400},
+		{"history: workflowId over Temporal's byte limit", request{"GET", "/workflows/" + longID + "/history", "", nil}, 404},
 		{"history: pageSize zero", request{"GET", "/workflows/" + id + "/history?pageSize=0", "", nil}, 400},
 		{"history: pageToken not UTF-8", request{"GET", "/workflows/" + id + "/history?pageToken=" + badUTF8, "", nil}, 400},
 		// events
@@ -152,7 +152,7 @@ func TestMalformedValuesAreTheCallersFault(t *testing.T) {
 		{"signal: runId not a UUID", request{"POST", "/workflows/" + id + "/signals/decision", `{"runId":"` + notUUID + `"}`, nil}, 400},
 		{"signal: workflowId not UTF-8", request{"POST", "/workflows/" + badUTF8 + "/signals/decision", `{}`, nil}, 400},
 		{"signal: signalName not UTF-8", request{"POST", "/workflows/" + id + "/signals/" + badUTF8, `{}`, nil}, 400},
-		{"signal: workflowId over Temporal's byte limit", request{"POST", "/workflows/" + longID + "/signals/decision", `{}`, nil}, 400},
+		{"signal: workflowId over Temporal's byte limit", request{"POST", "/workflows/" + longID + "/signals/decision", `{}`, nil}, 404},
 		// query
 		{"query: runId not a UUID", request{"POST", "/workflows/" + id + "/queries/status", `{"runId":"` + notUUID + `"}`, nil}, 400},
 		{"query: workflowId not UTF-8", request{"POST", "/workflows/" + badUTF8 + "/queries/status", `{}`, nil}, 400},
@@ -175,6 +175,8 @@ func TestMalformedValuesAreTheCallersFault(t *testing.T) {
 		{"list: pageToken not UTF-8", request{"GET", "/workflows?pageToken=" + badUTF8, "", nil}, 400},
 		{"list: startedBefore beyond the year 9999 in UTC", request{"GET", "/workflows?startedBefore=9999-12-31T23:00:00-14:00", "", nil}, 400},
 		{"list: workflowType not UTF-8", request{"GET", "/workflows?workflowType=" + badUTF8, "", nil}, 400},
+		// the reference page's files
+		{"docs asset: name not UTF-8", request{"GET", "/docs/" + badUTF8, "", nil}, 400},
 		// start
 		{"start: workflowId over Temporal's byte limit", request{"POST", "/workflows",
 			`{"workflowType":"Echo","workflowId":"` + longIDJSON + `"}`, nil}, 400},
