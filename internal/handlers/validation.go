@@ -148,7 +148,8 @@ func schemaFieldErrors(err error) []gen.FieldError {
 }
 
 // schemaMessage says what is wrong with a value in words a client can act on: the validator's
-// reason, except where that reason is a regular expression or names the value's parent.
+// reason, except where that reason is a regular expression, a bound written as a float, none at
+// all, or one about the value's parent.
 func schemaMessage(schemaErr *openapi3.SchemaError) string {
 	switch {
 	case schemaErr.SchemaField == "required":
@@ -188,9 +189,10 @@ func unknownProperty(schemaErr *openapi3.SchemaError) (string, bool) {
 	return name, err == nil
 }
 
-// validUTF8 refuses a request whose path or query parameters are not valid UTF-8, naming each. OpenAPI cannot say "text" of a parameter, the validator
-// passes any bytes, and Temporal's strings are protobuf strings, which must be UTF-8: such a
-// value would otherwise fail the call to Temporal with an error that looks like the gateway's.
+// validUTF8 refuses a request whose path or query parameters are not valid UTF-8, naming each.
+// OpenAPI cannot ask a parameter to be text, the validator passes any bytes, and Temporal's
+// strings are protobuf strings, which must be UTF-8: such a value would otherwise fail the call
+// to Temporal with an error that looks like the gateway's own.
 func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
