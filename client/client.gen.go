@@ -118,10 +118,37 @@ func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
 	}
 }
 
+// ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+//
+// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+type ApprovalInput struct {
+	// Amount The amount the request is about.
+	Amount *int64 `json:"amount,omitempty"`
+
+	// Approver Who is to decide.
+	Approver *string `json:"approver,omitempty"`
+
+	// RequestId The request's id in the caller's system.
+	RequestId *string `json:"requestId,omitempty"`
+
+	// TimeoutSeconds How long to wait for a decision, in seconds; 0 (the default) means 3600.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+//
+// Example: {}
+type CronCounterInput = map[string]interface{}
+
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
+
+// EchoInput The input of `Echo`, any JSON value, which it returns as it came.
+//
+// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+type EchoInput = json.RawMessage
 
 // Execution defines model for Execution.
 type Execution struct {
@@ -180,7 +207,7 @@ type Failure struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Field The field's name; nested fields are joined with dots.
+	// Field The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`.
 	Field   string       `json:"field"`
 	In      FieldErrorIn `json:"in"`
 	Message string       `json:"message"`
@@ -188,6 +215,14 @@ type FieldError struct {
 
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
+
+// GreetingInput The input of `Greeting`.
+//
+// Example: {"name":"Ada"}
+type GreetingInput struct {
+	// Name Who to greet.
+	Name string `json:"name"`
+}
 
 // Health defines model for Health.
 type Health struct {
@@ -200,6 +235,25 @@ type HistoryPage struct {
 	// Events History events in Temporal's JSON form (eventId, eventTime, eventType and the event's attributes).
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
+}
+
+// MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
+//
+// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+type MoneyTransferInput struct {
+	// Amount The amount, in integer cents.
+	Amount int64 `json:"amount"`
+
+	// FromAccount The account to withdraw from.
+	FromAccount string `json:"fromAccount"`
+
+	// ReferenceId The caller's reference for the transfer, returned in the result: the ledger moves the
+	// money once per reference, and any other execution with the same one answers with the
+	// first one's outcome.
+	ReferenceId string `json:"referenceId"`
+
+	// ToAccount The account to deposit into.
+	ToAccount string `json:"toAccount"`
 }
 
 // Problem An RFC 9457 problem.
@@ -230,7 +284,9 @@ type QueryRequest struct {
 	// Args The query handler's arguments, in order.
 	Args *[]json.RawMessage `json:"args,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -240,7 +296,9 @@ type QueryResponse struct {
 	Result json.RawMessage `json:"result"`
 }
 
-// RunId A specific run; the latest run of the workflow id when absent.
+// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
 // SignalRequest defines model for SignalRequest.
@@ -248,8 +306,18 @@ type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
+}
+
+// SleepInput The input of `Sleep`.
+//
+// Example: {"seconds":30}
+type SleepInput struct {
+	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
+	Seconds *int64 `json:"seconds,omitempty"`
 }
 
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -279,7 +347,12 @@ type StartWorkflowRequest struct {
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
-	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument.
+	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+	// or absent passes no argument. The input of a type this deployment hosts must fit that
+	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+	// absent input is checked as `{}`, the zero value the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
@@ -304,7 +377,8 @@ type StartWorkflowRequest struct {
 	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
-	// WorkflowId The business id. A UUID is generated when absent.
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
 	WorkflowId *string `json:"workflowId,omitempty"`
 
 	// WorkflowType The registered workflow type name, for example `Greeting`.
@@ -322,7 +396,9 @@ type StopRequest struct {
 	// Reason Why; recorded in the execution's history.
 	Reason *string `json:"reason,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -331,7 +407,9 @@ type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
 	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
@@ -370,7 +448,7 @@ type UpdateName = string
 // Example: 90s
 type Wait = Duration
 
-// WorkflowId defines model for WorkflowId.
+// WorkflowId Example: greeting-ada
 type WorkflowId = string
 
 // BadRequest An RFC 9457 problem.
@@ -459,7 +537,7 @@ type StartWorkflowParams struct {
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
@@ -1904,7 +1982,7 @@ func NewGetWorkflowRequest(server string, workflowId WorkflowId, params *GetWork
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2039,7 +2117,7 @@ func NewWatchWorkflowRequest(server string, workflowId WorkflowId, params *Watch
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2100,7 +2178,7 @@ func NewGetWorkflowHistoryRequest(server string, workflowId WorkflowId, params *
 
 		if params.RunId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

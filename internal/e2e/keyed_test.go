@@ -159,7 +159,7 @@ func TestKeyedSignalToARunThatAnotherFollowed(t *testing.T) {
 	terminateAtEnd(t, id)
 	signalled, _ := currentRun(t, id)
 	req := client.StartWorkflowRequest{WorkflowType: "Approval", WorkflowId: &id,
-		Input: rawJSON(`{"requestId":"r-4","amount":10,"approver":"grace","timeoutSeconds":3600}`),
+		Input:  rawJSON(`{"requestId":"r-4","amount":10,"approver":"grace","timeoutSeconds":3600}`),
 		Signal: &client.StartSignal{Name: "note", Input: rawJSON(`{"text":"once"}`)}}
 	first := keyed(t, c, "K-"+id, req, "")
 	require.Equal(t, http.StatusOK, first.StatusCode(), "body: %s", first.Body)

@@ -60,10 +60,8 @@ func TestTraceFollowsARequestIntoTheWorkflowAndItsActivity(t *testing.T) {
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
-	var types []handlers.WorkflowType
-	for _, wt := range temporal.WorkflowTypes() {
-		types = append(types, handlers.WorkflowType{Name: wt.Name, Description: wt.Description})
-	}
+	types, err := handlers.ContractWorkflowTypes()
+	require.NoError(t, err)
 	router, err := handlers.NewRouter(handlers.Options{
 		Client: executions.NewSDK(c), Logger: logger, Namespace: "default", TaskQueue: queue, WorkflowTypes: types,
 		MaxBodyBytes: 2 << 20, TemporalTimeout: 10 * time.Second, RetryAfter: 2 * time.Second,

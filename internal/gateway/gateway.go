@@ -15,15 +15,14 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/handlers"
 	"github.com/temporalhttp/gateway/internal/telemetry"
-	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
 // Serve answers HTTP on ln until ctx ends, then stops accepting and lets in-flight requests
 // finish within cfg.ShutdownTimeout.
 func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.TemporalClient, tel *telemetry.Telemetry, logger *slog.Logger) error {
-	var types []handlers.WorkflowType
-	for _, t := range temporal.WorkflowTypes() {
-		types = append(types, handlers.WorkflowType{Name: t.Name, Description: t.Description})
+	types, err := handlers.ContractWorkflowTypes()
+	if err != nil {
+		return err
 	}
 	draining := make(chan struct{})
 	var parked sync.WaitGroup

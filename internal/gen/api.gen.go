@@ -122,10 +122,37 @@ func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
 	}
 }
 
+// ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+//
+// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+type ApprovalInput struct {
+	// Amount The amount the request is about.
+	Amount *int64 `json:"amount,omitempty"`
+
+	// Approver Who is to decide.
+	Approver *string `json:"approver,omitempty"`
+
+	// RequestId The request's id in the caller's system.
+	RequestId *string `json:"requestId,omitempty"`
+
+	// TimeoutSeconds How long to wait for a decision, in seconds; 0 (the default) means 3600.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+//
+// Example: {}
+type CronCounterInput = map[string]interface{}
+
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
+
+// EchoInput The input of `Echo`, any JSON value, which it returns as it came.
+//
+// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+type EchoInput = json.RawMessage
 
 // Execution defines model for Execution.
 type Execution struct {
@@ -184,7 +211,7 @@ type Failure struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Field The field's name; nested fields are joined with dots.
+	// Field The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`.
 	Field   string       `json:"field"`
 	In      FieldErrorIn `json:"in"`
 	Message string       `json:"message"`
@@ -192,6 +219,14 @@ type FieldError struct {
 
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
+
+// GreetingInput The input of `Greeting`.
+//
+// Example: {"name":"Ada"}
+type GreetingInput struct {
+	// Name Who to greet.
+	Name string `json:"name"`
+}
 
 // Health defines model for Health.
 type Health struct {
@@ -204,6 +239,25 @@ type HistoryPage struct {
 	// Events History events in Temporal's JSON form (eventId, eventTime, eventType and the event's attributes).
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
+}
+
+// MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
+//
+// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+type MoneyTransferInput struct {
+	// Amount The amount, in integer cents.
+	Amount int64 `json:"amount"`
+
+	// FromAccount The account to withdraw from.
+	FromAccount string `json:"fromAccount"`
+
+	// ReferenceId The caller's reference for the transfer, returned in the result: the ledger moves the
+	// money once per reference, and any other execution with the same one answers with the
+	// first one's outcome.
+	ReferenceId string `json:"referenceId"`
+
+	// ToAccount The account to deposit into.
+	ToAccount string `json:"toAccount"`
 }
 
 // Problem An RFC 9457 problem.
@@ -234,7 +288,9 @@ type QueryRequest struct {
 	// Args The query handler's arguments, in order.
 	Args *[]json.RawMessage `json:"args,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -244,7 +300,9 @@ type QueryResponse struct {
 	Result json.RawMessage `json:"result"`
 }
 
-// RunId A specific run; the latest run of the workflow id when absent.
+// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
 // SignalRequest defines model for SignalRequest.
@@ -252,8 +310,18 @@ type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
+}
+
+// SleepInput The input of `Sleep`.
+//
+// Example: {"seconds":30}
+type SleepInput struct {
+	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
+	Seconds *int64 `json:"seconds,omitempty"`
 }
 
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -283,7 +351,12 @@ type StartWorkflowRequest struct {
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
-	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument.
+	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+	// or absent passes no argument. The input of a type this deployment hosts must fit that
+	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+	// absent input is checked as `{}`, the zero value the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
@@ -308,7 +381,8 @@ type StartWorkflowRequest struct {
 	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
-	// WorkflowId The business id. A UUID is generated when absent.
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
 	WorkflowId *string `json:"workflowId,omitempty"`
 
 	// WorkflowType The registered workflow type name, for example `Greeting`.
@@ -326,7 +400,9 @@ type StopRequest struct {
 	// Reason Why; recorded in the execution's history.
 	Reason *string `json:"reason,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 }
 
@@ -335,7 +411,9 @@ type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
 
-	// RunId A specific run; the latest run of the workflow id when absent.
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
 	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
@@ -374,7 +452,7 @@ type UpdateName = string
 // Example: 90s
 type Wait = Duration
 
-// WorkflowId defines model for WorkflowId.
+// WorkflowId Example: greeting-ada
 type WorkflowId = string
 
 // BadRequest An RFC 9457 problem.
@@ -463,7 +541,7 @@ type StartWorkflowParams struct {
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default).
@@ -1025,7 +1103,7 @@ func (siw *ServerInterfaceWrapper) GetWorkflow(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1127,7 +1205,7 @@ func (siw *ServerInterfaceWrapper) WatchWorkflow(w http.ResponseWriter, r *http.
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -1169,7 +1247,7 @@ func (siw *ServerInterfaceWrapper) GetWorkflowHistory(w http.ResponseWriter, r *
 
 	// ------------- Optional query parameter "runId" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
 		var requiredError *runtime.RequiredParameterError
 		if errors.As(err, &requiredError) {
@@ -4449,198 +4527,223 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lcts22uir4Of+M7F3KVlS7CSWJ/Mf1XFStbbj2sp60zAnhEhIQkwBKgFaVlM/1nmB82Rn8AEgQYqy",
-	"5Uuy2Z7Ozmwdihfgw3e/fvEiPp1xRpgUXveLR67wdJYQ+PvgikSZpJztc3VNklhdFdl0itOF1/Xyyz6a",
-	"UzlBVAqUEpEl0vO9S5xkRN0fJVyQAZ0Sr+t1Wp1njXa70dkZtF50W51up9VsP2093X3Rabd/9XyP2E+u",
-	"eqC929x98bT97EXrxY56YEKF5OnikLCxnHjddtv3zBK6X7xejP/L67IsSXxvnBIiKRt7Xe9HkiTcu/a9",
-	"NGP92Ot6rTbutNtD3GiTaNR43nkRN3An3mm0R09fjIa7nRe728TzPSFxKtddmJBYZkJB6e3RyeHB4OCV",
-	"53sSi4tfMqIA402knDXGWJI5Xni+N+fpxSjhc1iQXWwDx9j5bbCYqSff2K1cX/vFIb3GNKmekL5mjkdO",
-	"CLJveiLQCNMkSwnCLIaTi3AmyPoH1252nr1ov9jd3X2x1sF12s12q7Xb6bRaHfWA+Tx8CL7s/jElQuCx",
-	"eg+OIp4xiQIvmuA0oSTw0AQL1EKRQlkfMUJigXZarS6iTGSjEY0oYRKNMhYLz/cYZ6dEpgs8TIjXlWlG",
-	"fE9qOPad+1+r2w/SlKcKMdzvS3pJ5QIR+C1/tmeu1zyigB2neI4TgDGJu+jfs4s62qhifOdpJ2o8J624",
-	"8QKTTmPYaT/vDHdH26Nnt2J89URzjH/d6x/eCd1lipkYkbRB2WWjvYzwR5yRxcDcVMb604wxoGoX7e1F",
-	"B5kfyliefiNucfru+Lh//OZr8AqFEQTHJAXmDujUG0mSqn/FREQpnSkAeV3vjEScxQJJjuaYSjQkI54S",
-	"JNMFZWOEx5iypqcY7W8ZTRXP0QgpogmZYqBfyug0m3rddo6mlEkyhtO79r0ZTvGUSLOUXzKSLvR6qysZ",
-	"TAj6Tf38RCCGp8RHWJQYGUrJmApJUqK4mFoVVc/NsJwossEA/t/yD9y4aHxlT7uzs+OrTeSkk29DyNRy",
-	"3jM6Zjg5hk/UrVvA7w9auCg+8ZgrfzeLsSSrV57B7w9aeVZ84jFXfo6pXF7zjzyJYYmYiTlJUcYkTeBC",
-	"TvYIpJlAPEVyQgVKOBujGRaCCB/NJzSakEuSIirQiKZCog2M3vCAxVmK4XGRRRMFiLDdEuEeivBsRmI0",
-	"XMBXDGX66FlLqGsxGeEskZvNgFnoAAoW4FFk5bmA+O+UjLyu97etQh3b0r+KrVdmERoCDu3Xnd0wE5QR",
-	"IRCNER+VDm7FUTncZM2jardardvO6hoUsRlnQiuTP+D4lPyWEQHnF3EmCYM/8WyW0Ag2uDVL+TAh0398",
-	"Fmo/uTaqdyoxTbyu95YRdYpTxZFGlCSxQDgliLJLnNB4DwlCtLAWar/6L6/74YsHN3vdsijgmbRQGfJY",
-	"nVAhyCcW8VOFLCOeTrFEGyOeIrMutNsSm961X7y7xH1XvZcqNdmA+fqjhjkRErj5s1E76uBd0ngWt4aN",
-	"7XiHNHbxzk6jM2rjF/HT6Pmw3XLkxbY6CEllojUBAAEy7yuUlSxlXUmmM57ipKFkSdcAugsPGORaFx1P",
-	"9LP6jMsIeIQTBSYSo5/O3h6rYzLHYk5qDxEcTcoXFc0pTIwRZSjU5xU21XL2FcnGD0SXQYkLqCPFSUpw",
-	"vNAcId5DnCULhFGqlQbnZhxFZCYFMAwr7+54Tsv61nar1Xi+E5PGbns4arxodZ51dvGwNcRR6Vh3i2O1",
-	"FF9lZvE6B2wRspE/UlIeZrzx/FFO/nYwK0pSpACHLVBYrCMEGyQEWJmT52yU0OihrKLHnDUZG4iKQpDR",
-	"GJErKqSABagF0hjNeEKjBYo5EYhxiXCibsWMywlJHwsNblUdb0ADC1hQMO+IBebZRvHsal3ysdDCBTcV",
-	"SOILwvaWz1+LayrU9y0yAGcH5gBo8ZqnQxrHhD0CT4hSEhMmKU4Eijmc9DjFTCIR8RlBgdbfA29P4wyf",
-	"EaMJaFNNKz4P4txPi7MtNrbGYY7ymx/rhFxYKIhr7jzMJEpwdAEno6FSC4qNCmVTuekr1o8DBjA0lzFS",
-	"Fo3S5jPzIqM2FaSmb+cMbYSrt6/e0oC3NBiXDSBPEoegbF37Xp9JkjKcaCv44XhiFxnxLIlhlZFxewFc",
-	"DAbsuf9QiJ7wCEui9Qf9PqHkG5VK9Rw/EHd2ylJfb7jqoVgNQWqeeBT86TGUMXI1I5EksV7DXmnXWjlz",
-	"9eQnAAMfMa1ys1w0AJEfc8XpyEPP7pgD4yGpMQq0fiHplHQR44ygKV6gIcnF/ggsA+IgKSAxlYpn8UuS",
-	"JhzHig898OS2i5NbXuI6p8d4Qz/1KMe3GkxoA8CklNW7gWjTHKN8zTMWP84xVvQfrZlTMHI2lPBIM4Zo",
-	"rCw5wtCYXhK2+WD+vH2jCqY4wQg2eBf5qziWferrSt5jrm3WZejB8ZzghTqtAeeHOB2TR2CUlvmBJFAW",
-	"tnqvQhjMUKe1+7y900HDhSTioQfTdgSn2QaSnOsPrnMaM/1QQ3Le0A89liCtwkARBZBMQqdUoo0OOqI/",
-	"OB4CHw3MCp8IZJaFIkITysaajE7JZ+Csj3BAjv9GvxNWph01hpAFmmAWJyQ1nuu9PEog8EKg+WTRLLvu",
-	"C6M2YxeMz5l5n/lGE/2sLmp/k3j5Ac9mKb8kH5c82iOcCHL9MLzodAq8sGCzHhq793XQw4KnMVw08uce",
-	"XRkuHQJ4h9QROKeRa0UKrojKPRQawIf5aWh+V3LOCUxjgzkASuvkeGQCj6lWhnCa0ksCxtWSkFemBogS",
-	"nj1cW37hHq5eiMz9N2ucKTzSsI98FYK/K0zQRvimNzg4773/dHrQe/Vp0D86ePtuEGrKH3B+hNnCbFY8",
-	"+ACpQFECQSUlPac4JtqHBgz6Watl9wJ6anvaEntIpgvt7Ud4JEmKgGAbEDRAQscIHnquHcfCHXCOppgt",
-	"8pWsdbJYkgawVxI/0rGWIZUJogOkYGlgFhH33HqDg0+H/aP+4NPpwS/vDs4GZyGakTRgdbec949fvT0P",
-	"N/dQ6IAyJ2dDyoxcycKUECghEslJyrPxRDuUq1GcRh7GqduyuXvLCfjArt8xnMkJT+nvjyBdasxCx6js",
-	"IsxQ76SPLshCYde/Gr2TfuNnAiwPo5/OB+pqzywHXtJFPxCc3tvhUvCNdoFfpR2vgVqZe/8j6WQOVIDL",
-	"u6a3nGCpPR5cGht8w4rVC7Lw0RDHOqoks5T4iFzNaErigEl+QZhvfVQIZzElLCKbTTTITXOwtQyi0WgZ",
-	"k87PzxvqBNRilOm6IqalNmnMWmsZGzepj0J9ZMad15vRn8kivDlQuBQ10Ih5iWmiFYOH4aU5VhRhpmCq",
-	"zD2CowmJUUrHE4kYn38LLrfj+nryRWXOPtfAxvyq+9yjMLw1oNR8RLYzS3mk1MZhQg6YpHLxaJY+xLuo",
-	"QDGZJXwxBQ7OlUTLtSMFZRR4ZxM6m1E2Drw99OZggLZyA03dIFACTmE54YIo8xZe8mBJ13E5kabq0rrW",
-	"Y0nwYKO03kfXZqhAc5IkyMRyhpl0cCNS6g2JEc8k8HXLoUI39hVqDyALWNiP1U4kYdFCsfww91+DYB2B",
-	"BIjpaERSdV52CRuKl1E2RnMsUMwZMd4HJWgYsc6+d0xksxlPJYmPSEyxTSJ4TE13mgnYt/si9YIHm7E7",
-	"Lj7k+0BTtZE7IET+ZAOe/DoYYQ1ahQNhFRJhEyLT5pXqi3nEekmI9NAbjpaj6rstEfoobE+ftkSoUCfs",
-	"TEB05Efk7baUPuhEoZ9t+94MS0lS9eL/vfGh1dj9+I+NIGjqvzb/Z4OJPzLxx//9P+KPqfhD/DH9Y7K5",
-	"+Y//9pai1U5CkVryLFXKjKQ6cu3kwX3xdBTY63rKTgNzou5tlWyjKhDOraqXZgwNyRgzteU5TRL1L5pH",
-	"rdgYbSRYWi9KmKcUhTqapS+8IglehFqZ4Nrvtd4qHTv+JhR5bW5bzihzwEGZfLbtLWf7+N6UTDkQYhxT",
-	"tX+cnLjgvc6f4UNlEXu+d9UY84a5OMWzD3rFH4HoTvH8yPgcrn1PqcqnOrZWp60o8IJSpfgBZRkROQdB",
-	"G/ZaA4sGI3O/0L0VGNWzmoehVEkwAOsSBItU09WWPhh9MksZgmQ0he4/nb093kOzlAjF8sgVjmRibPlQ",
-	"84dQEVuYp44CKbhgqYFFauGwtEpBcBpNelKmdJhJjdRf4zScjLd1CcVyw5sxMCfOM337dSk7rmbH81KS",
-	"zMqfrbhYzjMqNNYPlfwYgLJfTfQolpPvyYVHlXI+VsHscqBDqnNkylwoZynwLyrJdH2wecWx4jTFC0s6",
-	"J3hMBsp2WMbgE4Oc1ipNCVgm4DEolrIHKVRKRVJMfGZfF9YQSwWoznZuBMZZjiCEZVP1ZJEh6WZW5zmn",
-	"+73j/QP95+Dg9Kh/3NM37L89HvSP3x28+tQ7+3R8cK5+7x8dvPr09t3AWUKBJK8L7ljl3gul9xShAOv3",
-	"sYHBJnqtGEchJU0+ko9C9RWgbYh2q6tPhFZKda5RwApHHpEKsKV8o7A+2Tfc3ENg+s2pVlh1xFV944Iy",
-	"yAMzvL4bsNB4BPWTPgr3MYtIQuL8woCkU8qwdC6V0p3hoQlNYhsWMVcDFh6Tq0y8tZ6A/O5TIogs3w1C",
-	"/oyklyTVF5oohPzvMng0/05IjCRHVGqztSKfbdb4mkIs91nXcIayVzq/Ych5QrBDR7fxDPuNOtx+TUkS",
-	"5+Hp8l5MHlmdPIGfTE7mHmJEKGXRSYD7zCkjsVYMYq7tlaX9UeaSkslMM+mANkVRW261NLEadJX9U3VM",
-	"ejP+jcD4keBEqxJlQBSCodAA+cWtbMU8VvslzYFPzPor3PXSFsBUMkv1Q0j/jihzAzaQ46bkHNqA3/ux",
-	"r29UFGb/BNq26S3qyhOBcC6KQa3Imfn9hHKNJL6V2d/CnDU06qBo7YVlxZ6h09f7aHd75zkyxklziVSt",
-	"lVVDeTZRc03Z5hBRzX7vrtlSJqTig7Vrc8y8Osq0mbYmrxMs6JqEB+GDDZsSZa5BIr0LqOWPrtbnctpY",
-	"1raNRVnzlKxNsO+hd6d9lBIwvyNItlJLc0XHTYu8UdGqYJU1aWGF/k2kCgUBTrZwPV1AzLCKYTgdixvK",
-	"CGx8UxFhOs6muvqGKvsr1s5mi33XYGv29b/azyo4VqbADx9v0sdvwkBtvFxfrwaCTqFe5lirTI9zJS9l",
-	"db/GBCGxb+2PWy2KyumZ79Ud1woLrIfEjER0RCNlTOmkIGXNCgmGWSU5XVERKJt4qBTPZtnWv704wNZj",
-	"3A9tKJvpGClmi7cjSBdnWZLUlFvl2/7iokqFAS2TX36FZdMhkOqycvHRv6mKRBmtFmd9hNlCyx8wKu9i",
-	"Ht4THc+UMaNBfCtsK9VE8FBDKSY677SLYpJQnRpBhdmh0u+MS6SShs1HpWRRX6cJqnuoDJgu1wDMgXyl",
-	"NGMCbXRabX3NJLr6qNNq6StUgk/RfGeziUIa23zjE8j9tRooC1j47uzg08G/+meD/vGbUKc62uoO0GBz",
-	"G6O4q05H/fPjFzPVRHet6HF5DLzj4yrks/bD/Sg8Sjk7iyYkzpJaMQhOH2FuQBsjemnLS8ANFP4vcqn4",
-	"aXtaZCsn9IJsmpIGxdFSgmNh2Jxmck9sQXTZlfn3rR30d/2/u7O5pfKVtauHfK+K6RoQgM6mbtPza+UJ",
-	"RzE37Lk+p17ndhuigt0aG8O81KUj1zQvLtbZGzQ+JZkgdYvtHR6+Pf/06t3JYX+/NzioWTeBYKhdnUn3",
-	"hKCDG+0jUI+bOk4NW8xuKhfczSx/tHLlk/ZDfHp7fPje873Tg58O9gfOA7Wb/C55Q6/EAHxdKxdXawEr",
-	"fANt6E8IdEHIDGmSiemYys09FKpdgd2vRbwpv0OM58+vwWdudydXY+6sQVlMrmxREuxHIGXXWXO5XCkI",
-	"+aRGXVKqIZC1o/3ewzOaZvehVpFL25uecAWzdcJCSOAunyq5U5eFRJHxu1exayLORnScKVDmOY1zcBdW",
-	"IrFPhInSCjTjSeIHzNX2UM/kLujyABtzU7ilvqdzSxTmJAmfa46srkc4UcqtTjjRJQohjqeUGSF8t5rF",
-	"qjlzY3FlE/XQu3f9V4rtjQlT6yM3abB3+v7qYmin9rYc1NaluiVnoa39Du++lBUucFhXvYDms/vJ5ZRg",
-	"URcoPJ8s9lBKImWYxdaezon0iUDGo167t9XG9D21X53B+mezLfI6729oW/imNLyOxPqQCjWixnetb9yD",
-	"EJx2q6RkRjSdWbYt8BQcMGMiRXGh2FgmIz4lTfRmDRJdS19diRr3NtRNxvT9LfUySG+m5PxO/yaL/rzC",
-	"h6pePGcfdU50YwqsoeyXsfK2pdRHxlzmtL4DsbTFJSq7gf/VuawgyBplKZWLM50hp1NP6M9kUWdsXJBF",
-	"Wa5NKcvROhQQFUF4RtV9QdZqPY0UtOAvYi6AtBP6UliSylq1EbqumUoRsLMfe43OzrPccNHPKhUXSh6F",
-	"06fAOP/z5gB5qmah/5htXfveEPL9epl24Ot/vbZx35/OB0tKeQ9yPUcpn5a2/0QJVAK5YGiW8ksak9QH",
-	"y9TCBDOExWI6JTKlEcLJmKdUTqZo4/Ts7z46Ofu7H7CDs78rveAgfnXW2zQ9j0JyNSsMNkdZCXEWh7p2",
-	"KKRChKZ0qLhjs4n60igVImA4JTp3GxYfwuUQbYgZjkhDkBkG5qJ9AiKaqZ8A7UHdVTi16SM+0xIjUZbI",
-	"hLIY4YA5a5qlZESviqQYi3Wiq75sVBqdgalYO4C7OJaJlDOdxkPZiNc0dVGKoY/mWKrXg46L4zycUVMn",
-	"ZMpXZokyln4cDE7gKeBIAQvYASj3Okhn04PCVdlWIdqw0YFNczJSp4mF4A9Wf9jMB8zigIU6VBDumSYB",
-	"OjwAga6EQujL7RaAjrm7Ep2iJhTW0FJ1JJLkSsLqnVRXyDbWpkqRw0yuIjKTDpbCySlBKdBGuDWBsNXv",
-	"atlbkM2m/9T4KSAUusVnhOEZbS7wNIFfYx6JcNNoq+WM6DCns7CUEx3WJkWHvlpIwIwLVc55Ex3gaOLm",
-	"YOcRYK0WU2kLlxkKrxqWuTUMIkMTMF2e6mBNN2AhoB7aACPIB6cyJcIvwllIyJTg6aZvspEA83EqhW9c",
-	"S8I3Ek5o6tD6ecA2Iog7a+K0Eec9+7vR9KvnsqnUbqsNKDzimU2VdjKpA6aLGQXabrUBVmgOuZxutnWl",
-	"tHm79VS9uyj3zcnSfuaCLATiqUm3FtrTqA7ZNJBRMIaiHWC8ypBECeezofoOjuNU2Q0ZS9R/JE/iImIP",
-	"COnWGoMAMLlKMY+0aY0lquCUoWIWq53qHAzshHJmeEwQlgoVAfN8A4TAs0hFAg8NMyk5g6p89fiFTsqH",
-	"LYI1EXiDVIkRpUoFnuZBCY2I0XWMmDjqK2afpYlhRKK7BWsVPEsj0uTpeMs8tDWl0glUFdnHwGHe5D2u",
-	"LkkqNONqNdvNlnrEbN7rek+breZTE7kGUQs7VH+MSW06FgVLVaY40mAyjAG6uxH04+DoEMDlG3AWFscw",
-	"5XNBUjRcoLM5Ho9Jit71QQgskbjOttdQNz31sBBKL1Vci0yHJHZMmbxnkODgkubphbCoFjDNtoiE5Hoh",
-	"mpVjQIKwWBQVO+A7Lyrqu1ACCyhRcBlgK3CuAQMOXMYD8KPrLai7hcQLYdda7EkonBhzKQkrClbgZyia",
-	"AX8ZoEhOsZAb+4bIV+qAyp2/PtTEkA8GeKxlLGa5b05T8x562tqufHWCdU5qNMFsTGIkKItIc5Uy0x81",
-	"jjkjjSMlA72VzY0628uK/8dKO6NOq1VJNFaiZWsip0k5aUFra/8V8wjMdHWDVtoCpn9SV1CC2fhl4BEW",
-	"eJVfCY7LV6ZEYrXfVBD5MvAyOWq8qD4FxKUv1dKXQgp955Zzq306oewCpSR5GXhCLhIiJoQopJukZPQy",
-	"8BSpbQlNDI2MNiMhqt/Xh4pixYuQSKPlpxrDTJk7zc/Fs3o9+tH1Xqf+b703bC3DUWkK7nMxvUQ0VnvO",
-	"F1l5cUwvS/923pB/xjle78ZClzp7XKG0Vjv3NV41zoxV0dAucJQodkIlgkJhCvqpeoXw9T/UaSE4Lqvz",
-	"goKp+Z5Ru53GG0pQ+XCn4icr2Qnct1QwtI+jCWmohaY8Wea5IeONSN0SdhHO2WhKTMcpYtzsYYkmQ9tq",
-	"MCWZ0BG+u9UP+Z5iIMur2Qf+ICrcA6T1hjYwECPzfMNG+GzevXjpaWu73nG3ml3BeoDvKd2sDI/mLTC/",
-	"D2TutqHtzu4qUzpniFvVWlXXIPa6Hz76TnNOJY/KSgrkz46VQCjEhvA+qpcAiW99ATl6fYN8J5YQChvX",
-	"oQVpXS1GE9KHoWhIdB2x/kQEbCOs41FgnpQ4Xrjpo0vCYggiZMweKNCYIkU2m6IZji5AqchpsfCbQ8WM",
-	"4V+hVSC14qyQvrQqBKqTQhRyZbQJ7WHnvLLgw/7+wfHZQXm5jeO3g/5+9WK+t6Z5qCmvZLh5g/TuqUO4",
-	"TYTrTMXENo8sxz3rPl/fkxCbbz1a58gHqRpqQ9+dqhGJSnpkswAvavLZMOHRRf5HwxBgQ8H5y4gz2Rjh",
-	"KU0W3SlnHNwYe3B1Tuh4IrvPWq3rW0SYr9fxGV9iDdnycuaUxXzezCh6abH5Xf8HOPaNL1madFHgufpz",
-	"4Pko5tNPNFa//M2Vwtebe+utBXwV5WU472H7fLbQJY2dVqfV6LQ6bXQ2xalUZjU64yM5V8TVZ1HzPuJb",
-	"oUnzzyQkAe+/pZBcTWjfuZDUJHqzkHQ6oMIj249QqbgsTA34NChtWqplxY/VD+n4Ls2Pip5Hj1RDX2zN",
-	"2bKzz6+itZS+ejcdxjgLV6ovPeOs0ilq6jOuN9+USysDGyf0kuzlfiboNSIuch9us05ymwT7W2VKtaiz",
-	"gnV5g3J+sf4xmm+vsnYqG2veeACH9JIwIsRNgDbu1xv1xEIFM3dbJ8dJyqdETkgmQM8y/X67aEbSRsoz",
-	"WRTDQi9/4UMyK4u0ozmGZocyEyjiMRG5zlc42M9e/Wzaihj1z35/w9pdzht906CaJ4lYpZMdmd2upy7U",
-	"iMa/oR8PDk8sRD4pov1k1/JJcmmdBrldaFvE+Wi4QAATX+1iwmNtRAIAmgH7Gxq8Pzm48cUAQ5LmKnHd",
-	"TV/0u18G3snbs0Hg+fDJl4GXl+uLwPP1V18GXqfVDrxr9PQ+otuchb8KGcjVjAsI+Bu8aD4WD3fM7AtC",
-	"ZsC7zWr+JBy7tMc5FjYnN3es45wUdHZLuriZFTiHM81pYCVTcHXMGznD2xlhirHnHveSD8T45BWeF9pZ",
-	"QRljTJmQtRzYvPdsRqK7sWG7YqcCSu+li8ABHjDKRrwbMITgmLuo1tmnfje6WheBM/0+FFKFztcRsyVP",
-	"/U2nqoNua4pUUpRtIRsZwkiLZRRNSHTho53WU6Nsl1ozFUGauqM9JTimRip9X/LVbhdqknA0wcNEa0Y7",
-	"rae3H5nbguem43L3v/Koyr1VbiRB3X0F3DWh4vlFYxYRFn2GIOHaGCTKCkgoI27YEuJpx25OoAliFuHH",
-	"Wpl6SIU8L2V6PPRUK6kpS94SyNAT6EsAbgMlvWBbX4K8H2jgXetgK4gh6No2hPJjO5ioWfgcilkvS+6O",
-	"U0gqEuCagny0wmdVl+9lXngQTXjNy4644oSm6ExPMEJDIueEMJSQWF00A48E4qAgg1Fr1OV+7KMxvbRV",
-	"ZlPOyAJBkDS3O2MC0haKloXN9bRDgiDSZEqWnbVWZgR9XJuIlhKMVjDACYe0g1LWpTBqQHstkio1E9te",
-	"hw5fu62+789sHfZKKhuob5jkkHNOgN5H36smDnhdT5GWV6Lz1SR+CG2VigQTHzEyVxo1BB99ZWLp1Fbb",
-	"tXNCJTHpHqbSeUjU0jciPh0W5c6941eKoE/wmGj3KJ/h3zLS1d0JwlL1a6hxrdKvAB2axvO6hsMp8r2k",
-	"gg5pQuVCafg8JdZZO8ULlOAxwuhzJqTtqO/kkSs6RVOuoLqHwlKbKbH1pUg1vg5zc+4xOFdNlLVuAk3R",
-	"pWItKllqwQFJqnWTbcqNMe49P8ZfuWwFZt1QzH39Ov1GbnnpD+BWu9dby3h+UKRQKdanMwuwRFMuJFKb",
-	"b64YC6TuPKO/l9eQ17y0AWr4yozWskBcPWlrxXZzvF91Ptut3We3nc/Hh8pGt6HJh3WnDd5t1OCqAZFf",
-	"YwjeN52A5687VvNuMzXXhddjDL77ZjMyPy61P/Am27+S3yPx0w+d2fP+xbEYPj1O/vkmkb+e9Z/1P/fn",
-	"R5/fy6PBgTz6/M93R6/Gz45e9Z8dfT7Ijj6/3z4ajHfO6U+762vp5cY+NdrFW2b8mHzkCEejWtzDsfwd",
-	"ayPK/lhjR+UhHve2WhznoZB1Ga531nN8b8aFXJFcq4zK/CN8hHQXPxt9XlUNpRQunXcFOngI6jmUIJuS",
-	"O8kDVqqUx1qPLxdt5LUPhSavbhSEyS5aVZWHNhgP2CjhWD7bRinPWEzZeNM3bmjKBB0zOqIRhlZQVBKI",
-	"FNpiyjjlsxlkfAWsV6rkhz3TYgiUreou8jJ3bS5kTfk1tKnNLe89k69WqcWuLxbHjuGPGfRlgjaSjMzV",
-	"eoykb6JzKicBC3WKamjApwvR4aCgPl13Har9kC5B4yYkpo7CKoAj6KQPMDmHZc8xleYLZj5hxKdumK1+",
-	"SCEp2iTWzSk0le+QP4iRmPBUllvOiSyxrcjBxw3F8ZoQncWdgF3WNVUnL0GdwIlJ137e2W5tGjDm+9A7",
-	"roN42+bqB4xMZ3IBydhdnXhxyLUmECIdqctnBZXHcbmzPHQe+EluODZ6SqEg8fJiAV8gGlQEZeZYkRbj",
-	"WaqO282ulQruU3xBRAAdA5z+t0kCCpueQ0SZkATr3i5zrmv/hUmiN55LPfQH55MWC6goAlBHlCR6ZaMs",
-	"SQAem3myBwZ/oqY6JFM6ayKdU2+6OGtcoaIw1Z1zq3ZV9U2jQkpis/wNXd+M827zkACacAhgMEYiyKe2",
-	"jaF1ynbATM42oKBNyhYIs4UmI2w6IptBOpBhqo+/un1iBmliKRUymFlQJFZv1h8pJlNbYi12JRunZJbg",
-	"hTptmWZE12eYgm6sG4gU9eYB46nJPlX3YUns3I3IcBYz1U0jArDJC7KwPqTl7rM5m+p0AuayEaqb0TbR",
-	"z2ShTU2QDzmfMAWpGzZIWEqnFhmUC+m23AFzuu0qcYZTXV4dk4jHat/kSunPVNrCWuHbEmoQEb55eQy4",
-	"EiPFmdUSYx5Aq16F4RAqtLvTm9cllSixbMFiPzASkFITDi3FopSLwv2dEo0iGhwpAdXedDSCxpmKnJVs",
-	"0O0uCdOMi6SUG26rPf2lsW/SJBvjBMoZipqFApE2KBj9Y6r5rxYENCbThh4OZ14hnmzu6R85I5rXmtI/",
-	"Bd4LMoOcaqAR2H6pu4h5xxPjeTTgNk2gE4Iv4WV5lr4zxszIwWXhzudsuVnIimrmgBXzBAa9s58//fLu",
-	"4N3BWbi5l3d0rylw9m1C9nbraaWUoORAsEUZrgcB9XSdjG44Ly4gq1v3dtRfUn92A7Ykmruopt8Jglz0",
-	"2gGainLghebTe0sdVQBzqw1iAK6G/9nyL5e3OI22TO9FO2rOftE6TrDuZF1goJyQqSuKDQBdGtfNzwsn",
-	"UJ3DpdSQZNnhUqenFrdswRTjmpw0Ex9uRBMuCEMZo79lmkLy5tdGANkaMQw16Kuz0MpSwnvEBLp9PSGj",
-	"kLjC0RmaCv5lGZ2jGc41Bc0RFCaa9pUBc17nm6mg+j0pMe1ytRbhG7p0ThK0YkRNMWMRMysvZBWktJpx",
-	"j0Q9QMMfeLxY3/uR96MpT63vof2Us30dGAcJpzX1KWWZJO4w+3IvGy9vTeMtdUyp6VhSMqJNGH7ZfnaW",
-	"AraUtbarS87tbGd5ecG7gW1PjzS739R635uWfB+V75ccI1agW41HIRBG0DHEWd5yAx1vB0CX1+lP1cYV",
-	"WbR8b5TyaU9HM7yuhxMa6YnmeTQDPG6XjV1lS/LiziEfuu1KQE7DzfBXo91qtZeAUvIC7d7qBcpbhCjm",
-	"BhypDJ2lxlu+Ui5orA0x1INhXEASy0dnYdDu7ICf0UzuSuHocEQqqQn5HOG8ZUnxJv1knkkX8ekUaMRL",
-	"OL8QaMx5XFSNe2qFwnQlWR5VvASSfBPX12s7ZGq7SV2Xa77VWq8f4uLUtf9aJK5akL21cBGdmgeu7+5d",
-	"qk+WK6xfJ/OiqwWqDXmsNKKdmaZKSVk21MvCfNPPx+uvnvpgzQDby9dJ3KzR/mtSZsEcKIznQo6DNsNH",
-	"bja3WylaeEiWFtesS4fIW2dc+561Xuuj1m5Xknenhz4KVwR6/gc8qS+/wH+u7zEap6N9e3cRM6Yndax4",
-	"BOgda+Pivn3UtPj4t2Jyr+J1cLBZK3erXRkV/0U+rZgK66fYCG29lRb4XdQKfXjGXoeZJtoV4rgywG5B",
-	"NWbLEmp/Dwjke8u+lBr6qoIvpzQAmoJ7QkZQh2qbgVkq08pbqsPyxTps87SKIrbcCu3+qdTfxuPdenH7",
-	"E5Wpi/DYGo7yfOC9eqC9xsqq81vhuZ11wFAzMQfc+Z11Hl6e3fSfFgo403ZiTTTgDsEA4DyVrIcSod6a",
-	"mFbtZhVlaaq7KUASsZJkLNKDQOeFFznvYFrvKA5YnafYlnb3jIvM9TebRhlUCmVpiSyRIdrIo3Gbdips",
-	"MXl0Q4c2fZQPT/ADZmcu+IV74NVmYXObYf7+Gh2AdbpafN88iDfkAUZ5oWzWmeZuL+OalS+1N660maqL",
-	"w9tZIg+wye/paFhR/KaAXCl9K8/c/k7q39ZWeu6p7Ojhx+s//Frf/x2oSSVt4m61aDXsQccGIlMWppQf",
-	"4/CEmrV4z3H6wUT9TEjIYnr0arTcn+8MXeHFJPFHqDy7Bc//hOVn30hn2r79iWMuX9tqg/8oXeKU4Pih",
-	"qkRN/mRJk9jSua7Q9q429cBCwSTFJsAW98ryCdw+RKAJnyPJ0ZyyGMV8zmyVUh55xgJZYa6EbcDyyIKP",
-	"6AhmYUKbQmGiXcUXN5uoJy7AtQTdlYtCNifONSOQYKD+nOB0mhAhlkW928C1LN71pKJHkfD39d26LUu9",
-	"KBOST43fMU7JXId30ljP4ljXG1W0Tr02XqiS9OvU8EYH8LqbvX4Bib/3rKE784OvaXSBvPs3mlz/Qayu",
-	"Jy5qQ3ySGy5wB5YHBH4jzyvGMdUbUSiEmka4raEb0IXa/6cbY4G0LtyZ0PArzBcdms51jM+BAUI9iaRT",
-	"ortl2jpOrX/oMBS8lVtFoKwsmLZX6EeCUzkkMG4SXNwm34rGiW7DY3IudNM43ciuSB3Ru0A2aSMl5gHb",
-	"FMRwVevIdO1Fcl9z6VzpL49lMK1n4azTf3nNBhju6ZfL5OCXbnFMAYuxxF30JSgHfwKvG9yQotp6sfNr",
-	"4PlBOSc28LpP/UBvDV6wTlosvCZPjF33uxoT4W4z9RAu5xmy8IubIws/F4QEv7uRttLvig/BHW+KWiOF",
-	"SF00sZis/nkDMPMc5PoN5VnInXZbb+hRoN9uK/CDsyLwuqVaqW7g/UiShPuoF+P/Crzrb39QufPkWxzV",
-	"3cs43Z6dXRRWDzcsOEyJf4bqzMM/nXLxnySBz03jXkf6JPSSoA09RLNxpg72AATn5mPaH4b8bqzb1KNu",
-	"JkvDEkEVhkbmtWMTteib+gjbZqUmeK/nygZsjdKtIgONXEnTQc9oagISmGNiFwTSuFhIwPTsximRWKE3",
-	"CPohFuTZNlL/3mzq75zR3/VQUowmVFFLnjCamqrK+YQnBA3VARGB+MgwTWGSc2FvEWaQWYcwGpE5ZFg9",
-	"gpfTzKf8fmT3DSVH/98UNhnl9YP5E86s7flePhv0xsIYJVTym/XaDv55cDz4NHh/cvDp/O3pz68P355/",
-	"OvjXwf67Qf/t8aezQe+0KJ3RX2ttv9h54aZLuPV7yhIBRlEZCa4zdQEoEDJwnZR3KQDKUz9mhg515TOW",
-	"WOlmi5+y9+ftpP+Z01/OTyd91noJM2I1EeqAYcRj8KJ6mB1fDunufPjm9Ww4fvlSnc+17/GUjqnirfdc",
-	"YWnczQVl6tEi9fLTz/3jV5+O354e9Q4L5CrVIq2bzoTFRZFl1G4Jb3nGy1LxNqB3gTmd9TCn86y922qt",
-	"gzmw0bP9Hw9evTusQ5sXlQ3YTLPbcEZrTXzfKoXuph8O8Ou6Qq6Tn/v003zQf9d6//NPr3pX7wf9q6Pz",
-	"nyaHg9fJ+857efx7f/vX/fbkaPpL+3Dwenr0+2T6/vPF4u2ri9avp70f3vTmi9n49fM7tFxwpgjfUspV",
-	"Fod/6U7/dkctK0VctSY8yQXooylMpkf+1heQTooQr2/w3mZsaaJaeXJrmL/GKOchTsd6TEKeqEVlPmgQ",
-	"9UxlGYRjbCf8rn4U6l30FXDDMu32cNuN2VfutLabaL8SEQInMxoSMwcgRpLz+2oxMN/2sZwPt9z9iwWh",
-	"97Ck3TG9JErWlPMs85oSfXBQ+Qd3Kr3Yza7Uw4k/fKwrQd5utRrPd2LS2G0PR40Xrc6zzi4etoY4AmTT",
-	"keWlT9v0xyeimJ8Bq7BVRrqvvzNiT/jW41QEq5013iGNsjSludZz3bqrX91OSgKvluLvB8ev+sdvvDsv",
-	"ygxjWmEEA4Sc2Zx/ucy/67SjU/KZRCY0/72LHfXMWud1Dky6zsvuWvgYwRYeOaRoivy2vug/jvH0JhH1",
-	"ShfDCrdGNiyetFLJ1C3XFCevLKIN2EaZEelRuzpdaLOJOq0OmhLMCvcBONzzqYDFgirxThOkDBiVecoU",
-	"+AfSjIn1aqTqin50sv23EVlnOYAfFqy8cx7+3UTT2lHO0nD2deOcxYBqE+XUB/8Xx/4ryPlVckMJFAwV",
-	"A+lrIp6PmSW6lZdYr+a+BzaeWQgFOp0qEEuSLMC1mudcFoXpRb+FRcEVIx6TPVDPBWdhwIZENyKo5qLa",
-	"bM/mVE+YDO+SozGwW/p+0jSEzKKLPLI6xLGp1f26ORrlrDLFvvLT/ouB/cXAvgoDy4mvvhxbJ5U/aqaG",
-	"Ge239UX/cYsqWeftqIy/DYsXraFZOk6QgOX5GfkrdWcFyOttoh6zP1RWYPr58hSlYGno+eJ6WJ5ZVsCg",
-	"F6XvdoYoQqXOuyzrtPvox6HuNeL058i7TEgJmSdcD4dxJhe7vUfsOVKJ5JxG5N7qqx5U/I3U13f5KT6S",
-	"+lqoq1aRRcMFmk04q0xAtr83ZrzxvNFen8mXZ3x/HYdG7+Tk9O0/D1498pJvdncYnCpI4S/p858jff7y",
-	"jzjyTeP7yl4jkE8n3cH2hgLvrrOXm14Xs7w/fFTMzx18/eGjYnB6Znf9RKyii3w+I3ULuKJZ1NJk+OVG",
-	"dc3lBquiprBHNwT3ARDQl9svJhuAs0StMnZGoZo5peVZJs7HnGbe1x+v/18AAAD//w==",
+	"7H0Lc9s2uuhfweGeO7H3UDIlP2LLkzlXTZzUre24trPeNswJIRKSEFOASoB21NQ/6/6B+8vu4ANAghQl",
+	"y490s72dndk6FB/Ah+/9/OLFfDLljDApvN4Xj3zGk2lK4O+DzyTOJeXsJVfXJEnUVZFPJjibeT2vuOyj",
+	"GyrHiEqBMiLyVHq+d43TnKj745QLckEnxOt53aC70+p0Wt3ti2C3F3R73aDd2Qw293a7nc4vnu8R+8lF",
+	"D3T22nu7m52d3WB3Wz0wpkLybHZE2EiOvV6n43tmCb0vXj/B/+H1WJ6mvjfKCJGUjbye9z1JU+7d+l6W",
+	"s8PE63lBB3c7nQFudUg8bD3v7iYt3E22W53h5u5wsNfd3dsinu8JiTO56sKExDIXCkpvj0+PDi4OXnm+",
+	"J7G4+iknCjDeWMppa4QlucEzz/dueHY1TPkNLMgutoUT7Px2MZuqJ9/Yrdze+uUhvcY0rZ+QvmaOR44J",
+	"sm96JtAQ0zTPCMIsgZOLcS7I6gfXaXd3dju7e3t7uysdXLfT7gTBXrcbBF31gPk8fAi+7P4xIULgkXoP",
+	"jmOeM4lCLx7jLKUk9NAYCxSgWKGsjxghiUDbQdBDlIl8OKQxJUyiYc4S4fke4+yMyGyGBynxejLLie9J",
+	"DcdD5/7X6vaDLOOZQgz3+5JeUzlDBH4rnu2b6w2PKGAnGb7BKcCYJD30r9lFE23UMb672Y1bz0mQtHYx",
+	"6bYG3c7z7mBvuDXcuRPj6ydaYPzr/uHRvdBdZpiJIclalF23OvMIf8wZmV2Ym6pYf5YzBlTtor296CDz",
+	"YxnL5h/ELc7enZwcnrz5GrxCYQTBCcmAuQM69YeSZOpfCRFxRqcKQF7POycxZ4lAkqMbTCUakCHPCJLZ",
+	"jLIRwiNMWdtTjPbXnGaK52iEFPGYTDDQL2V0kk+8XqdAU8okGcHp3freFGd4QqRZyk85yWZ6vfWVXIwJ",
+	"+lX9/EwghifER1hUGBnKyIgKSTKiuJhaFVXPTbEcK7LBAP5fiw8sXTT+bE+7u73tq00UpFNsQ8jMct5z",
+	"OmI4PYFPNK1bwO+PWrgoP/GUK383TbAki1eew++PWnlefuIpV36JqZxf8/c8TWCJmIkbkqGcSZrChYLs",
+	"EUgzgXiG5JgKlHI2QlMsBBE+uhnTeEyuSYaoQEOaCYnWMHrDQ5bkGYbHRR6PFSCiTiCifRTj6ZQkaDCD",
+	"rxjK9NFOINS1hAxxnsr1dsgsdAAFS/AosvJcQPxnRoZez/vbRqmObehfxcYrswgNAYf2m85ukAvKiBCI",
+	"JogPKwfnoynJlMBpERbzhCRqQxipg0OCjCZK4KxFGxHs8391X0frbRS1I6UhhCxqq78ygpgGVCJ6CKN3",
+	"Z0dozNNE8QXOiH6hfdeEYCYQZlyOSaY/w1lMlI7I02uSOOCpIo/D35Yhj9FV53mgg1WdIAjqaDXFUpJM",
+	"ffZ/1v679/5/2h9+D8O2/a/6MwxFGJ5/WLd//P0/vXlsvAVVc8qZ0Orydzg5I7/mRACGxpxJwuBPPJ2m",
+	"NIYj3JhmfJCSyX99EurEnD2os5SYpl7Pe8uIwtOJ4rlDStJEAOApu8YpTfaRIESrI0IRn/7L673/4sHN",
+	"Xq8q7HguLZQHPFE4WKoqY0vamSKHIc8mWKK1Ic+QWRfaC8S6d+uX767Il0XvpcoQMMd2+0GfIRES5NXO",
+	"sBN38R5p7STBoLWVbJPWHt7ebnWHHbybbMbPB53AkYhb6vwklanWdQAEyLyvPJQ8Yz1JJlOe4bSlpGXP",
+	"ALoHDxjyWZXgTvWz+oyrJHaMUwUmkqAfzt+eqGMyx2JOah8RHI+rFxVXUZidIMpQpM8raqvlvFRMKXkk",
+	"ulxU+Jw6UpxmBCczzfOSfcRZOkMYZVotcm7GcUymUgBLtBL9nuc0r1FuBUHr+XZCWnudwbC1G3R3unt4",
+	"EAxwXDnWvfJYLU+rs+tklQO2CNkqHqmoR1Peev4kJ383mBUlKVKAwxYoKtcBPBRFACtz8pwNUxo/llX0",
+	"mbMmY+VRUYpqmiDymQopYAFqgTRBU57SeIYSTgRiXCKcqlsNn34qNLhTOV6CBhawoELfEwvMs63y2cXa",
+	"8lOhhQtuKpDEV4Ttz5+/VkioUN+3yKBFqmIOgBaveTagSULYE/CEOCMJYZLiVKCEw0mPMswkEjGfEhRq",
+	"CyX09jXO8Ckxuo42RrVq9yjOvVmebbmxFQ5zWNz8VCfkwkJBXHPnQS5RiuMrOBkNlUZQrNUom8p1X7F+",
+	"HDKAobmMkbLZlL2SmxcZxbAkNX07Z2gtWrx99ZYWvKXFuGwBeZIkAnXy1vcOmdJecKrt/MfjiV1kzPM0",
+	"gVXGxrEHcDEYsO/+QyF6ymMsidYf9PuEkm9UKuV69Ejc2a5Kfb3hug9mMQSpeeJJ8KfPUM7I5ymJJUn0",
+	"GvYru9bKmWsJPAMY+FZXZoVoACI/4YrTkcee3QkHxkMyY/Zo/ULSCekhppTxCZ6hASnE/hBsH+IgKSAx",
+	"lYpn8WuSpRwnig898uS2ypObX+Iqp8d4Sz/1JMe3GExoDcCklNX7gWjdHKN8zXOWPM0x1vQfrZlTMOPW",
+	"lPDIcoZoomxVwtCIXhO2/mj+vLVUBVOcYAgbvI/8VRzLPvV1Je8J11b5PPTgeE7xTJ3WBedHOBuRJ2CU",
+	"lvmBJKACpeq9CmEwQ91g73lnu4sGM0nEYw+m4whOsw0kOdcfXOU0pvqhluS8pR96KkFah4EiCiCZlE6o",
+	"RGtddEy/c3wgProwK3wmkFkWiglNKRtpMjojn4CzPsEBOR4q/U5YmXZFGUIWaIxZkpLM+Ob3iziIwDOB",
+	"bsazdjU4URq1Obti/IaZ95lvtNGP6qL2qIkX7/F0mvFr8mHOZz/EqSC3j8OLbrfECws264Oye18FPSx4",
+	"WoNZq3juyZXhyiGA/0sdgXMahVak4Iqo3EeRAXxUnIbmdxX3o8A0MZgDoLROjicm8IRqZQhnGb0mYFzN",
+	"CXllaoAo4fnjteVd93D1QmThv1nhTOGRln3kqxD8fWGC1qI3/YuDy/7PH88O+q8+XhweH7x9dxFpyr/g",
+	"/BizmdmsePQBUoHiFMJmSnpOcEK0Dw0Y9E4Q2L2AntqZBGIfyWym4xkIDyXJEBBsC8IiSOgoyGPPtetY",
+	"uBecowlms2IlK50slqQF7JUkT3SsVUjlgugQMFgamMXEPbf+xcHHo8Pjw4uPZwc/vTs4vziP0JRkIWu6",
+	"5fLw5NXby2h9H0UOKAtyNqTMyGdZmhICpUQiOc54Phprn3A9TtUqAlVNWzZ3bzghLdj1O4ZzOeYZ/e0J",
+	"pEuDWegYlT2EGeqfHqIrMlPY9c9W//Sw9SMBlofRD5cX6mrfLAde0kPfEZw92OFS8o1OiV+VHa+AWrl7",
+	"/xPpZA5UgMu7prccY6k9HlwaG3zNitUrMvPRACc6bibzjPiIfJ7SjCQhk/yKML+IJeA8oYTFZL2NLgrT",
+	"HGwtg2g0nseky8vLljoBtRhlui6I2qlNGrPWWsbGTeqjSB+Zcef1p/RHMouWh0LnogYaMa8xTbVi8Di8",
+	"NMeKYswUTJW5R3A8JgnK6GgsEeM3fwSX23Z9PcWicmefK2BjcdV97kkY3gpQaj8h25lmPFZq4yAlB0xS",
+	"Obv/KcMiTBThkE21elNmOPTReUrIFN2MuSD2DEEZ1w5UZAOXbg5ERdeh6qWlCjakUr8SPuZrVzHcouGL",
+	"+LDUwNRJotCD+0Nv3wSjjBcM4h867jGYgViBSMmUg1NmQcRqA761YTayMK40yQWcHpZowoVEe93u5ubz",
+	"brC58+gwk6tb2zBT6deFE1jJ8QRPtvQDChsMe7PpDe4RVuHJCj/FmGvNYP7gSl8GhHapQAmZpnwG4VZ4",
+	"bP6QxnQ6pWykzunNwQXaKCx1dYNAKUQHJOARNS95tMrTdUWSZu+Vda0mm+DBVmW9msKeVLGlAt2QNEUm",
+	"rDfIpcMmYqXpkgTxXIKIt8IqcsOgkRJMIYvg0CMt5CqE1URMdO6s1qIK9kQ+kFLINC3NBRCbqMsv8xSq",
+	"FBUZh7Va5mGi4C0Ji2dKQ4mKcAvogUNQWBI6HJJMYZUF05oSvZSN0A0WKOGMGGeZ0osYsb7pd0zk0ynP",
+	"JEmOSUKxRfunNMwKJuC8SL3g0V6XbRdri32gidrIPdC2eLIFTxq8/Ur+F4ViUR0SUdsryQQkSR/cEjgt",
+	"RAlOEqrux+lppvRaSZXIASdF02c19vKhUnr0myKtehVUJJF+akAEZNHwTAkn0MkSEtMEwib7VUv+ipCp",
+	"AO+qjhuYnDuQESUm4AnPFep0utuQzGFcLBn4FHFMascOAV91kmCBmlQ2r7e7sxUEt743dbZbvrtJE9S/",
+	"VcMeAuGBsfV1toTObNvZ8uYT3dyV1t9/OeYQKeQGOO1q1grkQtU0x8ouvyxGjWfgMzZmeYzTlGTPBBIz",
+	"Iclkpc/UITefbXWj06dseqBhGSSmgnLmq28btrOPAh08sxlRJidocycIGmE4wZ914mAp2f0ymzBoyCYs",
+	"LvHBJxKD3+NlxtlLdXYkezy+Oy+LTKYYBHgFxFj2UfTlNlKslXFkBQCGkHoVi5vWWeR1zYG4j95wNJ97",
+	"theIyEdRZ7IZCPho1B1Hle94e4GonvHOVjXh6X3Q2vvwX2th2NZ/rf/3GhO/5+L3//t/xO8T8bv4ffL7",
+	"eH39vxoynnzvIB7zEqRs9nYIWhzL07QhM7nY6RePSjIRFTDgLMMz+K3+leIKyycDIKTiyoDzlGAGyt6y",
+	"Q1PrBKk80+IRNCl7elQJNZlnTCigUiXuJ6TGc1LKiNZQf82xUeG7vieucnU6rQ6sgGeJou1OEHRufe9z",
+	"a8RbZp0gjs7wzbHRXN2MZfX6KhNyEu2/lCSRYEnAm9d0ELV05nn2YjwtWc7QgIwwU9hyQ9NU/YsWSSNs",
+	"hNZSLG0QIypyliOdTKIvvCIpnkXaluc67LTaKh03+jKR99rcNp+y/mUVLjshE76YxOcpr3pUEzx9r1f8",
+	"oeHUGPksz3RqSyPLzZlW95R+Q1lORKERoTV7rYVFi5Ebv3R9KTCqZ7VOprAxmwFYG1i+rWVZ7GgHn6vC",
+	"Z43mCqkV0u+jaUaEUuHIZxzL1LjSI63vREr8REVtCnCROzA4s3CYW6UgOIvHfSkzOsilkaxf4TSclPpV",
+	"CcVqd8sxsCDOc337bSX9vmHHN5Us3IU/W/V3PpG5dBi9r6W7ApT9ep5luZxiTy486pTzoUHcFJs8ojpF",
+	"tcqFCpaiXQ+GYa8GNm+erwPpnOIRueBXpEHEnRrktE7hjIBjEBz25VL2IUdbMWkl/6b2dVEDsdSA6mxn",
+	"KTDOCwQhTOkY750SDLd0qyhqedk/eXmg/7w4ODs+POnrG16+Pbk4PHl38Opj//zjycGl+v3w+ODVx7fv",
+	"LpwllEjyuuSOde49U7ZmGYm3YRebl9NGrxXjKLV+44HxUaS+ArQNyWbq6jOhzUud6huyMo5GQG2vpPtG",
+	"zdVE0fo+As/rDdVuAu3qUd+4ogwSzQ2v74UsMgE5/aSPopeYxSQlSXHhgmQTyrB0LlXqqeChMU0Tm5Vg",
+	"roYsOiGfc/HWOuKLu8+IILJ6N+hH5yS7Jpm+0EYRFJhVwaP5d0oSpc5Sqb3GNflsy9JWFGKFv6qBM1SD",
+	"wvOKjcWTu3iG/UYTbr+mJE2K7LDqXozDrUmewE+m6GMfMSKU8evkn3/ilJFEKwYJl6KN+sbPx4cIu+LI",
+	"KsJF3nODq8LNikJrZ69fop29oLO+2IPRKB8pcynX+AtNMYEtudB+2kYSXHxSNXBThRUadv5S2Nt6q8cb",
+	"HvZNUU01NTUSfZ1FUz1dhpu1Qa6QGxJw2neXRyyHBHyiaeffE5xqna26plICl1YKv7qTf5vHGr+kRd2p",
+	"ObmaGLu2pcw1q1U/hPTvCvucxBRATKVQoDX4/TDx9Y2Kldk/gYnaNF515ZlAuNB5QH8rpObDtJ8GledO",
+	"qXqHFNTQaIJipajy8ehaeZ1xDpmyV6FddtqnuMC5090OfG+Y8UlfP6P2nFLj3AFXZEzAvUPZdWtPYQ8v",
+	"7xzwgfcA1w54KowhoQtxm30SS4oZa2tu/Jap/ZUc2cpgpB5q8sUsJcQaJJq+Vbh7ijvLlEZzNL4xFkjh",
+	"I9I2Rk9ncZFEAWPCr4lRFybqXHXd1pRk5Yt9oAVlYeuQ7FwZAkECT4iuCoPES1H8EjJdZMcZeSYQz2XM",
+	"J0RL3ntCxMGCO2CfkCkX4GqU/N6gr1GVe+buGnyLdNWjaqI+6+add/0wpITh3tb2c2R8yu05jcQ6xxsU",
+	"DBtcW1GFd3SFBm5zfwOeMiGVute4tjscmLZi0VSPgcO1Ia1a+IDUGZnyDFwY2AXU/EcXm62FZJonaxMI",
+	"aHhKNhYq99G7s0OH7BieqKW5GvKyRS61J2vYZyMRsEJ/maCEwmqnJnEpc69xz2wklpRj2yxKJQKzUT7R",
+	"XQwoQ+ATc0XhLZDaof5XZ6eGY1X59/7DMrfDMgzUPppGb7ABgi7UnNcXFnlYLpVZIOv7LZinb90sdzpO",
+	"aqdnvtd0XAscTX0kpiSmQxprn5FJ+Hz37vBVocOgEb4Gw2wNs5mO05FU6Nx2MoTAHjDfrSBY10GYFEtF",
+	"YFnO6mXCig7BKscDZaFX/cu6vitIWp3Bzl7r+XOctPZ295634u3O860Ofh4MO3uuEM1zmngVD/T7oLWH",
+	"W8N+6/WHL7u3LfefW/f5Z6d7O++jrp5FSV+6Vv9hpEC/WYd30WEAhKyhw7rb+z6evQeSWJk48igVEl5T",
+	"N3dsSkhvcz56J1YNUS2PSRXRAAl6ztcLTJ1LnEmNivcElH6opWhYVzb2UEJSqpPvqTCYoLZrvP61Ql8F",
+	"Xqcc0deFaOoeKq02BjQPFTFZzgRa6wYdfc2UUvqoGwT6CpWQBmC+s95GEU1sRespVJdaJwsLWfTu/ODj",
+	"wT8Pzy8OT95ENdjzDEWFG628q8kN8+enQ2u+P0Y3XWifA/JZF9nDOGGccXYej0mSp40qEMQ1hLkBrQ3p",
+	"tW1gAJGO6H+TayVLO5OyHjalV2TdFM0rWZQRnAgjoLR4emabilUF0d83ttHf9f/ubzbMNUhYuQOH79Ux",
+	"XQMC0Nn0PvL8Rl2Co4Qbwdpcta2rhw1RwW6NX8u81KUj1/tcXmzycdHkjOSCNC22f3T09vLjq3enR4cv",
+	"+xcHDesmYNvZ1ZmCQlAn3HxSAj2tHBtQ2IZwpjbe3cz8R2tXPmpX+8e3J0c/e753dvDDwcsL54HGTc7z",
+	"hmXnWfXSKTpfGuYoot533ekIwrtubXC/3PXIXF7DXQ9Us37U3d8Aw+zXgvLQhCepNxmqMVO0pj8hIGcI",
+	"aT6S0BGV6/soUruKQsYzo7Kaxj6I8eIF2iFV6Bo6n2tBCiV4q3TeHpYhU3c+E9UEvrUKBvlO6ixwNsER",
+	"Z/so+lzNXhQRmmKawU4n637ITEKCQPGYxFcksZ22CiVepymLQs/vIYwmVKjFWafKVrcL1AYJiPP5g8hN",
+	"H7xXymAb9VnIDET17p2Vqge+3EY6qv0bybiJPlcsCQnFqkQKLc/vEH93B/LrxQasRVlCPttuLLACgYTk",
+	"mTV4qk2goJDWcX+BtHEM8gfEpLP8IUJEFErgUnbi6Is2/A3JGPf5VCWQPa+7lKXO+zVXS8zZkI5yBcqi",
+	"mPMGArU1snkmTFayQFOepoDXpfmI+qZoQ/dFsNmbirrV93RRjSLdNOU3WlEoM9dMpY3uzRDhZEJZNOco",
+	"XCGIUfewLO2bpTU3ST5LRD7HZCptFywETbDW6hZ1TzGad2dHKMYMCE3TdztkfW2lU4FGhKl9kqppvcpO",
+	"GJdujEtha7vtfbj17047aMoRLFq31bLPodNbJRRcCUA9KmZUWVezbsqnD1NJM4JFUwbd5Xi2jzIS8ywp",
+	"Pd0FI3hWyTWd29tiH+IDDWRdHvxncz8UbQL/QPeDbzoLNpHxIdSZDanJTNA37kOClfYmZ2RKNA1WQhQ0",
+	"ARlVXig3ZkIT6E0j+T4gjLAQNR7snzTl6A93UFZBupySizv9ZY7MyxofqgcvnH00pUgYK3gFO7eKlXct",
+	"pTnvyWVOq8dNKluco7Il/K/JUw8pdHGeUTk71+WHulCC/khmTXb2FZlVZedEqXKJzdmEnBeEp1TdF+ZB",
+	"sBkraMFfxFwAiSr0pagi+bX6JHTTOCpFyM6/77e62zuFza6fVdYd9JMSTh9Hk2tRdHIs6mBLHcts69b3",
+	"BlBM2c911oD+12vrePvh8mLOHu1DIe0w45PK9iHjnUCWLlIGD01AraWjIl0FM4TFbDIhMqMxwumIZ1SO",
+	"J2jt7PzvPjo9/7sfsoPzvyvd4yB5dd5fNy2zI/J5WvoqHIUownkS6cYsERUiMn1ZyjvW2+hQGsVFhAxn",
+	"RBfGw+IjuByhNTHFMWkJMsXAXLQ7TMRT9ROgPSSIKpxa9xGfaomRKiN8TFmCcMicNU0zMqSfS3XeYp3o",
+	"qS8btUmXtyrWDuAuj2Us5VQXnVA25A09gZXy6aMbLNXrQY/GSRl/mG/CYnqDTFNMGfr+4uIUngKOFLKQ",
+	"HYAJp1OwbDFLtKg2KNIZQntb28/XzclIXXgVQRhM/WHzWnW3Uh0hjfaN+WMqFNUxpBQSm9xWjOiEuyvR",
+	"RV9CYQ2ttJ4CnRBW79QRQym3NkjLAnGjN5ZYCienBKVAa9HGGHJlflPL3oDaK/2nxk8BiW4bfEoYntL2",
+	"DE9S+DXhsYjWjUZcLTePCjqLKgXnUWPFeeSrhYTMxH3kDW+jA2UqOgXuRX6fVr2ptF3hmLJqLXNrGUSG",
+	"HvK6hsfBml7IIkA9pTLjRPgQS6NE+GUODRIyI3iy7ptcc8B8nEnhG6+q8I2EE5o6tA0QsrUYsgo1cdp8",
+	"wn37u7Em6uey3kb9QhtQeMRzW4fulKmHrLCtgw7AytTZuqXstb5xW8GmenfZS60gS/uZKzITiGemll1o",
+	"J7s6ZKcuAaoGgfEqYxWlnE8H6js4STJlm+QsVf+RPE3KfExASLeRGwgAk4me8Fg7ULBENZwyVMwStVOd",
+	"YYudCPYUjwjCUqEiYJ5vgBB6FqlI6KFBLiVnpiIGAz4qOlFbBGsi9C4yJUaUKhV6mgelNCZG1zFi4vhQ",
+	"Mfs8Sw0jEr0NWKvgeRaTNs9GG+ahjQmVTny+LO0GDvOmaJF+TTKhGVfQ7rQD9YjZvNfzNttBe9MkCoKo",
+	"hR2qP0akMZOEgjUsMxxrMBnGAMMBCPr+4vgIwOUbcJYWxyDjN4JkaDBD5zd4NCIZencIQmCOxLWHSkPd",
+	"jGTAQii9VHEtMhmQxDFlipbTgkM0hmdXwqJayDTbIhI6FwjRrh0DEoQlomyHAmGjsl1hD/qLAUqUXAbY",
+	"CpxryIADV/EAQkh6C+puIfFM2LWWe4K6wBGXkrCyGwj8DB1JwFUMKFJQLOR8vSHylTqgauP49w2pMwcX",
+	"eKRlLGaFW1pT8z7aDLZqXx1jXUEZjzEbkQQJauJ/jcrM4bB1whlpHSsZ6C1oY94Julvziv+HWq/obhDU",
+	"ymKVaNkYy0lazZTU2tp/JDwGM13doJW2kOmf1BWUYjZ6EXqEhV7tV4KT6pUJkVjtNxNEvgi9XA5bu/Wn",
+	"gLj0pUb6Ukih79xwbrVPp5RdoYykL0JPyFlKxJgQhXTjjAxfhJ4itQ2hiaGV03YsRP37+lBRongRElk8",
+	"/1RrkCtzp/2pfFavRz+62uvU/632ho15OCpNwX0uodeIJmrPxSJrL07odeXfzhuKzzjH6y3tItJkjyuU",
+	"1mrnS41XrXNjVbR09Aelip1QiaALGwX9VL1C+Pof6rQQHJfVeUHB1HzPqN1OV1MlqHQaoOInC9kJ3DfX",
+	"jeUljsekpRaa8XSe50aMt2J1S9RDuGCjGTHtvImJMEUVmoys/zwjudDB7fs1Z/E9xUDmV/MS+IOocQ+Q",
+	"1mvawECM3BQbNsJn/f6dYTaDrWbH3WJ2BesBvqd0syo82nfA/CGQud+Gtrp7i0zpgiFu1BuBuQax13v/",
+	"wXfbZpwe1pQUqI4aKYFQig3hfVAvARLf+AJy9HaJfCeWEEob16EFaV0tRhPSh6FoSPQcsf5MhGwtauJR",
+	"YJ5UOF607qNrwhIIVOTMHijQmCJFNp2gKY6vQKkoaLH0zUMPCsO/irJkrTgrpK+sCoHqpBCFfDbahPbi",
+	"c15b8NHhy4OT84Pqclsnby8OX9YvFntrm4fa8rOM1pdI7746hLtEuK5DSe3skWrIv+nzzQMksPnWkw0e",
+	"eZSqoTb0zakasajVZLRL8KI2nw5SHl8Vf7QMAbYUnL8MOZOtIZ7QdNabcMbBjbEPV28IHY1lbycIbu8Q",
+	"Yb5exyd8jTVkq8u5oSzhN+2cohcWm98dfgfHvvYlz9IeCj1Xfw49HyV88pEm6pe/uVL4dn1/tbWAr6K6",
+	"DOc97CWfznS/qG7QDVrdoNtB5xOcSWVWo3M+lDeKuA5Z3H6I+FZo0v4zCUnA+z9SSC4mtG9cSGoSXS4k",
+	"nfEy8MjWE/TVmRemBnwalDYb37Lip2o2fXKfztJlQ+knalBYbs3ZsrPPr6K1VL56Px3GOAsXqi9946zS",
+	"2ZnqM6433/Sig9Y1Kb0m+4WfCRq5iqvCh9tuktymqu9OmVJvQVTDumK+Hb9a/RjNtxdZO7WNtZcewBG9",
+	"JowIsQzQxv26VE8sVTBzt3VynGZ8QuSY5EJnDugM4h6akqyV8VyWTYR0TZwPGfgs1o7mBCZJyFygmCdE",
+	"FDpf6WA/f/Wj6dlq1D/7/TVrdzlv9M18M56mYpFOdmx2u5q60CAa/4a+Pzg6tRD5qIj2o13LR8mldRoU",
+	"dqHtvw8lDAATX+1izBNtRAIA2iH7G7r4+fRg6YtjnQZXqMRNN33R734Reqdvzy9Cz4dPvgi9ogWeCD1f",
+	"f/VF6HWDTujdos2HiG5zFv4iZCCfofiMcmbwov1UPNwxs3U3Lcbtav4kHLuyxxssbDp64VjHBSno7JZs",
+	"tpwVOIczKWhgIVNwdcylnOHtlDDF2AuPe8UHYnzyCs9L7aykjBGmTMhGDmzeez4l8f3YsF2xU3at99JD",
+	"4AAPGWVD3gsZQnDMPdTo7FO/G12th8CZ/hAKqUPn64jZiqd+2anqoNuKIpWUteJF1iVGWizrfEgfbQeb",
+	"Rtmu9L0ugzRNR3tGcEKNVPq25KvdLtSP4XiMB6nWjLaDzbuPzO1vvOy43P0vPKpqBu1SEtQdTcFdEyme",
+	"XzY7FVHZxBmyYo1BoqyAlDLihi0hnnbi5h2aIGYZfmyUqUdUyMtKpsdjT7WWmjLnLYEMPYG+hOA2UNIL",
+	"tvUlLIathN6tDraCGIKW+ANoLmPnWrdLn0M5KnjO3XFmKqSotHnQhc+qKd/LvPAgHvOGlx1DcXml7h4N",
+	"iLwhhNn686JxwHzd+WHioxG9tsW1ujwdgqSF3WlLvYcwnalW/w6RJtOQxllrbcT0h5WJaC7BaAEDHHNI",
+	"O6hkXQqjBnRWIqlKp/atVejwtTtH7eHM1mGvpLaB5gx6h5wLAvQ++F49ccDreYq0vAqdLybxI2hVXCaY",
+	"+IiRGwK5+pmQvjKxdGqrHYkyppKYdA/Tx2ZA1NLXYj4ZlM1s+ievFEGf4hHR7lE+xb/mpKd7T0WVlhuR",
+	"xrVaNyp0ZKb66fIlp7PINRV0QFMqZ0rD51nRhXCCZyjFI4TRp1xIO67QyVVXdIomXEF1H0WV1s1i40uZ",
+	"znwbFebcU3Cuhihr0wDjsgfZSlQy12ANklSbBiNX254t8HuukIC8cNkKzLpbu/v6VbrJ3fHS78Ct9qC3",
+	"VvH8oEyhmsLgZAgCmJbnavPtBVOl1Z3n9LfqGopyrw5AzdaxFkBcPKh9wXYLvF90PlvB3s5d5/PhsbLR",
+	"bVf3vtJDc37afrfT7u7sdnb3fvHmWmc23t0Jgr1u95e5tnq9Tqdp4u1mN249J0HS2sWk2xp0O8+7g73h",
+	"1nCHVJr03fWtQokres05tRuQF9MaFQkuldlqVri1KLtuderdA+ekm38XvIJ2ZzPY3NtdCV6dvfbe7mZn",
+	"Z3dVeN05GnYxvCrfKuDl9ulbFWS1keE1gJW60Ie5nkveeOsX8lssfviuO31+eHUiBpsn6T/epPKX88Od",
+	"w0+HN8effpbHFwfy+NM/3h2/Gu0cvzrcOf50kB9/+nnr+GK0fUl/2FtdS6+2bWzQLt4y48fkQ0c4GtXi",
+	"AY7lb1gbUfbHCjuqTkh9sNXiOA+FbMpwvbee43tTLuSC5FrhNNGr1ChiuaTiSilcOu8KdHCn9Z4prJQ8",
+	"ZJWiPKz1+GrRRlH7UGry6kZBmOyhRbWXaI3xkA1TjuXOFsp4zhLKRuu+cUNTJuiI0SGNMTT6pJJApNDW",
+	"EScZn04h4ytk/Ur7EdgzLSds24YGZV7mns2FbOg8ADOACst73+Sr1doQNPdJwI7hjxl03YQ6TEZu1HqM",
+	"pG+jS11wqVNUTRGk6cEABwWtGXRPycYP6TI3bkJi6iisAjiEMYUAk0tY9g2m0nxBrw7FfOKG2WpD0wuL",
+	"p+gfrqthjeKpJ9IK0/QB8gcxEmOeyWpDYZGnds4b+LihL4QmRGdxp2CX9UzVyQtQJ3Bq0rWfd7eCdQPG",
+	"Yh96x00Q79hc/ZCRyVTOIBlbtyWLjrjWBCKkI3XFIObqrHN3UKrOAz8tDMdWXykUJJlfLOALRIPKoMwN",
+	"VqTFeJ6p43aza6GmdYKviAihWYYzXChNQWHTQ54pE5Jg3dLqhuu2F8Ik0RvPpe6+Zu6pnKSuPB7SNNUr",
+	"G+ZpCvBYL5I9MPgTNdUhmdFpG+mcejMiS+MKFaWp7pxbfQaIb9pQU5KY5a/p0n5cjPKDBNCUQwCDMRJD",
+	"PrWduqVTtkNmcrYBBW1StijLmbFpwmKmFDtVzPXtE23UISylQgYzaJsk6s36IylJTJWGJdZyV7J1RqYp",
+	"nqnTlllOdH2G6WWAddejstUCVI7r7FN1H5bEDjWNDWcxI/M1IgCbvCIz60Oan5XilGaHzGUjVI9OaaMf",
+	"yUybmiAfCj5hil7XbJCwkk4tcigX0jPPQubMpFDiDGe6KDshMU/UvslnpT/DXA4wAIRvCuW1B8c3L08A",
+	"VxKkOLNaYsJDGH6jMBxChXZ3dt5HzLMEpZYtWOwHRgJSasyhYWyccVG6vzOiUUSDIyOg2ptGbtAWXZGz",
+	"kg26mTlhmnGRjHLDbbWnvzJTX5pkY5xCOUNZs1Ai0hoFo39ENf/VgoAmZNLSk/fNK8Sz9X39I2dE81pT",
+	"+qfAe0WmkFMNNALbrzTWMe94ZjyPBtxmsFJK8DW8rMjSd2bEGzk4L9z5DZvvk7OgYjpk5bDGi/75jx9/",
+	"enfw7uA8Wt8vxuU1FFH7NiF7K9islRJUHAi2KMP1IKC+rpPR0/zElZ72Ap279ZfUn72QzYnmHmpo9YMg",
+	"Fx03CuPEvNB8en+umRBgbr03EsDV8D9b/uXyFqe/oOmsbef42y9axwnWs6FKDJRjMnFFsQGgS+P1lg1N",
+	"DpdKL555h0uTnlresnGJqWzwq/ZNfLgVj7kgDOWM/pprCilGNRkBZGvEMNSnL85Cq0oJ7wkT6F7q8aOl",
+	"xBWOztBW8K/K6ALNcKEpaI6gMNE0Jw+Z8zqN4PY9GTHDELQW4Ru6dE5SjwKhppixjJlVF7IIUlrNeECi",
+	"HqDhdzyZre79KFox1efJOf1hQMJpTX1CWS6JO06u2sbJK7oyeXPNghqa9VSMaBOGn7efnaWALWWt7fqS",
+	"CzvbWV5R8F7tdP0g6/3W9yYV30ft+xXHiBXoVuOBBrcIupI4y5vvHeVtA+iKOv0nbGlsW6KAnIab4a9W",
+	"Jwg6c0CpeIH27vQCFW1IFHMDjlSFzlzPOV8Pq9KGGLLNhRqP7iEzuyptUco36SeLTLqYTyZAI17K+ZVA",
+	"I86Tsmrcs1Oo5oBjxoLVQFJs4h5zBRsbqd1Wa77VWm8f4+LUtf9aJC5akL21dBGdmQdu7+9dak6WK61f",
+	"J/OipwWqDXksNKKdyWlKSZk31KvCfN30fqECLZ5RaM0AO6nBSdxs0P4bUmbBHCiN51KOgzbDh242t1sp",
+	"WnpI5hbXbkqHKFpn3PqetV6bo9ZuV5J3Z0c+ihYEev4bPKkvvsB/bh8wd7irfXv3ETNm4kiieAToHSvj",
+	"4kv7qGnx8S/F5H7N6+Bgs1buFrsyav6LYmYFFdZPsRbZeist8HsoiHx4xl6HKaHaFeK4MsBuQQ1myxxq",
+	"fwsI5HvzvpQG+qqDr6A0AJqCe0qGUIdqW75ZKtPKW6bD8uU6bOOjmiI23wXw4anUf4zHO9i9+wmzLKta",
+	"wGMrOMotY4UHOius7BTPUo6TC86PcKabwGx1tlcBQ8N8V3Dnd1d5eH4w9r9bKOBc24kN0YB7BAOA89Sy",
+	"HiqEemdiWr2bVZxnme6mAEnEppOxr6f+FV7konlvs6M4ZE2eYlva3TcuMtffbBplUCmUpSXyVEZorYjG",
+	"gdcCfjNzBCK0pkObPipGY/khsxO1/NI98Gq9tLkjYFeG9S5vW67T1ZKH5kG8IY8wyktls8k0d1u4N6x8",
+	"rid7rc1UUxzeTopbTTwW3cke7F5YUPKmQFsreCsx5BuqeltZ1XmgiqNw/D4Pv9b3fwPKUUWHuF8FWgNT",
+	"0BGB2BSDKZXHuDmhUi3Zd1x9Sv2BfpCMf4UatMKL7wzS40Q8Yb3ZHXj+Jyw6+4M0pa27nzjh8rWtMfi3",
+	"0iDOCE4eq0A0ZE1W9IcNneEKze4aEw4sFEwqbApssTad3Y5tH/MbPbyKJSjhN8zWJhXxZiyQFeFKxIas",
+	"iCf4iA6VvqGbEwoT4yq/uN5GfXEFDiVoJ16WrznRrSmBtAL15xhnk5QIMS/g3dawVaGup08+iVx/qMfW",
+	"bVTqxbmQfGK8jUlGbnRQB2ZJ38MHVTZMvTW+p4r06zbwRgfwenyDfoEyuP5k/OBrmlog7/6Fhta/Eavr",
+	"i6vGwJ7khgvcg+UBgS/leeXkx2bTCUVQyQi3tXTbuUh7/XQ7LJDWpRMT2nxFxaIj06+O8RtggFBFIumE",
+	"6B6ZtnpT6x86+ARv5VYRqCoLptkV+p7gTA4IjBAHx7bJsqJJqpvvmEwL3SpOt68rE0b0LpBN1ciIecC2",
+	"AjFc1bovXSuRPNRIulT6y1OZSU9n16zY9sI9/WpxHPzSK48pZAmWuIe+hNWQT+j1wiWJqcHu9i+h54fV",
+	"TNjQ6236od4avGCVZFh4TZEOu+p3NSbC3WaSNVwu8mLhFzczFn4uCQl+d+Nrld8VH4I73pQVRgqRemhs",
+	"MVn9cwkwi8zj5g0VucfdTkdv6Emg3+ko8IOLIvR6lQqpXuh9T9KU+6if4P8Ivds//qAKl8kfcVT3L950",
+	"O3X2UFQ/3KjkMBX+Gakzj/50ysW/kwS+NO16HemT0muC1vRg9Na5OtgDEJzrT2l/GPJbWq2pZzuN5+Yy",
+	"gyoM7csbJzRr0TfxEbYtSk3Ifh8SXUO2QsFWmXdGPkvTN89oagLSlhNiFwTSuFxIyPSY6AmRWKE3CPoB",
+	"FmRnC6l/r7f1d87pb3rQPEZjqqilSBO10+ZuxjwlaKAOiAjEh4ZpCpOSC3uLMYN8OoTRkNxAXtUT+DbN",
+	"KOxvR3YvKTT6/6acySiv782fcGYdz/eKMeRLy2GUUClu1ms7+MfBycXHi59PDz5evj378fXR28uPB/88",
+	"ePnu4vDtycfzi/5ZWTCjvxZs7W7vukkSbtWeskSAUfSLkeewLZ2fC0CBQIHrpLxP2U+R8DE1dKjrnbHE",
+	"Sjeb/ZD/fNlJDz9x+tPl2fiQBS9gEL8mQh0mjHkCXlQPs5PrAd27Gbx5PR2MXrxQ53PrezyjI6p46wNX",
+	"WBmkc0WZerRMuPz44+HJq48nb8+O+0clclUqkFZNYsLiqswt6gTCm5/sMleyDehdYk53Nczp7nT2gmAV",
+	"zIGNnr/8/uDVu6MmtNmtbcDml92FM1pr4i+tUuhu+vEAv20q3zr98ZB+vLk4fBf8/OMPr/qff744/Hx8",
+	"+cP46OJ1+nP3Z3ny2+HWLy874+PJT52ji9eT49/Gk58/Xc3evroKfjnrf/emfzObjl4/v0ejBc1wT/U8",
+	"4KUFXFVx+Jfu9C931LJKnFVrwuNCgD6ZwmQ64298AemkCPF2ifc2Z3PT8qpjqqPiNUY5j3A20sMRivQs",
+	"KovJmqhv6skgHGP73/f0o6wc4Q9uWKbdHm6TMfvK7WCrjV7WIkLgZEYDYrr/J0hy/lAtBoZ5P5Xz4Y67",
+	"f7Ig9B6Xqjui10TJmmp2ZVFJog8O6v3gTqUXuzmVehL7+w9NhcdbQdB6vp2Q1l5nMGztBt2d7h4eBAMc",
+	"A7LpePLcp23S4zNRTs2AVdjaIt3N35meKHzrcSpD1M4a75E8WRlJ3+i5Du7rV7fzkcCrpfj7wcmrw5M3",
+	"3r0XZUYwLTCCAULOMNq/XObfdLLRGflEYhOa/9bFjnpmpfO6BCbd5GV3LXyMYAtPHFI0pX0bX/QfJ3iy",
+	"TES90iWwwq2MjconrVQy1coNJckLS2dDtlZlRHq2tE4SWm+jbtBFE4JZ6T4Ah3sxC7BcUC3eaYKUIaOy",
+	"SJQC/0CWM7FaZVRTqY9Osf9jRNZ5AeDHBSvvnX1/P9G0cpQTtnPfOGc5kd1EOfXB/8Wx/wpyfpWMUAJl",
+	"QgbjoKZ/jmc9ZW7oRlFYvZj7Hth4ZikU6GSiQCxJOgPXapFpWZajl10WZiVXjHlC9kE9F5xFIRsQ3X6g",
+	"noFqczzbEz1XMrpPjsaF3dK3k6YhZB5fFZHVAU5Mhe7XzdGoZpUp9lWc9l8M7C8G9lUYWEF8zUXYOpX8",
+	"STM1zEC/jS/6jztUySZvR23obVS+aAXN0nGChKzIzyheqfspQF5vG/WZ/aG2AtPFl2coA0tDTy7XI/LM",
+	"skIGHSj9uVH99XdZ1mn3cZhEusOI05Wj6C0hJWSecD0SxplX7HYcsedIJZI3NCYPVl/1eOI/SH19V5zi",
+	"E6mvpbpqFVk0mKHpmLPa3GP7e2vKW89bndWZfHWy99dxaPRPT8/e/uPg1RMvebm7w+BUSQp/SZ9/H+nz",
+	"l3/EkW8a3xd2GIF8OumOszcUeH+dvdrqupzg/f6DYn7uuOv3HxSD05O6m+dglb3ji8moG8AVzaLm5sHP",
+	"t6drz7dVFQ2FPboNuA+AgG7cfjnPAJwlapWJMwDVTCetTjBxPua08L4FgNVbeH+tRtYF31/G/mzM9BBu",
+	"vv0K7a9XWsZBPOb1JSxomH2JqQaObp4lFHzAzZfkmSIQiMdkBpn1StXNKZnK8+KJlRd2nhIyra8MLn7z",
+	"vbxX2l+lC0Z9n/ONUpsx4Uuoe58AWkIZE4duUpiZKImQKM44M0lOcO/KK3Sap9TXV+mrsgBR8qnSDr+E",
+	"nuljUuIAWrPNqTZ3gmDd9NMJi6YZoWfdGOoHhkKrY4Se1QfqSKZUlNDzUWh1rdC71X7VMsHRhLh0b2zT",
+	"Bk+uTik2XFWHRdm748Pt/wsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

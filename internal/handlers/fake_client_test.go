@@ -30,6 +30,10 @@ const secret = "secret internal detail"
 
 var fakeStartTime = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
 
+// fakeRunID is the run id of the nth run the fake starts: a UUID, as the contract requires of
+// the run ids a client sends back.
+func fakeRunID(n int) string { return fmt.Sprintf("01a2110d-1b69-77ad-9897-%012d", n) }
+
 // fakeExecution is one run the fake knows: what Describe says of it and, once closed, its close event.
 type fakeExecution struct {
 	workflowID, runID, workflowType, taskQueue string
@@ -215,7 +219,7 @@ func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (ex
 	}
 	run := &fakeExecution{
 		workflowID:    options.ID,
-		runID:         fmt.Sprintf("run-%d", len(f.starts)),
+		runID:         fakeRunID(len(f.starts)),
 		workflowType:  call.WorkflowType,
 		taskQueue:     options.TaskQueue,
 		status:        enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,

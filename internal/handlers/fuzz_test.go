@@ -90,7 +90,7 @@ func FuzzStartBody(f *testing.F) {
 func FuzzRequestLine(f *testing.F) {
 	for _, seed := range []struct{ method, target string }{
 		{"GET", "/workflows/greeting-ada"},
-		{"GET", "/workflows/greeting-ada?runId=run-1&wait=1s"},
+		{"GET", "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001&wait=1s"},
 		{"GET", "/workflows/greeting-ada?wait=999999999999h"},
 		{"GET", "/workflows/greeting-ada?wait=-1s&wait=2s"},
 		{"GET", "/workflows/greeting-ada/history?pageSize=0&nextPageToken=%%%"},

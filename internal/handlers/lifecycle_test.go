@@ -23,7 +23,7 @@ func jsonPayload(data string) *commonpb.Payload {
 }
 
 func runningRun() *fakeExecution {
-	return &fakeExecution{workflowID: "approval-1", runID: "run-1", workflowType: "Approval", taskQueue: defaultTaskQueue,
+	return &fakeExecution{workflowID: "approval-1", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Approval", taskQueue: defaultTaskQueue,
 		status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 5}
 }
 
@@ -46,8 +46,8 @@ func TestLifecycleCallsReachTemporal(t *testing.T) {
 				args: []any{json.RawMessage(`{"approved":true,"big":123456789012345678901234567890}`)}}},
 		{"signal without body", "/workflows/approval-1/signals/poke", "", http.StatusAccepted, "",
 			lifecycleCall{op: "signal", workflowID: "approval-1", name: "poke", args: []any{nil}}},
-		{"signal to a run", "/workflows/approval-1/signals/poke", `{"runId":"run-1"}`, http.StatusAccepted, "",
-			lifecycleCall{op: "signal", workflowID: "approval-1", runID: "run-1", name: "poke", args: []any{nil}}},
+		{"signal to a run", "/workflows/approval-1/signals/poke", `{"runId":"01a2110d-1b69-77ad-9897-000000000001"}`, http.StatusAccepted, "",
+			lifecycleCall{op: "signal", workflowID: "approval-1", runID: "01a2110d-1b69-77ad-9897-000000000001", name: "poke", args: []any{nil}}},
 		{"query", "/workflows/approval-1/queries/status", `{"args":[1,"two"]}`, http.StatusOK, `{"result":{"state":"PENDING"}}`,
 			lifecycleCall{op: "query", workflowID: "approval-1", name: "status", args: []any{json.RawMessage(`1`), json.RawMessage(`"two"`)}}},
 		{"update with id", "/workflows/approval-1/updates/approve", `{"input":{"comment":"ok"},"updateId":"u-1"}`, http.StatusOK,
@@ -55,8 +55,8 @@ func TestLifecycleCallsReachTemporal(t *testing.T) {
 			lifecycleCall{op: "update", workflowID: "approval-1", name: "approve", updateID: "u-1", args: []any{json.RawMessage(`{"comment":"ok"}`)}}},
 		{"cancel with reason", "/workflows/approval-1/cancel", `{"reason":"customer left"}`, http.StatusAccepted, "",
 			lifecycleCall{op: "cancel", workflowID: "approval-1", reason: "customer left"}},
-		{"terminate with reason", "/workflows/approval-1/terminate", `{"reason":"bad deploy","runId":"run-1"}`, http.StatusAccepted, "",
-			lifecycleCall{op: "terminate", workflowID: "approval-1", runID: "run-1", reason: "bad deploy"}},
+		{"terminate with reason", "/workflows/approval-1/terminate", `{"reason":"bad deploy","runId":"01a2110d-1b69-77ad-9897-000000000001"}`, http.StatusAccepted, "",
+			lifecycleCall{op: "terminate", workflowID: "approval-1", runID: "01a2110d-1b69-77ad-9897-000000000001", reason: "bad deploy"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +116,7 @@ func TestLifecycleErrors(t *testing.T) {
 			func() *fakeTemporal {
 				return &fakeTemporal{executions: []*fakeExecution{closed}, lifecycleErr: completedNotFound}
 			},
-			"", "urn:temporal-http:problem:workflow-closed", "run-1"},
+			"", "urn:temporal-http:problem:workflow-closed", "01a2110d-1b69-77ad-9897-000000000001"},
 		{"unknown execution is 404", []string{"signal", "query", "update", "cancel", "terminate"},
 			func() *fakeTemporal { return &fakeTemporal{lifecycleErr: serviceerror.NewNotFound(secret)} },
 			"", "urn:temporal-http:problem:workflow-not-found", ""},
@@ -172,7 +172,7 @@ func TestCancelRequestedTwice(t *testing.T) {
 		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/greeting-ada/cancel", ""))
 		p := requireProblem(t, rec, "urn:temporal-http:problem:workflow-closed")
 		require.NotNil(t, p.RunId)
-		assert.Equal(t, "run-1", *p.RunId)
+		assert.Equal(t, "01a2110d-1b69-77ad-9897-000000000001", *p.RunId)
 	})
 }
 

@@ -80,7 +80,7 @@ func TestListWorkflowsQuery(t *testing.T) {
 
 func TestListWorkflowsAnswer(t *testing.T) {
 	fake := &fakeTemporal{executions: []*fakeExecution{
-		{workflowID: "sleep-1", runID: "run-1", workflowType: "Sleep", taskQueue: defaultTaskQueue,
+		{workflowID: "sleep-1", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Sleep", taskQueue: defaultTaskQueue,
 			status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 5},
 		closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`"done"`))),
 	}}
@@ -100,7 +100,7 @@ func TestListWorkflowsAnswer(t *testing.T) {
 
 	running, completed := list.Executions[0], list.Executions[1]
 	assert.Equal(t, "sleep-1", running.WorkflowId)
-	assert.Equal(t, "run-1", running.RunId)
+	assert.Equal(t, "01a2110d-1b69-77ad-9897-000000000001", running.RunId)
 	assert.Equal(t, "Sleep", running.WorkflowType)
 	assert.Equal(t, defaultTaskQueue, running.TaskQueue)
 	assert.Equal(t, gen.ExecutionStatusRUNNING, running.Status)
@@ -262,8 +262,9 @@ func TestListWorkflowsTemporalErrors(t *testing.T) {
 	}{
 		{"unavailable", serviceerror.NewUnavailable(secret + ": connection refused"), "urn:temporal-http:problem:temporal-unavailable"},
 		{"deadline exceeded", serviceerror.NewDeadlineExceeded(secret + ": context deadline exceeded"), "urn:temporal-http:problem:temporal-unavailable"},
-		// Without a page token, InvalidArgument is the gateway's own fault: its query was refused.
-		{"query refused", serviceerror.NewInvalidArgument(secret + ": invalid query"), "urn:temporal-http:problem:internal"},
+		// Every value in the query is the caller's, quoted, so a refusal is of a value (such as a
+		// time beyond what Temporal stores): the caller's fault, as on every route.
+		{"query refused", serviceerror.NewInvalidArgument(secret + ": invalid query"), "urn:temporal-http:problem:refused-by-temporal"},
 		{"internal", serviceerror.NewInternal(secret + ": visibility store down"), "urn:temporal-http:problem:internal"},
 	}
 	for _, tt := range tests {
@@ -376,7 +377,7 @@ func TestGetWorkflowHistoryPages(t *testing.T) {
 	h := newRouter(t, fake, withNamespace)
 
 	var eventIDs []string
-	target := "/workflows/greeting-ada/history?runId=" + url.QueryEscape("run-1") + "&pageSize=2"
+	target := "/workflows/greeting-ada/history?runId=" + url.QueryEscape("01a2110d-1b69-77ad-9897-000000000001") + "&pageSize=2"
 	next := target
 	for page := 0; ; page++ {
 		require.Less(t, page, 10, "paging does not end")
@@ -398,7 +399,7 @@ func TestGetWorkflowHistoryPages(t *testing.T) {
 	require.Len(t, calls, 3)
 	for i, want := range [][]byte{nil, []byte("offset:2"), []byte("offset:4")} {
 		assert.Equal(t, want, calls[i].token, "call %d", i)
-		assert.Equal(t, "run-1", calls[i].runID)
+		assert.Equal(t, "01a2110d-1b69-77ad-9897-000000000001", calls[i].runID)
 		assert.Equal(t, int32(2), calls[i].pageSize)
 	}
 }

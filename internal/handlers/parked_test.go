@@ -109,7 +109,7 @@ func TestParkedWaitIsAnsweredWhenTheRunCloses(t *testing.T) {
 	bodies := make([][]byte, readers)
 	for i := range readers {
 		wg.Go(func() {
-			resps[i], bodies[i] = g.get(t, "/workflows/sleep-1?runId=run-1&wait=30s", "X-Request-Id", fmt.Sprintf("reader-%d", i))
+			resps[i], bodies[i] = g.get(t, "/workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=30s", "X-Request-Id", fmt.Sprintf("reader-%d", i))
 		})
 	}
 	require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
@@ -245,7 +245,7 @@ func TestParkedWaitsHoldOneGoroutineEach(t *testing.T) {
 	for i := range conns {
 		c, err := net.Dial("tcp", g.srv.Listener.Addr().String())
 		require.NoError(t, err)
-		fmt.Fprintf(c, "GET /workflows/sleep-1?runId=run-1&wait=30s HTTP/1.1\r\nHost: gateway\r\n\r\n")
+		fmt.Fprintf(c, "GET /workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=30s HTTP/1.1\r\nHost: gateway\r\n\r\n")
 		conns[i] = c
 	}
 	require.Eventually(t, func() bool {
@@ -290,11 +290,11 @@ func TestParkedWaitThatPassesLeavesTheSharedResultAlone(t *testing.T) {
 	g := newParkedGateway(t)
 	long := make(chan []byte, 1)
 	go func() {
-		_, body := g.get(t, "/workflows/sleep-1?runId=run-1&wait=30s")
+		_, body := g.get(t, "/workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=30s")
 		long <- body
 	}()
 	require.Eventually(t, func() bool { return g.fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
-	resp, body := g.get(t, "/workflows/sleep-1?runId=run-1&wait=100ms")
+	resp, body := g.get(t, "/workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=100ms")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", body)
 	assert.Equal(t, gen.ExecutionStatusRUNNING, decode(t, body).Status)
 	g.fake.complete()

@@ -17,7 +17,7 @@ import (
 // a body; any other preference, or a wait, leaves the full Execution.
 func TestStartPreferReturnMinimal(t *testing.T) {
 	const body = `{"workflowType":"Greeting","workflowId":"greeting-ada","input":{"name":"Ada"}}`
-	const location = "/workflows/greeting-ada?runId=run-1"
+	const location = "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001"
 	minimal := map[string][]string{
 		"return=minimal":          {"return=minimal"},
 		"case and spaces":         {"  RETURN = Minimal  "},
@@ -96,7 +96,7 @@ func TestStartPreferReturnMinimal(t *testing.T) {
 		require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
 		assert.Empty(t, rec.Body.String())
 		assert.Equal(t, "return=minimal", rec.Header().Get("Preference-Applied"))
-		assert.Equal(t, "/workflows/approval-9?runId=run-1", rec.Header().Get("Location"))
+		assert.Equal(t, "/workflows/approval-9?runId="+fakeRunID(1), rec.Header().Get("Location"))
 		assert.Empty(t, fake.describeCalls())
 
 		again := newRequest(http.MethodPost, "/workflows", withSignal)
@@ -104,7 +104,7 @@ func TestStartPreferReturnMinimal(t *testing.T) {
 		rec = serve(h, again)
 		require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
 		assert.Empty(t, rec.Header().Get("Preference-Applied"))
-		assert.Equal(t, "run-1", decode(t, rec.Body.Bytes()).RunId)
+		assert.Equal(t, fakeRunID(1), decode(t, rec.Body.Bytes()).RunId)
 	})
 
 	t.Run("an over-long Prefer is 400", func(t *testing.T) {

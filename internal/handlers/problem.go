@@ -29,6 +29,7 @@ const (
 	problemTooLarge          = "urn:temporal-http:problem:payload-too-large"
 	problemMediaType         = "urn:temporal-http:problem:unsupported-media-type"
 	problemUnknownType       = "urn:temporal-http:problem:unknown-workflow-type"
+	problemInvalidInput      = "urn:temporal-http:problem:invalid-input"
 	problemUnavailable       = "urn:temporal-http:problem:temporal-unavailable"
 	problemInternal          = "urn:temporal-http:problem:internal"
 	problemClosed            = "urn:temporal-http:problem:workflow-closed"
@@ -121,6 +122,12 @@ func classify(err error) (*problemError, bool) {
 		return unavailableProblem(), true // a misconfigured gateway: the operator must see it
 	}
 	switch serviceerror.ToStatus(err).Code() {
+	case codes.InvalidArgument:
+		// Temporal's own checks that the contract cannot express (an id longer than its limit in
+		// bytes, a reserved task queue name, a payload over its limit, a time it cannot store):
+		// the request is at fault. Temporal's text goes to the log only.
+		return newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
+			"Temporal refused the request as invalid, for example an id over its length limit, a reserved task queue name or an oversized payload."), false
 	case codes.NotFound:
 		return newProblem(http.StatusNotFound, problemWorkflowNotFound, "Workflow execution not found",
 			"No workflow execution has this id (and run id, when given)."), false
@@ -131,24 +138,11 @@ func classify(err error) (*problemError, bool) {
 		"The gateway could not complete the request; the request id locates the details in its log."), true
 }
 
-// refusedStart is how a start that Temporal refused as invalid is answered: by its own checks that
-// the spec cannot express (a reserved task queue name, a payload over its limit), the request is
-// at fault. Temporal's text goes to the log only. Other errors pass through.
-func refusedStart(workflowID string, err error) error {
-	if serviceerror.ToStatus(err).Code() != codes.InvalidArgument {
-		return &executionError{"start", workflowID, "", err}
-	}
-	return &refusedError{newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
-		"Temporal refused the request as invalid, for example a reserved task queue name or an oversized payload."), err}
+// refusedStart names the execution that a start Temporal refused was about; classify answers
+// whatever the refusal was.
+func refusedStart(op, workflowID string, err error) error {
+	return &executionError{op, workflowID, "", err}
 }
-
-// refusedError is a problem whose cause is logged.
-type refusedError struct {
-	*problemError
-	cause error
-}
-
-func (e *refusedError) Unwrap() error { return e.problemError }
 
 // startProblem is the problem of what the executions core refused, nil for any other error.
 func startProblem(err error) *problemError {
@@ -201,11 +195,10 @@ func newProblemWriter(opts Options) problemWriter {
 func (pw problemWriter) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := problemFor(err)
 	ctx := r.Context()
-	var refused *refusedError
-	if errors.As(err, &refused) {
-		pw.logger.WarnContext(ctx, "temporal refused a request", "error", refused.cause, "request_id", requestID(ctx))
-	}
 	switch {
+	case p.typ == problemRefused:
+		// The caller's mistake, yet Temporal's reason is worth an operator's look.
+		pw.logger.WarnContext(ctx, "temporal refused a request", "error", err, "request_id", requestID(ctx))
 	case internal:
 		pw.logger.ErrorContext(ctx, "request failed", "error", err, "request_id", requestID(ctx))
 	case p.status >= 500:

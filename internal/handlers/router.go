@@ -1,16 +1,13 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/go-chi/chi/v5"
-	nethttpmiddleware "github.com/oapi-codegen/nethttp-middleware"
 
 	"github.com/temporalhttp/gateway/internal/gen"
 	"github.com/temporalhttp/gateway/internal/telemetry"
@@ -31,21 +28,10 @@ func NewRouter(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 
-	validator := nethttpmiddleware.OapiRequestValidatorWithOptions(spec, &nethttpmiddleware.Options{
-		Options: openapi3filter.Options{
-			MultiError: true,
-			// The body reaches the handler byte for byte: no defaults written into it, and no
-			// re-decoded copy of it kept (the JSON input is passed to Temporal untouched).
-			SkipSettingDefaults: true,
-			// The authenticate middleware has checked the credentials already, before validation.
-			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
-		},
-		DiscardValidatedValue: true,
-		DoNotValidateServers:  true,
-		ErrorHandlerWithOpts: func(_ context.Context, err error, w http.ResponseWriter, r *http.Request, _ nethttpmiddleware.ErrorHandlerOpts) {
-			pw.writeError(w, r, requestProblem(err))
-		},
-	})
+	validator, err := validateRequests(spec, pw)
+	if err != nil {
+		return nil, err
+	}
 
 	r := chi.NewRouter()
 	// CORS answers preflights before routing and authentication, and the rate limit counts a
@@ -78,8 +64,9 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Listed innermost first: the JSON check runs before the validator.
-		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw)},
+		// Listed innermost first: the UTF-8 check of the path and query runs first, then the JSON
+		// check of the body, then the validator.
+		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw), validUTF8(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

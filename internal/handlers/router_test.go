@@ -93,6 +93,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:payload-too-large":        {http.StatusRequestEntityTooLarge, "Payload too large"},
 	"urn:temporal-http:problem:unsupported-media-type":   {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	"urn:temporal-http:problem:unknown-workflow-type":    {http.StatusUnprocessableEntity, "Unknown workflow type"},
+	"urn:temporal-http:problem:invalid-input":            {http.StatusUnprocessableEntity, "Invalid workflow input"},
 	"urn:temporal-http:problem:temporal-unavailable":     {http.StatusServiceUnavailable, "Temporal unavailable"},
 	"urn:temporal-http:problem:internal":                 {http.StatusInternalServerError, "Internal error"},
 	"urn:temporal-http:problem:workflow-closed":          {http.StatusConflict, "Workflow execution closed"},
@@ -313,10 +314,10 @@ func TestStartWorkflowCreated(t *testing.T) {
 			}
 
 			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-			assert.Equal(t, "/workflows/"+url.PathEscape(got.options.ID)+"?runId=run-1", rec.Header().Get("Location"))
+			assert.Equal(t, "/workflows/"+url.PathEscape(got.options.ID)+"?runId=01a2110d-1b69-77ad-9897-000000000001", rec.Header().Get("Location"))
 			exec, raw := decodeExecution(t, rec)
 			assert.Equal(t, got.options.ID, exec.WorkflowId)
-			assert.Equal(t, "run-1", exec.RunId)
+			assert.Equal(t, "01a2110d-1b69-77ad-9897-000000000001", exec.RunId)
 			assert.Equal(t, tt.wantType, exec.WorkflowType)
 			assert.Equal(t, tt.wantQueue, exec.TaskQueue)
 			assert.Equal(t, gen.ExecutionStatusRUNNING, exec.Status)
@@ -552,14 +553,14 @@ func TestNotFound(t *testing.T) {
 		wantRunID string
 	}{
 		{"unknown workflow", "/workflows/nope", "urn:temporal-http:problem:workflow-not-found", "nope", ""},
-		{"unknown run", "/workflows/greeting-ada?runId=run-x", "urn:temporal-http:problem:workflow-not-found", "greeting-ada", "run-x"},
+		{"unknown run", "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-00000000dead", "urn:temporal-http:problem:workflow-not-found", "greeting-ada", "01a2110d-1b69-77ad-9897-00000000dead"},
 		{"unknown path", "/nope", "urn:temporal-http:problem:not-found", "", ""},
 		{"unknown path below a workflow", "/workflows/greeting-ada/children", "urn:temporal-http:problem:not-found", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := &fakeTemporal{executions: []*fakeExecution{{
-				workflowID: "greeting-ada", runID: "run-1", workflowType: "Greeting", taskQueue: defaultTaskQueue,
+				workflowID: "greeting-ada", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Greeting", taskQueue: defaultTaskQueue,
 				status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
 			}}}
 			rec := serve(newRouter(t, fake), newRequest(http.MethodGet, tt.target, ""))
@@ -685,7 +686,7 @@ func TestUnknownWorkflowType(t *testing.T) {
 // closedRun is a closed execution of greeting-ada whose close event is event.
 func closedRun(status enumspb.WorkflowExecutionStatus, event *historypb.HistoryEvent) *fakeExecution {
 	return &fakeExecution{
-		workflowID: "greeting-ada", runID: "run-1", workflowType: "Greeting", taskQueue: defaultTaskQueue,
+		workflowID: "greeting-ada", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Greeting", taskQueue: defaultTaskQueue,
 		status: status, historyLength: 11, closeEvent: event,
 	}
 }
@@ -793,7 +794,7 @@ func TestGetWorkflow(t *testing.T) {
 			execs: []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
 				completedEvent(jsonPayloads(`{"greeting":"Hello, Ada!","big":`+bigInt+`}`)))},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusCOMPLETED,
 			wantResult: `{"greeting":"Hello, Ada!","big":` + bigInt + `}`,
 		},
@@ -801,7 +802,7 @@ func TestGetWorkflow(t *testing.T) {
 			name:       "completed with a string result",
 			execs:      []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`"Hello, Ada!"`)))},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusCOMPLETED,
 			wantResult: `"Hello, Ada!"`,
 		},
@@ -809,7 +810,7 @@ func TestGetWorkflow(t *testing.T) {
 			name:       "completed with several results",
 			execs:      []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`1`, `{"a":[true]}`)))},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusCOMPLETED,
 			wantResult: `[1,{"a":[true]}]`,
 		},
@@ -817,7 +818,7 @@ func TestGetWorkflow(t *testing.T) {
 			name:       "failed with an application error",
 			execs:      []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_FAILED, failedEvent(insufficientFunds()))},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusFAILED,
 			wantFailure: &gen.Failure{
 				Message: "insufficient funds", Type: ptr("InsufficientFundsError"), NonRetryable: ptr(true),
@@ -833,7 +834,7 @@ func TestGetWorkflow(t *testing.T) {
 				},
 			})},
 			target:      "/workflows/greeting-ada",
-			wantRunID:   "run-1",
+			wantRunID:   "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus:  gen.ExecutionStatusTERMINATED,
 			wantFailure: &gen.Failure{Message: "stopped by operator", Type: ptr("TerminatedError")},
 		},
@@ -846,7 +847,7 @@ func TestGetWorkflow(t *testing.T) {
 				},
 			})},
 			target:      "/workflows/greeting-ada",
-			wantRunID:   "run-1",
+			wantRunID:   "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus:  gen.ExecutionStatusCANCELED,
 			wantFailure: &gen.Failure{Message: "workflow execution canceled", Type: ptr("CanceledError")},
 		},
@@ -859,7 +860,7 @@ func TestGetWorkflow(t *testing.T) {
 				},
 			})},
 			target:      "/workflows/greeting-ada",
-			wantRunID:   "run-1",
+			wantRunID:   "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus:  gen.ExecutionStatusTIMEDOUT,
 			wantFailure: &gen.Failure{Message: "workflow execution timed out", Type: ptr("TimeoutError")},
 		},
@@ -868,13 +869,13 @@ func TestGetWorkflow(t *testing.T) {
 			execs: []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, &historypb.HistoryEvent{
 				EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 				Attributes: &historypb.HistoryEvent_WorkflowExecutionContinuedAsNewEventAttributes{
-					WorkflowExecutionContinuedAsNewEventAttributes: &historypb.WorkflowExecutionContinuedAsNewEventAttributes{NewExecutionRunId: "run-2"},
+					WorkflowExecutionContinuedAsNewEventAttributes: &historypb.WorkflowExecutionContinuedAsNewEventAttributes{NewExecutionRunId: "01a2110d-1b69-77ad-9897-000000000002"},
 				},
 			})},
 			target:      "/workflows/greeting-ada",
-			wantRunID:   "run-1",
+			wantRunID:   "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus:  gen.ExecutionStatusCONTINUEDASNEW,
-			wantNextRun: "run-2",
+			wantNextRun: "01a2110d-1b69-77ad-9897-000000000002",
 		},
 		{
 			// A cron run closes with continued-as-new while Describe says COMPLETED.
@@ -883,16 +884,16 @@ func TestGetWorkflow(t *testing.T) {
 				EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 				Attributes: &historypb.HistoryEvent_WorkflowExecutionContinuedAsNewEventAttributes{
 					WorkflowExecutionContinuedAsNewEventAttributes: &historypb.WorkflowExecutionContinuedAsNewEventAttributes{
-						NewExecutionRunId:    "run-2",
+						NewExecutionRunId:    "01a2110d-1b69-77ad-9897-000000000002",
 						LastCompletionResult: jsonPayloads(`{"count":3}`),
 					},
 				},
 			})},
 			target:      "/workflows/greeting-ada",
-			wantRunID:   "run-1",
+			wantRunID:   "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus:  gen.ExecutionStatusCOMPLETED,
 			wantResult:  `{"count":3}`,
-			wantNextRun: "run-2",
+			wantNextRun: "01a2110d-1b69-77ad-9897-000000000002",
 		},
 		{
 			// A run with a retry policy closes with continued-as-new while Describe says FAILED.
@@ -901,28 +902,28 @@ func TestGetWorkflow(t *testing.T) {
 				EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
 				Attributes: &historypb.HistoryEvent_WorkflowExecutionContinuedAsNewEventAttributes{
 					WorkflowExecutionContinuedAsNewEventAttributes: &historypb.WorkflowExecutionContinuedAsNewEventAttributes{
-						NewExecutionRunId: "run-2",
+						NewExecutionRunId: "01a2110d-1b69-77ad-9897-000000000002",
 						Failure:           insufficientFunds(),
 					},
 				},
 			})},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusFAILED,
 			wantFailure: &gen.Failure{
 				Message: "insufficient funds", Type: ptr("InsufficientFundsError"), NonRetryable: ptr(true),
 				Cause: &gen.Failure{Message: "balance 10 is below 100", Type: ptr("BalanceError"), NonRetryable: ptr(false)},
 			},
-			wantNextRun: "run-2",
+			wantNextRun: "01a2110d-1b69-77ad-9897-000000000002",
 		},
 		{
 			name: "running",
 			execs: []*fakeExecution{{
-				workflowID: "greeting-ada", runID: "run-1", workflowType: "Greeting", taskQueue: defaultTaskQueue,
+				workflowID: "greeting-ada", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Greeting", taskQueue: defaultTaskQueue,
 				status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 11,
 			}},
 			target:     "/workflows/greeting-ada",
-			wantRunID:  "run-1",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusRUNNING,
 		},
 		{
@@ -930,12 +931,12 @@ func TestGetWorkflow(t *testing.T) {
 			execs: []*fakeExecution{
 				closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`"first"`))),
 				{
-					workflowID: "greeting-ada", runID: "run-2", workflowType: "Greeting", taskQueue: defaultTaskQueue,
+					workflowID: "greeting-ada", runID: "01a2110d-1b69-77ad-9897-000000000002", workflowType: "Greeting", taskQueue: defaultTaskQueue,
 					status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 11,
 				},
 			},
-			target:     "/workflows/greeting-ada?runId=run-1",
-			wantRunID:  "run-1",
+			target:     "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001",
+			wantRunID:  "01a2110d-1b69-77ad-9897-000000000001",
 			wantStatus: gen.ExecutionStatusCOMPLETED,
 			wantResult: `"first"`,
 		},

@@ -90,12 +90,6 @@ type Options struct {
 	Auth *auth.Authenticator
 }
 
-// WorkflowType is a workflow type the workers host.
-type WorkflowType struct {
-	Name        string
-	Description string
-}
-
 // Server implements the generated strict server interface.
 type Server struct {
 	opts   Options
@@ -196,6 +190,9 @@ func (e *executionError) Unwrap() error { return e.err }
 // StartWorkflow starts a workflow execution.
 func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
 	body := req.Body
+	if err := s.checkInput(body); err != nil {
+		return nil, err
+	}
 	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
 		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
 			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
@@ -224,7 +221,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	defer cancel()
 	started, err := s.starts.Start(ctx, spec)
 	if err != nil {
-		return nil, refusedStart(spec.WorkflowID, err)
+		return nil, refusedStart("start", spec.WorkflowID, err)
 	}
 	// The id may have been generated or derived from the key just now: record it for the log.
 	telemetry.SetWorkflowID(reqCtx, started.WorkflowID)

@@ -3,15 +3,65 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/temporalhttp/gateway/internal/gen"
 )
+
+// validateRequests checks every request against spec before its handler runs, answering a
+// request that breaks the contract with the problem that names what is wrong.
+func validateRequests(spec *openapi3.T, pw problemWriter) (func(http.Handler) http.Handler, error) {
+	// Requests are served whatever host they came to: the servers of the spec are relative.
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return nil, fmt.Errorf("route the OpenAPI spec: %w", err)
+	}
+	opts := &openapi3filter.Options{
+		MultiError: true,
+		// The body reaches the handler byte for byte: no defaults written into it, and no
+		// re-decoded copy of it kept (the JSON input is passed to Temporal untouched).
+		SkipSettingDefaults: true,
+		// The authenticate middleware has checked the credentials already, before validation.
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			route, params, err := router.FindRoute(r)
+			if err != nil {
+				pw.writeError(w, r, requestProblem(err))
+				return
+			}
+			// The router matches the escaped path and hands out its parameters escaped: "é" would
+			// be checked as "%C3%A9", six characters against maxLength, and "%2E" would pass for
+			// a "." that the handler then sees. The values are checked as the handler gets them.
+			for name, v := range params {
+				if v, err := url.PathUnescape(v); err == nil {
+					params[name] = v
+				}
+			}
+			err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
+				Request: r, PathParams: params, Route: route, Options: opts,
+			})
+			if err != nil {
+				pw.writeError(w, r, requestProblem(err))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}, nil
+}
 
 // requestProblem turns an error of the OpenAPI request validator into the problem the client sees:
 // each schema violation becomes a named field error, and nothing of the validator's own text
@@ -45,7 +95,7 @@ func requestProblem(err error) error {
 			var schemaErr *openapi3.SchemaError
 			switch {
 			case errors.As(reqErr.Err, &schemaErr):
-				msg = schemaErr.Reason
+				msg = schemaMessage(schemaErr)
 			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 				msg = "is required"
 			case errors.Is(reqErr.Err, openapi3filter.ErrInvalidEmptyValue):
@@ -87,21 +137,96 @@ func schemaFieldErrors(err error) []gen.FieldError {
 	var schemaErr *openapi3.SchemaError
 	if errors.As(err, &schemaErr) {
 		path := schemaErr.JSONPointer()
-		msg := schemaErr.Reason
-		switch {
-		case strings.HasSuffix(msg, " is unsupported"):
-			// The validator reports an unknown property at its parent; name the property itself.
-			if name, err := strconv.QuotedPrefix(strings.TrimPrefix(msg, "property ")); err == nil {
-				name, _ = strconv.Unquote(name)
-				path = append(path, name)
-				msg = "is not a known field"
-			}
-		case schemaErr.SchemaField == "required":
-			msg = "is required"
-		case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
-			msg = fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
+		msg := schemaMessage(schemaErr)
+		// The validator reports an unknown property at its parent; name the property itself.
+		if name, ok := unknownProperty(schemaErr); ok {
+			path = append(path, name)
 		}
 		return []gen.FieldError{{In: gen.FieldErrorInBody, Field: strings.Join(path, "."), Message: msg}}
 	}
 	return nil
+}
+
+// schemaMessage says what is wrong with a value in words a client can act on: the validator's
+// reason, except where that reason is a regular expression, a bound written as a float, none at
+// all, or one about the value's parent.
+func schemaMessage(schemaErr *openapi3.SchemaError) string {
+	switch {
+	case schemaErr.SchemaField == "required":
+		return "is required"
+	case schemaErr.SchemaField == "maximum" && schemaErr.Schema != nil && schemaErr.Schema.Max != nil:
+		// The validator writes a large bound as a float, 9.223372036e+09.
+		return "must be at most " + strconv.FormatFloat(*schemaErr.Schema.Max, 'f', -1, 64)
+	case schemaErr.SchemaField == "minimum" && schemaErr.Schema != nil && schemaErr.Schema.Min != nil:
+		return "must be at least " + strconv.FormatFloat(*schemaErr.Schema.Min, 'f', -1, 64)
+	case schemaErr.SchemaField == "pattern" && schemaErr.Schema != nil && schemaErr.Schema.Example != nil:
+		return fmt.Sprintf("has the wrong format (for example %v)", schemaErr.Schema.Example)
+	case schemaErr.SchemaField == "not" && schemaErr.Schema != nil && schemaErr.Schema.Not != nil &&
+		schemaErr.Schema.Not.Value != nil && len(schemaErr.Schema.Not.Value.Enum) > 0:
+		// The validator gives no reason for a value that a "not" schema refuses.
+		var refused []string
+		for _, v := range schemaErr.Schema.Not.Value.Enum {
+			refused = append(refused, fmt.Sprintf("%q", v))
+		}
+		return "must not be " + strings.Join(refused, " or ")
+	}
+	if _, ok := unknownProperty(schemaErr); ok {
+		return "is not a known field"
+	}
+	return schemaErr.Reason
+}
+
+// unknownProperty is the name of the property that schemaErr refuses as unknown, if it does.
+func unknownProperty(schemaErr *openapi3.SchemaError) (string, bool) {
+	if !strings.HasSuffix(schemaErr.Reason, " is unsupported") {
+		return "", false
+	}
+	quoted, err := strconv.QuotedPrefix(strings.TrimPrefix(schemaErr.Reason, "property "))
+	if err != nil {
+		return "", false
+	}
+	name, err := strconv.Unquote(quoted)
+	return name, err == nil
+}
+
+// validUTF8 refuses a request whose path or query parameters are not valid UTF-8, naming each.
+// OpenAPI cannot ask a parameter to be text, the validator passes any bytes, and Temporal's
+// strings are protobuf strings, which must be UTF-8: such a value would otherwise fail the call
+// to Temporal with an error that looks like the gateway's own.
+func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var fields []gen.FieldError
+			invalid := func(in gen.FieldErrorIn, name string) {
+				fields = append(fields, gen.FieldError{In: in, Field: strings.ToValidUTF8(name, "\uFFFD"), Message: "is not valid UTF-8"})
+			}
+			if rctx := chi.RouteContext(r.Context()); rctx != nil {
+				for i, name := range rctx.URLParams.Keys {
+					v := rctx.URLParams.Values[i]
+					if r.URL.RawPath != "" {
+						// Routed on the escaped path: the value is still escaped (as the generated
+						// binder knows too).
+						var err error
+						if v, err = url.PathUnescape(v); err != nil {
+							continue // the binder names it
+						}
+					}
+					if !utf8.ValidString(v) {
+						invalid(gen.FieldErrorInPath, name)
+					}
+				}
+			}
+			query := r.URL.Query()
+			for _, name := range slices.Sorted(maps.Keys(query)) {
+				if !utf8.ValidString(name) || slices.ContainsFunc(query[name], func(v string) bool { return !utf8.ValidString(v) }) {
+					invalid(gen.FieldErrorInQuery, name)
+				}
+			}
+			if len(fields) > 0 {
+				pw.writeError(w, r, validationProblem(fields...))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -35,7 +35,7 @@ type longPollFake struct {
 
 func newLongPollFake() *longPollFake {
 	return &longPollFake{fakeTemporal: &fakeTemporal{executions: []*fakeExecution{{
-		workflowID: "sleep-1", runID: "run-1", workflowType: "Sleep", taskQueue: defaultTaskQueue,
+		workflowID: "sleep-1", runID: "01a2110d-1b69-77ad-9897-000000000001", workflowType: "Sleep", taskQueue: defaultTaskQueue,
 		status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, historyLength: 5,
 	}}}, closed: make(chan struct{})}
 }
@@ -164,7 +164,7 @@ func TestETagAndClosedCache(t *testing.T) {
 	fake := &fakeTemporal{executions: []*fakeExecution{closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, completedEvent(jsonPayloads(`1`)))}}
 	h := newRouter(t, fake)
 
-	first := serve(h, newRequest(http.MethodGet, "/workflows/greeting-ada?runId=run-1", ""))
+	first := serve(h, newRequest(http.MethodGet, "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001", ""))
 	require.Equal(t, http.StatusOK, first.Code)
 	tag := first.Header().Get("ETag")
 	require.NotEmpty(t, tag)
@@ -172,14 +172,14 @@ func TestETagAndClosedCache(t *testing.T) {
 	describes := len(fake.describes)
 
 	for _, inm := range []string{tag, "W/" + tag, `"other", ` + tag, "*"} {
-		req := newRequest(http.MethodGet, "/workflows/greeting-ada?runId=run-1", "")
+		req := newRequest(http.MethodGet, "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001", "")
 		req.Header.Set("If-None-Match", inm)
 		rec := serve(h, req)
 		assert.Equal(t, http.StatusNotModified, rec.Code, inm)
 		assert.Empty(t, rec.Body.String())
 		assert.Equal(t, tag, rec.Header().Get("ETag"))
 	}
-	req := newRequest(http.MethodGet, "/workflows/greeting-ada?runId=run-1", "")
+	req := newRequest(http.MethodGet, "/workflows/greeting-ada?runId=01a2110d-1b69-77ad-9897-000000000001", "")
 	req.Header.Set("If-None-Match", `"stale"`)
 	assert.Equal(t, http.StatusOK, serve(h, req).Code)
 	assert.Equal(t, describes, len(fake.describes), "a closed run read by run id is served without Temporal")
@@ -285,10 +285,10 @@ func TestReadersOfAPolledRunByRunIDSkipTheDescribe(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			recs[i] = serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=run-1&wait=30s", ""))
+			recs[i] = serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=30s", ""))
 		}()
 	}
-	short := serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=run-1&wait=100ms", ""))
+	short := serve(h, newRequest(http.MethodGet, "/workflows/sleep-1?runId=01a2110d-1b69-77ad-9897-000000000001&wait=100ms", ""))
 	require.Equal(t, http.StatusOK, short.Code)
 	assert.Equal(t, gen.ExecutionStatusRUNNING, decode(t, short.Body.Bytes()).Status)
 	assert.Equal(t, int64(5), decode(t, short.Body.Bytes()).HistoryLength, "a wait that passes answers a fresh read")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc"
@@ -83,4 +84,70 @@ func TestClientSendsTheAPIKeyFromTheEnvironment(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing or wrong API key")
 	require.Error(t, dial(map[string]string{"TEMPORAL_ADDRESS": addr}))
+}
+
+// recordingFrontend answers Describe with NotFound and records the metadata of each call.
+type recordingFrontend struct {
+	workflowservice.UnimplementedWorkflowServiceServer
+
+	mu   sync.Mutex
+	seen []metadata.MD
+}
+
+func (f *recordingFrontend) GetSystemInfo(context.Context, *workflowservice.GetSystemInfoRequest) (*workflowservice.GetSystemInfoResponse, error) {
+	return &workflowservice.GetSystemInfoResponse{}, nil
+}
+
+func (f *recordingFrontend) DescribeWorkflowExecution(ctx context.Context, _ *workflowservice.DescribeWorkflowExecutionRequest) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.mu.Lock()
+	f.seen = append(f.seen, md)
+	f.mu.Unlock()
+	return nil, status.Error(codes.NotFound, "no such workflow")
+}
+
+// TestClientReachesWorkflowIDsThatAreNotPrintableASCII shows that a call about a workflow id that
+// a gRPC header cannot hold reaches Temporal (without the SDK's resource id hint), while an ASCII
+// id keeps the hint.
+func TestClientReachesWorkflowIDsThatAreNotPrintableASCII(t *testing.T) {
+	frontend := &recordingFrontend{}
+	srv := grpc.NewServer()
+	workflowservice.RegisterWorkflowServiceServer(srv, frontend)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(srv.Stop)
+
+	cfg, err := config.LoadWorker(func(name string) string {
+		return map[string]string{"TEMPORAL_ADDRESS": ln.Addr().String()}[name]
+	})
+	require.NoError(t, err)
+	c, err := client.DialContext(t.Context(), ClientOptions(cfg.Temporal, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+
+	tests := []struct {
+		workflowID string
+		wantHint   []string
+	}{
+		{"greeting-ada", []string{"workflow:greeting-ada"}},
+		{"café", nil},
+		{"日本", nil},
+		{"tab\there", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.workflowID, func(t *testing.T) {
+			frontend.mu.Lock()
+			frontend.seen = nil
+			frontend.mu.Unlock()
+
+			_, err := c.DescribeWorkflowExecution(t.Context(), tt.workflowID, "")
+			require.Error(t, err)
+			assert.Equal(t, codes.NotFound, serviceerror.ToStatus(err).Code(), "the call did not reach Temporal: %v", err)
+			frontend.mu.Lock()
+			defer frontend.mu.Unlock()
+			require.Len(t, frontend.seen, 1)
+			assert.Equal(t, tt.wantHint, frontend.seen[0].Get("temporal-resource-id"))
+		})
+	}
 }

@@ -62,7 +62,9 @@ func TestRegister(t *testing.T) {
 	require.Len(t, types, len(r.workflows))
 	for i, typ := range types {
 		assert.Equal(t, r.workflows[i].opts.Name, typ.Name, "WorkflowTypes and Register agree on order and names")
-		assert.NotEmpty(t, typ.Description, "%s has a description", typ.Name)
+		fn := reflect.TypeOf(r.workflows[i].fn)
+		require.Equal(t, 2, fn.NumIn(), "%s takes a context and its input", typ.Name)
+		assert.Equal(t, fn.In(1), typ.Input(), "%s's input type", typ.Name)
 	}
 }
 

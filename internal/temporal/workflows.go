@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -52,6 +53,10 @@ func Echo(_ workflow.Context, in json.RawMessage) (json.RawMessage, error) {
 	return in, nil
 }
 
+// MaxSleepSeconds is the longest sleep a time.Duration can hold, in whole seconds; a longer one
+// would overflow into a wrong, possibly negative, timer. The contract's SleepInput says the same.
+const MaxSleepSeconds = math.MaxInt64 / int64(time.Second)
+
 // SleepInput is the input of the Sleep workflow.
 type SleepInput struct {
 	Seconds int64 `json:"seconds"`
@@ -64,8 +69,12 @@ type SleepResult struct {
 
 // Sleep waits Seconds on a durable timer, which survives worker and server restarts.
 func Sleep(ctx workflow.Context, in SleepInput) (SleepResult, error) {
-	if in.Seconds < 0 {
+	switch {
+	case in.Seconds < 0:
 		return SleepResult{}, invalidInput("seconds must not be negative")
+	case in.Seconds > MaxSleepSeconds:
+		// The gateway refuses such a start; a client of Temporal's own reaches the workflow.
+		return SleepResult{}, invalidInput(fmt.Sprintf("seconds must not exceed %d", MaxSleepSeconds))
 	}
 	if err := workflow.Sleep(ctx, time.Duration(in.Seconds)*time.Second); err != nil {
 		return SleepResult{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -127,6 +128,8 @@ func TestSleep(t *testing.T) {
 		{name: "one second", seconds: 1},
 		{name: "a day, skipped by the test clock", seconds: 86_400},
 		{name: "negative", seconds: -1, wantType: ErrTypeInvalidInput},
+		{name: "longer than a duration holds", seconds: MaxSleepSeconds + 1, wantType: ErrTypeInvalidInput},
+		{name: "the largest int64", seconds: math.MaxInt64, wantType: ErrTypeInvalidInput},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

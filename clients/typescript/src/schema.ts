@@ -410,18 +410,120 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description The input of `Greeting`.
+         * @example {
+         *       "name": "Ada"
+         *     }
+         */
+        GreetingInput: {
+            /** @description Who to greet. */
+            name: string;
+        };
+        /**
+         * @description The input of `Echo`, any JSON value, which it returns as it came.
+         * @example {
+         *       "order": 1001,
+         *       "lines": [
+         *         {
+         *           "sku": "A-1",
+         *           "quantity": 2
+         *         }
+         *       ]
+         *     }
+         */
+        EchoInput: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+        /**
+         * @description The input of `Sleep`.
+         * @example {
+         *       "seconds": 30
+         *     }
+         */
+        SleepInput: {
+            /**
+             * Format: int64
+             * @description How long to wait, in seconds; 0 (the default) returns at once.
+             */
+            seconds?: number;
+        };
+        /**
+         * @description The input of `MoneyTransfer`. The accounts must differ.
+         * @example {
+         *       "fromAccount": "alice",
+         *       "toAccount": "bob",
+         *       "amount": 250,
+         *       "referenceId": "inv-9"
+         *     }
+         */
+        MoneyTransferInput: {
+            /** @description The account to withdraw from. */
+            fromAccount: string;
+            /** @description The account to deposit into. */
+            toAccount: string;
+            /**
+             * Format: int64
+             * @description The amount, in integer cents.
+             */
+            amount: number;
+            /**
+             * @description The caller's reference for the transfer, returned in the result: the ledger moves the
+             *     money once per reference, and any other execution with the same one answers with the
+             *     first one's outcome.
+             */
+            referenceId: string;
+        };
+        /**
+         * @description The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+         * @example {}
+         */
+        CronCounterInput: Record<string, unknown>;
+        /**
+         * @description The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+         * @example {
+         *       "requestId": "po-7",
+         *       "amount": 125000,
+         *       "approver": "grace",
+         *       "timeoutSeconds": 86400
+         *     }
+         */
+        ApprovalInput: {
+            /** @description The request's id in the caller's system. */
+            requestId?: string;
+            /**
+             * Format: int64
+             * @description The amount the request is about.
+             */
+            amount?: number;
+            /** @description Who is to decide. */
+            approver?: string;
+            /**
+             * Format: int64
+             * @description How long to wait for a decision, in seconds; 0 (the default) means 3600.
+             */
+            timeoutSeconds?: number;
+        };
         StartWorkflowRequest: {
             /** @description The registered workflow type name, for example `Greeting`. */
             workflowType: string;
-            /** @description The business id. A UUID is generated when absent. */
+            /**
+             * @description The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+             *     A UUID is generated when absent.
+             */
             workflowId?: string;
             /**
              * @description The task queue; the gateway's configured default, where this deployment's workers poll,
              *     when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
              */
             taskQueue?: string;
-            /** @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null` or absent passes no argument. */
-            input?: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+            /**
+             * @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
+             *     or absent passes no argument. The input of a type this deployment hosts must fit that
+             *     type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
+             *     which is checked before anything reaches Temporal: a misfit answers 422 with
+             *     `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
+             *     absent input is checked as `{}`, the zero value the workflow then gets.
+             */
+            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
             /**
              * @description What to do when an execution with this id is running.
              * @default FAIL
@@ -489,7 +591,11 @@ export interface components {
             reason?: string;
             runId?: components["schemas"]["RunId"];
         };
-        /** @description A specific run; the latest run of the workflow id when absent. */
+        /**
+         * Format: uuid
+         * @description A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+         * @example 01a2110d-1b69-77ad-9897-c51741a70f19
+         */
         RunId: string;
         WorkflowTypeList: {
             workflowTypes: components["schemas"]["WorkflowType"][];
@@ -576,7 +682,7 @@ export interface components {
         FieldError: {
             /** @enum {string} */
             in: "body" | "path" | "query" | "header";
-            /** @description The field's name; nested fields are joined with dots. */
+            /** @description The field's name; nested fields are joined with dots. A field of a workflow's `input` is named by its JSON pointer in the body (RFC 6901), such as `/input/seconds`. */
             field: string;
             message: string;
         };
@@ -836,7 +942,9 @@ export interface components {
             };
         };
         /**
-         * @description The request is well formed but cannot be carried out: an unknown `workflowType`, or an
+         * @description The request is well formed but cannot be carried out: an unknown `workflowType`, an
+         *     `input` that does not fit the input schema of its workflow type (`invalid-input`, each
+         *     field named in `errors` by its JSON pointer, such as `/input/seconds`), or an
          *     `Idempotency-Key` already used for a different request (nothing was done for this one).
          */
         UnprocessableEntity: {
@@ -844,15 +952,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:unknown-workflow-type",
-                 *       "title": "Unknown workflow type",
-                 *       "status": 422,
-                 *       "detail": "No worker of this deployment hosts workflow type \"Shipping\"; GET /workflow-types lists those it hosts.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -895,7 +994,10 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The business id of the workflow. */
+        /**
+         * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+         *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+         */
         WorkflowId: string;
         /** @description The signal's name, as the workflow registered it. */
         SignalName: string;
@@ -1058,7 +1160,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A specific run of the workflow id; the latest run when absent. */
-                runId?: string;
+                runId?: components["schemas"]["RunId"];
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
                  *     duration such as `10s`; capped by the gateway, 60s by default).
@@ -1070,7 +1172,10 @@ export interface operations {
                 "If-None-Match"?: string;
             };
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1117,7 +1222,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1200,7 +1308,10 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1239,7 +1350,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The signal's name, as the workflow registered it. */
                 signalName: components["parameters"]["SignalName"];
@@ -1286,7 +1400,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The query's name, as the workflow registered it. */
                 queryType: components["parameters"]["QueryType"];
@@ -1334,7 +1451,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
                 /** @description The update's name, as the workflow registered it. */
                 updateName: components["parameters"]["UpdateName"];
@@ -1392,7 +1512,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;
@@ -1433,7 +1556,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The business id of the workflow. */
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
                 workflowId: components["parameters"]["WorkflowId"];
             };
             cookie?: never;

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	sdkclient "go.temporal.io/sdk/client"
+
+	"github.com/temporalhttp/gateway/client"
+)
+
+// TestInputThatDoesNotFitItsTypeIs422 starts hosted types with inputs that do not fit their input
+// schema, through the gateway, against the real dev server: each answers 422 invalid-input naming
+// the field by its JSON pointer, and no execution exists afterwards, so neither a start nor a
+// signal reached Temporal.
+func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
+	c := api(t)
+	tests := []struct {
+		name, workflowType, input string
+		signal                    *client.StartSignal
+		wantField                 string
+	}{
+		{"Sleep whose seconds overflow a duration", "Sleep", `{"seconds":9223372037}`, nil, "/input/seconds"},
+		{"Sleep of the largest int64 seconds", "Sleep", `{"seconds":9223372036854775807}`, nil, "/input/seconds"},
+		{"Sleep of negative seconds", "Sleep", `{"seconds":-1}`, nil, "/input/seconds"},
+		{"Sleep with a misspelt field", "Sleep", `{"second":600}`, nil, "/input/second"},
+		{"Greeting without a name", "Greeting", `{}`, nil, "/input/name"},
+		{"MoneyTransfer of nothing", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":0}`, nil, "/input/amount"},
+		{"signal-with-start of an Approval whose timeout overflows", "Approval", `{"timeoutSeconds":9223372037}`,
+			&client.StartSignal{Name: "decision", Input: rawJSON(`{"approved":true}`)}, "/input/timeoutSeconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := uniqueID(t)
+			r, err := c.StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
+				WorkflowType: tt.workflowType, WorkflowId: &id, Input: rawJSON(tt.input), Signal: tt.signal})
+			require.NoError(t, err)
+			p := apiProblem(t, r, r.ApplicationproblemJSON422, http.StatusUnprocessableEntity, "urn:temporal-http:problem:invalid-input")
+			require.NotNil(t, p.Errors, "body: %s", r.Body)
+			require.Len(t, *p.Errors, 1, "body: %s", r.Body)
+			assert.Equal(t, tt.wantField, (*p.Errors)[0].Field)
+			assert.Equal(t, client.FieldErrorInBody, (*p.Errors)[0].In)
+
+			_, err = temporalC.DescribeWorkflowExecution(context.Background(), id, "")
+			var notFound *serviceerror.NotFound
+			assert.ErrorAs(t, err, &notFound, "a start with an invalid input reached Temporal")
+		})
+	}
+
+	t.Run("the longest sleep a duration holds is started", func(t *testing.T) {
+		id := uniqueID(t)
+		start(t, "Sleep", id, `{"seconds":9223372036}`)
+		t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), id, "", "test over") })
+		// The worker starts its timer: the run is still RUNNING once its first workflow task is done.
+		require.Eventually(t, func() bool {
+			e := get(t, id, nil).JSON200
+			return e.Status == client.ExecutionStatusRUNNING && e.HistoryLength >= 5
+		}, 10*time.Second, 100*time.Millisecond)
+	})
+}
+
+// TestSleepRefusesAnOverflowingInputItself starts Sleep with seconds that overflow a duration
+// through Temporal's own client, past the gateway's check: the worker fails the run with
+// InvalidInputError, which the gateway reads back.
+func TestSleepRefusesAnOverflowingInputItself(t *testing.T) {
+	id := uniqueID(t)
+	_, err := temporalC.ExecuteWorkflow(t.Context(), sdkclient.StartWorkflowOptions{ID: id, TaskQueue: taskQueue},
+		"Sleep", json.RawMessage(`{"seconds":9223372037}`))
+	require.NoError(t, err)
+	r, err := api(t).GetWorkflowWithResponse(t.Context(), id, &client.GetWorkflowParams{Wait: ptr("20s")})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
+	require.Equal(t, client.ExecutionStatusFAILED, r.JSON200.Status, "body: %s", r.Body)
+	require.NotNil(t, r.JSON200.Failure)
+	require.NotNil(t, r.JSON200.Failure.Type)
+	assert.Equal(t, "InvalidInputError", *r.JSON200.Failure.Type)
+	assert.Contains(t, r.JSON200.Failure.Message, "seconds must not exceed 9223372036")
+}

@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/temporalhttp/gateway/internal/gen"
+)
+
+// WorkflowType is a workflow type the workers host.
+type WorkflowType struct {
+	Name        string
+	Description string
+	// Input is the schema that a start's input must fit; nil takes any input.
+	Input *openapi3.Schema
+	// InputRef names Input in the contract, for the problem that a misfit gets.
+	InputRef string
+}
+
+// workflowTypesExtension is the contract's list of the hosted workflow types.
+const workflowTypesExtension = "x-workflow-types"
+
+// ContractWorkflowTypes are the workflow types that the contract (api/openapi.yaml) says this
+// deployment's workers host, each with its description and input schema, in the contract's order.
+func ContractWorkflowTypes() ([]WorkflowType, error) {
+	spec, err := gen.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load embedded OpenAPI spec: %w", err)
+	}
+	raw, err := json.Marshal(spec.Extensions[workflowTypesExtension])
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", workflowTypesExtension, err)
+	}
+	var listed []struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Input       struct {
+			Ref string `json:"$ref"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal(raw, &listed); err != nil || len(listed) == 0 {
+		return nil, fmt.Errorf("the contract lists no workflow types in %s", workflowTypesExtension)
+	}
+	types := make([]WorkflowType, 0, len(listed))
+	seen := map[string]bool{}
+	for _, l := range listed {
+		name, ok := strings.CutPrefix(l.Input.Ref, "#/components/schemas/")
+		schema := spec.Components.Schemas[name]
+		switch {
+		case l.Name == "" || l.Description == "":
+			return nil, fmt.Errorf("%s: a workflow type without a name or description", workflowTypesExtension)
+		case seen[l.Name]:
+			return nil, fmt.Errorf("%s: workflow type %q is listed twice", workflowTypesExtension, l.Name)
+		case !ok || schema == nil || schema.Value == nil:
+			return nil, fmt.Errorf("%s: the input of workflow type %q is not a schema of the contract: %q",
+				workflowTypesExtension, l.Name, l.Input.Ref)
+		}
+		seen[l.Name] = true
+		types = append(types, WorkflowType{Name: l.Name, Description: l.Description, Input: schema.Value, InputRef: name})
+	}
+	return types, nil
+}
+
+// checkInput holds the input of a start of a hosted type to that type's input schema, before
+// anything reaches Temporal: a misfit input would otherwise start an execution that fails at
+// once, or worse, one that runs on a value the worker decoded into something else (a misspelt
+// field dropped, a number of seconds that overflows a duration).
+func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
+	t, ok := s.workflowType(body.WorkflowType)
+	if !ok || t.Input == nil {
+		return nil
+	}
+	var value any
+	if in := argument(body.Input); in != nil {
+		dec := json.NewDecoder(bytes.NewReader(*body.Input))
+		dec.UseNumber() // the validator reads json.Number, without float64 rounding on the way in
+		if err := dec.Decode(&value); err != nil {
+			return malformedJSON()
+		}
+	} else if t.Input.Type.Is(openapi3.TypeObject) {
+		// The workflow gets its input's zero value, which is {} as JSON.
+		value = map[string]any{}
+	}
+	err := t.Input.VisitJSON(value, openapi3.MultiErrors())
+	if err == nil {
+		return nil
+	}
+	fields := inputFieldErrors(err)
+	if len(fields) == 0 {
+		fields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input", Message: "does not fit the input schema"}}
+	}
+	p := newProblem(http.StatusUnprocessableEntity, problemInvalidInput, "Invalid workflow input",
+		fmt.Sprintf("The input does not fit %s, the input schema of workflow type %q; errors names each field by its JSON pointer.",
+			t.InputRef, t.Name))
+	p.fields = fields
+	return p
+}
+
+// workflowType is the hosted type of this name.
+func (s *Server) workflowType(name string) (WorkflowType, bool) {
+	for _, t := range s.opts.WorkflowTypes {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return WorkflowType{}, false
+}
+
+// inputFieldErrors names each violation of an input schema by its JSON pointer in the request
+// body (RFC 6901), such as /input/seconds.
+func inputFieldErrors(err error) []gen.FieldError {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		var fields []gen.FieldError
+		for _, e := range multi {
+			fields = append(fields, inputFieldErrors(e)...)
+		}
+		return fields
+	}
+	var schemaErr *openapi3.SchemaError
+	if !errors.As(err, &schemaErr) {
+		return nil
+	}
+	path := schemaErr.JSONPointer()
+	if name, ok := unknownProperty(schemaErr); ok {
+		path = append(path, name)
+	}
+	pointer := "/input"
+	escape := strings.NewReplacer("~", "~0", "/", "~1")
+	for _, p := range path {
+		pointer += "/" + escape.Replace(p)
+	}
+	return []gen.FieldError{{In: gen.FieldErrorInBody, Field: pointer, Message: schemaMessage(schemaErr)}}
+}
