@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -152,6 +153,29 @@ func limitBody(pw problemWriter, max int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// requireJSON refuses every POST that is not application/json, with a body or without. A browser
+// sends a POST to another origin without asking first (a CORS preflight) only when it has no body
+// or a form or text/plain one. Refusing those before any handler runs means that no web page can
+// terminate, cancel or signal anything through its visitor's browser, not even on an open
+// gateway, where no credential would stop it.
+func requireJSON(pw problemWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && !isJSON(r.Header.Get("Content-Type")) {
+				pw.writeError(w, r, unsupportedMediaType())
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// isJSON says whether a Content-Type is application/json, with any parameters (charset=utf-8).
+func isJSON(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mediaType == "application/json"
 }
 
 // singleJSONValue refuses a JSON body that is not exactly one JSON value. The validator and the

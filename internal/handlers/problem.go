@@ -146,6 +146,11 @@ func malformedJSON() *problemError {
 	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", "The request body is not valid JSON.")
 }
 
+func unsupportedMediaType() *problemError {
+	return newProblem(http.StatusUnsupportedMediaType, problemMediaType, "Unsupported media type",
+		"The request body must be application/json; send {} when there is nothing to say.")
+}
+
 func unavailableProblem() *problemError {
 	return newProblem(http.StatusServiceUnavailable, problemUnavailable, "Temporal unavailable",
 		"Temporal cannot be reached right now; try again after Retry-After seconds.")

@@ -78,8 +78,9 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Listed innermost first: the JSON check runs before the validator.
-		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw)},
+		// Listed innermost first: the media type is checked, then the JSON, then the validator
+		// runs. A path that matches no route is answered 404 or 405, whatever its media type.
+		Middlewares: []gen.MiddlewareFunc{validator, singleJSONValue(pw), requireJSON(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

@@ -743,7 +743,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is not `application/json`. */
+        /**
+         * @description The request is not `application/json`. Every POST needs `Content-Type: application/json`
+         *     and a JSON body, `{}` when it has nothing to say, so that no browser sends it cross-site
+         *     without a CORS preflight.
+         */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -754,7 +758,7 @@ export interface components {
                  *       "type": "urn:temporal-http:problem:unsupported-media-type",
                  *       "title": "Unsupported media type",
                  *       "status": 415,
-                 *       "detail": "The request body must be application/json.",
+                 *       "detail": "The request body must be application/json; send {} when there is nothing to say.",
                  *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
                  *     }
                  */
@@ -1232,7 +1236,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1279,7 +1283,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["QueryRequest"];
             };
@@ -1327,7 +1331,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1383,7 +1387,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1424,7 +1428,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {

@@ -46,6 +46,30 @@ test("starts a Greeting, waits for it and reads its typed result", async () => {
   assert.equal(result.greeting, "Hello, TypeScript!");
 });
 
+test("stops an execution with {} as the body of a body-less action", async () => {
+  const workflowId = `ts-terminate-${randomUUID()}`;
+  const started = await gateway.POST("/workflows", {
+    body: { workflowType: "Sleep", workflowId, input: { seconds: 600 } },
+  });
+  assert.equal(started.response.status, 201, JSON.stringify(started.error));
+
+  // Every POST must be application/json (415 otherwise): with `body: {}` the client sends "{}"
+  // with that type. The types demand the body, so a call without one does not compile.
+  const terminated = await gateway.POST("/workflows/{workflowId}/terminate", {
+    params: { path: { workflowId } },
+    body: {},
+  });
+  assert.equal(terminated.response.status, 202, JSON.stringify(terminated.error));
+  const read = await gateway.GET("/workflows/{workflowId}", { params: { path: { workflowId } } });
+  assert.equal(read.data?.status, "TERMINATED");
+});
+
+// Never called: it only has to fail to compile without its body, as @ts-expect-error checks.
+export function cancelWithoutBody(workflowId: string) {
+  // @ts-expect-error the contract requires a body on every POST
+  return gateway.POST("/workflows/{workflowId}/cancel", { params: { path: { workflowId } } });
+}
+
 test("answers an unknown execution with a typed problem", async () => {
   const workflowId = `ts-missing-${randomUUID()}`;
   const { data, error, response } = await gateway.GET("/workflows/{workflowId}", {
