@@ -46,6 +46,17 @@ type Gateway struct {
 	Auth Auth
 }
 
+// HostsRestricted says whether the gateway answers API requests only when they are addressed to
+// a loopback name (localhost, 127.0.0.1, [::1]) or one of Guard.AllowedHosts. It does whenever
+// it runs open, since without credentials a page that rebinds its own name to the gateway's
+// address could drive it, and whenever names are listed; never when the list is *.
+func (g Gateway) HostsRestricted() bool {
+	if len(g.Guard.AllowedHosts) == 1 && g.Guard.AllowedHosts[0] == "*" {
+		return false
+	}
+	return !g.Auth.Enabled() || len(g.Guard.AllowedHosts) > 0
+}
+
 // Worker is the worker's configuration.
 type Worker struct {
 	Temporal Temporal

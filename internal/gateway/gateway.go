@@ -49,6 +49,8 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		RateLimitWindow:      cfg.Guard.RateLimitWindow,
 		TrustedProxies:       cfg.Guard.TrustedProxies,
 		HSTS:                 cfg.Guard.HSTS,
+		RestrictHosts:        cfg.HostsRestricted(),
+		AllowedHosts:         cfg.Guard.AllowedHosts,
 		Auth:                 auth.New(cfg.Auth.APIKeys, cfg.Auth.JWT),
 	})
 	if err != nil {
@@ -57,6 +59,11 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	if !cfg.Auth.Enabled() {
 		logger.Warn("no credentials configured: every client that reaches the gateway may start, read and terminate workflows",
 			"addr", ln.Addr().String(), "allow_unauthenticated", cfg.Auth.AllowUnauthenticated)
+	}
+	if cfg.HostsRestricted() {
+		// A client that reaches the gateway by another name gets 421: say which names are served.
+		logger.Info("API requests are answered only when addressed to a loopback name or an allowed host",
+			"allowed_hosts", cfg.Guard.AllowedHosts)
 	}
 	srv := &http.Server{
 		Handler: router,

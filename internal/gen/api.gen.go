@@ -391,6 +391,9 @@ type Forbidden = Problem
 // InternalError An RFC 9457 problem.
 type InternalError = Problem
 
+// Misdirected An RFC 9457 problem.
+type Misdirected = Problem
+
 // NoWorker An RFC 9457 problem.
 type NoWorker = Problem
 
@@ -1525,6 +1528,8 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
+type MisdirectedApplicationProblemPlusJSONResponse Problem
+
 type NoWorkerApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -1963,6 +1968,22 @@ func (response ListWorkflowTypes403ApplicationProblemPlusJSONResponse) VisitList
 	return err
 }
 
+type ListWorkflowTypes421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflowTypes421ApplicationProblemPlusJSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkflowTypes429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2047,6 +2068,22 @@ func (response ListWorkflows403ApplicationProblemPlusJSONResponse) VisitListWork
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows421ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2275,6 +2312,22 @@ func (response StartWorkflow415ApplicationProblemPlusJSONResponse) VisitStartWor
 	return err
 }
 
+type StartWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow421ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartWorkflow422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -2451,6 +2504,22 @@ func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow421ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2651,6 +2720,22 @@ func (response CancelWorkflow415ApplicationProblemPlusJSONResponse) VisitCancelW
 	return err
 }
 
+type CancelWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow421ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2818,6 +2903,22 @@ func (response WatchWorkflow404ApplicationProblemPlusJSONResponse) VisitWatchWor
 	return err
 }
 
+type WatchWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow421ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type WatchWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2952,6 +3053,22 @@ func (response GetWorkflowHistory404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory421ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3139,6 +3256,22 @@ func (response QueryWorkflow415ApplicationProblemPlusJSONResponse) VisitQueryWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow421ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3372,6 +3505,22 @@ func (response SignalWorkflow415ApplicationProblemPlusJSONResponse) VisitSignalW
 	return err
 }
 
+type SignalWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow421ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SignalWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -3564,6 +3713,22 @@ func (response TerminateWorkflow415ApplicationProblemPlusJSONResponse) VisitTerm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow421ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3767,6 +3932,22 @@ func (response UpdateWorkflow415ApplicationProblemPlusJSONResponse) VisitUpdateW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow421ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4433,196 +4614,201 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Lcts4tuCv4HJuVey5lCwpdhLLlbqrdpS0u23HbSvjmwmzIURCEmIKUBOgFXXan7U/sF+2hQOABCnK",
-	"lm11JtPbNVXTDsUHcM7BeT++ehGfzjgjTAqv+9UjX/B0lhD4u/+FRJmknB1ydU2SWF0V2XSK04XX9fLL",
-	"PppTOUFUCpQSkSXS871rnGRE3R8lXJABnRKv63VanWeNdrvR2Ru0XnRbnW6n1Ww/bT3df9Fpt//p+R6x",
-	"n1z1QHu/uf/iafvZi9aLPfXAhArJ08UxYWM58brttu+ZJXS/er0Y/4fXZVmS+N44JURSNva63o8kSbh3",
-	"43tpxo5ir+u12rjTbg9xo02iUeN550XcwJ14r9EePX0xGu53XuzvEs/3hMSpXHdhQmKZCQWltydnx/1B",
-	"/5XnexKLq18yogDjTaScNcZYkjleeL435+nVKOFzWJBdbAPH2PltsJipJ9/Yrdzc+AWSXmOaVDGkrxn0",
-	"yAlB9k1PBBphmmQpQZjFgLkIZ4Ksj7h2s/PsRfvF/v7+i7UQ12k3263WfqfTanXUA+bz8CH4svvHlAiB",
-	"x+o9OIp4xiQKvGiC04SSwEMTLFALRYpkfcQIiQXaa7W6iDKRjUY0ooRJNMpYLDzfY5ydE5ku8DAhXlem",
-	"GfE9qeF45Nz/Wt3eT1OeKsJwvy/pNZULROC3/NmeuV7ziAJ2nOI5TgDGJO6if80u6s5GleI7TztR4zlp",
-	"xY0XmHQaw077eWe4P9odPbuT4qsYzSn+de/o+F7kLlPMxIikDcquG+1lgj/hjCwG5qYy1Z9njMGpdsne",
-	"XnSI+bGM5ek34hbn705Pj07f/BG8QlEEwTFJgbkDOfVGkqTqXzERUUpnCkBe17sgEWexQJKjOaYSDcmI",
-	"pwTJdEHZGOExpqzpKUb7a0ZTxXM0QYpoQqYYzi9ldJpNvW47J1PKJBkD9m58b4ZTPCXSLOWXjKQLvd7q",
-	"SgYTgn5VPz8RiOEp8REWJUaGUjKmQpKUKC6mVkXVczMsJ+rYYAD/r/kHbl00/mKx3dnb89Um8qOTb0PI",
-	"1HLeCzpmODmFT9StW8Dvj1q4KD6xyZW/m8VYktUrz+D3R608Kz6xyZVfYiqX1/wjT2JYImZiTlKUMUkT",
-	"uJAfewTSTCCeIjmhAiWcjdEMC0GEj+YTGk3INUkRFWhEUyHRFkZveMDiLMXwuMiiiQJE2G6J8ABFeDYj",
-	"MRou4CvmZProWUuoazEZ4SyR282AWegACRbgUcfKcwHxnykZeV3vbzuFOrajfxU7r8wiNAScs1+Hu2Em",
-	"KCNCIBojPiohbgWqHG6yJqrarVbrLlzdgCI240xoZfIHHJ+TXzMiAH8RZ5Iw+BPPZgmNYIM7s5QPEzL9",
-	"r89C7SfXRvVOJaaJ1/XeMqKwOFUcaURJEguEU4Iou8YJjQ+QIEQLa6H2q//yuh++enCz1y2LAp5JC5Uh",
-	"jxWGCkE+sYSfKmIZ8XSKJdoa8RSZdaH9ltj2bvzi3SXuu+q9VKnJBsw3HzXMiZDAzZ+N2lEH75PGs7g1",
-	"bOzGe6Sxj/f2Gp1RG7+In0bPh+2WIy92FSIklYnWBAAEyLyvUFaylHUlmc54ipOGkiVdA+guPGCIa11y",
-	"PNPPahyXCfAEJwpMJEY/Xbw9VWgyaDGYOkAER5PyRXXmFCXGiDIUanyFTbWcQ3Vk40eSy6DEBRRKcZIS",
-	"HC80R4gPEGfJAmGUaqXBuRlHEZlJAQzDyrt74mlZ39pttRrP92LS2G8PR40Xrc6zzj4etoY4KqF1v0Cr",
-	"PfFVZhavg2BLkI38kZLyMOON5xvB/N1gVidJHQVAtkBhsY4QbJAQYGUwz9koodFjWUWPOWsyNhAVhSCj",
-	"MSJfqJACFqAWSGM04wmNFijmRCDGJcKJuhUzLick3RQZ3Kk63kIGFrCgYN6TCsyzjeLZ1brkpsjCBTcV",
-	"SOIrwg6W8a/FNRXq+5YYgLMDcwCyeM3TIY1jwjbAE6KUxIRJihOBYg6YHqeYSSQiPiMo0Pp74B1omuEz",
-	"YjQBbappxedRnPtpgdtiY2sgc5TfvCkMubBQENfceZhJlODoCjCjoVIHiqWTrUBz43tHTJKU4USbo49H",
-	"mFGyUMSzJAZ8Rcb/BAswqDhw/6EoLuERlkQLcv0+oQQNlUoHHD8SiXtl8as3XHUVrMYkNU9sBJE9hjJG",
-	"vsxIJEms13BQ2rXWklyF9QnAwEdM674sxyQg8JQrlkMei7tTDhyApEY714Je0inpIsYZQVO8QEOSy98R",
-	"qOgEKftX2X4Z8UGRkIp58GuSJhzHiiE8EnO7BeaWl7gO9hhv6Kc2gr7VYEJbACalNd4PRNsGjfI1z1i8",
-	"GTRWFBGtIlOwNrYUF08zhmisTCrC0JheE7b9aEa5e6supDjBCDZ4H0HIuGzYp/5YEXjKtfG4DD1Azxle",
-	"KGwNOD/G6ZhsgFFa5gcsWZm66r2KYDBDndb+8/ZeBw0XkojHIqbtSDCzDSQ51x9cBxsz/VBDct7QD21K",
-	"olVhoA4FHJmETqlEWx10Qn9wTHUfDcwKnwhkloUiQhPKxvoYnZPPwFk3gCDHkaLfCSvTHhNzkAWaYBYn",
-	"JDUu5IPcXS/wQqD5ZNEs+9AL6zJjV4zPmXmf+UYT/awuasePePkBz2YpvyYfl1zLI5wIcvM4uuh0Crqw",
-	"YLOuErv3dcjDgqcxXDTy5zaulZaQAG4ahQIHG7kloOCKqDxAoQF8mGND87uSl0xgGhvKAVBab8OGD3hM",
-	"tTKE05ReE7ByloS80vlBlPDs8WrrCxe5eiEyd6SsgVN4pGEf+UMO/H1hgrbCN71B/7L3/tN5v/fq0+Do",
-	"pP/23SDUJ3/A+QlmC7NZ8WgEUoGiBKI7SnpOcUy0MwsY9LNWy+4F9NT2tKU07HSh3e4IjyRJERzYBnjv",
-	"kdDO+sfiteOYmgPO0RSzRb6StTCLJWkAeyXxhtBahlQmiI5UgkWOWURcvPUG/U/HRydHg0/n/V/e9S8G",
-	"FyGakTRgdbdcHp2+ensZbh+g0AFlfpzNUWbkiyxMCYESIpGcpDwbT7RntxpOaeTxlLotm7t3nMgL7Pod",
-	"w5mc8JT+tgHpUmOqOtZdF2GGemdH6IosFHX9T6N3dtT4mQDLw+iny4G62jPLgZd00Q8Epw/2fBR8o13Q",
-	"V2nHa5BW5t6/IZ3MgQpwedcGlhMsteuBS2MMb1mxekUWPhriWId3ZJYSH5EvM5qSOGCSXxHmW2cRwllM",
-	"CYvIdhMNchsZbC1DaDRapqTLy8uGwoBajDJdVwSX1CaNWWstY+Ov9FGoUWb8ar0Z/Zkswtsjdkvue02Y",
-	"15gmWjF4HF0atKIIMwVTZe4RHE1IjFI6nkjE+PxbcLk91+mSLypz9rkGNeZX3ec2wvDWgFJzg2xnlvJI",
-	"qY3DhPSZpHKxMUsfAk9UoJjMEr6YAgfnSqLl2pGCMgq8iwmdzSgbB94BetMfoJ3cQFM3CJSAd1ZOuCDK",
-	"vIWXPFrSdVxOpE91aV3rsSR4sFFa78a1GSrQnCQJMkGVYSYd2oiUekNixDMJfN1yqNANQoXA3DALWHgU",
-	"q51IwqKFYvlh7kgGwToCCRDT0YikCl9mCYo9AbGIbDbjqSTxCYkpttH6TWqy00zAvtwXqRccIEFYjL7e",
-	"5JI5BW+IYrKUjZHkip0+2pjdc6ki3y2aqu3egyzyJxvw5B9GF4oIwiqowibqXysL5uztxcCI//BQ46ih",
-	"cNZdgm4YMCUlsI7YKUT4KPx6E2pgU616lUHtI8G1jGQcDVM+F8CgGbjFUZRyIRqCShIwpXkr/Rqjw7fn",
-	"F2iWklGiOBlQVQ4U4GR5kHtJ3PXQG46WA/H7LRH6KGxPn7ZEqIg87ExAyOXE5u23lObqBK6f7freDEtJ",
-	"UvXi/731odXY//hfW0HQ1H9t//cWE79n4vf/+3/E71Pxu/h9+vtke/u//tNbCnA7OUhqybNUqV2S6mC3",
-	"kzr31dOBY6/rKYsSDJ+6t1USlKpAuLRKaZoxNCRjzNSW5zRJ1L9oHuhiY7SVYGn9PWGehRTqAJi+8Iok",
-	"eBFqtYdrD916q3Q8DreR8Wtz23ISmgMOyuSzXW85Qcj3pmTKgaXEMVX7x8mZC96b/Bk+VLa753tfGmPe",
-	"MBenePZBr/ijIvDmOZ6fGO/Ije8ppf5ch+Pq9CoFXiBtxdkoy4jxb3JG0Ja91sCiwcjcL6wEBUb1rOa2",
-	"KFWyFsC6BMEiO3W1TwLMU5mlDEH+miJ3dToP1AESijmTLziSifE6hJqHhYorhHm2KRwFFyw1sEgtHJZW",
-	"KQhOo0lPypQOM6mJ+o/AhpMkt+5BsRz7dgrMD+eFvv2mlFBXs+N5Ka9m5c9W8C2nJhW69YdKSg1A2a/m",
-	"hhTLyffkwqN6cj5WwexyoGOq02rKXChnKfAvKsl0fbB5BVpxmuKFPTpneEwGyspZpuAzQ5yOlFY2FPg2",
-	"iqUcQNaVEhSKic/s68Kaw1IBqrOdW4FxkRMIYdlUPVkkVbrJ2Hma6mHv9LCv/xz0z0+OTnv6hsO3p4Oj",
-	"03f9V596F59O+5fq96OT/qtPb98NnCUURPK64I5V7r1QGloRtLAeKhvCbKLXinEUstmkMPkoVF+Bsw0B",
-	"cnX1idDqs05PCljhciRSAbaUohTW5weH2wcIjNQ51aq1jt2qb1xRBqljhtd3AxYa36V+0kfhIWYRSUic",
-	"XxiQdEoZls6lUoY0PDShSWwDOOZqwMJT8iUTb63PIr/7nAgiy3eDkL8g6TVJ9YUmCiFlvAwezb8TEit1",
-	"hUptYFfks000X1OI5d71Gs5Q9p/nNww5Twh2ztFdPMN+o462X1OSxHkgvbwXk3pWJ0/gJ5PGeYAYEUqh",
-	"dXLmPnPKSKwVg5hry2ppf5S5R8kks5kMQpvVqG3M2jOxGnSV/VOFJr0Z/1Zg/EhwolWJMiAKwVBogPzq",
-	"TrZiHqv9kubAZ2b9Fe56bWtmKsmo+iGkf0eUuaElULKVnENb8PtR7Osb1Qmzf8LZthkx6soTgXAuikGt",
-	"yJn5w4RyjSS+k9nfwZw1NOqgaG2aZcWeofPXh2h/d+85MgZUc+moWnux5uTZ3M41ZZtziGr2e3/NljIh",
-	"FR+sXZtjitadTJuca1JBwaarSc0QPtjlKVEmJeTeu4Ba/uhqfS4/G8vatrF6a56StTn5PfTu/AilBBwF",
-	"EeRngW3oiI7bFnmrolWhKmt2wwr9244q1BA4Ccb15wKim1UKw+lY3FJ5YCOx6hCm42yqC3aosr9i7Ra3",
-	"1HcDtuaR/lf7WYXGyifww8fb9PHbKFAbLzc3q4Ggs66XOdYq0+NSyUtZ3a8xQUjsW/vjTouigj3zvTp0",
-	"rbDAekjMSERHNFLGlE5fUtaskGCYVfLZ1SkCZRMPleLZLNv6d9cT2BKOh5ENZTMdzcVs8XYEGeYsS5Ka",
-	"Cq18219dUqkwoOXjl19h2XQIR3VZufjo31Z4ooxWS7M+wmyh5Q8YlfcxDx9IjhfKmNEgvhO2lQIkeKih",
-	"FBOdqtpFMUmoTuKgwuxQ6XfGJVLJ3OajUn6pr3Nl1T1UBkxXeADlQGZVmjGBtjqttr5mcmN91Gm1ci/Y",
-	"HOfpV9tNFNLYpiifQbqw1UBZwMJ3F/1P/f85uhgcnb4J0ZZOwdMFIaDB5jZGcVedjvrnpy9mCpDuWwTk",
-	"8hh4x8dVxGfth4ed8Cjl7CKakDhLasUgOH2EuQFtjei1rUgBN1D4vwj4YtvTIsE5oVdk21RBKI6WEhwL",
-	"w+Y0k3tia6jLrsy/7+yhv+v/3Z/NLVW8rF1w5HtVSteAAHI2pZ6eXytPOIq5Yc/1afg6HdwcKtitsTHM",
-	"S91z5JrmxcU6e4PG5yQTpG6xvePjt5efXr07Oz467A36NesmELa1qzOJqRAeceOSBEp4U8epYevfTbGD",
-	"u5nlj1aufNJ+iE9vT4/fe7533v+pfzhwHqjd5HfJG3olBuDr8rq4Wj5Y4RtoS39CoCtCZkgfmZiOqdw+",
-	"QKHaFdj9WsSbij3EeP78GnzmbndyNTuANSiLyRdbxwT7EUjZddZcLhcXQuarUZeUagjH2tF+H+AZTbOH",
-	"nFaRS9vbnnAFs3XCQkjgPp8quVOXhUSRm3xQsWsizkZ0nClQmrN5ixa3Rqlh1aS4tSayiXro3bujV4r1",
-	"jAkjKZYk3tT3V9cwOyWz5RC4rrAtOexsyXZ4/6WscEPDuuqFJJ89TDamBIu6YN3lZHGAUhIp4yi2Nm1+",
-	"UJ4IZLzatXtbbdA+UAPV+a5/Nv0+L8/+hvq9byq6647YESROjajxH+sbDyAMpl0bKZkRfc4s6xR4Ck6Q",
-	"MZGiuFBsLJMRn5ImerPGEV1LZ1xJGg82lk1+9cOt5TJIbz/J+Z3+bVb1ZYUPVT1pzj7qHNlGHV9D4S5T",
-	"5V1LqY9OucxpfSdeaYtLp+wW/lfnNoJAZ5SlVC4udD6dTmShP5NFncJ/RXQSu86w5CmaUpaTdSggMoHw",
-	"jKr7gqzVehopaMFfxFyAOjqhL4UlyajVC6HLkakUAbv4sdfo7D3LjQf9rFIzoVJROO0FjAM+r+nPEzsL",
-	"HcRs68b3hpAd2Mu0E13/67WNvf50OVhSjHuQGTpK+bS0/SdKoBLIHEOzlF/TmKQ+WIcWJpghLBbTKZEp",
-	"jRBOxjylcjJFW+cXf/fR2cXf/YD1L/6uFLx+/Oqit21aFYXky6wwmhyFIcRZHOpKo5AKEZpCo+KO7SY6",
-	"ksKAKmA4JTrTGxYfwuUQbYkZjkhDkBkG5qLtchHN1E9A9qByKpra9hGfaYmRKGtgQlmMcMCcNc1SMqJf",
-	"isQUS3Wiq75sbHudr6lYO4C7QMtEyplO96FsxGt6sSjlzEdzLNXrQc/EcR5SqKkqMsUus0QZLD8OBmfw",
-	"FHCkgAVM5wfpQJmtjglX5W6FaMt66LcNZqROKgvBJ6v+sNkHmMUBC7W7Pjwwtf3aRQ/BpoRC+Mkt8ken",
-	"3F2JTmgTimpoqZYSSfJFwuqdxFjITdbmQpHxTL5EZCYdKgXMKUEp0Fa4M4HQ0W9q2TuQ+6b/1PQpIBy5",
-	"w2eE4RltLvA0gV9jHolw22RTlfOnw/ychaUM6rA2hTr01UICZtyYcs6bqI+jiZuxnUdhdcEtlbbemKHw",
-	"S8Myt4YhZOjdpYtZHarpBiwE0kNbYIj44NilRPhFSAkJmRI83fZNRhBQPk6l8I17R/hGwgl9OnA8pSwM",
-	"2FYEsV99OG3U98D+rnPzRRUv20rtttqATQrTidVO3nXAdOmjQLutNsAKzSHz083NrlQk77aeqncXxcH5",
-	"sbSfuSILgXhqkrOF9vYpJJu+LwrGUOIDjFcZcyjhfDZU38FxnCq7IWOJ+o/kSVxEzZ3jBOl2lnzvSrhD",
-	"a+fbqTUjgRdoCyMDdjgMBuqoSK/T6riPsHWN8tR48/N7bOxi+0BpioFJUYeV52Bv78HibMWTWoOCbjnH",
-	"DzspfjlSgaaVZqSMGgXJgGlnSTX1z0LdlXwpGWXKrLdgnhA0w2NQBFM6VgRuij6UeiU4wmhOhgFT99h8",
-	"2BwovgMpAwvMFiZ9URdvwHm5poJqGWZ2B+h0C81Bnpv0r5hH2luBJaqwCMOUWawgqNNasBMdg0ViqTgL",
-	"MBLf0HTgWR5BAg8NMyk5g94I6vErXZEBFAvGYeANUqUVKM048LRISWhEjOpqpP7JkZLdWZoYuSK6O7BW",
-	"wbM0Ik2ejnfMQztTKp3YX5F6DgLjTd5p7JqkQsuhVrPdbKlHzOa9rve02Wo+NckAoDnBDtUfY1Kb4UbB",
-	"+JcpjjSYDJ+HHnsE/Tg4OQZw+QachQFpCXC4QBdzPB6TFL07Apm+xLF1qYWGuulsiIVQZoYSQmQ6JLFj",
-	"meadmwQHLz9Pr4Q9MgHTUohIqKwQollBgzkPebkWhCOosC/tQv0zkEQhNEBKAF51dmyFDiA0obeg7hYS",
-	"L4Rda7EnoWhizKUkrKhWgp+hYgpckEAiOQOGlOg3RL5SCCr3X/tQE5bvD/BYq0yY5e5OzSUO0NPWbuWr",
-	"hmWhaILZmMRIUBaR5ird9GjUOOWMNE6USuOtbDHV2V224z5Wmkp1Wq1KFrrSFHYmcpqU80C08v0fMY+A",
-	"QakbtA4eMP2TuoISzMYvA4+wwKv8SnBcvjIlEqv9poLIl4GXyVHjRfUpOFz6Uu35UkSh79xxbrVPJ5Rd",
-	"oZQkLwNPyEVCxIQQRXSTlIxeBp46ajtCH4ZGRpuRENXva6SiWPEiJNJo+anGMFPWa/Nz8axej350vdep",
-	"/1vvDTvLcFQC0H0upteIxmrP+SIrL47pdenfzhvyzzjo9W6tcqpzryiS1laEFeQXxkhs6KgCShQ7oRJB",
-	"lTgFc0O9Qvj6HwpbCNBlTRiwFzTfM1ZUwSZAWvpwJ9Q5rGIncN9StdghjiakoRaa8mSZ54aMNyJ1S9hF",
-	"OGejKTF9v4iJXISlMxnaho8pyYQOmt6veMz3FANZXs0h8AdR4R6gbWxpexExMs83bITP9v0r1562duv9",
-	"sKvZFawH+J5StcvwaN4B84dA5n4b2u3sr/KM5Axxp1qo7Po3vO6Hj77TIlXJo7KSAinJYyUQCrEhvI/q",
-	"JXDEd76CHL25Rb4TexAKl4VzFqT1nBlNSCNDnSHRdcT6ExGwrbCOR4G1WeJ44baPrgmLIS6TMYtQOGPq",
-	"KLLZFM1wdAVKRX4Wi1AElEsZ/hVazVTbQYroS6tCoDopQiFfjDYBOc6S88qCj48O+6cX/fJyG6dvB0eH",
-	"1Yv53prmoab8IsPtW6R3TyHhLhGukz8T28KzHEqu+3x9Z0hsvrWx/p2PUjXUhr47VSMSlYzTZgFe1OSz",
-	"YcKjq/yPhjmADQXnryPOZGOEpzRZdKeccfBKHcDVOVG2UvdZq3Vzhwjz9To+42usIVtezpyymM+bGUUv",
-	"LTW/O/oB0L71NUuTLgo8V38OPB/FfPqJxuqXv7lS+Gb7YL21gOupvAznPeyQzxa6nrXT6rQanVanjS6m",
-	"OJU/EJyiCz6Sc3W4jljUfIj4VmTS/DMJSaD7bykkVx+071xI6iN6u5B0+tDCI7sbKGNdFqYGfBqUNtPX",
-	"suJNNcM6vU/nq6Lh1YYaKBRbc7bs7PMP0VpKX72fDmN8vyvVl55xgumsP/UZ10VlauW1J4pek4PcbQiN",
-	"ZsRV7pJv1kluU7Nwp0ypOgsrVJe3iedX66PRfHuVtVPZWPNWBBzTa8KIELcB2njTb9UTCxXM3G2dHGcp",
-	"nxI5IZkAPct0Xe6iGUkbKc8cjyNMVBA+5AezSMcN4oBpEKGIx0TkOl8RL7l49bPpKWPUP/v9LWt3OW/0",
-	"TZtwniRilU52Yna7nrpQIxr/hn7sH59ZiHxSh/aTXcsnyaV1GuR2oe0P6KPhAgFMfLWLCY+1EQkAaAbs",
-	"b2jw/qx/64sBhiTNVeK6m77qd78MvLO3F4PA8+GTLwMv79UgAs/XX30ZeJ1WO/Bu0NOHiG6DC38VMZAv",
-	"My4gf8PQRXNTPNwxs68ImQHvNqv5k3Ds0h7nWNg0ZyeIYI+CTlZKF7ezAgc50/wMrGQKro55K2d4OyNM",
-	"Mfbc417ygRifvKLzQjsrTsYYUyZkLQc2772Ykeh+bNiu2Ckq03vpInCAB4yyEe8GDCFAcxfVOvvU70ZX",
-	"6yJwpj/khFSh88eI2ZKn/jas6hjqmiKVFJVwecQJIy2WUTQh0ZWP9lpPjbJd6stVxNzqUHtOcEyNVPq+",
-	"5KvdLpR54WiCh4nWjPZaT+9Gmdt/6TZ0uftfiapyY51bj6BuvQPumhDigwWnD4smU5DDbgwSZQUklBE3",
-	"Cg3xtFMIXutQrY1JF9HkWpl6TIW8LCXuPBarlUyjJW8JJFwK9DUAt4GSXrCtr0HeDDbwbnTsHMQQtOwb",
-	"QkW3HQ/VLHwOxcSdJXfHOeSICXBNQXph4bOqS98zL+xHE17zshOuOKGp49NzpNCQyDkhDCUkVhfN2Cnh",
-	"Q4SVxbZMz5lQlVuZMQHZClXfwvl6ZfbSx7WPxVIG2AqWNuGQF1JKixVGsLfXOiSl3nC765ys124L9Yez",
-	"T4dhksoG6vtfOQc0P1LeR9+rZnZ4XU8dFq90clcf2mPoklVkAPmIkbnSkSGc6CujSece2yasEyqJyccx",
-	"5eBDopa+FfHpsKgJ752+Ukf0DI+JdnjyGf41I13dwiEslQiHSGdMlJs6oGPT0F8XujiV0NdU0CFNqFwo",
-	"nZ2nxLpfp3iBEjxGGH3OhLSTCpxke3Xy0JQrqB6gsNQ1TOx8LXLBb8LcQNsEL6qJm9ZN9ilaeax1Spb6",
-	"lEAWcd3EoHL3kAfP5fFXLluBWfeHc1+/TlOWO176AzjKHvTWMp33ixy3GUlNrgCWaMqFRGrzzRXjltSd",
-	"F/S38hrywqA2QA1/MSPLLBBXTzBbsd2c7lfhZ7e1/+wu/Hx8rLRzu758WHeK4/1GOK4avPlHDBf8ppMF",
-	"/XXHld5vVum68NrEQMFvNnv041KPCG+y+0/yWyR++qEze350dSqGT0+Tf7xJ5D8vjp4dfT6an3x+L08G",
-	"fXny+R/vTl6Nn528Onp28rmfnXx+v3syGO9d0p/219e7y92ParSLt8x4JvnIEY5GtXiAq/g71kaURbHG",
-	"jsozWR5shzjuQCHrUpDvref43owLuSL7WZmJ+Uf4COl2jDaeXFKzngjTglSAwqUzqUCrDkHhhjptU5co",
-	"ecBK7QSw1szLVTV5cUqhm6sbBWGyi1aVLqItxgM2SjiWz3ZRyrXuve0bxzJlgo4ZHdEIQ78sKgnE/mzF",
-	"aZzy2QxyuALWK7U7gD3TYriWLX0vEmf3bRZlTY06dB3ObekDk4FWKVivr6jHjimPWZx3hGRkrtZjJH0T",
-	"XVI5CVioMy9DAz6dhgmIgiJ+3Zqp9kO+zns0QS6FCqsAjmAwAsDkEpY9x1SaL5i5jxGfuoGz+uGPpOgl",
-	"WTf/0bQHMHmmYsJTWe7LJ7LEdpYHrzV0EMibpdrFnUFgomvKgl6COoETk0//vLPb2jZgzPehd1wH8bYt",
-	"pggYmc7kArKGuzqV4phrTSBEOvaWz2AqjzlzR7PoRP2zPHLS6CmFgsTLiwV6gfhOEWaZY3W0GM9ShW43",
-	"X1YquE/xFREBtFVw2hknCShsgEpF/ZJg3QBnznWDBGGqHIwvUs9wwvkEywIq6gAoFCWJXtkoSxKAx3ae",
-	"voHBQ6hPHZIpndmmqKYpt6YVKgrj28FbtUmub7o5UhKb5W/ZvGY7PABSOhMOIQnGSAQJ7zn6IOPEXT8x",
-	"E0axlAqbRbsJQLI9X8VCZOOczBK8UAiSaUZC3SYqJ/OA2YiIRj2QVNH74qDgYFdkYR02S31+Cw7S6Wi0",
-	"6iLOgCWW0C0+TftXqugAOolBOriTzG0SaHReNOiqQjMG7WZ2V6c5sFoYThTNFPUPOcgO9Jo5I/qsQ+mF",
-	"0A5DW5gvTHaRQ/LLJp+tc3BtPtTTpSe647u4gsxa3bJQ112oP7sBW2KmXVTTxgOZ/Pg69hnbdrz60wdL",
-	"jUIgdlPtewISwVCsrahyicnpH2VaCkIELJX5F62pi3Ur6QIRckKmLvOkSno8LTF33X28MNvrTORSn41l",
-	"E7lOsyhu2YF5vjV5QSZG14gmXBCGMkZ/zTTqR3aCr2EZtuwKQ1n36kyg8rn2NpjEdKhHVBQ8Ujhcvqng",
-	"X+aqOZnhnLfrg6Eo0XRlDJjzOt/Mx9TvSYnpAqv5vo8Sgq+Ji0nQYxA19YFF3KK8kFWQ0oLhAclSQIY/",
-	"8Hixvr2at1kpz2/vocOUs0MdnAS5pXWrKWWZJO5Y93KLFi/vuOItNQKpacRRMntMKHTZ4nGWAtqvtY+q",
-	"S84tI2d5eQ25gW1PzxR72Px235uWrNXK90umrOXzVkbpkiNohLFqKD50mvD2AHR56ftUbVwdi5bvjVI+",
-	"7WmPstf1cEIjPdvbkClsRpnZ+0r758WdQz50u3BA2zS4Gf5qtFut9hJQSnb7/p12e975QjE34Ehl6Cz1",
-	"k/JRTCIaa9UZ9WAaFhyJZdRZGLQ7e+AZMqOzUkAdjkglPJxP1M07cRRv0k/m2UwRn07hjHgJ51cCjTmP",
-	"i0JsT61QmGYby0N7l0CSb+LmZm0TurZJ0k25jFqt9eYxTildTq9F4qoF2VsLo/7cPHBzf39AfcJSYa84",
-	"0e+uFqjWSb3S7HGGigZsq8a0KgvzbT8fNL967II1bGyLWid5rkb5q0lbBG2wMHcKOQ7ajDKUi4xat/iy",
-	"0AiXFtesC0nn3ShufM/aG/WRQ7fRx7vzYx+FK1zz/w2+r5df4T83D5hN09HemPuIGdNqOVY8AvSOtWnx",
-	"0D5qumb8Sym5V7ETHWrWyt1q47NiceZze5XVqy3Lrbx4VQv8LmqFPjzjFrWG2nh1jM+V2vsSaX8PBOR7",
-	"y9Zvzfmqgi8/aQA0BfeEjKAW0Pa4sqdMK2+p7gRWrMP2BKsoYssdvh6ezvptfJStF3c/URl7CI+t4drM",
-	"R7+rB9prrKw6QBWe21sHDDUjbcAB21nn4eXhSf9uztsLbSfW+G/v4b4FzlOJU5cO6p3JQdUGUVGWprpB",
-	"ASRyKknGIj2Jc174/fJy+XrXXsDqfHu2vLZnimRdD6Ep3qdSKEtLZIkM0VYeP9m2Y1mL0Z9bOhjlo3wm",
-	"gB8wO0rAL9wDr7YLm9uMtffXaGyrU4bih0au35BHGOWFsllnmrstemtWvtS1t9K5qS5yakdkPMImf6Cj",
-	"YUUBkgJypfyoPPT6O6lBWlvpeaCyo6cPr//wa33/d6AmlbSJ+9UD1bAHPbUxMqU5SvkxoRqoG4oPHKcf",
-	"jLTPhIS8k41XBBE7yNqZJcKLUd4bqP65g87/hCVA30hn2r37iXxW/7+bLnFOcPxYVaIm462kSezoxi7Q",
-	"Sa42WGyhYDrAJFiHD0ryCdw+RKAJnyPJ0ZxCu5s5s5UieawQC2SFuRK2pl/OnAriIzrSjXpYnBh7x/3i",
-	"dhP1xBW4lqBpcFFM5IzvmxGdjkkFmuB0mhAhlkW9lu914l0P4NmIhH+o79btAupFmZB8avyOcUrmugVX",
-	"GusRE+t6o4pupGs5oTo1vNJBhG7arl9I4u897+Pe/OGPNMJA/v0LTbB/I9bXE1e1IT/JDVe4BwuEA38r",
-	"DyymDtUbVSiEOjO4raF7vIXaH6ibFYH0Ltyb0IQpzBcdmuZwjM+BIUKOv6RTohtS2to6rY/osBS8lVvF",
-	"oKw8mFZE6EeCUzkkMFURXN4mY4bGiW6NYqLmui+b7hVXBP/1LpANu6fEPGAbNRguax2brv1IHmo+XSp9",
-	"ZlMG1HoWzzotjtdsSuBiv1y6BL90CzQFLMYSd9HXoBwMCrxucEuSYevF3j8Dzw/KWY2B133qB3pr8IJ1",
-	"EhvhNXlq47rf1ZQId5vhfnA5z3GEX9wsR/i5OEjwuxt5K/2u+BDc8aao/1CE1EUTS8nqn7cAM88ird9Q",
-	"nkfaabf1hjYC/XZbgR+cF4HXLdWvdAPvR5Ik3Ee9GP9H4N18e0TlzpRvgar7l9a5bTG7KKwiNyw4TIl/",
-	"hgrn4Z9Oufh3ksCXpjeuI30Sek3Qlp4V2bhQiO2D4NzepD1ijt+ttXR6ostkaSYgqMbQK7x2OqAWfVMf",
-	"YdtA0gTz9fjUgK1RfGNSZcyEYt3VzGhqAlJQY2IXBNK4WEjA9IjCKZFYkTcI+iEW5NkuUv/eburvXNDf",
-	"9OxNjCZUnZY85S81lW7zCU8IGioEEYH4yDBNYdIrbQdPyCRDGI3IHDKuNuD1NGMYvx/ZfUvRyP83pSlG",
-	"ef1g/gSctT3fy0dg3lraoIRKfrNeW/8f/dPBp8H7s/6ny7fnP78+fnv5qf8//cN3g6O3p58uBr3zovhB",
-	"f621+2LvhZs+4VZgKUsEGEVl8rVO1QSgQAjBdVrep4QjTwWZmXOoq1GxxEo3W/yUvb9sJ0efOf3l8nxy",
-	"xFovYRSqPoQ6gBjxGLyqHman10O6Px++eT0bjl++VPi58T3dMBcnD11haarLFWXq0UHv4udPv7zrv+t/",
-	"+vno9NWn07fnJ73jgrhK1STrpjdhcVVkHbVhUH91jMpSQS2Qd0E5nfUop/Osvd9qrUM5sNGLwx/7r94d",
-	"15HNi8oGbObZXTSjtSZ+aJVCd9OPB/hNXSnO2c9H9NN8cPSu9f7nn171vrwfHH05ufxpcjx4nbzvvJen",
-	"vx3t/vOwPTmZ/tI+Hryenvw2mb7/fLV4++qq9c/z3g9vevPFbPz6+T3K4J1huXcU45TF4V+607/ccctK",
-	"EVitCU9yAboxhcm0od/5CtJJHcSbW7y5GVsaHFYeUBrmrzHKeYjTsTD91U10mcp8nh7qmdogCM/YZvNd",
-	"/ShULOgr4JZl2u3htoCyr9xr7TbRYSVCBE5nNCSm1X6MJOcP1WJgjOumnA933P2LBaH3uCTeMb0mStaU",
-	"8y4HNtFMIw5qt+BOpRe72ZZ6Bu+Hj3VFpLutVuP5Xkwa++3hqPGi1XnW2cfD1hBHQGw60rz0aZsO+UQU",
-	"IypgFXkDeui17kySE771OBXBa2eN90irLA0j3nQ6ZXk4EXi5FL/vn746On3j3XuRZv7RCqMYIOaMpPzL",
-	"hf5dpyWdk88kMqH7710MqWfWwtclMO06r7tr8WMEW9hwyNHMQtn5qv84xdPbRNYrXd4o3KrHsHjSSilT",
-	"iVpTbrqyLDJgW2XGpCfM6nSi7SbqtDpoSjAr3AnggM8H8RULqsRDTRAzYFTmKVXgL0gzJtaroaorCtLJ",
-	"+N9GhF3kAH5cMPPeefr3E1VrR0FLM8kfGgct5jSbKKgmhL84+F9B0D8kl5RAgVExl70mIrrJrNKdfN7P",
-	"am7ct/HOQkjQ6VSBWJJkAa7XPEezKD0uKuoXBZeMeEwOQH0XnIUBGxJdal7NXbXZoc2pHvIY3ienY2C3",
-	"9P2kdQiZRVd55HWIY9Nq4dvmdJSz0hQ7y7H/F0P7i6H9IQwtP4z15dw6KX2jmR1m2t7OV/3HHapmnXek",
-	"MpE2LF60hubpOE0Cludz5K8UKE8lbqIesz9UVmB6svIUpWCJCJ22DwPPzLICBh0GfbfhQBFadd5lWand",
-	"x1Ec6u4STkeGvHmBlJCpwnVDBGeYsNttwuKRSiTnNCIPVm/17OBvpN6+y7G4IfW2UGetoouGCzSbcFYZ",
-	"Smx/b8x443mjvT7TL4/d/jYOkN7Z2fnbf/RfbXgLt7tHDI0VR+MvafTvI43+8qc48k7T+8reJZCPJ93Z",
-	"8+YE3l+nLzcyLsZtf/iomKE7m/rDR8Xw9Fjt+ilHRWfwfO7lDnBJs6il4e3Lrcqayy02RU2hkG7y7AMg",
-	"oNeyX3SrB+eKWmXsjLc0syfL8ymcjzkNmm8+3vy/AAAA//8=",
+	"7H2Lcts22uirYLn/TOxdSpYUO4nlyfxHtZXErW+1lfWmYY4JkZCEmAJUArSipn6s8wLnyc7gA0CCEmXL",
+	"tpo/29PZma1D8QJ89zu+ehEfTzgjTAqv/dUjX/B4khD4u/uFRJmknO1zdU2SWF0V2XiM05nX9vLLPppS",
+	"OUJUCpQSkSXS870bnGRE3R8lXJAeHROv7bUarRe1ZrPW2uk1XrUbrXarUW8+bzzffdVqNn/xfI/YTy57",
+	"oLlb3331vPniVePVjnpgRIXk6eyIsKEcee1m0/fMEtpfvU6M/+a1WZYkvjdMCZGUDb22944kCfdufS/N",
+	"2GHstb1GE7eazT6uNUk0qL1svYpruBXv1JqD568G/d3Wq91t4vmekDiVqy5MSCwzoaB0enx21O11Dzzf",
+	"k1hc/5wRBRhvJOWkNsSSTPHM870pT68HCZ/CguxiazjGzm+92UQ9+dZu5fbWL5D0BtNkHkP6mkGPHBFk",
+	"3/RMoAGmSZYShFkMmItwJsjqiGvWWy9eNV/t7u6+WglxrWa92WjstlqNRks9YD4PH4Ivu3+MiRB4qN6D",
+	"o4hnTKLAi0Y4TSgJPDTCAjVQpEjWR4yQWKCdRqONKBPZYEAjSphEg4zFwvM9xtk5kekM9xPitWWaEd+T",
+	"Go6Hzv1v1O3dNOWpIgz3+5LeUDlDBH7Ln+2Y6xWPKGDHKZ7iBGBM4jb6n9lFFW/MU3zreSuqvSSNuPYK",
+	"k1at32q+bPV3B9uDF/dS/DxGc4p/0zk8ehC5yxQzMSBpjbKbWnOR4I85I7OeualM9ecZY8DVLtnbiw4x",
+	"P1WwPP9G0uL8/cnJ4cnbP0JWKIogOCYpCHcgp85AklT9KyYiSulEAchrexck4iwWSHI0xVSiPhnwlCCZ",
+	"zigbIjzElNU9JWh/zWiqZI4mSBGNyBgD/1JGx9nYazdzMqVMkiFg79b3JjjFYyLNUn7OSDrT651fSW9E",
+	"0K/q52cCMTwmPsKiJMhQSoZUSJISJcXUqqh6boLlSLENBvD/mn/gzkXjLxbbrZ0dX20iZ518G0KmVvJe",
+	"0CHDyQl8omrdAn5/0sJF8Yl1rvz9JMaSLF95Br8/aeVZ8Yl1rvwSU7m45nc8iWGJmIkpSVHGJE3gQs72",
+	"CLSZQDxFckQFSjgbogkWgggfTUc0GpEbkiIq0ICmQqINjN7ygMVZiuFxkUUjBYiw2RDhHorwZEJi1J/B",
+	"Vwxn+uhFQ6hrMRngLJGb9YBZ6AAJFuBRbOW5gPivlAy8tvf3rcIc29K/iq0DswgNAYf3q3DXzwRlRAhE",
+	"Y8QHJcQtQZUjTVZEVbPRaNyHq1swxCacCW1M/oDjc/JrRgTgL+JMEgZ/4skkoRFscGuS8n5Cxv/8LNR+",
+	"cmtU71Rimnht75QRhcWxkkgDSpJYIJwSRNkNTmi8hwQhWlkLtV/9l9f++NWDm712WRXwTFqo9HmsMFQo",
+	"8pEl/FQRy4CnYyzRxoCnyKwL7TbEpnfrF+8uSd9l76XKTDZgvv2kYU6EBGn+YtCMWniX1F7EjX5tO94h",
+	"tV28s1NrDZr4Vfw8etlvNhx9sa0QIalMtCUAIEDmfYWxkqWsLcl4wlOc1JQuaRtAt+EBQ1yrkuOZflbj",
+	"uEyAxzhRYCIx+vHi9EShyaDFYGoPERyNyhcVzylKjBFlKNT4CutqOfuKZeMnkkuvJAUUSnGSEhzPtESI",
+	"9xBnyQxhlGqjwbkZRxGZSAECw+q7B+Jp0d7abjRqL3diUttt9ge1V43Wi9Yu7jf6OCqhdbdAq+X4eWEW",
+	"r4JgS5C1/JGS8TDhtZdrwfz9YFacpFgBkC1QWKwjBB8kBFgZzHM2SGj0VFHRYc6ajA9ERaHIaIzIFyqk",
+	"gAWoBdIYTXhCoxmKORGIcYlwom7FjMsRSddFBveajneQgQUsGJgPpALzbK14drktuS6ycMFNBZL4mrC9",
+	"RfxrdU2F+r4lBpDsIByALN7wtE/jmLA1yIQoJTFhkuJEoJgDpocpZhKJiE8ICrT9Hnh7mmb4hBhLQLtq",
+	"2vB5kuR+XuC22NgKyBzkN68LQy4sFMS1dO5nEiU4ugbMaKhUgWKBsxVobn3vkEmSMpxod/TpCDNGFop4",
+	"lsSAr8jEn2ABBhV77j8UxSU8wpJoRa7fJ5SioVLZgMMnInGnrH71hudDBcsxSc0Ta0Fkh6GMkS8TEkkS",
+	"6zXslXatrSTXYH0GMPAR07YvyzEJCDymIqYpvO7J6KMix5+20YVWuwb2AuE4TokQJFZOp8JZMuJC+qjZ",
+	"ellv1Bv1po8+ttvNT8qmwEj9BtSGqFQyJeJsQIdZqh8XJL0haONtp9e97Hy46hwdnV52D67enV70Ljaf",
+	"yratZoFxB0IPMbrGxWM1+9i6WDmnfBekG+E7LmS4qYCDNdyki5Jc1wHk6qiT/6KUJs9kwEoiwsVgmCMr",
+	"9FGYo8vodMBZiDYwm6EJT+VmLuqNrGABCysRFfpIcCRHWCKMpqSPJnhIUISZWmeqzUipnK0Jpwx0htkZ",
+	"HwBz8ykLGJZz5G5ggjYOTi5QSvqUxZQNwVG79b0TrpQseaq0OuGg80hqIKVNW0nHpI0YZwSN8Qz1SW5x",
+	"DsApJUhicY1+zUhGfDCdAYv8hqQJx7FSgU+UVdsF5S4ucRXCZbymn1oLuS4HE9oAMCk/6WEg2qxrNMo3",
+	"PGPxetA4Z3prp5CCf72hiDnNGKKxj6YjwtCQ3hD2ZBnjYqrC+lccMIANPsT0Y1zW7FN/rNF3wnW4ZBF6",
+	"gJ4zPFPY6nF+hNMhWYNpYIUeGCFUoES9VxEMZqjV2H3Z3Gmh/kwS8VTENB2bzWwDSc71B1fBxkQ/VJOc",
+	"1/RD6xb8FgaKKYBlEjqmEm200DH9wQlO+ahnVvhMILMsFBGagDxUyzonn9ej/EuhQ/1OWJmOERpGFmiE",
+	"WZyQ1CRN9vIElcAzgaajWb2cNSriKRm7ZnzKzPvMN+roJ3VRhzrF6494Mkn5Dfm0kEwZ4ESQ2ycaBa2C",
+	"LizYbHDQ7n0V8rDgqfVntfy5tfthJSRAYFKhwMFGbg8ouCIq91BoAB/m2NDyrhQXFpjGhnIAlDa+tmYG",
+	"j6k2/3Ga0hsCJsqCWau8XFAlPHu6o/bKRa5eiMxDhyvgFB6p2Uf+EIZ/KEzQRm51nXc7B1e9w+Pu6fte",
+	"qDm/x/kxZjOzWbEO6z9KIJ+ptOcYx0SHb0FAv2g0CjeAMtQcN5RPmc50ognhgSQpAoatQb4KCZ2eerIl",
+	"7wRXepyjsTJS7UpWwiyWpAbilcRrQmsZUpkgOjcPMSjMIuLirdPrXh0dHh/2rs67P7/vKpsZTUjqGNTO",
+	"LZeHJwenl+HmHgodUObsbFiZkS/SdSESogzolGfDkc5lzCcQa3kGsWrL5u4tJ9cIu37PcCZHPKW/rce1",
+	"nA/OOM5KG2GGOmeH6JrMFHX9u9Y5O6z9RGbakfzxsqeudsxy4CVt9APB6aNjfYXccDzF0o5XIK3MvX9N",
+	"NpkDFZDyrkun/ayUgBDR4Z8Nq1avycxHfRzrhKbMUuIj8mVCUxIHTPJrwnwbHkU4iylhEdmso14eFYLo",
+	"giE0Gi1S0uXlZU1hQC0mwnJZOlVt0gRy8liCjtD7KNQoM15nZ0J/IrPw7hz1QsJKE+YNpok2DJ5Glwat",
+	"1mNV7p5yWkmMUjocScT49FtIuR03zJgvKnP2uQI15lfd59Yi8FaAUn2NYmeS8kiZjf2EdJmkcrY2Tx9S",
+	"rVSgmEwSPhuDBOdKo+XWkYIyCryLEZ1MKBsG3h562+2hrdxBUzcIlEA+Qo64gOAWvOTJmq7lSiLN1aV1",
+	"rSaS4MFaab1/RNxqSpIEmTRiP5MObUTKvCEx4pkEuW4lVOimXUMQbpgFLDyM1U4kYdFMifwwT52AYh2A",
+	"BojpYEBShS+zBBMLes9ENpnwVJL4mMQU2/qUdVqy40zAvtwXqRfsIUFYjL7e5po5hWiIErKUDSHGiWdP",
+	"dmZ3XKrId4vGarsPIIv8yRo8+YfRhSKCcB5UYR11b5QHc3Z60TPqP9zXOKopnLUXoBsGTGkJrHPUChE+",
+	"Cr/ehhrYVJteZVAXsUjGUT/lUwECmkEiCEUpF6ImqCQBMwFThNH+6fkFmqRkkChJBlSVAwUkWV7WsaDu",
+	"OugtR4ulJ7sNATHW8fOGCBWRh60RKLmc2LzdhrJcnVKNF9u+N8FSklS9+H9vfGzUdj/9cyMI6vqvzf/e",
+	"YOL3TPz+f/+P+H0sfhe/j38fbW7+87+8hZIOp+pOLXmSKrNLUl3e4RSLfvV0qYTX9pRHCY5P1dvmSvLm",
+	"gXBpjdI0Y6hPhpipLU9pkqh/0Ty1y4ZoI8HSxnvCvO4u1ClffeGAJHgWarOH6wjdaqt0Ig53kfEbc9ti",
+	"2aUDDsrki21vsSTO98ZkzEGkxDFV+8fJmQve2/wZ3le+u+d7X2pDXjMXx3jyUa/4kyLw+jmeHpvoyK3v",
+	"KaP+XCegq+wqBV4gbSXZKMuIiW9yRtCGvVbDosbI1C+8BAVG9ayWtihVuhbAugDBoh57eUwC3FOZpQxB",
+	"xaYid8Wde4qBhBLO5AuOZGKiDqGWYaGSCmFeXw2s4IKlAhaphcPCKgXBaTTqSJnSfiY1Uf8R2HDKQldl",
+	"FCux76bAnDkv9O23pRLSih1PS5VkS3+2im+xGK+wrT/OFZEBlP35aqhiOfmeXHjMc86neTC7EuiI6kKy",
+	"shTKRQr8i0oyXh1sXoFWnKZ4ZlnnDA9JT3k5ixR8ZojT0dLKh4LYRrGUPagzVIpCCfGJfV1YwSxzQHW2",
+	"cycwLnICISwbqyeLMmK3/SAvzN7vnOx39Z+97vnx4UlH37B/etI7PHnfPbjqXFyddC/V74fH3YOr0/c9",
+	"ZwkFkbwppOO89J4pC61IWtgIlU3a19EbJTgK3WyK9nwUqq8Ab0NJiLr6TGjzWRfkBawIORKpAFsqygur",
+	"K+LDzT0ETuqUatNaZyDVN64pg2JJI+vbAQtN7FI/6aNwH7OIJCTOL/RIOqYMS+dSqScAHhrRJLYJHHM1",
+	"YOEJ+ZKJUxuzyO8+J4LI8t2g5C9IekNSfaGOQmiSKINHy+9EZ7+p1A72nH62rRUrKrE8ul4hGcrx8/yG",
+	"PucJwQ4f3Scz7DeqaPsNJUmcl46U92KKLav0CfxkCpf3ECNCGbROlehnThmJtWEQc+1ZLeyPMpeVTPmm",
+	"qZm1dbzax6zkieWgm9s/VWjSm/HvBMY7ghNtSpQBUSiGwgLk1/eKFfNY5Ze0BD4z65+Trje2S2yu/Fo/",
+	"hPTviDI3tQRGttJzaAN+P4x9faPiMPsn8LatAVNXngmEc1UMZkUuzB+nlCs08b3C/h7hrKFRBUXr0ywa",
+	"9gydv9lHu9s7L5FxoOoLrGr9xQrOs9XMK+o2h4kq9vtwy5YyIZUcrFyb44pWcaYtRzfFz+DTVRQjCR/8",
+	"8pQol1JXdTiAWvzocnsu541Fa9t4vRVPycoulA56f36IUgKBgghqV8A3dFTHXYu809CaoyrrdsMK/btY",
+	"FbpmnJL6ar6A7OY8heF0KO7otbGZWMWE6TAb6xY1qvyvWIfFLfXdgq95qP/VfDFHY2UO/PjpLnv8LgrU",
+	"zsvt7XIg6D6DRYm1zPW4HJnKoNJ+jQtCYt/6H/d6FHPYM9+rQtcSD6yDxIREdEAj5Uzpgj3lzQoJjtlc",
+	"B4fiIjA2cV8ZnvWyr39/B41tWnoc2VA20dlczGanA+ipYFmSVPQk5tv+6pLKnABaZL/8CsvGfWDVRePi",
+	"k39Xq5VyWi3N+gizmdY/4FQ+xD18JDleKGdGg/he2M613MFDNWWY6OLsNopJQnURBxVmh8q+MyGRuV4F",
+	"PihVVPu6OlzdQ2XAdE8TUA5UVqUZE2ij1Wjqa6Ya3EetRiOPgk1xXn61WUchjW1R/hkUyFsLlAUsfH/R",
+	"ver++/Cid3jyNkQbuuhUt0CBBZv7GMVdVTbqn5++mGm5e2jbmytj4B2flhGf9R8ex+FRytlFNCJxllSq",
+	"QQj6CHMD2hjQG9uDBWGg8H8RiMU2x0VJf0Kvyabp+1ESLSU4FkbMaSH3zE4NKIcy/7G1g/6h//dwMbfQ",
+	"47Vyi53vzVO6BgSQs2lu9vxKfcJRzI14rm480Q0Qhqlgt8bHMC91+ch1zYuLVf4Gjc9JJkjVYqGi9urg",
+	"/dnR4X6n161YN4G0rV2dKUyF9IiblyTQtJ46QQ078cG097ibWfzo3JUrHYe4Oj05+uD53nn3x+5+z3mg",
+	"cpPfpWzolASArxtK4/mG2Tm5gTb0JwS6JmSCNMvEdEjl5h4K1a7A79cq3vSoIsbz51eQM/eHk+erA1iN",
+	"sph8sZ17sB+BlF9n3eVyOy1UvhpzSZmGwNaO9fuIyGiaPYZbRa5t73rCVcw2CAspgYd8qhROXVQSRW3y",
+	"3pxf47QnGN68w4pbobl23qW4swu4jjro/fvDAyV6hoSRFEsSr+v7y7v2nSbxcgpc95SXAnZ2SEH48KUs",
+	"CUPDuqqVJJ88TjemBIuqZN3laLaHUhIp5yi2Pm3OKM8EMlHtyr0td2gfaYHqetc/m32fDyT4hva9b2YY",
+	"VLHYIRRODaiJH+sb9yANpkMbKZkQzWdWdAroVorRkEhRXCg2lsmIj0kdvV2BRVeyGZeSxqOdZVNf/Xhv",
+	"uQzSuzk5v9O/y6u+nJND85E0Zx9VgWxjjq9gcJep8r6lVGenXOG0ehCvtMUFLrtD/lWFjSDRGWUplbML",
+	"XU+nC1noT2RWZfBfE13ErisseYrGlOVkHUK7WIrwhKr7gqzReB4paMFfxFyAzlGhL4UlzajNC9NHRqUI",
+	"2MW7Tq218yJ3HvSzysyE3lzhDNQwAfh8ikVe2FnYIGZbt77Xh+rATqaD6Ppfb2zu9cfL3oJh3IHK0EHK",
+	"x6XtP1MKlUDlGJqk/IbGJPXBO7QwwQxhMRuPiUxphHAy5CmVozHaOL/4h4/OLv7hB6x78Q9l4HXjg4vO",
+	"phnOFZIvk8JpcgyGEGdxqDuNQipEaBqNijs26+hQCgOqgOGU6EpvWHwIl0O0ISY4IjVBJhiEi/bLRTRR",
+	"PwHZg8mpaGrTR3yiNUaivIERZTHCAXPWNEnJgH4pClMs1Ym2+rLx7XW9phLtAO4CLSMpJ7rch7IBr5g+",
+	"pIwzH02xVK8HOxPHeUqhoqvINLtMEuWwvOv1zuApkEgBC5iuD9KJMtsdEy6r3QrRho3QbxrMSF1UFkJM",
+	"Vv1hqw8wiwMW6nB9uGemWegQPSSbEgrpJ3esBTrh7kp0QZtQVENL3cNIki8SVu8UxkJtsnYXiopn8iUi",
+	"E+lQKWBOKUqBNsKtEaSOflPL3oLaN/2npk8B6cgtPiEMT2h9hscJ/BrzSISbppqqXD8d5nwWliqow8oS",
+	"6tBXCwmYCWPKKa+jLo5GbsV2noXVLeZU2g57hsIvNSvcaoaQYVqdbt92qKYdsBBID22AI+JDYJcS4Rcp",
+	"JSRkSvB40zcVQUD5OJXCN+Ed4RsNJzR34HhMWRiwjQhyv5o5bdZ3z/6ua/PFPF42ldltrQFbFKYLq526",
+	"64DZXtrtRhNghaZQ+enWZs/14G83nrsdug5b2s9ck5lAPDXF2UJH+xSSzaQjBWNo8QHBq5w5lHA+6avv",
+	"2AbZjCXqP5IncZE1d9gJyu0s+d5XcIdWrrdTa0YCz9AGRgbswAwG6qgor9PmuI+wDY3y1ETz83ts7mJz",
+	"T1mKgSlRh5XnYG/uwOJsx5Nag4JuucYPOyV+OVKBppVlpJwaBcmA6WDJfOmfhbqr+VIyyJRbb8E8ItDf",
+	"rAzBlA4VgZumD2VeCa5boAPm9kDnQPEdSBlYYDYz5Yu6eQP45YYKqnWY2Z1DRkXhYqnRO1Gfvr9f36Ef",
+	"aMHecJvCA+Z0hfu2JVwb77olHOSIQ8ecER+wst1q5hFvIqTbEe5AImCrtYOjB3SDB8wdOQF2jimLi3mk",
+	"ozhYojnRaZQVixW4dLkPdrKGsGQslcQFAesbXg88KztJ4KF+JiVnMCVFPX6tO1WAk8FpDrxeqqwl5TEE",
+	"nla1CY2IMemNNXR8qGyaLE2MvhXtLVir4FkakTpPh1vmoa0xlU5OtCjJB0X6Np85eENSofVzo96sN9Qj",
+	"ZvNe23teb9SfmyIJsChhh+qPIams/NMzG2SKIw0mo/9g2iZB73rHRwAu34CzcKwtY/Zn6GKKh0OSoveH",
+	"YOssaDLdgqKhbmacYiGU+6WUMxn3Sex47PkMN8Eh+8HTa1GMP9DamUjoOBGiPocGIydy7gCiLQYstKEv",
+	"HEiiUKZA9YBXzXxzdAApG70FdbeQeCbsWos9CUUTQy4lYUUXF/wMnWQQmgUSyRUTlIq/JfJAIag8ifFj",
+	"RblCt4eH2pTELA8Da5Gwh543tue+akQ5ikaYDUmMBGURqS+z2Q8HtRPOSO1YmXre0mFzre1F//bT3Hi5",
+	"VqMxV52vLKitkRwn5foY7ZT8LeYRCG51g/ZNAqZ/UldQgtnwdeARFnhzvxIcl6+MicRqv6kg8nXgZXJQ",
+	"ezX/FDCXvlTJX4oo9J1bzq326YSya5SS5HXgCTlLiBgRoohulJLB68BTrLYlNDPUMlqPhJj/vkYqipUs",
+	"QiKNFp+q9TPl1dc/F8/q9ehHV3ud+r/V3rC1CEdlGLjPxfQG0VjtOV/k3ItjelP6t/OG/DMOer07u7+q",
+	"wk6KpLV3ZQ2cC+M813S2BSVKnFCJoHueghumXiF8/Q+FLQTosq4d+FFa7hnv0pnDolSs1nzQ/7FMnMB9",
+	"C110+zgakZpaaMqTRZkbMl6L1C1hG+FcjKbETAAkJqMTlngytKNfU5IJnUx+WFOd7ykBsriafZAPYk56",
+	"gBW2of1oxMg037BRPpsP7+h73tiujk8vF1ewHpB7ygUpw6N+D8wfA5mHbWi7tbssYpQLxK35Bm437uO1",
+	"P37ynWHJSh+VjRQo1R4qhVCoDeF9Ui8BFt/6Cnr09g79TiwjFKEchxekjSgaS0gjQ/GQaDtq/ZkI2EZY",
+	"JaPACy9JvHDTRzeExZCvyphFKPCYYkU2GaMJjq7BqMh5sTAFoY3MyK/QWuzaP1REX1oVAtNJEQr5YqwJ",
+	"qP2WnM8t+Ohwv3ty0S0vt3Zy2jvcn7+Y761uHqrLLzLcvEN7dxQS7lPhuig2scN8yyn2qs9Xz4jF5ltr",
+	"m+T7JFNDbei7MzUiMVeJWy/Ai+p80k94dJ3/UTMMWFNw/jrgTNYGeEyTWXvMGYdo3R5cnRLlQ7ZfNBq3",
+	"96gwX6/jM77BGrLl5Uwpi/m0nlH02lLz+8MfAO0bX7M0aaPAc+3nwPNRzMdXNFa//N3Vwrebe6utBUJy",
+	"5WU472H7fDLTfb6tRqtRazVaTXQxxqn8geAUXfCBnCrmOmRR/THqW5FJ/c+kJIHuv6WSXM5o37mS1Cx6",
+	"t5J0JlLDI9traO9dVKYGfBqUtgLaiuJ1DQk7echEsGIQ2JoGSxRbc7bs7PMPsVpKX32YDWNi4kvNl46J",
+	"eOlqSPUZN3RnZgjoCB29IXt5OBUG8IjrPFVRr9LcppfjXp0yH0Sdo7r8wAh+vToazbeXeTtzG6vfiYAj",
+	"ekMYEeIuQJssw512YmGCmbttkOMs5WMiRyQTYGeZ+ettNCFpLeWZE4mFs1WED3XTLNL5lDhgGkQo4jER",
+	"uc1X5JEuDn4ys3aM+We/v2H9LueNvjkwgCeJWGaTHZvdrmYuVKjGv6N33aMzC5ErxbRXdi1XkksbNCiC",
+	"sGZuoo/6MwQw8dUuRjzWTiQAoB6wv6Peh7PunS8GGJI0N4mrbvqq3/068M5OL3qB58MnXwdePsNCBJ6v",
+	"v/o68FqNZuDdouePUd0GF/4yYiBfJlxAXYuhi/q6ZLjjZl8TMgHZbVbzJ5HYpT1OsbDl305yxbKCLuJK",
+	"Z3eLAgc545wHlgoF18a8UzKcTghTgj2PuJdiICYmr+i8sM4KzhhiyoSslMDmvRcTEj1MDNsVO812ei9t",
+	"BAHwgFE24O2AIQRobqPKYJ/63dhqbQTB9MdwyDx0/hg1W4rU34VVnVteUaWSokMwTy9hpNUyikYkuvbR",
+	"TuO5MbZL88qKXGQVas8JjqnRSt+XfrXbhfY3HI1wP9GW0U7j+f0oc+dS3YUud/9LUVUeOHQnC+qRRBCu",
+	"CSFvWkj6sBi+Bdk345AoLyChjLjZecinnUBSX6ewba6+yLJX6tQjKuRlqaDpqVidq8BaiJZAIapAXwMI",
+	"GyjtBdv6GuRDcgPvVtcUgBqCUYZ96HS3B8XVi5hDcfbWQrjjHGrnBISmoOyyiFlVlTWaF3ajEa942TG/",
+	"gVHa0N+oT5RDfSKnhDCUkFhdNAfQCR8yz5Dm1CXqxVl1uZcZE9Ct0A0vnK/PncL2aWW2WKiMWyLSRhzq",
+	"ZUrlwsIo9uZKTFKambe9Cme9cQ9T2G6t8Bl3LP6TRK4jZMncpqtniTlMnbOh98n35qtkvLanGMwrcfty",
+	"Rj+CiWNFNZWPGJkquxpSkL5ytHQdtx1oO6KSmNom01rfJ2rpGxEf94v++s7JgWLrMzwkOkjKJ/jXjLT1",
+	"OIyw1G4dIl19Uh6QgY7McSC6acjpKr+hgvZpQuVM2fk8JTZkO8YzlOAhwuhzJqQ958RpXFDcisZcQXUP",
+	"haUJbGLra1FXfxvmTt065FdFrrXqXLBiLMpKnLUw8wUqsqvOGytPYnn0qV7+0mUrMOtZe+7rVxlwc89L",
+	"f4Dg2qPeWqbzblEvOCGpqS/AEo25kEhtvr7ksDZ15wX9rbyGvMmqCVDDX8yBhxaIy88/XLLdnO6X4We7",
+	"sfviPvx8eqqGdCfofFz1DNiHHQC77NjeP+Jo0m96Lqm/6mHHDzvpeFV4reM40m92cvGnhXkb3mj7F/Jb",
+	"JH78oTV5eXh9IvrPT5J/vU3kLxeHLw4/H06PP3+Qx72uPP78r/fHB8MXxweHL44/d7Pjzx+2j3vDnUv6",
+	"4+7qtnp5klSFRXLKTDSTDxzlaMyRR4SX/2QWjPJcVoBC+RSoR/s7TthRyKoS8AfbRr434UIuqT5X7mj+",
+	"ET5AehymzVuXTLNnwoyAFWCk6YotsN5DMOyhT970hUoesNI4B6w9gHJXU94cVPgA6kZBmGyjZa2jaIPx",
+	"gA0SjuWLbZRybeNv+iaATZmgQ0YHNMIwr4xKAjlG2/Ebp3wygVqxgHVK4yZgz7Q4zs+OHigKl3dtFWvF",
+	"jACY+pz77Hum0m1uYED1RAPshAwwi/OJnIxM1XqMdVBHl1SOAhbqytfQgE+XwQKiYIiCrlOt/JCv6ytN",
+	"Mk2hwhqNAziYAmByCcueYirNF8xJsxEfuwm66uNmSTHLs+rEWTOewdT5ihFPZXkuosgSO9kfouMwwSEf",
+	"VmsXdwYJkLZpy3oNJghOTD/Dy9Z2Y9OAMd+H3nEVxJu2mSVgZDyRM6jabuuSjSOurYcQ6Rxffupb+WBF",
+	"92gc3Shxlmdoah1lhJB4cbFAL5BHKtI5U6xYi/EsVeh263KlgvsYXxMRwFgLZ5x0koCRB6hU1C8J1gOI",
+	"plwPqBCmy8TEPHWNMc7PzC2gohhAoShJ9MoGWZIAPDbzMhEMkUjNdUimdGKH0pqh6JpWqCicfAdv80OK",
+	"fTNNk5LYLH/D1pXbwxugdDThkPpgjETQcJCjDypb3PUTc6YxllJhsxj3AUi2/FUsRNbOySTBM4UgmWYk",
+	"1GO6cjIPmM28aNQDSRWzR/YKCXZNZjYwtDBnuZAgrZZGq26iDVhiCd3i0xR+U0UHMMkNyvGdYnpTqKPr",
+	"r8G+FVow6HC2uzotgdXCcKJopug/yUG2p9cMZej2Zip0YNIORhCmiskh+UU30faZuH4i6ujWH13HLq6h",
+	"glePjNR9L+rPdsAWhGkbVYxRQaY/oUp8xnYcsv703sKgFsgRzc+dAY1gKNZ2tLnE5MzvMiMdIdOWyvyL",
+	"1j3GepR3gQg5ImNXeFKlPZ6XhLue/l64+lVudWnOyaJbXWVZFLdswQniFfVHJhdYi0ZcEIYyRn/NNOoH",
+	"9sxwIzJs2xuGtvrlFUdlvvbWWCy1r48IKWSkcKR8XcG/LFVzMsO5bNeMoSjRTMUMmPM635zIq9+TEjOF",
+	"V8t9HyUE3xAXk2DHIGr6M4v8SHkhyyClFcMjirKADH/g8Wx1HzcfcwNBfqecYD/lbF8nQUFvadtqTFkm",
+	"lfsEZtjiiBwvn3jjLQxiqRiEUnKVTMp10UtylgLWr/Wp5pece1PO8vIefgPbjj7T7VE+2q3vjUse7tz3",
+	"S+6vlfNWR+mWLxhE4ixvcS6PtwOgy0cPjNXGFVs0fG+Q8nFHR669tocTGhFIARgyhc0o13xXWf+8uLPP",
+	"++4UFBhbBzfDX7Vmo9FcAErJ19+919fPJ48o4QYSqQydhXlePopJRGNtOqMOnEYGLLGIOguDZmsHoknm",
+	"6LIUUIcNDIo0dH6Gdz4JpXiTfjKvmor4eAw84iWcXws05DwuGuE9tUJhhp0sHhO+AJJ8E7e3K7vdlUOq",
+	"bstt7Gqtt08JZOlxBlolLluQvbUIBJybB24fHkOoLowq/BUny97WCtUGtpe6Pc4xxgHbqHCtysp8U7sx",
+	"Sk0tP/bCOjZ2RLBTpFdh/FWUR4I1WLg7hR4Ha0Y5ykXlrtv8WliEC4urV6W+82kgt75n/Y3qDKU7aOX9",
+	"+ZGPwiXh/P+GeNnrr/Cf20ecDdTSEZyHqBkz6jpWMgLsjpVpcd8+aqaW/I9ScmfOT3SoWRt3y53POY8z",
+	"Pylceb3as9zIm4e1wm+jRujDM25TcaidV8f5XGq9L5D290BAvrfo/Vbw1zz4ck4DoCm4J2QAPYd2xpjl",
+	"Mm28pXoSW7EOO5NtzhBbnLD2+LLZbxPXbLy6/4m5YyfhsRVCm1awwgPNFVY2f4AtPLezChgqjhR6dNC2",
+	"tcoHFw+8+k8L+F5o37Ii5vuAkC9Iq7l8eIm57y1cmh/qFWVpqodKQJGp0n4s0qenTotYYT7ioDocGLCq",
+	"eKBt/e2YBl43qmgGLlAplHcmskSGaCPP02zao3SL41o3dNLLR/k5Dn7A7PEPfhFSONgs/PQQRJwR13cP",
+	"I9blTPFjM+RvyRMc+cJArXLn3bHKFStfmLQ8N22rKkNrjzV5gh//yODEkuYoBeS51qjyQeXfSX/UyobS",
+	"Iw0kfWL06g+/0fd/B6ZVyQJ5WK9ShXjQJ21Gpm1IGUwmvQM9TfGeEyhUxhMcP8f4H9CtROzh4875L7w4",
+	"fn0NnUn30PmfsD3pG9lZ2/c/ccLlG1uN/qdPOJ8THD/V/KioxitZH1t6gA9MDKxMSlsomEk/CdZpipJO",
+	"g/ASEWjEp0hyNKUw1mjKbOdLnpPEAlkDQCloMxdpSgXxER3ogUwsToxf5X5xs4464hpCWDAcumiOco5p",
+	"nBBdXkoFGuF0nBAhFs0DbRNUmQT6oKW1WAWPjRG70169KBOSj018M07JVI9aS2N9lMiqUa9i6uxKwa5W",
+	"hXx1EKGH8+sXkvh7r0l5sEz5I5090Jn/Ya7ef5C47IjrynSk5EaSPEBsgpC4U24WJ1JVO28ohF47uK2m",
+	"5/+FOlapBzaBlVCEXmEQVZgvOjSDAxmfghCFPgdJx0QPK7X9hdru0SkzeCu3BkjZSDHjmNA7glPZJ3Di",
+	"JoTjTTUPjRM9HsZk9PXMPj1HsChM0LtAtiQgJeYBO6zCSGYbdHX9VPJYN+1S2U3rctRW86xWGX+94mAG",
+	"F/vl9i34pV2gKWAxlriNvgblRFXgtYM7iiYbr3Z+CTw/KFdpBl77uR/orcELVinUhNfkpZqrfldTItxt",
+	"Dn6Ey3nNJvziVm3CzwUjwe9uVrD0u5JdcMfbogdGEVIbjSwlq3/eAcy8KrZ6Q3ldbKvZ1BtaC/SbTQV+",
+	"CJIEXrvUw9MOvHckSbiPOjH+W+DdfntE5UGbb4Gqh7cXuiNT2yicR25YSJiS/AwVzsM/nUHyZ9fal2bW",
+	"sqOxEnpD0IY+e7R2oYihC8p2c51+j2HZO3sQ9QlBo4UzJsEEh9nzladNanU59u2sUJgaqpS3Po43YCs0",
+	"IJnSH3PitZ4GZyxCASW1MbELAg1eLCRg+sjLMZFYsQQYB30syIttpP69WdffuaC/6bNcMRpRxWF5CWNq",
+	"OgSnI54Q1FcIIgLxgRG0wpSL2jmoUBmHMBqQKVSQrSEia471/H70/R2NM//ftOcYg/ej+RNw1vR8Lz9S",
+	"9c72DqWI8pv12rr/6p70rnofzrpXl6fnP705Or286v67u/++d3h6cnXR65wXDSD6a43tVzuv3HIQtwtN",
+	"eTwgKOZOUtelpwAUSG+4AdWHtLHkpS0Tw4e6ixdLrOy52Y/Zh8tmcviZ058vz0eHrPEajtbVTKgTohGP",
+	"IeLrYXZy06e70/7bN5P+8PVrhZ9b39MDmHHy2BWWTgm6pkw92utc/HT18/vu++7VT4cnB1cnp+fHnaOC",
+	"uEodNauWa2FxXVRRNRvCWzyWZ6ERGci7oJzWapTTetHcbTRWoRzY6MX+u+7B+6Mqsnk1twFbSXcfzWhL",
+	"i+9bQ9Ld9NMBflvVjnT20yG9mvYO3zc+/PTjQefLh97hl+PLH0dHvTfJh9YHefLb4fYv+83R8fjn5lHv",
+	"zfj4t9H4w+fr2enBdeOX884PbzvT2WT45uUDxgc4hy/f05BUVod/2Vv/kUFlVsooa4t7lCvdtRlZ5iiE",
+	"ra+g0RTz3t4Rac7YwuF15UNyw/w1xgkIcToUZsa/yZZTmZ/piDqmPwrSTfbAg7Z+FLo29BUIGTMdXnHH",
+	"bdlX7jS262h/LuMFAXHUJ+a4hxhJzh9r+cBRwusKctxz988WhN7TCpmH9IYo/VSuPe3ZYjuNOOhfgzuV",
+	"Le1WnOpzoD9+qmq+3W40ai93YlLbbfYHtVeN1ovWLu43+jgCYtOZ84VP25LQZ6I4JgVWkR+CAHPtndMM",
+	"hW8jW0Uy3lnjA0pLSwdir7uktHxAFkTTlI7onhwcnrz1HrxIcwbXEucbIOYci/pXeP9PV5p1Tj7/x6gu",
+	"9cxKOL4EQV+VEXAjCxjBFtacQjVn+Gx91X+c4PFdau5At4UKt1s0LJ60ms108Fa06S5tJw3YRlmY6ZOR",
+	"dUnVZh21Gi00JpgVYQtIDuQHSBYLmsvvmqRswKjMy8ogLpFmTKzWe1bVTKWbGL6N2rvIAfy05OyD+xse",
+	"pt5WzuqWztJ/bF63OF/cZHU1Ifwl9f9K6n43NbgEmrkMlUKv/ILcW2c17lZ+ttVyCd61+dtCsdDxWKFF",
+	"kmQGYeG8trVo8y6mF8wKyRrxmOyBmyA4CwPWJ7qtf77m11bV1sf6QNPwIXUtPbul76e0Rcgsus4zyX0c",
+	"m7EW37aupVzNp0Rgjv2/hOBfQvC7EYI5A1e32+sGgLVWt5jTKLe+6j/uMWmrIjdzJzaHxYtWsHCdgE7A",
+	"8pqW/JUC5WXbddRh9oe5FZjZvDxFKXg8QrdIwMF3ZlkBg0mTvjsQokgvO++y4tfu4zAO9fQPZ2JGPlxC",
+	"SqjW4XpghXPYtjsNxOKRSiSnNCKPNqP12drfyIx+n2NxTWZ0YTZbgxpOUhxxNndot/29NuG1l7Xm6oqi",
+	"fCz9twnOdM7Ozk//1T1Y8xbuDt0YGitY4y8N9ufWYH/FehwdqXlk6TwaqGMslEge4XyE71Aegl0cYf/x",
+	"kxKg7nnvHz8pIamPqq8+IauYKp+fmboFktUsav6Jy8Xxc/XFUauiopFLDwj3ARAwp9svTjqAwI9aZewc",
+	"jWrOLS2fbeJ8zBnuffvp9v8FAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,7 @@ const (
 	problemUnauthorized      = "urn:temporal-http:problem:unauthorized"
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
+	problemMisdirected       = "urn:temporal-http:problem:misdirected-request"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an

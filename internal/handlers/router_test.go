@@ -104,6 +104,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:unauthorized":             {http.StatusUnauthorized, "Unauthorized"},
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
+	"urn:temporal-http:problem:misdirected-request":      {http.StatusMisdirectedRequest, "Misdirected request"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

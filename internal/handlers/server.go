@@ -82,6 +82,11 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security to every answer.
 	HSTS bool
+	// RestrictHosts answers 421 to a request of any but the public routes whose Host is neither a
+	// loopback name (localhost, 127.0.0.1, [::1]) nor in AllowedHosts (lower case, without port):
+	// an open gateway must not be reachable by DNS rebinding.
+	RestrictHosts bool
+	AllowedHosts  []string
 	// Auth checks the credentials of every operation that the spec does not mark public; nil
 	// runs the gateway open.
 	Auth *auth.Authenticator
