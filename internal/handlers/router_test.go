@@ -774,6 +774,35 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// TestReadinessProbesShareOneHealthCheck: a flood of probes, healthy or not, costs Temporal one
+// health check, whose result answers them all.
+func TestReadinessProbesShareOneHealthCheck(t *testing.T) {
+	tests := []struct {
+		name       string
+		healthErr  error
+		wantStatus int
+	}{
+		{"ready", nil, http.StatusOK},
+		{"not ready", serviceerror.NewUnavailable(secret), http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeTemporal{healthErr: tt.healthErr}
+			h := newRouter(t, fake)
+			const probes = 100
+			statuses := make(chan int, probes)
+			for range probes {
+				go func() { statuses <- serve(h, newRequest(http.MethodGet, "/readyz", "")).Code }()
+			}
+			for range probes {
+				assert.Equal(t, tt.wantStatus, <-statuses)
+			}
+			// Within the second a result is kept, however the probes fell: one check.
+			assert.Equal(t, 1, fake.healthCheckCount())
+		})
+	}
+}
+
 func TestInternalError(t *testing.T) {
 	arbitrary := errors.New(secret + " xyz")
 	noCloseEvent := closedRun(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, nil)

@@ -106,6 +106,8 @@ type Server struct {
 	// no Temporal call.
 	closed *lru.Cache[runKey, gen.Execution]
 	waiter *closeWaiter
+	// ready answers /readyz from a health check shared by every probe within a second.
+	ready *telemetry.HealthCache
 	// pw writes the problems of parked waits, which no middleware sees.
 	pw problemWriter
 
@@ -126,6 +128,14 @@ func NewServer(opts Options) *Server {
 		pw: newProblemWriter(opts)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
+	s.ready = telemetry.NewHealthCache(func(ctx context.Context) error {
+		_, err := opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
+		if err != nil {
+			// Logged by the one check, not by each probe that its result answers.
+			opts.Logger.WarnContext(ctx, "temporal health check failed", "error", err)
+		}
+		return err
+	}, telemetry.ReadyTTL, min(opts.TemporalTimeout, 2*time.Second))
 	if opts.Draining != nil && opts.ParkedWaits != nil {
 		go func() {
 			<-opts.Draining
@@ -529,12 +539,13 @@ func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.Get
 	return gen.GetHealth200JSONResponse{Status: "ok"}, nil
 }
 
-// GetReadiness answers whether Temporal is reachable.
+// GetReadiness answers whether Temporal is reachable, as a health check at most a second old
+// found it: a flood of probes costs Temporal one check a second.
 func (s *Server) GetReadiness(ctx context.Context, _ gen.GetReadinessRequestObject) (gen.GetReadinessResponseObject, error) {
-	ctx, cancel := context.WithTimeout(ctx, min(s.opts.TemporalTimeout, 2*time.Second))
-	defer cancel()
-	if _, err := s.opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		s.opts.Logger.WarnContext(ctx, "temporal health check failed", "error", err)
+	if err := s.ready.Check(ctx); err != nil {
+		if errors.Is(err, telemetry.ErrHealthCheckPanicked) {
+			return nil, err // the gateway's own fault: a 500, logged with the stack
+		}
 		return nil, unavailableProblem()
 	}
 	return gen.GetReadiness200JSONResponse{Status: "ok"}, nil
