@@ -619,7 +619,9 @@ type ClientInterface interface {
 
 	// GetReadiness Readiness
 	//
-	// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+	// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+	// answer comes from a check at most a second old, which every probe within that second shares:
+	// however often it is asked, the gateway asks Temporal about once a second.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -969,7 +971,9 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 
 // GetReadiness Readiness
 //
-// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+// answer comes from a check at most a second old, which every probe within that second shares:
+// however often it is asked, the gateway asks Temporal about once a second.
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2425,7 +2429,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness
 	//
-	// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+	// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+	// answer comes from a check at most a second old, which every probe within that second shares:
+	// however often it is asked, the gateway asks Temporal about once a second.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4567,7 +4573,9 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 
 // GetReadinessWithResponse Readiness
 //
-// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+// Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+// answer comes from a check at most a second old, which every probe within that second shares:
+// however often it is asked, the gateway asks Temporal about once a second.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -300,7 +300,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+         * @description Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+         *     answer comes from a check at most a second old, which every probe within that second shares:
+         *     however often it is asked, the gateway asks Temporal about once a second.
          */
         get: operations["getReadiness"];
         put?: never;
