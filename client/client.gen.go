@@ -447,7 +447,9 @@ type ListWorkflowsParams struct {
 // StartWorkflowParams defines parameters for StartWorkflow.
 type StartWorkflowParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
-	// duration such as `10s`; capped by the gateway, 60s by default).
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
@@ -464,7 +466,9 @@ type GetWorkflowParams struct {
 	RunId *string `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
-	// duration such as `10s`; capped by the gateway, 60s by default).
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
@@ -756,6 +760,9 @@ type ClientInterface interface {
 	// A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 	// status changes, and ends once the execution has closed. Heartbeat comments keep idle
 	// connections open. A read of the stream after a reconnect starts again with the current state.
+	// A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+	// `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+	// gateway does.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -1188,6 +1195,9 @@ func (c *Client) CancelWorkflow(ctx context.Context, workflowId WorkflowId, body
 // A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 // status changes, and ends once the execution has closed. Heartbeat comments keep idle
 // connections open. A read of the stream after a reconnect starts again with the current state.
+// A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+// `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+// gateway does.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -2574,6 +2584,9 @@ type ClientWithResponsesInterface interface {
 	// A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 	// status changes, and ends once the execution has closed. Heartbeat comments keep idle
 	// connections open. A read of the stream after a reconnect starts again with the current state.
+	// A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+	// `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+	// gateway does.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -4766,6 +4779,9 @@ func (c *ClientWithResponses) CancelWorkflowWithResponse(ctx context.Context, wo
 // A `text/event-stream` that sends the Execution as an `execution` event now and each time its
 // status changes, and ends once the execution has closed. Heartbeat comments keep idle
 // connections open. A read of the stream after a reconnect starts again with the current state.
+// A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+// `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+// gateway does.
 //
 // Needs scope `read` (or `admin`).
 //

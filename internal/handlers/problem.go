@@ -40,6 +40,8 @@ const (
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
 	problemMisdirected       = "urn:temporal-http:problem:misdirected-request"
+	problemTooManyWaits      = "urn:temporal-http:problem:too-many-waits"
+	problemWaitsExhausted    = "urn:temporal-http:problem:waits-exhausted"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an

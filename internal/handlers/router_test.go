@@ -105,6 +105,8 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
 	"urn:temporal-http:problem:misdirected-request":      {http.StatusMisdirectedRequest, "Misdirected request"},
+	"urn:temporal-http:problem:too-many-waits":           {http.StatusTooManyRequests, "Too many waits"},
+	"urn:temporal-http:problem:waits-exhausted":          {http.StatusServiceUnavailable, "Gateway busy"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

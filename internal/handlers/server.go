@@ -53,6 +53,10 @@ type Options struct {
 	RetryAfter time.Duration
 	// MaxWait caps the `wait` of a request.
 	MaxWait time.Duration
+	// ConcurrentWaitsPerCaller and ConcurrentWaits bound the waits (wait > 0) and event streams
+	// open at once, per caller (429 above it) and in total (503); 0 is no bound.
+	ConcurrentWaitsPerCaller int
+	ConcurrentWaits          int
 	// ClosedCacheSize bounds how many closed executions are kept to answer reads without Temporal.
 	ClosedCacheSize int
 	// Draining, once closed, ends every wait early with the execution as it is and ends every
@@ -106,6 +110,8 @@ type Server struct {
 	// no Temporal call.
 	closed *lru.Cache[runKey, gen.Execution]
 	waiter *closeWaiter
+	// waits bounds the waits and event streams held open.
+	waits *waitLimiter
 	// ready answers /readyz from a health check shared by every probe within a second.
 	ready *telemetry.HealthCache
 	// pw writes the problems of parked waits, which no middleware sees.
@@ -128,6 +134,7 @@ func NewServer(opts Options) *Server {
 		pw: newProblemWriter(opts)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
+	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)
 	s.ready = telemetry.NewHealthCache(func(ctx context.Context) error {
 		_, err := opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
 		if err != nil {
@@ -223,6 +230,12 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the start, so that a refusal means nothing was started.
+	slot, err := s.holdWait(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer slot.release()
 	args := arguments(body.Input)
 	var idem *idempotencyRecord
 	if key := deref(req.Params.IdempotencyKey); key != "" {
@@ -429,6 +442,12 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if err != nil {
 		return nil, err
 	}
+	// Held until the wait is answered: here, or by the parked wait it is handed to.
+	slot, err := s.holdWait(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { slot.release() }()
 	var exec gen.Execution
 	if key := (runKey{req.WorkflowId, runID}); runID != "" && wait > 0 && s.waiter.polling(key) {
 		// Others wait on this very run: it exists, and the long poll they share answers its close
@@ -443,7 +462,9 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 		}
 	}
 	if wait > 0 && exec.Status == gen.ExecutionStatusRUNNING && s.canPark(ctx) {
-		return &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch}, nil
+		p := &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch, slot: slot}
+		slot = nil
+		return p, nil
 	}
 	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
 		return nil, err

@@ -119,6 +119,9 @@ export interface paths {
          * @description A `text/event-stream` that sends the Execution as an `execution` event now and each time its
          *     status changes, and ends once the execution has closed. Heartbeat comments keep idle
          *     connections open. A read of the stream after a reconnect starts again with the current state.
+         *     A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+         *     `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+         *     gateway does.
          *
          *     Needs scope `read` (or `admin`).
          */
@@ -620,7 +623,10 @@ export interface components {
         };
         /**
          * @description This client has used its allowance (`GATEWAY_RATE_LIMIT_REQUESTS` per
-         *     `GATEWAY_RATE_LIMIT_WINDOW`); `Retry-After` says when the next request is let through.
+         *     `GATEWAY_RATE_LIMIT_WINDOW`), type `rate-limited`; or, for a wait or an event stream, it
+         *     already holds as many waits and streams as one client may
+         *     (`GATEWAY_CONCURRENT_WAITS_PER_CALLER`), type `too-many-waits`. `Retry-After` says when to
+         *     try again.
          */
         TooManyRequests: {
             headers: {
@@ -628,15 +634,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:rate-limited",
-                 *       "title": "Too many requests",
-                 *       "status": 429,
-                 *       "detail": "This client has made more than 600 requests in 1m0s; try again after Retry-After seconds.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -889,22 +886,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Temporal cannot be reached right now. */
+        /**
+         * @description Temporal cannot be reached right now, type `temporal-unavailable`; or, for a wait or an
+         *     event stream, the gateway holds as many waits and streams as it may in all
+         *     (`GATEWAY_CONCURRENT_WAITS`), type `waits-exhausted`. `Retry-After` says when to try again.
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:temporal-unavailable",
-                 *       "title": "Temporal unavailable",
-                 *       "status": 503,
-                 *       "detail": "Temporal cannot be reached right now; try again after Retry-After seconds.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -920,7 +912,9 @@ export interface components {
         UpdateName: string;
         /**
          * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-         *     duration such as `10s`; capped by the gateway, 60s by default).
+         *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+         *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+         *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
          */
         Wait: components["schemas"]["Duration"];
     };
@@ -1002,7 +996,9 @@ export interface operations {
             query?: {
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-                 *     duration such as `10s`; capped by the gateway, 60s by default).
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
                  */
                 wait?: components["parameters"]["Wait"];
             };
@@ -1078,7 +1074,9 @@ export interface operations {
                 runId?: string;
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-                 *     duration such as `10s`; capped by the gateway, 60s by default).
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
                  */
                 wait?: components["parameters"]["Wait"];
             };
