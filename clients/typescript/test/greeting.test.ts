@@ -46,22 +46,22 @@ test("starts a Greeting, waits for it and reads its typed result", async () => {
   assert.equal(result.greeting, "Hello, TypeScript!");
 });
 
-test("stops an execution with {} as the body of a body-less action", async () => {
-  const workflowId = `ts-terminate-${randomUUID()}`;
+test("signals an execution with {} as the body of a body-less action", async () => {
+  const workflowId = `ts-signal-${randomUUID()}`;
   const started = await gateway.POST("/workflows", {
-    body: { workflowType: "Sleep", workflowId, input: { seconds: 600 } },
+    body: { workflowType: "Approval", workflowId, input: { requestId: workflowId, amount: 1, approver: "grace" } },
   });
   assert.equal(started.response.status, 201, JSON.stringify(started.error));
 
   // Every POST must be application/json (415 otherwise): with `body: {}` the client sends "{}"
   // with that type. The types demand the body, so a call without one does not compile.
-  const terminated = await gateway.POST("/workflows/{workflowId}/terminate", {
-    params: { path: { workflowId } },
+  const signalled = await gateway.POST("/workflows/{workflowId}/signals/{signalName}", {
+    params: { path: { workflowId, signalName: "decision" } },
     body: {},
   });
-  assert.equal(terminated.response.status, 202, JSON.stringify(terminated.error));
-  const read = await gateway.GET("/workflows/{workflowId}", { params: { path: { workflowId } } });
-  assert.equal(read.data?.status, "TERMINATED");
+  assert.equal(signalled.response.status, 202, JSON.stringify(signalled.error));
+  const read = await gateway.GET("/workflows/{workflowId}", { params: { path: { workflowId }, query: { wait: "30s" } } });
+  assert.equal(read.data?.status, "COMPLETED", "the decision closed the Approval");
 });
 
 // Never called: it only has to fail to compile without its body, as @ts-expect-error checks.
