@@ -127,9 +127,14 @@ func startStack(ctx context.Context, getenv func(string) string, s settings, pro
 	if err != nil {
 		return st, err
 	}
-	// The gateway runs as deployed, with its defaults: info-level access log included.
+	// The gateway runs as deployed, with its defaults (info-level access log included) except the
+	// bounds on waits.
 	st.gatewayURL = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
-	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort)), s.gatewayEnv...)
+	// The readers stand for thousands of clients but all come from this one: the bound on the
+	// waits one caller may hold is lifted to the number of readers, and so is the total.
+	waits := max(s.readers, 10_000)
+	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
+		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits)), s.gatewayEnv...)
 	if profile {
 		pprofPort, err := freePort()
 		if err != nil {

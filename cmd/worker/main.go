@@ -58,12 +58,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 	defer c.Close()
 	if metricsLn != nil {
 		logger.Info("worker metrics and health listening", "addr", metricsLn.Addr().String())
-		ready := func(ctx context.Context) error {
+		// Probes share one health check a second, so that however often /readyz is asked,
+		// Temporal is not asked more.
+		ready := telemetry.NewHealthCache(func(ctx context.Context) error {
 			_, err := c.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err
-		}
+		}, telemetry.ReadyTTL, 2*time.Second)
 		go func() {
-			if err := tel.ServeMetrics(ctx, metricsLn, ready); err != nil {
+			if err := tel.ServeMetrics(ctx, metricsLn, ready.Check); err != nil {
 				logger.Error("worker metrics stopped", "error", err)
 			}
 		}()

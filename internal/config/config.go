@@ -42,6 +42,11 @@ type Gateway struct {
 	ShutdownTimeout time.Duration
 	// MaxWait caps the `wait` a request may ask for (GATEWAY_MAX_WAIT).
 	MaxWait time.Duration
+	// ConcurrentWaitsPerCaller bounds the waits (wait > 0) and event streams one caller may hold
+	// open at once (GATEWAY_CONCURRENT_WAITS_PER_CALLER); ConcurrentWaits bounds them in total
+	// (GATEWAY_CONCURRENT_WAITS).
+	ConcurrentWaitsPerCaller int
+	ConcurrentWaits          int
 	// ClosedCacheSize bounds the closed executions kept to answer reads (GATEWAY_CLOSED_CACHE_SIZE).
 	ClosedCacheSize int64
 	// Guard holds CORS, the rate limit, trusted proxies, connection timeouts and HSTS.
@@ -50,6 +55,17 @@ type Gateway struct {
 	Telemetry Telemetry
 	// Auth says which credentials the gateway accepts, if any.
 	Auth Auth
+}
+
+// HostsRestricted says whether the gateway answers API requests only when they are addressed to
+// a loopback name (localhost, 127.0.0.1, [::1]) or one of Guard.AllowedHosts. It does whenever
+// it runs open, since without credentials a page that rebinds its own name to the gateway's
+// address could drive it, and whenever names are listed; never when the list is *.
+func (g Gateway) HostsRestricted() bool {
+	if len(g.Guard.AllowedHosts) == 1 && g.Guard.AllowedHosts[0] == "*" {
+		return false
+	}
+	return !g.Auth.Enabled() || len(g.Guard.AllowedHosts) > 0
 }
 
 // Worker is the worker's configuration.
@@ -88,13 +104,20 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 		TemporalTimeout:      r.duration("GATEWAY_TEMPORAL_TIMEOUT", 10*time.Second),
 		ShutdownTimeout:      r.duration("GATEWAY_SHUTDOWN_TIMEOUT", 15*time.Second),
 		MaxWait:              r.duration("GATEWAY_MAX_WAIT", 60*time.Second),
-		ClosedCacheSize:      r.integer("GATEWAY_CLOSED_CACHE_SIZE", 10_000),
-		Guard:                r.guard(),
-		Telemetry:            r.gatewayTelemetry(),
+		// 10,000 held waits took the gateway to about 200 MB (docs/benchmarks.md); one caller
+		// gets a hundredth of that, many browser tabs' worth of streams.
+		ConcurrentWaitsPerCaller: r.count("GATEWAY_CONCURRENT_WAITS_PER_CALLER", 100),
+		ConcurrentWaits:          r.count("GATEWAY_CONCURRENT_WAITS", 10_000),
+		ClosedCacheSize:          r.integer("GATEWAY_CLOSED_CACHE_SIZE", 10_000),
+		Guard:                    r.guard(),
+		Telemetry:                r.gatewayTelemetry(),
 	}
 	cfg.Auth = r.auth(cfg.HTTPAddr)
 	cfg.TaskQueues, cfg.AnyTaskQueue = r.taskQueues("GATEWAY_TASK_QUEUES")
 	r.positive("GATEWAY_MAX_WAIT", cfg.MaxWait)
+	if cfg.ConcurrentWaitsPerCaller > cfg.ConcurrentWaits {
+		r.fail("GATEWAY_CONCURRENT_WAITS_PER_CALLER", "must not be above GATEWAY_CONCURRENT_WAITS")
+	}
 	if cfg.ClosedCacheSize < 1 {
 		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
 	}
@@ -182,6 +205,20 @@ func (r *reader) integer(name string, def int64) int64 {
 		r.fail(name, "must be a whole number")
 	}
 	return n
+}
+
+// count reads a number of things that must be at least 1 and fit an int on every platform.
+func (r *reader) count(name string, def int) int {
+	failed := len(r.errs)
+	n := r.integer(name, int64(def))
+	if len(r.errs) > failed {
+		return def // not a number: said once
+	}
+	if n < 1 || n > 1<<31-1 {
+		r.fail(name, "must be a whole number from 1 to 2147483647")
+		return def
+	}
+	return int(n)
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

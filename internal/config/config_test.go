@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +26,8 @@ func TestLoadGatewayDefaults(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.TemporalTimeout)
 	assert.Equal(t, 60*time.Second, cfg.MaxWait)
 	assert.Equal(t, int64(10_000), cfg.ClosedCacheSize)
+	assert.Equal(t, 100, cfg.ConcurrentWaitsPerCaller)
+	assert.Equal(t, 10_000, cfg.ConcurrentWaits)
 	assert.False(t, cfg.AllowAnyWorkflowType)
 	assert.Equal(t, Log{Level: slog.LevelInfo, Format: "json"}, cfg.Log)
 }
@@ -34,9 +37,12 @@ func TestLoadGatewayReadsTheEnvironment(t *testing.T) {
 		"TEMPORAL_ADDRESS": "temporal:7233", "TEMPORAL_NAMESPACE": "prod", "TEMPORAL_TASK_QUEUE": "orders",
 		"GATEWAY_HTTP_ADDR": ":9000", "GATEWAY_ALLOW_ANY_WORKFLOW_TYPE": "true", "GATEWAY_MAX_BODY_BYTES": "4096",
 		"GATEWAY_TEMPORAL_TIMEOUT": "3s", "LOG_LEVEL": "debug", "LOG_FORMAT": "text",
-		"GATEWAY_ALLOW_UNAUTHENTICATED": "true", // :9000 listens on every interface
+		"GATEWAY_ALLOW_UNAUTHENTICATED":       "true", // :9000 listens on every interface
+		"GATEWAY_CONCURRENT_WAITS_PER_CALLER": "3", "GATEWAY_CONCURRENT_WAITS": "5",
 	}))
 	require.NoError(t, err)
+	assert.Equal(t, 3, cfg.ConcurrentWaitsPerCaller)
+	assert.Equal(t, 5, cfg.ConcurrentWaits)
 	assert.Equal(t, "temporal:7233", cfg.Temporal.Address)
 	assert.Equal(t, "prod", cfg.Temporal.Namespace)
 	assert.Equal(t, "orders", cfg.Temporal.TaskQueue)
@@ -63,6 +69,29 @@ func TestLoadRefusesInvalidSettingsNamingEachOne(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "WORKER_SHUTDOWN_TIMEOUT")
 	assert.Contains(t, err.Error(), "WORKER_BANK_DELAY")
+}
+
+func TestLoadRefusesWaitBoundsThatBindNothing(t *testing.T) {
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		problem string
+	}{
+		{"zero per caller", map[string]string{"GATEWAY_CONCURRENT_WAITS_PER_CALLER": "0"}, "GATEWAY_CONCURRENT_WAITS_PER_CALLER must be a whole number from 1"},
+		{"negative total", map[string]string{"GATEWAY_CONCURRENT_WAITS": "-1"}, "GATEWAY_CONCURRENT_WAITS must be a whole number from 1"},
+		{"total beyond an int32", map[string]string{"GATEWAY_CONCURRENT_WAITS": "4294967296"}, "GATEWAY_CONCURRENT_WAITS must be a whole number from 1"},
+		{"not a number", map[string]string{"GATEWAY_CONCURRENT_WAITS": "lots"}, "GATEWAY_CONCURRENT_WAITS must be a whole number"},
+		{"per caller above the total", map[string]string{"GATEWAY_CONCURRENT_WAITS_PER_CALLER": "20", "GATEWAY_CONCURRENT_WAITS": "10"},
+			"GATEWAY_CONCURRENT_WAITS_PER_CALLER must not be above GATEWAY_CONCURRENT_WAITS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadGateway(env(tt.vars))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.problem)
+			assert.Equal(t, 1, strings.Count(err.Error(), " must "), "one problem, said once: %v", err)
+		})
+	}
 }
 
 func TestLoadWorkerBankSettings(t *testing.T) {

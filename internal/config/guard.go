@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,10 @@ type Guard struct {
 	// HSTS sends Strict-Transport-Security (GATEWAY_HSTS). Off by default: the gateway usually
 	// speaks plain HTTP behind a TLS-terminating proxy, which is the better place for it.
 	HSTS bool
+	// AllowedHosts are the host names, besides the loopback ones, that API requests may be
+	// addressed to (GATEWAY_ALLOWED_HOSTS): lower case, without port or brackets; ["*"] for any.
+	// See Gateway.HostsRestricted for when they apply.
+	AllowedHosts []string
 }
 
 func (r *reader) guard() Guard {
@@ -49,6 +54,7 @@ func (r *reader) guard() Guard {
 		ReadTimeout:        r.duration("GATEWAY_READ_TIMEOUT", 30*time.Second),
 		IdleTimeout:        r.duration("GATEWAY_IDLE_TIMEOUT", 120*time.Second),
 		HSTS:               r.boolean("GATEWAY_HSTS", false),
+		AllowedHosts:       r.hosts("GATEWAY_ALLOWED_HOSTS"),
 	}
 	requests := r.integer("GATEWAY_RATE_LIMIT_REQUESTS", 0)
 	if requests < 0 || requests > 1_000_000_000 {
@@ -104,6 +110,36 @@ func validOrigin(o string) bool {
 	host = strings.TrimPrefix(host, "*.")
 	return host != "" && !strings.Contains(host, "*") && host == strings.ToLower(host)
 }
+
+// hosts reads a comma-separated list of host names and IP addresses as a Host header names them,
+// without a port (every port is served). A name with a port, scheme or path would never match,
+// so it is refused rather than silently ignored.
+func (r *reader) hosts(name string) []string {
+	list := commaSeparated(r.getenv(name))
+	var out []string
+	for _, h := range list {
+		if h == "*" {
+			if len(list) > 1 {
+				r.fail(name, "may be * (any host) only on its own")
+				return nil
+			}
+			return []string{"*"}
+		}
+		if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")); err == nil && a.Zone() == "" {
+			out = append(out, a.String())
+			continue
+		}
+		if !hostNamePattern.MatchString(h) {
+			r.fail(name, "has "+strconv.Quote(h)+", which is not a host name or IP address without a port, such as gateway.example.com or 10.0.0.5")
+			continue
+		}
+		out = append(out, strings.TrimSuffix(strings.ToLower(h), "."))
+	}
+	return out
+}
+
+// hostNamePattern is a DNS name: dot-separated labels of letters, digits and inner hyphens.
+var hostNamePattern = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$`)
 
 // prefixes reads a comma-separated list of IP addresses and CIDR ranges.
 func (r *reader) prefixes(name string) []netip.Prefix {

@@ -32,6 +32,7 @@ func TestGuardReadsTheEnvironment(t *testing.T) {
 		"GATEWAY_READ_TIMEOUT":         "2s",
 		"GATEWAY_IDLE_TIMEOUT":         "1m",
 		"GATEWAY_HSTS":                 "true",
+		"GATEWAY_ALLOWED_HOSTS":        "Gateway.Example.com, 10.0.0.5,[fd00::5], ::2, gw.internal.",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, Guard{
@@ -47,6 +48,7 @@ func TestGuardReadsTheEnvironment(t *testing.T) {
 		ReadTimeout:       2 * time.Second,
 		IdleTimeout:       time.Minute,
 		HSTS:              true,
+		AllowedHosts:      []string{"gateway.example.com", "10.0.0.5", "fd00::5", "::2", "gw.internal"},
 	}, cfg.Guard)
 }
 
@@ -54,6 +56,31 @@ func TestGuardAcceptsAnyOriginAlone(t *testing.T) {
 	cfg, err := LoadGateway(env(map[string]string{"GATEWAY_CORS_ALLOWED_ORIGINS": "*"}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"*"}, cfg.Guard.CORSAllowedOrigins)
+}
+
+// TestHostsRestricted: an open gateway answers API requests for loopback names and the listed
+// ones only; one with credentials for any name unless names are listed; * turns the check off.
+func TestHostsRestricted(t *testing.T) {
+	key := "ci:" + hashOf("k") + ":read"
+	tests := []struct {
+		name string
+		vars map[string]string
+		want bool
+	}{
+		{"open", nil, true},
+		{"open on purpose beyond loopback", map[string]string{"GATEWAY_HTTP_ADDR": ":8080", "GATEWAY_ALLOW_UNAUTHENTICATED": "true"}, true},
+		{"open with names", map[string]string{"GATEWAY_ALLOWED_HOSTS": "gateway.internal"}, true},
+		{"open with any host", map[string]string{"GATEWAY_ALLOWED_HOSTS": "*"}, false},
+		{"credentials", map[string]string{"GATEWAY_API_KEYS": key}, false},
+		{"credentials with names", map[string]string{"GATEWAY_API_KEYS": key, "GATEWAY_ALLOWED_HOSTS": "gateway.example.com"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadGateway(env(tt.vars))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg.HostsRestricted())
+		})
+	}
 }
 
 func TestGuardRefusesInvalidSettings(t *testing.T) {
@@ -79,6 +106,11 @@ func TestGuardRefusesInvalidSettings(t *testing.T) {
 		{"zero idle timeout", map[string]string{"GATEWAY_IDLE_TIMEOUT": "0s"}, "GATEWAY_IDLE_TIMEOUT must be positive"},
 		{"read timeout below the header timeout", map[string]string{"GATEWAY_READ_HEADER_TIMEOUT": "10s", "GATEWAY_READ_TIMEOUT": "5s"}, "GATEWAY_READ_TIMEOUT must not be shorter than GATEWAY_READ_HEADER_TIMEOUT"},
 		{"hsts not a boolean", map[string]string{"GATEWAY_HSTS": "yes please"}, "GATEWAY_HSTS must be true or false"},
+		{"host with a port", map[string]string{"GATEWAY_ALLOWED_HOSTS": "gateway.example.com:8080"}, `GATEWAY_ALLOWED_HOSTS has "gateway.example.com:8080"`},
+		{"host as a URL", map[string]string{"GATEWAY_ALLOWED_HOSTS": "https://gateway.example.com"}, `"https://gateway.example.com"`},
+		{"host with a path", map[string]string{"GATEWAY_ALLOWED_HOSTS": "gateway.example.com/api"}, `"gateway.example.com/api"`},
+		{"host with a wildcard", map[string]string{"GATEWAY_ALLOWED_HOSTS": "*.example.com"}, `"*.example.com"`},
+		{"any host among others", map[string]string{"GATEWAY_ALLOWED_HOSTS": "gateway.example.com,*"}, "GATEWAY_ALLOWED_HOSTS may be * (any host) only on its own"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

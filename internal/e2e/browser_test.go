@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"sync"
@@ -52,8 +54,33 @@ type pageServer struct {
 // value written into the script is escaped as a JavaScript string).
 func newPageServer(t *testing.T, page *template.Template) *pageServer {
 	t.Helper()
+	return newPageServerWith(t, page, nil)
+}
+
+// newRebindingServer starts an origin serving page, as newPageServer does, that answers every
+// other path by passing the request on to the gateway at gatewayURL with the Host the browser
+// sent. It stands for what a DNS-rebinding attacker achieves: once the attacker's name resolves
+// to the gateway's address, the page's same-origin requests reach the gateway, naming the
+// attacker's host in Host.
+func newRebindingServer(t *testing.T, page *template.Template, gatewayURL string) *pageServer {
+	t.Helper()
+	target, err := url.Parse(gatewayURL)
+	require.NoError(t, err)
+	return newPageServerWith(t, page, &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+	}})
+}
+
+// newPageServerWith starts a page server whose paths besides the page's own go to other (404
+// when nil).
+func newPageServerWith(t *testing.T, page *template.Template, other http.Handler) *pageServer {
+	t.Helper()
 	s := &pageServer{reports: make(chan json.RawMessage, 1)}
 	mux := http.NewServeMux()
+	if other != nil {
+		mux.Handle("/", other)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -90,31 +117,39 @@ func handleReports(t *testing.T, mux *http.ServeMux, who string, reports chan<- 
 // reports into v.
 func (s *pageServer) report(t *testing.T, data any, v any) {
 	t.Helper()
+	s.reportAt(t, s.URL+"/", data, v)
+}
+
+// reportAt is report with the page opened at pageURL, which reaches this server by another name
+// through the Chromium flags args (--host-resolver-rules).
+func (s *pageServer) reportAt(t *testing.T, pageURL string, data any, v any, args ...string) {
+	t.Helper()
 	s.mu.Lock()
 	s.data = data
 	s.mu.Unlock()
-	stop := openInChromium(t, s.URL+"/")
+	stop := openInChromium(t, pageURL, args...)
 	defer stop()
 	select {
 	case body := <-s.reports:
-		t.Logf("page at %s reported: %s", s.URL, body)
+		t.Logf("page at %s reported: %s", pageURL, body)
 		require.NoError(t, json.Unmarshal(body, v))
 	case <-time.After(60 * time.Second):
-		t.Fatalf("the page at %s reported nothing within 60s", s.URL)
+		t.Fatalf("the page at %s reported nothing within 60s", pageURL)
 	}
 }
 
-// openInChromium runs a headless Chromium on url in a process group of its own, with a throwaway
-// profile and everything that would reach beyond this machine turned off; stop kills the whole
-// group (Chromium forks renderer and helper processes) and waits for it.
-func openInChromium(t *testing.T, url string) (stop func()) {
+// openInChromium runs a headless Chromium on pageURL in a process group of its own, with a
+// throwaway profile, everything that would reach beyond this machine turned off and the flags
+// args added; stop kills the whole group (Chromium forks renderer and helper processes) and
+// waits for it.
+func openInChromium(t *testing.T, pageURL string, args ...string) (stop func()) {
 	t.Helper()
 	path := chromiumPath(t)
 	profile := t.TempDir()
-	cmd := exec.Command(path,
+	cmd := exec.Command(path, append(append([]string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--no-proxy-server", "--user-data-dir="+profile, url)
+		"--no-proxy-server", "--user-data-dir=" + profile}, args...), pageURL)...)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

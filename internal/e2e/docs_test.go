@@ -68,6 +68,40 @@ const docsDriver = `async ({key, body}) => {
   return r;
 }`
 
+// docsSignalDriver runs in the /docs page after docsDriver, with the key authorized: "Try it out"
+// on signalWorkflow, an action whose body says little, sends a signal to the execution id. It
+// reports the status and the curl command the page shows.
+const docsSignalDriver = `async ({id, body}) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const until = async (what, f) => {
+    for (const end = Date.now() + 20000; Date.now() < end; await sleep(50)) {
+      const v = f();
+      if (v) return v;
+    }
+    throw new Error("timed out waiting for " + what);
+  };
+  const type = (el, value) => {
+    Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), "value").set.call(el, value);
+    el.dispatchEvent(new Event("input", {bubbles: true}));
+  };
+  const r = {};
+  try {
+    const op = document.querySelector("#operations-workflows-signalWorkflow");
+    op.querySelector(".opblock-summary-control").click();
+    (await until("Try it out", () => op.querySelector(".try-out__btn"))).click();
+    type(await until("the workflowId field", () => op.querySelector('tr[data-param-name="workflowId"] input')), id);
+    type(op.querySelector('tr[data-param-name="signalName"] input'), "decision");
+    type(await until("the request body", () => op.querySelector("textarea.body-param__text")), body);
+    await sleep(500); // the body field takes its value after a debounce
+    op.querySelector(".btn.execute").click();
+    r.status = (await until("an answer", () => op.querySelector(".live-responses-table .response .response-col_status"))).textContent.trim();
+    r.curl = op.querySelector(".curl-command")?.textContent ?? "";
+  } catch (e) {
+    r.error = String(e);
+  }
+  return r;
+}`
+
 // TestDocsPageInARealBrowser opens /docs of a gateway that requires credentials in headless
 // Chromium. The page lists every operation of the contract, and "Try it out" starts a workflow
 // through the same gateway with an API key. Every request the page makes goes to the gateway,
@@ -118,6 +152,24 @@ func TestDocsPageInARealBrowser(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, read.JSON200, "status %d: %s", read.StatusCode(), read.Body)
 	assert.Equal(t, client.ExecutionStatusCOMPLETED, read.JSON200.Status, "the workflow the page started ran on the worker")
+
+	// Every POST must be application/json: "Try it out" sends it so, since the contract requires
+	// the body even of an action that has little to say.
+	approval := uniqueID(t)
+	start(t, "Approval", approval, `{"requestId":"`+approval+`","amount":1,"approver":"grace"}`)
+	var signal struct {
+		Status string `json:"status"`
+		Curl   string `json:"curl"`
+		Error  string `json:"error"`
+	}
+	page.call(t, docsSignalDriver, map[string]string{"id": approval, "body": `{"input":{"approved":true,"comment":"from the docs page"}}`}, &signal)
+	require.Empty(t, signal.Error, "the page's script failed")
+	assert.Equal(t, fmt.Sprint(http.StatusAccepted), signal.Status, "the page's signal was accepted")
+	assert.Contains(t, signal.Curl, "Content-Type: application/json", "the page sends the body as JSON")
+	decided, err := apiAt(t, base).GetWorkflowWithResponse(t.Context(), approval, &client.GetWorkflowParams{Wait: ptr("30s")}, apiKey(key))
+	require.NoError(t, err)
+	require.NotNil(t, decided.JSON200, "status %d: %s", decided.StatusCode(), decided.Body)
+	assert.Equal(t, client.ExecutionStatusCOMPLETED, decided.JSON200.Status, "the signal the page sent decided the approval")
 
 	events := page.close(t)
 	for _, u := range events.requests {

@@ -27,30 +27,34 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	draining := make(chan struct{})
 	var parked sync.WaitGroup
 	router, err := handlers.NewRouter(handlers.Options{
-		Client:               c,
-		Logger:               logger,
-		Namespace:            cfg.Temporal.Namespace,
-		TaskQueue:            cfg.Temporal.TaskQueue,
-		TaskQueues:           cfg.TaskQueues,
-		AnyTaskQueue:         cfg.AnyTaskQueue,
-		WorkflowTypes:        types,
-		AllowAnyWorkflowType: cfg.AllowAnyWorkflowType,
-		MaxBodyBytes:         cfg.MaxBodyBytes,
-		TemporalTimeout:      cfg.TemporalTimeout,
-		RetryAfter:           2 * time.Second,
-		MaxWait:              cfg.MaxWait,
-		ClosedCacheSize:      int(cfg.ClosedCacheSize),
-		Draining:             draining,
-		ParkedWaits:          &parked,
-		Metrics:              tel.Registry,
-		Instrument:           tel.Middleware,
-		CORSAllowedOrigins:   cfg.Guard.CORSAllowedOrigins,
-		CORSMaxAge:           cfg.Guard.CORSMaxAge,
-		RateLimit:            cfg.Guard.RateLimitRequests,
-		RateLimitWindow:      cfg.Guard.RateLimitWindow,
-		TrustedProxies:       cfg.Guard.TrustedProxies,
-		HSTS:                 cfg.Guard.HSTS,
-		Auth:                 auth.New(cfg.Auth.APIKeys, cfg.Auth.JWT),
+		Client:                   c,
+		Logger:                   logger,
+		Namespace:                cfg.Temporal.Namespace,
+		TaskQueue:                cfg.Temporal.TaskQueue,
+		TaskQueues:               cfg.TaskQueues,
+		AnyTaskQueue:             cfg.AnyTaskQueue,
+		WorkflowTypes:            types,
+		AllowAnyWorkflowType:     cfg.AllowAnyWorkflowType,
+		MaxBodyBytes:             cfg.MaxBodyBytes,
+		TemporalTimeout:          cfg.TemporalTimeout,
+		RetryAfter:               2 * time.Second,
+		MaxWait:                  cfg.MaxWait,
+		ConcurrentWaitsPerCaller: cfg.ConcurrentWaitsPerCaller,
+		ConcurrentWaits:          cfg.ConcurrentWaits,
+		ClosedCacheSize:          int(cfg.ClosedCacheSize),
+		Draining:                 draining,
+		ParkedWaits:              &parked,
+		Metrics:                  tel.Registry,
+		Instrument:               tel.Middleware,
+		CORSAllowedOrigins:       cfg.Guard.CORSAllowedOrigins,
+		CORSMaxAge:               cfg.Guard.CORSMaxAge,
+		RateLimit:                cfg.Guard.RateLimitRequests,
+		RateLimitWindow:          cfg.Guard.RateLimitWindow,
+		TrustedProxies:           cfg.Guard.TrustedProxies,
+		HSTS:                     cfg.Guard.HSTS,
+		RestrictHosts:            cfg.HostsRestricted(),
+		AllowedHosts:             cfg.Guard.AllowedHosts,
+		Auth:                     auth.New(cfg.Auth.APIKeys, cfg.Auth.JWT),
 	})
 	if err != nil {
 		return err
@@ -58,6 +62,11 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 	if !cfg.Auth.Enabled() {
 		logger.Warn("no credentials configured: every client that reaches the gateway may start, read and terminate workflows",
 			"addr", ln.Addr().String(), "allow_unauthenticated", cfg.Auth.AllowUnauthenticated)
+	}
+	if cfg.HostsRestricted() {
+		// A client that reaches the gateway by another name gets 421: say which names are served.
+		logger.Info("API requests are answered only when addressed to a loopback name or an allowed host",
+			"allowed_hosts", cfg.Guard.AllowedHosts)
 	}
 	srv := &http.Server{
 		Handler: router,

@@ -470,6 +470,9 @@ type Forbidden = Problem
 // InternalError An RFC 9457 problem.
 type InternalError = Problem
 
+// Misdirected An RFC 9457 problem.
+type Misdirected = Problem
+
 // NoWorker An RFC 9457 problem.
 type NoWorker = Problem
 
@@ -527,7 +530,9 @@ type ListWorkflowsParams struct {
 // StartWorkflowParams defines parameters for StartWorkflow.
 type StartWorkflowParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
-	// duration such as `10s`; capped by the gateway, 60s by default).
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
@@ -544,7 +549,9 @@ type GetWorkflowParams struct {
 	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
-	// duration such as `10s`; capped by the gateway, 60s by default).
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
@@ -1604,6 +1611,8 @@ type ForbiddenApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
+type MisdirectedApplicationProblemPlusJSONResponse Problem
+
 type NoWorkerApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
@@ -2042,6 +2051,22 @@ func (response ListWorkflowTypes403ApplicationProblemPlusJSONResponse) VisitList
 	return err
 }
 
+type ListWorkflowTypes421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflowTypes421ApplicationProblemPlusJSONResponse) VisitListWorkflowTypesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListWorkflowTypes429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2126,6 +2151,22 @@ func (response ListWorkflows403ApplicationProblemPlusJSONResponse) VisitListWork
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWorkflows421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWorkflows421ApplicationProblemPlusJSONResponse) VisitListWorkflowsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2354,6 +2395,22 @@ func (response StartWorkflow415ApplicationProblemPlusJSONResponse) VisitStartWor
 	return err
 }
 
+type StartWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartWorkflow421ApplicationProblemPlusJSONResponse) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartWorkflow422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -2530,6 +2587,22 @@ func (response GetWorkflow404ApplicationProblemPlusJSONResponse) VisitGetWorkflo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflow421ApplicationProblemPlusJSONResponse) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2730,6 +2803,22 @@ func (response CancelWorkflow415ApplicationProblemPlusJSONResponse) VisitCancelW
 	return err
 }
 
+type CancelWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelWorkflow421ApplicationProblemPlusJSONResponse) VisitCancelWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -2897,6 +2986,22 @@ func (response WatchWorkflow404ApplicationProblemPlusJSONResponse) VisitWatchWor
 	return err
 }
 
+type WatchWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response WatchWorkflow421ApplicationProblemPlusJSONResponse) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type WatchWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -3031,6 +3136,22 @@ func (response GetWorkflowHistory404ApplicationProblemPlusJSONResponse) VisitGet
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWorkflowHistory421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWorkflowHistory421ApplicationProblemPlusJSONResponse) VisitGetWorkflowHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3218,6 +3339,22 @@ func (response QueryWorkflow415ApplicationProblemPlusJSONResponse) VisitQueryWor
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type QueryWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response QueryWorkflow421ApplicationProblemPlusJSONResponse) VisitQueryWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3451,6 +3588,22 @@ func (response SignalWorkflow415ApplicationProblemPlusJSONResponse) VisitSignalW
 	return err
 }
 
+type SignalWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response SignalWorkflow421ApplicationProblemPlusJSONResponse) VisitSignalWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SignalWorkflow429ApplicationProblemPlusJSONResponse struct {
 	TooManyRequestsApplicationProblemPlusJSONResponse
 }
@@ -3643,6 +3796,22 @@ func (response TerminateWorkflow415ApplicationProblemPlusJSONResponse) VisitTerm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TerminateWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response TerminateWorkflow421ApplicationProblemPlusJSONResponse) VisitTerminateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3846,6 +4015,22 @@ func (response UpdateWorkflow415ApplicationProblemPlusJSONResponse) VisitUpdateW
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWorkflow421ApplicationProblemPlusJSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4293,13 +4478,10 @@ func (sh *strictHandler) CancelWorkflow(w http.ResponseWriter, r *http.Request, 
 
 	var body CancelWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
 	}
+	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.CancelWorkflow(ctx, request.(CancelWorkflowRequestObject))
@@ -4384,13 +4566,10 @@ func (sh *strictHandler) QueryWorkflow(w http.ResponseWriter, r *http.Request, w
 
 	var body QueryWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
 	}
+	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.QueryWorkflow(ctx, request.(QueryWorkflowRequestObject))
@@ -4421,13 +4600,10 @@ func (sh *strictHandler) SignalWorkflow(w http.ResponseWriter, r *http.Request, 
 
 	var body SignalWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
 	}
+	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.SignalWorkflow(ctx, request.(SignalWorkflowRequestObject))
@@ -4457,13 +4633,10 @@ func (sh *strictHandler) TerminateWorkflow(w http.ResponseWriter, r *http.Reques
 
 	var body TerminateWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
 	}
+	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.TerminateWorkflow(ctx, request.(TerminateWorkflowRequestObject))
@@ -4494,13 +4667,10 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 
 	var body UpdateWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		if !errors.Is(err, io.EOF) {
-			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-			return
-		}
-	} else {
-		request.Body = &body
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
 	}
+	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.UpdateWorkflow(ctx, request.(UpdateWorkflowRequestObject))
@@ -4527,223 +4697,241 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Lc9s2uuhfweGeO7H3UDIlP2LLkzlXTZzUre24trPeNswJIRKSEFOASoB21NQ/6/6B+8vu4ANAghQl",
-	"y490s72dndk6FB/Ah+/9/OLFfDLljDApvN4Xj3zGk2lK4O+DzyTOJeXsJVfXJEnUVZFPJjibeT2vuOyj",
-	"GyrHiEqBMiLyVHq+d43TnKj745QLckEnxOt53aC70+p0Wt3ti2C3F3R73aDd2Qw293a7nc4vnu8R+8lF",
-	"D3T22nu7m52d3WB3Wz0wpkLybHZE2EiOvV6n43tmCb0vXj/B/+H1WJ6mvjfKCJGUjbye9z1JU+7d+l6W",
-	"s8PE63lBB3c7nQFudUg8bD3v7iYt3E22W53h5u5wsNfd3dsinu8JiTO56sKExDIXCkpvj0+PDi4OXnm+",
-	"J7G4+iknCjDeWMppa4QlucEzz/dueHY1TPkNLMgutoUT7Px2MZuqJ9/Yrdze+uUhvcY0rZ+QvmaOR44J",
-	"sm96JtAQ0zTPCMIsgZOLcS7I6gfXaXd3dju7e3t7uysdXLfT7gTBXrcbBF31gPk8fAi+7P4xIULgkXoP",
-	"jmOeM4lCLx7jLKUk9NAYCxSgWKGsjxghiUDbQdBDlIl8OKQxJUyiYc4S4fke4+yMyGyGBynxejLLie9J",
-	"DcdD5/7X6vaDLOOZQgz3+5JeUzlDBH4rnu2b6w2PKGAnGb7BKcCYJD30r9lFE23UMb672Y1bz0mQtHYx",
-	"6bYG3c7z7mBvuDXcuRPj6ydaYPzr/uHRvdBdZpiJIclalF23OvMIf8wZmV2Ym6pYf5YzBlTtor296CDz",
-	"YxnL5h/ELc7enZwcnrz5GrxCYQTBCcmAuQM69YeSZOpfCRFxRqcKQF7POycxZ4lAkqMbTCUakCHPCJLZ",
-	"jLIRwiNMWdtTjPbXnGaK52iEFPGYTDDQL2V0kk+8XqdAU8okGcHp3freFGd4QqRZyk85yWZ6vfWVXIwJ",
-	"+lX9/EwghifER1hUGBnKyIgKSTKiuJhaFVXPTbEcK7LBAP5fiw8sXTT+bE+7u73tq00UpFNsQ8jMct5z",
-	"OmI4PYFPNK1bwO+PWrgoP/GUK383TbAki1eew++PWnlefuIpV36JqZxf8/c8TWCJmIkbkqGcSZrChYLs",
-	"EUgzgXiG5JgKlHI2QlMsBBE+uhnTeEyuSYaoQEOaCYnWMHrDQ5bkGYbHRR6PFSCiTiCifRTj6ZQkaDCD",
-	"rxjK9NFOINS1hAxxnsr1dsgsdAAFS/AosvJcQPxnRoZez/vbRqmObehfxcYrswgNAYf2m85ukAvKiBCI",
-	"JogPKwfnoynJlMBpERbzhCRqQxipg0OCjCZK4KxFGxHs8391X0frbRS1I6UhhCxqq78ygpgGVCJ6CKN3",
-	"Z0dozNNE8QXOiH6hfdeEYCYQZlyOSaY/w1lMlI7I02uSOOCpIo/D35Yhj9FV53mgg1WdIAjqaDXFUpJM",
-	"ffZ/1v679/5/2h9+D8O2/a/6MwxFGJ5/WLd//P0/vXlsvAVVc8qZ0Orydzg5I7/mRACGxpxJwuBPPJ2m",
-	"NIYj3JhmfJCSyX99EurEnD2os5SYpl7Pe8uIwtOJ4rlDStJEAOApu8YpTfaRIESrI0IRn/7L673/4sHN",
-	"Xq8q7HguLZQHPFE4WKoqY0vamSKHIc8mWKK1Ic+QWRfaC8S6d+uX767Il0XvpcoQMMd2+0GfIRES5NXO",
-	"sBN38R5p7STBoLWVbJPWHt7ebnWHHbybbMbPB53AkYhb6vwklanWdQAEyLyvPJQ8Yz1JJlOe4bSlpGXP",
-	"ALoHDxjyWZXgTvWz+oyrJHaMUwUmkqAfzt+eqGMyx2JOah8RHI+rFxVXUZidIMpQpM8raqvlvFRMKXkk",
-	"ulxU+Jw6UpxmBCczzfOSfcRZOkMYZVotcm7GcUymUgBLtBL9nuc0r1FuBUHr+XZCWnudwbC1G3R3unt4",
-	"EAxwXDnWvfJYLU+rs+tklQO2CNkqHqmoR1Peev4kJ383mBUlKVKAwxYoKtcBPBRFACtz8pwNUxo/llX0",
-	"mbMmY+VRUYpqmiDymQopYAFqgTRBU57SeIYSTgRiXCKcqlsNn34qNLhTOV6CBhawoELfEwvMs63y2cXa",
-	"8lOhhQtuKpDEV4Ttz5+/VkioUN+3yKBFqmIOgBaveTagSULYE/CEOCMJYZLiVKCEw0mPMswkEjGfEhRq",
-	"CyX09jXO8Ckxuo42RrVq9yjOvVmebbmxFQ5zWNz8VCfkwkJBXHPnQS5RiuMrOBkNlUZQrNUom8p1X7F+",
-	"HDKAobmMkbLZlL2SmxcZxbAkNX07Z2gtWrx99ZYWvKXFuGwBeZIkAnXy1vcOmdJecKrt/MfjiV1kzPM0",
-	"gVXGxrEHcDEYsO/+QyF6ymMsidYf9PuEkm9UKuV69Ejc2a5Kfb3hug9mMQSpeeJJ8KfPUM7I5ymJJUn0",
-	"GvYru9bKmWsJPAMY+FZXZoVoACI/4YrTkcee3QkHxkMyY/Zo/ULSCekhppTxCZ6hASnE/hBsH+IgKSAx",
-	"lYpn8WuSpRwnig898uS2ypObX+Iqp8d4Sz/1JMe3GExoDcCklNX7gWjdHKN8zXOWPM0x1vQfrZlTMOPW",
-	"lPDIcoZoomxVwtCIXhO2/mj+vLVUBVOcYAgbvI/8VRzLPvV1Je8J11b5PPTgeE7xTJ3WBedHOBuRJ2CU",
-	"lvmBJKACpeq9CmEwQ91g73lnu4sGM0nEYw+m4whOsw0kOdcfXOU0pvqhluS8pR96KkFah4EiCiCZlE6o",
-	"RGtddEy/c3wgProwK3wmkFkWiglNKRtpMjojn4CzPsEBOR4q/U5YmXZFGUIWaIxZkpLM+Ob3iziIwDOB",
-	"bsazdjU4URq1Obti/IaZ95lvtNGP6qL2qIkX7/F0mvFr8mHOZz/EqSC3j8OLbrfECws264Oye18FPSx4",
-	"WoNZq3juyZXhyiGA/0sdgXMahVak4Iqo3EeRAXxUnIbmdxX3o8A0MZgDoLROjicm8IRqZQhnGb0mYFzN",
-	"CXllaoAo4fnjteVd93D1QmThv1nhTOGRln3kqxD8fWGC1qI3/YuDy/7PH88O+q8+XhweH7x9dxFpyr/g",
-	"/BizmdmsePQBUoHiFMJmSnpOcEK0Dw0Y9E4Q2L2AntqZBGIfyWym4xkIDyXJEBBsC8IiSOgoyGPPtetY",
-	"uBecowlms2IlK50slqQF7JUkT3SsVUjlgugQMFgamMXEPbf+xcHHo8Pjw4uPZwc/vTs4vziP0JRkIWu6",
-	"5fLw5NXby2h9H0UOKAtyNqTMyGdZmhICpUQiOc54Phprn3A9TtUqAlVNWzZ3bzghLdj1O4ZzOeYZ/e0J",
-	"pEuDWegYlT2EGeqfHqIrMlPY9c9W//Sw9SMBlofRD5cX6mrfLAde0kPfEZw92OFS8o1OiV+VHa+AWrl7",
-	"/xPpZA5UgMu7prccY6k9HlwaG3zNitUrMvPRACc6bibzjPiIfJ7SjCQhk/yKML+IJeA8oYTFZL2NLgrT",
-	"HGwtg2g0nseky8vLljoBtRhlui6I2qlNGrPWWsbGTeqjSB+Zcef1p/RHMouWh0LnogYaMa8xTbVi8Di8",
-	"NMeKYswUTJW5R3A8JgnK6GgsEeM3fwSX23Z9PcWicmefK2BjcdV97kkY3gpQaj8h25lmPFZq4yAlB0xS",
-	"Obv/KcMiTBThkE21elNmOPTReUrIFN2MuSD2DEEZ1w5UZAOXbg5ERdeh6qWlCjakUr8SPuZrVzHcouGL",
-	"+LDUwNRJotCD+0Nv3wSjjBcM4h867jGYgViBSMmUg1NmQcRqA761YTayMK40yQWcHpZowoVEe93u5ubz",
-	"brC58+gwk6tb2zBT6deFE1jJ8QRPtvQDChsMe7PpDe4RVuHJCj/FmGvNYP7gSl8GhHapQAmZpnwG4VZ4",
-	"bP6QxnQ6pWykzunNwQXaKCx1dYNAKUQHJOARNS95tMrTdUWSZu+Vda0mm+DBVmW9msKeVLGlAt2QNEUm",
-	"rDfIpcMmYqXpkgTxXIKIt8IqcsOgkRJMIYvg0CMt5CqE1URMdO6s1qIK9kQ+kFLINC3NBRCbqMsv8xSq",
-	"FBUZh7Va5mGi4C0Ji2dKQ4mKcAvogUNQWBI6HJJMYZUF05oSvZSN0A0WKOGMGGeZ0osYsb7pd0zk0ynP",
-	"JEmOSUKxRfunNMwKJuC8SL3g0V6XbRdri32gidrIPdC2eLIFTxq8/Ur+F4ViUR0SUdsryQQkSR/cEjgt",
-	"RAlOEqrux+lppvRaSZXIASdF02c19vKhUnr0myKtehVUJJF+akAEZNHwTAkn0MkSEtMEwib7VUv+ipCp",
-	"AO+qjhuYnDuQESUm4AnPFep0utuQzGFcLBn4FHFMascOAV91kmCBmlQ2r7e7sxUEt743dbZbvrtJE9S/",
-	"VcMeAuGBsfV1toTObNvZ8uYT3dyV1t9/OeYQKeQGOO1q1grkQtU0x8ouvyxGjWfgMzZmeYzTlGTPBBIz",
-	"Iclkpc/UITefbXWj06dseqBhGSSmgnLmq28btrOPAh08sxlRJidocycIGmE4wZ914mAp2f0ymzBoyCYs",
-	"LvHBJxKD3+NlxtlLdXYkezy+Oy+LTKYYBHgFxFj2UfTlNlKslXFkBQCGkHoVi5vWWeR1zYG4j95wNJ97",
-	"theIyEdRZ7IZCPho1B1Hle94e4GonvHOVjXh6X3Q2vvwX2th2NZ/rf/3GhO/5+L3//t/xO8T8bv4ffL7",
-	"eH39vxoynnzvIB7zEqRs9nYIWhzL07QhM7nY6RePSjIRFTDgLMMz+K3+leIKyycDIKTiyoDzlGAGyt6y",
-	"Q1PrBKk80+IRNCl7elQJNZlnTCigUiXuJ6TGc1LKiNZQf82xUeG7vieucnU6rQ6sgGeJou1OEHRufe9z",
-	"a8RbZp0gjs7wzbHRXN2MZfX6KhNyEu2/lCSRYEnAm9d0ELV05nn2YjwtWc7QgIwwU9hyQ9NU/YsWSSNs",
-	"hNZSLG0QIypyliOdTKIvvCIpnkXaluc67LTaKh03+jKR99rcNp+y/mUVLjshE76YxOcpr3pUEzx9r1f8",
-	"oeHUGPksz3RqSyPLzZlW95R+Q1lORKERoTV7rYVFi5Ebv3R9KTCqZ7VOprAxmwFYG1i+rWVZ7GgHn6vC",
-	"Z43mCqkV0u+jaUaEUuHIZxzL1LjSI63vREr8REVtCnCROzA4s3CYW6UgOIvHfSkzOsilkaxf4TSclPpV",
-	"CcVqd8sxsCDOc337bSX9vmHHN5Us3IU/W/V3PpG5dBi9r6W7ApT9ep5luZxiTy486pTzoUHcFJs8ojpF",
-	"tcqFCpaiXQ+GYa8GNm+erwPpnOIRueBXpEHEnRrktE7hjIBjEBz25VL2IUdbMWkl/6b2dVEDsdSA6mxn",
-	"KTDOCwQhTOkY750SDLd0qyhqedk/eXmg/7w4ODs+POnrG16+Pbk4PHl38Opj//zjycGl+v3w+ODVx7fv",
-	"LpwllEjyuuSOde49U7ZmGYm3YRebl9NGrxXjKLV+44HxUaS+ArQNyWbq6jOhzUud6huyMo5GQG2vpPtG",
-	"zdVE0fo+As/rDdVuAu3qUd+4ogwSzQ2v74UsMgE5/aSPopeYxSQlSXHhgmQTyrB0LlXqqeChMU0Tm5Vg",
-	"roYsOiGfc/HWOuKLu8+IILJ6N+hH5yS7Jpm+0EYRFJhVwaP5d0oSpc5Sqb3GNflsy9JWFGKFv6qBM1SD",
-	"wvOKjcWTu3iG/UYTbr+mJE2K7LDqXozDrUmewE+m6GMfMSKU8evkn3/ilJFEKwYJl6KN+sbPx4cIu+LI",
-	"KsJF3nODq8LNikJrZ69fop29oLO+2IPRKB8pcynX+AtNMYEtudB+2kYSXHxSNXBThRUadv5S2Nt6q8cb",
-	"HvZNUU01NTUSfZ1FUz1dhpu1Qa6QGxJw2neXRyyHBHyiaeffE5xqna26plICl1YKv7qTf5vHGr+kRd2p",
-	"ObmaGLu2pcw1q1U/hPTvCvucxBRATKVQoDX4/TDx9Y2Kldk/gYnaNF515ZlAuNB5QH8rpObDtJ8GledO",
-	"qXqHFNTQaIJipajy8ehaeZ1xDpmyV6FddtqnuMC5090OfG+Y8UlfP6P2nFLj3AFXZEzAvUPZdWtPYQ8v",
-	"7xzwgfcA1w54KowhoQtxm30SS4oZa2tu/Jap/ZUc2cpgpB5q8sUsJcQaJJq+Vbh7ijvLlEZzNL4xFkjh",
-	"I9I2Rk9ncZFEAWPCr4lRFybqXHXd1pRk5Yt9oAVlYeuQ7FwZAkECT4iuCoPES1H8EjJdZMcZeSYQz2XM",
-	"J0RL3ntCxMGCO2CfkCkX4GqU/N6gr1GVe+buGnyLdNWjaqI+6+add/0wpITh3tb2c2R8yu05jcQ6xxsU",
-	"DBtcW1GFd3SFBm5zfwOeMiGVute4tjscmLZi0VSPgcO1Ia1a+IDUGZnyDFwY2AXU/EcXm62FZJonaxMI",
-	"aHhKNhYq99G7s0OH7BieqKW5GvKyRS61J2vYZyMRsEJ/maCEwmqnJnEpc69xz2wklpRj2yxKJQKzUT7R",
-	"XQwoQ+ATc0XhLZDaof5XZ6eGY1X59/7DMrfDMgzUPppGb7ABgi7UnNcXFnlYLpVZIOv7LZinb90sdzpO",
-	"aqdnvtd0XAscTX0kpiSmQxprn5FJ+Hz37vBVocOgEb4Gw2wNs5mO05FU6Nx2MoTAHjDfrSBY10GYFEtF",
-	"YFnO6mXCig7BKscDZaFX/cu6vitIWp3Bzl7r+XOctPZ295634u3O860Ofh4MO3uuEM1zmngVD/T7oLWH",
-	"W8N+6/WHL7u3LfefW/f5Z6d7O++jrp5FSV+6Vv9hpEC/WYd30WEAhKyhw7rb+z6evQeSWJk48igVEl5T",
-	"N3dsSkhvcz56J1YNUS2PSRXRAAl6ztcLTJ1LnEmNivcElH6opWhYVzb2UEJSqpPvqTCYoLZrvP61Ql8F",
-	"Xqcc0deFaOoeKq02BjQPFTFZzgRa6wYdfc2UUvqoGwT6CpWQBmC+s95GEU1sRespVJdaJwsLWfTu/ODj",
-	"wT8Pzy8OT95ENdjzDEWFG628q8kN8+enQ2u+P0Y3XWifA/JZF9nDOGGccXYej0mSp40qEMQ1hLkBrQ3p",
-	"tW1gAJGO6H+TayVLO5OyHjalV2TdFM0rWZQRnAgjoLR4emabilUF0d83ttHf9f/ubzbMNUhYuQOH79Ux",
-	"XQMC0Nn0PvL8Rl2Co4Qbwdpcta2rhw1RwW6NX8u81KUj1/tcXmzycdHkjOSCNC22f3T09vLjq3enR4cv",
-	"+xcHDesmYNvZ1ZmCQlAn3HxSAj2tHBtQ2IZwpjbe3cz8R2tXPmpX+8e3J0c/e753dvDDwcsL54HGTc7z",
-	"hmXnWfXSKTpfGuYoot533ekIwrtubXC/3PXIXF7DXQ9Us37U3d8Aw+zXgvLQhCepNxmqMVO0pj8hIGcI",
-	"aT6S0BGV6/soUruKQsYzo7Kaxj6I8eIF2iFV6Bo6n2tBCiV4q3TeHpYhU3c+E9UEvrUKBvlO6ixwNsER",
-	"Z/so+lzNXhQRmmKawU4n637ITEKCQPGYxFcksZ22CiVepymLQs/vIYwmVKjFWafKVrcL1AYJiPP5g8hN",
-	"H7xXymAb9VnIDET17p2Vqge+3EY6qv0bybiJPlcsCQnFqkQKLc/vEH93B/LrxQasRVlCPttuLLACgYTk",
-	"mTV4qk2goJDWcX+BtHEM8gfEpLP8IUJEFErgUnbi6Is2/A3JGPf5VCWQPa+7lKXO+zVXS8zZkI5yBcqi",
-	"mPMGArU1snkmTFayQFOepoDXpfmI+qZoQ/dFsNmbirrV93RRjSLdNOU3WlEoM9dMpY3uzRDhZEJZNOco",
-	"XCGIUfewLO2bpTU3ST5LRD7HZCptFywETbDW6hZ1TzGad2dHKMYMCE3TdztkfW2lU4FGhKl9kqppvcpO",
-	"GJdujEtha7vtfbj17047aMoRLFq31bLPodNbJRRcCUA9KmZUWVezbsqnD1NJM4JFUwbd5Xi2jzIS8ywp",
-	"Pd0FI3hWyTWd29tiH+IDDWRdHvxncz8UbQL/QPeDbzoLNpHxIdSZDanJTNA37kOClfYmZ2RKNA1WQhQ0",
-	"ARlVXig3ZkIT6E0j+T4gjLAQNR7snzTl6A93UFZBupySizv9ZY7MyxofqgcvnH00pUgYK3gFO7eKlXct",
-	"pTnvyWVOq8dNKluco7Il/K/JUw8pdHGeUTk71+WHulCC/khmTXb2FZlVZedEqXKJzdmEnBeEp1TdF+ZB",
-	"sBkraMFfxFwAiSr0pagi+bX6JHTTOCpFyM6/77e62zuFza6fVdYd9JMSTh9Hk2tRdHIs6mBLHcts69b3",
-	"BlBM2c911oD+12vrePvh8mLOHu1DIe0w45PK9iHjnUCWLlIGD01AraWjIl0FM4TFbDIhMqMxwumIZ1SO",
-	"J2jt7PzvPjo9/7sfsoPzvyvd4yB5dd5fNy2zI/J5WvoqHIUownkS6cYsERUiMn1ZyjvW2+hQGsVFhAxn",
-	"RBfGw+IjuByhNTHFMWkJMsXAXLQ7TMRT9ROgPSSIKpxa9xGfaomRKiN8TFmCcMicNU0zMqSfS3XeYp3o",
-	"qS8btUmXtyrWDuAuj2Us5VQXnVA25A09gZXy6aMbLNXrQY/GSRl/mG/CYnqDTFNMGfr+4uIUngKOFLKQ",
-	"HYAJp1OwbDFLtKg2KNIZQntb28/XzclIXXgVQRhM/WHzWnW3Uh0hjfaN+WMqFNUxpBQSm9xWjOiEuyvR",
-	"RV9CYQ2ttJ4CnRBW79QRQym3NkjLAnGjN5ZYCienBKVAa9HGGHJlflPL3oDaK/2nxk8BiW4bfEoYntL2",
-	"DE9S+DXhsYjWjUZcLTePCjqLKgXnUWPFeeSrhYTMxH3kDW+jA2UqOgXuRX6fVr2ptF3hmLJqLXNrGUSG",
-	"HvK6hsfBml7IIkA9pTLjRPgQS6NE+GUODRIyI3iy7ptcc8B8nEnhG6+q8I2EE5o6tA0QsrUYsgo1cdp8",
-	"wn37u7Em6uey3kb9QhtQeMRzW4fulKmHrLCtgw7AytTZuqXstb5xW8GmenfZS60gS/uZKzITiGemll1o",
-	"J7s6ZKcuAaoGgfEqYxWlnE8H6js4STJlm+QsVf+RPE3KfExASLeRGwgAk4me8Fg7ULBENZwyVMwStVOd",
-	"YYudCPYUjwjCUqEiYJ5vgBB6FqlI6KFBLiVnpiIGAz4qOlFbBGsi9C4yJUaUKhV6mgelNCZG1zFi4vhQ",
-	"Mfs8Sw0jEr0NWKvgeRaTNs9GG+ahjQmVTny+LO0GDvOmaJF+TTKhGVfQ7rQD9YjZvNfzNttBe9MkCoKo",
-	"hR2qP0akMZOEgjUsMxxrMBnGAMMBCPr+4vgIwOUbcJYWxyDjN4JkaDBD5zd4NCIZencIQmCOxLWHSkPd",
-	"jGTAQii9VHEtMhmQxDFlipbTgkM0hmdXwqJayDTbIhI6FwjRrh0DEoQlomyHAmGjsl1hD/qLAUqUXAbY",
-	"CpxryIADV/EAQkh6C+puIfFM2LWWe4K6wBGXkrCyGwj8DB1JwFUMKFJQLOR8vSHylTqgauP49w2pMwcX",
-	"eKRlLGaFW1pT8z7aDLZqXx1jXUEZjzEbkQQJauJ/jcrM4bB1whlpHSsZ6C1oY94Julvziv+HWq/obhDU",
-	"ymKVaNkYy0lazZTU2tp/JDwGM13doJW2kOmf1BWUYjZ6EXqEhV7tV4KT6pUJkVjtNxNEvgi9XA5bu/Wn",
-	"gLj0pUb6Ukih79xwbrVPp5RdoYykL0JPyFlKxJgQhXTjjAxfhJ4itQ2hiaGV03YsRP37+lBRongRElk8",
-	"/1RrkCtzp/2pfFavRz+62uvU/632ho15OCpNwX0uodeIJmrPxSJrL07odeXfzhuKzzjH6y3tItJkjyuU",
-	"1mrnS41XrXNjVbR09Aelip1QiaALGwX9VL1C+Pof6rQQHJfVeUHB1HzPqN1OV1MlqHQaoOInC9kJ3DfX",
-	"jeUljsekpRaa8XSe50aMt2J1S9RDuGCjGTHtvImJMEUVmoys/zwjudDB7fs1Z/E9xUDmV/MS+IOocQ+Q",
-	"1mvawECM3BQbNsJn/f6dYTaDrWbH3WJ2BesBvqd0syo82nfA/CGQud+Gtrp7i0zpgiFu1BuBuQax13v/",
-	"wXfbZpwe1pQUqI4aKYFQig3hfVAvARLf+AJy9HaJfCeWEEob16EFaV0tRhPSh6FoSPQcsf5MhGwtauJR",
-	"YJ5UOF607qNrwhIIVOTMHijQmCJFNp2gKY6vQKkoaLH0zUMPCsO/irJkrTgrpK+sCoHqpBCFfDbahPbi",
-	"c15b8NHhy4OT84Pqclsnby8OX9YvFntrm4fa8rOM1pdI7746hLtEuK5DSe3skWrIv+nzzQMksPnWkw0e",
-	"eZSqoTb0zakasajVZLRL8KI2nw5SHl8Vf7QMAbYUnL8MOZOtIZ7QdNabcMbBjbEPV28IHY1lbycIbu8Q",
-	"Yb5exyd8jTVkq8u5oSzhN+2cohcWm98dfgfHvvYlz9IeCj1Xfw49HyV88pEm6pe/uVL4dn1/tbWAr6K6",
-	"DOc97CWfznS/qG7QDVrdoNtB5xOcSWVWo3M+lDeKuA5Z3H6I+FZo0v4zCUnA+z9SSC4mtG9cSGoSXS4k",
-	"nfEy8MjWE/TVmRemBnwalDYb37Lip2o2fXKfztJlQ+knalBYbs3ZsrPPr6K1VL56Px3GOAsXqi9946zS",
-	"2ZnqM6433/Sig9Y1Kb0m+4WfCRq5iqvCh9tuktymqu9OmVJvQVTDumK+Hb9a/RjNtxdZO7WNtZcewBG9",
-	"JowIsQzQxv26VE8sVTBzt3VynGZ8QuSY5EJnDugM4h6akqyV8VyWTYR0TZwPGfgs1o7mBCZJyFygmCdE",
-	"FDpf6WA/f/Wj6dlq1D/7/TVrdzlv9M18M56mYpFOdmx2u5q60CAa/4a+Pzg6tRD5qIj2o13LR8mldRoU",
-	"dqHtvw8lDAATX+1izBNtRAIA2iH7G7r4+fRg6YtjnQZXqMRNN33R734Reqdvzy9Cz4dPvgi9ogWeCD1f",
-	"f/VF6HWDTujdos2HiG5zFv4iZCCfofiMcmbwov1UPNwxs3U3Lcbtav4kHLuyxxssbDp64VjHBSno7JZs",
-	"tpwVOIczKWhgIVNwdcylnOHtlDDF2AuPe8UHYnzyCs9L7aykjBGmTMhGDmzeez4l8f3YsF2xU3at99JD",
-	"4AAPGWVD3gsZQnDMPdTo7FO/G12th8CZ/hAKqUPn64jZiqd+2anqoNuKIpWUteJF1iVGWizrfEgfbQeb",
-	"Rtmu9L0ugzRNR3tGcEKNVPq25KvdLtSP4XiMB6nWjLaDzbuPzO1vvOy43P0vPKpqBu1SEtQdTcFdEyme",
-	"XzY7FVHZxBmyYo1BoqyAlDLihi0hnnbi5h2aIGYZfmyUqUdUyMtKpsdjT7WWmjLnLYEMPYG+hOA2UNIL",
-	"tvUlLIathN6tDraCGIKW+ANoLmPnWrdLn0M5KnjO3XFmKqSotHnQhc+qKd/LvPAgHvOGlx1DcXml7h4N",
-	"iLwhhNn686JxwHzd+WHioxG9tsW1ujwdgqSF3WlLvYcwnalW/w6RJtOQxllrbcT0h5WJaC7BaAEDHHNI",
-	"O6hkXQqjBnRWIqlKp/atVejwtTtH7eHM1mGvpLaB5gx6h5wLAvQ++F49ccDreYq0vAqdLybxI2hVXCaY",
-	"+IiRGwK5+pmQvjKxdGqrHYkyppKYdA/Tx2ZA1NLXYj4ZlM1s+ievFEGf4hHR7lE+xb/mpKd7T0WVlhuR",
-	"xrVaNyp0ZKb66fIlp7PINRV0QFMqZ0rD51nRhXCCZyjFI4TRp1xIO67QyVVXdIomXEF1H0WV1s1i40uZ",
-	"znwbFebcU3Cuhihr0wDjsgfZSlQy12ANklSbBiNX254t8HuukIC8cNkKzLpbu/v6VbrJ3fHS78Ct9qC3",
-	"VvH8oEyhmsLgZAgCmJbnavPtBVOl1Z3n9LfqGopyrw5AzdaxFkBcPKh9wXYLvF90PlvB3s5d5/PhsbLR",
-	"bVf3vtJDc37afrfT7u7sdnb3fvHmWmc23t0Jgr1u95e5tnq9Tqdp4u1mN249J0HS2sWk2xp0O8+7g73h",
-	"1nCHVJr03fWtQokres05tRuQF9MaFQkuldlqVri1KLtuderdA+ekm38XvIJ2ZzPY3NtdCV6dvfbe7mZn",
-	"Z3dVeN05GnYxvCrfKuDl9ulbFWS1keE1gJW60Ie5nkveeOsX8lssfviuO31+eHUiBpsn6T/epPKX88Od",
-	"w0+HN8effpbHFwfy+NM/3h2/Gu0cvzrcOf50kB9/+nnr+GK0fUl/2FtdS6+2bWzQLt4y48fkQ0c4GtXi",
-	"AY7lb1gbUfbHCjuqTkh9sNXiOA+FbMpwvbee43tTLuSC5FrhNNGr1ChiuaTiSilcOu8KdHCn9Z4prJQ8",
-	"ZJWiPKz1+GrRRlH7UGry6kZBmOyhRbWXaI3xkA1TjuXOFsp4zhLKRuu+cUNTJuiI0SGNMTT6pJJApNDW",
-	"EScZn04h4ytk/Ur7EdgzLSds24YGZV7mns2FbOg8ADOACst73+Sr1doQNPdJwI7hjxl03YQ6TEZu1HqM",
-	"pG+jS11wqVNUTRGk6cEABwWtGXRPycYP6TI3bkJi6iisAjiEMYUAk0tY9g2m0nxBrw7FfOKG2WpD0wuL",
-	"p+gfrqthjeKpJ9IK0/QB8gcxEmOeyWpDYZGnds4b+LihL4QmRGdxp2CX9UzVyQtQJ3Bq0rWfd7eCdQPG",
-	"Yh96x00Q79hc/ZCRyVTOIBlbtyWLjrjWBCKkI3XFIObqrHN3UKrOAz8tDMdWXykUJJlfLOALRIPKoMwN",
-	"VqTFeJ6p43aza6GmdYKviAihWYYzXChNQWHTQ54pE5Jg3dLqhuu2F8Ik0RvPpe6+Zu6pnKSuPB7SNNUr",
-	"G+ZpCvBYL5I9MPgTNdUhmdFpG+mcejMiS+MKFaWp7pxbfQaIb9pQU5KY5a/p0n5cjPKDBNCUQwCDMRJD",
-	"PrWduqVTtkNmcrYBBW1StijLmbFpwmKmFDtVzPXtE23UISylQgYzaJsk6s36IylJTJWGJdZyV7J1RqYp",
-	"nqnTlllOdH2G6WWAddejstUCVI7r7FN1H5bEDjWNDWcxI/M1IgCbvCIz60Oan5XilGaHzGUjVI9OaaMf",
-	"yUybmiAfCj5hil7XbJCwkk4tcigX0jPPQubMpFDiDGe6KDshMU/UvslnpT/DXA4wAIRvCuW1B8c3L08A",
-	"VxKkOLNaYsJDGH6jMBxChXZ3dt5HzLMEpZYtWOwHRgJSasyhYWyccVG6vzOiUUSDIyOg2ptGbtAWXZGz",
-	"kg26mTlhmnGRjHLDbbWnvzJTX5pkY5xCOUNZs1Ai0hoFo39ENf/VgoAmZNLSk/fNK8Sz9X39I2dE81pT",
-	"+qfAe0WmkFMNNALbrzTWMe94ZjyPBtxmsFJK8DW8rMjSd2bEGzk4L9z5DZvvk7OgYjpk5bDGi/75jx9/",
-	"enfw7uA8Wt8vxuU1FFH7NiF7K9islRJUHAi2KMP1IKC+rpPR0/zElZ72Ap279ZfUn72QzYnmHmpo9YMg",
-	"Fx03CuPEvNB8en+umRBgbr03EsDV8D9b/uXyFqe/oOmsbef42y9axwnWs6FKDJRjMnFFsQGgS+P1lg1N",
-	"DpdKL555h0uTnlresnGJqWzwq/ZNfLgVj7kgDOWM/pprCilGNRkBZGvEMNSnL85Cq0oJ7wkT6F7q8aOl",
-	"xBWOztBW8K/K6ALNcKEpaI6gMNE0Jw+Z8zqN4PY9GTHDELQW4Ru6dE5SjwKhppixjJlVF7IIUlrNeECi",
-	"HqDhdzyZre79KFox1efJOf1hQMJpTX1CWS6JO06u2sbJK7oyeXPNghqa9VSMaBOGn7efnaWALWWt7fqS",
-	"CzvbWV5R8F7tdP0g6/3W9yYV30ft+xXHiBXoVuOBBrcIupI4y5vvHeVtA+iKOv0nbGlsW6KAnIab4a9W",
-	"Jwg6c0CpeIH27vQCFW1IFHMDjlSFzlzPOV8Pq9KGGLLNhRqP7iEzuyptUco36SeLTLqYTyZAI17K+ZVA",
-	"I86Tsmrcs1Oo5oBjxoLVQFJs4h5zBRsbqd1Wa77VWm8f4+LUtf9aJC5akL21dBGdmQdu7+9dak6WK61f",
-	"J/OipwWqDXksNKKdyWlKSZk31KvCfN30fqECLZ5RaM0AO6nBSdxs0P4bUmbBHCiN51KOgzbDh242t1sp",
-	"WnpI5hbXbkqHKFpn3PqetV6bo9ZuV5J3Z0c+ihYEev4bPKkvvsB/bh8wd7irfXv3ETNm4kiieAToHSvj",
-	"4kv7qGnx8S/F5H7N6+Bgs1buFrsyav6LYmYFFdZPsRbZeist8HsoiHx4xl6HKaHaFeK4MsBuQQ1myxxq",
-	"fwsI5HvzvpQG+qqDr6A0AJqCe0qGUIdqW75ZKtPKW6bD8uU6bOOjmiI23wXw4anUf4zHO9i9+wmzLKta",
-	"wGMrOMotY4UHOius7BTPUo6TC86PcKabwGx1tlcBQ8N8V3Dnd1d5eH4w9r9bKOBc24kN0YB7BAOA89Sy",
-	"HiqEemdiWr2bVZxnme6mAEnEppOxr6f+FV7konlvs6M4ZE2eYlva3TcuMtffbBplUCmUpSXyVEZorYjG",
-	"gdcCfjNzBCK0pkObPipGY/khsxO1/NI98Gq9tLkjYFeG9S5vW67T1ZKH5kG8IY8wyktls8k0d1u4N6x8",
-	"rid7rc1UUxzeTopbTTwW3cke7F5YUPKmQFsreCsx5BuqeltZ1XmgiqNw/D4Pv9b3fwPKUUWHuF8FWgNT",
-	"0BGB2BSDKZXHuDmhUi3Zd1x9Sv2BfpCMf4UatMKL7wzS40Q8Yb3ZHXj+Jyw6+4M0pa27nzjh8rWtMfi3",
-	"0iDOCE4eq0A0ZE1W9IcNneEKze4aEw4sFEwqbApssTad3Y5tH/MbPbyKJSjhN8zWJhXxZiyQFeFKxIas",
-	"iCf4iA6VvqGbEwoT4yq/uN5GfXEFDiVoJ16WrznRrSmBtAL15xhnk5QIMS/g3dawVaGup08+iVx/qMfW",
-	"bVTqxbmQfGK8jUlGbnRQB2ZJ38MHVTZMvTW+p4r06zbwRgfwenyDfoEyuP5k/OBrmlog7/6Fhta/Eavr",
-	"i6vGwJ7khgvcg+UBgS/leeXkx2bTCUVQyQi3tXTbuUh7/XQ7LJDWpRMT2nxFxaIj06+O8RtggFBFIumE",
-	"6B6ZtnpT6x86+ARv5VYRqCoLptkV+p7gTA4IjBAHx7bJsqJJqpvvmEwL3SpOt68rE0b0LpBN1ciIecC2",
-	"AjFc1bovXSuRPNRIulT6y1OZSU9n16zY9sI9/WpxHPzSK48pZAmWuIe+hNWQT+j1wiWJqcHu9i+h54fV",
-	"TNjQ6236od4avGCVZFh4TZEOu+p3NSbC3WaSNVwu8mLhFzczFn4uCQl+d+Nrld8VH4I73pQVRgqRemhs",
-	"MVn9cwkwi8zj5g0VucfdTkdv6Emg3+ko8IOLIvR6lQqpXuh9T9KU+6if4P8Ivds//qAKl8kfcVT3L950",
-	"O3X2UFQ/3KjkMBX+Gakzj/50ysW/kwS+NO16HemT0muC1vRg9Na5OtgDEJzrT2l/GPJbWq2pZzuN5+Yy",
-	"gyoM7csbJzRr0TfxEbYtSk3Ifh8SXUO2QsFWmXdGPkvTN89oagLSlhNiFwTSuFxIyPSY6AmRWKE3CPoB",
-	"FmRnC6l/r7f1d87pb3rQPEZjqqilSBO10+ZuxjwlaKAOiAjEh4ZpCpOSC3uLMYN8OoTRkNxAXtUT+DbN",
-	"KOxvR3YvKTT6/6acySiv782fcGYdz/eKMeRLy2GUUClu1ms7+MfBycXHi59PDz5evj378fXR28uPB/88",
-	"ePnu4vDtycfzi/5ZWTCjvxZs7W7vukkSbtWeskSAUfSLkeewLZ2fC0CBQIHrpLxP2U+R8DE1dKjrnbHE",
-	"Sjeb/ZD/fNlJDz9x+tPl2fiQBS9gEL8mQh0mjHkCXlQPs5PrAd27Gbx5PR2MXrxQ53PrezyjI6p46wNX",
-	"WBmkc0WZerRMuPz44+HJq48nb8+O+0clclUqkFZNYsLiqswt6gTCm5/sMleyDehdYk53Nczp7nT2gmAV",
-	"zIGNnr/8/uDVu6MmtNmtbcDml92FM1pr4i+tUuhu+vEAv20q3zr98ZB+vLk4fBf8/OMPr/qff744/Hx8",
-	"+cP46OJ1+nP3Z3ny2+HWLy874+PJT52ji9eT49/Gk58/Xc3evroKfjnrf/emfzObjl4/v0ejBc1wT/U8",
-	"4KUFXFVx+Jfu9C931LJKnFVrwuNCgD6ZwmQ64298AemkCPF2ifc2Z3PT8qpjqqPiNUY5j3A20sMRivQs",
-	"KovJmqhv6skgHGP73/f0o6wc4Q9uWKbdHm6TMfvK7WCrjV7WIkLgZEYDYrr/J0hy/lAtBoZ5P5Xz4Y67",
-	"f7Ig9B6Xqjui10TJmmp2ZVFJog8O6v3gTqUXuzmVehL7+w9NhcdbQdB6vp2Q1l5nMGztBt2d7h4eBAMc",
-	"A7LpePLcp23S4zNRTs2AVdjaIt3N35meKHzrcSpD1M4a75E8WRlJ3+i5Du7rV7fzkcCrpfj7wcmrw5M3",
-	"3r0XZUYwLTCCAULOMNq/XObfdLLRGflEYhOa/9bFjnpmpfO6BCbd5GV3LXyMYAtPHFI0pX0bX/QfJ3iy",
-	"TES90iWwwq2MjconrVQy1coNJckLS2dDtlZlRHq2tE4SWm+jbtBFE4JZ6T4Ah3sxC7BcUC3eaYKUIaOy",
-	"SJQC/0CWM7FaZVRTqY9Osf9jRNZ5AeDHBSvvnX1/P9G0cpQTtnPfOGc5kd1EOfXB/8Wx/wpyfpWMUAJl",
-	"QgbjoKZ/jmc9ZW7oRlFYvZj7Hth4ZikU6GSiQCxJOgPXapFpWZajl10WZiVXjHlC9kE9F5xFIRsQ3X6g",
-	"noFqczzbEz1XMrpPjsaF3dK3k6YhZB5fFZHVAU5Mhe7XzdGoZpUp9lWc9l8M7C8G9lUYWEF8zUXYOpX8",
-	"STM1zEC/jS/6jztUySZvR23obVS+aAXN0nGChKzIzyheqfspQF5vG/WZ/aG2AtPFl2coA0tDTy7XI/LM",
-	"skIGHSj9uVH99XdZ1mn3cZhEusOI05Wj6C0hJWSecD0SxplX7HYcsedIJZI3NCYPVl/1eOI/SH19V5zi",
-	"E6mvpbpqFVk0mKHpmLPa3GP7e2vKW89bndWZfHWy99dxaPRPT8/e/uPg1RMvebm7w+BUSQp/SZ9/H+nz",
-	"l3/EkW8a3xd2GIF8OumOszcUeH+dvdrqupzg/f6DYn7uuOv3HxSD05O6m+dglb3ji8moG8AVzaLm5sHP",
-	"t6drz7dVFQ2FPboNuA+AgG7cfjnPAJwlapWJMwDVTCetTjBxPua08L4FgNVbeH+tRtYF31/G/mzM9BBu",
-	"vv0K7a9XWsZBPOb1JSxomH2JqQaObp4lFHzAzZfkmSIQiMdkBpn1StXNKZnK8+KJlRd2nhIyra8MLn7z",
-	"vbxX2l+lC0Z9n/ONUpsx4Uuoe58AWkIZE4duUpiZKImQKM44M0lOcO/KK3Sap9TXV+mrsgBR8qnSDr+E",
-	"nuljUuIAWrPNqTZ3gmDd9NMJi6YZoWfdGOoHhkKrY4Se1QfqSKZUlNDzUWh1rdC71X7VMsHRhLh0b2zT",
-	"Bk+uTik2XFWHRdm748Pt/wsAAP//",
+	"7H2Ndtu2lu6rYHjmrthnKJmSf2LLq2uumjipW9txbeV42jATQiQkIaYAHQK0oqZ+rPsC98nuwgZAghRl",
+	"yz/t9PR2nbVOHYo/wMbG/t8fvnoxn844I0wKr/fVI1/wdJYS+PvoC4lzSTl7xdU1SRJ1VeTTKc4WXs8r",
+	"LvtoTuUEUSlQRkSeSs/3bnCaE3V/nHJBBnRKvJ7XDbp7rU6n1d0dBPu9oNvrBu3OdrB9sN/tdH72fI/Y",
+	"T656oHPQPtjf7uztB/u76oEJFZJnixPCxnLi9Tod3zND6H31+gn+N6/H8jT1vXFGiKRs7PW870iacu/W",
+	"97KcHSdezws6uNvpDHGrQ+JR62V3P2nhbrLb6oy290fDg+7+wQ7xfE9InMl1ByYklrlQVHp3en5yNDh6",
+	"7fmexOL6x5wowngTKWetMZZkjhee7815dj1K+RwGZAfbwgl2fhssZurJt3Yqt7d+uUhvME3rK6SvmeWR",
+	"E4Lsm14INMI0zTOCMEtg5WKcC7L+wnXa3b39zv7BwcH+WgvX7bQ7QXDQ7QZBVz1gPg8fgi+7f0yJEHis",
+	"3oPjmOdMotCLJzhLKQk9NMECBShWLOsjRkgi0G4Q9BBlIh+NaEwJk2iUs0R4vsc4uyAyW+BhSryezHLi",
+	"e1LT8di5/426/SjLeKYYw/2+pDdULhCB34pn++Z6wyOK2EmG5zgFGpOkh/5nZtG0N+oc393uxq2XJEha",
+	"+5h0W8Nu52V3eDDaGe3dy/H1FS04/k3/+ORB7C4zzMSIZC3KblqdZYY/5YwsBuamKtdf5IzBrnbZ3l50",
+	"mPmpgmX7d5IWF+/Pzo7P3v4WskJxBMEJyUC4Azv1R5Jk6l8JEXFGZ4pAXs+7JDFniUCSozmmEg3JiGcE",
+	"yWxB2RjhMaas7SlB+8+cZkrmaIYU8YRMMexfyug0n3q9TsGmlEkyhtW79b0ZzvCUSDOUH3OSLfR46yMZ",
+	"TAj6p/r5hUAMT4mPsKgIMpSRMRWSZERJMTUqqp6bYTlR2wYD+f9ZfODOQeMvdrW7u7u+mkSxdYppCJlZ",
+	"yXtJxwynZ/CJpnEL+P1JAxflJ55z5O9nCZZk9chz+P1JI8/LTzznyK8wlctj/o6nCQwRMzEnGcqZpClc",
+	"KLY9Am0mEM+QnFCBUs7GaIaFIMJH8wmNJ+SGZIgKNKKZkGgDo7c8ZEmeYXhc5PFEESLqBCI6RDGezUiC",
+	"hgv4itmZPtoLhLqWkBHOU7nZRmq8AlQsuVHyXMiM4KkIGZ8RhrBEnMUE4YygIc9ZQhI0IxmKUxD+G50g",
+	"cF53iHa6ByiSnLemmC1aamuKCA3JgrNkU+txFjKcpupJP6g9vBtsowieaZEvE5wLSZLiaR8NuZxoOyEC",
+	"0dAC2RC1Q2YXGHZRucLqVZ67lv+ekZHX8/62VVqUW/pXsfXa0FEvoiO+mthvmAvKiBCIJoiPKrznK/oo",
+	"ndkiLOaKXlggjBTvIUHGUyBbtBXBUv2v7ptos42idqSIE7Korf7KCGJ6rRPRQxi9vzhBE54mSrRxRvQL",
+	"7bumBDO1flxOSKY/AyuWEcHTG5I45KnyvyOi7+J/Y24vi3FnY3SCIKjvjBmWkmTqs/+98Z+9D//d/vhr",
+	"GLbtf9WfYSjC8PLjpv3j7//uLW+oW7CWZ5wJbfF/i5ML8s+cCNhkMWeSMPgTz2YpjWEJt2YZH6Zk+h+f",
+	"hVoxZw5qLSWmqdfz3jGittpUqY0RJWkigPCU3eCUJodIEKItKqHkh/7L63346sHNXq+qr3kuLZWHPFE8",
+	"WFpbEyudMrWjRzybYok2RjxDZlzoIBCb3q1fvruiIle9lypfxizb7Ue9hkRIULl7o07cxQektZcEw9ZO",
+	"sktaB3h3t9UddfB+sh2/HHYCR6nvqPWTVKbaXAMSIPO+clHyjPUkmc54htOWUvg9Q+gePGC2z7ob7lw/",
+	"q9e4usVOcarIRBL0/eW7M7VMZlnMSh0iguNJ9aISjIqzlYhBkV6vqK2G80rJ1eSJ7DKoiGq1pDjNCE4W",
+	"Wmwnh4izdIEwyrRl59yM45jMpACpbo2SB67TslG8EwStl7sJaR10hqPWftDd6x7gYTDEcWVZD8pltTKt",
+	"rnGSdRbYMmSreKRi4c146+WzrPz9ZFY7SW0FWGyBonIcIENRBLQyK8/ZKKXxU0VFnzljMo4qFaW1QRNE",
+	"vlBh1KgaIE3QjKc0XqCEE4EYlwin6lYjp5+LDe617+9gA0tY8AIeyAXm2Vb57GqD/7nYwiU3FUjia8IO",
+	"l9df21RUqO9bZtAqVQkHYIs3PBvSJCHsGWRCnJGEMElxKlDCYaXHGVZ2VMxnBIXayQq9Q80zfEaMuab9",
+	"aW2dPklyb5drW05sjcUcFTc/1wq5tFAU19J5mEuU4vgaVkZTpZEUG7WdTeWmr0Q/DhnQ0FzGSLmdyuXK",
+	"zYuMbVtuNX07Z2gjWj199ZYWvKXFuGzB9iRJtKnspVvfO2bKesGpDlU8nU/sIGOepwmMMjaxSaCL4YBD",
+	"9x+K0VMeY0m0/aDfJ5R+UyZ7ysdP5J3dqtbXE66HkVZTkJonnoV/+gzljHyZkViSRI/hsDJrbZy5zswL",
+	"oIFvbWVWqAbY5KdUJDSD1z15+Rwm0/6b0Nre0F4gnCQZEYIkSHJYs3TChfRRp/uyHbSDdsdHH3q9zkfg",
+	"Z6R+A25GVCpRFnM2ouM8048Lkt0QtPG2Pzi66v/0qX9y8u7q6PWn795dDi43nyotup1yxR0KPcTWm5aP",
+	"texjzyVBCs53SboRfceFjDYVcbCm24p9ryjXRv3iF6WreS5DVpFM7gpGxWJFPoqK5TKmBKxZhDYwW6AZ",
+	"z+RmoWGMiGIhixoXKvKR4EhOsEQYzckQzfCYoBgzNc5MW69SOb8zThmoKjMzPoLNzefKT5Y1djc0QRuv",
+	"zy5RRoaUKZ/QiqwzrnQ7eaq0OuOgaklmKKUtakmnpIeYcj+neIGGpDB0RxCwII5YBrGtWZvfkCzlOFGa",
+	"94myaqfk3OUhrsO4jLf0U8/CrqvJhDaATMo9exiJNtt6GeUbnrPkeZaxZvFrX5RC4GJDMXOWM0QTH80n",
+	"hKExvSHsyTLGXakGp0PtgBFM8CEWp9LR9qnf1tY84zqUtkw9WJ5zvFCrNeD8BGdj8gymgRV6YPtQgVL1",
+	"XsUwmKFucPCys9tFw4Uk4qkL03FMRTMNJDnXH1xnNWb6oZbkvKUfem7Bb2mgNgVsmZROqUQbXXRKv3WC",
+	"hT4amBG+EMgMC8WEpiAP1bAuyOfnUf6VsLJ+J4xMx4/NRhZoglmSkswk1A6L5KXAC4Hmk0W7mlEswzg5",
+	"u2Z8zsz7zDfa6Ad1UYfBxTcf8GyW8RvycSnRNsKpILdPNAq6JV9YstnAsZ37OuxhydMaLlrFc8/u/lUW",
+	"ASK+agmc1SjsAUVXROUhigzho2I1tLyr5AwEponhHCClDes98wZPqDb/cZbRGwImypJZq5xrUCU8f7p/",
+	"uO8urh6ILCKWa6wpPNKyj/wmG/6hNEEbhdV1cdR//WlwfHr07v0g0jt/wPkpZgszWfHwBYRHMizJiRI+",
+	"9YoFGL3aqSCa3Axu1WMwKRKlcac4ITrSDEJ9LwhK14Ey1JkG4hDJbKETlwiPJMmQk+NAQqc7n2z9O3Gg",
+	"AedoqgxbO5K1uAFL0koNVdTCSk1rSCItkwkyRsoRV/aQpscLAQnbhozTvZS0AasJTxOBOkGw6k2QD4S5",
+	"YeF8Whmuh4jAiLSk+J8iOYx7HXpXM2l6Lz3D9qtyZy6Irq+BGAhmMXH3V39w9Onk+PR48Oni6Mf3R8q3",
+	"QTOSOY6Pc8vV8dnrd1fRpo/U1FDk8kt0iHjmgy2MddJe/cUqS+cjKkNWXWi7luVim2VeXt2QlQN/9e7s",
+	"1fuLi6Ozwaer/vHg8tP50cWnV/2Tk6OLcny1TGW7mlm02kJpCh6yglt0Sq1eqdAqShWa1sXcveUUNcDS",
+	"vGc4lxOe0V+eJ05Rj6o5nm9PUbt/foyuyUKJnf9q9c+PWz+QhY5KfH81UFf7Zjjwkh76luDs0fHqUgk5",
+	"YYfKjNfYA7l7/zMZ+A5VQBC48QHttGcENJIOYW5YG+2aLHw0xImunJB5RnxEvsxoRpKQSX5NmF+kYnGe",
+	"UMJistlGgyKyCaEqw1Y0nixx0tXVVUutgBpMjOWqug01SRMVLAJTOsvko0gvmQlh9Gf0B7KI7i6GWUq6",
+	"asa8wTTVVuajNKhdztqbHBVhbkA5g5AI3NGoBeyNJoAyJDqGQhKU0fFEIsbnv4cC3XWD7c7oy/mtI9Pt",
+	"Vfc5RXGQQUe28OEObYrT9IFKtGSTVTK18hb1OzX68nem6lszzmEuFmsFCKrlIs+lItdguEKHNKznCl0X",
+	"sqqyk2sszNKSKCGN0/QuXVcquHo1zV0aDv1GCm6W8Vh5u8OUHDFJ5eKR8sSk+4/ZTHtl5e7oo8uUkBma",
+	"T7gglishhqAzncgWSa3cHlS9tPQcR1TqV8LH9ELpWzTzID4qHUegdOjB/aF3aKpGTIgYQr26QGG4ACsL",
+	"Shog7Kv1akNpyRZ8a8tMZGUByDQXwJpYoikXEh10u9vbL7vB9t6T60HckICtBykTsLACa2WI4MmWfkBx",
+	"g1GktpTSXcIqPVkRXp1w7ZwsL1wZgoUaLCpQQmYpX0BdFDy2vEgTOptRNlbr9PZogLaKAKO6QaAU0vgS",
+	"+IialzzZBei6xo82JCrjWs8KggdblfE+m0NQybzMSZoiU38zzKUjA2PloJME8VyCMWnNositV4p8kHQR",
+	"LHqkzanKxmraTHRprTaiCvdEPmylkOm9tFTp07S7/LImsrqjIpNZVsM8ThS9JWHxQtnCUeFmglukJXhC",
+	"RyOSKa6yZNpQRh5lYzTHAiXKCxnZuk3OiM3IvGcin814JklyShKKLds/ZzypEALOi9QLDpFQru7X2yLU",
+	"lUFOwg5cciX8nxxS3nV5u5gtmqrpPoC5iydb8KTh7ufnbcWDUZ1UURsd3ZBsgc7fXQ6M3xS90mvUUmvW",
+	"W6JuFDKlnLHmN7UQPoq+3kaa2FQ71lVSlxlBxtEw43MBFhSDKhAUZ1yIlqCShMykLRFGr95dXKJZRkap",
+	"sjqAqwqigE7sQ1wYp4VSxElC1Shxep4pX1BSpTwhStxEGr0P+Ug5CvpNkXZXCppJpJ8aEgG1xzxTahb8",
+	"mITENIFKjcNqKPWakBnMypQqmE4F0HYlT+Mpz9Um6HR3oX7UxLgzSOrgmNRYE2rMFLdBCNA0AHi9/b2d",
+	"ILj1vZkz3fLdTd6T/q1aaSEQHppgqy7Q1P0AezvecnuAO9L6+68mHIqTuCFOu1ooCxXkNW+rMsuvq9n3",
+	"BSTtTFw0xmlKshcCiYWQZLrWZ+qUW65Rn+uic9tUYYQfiamgnPnq20aAHqJA1+vYOnJThry9FwSNNJzi",
+	"L7rdorRR/LIHI2jowSgu8eFnEkPg+VXG2Su1diR7Or87L4tMfT3UlAlIch/q3cwztVmtKsNQxVfl4qZx",
+	"FqXkSyTuo7ccLVfsHwQCyg+m24GAj0bdSVT5jncQiOoa7+1Ua6w/BK2Dj/+xEYZt/dfmf24w8Wsufv2/",
+	"/0f8OhW/il+nv042N/+jocja947iCS9JyhbvRmCPsjxNG/q5ipl+9agkU1EhA84yvIDf6l8prrB8OoSN",
+	"VFwZcp4SzMBsvWvR1DjBvlhowQs2oV09qtSzzDNmnaUYT0lN5qSUEW1r/zPHxhnp+p64ztXqtDowAp4l",
+	"am93gqBz63tfWmPeMuNUor99geenxgZ3+7zU66tCyGlP/FpuiQRLAumUpoWoNYEtixeTtcpyhoZkjJni",
+	"ljlNU/UvWtSpsjHaSLG0WeSo6PSKTAMFXHhNUryIdPyL67z/eqN08ph3qeU35rblRr+v60jZKZny1Vt8",
+	"eedVl2qKZx/0iD82rBojX+SFrqZtFLk506paWWqU5UQUth3asNdaWLQYmWvvUL0QyKie1dal4sZsAWRt",
+	"EPm2A3h1phOSXoqfNZsrplZMf6gMAqGMUfIFxzI1ucxI22SRUj9R0dELUuQeDs4sHZZGKQjO4klfyowO",
+	"c2k062+wGk4j4robxVqgd3NgsTkv9e23labFhhnPK40/K3+2hvxy+1cZZP1Q67ABKvv11o5yOMWcXHrU",
+	"d87HBnVTTPKE6q6YqhQqRIoOohiBvR7ZvGW5DlvnHI/JgF+TBhV3bpjT8TpwZrKf5VAOobNNCWml/2b2",
+	"dVHDZqkR1ZnOncS4LBiEMGVjfHAaV92G96IV+FX/7NWR/nNwdHF6fNbXN7x6dzY4Pnt/9PpT//LT2dGV",
+	"+v349Oj1p3fvB84QSiZ5U0rHuvReQMKrKIWyeW9bCtxGb5TgKH0NE0vyUaS+Ansb6tvV1RdCO8q6uyhk",
+	"ZSEDAbO90mEUNfdgR5uHCLIVc6oDHjpopb5xTRn0thlZ3wtZZCoi9JM+il5hFpOUJMWFAcmmlGHpXKp0",
+	"ocNDE5omtizMXA1ZdEa+5OKdTV4Vd18QQWT1brCPLkl2QzJ9oY0iaMuvkkfL71TX1FKpQ5o1/Wyb+ddU",
+	"YkXkrUEyVKtylg0byyf3yQz7jSbefkNJmhQF6dW5mNBhkz6Bn0yr7CFiRCgH3Wl5+8wpI4k2DBIuRRv1",
+	"TcSSjxB21ZE1hItWq4agi1uIjTYu3rxCewdBZ3N1LKZRP1Lm7lwT+TT9i7bLU0ecG7fg6pWqkZsqrtC0",
+	"8++kve1Sf7rjYd8U1UxT05bZ12WM1dVluNka5Iq5oQKyfX9H5t2UgE80zfw7glNts1XHVGrg0kvh1/fK",
+	"b/NY45e0qjs3K1dTYzcWAKbmteqHdAILymmcykBgTGVQoA34/Tjx9Y1KlNk/QYjazqEbXaOCC5sH7LdC",
+	"az7O+mkwee7VqvdoQU2NJipWoCiezq6V15ngkAELETr4qKOjK4I73d3A90YZn/b1M2rOKTXBHQiqxgTC",
+	"O5TdtA4U9/DyziEfeo8I7UCkwjgSGr6kOSZxBwREbcyN3zKIKZIji6eC1ENNsZg7N2KNEk3fKsI9xZ1l",
+	"TblZGt84C6SIEWkfo6fLaEmiiDHlN8SYC1O1rrpVfEay8sU+7AXlYesyhqXOR4IENCowUrRS2F9CpqEJ",
+	"OCMvBOK5jPmUaM37QIo4XHAP7RMy4wJCjZI/mPS1XeWuuTsG3zJddamadp8NRS+HfhhSyvBgZ/clMnHv",
+	"9pJFYsP8DQaGTROuacI7tkKDtHm4A0+ZkMrcaxzbPQFMC5JgGtYh4NrQySV0wjwjM56ZlhiHUMsfXe22",
+	"FpppeVubZEXDU7IR3qWP3l8cO9uO4SmE9B0L+a5B3ulP1rjPZktghP5dihLgaBwYhDuFe016ZmNxB4iN",
+	"LWNXKjAb51ON/UQZgpiYqwpvYasd63919mo8VtV/Hz7eFXa4iwN1jKYxGmyIoLEhlu2FVRGWq4lpq6rM",
+	"txCevg2z3Bs4qa2e+V7Tcq0INPWRmJGYjmisY0am4v79++PXhQ2DxvgGHLMNzBY6m0RSoZuLyAhSlCB8",
+	"d4JgUydhUizVBstyVkcmUfsQvHI8VB56Nb6sW8qDpNUZ7h20Xr7ESetg/+BlK97tvNzp4JfBqHPgKtE8",
+	"p4lXiUB/CFoHuDXqt958/Lp/23L/ufOQf3a6t8sx6upalPtLIxw9bivQP2zAu8BlAiVr9mE97P2QyN4j",
+	"t1hZAvMkExJeU3d3bHFLb3s5eyfWTVHdnZMqsgEaxOi3S0xdSpxJzYoPJJR+qKX2sAZT6KGEpFR3P1Fh",
+	"OAGKsyakAVtEkddBQPB177u6h0prjcGeh5bELGcCbXSDjr5m0Bt81A2CInE9x0Xf4mYbRTSxIBrnAGhh",
+	"gywsZNH7y6NPR/91fDk4Pnsb1WjPMxQVYbTyrqYwzJ9/H1r3/Sm26Ur/HJjPhsgeJwnjjLPLeEKSPG00",
+	"gSCvIcwNaGNEbyxmEmQ6ov9NoHyiMy0hOFJ6TTYNTo/SRRnBiTAKSqunFxaKtaqI/r61i/6u//dwt2EJ",
+	"k2lt0C/fq3O6JgSws0GM9PxGW4KjhBvF2gwUowFLzKaC2Zq4lnmpu4/c6HN5sSnGRZMLkgvSNFhoRf/0",
+	"+v35yfGr/uCoYdwEfDs7OtPRDeaEW+tLAAnU8QGFhdE1cDzuZJY/WrvySYfaP707O/nJ872Lo++PXg2c",
+	"BxonuSwb7lrPapRO7fM70xxF1vu+Ox1FeN+tDeGX+x5Zqmu474Fq1Y+6+w8gMPu1pDxAFyZ1aMaaMEUb",
+	"+hMCaoaQliMJHVO5eYgiNasoZDwzJquBQ0SMFy/QAanC1tA1ZyuKQSFapSsQsQyZuvOFqJYiblQ4yHeK",
+	"gHUxNkecHaLoS7UOU0RohmkGM51u+iEzBQkCxRMSX5PE4pMWRryuJheFnd9DGE2pUIOzQZWdbhd2G5RS",
+	"LldCIrcQ8kHFj23UZyEzFNWzd0aqHvh6G+ms9i8k4yb7XPEkJKAFECm0Pr9H/d2fyK836LAWZQn5YgHg",
+	"YAQCCckz6/BUoTMBycAJf4G2cRzyR+Sks/wxSkQURuCd4sSxF236G4oxHvKpSiJ72XYpsSYOa6EWB26m",
+	"6KafQ6K2tm1eCFNfLdCMpynwdek+or5pdNJQTLYOVe1u9T3diKa2bpryuTYUyso1U2Wp4aAinEwpi5YC",
+	"hWskMeoRljuhOrXlJskXiciXmMykBd5EgLu5Ufeoe0rQvL84QTFmFneGTDfbIetrL50KNCZMzZNUXet1",
+	"ZsK4dHNcilvbbe/jrX9/2UFTjWABeFurowd83EoquJKAelLOqDKuZtuUzx5nkmYEi6YKuqvJ4hBlJOZZ",
+	"Uka6C0HwolJrujS31THERzrIGp/hzxZ+KMCVf8fwg2/wmJu28TH0Zo6oqUzQNx5CgZWOJmdkRvQerKQo",
+	"aAI6qrxQTsykJtDbxu37iDTCStZ4dHzS4IE8PkBZJendO7m4078rkHlVk0P15IUzj6YSCeMFr+HnVrny",
+	"vqE01z25wmn9vElliku77A751xSphxK6OM+oXFzqll3d8kF/IIsmP/uaLKq6c6pMucTWbELNC8Izqu4L",
+	"8yDYjhW14C9iLoBGFfpSVNH82nwyuGdUipBdftdvdXf3Cp9dP6u8O4CwFA50tKm1KMCji97x0sYy07r1",
+	"vSE0IPdzXTWg//XGBt6+vxos+aN9aD4fZXxamT5UvBOo0kXK4aEJmLV0XJSrYIawWEynRGY0Rjgd84zK",
+	"yRRtXFz+3Ufnl3/3Q3Z0+Xdlexwlry/7m+agkYh8mZWxCscginCeRBoZK6JCRAYYq7xjs42OpTFcRMhw",
+	"RjQyCQw+gssR2hAzHJOWIDMMwkWHw0Q8Uz8B20OBqOKpTR/xmdYYqXLCJ5QlCIfMGdMsIyP6pTTnLdeJ",
+	"nvqyMZt0S7gS7UDuclkmUs50YwxlI95wkoIyPn00x1K9HuxonJT5h2UULAPONEsxZei7weAcngKJFLKQ",
+	"6U4aXYJl0ZyiVV1Oka4QOtjZfblpVkbqFrII0mDqD1vXqgHSdYY0OjTuj+m1VMuQUihsctGf0Rl3R6Lb",
+	"14TiGlpBuwSbEEbv9N4D/IF2SEtQBWM3llwKK6cUpUAb0dYEamV+UcPegi4y/afmTwGFblt8Rhie0fYC",
+	"T1P4NeGxiDaNRVyFaIiKfRZVQBqiRpSGyFcDCZnJ+8g5b6Mj5So6oBBFfZ82vam0QLRMebVWuLUMI2vE",
+	"fvAtHa7phSwC1lMmM06ED7k0SoRf1tCYvuVN39SaA+fjTArfRFWFbzSc0LtD+wAh24ihqlBvTltPeGh/",
+	"N95EfV0226hfWAO2fUp3rTrQDiErfOugA7QyHcMu/EMNqnYn2HYRJZ1taT9zTRYC8czgPwgdZFeL7PQl",
+	"QP8jCF7lrKKU89lQfccCOuYsVf+RPE3KekxnO0FjmmXf+1rT0NqdaWrMSOAF2sDIkB02g6E6KhvRtDnu",
+	"I2wzEjwzCdTiHpsu3jxUlmJonEMYeUH2zi4MzraDqjEo6la74bDTDFcsKvC0soyUU6MoGTIdo6w3yRW9",
+	"PI7m045dSeYJATxOZQhmdKwY3IDfKPNKcA3ZGTIXs7Mgiu9QytCiiOrIScbzsT5m7IYKqnWYmZ3DRmWL",
+	"XwWYNFWfvh9f1uEfcEo3XBDTkDkopr6FMNXGu4YwBTni8DGAIalV2el2ikQTEdJFMHUoEbL14EvRA9BL",
+	"Q+ZCVICdYxouEh7rOCGWqCY6jbJiiSKXLiTHTqEGDBlLJXFBwPpmr4eelZ0k9NAwl5Iz0/iFQeyqHaB2",
+	"MjjNoTfIlLWkPIbQ06o2pTExJr2xhk6PlU2TZ6nRt6K3BWMVPM9i0ubZeMs8tDWl0ilDKYEmQJG+Lc5P",
+	"uiGZ0Po5aHfagXrETN7redvtoL1t6mHBooQZqj/GpLFgSmMMywzHmkxG/8HJYQR9Nzg9AXL5hpylY203",
+	"5nCBLud4PCYZen8Mts6SJtOBWE11c14bFkK5X0o5k+mQJI7HXpxHIzgkHXl2LUq4Xq2diQRQGyHatWUw",
+	"cqLYHcC0JSBwD3BMgSVKZQpcD+uqN1+NDyBTqqeg7hYSL4QdazknaH8dcykJKwEE4WdA1IKMCLBIoZig",
+	"tPEtka/VAlVPlfrQUCF2NMBjbUpiVmRftEg4RNvBTu2rRpSjeILZmCRIUJPmbrTZj0etM85I61SZet6K",
+	"M446QXdn2b/9WDuFpRsEtT52ZUFtTeQ0rRYEa6fk3xIeg+BWN2jfJGT6J3UFpZiNvwk9wkKv9ivBSfXK",
+	"lEis5psJIr8JvVyOWvv1p2Bz6UuN+0sxhb5zy7nVPp1Sdo0ykn4TekIuUiImhCimm2Rk9E3oqa22JfRm",
+	"aOW0HQtR/75eVJQoWYREFi8/1Rrmyqtvfy6f1ePRj673OvV/671ha5mOyjBwn0voDaKJmnMxyNqLE3pT",
+	"+bfzhuIzzvJ6dwJMNYWdFEtr78oaOJfGeW7pJCdKlTihEgHaKwU3TL1C+PofarUQLJd17cCP0nLPeJcO",
+	"brhSsVrzAVLCKnEC9y0h4rzC8YS01EAzni7L3IjxVqxuiXoIF2I0I+agHGISqVFlT0Y2TZSRXOgajofh",
+	"dvmeEiDLo3kF8kHUpAdYYRvaj0aMzIsJG+Wz+XDQsO1gpzk+vVpcwXhA7ikXpEqP9j00fwxlHjahne7B",
+	"qohRIRC36oCjbtzH63346Ls4N+fHNSMFmgDHSiGUakN4H9VLYItvfQU9enuHfid2I5ShHGcvSBtRNJaQ",
+	"Xgy1h0TPUesvRMg2oiYZBV54ReJFmz66ISyBfFzO7ILCHlNbkc2maIbjazAqir1YmoIAGmPkV9F9r/1D",
+	"xfSVUSEwnRSjkC/GmtDJKs5rAz45fnV0dnlUHW7r7N3g+FX9YjG3tnmoLb9IffjHCu3dV4twnwrX7Vap",
+	"PZiwWtnS9Pnmo9mw+daznUr4JFNDTegPZ2rEotZ61C7Ji9p8Nkx5fF380TIbsKXo/HXEmWyN8JSmi96U",
+	"Mw7RukO4OifKh+ztBcHtPSrM1+P4jG+wpmx1OHPKEj5v5xR9Y7n5/fG3sOwbX/Ms7aHQc+3n0PNRwqef",
+	"aKJ++ZurhW83D9cbC4TkqsNw3sNe8dlCo9d1g27Q6gbdDrqc4kx+S3CGLvlIztXmOmZx+zHqW7FJ+8+k",
+	"JIHvf08luXqj/cGVpN6idytJ5+BGeGTnGYCwlpWpIZ8mpW06saL4uQ61OHvICRblwRXPhF1bTs2ZsjPP",
+	"38RqqXz1YTaMiYmvNF/6JuKli5DVZ9zQnQGP1BE6ekMOi3AqAMaL6yJV0W7S3KZ59V6dUg+i1riuOPya",
+	"X6+/jObbq7yd2sTady7ACb0hjAhxF6FNluFOO7E0wczdNshxnvEpkROSC10gowvle2hGslbGcycSq1s/",
+	"fWg0YbHOpyRwRpvMBYp5QkRh85V5pMvXP5QI8Mr8s9/fsH6X80bfHH7M01SssslOzWzXMxcaVOPf0HdH",
+	"J+eWIp/Upv1kx/JJcmmDBmUQ1pzzA506QBNfzWLCEwPUqgjQDtnf0OCn86M7Xxzras/CJG666at+9zeh",
+	"d/7uchB6Pnzym9ArMCtF6Pn6q9+EXjfohN4t2n6M6jZr4a9iBvIFeiwpZ4Yv2s8lwx03W4PGMW5H8yeR",
+	"2JU5zrGwXRdOcsVuBV3ElS3uFgXO4kyLPbBSKLg25p2S4d2MMCXYi4h7JQZiYvKKz0vrrNwZY0yZkI0S",
+	"2Lz3ckbih4lhO2IHXUDPpYcgAB4yyka8FzKEYJl7qDHYp343tloPQTD9MTukTp3fRs1WIvV3rarOLa+p",
+	"UkkJiVCklzDSalmX/fpw9Pry0epOLhINlAdvTq+P+ZQI4zzqNxQYxNi0YyGeJtax18latb2cs12wtHeK",
+	"Cc6I6IVswueAK8lHUqcqlW4U10riVpDuxbVwZjRUm0gfUm/euEJjXBCcUKNE/1jmgJ0LdHUaIHzgsN1g",
+	"+34Oe1/DkV/FXe78V3JWta79TomhEZNhJSNI85aKKSqPI4BkofGflNOSUkbcYgJI/5251cCmtKAsCmg0",
+	"AU6okFeV+qunrmqtYGwpuAN1swJ9DSHKoZQtTOtrWJxBF3q3mlVBa8KpP0OAfMIGBaldhkhsFa63HJ25",
+	"MH2LVNruhCLE1lSFaV54FE94w8tOAfKhgoaBhkTOCWEWFaKA81hGgzhOfDSmN7blXYNGQOq5cJMtAMMI",
+	"jmmtoVJAYszARDljrTTJeLcf195ES2V/K+T1hEMxUKUWWhirpbPWlqqcObKzzj584x6ovNNd4zPuGbVP",
+	"0ieVcyKqk27uhXFEQLFpvY++Vy8B8nqe2o5eRTasFgsnAJ9elor5iJE5ga6bTEhfeZG6SN2eLjehkpjC",
+	"LYNINSRq6Bsxnw5LWKr+2WslBM7xmOgIMJ/hf+akp1Hkogp4TqT5s4Yrh07MkeC6EdHBCLqhgg5pSuVC",
+	"OTE8K/BEp3iBUjxGGH3OhbRnnTtdJ2pvoylXVD1EUQVOXmx9LRsTbqPCY30OadeQSIYgrMXFMnusRBNc",
+	"a2ctQSVCuXnDe2sAhitCu2u0EqwctiKzPkHCff06uJD3vPRbiBw+6q1VPj8qiyGVuNTFE9YEUpMvIuO1",
+	"gag7L+kv1TEUjZsdoJrtSC+IuBKlaNV0C75ftT47wcHefevz8an61AWe/FBBw/W6QXev1em0uruDYL8X",
+	"dHvdTru7t9/ZP/jZWwLBbby7EwQH3e7PSwCZvU6naDwwoBZD3Opud+PWSxIkrX1Muq1ht/OyOzwY7Yz2",
+	"SAVu875vFYZfgRrpdGFB6U9rXNTwVI6ptQqxRdlNq1PHAV3SiP599Arane1g+2B/LXp1DtoH+9udvf11",
+	"6dUh8aj1sruftHA32W11Rtv7o+FBd/9g5156Vb5V0MtF3FyXZJWTfZcIVtpPH5fQ07zJzs/kl1h8/213",
+	"9vL4+kwMt8/Sf7xN5c+Xx3vHn4/np59/kqeDI3n6+R/vT1+P905fH++dfj7KTz//tHM6GO9e0e8P1rfs",
+	"qwCsDRbJO2ZCtXzkKEdjjjwidv4ns2CUn7MGFY5NzXaBavU478iJqQrZVN/+YNvI92ZcyBWl9cKB0Kx0",
+	"KGN5R7+lMtJ0ORrY+g7wpmmrhgMJXWMPa3+h2rJVdD6VHoO6URAme2hV5zXaYDxko5RjubeDMp7rOk3f",
+	"ROcpE3TM6IjGGGB+qSSQQLUoAknGZzMohAtZvwI+BHOGeLc+YcXCmZRV2Qe2RLcBdwSOqioCEoemjK8G",
+	"QtKMkoKdeAhmSXEwByNzNR5jHbTRlW631mW9pgXa1PjCQgEwiy7CbfyQbnLlJlOolsIajSM4JRpocgXD",
+	"nmMqzRcqQZXCrSpHD4qg8KyK0wN0L7wxViFuQoWBfDFFzGLCM1mFExd5ao/ZhdA/oMLojegM7hz8v57p",
+	"OfsGTBCcmmaNl92dYNOQsZiHnnETxTu2UydkZDqTCyhJ16CE0QnX1kOEdALTtCdUDgOiOrpuz6nXXSDn",
+	"hYPa6isjhCTLgwV+gSRZmauaY7W1GM8ztdxu0TF0tE/xNREhQOU4J8ClKRh5sJSK+yXBGtBuzjXojTAt",
+	"NCagqwuozT2VldS4AyOapnpkozxNgR6bRQ0MhjCr3nVIZnRmz6Yxh0pqXqGiDAk461Y/y8g3IPSUJGb4",
+	"G7Zo3p6kDHWxKYe8DmMkhm4Ke06lbtgImenYqDQHiLLsvYj5qZf2kINhUJ8+0Y4gwlIqZoCsEeyPopg+",
+	"JYnp0bKbtZyVbF2QWYoXarVllhPdnWWQTLDGPCuBVgA3QhflqvuwJPZM+dhIFjQD0aIZAcTkNVnYWNXy",
+	"mU8OMIM+/ceKEaqPgGqjH8hCu6egHwo5YVreN2zutFJlLnJoFtw0EVbnRBqlznCmIRkSEvNEzZt8UTY3",
+	"nMoDToPwDUyGjhT55uUJ8EqClGRWQ0x4CG0MisMhg2pnZ0/7iXmWoNSKBcv9pgeACns8IXRmOH0VmkU0",
+	"OTIC7oCBcYRDEdR2VrpBH2VAmBZcJKPcSFudAHEhrDS0IlkgnEIzU9mxVDLSBoVAwZhq+asVAU3ItBUB",
+	"+c0rxIvNQ/0j9DhA05Zu/FXkvSYzKDWHPQLTr8BqmXe8MBFOQ25zQFxK8A28rGheKOEWrB5cVu58zpZR",
+	"slbgJbjHOw76lz98+vH90fujywi6a7QsaIBQ8G2d+k6wXWskqgQdbEuWG3VAfd0lp1s+xLU+6wlw+/WX",
+	"1J+9kC2p5h5qAPpCppWnSRkn9owt/enDJSgx4Nw6MhrQ1cg/2/zpyhYHXdTg6hvxUnzRBluwPuOu5EA5",
+	"IVNXFRsCunu8DtjSFKSpIHEtB2ma7NTylq0rTGVD/LZv0uateMIFYShn9J+53iHFkXNGAdkOUQzoFKuL",
+	"86pawnvGusJX+ijuUuMKx2ZoK/pXdXTBZriwFLREUJxojiYImfM6zeD2PRkxR6FoK8I3+9JZSX0QEDWt",
+	"zGUqsTqQVZTSZsYj6heBDb/lyWL9iEkBxFY/F9NBhwINpy31KWW5rJyWXAVx8wpMNm8JKqwBqqvieJvq",
+	"hGWf2xkK+FLWQ68PufDNneEVcBdVnPtHefy3vjetxEtq368EU6xCtxaP7o4ETCJneMvIcd4ukK5A6XhG",
+	"QHMLiAR6Gm6Gv1qdIOgsEaUSOTq4N3JUgBAp4QYSqUqdJcRJXx9Vpx0xZKHFGpfuMSf2VUCRyjfpJ4sC",
+	"w5hPp7BHvJTza4HGnCclZoRnz6BbIo45FLBGkmISDzgftRFG8baK+KDGevuUsKhG/tAqcdWA7K1lWOnC",
+	"PHD78IhUcw1h6f06BSk9rVBtmmSlE+2cm6iMlGVHvarMNw3yExVo9Vmr1g2w57Q49awN1n9DJTG4A6Xz",
+	"XOpxsGb4yC1yd/vEywjJ0uDaTVUiBXDOre9Z77U5O+5iEr2/OPFRtCI59J8Qff3mK/zn9hEn9Xd1PPAh",
+	"asacN5QoGQF2x9q8+Mo+agB+/kc5uV+LOjjcrI271aGMWvyiOLGGChun2Cj67LXC76Eg8uEZt/8+0qEQ",
+	"J5QBfgtqcFuWWPuPwEC+txxLadhfdfIVOw2IpuiekhG051rAR7vLtPGW6fR/OQ4Le1YzxJYxQB9fYf77",
+	"RMmD/fufMMOypgU8tkag3ApWeKCzxsjO8SLlOBlwfoIzDQG109ldhwwN51Q/OgXQXeeDpvwZD1NypM/h",
+	"/FdLH1xq37Ihg/CABAJIq1p1RWVz31vjV8e/i/Ms0/grUI9tsM99fU5oEXku0ECag8sha4ou2y75vgmr",
+	"uTFqg01CpVDemchTGaGNIusHkQ74zZw8EqENnUL1UXGYnh8yewafX4YUXm+WfnoEIs6I67sPOtCldMlj",
+	"6y3ekic48qWB2uTOu4c+NIx86RSHGjBdU77fni25nkot8AwfHZJY0T2oSFvrHSw55A/UQLi2efRIs0jx",
+	"+EMefqPv/wMYVBW742HNfA1CQWcRYtNXp8wkExqFpr/k0AkPKpMJEGQZ/w3a+YrIv3P0JifiGVv37uHz",
+	"P2H/3u9kXe3c/8QZl29su8afvmjhguDkqUZHQ0VnxebY0hW7AKnZWNhgqWBKe1MQpYdVTQZBJSLQhM/1",
+	"EXmA+zVntjWsyGtjgazaV2rZAIfNqSA+oiONWMaS1HhT7hc326gvriFwBYcWlN2DThZtRqB8Qf05wdk0",
+	"JUIsGwUuAHXVENBn3D6LLfDYyLALh+zFuZB8aqKaSUbmOnkEJ9Y/INZVwjKvFeLqNshXZyH0oTH6hcrR",
+	"+5PJlN/SxQOd+S/m4P0Licu+uG5MQkpuJMkDxCYIiTvlZnlGbbPLhiJoRoXbWhogM7KtUMwcj3NUBlwB",
+	"qS0qBh0ZZE3G5yBEobNG0inRaL62AVfbPTpRBm/l1gCpGikGrwx9R3AmhwTDMeSA4KgrwmiSavwkUxWi",
+	"QS010GZZ3KJngWxZSUbMAxbNxUhmG2p1vVMCQPrmBaYDxXQSlmHZodqFQmc1leeKNgTRszGObCFsN3to",
+	"p3sQskhy3ppitmipG0QRqwKINqo7IFL9SnWXSRFO8UJ3wcFrRYt8meBcSbMy1lV062rj8ZGe5ZUy+p7L",
+	"t3w+Z3BN2BWXdavNmfBLr+SxkCVY4h76GlZza6HXC++oGg72d38OPT+slimHXm/bD/XU4AXrVCrDa4pa",
+	"5XW/q7cR3H3x/uzs+OwtXC6KluEXt2wZfi6lAPzuJjIrvyvBC3e8LVvGFCP10MRuQ/XPO4hZlIU3T6go",
+	"DO92OnpCz0L9TkeRH+I6odertLz1Qu87kqbcR/0E/1vo3f7+C1XEmX6PpXp487ALiNxDUX1xo1I8VoR/",
+	"pNY8+tNZU392k+PKIKk76jalNwRtXAJ+f+tSMcMRWAqbz+m0mS17Z8uuPnZvsnRkPvgPcLJE4+H5WtdP",
+	"fYsEDJjAyvI4hCrkkK3RgVcWBZIv0mA9GnNWQE15QuyAwPwoBxIyfYL/lEistgRYNkMsyN4OUv/ebOvv",
+	"XNJfCJTIYzShaocVNbz2IND5hKcEDdUCEYH4yAhaYeqlLcoxGAgIoxGZQ9HbMwSRvzOL84fR93d0jv1/",
+	"059mrPUP5k9Ys47n63/d29+kFFFxsx7b0T+OzgafBj+dH326enfxw5uTd1efjv7r6NX7wfG7s0+Xg/5F",
+	"2QGlvxbs7O/uuxUsbhumctdAUPSlzOgwl+b8EF08DUSBjIwbDX5IH1dRjTMz+1A3vWOJlT23+D7/6aqT",
+	"Hn/m9Meri8kxC77xfM9uQp3DjXkC4WoPs7ObIT2YD9++mQ3H33yj1ufW9zS8Ok4fO8LKGWfXlKlHy2rY",
+	"Tz8cn73+dPbu4rR/UjJXpaVs3QozLK7Lwq9OILzlQ7eW+vaBvUvO6a7HOd29zkEQrMM5MNHLV98dvX5/",
+	"0sQ2+7UJ2OK/+3hGW1r8lTUk3Uk/neC3Tf145z8c00/zwfH74Kcfvn/d//LT4PjL6dX3k5PBm/Sn7k/y",
+	"7JfjnZ9fdSan0x87J4M309NfJtOfPl8v3r2+Dn6+6H/7tj9fzMZvXj4AbUML3HN9VPudHXlVdfiXvfUv",
+	"GRFnlSS4trgnhdJ9NiPLHHSy9RU0mtq8t3eEyXO2dPipPjTDHuoVFa8xTkCEs7EwJ3iYBD+VxUHJqG8a",
+	"BCFXZuF4evpRaFvSVyDezXRsqIKcY165G+y00ataug6i+WhIzGEuCZKcP9by+VFN67mCHPfc/aMlofe0",
+	"2usxvSFKP1XLZYvWIL1w0MAJdypb2i2SVQunEXeWu893gqD1cjchrYPOcNTaD7p73QM8DIY4BmbTyf6l",
+	"T9sq1heiPAQJRlEccQKnVjiH4QrfhuXK+gFnjA+ohgWi/lZVsNXj7yAUqHTE0dnr47O33oMHaU7YW+F8",
+	"A8Wcs8b/yk386arJLsjnfxnVpZ5Za42vQNA3pTPcyAJGMIVnzv+afs+tr/qPMzy9S8291n3Rwm2Xjson",
+	"rWYzLewNfeor+6lDtlEVZlDGZqrANtuoG3TRlGDmwMFNIBNpjoctB1RLTpuMcsioLCrhIC6R5Uys1y7X",
+	"1P+l+y5+H7V3WRD4aZnlB7dkPEy9rZ2Shuk8NSk9KDlw7jDCX1L/r4z0H6ZsmED/meFSAItYknvPWUC8",
+	"VXTsr5bgRzb5XCoWOp2qZZEkhQxpWY5b4hyU8B2LUrLGPCGH4CYIzqKQDYnGtaiXKdtC4PZUH1ccPaQo",
+	"Z2Cn9MepyxEyj6+LNPgQJ6b1+/ctyqmWIioRWKz+X0LwLyH4hxGCxQZuRgjQPQvPWppjzprd+qr/uMek",
+	"bYrc1M5jj8oXrWHhOgGdkBUFOcUrNdgHFJC3UZ/ZH2ojMMjbPEMZeDxCd3XAsZZmWCEDGFbfBSsp08vO",
+	"u6z4tfM4TiINf+NAxhTAJ1JCqRHXVTDOUfouHI5dRyqRnNOYPNqM1ifn/05m9PtiFZ/JjC7NZmtQwzmp",
+	"E85qR/Lb31sz3nrZ6qyvKPSQf9/gTP/8/OLdP45eP/MU7g7dGB4rt8ZfGuzPrcH+ivU4OlLvkZUQOlCE",
+	"WSqRIsL5CN+hihmvpAP9gQB8vBKgQzhbvp/LCVz5qG7Obladf1eeGVGciLwFktUMqv7E1TL+YnsZa1g0",
+	"dKFpPH0fCAGw9n55jgkEftQoE+fgY3MqcfXkIudjDhb+LRCsjoX/WyHCF7rjLpFp887HcPPtb4Ajv9Yw",
+	"juIJrw9hBfL8FaaaOBodTij6QMgyyTO1QSA/lRlm1iNVN6dkJi+LJ9Ye2GVKyKw+Mrj4hwfFX2t+FZiX",
+	"+jyX0YObOeFrqMF9gC2h544DXBpmJmskJIozzkyhGNy79ggddKD6+CrAQSsYJZ8pC/Nr6BmgnpIH0IZF",
+	"X9veC4JNAxgVFqgwoWfDKeoHhkJrl4SetSHqTKbMmtDzUWjttdC71THisrDUpPw0YLzBeZTr7xSbvqvT",
+	"ogSn+Xj7/wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

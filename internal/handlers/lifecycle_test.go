@@ -44,7 +44,7 @@ func TestLifecycleCallsReachTemporal(t *testing.T) {
 		{"signal with input", "/workflows/approval-1/signals/decision", `{"input":{"approved":true,"big":123456789012345678901234567890}}`,
 			http.StatusAccepted, "", lifecycleCall{op: "signal", workflowID: "approval-1", name: "decision",
 				args: []any{json.RawMessage(`{"approved":true,"big":123456789012345678901234567890}`)}}},
-		{"signal without body", "/workflows/approval-1/signals/poke", "", http.StatusAccepted, "",
+		{"signal with nothing to say", "/workflows/approval-1/signals/poke", "{}", http.StatusAccepted, "",
 			lifecycleCall{op: "signal", workflowID: "approval-1", name: "poke", args: []any{nil}}},
 		{"signal to a run", "/workflows/approval-1/signals/poke", `{"runId":"01a2110d-1b69-77ad-9897-000000000001"}`, http.StatusAccepted, "",
 			lifecycleCall{op: "signal", workflowID: "approval-1", runID: "01a2110d-1b69-77ad-9897-000000000001", name: "poke", args: []any{nil}}},
@@ -75,7 +75,7 @@ func TestLifecycleCallsReachTemporal(t *testing.T) {
 
 func TestUpdateGeneratesAnIDWhenNoneIsGiven(t *testing.T) {
 	fake := &fakeTemporal{executions: []*fakeExecution{runningRun()}, updateResult: jsonPayload(`1`)}
-	rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/updates/approve", ""))
+	rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/updates/approve", "{}"))
 	require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
 	var resp gen.UpdateResponse
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
@@ -116,18 +116,18 @@ func TestLifecycleErrors(t *testing.T) {
 			func() *fakeTemporal {
 				return &fakeTemporal{executions: []*fakeExecution{closed}, lifecycleErr: completedNotFound}
 			},
-			"", "urn:temporal-http:problem:workflow-closed", "01a2110d-1b69-77ad-9897-000000000001"},
+			"{}", "urn:temporal-http:problem:workflow-closed", "01a2110d-1b69-77ad-9897-000000000001"},
 		{"unknown execution is 404", []string{"signal", "query", "update", "cancel", "terminate"},
 			func() *fakeTemporal { return &fakeTemporal{lifecycleErr: serviceerror.NewNotFound(secret)} },
-			"", "urn:temporal-http:problem:workflow-not-found", ""},
+			"{}", "urn:temporal-http:problem:workflow-not-found", ""},
 		{"Temporal down is 503", []string{"signal", "query", "update", "cancel", "terminate"},
 			func() *fakeTemporal {
 				return &fakeTemporal{executions: running(), lifecycleErr: serviceerror.NewUnavailable(secret)}
 			},
-			"", "urn:temporal-http:problem:temporal-unavailable", ""},
+			"{}", "urn:temporal-http:problem:temporal-unavailable", ""},
 		{"no worker in time is 504", []string{"query", "update"},
 			func() *fakeTemporal { return &fakeTemporal{lifecycleErr: context.DeadlineExceeded} },
-			"", "urn:temporal-http:problem:no-worker", ""},
+			"{}", "urn:temporal-http:problem:no-worker", ""},
 		{"unknown field is 400", []string{"signal", "query", "update", "cancel", "terminate"},
 			func() *fakeTemporal { return &fakeTemporal{} },
 			`{"nope":1}`, "urn:temporal-http:problem:validation", ""},
@@ -136,7 +136,7 @@ func TestLifecycleErrors(t *testing.T) {
 			`{"input":`, "urn:temporal-http:problem:malformed-json", ""},
 		{"arbitrary error is 500", []string{"signal", "query", "update", "cancel", "terminate"},
 			func() *fakeTemporal { return &fakeTemporal{executions: running(), lifecycleErr: assert.AnError} },
-			"", "urn:temporal-http:problem:internal", ""},
+			"{}", "urn:temporal-http:problem:internal", ""},
 	}
 	for _, tt := range tests {
 		for _, op := range tt.ops {
@@ -159,7 +159,7 @@ func TestCancelRequestedTwice(t *testing.T) {
 	t.Run("running is 202", func(t *testing.T) {
 		fake := &fakeTemporal{executions: []*fakeExecution{runningRun()},
 			lifecycleErr: serviceerror.NewCancellationAlreadyRequested(secret)}
-		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/cancel", ""))
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/cancel", "{}"))
 		assert.Equal(t, http.StatusAccepted, rec.Code, "body: %s", rec.Body)
 	})
 	t.Run("closed is 409", func(t *testing.T) {
@@ -169,7 +169,7 @@ func TestCancelRequestedTwice(t *testing.T) {
 				WorkflowExecutionCanceledEventAttributes: &historypb.WorkflowExecutionCanceledEventAttributes{},
 			},
 		})}, lifecycleErr: serviceerror.NewCancellationAlreadyRequested(secret)}
-		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/greeting-ada/cancel", ""))
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/greeting-ada/cancel", "{}"))
 		p := requireProblem(t, rec, "urn:temporal-http:problem:workflow-closed")
 		require.NotNil(t, p.RunId)
 		assert.Equal(t, "01a2110d-1b69-77ad-9897-000000000001", *p.RunId)
@@ -179,13 +179,13 @@ func TestCancelRequestedTwice(t *testing.T) {
 func TestRejectedByTheWorkflowIs422(t *testing.T) {
 	t.Run("query the workflow rejects", func(t *testing.T) {
 		fake := &fakeTemporal{lifecycleErr: serviceerror.NewQueryFailed(secret + ": unknown queryType nope")}
-		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/queries/nope", ""))
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/queries/nope", "{}"))
 		requireProblem(t, rec, "urn:temporal-http:problem:rejected-by-workflow")
 	})
 	t.Run("update the validator rejects carries the workflow's failure", func(t *testing.T) {
 		fake := &fakeTemporal{executions: []*fakeExecution{runningRun()},
 			updateErr: temporal.NewApplicationError("request is no longer pending: APPROVED", "NotPending")}
-		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/updates/approve", ""))
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/workflows/approval-1/updates/approve", "{}"))
 		p := requireProblem(t, rec, "urn:temporal-http:problem:rejected-by-workflow")
 		require.NotNil(t, p.Failure)
 		assert.Equal(t, "request is no longer pending: APPROVED", p.Failure.Message)

@@ -157,6 +157,23 @@ func limitBody(pw problemWriter, max int64) func(http.Handler) http.Handler {
 	}
 }
 
+// requireJSON refuses every POST that is not application/json, with a body or without. A browser
+// sends a POST to another origin without asking first (a CORS preflight) only when it has no body
+// or a form or text/plain one. Refusing those before any handler runs means that no web page can
+// terminate, cancel or signal anything through its visitor's browser, not even on an open
+// gateway, where no credential would stop it.
+func requireJSON(pw problemWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && !isJSON(r.Header.Get("Content-Type")) {
+				pw.writeError(w, r, unsupportedMediaType())
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // strictJSON refuses a JSON body that is not exactly one JSON value, that is not UTF-8, or that
 // gives an object the same key twice. The validator and the generated decoder stop after the first
 // value, so `{...} trailing` would otherwise pass; they replace invalid UTF-8 silently; and they keep

@@ -38,6 +38,9 @@ type parkedGet struct {
 	wait        time.Duration
 	runID       string // as the request named it
 	ifNoneMatch *string
+	// slot is the request's place among the waits held open, given back once it is answered,
+	// whether here or on the connection.
+	slot *waitSlot
 
 	// Set when the connection is taken over; ready is closed once they all are.
 	r       *http.Request // with a context that outlives the handler
@@ -54,6 +57,7 @@ type parkedGet struct {
 // VisitGetWorkflowResponse answers in the handler, for a request that could not be parked: it
 // waits as every wait did before parking.
 func (p *parkedGet) VisitGetWorkflowResponse(w http.ResponseWriter) error {
+	defer p.slot.release()
 	exec, err := p.s.awaitClose(p.ctx, p.exec, p.wait)
 	if err != nil {
 		return err
@@ -169,6 +173,7 @@ func (p *parkedGet) end(reason endReason) {
 			delete(s.parked, p)
 			s.parkMu.Unlock()
 			s.opts.ParkedWaits.Done()
+			p.slot.release()
 		}()
 		p.timer.Stop()
 		var closed gen.Execution
@@ -191,6 +196,9 @@ func (p *parkedGet) end(reason endReason) {
 			rw = &bufferedResponse{header: p.header}
 			s.pw.writeError(rw, p.r, err)
 		}
+		// Given back before the answer goes out: a client that sends its next wait as soon as it
+		// reads this one must find its place free.
+		p.slot.release()
 		p.parking.Finish(rw.send(p.conn))
 	})
 }

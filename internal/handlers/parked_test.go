@@ -58,14 +58,14 @@ func (g *parkedGateway) accessLog(t *testing.T) []map[string]any {
 	return lines
 }
 
-func newParkedGateway(t *testing.T) *parkedGateway {
+func newParkedGateway(t *testing.T, opts ...func(*handlers.Options)) *parkedGateway {
 	t.Helper()
 	g := &parkedGateway{fake: newLongPollFake(), parked: &sync.WaitGroup{}, draining: make(chan struct{})}
-	g.h = newRouter(t, g.fake, withTelemetry(newTelemetry(t)), func(o *handlers.Options) {
+	g.h = newRouter(t, g.fake, append([]func(*handlers.Options){withTelemetry(newTelemetry(t)), func(o *handlers.Options) {
 		o.ParkedWaits = g.parked
 		o.Draining = g.draining
 		o.Logger = slog.New(slog.NewJSONHandler(g, nil))
-	})
+	}}, opts...)...)
 	g.srv = httptest.NewServer(g.h)
 	t.Cleanup(g.srv.Close)
 	return g

@@ -42,6 +42,9 @@ const (
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
 	problemTaskQueue         = "urn:temporal-http:problem:task-queue-not-allowed"
+	problemMisdirected       = "urn:temporal-http:problem:misdirected-request"
+	problemTooManyWaits      = "urn:temporal-http:problem:too-many-waits"
+	problemWaitsExhausted    = "urn:temporal-http:problem:waits-exhausted"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -174,6 +177,11 @@ func malformedJSON() *problemError {
 
 func malformedJSONBecause(detail string) *problemError {
 	return newProblem(http.StatusBadRequest, problemMalformedJSON, "Malformed JSON", detail)
+}
+
+func unsupportedMediaType() *problemError {
+	return newProblem(http.StatusUnsupportedMediaType, problemMediaType, "Unsupported media type",
+		"The request body must be application/json; send {} when there is nothing to say.")
 }
 
 func unavailableProblem() *problemError {

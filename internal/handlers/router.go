@@ -34,12 +34,14 @@ func NewRouter(opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	// CORS answers preflights before routing and authentication, and the rate limit counts a
-	// request before any work is done for it. Both come after the request id, the client address
-	// and the access log, so that what they refuse is logged. Authentication comes last, yet before
-	// the generated router binds parameters and validates: a 401 reveals nothing about the request.
+	// A request addressed to a host the gateway does not serve is refused first. CORS answers
+	// preflights before routing and authentication, and the rate limit counts a request before
+	// any work is done for it. These come after the request id, the client address and the access
+	// log, so that what they refuse is logged. Authentication comes last, yet before the generated
+	// router binds parameters and validates: a 401 reveals nothing about the request.
 	r.Use(withRequestID, withClientIP(opts.TrustedProxies), withPrincipalSlot, accessLog(opts.Logger), withSecurityHeaders(opts.HSTS),
-		recoverPanics(pw), allowCORS(opts.CORSAllowedOrigins, opts.CORSMaxAge),
+		recoverPanics(pw), guardHosts(pw, opts.RestrictHosts, opts.AllowedHosts, access, r),
+		allowCORS(opts.CORSAllowedOrigins, opts.CORSMaxAge),
 		limitRate(pw, opts.RateLimit, opts.RateLimitWindow), limitBody(pw, opts.MaxBodyBytes),
 		authenticate(pw, opts.Auth, access, r), joinPrefer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -64,9 +66,10 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
-		// Listed innermost first: the UTF-8 check of the path and query runs first, then the JSON
-		// check of the body, then the validator.
-		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw), validUTF8(pw)},
+		// Listed innermost first: the UTF-8 check of the path and query runs first, then the media
+		// type of a POST, then the JSON of the body, then the validator. A path that matches no
+		// route is answered 404 or 405, whatever its media type.
+		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw), requireJSON(pw), validUTF8(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))
 		},

@@ -106,6 +106,9 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
 	"urn:temporal-http:problem:task-queue-not-allowed":   {http.StatusForbidden, "Task queue not allowed"},
+	"urn:temporal-http:problem:misdirected-request":      {http.StatusMisdirectedRequest, "Misdirected request"},
+	"urn:temporal-http:problem:too-many-waits":           {http.StatusTooManyRequests, "Too many waits"},
+	"urn:temporal-http:problem:waits-exhausted":          {http.StatusServiceUnavailable, "Gateway busy"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and
@@ -637,17 +640,54 @@ func TestPayloadTooLarge(t *testing.T) {
 	}
 }
 
-func TestUnsupportedMediaType(t *testing.T) {
-	for _, contentType := range []string{"text/plain", "application/xml", "application/x-www-form-urlencoded"} {
-		t.Run(contentType, func(t *testing.T) {
-			fake := &fakeTemporal{}
-			req := newRequest(http.MethodPost, "/workflows", `{"workflowType":"Greeting"}`)
-			req.Header.Set("Content-Type", contentType)
-			rec := serve(newRouter(t, fake), req)
-
-			requireProblem(t, rec, "urn:temporal-http:problem:unsupported-media-type")
-			assert.Empty(t, fake.startCalls())
-		})
+// TestEveryPostRequiresJSON sends every POST of the contract as a browser may send it to another
+// origin without a CORS preflight: with no body, or a text, form or multipart one. Each is a 415
+// problem, and nothing reaches Temporal. A JSON body that is empty is a 400; {} is accepted.
+func TestEveryPostRequiresJSON(t *testing.T) {
+	spec, err := gen.GetSwagger()
+	require.NoError(t, err)
+	var targets []string
+	for path, item := range spec.Paths.Map() {
+		if item.Post != nil {
+			targets = append(targets, strings.NewReplacer("{workflowId}", "approval-1", "{signalName}", "decision",
+				"{queryType}", "status", "{updateName}", "approve").Replace(path))
+		}
+	}
+	require.Len(t, targets, 6, "the contract's POSTs: start, signal, query, update, cancel, terminate")
+	tests := []struct {
+		name, contentType, body string
+		wantType                string // "" when the media type is accepted
+	}{
+		{"no body, no type", "", "", "urn:temporal-http:problem:unsupported-media-type"},
+		{"JSON without a type", "", `{}`, "urn:temporal-http:problem:unsupported-media-type"},
+		{"text/plain", "text/plain;charset=UTF-8", `{}`, "urn:temporal-http:problem:unsupported-media-type"},
+		{"form", "application/x-www-form-urlencoded", `reason=x`, "urn:temporal-http:problem:unsupported-media-type"},
+		{"multipart", "multipart/form-data; boundary=b", "--b--\r\n", "urn:temporal-http:problem:unsupported-media-type"},
+		{"XML", "application/xml", `<x/>`, "urn:temporal-http:problem:unsupported-media-type"},
+		{"a JSON look-alike", "application/jsonp", `{}`, "urn:temporal-http:problem:unsupported-media-type"},
+		{"JSON, empty", "application/json", "", "urn:temporal-http:problem:validation"},
+		{"JSON with a charset", "Application/JSON; charset=utf-8", `{"workflowType":"Greeting"}`, ""},
+	}
+	for _, target := range targets {
+		for _, tt := range tests {
+			t.Run(target+"/"+tt.name, func(t *testing.T) {
+				fake := &fakeTemporal{executions: []*fakeExecution{runningRun()},
+					queryResult: jsonPayload(`{}`), updateResult: jsonPayload(`{}`)}
+				req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(tt.body))
+				if tt.contentType != "" {
+					req.Header.Set("Content-Type", tt.contentType)
+				}
+				rec := serve(newRouter(t, fake), req)
+				if tt.wantType == "" {
+					assert.NotEqual(t, http.StatusUnsupportedMediaType, rec.Code, "body: %s", rec.Body)
+					return
+				}
+				requireProblem(t, rec, tt.wantType)
+				assert.Empty(t, fake.startCalls(), "a start reached Temporal")
+				assert.Empty(t, fake.lifecycle, "a lifecycle call reached Temporal")
+				assert.Empty(t, fake.describeCalls(), "a read reached Temporal")
+			})
+		}
 	}
 }
 
@@ -739,6 +779,35 @@ func TestHealth(t *testing.T) {
 			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
 			assert.JSONEq(t, `{"status":"ok"}`, rec.Body.String())
 			assert.Equal(t, tt.wantHealthChecks, fake.healthCheckCount())
+		})
+	}
+}
+
+// TestReadinessProbesShareOneHealthCheck: a flood of probes, healthy or not, costs Temporal one
+// health check, whose result answers them all.
+func TestReadinessProbesShareOneHealthCheck(t *testing.T) {
+	tests := []struct {
+		name       string
+		healthErr  error
+		wantStatus int
+	}{
+		{"ready", nil, http.StatusOK},
+		{"not ready", serviceerror.NewUnavailable(secret), http.StatusServiceUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &fakeTemporal{healthErr: tt.healthErr}
+			h := newRouter(t, fake)
+			const probes = 100
+			statuses := make(chan int, probes)
+			for range probes {
+				go func() { statuses <- serve(h, newRequest(http.MethodGet, "/readyz", "")).Code }()
+			}
+			for range probes {
+				assert.Equal(t, tt.wantStatus, <-statuses)
+			}
+			// Within the second a result is kept, however the probes fell: one check.
+			assert.Equal(t, 1, fake.healthCheckCount())
 		})
 	}
 }

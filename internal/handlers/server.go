@@ -56,6 +56,10 @@ type Options struct {
 	RetryAfter time.Duration
 	// MaxWait caps the `wait` of a request.
 	MaxWait time.Duration
+	// ConcurrentWaitsPerCaller and ConcurrentWaits bound the waits (wait > 0) and event streams
+	// open at once, per caller (429 above it) and in total (503); 0 is no bound.
+	ConcurrentWaitsPerCaller int
+	ConcurrentWaits          int
 	// ClosedCacheSize bounds how many closed executions are kept to answer reads without Temporal.
 	ClosedCacheSize int
 	// Draining, once closed, ends every wait early with the execution as it is and ends every
@@ -85,6 +89,11 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// HSTS adds Strict-Transport-Security to every answer.
 	HSTS bool
+	// RestrictHosts answers 421 to a request of any but the public routes whose Host is neither a
+	// loopback name (localhost, 127.0.0.1, [::1]) nor in AllowedHosts (lower case, without port):
+	// an open gateway must not be reachable by DNS rebinding.
+	RestrictHosts bool
+	AllowedHosts  []string
 	// Auth checks the credentials of every operation that the spec does not mark public; nil
 	// runs the gateway open.
 	Auth *auth.Authenticator
@@ -99,6 +108,10 @@ type Server struct {
 	// no Temporal call.
 	closed *lru.Cache[runKey, gen.Execution]
 	waiter *closeWaiter
+	// waits bounds the waits and event streams held open.
+	waits *waitLimiter
+	// ready answers /readyz from a health check shared by every probe within a second.
+	ready *telemetry.HealthCache
 	// pw writes the problems of parked waits, which no middleware sees.
 	pw problemWriter
 
@@ -119,6 +132,15 @@ func NewServer(opts Options) *Server {
 		pw: newProblemWriter(opts), starts: executions.NewStarter(opts.Client, opts.TaskQueue)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
+	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)
+	s.ready = telemetry.NewHealthCache(func(ctx context.Context) error {
+		_, err := opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
+		if err != nil {
+			// Logged by the one check, not by each probe that its result answers.
+			opts.Logger.WarnContext(ctx, "temporal health check failed", "error", err)
+		}
+		return err
+	}, telemetry.ReadyTTL, min(opts.TemporalTimeout, 2*time.Second))
 	if opts.Draining != nil && opts.ParkedWaits != nil {
 		go func() {
 			<-opts.Draining
@@ -212,6 +234,12 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the start, so that a refusal means nothing was started.
+	slot, err := s.holdWait(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer slot.release()
 	if spec.WorkflowID != "" {
 		telemetry.SetWorkflowID(ctx, spec.WorkflowID)
 	}
@@ -272,6 +300,12 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if err != nil {
 		return nil, err
 	}
+	// Held until the wait is answered: here, or by the parked wait it is handed to.
+	slot, err := s.holdWait(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { slot.release() }()
 	var exec gen.Execution
 	if key := (runKey{req.WorkflowId, runID}); runID != "" && wait > 0 && s.waiter.polling(key) {
 		// Others wait on this very run: it exists, and the long poll they share answers its close
@@ -286,7 +320,9 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 		}
 	}
 	if wait > 0 && exec.Status == gen.ExecutionStatusRUNNING && s.canPark(ctx) {
-		return &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch}, nil
+		p := &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch, slot: slot}
+		slot = nil
+		return p, nil
 	}
 	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
 		return nil, err
@@ -382,12 +418,13 @@ func (s *Server) GetHealth(context.Context, gen.GetHealthRequestObject) (gen.Get
 	return gen.GetHealth200JSONResponse{Status: "ok"}, nil
 }
 
-// GetReadiness answers whether Temporal is reachable.
+// GetReadiness answers whether Temporal is reachable, as a health check at most a second old
+// found it: a flood of probes costs Temporal one check a second.
 func (s *Server) GetReadiness(ctx context.Context, _ gen.GetReadinessRequestObject) (gen.GetReadinessResponseObject, error) {
-	ctx, cancel := context.WithTimeout(ctx, min(s.opts.TemporalTimeout, 2*time.Second))
-	defer cancel()
-	if _, err := s.opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		s.opts.Logger.WarnContext(ctx, "temporal health check failed", "error", err)
+	if err := s.ready.Check(ctx); err != nil {
+		if errors.Is(err, telemetry.ErrHealthCheckPanicked) {
+			return nil, err // the gateway's own fault: a 500, logged with the stack
+		}
 		return nil, unavailableProblem()
 	}
 	return gen.GetReadiness200JSONResponse{Status: "ok"}, nil

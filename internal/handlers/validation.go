@@ -108,8 +108,7 @@ func requestProblem(err error) error {
 	if reqErr.RequestBody != nil {
 		switch {
 		case reqErr.Err == nil && strings.HasPrefix(reqErr.Reason, "header Content-Type has unexpected value"):
-			return newProblem(http.StatusUnsupportedMediaType, problemMediaType, "Unsupported media type",
-				"The request body must be application/json.")
+			return unsupportedMediaType()
 		case errors.Is(reqErr.Err, openapi3filter.ErrInvalidRequired):
 			return validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "", Message: "a JSON request body is required"})
 		}

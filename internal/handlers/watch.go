@@ -18,6 +18,12 @@ const sseHeartbeat = 15 * time.Second
 // WatchWorkflow streams the execution as Server-Sent Events: its state now, and again when it
 // changes, until it has closed. It rides the same shared long poll as `wait`.
 func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequestObject) (gen.WatchWorkflowResponseObject, error) {
+	// A stream is held for as long as its run lasts: it takes a slot, as a wait does, until it ends.
+	slot, err := s.waits.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { slot.release() }()
 	readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
 	defer cancel()
 	// Read before answering, so that an unknown execution is a plain 404 problem, not a stream.
@@ -25,7 +31,9 @@ func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequest
 	if err != nil {
 		return nil, err
 	}
-	return eventStream{s: s, ctx: ctx, first: exec}, nil
+	stream := eventStream{s: s, ctx: ctx, first: exec, slot: slot}
+	slot = nil // the stream gives it back
+	return stream, nil
 }
 
 // eventStream writes the stream itself: the generated response type copies a reader without
@@ -34,9 +42,11 @@ type eventStream struct {
 	s     *Server
 	ctx   context.Context
 	first gen.Execution
+	slot  *waitSlot // given back when the stream ends
 }
 
 func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
+	defer e.slot.release()
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

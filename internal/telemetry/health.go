@@ -2,11 +2,14 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -18,6 +21,9 @@ const (
 	notReady = `{"type":"urn:temporal-http:problem:temporal-unavailable","title":"Temporal unavailable",` +
 		`"status":503,"detail":"Temporal cannot be reached right now."}`
 	readyTimeout = 2 * time.Second
+	// ReadyTTL is how long a health check's result answers readiness probes: one check a second
+	// keeps a probe's answer current while no number of probes costs more.
+	ReadyTTL = time.Second
 )
 
 // healthHandlers answers GET /healthz while the process runs, and GET /readyz with 200 when
@@ -36,6 +42,91 @@ func healthHandlers(mux *http.ServeMux, ready func(context.Context) error, logge
 		}
 		writeJSON(w, http.StatusOK, "application/json", healthOK)
 	})
+}
+
+// ErrHealthCheckPanicked is the result of a health check that panicked: a bug of the process,
+// not an answer of what it checks.
+var ErrHealthCheckPanicked = errors.New("health check panicked")
+
+// HealthCache answers readiness probes from one shared health check, so that a flood of probes
+// cannot become a flood of calls to what they check: a result is reused for a while after it
+// came, and probes that arrive while a check runs wait for that check instead of starting their
+// own. However many probes arrive, the checked service sees at most one check per ttl, plus the
+// time a check takes.
+type HealthCache struct {
+	check   func(context.Context) error
+	ttl     time.Duration
+	timeout time.Duration
+
+	mu   sync.Mutex
+	last *healthRun // the latest check, running or done; nil before the first
+}
+
+// healthRun is one check: done is closed once err holds its result, at ended.
+type healthRun struct {
+	done  chan struct{}
+	err   error
+	ended time.Time
+}
+
+// NewHealthCache returns a cache over check, whose results it reuses for ttl and which it gives
+// timeout to answer.
+func NewHealthCache(check func(context.Context) error, ttl, timeout time.Duration) *HealthCache {
+	return &HealthCache{check: check, ttl: ttl, timeout: timeout}
+}
+
+// Check returns the result of the latest check while it is fresh; otherwise it starts a check, or
+// joins the one under way, and returns its result. It returns ctx's error if ctx ends first.
+func (c *HealthCache) Check(ctx context.Context) error {
+	c.mu.Lock()
+	run := c.last
+	switch {
+	case run == nil:
+	case !run.ended.IsZero() && time.Since(run.ended) < c.ttl:
+		c.mu.Unlock()
+		return run.err
+	case run.ended.IsZero():
+		// Under way: join it.
+		c.mu.Unlock()
+		return run.wait(ctx)
+	}
+	run = &healthRun{done: make(chan struct{})}
+	c.last = run
+	c.mu.Unlock()
+	// The check belongs to every probe that joins it, not to the one that started it: a probe
+	// that gives up must not fail the others.
+	go c.run(context.WithoutCancel(ctx), run)
+	return run.wait(ctx)
+}
+
+func (c *HealthCache) run(ctx context.Context, run *healthRun) {
+	err := c.checkOnce(ctx)
+	c.mu.Lock()
+	run.err, run.ended = err, time.Now()
+	c.mu.Unlock()
+	close(run.done)
+}
+
+// checkOnce runs the check within the timeout. No middleware guards the goroutine it runs on, so
+// a panic becomes a failed check rather than the end of the process.
+func (c *HealthCache) checkOnce(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %v\n%s", ErrHealthCheckPanicked, v, debug.Stack())
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.check(ctx)
+}
+
+func (r *healthRun) wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType, body string) {

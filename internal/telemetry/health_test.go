@@ -144,3 +144,90 @@ func TestProbeHealthFails(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
+
+// TestHealthCacheSharesOneCheck fires many concurrent probes at a cache whose check is held open:
+// one check runs, every probe gets its result, and the result answers later probes until it is
+// ttl old; a failure is shared the same way.
+func TestHealthCacheSharesOneCheck(t *testing.T) {
+	down := errors.New("temporal down")
+	for _, tc := range []struct {
+		name   string
+		result error
+	}{
+		{"healthy", nil},
+		{"unhealthy", down},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var checks atomic.Int32
+			release := make(chan struct{})
+			cache := telemetry.NewHealthCache(func(context.Context) error {
+				checks.Add(1)
+				<-release
+				return tc.result
+			}, time.Hour, 5*time.Second)
+
+			const probes = 200
+			results := make(chan error, probes)
+			for range probes {
+				go func() { results <- cache.Check(t.Context()) }()
+			}
+			// The probes have all arrived once they are all waiting; then let the check answer.
+			time.Sleep(100 * time.Millisecond)
+			close(release)
+			for range probes {
+				assert.Equal(t, tc.result, <-results)
+			}
+			assert.Equal(t, tc.result, cache.Check(t.Context()), "answered from the cache")
+			assert.Equal(t, int32(1), checks.Load(), "one check for every probe")
+		})
+	}
+}
+
+// TestHealthCacheChecksAgainOnceStale: with a result that is stale at once, each probe checks anew.
+func TestHealthCacheChecksAgainOnceStale(t *testing.T) {
+	var checks atomic.Int32
+	cache := telemetry.NewHealthCache(func(context.Context) error { checks.Add(1); return nil }, time.Nanosecond, time.Second)
+	for range 3 {
+		time.Sleep(time.Millisecond)
+		require.NoError(t, cache.Check(t.Context()))
+	}
+	assert.Equal(t, int32(3), checks.Load())
+}
+
+// TestHealthCacheProbeThatLeaves: a probe that gives up gets its own context's error, while the
+// check it started goes on, bounded by the cache's timeout rather than by that probe, and answers
+// the probes that wait for it.
+func TestHealthCacheProbeThatLeaves(t *testing.T) {
+	release := make(chan struct{})
+	var sawDeadline atomic.Bool
+	cache := telemetry.NewHealthCache(func(ctx context.Context) error {
+		_, ok := ctx.Deadline()
+		sawDeadline.Store(ok)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, time.Hour, 5*time.Second)
+
+	impatient, cancel := context.WithCancel(t.Context())
+	left := make(chan error, 1)
+	go func() { left <- cache.Check(impatient) }()
+	time.Sleep(50 * time.Millisecond)
+	patient := make(chan error, 1)
+	go func() { patient <- cache.Check(t.Context()) }()
+	cancel()
+	assert.ErrorIs(t, <-left, context.Canceled)
+	close(release)
+	assert.NoError(t, <-patient, "the check outlived the probe that started it")
+	assert.True(t, sawDeadline.Load(), "the check is bounded in time")
+}
+
+// TestHealthCacheCheckThatPanics: a panicking check fails the probes, and the process lives.
+func TestHealthCacheCheckThatPanics(t *testing.T) {
+	cache := telemetry.NewHealthCache(func(context.Context) error { panic("boom") }, time.Hour, time.Second)
+	err := cache.Check(t.Context())
+	require.ErrorIs(t, err, telemetry.ErrHealthCheckPanicked)
+	assert.Contains(t, err.Error(), "boom")
+}

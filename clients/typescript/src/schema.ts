@@ -127,6 +127,9 @@ export interface paths {
          * @description A `text/event-stream` that sends the Execution as an `execution` event now and each time its
          *     status changes, and ends once the execution has closed. Heartbeat comments keep idle
          *     connections open. A read of the stream after a reconnect starts again with the current state.
+         *     A stream counts against the same bounds as a wait (see the `wait` parameter): 429
+         *     `too-many-waits` when this client holds as many as it may, 503 `waits-exhausted` when the
+         *     gateway does.
          *
          *     Needs scope `read` (or `admin`).
          */
@@ -308,7 +311,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise.
+         * @description Answers 200 when Temporal answers a health check, 503 with `Retry-After` otherwise. The
+         *     answer comes from a check at most a second old, which every probe within that second shares:
+         *     however often it is asked, the gateway asks Temporal about once a second.
          */
         get: operations["getReadiness"];
         put?: never;
@@ -738,7 +743,10 @@ export interface components {
         };
         /**
          * @description This client has used its allowance (`GATEWAY_RATE_LIMIT_REQUESTS` per
-         *     `GATEWAY_RATE_LIMIT_WINDOW`); `Retry-After` says when the next request is let through.
+         *     `GATEWAY_RATE_LIMIT_WINDOW`), type `rate-limited`; or, for a wait or an event stream, it
+         *     already holds as many waits and streams as one client may
+         *     (`GATEWAY_CONCURRENT_WAITS_PER_CALLER`), type `too-many-waits`. `Retry-After` says when to
+         *     try again.
          */
         TooManyRequests: {
             headers: {
@@ -746,15 +754,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:rate-limited",
-                 *       "title": "Too many requests",
-                 *       "status": 429,
-                 *       "detail": "This client has made more than 600 requests in 1m0s; try again after Retry-After seconds.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -863,7 +862,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The request body is not `application/json`. */
+        /**
+         * @description The request is not `application/json`. Every POST needs `Content-Type: application/json`
+         *     and a JSON body, `{}` when it has nothing to say, so that no browser sends it cross-site
+         *     without a CORS preflight.
+         */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -874,7 +877,30 @@ export interface components {
                  *       "type": "urn:temporal-http:problem:unsupported-media-type",
                  *       "title": "Unsupported media type",
                  *       "status": 415,
-                 *       "detail": "The request body must be application/json.",
+                 *       "detail": "The request body must be application/json; send {} when there is nothing to say.",
+                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The request is addressed (`Host`) to a name this gateway does not serve. A gateway without
+         *     credentials answers only `localhost`, `127.0.0.1` and `[::1]` (any port) and the names in
+         *     `GATEWAY_ALLOWED_HOSTS`, so that a web page cannot reach it by pointing a name of its own
+         *     at the gateway's address (DNS rebinding).
+         */
+        Misdirected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:temporal-http:problem:misdirected-request",
+                 *       "title": "Misdirected request",
+                 *       "status": 421,
+                 *       "detail": "This gateway answers only requests addressed to localhost, 127.0.0.1, [::1] or a host name it is configured to serve (GATEWAY_ALLOWED_HOSTS).",
                  *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
                  *     }
                  */
@@ -973,22 +999,17 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Temporal cannot be reached right now. */
+        /**
+         * @description Temporal cannot be reached right now, type `temporal-unavailable`; or, for a wait or an
+         *     event stream, the gateway holds as many waits and streams as it may in all
+         *     (`GATEWAY_CONCURRENT_WAITS`), type `waits-exhausted`. `Retry-After` says when to try again.
+         */
         Unavailable: {
             headers: {
                 "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:temporal-unavailable",
-                 *       "title": "Temporal unavailable",
-                 *       "status": 503,
-                 *       "detail": "Temporal cannot be reached right now; try again after Retry-After seconds.",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1007,7 +1028,9 @@ export interface components {
         UpdateName: string;
         /**
          * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-         *     duration such as `10s`; capped by the gateway, 60s by default).
+         *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+         *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+         *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
          */
         Wait: components["schemas"]["Duration"];
     };
@@ -1078,6 +1101,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1088,7 +1112,9 @@ export interface operations {
             query?: {
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-                 *     duration such as `10s`; capped by the gateway, 60s by default).
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
                  */
                 wait?: components["parameters"]["Wait"];
             };
@@ -1150,6 +1176,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1163,7 +1190,9 @@ export interface operations {
                 runId?: components["schemas"]["RunId"];
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
-                 *     duration such as `10s`; capped by the gateway, 60s by default).
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
                  */
                 wait?: components["parameters"]["Wait"];
             };
@@ -1208,6 +1237,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1296,6 +1326,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1340,6 +1371,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1360,7 +1392,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1390,6 +1422,7 @@ export interface operations {
             409: components["responses"]["Closed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1410,7 +1443,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": components["schemas"]["QueryRequest"];
             };
@@ -1439,6 +1472,7 @@ export interface operations {
             408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             422: components["responses"]["Rejected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1461,7 +1495,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1500,6 +1534,7 @@ export interface operations {
             409: components["responses"]["Closed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             422: components["responses"]["Rejected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
@@ -1520,7 +1555,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1546,6 +1581,7 @@ export interface operations {
             409: components["responses"]["Closed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1564,7 +1600,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 /**
                  * @example {
@@ -1590,6 +1626,7 @@ export interface operations {
             409: components["responses"]["Closed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -1633,6 +1670,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
         };
     };

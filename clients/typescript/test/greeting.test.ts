@@ -46,6 +46,30 @@ test("starts a Greeting, waits for it and reads its typed result", async () => {
   assert.equal(result.greeting, "Hello, TypeScript!");
 });
 
+test("signals an execution with {} as the body of a body-less action", async () => {
+  const workflowId = `ts-signal-${randomUUID()}`;
+  const started = await gateway.POST("/workflows", {
+    body: { workflowType: "Approval", workflowId, input: { requestId: workflowId, amount: 1, approver: "grace" } },
+  });
+  assert.equal(started.response.status, 201, JSON.stringify(started.error));
+
+  // Every POST must be application/json (415 otherwise): with `body: {}` the client sends "{}"
+  // with that type. The types demand the body, so a call without one does not compile.
+  const signalled = await gateway.POST("/workflows/{workflowId}/signals/{signalName}", {
+    params: { path: { workflowId, signalName: "decision" } },
+    body: {},
+  });
+  assert.equal(signalled.response.status, 202, JSON.stringify(signalled.error));
+  const read = await gateway.GET("/workflows/{workflowId}", { params: { path: { workflowId }, query: { wait: "30s" } } });
+  assert.equal(read.data?.status, "COMPLETED", "the decision closed the Approval");
+});
+
+// Never called: it only has to fail to compile without its body, as @ts-expect-error checks.
+export function cancelWithoutBody(workflowId: string) {
+  // @ts-expect-error the contract requires a body on every POST
+  return gateway.POST("/workflows/{workflowId}/cancel", { params: { path: { workflowId } } });
+}
+
 test("answers an unknown execution with a typed problem", async () => {
   const workflowId = `ts-missing-${randomUUID()}`;
   const { data, error, response } = await gateway.GET("/workflows/{workflowId}", {
