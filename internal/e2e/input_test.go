@@ -31,7 +31,7 @@ func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
 		{"Sleep of negative seconds", "Sleep", `{"seconds":-1}`, nil, "/input/seconds"},
 		{"Sleep with a misspelt field", "Sleep", `{"second":600}`, nil, "/input/second"},
 		{"Greeting without a name", "Greeting", `{}`, nil, "/input/name"},
-		{"MoneyTransfer of nothing", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":0}`, nil, "/input/amount"},
+		{"MoneyTransfer of nothing", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":0,"referenceId":"inv-0"}`, nil, "/input/amount"},
 		{"signal-with-start of an Approval whose timeout overflows", "Approval", `{"timeoutSeconds":9223372037}`,
 			&client.StartSignal{Name: "decision", Input: rawJSON(`{"approved":true}`)}, "/input/timeoutSeconds"},
 	}
