@@ -133,8 +133,10 @@ func startStack(ctx context.Context, getenv func(string) string, s settings, pro
 	// The readers stand for thousands of clients but all come from this one: the bound on the
 	// waits one caller may hold is lifted to the number of readers, and so is the total.
 	waits := max(s.readers, 10_000)
+	// The start scenarios start on a queue no worker polls, so that they measure the start alone.
 	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
-		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits)), s.gatewayEnv...)
+		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits),
+		"GATEWAY_TASK_QUEUES="+idleQueue), s.gatewayEnv...)
 	if profile {
 		pprofPort, err := freePort()
 		if err != nil {
