@@ -755,9 +755,11 @@ type ClientInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-	// in a record execution of the key's that default lists leave out.
+	// and replicas, for the namespace's retention period: the key is claimed with a record
+	// execution that default lists leave out, and its outcome kept there. A retry that arrives
+	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+	// beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -798,9 +800,11 @@ type ClientInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-	// in a record execution of the key's that default lists leave out.
+	// and replicas, for the namespace's retention period: the key is claimed with a record
+	// execution that default lists leave out, and its outcome kept there. A retry that arrives
+	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+	// beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1156,9 +1160,11 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-// in a record execution of the key's that default lists leave out.
+// and replicas, for the namespace's retention period: the key is claimed with a record
+// execution that default lists leave out, and its outcome kept there. A retry that arrives
+// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+// beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1209,9 +1215,11 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-// in a record execution of the key's that default lists leave out.
+// and replicas, for the namespace's retention period: the key is claimed with a record
+// execution that default lists leave out, and its outcome kept there. A retry that arrives
+// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+// beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2609,9 +2617,11 @@ type ClientWithResponsesInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-	// in a record execution of the key's that default lists leave out.
+	// and replicas, for the namespace's retention period: the key is claimed with a record
+	// execution that default lists leave out, and its outcome kept there. A retry that arrives
+	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+	// beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2652,9 +2662,11 @@ type ClientWithResponsesInterface interface {
 	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-	// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-	// in a record execution of the key's that default lists leave out.
+	// and replicas, for the namespace's retention period: the key is claimed with a record
+	// execution that default lists leave out, and its outcome kept there. A retry that arrives
+	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+	// beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -3384,6 +3396,11 @@ type StartWorkflowResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// StartWorkflowResponse409Headers the declared response headers of an HTTP 409 response for StartWorkflow
+type StartWorkflowResponse409Headers struct {
+	RetryAfter *int
+}
+
 // StartWorkflowResponse429Headers the declared response headers of an HTTP 429 response for StartWorkflow
 type StartWorkflowResponse429Headers struct {
 	RetryAfter int
@@ -3431,6 +3448,8 @@ type StartWorkflowResponse struct {
 	Headers201 *StartWorkflowResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StartWorkflowResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartWorkflowResponse409Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *StartWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4790,9 +4809,11 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-// in a record execution of the key's that default lists leave out.
+// and replicas, for the namespace's retention period: the key is claimed with a record
+// execution that default lists leave out, and its outcome kept there. A retry that arrives
+// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+// beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -4839,9 +4860,11 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // and nothing is done. Keys are scoped to the caller (the API key or token subject). The
 // request is compared as decoded: explicit defaults, `null` input, key order and spacing do
 // not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-// names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-// in a record execution of the key's that default lists leave out.
+// and replicas, for the namespace's retention period: the key is claimed with a record
+// execution that default lists leave out, and its outcome kept there. A retry that arrives
+// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+// beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -5763,6 +5786,16 @@ func ParseStartWorkflowResponse(rsp *http.Response) (*StartWorkflowResponse, err
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartWorkflowResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 429:
 		var headers StartWorkflowResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

@@ -487,3 +487,42 @@ func TestIdempotencyRecordsStayOutOfLists(t *testing.T) {
 		return false
 	}, 10*time.Second, 100*time.Millisecond, "the record is in its own division, closed with the outcome")
 }
+
+// TestKeyedTwinsWithAWorkflowIDStartOneRun sends twenty identical keyed starts of one workflow id
+// at once, over a run another request left closed (so that Temporal would let the id be used
+// again): one answers 201, every other one the same run (200, replayed) or that the key is in
+// use (409 with Retry-After), and Temporal holds one new run.
+func TestKeyedTwinsWithAWorkflowIDStartOneRun(t *testing.T) {
+	c := api(t)
+	id := uniqueID(t)
+	terminateAtEnd(t, id)
+	earlier := start(t, "Echo", id, `1`).JSON201.RunId
+	waitClosed(t, "/workflows/"+id+"?runId="+earlier)
+	req := client.StartWorkflowRequest{WorkflowType: "Sleep", WorkflowId: &id, Input: rawJSON(`{"seconds":60}`)}
+	const n = 20
+	answers := make([]*client.StartWorkflowResponse, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { answers[i] = keyed(t, c, "K-"+id, req, "") })
+	}
+	wg.Wait()
+	runID, status := currentRun(t, id)
+	require.NotEqual(t, earlier, runID)
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status)
+	created := 0
+	for _, a := range answers {
+		switch a.StatusCode() {
+		case http.StatusCreated:
+			created++
+			assert.Equal(t, runID, a.JSON201.RunId)
+		case http.StatusOK:
+			replayOf(t, a, runID)
+		default:
+			apiProblem(t, a, a.ApplicationproblemJSON409, http.StatusConflict, "urn:temporal-http:problem:idempotency-key-in-use")
+			assert.NotEmpty(t, a.HTTPResponse.Header.Get("Retry-After"))
+		}
+	}
+	assert.Equal(t, 1, created, "one request started the run")
+	// A retry once the dust settles is answered with the run.
+	replayOf(t, keyed(t, c, "K-"+id, req, ""), runID)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -13,6 +14,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // fakeTemporal keeps runs in memory and answers starts as Temporal server 1.29 does, request ids
@@ -25,6 +27,9 @@ type fakeTemporal struct {
 	next int
 	// beforeStart, when set, runs (once) before a start is carried out: a racing request.
 	beforeStart func()
+	// dropFinish makes the termination of idempotency records fail, as when a gateway dies
+	// between acting and recording.
+	dropFinish bool
 	starts      []StartCall
 }
 
@@ -38,6 +43,7 @@ type fakeRun struct {
 	signals     int
 	terminated  bool
 	workflowTyp string
+	startTime   time.Time
 }
 
 func newFake() *fakeTemporal { return &fakeTemporal{runs: map[string][]*fakeRun{}} }
@@ -57,7 +63,8 @@ func (f *fakeTemporal) create(call StartCall) *fakeRun {
 		memo[k] = &commonpb.Payload{Data: data}
 	}
 	r := &fakeRun{runID: fmt.Sprintf("run-%d", f.next), status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		memo: memo, requestID: call.RequestID, signalIDs: map[string]bool{}, workflowTyp: call.WorkflowType}
+		memo: memo, requestID: call.RequestID, signalIDs: map[string]bool{}, workflowTyp: call.WorkflowType,
+		startTime: time.Now()}
 	f.runs[call.Options.ID] = append(f.runs[call.Options.ID], r)
 	if call.Signal != nil {
 		f.signal(r, call)
@@ -148,6 +155,7 @@ func (f *fakeTemporal) info(id string, r *fakeRun) *workflowpb.WorkflowExecution
 		Execution: &commonpb.WorkflowExecution{WorkflowId: id, RunId: r.runID},
 		Type:      &commonpb.WorkflowType{Name: r.workflowTyp},
 		Status:    r.status,
+		StartTime: timestamppb.New(r.startTime),
 		Memo:      &commonpb.Memo{Fields: r.memo},
 	}
 }
@@ -165,6 +173,9 @@ func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, id, runID string, _
 func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, reason string, details ...any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.dropFinish && reason == recordReason {
+		return serviceerror.NewUnavailable("the gateway died")
+	}
 	r := f.find(id, runID)
 	if r == nil || r.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return serviceerror.NewNotFound("workflow execution already completed")
@@ -176,6 +187,14 @@ func (f *fakeTemporal) TerminateWorkflow(_ context.Context, id, runID, reason st
 	}
 	f.terminate(r, reason, payloads)
 	return nil
+}
+
+// age moves the start of the current run of id back by d.
+func (f *fakeTemporal) age(id string, d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.current(id)
+	r.startTime = r.startTime.Add(-d)
 }
 
 // workflowStarts are the starts of workflows, leaving out the claims of idempotency records.

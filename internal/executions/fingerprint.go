@@ -43,10 +43,12 @@ func newRecord(spec StartSpec) (record, error) {
 // KeyIDPrefix begins the workflow ids that Idempotency-Keys name: no request may name one itself.
 const KeyIDPrefix = "idem-"
 
-// workflowID is the id the key owns: that of the run a keyed start without a workflowId starts,
-// or of the record of a keyed start with one (see keyed.go). The same caller's same key always
-// names the same id.
+// workflowID is the id of the run that a keyed start without a workflowId starts: the same
+// caller's same key always names the same execution.
 func (r record) workflowID() string { return KeyIDPrefix + r.Key[:32] }
+
+// recordID is the id of the key's record execution (see keyed.go).
+func (r record) recordID() string { return KeyIDPrefix + r.Key[:32] + ".record" }
 
 // requestID is the request id under which Temporal deduplicates this very request: the same key
 // and the same request, and nothing else, repeat it.

@@ -24,47 +24,52 @@ import (
 // a closed run and, with TERMINATE_EXISTING, ends a running run without looking at request ids at
 // all; and a record kept on a run is lost from sight once another run holds the workflow id.
 //
-// So each key, for each caller, owns one workflow id of its own, record.workflowID(), and claims
-// it before it acts:
+// So each key, for each caller, has a record execution of its own (record.recordID), claimed
+// before anything is done and closed with the outcome once it is done:
 //
-//   - Without a workflowId, the key's run itself has that id, and no other run ever may
-//     (REJECT_DUPLICATE): finding the run is finding what the key did.
-//   - With a workflowId, a record execution takes the key's id: it is started, never run by any
-//     worker, in a namespace division of its own that default lists leave out, and terminated with
-//     the outcome in its details once the start is done. A twin or a retry that fails to claim the
-//     id reads the outcome there, waiting briefly while the claim is in progress, and does nothing
-//     else. One that finds a claim left unfinished for too long (its gateway died) carries on in its
-//     place, under the same Temporal request id, which Temporal recognises for a start and for a
-//     signal to a running run.
+//   - Its start is the claim: REJECT_DUPLICATE makes it succeed once per key. No worker ever runs
+//     it (its start delay outlasts its timeout, so no task is ever queued), and it lives in a
+//     namespace division of its own, which default lists leave out.
+//   - A request that finds the key claimed reads the outcome from the record's termination,
+//     waiting briefly while the claim is in progress; if the claimer may still be acting, it
+//     answers KeyInUseError, and it does nothing else.
+//   - A request that finds a claim older than any request can act (the claimer's gateway died)
+//     carries on in its place: it first looks at the workflow id for what the claimer did (the
+//     key's record in the current run's memo, or on a signal in its history), and acts only if it
+//     finds nothing, under the same Temporal request id (record.requestID), which Temporal
+//     recognises for a start and for a signal to a running run.
 //
-// Every act runs under a request id made of the key and the request (record.requestID).
+// A key without a workflowId names the execution too (record.workflowID), and that id is never
+// used for another run.
 
-// The record executions of keyed starts with a workflowId.
+// The record executions of keyed starts.
 const (
 	recordType = "TemporalHttpGateway.IdempotencyKey"
 	// recordQueue is polled by no worker: a record never runs.
 	recordQueue = "temporal-http-gateway.idempotency-keys"
-	// recordDivision puts records in a namespace division of their own (the system search
-	// attribute TemporalNamespaceDivision, as Temporal's schedules use): lists that do not ask for
-	// it, the gateway's and Temporal's UI, do not show them.
+	// recordDivision puts records in a namespace division of their own (the search attribute
+	// TemporalNamespaceDivision, as Temporal's schedules use): lists that do not ask for it, the
+	// gateway's and Temporal's UI, do not show them.
 	recordDivision = "temporal-http-gateway.idempotency-keys"
-	// recordLifetime bounds how long a record whose gateway died before finishing it stays open.
+	// recordLifetime bounds how long a record whose gateway died before closing it stays open.
 	recordLifetime = 24 * time.Hour
-	// recordReason is what a finished record is terminated with; its details hold the outcome.
+	// recordReason is what a closed record is terminated with; its details hold the outcome.
 	recordReason = "Idempotency-Key recorded"
-	// claimWait is how long a request waits for another one's claim of its key to finish before
-	// carrying on in its place.
-	claimWait = 5 * time.Second
+	// claimWait is how long a request waits for another one's claim of its key to close before
+	// answering that the key is in use.
+	claimWait = 2 * time.Second
+	// finishTimeout bounds the closing of a record, which happens even if the client has left.
+	finishTimeout = 5 * time.Second
 )
 
-// outcome is what a keyed start with a workflowId did, as its record keeps it.
+// outcome is what a keyed start did, as its record keeps it.
 type outcome struct {
 	// RunID is the run the start answered with: started, signalled, or holding the id (Conflict).
 	RunID    string `json:"runId,omitempty"`
 	Created  bool   `json:"created,omitempty"`
 	Conflict bool   `json:"conflict,omitempty"`
-	// Refused says that Temporal refused the start as invalid: nothing was done, and doing it
-	// again is as safe.
+	// Refused says that Temporal refused the start as invalid: nothing was done, and doing the same
+	// request again is as safe.
 	Refused bool `json:"refused,omitempty"`
 }
 
@@ -74,73 +79,34 @@ type keyMemo struct {
 	WorkflowID string `json:"workflowId"`
 }
 
-func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record, derived bool) (Started, error) {
-	if derived {
-		return s.startDerived(ctx, call, rec)
-	}
-	return s.startRecorded(ctx, call, rec)
+// KeyInUseError says that another request with the same Idempotency-Key is being carried out: the
+// client may retry shortly, and will then be answered with its outcome.
+type KeyInUseError struct {
+	WorkflowID string
 }
 
-// startDerived starts under the id the key names: every run that id ever had is this key's.
-func (s *Starter) startDerived(ctx context.Context, call StartCall, rec record) (Started, error) {
-	id := call.Options.ID
-	for round := 1; ; round++ {
-		desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
-		switch {
-		case err == nil:
-			info := desc.GetWorkflowExecutionInfo()
-			runID := info.GetExecution().GetRunId()
-			r, ok := recordIn(info.GetMemo().GetFields())
-			if !ok || r.Key != rec.Key {
-				// A run the gateway did not start took the id, by naming it.
-				return Started{}, &AlreadyStartedError{WorkflowID: id, RunID: runID}
-			}
-			if r.Request != rec.Request {
-				return Started{}, &KeyReusedError{WorkflowID: id, RunID: runID}
-			}
-			return Started{WorkflowID: id, RunID: runID, Replayed: true}, nil
-		case !isNotFound(err):
-			return Started{}, fmt.Errorf("look up idempotency key on workflow %q: %w", id, err)
-		}
-		// Nothing holds the id yet. Start as though the policy were FAIL: a run that appears
-		// meanwhile is a twin of this request's, which the next round finds.
-		call.Options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
-		if call.Signal != nil {
-			// A signal-with-start always signals a running run; its twin's run takes the signal once,
-			// as Temporal recognises the request id.
-			call.Options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-			call.RequestID = rec.requestID()
-			call.Header = rec.header()
-		}
-		answer, err := s.client.Start(ctx, call)
-		var taken *AlreadyStartedError
-		if err = startError(call, err); errors.As(err, &taken) && round == 1 {
-			continue
-		}
-		if err != nil {
-			return Started{}, err
-		}
-		return Started{WorkflowID: id, RunID: answer.RunID, Created: answer.Started}, nil
-	}
+func (e *KeyInUseError) Error() string {
+	return fmt.Sprintf("idempotency key of workflow %q is in use by a request in progress", e.WorkflowID)
 }
 
-// startRecorded starts under the caller's workflow id, with the key's record execution claimed
-// first.
-func (s *Starter) startRecorded(ctx context.Context, call StartCall, rec record) (Started, error) {
+func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (Started, error) {
 	id := call.Options.ID
 	recordRunID, claimed, err := s.claim(ctx, id, rec)
 	if err != nil {
 		return Started{}, err
 	}
 	if !claimed {
-		var done bool
-		var st Started
-		if st, done, recordRunID, err = s.recorded(ctx, id, rec); done || err != nil {
+		st, done, err := s.recorded(ctx, id, rec, recordRunID)
+		if done || err != nil {
 			return st, err
 		}
-		// The claim is still open after a while: its request is gone. Carry on in its place.
+		// The claim was left open by a request that can no longer be acting. Carry on in its
+		// place, unless it got as far as acting.
+		if out, ok := s.evidence(ctx, id, rec); ok {
+			s.finish(ctx, rec, recordRunID, out)
+			return Started{WorkflowID: id, RunID: out.RunID, Replayed: true}, nil
+		}
 	}
-	call.RequestID = rec.requestID()
 	out, err := s.act(ctx, call, rec)
 	if err == nil || out.Conflict || out.Refused {
 		s.finish(ctx, rec, recordRunID, out)
@@ -151,21 +117,13 @@ func (s *Starter) startRecorded(ctx context.Context, call StartCall, rec record)
 	return Started{WorkflowID: id, RunID: out.RunID, Created: out.Created}, nil
 }
 
-// finish closes the key's record with the outcome, even when the client has left: the start is
-// done. Should it fail, a retry finds the claim open, waits for it, and then does the start again
-// under the same request id, which Temporal recognises.
-func (s *Starter) finish(ctx context.Context, rec record, recordRunID string, out outcome) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimWait)
-	defer cancel()
-	_ = s.client.TerminateWorkflow(ctx, rec.workflowID(), recordRunID, recordReason, out)
-}
-
-// claim starts the key's record execution; claimed is false when the key's id is taken.
+// claim starts the key's record execution; claimed is false when the key is taken, and runID then
+// names the record that holds it.
 func (s *Starter) claim(ctx context.Context, workflowID string, rec record) (runID string, claimed bool, err error) {
 	call := StartCall{
 		WorkflowType: recordType,
 		Options: client.StartWorkflowOptions{
-			ID:                                       rec.workflowID(),
+			ID:                                       rec.recordID(),
 			TaskQueue:                                recordQueue,
 			WorkflowExecutionErrorWhenAlreadyStarted: true,
 			WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
@@ -175,11 +133,18 @@ func (s *Starter) claim(ctx context.Context, workflowID string, rec record) (run
 			// task waits on a queue no worker polls.
 			StartDelay: recordLifetime + time.Hour,
 			Memo:       map[string]any{RecordField: keyMemo{rec, workflowID}},
+			// TemporalNamespaceDivision is one of the system search attributes a client may set
+			// (server 1.29 lists it in predefinedWhiteList). Should a server refuse it, the record
+			// is made without it, and shows in lists.
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				temporal.NewSearchAttributeKeyKeyword("TemporalNamespaceDivision").ValueSet(recordDivision)),
 		},
 	}
 	answer, err := s.client.Start(ctx, call)
+	if serviceerror.ToStatus(err).Code() == codes.InvalidArgument {
+		call.Options.TypedSearchAttributes = temporal.SearchAttributes{}
+		answer, err = s.client.Start(ctx, call)
+	}
 	var taken *AlreadyStartedError
 	if err = startError(call, err); errors.As(err, &taken) {
 		return taken.RunID, false, nil
@@ -190,43 +155,46 @@ func (s *Starter) claim(ctx context.Context, workflowID string, rec record) (run
 	return answer.RunID, true, nil
 }
 
-// recorded reads what the key's earlier request did from its record, waiting briefly for a claim
-// in progress to finish. done is false when the claim stayed open: recordRunID then names it.
-func (s *Starter) recorded(ctx context.Context, workflowID string, rec record) (st Started, done bool, recordRunID string, err error) {
-	desc, err := s.client.DescribeWorkflowExecution(ctx, rec.workflowID(), "")
+// recorded answers a request whose key another request claimed, from the record: done is false
+// only when the claim was left open by a request that can no longer be acting.
+func (s *Starter) recorded(ctx context.Context, workflowID string, rec record, recordRunID string) (Started, bool, error) {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, rec.recordID(), recordRunID)
 	if err != nil {
-		return Started{}, false, "", fmt.Errorf("read idempotency record of workflow %q: %w", workflowID, err)
+		return Started{}, false, fmt.Errorf("read idempotency record of workflow %q: %w", workflowID, err)
 	}
 	info := desc.GetWorkflowExecutionInfo()
-	recordRunID = info.GetExecution().GetRunId()
-	r, ok := recordIn(info.GetMemo().GetFields())
-	if !ok || r.Key != rec.Key {
-		return Started{}, false, "", fmt.Errorf("idempotency record of workflow %q: %w", workflowID,
-			errors.New("the key's id holds something else"))
+	var memo keyMemo
+	if p := info.GetMemo().GetFields()[RecordField]; p == nil || json.Unmarshal(p.GetData(), &memo) != nil || memo.Key != rec.Key {
+		return Started{}, false, fmt.Errorf("idempotency record of workflow %q holds another key", workflowID)
 	}
-	if r.Request != rec.Request {
-		// The key's id holds this key's run or record for another request: nothing is done here.
-		reused := &KeyReusedError{WorkflowID: workflowID}
-		if info.GetType().GetName() != recordType {
-			reused.WorkflowID, reused.RunID = rec.workflowID(), recordRunID
-		} else if out, ok := s.outcome(ctx, rec.workflowID(), recordRunID, false); ok {
+	running := info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	if memo.Request != rec.Request {
+		// The key was used for another request: nothing is done for this one.
+		reused := &KeyReusedError{WorkflowID: memo.WorkflowID}
+		if out, ok := s.outcome(ctx, rec.recordID(), recordRunID, false); ok && !out.Refused {
 			reused.RunID = out.RunID
 		}
-		return Started{}, false, "", reused
+		return Started{}, true, reused
 	}
-	wait := info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-	out, ok := s.outcome(ctx, rec.workflowID(), recordRunID, wait)
+	out, ok := s.outcome(ctx, rec.recordID(), recordRunID, running)
 	switch {
-	case !ok || out.Refused:
-		return Started{}, false, recordRunID, nil
-	case out.Conflict:
-		return Started{}, true, "", &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
+	case ok && out.Conflict:
+		return Started{}, true, &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
+	case ok && !out.Refused:
+		return Started{WorkflowID: workflowID, RunID: out.RunID, Replayed: true}, true, nil
+	case ok: // refused: nothing was done, and the same request may be tried again
+		return Started{}, false, nil
 	}
-	return Started{WorkflowID: workflowID, RunID: out.RunID, Replayed: true}, true, "", nil
+	// Still open. Its claimer acts within its own request's deadline: until that may have passed,
+	// it may still be acting, and acting beside it could do twice what it does.
+	if age := time.Since(info.GetStartTime().AsTime()); age < s.claimLifetime && running {
+		return Started{}, true, &KeyInUseError{WorkflowID: workflowID}
+	}
+	return Started{}, false, nil
 }
 
-// outcome reads a finished record's outcome; with wait it first waits up to claimWait for the
-// record to finish. ok is false when it has not, or never will (it timed out unfinished).
+// outcome reads a closed record's outcome; with wait it first waits up to claimWait for the record
+// to close. ok is false when it has not, or closed without one (it timed out).
 func (s *Starter) outcome(ctx context.Context, id, runID string, wait bool) (outcome, bool) {
 	if wait {
 		d := claimWait
@@ -264,23 +232,49 @@ func outcomeIn(event *historypb.HistoryEvent) (outcome, bool) {
 	return outcome{}, false
 }
 
-// act carries out a keyed start with a workflowId, its key claimed: as asked, under the key's
-// request id. A conflict is an outcome too, which a retry answers the same way.
+// evidence looks at the workflow id for what a request with this key and request did before its
+// gateway died: a run it started carries the key's record in its memo, a signal it delivered
+// carries it in its header. Only the run that holds the id now is looked at.
+func (s *Starter) evidence(ctx context.Context, workflowID string, rec record) (outcome, bool) {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, workflowID, "")
+	if err != nil {
+		return outcome{}, false
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	runID := info.GetExecution().GetRunId()
+	if r, ok := recordIn(info.GetMemo().GetFields()); ok && r == rec {
+		return outcome{RunID: runID, Created: true}, true
+	}
+	events := s.client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for events.HasNext() {
+		event, err := events.Next()
+		if err != nil {
+			return outcome{}, false
+		}
+		header := event.GetWorkflowExecutionSignaledEventAttributes().GetHeader().GetFields()
+		if r, ok := recordIn(header); ok && r == rec {
+			return outcome{RunID: runID}, true
+		}
+	}
+	return outcome{}, false
+}
+
+// finish closes the key's record with the outcome, even when the client has left: the start is
+// done. Should it fail, the record stays open, and a retry after the claim's lifetime carries on
+// in its place, finding what was done by evidence.
+func (s *Starter) finish(ctx context.Context, rec record, recordRunID string, out outcome) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	_ = s.client.TerminateWorkflow(ctx, rec.recordID(), recordRunID, recordReason, out)
+}
+
+// act carries out a keyed start, its key claimed: as asked, under the key's request id, with the
+// key's record on the run's memo and on the signal's header. A conflict is an outcome too, which
+// a retry answers the same way.
 func (s *Starter) act(ctx context.Context, call StartCall, rec record) (outcome, error) {
-	id := call.Options.ID
+	call.RequestID = rec.requestID()
 	if call.Signal != nil {
 		call.Header = rec.header()
-		if call.Options.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING {
-			// Only a request carrying on in place of one whose gateway died can find the key's own
-			// run running here; Temporal would end it, whatever its request id.
-			if desc, err := s.client.DescribeWorkflowExecution(ctx, id, ""); err == nil {
-				info := desc.GetWorkflowExecutionInfo()
-				r, ok := recordIn(info.GetMemo().GetFields())
-				if ok && r == rec && info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-					return outcome{RunID: info.GetExecution().GetRunId(), Created: true}, nil
-				}
-			}
-		}
 	}
 	answer, err := s.client.Start(ctx, call)
 	if err = startError(call, err); err != nil {
@@ -304,7 +298,7 @@ func (s *Starter) act(ctx context.Context, call StartCall, rec record) (outcome,
 }
 
 // header is the signal header of a keyed signal-with-start: the key's record, on the signal it
-// delivers.
+// delivers, where evidence finds it.
 func (r record) header() map[string]*commonpb.Payload {
 	p, err := r.payload()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -16,11 +17,16 @@ import (
 type Starter struct {
 	client    Client
 	taskQueue string
+	// claimLifetime is how long a request may hold its key's claim while acting: a claim older
+	// than that was left open by a request that is gone (see keyed.go).
+	claimLifetime time.Duration
 }
 
-// NewStarter returns a Starter over c that starts on taskQueue when a spec names none.
-func NewStarter(c Client, taskQueue string) *Starter {
-	return &Starter{client: c, taskQueue: taskQueue}
+// NewStarter returns a Starter over c that starts on taskQueue when a spec names none. Every
+// Start must end within startTimeout (its context's deadline); a keyed start takes over the claim
+// of a request that has not ended in that time, with a margin for clocks that differ.
+func NewStarter(c Client, taskQueue string, startTimeout time.Duration) *Starter {
+	return &Starter{client: c, taskQueue: taskQueue, claimLifetime: startTimeout + finishTimeout + 5*time.Second}
 }
 
 // Started is what a start did.
@@ -58,7 +64,8 @@ func (e *KeyReusedError) Error() string {
 
 // Start carries out spec. With a key it starts, signals or terminates nothing that an earlier
 // request with the same key and caller did (see keyed.go); without one it is one Temporal call.
-// The errors are *InvalidSpecError, *AlreadyStartedError, *KeyReusedError, or Temporal's own.
+// The errors are *InvalidSpecError, *AlreadyStartedError, *KeyReusedError, *KeyInUseError, or
+// Temporal's own.
 func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	if err := spec.check(); err != nil {
 		return Started{}, err
@@ -74,15 +81,13 @@ func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
-	derived := spec.WorkflowID == ""
-	if derived {
-		// The key names the execution, and that name is never used for another run: a retry after
-		// the run closed finds it instead of starting anew.
+	if spec.WorkflowID == "" {
+		// The key names the execution, and that name is never used for another run.
 		call.Options.ID = rec.workflowID()
 		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	}
 	call.Options.Memo[RecordField] = rec
-	return s.startKeyed(ctx, call, rec, derived)
+	return s.startKeyed(ctx, call, rec)
 }
 
 // call maps spec onto the SDK's start, with the policies spec asks for.

@@ -11,6 +11,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 )
 
+const startTimeout = 10 * time.Second
+
 func transfer(id, key string) StartSpec {
 	return StartSpec{WorkflowType: "MoneyTransfer", WorkflowID: id, Key: key,
 		Input: json.RawMessage(`{"fromAccount":"alice","toAccount":"bob","amount":100,"referenceId":"r-1"}`)}
@@ -24,7 +26,7 @@ func approvalSignal(id, key string, conflict ConflictPolicy) StartSpec {
 func TestStartWithoutKey(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 
 	first, err := s.Start(ctx, StartSpec{WorkflowType: "Sleep", WorkflowID: "w"})
 	require.NoError(t, err)
@@ -58,7 +60,7 @@ func TestKeyedStartRetriedAnswersTheFirstRun(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				ctx := context.Background()
 				f := newFake()
-				s := NewStarter(f, "queue")
+				s := NewStarter(f, "queue", startTimeout)
 				spec := transfer("transfer-9", "K")
 				spec.Conflict = conflict
 				first, err := s.Start(ctx, spec)
@@ -80,7 +82,7 @@ func TestKeyedStartRetriedAnswersTheFirstRun(t *testing.T) {
 func TestKeyedStartWithAnotherBodyDoesNothing(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	first, err := s.Start(ctx, transfer("t", "K"))
 	require.NoError(t, err)
 
@@ -104,7 +106,7 @@ func TestKeyedSignalWithStart(t *testing.T) {
 
 	t.Run("TERMINATE_EXISTING retried does not end its own run", func(t *testing.T) {
 		f := newFake()
-		s := NewStarter(f, "queue")
+		s := NewStarter(f, "queue", startTimeout)
 		other, err := s.Start(ctx, StartSpec{WorkflowType: "Approval", WorkflowID: "po"})
 		require.NoError(t, err)
 		spec := approvalSignal("po", "K", ConflictTerminateExisting)
@@ -125,7 +127,7 @@ func TestKeyedSignalWithStart(t *testing.T) {
 
 	t.Run("a signal to a running run is delivered once, before and after it closes", func(t *testing.T) {
 		f := newFake()
-		s := NewStarter(f, "queue")
+		s := NewStarter(f, "queue", startTimeout)
 		running, err := s.Start(ctx, StartSpec{WorkflowType: "Approval", WorkflowID: "po"})
 		require.NoError(t, err)
 		spec := approvalSignal("po", "K", ConflictDefault)
@@ -146,7 +148,7 @@ func TestKeyedSignalWithStart(t *testing.T) {
 
 	t.Run("a retry after the run it started closed", func(t *testing.T) {
 		f := newFake()
-		s := NewStarter(f, "queue")
+		s := NewStarter(f, "queue", startTimeout)
 		spec := approvalSignal("po", "K", ConflictDefault)
 		first, err := s.Start(ctx, spec)
 		require.NoError(t, err)
@@ -161,7 +163,7 @@ func TestKeyedSignalWithStart(t *testing.T) {
 func TestKeyedStartAfterAnotherRunFollowed(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	spec := transfer("t", "K")
 	first, err := s.Start(ctx, spec)
 	require.NoError(t, err)
@@ -195,7 +197,7 @@ func TestKeyedStartRacingItsTwin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake()
-			s := NewStarter(f, "queue")
+			s := NewStarter(f, "queue", startTimeout)
 			if tc.existing {
 				_, err := s.Start(ctx, StartSpec{WorkflowType: tc.spec.WorkflowType, WorkflowID: "t"})
 				require.NoError(t, err)
@@ -230,7 +232,7 @@ func TestKeyedStartRacingItsTwin(t *testing.T) {
 func TestKeysAreScopedToTheirCaller(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	alice := StartSpec{WorkflowType: "Sleep", Key: "K", Caller: "apikey:alice"}
 	bob := alice
 	bob.Caller = "apikey:bob"
@@ -301,7 +303,7 @@ func TestFakeAnswersARepeatedRequestIDWithItsRun(t *testing.T) {
 func TestKeyedSignalToAnEntityThatContinuedAsNew(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	_, err := s.Start(ctx, StartSpec{WorkflowType: "Entity", WorkflowID: "e"})
 	require.NoError(t, err)
 	spec := StartSpec{WorkflowType: "Entity", WorkflowID: "e", Key: "K", Signal: &Signal{Name: "roll"}}
@@ -328,7 +330,7 @@ func TestKeyedSignalToAnEntityThatContinuedAsNew(t *testing.T) {
 func TestKeyedStartCarriesOnForAClaimLeftOpen(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	spec := transfer("t", "K")
 	// A gateway claimed the key and died before it started anything.
 	rec, err := newRecord(func() StartSpec { sp := spec; sp.TaskQueue = "queue"; return sp }())
@@ -337,6 +339,14 @@ func TestKeyedStartCarriesOnForAClaimLeftOpen(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, claimed)
 
+	// While the claimer may still be acting, another attempt does nothing but say so.
+	_, err = s.Start(ctx, spec)
+	var inUse *KeyInUseError
+	require.ErrorAs(t, err, &inUse)
+	assert.Empty(t, f.workflowStarts())
+
+	// Once no request can still be acting on it, the next attempt carries on in its place.
+	f.age(rec.recordID(), time.Minute)
 	got, err := s.Start(ctx, spec)
 	require.NoError(t, err)
 	assert.True(t, got.Created, "the retry started the run in its place")
@@ -349,7 +359,7 @@ func TestKeyedStartCarriesOnForAClaimLeftOpen(t *testing.T) {
 func TestKeyedStartRecordsAConflict(t *testing.T) {
 	ctx := context.Background()
 	f := newFake()
-	s := NewStarter(f, "queue")
+	s := NewStarter(f, "queue", startTimeout)
 	other, err := s.Start(ctx, StartSpec{WorkflowType: "Sleep", WorkflowID: "w"})
 	require.NoError(t, err)
 	spec := StartSpec{WorkflowType: "Sleep", WorkflowID: "w", Key: "K"}
@@ -364,4 +374,53 @@ func TestKeyedStartRecordsAConflict(t *testing.T) {
 	var taken *AlreadyStartedError
 	require.ErrorAs(t, err, &taken, "a key answers as it first did")
 	assert.Len(t, f.workflowStarts(), 2, "the retry asked Temporal nothing more")
+}
+
+func TestKeyedStartCarryingOnFindsWhatTheClaimerDid(t *testing.T) {
+	ctx := context.Background()
+	for _, spec := range []StartSpec{transfer("t", "K"), approvalSignal("t", "K", ConflictTerminateExisting)} {
+		f := newFake()
+		s := NewStarter(f, "queue", startTimeout)
+		if spec.Signal != nil {
+			_, err := s.Start(ctx, StartSpec{WorkflowType: "Approval", WorkflowID: "t"})
+			require.NoError(t, err)
+		}
+		// The claimer started (or signalled) and its gateway died before it closed the record.
+		f.dropFinish = true
+		first, err := s.Start(ctx, spec)
+		require.NoError(t, err)
+		f.dropFinish = false
+		rec, err := newRecord(func() StartSpec { sp := spec; sp.TaskQueue = "queue"; return sp }())
+		require.NoError(t, err)
+		f.age(rec.recordID(), time.Minute)
+
+		again, err := s.Start(ctx, spec)
+		require.NoError(t, err)
+		assert.Equal(t, Started{WorkflowID: "t", RunID: first.RunID, Replayed: true}, again)
+		runs := f.runs["t"]
+		assert.False(t, runs[len(runs)-1].terminated, "the claimer's run was not ended")
+		if spec.Signal != nil {
+			assert.Equal(t, 1, runs[len(runs)-1].signals, "the signal went once")
+		}
+	}
+}
+
+func TestKeyedSignalWithStartWithoutIDRacingAPlainStartOfItsKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	s := NewStarter(f, "queue", startTimeout)
+	plain := StartSpec{WorkflowType: "Approval", Key: "K"}
+	withSignal := StartSpec{WorkflowType: "Approval", Key: "K", Signal: &Signal{Name: "decision"}}
+	f.beforeStart = func() {
+		_, err := s.Start(ctx, plain)
+		require.NoError(t, err)
+	}
+	_, err := s.Start(ctx, withSignal)
+	var reused *KeyReusedError
+	require.ErrorAs(t, err, &reused)
+	for _, runs := range f.runs {
+		for _, r := range runs {
+			assert.Zero(t, r.signals, "no signal went to the plain start's run")
+		}
+	}
 }

@@ -156,8 +156,26 @@ func (f *fakeTemporal) CancelWorkflowWithOptions(_ context.Context, o client.Can
 	return f.recordLifecycle(lifecycleCall{op: "cancel", workflowID: o.WorkflowID, runID: o.RunID, reason: o.Reason})
 }
 
-func (f *fakeTemporal) TerminateWorkflow(_ context.Context, workflowID, runID, reason string, _ ...any) error {
-	return f.recordLifecycle(lifecycleCall{op: "terminate", workflowID: workflowID, runID: runID, reason: reason})
+// TerminateWorkflow ends a running run the fake knows, with a close event that keeps the reason
+// and details (the executions core keeps an Idempotency-Key's outcome there).
+func (f *fakeTemporal) TerminateWorkflow(_ context.Context, workflowID, runID, reason string, details ...any) error {
+	if err := f.recordLifecycle(lifecycleCall{op: "terminate", workflowID: workflowID, runID: runID, reason: reason}); err != nil {
+		return err
+	}
+	payloads, err := converter.GetDefaultDataConverter().ToPayloads(details...)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e := f.find(workflowID, runID); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		e.status = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED
+		e.closeEvent = &historypb.HistoryEvent{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+			Attributes: &historypb.HistoryEvent_WorkflowExecutionTerminatedEventAttributes{
+				WorkflowExecutionTerminatedEventAttributes: &historypb.WorkflowExecutionTerminatedEventAttributes{
+					Reason: reason, Details: payloads}}}
+	}
+	return nil
 }
 
 // fakeEncoded hands a payload to a *converter.RawValue, as the SDK's default converter does.
@@ -206,6 +224,10 @@ func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (ex
 		signal: call.Signal, requestID: call.RequestID, hasDeadline: hasDeadline})
 	if f.startErr != nil {
 		return executions.StartAnswer{}, f.startErr
+	}
+	if e := f.find(options.ID, ""); e != nil && e.status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+		options.WorkflowIDReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE {
+		return executions.StartAnswer{}, serviceerror.NewWorkflowExecutionAlreadyStarted(secret, "", e.runID)
 	}
 	if e := f.find(options.ID, ""); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		switch options.WorkflowIDConflictPolicy {
@@ -304,10 +326,17 @@ func (f *fakeTemporal) find(workflowID, runID string) *fakeExecution {
 	return nil
 }
 
+// startCalls are the starts of workflows, leaving out the claims of Idempotency-Keys' records.
 func (f *fakeTemporal) startCalls() []startCall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]startCall(nil), f.starts...)
+	var out []startCall
+	for _, c := range f.starts {
+		if c.workflow != "TemporalHttpGateway.IdempotencyKey" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (f *fakeTemporal) describeCalls() []runCall {

@@ -34,8 +34,8 @@ func TestIdempotencyKey(t *testing.T) {
 		firstExec := decode(t, first.Body.Bytes())
 		assert.Regexp(t, `^idem-[0-9a-f]{32}$`, firstExec.WorkflowId, "without a workflowId the key names the execution")
 		assert.Nil(t, firstExec.Memo, "the gateway's record is not the caller's memo")
-		require.Len(t, fake.starts, 1)
-		assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, fake.starts[0].options.WorkflowIDReusePolicy,
+		require.Len(t, fake.startCalls(), 1)
+		assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE, fake.startCalls()[0].options.WorkflowIDReusePolicy,
 			"a retry after the run closed must find it, not start another")
 
 		retry := startWithKey(t, h, "key-1", `{ "input": {"name": "Ada"}, "workflowType": "Greeting", "idConflictPolicy": "FAIL" }`)
@@ -43,7 +43,7 @@ func TestIdempotencyKey(t *testing.T) {
 		assert.Equal(t, "true", retry.Header().Get("Idempotent-Replayed"))
 		assert.Equal(t, firstExec.RunId, decode(t, retry.Body.Bytes()).RunId)
 		assert.Equal(t, first.Header().Get("Location"), retry.Header().Get("Location"))
-		assert.Len(t, fake.starts, 1, "the retry started nothing")
+		assert.Len(t, fake.startCalls(), 1, "the retry started nothing")
 
 		t.Run("the same key with another request is 422 naming the execution", func(t *testing.T) {
 			rec := startWithKey(t, h, "key-1", `{"workflowType":"Greeting","input":{"name":"Grace"}}`)
@@ -52,7 +52,7 @@ func TestIdempotencyKey(t *testing.T) {
 			assert.Equal(t, firstExec.RunId, *p.RunId)
 			require.NotNil(t, p.WorkflowId)
 			assert.Equal(t, firstExec.WorkflowId, *p.WorkflowId)
-			assert.Len(t, fake.starts, 1, "nothing was started")
+			assert.Len(t, fake.startCalls(), 1, "nothing was started")
 		})
 	})
 

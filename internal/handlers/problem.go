@@ -42,6 +42,7 @@ const (
 	problemForbidden         = "urn:temporal-http:problem:forbidden"
 	problemRateLimited       = "urn:temporal-http:problem:rate-limited"
 	problemTaskQueue         = "urn:temporal-http:problem:task-queue-not-allowed"
+	problemKeyInUse          = "urn:temporal-http:problem:idempotency-key-in-use"
 	problemMisdirected       = "urn:temporal-http:problem:misdirected-request"
 	problemTooManyWaits      = "urn:temporal-http:problem:too-many-waits"
 	problemWaitsExhausted    = "urn:temporal-http:problem:waits-exhausted"
@@ -153,6 +154,7 @@ func startProblem(err error) *problemError {
 		invalid *executions.InvalidSpecError
 		taken   *executions.AlreadyStartedError
 		reused  *executions.KeyReusedError
+		inUse   *executions.KeyInUseError
 	)
 	switch {
 	case errors.As(err, &invalid):
@@ -166,6 +168,11 @@ func startProblem(err error) *problemError {
 		p := newProblem(http.StatusUnprocessableEntity, problemIdempotencyReused, "Idempotency key reused",
 			"This Idempotency-Key was used for a different request, which the execution named answers; nothing was done for this one. Use a new key for a new request.")
 		p.workflowID, p.runID = reused.WorkflowID, reused.RunID
+		return p
+	case errors.As(err, &inUse):
+		p := newProblem(http.StatusConflict, problemKeyInUse, "Idempotency key in use",
+			"Another request with this Idempotency-Key is being carried out; retry after Retry-After seconds to get its outcome.")
+		p.workflowID, p.retryAfter = inUse.WorkflowID, 1
 		return p
 	}
 	return nil

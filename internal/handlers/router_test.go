@@ -106,6 +106,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:forbidden":                {http.StatusForbidden, "Forbidden"},
 	"urn:temporal-http:problem:rate-limited":             {http.StatusTooManyRequests, "Too many requests"},
 	"urn:temporal-http:problem:task-queue-not-allowed":   {http.StatusForbidden, "Task queue not allowed"},
+	"urn:temporal-http:problem:idempotency-key-in-use":   {http.StatusConflict, "Idempotency key in use"},
 	"urn:temporal-http:problem:misdirected-request":      {http.StatusMisdirectedRequest, "Misdirected request"},
 	"urn:temporal-http:problem:too-many-waits":           {http.StatusTooManyRequests, "Too many waits"},
 	"urn:temporal-http:problem:waits-exhausted":          {http.StatusServiceUnavailable, "Gateway busy"},

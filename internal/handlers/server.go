@@ -129,7 +129,7 @@ func NewServer(opts Options) *Server {
 		known[t.Name] = true
 	}
 	s := &Server{opts: opts, known: known, parked: map[*parkedGet]struct{}{},
-		pw: newProblemWriter(opts), starts: executions.NewStarter(opts.Client, opts.TaskQueue)}
+		pw: newProblemWriter(opts), starts: executions.NewStarter(opts.Client, opts.TaskQueue, opts.TemporalTimeout)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
 	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)

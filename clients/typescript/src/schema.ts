@@ -47,9 +47,11 @@ export interface paths {
          *     and nothing is done. Keys are scoped to the caller (the API key or token subject). The
          *     request is compared as decoded: explicit defaults, `null` input, key order and spacing do
          *     not make it different. The record lives in Temporal, so this holds across gateway restarts
-         *     and replicas, for the namespace's retention period. Without a `workflowId` the key alone
-         *     names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
-         *     in a record execution of the key's that default lists leave out.
+         *     and replicas, for the namespace's retention period: the key is claimed with a record
+         *     execution that default lists leave out, and its outcome kept there. A retry that arrives
+         *     while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
+         *     with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
+         *     beginning with `idem-` are the keys').
          *
          *     The task queue may be this deployment's own (the default) or one the operator allows
          *     (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -806,23 +808,18 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The workflow id is taken; `workflowId` and the existing `runId` are named. */
+        /**
+         * @description The workflow id is taken; `workflowId` and the existing `runId` are named. For a start with
+         *     an `Idempotency-Key`, also: another request with the same key is being carried out
+         *     (`idempotency-key-in-use`, with `Retry-After`); retry then to get its outcome.
+         */
         Conflict: {
             headers: {
+                /** @description Seconds to wait before retrying, when the key is in use. */
+                "Retry-After"?: number;
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:temporal-http:problem:workflow-already-started",
-                 *       "title": "Workflow already started",
-                 *       "status": 409,
-                 *       "detail": "An execution with this workflow id exists and the id policy does not allow another.",
-                 *       "workflowId": "greeting-ada",
-                 *       "runId": "01a211ba-1ecf-728d-a2d5-1f38fb92894e",
-                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
