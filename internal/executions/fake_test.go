@@ -30,7 +30,7 @@ type fakeTemporal struct {
 	// dropFinish makes the termination of idempotency records fail, as when a gateway dies
 	// between acting and recording.
 	dropFinish bool
-	starts      []StartCall
+	starts     []StartCall
 }
 
 type fakeRun struct {
