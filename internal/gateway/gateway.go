@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/temporalhttp/gateway/internal/auth"
@@ -25,7 +24,6 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		return err
 	}
 	draining := make(chan struct{})
-	var parked sync.WaitGroup
 	router, err := handlers.NewRouter(handlers.Options{
 		Client:                   c,
 		Logger:                   logger,
@@ -43,7 +41,6 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		ConcurrentWaits:          cfg.ConcurrentWaits,
 		ClosedCacheSize:          int(cfg.ClosedCacheSize),
 		Draining:                 draining,
-		ParkedWaits:              &parked,
 		Metrics:                  tel.Registry,
 		Instrument:               tel.Middleware,
 		CORSAllowedOrigins:       cfg.Guard.CORSAllowedOrigins,
@@ -81,6 +78,7 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		IdleTimeout:       cfg.Guard.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Protocols:         protocols(),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -91,32 +89,29 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		return fmt.Errorf("serve http: %w", err)
 	case <-ctx.Done():
 	}
-	return shutdown(ctx, srv, draining, &parked, cfg.ShutdownTimeout, logger)
+	return shutdown(ctx, srv, draining, cfg.ShutdownTimeout, logger)
+}
+
+// protocols are HTTP/1.1 and HTTP/2 over plain TCP (h2c, with prior knowledge): the gateway
+// usually sits behind a proxy that terminates TLS, and HTTP/2 lets that proxy, or a client, carry
+// many waiting requests on a few connections.
+func protocols() *http.Protocols {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetUnencryptedHTTP2(true)
+	return &p
 }
 
 // shutdown stops accepting connections and lets in-flight requests finish within timeout. Waits
 // and event streams are told to end first: a wait answers with the execution as it is now (what
 // it answers anyway when its time passes), so no client is cut off for holding a long wait. What
-// is still running at the deadline is closed. Parked waits, whose connections the server no
-// longer tracks, are waited for too.
-func shutdown(ctx context.Context, srv *http.Server, draining chan struct{}, parked *sync.WaitGroup, timeout time.Duration, logger *slog.Logger) error {
+// is still running at the deadline is closed.
+func shutdown(ctx context.Context, srv *http.Server, draining chan struct{}, timeout time.Duration, logger *slog.Logger) error {
 	logger.Info("gateway stopping", "timeout", timeout.String())
 	close(draining)
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
-	if err == nil {
-		answered := make(chan struct{})
-		go func() {
-			parked.Wait()
-			close(answered)
-		}()
-		select {
-		case <-answered:
-		case <-shutdownCtx.Done():
-			err = shutdownCtx.Err()
-		}
-	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("requests still running at the shutdown deadline were cut off", "timeout", timeout.String())
 		_ = srv.Close()

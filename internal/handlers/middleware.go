@@ -85,12 +85,6 @@ func accessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			// The route's {workflowId}, or the id a start generated or derived from its
 			// Idempotency-Key, which the handler recorded.
 			workflowID := telemetry.WorkflowID(r.Context())
-			if parking := telemetry.ParkingOf(r.Context()); parking.Parked() {
-				// The answer comes later, on the connection the handler took over; the router's
-				// route context is recycled once this returns, so what it holds is read now.
-				parking.OnFinish(func(status int) { logRequest(logger, r, route, workflowID, status, start) })
-				return
-			}
 			logRequest(logger, r, route, workflowID, rec.status, start)
 		})
 	}

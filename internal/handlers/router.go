@@ -54,7 +54,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 	})
 
 	server := NewServer(opts)
-	strict := gen.NewStrictHandlerWithOptions(server, []gen.StrictMiddlewareFunc{server.parkWaits}, gen.StrictHTTPServerOptions{
+	strict := gen.NewStrictHandlerWithOptions(server, nil, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			var maxBytes *http.MaxBytesError
 			if !errors.As(err, &maxBytes) {

@@ -15,7 +15,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -66,10 +65,6 @@ type Options struct {
 	// event stream, so that a shutting-down gateway answers them instead of cutting them off.
 	// Nil means never.
 	Draining <-chan struct{}
-	// ParkedWaits, when set, lets waiting reads over HTTP/1.x take their connection over and wait
-	// without a goroutine (see parked.go); it counts those not yet answered, which
-	// http.Server.Shutdown does not wait for, so that shutdown can. Nil waits in the handler.
-	ParkedWaits *sync.WaitGroup
 	// Metrics is what GET /metrics serves, in the Prometheus text format; nil answers 404.
 	Metrics prometheus.Gatherer
 	// Instrument wraps the whole router, outside every other middleware, so that it sees each
@@ -112,12 +107,6 @@ type Server struct {
 	waits *waitLimiter
 	// ready answers /readyz from a health check shared by every probe within a second.
 	ready *telemetry.HealthCache
-	// pw writes the problems of parked waits, which no middleware sees.
-	pw problemWriter
-
-	parkMu  sync.Mutex
-	parked  map[*parkedGet]struct{} // waiting, to be answered at once when the gateway drains
-	drained bool
 }
 
 var _ gen.StrictServerInterface = (*Server)(nil)
@@ -128,8 +117,7 @@ func NewServer(opts Options) *Server {
 	for _, t := range opts.WorkflowTypes {
 		known[t.Name] = true
 	}
-	s := &Server{opts: opts, known: known, parked: map[*parkedGet]struct{}{},
-		pw: newProblemWriter(opts), starts: executions.NewStarter(opts.Client, opts.TaskQueue, opts.TemporalTimeout)}
+	s := &Server{opts: opts, known: known, starts: executions.NewStarter(opts.Client, opts.TaskQueue, opts.TemporalTimeout)}
 	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
 	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)
@@ -141,12 +129,6 @@ func NewServer(opts Options) *Server {
 		}
 		return err
 	}, telemetry.ReadyTTL, min(opts.TemporalTimeout, 2*time.Second))
-	if opts.Draining != nil && opts.ParkedWaits != nil {
-		go func() {
-			<-opts.Draining
-			s.drainParked()
-		}()
-	}
 	return s
 }
 
@@ -300,12 +282,11 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if err != nil {
 		return nil, err
 	}
-	// Held until the wait is answered: here, or by the parked wait it is handed to.
 	slot, err := s.holdWait(ctx, wait)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { slot.release() }()
+	defer slot.release()
 	var exec gen.Execution
 	if key := (runKey{req.WorkflowId, runID}); runID != "" && wait > 0 && s.waiter.polling(key) {
 		// Others wait on this very run: it exists, and the long poll they share answers its close
@@ -318,11 +299,6 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 		if exec, err = s.read(readCtx, req.WorkflowId, runID); err != nil {
 			return nil, err
 		}
-	}
-	if wait > 0 && exec.Status == gen.ExecutionStatusRUNNING && s.canPark(ctx) {
-		p := &parkedGet{s: s, ctx: ctx, exec: exec, wait: wait, runID: runID, ifNoneMatch: req.Params.IfNoneMatch, slot: slot}
-		slot = nil
-		return p, nil
 	}
 	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -104,25 +105,28 @@ func TestWaitCallersOfOneIPv6Network(t *testing.T) {
 		"another /64 is another client")
 }
 
-// TestParkedWaitHoldsItsPlaceUntilAnswered parks a wait (its connection taken over, no goroutine
-// in the handler) under a bound of one wait per client: the client's next wait is refused for as
-// long as the parked one is not answered, and let through once it is, by its wait passing or by
-// the client hanging up.
-func TestParkedWaitHoldsItsPlaceUntilAnswered(t *testing.T) {
-	g := newParkedGateway(t, func(o *handlers.Options) { o.ConcurrentWaitsPerCaller, o.ConcurrentWaits = 1, 10 })
-	park := func(t *testing.T, wait string) net.Conn {
+// TestWaitHoldsItsPlaceUntilAnswered holds a wait on a real connection under a bound of one wait
+// per client: the client's next wait is refused for as long as the first is not answered, and let
+// through once it is, by its wait passing or by the client hanging up.
+func TestWaitHoldsItsPlaceUntilAnswered(t *testing.T) {
+	fake := newLongPollFake()
+	srv := httptest.NewServer(newRouter(t, fake, func(o *handlers.Options) { o.ConcurrentWaitsPerCaller, o.ConcurrentWaits = 1, 10 }))
+	t.Cleanup(srv.Close)
+	hold := func(t *testing.T, wait string) net.Conn {
 		t.Helper()
-		described := len(g.fake.describeCalls())
-		conn, err := net.Dial("tcp", g.srv.Listener.Addr().String())
+		described := len(fake.describeCalls())
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = conn.Close() })
-		_, err = fmt.Fprintf(conn, "GET /workflows/sleep-1?wait=%s HTTP/1.1\r\nHost: gateway\r\n\r\n", wait)
+		_, err = fmt.Fprintf(conn, "GET /workflows/sleep-1?wait=%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", wait)
 		require.NoError(t, err)
-		require.Eventually(t, func() bool { return len(g.fake.describeCalls()) > described }, 5*time.Second, time.Millisecond)
+		require.Eventually(t, func() bool { return len(fake.describeCalls()) > described }, 5*time.Second, time.Millisecond)
 		return conn
 	}
 	nextWait := func(t *testing.T) int {
-		resp, _ := g.get(t, "/workflows/sleep-1?wait=10ms")
+		resp, err := http.Get(srv.URL + "/workflows/sleep-1?wait=10ms")
+		require.NoError(t, err)
+		resp.Body.Close()
 		return resp.StatusCode
 	}
 
@@ -139,12 +143,11 @@ func TestParkedWaitHoldsItsPlaceUntilAnswered(t *testing.T) {
 		{"client hangs up", "30s", func(t *testing.T, conn net.Conn) { require.NoError(t, conn.Close()) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			conn := park(t, tc.wait)
-			assert.Equal(t, http.StatusTooManyRequests, nextWait(t), "the parked wait holds the client's place")
+			conn := hold(t, tc.wait)
+			assert.Equal(t, http.StatusTooManyRequests, nextWait(t), "the wait holds the client's place")
 			tc.leave(t, conn)
 			assert.Eventually(t, func() bool { return nextWait(t) == http.StatusOK }, 5*time.Second, 20*time.Millisecond,
-				"the place is given back once the parked wait is answered")
+				"the place is given back once the wait is answered")
 		})
 	}
-	requireAllAnswered(t, g.parked)
 }

@@ -1,12 +1,9 @@
 package telemetry
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -85,13 +82,6 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			r = r.WithContext(r.Context())
 			r.Pattern = route
 		}
-		var parking *Parking
-		if parkable(r) && !t.TracingEnabled() {
-			// A traced request is not parked: its span would end when the handler returns.
-			var ctx context.Context
-			ctx, parking = WithParking(r.Context())
-			r = r.WithContext(ctx)
-		}
 		sw := &statusWriter{ResponseWriter: w}
 		done := func(status int) {
 			s := strconv.Itoa(status)
@@ -107,19 +97,10 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 		}()
 		inner.ServeHTTP(sw, r)
 		returned = true
-		if parking.Parked() {
-			parking.OnFinish(func(status int) { done(cmp.Or(status, http.StatusOK)) })
-			return
-		}
 		done(sw.statusOr200())
 	})
 }
 
-// parkable says whether a request may be answered after its handler returns: only a read that
-// waits (GET with ?wait=) ever is.
-func parkable(r *http.Request) bool {
-	return r.Method == http.MethodGet && strings.Contains(r.URL.RawQuery, "wait=")
-}
 
 // untracedRoutes are probed and scraped every few seconds; their spans would be noise.
 var untracedRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
