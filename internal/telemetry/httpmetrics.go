@@ -101,7 +101,6 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-
 // untracedRoutes are probed and scraped every few seconds; their spans would be noise.
 var untracedRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
