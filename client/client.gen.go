@@ -150,7 +150,10 @@ type Duration = string
 // Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
 type EchoInput = json.RawMessage
 
-// Execution defines model for Execution.
+// Execution A run of a workflow. A read (GET) tells all of it. The answer of a start tells what the start
+// itself knows, at the cost of one Temporal call: the ids, the type, the task queue and status
+// `RUNNING`; with `wait`, also how the run closed (status, `closeTime`, `historyLength`,
+// `result` or `failure`), from its close event. `startTime` and `executionTime` come with reads.
 type Execution struct {
 	CloseTime *time.Time `json:"closeTime,omitempty"`
 
@@ -161,8 +164,10 @@ type Execution struct {
 	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
 	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
 	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
-	Failure       *Failure                    `json:"failure,omitempty"`
-	HistoryLength int64                       `json:"historyLength"`
+	Failure *Failure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
 	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
 
 	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
@@ -172,11 +177,13 @@ type Execution struct {
 	Result           *json.RawMessage            `json:"result,omitempty"`
 	RunId            string                      `json:"runId"`
 	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
-	StartTime        time.Time                   `json:"startTime"`
-	Status           ExecutionStatus             `json:"status"`
-	TaskQueue        string                      `json:"taskQueue"`
-	WorkflowId       string                      `json:"workflowId"`
-	WorkflowType     string                      `json:"workflowType"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
 }
 
 // ExecutionList defines model for ExecutionList.

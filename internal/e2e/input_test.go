@@ -60,7 +60,7 @@ func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
 		// The worker starts its timer: the run is still RUNNING once its first workflow task is done.
 		require.Eventually(t, func() bool {
 			e := get(t, id, nil).JSON200
-			return e.Status == client.ExecutionStatusRUNNING && e.HistoryLength >= 5
+			return e.Status == client.ExecutionStatusRUNNING && e.HistoryLength != nil && *e.HistoryLength >= 5
 		}, 10*time.Second, 100*time.Millisecond)
 	})
 }

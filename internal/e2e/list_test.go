@@ -86,6 +86,7 @@ func TestListWorkflowsFiltersAndPages(t *testing.T) {
 	for _, e := range got {
 		assert.Equal(t, client.ExecutionStatusCOMPLETED, e.Status, e.WorkflowId)
 		assert.Equal(t, "Echo", e.WorkflowType, e.WorkflowId)
+		require.NotNil(t, e.StartTime, "a list tells when each run started")
 		assert.False(t, e.StartTime.Before(before), "%s started %v, before %v", e.WorkflowId, e.StartTime, before)
 		assert.NotNil(t, e.CloseTime, e.WorkflowId)
 		assert.Nil(t, e.Result, "a listed execution carries its result")
@@ -206,7 +207,8 @@ func TestWorkflowHistory(t *testing.T) {
 	for i, e := range events {
 		assert.Equal(t, strconv.Itoa(i+1), e.EventID, "events are not in order, or some are missing")
 	}
-	assert.Equal(t, done.HistoryLength, int64(len(events)))
+	require.NotNil(t, done.HistoryLength)
+	assert.Equal(t, *done.HistoryLength, int64(len(events)))
 	assert.Greater(t, pages, 1, "a history of %d events at 2 a page took one page", len(events))
 
 	// The latest run's history, when no run is named, is the same.

@@ -7,15 +7,24 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 )
 
-// Client is what the core needs of Temporal. SDK satisfies it over the SDK's client; unit tests
-// use a small fake.
+// Client is what the core needs of Temporal: the SDK client's calls that it makes, a start that
+// says whether it started a run (which ExecuteWorkflow does not), and a page of history with the
+// token of the next (which the SDK's history iterator keeps to itself). SDK satisfies it over the
+// SDK's client; unit tests use small fakes.
 type Client interface {
 	// Start starts a workflow, or signals-with-start one, and says whether it started a run.
 	Start(ctx context.Context, call StartCall) (StartAnswer, error)
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	GetWorkflowHistory(ctx context.Context, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
+	GetWorkflowExecutionHistory(ctx context.Context, request *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error)
+	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	CancelWorkflowWithOptions(ctx context.Context, options client.CancelWorkflowOptions) error
 	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
 }
 

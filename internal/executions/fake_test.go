@@ -22,6 +22,8 @@ import (
 // a signal-with-start delivers a signal once per request id while the run runs, but reuses the id
 // after a closed run and terminates a running one for TERMINATE_EXISTING whatever its request id.
 type fakeTemporal struct {
+	// Client is nil: a call the starter does not make panics.
+	Client
 	mu   sync.Mutex
 	runs map[string][]*fakeRun // by workflow id, oldest first
 	next int

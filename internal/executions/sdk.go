@@ -62,6 +62,11 @@ func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
 	return StartAnswer{RunID: run.GetRunID(), Started: shape.started, Status: shape.status}, nil
 }
 
+// GetWorkflowExecutionHistory implements Client with the raw service call.
+func (s *SDK) GetWorkflowExecutionHistory(ctx context.Context, request *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
+	return s.Client.WorkflowService().GetWorkflowExecutionHistory(ctx, request)
+}
+
 // startShape carries a start's request id and header fields to the wire, and its answer back.
 // The SDK makes the gRPC call on the caller's goroutine, so no lock is needed.
 type startShape struct {

@@ -32,6 +32,8 @@ func NewStarter(c Client, taskQueue string, startTimeout time.Duration) *Starter
 // Started is what a start did.
 type Started struct {
 	WorkflowID, RunID string
+	// WorkflowType and TaskQueue are those of the start: of the run it began when Created.
+	WorkflowType, TaskQueue string
 	// Created is true when this request started the run (201); false when an existing run
 	// answers it (200).
 	Created bool
@@ -73,6 +75,12 @@ func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	if spec.TaskQueue == "" {
 		spec.TaskQueue = s.taskQueue
 	}
+	st, err := s.start(ctx, spec)
+	st.WorkflowType, st.TaskQueue = spec.WorkflowType, spec.TaskQueue
+	return st, err
+}
+
+func (s *Starter) start(ctx context.Context, spec StartSpec) (Started, error) {
 	call := s.call(spec)
 	if spec.Key == "" {
 		return s.startOnce(ctx, call)

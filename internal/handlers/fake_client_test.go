@@ -433,8 +433,9 @@ func (f *fakeTemporal) pageCalls() []pageCall {
 	return append([]pageCall(nil), f.pages...)
 }
 
-func (f *fakeTemporal) WorkflowService() workflowservice.WorkflowServiceClient {
-	return fakeService{f: f}
+// GetWorkflowExecutionHistory pages through the run's events, as the raw service call does.
+func (f *fakeTemporal) GetWorkflowExecutionHistory(ctx context.Context, req *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
+	return fakeService{f: f}.GetWorkflowExecutionHistory(ctx, req)
 }
 
 // fakeService is the raw workflow service of the fake. Only the history call is written; any

@@ -77,7 +77,7 @@ func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
 		return nil
 	}
 	var value any
-	if in := argument(body.Input); in != nil {
+	if in := body.Input; in != nil && string(bytes.TrimSpace(*in)) != "null" {
 		dec := json.NewDecoder(bytes.NewReader(*body.Input))
 		dec.UseNumber() // the validator reads json.Number, without float64 rounding on the way in
 		if err := dec.Decode(&value); err != nil {

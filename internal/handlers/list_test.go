@@ -104,8 +104,8 @@ func TestListWorkflowsAnswer(t *testing.T) {
 	assert.Equal(t, "Sleep", running.WorkflowType)
 	assert.Equal(t, defaultTaskQueue, running.TaskQueue)
 	assert.Equal(t, gen.ExecutionStatusRUNNING, running.Status)
-	assert.Equal(t, int64(5), running.HistoryLength)
-	assert.True(t, fakeStartTime.Equal(running.StartTime), "startTime %v", running.StartTime)
+	assert.Equal(t, ptr(int64(5)), running.HistoryLength)
+	assert.True(t, fakeStartTime.Equal(deref(running.StartTime)), "startTime %v", running.StartTime)
 	assert.Nil(t, running.CloseTime)
 
 	assert.Equal(t, "greeting-ada", completed.WorkflowId)

@@ -83,14 +83,14 @@ func validationProblem(fields ...gen.FieldError) *problemError {
 // the error is the gateway's own fault or its operator's, which is logged with its full text.
 func problemFor(err error) (*problemError, bool) {
 	p, logIt := classify(err)
-	var exec *executionError
+	var exec *executions.Error
 	if errors.As(err, &exec) && (p.status == http.StatusNotFound || p.status == http.StatusConflict) {
 		// What the problem names already, from the error itself, is the more precise.
 		if p.workflowID == "" {
-			p.workflowID = exec.workflowID
+			p.workflowID = exec.WorkflowID
 		}
 		if p.runID == "" {
-			p.runID = exec.runID
+			p.runID = exec.RunID
 		}
 	}
 	return p, logIt
@@ -101,7 +101,7 @@ func classify(err error) (*problemError, bool) {
 	if errors.As(err, &p) {
 		return p, false
 	}
-	if p := startProblem(err); p != nil {
+	if p := coreProblem(err); p != nil {
 		return p, false
 	}
 	var maxBytes *http.MaxBytesError
@@ -145,18 +145,36 @@ func classify(err error) (*problemError, bool) {
 // refusedStart names the execution that a start Temporal refused was about; classify answers
 // whatever the refusal was.
 func refusedStart(op, workflowID string, err error) error {
-	return &executionError{op, workflowID, "", err}
+	return &executions.Error{Op: op, WorkflowID: workflowID, Err: err}
 }
 
-// startProblem is the problem of what the executions core refused, nil for any other error.
-func startProblem(err error) *problemError {
+// coreProblem is the problem of what the executions core refused, nil for any other error.
+func coreProblem(err error) *problemError {
 	var (
-		invalid *executions.InvalidSpecError
-		taken   *executions.AlreadyStartedError
-		reused  *executions.KeyReusedError
-		inUse   *executions.KeyInUseError
+		invalid  *executions.InvalidSpecError
+		taken    *executions.AlreadyStartedError
+		reused   *executions.KeyReusedError
+		inUse    *executions.KeyInUseError
+		closed   *executions.ClosedError
+		rejected *executions.RejectedError
 	)
 	switch {
+	case errors.As(err, &closed):
+		p := newProblem(http.StatusConflict, problemClosed, "Workflow execution closed",
+			"The execution has already closed; only a running execution accepts this.")
+		p.workflowID, p.runID = closed.WorkflowID, closed.RunID
+		return p
+	case errors.As(err, &rejected) && rejected.Query:
+		return newProblem(http.StatusUnprocessableEntity, problemRejected, "Rejected by the workflow",
+			"The workflow rejected the query, or has no query handler of this name.")
+	case errors.As(err, &rejected):
+		p := newProblem(http.StatusUnprocessableEntity, problemRejected, "Rejected by the workflow",
+			"The workflow rejected the update, or its handler failed; failure says why.")
+		p.failure = failureBody(rejected.Failure)
+		return p
+	case errors.Is(err, executions.ErrNoWorker):
+		return newProblem(http.StatusGatewayTimeout, problemNoWorker, "No worker answered",
+			"No worker answered in time: none may be running for the task queue, or it is overloaded.")
 	case errors.As(err, &invalid):
 		return validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: invalid.Field, Message: invalid.Message})
 	case errors.As(err, &taken):

@@ -1,26 +1,18 @@
 // Package handlers is the gateway's HTTP port: it implements the strict server generated from
-// api/openapi.yaml over a narrow Temporal client interface.
+// api/openapi.yaml, translating each request into a call of the executions core and what the
+// core answers into the contract's response.
 package handlers
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"net/url"
-	"strings"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/api"
@@ -96,13 +88,9 @@ type Options struct {
 
 // Server implements the generated strict server interface.
 type Server struct {
-	opts   Options
-	known  map[string]bool
-	starts *executions.Starter
-	// closed holds closed executions by run: they never change, so a read of one by run id needs
-	// no Temporal call.
-	closed *lru.Cache[runKey, gen.Execution]
-	waiter *closeWaiter
+	opts  Options
+	known map[string]bool
+	core  *executions.Service
 	// waits bounds the waits and event streams held open.
 	waits *waitLimiter
 	// ready answers /readyz from a health check shared by every probe within a second.
@@ -117,9 +105,11 @@ func NewServer(opts Options) *Server {
 	for _, t := range opts.WorkflowTypes {
 		known[t.Name] = true
 	}
-	s := &Server{opts: opts, known: known, starts: executions.NewStarter(opts.Client, opts.TaskQueue, opts.TemporalTimeout)}
-	s.closed, _ = lru.New[runKey, gen.Execution](max(1, opts.ClosedCacheSize))
-	s.waiter = newCloseWaiter(opts.Client, opts.Logger, opts.Draining, s.finish)
+	s := &Server{opts: opts, known: known}
+	s.core = executions.New(opts.Client, executions.Options{
+		TaskQueue: opts.TaskQueue, Namespace: opts.Namespace, CallTimeout: opts.TemporalTimeout,
+		ClosedCacheSize: opts.ClosedCacheSize, Draining: opts.Draining, Logger: opts.Logger,
+	})
 	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)
 	s.ready = telemetry.NewHealthCache(func(ctx context.Context) error {
 		_, err := opts.Client.CheckHealth(ctx, &client.CheckHealthRequest{})
@@ -132,41 +122,6 @@ func NewServer(opts Options) *Server {
 	return s
 }
 
-// finish builds a run's final Execution from its close event, for every request waiting on it.
-func (s *Server) finish(ctx context.Context, key runKey, event *historypb.HistoryEvent) (gen.Execution, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
-	resp, err := s.opts.Client.DescribeWorkflowExecution(ctx, key.workflowID, key.runID)
-	if err != nil {
-		return gen.Execution{}, &executionError{"describe", key.workflowID, key.runID, err}
-	}
-	exec, err := executionFromDescribe(resp)
-	if err != nil {
-		return gen.Execution{}, err
-	}
-	withCloseEvent(&exec, event)
-	s.closed.Add(key, exec)
-	return exec, nil
-}
-
-// awaitClose holds a request on a running execution until it closes or the wait passes, and
-// answers the execution as it then is.
-func (s *Server) awaitClose(ctx context.Context, exec gen.Execution, wait time.Duration) (gen.Execution, error) {
-	if wait <= 0 || exec.Status != gen.ExecutionStatusRUNNING {
-		return exec, nil
-	}
-	final, closed, err := s.waiter.wait(ctx, runKey{exec.WorkflowId, exec.RunId}, wait)
-	switch {
-	case err != nil:
-		return gen.Execution{}, err
-	case closed:
-		return final, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
-	return s.read(ctx, exec.WorkflowId, exec.RunId)
-}
-
 // waitParam reads the `wait` parameter, capped at MaxWait.
 func (s *Server) waitParam(v *string) (time.Duration, error) {
 	if v == nil {
@@ -177,216 +132,6 @@ func (s *Server) waitParam(v *string) (time.Duration, error) {
 		return 0, validationProblem(gen.FieldError{In: gen.FieldErrorInQuery, Field: "wait", Message: "must be a duration such as 10s"})
 	}
 	return min(d, s.opts.MaxWait), nil
-}
-
-// executionError names the execution a Temporal call was about, so that its problem can too.
-type executionError struct {
-	op, workflowID, runID string
-	err                   error
-}
-
-func (e *executionError) Error() string {
-	return fmt.Sprintf("%s workflow %q run %q: %v", e.op, e.workflowID, e.runID, e.err)
-}
-
-func (e *executionError) Unwrap() error { return e.err }
-
-// StartWorkflow starts a workflow execution.
-func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
-	body := req.Body
-	if err := s.checkInput(body); err != nil {
-		return nil, err
-	}
-	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
-		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
-			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
-				body.WorkflowType))
-	}
-	spec, err := startSpec(ctx, body, deref(req.Params.IdempotencyKey))
-	if err != nil {
-		return nil, err
-	}
-	if err := requireStartScopes(ctx, spec); err != nil {
-		return nil, err
-	}
-	if err := s.requireTaskQueue(ctx, spec.TaskQueue); err != nil {
-		return nil, err
-	}
-	wait, err := s.waitParam(req.Params.Wait)
-	if err != nil {
-		return nil, err
-	}
-	// Taken before the start, so that a refusal means nothing was started.
-	slot, err := s.holdWait(ctx, wait)
-	if err != nil {
-		return nil, err
-	}
-	defer slot.release()
-	if spec.WorkflowID != "" {
-		telemetry.SetWorkflowID(ctx, spec.WorkflowID)
-	}
-
-	reqCtx := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
-	started, err := s.starts.Start(ctx, spec)
-	if err != nil {
-		return nil, refusedStart("start", spec.WorkflowID, err)
-	}
-	// The id may have been generated or derived from the key just now: record it for the log.
-	telemetry.SetWorkflowID(reqCtx, started.WorkflowID)
-	if started.Created && wait == 0 && prefersMinimal(req.Params.Prefer) {
-		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil
-	}
-	exec, err := s.read(ctx, started.WorkflowID, started.RunID)
-	if err != nil {
-		return nil, err
-	}
-	if exec, err = s.awaitClose(reqCtx, exec, wait); err != nil {
-		return nil, err
-	}
-	return startAnswer(exec, started), nil
-}
-
-// startedMinimal answers a new execution with 201 and no body, for a client that preferred
-// return=minimal: Location names the run, and no Describe is spent on a body nobody reads.
-type startedMinimal struct{ location string }
-
-func (r startedMinimal) VisitStartWorkflowResponse(w http.ResponseWriter) error {
-	w.Header().Set("Location", r.location)
-	w.Header().Set("Preference-Applied", "return=minimal")
-	w.WriteHeader(http.StatusCreated)
-	return nil
-}
-
-// prefersMinimal says whether an RFC 7240 Prefer header asks for return=minimal. Of several
-// return preferences the first counts (RFC 7240, section 2); other preferences are ignored.
-func prefersMinimal(prefer *string) bool {
-	if prefer == nil {
-		return false
-	}
-	for _, p := range strings.Split(*prefer, ",") {
-		pref, _, _ := strings.Cut(p, ";") // parameters of a preference do not matter here
-		name, value, _ := strings.Cut(pref, "=")
-		if strings.EqualFold(strings.TrimSpace(name), "return") {
-			return strings.EqualFold(strings.Trim(strings.TrimSpace(value), `"`), "minimal")
-		}
-	}
-	return false
-}
-
-// GetWorkflow reads an execution without waiting for it.
-func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObject) (gen.GetWorkflowResponseObject, error) {
-	runID := deref(req.Params.RunId)
-	wait, err := s.waitParam(req.Params.Wait)
-	if err != nil {
-		return nil, err
-	}
-	slot, err := s.holdWait(ctx, wait)
-	if err != nil {
-		return nil, err
-	}
-	defer slot.release()
-	var exec gen.Execution
-	if key := (runKey{req.WorkflowId, runID}); runID != "" && wait > 0 && s.waiter.polling(key) {
-		// Others wait on this very run: it exists, and the long poll they share answers its close
-		// (at once if it has closed meanwhile), so a Describe now would tell this request nothing.
-		// Thousands of readers of one run then cost Temporal nothing more.
-		exec = gen.Execution{WorkflowId: key.workflowID, RunId: key.runID, Status: gen.ExecutionStatusRUNNING}
-	} else {
-		readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-		defer cancel()
-		if exec, err = s.read(readCtx, req.WorkflowId, runID); err != nil {
-			return nil, err
-		}
-	}
-	if exec, err = s.awaitClose(ctx, exec, wait); err != nil {
-		return nil, err
-	}
-	return s.getAnswer(exec, runID, req.Params.IfNoneMatch)
-}
-
-// getAnswer is the answer to a read of exec: 200 with its ETag, or 304 when ifNoneMatch has it.
-func (s *Server) getAnswer(exec gen.Execution, runID string, ifNoneMatch *string) (gen.GetWorkflowResponseObject, error) {
-	tag, err := etag(exec)
-	if err != nil {
-		return nil, err
-	}
-	// A closed run never changes: a URL naming it may be cached for good. Without a run id the
-	// URL means "the latest run", which a new run can change.
-	cacheControl := "no-cache"
-	if runID != "" && exec.Status != gen.ExecutionStatusRUNNING {
-		cacheControl = "private, max-age=31536000, immutable"
-	}
-	if ifNoneMatch != nil && etagMatches(*ifNoneMatch, tag) {
-		return gen.GetWorkflow304Response{Headers: gen.GetWorkflow304ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
-	}
-	return gen.GetWorkflow200JSONResponse{Body: exec, Headers: gen.GetWorkflow200ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
-}
-
-// etag is a strong validator of the execution as answered: any change of it changes the tag.
-func etag(exec gen.Execution) (string, error) {
-	b, err := json.Marshal(exec)
-	if err != nil {
-		return "", fmt.Errorf("etag of %q: %w", exec.WorkflowId, err)
-	}
-	sum := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(sum[:16]) + `"`, nil
-}
-
-// etagMatches implements If-None-Match: a list of tags, or *, compared weakly (RFC 9110 13.1.2).
-func etagMatches(header, tag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == tag {
-			return true
-		}
-	}
-	return false
-}
-
-// read describes an execution and, when it is closed, adds its close event: the result or the
-// failure. It never waits for a running execution.
-func (s *Server) read(ctx context.Context, workflowID, runID string) (gen.Execution, error) {
-	if exec, ok := s.closed.Get(runKey{workflowID, runID}); ok {
-		return exec, nil
-	}
-	resp, err := s.opts.Client.DescribeWorkflowExecution(ctx, workflowID, runID)
-	if err != nil {
-		return gen.Execution{}, &executionError{"describe", workflowID, runID, err}
-	}
-	exec, err := executionFromDescribe(resp)
-	if err != nil || exec.Status == gen.ExecutionStatusRUNNING {
-		return exec, err
-	}
-	events := s.opts.Client.GetWorkflowHistory(ctx, workflowID, exec.RunId, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
-	for events.HasNext() {
-		event, err := events.Next()
-		if err != nil {
-			return gen.Execution{}, &executionError{"read close event of", workflowID, exec.RunId, err}
-		}
-		if closeEventTypes[event.GetEventType()] {
-			withCloseEvent(&exec, event)
-			s.closed.Add(runKey{workflowID, exec.RunId}, exec)
-			return exec, nil
-		}
-	}
-	return gen.Execution{}, &executionError{"read close event of", workflowID, exec.RunId, errors.New("closed run has no close event")}
-}
-
-var closeEventTypes = map[enumspb.EventType]bool{
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:        true,
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:           true,
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:        true,
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:         true,
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:       true,
-	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: true,
-}
-
-func location(exec gen.Execution) string { return locationOf(exec.WorkflowId, exec.RunId) }
-
-func locationOf(workflowID, runID string) string {
-	return "/workflows/" + url.PathEscape(workflowID) + "?runId=" + url.QueryEscape(runID)
 }
 
 // GetHealth answers while the process is alive.

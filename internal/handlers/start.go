@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/auth"
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
 // startSpec decodes a start request into the core's start specification, once, naming every
@@ -144,15 +146,103 @@ func (s *Server) requireTaskQueue(ctx context.Context, queue string) error {
 	return p
 }
 
+// StartWorkflow starts a workflow execution.
+func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
+	body := req.Body
+	if err := s.checkInput(body); err != nil {
+		return nil, err
+	}
+	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
+		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
+			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
+				body.WorkflowType))
+	}
+	spec, err := startSpec(ctx, body, deref(req.Params.IdempotencyKey))
+	if err != nil {
+		return nil, err
+	}
+	if err := requireStartScopes(ctx, spec); err != nil {
+		return nil, err
+	}
+	if err := s.requireTaskQueue(ctx, spec.TaskQueue); err != nil {
+		return nil, err
+	}
+	wait, err := s.waitParam(req.Params.Wait)
+	if err != nil {
+		return nil, err
+	}
+	// Taken before the start, so that a refusal means nothing was started.
+	slot, err := s.holdWait(ctx, wait)
+	if err != nil {
+		return nil, err
+	}
+	defer slot.release()
+	if spec.WorkflowID != "" {
+		telemetry.SetWorkflowID(ctx, spec.WorkflowID)
+	}
+
+	started, err := s.core.Start(ctx, spec)
+	if err != nil {
+		return nil, refusedStart("start", spec.WorkflowID, err)
+	}
+	// The id may have been generated or derived from the key just now: record it for the log.
+	telemetry.SetWorkflowID(ctx, started.WorkflowID)
+	var exec executions.Execution
+	switch {
+	case started.Created && wait == 0 && prefersMinimal(req.Params.Prefer):
+		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil
+	case started.Created:
+		// What the start itself knows is the answer, and a wait takes the rest from the run's close
+		// event: one Temporal call, and the close, as the SDK's ExecuteWorkflow and Get make.
+		exec = started.Execution()
+	default:
+		// An existing run answers: as it is.
+		if exec, err = s.core.Read(ctx, started.WorkflowID, started.RunID); err != nil {
+			return nil, err
+		}
+	}
+	if exec, err = s.core.Await(ctx, exec, wait); err != nil {
+		return nil, err
+	}
+	return startAnswer(exec, started), nil
+}
+
+// startedMinimal answers a new execution with 201 and no body, for a client that preferred
+// return=minimal (RFC 7240): Location names the run.
+type startedMinimal struct{ location string }
+
+func (r startedMinimal) VisitStartWorkflowResponse(w http.ResponseWriter) error {
+	w.Header().Set("Location", r.location)
+	w.Header().Set("Preference-Applied", "return=minimal")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// prefersMinimal says whether an RFC 7240 Prefer header asks for return=minimal. Of several
+// return preferences the first counts (RFC 7240, section 2); other preferences are ignored.
+func prefersMinimal(prefer *string) bool {
+	if prefer == nil {
+		return false
+	}
+	for _, p := range strings.Split(*prefer, ",") {
+		pref, _, _ := strings.Cut(p, ";") // parameters of a preference do not matter here
+		name, value, _ := strings.Cut(pref, "=")
+		if strings.EqualFold(strings.TrimSpace(name), "return") {
+			return strings.EqualFold(strings.Trim(strings.TrimSpace(value), `"`), "minimal")
+		}
+	}
+	return false
+}
+
 // startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing
 // one answers it, marked as a replay when an earlier request with the same key started it.
-func startAnswer(exec gen.Execution, started executions.Started) gen.StartWorkflowResponseObject {
+func startAnswer(exec executions.Execution, started executions.Started) gen.StartWorkflowResponseObject {
 	if started.Created {
-		return gen.StartWorkflow201JSONResponse{Body: exec, Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
+		return gen.StartWorkflow201JSONResponse{Body: executionBody(exec), Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
 	}
 	headers := gen.StartWorkflow200ResponseHeaders{Location: location(exec)}
 	if started.Replayed {
 		headers.IdempotentReplayed = ptr(true)
 	}
-	return gen.StartWorkflow200JSONResponse{Body: exec, Headers: headers}
+	return gen.StartWorkflow200JSONResponse{Body: executionBody(exec), Headers: headers}
 }

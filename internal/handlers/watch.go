@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
@@ -18,21 +19,19 @@ const sseHeartbeat = 15 * time.Second
 // WatchWorkflow streams the execution as Server-Sent Events: its state now, and again when it
 // changes, until it has closed. It rides the same shared long poll as `wait`.
 func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequestObject) (gen.WatchWorkflowResponseObject, error) {
-	// A stream is held for as long as its run lasts: it takes a slot, as a wait does, until it ends.
-	slot, err := s.waits.acquire(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { slot.release() }()
-	readCtx, cancel := context.WithTimeout(ctx, s.opts.TemporalTimeout)
-	defer cancel()
 	// Read before answering, so that an unknown execution is a plain 404 problem, not a stream.
-	exec, err := s.read(readCtx, req.WorkflowId, deref(req.Params.RunId))
+	exec, err := s.core.Read(ctx, req.WorkflowId, deref(req.Params.RunId))
 	if err != nil {
 		return nil, err
 	}
-	stream := eventStream{s: s, ctx: ctx, first: exec, slot: slot}
-	slot = nil // the stream gives it back
+	stream := eventStream{s: s, ctx: ctx, first: exec}
+	if exec.Running() {
+		// A stream is held for as long as its run lasts: it takes a slot, as a wait does, until it
+		// ends. A stream of a closed run ends at its first event, and holds nothing.
+		if stream.slot, err = s.waits.acquire(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return stream, nil
 }
 
@@ -41,7 +40,7 @@ func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequest
 type eventStream struct {
 	s     *Server
 	ctx   context.Context
-	first gen.Execution
+	first executions.Execution
 	slot  *waitSlot // given back when the stream ends
 }
 
@@ -62,9 +61,9 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 		}
 		return rc.Flush()
 	}
-	event := func(exec gen.Execution) error {
+	event := func(exec executions.Execution) error {
 		return send(func(w io.Writer) error {
-			data, err := json.Marshal(exec)
+			data, err := json.Marshal(executionBody(exec))
 			if err != nil {
 				return err
 			}
@@ -79,12 +78,12 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 	if event(exec) != nil {
 		return nil
 	}
-	if exec.Status != gen.ExecutionStatusRUNNING {
+	if !exec.Running() {
 		return nil
 	}
 	// One share of the run's long poll for the whole stream, so a quiet stream costs Temporal
 	// one poll, not one per heartbeat.
-	done, result, release := e.s.waiter.subscribe(runKey{exec.WorkflowId, exec.RunId})
+	done, result, release := e.s.core.Watch(exec)
 	defer release()
 	heartbeat := time.NewTicker(sseHeartbeat)
 	defer heartbeat.Stop()
@@ -92,7 +91,7 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 		select {
 		case <-e.ctx.Done():
 			return nil // the client left
-		case <-e.s.waiter.draining:
+		case <-e.s.core.Draining():
 			// The gateway is shutting down: end the stream cleanly; an EventSource reconnects,
 			// through the load balancer, to a gateway that is still serving.
 			return nil

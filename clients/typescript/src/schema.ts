@@ -628,14 +628,23 @@ export interface components {
          * @example 90s
          */
         Duration: string;
+        /**
+         * @description A run of a workflow. A read (GET) tells all of it. The answer of a start tells what the start
+         *     itself knows, at the cost of one Temporal call: the ids, the type, the task queue and status
+         *     `RUNNING`; with `wait`, also how the run closed (status, `closeTime`, `historyLength`,
+         *     `result` or `failure`), from its close event. `startTime` and `executionTime` come with reads.
+         */
         Execution: {
             workflowId: string;
             runId: string;
             workflowType: string;
             taskQueue: string;
             status: components["schemas"]["ExecutionStatus"];
-            /** Format: date-time */
-            startTime: string;
+            /**
+             * Format: date-time
+             * @description When the run started; reads tell it, the answer of a start does not.
+             */
+            startTime?: string;
             /**
              * Format: date-time
              * @description When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
@@ -643,8 +652,11 @@ export interface components {
             executionTime?: string;
             /** Format: date-time */
             closeTime?: string;
-            /** Format: int64 */
-            historyLength: number;
+            /**
+             * Format: int64
+             * @description How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+             */
+            historyLength?: number;
             /** @description The workflow's return value as JSON; present exactly when `status` is `COMPLETED`. */
             result?: unknown;
             failure?: components["schemas"]["Failure"];

@@ -1,4 +1,4 @@
-package handlers
+package executions
 
 import (
 	"context"
@@ -12,8 +12,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
-
-	"github.com/temporalhttp/gateway/internal/gen"
 )
 
 // runKey names one run of a workflow.
@@ -23,93 +21,55 @@ type runKey struct{ workflowID, runID string }
 // poll per run: the first waiter starts the poll, later ones join it, and the last one to leave
 // ends it, so a client that hangs up releases its share at once.
 type closeWaiter struct {
-	client TemporalClient
+	client Client
 	logger *slog.Logger
-	// finish turns the close event into the finished Execution, once for all waiters of a run.
-	finish func(ctx context.Context, key runKey, event *historypb.HistoryEvent) (gen.Execution, error)
-
-	// draining is closed when the gateway shuts down: waits then end early, as if their time
-	// had passed, so that they answer before the server stops.
+	// draining is closed when the gateway shuts down: waits then end early, as if their time had
+	// passed, so that they answer before the server stops.
 	draining <-chan struct{}
 
 	mu    sync.Mutex
 	polls map[runKey]*longPoll
 
-	// started counts the long polls begun, for tests and metrics.
+	// started counts the long polls begun.
 	started atomic.Int64
 }
 
+// longPoll is one run's poll for its close event, shared by its waiters.
 type longPoll struct {
 	done    chan struct{} // closed when the run has closed or the poll failed
-	exec    gen.Execution
+	event   *historypb.HistoryEvent
 	err     error
 	waiters int
 	cancel  context.CancelFunc
-	// notify are called, each on a goroutine of its own, once done is closed, unless their
-	// waiter left before (guarded by the waiter's mu); ended says that has happened.
-	notify     map[int]func()
-	lastNotify int
-	ended      bool
+
+	// full is the closed run as Describe and the close event tell it, made once, for the waiters
+	// that joined knowing only the run's ids.
+	fullOnce sync.Once
+	full     Execution
+	fullErr  error
 }
 
-func newCloseWaiter(client TemporalClient, logger *slog.Logger, draining <-chan struct{},
-	finish func(context.Context, runKey, *historypb.HistoryEvent) (gen.Execution, error)) *closeWaiter {
-	return &closeWaiter{client: client, logger: logger, draining: draining, finish: finish, polls: map[runKey]*longPoll{}}
+func newCloseWaiter(client Client, logger *slog.Logger, draining <-chan struct{}) *closeWaiter {
+	return &closeWaiter{client: client, logger: logger, draining: draining, polls: map[runKey]*longPoll{}}
 }
 
-// wait returns the finished Execution of the run once it closes, or ok=false when d passes first.
-// It returns ctx's error when the caller goes away.
-func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (exec gen.Execution, ok bool, err error) {
-	p := w.join(key)
+// wait joins the run's long poll until the run closes (closed), d passes or the gateway drains
+// (neither), or ctx ends (its error).
+func (w *closeWaiter) wait(ctx context.Context, key runKey, d time.Duration) (p *longPoll, closed bool, err error) {
+	p = w.join(key)
 	defer w.leave(key, p)
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-p.done:
-		return p.exec, p.err == nil, p.err
+		return p, p.err == nil, p.err
 	case <-timer.C:
-		return gen.Execution{}, false, nil
+		return p, false, nil
 	case <-w.draining:
-		return gen.Execution{}, false, nil
+		return p, false, nil
 	case <-ctx.Done():
-		return gen.Execution{}, false, ctx.Err()
+		return p, false, ctx.Err()
 	}
-}
-
-// joinNotify joins the run's long poll without a goroutine to wait on it: f is called on a
-// goroutine of its own once the poll is done (at once if it is), and then reads p.exec and p.err.
-// The caller must call leaveNotify with the id once it no longer needs the poll, whether f has
-// been called or not.
-func (w *closeWaiter) joinNotify(key runKey, f func()) (p *longPoll, id int) {
-	p = w.join(key)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if p.ended {
-		go f()
-		return p, 0
-	}
-	if p.notify == nil {
-		p.notify = map[int]func(){}
-	}
-	p.lastNotify++
-	p.notify[p.lastNotify] = f
-	return p, p.lastNotify
-}
-
-// leaveNotify leaves a poll joined with joinNotify; its f is not called after this.
-func (w *closeWaiter) leaveNotify(key runKey, p *longPoll, id int) {
-	w.mu.Lock()
-	delete(p.notify, id)
-	w.mu.Unlock()
-	w.leave(key, p)
-}
-
-// subscribe joins the run's long poll for as long as the caller needs it (an event stream): done
-// is closed when the run has closed or the poll failed, result then tells which, and release
-// must be called once the caller is gone.
-func (w *closeWaiter) subscribe(key runKey) (done <-chan struct{}, result func() (gen.Execution, error), release func()) {
-	p := w.join(key)
-	return p.done, func() (gen.Execution, error) { return p.exec, p.err }, func() { w.leave(key, p) }
 }
 
 // polling says whether a long poll on the run is under way.
@@ -156,20 +116,14 @@ func (w *closeWaiter) poll(ctx context.Context, key runKey, p *longPoll) {
 		if w.polls[key] == p {
 			delete(w.polls, key) // later waiters start afresh; the result stays with these
 		}
-		close(p.done)
-		p.ended = true
-		notify := p.notify
-		p.notify = nil
 		w.mu.Unlock()
-		for _, f := range notify {
-			go f()
-		}
+		close(p.done)
 	}()
 	for ctx.Err() == nil {
 		event, err := w.closeEvent(ctx, key)
 		switch {
 		case err == nil:
-			p.exec, p.err = w.finish(ctx, key, event)
+			p.event = event
 			return
 		case ctx.Err() != nil:
 			p.err = ctx.Err()
@@ -181,7 +135,7 @@ func (w *closeWaiter) poll(ctx context.Context, key runKey, p *longPoll) {
 			case <-ctx.Done():
 			}
 		default:
-			p.err = &executionError{"wait for", key.workflowID, key.runID, err}
+			p.err = &Error{"wait for", key.workflowID, key.runID, err}
 			return
 		}
 	}
@@ -195,11 +149,28 @@ func (w *closeWaiter) closeEvent(ctx context.Context, key runKey) (*historypb.Hi
 		if err != nil {
 			return nil, err
 		}
-		if closeEventTypes[event.GetEventType()] {
+		if _, ok := closeEventTypes[event.GetEventType()]; ok {
 			return event, nil
 		}
 	}
 	return nil, serviceerror.NewDeadlineExceeded("long poll ended without a close event")
+}
+
+// described is the closed run as Describe and the close event tell it, made by the first waiter
+// that needs it for every other one, and kept in the closed-run cache.
+func (p *longPoll) described(ctx context.Context, s *Service, key runKey) (Execution, error) {
+	p.fullOnce.Do(func() {
+		ctx, cancel := s.call(context.WithoutCancel(ctx))
+		defer cancel()
+		exec, err := s.describe(ctx, key.workflowID, key.runID)
+		if err != nil {
+			p.fullErr = err
+			return
+		}
+		p.full = closedBy(exec, p.event)
+		s.closed.Add(key, p.full)
+	})
+	return p.full, p.fullErr
 }
 
 // retryablePollError says whether a long poll ended for a reason that a new poll may not share:

@@ -1,0 +1,191 @@
+package executions
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+)
+
+// ListFilter is what a list asks for; every field set must hold (AND). Only these fields can be
+// asked for: no visibility query of a caller's reaches Temporal.
+type ListFilter struct {
+	Status        Status // empty: any
+	WorkflowType  string // empty: any
+	StartedAfter  *time.Time
+	StartedBefore *time.Time
+}
+
+// visibilityStatus is how Temporal's visibility query language names each status.
+var visibilityStatus = map[Status]string{
+	StatusRunning:        "Running",
+	StatusCompleted:      "Completed",
+	StatusFailed:         "Failed",
+	StatusCanceled:       "Canceled",
+	StatusTerminated:     "Terminated",
+	StatusContinuedAsNew: "ContinuedAsNew",
+	StatusTimedOut:       "TimedOut",
+}
+
+// query is the visibility query of f. Every value is either chosen from a fixed set or quoted by
+// visibilityString, so that no filter can change the query's shape.
+func (f ListFilter) query() (string, error) {
+	var terms []string
+	if f.Status != "" {
+		status, ok := visibilityStatus[f.Status]
+		if !ok {
+			return "", fmt.Errorf("list: unknown status %q", f.Status)
+		}
+		terms = append(terms, "ExecutionStatus = '"+status+"'")
+	}
+	if f.WorkflowType != "" {
+		terms = append(terms, "WorkflowType = "+visibilityString(f.WorkflowType))
+	}
+	if f.StartedAfter != nil {
+		terms = append(terms, "StartTime > "+visibilityString(f.StartedAfter.UTC().Format(time.RFC3339Nano)))
+	}
+	if f.StartedBefore != nil {
+		terms = append(terms, "StartTime < "+visibilityString(f.StartedBefore.UTC().Format(time.RFC3339Nano)))
+	}
+	return strings.Join(terms, " AND "), nil
+}
+
+// visibilityString quotes s as a string literal of the visibility query language, whose parser
+// reads a backslash as an escape inside quotes.
+func visibilityString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// ErrBadPageToken says that a page token is not one this listing handed out.
+var ErrBadPageToken = errors.New("not a page token of this listing")
+
+// List answers one page of executions from Temporal's visibility store, newest first, and the
+// token of the next page ("" after the last).
+func (s *Service) List(ctx context.Context, f ListFilter, pageSize int32, pageToken string) ([]Execution, string, error) {
+	query, err := f.query()
+	if err != nil {
+		return nil, "", err
+	}
+	scope := "list\x00" + query
+	token, err := decodePageToken(scope, pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	resp, err := s.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: query, PageSize: pageSize, NextPageToken: token,
+	})
+	if err != nil {
+		if token != nil && rejectedToken(err) {
+			return nil, "", ErrBadPageToken
+		}
+		return nil, "", fmt.Errorf("list workflows where %q: %w", query, err)
+	}
+	list := make([]Execution, 0, len(resp.GetExecutions()))
+	for _, info := range resp.GetExecutions() {
+		exec, err := fromInfo(info)
+		if err != nil {
+			return nil, "", fmt.Errorf("list workflows: %w", err)
+		}
+		list = append(list, exec)
+	}
+	return list, encodePageToken(scope, resp.GetNextPageToken()), nil
+}
+
+// History answers one page of a run's history events, each in Temporal's own JSON form of its
+// protos (the form its CLI and UI read and write), and the token of the next page.
+func (s *Service) History(ctx context.Context, workflowID, runID string, pageSize int32, pageToken string) ([]json.RawMessage, string, error) {
+	scope := "history\x00" + workflowID
+	token, err := decodePageToken(scope, pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	namespace := s.opts.Namespace
+	if namespace == "" {
+		namespace = client.DefaultNamespace // as the SDK's client does when none is configured
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	// The raw service call, not the SDK's history iterator: only it hands out the page token.
+	resp, err := s.client.GetWorkflowExecutionHistory(ctx, &workflowservice.GetWorkflowExecutionHistoryRequest{
+		Namespace:              namespace,
+		Execution:              &commonpb.WorkflowExecution{WorkflowId: workflowID, RunId: runID},
+		MaximumPageSize:        pageSize,
+		NextPageToken:          token,
+		HistoryEventFilterType: enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT,
+	})
+	if err != nil {
+		if token != nil && rejectedToken(err) {
+			return nil, "", ErrBadPageToken
+		}
+		return nil, "", &Error{"read history of", workflowID, runID, err}
+	}
+	events := resp.GetHistory().GetEvents()
+	page := make([]json.RawMessage, len(events))
+	for i, event := range events {
+		b, err := temporalproto.CustomJSONMarshalOptions{}.Marshal(event)
+		if err != nil {
+			return nil, "", &Error{"render history event of", workflowID, runID, err}
+		}
+		page[i] = b
+	}
+	return page, encodePageToken(scope, resp.GetNextPageToken()), nil
+}
+
+// A page token is Temporal's, behind a short checksum of the token and of the listing it pages
+// through, as base64url: clients treat it as an opaque string and can put it in a query string as
+// it is. The checksum is no secret; it turns away a token that a client made up, mangled or took
+// from another listing before it reaches Temporal, whose visibility store answers some such
+// tokens only after the SDK has retried them until the deadline.
+const tokenSumSize = 8
+
+func tokenSum(scope string, token []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte(scope))
+	h.Write([]byte{0})
+	h.Write(token)
+	return h.Sum(nil)[:tokenSumSize]
+}
+
+func encodePageToken(scope string, token []byte) string {
+	if len(token) == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(append(tokenSum(scope, token), token...))
+}
+
+func decodePageToken(scope, s string) ([]byte, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) <= tokenSumSize {
+		return nil, ErrBadPageToken
+	}
+	sum, token := b[:tokenSumSize], b[tokenSumSize:]
+	if !bytes.Equal(sum, tokenSum(scope, token)) {
+		return nil, ErrBadPageToken
+	}
+	return token, nil
+}
+
+// rejectedToken says whether Temporal refused a request that carried a page token as invalid.
+// The rest of such a request was accepted when it fetched the page before (a token comes only
+// from an answer), so the token is what a client changed.
+func rejectedToken(err error) bool {
+	return serviceerror.ToStatus(err).Code() == codes.InvalidArgument
+}
