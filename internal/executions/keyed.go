@@ -58,8 +58,8 @@ const (
 	// claimWait is how long a request waits for another one's claim of its key to close before
 	// answering that the key is in use.
 	claimWait = 2 * time.Second
-	// finishTimeout bounds the closing of a record, which happens even if the client has left.
-	finishTimeout = 5 * time.Second
+	// closeRecordTimeout bounds the closing of a record, which happens even if the client has left.
+	closeRecordTimeout = 5 * time.Second
 )
 
 // outcome is what a keyed start did, as its record keeps it.
@@ -96,20 +96,20 @@ func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (S
 		return Started{}, err
 	}
 	if !claimed {
-		st, done, err := s.recorded(ctx, id, rec, recordRunID)
+		st, done, err := s.recordedOutcome(ctx, id, rec, recordRunID)
 		if done || err != nil {
 			return st, err
 		}
 		// The claim was left open by a request that can no longer be acting. Carry on in its
 		// place, unless it got as far as acting.
 		if out, ok := s.evidence(ctx, id, rec); ok {
-			s.finish(ctx, rec, recordRunID, out)
+			s.closeRecord(ctx, rec, recordRunID, out)
 			return Started{WorkflowID: id, RunID: out.RunID, Replayed: true}, nil
 		}
 	}
 	out, err := s.act(ctx, call, rec)
 	if err == nil || out.Conflict || out.Refused {
-		s.finish(ctx, rec, recordRunID, out)
+		s.closeRecord(ctx, rec, recordRunID, out)
 	}
 	if err != nil {
 		return Started{}, err
@@ -155,9 +155,9 @@ func (s *Starter) claim(ctx context.Context, workflowID string, rec record) (run
 	return answer.RunID, true, nil
 }
 
-// recorded answers a request whose key another request claimed, from the record: done is false
+// recordedOutcome answers a request whose key another request claimed, from the record: done is false
 // only when the claim was left open by a request that can no longer be acting.
-func (s *Starter) recorded(ctx context.Context, workflowID string, rec record, recordRunID string) (Started, bool, error) {
+func (s *Starter) recordedOutcome(ctx context.Context, workflowID string, rec record, recordRunID string) (Started, bool, error) {
 	desc, err := s.client.DescribeWorkflowExecution(ctx, rec.recordID(), recordRunID)
 	if err != nil {
 		return Started{}, false, fmt.Errorf("read idempotency record of workflow %q: %w", workflowID, err)
@@ -171,12 +171,12 @@ func (s *Starter) recorded(ctx context.Context, workflowID string, rec record, r
 	if memo.Request != rec.Request {
 		// The key was used for another request: nothing is done for this one.
 		reused := &KeyReusedError{WorkflowID: memo.WorkflowID}
-		if out, ok := s.outcome(ctx, rec.recordID(), recordRunID, false); ok && !out.Refused {
+		if out, ok := s.readOutcome(ctx, rec.recordID(), recordRunID, false); ok && !out.Refused {
 			reused.RunID = out.RunID
 		}
 		return Started{}, true, reused
 	}
-	out, ok := s.outcome(ctx, rec.recordID(), recordRunID, running)
+	out, ok := s.readOutcome(ctx, rec.recordID(), recordRunID, running)
 	switch {
 	case ok && out.Conflict:
 		return Started{}, true, &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
@@ -193,9 +193,9 @@ func (s *Starter) recorded(ctx context.Context, workflowID string, rec record, r
 	return Started{}, false, nil
 }
 
-// outcome reads a closed record's outcome; with wait it first waits up to claimWait for the record
+// readOutcome reads a closed record's outcome; with wait it first waits up to claimWait for the record
 // to close. ok is false when it has not, or closed without one (it timed out).
-func (s *Starter) outcome(ctx context.Context, id, runID string, wait bool) (outcome, bool) {
+func (s *Starter) readOutcome(ctx context.Context, id, runID string, wait bool) (outcome, bool) {
 	if wait {
 		d := claimWait
 		if deadline, ok := ctx.Deadline(); ok {
@@ -259,11 +259,11 @@ func (s *Starter) evidence(ctx context.Context, workflowID string, rec record) (
 	return outcome{}, false
 }
 
-// finish closes the key's record with the outcome, even when the client has left: the start is
+// closeRecord closes the key's record with the outcome, even when the client has left: the start is
 // done. Should it fail, the record stays open, and a retry after the claim's lifetime carries on
 // in its place, finding what was done by evidence.
-func (s *Starter) finish(ctx context.Context, rec record, recordRunID string, out outcome) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+func (s *Starter) closeRecord(ctx context.Context, rec record, recordRunID string, out outcome) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeRecordTimeout)
 	defer cancel()
 	_ = s.client.TerminateWorkflow(ctx, rec.recordID(), recordRunID, recordReason, out)
 }

@@ -107,7 +107,7 @@ func (s *Service) Update(ctx context.Context, workflowID, runID, name, updateID 
 func (s *Service) Cancel(ctx context.Context, workflowID, runID, reason string) error {
 	// Temporal accepts a repeated cancel of a run that has since closed as canceled, so only a read
 	// first tells a closed execution apart. Cancels are rare; the read is cheap.
-	exec, err := s.Read(ctx, workflowID, runID)
+	exec, err := s.Describe(ctx, workflowID, runID)
 	if err != nil {
 		return err
 	}

@@ -91,9 +91,9 @@ func (st Started) Execution() Execution {
 		Status: StatusRunning}
 }
 
-// Read answers an execution as it is now, the latest run when runID is empty: from the
+// Describe answers an execution as it is now, the latest run when runID is empty: from the
 // closed-run cache, or by Describe and, for a closed run, its close event. It never waits.
-func (s *Service) Read(ctx context.Context, workflowID, runID string) (Execution, error) {
+func (s *Service) Describe(ctx context.Context, workflowID, runID string) (Execution, error) {
 	if exec, ok := s.closed.Get(runKey{workflowID, runID}); ok {
 		return exec, nil
 	}
@@ -130,11 +130,11 @@ func (s *Service) describe(ctx context.Context, workflowID, runID string) (Execu
 	return exec, nil
 }
 
-// Await holds a request on a running execution until it closes or d passes, and answers the
+// AwaitClose holds a request on a running execution until it closes or d passes, and answers the
 // execution as it then is. The answer to a close is built from the close event, as the SDK's Get
 // reads a result: no Describe before the wait and none after it. An execution known only by its
-// ids (ReadAndAwait) is described once for all its waiters.
-func (s *Service) Await(ctx context.Context, exec Execution, d time.Duration) (Execution, error) {
+// ids (DescribeWhenClosed) is described once for all its waiters.
+func (s *Service) AwaitClose(ctx context.Context, exec Execution, d time.Duration) (Execution, error) {
 	if d <= 0 || !exec.Running() {
 		return exec, nil
 	}
@@ -152,25 +152,25 @@ func (s *Service) Await(ctx context.Context, exec Execution, d time.Duration) (E
 		}
 		return final, nil
 	}
-	return s.Read(ctx, exec.WorkflowID, exec.RunID)
+	return s.Describe(ctx, exec.WorkflowID, exec.RunID)
 }
 
-// ReadAndAwait reads an execution and, when it runs, awaits it for up to d. A read that names the
+// DescribeWhenClosed describes an execution once it has closed or d has passed. A read that names the
 // run, of a run others already wait on, joins their long poll without a Describe: it exists, and
 // the poll answers its close (at once if it has closed meanwhile), so a Describe would tell
 // nothing. Thousands of readers of one run then cost Temporal nothing more.
-func (s *Service) ReadAndAwait(ctx context.Context, workflowID, runID string, d time.Duration) (Execution, error) {
+func (s *Service) DescribeWhenClosed(ctx context.Context, workflowID, runID string, d time.Duration) (Execution, error) {
 	if key := (runKey{workflowID, runID}); runID != "" && d > 0 && s.waiter.polling(key) {
 		if exec, ok := s.closed.Get(key); ok {
 			return exec, nil
 		}
-		return s.Await(ctx, Execution{WorkflowID: workflowID, RunID: runID, Status: StatusRunning}, d)
+		return s.AwaitClose(ctx, Execution{WorkflowID: workflowID, RunID: runID, Status: StatusRunning}, d)
 	}
-	exec, err := s.Read(ctx, workflowID, runID)
+	exec, err := s.Describe(ctx, workflowID, runID)
 	if err != nil {
 		return Execution{}, err
 	}
-	return s.Await(ctx, exec, d)
+	return s.AwaitClose(ctx, exec, d)
 }
 
 // Watch follows a running execution until it closes, for as long as the caller needs it (an event

@@ -26,7 +26,7 @@ type Starter struct {
 // Start must end within startTimeout (its context's deadline); a keyed start takes over the claim
 // of a request that has not ended in that time, with a margin for clocks that differ.
 func NewStarter(c Client, taskQueue string, startTimeout time.Duration) *Starter {
-	return &Starter{client: c, taskQueue: taskQueue, claimLifetime: startTimeout + finishTimeout + 5*time.Second}
+	return &Starter{client: c, taskQueue: taskQueue, claimLifetime: startTimeout + closeRecordTimeout + 5*time.Second}
 }
 
 // Started is what a start did.

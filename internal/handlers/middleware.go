@@ -105,16 +105,11 @@ func logRequest(logger *slog.Logger, r *http.Request, route, workflowID string, 
 		attrs = append(attrs, "principal", name)
 	}
 	level := slog.LevelInfo
-	if probeRoutes[route] && status == http.StatusOK {
+	if telemetry.ProbeRoutes[route] && status == http.StatusOK {
 		level = slog.LevelDebug
 	}
 	logger.Log(r.Context(), level, "http request", attrs...)
 }
-
-// probeRoutes are asked every few seconds by container health checks and Prometheus. Their
-// answers of 200 are logged at debug level, so that they do not bury the API's requests at info;
-// any other answer of theirs is logged at info like every request.
-var probeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // recoverPanics answers a panicking handler with a problem and logs the stack, so one bad request
 // neither kills the process nor shows its internals.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
+
+	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
 // maxRateLimitedClients bounds the memory of the rate limit: about 100 bytes per client. When
@@ -17,10 +19,6 @@ import (
 // with a full allowance; a caller who controls that many addresses is beyond what a per-client
 // limit can stop anyway.
 const maxRateLimitedClients = 100_000
-
-// unlimitedPaths are never rate limited: orchestrators and scrapers poll them on their own
-// schedule, and refusing them would restart or unlist a healthy gateway.
-var unlimitedPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // limitRate answers 429 with Retry-After to a client that has used up its allowance of requests
 // requests per window. requests 0 turns the limit off.
@@ -37,7 +35,7 @@ func limitRate(pw problemWriter, requests int, window time.Duration) func(http.H
 	detail := fmt.Sprintf("This client has made more than %d requests in %s; try again after Retry-After seconds.", requests, window)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if unlimitedPaths[r.URL.Path] {
+			if telemetry.ProbeRoutes[r.URL.Path] {
 				next.ServeHTTP(w, r)
 				return
 			}

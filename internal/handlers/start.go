@@ -197,14 +197,14 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		exec = started.Execution()
 	default:
 		// An existing run answers: as it is.
-		if exec, err = s.core.Read(ctx, started.WorkflowID, started.RunID); err != nil {
+		if exec, err = s.core.Describe(ctx, started.WorkflowID, started.RunID); err != nil {
 			return nil, err
 		}
 	}
-	if exec, err = s.core.Await(ctx, exec, wait); err != nil {
+	if exec, err = s.core.AwaitClose(ctx, exec, wait); err != nil {
 		return nil, err
 	}
-	return startAnswer(exec, started), nil
+	return startResponse(exec, started), nil
 }
 
 // startedMinimal answers a new execution with 201 and no body, for a client that preferred
@@ -234,9 +234,9 @@ func prefersMinimal(prefer *string) bool {
 	return false
 }
 
-// startAnswer is the answer to a start: 201 when it began the execution, 200 when an existing
+// startResponse is the answer to a start: 201 when it began the execution, 200 when an existing
 // one answers it, marked as a replay when an earlier request with the same key started it.
-func startAnswer(exec executions.Execution, started executions.Started) gen.StartWorkflowResponseObject {
+func startResponse(exec executions.Execution, started executions.Started) gen.StartWorkflowResponseObject {
 	if started.Created {
 		return gen.StartWorkflow201JSONResponse{Body: executionBody(exec), Headers: gen.StartWorkflow201ResponseHeaders{Location: location(exec)}}
 	}

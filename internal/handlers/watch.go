@@ -20,7 +20,7 @@ const sseHeartbeat = 15 * time.Second
 // changes, until it has closed. It rides the same shared long poll as `wait`.
 func (s *Server) WatchWorkflow(ctx context.Context, req gen.WatchWorkflowRequestObject) (gen.WatchWorkflowResponseObject, error) {
 	// Read before answering, so that an unknown execution is a plain 404 problem, not a stream.
-	exec, err := s.core.Read(ctx, req.WorkflowId, deref(req.Params.RunId))
+	exec, err := s.core.Describe(ctx, req.WorkflowId, deref(req.Params.RunId))
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 			otelhttp.WithPropagators(propagation.TraceContext{}),
 			// The request metrics are the Prometheus ones above; no second set.
 			otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
-			otelhttp.WithFilter(func(r *http.Request) bool { return !untracedRoutes[r.Pattern] }),
+			otelhttp.WithFilter(func(r *http.Request) bool { return !ProbeRoutes[r.Pattern] }),
 		)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -101,8 +101,11 @@ func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// untracedRoutes are probed and scraped every few seconds; their spans would be noise.
-var untracedRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+// ProbeRoutes are the routes that orchestrators and scrapers ask every few seconds: liveness,
+// readiness and metrics. They are not traced (the spans would be noise), not rate limited
+// (refusing them would restart or unlist a healthy gateway), and their answers of 200 are logged
+// at debug level.
+var ProbeRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
 // routeOf is the pattern of the route that answers r, found the way the router itself finds it.
 func routeOf(routes chi.Routes, r *http.Request) string {
