@@ -29,7 +29,11 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "healthcheck" {
-		return runHealthcheck(ctx, args[2:], getenv)
+		cfg, err := config.LoadWorkerHealthcheck(getenv)
+		if err != nil {
+			return err
+		}
+		return runHealthcheck(ctx, args[2:], cfg)
 	}
 	cfg, err := config.LoadWorker(getenv)
 	if err != nil {

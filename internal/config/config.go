@@ -98,7 +98,7 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 	cfg := Gateway{
 		Temporal:             r.temporal(GatewayGRPCCompression),
 		Log:                  r.log(),
-		HTTPAddr:             r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:             r.httpAddr(),
 		AllowAnyWorkflowType: r.boolean("GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", false),
 		MaxBodyBytes:         r.integer("GATEWAY_MAX_BODY_BYTES", 2<<20),
 		TemporalTimeout:      r.duration("GATEWAY_TEMPORAL_TIMEOUT", 10*time.Second),
@@ -120,9 +120,6 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 	}
 	if cfg.ClosedCacheSize < 1 {
 		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
-	}
-	if _, _, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
-		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")
 	}
 	if cfg.MaxBodyBytes < 1024 {
 		r.fail("GATEWAY_MAX_BODY_BYTES", "must be at least 1024")
@@ -174,6 +171,15 @@ func (r *reader) err() error {
 		return nil
 	}
 	return fmt.Errorf("invalid configuration: %w", errors.Join(r.errs...))
+}
+
+// httpAddr reads the gateway's listen address, which its health check probes too.
+func (r *reader) httpAddr() string {
+	addr := r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr)
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	return addr
 }
 
 func (r *reader) str(name, def string) string {
