@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/devserver"
 )
 
@@ -46,14 +47,14 @@ type stack struct {
 	stopActions []func()
 }
 
-func startStack(ctx context.Context, getenv func(string) string, s settings, progress io.Writer) (st *stack, err error) {
+func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progress io.Writer) (st *stack, err error) {
 	st = &stack{}
 	defer func() {
 		if err != nil {
 			st.stop()
 		}
 	}()
-	if st.cli, err = devserver.EnsureCLI(ctx, getenv, progress); err != nil {
+	if st.cli, err = devserver.EnsureCLI(ctx, cli, progress); err != nil {
 		return st, err
 	}
 	if st.cli == "" {

@@ -37,7 +37,11 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "cli" {
-		cli, err := devserver.EnsureCLI(ctx, getenv, stderr)
+		cliCfg, err := config.LoadTemporalCLI(getenv)
+		if err != nil {
+			return err
+		}
+		cli, err := devserver.EnsureCLI(ctx, cliCfg, stderr)
 		if err != nil {
 			return err
 		}
@@ -61,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	cliCfg, err := config.LoadTemporalCLI(getenv)
+	if err != nil {
+		return err
+	}
 	dataDir := getenv("DEV_DATA_DIR")
 	if dataDir == "" {
 		dataDir = ".dev"
@@ -76,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := config.NewLogger(stderr, gwCfg.Log)
 
-	cli, err := devserver.EnsureCLI(ctx, getenv, stderr)
+	cli, err := devserver.EnsureCLI(ctx, cliCfg, stderr)
 	if err != nil {
 		return err
 	}
