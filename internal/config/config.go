@@ -95,6 +95,11 @@ const (
 // LoadGateway reads the gateway's configuration.
 func LoadGateway(getenv func(string) string) (Gateway, error) {
 	r := reader{getenv: getenv}
+	cfg := r.gateway()
+	return cfg, r.err()
+}
+
+func (r *reader) gateway() Gateway {
 	cfg := Gateway{
 		Temporal:             r.temporal(GatewayGRPCCompression),
 		Log:                  r.log(),
@@ -126,12 +131,17 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 	}
 	r.positive("GATEWAY_TEMPORAL_TIMEOUT", cfg.TemporalTimeout)
 	r.positive("GATEWAY_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
-	return cfg, r.err()
+	return cfg
 }
 
 // LoadWorker reads the worker's configuration.
 func LoadWorker(getenv func(string) string) (Worker, error) {
 	r := reader{getenv: getenv}
+	cfg := r.worker()
+	return cfg, r.err()
+}
+
+func (r *reader) worker() Worker {
 	cfg := Worker{
 		Temporal:        r.temporal(WorkerGRPCCompression),
 		Log:             r.log(),
@@ -144,7 +154,7 @@ func LoadWorker(getenv func(string) string) (Worker, error) {
 	if cfg.BankDelay < 0 {
 		r.fail("WORKER_BANK_DELAY", "must not be negative")
 	}
-	return cfg, r.err()
+	return cfg
 }
 
 // NewLogger returns the process's logger.
@@ -162,8 +172,16 @@ type reader struct {
 	errs   []error
 }
 
+// fail records an invalid setting once, though a command that reads the settings of two
+// processes (the launcher) reads the shared ones twice.
 func (r *reader) fail(name, msg string) {
-	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+	err := fmt.Errorf("%s %s", name, msg)
+	for _, e := range r.errs {
+		if e.Error() == err.Error() {
+			return
+		}
+	}
+	r.errs = append(r.errs, err)
 }
 
 func (r *reader) err() error {
