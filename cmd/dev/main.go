@@ -55,11 +55,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	cfg, err := config.LoadDev(getenv)
-	if err != nil {
+	// The launcher's worker takes the test hooks too, so that a hold can be tried by hand.
+	hooks, hooksErr := config.LoadWorkerTestHooks(getenv)
+	if err := errors.Join(err, hooksErr); err != nil {
 		return err
 	}
 	gwCfg, wkCfg, dataDir := cfg.Gateway, cfg.Worker, cfg.DataDir
 	logger := config.NewLogger(stderr, gwCfg.Log)
+	hooks.WarnIfSet(logger)
 
 	cli, err := devserver.EnsureCLI(ctx, cfg.CLI, stderr)
 	if err != nil {
@@ -105,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s (set GATEWAY_HTTP_ADDR to use another address): %w", gwCfg.HTTPAddr, err)
 	}
 
-	bank, err := temporal.OpenBank(wkCfg.BankFile, temporal.SeedAccounts, wkCfg.BankDelay)
+	bank, err := temporal.OpenBank(wkCfg.BankFile, temporal.SeedAccounts, hooks.BankDelay)
 	if err != nil {
 		return err
 	}

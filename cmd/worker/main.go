@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -36,10 +37,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 		return runHealthcheck(ctx, args[2:], cfg)
 	}
 	cfg, err := config.LoadWorker(getenv)
-	if err != nil {
+	hooks, hooksErr := config.LoadWorkerTestHooks(getenv)
+	if err := errors.Join(err, hooksErr); err != nil {
 		return err
 	}
 	logger := config.NewLogger(stderr, cfg.Log)
+	hooks.WarnIfSet(logger)
 	tel, err := telemetry.New(ctx, cfg.Telemetry, logger)
 	if err != nil {
 		return fmt.Errorf("set up telemetry: %w", err)
@@ -74,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 			}
 		}()
 	}
-	bank, err := temporal.OpenBank(cfg.BankFile, temporal.SeedAccounts, cfg.BankDelay)
+	bank, err := temporal.OpenBank(cfg.BankFile, temporal.SeedAccounts, hooks.BankDelay)
 	if err != nil {
 		return err
 	}

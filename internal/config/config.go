@@ -78,10 +78,8 @@ type Worker struct {
 	Telemetry Telemetry
 	// BankFile keeps MoneyTransfer's ledger across restarts (WORKER_BANK_FILE); empty keeps it in memory.
 	BankFile string
-	// BankDelay holds every ledger movement after it is recorded (WORKER_BANK_DELAY), so that the
-	// end-to-end tests can kill a worker, or cancel a transfer, in the middle of an activity; the
-	// activity heartbeats while it holds, so the cancel reaches it. Zero outside tests.
-	BankDelay time.Duration
+	// The hold of every ledger movement that the fault tests use is a test hook, not a setting:
+	// see WorkerTestHooks.
 }
 
 // Defaults shared by every deployable.
@@ -148,12 +146,8 @@ func (r *reader) worker() Worker {
 		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
 		Telemetry:       r.workerTelemetry(),
 		BankFile:        r.str("WORKER_BANK_FILE", ""),
-		BankDelay:       r.duration("WORKER_BANK_DELAY", 0),
 	}
 	r.positive("WORKER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
-	if cfg.BankDelay < 0 {
-		r.fail("WORKER_BANK_DELAY", "must not be negative")
-	}
 	return cfg
 }
 
