@@ -1,5 +1,9 @@
-// Package config reads the gateway's and the worker's settings from the environment, once, into
-// validated structs with defaults.
+// Package config is the one package that reads the environment: each command's run calls one of
+// its loaders once, with the getenv it was given, and passes the validated struct down. There is
+// a struct with defaults per deployable and command: Gateway, Worker, Healthcheck (the
+// healthcheck subcommands), Dev (the local launcher) and TemporalCLI (the launcher, the benchmark
+// and the end-to-end tests). WorkerTestHooks, for the end-to-end tests only, is kept apart from
+// Worker. An invalid value is reported with its variable's name, every one at once.
 package config
 
 import (
