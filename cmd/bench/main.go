@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/temporalhttp/gateway/internal/config"
 )
 
 func main() {
@@ -106,7 +108,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return errors.New("-concurrency, -duration, -rounds, -readers, -executions and -reader-rate must be positive")
 	}
 
-	st, err := startStack(ctx, getenv, s, stderr)
+	cli, err := config.LoadTemporalCLI(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := startStack(ctx, cli, s, stderr)
 	if err != nil {
 		return err
 	}

@@ -16,27 +16,26 @@ import (
 
 // pprofSource is added to the gateway's main package, for a profiled run only, through a build
 // overlay: the checkout stays as it is, and the gateway the benchmark measures otherwise is the
-// one that ships. It serves net/http/pprof on its own loopback listener, never on the API's.
+// one that ships. It serves net/http/pprof on its own loopback listener, never on the API's. The
+// listener's address (a %q verb) is written into the source, so that the gateway reads no
+// setting that only the benchmark knows.
 const pprofSource = `package main
 
 import (
 	"net/http"
 	_ "net/http/pprof"
-	"os"
 )
 
 func init() {
-	if addr := os.Getenv("BENCH_PPROF_ADDR"); addr != "" {
-		go func() { _ = http.ListenAndServe(addr, nil) }()
-	}
+	go func() { _ = http.ListenAndServe(%q, nil) }()
 }
 `
 
 // buildOverlay writes the `go build -overlay` file of the run into dir and returns its path:
 // the replacements of the user's overlay file (-overlay, to measure a change to the gateway
-// without editing the checkout), plus pprofSource in cmd/server when profiling. It returns ""
-// when there is nothing to overlay.
-func buildOverlay(dir, userOverlay string, profile bool) (string, error) {
+// without editing the checkout), plus pprofSource in cmd/server, serving on pprofAddr, when that
+// is set. It returns "" when there is nothing to overlay.
+func buildOverlay(dir, userOverlay, pprofAddr string) (string, error) {
 	var overlay struct{ Replace map[string]string }
 	if userOverlay != "" {
 		data, err := os.ReadFile(userOverlay)
@@ -50,13 +49,13 @@ func buildOverlay(dir, userOverlay string, profile bool) (string, error) {
 	if overlay.Replace == nil {
 		overlay.Replace = map[string]string{}
 	}
-	if profile {
+	if pprofAddr != "" {
 		root, err := devserver.RepoRoot()
 		if err != nil {
 			return "", err
 		}
 		src := filepath.Join(dir, "bench_pprof.go")
-		if err := os.WriteFile(src, []byte(pprofSource), 0o644); err != nil {
+		if err := os.WriteFile(src, fmt.Appendf(nil, pprofSource, pprofAddr), 0o644); err != nil {
 			return "", err
 		}
 		overlay.Replace[filepath.Join(root, "cmd", "server", "zz_bench_pprof.go")] = src

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/devserver"
 )
 
@@ -46,14 +47,14 @@ type stack struct {
 	stopActions []func()
 }
 
-func startStack(ctx context.Context, getenv func(string) string, s settings, progress io.Writer) (st *stack, err error) {
+func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progress io.Writer) (st *stack, err error) {
 	st = &stack{}
 	defer func() {
 		if err != nil {
 			st.stop()
 		}
 	}()
-	if st.cli, err = devserver.EnsureCLI(ctx, getenv, progress); err != nil {
+	if st.cli, err = devserver.EnsureCLI(ctx, cli, progress); err != nil {
 		return st, err
 	}
 	if st.cli == "" {
@@ -74,9 +75,15 @@ func startStack(ctx context.Context, getenv func(string) string, s settings, pro
 	}
 	fmt.Fprintf(progress, "bench: logs of the dev server, worker and gateway in %s\n", st.logDir)
 	fmt.Fprintln(progress, "bench: building the gateway, the worker and the SDK client ...")
-	profile := s.cpuProfile != "" || s.memProfile != ""
+	if s.cpuProfile != "" || s.memProfile != "" {
+		pprofPort, err := freePort()
+		if err != nil {
+			return st, err
+		}
+		st.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pprofPort)
+	}
 	buildArgs := []string{"build", "-o", st.binDir + string(filepath.Separator)}
-	overlay, err := buildOverlay(st.binDir, s.overlay, profile)
+	overlay, err := buildOverlay(st.binDir, s.overlay, st.pprofAddr)
 	if err != nil {
 		return st, err
 	}
@@ -137,14 +144,6 @@ func startStack(ctx context.Context, getenv func(string) string, s settings, pro
 	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
 		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits),
 		"GATEWAY_TASK_QUEUES="+idleQueue), s.gatewayEnv...)
-	if profile {
-		pprofPort, err := freePort()
-		if err != nil {
-			return st, err
-		}
-		st.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pprofPort)
-		gwEnv = append(gwEnv, "BENCH_PPROF_ADDR="+st.pprofAddr)
-	}
 	if st.gateway, err = startProcess(filepath.Join(st.binDir, "server"), gwEnv, filepath.Join(st.logDir, "gateway.log")); err != nil {
 		return st, fmt.Errorf("start gateway: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -37,7 +36,11 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "cli" {
-		cli, err := devserver.EnsureCLI(ctx, getenv, stderr)
+		cliCfg, err := config.LoadTemporalCLI(getenv)
+		if err != nil {
+			return err
+		}
+		cli, err := devserver.EnsureCLI(ctx, cliCfg, stderr)
 		if err != nil {
 			return err
 		}
@@ -51,32 +54,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("unknown argument %q (usage: dev [cli])", args[1])
 	}
 
-	// The launcher reads the same settings as the deployables, with readable logs by default.
-	getenv = withDefaults(getenv, map[string]string{"LOG_FORMAT": "text"})
-	gwCfg, err := config.LoadGateway(getenv)
-	if err != nil {
+	cfg, err := config.LoadDev(getenv)
+	// The launcher's worker takes the test hooks too, so that a hold can be tried by hand.
+	hooks, hooksErr := config.LoadWorkerTestHooks(getenv)
+	if err := errors.Join(err, hooksErr); err != nil {
 		return err
 	}
-	wkCfg, err := config.LoadWorker(getenv)
-	if err != nil {
-		return err
-	}
-	dataDir := getenv("DEV_DATA_DIR")
-	if dataDir == "" {
-		dataDir = ".dev"
-	}
-	uiPort, err := strconv.Atoi(withDefaults(getenv, map[string]string{"DEV_UI_PORT": "8233"})("DEV_UI_PORT"))
-	if err != nil {
-		return fmt.Errorf("DEV_UI_PORT must be a port number")
-	}
-	host, portText, _ := net.SplitHostPort(gwCfg.Temporal.Address)
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return fmt.Errorf("TEMPORAL_ADDRESS must end in a port number")
-	}
+	gwCfg, wkCfg, dataDir := cfg.Gateway, cfg.Worker, cfg.DataDir
 	logger := config.NewLogger(stderr, gwCfg.Log)
+	hooks.WarnIfSet(logger)
 
-	cli, err := devserver.EnsureCLI(ctx, getenv, stderr)
+	cli, err := devserver.EnsureCLI(ctx, cfg.CLI, stderr)
 	if err != nil {
 		return err
 	}
@@ -94,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	fmt.Fprintf(stderr, "Starting the Temporal dev server (%s) ...\n", cli)
 	srv, err := devserver.Start(ctx, devserver.Options{
-		CLI: cli, IP: host, Port: port, UIPort: uiPort,
+		CLI: cli, IP: cfg.TemporalHost, Port: cfg.TemporalPort, UIPort: cfg.UIPort,
 		Namespace: gwCfg.Temporal.Namespace,
 		DBFile:    filepath.Join(dataDir, "temporal.db"),
 		Output:    devLog,
@@ -120,13 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on %s (set GATEWAY_HTTP_ADDR to use another address): %w", gwCfg.HTTPAddr, err)
 	}
 
-	// The ledger lives beside the dev server's database, so that a transfer which survives a
-	// restart of the launcher (its history is in temporal.db) finds the withdrawal it made.
-	bankFile := wkCfg.BankFile
-	if bankFile == "" {
-		bankFile = filepath.Join(dataDir, "bank.json")
-	}
-	bank, err := temporal.OpenBank(bankFile, temporal.SeedAccounts, wkCfg.BankDelay)
+	bank, err := temporal.OpenBank(wkCfg.BankFile, temporal.SeedAccounts, hooks.BankDelay)
 	if err != nil {
 		return err
 	}
@@ -150,7 +132,7 @@ Try:
     -d '{"workflowType":"Greeting","input":{"name":"Ada"}}'
 
 Press Ctrl-C to stop everything.
-`, base, host, uiPort, gwCfg.Temporal.Address, gwCfg.Temporal.Namespace, gwCfg.Temporal.TaskQueue,
+`, base, cfg.TemporalHost, cfg.UIPort, gwCfg.Temporal.Address, gwCfg.Temporal.Namespace, gwCfg.Temporal.TaskQueue,
 		filepath.Join(dataDir, "temporal.db"), devLog.Name())
 
 	var runErr error
@@ -170,13 +152,4 @@ Press Ctrl-C to stop everything.
 		}
 	}
 	return runErr
-}
-
-func withDefaults(getenv func(string) string, defaults map[string]string) func(string) string {
-	return func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return defaults[name]
-	}
 }

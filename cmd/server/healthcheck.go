@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/telemetry"
@@ -20,19 +19,10 @@ const healthcheckUsage = "usage: server healthcheck [/readyz|/healthz] (default 
 // to know that the API can be served, which needs Temporal. The status recovers by itself once
 // Temporal is back, since the gateway reconnects. Where unhealthy containers are restarted,
 // `server healthcheck /healthz` checks liveness only: a restart never brings Temporal back.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+func runHealthcheck(ctx context.Context, args []string, cfg config.Healthcheck) error {
 	path, ok := telemetry.ProbePath(args)
 	if !ok {
 		return errors.New(healthcheckUsage)
 	}
-	return telemetry.ProbeHealth(ctx, healthcheckAddr(getenv), path)
-}
-
-// healthcheckAddr reads GATEWAY_HTTP_ADDR as the gateway does. Only the address is read: the full
-// configuration loads key and certificate files, which a probe run every few seconds has no use for.
-func healthcheckAddr(getenv func(string) string) string {
-	if addr := strings.TrimSpace(getenv("GATEWAY_HTTP_ADDR")); addr != "" {
-		return addr
-	}
-	return config.DefaultHTTPAddr
+	return telemetry.ProbeHealth(ctx, cfg.Addr, path)
 }

@@ -34,7 +34,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAPIKey(args[2:], stdout)
 	}
 	if len(args) > 1 && args[1] == "healthcheck" {
-		return runHealthcheck(ctx, args[2:], getenv)
+		cfg, err := config.LoadGatewayHealthcheck(getenv)
+		if err != nil {
+			return err
+		}
+		return runHealthcheck(ctx, args[2:], cfg)
 	}
 	cfg, err := config.LoadGateway(getenv)
 	if err != nil {

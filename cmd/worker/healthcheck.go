@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"strings"
 
+	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
@@ -14,14 +14,10 @@ const healthcheckUsage = "usage: worker healthcheck [/readyz|/healthz] (default 
 // /healthz and /readyz beside /metrics, whether it is ready: `worker healthcheck` exits 0 when
 // /readyz answers 200 (its Temporal client reaches Temporal), and 1 otherwise. It is the image's
 // HEALTHCHECK; `/healthz` checks liveness only, for platforms that restart unhealthy containers.
-func runHealthcheck(ctx context.Context, args []string, getenv func(string) string) error {
+func runHealthcheck(ctx context.Context, args []string, cfg config.Healthcheck) error {
 	path, ok := telemetry.ProbePath(args)
 	if !ok {
 		return errors.New(healthcheckUsage)
 	}
-	addr := strings.TrimSpace(getenv("WORKER_METRICS_ADDR"))
-	if addr == "" {
-		return errors.New("WORKER_METRICS_ADDR is not set, so the worker serves no health endpoint to probe")
-	}
-	return telemetry.ProbeHealth(ctx, addr, path)
+	return telemetry.ProbeHealth(ctx, cfg.Addr, path)
 }

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -29,13 +30,19 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, _, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "healthcheck" {
-		return runHealthcheck(ctx, args[2:], getenv)
+		cfg, err := config.LoadWorkerHealthcheck(getenv)
+		if err != nil {
+			return err
+		}
+		return runHealthcheck(ctx, args[2:], cfg)
 	}
 	cfg, err := config.LoadWorker(getenv)
-	if err != nil {
+	hooks, hooksErr := config.LoadWorkerTestHooks(getenv)
+	if err := errors.Join(err, hooksErr); err != nil {
 		return err
 	}
 	logger := config.NewLogger(stderr, cfg.Log)
+	hooks.WarnIfSet(logger)
 	tel, err := telemetry.New(ctx, cfg.Telemetry, logger)
 	if err != nil {
 		return fmt.Errorf("set up telemetry: %w", err)
@@ -70,7 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 			}
 		}()
 	}
-	bank, err := temporal.OpenBank(cfg.BankFile, temporal.SeedAccounts, cfg.BankDelay)
+	bank, err := temporal.OpenBank(cfg.BankFile, temporal.SeedAccounts, hooks.BankDelay)
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,9 @@
-// Package config reads the gateway's and the worker's settings from the environment, once, into
-// validated structs with defaults.
+// Package config is the one package that reads the environment: each command's run calls one of
+// its loaders once, with the getenv it was given, and passes the validated struct down. There is
+// a struct with defaults per deployable and command: Gateway, Worker, Healthcheck (the
+// healthcheck subcommands), Dev (the local launcher) and TemporalCLI (the launcher, the benchmark
+// and the end-to-end tests). WorkerTestHooks, for the end-to-end tests only, is kept apart from
+// Worker. An invalid value is reported with its variable's name, every one at once.
 package config
 
 import (
@@ -78,10 +82,8 @@ type Worker struct {
 	Telemetry Telemetry
 	// BankFile keeps MoneyTransfer's ledger across restarts (WORKER_BANK_FILE); empty keeps it in memory.
 	BankFile string
-	// BankDelay holds every ledger movement after it is recorded (WORKER_BANK_DELAY), so that the
-	// end-to-end tests can kill a worker, or cancel a transfer, in the middle of an activity; the
-	// activity heartbeats while it holds, so the cancel reaches it. Zero outside tests.
-	BankDelay time.Duration
+	// The hold of every ledger movement that the fault tests use is a test hook, not a setting:
+	// see WorkerTestHooks.
 }
 
 // Defaults shared by every deployable.
@@ -95,10 +97,15 @@ const (
 // LoadGateway reads the gateway's configuration.
 func LoadGateway(getenv func(string) string) (Gateway, error) {
 	r := reader{getenv: getenv}
+	cfg := r.gateway()
+	return cfg, r.err()
+}
+
+func (r *reader) gateway() Gateway {
 	cfg := Gateway{
 		Temporal:             r.temporal(GatewayGRPCCompression),
 		Log:                  r.log(),
-		HTTPAddr:             r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:             r.httpAddr(),
 		AllowAnyWorkflowType: r.boolean("GATEWAY_ALLOW_ANY_WORKFLOW_TYPE", false),
 		MaxBodyBytes:         r.integer("GATEWAY_MAX_BODY_BYTES", 2<<20),
 		TemporalTimeout:      r.duration("GATEWAY_TEMPORAL_TIMEOUT", 10*time.Second),
@@ -121,33 +128,31 @@ func LoadGateway(getenv func(string) string) (Gateway, error) {
 	if cfg.ClosedCacheSize < 1 {
 		r.fail("GATEWAY_CLOSED_CACHE_SIZE", "must be at least 1")
 	}
-	if _, _, err := net.SplitHostPort(cfg.HTTPAddr); err != nil {
-		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")
-	}
 	if cfg.MaxBodyBytes < 1024 {
 		r.fail("GATEWAY_MAX_BODY_BYTES", "must be at least 1024")
 	}
 	r.positive("GATEWAY_TEMPORAL_TIMEOUT", cfg.TemporalTimeout)
 	r.positive("GATEWAY_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
-	return cfg, r.err()
+	return cfg
 }
 
 // LoadWorker reads the worker's configuration.
 func LoadWorker(getenv func(string) string) (Worker, error) {
 	r := reader{getenv: getenv}
+	cfg := r.worker()
+	return cfg, r.err()
+}
+
+func (r *reader) worker() Worker {
 	cfg := Worker{
 		Temporal:        r.temporal(WorkerGRPCCompression),
 		Log:             r.log(),
 		ShutdownTimeout: r.duration("WORKER_SHUTDOWN_TIMEOUT", 10*time.Second),
 		Telemetry:       r.workerTelemetry(),
 		BankFile:        r.str("WORKER_BANK_FILE", ""),
-		BankDelay:       r.duration("WORKER_BANK_DELAY", 0),
 	}
 	r.positive("WORKER_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout)
-	if cfg.BankDelay < 0 {
-		r.fail("WORKER_BANK_DELAY", "must not be negative")
-	}
-	return cfg, r.err()
+	return cfg
 }
 
 // NewLogger returns the process's logger.
@@ -165,8 +170,16 @@ type reader struct {
 	errs   []error
 }
 
+// fail records an invalid setting once, though a command that reads the settings of two
+// processes (the launcher) reads the shared ones twice.
 func (r *reader) fail(name, msg string) {
-	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+	err := fmt.Errorf("%s %s", name, msg)
+	for _, e := range r.errs {
+		if e.Error() == err.Error() {
+			return
+		}
+	}
+	r.errs = append(r.errs, err)
 }
 
 func (r *reader) err() error {
@@ -174,6 +187,15 @@ func (r *reader) err() error {
 		return nil
 	}
 	return fmt.Errorf("invalid configuration: %w", errors.Join(r.errs...))
+}
+
+// httpAddr reads the gateway's listen address, which its health check probes too.
+func (r *reader) httpAddr() string {
+	addr := r.str("GATEWAY_HTTP_ADDR", DefaultHTTPAddr)
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		r.fail("GATEWAY_HTTP_ADDR", "must be host:port, such as 127.0.0.1:8080 or :8080")
+	}
+	return addr
 }
 
 func (r *reader) str(name, def string) string {

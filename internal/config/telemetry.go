@@ -51,13 +51,20 @@ func (r *reader) gatewayTelemetry() Telemetry {
 
 func (r *reader) workerTelemetry() Telemetry {
 	t := r.telemetry(DefaultWorkerServiceName)
-	t.MetricsAddr = r.str("WORKER_METRICS_ADDR", "")
-	if t.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(t.MetricsAddr); err != nil {
+	t.MetricsAddr = r.metricsAddr()
+	return t
+}
+
+// metricsAddr reads where the worker serves /metrics and its health, which its health check
+// probes too.
+func (r *reader) metricsAddr() string {
+	addr := r.str("WORKER_METRICS_ADDR", "")
+	if addr != "" {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
 			r.fail("WORKER_METRICS_ADDR", "must be host:port, such as 127.0.0.1:9090 or :9090")
 		}
 	}
-	return t
+	return addr
 }
 
 func (r *reader) telemetry(serviceName string) Telemetry {

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/temporalhttp/gateway/internal/config"
 )
 
 // cliModule is the module whose version tools/temporal/go.mod pins.
@@ -55,10 +57,10 @@ func PinnedVersion(root string) (string, error) {
 	return "", fmt.Errorf("tools/temporal/go.mod does not require %s", cliModule)
 }
 
-// CachePath is where the pinned CLI is kept once built: under TEMPORAL_HTTP_CACHE, or the user's
-// cache directory.
-func CachePath(getenv func(string) string, version string) (string, error) {
-	dir := getenv("TEMPORAL_HTTP_CACHE")
+// CachePath is where the pinned CLI is kept once built: under cfg.CacheDir (TEMPORAL_HTTP_CACHE),
+// or the user's cache directory.
+func CachePath(cfg config.TemporalCLI, version string) (string, error) {
+	dir := cfg.CacheDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
 		if err != nil {
@@ -69,21 +71,18 @@ func CachePath(getenv func(string) string, version string) (string, error) {
 	return filepath.Join(dir, "temporal-"+version), nil
 }
 
-// FindCLI returns a Temporal CLI without building one: the TEMPORAL_CLI path, else the pinned
+// FindCLI returns a Temporal CLI without building one: cfg.Path (TEMPORAL_CLI), else the pinned
 // build in the cache, else `temporal` on PATH. It returns "" when there is none.
-func FindCLI(getenv func(string) string) (string, error) {
-	if p := getenv("TEMPORAL_CLI"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("TEMPORAL_CLI: %w", err)
-		}
-		return p, nil
+func FindCLI(cfg config.TemporalCLI) (string, error) {
+	if cfg.Path != "" {
+		return cfg.Path, nil
 	}
 	if root, err := RepoRoot(); err == nil {
 		version, err := PinnedVersion(root)
 		if err != nil {
 			return "", err
 		}
-		cached, err := CachePath(getenv, version)
+		cached, err := CachePath(cfg, version)
 		if err != nil {
 			return "", err
 		}
@@ -99,8 +98,8 @@ func FindCLI(getenv func(string) string) (string, error) {
 
 // EnsureCLI returns a Temporal CLI, building the pinned version into the cache when there is none.
 // The build reads only the Go module proxy and checks every module against tools/temporal/go.sum.
-func EnsureCLI(ctx context.Context, getenv func(string) string, progress io.Writer) (string, error) {
-	if p, err := FindCLI(getenv); err != nil || p != "" {
+func EnsureCLI(ctx context.Context, cfg config.TemporalCLI, progress io.Writer) (string, error) {
+	if p, err := FindCLI(cfg); err != nil || p != "" {
 		return p, err
 	}
 	root, err := RepoRoot()
@@ -111,7 +110,7 @@ func EnsureCLI(ctx context.Context, getenv func(string) string, progress io.Writ
 	if err != nil {
 		return "", err
 	}
-	target, err := CachePath(getenv, version)
+	target, err := CachePath(cfg, version)
 	if err != nil {
 		return "", err
 	}

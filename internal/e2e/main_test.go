@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/devserver"
 )
 
@@ -43,8 +44,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	var err error
-	cliPath, err = devserver.FindCLI(os.Getenv)
+	cliCfg, err := config.LoadTemporalCLI(os.Getenv)
+	if err == nil {
+		cliPath, err = devserver.FindCLI(cliCfg)
+	}
 	if err != nil || cliPath == "" {
 		msg := "no Temporal CLI: run `go run ./cmd/dev cli` (make test does) or set TEMPORAL_CLI"
 		if err != nil {
