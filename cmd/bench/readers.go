@@ -14,8 +14,20 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
+// The ways readers reach the gateway.
+const (
+	// readersHTTP1 gives every reader a connection of its own, kept alive, as separate clients
+	// would.
+	readersHTTP1 = "HTTP/1.1, a connection per reader"
+	// readersH2C carries the readers on h2cConnections HTTP/2 connections without TLS, as a proxy
+	// in front of the gateway would.
+	readersH2C     = "HTTP/2 (h2c), 100 connections"
+	h2cConnections = 100
+)
+
 // readersResult is what the readers scenario measured of the gateway.
 type readersResult struct {
+	protocol            string
 	readers, executions int
 	rate                int // readers started per second
 	answered            int // readers answered with the execution closed
@@ -23,6 +35,7 @@ type readersResult struct {
 	firstFailure        string
 	allInFlight         time.Duration // time until every reader was waiting (0: never all at once)
 	inFlight            int           // most readers seen waiting at once
+	rssBefore           int64         // gateway VmRSS before the readers came
 	rssWaiting          int64         // gateway VmRSS with the readers waiting
 	// What the gateway's Go runtime reported with the readers waiting.
 	goroutines, stackInUse, heapInUse int64
@@ -35,13 +48,44 @@ type readersResult struct {
 	closedReadStatus                  int
 }
 
-// benchReaders starts executions that stay running (Sleep on the idle queue), holds `readers`
+// benchReaders runs the readers scenario over HTTP/1.1 and over h2c, each with a fresh gateway.
+func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) error {
+	for _, protocol := range []string{readersHTTP1, readersH2C} {
+		if err := st.restartGateway(ctx); err != nil {
+			return err
+		}
+		r, err := readersOver(ctx, st, s, protocol, progress)
+		if err != nil {
+			return fmt.Errorf("%s: %w", protocol, err)
+		}
+		rep.readers = append(rep.readers, r)
+	}
+	return nil
+}
+
+// readersClient is how a reader reaches the gateway.
+func readersClient(protocol string) func(i int) *http.Client {
+	if protocol == readersHTTP1 {
+		// Requests in flight never share an HTTP/1.1 connection: each reader has its own.
+		c := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 1 << 16}}
+		return func(int) *http.Client { return c }
+	}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	clients := make([]*http.Client, h2cConnections)
+	for i := range clients {
+		clients[i] = &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true, Protocols: &h2c, MaxConnsPerHost: 1}}
+	}
+	return func(i int) *http.Client { return clients[i%len(clients)] }
+}
+
+// readersOver starts executions that stay running (Sleep on the idle queue), holds `readers`
 // GET ?wait= requests on them, spread evenly, then terminates the executions so every wait ends
 // with the close; the gateway's /metrics tells how many Temporal calls that took. Each reader
 // asks for the run by its Location (workflow id and run id), or with -readers-by-id for the
 // latest run of the workflow id.
-func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progress io.Writer) error {
-	fmt.Fprintf(progress, "bench: readers: starting %d executions ...\n", s.executions)
+func readersOver(ctx context.Context, st *stack, s settings, protocol string, progress io.Writer) (*readersResult, error) {
+	fmt.Fprintf(progress, "bench: readers over %s: starting %d executions ...\n", protocol, s.executions)
 	prefix := fmt.Sprintf("readers-%d", time.Now().UnixNano())
 	runs := make([]client.WorkflowRun, s.executions)
 	if err := forEach(ctx, s.executions, 32, func(ctx context.Context, i int) error {
@@ -50,17 +94,20 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 		runs[i] = run
 		return err
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	before, err := scrape(st.gatewayURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
-	fmt.Fprintf(progress, "bench: readers: %d readers waiting ...\n", s.readers)
-	r := readersResult{readers: s.readers, executions: s.executions, rate: s.readerRate}
-	// Every reader has a connection of its own, as separate clients would.
-	c := &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true}}
+	fmt.Fprintf(progress, "bench: readers over %s: %d readers waiting ...\n", protocol, s.readers)
+	r := readersResult{protocol: protocol, readers: s.readers, executions: s.executions, rate: s.readerRate}
+	if r.rssBefore, _, err = memory(st.gateway.pid()); err != nil {
+		return nil, err
+	}
+	clientOf := readersClient(protocol)
+	c := clientOf(0)
 	readCtx, cancelReads := context.WithCancel(ctx)
 	defer cancelReads()
 	var answered, failed atomic.Int64
@@ -81,7 +128,7 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 			if s.readersByID {
 				target = st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?wait=60s"
 			}
-			body, status, err := get(readCtx, c, target)
+			body, status, err := get(readCtx, clientOf(i), target)
 			switch {
 			case err == nil && status == http.StatusOK && bytes.Contains(body, []byte(`"status":"TERMINATED"`)):
 				answered.Add(1)
@@ -96,7 +143,7 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
 		m, err := scrape(st.gatewayURL)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if n := int(m.sum("gateway_http_requests_in_flight", waiting)); n > r.inFlight {
 			r.inFlight = n
@@ -111,30 +158,30 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 		time.Sleep(250 * time.Millisecond)
 	}
 	if r.rssWaiting, _, err = memory(st.gateway.pid()); err != nil {
-		return err
+		return nil, err
 	}
 	m, err := scrape(st.gatewayURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.pollsInFlight = m.longPollsInFlight()
 	r.goroutines = int64(m.sum("go_goroutines", nil))
 	r.stackInUse = int64(m.sum("go_memstats_stack_inuse_bytes", nil))
 	r.heapInUse = int64(m.sum("go_memstats_heap_inuse_bytes", nil))
-	if s.memProfile != "" {
+	if s.memProfile != "" && protocol == readersHTTP1 {
 		if err := fetchProfile(ctx, st.pprofAddr, "heap", s.memProfile); err != nil {
-			return err
+			return nil, err
 		}
 		if err := fetchProfile(ctx, st.pprofAddr, "goroutine", s.memProfile+".goroutine"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
-	fmt.Fprintf(progress, "bench: readers: terminating the executions ...\n")
+	fmt.Fprintf(progress, "bench: readers over %s: terminating the executions ...\n", protocol)
 	if err := forEach(ctx, s.executions, 32, func(ctx context.Context, i int) error {
 		return st.client.TerminateWorkflow(ctx, runs[i].GetID(), runs[i].GetRunID(), "benchmark done")
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	wg.Wait()
 	r.answered, r.failed = int(answered.Load()), int(failed.Load())
@@ -143,27 +190,26 @@ func benchReaders(ctx context.Context, st *stack, s settings, rep *report, progr
 	}
 	after, err := scrape(st.gatewayURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.longPolls = temporalCallsSince(before, after, temporalLongPolls, "")
 	r.describes = temporalCallsSince(before, after, temporalCalls, "DescribeWorkflowExecution")
 	r.calls = temporalCallsSince(before, after, temporalCalls, "") - r.describes
 	if _, r.peakRSS, err = memory(st.gateway.pid()); err != nil {
-		return err
+		return nil, err
 	}
 
 	// A closed run, read by run id as Location names it: the gateway has it already.
 	before = after
 	_, r.closedReadStatus, err = get(ctx, c, st.gatewayURL+"/workflows/"+url.PathEscape(runs[0].GetID())+"?runId="+url.QueryEscape(runs[0].GetRunID()))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if after, err = scrape(st.gatewayURL); err != nil {
-		return err
+		return nil, err
 	}
 	r.closedReadCalls = temporalCallsSince(before, after, temporalCalls, "") + temporalCallsSince(before, after, temporalLongPolls, "")
-	rep.readers = &r
-	return nil
+	return &r, nil
 }
 
 func get(ctx context.Context, c *http.Client, target string) ([]byte, int, error) {

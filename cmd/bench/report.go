@@ -22,7 +22,7 @@ type report struct {
 	start, latency       *startFigures // nil when not run
 	ranWait              bool
 	waitSDK, waitGateway sample
-	readers              *readersResult
+	readers              []*readersResult
 }
 
 type machine struct {
@@ -134,17 +134,22 @@ func (r report) print(w io.Writer) {
 		}{{"gateway", f.gateway}, {"gateway (return=minimal)", f.minimal}} {
 			if f == r.start {
 				ratio := gw.s.throughput() / f.sdk.throughput()
-				fmt.Fprintf(tw, "%s / SDK start throughput%s\t%.2f\t>= 0.95\t%s\n", gw.name, at, ratio, verdict(ratio >= 0.95))
+				fmt.Fprintf(tw, "%s / SDK start throughput%s\t%.2f\t>= 0.97\t%s\n", gw.name, at, ratio, verdict(ratio >= 0.97))
 				fmt.Fprintf(tw, "%s / Temporal HTTP API start throughput%s\t%.2f\t\t\n", gw.name, at, gw.s.throughput()/f.native.throughput())
 			}
 			over := gw.s.percentile(0.5) - f.sdk.percentile(0.5)
-			fmt.Fprintf(tw, "p50 start overhead, %s - SDK%s\t%+.2f ms\t< 1 ms\t%s\n", gw.name, at, float64(over)/float64(time.Millisecond), verdict(over < time.Millisecond))
+			overMS := float64(over) / float64(time.Millisecond)
+			if f.concurrency == 1 {
+				fmt.Fprintf(tw, "p50 start overhead, %s - SDK%s\t%+.2f ms\t<= +1 ms\t%s\n", gw.name, at, overMS, verdict(over <= time.Millisecond))
+			} else {
+				// At a concurrency the dev server cannot keep up with, p50 is time spent queueing there.
+				fmt.Fprintf(tw, "p50 start overhead, %s - SDK%s\t%+.2f ms\t\t\n", gw.name, at, overMS)
+			}
 			fmt.Fprintf(tw, "p50 start overhead, %s - Temporal HTTP API%s\t%+.2f ms\t\t\n", gw.name, at,
 				float64(gw.s.percentile(0.5)-f.native.percentile(0.5))/float64(time.Millisecond))
 			gwPer := perRequest(gw.s.CPU.gateway, gw.s)
-			cpuRatio := float64(gwPer) / float64(sdkPer)
-			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client%s\t%s / %s = %.2f\t<= 1.3\t%s\n",
-				gw.name, at, us(gwPer), us(sdkPer), cpuRatio, verdict(cpuRatio <= 1.3))
+			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client%s\t%s / %s = %.2f\t\t\n",
+				gw.name, at, us(gwPer), us(sdkPer), float64(gwPer)/float64(sdkPer))
 			plainPer := perRequest(f.sdkPlain.CPU.client, f.sdkPlain)
 			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client without gzip%s\t%s / %s = %.2f\t\t\n",
 				gw.name, at, us(gwPer), us(plainPer), float64(gwPer)/float64(plainPer))
@@ -152,11 +157,15 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(tw, "gateway peak RSS so far\t%s\t\t\n", mb(f.gatewayPeakAfter))
 	}
 	if r.ranWait {
+		ratio := r.waitGateway.throughput() / r.waitSDK.throughput()
+		fmt.Fprintf(tw, "gateway / SDK start-and-wait throughput\t%.2f\t>= 0.97\t%s\n", ratio, verdict(ratio >= 0.97))
 		over := r.waitGateway.percentile(0.5) - r.waitSDK.percentile(0.5)
 		fmt.Fprintf(tw, "p50 start-and-wait overhead, gateway - SDK\t%+.2f ms\t\t\n", float64(over)/float64(time.Millisecond))
-		fmt.Fprintf(tw, "gateway / SDK start-and-wait throughput\t%.2f\t\t\n", r.waitGateway.throughput()/r.waitSDK.throughput())
+		gwTemporal, sdkTemporal := perRequest(r.waitGateway.CPU.temporal, r.waitGateway), perRequest(r.waitSDK.CPU.temporal, r.waitSDK)
+		fmt.Fprintf(tw, "dev-server CPU per execution, gateway / SDK path\t%s / %s\t<= SDK\t%s\n", us(gwTemporal), us(sdkTemporal),
+			verdict(gwTemporal <= sdkTemporal))
 	}
-	if rr := r.readers; rr != nil {
+	for _, rr := range r.readers {
 		all := "all waiting after " + rr.allInFlight.Round(time.Millisecond).String()
 		if rr.allInFlight == 0 {
 			all = fmt.Sprintf("at most %d waiting at once", rr.inFlight)
@@ -165,19 +174,30 @@ func (r report) print(w io.Writer) {
 		if r.settings.readersByID {
 			form = "GET /workflows/{id}?wait=60s, the latest run"
 		}
-		fmt.Fprintf(tw, "%d waiting readers over %d executions, %d started per second (%s)\t%s; %d answered at the close, %d failed\t\t\n",
-			rr.readers, rr.executions, rr.rate, form, all, rr.answered, rr.failed)
+		fmt.Fprintf(tw, "%d waiting readers over %d executions, %s, %d started per second (%s)\t%s; %d answered at the close, %d failed\t\t\n",
+			rr.readers, rr.executions, rr.protocol, rr.rate, form, all, rr.answered, rr.failed)
 		if rr.failed > 0 {
 			fmt.Fprintf(tw, "  first failure\t%s\t\t\n", rr.firstFailure)
 		}
-		fmt.Fprintf(tw, "gateway RSS with them waiting (peak of the run)\t%s (%s)\t< 300 MB\t%s\n", mb(rr.rssWaiting), mb(rr.peakRSS), verdict(rr.peakRSS < 300<<20 && rr.allInFlight > 0))
+		allWaited := rr.allInFlight > 0 && rr.answered == rr.readers
+		perReader := (rr.rssWaiting - rr.rssBefore) / int64(rr.readers)
+		if rr.protocol == readersHTTP1 {
+			fmt.Fprintf(tw, "  gateway memory per waiting reader (RSS %s before, %s waiting)\t%.1f KB\t<= 45 KB\t%s\n",
+				mb(rr.rssBefore), mb(rr.rssWaiting), float64(perReader)/1024, verdict(perReader <= 45<<10 && allWaited))
+			fmt.Fprintf(tw, "  gateway RSS with them waiting (peak of this gateway)\t%s (%s)\t\t\n", mb(rr.rssWaiting), mb(rr.peakRSS))
+		} else {
+			fmt.Fprintf(tw, "  gateway memory per waiting reader (RSS %s before, %s waiting)\t%.1f KB\t\t\n",
+				mb(rr.rssBefore), mb(rr.rssWaiting), float64(perReader)/1024)
+			fmt.Fprintf(tw, "  gateway RSS with them waiting (peak of this gateway)\t%s (%s)\t<= 300 MB\t%s\n", mb(rr.rssWaiting), mb(rr.peakRSS),
+				verdict(rr.peakRSS <= 300<<20 && allWaited))
+		}
 		fmt.Fprintf(tw, "  of which Go heap in use, stacks in use, goroutines\t%s, %s, %d\t\t\n", mb(rr.heapInUse), mb(rr.stackInUse), rr.goroutines)
 		perExec := float64(rr.pollsInFlight) / float64(rr.executions)
-		fmt.Fprintf(tw, "Temporal long polls in flight per execution, readers waiting\t%.2f (%d)\t<= 1\t%s\n", perExec, rr.pollsInFlight,
-			verdict(perExec <= 1 && rr.answered == rr.readers))
-		fmt.Fprintf(tw, "Temporal long polls begun in the scenario, renewals included\t%d\t\t\n", rr.longPolls)
-		fmt.Fprintf(tw, "other Temporal calls of the readers\t%d Describe, %d other\t\t\n", rr.describes, rr.calls)
-		fmt.Fprintf(tw, "Temporal calls for one GET of a closed run by runId\t%d (HTTP %d)\t0\t%s\n", rr.closedReadCalls, rr.closedReadStatus, verdict(rr.closedReadCalls == 0 && rr.closedReadStatus == 200))
+		fmt.Fprintf(tw, "  Temporal long polls in flight per execution, readers waiting\t%.2f (%d)\t<= 1\t%s\n", perExec, rr.pollsInFlight,
+			verdict(perExec <= 1 && allWaited))
+		fmt.Fprintf(tw, "  Temporal long polls begun in the scenario, renewals included\t%d\t\t\n", rr.longPolls)
+		fmt.Fprintf(tw, "  other Temporal calls of the readers\t%d Describe, %d other\t\t\n", rr.describes, rr.calls)
+		fmt.Fprintf(tw, "  Temporal calls for one GET of a closed run by runId\t%d (HTTP %d)\t0\t%s\n", rr.closedReadCalls, rr.closedReadStatus, verdict(rr.closedReadCalls == 0 && rr.closedReadStatus == 200))
 	}
 	_ = tw.Flush()
 }

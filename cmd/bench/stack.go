@@ -42,6 +42,7 @@ type stack struct {
 	binDir      string
 	worker      *process
 	gateway     *process
+	gatewayEnv  []string
 	client      client.Client // the bench process's own: setup and teardown, never measured
 	logDir      string
 	stopActions []func()
@@ -141,19 +142,31 @@ func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progres
 	// waits one caller may hold is lifted to the number of readers, and so is the total.
 	waits := max(s.readers, 10_000)
 	// The start scenarios start on a queue no worker polls, so that they measure the start alone.
-	gwEnv := append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
+	st.gatewayEnv = append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
 		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits),
 		"GATEWAY_TASK_QUEUES="+idleQueue), s.gatewayEnv...)
-	if st.gateway, err = startProcess(filepath.Join(st.binDir, "server"), gwEnv, filepath.Join(st.logDir, "gateway.log")); err != nil {
-		return st, fmt.Errorf("start gateway: %w", err)
-	}
-	st.stopActions = append(st.stopActions, st.gateway.stop)
-	if err := waitReady(ctx, st.gatewayURL+"/readyz", st.gateway); err != nil {
+	if err := st.startGateway(ctx); err != nil {
 		return st, err
 	}
+	st.stopActions = append(st.stopActions, func() { st.gateway.stop() })
 	fmt.Fprintf(progress, "bench: dev server %s (HTTP API %s), worker pid %d, gateway pid %d at %s\n",
 		st.temporal, st.nativeHTTP, st.worker.cmd.Process.Pid, st.gateway.cmd.Process.Pid, st.gatewayURL)
 	return st, nil
+}
+
+// startGateway starts the gateway process and waits until it is ready.
+func (st *stack) startGateway(ctx context.Context) (err error) {
+	if st.gateway, err = startProcess(filepath.Join(st.binDir, "server"), st.gatewayEnv, filepath.Join(st.logDir, "gateway.log")); err != nil {
+		return fmt.Errorf("start gateway: %w", err)
+	}
+	return waitReady(ctx, st.gatewayURL+"/readyz", st.gateway)
+}
+
+// restartGateway replaces the gateway with a new process: a scenario that measures its memory
+// starts from a fresh one.
+func (st *stack) restartGateway(ctx context.Context) error {
+	st.gateway.stop()
+	return st.startGateway(ctx)
 }
 
 // stop ends what startStack started, last first.
@@ -178,7 +191,7 @@ type process struct {
 }
 
 func startProcess(path string, env []string, logFile string) (*process, error) {
-	log, err := os.Create(logFile)
+	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644) // a restarted process adds to its log
 	if err != nil {
 		return nil, err
 	}
