@@ -37,7 +37,9 @@ func TestMarkdownLinksResolve(t *testing.T) {
 	}
 	problems, err := checkLinks(root, pages)
 	require.NoError(t, err)
-	assert.Empty(t, problems, "broken links:\n%s", strings.Join(problems, "\n"))
+	if len(problems) > 0 {
+		t.Errorf("broken links:\n%s", strings.Join(problems, "\n"))
+	}
 }
 
 // TestLinkCheckerFindsBrokenLinks keeps the check above from passing by finding nothing.
