@@ -33,7 +33,7 @@ USER 65532:65532
 FROM runtime AS gateway
 COPY --from=build /out/server /server
 # In a container the gateway must listen beyond loopback, so it refuses to start until it has
-# credentials (GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or a JWT key); see README, Authentication.
+# credentials (GATEWAY_API_KEYS, GATEWAY_API_KEYS_FILE or a JWT key); see docs/production.md, Authentication.
 ENV GATEWAY_HTTP_ADDR=:8080
 EXPOSE 8080
 # `server healthcheck` asks /readyz on GATEWAY_HTTP_ADDR: healthy means it can serve the API,

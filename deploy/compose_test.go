@@ -194,13 +194,13 @@ func TestComposeSecretsComeFromTheEnvironment(t *testing.T) {
 // configuration from the environment their containers get (the image's ENV, then the service's):
 // only documented variables, and a gateway that refuses to run open.
 func TestComposeConfiguresTheDeployablesAsDocumented(t *testing.T) {
-	readme, err := os.ReadFile(repoFile(t, "README.md"))
+	reference, err := os.ReadFile(repoFile(t, "docs/configuration.md"))
 	require.NoError(t, err)
 	stages := readDockerfile(t)
 	containerEnv := func(t *testing.T, services map[string]service, name string) func(string) string {
 		vars := env(chain(t, stages, services[name].Build.Target))
 		for k, v := range services[name].Environment {
-			assert.True(t, strings.Contains(string(readme), "| `"+k+"`"), "%s: %s is not in README's configuration table", name, k)
+			assert.True(t, strings.Contains(string(reference), "| `"+k+"`"), "%s: %s is not in docs/configuration.md's table", name, k)
 			vars[k] = v
 		}
 		return func(k string) string { return vars[k] }

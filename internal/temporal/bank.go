@@ -83,7 +83,7 @@ type Refunded struct {
 	Reversal string
 }
 
-// SeedAccounts are the accounts a new Bank opens with, in cents. README.md lists them.
+// SeedAccounts are the accounts a new Bank opens with, in cents. docs/api.md lists them.
 var SeedAccounts = map[string]int64{
 	"alice":   100_000,
 	"bob":     50_000,
