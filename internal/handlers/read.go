@@ -16,11 +16,7 @@ import (
 // GetWorkflow reads an execution, waiting for it to close when asked to.
 func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObject) (gen.GetWorkflowResponseObject, error) {
 	runID := deref(req.Params.RunId)
-	wait, err := s.waitParam(req.Params.Wait)
-	if err != nil {
-		return nil, err
-	}
-	slot, err := s.holdWait(ctx, wait)
+	wait, slot, err := s.holdWait(ctx, req.Params.Wait)
 	if err != nil {
 		return nil, err
 	}

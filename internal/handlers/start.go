@@ -167,12 +167,8 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if err := s.requireTaskQueue(ctx, spec.TaskQueue); err != nil {
 		return nil, err
 	}
-	wait, err := s.waitParam(req.Params.Wait)
-	if err != nil {
-		return nil, err
-	}
-	// Taken before the start, so that a refusal means nothing was started.
-	slot, err := s.holdWait(ctx, wait)
+	// The wait's place is taken before the start, so that a refusal means nothing was started.
+	wait, slot, err := s.holdWait(ctx, req.Params.Wait)
 	if err != nil {
 		return nil, err
 	}

@@ -87,11 +87,13 @@ func waitCaller(ctx context.Context) string {
 	return "ip:" + rateLimitKey(clientIP(ctx)).String()
 }
 
-// holdWait takes a slot for a request that asks to wait, and none (a nil slot) for one that
-// does not.
-func (s *Server) holdWait(ctx context.Context, wait time.Duration) (*waitSlot, error) {
-	if wait <= 0 {
-		return nil, nil
+// holdWait reads a request's `wait` parameter and, when it asks to wait, takes a slot for it; a
+// request that does not wait gets a nil slot, which holds nothing.
+func (s *Server) holdWait(ctx context.Context, param *string) (time.Duration, *waitSlot, error) {
+	wait, err := s.waitParam(param)
+	if err != nil || wait <= 0 {
+		return 0, nil, err
 	}
-	return s.waits.acquire(ctx)
+	slot, err := s.waits.acquire(ctx)
+	return wait, slot, err
 }
