@@ -22,8 +22,6 @@ const (
 	ErrTypeTransferCanceled = "TransferCanceledError"
 	// ErrTypeNoWithdrawal: the ledger has no withdrawal for a deposit, so it deposits nothing.
 	ErrTypeNoWithdrawal = "NoWithdrawalError"
-	// ErrTypeTransferInProgress is retried: another execution's transfer has not finished yet.
-	ErrTypeTransferInProgress = "TransferInProgressError"
 	// ErrTypeRefundFailed: a transfer could not be undone (its deposit was spent before the cancel
 	// could take it back); no money is lost, but the transfer stands.
 	ErrTypeRefundFailed = "RefundFailedError"
@@ -51,15 +49,16 @@ func (a *Activities) ComposeGreeting(_ context.Context, in ComposeGreetingInput)
 }
 
 // MoveMoneyInput is the input of Withdraw, Deposit and Refund: a step of the transfer ReferenceID
-// of Amount cents from FromAccount to ToAccount, asked for by the execution Owner. The ledger
-// makes each step once per reference (Bank).
+// of Amount cents from FromAccount to ToAccount. The ledger makes each step once per reference,
+// for whichever execution asks first (Bank).
 type MoveMoneyInput struct {
 	ReferenceID string `json:"referenceId,omitempty"`
 	FromAccount string `json:"fromAccount,omitempty"`
 	ToAccount   string `json:"toAccount,omitempty"`
 	Amount      int64  `json:"amount"`
-	// Owner names the execution: its workflow id and the run id it started with, which a reset
-	// keeps, so that a reset run carries on its transfer rather than waiting for it.
+	// Owner names the execution that asks: its workflow id and original run id. The ledger once
+	// let only the first execution with a reference move its money; it no longer reads Owner,
+	// which stays so that the steps of executions started with it read as they were sent.
 	Owner string `json:"owner,omitempty"`
 
 	// Account and Key are the steps of executions started before transfers were kept by reference
@@ -106,8 +105,7 @@ func (a *Activities) Refund(ctx context.Context, in MoveMoneyInput) (MoveMoneyRe
 }
 
 func (in MoveMoneyInput) step() TransferStep {
-	return TransferStep{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount,
-		Amount: in.Amount, Owner: in.Owner}
+	return TransferStep{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount, Amount: in.Amount}
 }
 
 func (a *Activities) move(ctx context.Context, key, account string, delta int64) (MoveMoneyResult, error) {
@@ -133,10 +131,7 @@ func (a *Activities) report(ctx context.Context, res MoveMoneyResult, err error)
 			return MoveMoneyResult{}, temporal.NewNonRetryableApplicationError(err.Error(), e.typ, nil)
 		}
 	}
-	switch {
-	case errors.Is(err, ErrTransferInProgress):
-		return MoveMoneyResult{}, temporal.NewApplicationError(err.Error(), ErrTypeTransferInProgress)
-	case err != nil:
+	if err != nil {
 		return MoveMoneyResult{}, err
 	}
 	if err := a.hold(ctx); err != nil {

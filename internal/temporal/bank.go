@@ -13,10 +13,13 @@ import (
 
 // Bank is the ledger behind MoneyTransfer. It keeps one record per transfer, under the transfer's
 // reference id (Transfer), so that each step of a transfer (withdraw, deposit, refund) is made
-// once however often, by whichever run, it is asked for: an activity retried after a worker crash
-// or a lost response, a second execution with the same reference, a reset of the execution. By
-// default the ledger lives in memory and a restarted worker starts afresh; with a file (OpenBank)
-// it survives the worker, so the records still hold after a crash.
+// once however often, and by whichever execution, it is asked for: an activity retried after a
+// worker crash or a lost response, a second execution with the same reference, a reset of the
+// execution. Every execution with the reference is the same transfer: whichever reaches a step
+// first makes it, so a later execution carries on a transfer that an earlier one left halfway
+// (timed out or terminated between its steps), and its refund undoes it. By default the ledger
+// lives in memory and a restarted worker starts afresh; with a file (OpenBank) it survives the
+// worker, so the records still hold after a crash.
 type Bank struct {
 	mu       sync.Mutex
 	balances map[string]int64
@@ -34,15 +37,14 @@ type Bank struct {
 	delay time.Duration
 }
 
-// Transfer is the ledger's record of one transfer: what it moves, the execution that moves it,
-// and what each step did. A step asked for again answers what it did the first time.
+// Transfer is the ledger's record of one transfer: what it moves and what each step did. A step
+// asked for again, by any execution, answers what it did the first time. (Files written before
+// any execution could make a step also name an "owner", the execution that alone could; it is
+// read and dropped.)
 type Transfer struct {
 	FromAccount string `json:"fromAccount"`
 	ToAccount   string `json:"toAccount"`
 	Amount      int64  `json:"amount"`
-	// Owner is the execution that reached the ledger first with the reference: only its steps move
-	// money. Another execution with the same reference is answered what the owner's steps did.
-	Owner string `json:"owner"`
 	// Withdrawal, Deposit, Refund and Reversal are the transaction ids of the steps made: the money
 	// taken from FromAccount, given to ToAccount, given back to FromAccount, taken back from
 	// ToAccount.
@@ -66,14 +68,13 @@ type Refusal struct {
 	Message string `json:"message"`
 }
 
-// TransferStep asks the ledger for one step of the transfer ReferenceID on behalf of the
-// execution Owner.
+// TransferStep asks the ledger for one step of the transfer ReferenceID. It does not say which
+// execution asks: every execution with the reference is the same transfer.
 type TransferStep struct {
 	ReferenceID string
 	FromAccount string
 	ToAccount   string
 	Amount      int64
-	Owner       string
 }
 
 // Refunded is what Bank.Refund did: the transaction ids of the money given back to the source and
@@ -154,23 +155,20 @@ func transactions(transfers map[string]Transfer) int {
 
 // The ledger's errors. ErrAccountNotFound and ErrInsufficientFunds refuse a movement;
 // ErrReferenceConflict, ErrTransferCanceled and ErrNoWithdrawal refuse a step of a transfer for
-// what the ledger already holds of it. ErrTransferInProgress asks a step to be tried again later.
+// what the ledger already holds of it. None of them asks a step to wait for another execution.
 var (
 	ErrAccountNotFound   = errors.New("account not found")
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	ErrReferenceConflict = errors.New("reference already names another transfer")
 	ErrTransferCanceled  = errors.New("transfer canceled")
 	ErrNoWithdrawal      = errors.New("no withdrawal on record")
-	// ErrTransferInProgress: the owner of the transfer has not made the step yet; another
-	// execution with the reference waits for what it makes.
-	ErrTransferInProgress = errors.New("transfer in progress in another execution")
 )
 
 // Withdraw takes the transfer's amount from its source once and returns the transaction id. A
 // refused withdrawal is recorded, and asked again answers the same refusal, even once the source
-// could pay: the reference has had its answer. Only the transfer's owner moves money; another
-// execution is answered the owner's withdrawal. A voided transfer answers ErrTransferCanceled,
-// whether its withdrawal was made and given back or never made.
+// could pay: the reference has had its answer. Any execution with the reference is answered the
+// withdrawal already made. A voided transfer answers ErrTransferCanceled, whether its withdrawal
+// was made and given back or never made.
 func (b *Bank) Withdraw(s TransferStep) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -190,7 +188,7 @@ func (b *Bank) Withdraw(s TransferStep) (string, error) {
 		return t.Withdrawal, nil
 	case found:
 		// Unreachable: a record is made by its withdrawal or by its voiding.
-		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
+		return "", fmt.Errorf("transfer %q is on record without a withdrawal", s.ReferenceID)
 	}
 	u := b.undoable(s.ReferenceID, s.FromAccount)
 	tx, err := b.credit(s.FromAccount, -s.Amount)
@@ -206,9 +204,10 @@ func (b *Bank) Withdraw(s TransferStep) (string, error) {
 }
 
 // Deposit gives the transfer's amount to its target once, after its withdrawal, and returns the
-// transaction id. A refused deposit is recorded and answered again, as a refused withdrawal is.
-// Another execution than the owner waits (ErrTransferInProgress) until the owner's deposit has
-// been made or refused. A voided transfer answers ErrTransferCanceled.
+// transaction id. It is made by whichever execution asks first, not necessarily the one that
+// withdrew: that one may have timed out or been terminated in between, and nothing waits for it. A
+// refused deposit is recorded and answered again, as a refused withdrawal is. A voided transfer
+// answers ErrTransferCanceled.
 func (b *Bank) Deposit(s TransferStep) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -226,8 +225,6 @@ func (b *Bank) Deposit(s TransferStep) (string, error) {
 		// The ledger lost the withdrawal (an in-memory ledger restarted between the steps):
 		// depositing now would make money out of nothing.
 		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoWithdrawal)
-	case t.Owner != s.Owner:
-		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
 	}
 	u := b.undoable(s.ReferenceID, s.ToAccount)
 	tx, err := b.credit(s.ToAccount, s.Amount)
@@ -246,8 +243,9 @@ func (b *Bank) Deposit(s TransferStep) (string, error) {
 // a withdrawal made is given back to the source, and a step not made yet is never made
 // afterwards, so a withdrawal whose outcome the caller does not know is refunded if it was made
 // and stopped if it was not. Taking a deposit back needs the target to still hold the money:
-// otherwise Refund changes nothing and fails with ErrInsufficientFunds. Only the owner undoes a
-// transfer; another execution's refund changes nothing and answers what the owner's did.
+// otherwise Refund changes nothing and fails with ErrInsufficientFunds. Any execution with the
+// reference undoes the transfer, whichever made its steps; asked again, Refund answers what the
+// first refund did.
 func (b *Bank) Refund(s TransferStep) (Refunded, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -255,7 +253,7 @@ func (b *Bank) Refund(s TransferStep) (Refunded, error) {
 	switch {
 	case err != nil:
 		return Refunded{}, err
-	case found && (t.Voided || t.Owner != s.Owner):
+	case found && t.Voided:
 		return Refunded{Refund: t.Refund, Reversal: t.Reversal}, nil
 	}
 	u := b.undoable(s.ReferenceID, s.FromAccount, s.ToAccount)
@@ -287,13 +285,13 @@ func (b *Bank) Transfer(ref string) (Transfer, bool) {
 	return t, ok
 }
 
-// transfer returns the record of s's transfer, or a new one owned by s's execution. The same
+// transfer returns the record of s's transfer, or a new one. The same
 // reference for another transfer is refused: answering the first transfer's outcome would tell
 // the caller that a transfer it did not ask for was made.
 func (b *Bank) transfer(s TransferStep) (Transfer, bool, error) {
 	t, found := b.transfers[s.ReferenceID]
 	if !found {
-		return Transfer{FromAccount: s.FromAccount, ToAccount: s.ToAccount, Amount: s.Amount, Owner: s.Owner}, false, nil
+		return Transfer{FromAccount: s.FromAccount, ToAccount: s.ToAccount, Amount: s.Amount}, false, nil
 	}
 	if t.FromAccount != s.FromAccount || t.ToAccount != s.ToAccount || t.Amount != s.Amount {
 		return Transfer{}, true, fmt.Errorf("reference %q: %w", s.ReferenceID, ErrReferenceConflict)

@@ -197,12 +197,11 @@ func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
 	}
 }
 
-// The steps of one transfer, asked for in turn by its owner and by another execution with the same
-// reference: each step is made once, by the owner, and answered alike to everyone afterwards.
+// The steps of one transfer, asked for in turn by the executions with its reference, which the
+// ledger does not tell apart: each step is made once, by whichever asks first, and answered alike
+// afterwards. No step waits for another execution.
 func TestBankTransferSteps(t *testing.T) {
-	owner := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
-	other := owner
-	other.Owner = "transfer-2/run-2"
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	with := func(s TransferStep, change func(*TransferStep)) TransferStep {
 		change(&s)
 		return s
@@ -227,8 +226,8 @@ func TestBankTransferSteps(t *testing.T) {
 	move := func(account string, delta int64) call {
 		return call{func(b *Bank) (string, error) { return b.Move(fmt.Sprint("move-", account, delta), account, delta) }, "", nil}
 	}
-	fromCharlie := with(owner, func(s *TransferStep) { s.FromAccount = "charlie" })
-	toZed := with(owner, func(s *TransferStep) { s.ToAccount = "zed" })
+	fromCharlie := with(step, func(s *TransferStep) { s.FromAccount = "charlie" })
+	toZed := with(step, func(s *TransferStep) { s.ToAccount = "zed" })
 	tests := []struct {
 		name         string
 		calls        []call
@@ -237,81 +236,64 @@ func TestBankTransferSteps(t *testing.T) {
 	}{
 		{
 			name: "each step is made once",
-			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(owner, "tx-000001", nil),
-				deposit(owner, "tx-000002", nil), deposit(owner, "tx-000002", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
-		},
-		{
-			name: "another execution is answered the owner's steps and moves nothing",
-			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(other, "tx-000001", nil),
-				deposit(other, "", ErrTransferInProgress), deposit(owner, "tx-000002", nil),
-				deposit(other, "tx-000002", nil), refund(other, "/", nil)},
+			calls: []call{withdraw(step, "tx-000001", nil), withdraw(step, "tx-000001", nil),
+				deposit(step, "tx-000002", nil), deposit(step, "tx-000002", nil)},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
 		},
 		{
 			name: "a refused withdrawal is answered again, even once the account could pay",
 			calls: []call{withdraw(fromCharlie, "", ErrInsufficientFunds), move("charlie", 5_000),
-				withdraw(fromCharlie, "", ErrInsufficientFunds), withdraw(with(fromCharlie, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrInsufficientFunds),
-				deposit(fromCharlie, "", ErrInsufficientFunds)},
+				withdraw(fromCharlie, "", ErrInsufficientFunds), deposit(fromCharlie, "", ErrInsufficientFunds)},
 			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
 		},
 		{
 			name: "a refused deposit is answered again, and its withdrawal refunded",
 			calls: []call{withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound),
-				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
-				refund(toZed, "tx-000002/", nil),
+				deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil),
 				// Another execution then fails as the first did: its withdrawal, the refused deposit.
-				withdraw(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000001", nil),
-				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
-				refund(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000002/", nil)},
+				withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "the same reference for another transfer is refused",
-			calls: []call{withdraw(owner, "tx-000001", nil),
-				withdraw(with(owner, func(s *TransferStep) { s.Amount = 999 }), "", ErrReferenceConflict),
-				deposit(with(owner, func(s *TransferStep) { s.ToAccount = "charlie" }), "", ErrReferenceConflict),
-				refund(with(other, func(s *TransferStep) { s.FromAccount = "bob" }), "", ErrReferenceConflict)},
+			calls: []call{withdraw(step, "tx-000001", nil),
+				withdraw(with(step, func(s *TransferStep) { s.Amount = 999 }), "", ErrReferenceConflict),
+				deposit(with(step, func(s *TransferStep) { s.ToAccount = "charlie" }), "", ErrReferenceConflict),
+				refund(with(step, func(s *TransferStep) { s.FromAccount = "bob" }), "", ErrReferenceConflict)},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
 		},
 		{
 			name: "a refund gives the withdrawal back, once, and stops the deposit",
-			calls: []call{withdraw(owner, "tx-000001", nil), refund(owner, "tx-000002/", nil), refund(owner, "tx-000002/", nil),
-				deposit(owner, "", ErrTransferCanceled), deposit(other, "", ErrTransferCanceled),
-				withdraw(owner, "", ErrTransferCanceled), withdraw(other, "", ErrTransferCanceled)},
+			calls: []call{withdraw(step, "tx-000001", nil), refund(step, "tx-000002/", nil), refund(step, "tx-000002/", nil),
+				deposit(step, "", ErrTransferCanceled), withdraw(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "a refund takes the deposit back too",
-			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil),
-				refund(owner, "tx-000004/tx-000003", nil), withdraw(other, "", ErrTransferCanceled),
-				deposit(owner, "", ErrTransferCanceled)},
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil),
+				refund(step, "tx-000004/tx-000003", nil), withdraw(step, "", ErrTransferCanceled),
+				deposit(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "a refund before the withdrawal stops it for good",
-			calls: []call{refund(owner, "/", nil), withdraw(owner, "", ErrTransferCanceled),
-				withdraw(other, "", ErrTransferCanceled), deposit(owner, "", ErrTransferCanceled)},
+			calls: []call{refund(step, "/", nil), withdraw(step, "", ErrTransferCanceled),
+				deposit(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "a deposit spent cannot be taken back, and nothing is undone",
-			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil), move("bob", -51_000),
-				refund(owner, "", ErrInsufficientFunds)},
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), move("bob", -51_000),
+				refund(step, "", ErrInsufficientFunds)},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 0}),
 		},
 		{
-			name:         "another execution's refund undoes nothing",
-			calls:        []call{withdraw(owner, "tx-000001", nil), refund(other, "/", nil), deposit(owner, "tx-000002", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
-		},
-		{
 			name:         "no deposit without a withdrawal on record",
-			calls:        []call{deposit(owner, "", ErrNoWithdrawal)},
+			calls:        []call{deposit(step, "", ErrNoWithdrawal)},
 			wantBalances: seedWith(nil),
 		},
 	}
@@ -330,7 +312,7 @@ func TestBankTransferSteps(t *testing.T) {
 				}
 			}
 			assert.Equal(t, tt.wantBalances, balances(t, bank))
-			transfer, _ := bank.Transfer(owner.ReferenceID)
+			transfer, _ := bank.Transfer(step.ReferenceID)
 			assert.Equal(t, tt.wantVoided, transfer.Voided)
 		})
 	}
@@ -339,7 +321,7 @@ func TestBankTransferSteps(t *testing.T) {
 // A refusal answered again is the refusal the step first gave: the same message, the same error.
 func TestBankTransferRefusalAnsweredAlike(t *testing.T) {
 	bank := NewBank(SeedAccounts)
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 500, Owner: "o"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 500}
 	_, first := bank.Withdraw(step)
 	require.ErrorIs(t, first, ErrInsufficientFunds)
 	_, again := bank.Withdraw(step)
@@ -352,7 +334,7 @@ func TestBankTransferRefusalAnsweredAlike(t *testing.T) {
 // restart, and the next transaction ids go on from the file's count.
 func TestBankTransferSurvivesReopening(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bank.json")
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	bank, err := OpenBank(file, SeedAccounts, 0)
 	require.NoError(t, err)
 	withdrawal, err := bank.Withdraw(step)
@@ -376,10 +358,26 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	assert.Equal(t, LedgerFile{
 		Balances: seedWith(map[string]int64{"alice": 99_000, "bob": 50_990}),
 		Transfers: map[string]Transfer{"ref-1": {FromAccount: "alice", ToAccount: "bob", Amount: 1_000,
-			Owner: "transfer-1/run-1", Withdrawal: withdrawal, Deposit: deposit}},
+			Withdrawal: withdrawal, Deposit: deposit}},
 		Applied:      map[string]string{"run-0/withdraw": "tx-000002"},
 		Transactions: 3,
 	}, l)
+}
+
+// A ledger file written when only the first execution with a reference could move its money names
+// that execution as the transfer's owner. It opens, and the transfer it left halfway is carried on
+// by whichever execution asks for the next step.
+func TestBankFileWithOwnersOpens(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bank.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"balances":{"alice":99000,"bob":50000,"charlie":0},"applied":{},"transactions":1,`+
+		`"transfers":{"ref-1":{"fromAccount":"alice","toAccount":"bob","amount":1000,"owner":"first/run","withdrawal":"tx-000001"}}}`), 0o600))
+	bank, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+
+	tx, err := bank.Deposit(TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000})
+	require.NoError(t, err)
+	assert.Equal(t, "tx-000002", tx)
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
 }
 
 // A step the file cannot hold does not count: the movement and the record are undone, and the
@@ -388,15 +386,15 @@ func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "later")
 	bank, err := OpenBank(filepath.Join(dir, "bank.json"), SeedAccounts, 0)
 	require.NoError(t, err)
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "o"}
-	refused := TransferStep{ReferenceID: "ref-2", FromAccount: "charlie", ToAccount: "bob", Amount: 1, Owner: "o"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
+	refused := TransferStep{ReferenceID: "ref-2", FromAccount: "charlie", ToAccount: "bob", Amount: 1}
 
 	_, err = bank.Withdraw(step)
 	require.Error(t, err)
 	_, err = bank.Withdraw(refused)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrInsufficientFunds, "the refusal is not answered before it is kept")
-	_, err = bank.Refund(TransferStep{ReferenceID: "ref-3", FromAccount: "alice", ToAccount: "bob", Amount: 1, Owner: "o"})
+	_, err = bank.Refund(TransferStep{ReferenceID: "ref-3", FromAccount: "alice", ToAccount: "bob", Amount: 1})
 	require.Error(t, err)
 	assert.Equal(t, seedWith(nil), balances(t, bank))
 	for _, ref := range []string{"ref-1", "ref-2", "ref-3"} {

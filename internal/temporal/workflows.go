@@ -117,11 +117,13 @@ var transferActivityOptions = workflow.ActivityOptions{
 // MoneyTransfer withdraws Amount from FromAccount and deposits it into ToAccount, once per
 // ReferenceID: a second execution with the reference, or a reset of this one, moves no money and
 // ends as the first did, with the same transaction ids or the same failure type
-// (TransferCanceledError when the first was canceled). When the deposit fails, the withdrawal is
-// refunded before the workflow fails with the deposit's error type. When the execution is
-// canceled before the deposit has been reported, whatever the transfer moved is given back, by
-// reference, and the workflow ends canceled; it fails with RefundFailedError only if the deposit
-// was spent before it could be taken back.
+// (TransferCanceledError when the first was canceled). Every execution with the reference is the
+// same transfer, so one that finds it halfway, left by an execution that timed out or was
+// terminated, carries it on, and a cancel of it undoes the whole transfer. When the deposit
+// fails, the withdrawal is refunded before the workflow fails with the deposit's error type. When
+// the execution is canceled before the deposit has been reported, whatever the transfer moved is
+// given back, by reference, and the workflow ends canceled; it fails with RefundFailedError only
+// if the deposit was spent before it could be taken back.
 func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferResult, error) {
 	switch {
 	case in.FromAccount == "" || in.ToAccount == "":

@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -434,32 +433,38 @@ func TestMoneyTransferCanceledAfterTheDepositWasSpent(t *testing.T) {
 		"the transfer stands, nothing undone halfway")
 }
 
-// One reference, asked for again: by another execution (another owner), or by a run of the same
-// execution (a reset keeps the owner, as a test environment's every run has the same one).
+// One reference, asked for again: by another execution, by a later run of the same one. Every
+// execution with the reference is the same transfer: the one under test makes whatever step the
+// transfer is at, whoever made the steps before it, and nothing waits for another execution, which
+// may have timed out or been terminated halfway (the ledger's record is all that is left of it).
+// The test's bank calls stand for that other execution.
 func TestMoneyTransferSameReference(t *testing.T) {
 	transfer := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"}
 	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
+	withdrawn := func(t *testing.T, bank *Bank) {
+		_, err := bank.Withdraw(step)
+		require.NoError(t, err)
+	}
 	tests := []struct {
-		name         string
-		before       func(t *testing.T, bank *Bank) // what the ledger holds of the reference
-		workflowID   string                         // of the execution under test; the environment's default when empty
-		in           MoneyTransferInput
-		owner        func(env *testsuite.TestWorkflowEnvironment, bank *Bank) // what the owner does meanwhile
+		name   string
+		before func(t *testing.T, bank *Bank) // what the ledger holds of the reference
+		in     MoneyTransferInput
+		// cancelDuring is the step of the execution under test that is still running, its
+		// outcome not reported, when the execution is canceled; none when empty.
+		cancelDuring string
+		after        func(t *testing.T, bank *Bank) // another execution's step, after this one closed
 		want         MoneyTransferResult
 		wantType     string
+		wantCanceled bool
 		wantBalances map[string]int64
 	}{
 		{
 			name: "completed by another execution: its result",
 			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-				_, err = bank.Deposit(owner)
+				withdrawn(t, bank)
+				_, err := bank.Deposit(step)
 				require.NoError(t, err)
 			},
-			workflowID:   "second",
 			in:           transfer,
 			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
@@ -467,72 +472,55 @@ func TestMoneyTransferSameReference(t *testing.T) {
 		{
 			name: "refused to another execution: its refusal, although charlie could pay now",
 			before: func(t *testing.T, bank *Bank) {
-				_, err := bank.Withdraw(TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, Owner: "first/run"})
+				_, err := bank.Withdraw(TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 1_000})
 				require.ErrorIs(t, err, ErrInsufficientFunds)
 				_, err = bank.Move("salary", "charlie", 5_000)
 				require.NoError(t, err)
 			},
-			workflowID:   "second",
 			in:           MoneyTransferInput{FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"},
 			wantType:     ErrTypeInsufficientFunds,
 			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
 		},
 		{
-			name: "in progress in another execution: its result once it is made",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
+			// The other execution timed out (executionTimeout) or was terminated after its
+			// withdrawal, or it is still running; or it is an earlier run of this one, before a reset.
+			name:   "withdrawn by another execution: this one completes the transfer, the other is answered the same",
+			before: withdrawn,
+			in:     transfer,
+			after: func(t *testing.T, bank *Bank) {
+				tx, err := bank.Deposit(step)
+				assert.NoError(t, err)
+				assert.Equal(t, "tx-000002", tx, "a deposit of the other execution, still running, answers this one's")
 			},
-			owner: func(env *testsuite.TestWorkflowEnvironment, bank *Bank) {
-				env.RegisterDelayedCallback(func() {
-					owner := step
-					owner.Owner = "first/run"
-					_, _ = bank.Deposit(owner)
-				}, 5*time.Second)
-			},
-			workflowID:   "second",
-			in:           transfer,
 			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
 		},
 		{
-			name: "withdrawn by this execution's earlier run: it carries on",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "default-test-workflow-id/" // a test environment's run has no original run id
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-			},
+			name:         "withdrawn by another execution, this one canceled: the money goes back",
+			before:       withdrawn,
 			in:           transfer,
-			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			cancelDuring: "Deposit",
+			after: func(t *testing.T, bank *Bank) {
+				_, err := bank.Deposit(step)
+				assert.ErrorIs(t, err, ErrTransferCanceled, "a deposit of the other execution, still running, moves nothing")
+			},
+			wantCanceled: true,
+			wantBalances: seedWith(nil),
 		},
 		{
 			name: "canceled by another execution",
 			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-				_, err = bank.Refund(owner)
+				withdrawn(t, bank)
+				_, err := bank.Refund(step)
 				require.NoError(t, err)
 			},
-			workflowID:   "second",
 			in:           transfer,
 			wantType:     ErrTypeTransferCanceled,
 			wantBalances: seedWith(nil),
 		},
 		{
-			name: "another transfer under the reference",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-			},
-			workflowID:   "second",
+			name:         "another transfer under the reference",
+			before:       withdrawn,
 			in:           MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 999, ReferenceID: "ref-1"},
 			wantType:     ErrTypeReferenceConflict,
 			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
@@ -542,23 +530,31 @@ func TestMoneyTransferSameReference(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env, bank := newEnv(t)
 			tt.before(t, bank)
-			if tt.workflowID != "" {
-				env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tt.workflowID})
-			}
-			if tt.owner != nil {
-				tt.owner(env, bank)
+			// An execution waiting for another, forever, fails here instead of hanging the test.
+			env.SetWorkflowRunTimeout(time.Hour)
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "second"})
+			if tt.cancelDuring != "" {
+				env.OnActivity(tt.cancelDuring, mock.Anything, mock.Anything).After(time.Hour).Return(MoveMoneyResult{}, nil)
+				env.RegisterDelayedCallback(env.CancelWorkflow, 2*time.Second)
 			}
 			env.ExecuteWorkflow("MoneyTransfer", tt.in)
 			require.True(t, env.IsWorkflowCompleted())
 
-			if tt.wantType != "" {
+			switch {
+			case tt.wantCanceled:
+				var canceled *temporal.CanceledError
+				require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+			case tt.wantType != "":
 				appErr := requireAppError(t, env.GetWorkflowError(), tt.wantType)
 				assert.True(t, appErr.NonRetryable())
-			} else {
+			default:
 				require.NoError(t, env.GetWorkflowError())
 				var got MoneyTransferResult
 				require.NoError(t, env.GetWorkflowResult(&got))
 				assert.Equal(t, tt.want, got)
+			}
+			if tt.after != nil {
+				tt.after(t, bank)
 			}
 			assert.Equal(t, tt.wantBalances, balances(t, bank))
 		})
