@@ -96,12 +96,12 @@ func TestMoneyTransferCanceledMidway(t *testing.T) {
 		{
 			name:      "during the withdrawal",
 			moved:     func(b map[string]int64) bool { return b["alice"] == seed["alice"]-amount },
-			wantSteps: []string{"Withdraw canceled", "Refund completed"},
+			wantSteps: []string{"WithdrawForTransfer canceled", "UndoTransfer completed"},
 		},
 		{
 			name:      "during the deposit",
 			moved:     func(b map[string]int64) bool { return b["bob"] == seed["bob"]+amount },
-			wantSteps: []string{"Withdraw completed", "Deposit canceled", "Refund completed"},
+			wantSteps: []string{"WithdrawForTransfer completed", "DepositForTransfer canceled", "UndoTransfer completed"},
 		},
 	}
 	for _, tt := range tests {
@@ -234,7 +234,7 @@ func firstWorkflowTaskCompleted(t *testing.T, id, runID string) int64 {
 }
 
 // activitySteps lists the run's activities in the order they were scheduled, each with how it
-// ended: "Withdraw completed", "Deposit canceled".
+// ended: "WithdrawForTransfer completed", "DepositForTransfer canceled".
 func activitySteps(t *testing.T, id, runID string) []string {
 	t.Helper()
 	var steps []string

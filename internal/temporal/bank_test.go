@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,7 +200,7 @@ func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
 
 // The steps of one transfer, asked for in turn by the executions with its reference, which the
 // ledger does not tell apart: each step is made once, by whichever asks first, and answered alike
-// afterwards. No step waits for another execution.
+// afterwards. No step waits for another execution. The transfer ends once, completed or undone.
 func TestBankTransferSteps(t *testing.T) {
 	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	with := func(s TransferStep, change func(*TransferStep)) TransferStep {
@@ -212,15 +213,34 @@ func TestBankTransferSteps(t *testing.T) {
 		wantErr error
 	}
 	withdraw := func(s TransferStep, want string, wantErr error) call {
-		return call{func(b *Bank) (string, error) { return b.Withdraw(s) }, want, wantErr}
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Withdraw(s)
+			return t.Withdrawal, err
+		}, want, wantErr}
 	}
 	deposit := func(s TransferStep, want string, wantErr error) call {
-		return call{func(b *Bank) (string, error) { return b.Deposit(s) }, want, wantErr}
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Deposit(s)
+			return t.Deposit, err
+		}, want, wantErr}
 	}
+	complete := func(s TransferStep, wantErr error) call {
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Complete(s)
+			if err == nil && !t.Completed {
+				return "", errors.New("Complete answered a transfer not completed")
+			}
+			return t.Withdrawal + "/" + t.Deposit, err
+		}, "", wantErr}
+	}
+	// A refund's answer reads refund/reversal, and "completed" when the transfer stands.
 	refund := func(s TransferStep, want string, wantErr error) call {
 		return call{func(b *Bank) (string, error) {
-			r, err := b.Refund(s)
-			return r.Refund + "/" + r.Reversal, err
+			t, err := b.Refund(s)
+			if t.Completed {
+				return "completed", err
+			}
+			return t.Refund + "/" + t.Reversal, err
 		}, want, wantErr}
 	}
 	move := func(account string, delta int64) call {
@@ -229,16 +249,37 @@ func TestBankTransferSteps(t *testing.T) {
 	fromCharlie := with(step, func(s *TransferStep) { s.FromAccount = "charlie" })
 	toZed := with(step, func(s *TransferStep) { s.ToAccount = "zed" })
 	tests := []struct {
-		name         string
-		calls        []call
-		wantBalances map[string]int64
-		wantVoided   bool
+		name          string
+		calls         []call
+		wantBalances  map[string]int64
+		wantVoided    bool
+		wantCompleted bool
 	}{
 		{
 			name: "each step is made once",
 			calls: []call{withdraw(step, "tx-000001", nil), withdraw(step, "tx-000001", nil),
-				deposit(step, "tx-000002", nil), deposit(step, "tx-000002", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+				deposit(step, "tx-000002", nil), deposit(step, "tx-000002", nil),
+				complete(step, nil), complete(step, nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
+		},
+		{
+			name: "a completed transfer is not undone: a refund answers it completed, and changes nothing",
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), complete(step, nil),
+				refund(step, "completed", nil), withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
+		},
+		{
+			name:         "an undone transfer is not completed",
+			calls:        []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), refund(step, "tx-000004/tx-000003", nil), complete(step, ErrTransferCanceled)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name:         "no completion without a deposit on record",
+			calls:        []call{complete(step, ErrNoDeposit), withdraw(step, "tx-000001", nil), complete(step, ErrNoDeposit)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
 		},
 		{
 			name: "a refused withdrawal is answered again, even once the account could pay",
@@ -251,7 +292,8 @@ func TestBankTransferSteps(t *testing.T) {
 			calls: []call{withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound),
 				deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil),
 				// Another execution then fails as the first did: its withdrawal, the refused deposit.
-				withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil)},
+				withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil),
+				complete(toZed, ErrAccountNotFound)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
@@ -286,10 +328,14 @@ func TestBankTransferSteps(t *testing.T) {
 			wantVoided:   true,
 		},
 		{
-			name: "a deposit spent cannot be taken back, and nothing is undone",
+			// The refund reported that it could not undo the transfer: a later one, once bob has the
+			// money again, must not undo it after all.
+			name: "a deposit spent cannot be taken back: nothing is undone, and the transfer stands for good",
 			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), move("bob", -51_000),
-				refund(step, "", ErrInsufficientFunds)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 0}),
+				refund(step, "", ErrInsufficientFunds), move("bob", 51_000), refund(step, "completed", nil),
+				complete(step, nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
 		},
 		{
 			name:         "no deposit without a withdrawal on record",
@@ -313,7 +359,8 @@ func TestBankTransferSteps(t *testing.T) {
 			}
 			assert.Equal(t, tt.wantBalances, balances(t, bank))
 			transfer, _ := bank.Transfer(step.ReferenceID)
-			assert.Equal(t, tt.wantVoided, transfer.Voided)
+			assert.Equal(t, tt.wantVoided, transfer.Voided, "voided")
+			assert.Equal(t, tt.wantCompleted, transfer.Completed, "completed")
 		})
 	}
 }
@@ -337,8 +384,9 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	bank, err := OpenBank(file, SeedAccounts, 0)
 	require.NoError(t, err)
-	withdrawal, err := bank.Withdraw(step)
+	withdrawn, err := bank.Withdraw(step)
 	require.NoError(t, err)
+	withdrawal := withdrawn.Withdrawal
 	_, err = bank.Move("run-0/withdraw", "bob", -10)
 	require.NoError(t, err)
 
@@ -346,10 +394,13 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	require.NoError(t, err)
 	again, err := reopened.Withdraw(step)
 	require.NoError(t, err)
-	assert.Equal(t, withdrawal, again)
-	deposit, err := reopened.Deposit(step)
+	assert.Equal(t, withdrawal, again.Withdrawal)
+	deposited, err := reopened.Deposit(step)
 	require.NoError(t, err)
+	deposit := deposited.Deposit
 	assert.Equal(t, "tx-000003", deposit)
+	_, err = reopened.Complete(step)
+	require.NoError(t, err)
 
 	var l LedgerFile
 	data, err := os.ReadFile(file)
@@ -358,7 +409,7 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	assert.Equal(t, LedgerFile{
 		Balances: seedWith(map[string]int64{"alice": 99_000, "bob": 50_990}),
 		Transfers: map[string]Transfer{"ref-1": {FromAccount: "alice", ToAccount: "bob", Amount: 1_000,
-			Withdrawal: withdrawal, Deposit: deposit}},
+			Withdrawal: withdrawal, Deposit: deposit, Completed: true}},
 		Applied:      map[string]string{"run-0/withdraw": "tx-000002"},
 		Transactions: 3,
 	}, l)
@@ -374,9 +425,9 @@ func TestBankFileWithOwnersOpens(t *testing.T) {
 	bank, err := OpenBank(file, SeedAccounts, 0)
 	require.NoError(t, err)
 
-	tx, err := bank.Deposit(TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000})
+	deposited, err := bank.Deposit(TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000})
 	require.NoError(t, err)
-	assert.Equal(t, "tx-000002", tx)
+	assert.Equal(t, "tx-000002", deposited.Deposit)
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
 }
 
@@ -403,8 +454,8 @@ func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
 	}
 
 	require.NoError(t, os.Mkdir(dir, 0o700))
-	tx, err := bank.Withdraw(step)
+	withdrawn, err := bank.Withdraw(step)
 	require.NoError(t, err)
-	assert.Equal(t, "tx-000001", tx, "the failed attempt used no transaction id")
+	assert.Equal(t, "tx-000001", withdrawn.Withdrawal, "the failed attempt used no transaction id")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000}), balances(t, bank))
 }
