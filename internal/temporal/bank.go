@@ -34,8 +34,8 @@ type Bank struct {
 	// file is where the ledger is kept; empty keeps it in memory only.
 	file string
 	// delay is how long an activity holds a movement after the ledger recorded it, before it
-	// reports it (hold): the fault tests use it to kill a worker, or to cancel a
-	// transfer, while money has moved but the activity has not yet answered.
+	// reports it (hold): the fault tests use it to kill a worker, or to cancel a transfer, while
+	// money has moved but the activity has not yet answered.
 	delay time.Duration
 }
 
@@ -209,11 +209,11 @@ func (b *Bank) Withdraw(s TransferStep) (Transfer, error) {
 }
 
 // Deposit gives the transfer's amount to its target once, after its withdrawal, and returns the
-// transfer's record. The transfer is not complete until an execution says so (Complete): a refund
-// still takes the deposit back until then. It is made by whichever execution asks first, not necessarily the one that
-// withdrew: that one may have timed out or been terminated in between, and nothing waits for it. A
-// refused deposit is recorded and answered again, as a refused withdrawal is. A voided transfer
-// answers ErrTransferCanceled.
+// transfer's record. It is made by whichever execution asks first, not necessarily the one that
+// withdrew: that one may have timed out or been terminated in between, and nothing waits for it.
+// The transfer is not complete until an execution says so (Complete): until then a refund still
+// takes the deposit back. A refused deposit is recorded and answered again, as a refused
+// withdrawal is. A voided transfer answers ErrTransferCanceled.
 func (b *Bank) Deposit(s TransferStep) (Transfer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -330,9 +330,9 @@ func (b *Bank) Transfer(ref string) (Transfer, bool) {
 	return t, ok
 }
 
-// transfer returns the record of s's transfer, or a new one. The same
-// reference for another transfer is refused: answering the first transfer's outcome would tell
-// the caller that a transfer it did not ask for was made.
+// transfer returns the record of s's transfer, or a new one. The same reference for another
+// transfer is refused: answering the first transfer's outcome would tell the caller that a
+// transfer it did not ask for was made.
 func (b *Bank) transfer(s TransferStep) (Transfer, bool, error) {
 	t, found := b.transfers[s.ReferenceID]
 	if !found {
