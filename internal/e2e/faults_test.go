@@ -161,22 +161,23 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 	assert.Equal(t, map[string]int64{"alice": 100_000 - total, "bob": 50_000 + total, "charlie": 0}, after.Balances)
 }
 
-// withdrawAttempt is the attempt of the Withdraw activity that completed in the run's history.
+// withdrawAttempt is the attempt of the WithdrawForTransfer activity that completed in the run's
+// history.
 func withdrawAttempt(t *testing.T, id, runID string) int32 {
 	t.Helper()
-	withdraw := map[int64]bool{} // scheduled event ids of Withdraw
+	withdraw := map[int64]bool{} // scheduled event ids of WithdrawForTransfer
 	it := temporalC.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(t, err)
-		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Withdraw" {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "WithdrawForTransfer" {
 			withdraw[e.GetEventId()] = true
 		}
 		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && withdraw[a.GetScheduledEventId()] {
 			return a.GetAttempt()
 		}
 	}
-	t.Fatalf("%s: no started Withdraw in the history", id)
+	t.Fatalf("%s: no started WithdrawForTransfer in the history", id)
 	return 0
 }
 

@@ -20,10 +20,11 @@ import (
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
-// The MoneyTransfer ledger under the two ways money goes astray: a transfer canceled halfway, and
-// the same referenceId sent again, by a second execution or by a reset of the first. Each test
-// runs a worker of its own on a task queue and a ledger file of its own, so the balances it reads
-// in the file move only by its own transfers.
+// The MoneyTransfer ledger under the ways money goes astray: a transfer canceled halfway, a
+// transfer whose execution was terminated or timed out halfway, and the same referenceId sent
+// again, by a second execution or by a reset of the first. Each test runs a worker of its own on a
+// task queue and a ledger file of its own, so the balances it reads in the file move only by its
+// own transfers.
 
 // moneyWorker starts a worker with a ledger file on a task queue of its own, with env added, and
 // returns the queue and the file.
@@ -96,12 +97,12 @@ func TestMoneyTransferCanceledMidway(t *testing.T) {
 		{
 			name:      "during the withdrawal",
 			moved:     func(b map[string]int64) bool { return b["alice"] == seed["alice"]-amount },
-			wantSteps: []string{"Withdraw canceled", "Refund completed"},
+			wantSteps: []string{"WithdrawForTransfer canceled", "UndoTransfer completed"},
 		},
 		{
 			name:      "during the deposit",
 			moved:     func(b map[string]int64) bool { return b["bob"] == seed["bob"]+amount },
-			wantSteps: []string{"Withdraw completed", "Deposit canceled", "Refund completed"},
+			wantSteps: []string{"WithdrawForTransfer completed", "DepositForTransfer canceled", "UndoTransfer completed"},
 		},
 	}
 	for _, tt := range tests {
@@ -129,6 +130,92 @@ func TestMoneyTransferCanceledMidway(t *testing.T) {
 			again := uniqueID(t)
 			requireFailure(t, closedRun(t, c, again, startOn(t, c, queue, "MoneyTransfer", again, input)), "TransferCanceledError")
 			assert.Equal(t, seed, ledgerBalances(t, ledger), "the canceled reference moves nothing later")
+		})
+	}
+}
+
+// TestMoneyTransferCarriedOnAfterItsExecutionStopped cuts a transfer's first execution off between
+// its withdrawal and its deposit, while the worker holds the withdrawal (WORKER_BANK_DELAY):
+// terminated through the gateway, or timed out by its own executionTimeout. The ledger file then
+// shows alice debited and bob not credited, and nothing is left running to finish or undo the
+// transfer. A second execution with the same referenceId, under another workflow id, carries the
+// transfer on: it completes it with the first's withdrawal; or, canceled while its deposit is
+// held, it gives alice her money back, and a third execution answers that the transfer was
+// canceled. Neither waits for the first execution, which will never answer.
+func TestMoneyTransferCarriedOnAfterItsExecutionStopped(t *testing.T) {
+	queue, ledger := moneyWorker(t, "WORKER_BANK_DELAY=4s")
+	c := api(t)
+	const amount = 1_000
+	tests := []struct {
+		name string
+		// executionTimeout cuts the first execution off; without it, a terminate does.
+		executionTimeout string
+		cancelSecond     bool
+	}{
+		{name: "terminated: a second execution completes the transfer"},
+		{name: "timed out: a second execution, canceled, gives the money back", executionTimeout: "2s", cancelSecond: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := uniqueID(t)
+			input := transferInput(t, "alice", "bob", amount, ref)
+			before := ledgerBalances(t, ledger)
+
+			first := ref + "-first"
+			req := client.StartWorkflowRequest{WorkflowType: "MoneyTransfer", WorkflowId: &first, TaskQueue: &queue, Input: rawJSON(input)}
+			wantStopped := client.ExecutionStatusTERMINATED
+			if tt.executionTimeout != "" {
+				req.ExecutionTimeout, wantStopped = &tt.executionTimeout, client.ExecutionStatusTIMEDOUT
+			}
+			started, err := c.StartWorkflowWithResponse(t.Context(), nil, req)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusCreated, started.StatusCode(), "body: %s", started.Body)
+			for deadline := time.Now().Add(30 * time.Second); readLedger(t, ledger).Transfers[ref].Withdrawal == ""; time.Sleep(20 * time.Millisecond) {
+				require.True(t, time.Now().Before(deadline), "the withdrawal was not recorded within 30s")
+			}
+			if tt.executionTimeout == "" {
+				r, err := c.TerminateWorkflowWithResponse(t.Context(), first, client.StopRequest{Reason: ptr("cut off mid-way")})
+				require.NoError(t, err)
+				require.Equal(t, http.StatusAccepted, r.StatusCode(), "body: %s", r.Body)
+			}
+			require.Equal(t, wantStopped, closedRun(t, c, first, started.JSON201.RunId).Status)
+			stopped := readLedger(t, ledger)
+			require.Empty(t, stopped.Transfers[ref].Deposit, "the first execution was cut off before its deposit")
+			require.Equal(t, before["alice"]-amount, stopped.Balances["alice"], "alice is debited")
+			require.Equal(t, before["bob"], stopped.Balances["bob"], "bob is not credited")
+
+			second := ref + "-second"
+			secondRun := startOn(t, c, queue, "MoneyTransfer", second, input)
+			if !tt.cancelSecond {
+				e := closedRun(t, c, second, secondRun)
+				require.Equal(t, client.ExecutionStatusCOMPLETED, e.Status, "failure: %+v", e.Failure)
+				var res temporal.MoneyTransferResult
+				require.NoError(t, json.Unmarshal(*e.Result, &res))
+				after := readLedger(t, ledger)
+				assert.Equal(t, temporal.MoneyTransferResult{ReferenceID: ref, WithdrawalID: stopped.Transfers[ref].Withdrawal,
+					DepositID: after.Transfers[ref].Deposit}, res, "the first execution's withdrawal, and the deposit")
+				assert.True(t, after.Transfers[ref].Completed)
+				assert.Equal(t, moved(before, "alice", "bob", amount), after.Balances, "moved once")
+				assert.Equal(t, stopped.Transactions+1, after.Transactions, "the deposit, and nothing more")
+				return
+			}
+
+			for deadline := time.Now().Add(30 * time.Second); ledgerBalances(t, ledger)["bob"] != before["bob"]+amount; time.Sleep(20 * time.Millisecond) {
+				require.True(t, time.Now().Before(deadline), "the second execution's deposit was not recorded within 30s")
+			}
+			r, err := c.CancelWorkflowWithResponse(t.Context(), second, client.StopRequest{Reason: ptr("give it back")})
+			require.NoError(t, err)
+			require.Equal(t, http.StatusAccepted, r.StatusCode(), "body: %s", r.Body)
+			e := closedRun(t, c, second, secondRun)
+			assert.Equal(t, client.ExecutionStatusCANCELED, e.Status, "failure: %+v, result: %s", e.Failure, e.Result)
+			after := readLedger(t, ledger)
+			assert.Equal(t, before, after.Balances, "alice has her money back, bob has nothing more")
+			assert.True(t, after.Transfers[ref].Voided)
+			assert.Equal(t, stopped.Transactions+3, after.Transactions, "the deposit, its reversal and the refund")
+
+			third := ref + "-third"
+			requireFailure(t, closedRun(t, c, third, startOn(t, c, queue, "MoneyTransfer", third, input)), "TransferCanceledError")
+			assert.Equal(t, before, ledgerBalances(t, ledger), "the canceled reference moves nothing later")
 		})
 	}
 }
@@ -234,7 +321,7 @@ func firstWorkflowTaskCompleted(t *testing.T, id, runID string) int64 {
 }
 
 // activitySteps lists the run's activities in the order they were scheduled, each with how it
-// ended: "Withdraw completed", "Deposit canceled".
+// ended: "WithdrawForTransfer completed", "DepositForTransfer canceled".
 func activitySteps(t *testing.T, id, runID string) []string {
 	t.Helper()
 	var steps []string

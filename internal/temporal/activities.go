@@ -22,8 +22,12 @@ const (
 	ErrTypeTransferCanceled = "TransferCanceledError"
 	// ErrTypeNoWithdrawal: the ledger has no withdrawal for a deposit, so it deposits nothing.
 	ErrTypeNoWithdrawal = "NoWithdrawalError"
-	// ErrTypeTransferInProgress is retried: another execution's transfer has not finished yet.
-	ErrTypeTransferInProgress = "TransferInProgressError"
+	// ErrTypeNoDeposit: the ledger has no deposit for a transfer asked to complete.
+	ErrTypeNoDeposit = "NoDepositError"
+	// ErrTypeTransferCompleted: the transfer was completed, so a refund undoes nothing. Only the
+	// steps of executions started before transfers were completed by a step of their own answer it
+	// (Activities.Refund), as the cause of their RefundFailedError.
+	ErrTypeTransferCompleted = "TransferCompletedError"
 	// ErrTypeRefundFailed: a transfer could not be undone (its deposit was spent before the cancel
 	// could take it back); no money is lost, but the transfer stands.
 	ErrTypeRefundFailed = "RefundFailedError"
@@ -50,16 +54,75 @@ func (a *Activities) ComposeGreeting(_ context.Context, in ComposeGreetingInput)
 	return ComposeGreetingResult{Greeting: fmt.Sprintf("Hello, %s!", in.Name)}, nil
 }
 
-// MoveMoneyInput is the input of Withdraw, Deposit and Refund: a step of the transfer ReferenceID
-// of Amount cents from FromAccount to ToAccount, asked for by the execution Owner. The ledger
-// makes each step once per reference (Bank).
+// TransferStepInput is the input of the steps of a transfer: WithdrawForTransfer,
+// DepositForTransfer, CompleteTransfer and UndoTransfer, each a step of the transfer ReferenceID
+// of Amount cents from FromAccount to ToAccount. The ledger makes each step once per reference,
+// for whichever execution asks first (Bank).
+type TransferStepInput struct {
+	ReferenceID string `json:"referenceId"`
+	FromAccount string `json:"fromAccount"`
+	ToAccount   string `json:"toAccount"`
+	Amount      int64  `json:"amount"`
+}
+
+// TransferStepResult is the result of every step of a transfer: the transfer as the ledger holds
+// it after the step, whichever execution made its steps. The ids are those of the transactions
+// made: the withdrawal, the deposit, the refund of the withdrawal and the reversal of the deposit.
+type TransferStepResult struct {
+	WithdrawalID string `json:"withdrawalId,omitempty"`
+	DepositID    string `json:"depositId,omitempty"`
+	RefundID     string `json:"refundId,omitempty"`
+	ReversalID   string `json:"reversalId,omitempty"`
+	// Completed: the transfer is made for good, and no refund undoes it.
+	Completed bool `json:"completed,omitempty"`
+	// Undone: the transfer was undone, and none of its steps is made afterwards.
+	Undone bool `json:"undone,omitempty"`
+}
+
+// WithdrawForTransfer takes Amount cents from FromAccount, once per transfer.
+func (a *Activities) WithdrawForTransfer(ctx context.Context, in TransferStepInput) (TransferStepResult, error) {
+	t, err := a.Bank.Withdraw(TransferStep(in))
+	return report(ctx, a.Bank, stepResult(t), err)
+}
+
+// DepositForTransfer gives Amount cents to ToAccount, once per transfer, after its withdrawal.
+func (a *Activities) DepositForTransfer(ctx context.Context, in TransferStepInput) (TransferStepResult, error) {
+	t, err := a.Bank.Deposit(TransferStep(in))
+	return report(ctx, a.Bank, stepResult(t), err)
+}
+
+// CompleteTransfer makes the transfer, deposit made, final: no refund undoes it afterwards
+// (Bank.Complete). It fails with TransferCanceledError when the transfer was undone first.
+func (a *Activities) CompleteTransfer(ctx context.Context, in TransferStepInput) (TransferStepResult, error) {
+	t, err := a.Bank.Complete(TransferStep(in))
+	return report(ctx, a.Bank, stepResult(t), err)
+}
+
+// UndoTransfer gives back whatever the transfer moved and stops any step not made yet from being
+// made later (Bank.Refund). A transfer completed first is not undone: the result says Completed.
+func (a *Activities) UndoTransfer(ctx context.Context, in TransferStepInput) (TransferStepResult, error) {
+	t, err := a.Bank.Refund(TransferStep(in))
+	return report(ctx, a.Bank, stepResult(t), err)
+}
+
+func stepResult(t Transfer) TransferStepResult {
+	return TransferStepResult{WithdrawalID: t.Withdrawal, DepositID: t.Deposit, RefundID: t.Refund, ReversalID: t.Reversal,
+		Completed: t.Completed, Undone: t.Voided}
+}
+
+// MoveMoneyInput is the input of Withdraw, Deposit and Refund, the steps of executions started
+// before the steps of a transfer had activities of their own (TransferStepInput): a worker of that
+// time reads a step under these names in this shape. With a ReferenceID it is a step of the
+// transfer ReferenceID of Amount cents from FromAccount to ToAccount, made once per reference for
+// whichever execution asks first (Bank).
 type MoveMoneyInput struct {
 	ReferenceID string `json:"referenceId,omitempty"`
 	FromAccount string `json:"fromAccount,omitempty"`
 	ToAccount   string `json:"toAccount,omitempty"`
 	Amount      int64  `json:"amount"`
-	// Owner names the execution: its workflow id and the run id it started with, which a reset
-	// keeps, so that a reset run carries on its transfer rather than waiting for it.
+	// Owner names the execution that asks: its workflow id and original run id. The ledger once
+	// let only the first execution with a reference move its money; it no longer reads Owner,
+	// which stays so that the steps of executions started with it read as they were sent.
 	Owner string `json:"owner,omitempty"`
 
 	// Account and Key are the steps of executions started before transfers were kept by reference
@@ -82,43 +145,53 @@ func (a *Activities) Withdraw(ctx context.Context, in MoveMoneyInput) (MoveMoney
 	if in.ReferenceID == "" {
 		return a.move(ctx, in.Key, in.Account, -in.Amount)
 	}
-	tx, err := a.Bank.Withdraw(in.step())
-	return a.report(ctx, MoveMoneyResult{TransactionID: tx}, err)
+	t, err := a.Bank.Withdraw(in.step())
+	return report(ctx, a.Bank, MoveMoneyResult{TransactionID: t.Withdrawal}, err)
 }
 
-// Deposit adds Amount cents to ToAccount.
+// Deposit adds Amount cents to ToAccount. A transfer's deposit also completes the transfer
+// (Bank.Complete): the executions that send it report the transfer made as soon as it answers,
+// and a refund by another execution must not take back what they reported.
 func (a *Activities) Deposit(ctx context.Context, in MoveMoneyInput) (MoveMoneyResult, error) {
 	if in.ReferenceID == "" {
 		return a.move(ctx, in.Key, in.Account, in.Amount)
 	}
-	tx, err := a.Bank.Deposit(in.step())
-	return a.report(ctx, MoveMoneyResult{TransactionID: tx}, err)
+	t, err := a.Bank.Deposit(in.step())
+	if err == nil {
+		t, err = a.Bank.Complete(in.step())
+	}
+	return report(ctx, a.Bank, MoveMoneyResult{TransactionID: t.Deposit}, err)
 }
 
 // Refund undoes the transfer: it takes back a deposit made, gives back a withdrawal made, and
-// stops any step not made yet from being made later (Bank.Refund).
+// stops any step not made yet from being made later (Bank.Refund). A completed transfer is not
+// undone, and the executions that send this step know no answer but an error for it:
+// TransferCompletedError, which they report as RefundFailedError, the transfer standing.
 func (a *Activities) Refund(ctx context.Context, in MoveMoneyInput) (MoveMoneyResult, error) {
 	if in.ReferenceID == "" {
 		return a.move(ctx, in.Key, in.Account, in.Amount)
 	}
-	r, err := a.Bank.Refund(in.step())
-	return a.report(ctx, MoveMoneyResult{TransactionID: r.Refund, ReversalID: r.Reversal}, err)
+	t, err := a.Bank.Refund(in.step())
+	if err == nil && t.Completed {
+		err = fmt.Errorf("transfer %q stands: %w", in.ReferenceID, ErrTransferCompleted)
+	}
+	return report(ctx, a.Bank, MoveMoneyResult{TransactionID: t.Refund, ReversalID: t.Reversal}, err)
 }
 
 func (in MoveMoneyInput) step() TransferStep {
-	return TransferStep{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount,
-		Amount: in.Amount, Owner: in.Owner}
+	return TransferStep{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount, Amount: in.Amount}
 }
 
 func (a *Activities) move(ctx context.Context, key, account string, delta int64) (MoveMoneyResult, error) {
 	tx, err := a.Bank.Move(key, account, delta)
-	return a.report(ctx, MoveMoneyResult{TransactionID: tx}, err)
+	return report(ctx, a.Bank, MoveMoneyResult{TransactionID: tx}, err)
 }
 
 // report answers a ledger step: the ledger's refusals become non-retryable application errors of
 // the public types, anything else (a ledger file that cannot be written) is retried, and a step
 // made is held first when the bank says so (hold).
-func (a *Activities) report(ctx context.Context, res MoveMoneyResult, err error) (MoveMoneyResult, error) {
+func report[R any](ctx context.Context, bank *Bank, res R, err error) (R, error) {
+	var none R
 	for _, e := range []struct {
 		err error
 		typ string
@@ -128,19 +201,18 @@ func (a *Activities) report(ctx context.Context, res MoveMoneyResult, err error)
 		{ErrReferenceConflict, ErrTypeReferenceConflict},
 		{ErrTransferCanceled, ErrTypeTransferCanceled},
 		{ErrNoWithdrawal, ErrTypeNoWithdrawal},
+		{ErrNoDeposit, ErrTypeNoDeposit},
+		{ErrTransferCompleted, ErrTypeTransferCompleted},
 	} {
 		if errors.Is(err, e.err) {
-			return MoveMoneyResult{}, temporal.NewNonRetryableApplicationError(err.Error(), e.typ, nil)
+			return none, temporal.NewNonRetryableApplicationError(err.Error(), e.typ, nil)
 		}
 	}
-	switch {
-	case errors.Is(err, ErrTransferInProgress):
-		return MoveMoneyResult{}, temporal.NewApplicationError(err.Error(), ErrTypeTransferInProgress)
-	case err != nil:
-		return MoveMoneyResult{}, err
+	if err != nil {
+		return none, err
 	}
-	if err := a.hold(ctx); err != nil {
-		return MoveMoneyResult{}, err
+	if err := hold(ctx, bank.delay); err != nil {
+		return none, err
 	}
 	return res, nil
 }
@@ -150,11 +222,11 @@ func (a *Activities) report(ctx context.Context, res MoveMoneyResult, err error)
 // between the money moving and the activity saying so. A cancel that reaches the activity ends
 // the hold, and the activity reports itself canceled although the money moved: the outcome the
 // workflow cannot know, which it must undo by reference.
-func (a *Activities) hold(ctx context.Context) error {
-	if a.Bank.delay <= 0 {
+func hold(ctx context.Context, delay time.Duration) error {
+	if delay <= 0 {
 		return nil
 	}
-	done := time.NewTimer(a.Bank.delay)
+	done := time.NewTimer(delay)
 	defer done.Stop()
 	beat := time.NewTicker(500 * time.Millisecond)
 	defer beat.Stop()

@@ -12,11 +12,16 @@ import (
 )
 
 // Bank is the ledger behind MoneyTransfer. It keeps one record per transfer, under the transfer's
-// reference id (Transfer), so that each step of a transfer (withdraw, deposit, refund) is made
-// once however often, by whichever run, it is asked for: an activity retried after a worker crash
-// or a lost response, a second execution with the same reference, a reset of the execution. By
-// default the ledger lives in memory and a restarted worker starts afresh; with a file (OpenBank)
-// it survives the worker, so the records still hold after a crash.
+// reference id (Transfer), so that each step of a transfer (withdraw, deposit, complete, refund)
+// is made once however often, and by whichever execution, it is asked for: an activity retried
+// after a worker crash or a lost response, a second execution with the same reference, a reset of
+// the execution. Every execution with the reference is the same transfer: whichever reaches a
+// step first makes it, so a later execution carries on a transfer that an earlier one left
+// halfway (timed out or terminated between its steps), and its refund undoes it. A transfer ends
+// once, completed or undone, whichever the ledger records first, and every step answers that end
+// afterwards, so the executions of a reference report the same outcome. By default the ledger
+// lives in memory and a restarted worker starts afresh; with a file (OpenBank) it survives the
+// worker, so the records still hold after a crash.
 type Bank struct {
 	mu       sync.Mutex
 	balances map[string]int64
@@ -29,20 +34,19 @@ type Bank struct {
 	// file is where the ledger is kept; empty keeps it in memory only.
 	file string
 	// delay is how long an activity holds a movement after the ledger recorded it, before it
-	// reports it (Activities.hold): the fault tests use it to kill a worker, or to cancel a
-	// transfer, while money has moved but the activity has not yet answered.
+	// reports it (hold): the fault tests use it to kill a worker, or to cancel a transfer, while
+	// money has moved but the activity has not yet answered.
 	delay time.Duration
 }
 
-// Transfer is the ledger's record of one transfer: what it moves, the execution that moves it,
-// and what each step did. A step asked for again answers what it did the first time.
+// Transfer is the ledger's record of one transfer: what it moves and what each step did. A step
+// asked for again, by any execution, answers what it did the first time. (Files written before
+// any execution could make a step also name an "owner", the execution that alone could; it is
+// read and dropped.)
 type Transfer struct {
 	FromAccount string `json:"fromAccount"`
 	ToAccount   string `json:"toAccount"`
 	Amount      int64  `json:"amount"`
-	// Owner is the execution that reached the ledger first with the reference: only its steps move
-	// money. Another execution with the same reference is answered what the owner's steps did.
-	Owner string `json:"owner"`
 	// Withdrawal, Deposit, Refund and Reversal are the transaction ids of the steps made: the money
 	// taken from FromAccount, given to ToAccount, given back to FromAccount, taken back from
 	// ToAccount.
@@ -53,8 +57,12 @@ type Transfer struct {
 	// Refused is the step the ledger refused, and why; that step answers the same to every later
 	// caller, so a second execution fails as the first did.
 	Refused *Refusal `json:"refused,omitempty"`
+	// Completed says the transfer is made for good: an execution confirmed its deposit (Complete),
+	// or a refund could not take the deposit back. No refund undoes it afterwards.
+	Completed bool `json:"completed,omitempty"`
 	// Voided says the transfer was undone, or canceled before its withdrawal reached the ledger:
-	// no withdrawal or deposit of it is made afterwards, however late it arrives.
+	// no withdrawal or deposit of it is made afterwards, however late it arrives, and it is never
+	// completed.
 	Voided bool `json:"voided,omitempty"`
 }
 
@@ -66,21 +74,13 @@ type Refusal struct {
 	Message string `json:"message"`
 }
 
-// TransferStep asks the ledger for one step of the transfer ReferenceID on behalf of the
-// execution Owner.
+// TransferStep asks the ledger for one step of the transfer ReferenceID. It does not say which
+// execution asks: every execution with the reference is the same transfer.
 type TransferStep struct {
 	ReferenceID string
 	FromAccount string
 	ToAccount   string
 	Amount      int64
-	Owner       string
-}
-
-// Refunded is what Bank.Refund did: the transaction ids of the money given back to the source and
-// taken back from the target, each empty when there was nothing to undo.
-type Refunded struct {
-	Refund   string
-	Reversal string
 }
 
 // SeedAccounts are the accounts a new Bank opens with, in cents. docs/api.md lists them.
@@ -153,44 +153,44 @@ func transactions(transfers map[string]Transfer) int {
 }
 
 // The ledger's errors. ErrAccountNotFound and ErrInsufficientFunds refuse a movement;
-// ErrReferenceConflict, ErrTransferCanceled and ErrNoWithdrawal refuse a step of a transfer for
-// what the ledger already holds of it. ErrTransferInProgress asks a step to be tried again later.
+// ErrReferenceConflict, ErrTransferCanceled, ErrNoWithdrawal and ErrNoDeposit refuse a step of a
+// transfer for what the ledger already holds of it. None of them asks a step to wait for another
+// execution. ErrTransferCompleted is what Activities.Refund answers for a completed transfer.
 var (
 	ErrAccountNotFound   = errors.New("account not found")
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	ErrReferenceConflict = errors.New("reference already names another transfer")
 	ErrTransferCanceled  = errors.New("transfer canceled")
 	ErrNoWithdrawal      = errors.New("no withdrawal on record")
-	// ErrTransferInProgress: the owner of the transfer has not made the step yet; another
-	// execution with the reference waits for what it makes.
-	ErrTransferInProgress = errors.New("transfer in progress in another execution")
+	ErrNoDeposit         = errors.New("no deposit on record")
+	ErrTransferCompleted = errors.New("transfer completed")
 )
 
-// Withdraw takes the transfer's amount from its source once and returns the transaction id. A
+// Withdraw takes the transfer's amount from its source once and returns the transfer's record. A
 // refused withdrawal is recorded, and asked again answers the same refusal, even once the source
-// could pay: the reference has had its answer. Only the transfer's owner moves money; another
-// execution is answered the owner's withdrawal. A voided transfer answers ErrTransferCanceled,
-// whether its withdrawal was made and given back or never made.
-func (b *Bank) Withdraw(s TransferStep) (string, error) {
+// could pay: the reference has had its answer. Any execution with the reference is answered the
+// withdrawal already made. A voided transfer answers ErrTransferCanceled, whether its withdrawal
+// was made and given back or never made.
+func (b *Bank) Withdraw(s TransferStep) (Transfer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
-		return "", err
+		return Transfer{}, err
 	case t.Refused != nil && t.Refused.Step == "withdraw":
-		return "", t.Refused.err()
+		return Transfer{}, t.Refused.err()
 	case t.Refused != nil:
 		// The deposit was refused, and the withdrawal refunded: the steps answer as they did
 		// then, so a second execution fails with the same message.
-		return t.Withdrawal, nil
+		return t, nil
 	case t.Voided:
-		return "", canceled(s.ReferenceID)
+		return Transfer{}, canceled(s.ReferenceID)
 	case t.Withdrawal != "":
-		return t.Withdrawal, nil
+		return t, nil
 	case found:
 		// Unreachable: a record is made by its withdrawal or by its voiding.
-		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
+		return Transfer{}, fmt.Errorf("transfer %q is on record without a withdrawal", s.ReferenceID)
 	}
 	u := b.undoable(s.ReferenceID, s.FromAccount)
 	tx, err := b.credit(s.FromAccount, -s.Amount)
@@ -200,34 +200,37 @@ func (b *Bank) Withdraw(s TransferStep) (string, error) {
 	t.Withdrawal = tx
 	b.transfers[s.ReferenceID] = t
 	if saveErr := u.commit(); saveErr != nil {
-		return "", saveErr
+		return Transfer{}, saveErr
 	}
-	return tx, err
+	if err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
 }
 
 // Deposit gives the transfer's amount to its target once, after its withdrawal, and returns the
-// transaction id. A refused deposit is recorded and answered again, as a refused withdrawal is.
-// Another execution than the owner waits (ErrTransferInProgress) until the owner's deposit has
-// been made or refused. A voided transfer answers ErrTransferCanceled.
-func (b *Bank) Deposit(s TransferStep) (string, error) {
+// transfer's record. It is made by whichever execution asks first, not necessarily the one that
+// withdrew: that one may have timed out or been terminated in between, and nothing waits for it.
+// The transfer is not complete until an execution says so (Complete): until then a refund still
+// takes the deposit back. A refused deposit is recorded and answered again, as a refused
+// withdrawal is. A voided transfer answers ErrTransferCanceled.
+func (b *Bank) Deposit(s TransferStep) (Transfer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
-		return "", err
+		return Transfer{}, err
 	case t.Refused != nil:
-		return "", t.Refused.err()
+		return Transfer{}, t.Refused.err()
 	case t.Voided:
-		return "", canceled(s.ReferenceID)
+		return Transfer{}, canceled(s.ReferenceID)
 	case t.Deposit != "":
-		return t.Deposit, nil
+		return t, nil
 	case !found || t.Withdrawal == "":
 		// The ledger lost the withdrawal (an in-memory ledger restarted between the steps):
 		// depositing now would make money out of nothing.
-		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoWithdrawal)
-	case t.Owner != s.Owner:
-		return "", fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrTransferInProgress)
+		return Transfer{}, fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoWithdrawal)
 	}
 	u := b.undoable(s.ReferenceID, s.ToAccount)
 	tx, err := b.credit(s.ToAccount, s.Amount)
@@ -237,46 +240,86 @@ func (b *Bank) Deposit(s TransferStep) (string, error) {
 	t.Deposit = tx
 	b.transfers[s.ReferenceID] = t
 	if saveErr := u.commit(); saveErr != nil {
-		return "", saveErr
+		return Transfer{}, saveErr
 	}
-	return tx, err
+	if err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
 }
 
-// Refund undoes the transfer, once, and voids it: a deposit made is taken back from the target,
-// a withdrawal made is given back to the source, and a step not made yet is never made
-// afterwards, so a withdrawal whose outcome the caller does not know is refunded if it was made
-// and stopped if it was not. Taking a deposit back needs the target to still hold the money:
-// otherwise Refund changes nothing and fails with ErrInsufficientFunds. Only the owner undoes a
-// transfer; another execution's refund changes nothing and answers what the owner's did.
-func (b *Bank) Refund(s TransferStep) (Refunded, error) {
+// Complete makes the transfer, whose deposit has been made, final, once, and returns its record:
+// no refund undoes it afterwards. It is the point at which the transfer's outcome is decided
+// between the executions of its reference: the first of Complete and Refund to reach the ledger
+// wins, and the other answers it. A transfer undone first answers ErrTransferCanceled, and one
+// whose deposit is not on record ErrNoDeposit.
+func (b *Bank) Complete(s TransferStep) (Transfer, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	t, _, err := b.transfer(s)
+	switch {
+	case err != nil:
+		return Transfer{}, err
+	case t.Refused != nil:
+		return Transfer{}, t.Refused.err()
+	case t.Voided:
+		return Transfer{}, canceled(s.ReferenceID)
+	case t.Completed:
+		return t, nil
+	case t.Deposit == "":
+		return Transfer{}, fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoDeposit)
+	}
+	u := b.undoable(s.ReferenceID)
+	t.Completed = true
+	b.transfers[s.ReferenceID] = t
+	if err := u.commit(); err != nil {
+		return Transfer{}, err
+	}
+	return t, nil
+}
+
+// Refund undoes the transfer, once, voids it and returns its record: a deposit made is taken back
+// from the target, a withdrawal made is given back to the source, and a step not made yet is never
+// made afterwards, so a withdrawal whose outcome the caller does not know is refunded if it was
+// made and stopped if it was not. Any execution with the reference undoes the transfer, whichever
+// made its steps; asked again, Refund answers what the first refund did. A completed transfer is
+// not undone: Refund changes nothing and returns its record, Completed, for the caller to report.
+// Taking a deposit back needs the target to still hold the money: otherwise the transfer stands,
+// completed for good so that no later refund undoes what this one reported it could not, and
+// Refund fails with ErrInsufficientFunds.
+func (b *Bank) Refund(s TransferStep) (Transfer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
-		return Refunded{}, err
-	case found && (t.Voided || t.Owner != s.Owner):
-		return Refunded{Refund: t.Refund, Reversal: t.Reversal}, nil
+		return Transfer{}, err
+	case found && (t.Voided || t.Completed):
+		return t, nil
 	}
 	u := b.undoable(s.ReferenceID, s.FromAccount, s.ToAccount)
 	if t.Deposit != "" {
 		if t.Reversal, err = b.credit(t.ToAccount, -t.Amount); err != nil {
-			u.rollback()
-			return Refunded{}, fmt.Errorf("take deposit %s back: %w", t.Deposit, err)
+			t.Reversal, t.Completed = "", true
+			b.transfers[s.ReferenceID] = t
+			if saveErr := u.commit(); saveErr != nil {
+				return Transfer{}, saveErr
+			}
+			return Transfer{}, fmt.Errorf("take deposit %s back: %w", t.Deposit, err)
 		}
 	}
 	if t.Withdrawal != "" {
 		if t.Refund, err = b.credit(t.FromAccount, t.Amount); err != nil {
 			u.rollback()
-			return Refunded{}, fmt.Errorf("give withdrawal %s back: %w", t.Withdrawal, err)
+			return Transfer{}, fmt.Errorf("give withdrawal %s back: %w", t.Withdrawal, err)
 		}
 	}
 	t.Voided = true
 	b.transfers[s.ReferenceID] = t
 	if err := u.commit(); err != nil {
-		return Refunded{}, err
+		return Transfer{}, err
 	}
-	return Refunded{Refund: t.Refund, Reversal: t.Reversal}, nil
+	return t, nil
 }
 
 // Transfer returns the ledger's record of the transfer ref.
@@ -287,13 +330,13 @@ func (b *Bank) Transfer(ref string) (Transfer, bool) {
 	return t, ok
 }
 
-// transfer returns the record of s's transfer, or a new one owned by s's execution. The same
-// reference for another transfer is refused: answering the first transfer's outcome would tell
-// the caller that a transfer it did not ask for was made.
+// transfer returns the record of s's transfer, or a new one. The same reference for another
+// transfer is refused: answering the first transfer's outcome would tell the caller that a
+// transfer it did not ask for was made.
 func (b *Bank) transfer(s TransferStep) (Transfer, bool, error) {
 	t, found := b.transfers[s.ReferenceID]
 	if !found {
-		return Transfer{FromAccount: s.FromAccount, ToAccount: s.ToAccount, Amount: s.Amount, Owner: s.Owner}, false, nil
+		return Transfer{FromAccount: s.FromAccount, ToAccount: s.ToAccount, Amount: s.Amount}, false, nil
 	}
 	if t.FromAccount != s.FromAccount || t.ToAccount != s.ToAccount || t.Amount != s.Amount {
 		return Transfer{}, true, fmt.Errorf("reference %q: %w", s.ReferenceID, ErrReferenceConflict)

@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -197,12 +198,11 @@ func TestOpenBankRefusesAFileThatIsNotALedger(t *testing.T) {
 	}
 }
 
-// The steps of one transfer, asked for in turn by its owner and by another execution with the same
-// reference: each step is made once, by the owner, and answered alike to everyone afterwards.
+// The steps of one transfer, asked for in turn by the executions with its reference, which the
+// ledger does not tell apart: each step is made once, by whichever asks first, and answered alike
+// afterwards. No step waits for another execution. The transfer ends once, completed or undone.
 func TestBankTransferSteps(t *testing.T) {
-	owner := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
-	other := owner
-	other.Owner = "transfer-2/run-2"
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	with := func(s TransferStep, change func(*TransferStep)) TransferStep {
 		change(&s)
 		return s
@@ -213,105 +213,133 @@ func TestBankTransferSteps(t *testing.T) {
 		wantErr error
 	}
 	withdraw := func(s TransferStep, want string, wantErr error) call {
-		return call{func(b *Bank) (string, error) { return b.Withdraw(s) }, want, wantErr}
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Withdraw(s)
+			return t.Withdrawal, err
+		}, want, wantErr}
 	}
 	deposit := func(s TransferStep, want string, wantErr error) call {
-		return call{func(b *Bank) (string, error) { return b.Deposit(s) }, want, wantErr}
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Deposit(s)
+			return t.Deposit, err
+		}, want, wantErr}
 	}
+	complete := func(s TransferStep, wantErr error) call {
+		return call{func(b *Bank) (string, error) {
+			t, err := b.Complete(s)
+			if err == nil && !t.Completed {
+				return "", errors.New("Complete answered a transfer not completed")
+			}
+			return t.Withdrawal + "/" + t.Deposit, err
+		}, "", wantErr}
+	}
+	// A refund's answer reads refund/reversal, and "completed" when the transfer stands.
 	refund := func(s TransferStep, want string, wantErr error) call {
 		return call{func(b *Bank) (string, error) {
-			r, err := b.Refund(s)
-			return r.Refund + "/" + r.Reversal, err
+			t, err := b.Refund(s)
+			if t.Completed {
+				return "completed", err
+			}
+			return t.Refund + "/" + t.Reversal, err
 		}, want, wantErr}
 	}
 	move := func(account string, delta int64) call {
 		return call{func(b *Bank) (string, error) { return b.Move(fmt.Sprint("move-", account, delta), account, delta) }, "", nil}
 	}
-	fromCharlie := with(owner, func(s *TransferStep) { s.FromAccount = "charlie" })
-	toZed := with(owner, func(s *TransferStep) { s.ToAccount = "zed" })
+	fromCharlie := with(step, func(s *TransferStep) { s.FromAccount = "charlie" })
+	toZed := with(step, func(s *TransferStep) { s.ToAccount = "zed" })
 	tests := []struct {
-		name         string
-		calls        []call
-		wantBalances map[string]int64
-		wantVoided   bool
+		name          string
+		calls         []call
+		wantBalances  map[string]int64
+		wantVoided    bool
+		wantCompleted bool
 	}{
 		{
 			name: "each step is made once",
-			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(owner, "tx-000001", nil),
-				deposit(owner, "tx-000002", nil), deposit(owner, "tx-000002", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			calls: []call{withdraw(step, "tx-000001", nil), withdraw(step, "tx-000001", nil),
+				deposit(step, "tx-000002", nil), deposit(step, "tx-000002", nil),
+				complete(step, nil), complete(step, nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
 		},
 		{
-			name: "another execution is answered the owner's steps and moves nothing",
-			calls: []call{withdraw(owner, "tx-000001", nil), withdraw(other, "tx-000001", nil),
-				deposit(other, "", ErrTransferInProgress), deposit(owner, "tx-000002", nil),
-				deposit(other, "tx-000002", nil), refund(other, "/", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			name: "a completed transfer is not undone: a refund answers it completed, and changes nothing",
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), complete(step, nil),
+				refund(step, "completed", nil), withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
+		},
+		{
+			name:         "an undone transfer is not completed",
+			calls:        []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), refund(step, "tx-000004/tx-000003", nil), complete(step, ErrTransferCanceled)},
+			wantBalances: seedWith(nil),
+			wantVoided:   true,
+		},
+		{
+			name:         "no completion without a deposit on record",
+			calls:        []call{complete(step, ErrNoDeposit), withdraw(step, "tx-000001", nil), complete(step, ErrNoDeposit)},
+			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
 		},
 		{
 			name: "a refused withdrawal is answered again, even once the account could pay",
 			calls: []call{withdraw(fromCharlie, "", ErrInsufficientFunds), move("charlie", 5_000),
-				withdraw(fromCharlie, "", ErrInsufficientFunds), withdraw(with(fromCharlie, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrInsufficientFunds),
-				deposit(fromCharlie, "", ErrInsufficientFunds)},
+				withdraw(fromCharlie, "", ErrInsufficientFunds), deposit(fromCharlie, "", ErrInsufficientFunds)},
 			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
 		},
 		{
 			name: "a refused deposit is answered again, and its withdrawal refunded",
 			calls: []call{withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound),
-				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
-				refund(toZed, "tx-000002/", nil),
+				deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil),
 				// Another execution then fails as the first did: its withdrawal, the refused deposit.
-				withdraw(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000001", nil),
-				deposit(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "", ErrAccountNotFound),
-				refund(with(toZed, func(s *TransferStep) { s.Owner = other.Owner }), "tx-000002/", nil)},
+				withdraw(toZed, "tx-000001", nil), deposit(toZed, "", ErrAccountNotFound), refund(toZed, "tx-000002/", nil),
+				complete(toZed, ErrAccountNotFound)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "the same reference for another transfer is refused",
-			calls: []call{withdraw(owner, "tx-000001", nil),
-				withdraw(with(owner, func(s *TransferStep) { s.Amount = 999 }), "", ErrReferenceConflict),
-				deposit(with(owner, func(s *TransferStep) { s.ToAccount = "charlie" }), "", ErrReferenceConflict),
-				refund(with(other, func(s *TransferStep) { s.FromAccount = "bob" }), "", ErrReferenceConflict)},
+			calls: []call{withdraw(step, "tx-000001", nil),
+				withdraw(with(step, func(s *TransferStep) { s.Amount = 999 }), "", ErrReferenceConflict),
+				deposit(with(step, func(s *TransferStep) { s.ToAccount = "charlie" }), "", ErrReferenceConflict),
+				refund(with(step, func(s *TransferStep) { s.FromAccount = "bob" }), "", ErrReferenceConflict)},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
 		},
 		{
 			name: "a refund gives the withdrawal back, once, and stops the deposit",
-			calls: []call{withdraw(owner, "tx-000001", nil), refund(owner, "tx-000002/", nil), refund(owner, "tx-000002/", nil),
-				deposit(owner, "", ErrTransferCanceled), deposit(other, "", ErrTransferCanceled),
-				withdraw(owner, "", ErrTransferCanceled), withdraw(other, "", ErrTransferCanceled)},
+			calls: []call{withdraw(step, "tx-000001", nil), refund(step, "tx-000002/", nil), refund(step, "tx-000002/", nil),
+				deposit(step, "", ErrTransferCanceled), withdraw(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "a refund takes the deposit back too",
-			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil),
-				refund(owner, "tx-000004/tx-000003", nil), withdraw(other, "", ErrTransferCanceled),
-				deposit(owner, "", ErrTransferCanceled)},
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil),
+				refund(step, "tx-000004/tx-000003", nil), withdraw(step, "", ErrTransferCanceled),
+				deposit(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
 			name: "a refund before the withdrawal stops it for good",
-			calls: []call{refund(owner, "/", nil), withdraw(owner, "", ErrTransferCanceled),
-				withdraw(other, "", ErrTransferCanceled), deposit(owner, "", ErrTransferCanceled)},
+			calls: []call{refund(step, "/", nil), withdraw(step, "", ErrTransferCanceled),
+				deposit(step, "", ErrTransferCanceled)},
 			wantBalances: seedWith(nil),
 			wantVoided:   true,
 		},
 		{
-			name: "a deposit spent cannot be taken back, and nothing is undone",
-			calls: []call{withdraw(owner, "tx-000001", nil), deposit(owner, "tx-000002", nil), move("bob", -51_000),
-				refund(owner, "", ErrInsufficientFunds)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 0}),
-		},
-		{
-			name:         "another execution's refund undoes nothing",
-			calls:        []call{withdraw(owner, "tx-000001", nil), refund(other, "/", nil), deposit(owner, "tx-000002", nil)},
-			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			// The refund reported that it could not undo the transfer: a later one, once bob has the
+			// money again, must not undo it after all.
+			name: "a deposit spent cannot be taken back: nothing is undone, and the transfer stands for good",
+			calls: []call{withdraw(step, "tx-000001", nil), deposit(step, "tx-000002", nil), move("bob", -51_000),
+				refund(step, "", ErrInsufficientFunds), move("bob", 51_000), refund(step, "completed", nil),
+				complete(step, nil)},
+			wantBalances:  seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+			wantCompleted: true,
 		},
 		{
 			name:         "no deposit without a withdrawal on record",
-			calls:        []call{deposit(owner, "", ErrNoWithdrawal)},
+			calls:        []call{deposit(step, "", ErrNoWithdrawal)},
 			wantBalances: seedWith(nil),
 		},
 	}
@@ -330,8 +358,9 @@ func TestBankTransferSteps(t *testing.T) {
 				}
 			}
 			assert.Equal(t, tt.wantBalances, balances(t, bank))
-			transfer, _ := bank.Transfer(owner.ReferenceID)
-			assert.Equal(t, tt.wantVoided, transfer.Voided)
+			transfer, _ := bank.Transfer(step.ReferenceID)
+			assert.Equal(t, tt.wantVoided, transfer.Voided, "voided")
+			assert.Equal(t, tt.wantCompleted, transfer.Completed, "completed")
 		})
 	}
 }
@@ -339,7 +368,7 @@ func TestBankTransferSteps(t *testing.T) {
 // A refusal answered again is the refusal the step first gave: the same message, the same error.
 func TestBankTransferRefusalAnsweredAlike(t *testing.T) {
 	bank := NewBank(SeedAccounts)
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 500, Owner: "o"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 500}
 	_, first := bank.Withdraw(step)
 	require.ErrorIs(t, first, ErrInsufficientFunds)
 	_, again := bank.Withdraw(step)
@@ -352,11 +381,12 @@ func TestBankTransferRefusalAnsweredAlike(t *testing.T) {
 // restart, and the next transaction ids go on from the file's count.
 func TestBankTransferSurvivesReopening(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bank.json")
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "transfer-1/run-1"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
 	bank, err := OpenBank(file, SeedAccounts, 0)
 	require.NoError(t, err)
-	withdrawal, err := bank.Withdraw(step)
+	withdrawn, err := bank.Withdraw(step)
 	require.NoError(t, err)
+	withdrawal := withdrawn.Withdrawal
 	_, err = bank.Move("run-0/withdraw", "bob", -10)
 	require.NoError(t, err)
 
@@ -364,10 +394,13 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	require.NoError(t, err)
 	again, err := reopened.Withdraw(step)
 	require.NoError(t, err)
-	assert.Equal(t, withdrawal, again)
-	deposit, err := reopened.Deposit(step)
+	assert.Equal(t, withdrawal, again.Withdrawal)
+	deposited, err := reopened.Deposit(step)
 	require.NoError(t, err)
+	deposit := deposited.Deposit
 	assert.Equal(t, "tx-000003", deposit)
+	_, err = reopened.Complete(step)
+	require.NoError(t, err)
 
 	var l LedgerFile
 	data, err := os.ReadFile(file)
@@ -376,10 +409,26 @@ func TestBankTransferSurvivesReopening(t *testing.T) {
 	assert.Equal(t, LedgerFile{
 		Balances: seedWith(map[string]int64{"alice": 99_000, "bob": 50_990}),
 		Transfers: map[string]Transfer{"ref-1": {FromAccount: "alice", ToAccount: "bob", Amount: 1_000,
-			Owner: "transfer-1/run-1", Withdrawal: withdrawal, Deposit: deposit}},
+			Withdrawal: withdrawal, Deposit: deposit, Completed: true}},
 		Applied:      map[string]string{"run-0/withdraw": "tx-000002"},
 		Transactions: 3,
 	}, l)
+}
+
+// A ledger file written when only the first execution with a reference could move its money names
+// that execution as the transfer's owner. It opens, and the transfer it left halfway is carried on
+// by whichever execution asks for the next step.
+func TestBankFileWithOwnersOpens(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bank.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"balances":{"alice":99000,"bob":50000,"charlie":0},"applied":{},"transactions":1,`+
+		`"transfers":{"ref-1":{"fromAccount":"alice","toAccount":"bob","amount":1000,"owner":"first/run","withdrawal":"tx-000001"}}}`), 0o600))
+	bank, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+
+	deposited, err := bank.Deposit(TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000})
+	require.NoError(t, err)
+	assert.Equal(t, "tx-000002", deposited.Deposit)
+	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
 }
 
 // A step the file cannot hold does not count: the movement and the record are undone, and the
@@ -388,15 +437,15 @@ func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "later")
 	bank, err := OpenBank(filepath.Join(dir, "bank.json"), SeedAccounts, 0)
 	require.NoError(t, err)
-	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000, Owner: "o"}
-	refused := TransferStep{ReferenceID: "ref-2", FromAccount: "charlie", ToAccount: "bob", Amount: 1, Owner: "o"}
+	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
+	refused := TransferStep{ReferenceID: "ref-2", FromAccount: "charlie", ToAccount: "bob", Amount: 1}
 
 	_, err = bank.Withdraw(step)
 	require.Error(t, err)
 	_, err = bank.Withdraw(refused)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, ErrInsufficientFunds, "the refusal is not answered before it is kept")
-	_, err = bank.Refund(TransferStep{ReferenceID: "ref-3", FromAccount: "alice", ToAccount: "bob", Amount: 1, Owner: "o"})
+	_, err = bank.Refund(TransferStep{ReferenceID: "ref-3", FromAccount: "alice", ToAccount: "bob", Amount: 1})
 	require.Error(t, err)
 	assert.Equal(t, seedWith(nil), balances(t, bank))
 	for _, ref := range []string{"ref-1", "ref-2", "ref-3"} {
@@ -405,8 +454,8 @@ func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
 	}
 
 	require.NoError(t, os.Mkdir(dir, 0o700))
-	tx, err := bank.Withdraw(step)
+	withdrawn, err := bank.Withdraw(step)
 	require.NoError(t, err)
-	assert.Equal(t, "tx-000001", tx, "the failed attempt used no transaction id")
+	assert.Equal(t, "tx-000001", withdrawn.Withdrawal, "the failed attempt used no transaction id")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000}), balances(t, bank))
 }

@@ -33,9 +33,11 @@ var recordAddress = flag.String("temporal-address", "localhost:7233", "Temporal 
 // The pattern also runs TestRecordHistoriesApproval and TestRecordHistoriesMoneyTransfer; -run
 // TestRecordHistoriesApproval records only Approval's histories.
 //
-// money-transfer.json, money-transfer-refunded.json and money-transfer-overdraft.json are
-// MoneyTransfer's histories from before transferByReference, recorded by the code of that time;
-// they are kept as they are, so that the old path stays replayed, and nothing records them again.
+// MoneyTransfer's histories of earlier versions were recorded by the code of their time and are
+// kept as they are, so that the paths of those versions stay replayed; nothing records them again:
+// money-transfer.json, money-transfer-refunded.json and money-transfer-overdraft.json are from
+// before transferByReference (moneyTransferPerRun), and money-transfer-by-reference*.json and
+// money-transfer-canceled-in-*.json from stepsUnderSharedNames (moneyTransferSharedNames).
 func TestRecordHistories(t *testing.T) {
 	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
 	runs := []struct {
@@ -113,19 +115,20 @@ func TestRecordHistoriesApproval(t *testing.T) {
 	writeHistory(t, ctx, c, run.GetID(), run.GetRunID(), "approval-invalid-input.json")
 }
 
-// TestRecordHistoriesMoneyTransfer records MoneyTransfer by reference (transferByReference):
-// completed, refunded after a refused deposit, refused, and canceled while its withdrawal, then
-// its deposit, had moved the money but not reported it. The cancels run on a worker of their own
-// whose ledger holds each movement (the test-only delay), so that the cancel reaches the activity.
+// TestRecordHistoriesMoneyTransfer records MoneyTransfer as it runs now (stepsOfTheirOwn):
+// completed, refunded after a refused deposit, refused; canceled while its withdrawal, then its
+// deposit, had moved the money but not reported it; and canceled too late, while its completion
+// had completed the transfer but not reported it. The cancels run on a worker of their own whose
+// ledger holds each step (the test-only delay), so that the cancel reaches the activity.
 func TestRecordHistoriesMoneyTransfer(t *testing.T) {
 	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
 	runs := []struct {
 		file  string
 		input MoneyTransferInput
 	}{
-		{"money-transfer-by-reference.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 2_500, ReferenceID: "ref-1"}},
-		{"money-transfer-by-reference-refunded.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "zed", Amount: 500, ReferenceID: "ref-2"}},
-		{"money-transfer-by-reference-overdraft.json", MoneyTransferInput{FromAccount: "charlie", ToAccount: "alice", Amount: 1, ReferenceID: "ref-3"}},
+		{"money-transfer-steps.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 2_500, ReferenceID: "ref-1"}},
+		{"money-transfer-steps-refunded.json", MoneyTransferInput{FromAccount: "alice", ToAccount: "zed", Amount: 500, ReferenceID: "ref-2"}},
+		{"money-transfer-steps-overdraft.json", MoneyTransferInput{FromAccount: "charlie", ToAccount: "alice", Amount: 1, ReferenceID: "ref-3"}},
 	}
 	for _, r := range runs {
 		id := fmt.Sprintf("record-%s-%s", r.file[:len(r.file)-len(".json")], suffix)
@@ -139,28 +142,42 @@ func TestRecordHistoriesMoneyTransfer(t *testing.T) {
 	require.NoError(t, err)
 	_, c, slowQueue, _ := startRecorder(t, bank)
 	canceled := []struct {
-		file  string
-		moved func() bool // the movement the cancel falls behind
+		file string
+		ref  string
+		made func(ref string) bool // the step the cancel falls behind
+		// tooLate: the transfer was completed before the cancel, and stands.
+		tooLate bool
 	}{
-		{"money-transfer-canceled-in-withdrawal.json", func() bool { cents, _ := bank.Balance("alice"); return cents == 99_000 }},
-		{"money-transfer-canceled-in-deposit.json", func() bool { cents, _ := bank.Balance("bob"); return cents == 51_000 }},
+		{file: "money-transfer-steps-canceled-in-withdrawal.json", ref: "ref-cancel-0",
+			made: func(string) bool { cents, _ := bank.Balance("alice"); return cents == 99_000 }},
+		{file: "money-transfer-steps-canceled-in-deposit.json", ref: "ref-cancel-1",
+			made: func(string) bool { cents, _ := bank.Balance("bob"); return cents == 51_000 }},
+		{file: "money-transfer-steps-canceled-too-late.json", ref: "ref-cancel-2",
+			made: func(ref string) bool { t, _ := bank.Transfer(ref); return t.Completed }, tooLate: true},
 	}
-	for i, r := range canceled {
+	for _, r := range canceled {
 		id := fmt.Sprintf("record-%s-%s", r.file[:len(r.file)-len(".json")], suffix)
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: slowQueue}, "MoneyTransfer",
-			MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: fmt.Sprint("ref-cancel-", i)})
+			MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: r.ref})
 		require.NoError(t, err, r.file)
-		for !r.moved() {
+		for !r.made(r.ref) {
 			select {
 			case <-ctx.Done():
-				t.Fatalf("%s: the movement was not made: %v", r.file, ctx.Err())
+				t.Fatalf("%s: the step was not made: %v", r.file, ctx.Err())
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
 		require.NoError(t, c.CancelWorkflow(ctx, id, run.GetRunID()))
-		var canceledErr *temporal.CanceledError
-		require.ErrorAs(t, run.Get(ctx, nil), &canceledErr, r.file)
-		require.Equal(t, SeedAccounts, balances(t, bank), "%s: every cent back", r.file)
+		if r.tooLate {
+			var got MoneyTransferResult
+			require.NoError(t, run.Get(ctx, &got), r.file)
+			require.NotEmpty(t, got.DepositID, r.file)
+			require.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank), "%s: the transfer stands", r.file)
+		} else {
+			var canceledErr *temporal.CanceledError
+			require.ErrorAs(t, run.Get(ctx, nil), &canceledErr, r.file)
+			require.Equal(t, SeedAccounts, balances(t, bank), "%s: every cent back", r.file)
+		}
 		writeHistory(t, ctx, c, id, run.GetRunID(), r.file)
 	}
 }

@@ -103,6 +103,21 @@ type MoneyTransferResult struct {
 // they began (moneyTransferPerRun), so their histories replay.
 const transferByReference = "transfer-by-reference"
 
+// The versions of transferByReference.
+const (
+	// stepsUnderSharedNames: the steps of a transfer by reference sent under the names of the
+	// per-run steps (Withdraw, Deposit, Refund) in a wider input. A worker from before that
+	// change, handed such a step, read it as a per-run one: no account, AccountNotFoundError, or a
+	// refund that gave nothing back. Executions started at this version carry on as they began
+	// (moneyTransferSharedNames).
+	stepsUnderSharedNames workflow.Version = 1
+	// stepsOfTheirOwn: the steps under names of their own (WithdrawForTransfer,
+	// DepositForTransfer, CompleteTransfer, UndoTransfer), which an older worker does not host, so
+	// it fails them retryably until a worker that knows them runs them; and the transfer completed
+	// by a step of its own, which decides its outcome for every execution of the reference.
+	stepsOfTheirOwn workflow.Version = 2
+)
+
 // transferActivityOptions are those of the ledger steps of a transfer. A cancel waits for the
 // step's real outcome (WaitForCancellation) instead of leaving it running unseen behind the
 // compensation. Heartbeats bring the cancel to a step that is still running (the ledger's
@@ -114,14 +129,19 @@ var transferActivityOptions = workflow.ActivityOptions{
 	RetryPolicy:         activityOptions.RetryPolicy,
 }
 
-// MoneyTransfer withdraws Amount from FromAccount and deposits it into ToAccount, once per
-// ReferenceID: a second execution with the reference, or a reset of this one, moves no money and
-// ends as the first did, with the same transaction ids or the same failure type
-// (TransferCanceledError when the first was canceled). When the deposit fails, the withdrawal is
-// refunded before the workflow fails with the deposit's error type. When the execution is
-// canceled before the deposit has been reported, whatever the transfer moved is given back, by
-// reference, and the workflow ends canceled; it fails with RefundFailedError only if the deposit
-// was spent before it could be taken back.
+// MoneyTransfer withdraws Amount from FromAccount, deposits it into ToAccount and completes the
+// transfer, once per ReferenceID. Every execution with the reference is the same transfer: each
+// step is made by whichever execution reaches it first, so one that finds the transfer halfway,
+// left by an execution that timed out or was terminated, carries it on, and none waits for
+// another. The ledger decides the transfer's outcome once, and every execution of the reference
+// ends with it: completed, with the same transaction ids; failed with the same type (a refusal,
+// or TransferCanceledError when the transfer was undone); or, for an execution whose cancel
+// undid it, canceled. When the deposit is refused, the withdrawal is refunded before the workflow
+// fails with the deposit's error type. When the execution is canceled before the transfer is
+// completed, whatever it moved is given back, by reference, and the workflow ends canceled; if
+// the transfer was completed first, by this execution or another, the cancel comes too late and
+// the workflow completes with it. It fails with RefundFailedError only if the deposit was spent
+// before it could be taken back; the transfer then stands.
 func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferResult, error) {
 	switch {
 	case in.FromAccount == "" || in.ToAccount == "":
@@ -131,12 +151,111 @@ func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferRe
 	case in.Amount <= 0:
 		return MoneyTransferResult{}, invalidInput("amount must be a positive number of cents")
 	}
-	if workflow.GetVersion(ctx, transferByReference, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	version := workflow.GetVersion(ctx, transferByReference, workflow.DefaultVersion, stepsOfTheirOwn)
+	if version == workflow.DefaultVersion {
 		return moneyTransferPerRun(ctx, in)
 	}
 	if in.ReferenceID == "" {
 		return MoneyTransferResult{}, invalidInput("referenceId is required: the ledger makes each transfer once per referenceId")
 	}
+	if version == stepsUnderSharedNames {
+		return moneyTransferSharedNames(ctx, in)
+	}
+
+	step := TransferStepInput{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount, Amount: in.Amount}
+	stepCtx := workflow.WithActivityOptions(ctx, transferActivityOptions)
+	var a *Activities
+
+	err := workflow.ExecuteActivity(stepCtx, a.WithdrawForTransfer, step).Get(stepCtx, nil)
+	if refused(err) {
+		return MoneyTransferResult{}, businessFailure("withdrawal failed", err)
+	}
+	if err != nil || ctx.Err() != nil {
+		// Canceled during the withdrawal, or just after it: whether it was made or not, it is
+		// undone by reference, and stopped for good if it has not reached the ledger yet.
+		return undoTransfer(ctx, step, err)
+	}
+
+	err = workflow.ExecuteActivity(stepCtx, a.DepositForTransfer, step).Get(stepCtx, nil)
+	if refused(err) {
+		// The deposit was refused, or another execution undid the transfer: the withdrawal is
+		// given back, once, by whichever execution gets there first.
+		undone, undoErr := runUndoTransfer(ctx, step)
+		if undoErr != nil {
+			return MoneyTransferResult{}, temporal.NewNonRetryableApplicationError(
+				"deposit failed and the refund failed too", ErrTypeRefundFailed, errors.Join(err, undoErr))
+		}
+		return MoneyTransferResult{}, businessFailure(
+			fmt.Sprintf("deposit failed; withdrawal %s refunded as %s", undone.WithdrawalID, undone.RefundID), err)
+	}
+	if err != nil || ctx.Err() != nil {
+		// The deposit is not final until the transfer is completed: a cancel up to then undoes it.
+		return undoTransfer(ctx, step, err)
+	}
+
+	var completed TransferStepResult
+	err = workflow.ExecuteActivity(stepCtx, a.CompleteTransfer, step).Get(stepCtx, &completed)
+	switch {
+	case err == nil:
+		// A cancel that came during the completion came too late: the transfer is made.
+		return transferResult(in.ReferenceID, completed), nil
+	case refused(err):
+		// Another execution undid the transfer first (TransferCanceledError): nothing of it is
+		// left to give back.
+		return MoneyTransferResult{}, businessFailure("transfer not completed", err)
+	default:
+		return undoTransfer(ctx, step, err)
+	}
+}
+
+func transferResult(ref string, t TransferStepResult) MoneyTransferResult {
+	return MoneyTransferResult{ReferenceID: ref, WithdrawalID: t.WithdrawalID, DepositID: t.DepositID}
+}
+
+// refused says whether a ledger step failed with the ledger's answer (a non-retryable application
+// error), which says that the step moved no money; any other failure, a cancel among them, leaves
+// its outcome unknown.
+func refused(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.NonRetryable()
+}
+
+// undoTransfer gives back whatever the transfer moved, and ends the execution with the outcome
+// the ledger then holds. Undone: canceled when a cancel brought it here, and otherwise failed
+// with cause, the step's failure. Completed first, by this execution's completion whose answer
+// the cancel cut off, or by another execution: the transfer stands, and the execution completes
+// with it rather than claim a cancel that did not happen.
+func undoTransfer(ctx workflow.Context, step TransferStepInput, cause error) (MoneyTransferResult, error) {
+	undone, err := runUndoTransfer(ctx, step)
+	switch {
+	case err != nil:
+		return MoneyTransferResult{}, temporal.NewNonRetryableApplicationError(
+			"transfer interrupted and it could not be undone", ErrTypeRefundFailed, errors.Join(cause, err))
+	case undone.Completed:
+		return transferResult(step.ReferenceID, undone), nil
+	case ctx.Err() != nil:
+		return MoneyTransferResult{}, temporal.NewCanceledError(undone)
+	default:
+		return MoneyTransferResult{}, cause
+	}
+}
+
+// runUndoTransfer runs UndoTransfer on a context of its own, which the workflow's cancel does not
+// reach: a compensation that a cancel could stop would leave the money where the cancel found it.
+func runUndoTransfer(ctx workflow.Context, step TransferStepInput) (TransferStepResult, error) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	ctx = workflow.WithActivityOptions(ctx, transferActivityOptions)
+	var a *Activities
+	var undone TransferStepResult
+	err := workflow.ExecuteActivity(ctx, a.UndoTransfer, step).Get(ctx, &undone)
+	return undone, err
+}
+
+// moneyTransferSharedNames is MoneyTransfer as executions started at stepsUnderSharedNames run
+// it: the steps under the per-run steps' names, no completion step. It stays, unchanged, until
+// none of them remains open. Its steps reach today's ledger, where any execution of the reference
+// makes them; Activities.Deposit completes the transfer, as this code reports it made then.
+func moneyTransferSharedNames(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferResult, error) {
 	info := workflow.GetInfo(ctx)
 	step := MoveMoneyInput{ReferenceID: in.ReferenceID, FromAccount: in.FromAccount, ToAccount: in.ToAccount,
 		Amount: in.Amount, Owner: info.WorkflowExecution.ID + "/" + info.OriginalRunID}
@@ -149,19 +268,16 @@ func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferRe
 		return MoneyTransferResult{}, businessFailure("withdrawal failed", err)
 	}
 	if err != nil || ctx.Err() != nil {
-		// Canceled during the withdrawal, or just after it: whether it was made or not, it is
-		// undone by reference, and stopped for good if it has not reached the ledger yet.
-		return MoneyTransferResult{}, undoTransfer(ctx, step, err)
+		return MoneyTransferResult{}, undoSharedNames(ctx, step, err)
 	}
 
 	var deposit MoveMoneyResult
 	err = workflow.ExecuteActivity(stepCtx, a.Deposit, step).Get(stepCtx, &deposit)
 	switch {
 	case err == nil:
-		// A cancel that came during the deposit came too late: the transfer is made.
 		return MoneyTransferResult{ReferenceID: in.ReferenceID, WithdrawalID: withdrawal.TransactionID, DepositID: deposit.TransactionID}, nil
 	case refused(err):
-		refund, refundErr := refundTransfer(ctx, step)
+		refund, refundErr := refundSharedNames(ctx, step)
 		if refundErr != nil {
 			return MoneyTransferResult{}, temporal.NewNonRetryableApplicationError(
 				"deposit failed and the refund failed too", ErrTypeRefundFailed, errors.Join(err, refundErr))
@@ -169,22 +285,13 @@ func MoneyTransfer(ctx workflow.Context, in MoneyTransferInput) (MoneyTransferRe
 		return MoneyTransferResult{}, businessFailure(
 			fmt.Sprintf("deposit failed; withdrawal %s refunded as %s", withdrawal.TransactionID, refund.TransactionID), err)
 	default:
-		return MoneyTransferResult{}, undoTransfer(ctx, step, err)
+		return MoneyTransferResult{}, undoSharedNames(ctx, step, err)
 	}
 }
 
-// refused says whether a ledger step failed with the ledger's answer (a non-retryable application
-// error), which says that the step moved no money; any other failure, a cancel among them, leaves
-// its outcome unknown.
-func refused(err error) bool {
-	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.NonRetryable()
-}
-
-// undoTransfer gives back whatever the transfer moved. It ends the execution canceled when a
-// cancel brought it here, and otherwise fails with cause, the step's failure.
-func undoTransfer(ctx workflow.Context, step MoveMoneyInput, cause error) error {
-	refund, err := refundTransfer(ctx, step)
+// undoSharedNames is undoTransfer for moneyTransferSharedNames.
+func undoSharedNames(ctx workflow.Context, step MoveMoneyInput, cause error) error {
+	refund, err := refundSharedNames(ctx, step)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(
 			"transfer interrupted and it could not be undone", ErrTypeRefundFailed, errors.Join(cause, err))
@@ -195,9 +302,8 @@ func undoTransfer(ctx workflow.Context, step MoveMoneyInput, cause error) error 
 	return cause
 }
 
-// refundTransfer runs Refund on a context of its own, which the workflow's cancel does not reach:
-// a compensation that a cancel could stop would leave the money where the cancel found it.
-func refundTransfer(ctx workflow.Context, step MoveMoneyInput) (MoveMoneyResult, error) {
+// refundSharedNames is runUndoTransfer for moneyTransferSharedNames.
+func refundSharedNames(ctx workflow.Context, step MoveMoneyInput) (MoveMoneyResult, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	ctx = workflow.WithActivityOptions(ctx, transferActivityOptions)
 	var a *Activities

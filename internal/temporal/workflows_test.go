@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -261,25 +260,25 @@ func TestMoneyTransferRefundsWhenDepositFails(t *testing.T) {
 	env, bank := newEnv(t)
 	var a *Activities
 	var mu sync.Mutex
-	steps := map[string]MoveMoneyInput{} // activity -> its input
+	steps := map[string]TransferStepInput{} // activity -> its input
 	record := func(activity string) func(mock.Arguments) {
 		return func(args mock.Arguments) {
 			mu.Lock()
 			defer mu.Unlock()
-			steps[activity] = args.Get(1).(MoveMoneyInput)
+			steps[activity] = args.Get(1).(TransferStepInput)
 		}
 	}
-	transfer := mock.MatchedBy(func(m MoveMoneyInput) bool {
-		return m.FromAccount == "alice" && m.ToAccount == "bob" && m.Amount == 700 && m.ReferenceID == "ref-refund"
+	transfer := mock.MatchedBy(func(m TransferStepInput) bool {
+		return m == TransferStepInput{ReferenceID: "ref-refund", FromAccount: "alice", ToAccount: "bob", Amount: 700}
 	})
 
-	env.OnActivity(a.Withdraw, mock.Anything, transfer).Run(record("withdraw")).
-		Return(MoveMoneyResult{TransactionID: "tx-withdraw"}, nil).Once()
-	env.OnActivity(a.Deposit, mock.Anything, transfer).Run(record("deposit")).
-		Return(MoveMoneyResult{}, temporal.NewNonRetryableApplicationError(
+	env.OnActivity(a.WithdrawForTransfer, mock.Anything, transfer).Run(record("withdraw")).
+		Return(TransferStepResult{WithdrawalID: "tx-withdraw"}, nil).Once()
+	env.OnActivity(a.DepositForTransfer, mock.Anything, transfer).Run(record("deposit")).
+		Return(TransferStepResult{}, temporal.NewNonRetryableApplicationError(
 			`account "bob": account not found`, ErrTypeAccountNotFound, nil)).Once()
-	env.OnActivity(a.Refund, mock.Anything, transfer).Run(record("refund")).
-		Return(MoveMoneyResult{TransactionID: "tx-refund"}, nil).Once()
+	env.OnActivity(a.UndoTransfer, mock.Anything, transfer).Run(record("undo")).
+		Return(TransferStepResult{WithdrawalID: "tx-withdraw", RefundID: "tx-refund", Undone: true}, nil).Once()
 
 	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 700, ReferenceID: "ref-refund"})
 	require.True(t, env.IsWorkflowCompleted())
@@ -289,15 +288,16 @@ func TestMoneyTransferRefundsWhenDepositFails(t *testing.T) {
 	assert.Contains(t, appErr.Error(), "tx-withdraw", "the failure names the refunded withdrawal")
 	assert.Contains(t, appErr.Error(), "tx-refund", "the failure names the refund")
 	env.AssertExpectations(t)
-	env.AssertActivityNumberOfCalls(t, "Deposit", 1)
-	env.AssertActivityNumberOfCalls(t, "Refund", 1)
+	env.AssertActivityNumberOfCalls(t, "DepositForTransfer", 1)
+	env.AssertActivityNumberOfCalls(t, "UndoTransfer", 1)
+	env.AssertActivityNumberOfCalls(t, "CompleteTransfer", 0)
 
-	// The three steps name one transfer, by its reference, on behalf of one execution.
+	// The three steps name one transfer, by its reference.
 	mu.Lock()
 	defer mu.Unlock()
-	assert.NotEmpty(t, steps["withdraw"].Owner)
+	assert.Len(t, steps, 3)
 	assert.Equal(t, steps["withdraw"], steps["deposit"])
-	assert.Equal(t, steps["withdraw"], steps["refund"])
+	assert.Equal(t, steps["withdraw"], steps["undo"])
 
 	assert.Equal(t, seedWith(nil), balances(t, bank), "mocked activities leave the ledger alone")
 }
@@ -305,10 +305,10 @@ func TestMoneyTransferRefundsWhenDepositFails(t *testing.T) {
 func TestMoneyTransferFailsWhenRefundFails(t *testing.T) {
 	env, _ := newEnv(t)
 	var a *Activities
-	env.OnActivity(a.Withdraw, mock.Anything, mock.Anything).Return(MoveMoneyResult{TransactionID: "tx-withdraw"}, nil).Once()
-	env.OnActivity(a.Deposit, mock.Anything, mock.Anything).Return(MoveMoneyResult{},
+	env.OnActivity(a.WithdrawForTransfer, mock.Anything, mock.Anything).Return(TransferStepResult{WithdrawalID: "tx-withdraw"}, nil).Once()
+	env.OnActivity(a.DepositForTransfer, mock.Anything, mock.Anything).Return(TransferStepResult{},
 		temporal.NewNonRetryableApplicationError("no such account", ErrTypeAccountNotFound, nil)).Once()
-	env.OnActivity(a.Refund, mock.Anything, mock.Anything).Return(MoveMoneyResult{},
+	env.OnActivity(a.UndoTransfer, mock.Anything, mock.Anything).Return(TransferStepResult{},
 		temporal.NewNonRetryableApplicationError("ledger closed", "LedgerClosedError", nil)).Once()
 
 	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1, ReferenceID: "ref-1"})
@@ -319,17 +319,18 @@ func TestMoneyTransferFailsWhenRefundFails(t *testing.T) {
 	env.AssertExpectations(t)
 }
 
-// A deposit whose response is lost is retried with the same key, and the ledger applies it once.
+// A deposit whose response is lost is retried with the same reference, and the ledger applies it
+// once.
 func TestMoneyTransferRetriedDepositMovesMoneyOnce(t *testing.T) {
 	env, bank := newEnv(t)
 	real := &Activities{Bank: bank}
 	var a *Activities
 	var calls atomic.Int32
-	env.OnActivity(a.Deposit, mock.Anything, mock.Anything).Return(
-		func(ctx context.Context, in MoveMoneyInput) (MoveMoneyResult, error) {
-			res, err := real.Deposit(ctx, in)
+	env.OnActivity(a.DepositForTransfer, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in TransferStepInput) (TransferStepResult, error) {
+			res, err := real.DepositForTransfer(ctx, in)
 			if calls.Add(1) == 1 {
-				return MoveMoneyResult{}, errors.New("connection reset after the deposit was applied")
+				return TransferStepResult{}, errors.New("connection reset after the deposit was applied")
 			}
 			return res, err
 		})
@@ -340,36 +341,77 @@ func TestMoneyTransferRetriedDepositMovesMoneyOnce(t *testing.T) {
 
 	var got MoneyTransferResult
 	require.NoError(t, env.GetWorkflowResult(&got))
-	assert.Equal(t, "ref-retry", got.ReferenceID)
-	assert.NotEmpty(t, got.DepositID)
+	assert.Equal(t, MoneyTransferResult{ReferenceID: "ref-retry", WithdrawalID: "tx-000001", DepositID: "tx-000002"}, got)
 	assert.Equal(t, int32(2), calls.Load(), "the deposit was retried once")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
 }
 
+// The steps of a transfer run under activity names of their own, none of which a worker from
+// before them hosts (Withdraw, Deposit, Refund): such a worker, handed one, fails it as not
+// registered, and Temporal retries it until a worker that knows it runs it. Under the old names
+// it read the step's input as a per-run movement, without an account.
+func TestMoneyTransferStepsHaveNamesOfTheirOwn(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        MoneyTransferInput
+		wantSteps []string
+	}{
+		{
+			name:      "completed",
+			in:        MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 100, ReferenceID: "ref-1"},
+			wantSteps: []string{"WithdrawForTransfer", "DepositForTransfer", "CompleteTransfer"},
+		},
+		{
+			name:      "deposit refused, withdrawal refunded",
+			in:        MoneyTransferInput{FromAccount: "alice", ToAccount: "zed", Amount: 100, ReferenceID: "ref-1"},
+			wantSteps: []string{"WithdrawForTransfer", "DepositForTransfer", "UndoTransfer"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, _ := newEnv(t)
+			var steps []string
+			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				steps = append(steps, info.ActivityType.Name)
+			})
+			env.ExecuteWorkflow("MoneyTransfer", tt.in)
+			require.True(t, env.IsWorkflowCompleted())
+			assert.Equal(t, tt.wantSteps, steps)
+			for _, old := range []string{"Withdraw", "Deposit", "Refund"} {
+				assert.NotContains(t, steps, old, "a name that an older worker hosts with another input")
+			}
+		})
+	}
+}
+
 // A cancel that comes while a step of the transfer runs: the test environment answers the step
 // canceled at once, as the server does when the activity reports the cancel, whether or not the
-// step reached the ledger. Either way the transfer is undone by its reference and the execution
-// ends canceled: the money the step moved is given back, and a step arriving after the cancel
-// moves nothing.
+// step reached the ledger. Before the transfer is completed, it is undone by its reference and the
+// execution ends canceled: the money the step moved is given back, and a step arriving after the
+// cancel moves nothing. A completion that reached the ledger is final: the execution completes.
 func TestMoneyTransferCanceled(t *testing.T) {
 	in := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-cancel"}
 	tests := []struct {
-		name   string
-		during string // the step running when the cancel comes
-		made   bool   // the ledger made the step before the cancel
+		name          string
+		during        string // the step running when the cancel comes
+		made          bool   // the ledger made the step before the cancel
+		wantCompleted bool
 	}{
-		{name: "during the withdrawal, which had moved the money", during: "Withdraw", made: true},
-		{name: "during the withdrawal, which arrives after the cancel", during: "Withdraw"},
-		{name: "during the deposit, which had moved the money", during: "Deposit", made: true},
-		{name: "during the deposit, which arrives after the cancel", during: "Deposit"},
+		{name: "during the withdrawal, which had moved the money", during: "WithdrawForTransfer", made: true},
+		{name: "during the withdrawal, which arrives after the cancel", during: "WithdrawForTransfer"},
+		{name: "during the deposit, which had moved the money", during: "DepositForTransfer", made: true},
+		{name: "during the deposit, which arrives after the cancel", during: "DepositForTransfer"},
+		{name: "during the completion, which arrives after the cancel", during: "CompleteTransfer"},
+		{name: "during the completion, which had completed the transfer: too late", during: "CompleteTransfer", made: true, wantCompleted: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, bank := newEnv(t)
 			ledger := &Activities{Bank: bank}
-			run := map[string]func(context.Context, MoveMoneyInput) (MoveMoneyResult, error){
-				"Withdraw": ledger.Withdraw, "Deposit": ledger.Deposit}[tt.during]
-			var step MoveMoneyInput
+			run := map[string]func(context.Context, TransferStepInput) (TransferStepResult, error){
+				"WithdrawForTransfer": ledger.WithdrawForTransfer, "DepositForTransfer": ledger.DepositForTransfer,
+				"CompleteTransfer": ledger.CompleteTransfer}[tt.during]
+			var step TransferStepInput
 			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 				if info.ActivityType.Name == tt.during {
 					assert.NoError(t, args.Get(&step))
@@ -387,11 +429,20 @@ func TestMoneyTransferCanceled(t *testing.T) {
 
 			env.ExecuteWorkflow("MoneyTransfer", in)
 			require.True(t, env.IsWorkflowCompleted())
+			transfer, ok := bank.Transfer(in.ReferenceID)
+			require.True(t, ok)
+			if tt.wantCompleted {
+				require.NoError(t, env.GetWorkflowError())
+				var got MoneyTransferResult
+				require.NoError(t, env.GetWorkflowResult(&got))
+				assert.Equal(t, MoneyTransferResult{ReferenceID: in.ReferenceID, WithdrawalID: "tx-000001", DepositID: "tx-000002"}, got)
+				assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank), "the transfer stands")
+				assert.True(t, transfer.Completed)
+				return
+			}
 			var canceled *temporal.CanceledError
 			require.ErrorAs(t, env.GetWorkflowError(), &canceled)
 			assert.Equal(t, seedWith(nil), balances(t, bank), "every cent back where it was")
-			transfer, ok := bank.Transfer(in.ReferenceID)
-			require.True(t, ok)
 			assert.True(t, transfer.Voided)
 
 			_, err := run(context.Background(), step)
@@ -407,15 +458,15 @@ func TestMoneyTransferCanceledAfterTheDepositWasSpent(t *testing.T) {
 	env, bank := newEnv(t)
 	ledger := &Activities{Bank: bank}
 	var a *Activities
-	env.OnActivity(a.Deposit, mock.Anything, mock.Anything).After(time.Hour).Return(ledger.Deposit)
-	var step MoveMoneyInput
+	env.OnActivity(a.DepositForTransfer, mock.Anything, mock.Anything).After(time.Hour).Return(ledger.DepositForTransfer)
+	var step TransferStepInput
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		if info.ActivityType.Name == "Deposit" {
+		if info.ActivityType.Name == "DepositForTransfer" {
 			assert.NoError(t, args.Get(&step))
 		}
 	})
 	env.RegisterDelayedCallback(func() {
-		_, err := ledger.Deposit(context.Background(), step)
+		_, err := ledger.DepositForTransfer(context.Background(), step)
 		assert.NoError(t, err)
 		// bob spends everything he has, the deposit with it.
 		_, err = bank.Move("spend/out", "bob", -51_000)
@@ -432,34 +483,51 @@ func TestMoneyTransferCanceledAfterTheDepositWasSpent(t *testing.T) {
 	assert.ErrorContains(t, appErr, "insufficient funds")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 0, "charlie": 51_000}), balances(t, bank),
 		"the transfer stands, nothing undone halfway")
+	transfer, _ := bank.Transfer("ref-spent")
+	assert.True(t, transfer.Completed, "it stands for good: no later execution undoes it")
 }
 
-// One reference, asked for again: by another execution (another owner), or by a run of the same
-// execution (a reset keeps the owner, as a test environment's every run has the same one).
+// One reference, asked for again: by another execution, by a later run of the same one. Every
+// execution with the reference is the same transfer: the one under test makes whatever step the
+// transfer is at, whoever made the steps before it, and nothing waits for another execution, which
+// may have timed out or been terminated halfway (the ledger's record is all that is left of it),
+// or may still be running. The test's bank calls stand for that other execution. Whatever the
+// order, the execution under test ends with the outcome the ledger holds.
 func TestMoneyTransferSameReference(t *testing.T) {
 	transfer := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"}
 	step := TransferStep{ReferenceID: "ref-1", FromAccount: "alice", ToAccount: "bob", Amount: 1_000}
+	withdrawn := func(t *testing.T, bank *Bank) {
+		_, err := bank.Withdraw(step)
+		require.NoError(t, err)
+	}
+	completed := func(t *testing.T, bank *Bank) {
+		_, err := bank.Deposit(step)
+		assert.NoError(t, err)
+		_, err = bank.Complete(step)
+		assert.NoError(t, err)
+	}
 	tests := []struct {
-		name         string
-		before       func(t *testing.T, bank *Bank) // what the ledger holds of the reference
-		workflowID   string                         // of the execution under test; the environment's default when empty
-		in           MoneyTransferInput
-		owner        func(env *testsuite.TestWorkflowEnvironment, bank *Bank) // what the owner does meanwhile
-		want         MoneyTransferResult
-		wantType     string
+		name   string
+		before func(t *testing.T, bank *Bank) // what the ledger holds of the reference
+		in     MoneyTransferInput
+		// held is the step of the execution under test that runs for a minute before it reaches
+		// the ledger; meanwhile another execution acts at 1s, and a cancel comes at 2s.
+		held      string
+		meanwhile func(t *testing.T, bank *Bank)
+		cancel    bool
+		after     func(t *testing.T, bank *Bank) // another execution's step, after this one closed
+		want      MoneyTransferResult
+		wantType  string
+		// wantCanceled: the execution ends canceled, which it does only with the transfer undone.
+		wantCanceled bool
 		wantBalances map[string]int64
 	}{
 		{
 			name: "completed by another execution: its result",
 			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-				_, err = bank.Deposit(owner)
-				require.NoError(t, err)
+				withdrawn(t, bank)
+				completed(t, bank)
 			},
-			workflowID:   "second",
 			in:           transfer,
 			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
@@ -467,72 +535,95 @@ func TestMoneyTransferSameReference(t *testing.T) {
 		{
 			name: "refused to another execution: its refusal, although charlie could pay now",
 			before: func(t *testing.T, bank *Bank) {
-				_, err := bank.Withdraw(TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, Owner: "first/run"})
+				_, err := bank.Withdraw(TransferStep{ReferenceID: "ref-1", FromAccount: "charlie", ToAccount: "bob", Amount: 1_000})
 				require.ErrorIs(t, err, ErrInsufficientFunds)
 				_, err = bank.Move("salary", "charlie", 5_000)
 				require.NoError(t, err)
 			},
-			workflowID:   "second",
 			in:           MoneyTransferInput{FromAccount: "charlie", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"},
 			wantType:     ErrTypeInsufficientFunds,
 			wantBalances: seedWith(map[string]int64{"charlie": 5_000}),
 		},
 		{
-			name: "in progress in another execution: its result once it is made",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
+			// The other execution timed out (executionTimeout) or was terminated after its
+			// withdrawal, or it is still running; or it is an earlier run of this one, before a reset.
+			name:   "withdrawn by another execution: this one completes the transfer, the other is answered the same",
+			before: withdrawn,
+			in:     transfer,
+			after: func(t *testing.T, bank *Bank) {
+				deposited, err := bank.Deposit(step)
+				assert.NoError(t, err)
+				assert.Equal(t, "tx-000002", deposited.Deposit, "a deposit of the other execution, still running, answers this one's")
+				_, err = bank.Refund(step)
+				assert.NoError(t, err)
+				assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank),
+					"a refund of the other execution, canceled now, undoes nothing")
 			},
-			owner: func(env *testsuite.TestWorkflowEnvironment, bank *Bank) {
-				env.RegisterDelayedCallback(func() {
-					owner := step
-					owner.Owner = "first/run"
-					_, _ = bank.Deposit(owner)
-				}, 5*time.Second)
-			},
-			workflowID:   "second",
-			in:           transfer,
 			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
 		},
 		{
-			name: "withdrawn by this execution's earlier run: it carries on",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "default-test-workflow-id/" // a test environment's run has no original run id
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
+			name:   "withdrawn by another execution, this one canceled: the money goes back",
+			before: withdrawn,
+			in:     transfer,
+			held:   "DepositForTransfer",
+			cancel: true,
+			after: func(t *testing.T, bank *Bank) {
+				_, err := bank.Deposit(step)
+				assert.ErrorIs(t, err, ErrTransferCanceled, "a deposit of the other execution, still running, moves nothing")
 			},
+			wantCanceled: true,
+			wantBalances: seedWith(nil),
+		},
+		{
+			// This one must not claim a cancel: the other reported the transfer made.
+			name:         "completed by another execution while this one is canceled: this one completes with it",
+			before:       withdrawn,
 			in:           transfer,
+			held:         "DepositForTransfer",
+			meanwhile:    completed,
+			cancel:       true,
 			want:         MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"},
 			wantBalances: seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}),
+		},
+		{
+			name:   "undone by another execution while this one runs: this one fails with TransferCanceledError",
+			before: withdrawn,
+			in:     transfer,
+			held:   "DepositForTransfer",
+			meanwhile: func(t *testing.T, bank *Bank) {
+				_, err := bank.Refund(step)
+				assert.NoError(t, err)
+			},
+			wantType:     ErrTypeTransferCanceled,
+			wantBalances: seedWith(nil),
+		},
+		{
+			name:   "undone by another execution after this one's deposit: this one fails with TransferCanceledError",
+			before: withdrawn,
+			in:     transfer,
+			held:   "CompleteTransfer",
+			meanwhile: func(t *testing.T, bank *Bank) {
+				_, err := bank.Refund(step)
+				assert.NoError(t, err)
+			},
+			wantType:     ErrTypeTransferCanceled,
+			wantBalances: seedWith(nil),
 		},
 		{
 			name: "canceled by another execution",
 			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-				_, err = bank.Refund(owner)
+				withdrawn(t, bank)
+				_, err := bank.Refund(step)
 				require.NoError(t, err)
 			},
-			workflowID:   "second",
 			in:           transfer,
 			wantType:     ErrTypeTransferCanceled,
 			wantBalances: seedWith(nil),
 		},
 		{
-			name: "another transfer under the reference",
-			before: func(t *testing.T, bank *Bank) {
-				owner := step
-				owner.Owner = "first/run"
-				_, err := bank.Withdraw(owner)
-				require.NoError(t, err)
-			},
-			workflowID:   "second",
+			name:         "another transfer under the reference",
+			before:       withdrawn,
 			in:           MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 999, ReferenceID: "ref-1"},
 			wantType:     ErrTypeReferenceConflict,
 			wantBalances: seedWith(map[string]int64{"alice": 99_000}),
@@ -542,25 +633,42 @@ func TestMoneyTransferSameReference(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env, bank := newEnv(t)
 			tt.before(t, bank)
-			if tt.workflowID != "" {
-				env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tt.workflowID})
+			// An execution waiting for another, forever, fails here instead of hanging the test.
+			env.SetWorkflowRunTimeout(time.Hour)
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "second"})
+			if tt.held != "" {
+				ledger := &Activities{Bank: bank}
+				run := map[string]func(context.Context, TransferStepInput) (TransferStepResult, error){
+					"DepositForTransfer": ledger.DepositForTransfer, "CompleteTransfer": ledger.CompleteTransfer}[tt.held]
+				require.NotNil(t, run, tt.held)
+				env.OnActivity(tt.held, mock.Anything, mock.Anything).After(time.Minute).Return(run)
 			}
-			if tt.owner != nil {
-				tt.owner(env, bank)
+			if tt.meanwhile != nil {
+				env.RegisterDelayedCallback(func() { tt.meanwhile(t, bank) }, time.Second)
+			}
+			if tt.cancel {
+				env.RegisterDelayedCallback(env.CancelWorkflow, 2*time.Second)
 			}
 			env.ExecuteWorkflow("MoneyTransfer", tt.in)
 			require.True(t, env.IsWorkflowCompleted())
 
-			if tt.wantType != "" {
+			switch {
+			case tt.wantCanceled:
+				var canceled *temporal.CanceledError
+				require.ErrorAs(t, env.GetWorkflowError(), &canceled)
+			case tt.wantType != "":
 				appErr := requireAppError(t, env.GetWorkflowError(), tt.wantType)
 				assert.True(t, appErr.NonRetryable())
-			} else {
+			default:
 				require.NoError(t, env.GetWorkflowError())
 				var got MoneyTransferResult
 				require.NoError(t, env.GetWorkflowResult(&got))
 				assert.Equal(t, tt.want, got)
 			}
 			assert.Equal(t, tt.wantBalances, balances(t, bank))
+			if tt.after != nil {
+				tt.after(t, bank)
+			}
 		})
 	}
 }
@@ -569,7 +677,7 @@ func TestMoneyTransferSameReference(t *testing.T) {
 // movement keyed by its run, a reference not needed.
 func TestMoneyTransferStartedBeforeReferences(t *testing.T) {
 	env, bank := newEnv(t)
-	env.OnGetVersion(transferByReference, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnGetVersion(transferByReference, workflow.DefaultVersion, stepsOfTheirOwn).Return(workflow.DefaultVersion)
 	env.ExecuteWorkflow("MoneyTransfer", MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 100})
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -580,6 +688,63 @@ func TestMoneyTransferStartedBeforeReferences(t *testing.T) {
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_900, "bob": 50_100}), balances(t, bank))
 	_, ok := bank.Transfer("")
 	assert.False(t, ok, "no transfer record, only movements by key")
+}
+
+// An execution started when the steps of a transfer went under the per-run steps' names carries
+// on as it began, under those names, on today's ledger: its deposit completes the transfer, since
+// it reports the transfer made then, so a refund undoes it no more, and an execution of this kind
+// canceled after that fails with RefundFailedError, the transfer standing, rather than claim a
+// cancel.
+func TestMoneyTransferStartedWithStepsUnderSharedNames(t *testing.T) {
+	in := MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1_000, ReferenceID: "ref-1"}
+	tests := []struct {
+		name      string
+		cancel    bool // while the deposit, made, is unreported
+		wantSteps []string
+		wantType  string
+	}{
+		{name: "completed", wantSteps: []string{"Withdraw", "Deposit"}},
+		{name: "canceled after its deposit", cancel: true, wantSteps: []string{"Withdraw", "Deposit", "Refund"}, wantType: ErrTypeRefundFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, bank := newEnv(t)
+			env.OnGetVersion(transferByReference, workflow.DefaultVersion, stepsOfTheirOwn).Return(stepsUnderSharedNames)
+			var steps []string
+			var deposit MoveMoneyInput
+			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+				steps = append(steps, info.ActivityType.Name)
+				if info.ActivityType.Name == "Deposit" {
+					assert.NoError(t, args.Get(&deposit))
+				}
+			})
+			if tt.cancel {
+				ledger := &Activities{Bank: bank}
+				env.OnActivity("Deposit", mock.Anything, mock.Anything).After(time.Hour).Return(ledger.Deposit)
+				env.RegisterDelayedCallback(func() {
+					_, err := ledger.Deposit(context.Background(), deposit)
+					assert.NoError(t, err)
+				}, time.Second)
+				env.RegisterDelayedCallback(env.CancelWorkflow, 2*time.Second)
+			}
+			env.ExecuteWorkflow("MoneyTransfer", in)
+			require.True(t, env.IsWorkflowCompleted())
+
+			assert.Equal(t, tt.wantSteps, steps)
+			if tt.wantType != "" {
+				appErr := requireAppError(t, env.GetWorkflowError(), tt.wantType)
+				assert.ErrorContains(t, appErr, ErrTransferCompleted.Error())
+			} else {
+				require.NoError(t, env.GetWorkflowError())
+				var got MoneyTransferResult
+				require.NoError(t, env.GetWorkflowResult(&got))
+				assert.Equal(t, MoneyTransferResult{ReferenceID: "ref-1", WithdrawalID: "tx-000001", DepositID: "tx-000002"}, got)
+			}
+			assert.Equal(t, seedWith(map[string]int64{"alice": 99_000, "bob": 51_000}), balances(t, bank))
+			transfer, _ := bank.Transfer("ref-1")
+			assert.True(t, transfer.Completed)
+		})
+	}
 }
 
 func TestCronCounter(t *testing.T) {
