@@ -352,7 +352,9 @@ type StartWorkflowRequest struct {
 	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
 	// which is checked before anything reaches Temporal: a misfit answers 422 with
 	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
-	// absent input is checked as `{}`, the zero value the workflow then gets.
+	// integer field is written as an integer: `250.0` or `1e3` is refused, since the worker
+	// cannot decode it into its integer. An absent input is checked as `{}`, the zero value
+	// the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.

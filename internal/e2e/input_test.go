@@ -32,6 +32,11 @@ func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
 		{"Sleep with a misspelt field", "Sleep", `{"second":600}`, nil, "/input/second"},
 		{"Greeting without a name", "Greeting", `{}`, nil, "/input/name"},
 		{"MoneyTransfer of nothing", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":0,"referenceId":"inv-0"}`, nil, "/input/amount"},
+		// Whole numbers that the schema's validator takes for integers, and the worker's
+		// encoding/json does not: the run would fail at once.
+		{"MoneyTransfer of 250.0 cents", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":250.0,"referenceId":"inv-250"}`, nil, "/input/amount"},
+		{"Sleep of 1e3 seconds", "Sleep", `{"seconds":1e3}`, nil, "/input/seconds"},
+		{"Sleep of 30.0 seconds", "Sleep", `{"seconds":30.0}`, nil, "/input/seconds"},
 		{"signal-with-start of an Approval whose timeout overflows", "Approval", `{"timeoutSeconds":9223372037}`,
 			&client.StartSignal{Name: "decision", Input: rawJSON(`{"approved":true}`)}, "/input/timeoutSeconds"},
 	}

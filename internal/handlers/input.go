@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -87,19 +90,91 @@ func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
 		// The workflow gets its input's zero value, which is {} as JSON.
 		value = map[string]any{}
 	}
-	err := t.Input.VisitJSON(value, openapi3.MultiErrors())
-	if err == nil {
-		return nil
+	fields := integerLiterals(t.Input, value, nil)
+	if err := t.Input.VisitJSON(value, openapi3.MultiErrors()); err != nil {
+		schemaFields := inputFieldErrors(err)
+		if len(schemaFields) == 0 {
+			schemaFields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input", Message: "does not fit the input schema"}}
+		}
+		// A number the walk refused is named once, as the walk says: the validator's words for
+		// 1.5 or 1e400 ("value must be an integer", "cannot convert json.Number to float64")
+		// say less, or say it in Go.
+		for _, f := range schemaFields {
+			if !slices.ContainsFunc(fields, func(g gen.FieldError) bool { return g.Field == f.Field }) {
+				fields = append(fields, f)
+			}
+		}
 	}
-	fields := inputFieldErrors(err)
 	if len(fields) == 0 {
-		fields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input", Message: "does not fit the input schema"}}
+		return nil
 	}
 	p := newProblem(http.StatusUnprocessableEntity, problemInvalidInput, "Invalid workflow input",
 		fmt.Sprintf("The input does not fit %s, the input schema of workflow type %q; errors names each field by its JSON pointer.",
 			t.InputRef, t.Name))
 	p.fields = fields
 	return p
+}
+
+// integerLiterals names each number in value (an input decoded with UseNumber, at path within
+// the input) that schema asks to be an integer but that is written with a fraction or an
+// exponent, such as 250.0 or 1e3. The validator takes such a number for an integer when its value
+// is whole; the worker's encoding/json refuses to decode it into the int64 of its input struct,
+// and the run would fail at once with Go's words in its failure.
+//
+// The walk follows the schema where it is certain which subschema a value meets: properties,
+// additionalProperties, items and allOf. Of anyOf and oneOf alternatives, a number is refused
+// only when every alternative that the value fits refuses it.
+func integerLiterals(schema *openapi3.Schema, value any, path []string) []gen.FieldError {
+	if schema == nil {
+		return nil
+	}
+	var fields []gen.FieldError
+	for _, sub := range schema.AllOf {
+		fields = append(fields, integerLiterals(sub.Value, value, path)...)
+	}
+	for _, alternatives := range []openapi3.SchemaRefs{schema.AnyOf, schema.OneOf} {
+		var refused []gen.FieldError
+		for _, alt := range alternatives {
+			if alt.Value == nil || alt.Value.VisitJSON(value) != nil {
+				continue
+			}
+			found := integerLiterals(alt.Value, value, path)
+			if len(found) == 0 {
+				refused = nil
+				break
+			}
+			if refused == nil {
+				refused = found
+			}
+		}
+		fields = append(fields, refused...)
+	}
+	switch v := value.(type) {
+	case json.Number:
+		// As the validator: an integer is asked for where a number would not do.
+		if schema.Type.Permits(openapi3.TypeInteger) && !schema.Type.Permits(openapi3.TypeNumber) &&
+			strings.ContainsAny(v.String(), ".eE") {
+			fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: inputPointer(path),
+				Message: "must be written as an integer, without a fraction or an exponent"})
+		}
+	case map[string]any:
+		for _, name := range slices.Sorted(maps.Keys(v)) {
+			sub := schema.AdditionalProperties.Schema
+			if p := schema.Properties[name]; p != nil {
+				sub = p
+			}
+			if sub != nil {
+				fields = append(fields, integerLiterals(sub.Value, v[name], append(slices.Clip(path), name))...)
+			}
+		}
+	case []any:
+		if schema.Items != nil {
+			for i, item := range v {
+				fields = append(fields, integerLiterals(schema.Items.Value, item, append(slices.Clip(path), strconv.Itoa(i)))...)
+			}
+		}
+	}
+	return fields
 }
 
 // workflowType is the hosted type of this name.
@@ -131,10 +206,16 @@ func inputFieldErrors(err error) []gen.FieldError {
 	if name, ok := unknownProperty(schemaErr); ok {
 		path = append(path, name)
 	}
+	return []gen.FieldError{{In: gen.FieldErrorInBody, Field: inputPointer(path), Message: schemaMessage(schemaErr)}}
+}
+
+// inputPointer is the JSON pointer (RFC 6901) in the request body of the value at path within
+// the input.
+func inputPointer(path []string) string {
 	pointer := "/input"
 	escape := strings.NewReplacer("~", "~0", "/", "~1")
 	for _, p := range path {
 		pointer += "/" + escape.Replace(p)
 	}
-	return []gen.FieldError{{In: gen.FieldErrorInBody, Field: pointer, Message: schemaMessage(schemaErr)}}
+	return pointer
 }

@@ -526,7 +526,9 @@ export interface components {
              *     type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
              *     which is checked before anything reaches Temporal: a misfit answers 422 with
              *     `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
-             *     absent input is checked as `{}`, the zero value the workflow then gets.
+             *     integer field is written as an integer: `250.0` or `1e3` is refused, since the worker
+             *     cannot decode it into its integer. An absent input is checked as `{}`, the zero value
+             *     the workflow then gets.
              */
             input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
             /**
