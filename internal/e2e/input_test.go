@@ -37,6 +37,7 @@ func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
 		{"MoneyTransfer of 250.0 cents", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":250.0,"referenceId":"inv-250"}`, nil, "/input/amount"},
 		{"Sleep of 1e3 seconds", "Sleep", `{"seconds":1e3}`, nil, "/input/seconds"},
 		{"Sleep of 30.0 seconds", "Sleep", `{"seconds":30.0}`, nil, "/input/seconds"},
+		{"Approval of an amount just beyond int64", "Approval", `{"amount":9223372036854775808}`, nil, "/input/amount"},
 		{"signal-with-start of an Approval whose timeout overflows", "Approval", `{"timeoutSeconds":9223372037}`,
 			&client.StartSignal{Name: "decision", Input: rawJSON(`{"approved":true}`)}, "/input/timeoutSeconds"},
 	}

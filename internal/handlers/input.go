@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -116,10 +117,11 @@ func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
 }
 
 // integerLiterals names each number in value (an input decoded with UseNumber, at path within
-// the input) that schema asks to be an integer but that is written with a fraction or an
-// exponent, such as 250.0 or 1e3. The validator takes such a number for an integer when its value
-// is whole; the worker's encoding/json refuses to decode it into the int64 of its input struct,
-// and the run would fail at once with Go's words in its failure.
+// the input) that schema asks to be an integer but that the worker's encoding/json would not
+// decode into the int64 of its input struct: one written with a fraction or an exponent, such as
+// 250.0 or 1e3, which the validator takes for an integer when its value is whole, and an int64
+// just beyond the type's bounds, which the validator rounds into them. The run would otherwise
+// fail at once, with Go's words in its failure.
 //
 // The walk follows the schema where it is certain which subschema a value meets: properties,
 // additionalProperties, items and allOf. Of anyOf and oneOf alternatives, a number is refused
@@ -152,10 +154,26 @@ func integerLiterals(schema *openapi3.Schema, value any, path []string) []gen.Fi
 	switch v := value.(type) {
 	case json.Number:
 		// As the validator: an integer is asked for where a number would not do.
-		if schema.Type.Permits(openapi3.TypeInteger) && !schema.Type.Permits(openapi3.TypeNumber) &&
-			strings.ContainsAny(v.String(), ".eE") {
-			fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: inputPointer(path),
-				Message: "must be written as an integer, without a fraction or an exponent"})
+		if !schema.Type.Permits(openapi3.TypeInteger) || schema.Type.Permits(openapi3.TypeNumber) {
+			break
+		}
+		invalid := func(msg string) {
+			fields = append(fields, gen.FieldError{In: gen.FieldErrorInBody, Field: inputPointer(path), Message: msg})
+		}
+		lit := v.String()
+		if strings.ContainsAny(lit, ".eE") {
+			invalid("must be written as an integer, without a fraction or an exponent")
+			break
+		}
+		if _, err := strconv.ParseInt(lit, 10, 64); err == nil || schema.Format != "int64" {
+			break
+		}
+		// The validator compares a float64, in which 9223372036854775808 is the largest int64.
+		// A bound of the schema's own within int64 refuses such a number already, in its words.
+		negative := strings.HasPrefix(lit, "-")
+		if (negative && (schema.Min == nil || *schema.Min <= math.MinInt64)) ||
+			(!negative && (schema.Max == nil || *schema.Max >= math.MaxInt64)) {
+			invalid(fmt.Sprintf("must be between %d and %d", math.MinInt64, math.MaxInt64))
 		}
 	case map[string]any:
 		for _, name := range slices.Sorted(maps.Keys(v)) {
