@@ -348,9 +348,10 @@ type StartWorkflowRequest struct {
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
 	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
-	// or absent passes no argument. The input of a type this deployment hosts must fit that
-	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
-	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// or absent passes no argument. On this deployment's own task queue, the input of a type
+	// its workers host must fit that type's input schema (GreetingInput, SleepInput and so on;
+	// `x-workflow-types` pairs them), which is checked before anything reaches Temporal: a
+	// misfit answers 422 with
 	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
 	// integer field is written as an integer: `250.0` or `1e3` is refused, since the worker
 	// cannot decode it into its integer. An absent input is checked as `{}`, the zero value
@@ -376,14 +377,17 @@ type StartWorkflowRequest struct {
 	StartDelay *Duration `json:"startDelay,omitempty"`
 
 	// TaskQueue The task queue; the gateway's configured default, where this deployment's workers poll,
-	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
+	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`;
+	// a start there is not held to this deployment's workflow types and input schemas.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
 	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
 	// A UUID is generated when absent.
 	WorkflowId *string `json:"workflowId,omitempty"`
 
-	// WorkflowType The registered workflow type name, for example `Greeting`.
+	// WorkflowType The registered workflow type name, for example `Greeting`. On this deployment's own
+	// task queue, one of the types its workers host (`GET /workflow-types`), unless the
+	// operator passes any type through; on another queue, any name.
 	WorkflowType string `json:"workflowType"`
 }
 
@@ -713,7 +717,9 @@ type ClientInterface interface {
 
 	// ListWorkflowTypes The workflow types this deployment hosts
 	//
-	// The types that `POST /workflows` accepts, each with a one-line description.
+	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+	// workers poll, each with a one-line description. A start on another task queue may name any
+	// type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -736,6 +742,13 @@ type ClientInterface interface {
 	// Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
+	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -779,6 +792,13 @@ type ClientInterface interface {
 	// Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
+	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -1094,7 +1114,9 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 
 // ListWorkflowTypes The workflow types this deployment hosts
 //
-// The types that `POST /workflows` accepts, each with a one-line description.
+// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+// workers poll, each with a one-line description. A start on another task queue may name any
+// type.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -1137,6 +1159,13 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
+//
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -1190,6 +1219,13 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
+//
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -2563,7 +2599,9 @@ type ClientWithResponsesInterface interface {
 
 	// ListWorkflowTypesWithResponse The workflow types this deployment hosts
 	//
-	// The types that `POST /workflows` accepts, each with a one-line description.
+	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+	// workers poll, each with a one-line description. A start on another task queue may name any
+	// type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -2590,6 +2628,13 @@ type ClientWithResponsesInterface interface {
 	// Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
+	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -2633,6 +2678,13 @@ type ClientWithResponsesInterface interface {
 	// Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
+	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
 	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -4732,7 +4784,9 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 
 // ListWorkflowTypesWithResponse The workflow types this deployment hosts
 //
-// The types that `POST /workflows` accepts, each with a one-line description.
+// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+// workers poll, each with a one-line description. A start on another task queue may name any
+// type.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -4771,6 +4825,13 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
+//
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
@@ -4820,6 +4881,13 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // Starts a workflow of a type that this deployment's workers host. The JSON `input` is passed to
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
+//
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
 //
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With

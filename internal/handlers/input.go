@@ -71,6 +71,26 @@ func ContractWorkflowTypes() ([]WorkflowType, error) {
 	return types, nil
 }
 
+// checkContract holds a start on this deployment's own task queue to the contract: its type must
+// be one that the deployment's workers host (unless any type is allowed), and its input must fit
+// that type's schema. The contract describes those workers only. A start on another queue, one
+// the operator allows or an administrator names, goes to whatever worker polls that queue, which
+// may host other types, or a type of the same name that takes another input.
+func (s *Server) checkContract(body *gen.StartWorkflowRequest) error {
+	if queue := deref(body.TaskQueue); queue != "" && queue != s.opts.TaskQueue {
+		return nil
+	}
+	if err := s.checkInput(body); err != nil {
+		return err
+	}
+	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
+		return newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
+			fmt.Sprintf("No worker of this deployment hosts workflow type %q on its task queue; GET /workflow-types lists those it hosts.",
+				body.WorkflowType))
+	}
+	return nil
+}
+
 // checkInput holds the input of a start of a hosted type to that type's input schema, before
 // anything reaches Temporal: a misfit input would otherwise start an execution that fails at
 // once, or worse, one that runs on a value the worker decoded into something else (a misspelt

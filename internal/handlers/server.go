@@ -44,8 +44,10 @@ type Options struct {
 	// Principals with scope admin may name any queue regardless.
 	TaskQueues   []string
 	AnyTaskQueue bool
-	// WorkflowTypes are the types this deployment's workers host; others are refused with 422
-	// unless AllowAnyWorkflowType is set.
+	// WorkflowTypes are the types this deployment's workers host on TaskQueue, with their input
+	// schemas. A start on TaskQueue of another type is refused with 422 unless
+	// AllowAnyWorkflowType is set, and one whose input does not fit its type's schema always is.
+	// Starts on other task queues are held to neither: other workers poll those.
 	WorkflowTypes        []WorkflowType
 	AllowAnyWorkflowType bool
 	// MaxBodyBytes bounds request bodies (413 above it).
@@ -212,13 +214,8 @@ func (e *executionError) Unwrap() error { return e.err }
 // StartWorkflow starts a workflow execution.
 func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
 	body := req.Body
-	if err := s.checkInput(body); err != nil {
+	if err := s.checkContract(body); err != nil {
 		return nil, err
-	}
-	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
-		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
-			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
-				body.WorkflowType))
 	}
 	spec, err := startSpec(ctx, body, deref(req.Params.IdempotencyKey))
 	if err != nil {
