@@ -51,9 +51,9 @@ export interface paths {
          *     signals or terminates anything a second time: it answers the execution the first attempt
          *     started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
          *     or closed, whatever the conflict policy. The same key with a different request answers 422
-         *     and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-         *     request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-         *     not make it different. The record lives in Temporal, so this holds across gateway restarts
+         *     and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+         *     client). The request is compared as decoded: explicit defaults, `null` input, key order and
+         *     spacing do not make it different. The record lives in Temporal, so this holds across gateway restarts
          *     and replicas, for the namespace's retention period. Without a `workflowId` the key alone
          *     names the execution (ids beginning with `idem-` are the keys'); with one, the outcome is kept
          *     in a record execution of the key's that default lists leave out.
