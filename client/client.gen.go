@@ -355,11 +355,14 @@ type StartWorkflowRequest struct {
 	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
 
 	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
-	// or absent passes no argument. The input of a type this deployment hosts must fit that
-	// type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
-	// which is checked before anything reaches Temporal: a misfit answers 422 with
+	// or absent passes no argument. On this deployment's own task queue, the input of a type
+	// its workers host must fit that type's input schema (GreetingInput, SleepInput and so on;
+	// `x-workflow-types` pairs them), which is checked before anything reaches Temporal: a
+	// misfit answers 422 with
 	// `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
-	// absent input is checked as `{}`, the zero value the workflow then gets.
+	// integer field is written as an integer: `250.0` or `1e3` is refused, since the worker
+	// cannot decode it into its integer. An absent input is checked as `{}`, the zero value
+	// the workflow then gets.
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
@@ -381,14 +384,17 @@ type StartWorkflowRequest struct {
 	StartDelay *Duration `json:"startDelay,omitempty"`
 
 	// TaskQueue The task queue; the gateway's configured default, where this deployment's workers poll,
-	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
+	// when absent. Another queue must be one the operator allows, or the caller needs scope `admin`;
+	// a start there is not held to this deployment's workflow types and input schemas.
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
 	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
 	// A UUID is generated when absent.
 	WorkflowId *string `json:"workflowId,omitempty"`
 
-	// WorkflowType The registered workflow type name, for example `Greeting`.
+	// WorkflowType The registered workflow type name, for example `Greeting`. On this deployment's own
+	// task queue, one of the types its workers host (`GET /workflow-types`), unless the
+	// operator passes any type through; on another queue, any name.
 	WorkflowType string `json:"workflowType"`
 }
 
@@ -718,7 +724,9 @@ type ClientInterface interface {
 
 	// ListWorkflowTypes The workflow types this deployment hosts
 	//
-	// The types that `POST /workflows` accepts, each with a one-line description.
+	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+	// workers poll, each with a one-line description. A start on another task queue may name any
+	// type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -742,6 +750,13 @@ type ClientInterface interface {
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
+	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -759,14 +774,14 @@ type ClientInterface interface {
 	// signals or terminates anything a second time: it answers the execution the first attempt
 	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 	// or closed, whatever the conflict policy. The same key with a different request answers 422
-	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period: the key is claimed with a record
-	// execution that default lists leave out, and its outcome kept there. A retry that arrives
-	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-	// beginning with `idem-` are the keys').
+	// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+	// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+	// spacing do not make it different. The record lives in Temporal, so this holds across
+	// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+	// with a record execution that default lists leave out, and its outcome kept there. A retry
+	// that arrives while the first attempt is still being carried out answers 409
+	// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+	// execution (ids beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -787,6 +802,13 @@ type ClientInterface interface {
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
+	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -804,14 +826,14 @@ type ClientInterface interface {
 	// signals or terminates anything a second time: it answers the execution the first attempt
 	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 	// or closed, whatever the conflict policy. The same key with a different request answers 422
-	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period: the key is claimed with a record
-	// execution that default lists leave out, and its outcome kept there. A retry that arrives
-	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-	// beginning with `idem-` are the keys').
+	// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+	// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+	// spacing do not make it different. The record lives in Temporal, so this holds across
+	// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+	// with a record execution that default lists leave out, and its outcome kept there. A retry
+	// that arrives while the first attempt is still being carried out answers 409
+	// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+	// execution (ids beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1103,7 +1125,9 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 
 // ListWorkflowTypes The workflow types this deployment hosts
 //
-// The types that `POST /workflows` accepts, each with a one-line description.
+// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+// workers poll, each with a one-line description. A start on another task queue may name any
+// type.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -1147,6 +1171,13 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
 //
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
+//
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 // `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -1164,14 +1195,14 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 // signals or terminates anything a second time: it answers the execution the first attempt
 // started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 // or closed, whatever the conflict policy. The same key with a different request answers 422
-// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-// not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period: the key is claimed with a record
-// execution that default lists leave out, and its outcome kept there. A retry that arrives
-// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-// beginning with `idem-` are the keys').
+// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+// spacing do not make it different. The record lives in Temporal, so this holds across
+// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+// with a record execution that default lists leave out, and its outcome kept there. A retry
+// that arrives while the first attempt is still being carried out answers 409
+// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+// execution (ids beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -1202,6 +1233,13 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
 //
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
+//
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 // `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -1219,14 +1257,14 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 // signals or terminates anything a second time: it answers the execution the first attempt
 // started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 // or closed, whatever the conflict policy. The same key with a different request answers 422
-// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-// not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period: the key is claimed with a record
-// execution that default lists leave out, and its outcome kept there. A retry that arrives
-// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-// beginning with `idem-` are the keys').
+// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+// spacing do not make it different. The record lives in Temporal, so this holds across
+// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+// with a record execution that default lists leave out, and its outcome kept there. A retry
+// that arrives while the first attempt is still being carried out answers 409
+// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+// execution (ids beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2576,7 +2614,9 @@ type ClientWithResponsesInterface interface {
 
 	// ListWorkflowTypesWithResponse The workflow types this deployment hosts
 	//
-	// The types that `POST /workflows` accepts, each with a one-line description.
+	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+	// workers poll, each with a one-line description. A start on another task queue may name any
+	// type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -2604,6 +2644,13 @@ type ClientWithResponsesInterface interface {
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
+	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -2621,14 +2668,14 @@ type ClientWithResponsesInterface interface {
 	// signals or terminates anything a second time: it answers the execution the first attempt
 	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 	// or closed, whatever the conflict policy. The same key with a different request answers 422
-	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period: the key is claimed with a record
-	// execution that default lists leave out, and its outcome kept there. A retry that arrives
-	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-	// beginning with `idem-` are the keys').
+	// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+	// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+	// spacing do not make it different. The record lives in Temporal, so this holds across
+	// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+	// with a record execution that default lists leave out, and its outcome kept there. A retry
+	// that arrives while the first attempt is still being carried out answers 409
+	// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+	// execution (ids beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -2649,6 +2696,13 @@ type ClientWithResponsesInterface interface {
 	// the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 	// float64 rounding), while insignificant whitespace may be dropped.
 	//
+	// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+	// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+	// goes: a start there of another type, or with an input that does not fit its type's schema,
+	// answers 422. A start on another task queue (one the operator allows, or any for scope
+	// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+	// workers poll that queue and may host other types, or the same names with other inputs.
+	//
 	// A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 	// with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 	// `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -2666,14 +2720,14 @@ type ClientWithResponsesInterface interface {
 	// signals or terminates anything a second time: it answers the execution the first attempt
 	// started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 	// or closed, whatever the conflict policy. The same key with a different request answers 422
-	// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-	// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-	// not make it different. The record lives in Temporal, so this holds across gateway restarts
-	// and replicas, for the namespace's retention period: the key is claimed with a record
-	// execution that default lists leave out, and its outcome kept there. A retry that arrives
-	// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-	// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-	// beginning with `idem-` are the keys').
+	// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+	// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+	// spacing do not make it different. The record lives in Temporal, so this holds across
+	// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+	// with a record execution that default lists leave out, and its outcome kept there. A retry
+	// that arrives while the first attempt is still being carried out answers 409
+	// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+	// execution (ids beginning with `idem-` are the keys').
 	//
 	// The task queue may be this deployment's own (the default) or one the operator allows
 	// (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -4756,7 +4810,9 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 
 // ListWorkflowTypesWithResponse The workflow types this deployment hosts
 //
-// The types that `POST /workflows` accepts, each with a one-line description.
+// The types that `POST /workflows` accepts on this deployment's own task queue, where its
+// workers poll, each with a one-line description. A start on another task queue may name any
+// type.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -4796,6 +4852,13 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
 //
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
+//
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 // `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -4813,14 +4876,14 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 // signals or terminates anything a second time: it answers the execution the first attempt
 // started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 // or closed, whatever the conflict policy. The same key with a different request answers 422
-// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-// not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period: the key is claimed with a record
-// execution that default lists leave out, and its outcome kept there. A retry that arrives
-// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-// beginning with `idem-` are the keys').
+// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+// spacing do not make it different. The record lives in Temporal, so this holds across
+// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+// with a record execution that default lists leave out, and its outcome kept there. A retry
+// that arrives while the first attempt is still being carried out answers 409
+// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+// execution (ids beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -4847,6 +4910,13 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
 // float64 rounding), while insignificant whitespace may be dropped.
 //
+// The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+// those of the workers on this deployment's own task queue, where a start without `taskQueue`
+// goes: a start there of another type, or with an input that does not fit its type's schema,
+// answers 422. A start on another task queue (one the operator allows, or any for scope
+// `admin`) is passed to Temporal as it came, whatever its type and input, since other
+// workers poll that queue and may host other types, or the same names with other inputs.
+//
 // A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
 // with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
 // `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -4864,14 +4934,14 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 // signals or terminates anything a second time: it answers the execution the first attempt
 // started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
 // or closed, whatever the conflict policy. The same key with a different request answers 422
-// and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-// request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-// not make it different. The record lives in Temporal, so this holds across gateway restarts
-// and replicas, for the namespace's retention period: the key is claimed with a record
-// execution that default lists leave out, and its outcome kept there. A retry that arrives
-// while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-// with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-// beginning with `idem-` are the keys').
+// and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+// client). The request is compared as decoded: explicit defaults, `null` input, key order and
+// spacing do not make it different. The record lives in Temporal, so this holds across
+// gateway restarts and replicas, for the namespace's retention period: the key is claimed
+// with a record execution that default lists leave out, and its outcome kept there. A retry
+// that arrives while the first attempt is still being carried out answers 409
+// `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+// execution (ids beginning with `idem-` are the keys').
 //
 // The task queue may be this deployment's own (the default) or one the operator allows
 // (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.

@@ -143,6 +143,13 @@ type JWTConfig struct {
 	ScopePrefix string
 }
 
+// The prefixes of a token's principal: its user (sub), or without one its client (client_id or
+// OIDC's azp). Neither is a prefix of the other, nor of an API key's "apikey:".
+const (
+	subjectPrefix = "jwt:"
+	clientPrefix  = "jwt-client:"
+)
+
 type jwtVerifier struct {
 	parser *jwt.Parser
 	keys   jwt.Keyfunc
@@ -196,9 +203,19 @@ func (v *jwtVerifier) verify(token string) (Principal, error) {
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.keys); err != nil {
 		return Principal{}, err
 	}
+	// The principal is the caller whose Idempotency-Keys and share of waits are its own, so a
+	// user and a client never share a name, even when a client's id is some user's sub.
 	// Client-credentials tokens of some providers carry no subject, only the client's id.
-	name := cmp.Or(claims.Subject, claims.ClientID, claims.Azp, "(no subject)")
-	p := Principal{Name: "jwt:" + name}
+	var p Principal
+	switch client := cmp.Or(claims.ClientID, claims.Azp); {
+	case claims.Subject != "":
+		p.Name = subjectPrefix + claims.Subject
+	case client != "":
+		p.Name = clientPrefix + client
+	default:
+		// Every such token would be one caller, sharing its keys with every other.
+		return Principal{}, errors.New("the token names no one: it has no sub, client_id or azp")
+	}
 	for _, s := range append(claims.Scope, claims.Scp...) {
 		name, ok := strings.CutPrefix(s, v.prefix)
 		if !ok {

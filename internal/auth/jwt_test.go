@@ -148,16 +148,50 @@ func TestTokenScopes(t *testing.T) {
 	}
 
 	a := New(nil, &JWTConfig{Keys: pemKeys(t, is), Audience: audience})
-	c := authtest.Claims(audience, "", "read")
-	delete(c, "sub")
-	c["client_id"] = "batch-job"
-	p, err := a.Authenticate(bearer(is.Token(t, c)))
-	require.NoError(t, err)
-	assert.Equal(t, "jwt:batch-job", p.Name, "a client-credentials token without sub is named by its client")
-
+	c := authtest.Claims(audience, "svc", "read")
 	c["scope"] = 42
-	_, err = a.Authenticate(bearer(is.Token(t, c)))
+	_, err := a.Authenticate(bearer(is.Token(t, c)))
 	assert.ErrorIs(t, err, ErrInvalidCredentials, "a scope claim of the wrong type")
+}
+
+// TestTokenPrincipal: a token names its user (sub) or, without one, its client (client_id, or
+// OIDC's azp); the two kinds of name never meet, since a user and a client of the same name are
+// two callers, with their own Idempotency-Keys and their own share of waits. A token that names
+// no one would make every such token one caller: it is refused.
+func TestTokenPrincipal(t *testing.T) {
+	is := authtest.NewIssuer(t, "ES256", "")
+	a := New(nil, &JWTConfig{Keys: pemKeys(t, is), Audience: audience})
+	for _, tc := range []struct {
+		name   string
+		claims map[string]any // over a token without sub
+		want   string         // empty: refused
+	}{
+		{"a user", map[string]any{"sub": "batch-job"}, "jwt:batch-job"},
+		{"a user, through a client", map[string]any{"sub": "alice", "client_id": "dashboard", "azp": "dashboard"}, "jwt:alice"},
+		{"a client", map[string]any{"client_id": "batch-job"}, "jwt-client:batch-job"},
+		{"a client by OIDC's azp", map[string]any{"azp": "batch-job"}, "jwt-client:batch-job"},
+		{"a client by both", map[string]any{"client_id": "batch-job", "azp": "other"}, "jwt-client:batch-job"},
+		{"a client whose id looks like a user's name", map[string]any{"client_id": "jwt:alice"}, "jwt-client:jwt:alice"},
+		{"no one", map[string]any{}, ""},
+		{"no one, in empty claims", map[string]any{"sub": "", "client_id": "", "azp": ""}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := authtest.Claims(audience, "", "read")
+			delete(c, "sub")
+			for k, v := range tc.claims {
+				c[k] = v
+			}
+			p, err := a.Authenticate(bearer(is.Token(t, c)))
+			if tc.want == "" {
+				require.ErrorIs(t, err, ErrInvalidCredentials)
+				assert.Contains(t, err.Error(), "names no one", "the reason, for the log")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p.Name)
+			assert.Equal(t, []Scope{ScopeRead}, p.Scopes)
+		})
+	}
 }
 
 func TestJWKS(t *testing.T) {

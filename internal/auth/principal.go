@@ -54,8 +54,9 @@ func FormatScopes(scopes []Scope) string {
 
 // Principal is who sent a request, as its credential says.
 type Principal struct {
-	// Name identifies the caller in logs: "apikey:<name>" or "jwt:<subject>". The prefix keeps a
-	// key and a token subject of the same name apart.
+	// Name identifies the caller, in logs and as the scope of its Idempotency-Keys and waits:
+	// "apikey:<name>", "jwt:<subject>" or, for a token without a subject, "jwt-client:<client id>".
+	// The prefixes keep a key, a token's user and a token's client of the same name apart.
 	Name   string
 	Scopes []Scope
 }

@@ -30,8 +30,8 @@ type Gateway struct {
 	Log      Log
 	// HTTPAddr is the listen address (GATEWAY_HTTP_ADDR).
 	HTTPAddr string
-	// AllowAnyWorkflowType passes types the workers are not known to host through to Temporal
-	// (GATEWAY_ALLOW_ANY_WORKFLOW_TYPE).
+	// AllowAnyWorkflowType passes types the workers are not known to host through to Temporal on
+	// the deployment's own task queue (GATEWAY_ALLOW_ANY_WORKFLOW_TYPE); other queues pass any type.
 	AllowAnyWorkflowType bool
 	// TaskQueues are the task queues a start may name besides Temporal.TaskQueue, where this
 	// deployment's workers poll (GATEWAY_TASK_QUEUES, comma-separated); AnyTaskQueue (the list is

@@ -131,6 +131,33 @@ func TestAuthenticatedGateway(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, r.StatusCode(), "a token for another audience")
 	})
 
+	t.Run("a user's token and a client's token of the same name keep their Idempotency-Keys apart", func(t *testing.T) {
+		user := authtest.Claims(audience, "nightly-"+id, "start")
+		service := authtest.Claims(audience, "", "start")
+		delete(service, "sub")
+		service["client_id"] = "nightly-" + id
+		key := "K-" + id
+		req := client.StartWorkflowRequest{WorkflowType: "Echo", Input: rawJSON(`{"run":"nightly"}`)}
+		var ids []string
+		for _, claims := range []map[string]any{user, service, user} {
+			r := keyed(t, c, key, req, "", bearerToken(idp.Token(t, claims)))
+			require.Contains(t, []int{http.StatusCreated, http.StatusOK}, r.StatusCode(), "body: %s", r.Body)
+			e := r.JSON201
+			if e == nil {
+				e = r.JSON200
+			}
+			require.NotNil(t, e, "body: %s", r.Body)
+			ids = append(ids, e.WorkflowId)
+		}
+		assert.NotEqual(t, ids[0], ids[1], "the client did not replay the user's start")
+		assert.Equal(t, ids[0], ids[2], "the user's retry replays its own start")
+
+		noOne := authtest.Claims(audience, "", "start")
+		delete(noOne, "sub")
+		r := keyed(t, c, key, req, "", bearerToken(idp.Token(t, noOne)))
+		require.Equal(t, http.StatusUnauthorized, r.StatusCode(), "a token that names no one; body: %s", r.Body)
+	})
+
 	t.Run("admin JWT terminates another run", func(t *testing.T) {
 		sleepID := uniqueID(t)
 		r, err := c.StartWorkflowWithResponse(ctx, nil, client.StartWorkflowRequest{

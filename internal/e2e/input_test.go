@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
 	sdkclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/temporalhttp/gateway/client"
 )
@@ -32,6 +35,12 @@ func TestInputThatDoesNotFitItsTypeIs422(t *testing.T) {
 		{"Sleep with a misspelt field", "Sleep", `{"second":600}`, nil, "/input/second"},
 		{"Greeting without a name", "Greeting", `{}`, nil, "/input/name"},
 		{"MoneyTransfer of nothing", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":0,"referenceId":"inv-0"}`, nil, "/input/amount"},
+		// Whole numbers that the schema's validator takes for integers, and the worker's
+		// encoding/json does not: the run would fail at once.
+		{"MoneyTransfer of 250.0 cents", "MoneyTransfer", `{"fromAccount":"alice","toAccount":"bob","amount":250.0,"referenceId":"inv-250"}`, nil, "/input/amount"},
+		{"Sleep of 1e3 seconds", "Sleep", `{"seconds":1e3}`, nil, "/input/seconds"},
+		{"Sleep of 30.0 seconds", "Sleep", `{"seconds":30.0}`, nil, "/input/seconds"},
+		{"Approval of an amount just beyond int64", "Approval", `{"amount":9223372036854775808}`, nil, "/input/amount"},
 		{"signal-with-start of an Approval whose timeout overflows", "Approval", `{"timeoutSeconds":9223372037}`,
 			&client.StartSignal{Name: "decision", Input: rawJSON(`{"approved":true}`)}, "/input/timeoutSeconds"},
 	}
@@ -81,4 +90,52 @@ func TestSleepRefusesAnOverflowingInputItself(t *testing.T) {
 	require.NotNil(t, r.JSON200.Failure.Type)
 	assert.Equal(t, "InvalidInputError", *r.JSON200.Failure.Type)
 	assert.Contains(t, r.JSON200.Failure.Message, "seconds must not exceed 9223372036")
+}
+
+// TestOtherTaskQueuesAreNotHeldToTheContract runs another team's worker on a task queue of its
+// own, hosting a "Sleep" that takes minutes as a fraction and a "Shipping" that the contract does
+// not know. Through the suite's gateway, which may start on any queue, starts there are passed as
+// they came and that worker runs them; the same starts on the deployment's own queue are 422 and
+// start nothing.
+func TestOtherTaskQueuesAreNotHeldToTheContract(t *testing.T) {
+	queue := uniqueID(t)
+	w := worker.New(temporalC, queue, worker.Options{})
+	type sleepInput struct {
+		Minutes float64 `json:"minutes"`
+	}
+	w.RegisterWorkflowWithOptions(func(_ workflow.Context, in sleepInput) (string, error) {
+		return fmt.Sprintf("slept %v minutes", in.Minutes), nil
+	}, workflow.RegisterOptions{Name: "Sleep"})
+	w.RegisterWorkflowWithOptions(func(_ workflow.Context, in json.RawMessage) (json.RawMessage, error) {
+		return in, nil
+	}, workflow.RegisterOptions{Name: "Shipping"})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	c := api(t)
+	for _, tt := range []struct{ workflowType, input, result, refusal string }{
+		{"Sleep", `{"minutes":1.5}`, `"slept 1.5 minutes"`, "urn:temporal-http:problem:invalid-input"},
+		{"Shipping", `{"parcel":"p-1"}`, `{"parcel":"p-1"}`, "urn:temporal-http:problem:unknown-workflow-type"},
+	} {
+		t.Run(tt.workflowType, func(t *testing.T) {
+			id := uniqueID(t)
+			r, err := c.StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Wait: ptr("20s")},
+				client.StartWorkflowRequest{WorkflowType: tt.workflowType, WorkflowId: &id, TaskQueue: &queue, Input: rawJSON(tt.input)})
+			require.NoError(t, err)
+			require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+			assert.Equal(t, queue, r.JSON201.TaskQueue)
+			require.Equal(t, client.ExecutionStatusCOMPLETED, r.JSON201.Status, "body: %s", r.Body)
+			require.NotNil(t, r.JSON201.Result)
+			assert.JSONEq(t, tt.result, string(*r.JSON201.Result), "the other queue's worker ran it")
+
+			own := uniqueID(t) + "-own-queue"
+			r, err = c.StartWorkflowWithResponse(t.Context(), nil,
+				client.StartWorkflowRequest{WorkflowType: tt.workflowType, WorkflowId: &own, Input: rawJSON(tt.input)})
+			require.NoError(t, err)
+			apiProblem(t, r, r.ApplicationproblemJSON422, http.StatusUnprocessableEntity, tt.refusal)
+			_, err = temporalC.DescribeWorkflowExecution(context.Background(), own, "")
+			var notFound *serviceerror.NotFound
+			assert.ErrorAs(t, err, &notFound, "a start refused on the deployment's own queue reached Temporal")
+		})
+	}
 }

@@ -54,7 +54,7 @@ type StartSpec struct {
 	Signal *Signal
 	// Key is the request's Idempotency-Key; empty when it has none.
 	Key string
-	// Caller names whoever sent the request (an API key's or a token subject's principal, or ""
+	// Caller names whoever sent the request (the principal of its API key or token, or ""
 	// when the gateway runs open): a key means something only to the caller that chose it.
 	Caller string
 }

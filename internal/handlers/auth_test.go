@@ -179,6 +179,8 @@ func TestWithoutValidCredentials401(t *testing.T) {
 	expired["exp"] = time.Now().Add(-time.Hour).Unix()
 	otherAudience := authtest.Claims("another-service", "alice", "admin")
 	stranger := authtest.NewIssuer(t, "ES256", "")
+	noOne := authtest.Claims(jwtAudience, "", "admin")
+	delete(noOne, "sub")
 
 	for _, tc := range []struct {
 		name        string
@@ -190,6 +192,7 @@ func TestWithoutValidCredentials401(t *testing.T) {
 		{"expired token", http.Header{"Authorization": {"Bearer " + c.issuer.Token(t, expired)}}, "invalid_token"},
 		{"token for another audience", http.Header{"Authorization": {"Bearer " + c.issuer.Token(t, otherAudience)}}, "invalid_token"},
 		{"token by another issuer", http.Header{"Authorization": {"Bearer " + stranger.Token(t, authtest.Claims(jwtAudience, "a", "admin"))}}, "invalid_token"},
+		{"token that names no one", http.Header{"Authorization": {"Bearer " + c.issuer.Token(t, noOne)}}, "invalid_token"},
 		{"basic auth", http.Header{"Authorization": {"Basic YWRtaW46YWRtaW4="}}, ""},
 		{"key and token at once", http.Header{"X-Api-Key": {c.keys["admin"]},
 			"Authorization": {"Bearer " + c.issuer.Token(t, authtest.Claims(jwtAudience, "a", "admin"))}}, "invalid_request"},
@@ -219,6 +222,55 @@ func TestWithoutValidCredentials401(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestTokenUsersAndClientsAreCallersApart: a user's token (sub) and a client's token (client_id)
+// of the same name are two callers, whose Idempotency-Keys never meet; a token that names neither
+// is refused, and the log says why.
+func TestTokenUsersAndClientsAreCallersApart(t *testing.T) {
+	c := newCredentials(t)
+	var buf bytes.Buffer
+	fake := authFake()
+	h := newRouter(t, fake, withAuth(c.auth), func(o *handlers.Options) { o.Logger = slog.New(slog.NewJSONHandler(&buf, nil)) })
+	user := authtest.Claims(jwtAudience, "batch-job", "start")
+	client := authtest.Claims(jwtAudience, "", "start")
+	delete(client, "sub")
+	client["client_id"] = "batch-job"
+	noOne := authtest.Claims(jwtAudience, "", "start")
+	delete(noOne, "sub")
+
+	const body = `{"workflowType":"Greeting","input":{"name":"Ada"}}`
+	start := func(claims map[string]any) *httptest.ResponseRecorder {
+		req := withBearer(newRequest(http.MethodPost, "/workflows", body), c.issuer.Token(t, claims))
+		req.Header.Set("Idempotency-Key", "nightly")
+		return serve(h, req)
+	}
+	var ids []string
+	for _, claims := range []map[string]any{user, client} {
+		rec := start(claims)
+		require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
+		ids = append(ids, decode(t, rec.Body.Bytes()).WorkflowId)
+	}
+	assert.NotEqual(t, ids[0], ids[1], "the user and the client have a key of their own each")
+	assert.Len(t, fake.startCalls(), 2)
+
+	requireProblem(t, start(noOne), "urn:temporal-http:problem:unauthorized")
+	assert.Len(t, fake.startCalls(), 2, "a token that names no one started nothing")
+
+	var principals, reasons []string
+	for _, line := range logLines(t, &buf) {
+		switch line["msg"] {
+		case "http request":
+			p, _ := line["principal"].(string)
+			principals = append(principals, p)
+		case "authentication failed":
+			r, _ := line["reason"].(string)
+			reasons = append(reasons, r)
+		}
+	}
+	assert.Equal(t, []string{"jwt:batch-job", "jwt-client:batch-job", ""}, principals)
+	require.Len(t, reasons, 1)
+	assert.Contains(t, reasons[0], "names no one")
 }
 
 // A request without credentials learns nothing about what a valid request looks like: the 401

@@ -153,6 +153,9 @@ func TestPathParametersAreCheckedAsTheHandlerSeesThem(t *testing.T) {
 		{"dot escaped", "/workflows/%2E", http.StatusBadRequest, ""},
 		{"dot dot escaped", "/workflows/%2e%2E", http.StatusBadRequest, ""},
 		{"dot escaped, below", "/workflows/%2E/history", http.StatusBadRequest, ""},
+		// Unescaped once, as the handler does: an escaped percent stays a percent.
+		{"a percent before 2E", "/workflows/%252E", http.StatusOK, "%2E"},
+		{"a percent, beside an escaped slash", "/workflows/%2541%2F", http.StatusOK, "%41/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,12 +47,16 @@ func guardHosts(pw problemWriter, restrict bool, allowed []string, rules map[str
 }
 
 // hostName is the name a Host header gives: without its port or IPv6 brackets, in lower case,
-// and without the trailing dot of a fully qualified name.
+// and without the trailing dot of a fully qualified name. An IP address is in its canonical form,
+// as GATEWAY_ALLOWED_HOSTS holds it (config's hosts): [fe80:0::1] and [FE80::1] are fe80::1.
 func hostName(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.String()
+	}
 	return strings.TrimSuffix(strings.ToLower(host), ".")
 }
 

@@ -38,6 +38,14 @@ func TestHostsOfAnOpenGateway(t *testing.T) {
 		{"an allowed name in capitals", true, []string{"gateway.internal"}, "Gateway.Internal", true},
 		{"an allowed address", true, []string{"10.0.0.5"}, "10.0.0.5:8080", true},
 		{"not among the allowed", true, []string{"gateway.internal"}, "rebind.test", false},
+		// GATEWAY_ALLOWED_HOSTS holds an IP address in its canonical form; a Host header may spell
+		// it otherwise.
+		{"an allowed IPv6 address, spelt out", true, []string{"fe80::1"}, "[fe80:0::1]:8080", true},
+		{"an allowed IPv6 address, spelt out in full and in capitals", true, []string{"fe80::1"}, "[FE80:0:0:0:0:0:0:1]", true},
+		{"an allowed IPv6 address, with a zone", true, []string{"fe80::1"}, "[fe80::1%25eth0]:8080", false},
+		{"another IPv6 address", true, []string{"fe80::1"}, "[fe80::2]", false},
+		{"an allowed IPv4-mapped IPv6 address, spelt out", true, []string{"::ffff:10.0.0.5"}, "[::FFFF:a00:5]", true},
+		{"IPv6 loopback, spelt out in full", true, nil, "[0:0:0:0:0:0:0:1]:8080", true},
 		{"not restricted", false, nil, "rebind.test:8080", true},
 	}
 	for _, tt := range tests {

@@ -139,6 +139,13 @@ func decodeJSON(t *testing.T, s string) any {
 	return v
 }
 
+// notAnIntegerLiteral is what a number written with a fraction or an exponent is told where the
+// input schema asks for an integer.
+const notAnIntegerLiteral = "must be written as an integer, without a fraction or an exponent"
+
+// beyondInt64 is what an integer is told that the worker's int64 cannot hold.
+const beyondInt64 = "must be between -9223372036854775808 and 9223372036854775807"
+
 // TestStartInputIsCheckedAgainstItsType: the input of a start of a type the contract knows fits
 // that type's schema, or the start answers 422 naming each misfit field by its JSON pointer, and
 // nothing reaches Temporal.
@@ -157,11 +164,37 @@ func TestStartInputIsCheckedAgainstItsType(t *testing.T) {
 		{"sleep of the largest int64", `{"workflowType":"Sleep","input":{"seconds":9223372036854775807}}`,
 			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: "must be at most 9223372036"}}},
 		{"sleep beyond int64", `{"workflowType":"Sleep","input":{"seconds":1e400}}`,
-			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: "cannot convert json.Number to float64"}}},
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: notAnIntegerLiteral}}},
 		{"negative sleep", `{"workflowType":"Sleep","input":{"seconds":-1}}`,
 			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: "must be at least 0"}}},
 		{"sleep of a fraction", `{"workflowType":"Sleep","input":{"seconds":1.5}}`,
-			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: "value must be an integer"}}},
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: notAnIntegerLiteral}}},
+		// The validator takes a whole number for an integer however it is written; the worker's
+		// encoding/json does not, and would fail the run at once.
+		{"sleep of a whole number with a fraction", `{"workflowType":"Sleep","input":{"seconds":30.0}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: notAnIntegerLiteral}}},
+		{"sleep of a whole number with an exponent", `{"workflowType":"Sleep","input":{"seconds":1e3}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: notAnIntegerLiteral}}},
+		{"sleep of a whole number with a capital exponent", `{"workflowType":"Sleep","input":{"seconds":3E1}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: notAnIntegerLiteral}}},
+		{"sleep of minus zero", `{"workflowType":"Sleep","input":{"seconds":-0}}`, nil},
+		{"money transfer of a whole amount with a fraction", `{"workflowType":"MoneyTransfer","input":{"fromAccount":"alice","toAccount":"bob","amount":250.0,"referenceId":"inv-9"}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/amount", Message: notAnIntegerLiteral}}},
+		{"approval with two such fields", `{"workflowType":"Approval","input":{"amount":1.25e2,"timeoutSeconds":60.00}}`,
+			[]gen.FieldError{
+				{In: gen.FieldErrorInBody, Field: "/input/amount", Message: notAnIntegerLiteral},
+				{In: gen.FieldErrorInBody, Field: "/input/timeoutSeconds", Message: notAnIntegerLiteral},
+			}},
+		// The validator reads a number as a float64, in which 2^63 is the largest int64.
+		{"approval of an amount just beyond int64", `{"workflowType":"Approval","input":{"amount":9223372036854775808}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/amount", Message: beyondInt64}}},
+		{"approval of an amount just below int64", `{"workflowType":"Approval","input":{"amount":-9223372036854775809}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/amount", Message: beyondInt64}}},
+		{"sleep beyond int64, written whole", `{"workflowType":"Sleep","input":{"seconds":9223372036854775808}}`,
+			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/seconds", Message: "must be at most 9223372036"}}},
+		{"approval of the int64 bounds", `{"workflowType":"Approval","input":{"amount":-9223372036854775808}}`, nil},
+		{"money transfer of the largest int64", `{"workflowType":"MoneyTransfer","input":{"fromAccount":"alice","toAccount":"bob","amount":9223372036854775807,"referenceId":"inv-9"}}`, nil},
+		{"echo of numbers written any way", `{"workflowType":"Echo","input":{"amount":250.0,"n":[1e3,1.5]}}`, nil},
 		{"sleep with a misspelt field", `{"workflowType":"Sleep","input":{"second":600}}`,
 			[]gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input/second", Message: "is not a known field"}}},
 		{"sleep of text", `{"workflowType":"Sleep","input":"ten"}`,

@@ -67,8 +67,9 @@ func NewRouter(opts Options) (http.Handler, error) {
 	handler := gen.HandlerWithOptions(strict, gen.ChiServerOptions{
 		BaseRouter: r,
 		// Listed innermost first: the UTF-8 check of the path and query runs first, then the media
-		// type of a POST, then the JSON of the body, then the validator. A path that matches no
-		// route is answered 404 or 405, whatever its media type.
+		// type of a POST, then the JSON of the body, then the validator, which checks the path
+		// parameters as the UTF-8 check decoded them. A path that matches no route is answered 404
+		// or 405, whatever its media type.
 		Middlewares: []gen.MiddlewareFunc{validator, strictJSON(pw), requireJSON(pw), validUTF8(pw)},
 		ErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			pw.writeError(w, r, paramProblem(r, err))

@@ -35,8 +35,10 @@ type Options struct {
 	// Principals with scope admin may name any queue regardless.
 	TaskQueues   []string
 	AnyTaskQueue bool
-	// WorkflowTypes are the types this deployment's workers host; others are refused with 422
-	// unless AllowAnyWorkflowType is set.
+	// WorkflowTypes are the types this deployment's workers host on TaskQueue, with their input
+	// schemas. A start on TaskQueue of another type is refused with 422 unless
+	// AllowAnyWorkflowType is set, and one whose input does not fit its type's schema always is.
+	// Starts on other task queues are held to neither: other workers poll those.
 	WorkflowTypes        []WorkflowType
 	AllowAnyWorkflowType bool
 	// MaxBodyBytes bounds request bodies (413 above it).

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -149,13 +148,8 @@ func (s *Server) requireTaskQueue(ctx context.Context, queue string) error {
 // StartWorkflow starts a workflow execution.
 func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
 	body := req.Body
-	if err := s.checkInput(body); err != nil {
+	if err := s.checkContract(body); err != nil {
 		return nil, err
-	}
-	if !s.opts.AllowAnyWorkflowType && !s.known[body.WorkflowType] {
-		return nil, newProblem(http.StatusUnprocessableEntity, problemUnknownType, "Unknown workflow type",
-			fmt.Sprintf("No worker of this deployment hosts workflow type %q; GET /workflow-types lists those it hosts.",
-				body.WorkflowType))
 	}
 	spec, err := startSpec(ctx, body, deref(req.Params.IdempotencyKey))
 	if err != nil {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -38,21 +39,16 @@ func validateRequests(spec *openapi3.T, pw problemWriter) (func(http.Handler) ht
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			route, params, err := router.FindRoute(r)
+			// This router's own parameters are escaped: "é" would be checked as "%C3%A9", six
+			// characters against maxLength, and "%2E" would pass for a "." that the handler then
+			// sees. The values are checked as the handler gets them, which validUTF8 decoded.
+			route, _, err := router.FindRoute(r)
 			if err != nil {
 				pw.writeError(w, r, requestProblem(err))
 				return
 			}
-			// The router matches the escaped path and hands out its parameters escaped: "é" would
-			// be checked as "%C3%A9", six characters against maxLength, and "%2E" would pass for
-			// a "." that the handler then sees. The values are checked as the handler gets them.
-			for name, v := range params {
-				if v, err := url.PathUnescape(v); err == nil {
-					params[name] = v
-				}
-			}
 			err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
-				Request: r, PathParams: params, Route: route, Options: opts,
+				Request: r, PathParams: pathParams(r), Route: route, Options: opts,
 			})
 			if err != nil {
 				pw.writeError(w, r, requestProblem(err))
@@ -188,10 +184,48 @@ func unknownProperty(schemaErr *openapi3.SchemaError) (string, bool) {
 	return name, err == nil
 }
 
+// pathParamsKey carries a request's path parameters, decoded once by validUTF8, to the
+// validator.
+type pathParamsKey struct{}
+
+// decodePathParams are the path parameters of r's route as its handler gets them, in route order.
+// chi routes on the escaped path when there is one (r.URL.RawPath) and then hands out its values
+// escaped, as the generated binder knows too. A value that does not unescape is kept as it is,
+// for the binder to refuse.
+func decodePathParams(r *http.Request) (names []string, values map[string]string) {
+	values = map[string]string{}
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return nil, values
+	}
+	for i, name := range rctx.URLParams.Keys {
+		v := rctx.URLParams.Values[i]
+		if r.URL.RawPath != "" {
+			if unescaped, err := url.PathUnescape(v); err == nil {
+				v = unescaped
+			}
+		}
+		names = append(names, name)
+		values[name] = v
+	}
+	return names, values
+}
+
+// pathParams are r's path parameters as its handler gets them: those validUTF8 decoded, or
+// decoded now when it did not run.
+func pathParams(r *http.Request) map[string]string {
+	if values, ok := r.Context().Value(pathParamsKey{}).(map[string]string); ok {
+		return values
+	}
+	_, values := decodePathParams(r)
+	return values
+}
+
 // validUTF8 refuses a request whose path or query parameters are not valid UTF-8, naming each.
 // OpenAPI cannot ask a parameter to be text, the validator passes any bytes, and Temporal's
 // strings are protobuf strings, which must be UTF-8: such a value would otherwise fail the call
-// to Temporal with an error that looks like the gateway's own.
+// to Temporal with an error that looks like the gateway's own. It passes the path parameters
+// that it decoded on, for the validator to check the same values.
 func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -199,20 +233,10 @@ func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
 			invalid := func(in gen.FieldErrorIn, name string) {
 				fields = append(fields, gen.FieldError{In: in, Field: strings.ToValidUTF8(name, "\uFFFD"), Message: "is not valid UTF-8"})
 			}
-			if rctx := chi.RouteContext(r.Context()); rctx != nil {
-				for i, name := range rctx.URLParams.Keys {
-					v := rctx.URLParams.Values[i]
-					if r.URL.RawPath != "" {
-						// Routed on the escaped path: the value is still escaped (as the generated
-						// binder knows too).
-						var err error
-						if v, err = url.PathUnescape(v); err != nil {
-							continue // the binder names it
-						}
-					}
-					if !utf8.ValidString(v) {
-						invalid(gen.FieldErrorInPath, name)
-					}
+			names, params := decodePathParams(r)
+			for _, name := range names {
+				if !utf8.ValidString(params[name]) {
+					invalid(gen.FieldErrorInPath, name)
 				}
 			}
 			query := r.URL.Query()
@@ -225,7 +249,7 @@ func validUTF8(pw problemWriter) func(http.Handler) http.Handler {
 				pw.writeError(w, r, validationProblem(fields...))
 				return
 			}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pathParamsKey{}, params)))
 		})
 	}
 }

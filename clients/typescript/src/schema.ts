@@ -27,6 +27,13 @@ export interface paths {
          *     the workflow as its one argument, the same JSON value as sent: numbers keep every digit (no
          *     float64 rounding), while insignificant whitespace may be dropped.
          *
+         *     The hosted types and their input schemas (`GET /workflow-types`, `x-workflow-types`) are
+         *     those of the workers on this deployment's own task queue, where a start without `taskQueue`
+         *     goes: a start there of another type, or with an input that does not fit its type's schema,
+         *     answers 422. A start on another task queue (one the operator allows, or any for scope
+         *     `admin`) is passed to Temporal as it came, whatever its type and input, since other
+         *     workers poll that queue and may host other types, or the same names with other inputs.
+         *
          *     A workflow id that is already running answers 409 unless `idConflictPolicy` says otherwise;
          *     with `USE_EXISTING` the running execution answers 200 and nothing new is started. With
          *     `signal`, the signal is delivered to the running execution, or to a new one started for it.
@@ -44,14 +51,14 @@ export interface paths {
          *     signals or terminates anything a second time: it answers the execution the first attempt
          *     started or signalled, with 200 and `Idempotent-Replayed: true`, whether that run is running
          *     or closed, whatever the conflict policy. The same key with a different request answers 422
-         *     and nothing is done. Keys are scoped to the caller (the API key or token subject). The
-         *     request is compared as decoded: explicit defaults, `null` input, key order and spacing do
-         *     not make it different. The record lives in Temporal, so this holds across gateway restarts
-         *     and replicas, for the namespace's retention period: the key is claimed with a record
-         *     execution that default lists leave out, and its outcome kept there. A retry that arrives
-         *     while the first attempt is still being carried out answers 409 `idempotency-key-in-use`
-         *     with `Retry-After`. Without a `workflowId` the key alone names the execution (ids
-         *     beginning with `idem-` are the keys').
+         *     and nothing is done. Keys are scoped to the caller (the API key, or the token's user or
+         *     client). The request is compared as decoded: explicit defaults, `null` input, key order and
+         *     spacing do not make it different. The record lives in Temporal, so this holds across
+         *     gateway restarts and replicas, for the namespace's retention period: the key is claimed
+         *     with a record execution that default lists leave out, and its outcome kept there. A retry
+         *     that arrives while the first attempt is still being carried out answers 409
+         *     `idempotency-key-in-use` with `Retry-After`. Without a `workflowId` the key alone names the
+         *     execution (ids beginning with `idem-` are the keys').
          *
          *     The task queue may be this deployment's own (the default) or one the operator allows
          *     (`GATEWAY_TASK_QUEUES`); another needs scope `admin`, and is 403 otherwise.
@@ -271,7 +278,9 @@ export interface paths {
         };
         /**
          * The workflow types this deployment hosts
-         * @description The types that `POST /workflows` accepts, each with a one-line description.
+         * @description The types that `POST /workflows` accepts on this deployment's own task queue, where its
+         *     workers poll, each with a one-line description. A start on another task queue may name any
+         *     type.
          *
          *     Needs scope `read` (or `admin`).
          */
@@ -510,7 +519,11 @@ export interface components {
             timeoutSeconds?: number;
         };
         StartWorkflowRequest: {
-            /** @description The registered workflow type name, for example `Greeting`. */
+            /**
+             * @description The registered workflow type name, for example `Greeting`. On this deployment's own
+             *     task queue, one of the types its workers host (`GET /workflow-types`), unless the
+             *     operator passes any type through; on another queue, any name.
+             */
             workflowType: string;
             /**
              * @description The business id, any text except `.` and `..` (refused with 400: no URL can name them).
@@ -519,16 +532,20 @@ export interface components {
             workflowId?: string;
             /**
              * @description The task queue; the gateway's configured default, where this deployment's workers poll,
-             *     when absent. Another queue must be one the operator allows, or the caller needs scope `admin`.
+             *     when absent. Another queue must be one the operator allows, or the caller needs scope `admin`;
+             *     a start there is not held to this deployment's workflow types and input schemas.
              */
             taskQueue?: string;
             /**
              * @description Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
-             *     or absent passes no argument. The input of a type this deployment hosts must fit that
-             *     type's input schema (GreetingInput, SleepInput and so on; `x-workflow-types` pairs them),
-             *     which is checked before anything reaches Temporal: a misfit answers 422 with
+             *     or absent passes no argument. On this deployment's own task queue, the input of a type
+             *     its workers host must fit that type's input schema (GreetingInput, SleepInput and so on;
+             *     `x-workflow-types` pairs them), which is checked before anything reaches Temporal: a
+             *     misfit answers 422 with
              *     `invalid-input`, each field named by its JSON pointer, such as `/input/seconds`. An
-             *     absent input is checked as `{}`, the zero value the workflow then gets.
+             *     integer field is written as an integer: `250.0` or `1e3` is refused, since the worker
+             *     cannot decode it into its integer. An absent input is checked as `{}`, the zero value
+             *     the workflow then gets.
              */
             input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
             /**
@@ -977,9 +994,10 @@ export interface components {
             };
         };
         /**
-         * @description The request is well formed but cannot be carried out: an unknown `workflowType`, an
-         *     `input` that does not fit the input schema of its workflow type (`invalid-input`, each
-         *     field named in `errors` by its JSON pointer, such as `/input/seconds`), or an
+         * @description The request is well formed but cannot be carried out: on this deployment's own task queue,
+         *     an unknown `workflowType` or an `input` that does not fit the input schema of its workflow
+         *     type (`invalid-input`, each field named in `errors` by its JSON pointer, such as
+         *     `/input/seconds`); or an
          *     `Idempotency-Key` already used for a different request (nothing was done for this one).
          */
         UnprocessableEntity: {
