@@ -150,10 +150,12 @@ type Duration = string
 // Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
 type EchoInput = json.RawMessage
 
-// Execution A run of a workflow. A read (GET) tells all of it. The answer of a start tells what the start
-// itself knows, at the cost of one Temporal call: the ids, the type, the task queue and status
-// `RUNNING`; with `wait`, also how the run closed (status, `closeTime`, `historyLength`,
-// `result` or `failure`), from its close event. `startTime` and `executionTime` come with reads.
+// Execution A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
+// (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
+// the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
+// closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
+// `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
+// of a start, which reads the existing run.
 type Execution struct {
 	CloseTime *time.Time `json:"closeTime,omitempty"`
 
@@ -766,9 +768,9 @@ type ClientInterface interface {
 	//
 	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 	// empty body: the `Location` header names its workflow id and run id, and
-	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-	// one Temporal call per start instead of two (the start, without the read of the execution that
-	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+	// bytes only: a start answers from what the start call itself returns either way, with one
+	// Temporal call. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 	// signals or terminates anything a second time: it answers the execution the first attempt
@@ -818,9 +820,9 @@ type ClientInterface interface {
 	//
 	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 	// empty body: the `Location` header names its workflow id and run id, and
-	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-	// one Temporal call per start instead of two (the start, without the read of the execution that
-	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+	// bytes only: a start answers from what the start call itself returns either way, with one
+	// Temporal call. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 	// signals or terminates anything a second time: it answers the execution the first attempt
@@ -1187,9 +1189,9 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 //
 // With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 // empty body: the `Location` header names its workflow id and run id, and
-// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-// one Temporal call per start instead of two (the start, without the read of the execution that
-// fills the full body), which saves a round trip. Every other answer is unchanged.
+// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+// bytes only: a start answers from what the start call itself returns either way, with one
+// Temporal call. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 // signals or terminates anything a second time: it answers the execution the first attempt
@@ -1249,9 +1251,9 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 //
 // With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 // empty body: the `Location` header names its workflow id and run id, and
-// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-// one Temporal call per start instead of two (the start, without the read of the execution that
-// fills the full body), which saves a round trip. Every other answer is unchanged.
+// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+// bytes only: a start answers from what the start call itself returns either way, with one
+// Temporal call. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 // signals or terminates anything a second time: it answers the execution the first attempt
@@ -2660,9 +2662,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 	// empty body: the `Location` header names its workflow id and run id, and
-	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-	// one Temporal call per start instead of two (the start, without the read of the execution that
-	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+	// bytes only: a start answers from what the start call itself returns either way, with one
+	// Temporal call. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 	// signals or terminates anything a second time: it answers the execution the first attempt
@@ -2712,9 +2714,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 	// empty body: the `Location` header names its workflow id and run id, and
-	// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-	// one Temporal call per start instead of two (the start, without the read of the execution that
-	// fills the full body), which saves a round trip. Every other answer is unchanged.
+	// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+	// bytes only: a start answers from what the start call itself returns either way, with one
+	// Temporal call. Every other answer is unchanged.
 	//
 	// With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 	// signals or terminates anything a second time: it answers the execution the first attempt
@@ -4868,9 +4870,9 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 //
 // With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 // empty body: the `Location` header names its workflow id and run id, and
-// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-// one Temporal call per start instead of two (the start, without the read of the execution that
-// fills the full body), which saves a round trip. Every other answer is unchanged.
+// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+// bytes only: a start answers from what the start call itself returns either way, with one
+// Temporal call. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 // signals or terminates anything a second time: it answers the execution the first attempt
@@ -4926,9 +4928,9 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 //
 // With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
 // empty body: the `Location` header names its workflow id and run id, and
-// `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-// one Temporal call per start instead of two (the start, without the read of the execution that
-// fills the full body), which saves a round trip. Every other answer is unchanged.
+// `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+// bytes only: a start answers from what the start call itself returns either way, with one
+// Temporal call. Every other answer is unchanged.
 //
 // With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
 // signals or terminates anything a second time: it answers the execution the first attempt

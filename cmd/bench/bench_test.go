@@ -37,7 +37,7 @@ func TestBenchSmoke(t *testing.T) {
 	for _, protocol := range []string{"HTTP/1.1, a connection per reader", "HTTP/2 (h2c), 100 connections"} {
 		assert.Regexp(t, `20 waiting readers over 4 executions, `+regexp.QuoteMeta(protocol)+`, \d+ started per second \(GET \{Location\}[^)]*\)\s+all waiting after .*; 20 answered at the close, 0 failed`, out)
 	}
-	assert.Regexp(t, `gateway memory per waiting reader .*\s+[\d.]+ KB\s+<= 45 KB`, out)
+	assert.Regexp(t, `gateway memory per waiting reader .*\s+-?[\d.]+ KB\s+<= 45 KB`, out)
 	assert.Regexp(t, `gateway RSS with them waiting \(peak of this gateway\)\s+\d+ MB \(\d+ MB\)\s+<= 300 MB`, out)
 	assert.Len(t, regexp.MustCompile(`Temporal long polls in flight per execution, readers waiting\s+1\.00 \(4\)\s+<= 1\s+met`).FindAllString(out, -1), 2)
 	assert.Len(t, regexp.MustCompile(`closed run by runId\s+0 \(HTTP 200\)\s+0\s+met`).FindAllString(out, -1), 2)

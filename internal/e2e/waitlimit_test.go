@@ -75,7 +75,7 @@ func (c waitCaller) stream(t *testing.T, url string) io.ReadCloser {
 	}
 }
 
-// wait sends a waiting GET of url that stays unanswered (parked, over HTTP/1.1) until leave is
+// wait sends a waiting GET of url that stays unanswered until leave is
 // called, which hangs up.
 func (c waitCaller) wait(t *testing.T, url string) (leave func()) {
 	t.Helper()
@@ -108,7 +108,7 @@ func refused(t *testing.T, resp *http.Response, status int, typ string) {
 
 // TestWaitsAndStreamsAreBoundedPerCallerAndInTotal runs gateways that let one caller hold 2 waits
 // and event streams and all callers 3, with callers told apart by API key, and, on an open
-// gateway, by address (127.0.0.1 and 127.0.0.2). Alice holds a stream and a parked wait: her next
+// gateway, by address (127.0.0.1 and 127.0.0.2). Alice holds a stream and a wait: her next
 // wait, stream and start-and-wait are 429 problems with Retry-After (the start starts nothing),
 // while her plain read passes and Bob's stream gets through. With that third one held, Bob's
 // wait is a 503 problem with Retry-After. Once Alice hangs up both, she holds two streams again.

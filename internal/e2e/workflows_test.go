@@ -227,6 +227,34 @@ func TestCronCounterCountsItsRuns(t *testing.T) {
 	}
 }
 
+// A cron run closes with a stand-in continue-as-new event holding its result: a start that waits
+// for it and a read of the next run that waits both answer COMPLETED with the result, and the run
+// that follows.
+func TestWaitsOnCronRunsAnswerTheirResults(t *testing.T) {
+	id := uniqueID(t)
+	r, err := api(t).StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Wait: ptr("20s")}, client.StartWorkflowRequest{
+		WorkflowType: "CronCounter",
+		WorkflowId:   &id,
+		CronSchedule: ptr("@every 2s"),
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), id, "", "test over") })
+	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+	first := r.JSON201
+	require.NotNil(t, first, "body: %s", r.Body)
+	require.Equal(t, client.ExecutionStatusCOMPLETED, first.Status, "body: %s", r.Body)
+	require.NotNil(t, first.Result)
+	assert.JSONEq(t, `{"count":1}`, string(*first.Result))
+	require.NotNil(t, first.NextRunId, "a cron run names the next run")
+
+	next := get(t, id, &client.GetWorkflowParams{RunId: first.NextRunId, Wait: ptr("20s")}).JSON200
+	require.Equal(t, client.ExecutionStatusCOMPLETED, next.Status)
+	require.NotNil(t, next.Result)
+	assert.JSONEq(t, `{"count":2}`, string(*next.Result))
+	assert.NotNil(t, next.StartTime, "a read tells the run as Describe does")
+	require.NotNil(t, next.NextRunId)
+}
+
 func TestGatewayAnswers503WhileTemporalIsUnreachable(t *testing.T) {
 	// A second gateway pointed at a port where nothing listens: it must start, and answer 503.
 	p, url, err := startGateway([]string{"TEMPORAL_ADDRESS=127.0.0.1:1", "GATEWAY_HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=error", "GATEWAY_TEMPORAL_TIMEOUT=3s"})

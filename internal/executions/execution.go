@@ -39,9 +39,12 @@ var statuses = map[enumspb.WorkflowExecutionStatus]Status{
 }
 
 // Execution is one run of a workflow as the gateway tells of it. What a read learns from Describe
-// (StartTime, ExecutionTime, HistoryLength) is zero when the execution is known only from its
+// (StartTime, ExecutionTime, SearchAttributes) is zero when the execution is known only from its
 // start, and from its close event.
 type Execution struct {
+	// source is where what is known of the run comes from.
+	source source
+
 	WorkflowID, RunID, WorkflowType, TaskQueue string
 	Status                                     Status
 	StartTime, ExecutionTime, CloseTime        *time.Time
@@ -56,12 +59,20 @@ type Execution struct {
 	NextRunID string
 }
 
+// source is where what the gateway knows of a run comes from.
+type source int
+
+const (
+	// fromIDs: its ids only, and that it runs (a reader that joined others' wait).
+	fromIDs source = iota
+	// fromStart: what the start that began it knows.
+	fromStart
+	// fromDescribe: Temporal's Describe (or a list).
+	fromDescribe
+)
+
 // Running says whether the execution is still running.
 func (e Execution) Running() bool { return e.Status == StatusRunning }
-
-// described says whether the execution is known from a Describe, not only from its start and
-// close event.
-func (e Execution) described() bool { return e.StartTime != nil }
 
 // Failure is why an execution, a query or an update did not complete: what a caller can act on,
 // without the stack traces, which describe the worker's code rather than the caller's request.
@@ -83,6 +94,7 @@ func fromInfo(info *workflowpb.WorkflowExecutionInfo) (Execution, error) {
 	}
 	startTime := info.GetStartTime().AsTime()
 	exec := Execution{
+		source:        fromDescribe,
 		WorkflowID:    info.GetExecution().GetWorkflowId(),
 		RunID:         info.GetExecution().GetRunId(),
 		WorkflowType:  info.GetType().GetName(),
@@ -122,22 +134,26 @@ var closeEventTypes = map[enumspb.EventType]Status{
 	enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW: StatusContinuedAsNew,
 }
 
-// closedBy is exec as the close event leaves it: its status (unless a Describe told it already:
-// a cron or retry run closes with continue-as-new while Describe calls it COMPLETED or FAILED),
-// its close time, its length, and what it ended with: result, failure, next run.
+// closedBy is exec as the close event leaves it: its status (unless a Describe of the closed run
+// told it already), its close time, its length, and what it ended with: result, failure, next
+// run.
+//
+// A run that another follows without the workflow asking (a cron run, a retry) closes as
+// completed, failed or timed out, naming the next run; server 1.29 hands such a close event to a
+// client that does not say it knows this (the Go SDK does not) as a continue-as-new event without
+// an initiator, holding the result or the failure. The status is then read from what it holds.
 func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
-	if exec.Status == StatusRunning || exec.Status == "" {
+	if exec.Running() {
 		exec.Status = closeEventTypes[event.GetEventType()]
-		if a := event.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
-			// As Describe tells them: a cron run completed or failed, a retry's run failed.
-			switch a.GetInitiator() {
-			case enumspb.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE:
-				exec.Status = StatusCompleted
-				if a.GetFailure() != nil {
-					exec.Status = StatusFailed
-				}
-			case enumspb.CONTINUE_AS_NEW_INITIATOR_RETRY:
+		if a := event.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil &&
+			a.GetInitiator() != enumspb.CONTINUE_AS_NEW_INITIATOR_WORKFLOW {
+			switch {
+			case a.GetFailure().GetTimeoutFailureInfo() != nil:
+				exec.Status = StatusTimedOut
+			case a.GetFailure() != nil:
 				exec.Status = StatusFailed
+			default:
+				exec.Status = StatusCompleted
 			}
 		}
 	}
@@ -170,8 +186,7 @@ func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
 		}
 		exec.Failure = &Failure{Message: msg, Type: "TerminatedError"}
 	case event.GetWorkflowExecutionContinuedAsNewEventAttributes() != nil:
-		// A cron or retry run closes with this event; it carries what the run completed with or
-		// failed with.
+		// A cron or retry run's close, as above: what it completed with or failed with.
 		a := event.GetWorkflowExecutionContinuedAsNewEventAttributes()
 		nextRunID = a.GetNewExecutionRunId()
 		switch exec.Status {
@@ -179,6 +194,8 @@ func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
 			exec.Result = payloadsJSON(a.GetLastCompletionResult())
 		case StatusFailed:
 			exec.Failure = failureOf(a.GetFailure())
+		case StatusTimedOut:
+			exec.Failure = &Failure{Message: "workflow execution timed out", Type: "TimeoutError"}
 		}
 	}
 	if exec.Status == StatusCompleted && exec.Result == nil {

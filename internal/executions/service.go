@@ -31,11 +31,11 @@ type Options struct {
 // Service is the gateway's core: it starts executions, reads them, waits for them and acts on
 // them, over a narrow port to Temporal, knowing nothing of HTTP.
 type Service struct {
-	*Starter
-	client Client
-	opts   Options
-	// closed holds closed executions by run: they never change, so a read of one by run id needs
-	// no Temporal call.
+	starter *Starter
+	client  Client
+	opts    Options
+	// closed holds closed executions by run, as Describe and the close event tell them: they
+	// never change, so a read of one by run id needs no Temporal call.
 	closed *lru.Cache[runKey, Execution]
 	waiter *closeWaiter
 }
@@ -45,7 +45,7 @@ func New(c Client, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{Starter: NewStarter(c, opts.TaskQueue, opts.CallTimeout), client: c, opts: opts}
+	s := &Service{starter: NewStarter(c, opts.TaskQueue, opts.CallTimeout), client: c, opts: opts}
 	s.closed, _ = lru.New[runKey, Execution](max(1, opts.ClosedCacheSize))
 	s.waiter = newCloseWaiter(c, opts.Logger, opts.Draining)
 	return s
@@ -56,14 +56,41 @@ func New(c Client, opts Options) *Service {
 func (s *Service) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	return s.Starter.Start(ctx, spec)
+	return s.starter.Start(ctx, spec)
 }
 
-// Draining is closed once the gateway drains.
-func (s *Service) Draining() <-chan struct{} { return s.opts.Draining }
-
-// LongPollsStarted counts the long polls begun, for tests and metrics.
-func (s *Service) LongPollsStarted() int64 { return s.waiter.started.Load() }
+// StartAndAwait carries out a start and waits up to d for the run it answers with to close. A run
+// this start began is answered as the start knows it and then from its close event: one Temporal
+// call and the close, as the SDK's ExecuteWorkflow and Get make. An existing run that answers it
+// is described first.
+//
+// A run this request began is answered whatever befalls the wait: if the wait fails, the error
+// is logged and the run is answered as the start knows it, running, so that a client is never
+// told to retry a start that happened. A start answered by an existing run did nothing, and
+// reports a failed Describe or wait as it is.
+func (s *Service) StartAndAwait(ctx context.Context, spec StartSpec, d time.Duration) (Started, Execution, error) {
+	started, err := s.Start(ctx, spec)
+	if err != nil {
+		return Started{}, Execution{}, err
+	}
+	if !started.Created {
+		exec, err := s.Describe(ctx, started.WorkflowID, started.RunID)
+		if err == nil {
+			exec, err = s.AwaitClose(ctx, exec, d)
+		}
+		return started, exec, err
+	}
+	exec := started.Execution()
+	final, err := s.AwaitClose(ctx, exec, d)
+	if err != nil {
+		if ctx.Err() == nil { // not merely a client that left
+			s.opts.Logger.WarnContext(ctx, "wait after start failed; answering the run as started",
+				"workflow_id", started.WorkflowID, "run_id", started.RunID, "error", err)
+		}
+		return started, exec, nil
+	}
+	return started, final, nil
+}
 
 // call bounds one Temporal call of a request.
 func (s *Service) call(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -84,12 +111,6 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
-
-// Execution is the execution a start began, as the start itself knows it: no Temporal call more.
-func (st Started) Execution() Execution {
-	return Execution{WorkflowID: st.WorkflowID, RunID: st.RunID, WorkflowType: st.WorkflowType, TaskQueue: st.TaskQueue,
-		Status: StatusRunning}
-}
 
 // Describe answers an execution as it is now, the latest run when runID is empty: from the
 // closed-run cache, or by Describe and, for a closed run, its close event. It never waits.
@@ -131,9 +152,14 @@ func (s *Service) describe(ctx context.Context, workflowID, runID string) (Execu
 }
 
 // AwaitClose holds a request on a running execution until it closes or d passes, and answers the
-// execution as it then is. The answer to a close is built from the close event, as the SDK's Get
-// reads a result: no Describe before the wait and none after it. An execution known only by its
-// ids (DescribeWhenClosed) is described once for all its waiters.
+// execution as it then is.
+//
+// A run known from the start that began it is answered from its close event, as the SDK's Get
+// reads a result: no Describe before the wait and none after it. Such an answer lacks what only
+// a Describe tells (start time, search attributes), so it is not kept for later reads. Any other
+// run is described once it has closed, once for all its waiters: what it was described as before
+// the wait may have changed (search attributes), and a reader that joined others' wait knows only
+// its ids.
 func (s *Service) AwaitClose(ctx context.Context, exec Execution, d time.Duration) (Execution, error) {
 	if d <= 0 || !exec.Running() {
 		return exec, nil
@@ -143,28 +169,49 @@ func (s *Service) AwaitClose(ctx context.Context, exec Execution, d time.Duratio
 	switch {
 	case err != nil:
 		return Execution{}, err
-	case closed && exec.WorkflowType == "":
-		return p.described(ctx, s, key)
+	case closed && exec.source == fromStart:
+		return closedBy(exec, p.event), nil
 	case closed:
-		final := closedBy(exec, p.event)
-		if final.described() {
-			s.closed.Add(key, final)
-		}
-		return final, nil
+		return s.describeClosed(ctx, key, p)
 	}
 	return s.Describe(ctx, exec.WorkflowID, exec.RunID)
 }
 
-// DescribeWhenClosed describes an execution once it has closed or d has passed. A read that names the
-// run, of a run others already wait on, joins their long poll without a Describe: it exists, and
-// the poll answers its close (at once if it has closed meanwhile), so a Describe would tell
-// nothing. Thousands of readers of one run then cost Temporal nothing more.
-func (s *Service) DescribeWhenClosed(ctx context.Context, workflowID, runID string, d time.Duration) (Execution, error) {
+// describeClosed is the closed run as Describe and its close event tell it: made by one of the
+// poll's waiters for all of them, and kept in the closed-run cache. A failed Describe is not kept:
+// the next waiter tries again.
+func (s *Service) describeClosed(ctx context.Context, key runKey, p *longPoll) (Execution, error) {
+	p.describeMu.Lock()
+	defer p.describeMu.Unlock()
+	if p.described != nil {
+		return *p.described, nil
+	}
+	if exec, ok := s.closed.Get(key); ok {
+		return exec, nil
+	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	exec, err := s.describe(ctx, key.workflowID, key.runID)
+	if err != nil {
+		return Execution{}, err
+	}
+	exec = closedBy(exec, p.event)
+	p.described = &exec
+	s.closed.Add(key, exec)
+	return exec, nil
+}
+
+// Wait reads an execution once it has closed or d has passed; with no d it is Describe. A read
+// that names the run, of a run others already wait on, joins their long poll without a Describe
+// first: the run exists, and the poll answers its close (at once if it has closed meanwhile), so
+// a Describe would tell nothing. Thousands of readers of one run then cost Temporal one long poll
+// and one Describe once it closes.
+func (s *Service) Wait(ctx context.Context, workflowID, runID string, d time.Duration) (Execution, error) {
 	if key := (runKey{workflowID, runID}); runID != "" && d > 0 && s.waiter.polling(key) {
 		if exec, ok := s.closed.Get(key); ok {
 			return exec, nil
 		}
-		return s.AwaitClose(ctx, Execution{WorkflowID: workflowID, RunID: runID, Status: StatusRunning}, d)
+		return s.AwaitClose(ctx, Execution{source: fromIDs, WorkflowID: workflowID, RunID: runID, Status: StatusRunning}, d)
 	}
 	exec, err := s.Describe(ctx, workflowID, runID)
 	if err != nil {
@@ -175,15 +222,18 @@ func (s *Service) DescribeWhenClosed(ctx context.Context, workflowID, runID stri
 
 // Watch follows a running execution until it closes, for as long as the caller needs it (an event
 // stream): done is closed when the run has closed or can no longer be watched; final then tells
-// which; stop must be called once the caller is gone. One long poll serves every watcher and
-// waiter of a run.
-func (s *Service) Watch(exec Execution) (done <-chan struct{}, final func() (Execution, error), stop func()) {
+// the run as it closed; stop must be called once the caller is gone. One long poll serves every
+// watcher and waiter of a run.
+func (s *Service) Watch(exec Execution) (done <-chan struct{}, final func(context.Context) (Execution, error), stop func()) {
 	key := runKey{exec.WorkflowID, exec.RunID}
 	p := s.waiter.join(key)
-	return p.done, func() (Execution, error) {
-		if p.err != nil {
+	return p.done, func(ctx context.Context) (Execution, error) {
+		switch {
+		case p.err != nil:
 			return Execution{}, p.err
+		case exec.source == fromStart:
+			return closedBy(exec, p.event), nil
 		}
-		return closedBy(exec, p.event), nil
+		return s.describeClosed(ctx, key, p)
 	}, func() { s.waiter.leave(key, p) }
 }

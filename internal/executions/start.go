@@ -34,6 +34,8 @@ type Started struct {
 	WorkflowID, RunID string
 	// WorkflowType and TaskQueue are those of the start: of the run it began when Created.
 	WorkflowType, TaskQueue string
+	// Memo is the caller's memo of the run it began when Created.
+	Memo map[string]json.RawMessage
 	// Created is true when this request started the run (201); false when an existing run
 	// answers it (200).
 	Created bool
@@ -77,7 +79,17 @@ func (s *Starter) Start(ctx context.Context, spec StartSpec) (Started, error) {
 	}
 	st, err := s.start(ctx, spec)
 	st.WorkflowType, st.TaskQueue = spec.WorkflowType, spec.TaskQueue
+	if st.Created && len(spec.Memo) > 0 {
+		st.Memo = spec.Memo
+	}
 	return st, err
+}
+
+// Execution is the run a start began, as the start itself knows it: no Temporal call more. It
+// holds what a Describe would add (start time, search attributes) only once the run is described.
+func (st Started) Execution() Execution {
+	return Execution{source: fromStart, WorkflowID: st.WorkflowID, RunID: st.RunID, WorkflowType: st.WorkflowType,
+		TaskQueue: st.TaskQueue, Status: StatusRunning, Memo: st.Memo}
 }
 
 func (s *Starter) start(ctx context.Context, spec StartSpec) (Started, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -29,9 +28,6 @@ type closeWaiter struct {
 
 	mu    sync.Mutex
 	polls map[runKey]*longPoll
-
-	// started counts the long polls begun.
-	started atomic.Int64
 }
 
 // longPoll is one run's poll for its close event, shared by its waiters.
@@ -42,11 +38,10 @@ type longPoll struct {
 	waiters int
 	cancel  context.CancelFunc
 
-	// full is the closed run as Describe and the close event tell it, made once, for the waiters
-	// that joined knowing only the run's ids.
-	fullOnce sync.Once
-	full     Execution
-	fullErr  error
+	// described is the closed run as Describe and the close event tell it, once one of the
+	// waiters has made it (Service.describeClosed).
+	describeMu sync.Mutex
+	described  *Execution
 }
 
 func newCloseWaiter(client Client, logger *slog.Logger, draining <-chan struct{}) *closeWaiter {
@@ -91,7 +86,6 @@ func (w *closeWaiter) join(key runKey) *longPoll {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &longPoll{done: make(chan struct{}), waiters: 1, cancel: cancel}
 	w.polls[key] = p
-	w.started.Add(1)
 	go w.poll(ctx, key, p)
 	return p
 }
@@ -154,23 +148,6 @@ func (w *closeWaiter) closeEvent(ctx context.Context, key runKey) (*historypb.Hi
 		}
 	}
 	return nil, serviceerror.NewDeadlineExceeded("long poll ended without a close event")
-}
-
-// described is the closed run as Describe and the close event tell it, made by the first waiter
-// that needs it for every other one, and kept in the closed-run cache.
-func (p *longPoll) described(ctx context.Context, s *Service, key runKey) (Execution, error) {
-	p.fullOnce.Do(func() {
-		ctx, cancel := s.call(context.WithoutCancel(ctx))
-		defer cancel()
-		exec, err := s.describe(ctx, key.workflowID, key.runID)
-		if err != nil {
-			p.fullErr = err
-			return
-		}
-		p.full = closedBy(exec, p.event)
-		s.closed.Add(key, p.full)
-	})
-	return p.full, p.fullErr
 }
 
 // retryablePollError says whether a long poll ended for a reason that a new poll may not share:

@@ -70,11 +70,12 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		// Slow clients cannot hold connections: headers and bodies must arrive in time. The read
 		// timeout ends once the request is read (net/http clears it while the handler runs), so
 		// it does not cut a long wait short. The write timeout is derived, not configured, so
-		// that it always leaves room for the longest wait plus the Temporal calls around it; the
-		// event stream extends its own deadline as it goes.
+		// that it always leaves room for the longest wait plus the Temporal calls around it (a
+		// start, a Describe of an existing run, a Describe once it closes, each bounded by the
+		// Temporal timeout); the event stream extends its own deadline as it goes.
 		ReadHeaderTimeout: cfg.Guard.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Guard.ReadTimeout,
-		WriteTimeout:      cfg.MaxWait + 2*cfg.TemporalTimeout + 10*time.Second,
+		WriteTimeout:      cfg.MaxWait + 3*cfg.TemporalTimeout + 15*time.Second,
 		IdleTimeout:       cfg.Guard.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

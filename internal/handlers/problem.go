@@ -144,8 +144,8 @@ func classify(err error) (*problemError, bool) {
 
 // refusedStart names the execution that a start Temporal refused was about; classify answers
 // whatever the refusal was.
-func refusedStart(op, workflowID string, err error) error {
-	return &executions.Error{Op: op, WorkflowID: workflowID, Err: err}
+func refusedStart(workflowID string, err error) error {
+	return &executions.Error{Op: "start", WorkflowID: workflowID, Err: err}
 }
 
 // coreProblem is the problem of what the executions core refused, nil for any other error.

@@ -21,7 +21,7 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 		return nil, err
 	}
 	defer slot.release()
-	exec, err := s.core.DescribeWhenClosed(ctx, req.WorkflowId, runID, wait)
+	exec, err := s.core.Wait(ctx, req.WorkflowId, runID, wait)
 	if err != nil {
 		return nil, err
 	}

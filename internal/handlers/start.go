@@ -171,28 +171,17 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 		telemetry.SetWorkflowID(ctx, spec.WorkflowID)
 	}
 
-	started, err := s.core.Start(ctx, spec)
-	if err != nil {
-		return nil, refusedStart("start", spec.WorkflowID, err)
+	started, exec, err := s.core.StartAndAwait(ctx, spec, wait)
+	if err != nil && started.WorkflowID == "" {
+		return nil, refusedStart(spec.WorkflowID, err)
 	}
 	// The id may have been generated or derived from the key just now: record it for the log.
 	telemetry.SetWorkflowID(ctx, started.WorkflowID)
-	var exec executions.Execution
-	switch {
-	case started.Created && wait == 0 && prefersMinimal(req.Params.Prefer):
-		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil
-	case started.Created:
-		// What the start itself knows is the answer, and a wait takes the rest from the run's close
-		// event: one Temporal call, and the close, as the SDK's ExecuteWorkflow and Get make.
-		exec = started.Execution()
-	default:
-		// An existing run answers: as it is.
-		if exec, err = s.core.Describe(ctx, started.WorkflowID, started.RunID); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err // an existing run answered, and reading it failed: nothing was started
 	}
-	if exec, err = s.core.AwaitClose(ctx, exec, wait); err != nil {
-		return nil, err
+	if started.Created && wait == 0 && prefersMinimal(req.Params.Prefer) {
+		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil
 	}
 	return startResponse(exec, started), nil
 }

@@ -143,13 +143,22 @@ func TestPostWithWait(t *testing.T) {
 	fake := newLongPollFake()
 	fake.executions = nil
 	h := newRouter(t, fake)
+	completed := make(chan struct{})
 	go func() {
-		require.Eventually(t, func() bool { return fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond)
-		fake.complete()
+		defer close(completed)
+		// assert, not require: FailNow must not be called outside the test's goroutine.
+		if assert.Eventually(t, func() bool { return fake.longPolls.Load() == 1 }, 5*time.Second, time.Millisecond) {
+			fake.complete()
+		}
 	}()
 	rec := serve(h, newRequest(http.MethodPost, "/workflows?wait=10s", `{"workflowType":"Sleep","workflowId":"sleep-1"}`))
+	<-completed
 	require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
-	assert.Equal(t, gen.ExecutionStatusCOMPLETED, decode(t, rec.Body.Bytes()).Status)
+	e := decode(t, rec.Body.Bytes())
+	assert.Equal(t, gen.ExecutionStatusCOMPLETED, e.Status)
+	require.NotNil(t, e.Result)
+	assert.JSONEq(t, `{"sleptSeconds":2}`, string(*e.Result))
+	assert.Empty(t, fake.describeCalls(), "the answer comes from the start and the close event")
 }
 
 func TestBadWaitIs400(t *testing.T) {

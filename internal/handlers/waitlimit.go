@@ -11,13 +11,13 @@ import (
 )
 
 // waitLimiter bounds the requests held open on running executions: waits (GET and POST with
-// wait > 0) and event streams. Each holds a connection, and unless it is parked a goroutine, for
+// wait > 0) and event streams. Each holds a connection, or an HTTP/2 stream, and a goroutine for
 // as long as its execution runs or its wait lasts, so without a bound one client could hold any
 // number of them. There is a bound per caller, which answers 429, and one in total, which
 // answers 503; both with Retry-After.
 //
-// A slot is taken where a wait or a stream begins and given back where it ends, wherever that
-// is: in the handler, or when a parked wait is answered on its connection.
+// A slot is taken in the handler where a wait or a stream begins, before anything is started,
+// and given back when the handler returns.
 type waitLimiter struct {
 	perCaller, total int // 0 is no bound
 	retryAfter       int // seconds

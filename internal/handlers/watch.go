@@ -91,7 +91,7 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 		select {
 		case <-e.ctx.Done():
 			return nil // the client left
-		case <-e.s.core.Draining():
+		case <-e.s.opts.Draining:
 			// The gateway is shutting down: end the stream cleanly; an EventSource reconnects,
 			// through the load balancer, to a gateway that is still serving.
 			return nil
@@ -100,7 +100,7 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 				return nil
 			}
 		case <-done:
-			final, err := result()
+			final, err := result(e.ctx)
 			if err != nil {
 				e.s.opts.Logger.WarnContext(e.ctx, "event stream ended early", "error", err, "request_id", requestID(e.ctx))
 				_ = send(func(w io.Writer) error {

@@ -43,9 +43,9 @@ export interface paths {
          *
          *     With `Prefer: return=minimal` (RFC 7240) and no `wait`, a new execution answers 201 with an
          *     empty body: the `Location` header names its workflow id and run id, and
-         *     `Preference-Applied: return=minimal` says the preference was honoured. The gateway then makes
-         *     one Temporal call per start instead of two (the start, without the read of the execution that
-         *     fills the full body), which saves a round trip. Every other answer is unchanged.
+         *     `Preference-Applied: return=minimal` says the preference was honoured. It saves the body's
+         *     bytes only: a start answers from what the start call itself returns either way, with one
+         *     Temporal call. Every other answer is unchanged.
          *
          *     With `Idempotency-Key`, a retried start (after a timeout or a lost connection) never starts,
          *     signals or terminates anything a second time: it answers the execution the first attempt
@@ -646,10 +646,12 @@ export interface components {
          */
         Duration: string;
         /**
-         * @description A run of a workflow. A read (GET) tells all of it. The answer of a start tells what the start
-         *     itself knows, at the cost of one Temporal call: the ids, the type, the task queue and status
-         *     `RUNNING`; with `wait`, also how the run closed (status, `closeTime`, `historyLength`,
-         *     `result` or `failure`), from its close event. `startTime` and `executionTime` come with reads.
+         * @description A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
+         *     (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
+         *     the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
+         *     closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
+         *     `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
+         *     of a start, which reads the existing run.
          */
         Execution: {
             workflowId: string;
