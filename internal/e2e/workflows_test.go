@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/temporalhttp/gateway/client"
 )
@@ -227,9 +229,9 @@ func TestCronCounterCountsItsRuns(t *testing.T) {
 	}
 }
 
-// A cron run closes with a stand-in continue-as-new event holding its result: a start that waits
-// for it and a read of the next run that waits both answer COMPLETED with the result, and the run
-// that follows.
+// A cron run closes as completed, naming the next run (a server hands older clients a stand-in
+// continue-as-new event instead): a start that waits for it and a read of the next run that waits
+// both answer COMPLETED with the result, and the run that follows.
 func TestWaitsOnCronRunsAnswerTheirResults(t *testing.T) {
 	id := uniqueID(t)
 	r, err := api(t).StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Wait: ptr("20s")}, client.StartWorkflowRequest{
@@ -253,6 +255,39 @@ func TestWaitsOnCronRunsAnswerTheirResults(t *testing.T) {
 	assert.JSONEq(t, `{"count":2}`, string(*next.Result))
 	assert.NotNil(t, next.StartTime, "a read tells the run as Describe does")
 	require.NotNil(t, next.NextRunId)
+}
+
+// A workflow that continues as new closes its run with CONTINUED_AS_NEW, whichever way the close
+// is learnt: a start that waits for it, a read that waits, an event stream. Another team's worker
+// on a queue of its own hosts it, since this deployment's workflows never continue as new.
+func TestWaitsOnAContinueAsNewAnswerIt(t *testing.T) {
+	queue := uniqueID(t)
+	w := worker.New(temporalC, queue, worker.Options{})
+	w.RegisterWorkflowWithOptions(func(ctx workflow.Context, n int) (string, error) {
+		if n > 0 {
+			return "", workflow.NewContinueAsNewError(ctx, "Countdown", n-1)
+		}
+		return "liftoff", nil
+	}, workflow.RegisterOptions{Name: "Countdown"})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	id := uniqueID(t)
+	r, err := api(t).StartWorkflowWithResponse(t.Context(), &client.StartWorkflowParams{Wait: ptr("20s")},
+		client.StartWorkflowRequest{WorkflowType: "Countdown", WorkflowId: &id, TaskQueue: &queue, Input: rawJSON(`1`)})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
+	first := r.JSON201
+	require.Equal(t, client.ExecutionStatusCONTINUEDASNEW, first.Status, "body: %s", r.Body)
+	assert.Nil(t, first.Result, "a run that continued as new has no result")
+	require.NotNil(t, first.NextRunId)
+
+	read := get(t, id, &client.GetWorkflowParams{RunId: &first.RunId}).JSON200
+	assert.Equal(t, client.ExecutionStatusCONTINUEDASNEW, read.Status, "a read agrees")
+	last := get(t, id, &client.GetWorkflowParams{RunId: first.NextRunId, Wait: ptr("20s")}).JSON200
+	require.Equal(t, client.ExecutionStatusCOMPLETED, last.Status)
+	require.NotNil(t, last.Result)
+	assert.JSONEq(t, `"liftoff"`, string(*last.Result))
 }
 
 func TestGatewayAnswers503WhileTemporalIsUnreachable(t *testing.T) {

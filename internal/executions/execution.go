@@ -139,14 +139,13 @@ var closeEventTypes = map[enumspb.EventType]Status{
 // run.
 //
 // A run that another follows without the workflow asking (a cron run, a retry) closes as
-// completed, failed or timed out, naming the next run; server 1.29 hands such a close event to a
-// client that does not say it knows this (the Go SDK does not) as a continue-as-new event without
-// an initiator, holding the result or the failure. The status is then read from what it holds.
+// completed, failed or timed out, naming the next run. The gateway asks for such close events as
+// they are (followsNextRun); a server that hands a stand-in instead, a continue-as-new event
+// holding only the next run and the result or the failure, is read by what the stand-in holds.
 func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
 	if exec.Running() {
 		exec.Status = closeEventTypes[event.GetEventType()]
-		if a := event.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil &&
-			a.GetInitiator() != enumspb.CONTINUE_AS_NEW_INITIATOR_WORKFLOW {
+		if a := event.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil && standIn(a) {
 			switch {
 			case a.GetFailure().GetTimeoutFailureInfo() != nil:
 				exec.Status = StatusTimedOut
@@ -186,7 +185,8 @@ func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
 		}
 		exec.Failure = &Failure{Message: msg, Type: "TerminatedError"}
 	case event.GetWorkflowExecutionContinuedAsNewEventAttributes() != nil:
-		// A cron or retry run's close, as above: what it completed with or failed with.
+		// A workflow's own continue-as-new, or a stand-in for a cron or retry run's close (see
+		// standIn): what the run completed with or failed with.
 		a := event.GetWorkflowExecutionContinuedAsNewEventAttributes()
 		nextRunID = a.GetNewExecutionRunId()
 		switch exec.Status {
@@ -208,6 +208,18 @@ func closedBy(exec Execution, event *historypb.HistoryEvent) Execution {
 		exec.NextRunID = nextRunID
 	}
 	return exec
+}
+
+// standIn says whether a continue-as-new event is the stand-in that server 1.29 makes of a cron
+// or retry run's close for a client that does not follow next runs: it names the next run, but
+// no workflow type and no workflow task, which a workflow's own continue-as-new always has. (The
+// initiator does not tell them apart: the Go SDK leaves it unset when a workflow continues.)
+func standIn(a *historypb.WorkflowExecutionContinuedAsNewEventAttributes) bool {
+	switch a.GetInitiator() {
+	case enumspb.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE, enumspb.CONTINUE_AS_NEW_INITIATOR_RETRY:
+		return true
+	}
+	return a.GetWorkflowType() == nil && a.GetWorkflowTaskCompletedEventId() == 0
 }
 
 // failureOf keeps what a caller can act on: message, type, retryability and cause.

@@ -64,32 +64,32 @@ func (s *Service) Start(ctx context.Context, spec StartSpec) (Started, error) {
 // call and the close, as the SDK's ExecuteWorkflow and Get make. An existing run that answers it
 // is described first.
 //
-// A run this request began is answered whatever befalls the wait: if the wait fails, the error
-// is logged and the run is answered as the start knows it, running, so that a client is never
-// told to retry a start that happened. A start answered by an existing run did nothing, and
-// reports a failed Describe or wait as it is.
+// A request that did something (began a run, or signalled a running one) is answered whatever
+// befalls the read or the wait after it: the error is logged and the run is answered as the start
+// knows it, running, so that a client is never told to retry what happened. A start answered by
+// an existing run without a signal, or by an earlier request's outcome, did nothing, and reports
+// a failed read or wait as it is.
 func (s *Service) StartAndAwait(ctx context.Context, spec StartSpec, d time.Duration) (Started, Execution, error) {
 	started, err := s.Start(ctx, spec)
 	if err != nil {
 		return Started{}, Execution{}, err
 	}
-	if !started.Created {
-		exec, err := s.Describe(ctx, started.WorkflowID, started.RunID)
-		if err == nil {
-			exec, err = s.AwaitClose(ctx, exec, d)
-		}
-		return started, exec, err
-	}
+	acted := started.Created || (spec.Signal != nil && !started.Replayed)
 	exec := started.Execution()
-	final, err := s.AwaitClose(ctx, exec, d)
-	if err != nil {
+	if !started.Created {
+		exec, err = s.Describe(ctx, started.WorkflowID, started.RunID)
+	}
+	if err == nil {
+		exec, err = s.AwaitClose(ctx, exec, d)
+	}
+	if err != nil && acted {
 		if ctx.Err() == nil { // not merely a client that left
-			s.opts.Logger.WarnContext(ctx, "wait after start failed; answering the run as started",
+			s.opts.Logger.WarnContext(ctx, "read after start failed; answering the run as started",
 				"workflow_id", started.WorkflowID, "run_id", started.RunID, "error", err)
 		}
-		return started, exec, nil
+		return started, started.Execution(), nil
 	}
-	return started, final, nil
+	return started, exec, err
 }
 
 // call bounds one Temporal call of a request.
@@ -124,7 +124,7 @@ func (s *Service) Describe(ctx context.Context, workflowID, runID string) (Execu
 	if err != nil || exec.Running() {
 		return exec, err
 	}
-	events := s.client.GetWorkflowHistory(ctx, workflowID, exec.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	events := s.client.GetWorkflowHistory(followsNextRun(ctx), workflowID, exec.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
 	for events.HasNext() {
 		event, err := events.Next()
 		if err != nil {
@@ -177,28 +177,50 @@ func (s *Service) AwaitClose(ctx context.Context, exec Execution, d time.Duratio
 	return s.Describe(ctx, exec.WorkflowID, exec.RunID)
 }
 
-// describeClosed is the closed run as Describe and its close event tell it: made by one of the
-// poll's waiters for all of them, and kept in the closed-run cache. A failed Describe is not kept:
-// the next waiter tries again.
+// describeClosed is the closed run as Describe and its close event tell it, kept in the
+// closed-run cache. One Describe serves every waiter of the poll that asks while it is under way,
+// its failure included; a waiter that asks after a failure tries again. A waiter whose request
+// ends stops waiting for it at once.
 func (s *Service) describeClosed(ctx context.Context, key runKey, p *longPoll) (Execution, error) {
 	p.describeMu.Lock()
-	defer p.describeMu.Unlock()
 	if p.described != nil {
+		defer p.describeMu.Unlock()
 		return *p.described, nil
 	}
-	if exec, ok := s.closed.Get(key); ok {
+	if exec, ok := s.closed.Get(key); ok { // a reader described it meanwhile
+		p.describeMu.Unlock()
 		return exec, nil
 	}
+	attempt := p.describing
+	if attempt == nil {
+		attempt = &describeAttempt{done: make(chan struct{})}
+		p.describing = attempt
+		// The attempt belongs to every waiter: no one request's end cancels it.
+		go s.describeFor(context.WithoutCancel(ctx), key, p, attempt)
+	}
+	p.describeMu.Unlock()
+	select {
+	case <-attempt.done:
+		return attempt.exec, attempt.err
+	case <-ctx.Done():
+		return Execution{}, ctx.Err()
+	}
+}
+
+func (s *Service) describeFor(ctx context.Context, key runKey, p *longPoll, attempt *describeAttempt) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	exec, err := s.describe(ctx, key.workflowID, key.runID)
-	if err != nil {
-		return Execution{}, err
+	p.describeMu.Lock()
+	defer p.describeMu.Unlock()
+	if err == nil {
+		exec = closedBy(exec, p.event)
+		p.described = &exec
+		s.closed.Add(key, exec)
 	}
-	exec = closedBy(exec, p.event)
-	p.described = &exec
-	s.closed.Add(key, exec)
-	return exec, nil
+	attempt.exec, attempt.err = exec, err
+	p.describing = nil
+	close(attempt.done)
 }
 
 // Wait reads an execution once it has closed or d has passed; with no d it is Describe. A read
@@ -223,7 +245,8 @@ func (s *Service) Wait(ctx context.Context, workflowID, runID string, d time.Dur
 // Watch follows a running execution until it closes, for as long as the caller needs it (an event
 // stream): done is closed when the run has closed or can no longer be watched; final then tells
 // the run as it closed; stop must be called once the caller is gone. One long poll serves every
-// watcher and waiter of a run.
+// watcher and waiter of a run. Should the Describe after the close fail, the run is told from
+// what the watcher knew of it and the close event.
 func (s *Service) Watch(exec Execution) (done <-chan struct{}, final func(context.Context) (Execution, error), stop func()) {
 	key := runKey{exec.WorkflowID, exec.RunID}
 	p := s.waiter.join(key)
@@ -234,6 +257,12 @@ func (s *Service) Watch(exec Execution) (done <-chan struct{}, final func(contex
 		case exec.source == fromStart:
 			return closedBy(exec, p.event), nil
 		}
-		return s.describeClosed(ctx, key, p)
+		final, err := s.describeClosed(ctx, key, p)
+		if err != nil && exec.source == fromDescribe && ctx.Err() == nil {
+			s.opts.Logger.WarnContext(ctx, "describe after close failed; telling the run from its close event",
+				"workflow_id", key.workflowID, "run_id", key.runID, "error", err)
+			return closedBy(exec, p.event), nil
+		}
+		return final, err
 	}, func() { s.waiter.leave(key, p) }
 }

@@ -11,6 +11,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 )
 
 // runKey names one run of a workflow.
@@ -38,10 +39,18 @@ type longPoll struct {
 	waiters int
 	cancel  context.CancelFunc
 
-	// described is the closed run as Describe and the close event tell it, once one of the
-	// waiters has made it (Service.describeClosed).
+	// The closed run as Describe and the close event tell it (Service.describeClosed): described
+	// once made, describing while one attempt is under way for every waiter.
 	describeMu sync.Mutex
 	described  *Execution
+	describing *describeAttempt
+}
+
+// describeAttempt is one Describe of a closed run, shared by the waiters that need it meanwhile.
+type describeAttempt struct {
+	done chan struct{}
+	exec Execution
+	err  error
 }
 
 func newCloseWaiter(client Client, logger *slog.Logger, draining <-chan struct{}) *closeWaiter {
@@ -137,7 +146,7 @@ func (w *closeWaiter) poll(ctx context.Context, key runKey, p *longPoll) {
 }
 
 func (w *closeWaiter) closeEvent(ctx context.Context, key runKey) (*historypb.HistoryEvent, error) {
-	events := w.client.GetWorkflowHistory(ctx, key.workflowID, key.runID, true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+	events := w.client.GetWorkflowHistory(followsNextRun(ctx), key.workflowID, key.runID, true, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
 	for events.HasNext() {
 		event, err := events.Next()
 		if err != nil {
@@ -148,6 +157,15 @@ func (w *closeWaiter) closeEvent(ctx context.Context, key runKey) (*historypb.Hi
 		}
 	}
 	return nil, serviceerror.NewDeadlineExceeded("long poll ended without a close event")
+}
+
+// followsNextRun tells Temporal that the gateway reads a close event that names a next run as it
+// is. Without it, server 1.29 hands a cron or retry run's close (completed, failed or timed out,
+// naming the next run) to a close-event read as a continue-as-new event, for SDKs older than
+// 2021 that would otherwise answer the wrong run's result; the gateway would then have to guess
+// the status (see standIn).
+func followsNextRun(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "supported-features", "follows-next-run-id")
 }
 
 // retryablePollError says whether a long poll ended for a reason that a new poll may not share:

@@ -15,6 +15,7 @@ import (
 	failurepb "go.temporal.io/api/failure/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -52,7 +53,12 @@ func TestClosedByReadsTheStandInCloseOfACronOrRetryRun(t *testing.T) {
 		"retried run failed": {running, &historypb.WorkflowExecutionContinuedAsNewEventAttributes{Failure: appFailure}, StatusFailed, "", "Boom"},
 		"retried run timed out": {running, &historypb.WorkflowExecutionContinuedAsNewEventAttributes{
 			Initiator: enumspb.CONTINUE_AS_NEW_INITIATOR_RETRY, Failure: timeout}, StatusTimedOut, "", "TimeoutError"},
+		// As server 1.29 writes it for the Go SDK: no initiator.
 		"the workflow continued as new": {running, &historypb.WorkflowExecutionContinuedAsNewEventAttributes{
+			WorkflowType: &commonpb.WorkflowType{Name: "Countdown"}, TaskQueue: &taskqueuepb.TaskQueue{Name: "queue"},
+			WorkflowTaskCompletedEventId: 4}, StatusContinuedAsNew, "", ""},
+		"the workflow continued as new, initiator set": {running, &historypb.WorkflowExecutionContinuedAsNewEventAttributes{
+			WorkflowType: &commonpb.WorkflowType{Name: "Countdown"}, WorkflowTaskCompletedEventId: 4,
 			Initiator: enumspb.CONTINUE_AS_NEW_INITIATOR_WORKFLOW}, StatusContinuedAsNew, "", ""},
 		"a Describe of the closed run tells the status": {Execution{source: fromDescribe, Status: StatusFailed},
 			&historypb.WorkflowExecutionContinuedAsNewEventAttributes{Failure: appFailure}, StatusFailed, "", "Boom"},
@@ -78,17 +84,30 @@ func TestClosedByReadsTheStandInCloseOfACronOrRetryRun(t *testing.T) {
 	}
 }
 
+// With follows-next-run-id, a cron run's close is its completed event naming the next run.
+func TestClosedByReadsACloseThatNamesTheNextRun(t *testing.T) {
+	event := &historypb.HistoryEvent{EventId: 5, EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, EventTime: timestamppb.Now(),
+		Attributes: &historypb.HistoryEvent_WorkflowExecutionCompletedEventAttributes{WorkflowExecutionCompletedEventAttributes: &historypb.WorkflowExecutionCompletedEventAttributes{
+			Result: &commonpb.Payloads{Payloads: []*commonpb.Payload{jsonPayload(`{"count":1}`)}}, NewExecutionRunId: "next"}}}
+	got := closedBy(Execution{source: fromStart, Status: StatusRunning}, event)
+	assert.Equal(t, StatusCompleted, got.Status)
+	assert.JSONEq(t, `{"count":1}`, string(got.Result))
+	assert.Equal(t, "next", got.NextRunID)
+}
+
 // waitFake is one run that a test closes: Describe tells it with its search attributes as they
 // are; a long poll on it blocks until it closes.
 type waitFake struct {
-	Client      // nil: calls the waits do not make panic
-	mu          sync.Mutex
-	closeEvent  *historypb.HistoryEvent
-	attribute   string // the run's one search attribute's value
-	describes   int
-	describeErr error
-	pollErr     error // a long poll's failure
-	closed      chan struct{}
+	Client       // nil: calls the waits do not make panic
+	mu           sync.Mutex
+	closeEvent   *historypb.HistoryEvent
+	attribute    string // the run's one search attribute's value
+	describes    int
+	describeErr  error
+	pollErr      error         // a long poll's failure
+	describeGate chan struct{} // when set, a Describe waits for it to close
+	signalled    bool          // Start signals a running run rather than starting one
+	closed       chan struct{}
 }
 
 func newWaitFake() *waitFake { return &waitFake{attribute: `"draft"`, closed: make(chan struct{})} }
@@ -104,8 +123,14 @@ func (f *waitFake) complete(result string) {
 
 func (f *waitFake) DescribeWorkflowExecution(_ context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	gate := f.describeGate
 	f.describes++
+	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.describeErr != nil {
 		return nil, f.describeErr
 	}
@@ -141,7 +166,7 @@ func (f *waitFake) GetWorkflowHistory(ctx context.Context, _, _ string, isLongPo
 }
 
 func (f *waitFake) Start(context.Context, StartCall) (StartAnswer, error) {
-	return StartAnswer{RunID: "r", Started: true, Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}, nil
+	return StartAnswer{RunID: "r", Started: !f.signalled, Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}, nil
 }
 
 func (f *waitFake) describeCount() int {
@@ -288,4 +313,63 @@ func TestStartAndAwaitAnswersTheStartWhenTheWaitFails(t *testing.T) {
 	assert.Equal(t, StatusRunning, exec.Status)
 	assert.Equal(t, "r", exec.RunID)
 	assert.Equal(t, "queue", exec.TaskQueue)
+}
+
+// A signal-with-start that signalled a running run did something too: it is answered even when
+// the read after it fails, and a start that did nothing reports the failure.
+func TestStartAndAwaitAnswersASignalWhenTheReadFails(t *testing.T) {
+	f := newWaitFake()
+	f.signalled = true
+	f.describeErr = serviceerror.NewUnavailable("passing outage")
+	s := New(f, Options{TaskQueue: "queue", ClosedCacheSize: 10})
+	spec := StartSpec{WorkflowType: "Approval", WorkflowID: "w", Signal: &Signal{Name: "decision"}}
+	started, exec, err := s.StartAndAwait(context.Background(), spec, 0)
+	require.NoError(t, err)
+	assert.False(t, started.Created)
+	assert.Equal(t, StatusRunning, exec.Status)
+	assert.Equal(t, "r", exec.RunID)
+
+	_, _, err = s.StartAndAwait(context.Background(), StartSpec{WorkflowType: "Approval", WorkflowID: "w", Conflict: ConflictUseExisting}, 0)
+	var unavailable *serviceerror.Unavailable
+	assert.True(t, errors.As(err, &unavailable), "nothing was done: the failure is reported, got %v", err)
+}
+
+// Waiters that need the closed run while one Describe of it is under way share that Describe,
+// its failure too, and a waiter whose request ends does not wait for it.
+func TestWaitersShareOneDescribeOfTheClosedRun(t *testing.T) {
+	f := newWaitFake()
+	gate := make(chan struct{})
+	f.describeGate = gate
+	f.describeErr = serviceerror.NewUnavailable("slow, then failing")
+	s := New(f, Options{ClosedCacheSize: 10})
+	key := runKey{"w", "r"}
+	p := s.waiter.join(key)
+	defer s.waiter.leave(key, p)
+	f.complete(`1`)
+	<-p.done
+
+	const waiters = 5
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() {
+			_, err := s.describeClosed(context.Background(), key, p)
+			errs <- err
+		}()
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	left := make(chan error, 1)
+	go func() {
+		_, err := s.describeClosed(gone, key, p)
+		left <- err
+	}()
+	require.Eventually(t, func() bool { return f.describeCount() == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	assert.ErrorIs(t, <-left, context.Canceled, "a waiter whose request ended stops waiting")
+	time.Sleep(50 * time.Millisecond) // let every waiter join the attempt
+	close(gate)
+	for range waiters {
+		var unavailable *serviceerror.Unavailable
+		assert.True(t, errors.As(<-errs, &unavailable))
+	}
+	assert.Equal(t, 1, f.describeCount(), "one Describe for all of them, its failure shared")
 }
