@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.IntVar(&s.readerRate, "reader-rate", 500, "waiting readers started per second")
 	fs.BoolVar(&s.readersByID, "readers-by-id", false, "readers name the workflow id only (the latest run), instead of the run's Location URL, which has its run id")
 	fs.StringVar(&s.cpuProfile, "cpuprofile", "", "write a CPU profile of the gateway during its last start round with Prefer: return=minimal to this file (go tool pprof); the profiler's own cost then counts in that round's CPU figures")
-	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the gateway, while the readers wait, to this file (and its goroutine profile to FILE.goroutine)")
+	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the gateway, while the readers wait over HTTP/1.1, to this file, and its goroutine profile to FILE.goroutine; over h2c to FILE.h2c and FILE.h2c.goroutine")
 	fs.StringVar(&s.overlay, "overlay", "", "a go build -overlay file to build the binaries with: measures a change without editing the checkout")
 	fs.Var(&s.gatewayEnv, "gateway-env", "KEY=VALUE added to the gateway's environment, such as GOMEMLIMIT=200MiB; repeatable")
 	if err := fs.Parse(args[1:]); err != nil {

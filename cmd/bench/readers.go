@@ -168,11 +168,15 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 	r.goroutines = int64(m.sum("go_goroutines", nil))
 	r.stackInUse = int64(m.sum("go_memstats_stack_inuse_bytes", nil))
 	r.heapInUse = int64(m.sum("go_memstats_heap_inuse_bytes", nil))
-	if s.memProfile != "" && protocol == readersHTTP1 {
-		if err := fetchProfile(ctx, st.pprofAddr, "heap", s.memProfile); err != nil {
+	if s.memProfile != "" {
+		file := s.memProfile
+		if protocol == readersH2C {
+			file += ".h2c"
+		}
+		if err := fetchProfile(ctx, st.pprofAddr, "heap", file); err != nil {
 			return nil, err
 		}
-		if err := fetchProfile(ctx, st.pprofAddr, "goroutine", s.memProfile+".goroutine"); err != nil {
+		if err := fetchProfile(ctx, st.pprofAddr, "goroutine", file+".goroutine"); err != nil {
 			return nil, err
 		}
 	}
