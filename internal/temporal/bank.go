@@ -192,20 +192,7 @@ func (b *Bank) Withdraw(s TransferStep) (Transfer, error) {
 		// Unreachable: a record is made by its withdrawal or by its voiding.
 		return Transfer{}, fmt.Errorf("transfer %q is on record without a withdrawal", s.ReferenceID)
 	}
-	u := b.undoable(s.ReferenceID, s.FromAccount)
-	tx, err := b.credit(s.FromAccount, -s.Amount)
-	if err != nil {
-		t.Refused = refusal("withdraw", err)
-	}
-	t.Withdrawal = tx
-	b.transfers[s.ReferenceID] = t
-	if saveErr := u.commit(); saveErr != nil {
-		return Transfer{}, saveErr
-	}
-	if err != nil {
-		return Transfer{}, err
-	}
-	return t, nil
+	return b.move(s.ReferenceID, s.FromAccount, -s.Amount, &t, "withdraw", &t.Withdrawal)
 }
 
 // Deposit gives the transfer's amount to its target once, after its withdrawal, and returns the
@@ -232,20 +219,26 @@ func (b *Bank) Deposit(s TransferStep) (Transfer, error) {
 		// depositing now would make money out of nothing.
 		return Transfer{}, fmt.Errorf("transfer %q: %w", s.ReferenceID, ErrNoWithdrawal)
 	}
-	u := b.undoable(s.ReferenceID, s.ToAccount)
-	tx, err := b.credit(s.ToAccount, s.Amount)
+	return b.move(s.ReferenceID, s.ToAccount, s.Amount, &t, "deposit", &t.Deposit)
+}
+
+// move credits account with delta as one step of transfer t, and saves the step, or its refusal,
+// on t's record with the account's new balance, at once.
+func (b *Bank) move(ref, account string, delta int64, t *Transfer, step string, tx *string) (Transfer, error) {
+	u := b.undoable(ref, account)
+	id, err := b.credit(account, delta)
 	if err != nil {
-		t.Refused = refusal("deposit", err)
+		t.Refused = refusal(step, err)
 	}
-	t.Deposit = tx
-	b.transfers[s.ReferenceID] = t
+	*tx = id
+	b.transfers[ref] = *t
 	if saveErr := u.commit(); saveErr != nil {
 		return Transfer{}, saveErr
 	}
 	if err != nil {
 		return Transfer{}, err
 	}
-	return t, nil
+	return *t, nil
 }
 
 // Complete makes the transfer, whose deposit has been made, final, once, and returns its record:
