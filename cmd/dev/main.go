@@ -23,6 +23,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/gateway"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
+	"github.com/temporalhttp/gateway/internal/temporalconn"
 )
 
 func main() {
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer tel.Close(ctx, 5*time.Second)
 	// One client serves the worker and the gateway of this process.
-	c, err := client.DialContext(ctx, executions.ClientOptions(tel.ClientOptions(temporal.ClientOptions(gwCfg.Temporal, logger))))
+	c, err := client.DialContext(ctx, executions.ClientOptions(tel.ClientOptions(temporalconn.ClientOptions(gwCfg.Temporal, logger))))
 	if err != nil {
 		return fmt.Errorf("connect to the dev server: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
 	"github.com/temporalhttp/gateway/internal/telemetry"
-	"github.com/temporalhttp/gateway/internal/temporal"
+	"github.com/temporalhttp/gateway/internal/temporalconn"
 )
 
 func main() {
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer tel.Close(ctx, 5*time.Second)
 	// A lazy client lets the gateway start, and answer 503, while Temporal is unreachable, and
 	// reconnect by itself once it is back.
-	c, err := client.NewLazyClient(executions.ClientOptions(tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger))))
+	c, err := client.NewLazyClient(executions.ClientOptions(tel.ClientOptions(temporalconn.ClientOptions(cfg.Temporal, logger))))
 	if err != nil {
 		return fmt.Errorf("create temporal client: %w", err)
 	}

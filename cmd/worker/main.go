@@ -17,6 +17,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
+	"github.com/temporalhttp/gateway/internal/temporalconn"
 )
 
 func main() {
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, _, stde
 		}
 		defer metricsLn.Close()
 	}
-	c, err := client.DialContext(ctx, tel.ClientOptions(temporal.ClientOptions(cfg.Temporal, logger)))
+	c, err := client.DialContext(ctx, tel.ClientOptions(temporalconn.ClientOptions(cfg.Temporal, logger)))
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s (%s): %w", cfg.Temporal.Address, cfg.Temporal.Security(), err)
 	}

@@ -1,15 +1,15 @@
-package temporal
+// Package temporalconn makes the options of the one Temporal client a process holds, gateway or
+// worker, from its configuration. It knows no workflow: the gateway links it without the
+// worker's workflow code.
+package temporalconn
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
-	"time"
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
@@ -49,18 +49,4 @@ func dropUnsendableResourceID(ctx context.Context, method string, req, reply any
 // unprintable says whether s has a byte that a gRPC header value may not hold.
 func unprintable(s string) bool {
 	return slices.ContainsFunc([]byte(s), func(b byte) bool { return b < 0x20 || b > 0x7e })
-}
-
-// RunWorker hosts every workflow and activity of this project on the task queue until ctx ends,
-// then stops, letting running activities finish within stopTimeout. MoneyTransfer's activities
-// move money in bank.
-func RunWorker(ctx context.Context, c client.Client, taskQueue string, stopTimeout time.Duration, bank *Bank) error {
-	w := worker.New(c, taskQueue, worker.Options{WorkerStopTimeout: stopTimeout})
-	Register(w, &Activities{Bank: bank})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %q: %w", taskQueue, err)
-	}
-	<-ctx.Done()
-	w.Stop()
-	return nil
 }

@@ -1,0 +1,21 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The gateway learns the workflow types from the contract and its configuration, not from the
+// worker's code: adding a workflow must not mean rebuilding the gateway from it.
+func TestGatewayDoesNotLinkTheWorkersCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if slices.Contains(deps, "github.com/temporalhttp/gateway/internal/temporal") {
+		t.Error("cmd/server links internal/temporal, the worker's workflows and activities")
+	}
+}
