@@ -80,14 +80,20 @@ func (s *Service) StartAndAwait(ctx context.Context, spec StartSpec, d time.Dura
 		exec, err = s.Describe(ctx, started.WorkflowID, started.RunID)
 	}
 	if err == nil {
-		exec, err = s.AwaitClose(ctx, exec, d)
+		var closed Execution
+		if closed, err = s.AwaitClose(ctx, exec, d); err == nil {
+			exec = closed
+		}
 	}
 	if err != nil && acted {
 		if ctx.Err() == nil { // not merely a client that left
-			s.opts.Logger.WarnContext(ctx, "read after start failed; answering the run as started",
+			s.opts.Logger.WarnContext(ctx, "read after start failed; answering the run as last known",
 				"workflow_id", started.WorkflowID, "run_id", started.RunID, "error", err)
 		}
-		return started, started.Execution(), nil
+		if exec.RunID == "" { // not even described: the run as the start knows it
+			exec = started.Execution()
+		}
+		return started, exec, nil
 	}
 	return started, exec, err
 }
@@ -169,10 +175,8 @@ func (s *Service) AwaitClose(ctx context.Context, exec Execution, d time.Duratio
 	switch {
 	case err != nil:
 		return Execution{}, err
-	case closed && exec.source == fromStart:
-		return closedBy(exec, p.event), nil
 	case closed:
-		return s.describeClosed(ctx, key, p)
+		return s.closedRun(ctx, exec, key, p)
 	}
 	return s.Describe(ctx, exec.WorkflowID, exec.RunID)
 }
@@ -251,18 +255,26 @@ func (s *Service) Watch(exec Execution) (done <-chan struct{}, final func(contex
 	key := runKey{exec.WorkflowID, exec.RunID}
 	p := s.waiter.join(key)
 	return p.done, func(ctx context.Context) (Execution, error) {
-		switch {
-		case p.err != nil:
+		if p.err != nil {
 			return Execution{}, p.err
-		case exec.source == fromStart:
-			return closedBy(exec, p.event), nil
 		}
-		final, err := s.describeClosed(ctx, key, p)
-		if err != nil && exec.source == fromDescribe && ctx.Err() == nil {
-			s.opts.Logger.WarnContext(ctx, "describe after close failed; telling the run from its close event",
-				"workflow_id", key.workflowID, "run_id", key.runID, "error", err)
-			return closedBy(exec, p.event), nil
-		}
-		return final, err
+		return s.closedRun(ctx, exec, key, p)
 	}, func() { s.waiter.leave(key, p) }
+}
+
+// closedRun is a run that its long poll saw close, as its waiters and watchers are answered: a
+// run known from the start that began it from its close event alone; any other described once
+// for all (describeClosed). Should that Describe fail, a run described before the wait is told
+// from what was known of it and the close event, rather than not at all.
+func (s *Service) closedRun(ctx context.Context, exec Execution, key runKey, p *longPoll) (Execution, error) {
+	if exec.source == fromStart {
+		return closedBy(exec, p.event), nil
+	}
+	final, err := s.describeClosed(ctx, key, p)
+	if err != nil && exec.source == fromDescribe && ctx.Err() == nil {
+		s.opts.Logger.WarnContext(ctx, "describe after close failed; telling the run from its close event",
+			"workflow_id", key.workflowID, "run_id", key.runID, "error", err)
+		return closedBy(exec, p.event), nil
+	}
+	return final, err
 }

@@ -334,6 +334,46 @@ func TestStartAndAwaitAnswersASignalWhenTheReadFails(t *testing.T) {
 	assert.True(t, errors.As(err, &unavailable), "nothing was done: the failure is reported, got %v", err)
 }
 
+// A signal-with-start that signalled a running run, whose wait then fails, answers the run as it
+// was described (its own type), not as the request named it.
+func TestStartAndAwaitKeepsTheSignalledRunAsDescribed(t *testing.T) {
+	f := newWaitFake()
+	f.signalled = true
+	f.pollErr = serviceerror.NewPermissionDenied("no history for you", "")
+	s := New(f, Options{TaskQueue: "queue", ClosedCacheSize: 10})
+	spec := StartSpec{WorkflowType: "Approval", WorkflowID: "w", Signal: &Signal{Name: "decision"}}
+	_, exec, err := s.StartAndAwait(context.Background(), spec, time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, "Order", exec.WorkflowType, "the run's type, as described")
+	assert.Equal(t, StatusRunning, exec.Status)
+}
+
+// A reader whose run was described before its wait is told the closed run from the close event
+// when the Describe after the close fails, as a watcher is; the answer is not kept.
+func TestAReaderIsToldTheCloseWhenTheDescribeAfterItFails(t *testing.T) {
+	f := newWaitFake()
+	s := New(f, Options{ClosedCacheSize: 10})
+	done := make(chan struct{})
+	var exec Execution
+	var err error
+	go func() {
+		defer close(done)
+		exec, err = s.Wait(context.Background(), "w", "r", time.Minute)
+	}()
+	require.Eventually(t, func() bool { return f.describeCount() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // let the reader reach its wait
+	f.mu.Lock()
+	f.describeErr = serviceerror.NewUnavailable("passing outage")
+	f.mu.Unlock()
+	f.complete(`2`)
+	<-done
+	require.NoError(t, err)
+	assert.Equal(t, StatusCompleted, exec.Status)
+	assert.JSONEq(t, `2`, string(exec.Result))
+	_, cached := s.closed.Get(runKey{"w", "r"})
+	assert.False(t, cached, "an answer without its Describe is not kept")
+}
+
 // Waiters that need the closed run while one Describe of it is under way share that Describe,
 // its failure too, and a waiter whose request ends does not wait for it.
 func TestWaitersShareOneDescribeOfTheClosedRun(t *testing.T) {

@@ -101,6 +101,9 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 			}
 		case <-done:
 			final, err := result(e.ctx)
+			if err != nil && e.ctx.Err() != nil {
+				return nil // the client left
+			}
 			if err != nil {
 				e.s.opts.Logger.WarnContext(e.ctx, "event stream ended early", "error", err, "request_id", requestID(e.ctx))
 				_ = send(func(w io.Writer) error {

@@ -223,7 +223,7 @@ func (b *Bank) Deposit(s TransferStep) (Transfer, error) {
 }
 
 // move credits account with delta as one step of transfer t, and saves the step, or its refusal,
-// on t's record with the account's new balance, at once.
+// on t's record together with the account's balance, at once.
 func (b *Bank) move(ref, account string, delta int64, t *Transfer, step string, tx *string) (Transfer, error) {
 	u := b.undoable(ref, account)
 	id, err := b.credit(account, delta)
