@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,10 @@ type fakeTemporal struct {
 	// dropFinish makes the termination of idempotency records fail, as when a gateway dies
 	// between acting and recording.
 	dropFinish bool
-	starts     []StartCall
+	// readErr, when set, is the answer of every history read and of every Describe of a
+	// workflow (not of a record): a passing outage.
+	readErr error
+	starts  []StartCall
 }
 
 type fakeRun struct {
@@ -145,6 +149,9 @@ func (f *fakeTemporal) find(id, runID string) *fakeRun {
 func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, id, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.readErr != nil && !strings.HasPrefix(id, "idem-") {
+		return nil, f.readErr
+	}
 	r := f.find(id, runID)
 	if r == nil {
 		return nil, serviceerror.NewNotFound("no such run")
@@ -165,7 +172,7 @@ func (f *fakeTemporal) info(id string, r *fakeRun) *workflowpb.WorkflowExecution
 func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, id, runID string, _ bool, _ enumspb.HistoryEventFilterType) client.HistoryEventIterator {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	it := &fakeHistory{}
+	it := &fakeHistory{err: f.readErr}
 	if r := f.find(id, runID); r != nil {
 		it.events = append(it.events, r.events...)
 	}
@@ -217,11 +224,17 @@ func (f *fakeTemporal) complete(id string) {
 	f.current(id).status = enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
 }
 
-type fakeHistory struct{ events []*historypb.HistoryEvent }
+type fakeHistory struct {
+	events []*historypb.HistoryEvent
+	err    error
+}
 
-func (h *fakeHistory) HasNext() bool { return len(h.events) > 0 }
+func (h *fakeHistory) HasNext() bool { return h.err != nil || len(h.events) > 0 }
 
 func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
+	if h.err != nil {
+		return nil, h.err
+	}
 	e := h.events[0]
 	h.events = h.events[1:]
 	return e, nil

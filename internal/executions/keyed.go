@@ -102,7 +102,13 @@ func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (S
 		}
 		// The claim was left open by a request that can no longer be acting. Carry on in its
 		// place, unless it got as far as acting.
-		if out, ok := s.evidence(ctx, id, rec); ok {
+		out, ok, err := s.evidence(ctx, id, rec)
+		if err != nil {
+			// Not knowing what the dead request did is no licence to do it again: the claim
+			// stays open for a later retry.
+			return Started{}, fmt.Errorf("look for what an earlier request with this key did to workflow %q: %w", id, err)
+		}
+		if ok {
 			s.closeRecord(ctx, rec, recordRunID, out)
 			return Started{WorkflowID: id, RunID: out.RunID, Replayed: true}, nil
 		}
@@ -171,13 +177,17 @@ func (s *Starter) recordedOutcome(ctx context.Context, workflowID string, rec re
 	if memo.Request != rec.Request {
 		// The key was used for another request: nothing is done for this one.
 		reused := &KeyReusedError{WorkflowID: memo.WorkflowID}
-		if out, ok := s.readOutcome(ctx, rec.recordID(), recordRunID, false); ok && !out.Refused {
+		if out, ok, _ := s.readOutcome(ctx, rec.recordID(), recordRunID, false); ok && !out.Refused {
 			reused.RunID = out.RunID
 		}
 		return Started{}, true, reused
 	}
-	out, ok := s.readOutcome(ctx, rec.recordID(), recordRunID, running)
+	out, ok, err := s.readOutcome(ctx, rec.recordID(), recordRunID, running)
 	switch {
+	case err != nil:
+		// An outcome that could not be read is not an outcome that is missing: acting now could
+		// do again what the record holds.
+		return Started{}, true, fmt.Errorf("read idempotency record of workflow %q: %w", workflowID, err)
 	case ok && out.Conflict:
 		return Started{}, true, &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
 	case ok && !out.Refused:
@@ -194,8 +204,10 @@ func (s *Starter) recordedOutcome(ctx context.Context, workflowID string, rec re
 }
 
 // readOutcome reads a closed record's outcome; with wait it first waits up to claimWait for the record
-// to close. ok is false when it has not, or closed without one (it timed out).
-func (s *Starter) readOutcome(ctx context.Context, id, runID string, wait bool) (outcome, bool) {
+// to close. ok is false when it has not, or closed without one (it timed out); err says that the
+// record could not be read.
+func (s *Starter) readOutcome(ctx context.Context, id, runID string, wait bool) (outcome, bool, error) {
+	request := ctx
 	if wait {
 		d := claimWait
 		if deadline, ok := ctx.Deadline(); ok {
@@ -208,14 +220,17 @@ func (s *Starter) readOutcome(ctx context.Context, id, runID string, wait bool) 
 	events := s.client.GetWorkflowHistory(ctx, id, runID, wait, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
 	for events.HasNext() {
 		event, err := events.Next()
+		if wait && ctx.Err() != nil && request.Err() == nil {
+			return outcome{}, false, nil // waited claimWait: the record is still open
+		}
 		if err != nil {
-			return outcome{}, false
+			return outcome{}, false, err
 		}
 		if out, ok := outcomeIn(event); ok {
-			return out, true
+			return out, true, nil
 		}
 	}
-	return outcome{}, false
+	return outcome{}, false, nil
 }
 
 func outcomeIn(event *historypb.HistoryEvent) (outcome, bool) {
@@ -234,29 +249,33 @@ func outcomeIn(event *historypb.HistoryEvent) (outcome, bool) {
 
 // evidence looks at the workflow id for what a request with this key and request did before its
 // gateway died: a run it started carries the key's record in its memo, a signal it delivered
-// carries it in its header. Only the run that holds the id now is looked at.
-func (s *Starter) evidence(ctx context.Context, workflowID string, rec record) (outcome, bool) {
+// carries it in its header. Only the run that holds the id now is looked at. err says that it
+// could not look; no execution of the id at all is no evidence.
+func (s *Starter) evidence(ctx context.Context, workflowID string, rec record) (outcome, bool, error) {
 	desc, err := s.client.DescribeWorkflowExecution(ctx, workflowID, "")
+	if isNotFound(err) {
+		return outcome{}, false, nil
+	}
 	if err != nil {
-		return outcome{}, false
+		return outcome{}, false, err
 	}
 	info := desc.GetWorkflowExecutionInfo()
 	runID := info.GetExecution().GetRunId()
 	if r, ok := recordIn(info.GetMemo().GetFields()); ok && r == rec {
-		return outcome{RunID: runID, Created: true}, true
+		return outcome{RunID: runID, Created: true}, true, nil
 	}
 	events := s.client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for events.HasNext() {
 		event, err := events.Next()
 		if err != nil {
-			return outcome{}, false
+			return outcome{}, false, err
 		}
 		header := event.GetWorkflowExecutionSignaledEventAttributes().GetHeader().GetFields()
 		if r, ok := recordIn(header); ok && r == rec {
-			return outcome{RunID: runID}, true
+			return outcome{RunID: runID}, true, nil
 		}
 	}
-	return outcome{}, false
+	return outcome{}, false, nil
 }
 
 // closeRecord closes the key's record with the outcome, even when the client has left: the start is

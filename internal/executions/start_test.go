@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 )
 
 const startTimeout = 10 * time.Second
@@ -429,4 +430,49 @@ func TestKeyedSignalWithStartWithoutIDRacingAPlainStartOfItsKey(t *testing.T) {
 func ids(st Started) Started {
 	st.WorkflowType, st.TaskQueue = "", ""
 	return st
+}
+
+// A retry that cannot read what its key's record or the workflow holds does nothing: not being
+// able to look is not finding that nothing was done.
+func TestKeyedRetryThatCannotReadDoesNothing(t *testing.T) {
+	ctx := context.Background()
+	outage := serviceerror.NewUnavailable("passing outage")
+
+	// The record is closed with its outcome, and reading it fails.
+	f := newFake()
+	s := NewStarter(f, "queue", startTimeout)
+	spec := approvalSignal("e", "K", ConflictUseExisting)
+	_, err := s.Start(ctx, StartSpec{WorkflowType: "Approval", WorkflowID: "e"})
+	require.NoError(t, err)
+	_, err = s.Start(ctx, spec)
+	require.NoError(t, err)
+	f.readErr = outage
+	_, err = s.Start(ctx, spec)
+	assert.ErrorIs(t, err, outage)
+	assert.Equal(t, 1, f.current("e").signals, "the signal went once")
+
+	// The claimer died before closing its record, and the workflow cannot be looked at.
+	f = newFake()
+	s = NewStarter(f, "queue", startTimeout)
+	_, err = s.Start(ctx, StartSpec{WorkflowType: "Approval", WorkflowID: "t"})
+	require.NoError(t, err)
+	spec = approvalSignal("t", "K", ConflictTerminateExisting)
+	f.dropFinish = true
+	first, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	f.dropFinish = false
+	rec, err := newRecord(func() StartSpec { sp := spec; sp.TaskQueue = "queue"; return sp }())
+	require.NoError(t, err)
+	f.age(rec.recordID(), time.Minute)
+	f.readErr = outage
+	_, err = s.Start(ctx, spec)
+	assert.ErrorIs(t, err, outage)
+	assert.Equal(t, first.RunID, f.current("t").runID, "the claimer's run still holds the id")
+	assert.False(t, f.current("t").terminated)
+
+	// Once it can look, it finds what the claimer did.
+	f.readErr = nil
+	again, err := s.Start(ctx, spec)
+	require.NoError(t, err)
+	assert.Equal(t, Started{WorkflowID: "t", RunID: first.RunID, Replayed: true}, ids(again))
 }
