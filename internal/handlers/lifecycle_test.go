@@ -125,6 +125,11 @@ func TestLifecycleErrors(t *testing.T) {
 				return &fakeTemporal{executions: running(), lifecycleErr: serviceerror.NewUnavailable(secret)}
 			},
 			"{}", "urn:temporal-http:problem:temporal-unavailable", ""},
+		{"a run not ready for it is 503", []string{"query", "update"},
+			func() *fakeTemporal {
+				return &fakeTemporal{executions: running(), lifecycleErr: serviceerror.NewWorkflowNotReady(secret)}
+			},
+			"{}", "urn:temporal-http:problem:workflow-not-ready", ""},
 		{"no worker in time is 504", []string{"query", "update"},
 			func() *fakeTemporal { return &fakeTemporal{lifecycleErr: context.DeadlineExceeded} },
 			"{}", "urn:temporal-http:problem:no-worker", ""},

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -178,6 +180,11 @@ func strictJSON(pw problemWriter) func(http.Handler) http.Handler {
 			}
 			body, err := io.ReadAll(r.Body)
 			if err != nil {
+				var tooLarge *http.MaxBytesError
+				if !errors.As(err, &tooLarge) && !errors.Is(err, os.ErrDeadlineExceeded) {
+					// Broken chunked framing, or a client that left mid-body: the caller's doing.
+					err = malformedJSONBecause("The request body could not be read to its end.")
+				}
 				pw.writeError(w, r, err)
 				return
 			}

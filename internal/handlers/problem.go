@@ -46,6 +46,7 @@ const (
 	problemMisdirected       = "urn:temporal-http:problem:misdirected-request"
 	problemTooManyWaits      = "urn:temporal-http:problem:too-many-waits"
 	problemWaitsExhausted    = "urn:temporal-http:problem:waits-exhausted"
+	problemNotReady          = "urn:temporal-http:problem:workflow-not-ready"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -137,6 +138,12 @@ func classify(err error) (*problemError, bool) {
 			"No workflow execution has this id (and run id, when given)."), false
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Canceled, codes.Aborted:
 		return unavailableProblem(), false
+	case codes.FailedPrecondition:
+		// The execution cannot take this yet (Temporal's WorkflowNotReady: a query before the
+		// run's first workflow task, as under a start delay; an update while its workflow task
+		// fails): its state, not the gateway, and it may pass.
+		return newProblem(http.StatusServiceUnavailable, problemNotReady, "Workflow not ready",
+			"The execution cannot take this request in its present state, for example before its first workflow task; try again after Retry-After seconds."), false
 	}
 	return newProblem(http.StatusInternalServerError, problemInternal, "Internal error",
 		"The gateway could not complete the request; the request id locates the details in its log."), true

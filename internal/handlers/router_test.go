@@ -110,6 +110,7 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:misdirected-request":      {http.StatusMisdirectedRequest, "Misdirected request"},
 	"urn:temporal-http:problem:too-many-waits":           {http.StatusTooManyRequests, "Too many waits"},
 	"urn:temporal-http:problem:waits-exhausted":          {http.StatusServiceUnavailable, "Gateway busy"},
+	"urn:temporal-http:problem:workflow-not-ready":       {http.StatusServiceUnavailable, "Workflow not ready"},
 }
 
 // internalTexts must never reach a client: the fake's error texts, and the marks of Go, gRPC and

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"io"
 	"net/http"
 	"testing"
 
@@ -38,4 +39,27 @@ func TestJSONBodiesHaveOneMeaning(t *testing.T) {
 			assert.Empty(t, fake.describeCalls())
 		})
 	}
+}
+
+// errReader fails mid-body, as a body with broken chunked framing or a client that leaves does.
+type errReader struct{ sent bool }
+
+func (r *errReader) Read(p []byte) (int, error) {
+	if !r.sent {
+		r.sent = true
+		return copy(p, `{"workflowType":`), nil
+	}
+	return 0, io.ErrUnexpectedEOF
+}
+
+func TestABodyThatCannotBeReadIs400(t *testing.T) {
+	fake := &fakeTemporal{}
+	req := newRequest(http.MethodPost, "/workflows", "")
+	req.Header.Set("Content-Type", "application/json")
+	req.Body = io.NopCloser(&errReader{})
+	req.ContentLength = -1
+	rec := serve(newRouter(t, fake), req)
+	requireProblem(t, rec, "urn:temporal-http:problem:malformed-json")
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Empty(t, fake.startCalls(), "nothing reached Temporal")
 }

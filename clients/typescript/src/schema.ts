@@ -1031,7 +1031,9 @@ export interface components {
         /**
          * @description Temporal cannot be reached right now, type `temporal-unavailable`; or, for a wait or an
          *     event stream, the gateway holds as many waits and streams as it may in all
-         *     (`GATEWAY_CONCURRENT_WAITS`), type `waits-exhausted`. `Retry-After` says when to try again.
+         *     (`GATEWAY_CONCURRENT_WAITS`), type `waits-exhausted`; or the execution cannot take the
+         *     request in its present state yet (a query before its first workflow task, as under a
+         *     `startDelay`), type `workflow-not-ready`. `Retry-After` says when to try again.
          */
         Unavailable: {
             headers: {
