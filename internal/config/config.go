@@ -120,6 +120,11 @@ func (r *reader) gateway() Gateway {
 		Telemetry:                r.gatewayTelemetry(),
 	}
 	cfg.Auth = r.auth(cfg.HTTPAddr)
+	if !cfg.Auth.Enabled() && slices.Contains(cfg.Guard.CORSAllowedOrigins, "*") {
+		// Without credentials, a page of any site that may call the gateway could drive it: the
+		// Content-Type rule only forces a preflight, and * would grant it.
+		r.fail("GATEWAY_CORS_ALLOWED_ORIGINS", "may not be * while no credentials are configured: list the origins of your own pages")
+	}
 	cfg.TaskQueues, cfg.AnyTaskQueue = r.taskQueues("GATEWAY_TASK_QUEUES")
 	r.positive("GATEWAY_MAX_WAIT", cfg.MaxWait)
 	if cfg.ConcurrentWaitsPerCaller > cfg.ConcurrentWaits {

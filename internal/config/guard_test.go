@@ -53,9 +53,19 @@ func TestGuardReadsTheEnvironment(t *testing.T) {
 }
 
 func TestGuardAcceptsAnyOriginAlone(t *testing.T) {
-	cfg, err := LoadGateway(env(map[string]string{"GATEWAY_CORS_ALLOWED_ORIGINS": "*"}))
+	cfg, err := LoadGateway(env(map[string]string{"GATEWAY_CORS_ALLOWED_ORIGINS": "*",
+		"GATEWAY_API_KEYS": "ci:" + hashOf("k") + ":read"}))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"*"}, cfg.Guard.CORSAllowedOrigins)
+}
+
+// Without credentials, any origin would let every web page drive the gateway.
+func TestAnyOriginNeedsCredentials(t *testing.T) {
+	_, err := LoadGateway(env(map[string]string{"GATEWAY_CORS_ALLOWED_ORIGINS": "*"}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "GATEWAY_CORS_ALLOWED_ORIGINS may not be * while no credentials are configured")
+	_, err = LoadGateway(env(map[string]string{"GATEWAY_CORS_ALLOWED_ORIGINS": "http://localhost:3000"}))
+	assert.NoError(t, err, "a listed origin is the operator's own page")
 }
 
 // TestHostsRestricted: an open gateway answers API requests for loopback names and the listed

@@ -72,10 +72,11 @@ func Serve(ctx context.Context, ln net.Listener, cfg config.Gateway, c handlers.
 		// it does not cut a long wait short. The write timeout is derived, not configured, so
 		// that it always leaves room for the longest wait plus the Temporal calls around it (a
 		// start, a Describe of an existing run, a Describe once it closes, each bounded by the
-		// Temporal timeout); the event stream extends its own deadline as it goes.
+		// Temporal timeout), and the time the body may take to arrive, which the write timeout's
+		// clock counts too; the event stream extends its own deadline as it goes.
 		ReadHeaderTimeout: cfg.Guard.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Guard.ReadTimeout,
-		WriteTimeout:      cfg.MaxWait + 3*cfg.TemporalTimeout + 15*time.Second,
+		WriteTimeout:      cfg.Guard.ReadTimeout + cfg.MaxWait + 3*cfg.TemporalTimeout + 15*time.Second,
 		IdleTimeout:       cfg.Guard.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -100,6 +100,9 @@ func (e eventStream) VisitWatchWorkflowResponse(w http.ResponseWriter) error {
 				return nil
 			}
 		case <-done:
+			// The run's Describe may take up to the Temporal timeout: over HTTP/2 a write
+			// deadline that passes meanwhile resets the stream before its last event.
+			_ = rc.SetWriteDeadline(time.Now().Add(e.s.opts.TemporalTimeout + 10*time.Second))
 			final, err := result(e.ctx)
 			if err != nil && e.ctx.Err() != nil {
 				return nil // the client left
