@@ -19,6 +19,57 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ApprovalFailureType.
+const (
+	ApprovalFailureTypeCanceledError     ApprovalFailureType = "CanceledError"
+	ApprovalFailureTypeInvalidInputError ApprovalFailureType = "InvalidInputError"
+	ApprovalFailureTypeServerError       ApprovalFailureType = "ServerError"
+	ApprovalFailureTypeTerminatedError   ApprovalFailureType = "TerminatedError"
+	ApprovalFailureTypeTimeoutError      ApprovalFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalFailureType enum.
+func (e ApprovalFailureType) Valid() bool {
+	switch e {
+	case ApprovalFailureTypeCanceledError:
+		return true
+	case ApprovalFailureTypeInvalidInputError:
+		return true
+	case ApprovalFailureTypeServerError:
+		return true
+	case ApprovalFailureTypeTerminatedError:
+		return true
+	case ApprovalFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalState.
+const (
+	ApprovalStateAPPROVED ApprovalState = "APPROVED"
+	ApprovalStateEXPIRED  ApprovalState = "EXPIRED"
+	ApprovalStatePENDING  ApprovalState = "PENDING"
+	ApprovalStateREJECTED ApprovalState = "REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalState enum.
+func (e ApprovalState) Valid() bool {
+	switch e {
+	case ApprovalStateAPPROVED:
+		return true
+	case ApprovalStateEXPIRED:
+		return true
+	case ApprovalStatePENDING:
+		return true
+	case ApprovalStateREJECTED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExecutionStatus.
 const (
 	ExecutionStatusCANCELED       ExecutionStatus = "CANCELED"
@@ -76,47 +127,209 @@ func (e FieldErrorIn) Valid() bool {
 	}
 }
 
-// Defines values for StartWorkflowRequestIdConflictPolicy.
+// Defines values for GreetingFailureType.
 const (
-	StartWorkflowRequestIdConflictPolicyFAIL              StartWorkflowRequestIdConflictPolicy = "FAIL"
-	StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING StartWorkflowRequestIdConflictPolicy = "TERMINATE_EXISTING"
-	StartWorkflowRequestIdConflictPolicyUSEEXISTING       StartWorkflowRequestIdConflictPolicy = "USE_EXISTING"
+	GreetingFailureTypeActivityError     GreetingFailureType = "ActivityError"
+	GreetingFailureTypeCanceledError     GreetingFailureType = "CanceledError"
+	GreetingFailureTypeInvalidInputError GreetingFailureType = "InvalidInputError"
+	GreetingFailureTypeServerError       GreetingFailureType = "ServerError"
+	GreetingFailureTypeTerminatedError   GreetingFailureType = "TerminatedError"
+	GreetingFailureTypeTimeoutError      GreetingFailureType = "TimeoutError"
 )
 
-// Valid indicates whether the value is a known member of the StartWorkflowRequestIdConflictPolicy enum.
-func (e StartWorkflowRequestIdConflictPolicy) Valid() bool {
+// Valid indicates whether the value is a known member of the GreetingFailureType enum.
+func (e GreetingFailureType) Valid() bool {
 	switch e {
-	case StartWorkflowRequestIdConflictPolicyFAIL:
+	case GreetingFailureTypeActivityError:
 		return true
-	case StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING:
+	case GreetingFailureTypeCanceledError:
 		return true
-	case StartWorkflowRequestIdConflictPolicyUSEEXISTING:
+	case GreetingFailureTypeInvalidInputError:
+		return true
+	case GreetingFailureTypeServerError:
+		return true
+	case GreetingFailureTypeTerminatedError:
+		return true
+	case GreetingFailureTypeTimeoutError:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for StartWorkflowRequestIdReusePolicy.
+// Defines values for IdConflictPolicy.
 const (
-	StartWorkflowRequestIdReusePolicyALLOWDUPLICATE           StartWorkflowRequestIdReusePolicy = "ALLOW_DUPLICATE"
-	StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY StartWorkflowRequestIdReusePolicy = "ALLOW_DUPLICATE_FAILED_ONLY"
-	StartWorkflowRequestIdReusePolicyREJECTDUPLICATE          StartWorkflowRequestIdReusePolicy = "REJECT_DUPLICATE"
+	IdConflictPolicyFAIL              IdConflictPolicy = "FAIL"
+	IdConflictPolicyTERMINATEEXISTING IdConflictPolicy = "TERMINATE_EXISTING"
+	IdConflictPolicyUSEEXISTING       IdConflictPolicy = "USE_EXISTING"
 )
 
-// Valid indicates whether the value is a known member of the StartWorkflowRequestIdReusePolicy enum.
-func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
+// Valid indicates whether the value is a known member of the IdConflictPolicy enum.
+func (e IdConflictPolicy) Valid() bool {
 	switch e {
-	case StartWorkflowRequestIdReusePolicyALLOWDUPLICATE:
+	case IdConflictPolicyFAIL:
 		return true
-	case StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY:
+	case IdConflictPolicyTERMINATEEXISTING:
 		return true
-	case StartWorkflowRequestIdReusePolicyREJECTDUPLICATE:
+	case IdConflictPolicyUSEEXISTING:
 		return true
 	default:
 		return false
 	}
 }
+
+// Defines values for IdReusePolicy.
+const (
+	IdReusePolicyALLOWDUPLICATE           IdReusePolicy = "ALLOW_DUPLICATE"
+	IdReusePolicyALLOWDUPLICATEFAILEDONLY IdReusePolicy = "ALLOW_DUPLICATE_FAILED_ONLY"
+	IdReusePolicyREJECTDUPLICATE          IdReusePolicy = "REJECT_DUPLICATE"
+)
+
+// Valid indicates whether the value is a known member of the IdReusePolicy enum.
+func (e IdReusePolicy) Valid() bool {
+	switch e {
+	case IdReusePolicyALLOWDUPLICATE:
+		return true
+	case IdReusePolicyALLOWDUPLICATEFAILEDONLY:
+		return true
+	case IdReusePolicyREJECTDUPLICATE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MoneyTransferFailureType.
+const (
+	MoneyTransferFailureTypeAccountNotFoundError   MoneyTransferFailureType = "AccountNotFoundError"
+	MoneyTransferFailureTypeActivityError          MoneyTransferFailureType = "ActivityError"
+	MoneyTransferFailureTypeCanceledError          MoneyTransferFailureType = "CanceledError"
+	MoneyTransferFailureTypeInsufficientFundsError MoneyTransferFailureType = "InsufficientFundsError"
+	MoneyTransferFailureTypeInvalidInputError      MoneyTransferFailureType = "InvalidInputError"
+	MoneyTransferFailureTypeNoDepositError         MoneyTransferFailureType = "NoDepositError"
+	MoneyTransferFailureTypeNoWithdrawalError      MoneyTransferFailureType = "NoWithdrawalError"
+	MoneyTransferFailureTypeReferenceConflictError MoneyTransferFailureType = "ReferenceConflictError"
+	MoneyTransferFailureTypeRefundFailedError      MoneyTransferFailureType = "RefundFailedError"
+	MoneyTransferFailureTypeServerError            MoneyTransferFailureType = "ServerError"
+	MoneyTransferFailureTypeTerminatedError        MoneyTransferFailureType = "TerminatedError"
+	MoneyTransferFailureTypeTimeoutError           MoneyTransferFailureType = "TimeoutError"
+	MoneyTransferFailureTypeTransferCanceledError  MoneyTransferFailureType = "TransferCanceledError"
+)
+
+// Valid indicates whether the value is a known member of the MoneyTransferFailureType enum.
+func (e MoneyTransferFailureType) Valid() bool {
+	switch e {
+	case MoneyTransferFailureTypeAccountNotFoundError:
+		return true
+	case MoneyTransferFailureTypeActivityError:
+		return true
+	case MoneyTransferFailureTypeCanceledError:
+		return true
+	case MoneyTransferFailureTypeInsufficientFundsError:
+		return true
+	case MoneyTransferFailureTypeInvalidInputError:
+		return true
+	case MoneyTransferFailureTypeNoDepositError:
+		return true
+	case MoneyTransferFailureTypeNoWithdrawalError:
+		return true
+	case MoneyTransferFailureTypeReferenceConflictError:
+		return true
+	case MoneyTransferFailureTypeRefundFailedError:
+		return true
+	case MoneyTransferFailureTypeServerError:
+		return true
+	case MoneyTransferFailureTypeTerminatedError:
+		return true
+	case MoneyTransferFailureTypeTimeoutError:
+		return true
+	case MoneyTransferFailureTypeTransferCanceledError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SleepFailureType.
+const (
+	SleepFailureTypeCanceledError     SleepFailureType = "CanceledError"
+	SleepFailureTypeInvalidInputError SleepFailureType = "InvalidInputError"
+	SleepFailureTypeServerError       SleepFailureType = "ServerError"
+	SleepFailureTypeTerminatedError   SleepFailureType = "TerminatedError"
+	SleepFailureTypeTimeoutError      SleepFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the SleepFailureType enum.
+func (e SleepFailureType) Valid() bool {
+	switch e {
+	case SleepFailureTypeCanceledError:
+		return true
+	case SleepFailureTypeInvalidInputError:
+		return true
+	case SleepFailureTypeServerError:
+		return true
+	case SleepFailureTypeTerminatedError:
+		return true
+	case SleepFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
+// ApprovalDecision The input of an `Approval`'s `decision` signal.
+//
+// Example: {"approved":true,"comment":"looks good"}
+type ApprovalDecision struct {
+	// Approved Approves the request when true, rejects it when false.
+	Approved bool `json:"approved"`
+
+	// Comment Why.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// ApprovalExecution An execution of `Approval`, with its typed result and failure.
+type ApprovalExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an `Approval` did not complete. An approval that expires completes, with state `EXPIRED`.
+	Failure *ApprovalFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Approval`, the decision taken, or `EXPIRED` with an empty comment.
+	//
+	// Example: {"comment":"looks good","state":"APPROVED"}
+	Result           *ApprovalResult             `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// ApprovalFailure Why an `Approval` did not complete. An approval that expires completes, with state `EXPIRED`.
+type ApprovalFailure struct {
+	Cause        *Failure             `json:"cause,omitempty"`
+	Message      string               `json:"message"`
+	NonRetryable *bool                `json:"nonRetryable,omitempty"`
+	Type         *ApprovalFailureType `json:"type,omitempty"`
+}
+
+// ApprovalFailureType defines model for ApprovalFailure.Type.
+type ApprovalFailureType string
 
 // ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
 //
@@ -135,27 +348,174 @@ type ApprovalInput struct {
 	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
 }
 
+// ApprovalResult The result of `Approval`, the decision taken, or `EXPIRED` with an empty comment.
+//
+// Example: {"comment":"looks good","state":"APPROVED"}
+type ApprovalResult struct {
+	// Comment The decider's comment.
+	Comment string `json:"comment"`
+
+	// State Where an approval request stands; `EXPIRED` when no decision came in time.
+	State ApprovalState `json:"state"`
+}
+
+// ApprovalState Where an approval request stands; `EXPIRED` when no decision came in time.
+type ApprovalState string
+
+// ApprovalStatus What an `Approval`'s `status` query and `approve` update answer.
+//
+// Example: {"state":"PENDING"}
+type ApprovalStatus struct {
+	// State Where an approval request stands; `EXPIRED` when no decision came in time.
+	State ApprovalState `json:"state"`
+}
+
+// ApproveApprovalRequest defines model for ApproveApprovalRequest.
+type ApproveApprovalRequest struct {
+	// Input The input of an `Approval`'s `approve` update.
+	//
+	// Example: {"comment":"approved by phone"}
+	Input *ApproveInput `json:"input,omitempty"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateId *string `json:"updateId,omitempty"`
+}
+
+// ApproveApprovalResult defines model for ApproveApprovalResult.
+type ApproveApprovalResult struct {
+	// Result What an `Approval`'s `status` query and `approve` update answer.
+	//
+	// Example: {"state":"PENDING"}
+	Result   ApprovalStatus `json:"result"`
+	UpdateId string         `json:"updateId"`
+}
+
+// ApproveInput The input of an `Approval`'s `approve` update.
+//
+// Example: {"comment":"approved by phone"}
+type ApproveInput struct {
+	// Comment Why.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
+type CronCounterExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an execution did not complete. For application errors, `type` is the error's type as the
+	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
+	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
+	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
+	Failure *Failure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `CronCounter`.
+	//
+	// Example: {"count":3}
+	Result           *CronCounterResult          `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
 //
 // Example: {}
 type CronCounterInput = map[string]interface{}
+
+// CronCounterResult The result of `CronCounter`.
+//
+// Example: {"count":3}
+type CronCounterResult struct {
+	// Count One more than the last cron run's count.
+	Count int64 `json:"count"`
+}
+
+// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+//
+// Example: */5 * * * *
+type CronSchedule = string
+
+// DecideApprovalRequest defines model for DecideApprovalRequest.
+type DecideApprovalRequest struct {
+	// Input The input of an `Approval`'s `decision` signal.
+	//
+	// Example: {"approved":true,"comment":"looks good"}
+	Input ApprovalDecision `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+}
 
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
 
+// EchoExecution An execution of `Echo`, with its typed result and failure.
+type EchoExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an execution did not complete. For application errors, `type` is the error's type as the
+	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
+	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
+	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
+	Failure *Failure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Echo`, its input as it came.
+	Result           *EchoResult                 `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // EchoInput The input of `Echo`, any JSON value, which it returns as it came.
 //
 // Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
 type EchoInput = json.RawMessage
 
-// Execution A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
-// (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
-// the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
-// closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
-// `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
-// of a start, which reads the existing run.
+// EchoResult The result of `Echo`, its input as it came.
+type EchoResult = json.RawMessage
+
+// Execution An execution of any workflow type, its result any JSON value.
 type Execution struct {
 	CloseTime *time.Time `json:"closeTime,omitempty"`
 
@@ -188,6 +548,38 @@ type Execution struct {
 	WorkflowType string          `json:"workflowType"`
 }
 
+// ExecutionBase A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
+// (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
+// the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
+// closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
+// `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
+// of a start, which reads the existing run. `result` is there exactly when `status` is
+// `COMPLETED`, and `failure` when it is `FAILED`, `TIMED_OUT`, `CANCELED` or `TERMINATED`:
+// `Execution` types them as any JSON and a `Failure`, each typed execution
+// (`MoneyTransferExecution` and so on) as its workflow's result and failure.
+type ExecutionBase struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId        *string                     `json:"nextRunId,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // ExecutionList defines model for ExecutionList.
 type ExecutionList struct {
 	Executions []Execution `json:"executions"`
@@ -204,10 +596,6 @@ type ExecutionStatus string
 // `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
 // `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
 type Failure struct {
-	// Cause Why an execution did not complete. For application errors, `type` is the error's type as the
-	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
-	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
-	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
 	Cause        *Failure `json:"cause,omitempty"`
 	Message      string   `json:"message"`
 	NonRetryable *bool    `json:"nonRetryable,omitempty"`
@@ -225,12 +613,73 @@ type FieldError struct {
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
 
+// GreetingExecution An execution of `Greeting`, with its typed result and failure.
+type GreetingExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Greeting` did not complete.
+	Failure *GreetingFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Greeting`.
+	//
+	// Example: {"greeting":"Hello, Ada!"}
+	Result           *GreetingResult             `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// GreetingFailure Why a `Greeting` did not complete.
+type GreetingFailure struct {
+	Cause        *Failure             `json:"cause,omitempty"`
+	Message      string               `json:"message"`
+	NonRetryable *bool                `json:"nonRetryable,omitempty"`
+	Type         *GreetingFailureType `json:"type,omitempty"`
+}
+
+// GreetingFailureType defines model for GreetingFailure.Type.
+type GreetingFailureType string
+
 // GreetingInput The input of `Greeting`.
 //
 // Example: {"name":"Ada"}
 type GreetingInput struct {
 	// Name Who to greet.
 	Name string `json:"name"`
+}
+
+// GreetingResult The result of `Greeting`.
+//
+// Example: {"greeting":"Hello, Ada!"}
+type GreetingResult struct {
+	// Greeting The greeting.
+	Greeting string `json:"greeting"`
+}
+
+// HandlerSchema A signal, query or update of a workflow type, with the schema of what it takes and what it answers.
+type HandlerSchema struct {
+	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Input *JSONSchema `json:"input,omitempty"`
+	Name  string      `json:"name"`
+
+	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Result *JSONSchema `json:"result,omitempty"`
 }
 
 // Health defines model for Health.
@@ -245,6 +694,71 @@ type HistoryPage struct {
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
 }
+
+// IdConflictPolicy What to do when an execution with this id is running.
+type IdConflictPolicy string
+
+// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+type IdReusePolicy string
+
+// JSONSchema A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+type JSONSchema = json.RawMessage
+
+// Memo Non-indexed JSON values stored with the execution and returned in reads.
+type Memo = map[string]json.RawMessage
+
+// MoneyTransferExecution An execution of `MoneyTransfer`, with its typed result and failure.
+type MoneyTransferExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `MoneyTransfer` did not complete. A refusal of the ledger's (`InsufficientFundsError`,
+	// `AccountNotFoundError`, `ReferenceConflictError`) leaves the accounts as they were, the
+	// withdrawal refunded when the deposit was refused. `TransferCanceledError`: the transfer of
+	// this `referenceId` was canceled and undone. `RefundFailedError`: the money could not be given
+	// back, and the transfer stands. `CanceledError`: this execution was canceled, and the transfer
+	// undone.
+	Failure *MoneyTransferFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The receipt of a completed `MoneyTransfer`, the same for every execution of its `referenceId`.
+	//
+	// Example: {"depositId":"tx-2","referenceId":"inv-9","withdrawalId":"tx-1"}
+	Result           *MoneyTransferResult        `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// MoneyTransferFailure Why a `MoneyTransfer` did not complete. A refusal of the ledger's (`InsufficientFundsError`,
+// `AccountNotFoundError`, `ReferenceConflictError`) leaves the accounts as they were, the
+// withdrawal refunded when the deposit was refused. `TransferCanceledError`: the transfer of
+// this `referenceId` was canceled and undone. `RefundFailedError`: the money could not be given
+// back, and the transfer stands. `CanceledError`: this execution was canceled, and the transfer
+// undone.
+type MoneyTransferFailure struct {
+	Cause        *Failure                  `json:"cause,omitempty"`
+	Message      string                    `json:"message"`
+	NonRetryable *bool                     `json:"nonRetryable,omitempty"`
+	Type         *MoneyTransferFailureType `json:"type,omitempty"`
+}
+
+// MoneyTransferFailureType defines model for MoneyTransferFailure.Type.
+type MoneyTransferFailureType string
 
 // MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
 //
@@ -264,6 +778,24 @@ type MoneyTransferInput struct {
 	// ToAccount The account to deposit into.
 	ToAccount string `json:"toAccount"`
 }
+
+// MoneyTransferResult The receipt of a completed `MoneyTransfer`, the same for every execution of its `referenceId`.
+//
+// Example: {"depositId":"tx-2","referenceId":"inv-9","withdrawalId":"tx-1"}
+type MoneyTransferResult struct {
+	// DepositId The ledger's transaction id of the deposit.
+	DepositId string `json:"depositId"`
+
+	// ReferenceId The transfer's reference, as given.
+	ReferenceId string `json:"referenceId"`
+
+	// WithdrawalId The ledger's transaction id of the withdrawal.
+	WithdrawalId string `json:"withdrawalId"`
+}
+
+// NewWorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+// A UUID is generated when absent.
+type NewWorkflowId = string
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -321,12 +853,268 @@ type SignalRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// SleepExecution An execution of `Sleep`, with its typed result and failure.
+type SleepExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Sleep` did not complete.
+	Failure *SleepFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Sleep`.
+	//
+	// Example: {"sleptSeconds":30}
+	Result           *SleepResult                `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// SleepFailure Why a `Sleep` did not complete.
+type SleepFailure struct {
+	Cause        *Failure          `json:"cause,omitempty"`
+	Message      string            `json:"message"`
+	NonRetryable *bool             `json:"nonRetryable,omitempty"`
+	Type         *SleepFailureType `json:"type,omitempty"`
+}
+
+// SleepFailureType defines model for SleepFailure.Type.
+type SleepFailureType string
+
 // SleepInput The input of `Sleep`.
 //
 // Example: {"seconds":30}
 type SleepInput struct {
 	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
 	Seconds *int64 `json:"seconds,omitempty"`
+}
+
+// SleepResult The result of `Sleep`.
+//
+// Example: {"sleptSeconds":30}
+type SleepResult struct {
+	// SleptSeconds How long it waited, in seconds.
+	SleptSeconds int64 `json:"sleptSeconds"`
+}
+
+// StartApprovalRequest The body of `POST /approvals`; the options mean what they mean in `StartWorkflowRequest`.
+type StartApprovalRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+	//
+	// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+	Input *ApprovalInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
+type StartCronCounterRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+	//
+	// Example: {}
+	Input *CronCounterInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartEchoRequest The body of `POST /echoes`; the options mean what they mean in `StartWorkflowRequest`.
+type StartEchoRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Echo`, any JSON value, which it returns as it came.
+	//
+	// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+	Input *EchoInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartGreetingRequest The body of `POST /greetings`; the options mean what they mean in `StartWorkflowRequest`.
+type StartGreetingRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Greeting`.
+	//
+	// Example: {"name":"Ada"}
+	Input GreetingInput `json:"input"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartMoneyTransferRequest The body of `POST /money-transfers`; the options mean what they mean in `StartWorkflowRequest`.
+type StartMoneyTransferRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `MoneyTransfer`. The accounts must differ.
+	//
+	// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+	Input MoneyTransferInput `json:"input"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 }
 
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -338,12 +1126,12 @@ type StartSignal struct {
 	Name  string           `json:"name"`
 }
 
-// StartWorkflowRequest defines model for StartWorkflowRequest.
-type StartWorkflowRequest struct {
+// StartSleepRequest The body of `POST /sleeps`; the options mean what they mean in `StartWorkflowRequest`.
+type StartSleepRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
 	//
 	// Example: */5 * * * *
-	CronSchedule *string `json:"cronSchedule,omitempty"`
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
 
 	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -351,10 +1139,51 @@ type StartWorkflowRequest struct {
 	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
 
 	// IdConflictPolicy What to do when an execution with this id is running.
-	IdConflictPolicy *StartWorkflowRequestIdConflictPolicy `json:"idConflictPolicy,omitempty"`
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
-	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Sleep`.
+	//
+	// Example: {"seconds":30}
+	Input *SleepInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartWorkflowRequest defines model for StartWorkflowRequest.
+type StartWorkflowRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
 
 	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
 	// or absent passes no argument. On this deployment's own task queue, the input of a type
@@ -368,7 +1197,7 @@ type StartWorkflowRequest struct {
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
-	Memo *map[string]json.RawMessage `json:"memo,omitempty"`
+	Memo *Memo `json:"memo,omitempty"`
 
 	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -392,19 +1221,13 @@ type StartWorkflowRequest struct {
 
 	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
 	// A UUID is generated when absent.
-	WorkflowId *string `json:"workflowId,omitempty"`
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 
 	// WorkflowType The registered workflow type name, for example `Greeting`. On this deployment's own
 	// task queue, one of the types its workers host (`GET /workflow-types`), unless the
 	// operator passes any type through; on another queue, any name.
 	WorkflowType string `json:"workflowType"`
 }
-
-// StartWorkflowRequestIdConflictPolicy What to do when an execution with this id is running.
-type StartWorkflowRequestIdConflictPolicy string
-
-// StartWorkflowRequestIdReusePolicy Whether this id may be used again after earlier executions with it closed.
-type StartWorkflowRequestIdReusePolicy string
 
 // StopRequest defines model for StopRequest.
 type StopRequest struct {
@@ -438,10 +1261,29 @@ type UpdateResponse struct {
 	UpdateId string          `json:"updateId"`
 }
 
-// WorkflowType defines model for WorkflowType.
+// WorkflowType A hosted workflow type with its schemas, each a JSON Schema (an OpenAPI 3.0 Schema Object,
+// its references resolved) that a form generator or a dynamic client can use.
 type WorkflowType struct {
 	Description string `json:"description"`
-	Name        string `json:"name"`
+
+	// Failure A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Failure JSONSchema `json:"failure"`
+
+	// FailureTypes The error types a failed execution of this type can have (`failure.type`).
+	FailureTypes []string `json:"failureTypes"`
+
+	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Input JSONSchema `json:"input"`
+	Name  string     `json:"name"`
+
+	// Path The typed resource of this type, such as `/money-transfers`.
+	Path    string          `json:"path"`
+	Queries []HandlerSchema `json:"queries"`
+
+	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Result  JSONSchema      `json:"result"`
+	Signals []HandlerSchema `json:"signals"`
+	Updates []HandlerSchema `json:"updates"`
 }
 
 // WorkflowTypeList defines model for WorkflowTypeList.
@@ -449,8 +1291,22 @@ type WorkflowTypeList struct {
 	WorkflowTypes []WorkflowType `json:"workflowTypes"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// Prefer defines model for Prefer.
+type Prefer = string
+
 // QueryType defines model for QueryType.
 type QueryType = string
+
+// RunIdQuery A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+type RunIdQuery = RunId
 
 // SignalName defines model for SignalName.
 type SignalName = string
@@ -514,6 +1370,74 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem.
 type UnsupportedMediaType = Problem
 
+// StartApprovalParams defines parameters for StartApproval.
+type StartApprovalParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetApprovalParams defines parameters for GetApproval.
+type GetApprovalParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetApprovalStatusParams defines parameters for GetApprovalStatus.
+type GetApprovalStatusParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
+// StartCronCounterParams defines parameters for StartCronCounter.
+type StartCronCounterParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetCronCounterParams defines parameters for GetCronCounter.
+type GetCronCounterParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetDocsParams defines parameters for GetDocs.
 type GetDocsParams struct {
 	// IfNoneMatch An ETag from an earlier answer; 304 when the page has not changed since.
@@ -524,6 +1448,130 @@ type GetDocsParams struct {
 type GetDocsAssetParams struct {
 	// IfNoneMatch An ETag from an earlier answer; 304 when the file has not changed since.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// StartEchoParams defines parameters for StartEcho.
+type StartEchoParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetEchoParams defines parameters for GetEcho.
+type GetEchoParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartGreetingParams defines parameters for StartGreeting.
+type StartGreetingParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetGreetingParams defines parameters for GetGreeting.
+type GetGreetingParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartMoneyTransferParams defines parameters for StartMoneyTransfer.
+type StartMoneyTransferParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetMoneyTransferParams defines parameters for GetMoneyTransfer.
+type GetMoneyTransferParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartSleepParams defines parameters for StartSleep.
+type StartSleepParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetSleepParams defines parameters for GetSleep.
+type GetSleepParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListWorkflowsParams defines parameters for ListWorkflows.
@@ -547,17 +1595,17 @@ type StartWorkflowParams struct {
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
 	// preferences, and `return=representation`, leave the answer as it is.
-	Prefer *string `json:"Prefer,omitempty"`
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
@@ -566,7 +1614,7 @@ type GetWorkflowParams struct {
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
-	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // WatchWorkflowParams defines parameters for WatchWorkflow.
@@ -580,6 +1628,30 @@ type GetWorkflowHistoryParams struct {
 	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
+
+// StartApprovalJSONRequestBody defines body for StartApproval for application/json ContentType.
+type StartApprovalJSONRequestBody = StartApprovalRequest
+
+// ApproveApprovalJSONRequestBody defines body for ApproveApproval for application/json ContentType.
+type ApproveApprovalJSONRequestBody = ApproveApprovalRequest
+
+// DecideApprovalJSONRequestBody defines body for DecideApproval for application/json ContentType.
+type DecideApprovalJSONRequestBody = DecideApprovalRequest
+
+// StartCronCounterJSONRequestBody defines body for StartCronCounter for application/json ContentType.
+type StartCronCounterJSONRequestBody = StartCronCounterRequest
+
+// StartEchoJSONRequestBody defines body for StartEcho for application/json ContentType.
+type StartEchoJSONRequestBody = StartEchoRequest
+
+// StartGreetingJSONRequestBody defines body for StartGreeting for application/json ContentType.
+type StartGreetingJSONRequestBody = StartGreetingRequest
+
+// StartMoneyTransferJSONRequestBody defines body for StartMoneyTransfer for application/json ContentType.
+type StartMoneyTransferJSONRequestBody = StartMoneyTransferRequest
+
+// StartSleepJSONRequestBody defines body for StartSleep for application/json ContentType.
+type StartSleepJSONRequestBody = StartSleepRequest
 
 // StartWorkflowJSONRequestBody defines body for StartWorkflow for application/json ContentType.
 type StartWorkflowJSONRequestBody = StartWorkflowRequest
@@ -673,6 +1745,147 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// StartApprovalWithBody Start an Approval
+	//
+	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/approvals/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /approvals (the `StartApproval` operationId).
+	StartApprovalWithBody(ctx context.Context, params *StartApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartApproval Start an Approval
+	//
+	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/approvals/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /approvals (the `StartApproval` operationId).
+	StartApproval(ctx context.Context, params *StartApprovalParams, body StartApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApproval Read an Approval
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Approval`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /approvals/{workflowId} (the `GetApproval` operationId).
+	GetApproval(ctx context.Context, workflowId WorkflowId, params *GetApprovalParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveApprovalWithBody Approve an Approval (its `approve` update)
+	//
+	// Runs the `approve` update of a running `Approval` and answers its new state once the update
+	// has completed. A request that is no longer pending is rejected by the workflow's validator:
+	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// update instead of running it twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ApproveApproval Approve an Approval (its `approve` update)
+	//
+	// Runs the `approve` update of a running `Approval` and answers its new state once the update
+	// has completed. A request that is no longer pending is rejected by the workflow's validator:
+	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// update instead of running it twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+	ApproveApproval(ctx context.Context, workflowId WorkflowId, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideApprovalWithBody Decide an Approval (its `decision` signal)
+	//
+	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+	// rejects the request, and a later one changes nothing. An execution of another type answers
+	// 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+	DecideApprovalWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DecideApproval Decide an Approval (its `decision` signal)
+	//
+	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+	// rejects the request, and a later one changes nothing. An execution of another type answers
+	// 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+	DecideApproval(ctx context.Context, workflowId WorkflowId, body DecideApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetApprovalStatus Read an Approval's state (its `status` query)
+	//
+	// Runs the `status` query of an `Approval`, running or closed, and answers what it returns. A
+	// worker must answer: with none answering in time the gateway answers 504. An execution of
+	// another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
+	GetApprovalStatus(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartCronCounterWithBody Start a CronCounter
+	//
+	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/cron-counters/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+	StartCronCounterWithBody(ctx context.Context, params *StartCronCounterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartCronCounter Start a CronCounter
+	//
+	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/cron-counters/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+	StartCronCounter(ctx context.Context, params *StartCronCounterParams, body StartCronCounterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCronCounter Read a CronCounter
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `CronCounter`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /cron-counters/{workflowId} (the `GetCronCounter` operationId).
+	GetCronCounter(ctx context.Context, workflowId WorkflowId, params *GetCronCounterParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDocs API reference page
 	//
 	// This contract as an interactive HTML page, rendered in the browser by Swagger UI from
@@ -693,6 +1906,82 @@ type ClientInterface interface {
 	// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
 	GetDocsAsset(ctx context.Context, asset string, params *GetDocsAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// StartEchoWithBody Start an Echo
+	//
+	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/echoes/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /echoes (the `StartEcho` operationId).
+	StartEchoWithBody(ctx context.Context, params *StartEchoParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartEcho Start an Echo
+	//
+	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/echoes/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /echoes (the `StartEcho` operationId).
+	StartEcho(ctx context.Context, params *StartEchoParams, body StartEchoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEcho Read an Echo
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Echo`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /echoes/{workflowId} (the `GetEcho` operationId).
+	GetEcho(ctx context.Context, workflowId WorkflowId, params *GetEchoParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartGreetingWithBody Start a Greeting
+	//
+	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/greetings/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /greetings (the `StartGreeting` operationId).
+	StartGreetingWithBody(ctx context.Context, params *StartGreetingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartGreeting Start a Greeting
+	//
+	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/greetings/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /greetings (the `StartGreeting` operationId).
+	StartGreeting(ctx context.Context, params *StartGreetingParams, body StartGreetingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetGreeting Read a Greeting
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Greeting`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /greetings/{workflowId} (the `GetGreeting` operationId).
+	GetGreeting(ctx context.Context, workflowId WorkflowId, params *GetGreetingParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealth Liveness
 	//
 	// Answers 200 while the gateway process is alive; it does not ask Temporal.
@@ -707,6 +1996,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartMoneyTransferWithBody Start a MoneyTransfer
+	//
+	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/money-transfers/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+	StartMoneyTransferWithBody(ctx context.Context, params *StartMoneyTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartMoneyTransfer Start a MoneyTransfer
+	//
+	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/money-transfers/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+	StartMoneyTransfer(ctx context.Context, params *StartMoneyTransferParams, body StartMoneyTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetMoneyTransfer Read a MoneyTransfer
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `MoneyTransfer`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /money-transfers/{workflowId} (the `GetMoneyTransfer` operationId).
+	GetMoneyTransfer(ctx context.Context, workflowId WorkflowId, params *GetMoneyTransferParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPISpec This contract
 	//
@@ -723,6 +2050,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartSleepWithBody Start a Sleep
+	//
+	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/sleeps/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /sleeps (the `StartSleep` operationId).
+	StartSleepWithBody(ctx context.Context, params *StartSleepParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartSleep Start a Sleep
+	//
+	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/sleeps/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /sleeps (the `StartSleep` operationId).
+	StartSleep(ctx context.Context, params *StartSleepParams, body StartSleepJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSleep Read a Sleep
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Sleep`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /sleeps/{workflowId} (the `GetSleep` operationId).
+	GetSleep(ctx context.Context, workflowId WorkflowId, params *GetSleepParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListWorkflowTypes The workflow types this deployment hosts
 	//
@@ -1014,6 +2379,257 @@ type ClientInterface interface {
 	UpdateWorkflow(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// StartApprovalWithBody Start an Approval
+//
+// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/approvals/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /approvals (the `StartApproval` operationId).
+func (c *Client) StartApprovalWithBody(ctx context.Context, params *StartApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartApprovalRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartApproval Start an Approval
+//
+// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/approvals/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /approvals (the `StartApproval` operationId).
+func (c *Client) StartApproval(ctx context.Context, params *StartApprovalParams, body StartApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartApprovalRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApproval Read an Approval
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Approval`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /approvals/{workflowId} (the `GetApproval` operationId).
+func (c *Client) GetApproval(ctx context.Context, workflowId WorkflowId, params *GetApprovalParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApprovalRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveApprovalWithBody Approve an Approval (its `approve` update)
+//
+// Runs the `approve` update of a running `Approval` and answers its new state once the update
+// has completed. A request that is no longer pending is rejected by the workflow's validator:
+// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// update instead of running it twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+func (c *Client) ApproveApprovalWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveApprovalRequestWithBody(c.Server, workflowId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ApproveApproval Approve an Approval (its `approve` update)
+//
+// Runs the `approve` update of a running `Approval` and answers its new state once the update
+// has completed. A request that is no longer pending is rejected by the workflow's validator:
+// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// update instead of running it twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+func (c *Client) ApproveApproval(ctx context.Context, workflowId WorkflowId, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewApproveApprovalRequest(c.Server, workflowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideApprovalWithBody Decide an Approval (its `decision` signal)
+//
+// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+// rejects the request, and a later one changes nothing. An execution of another type answers
+// 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+func (c *Client) DecideApprovalWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideApprovalRequestWithBody(c.Server, workflowId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DecideApproval Decide an Approval (its `decision` signal)
+//
+// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+// rejects the request, and a later one changes nothing. An execution of another type answers
+// 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+func (c *Client) DecideApproval(ctx context.Context, workflowId WorkflowId, body DecideApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDecideApprovalRequest(c.Server, workflowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetApprovalStatus Read an Approval's state (its `status` query)
+//
+// Runs the `status` query of an `Approval`, running or closed, and answers what it returns. A
+// worker must answer: with none answering in time the gateway answers 504. An execution of
+// another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
+func (c *Client) GetApprovalStatus(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetApprovalStatusRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartCronCounterWithBody Start a CronCounter
+//
+// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/cron-counters/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+func (c *Client) StartCronCounterWithBody(ctx context.Context, params *StartCronCounterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartCronCounterRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartCronCounter Start a CronCounter
+//
+// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/cron-counters/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+func (c *Client) StartCronCounter(ctx context.Context, params *StartCronCounterParams, body StartCronCounterJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartCronCounterRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCronCounter Read a CronCounter
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `CronCounter`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /cron-counters/{workflowId} (the `GetCronCounter` operationId).
+func (c *Client) GetCronCounter(ctx context.Context, workflowId WorkflowId, params *GetCronCounterParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCronCounterRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetDocs API reference page
 //
 // This contract as an interactive HTML page, rendered in the browser by Swagger UI from
@@ -1044,6 +2660,142 @@ func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors 
 // Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
 func (c *Client) GetDocsAsset(ctx context.Context, asset string, params *GetDocsAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDocsAssetRequest(c.Server, asset, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartEchoWithBody Start an Echo
+//
+// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/echoes/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /echoes (the `StartEcho` operationId).
+func (c *Client) StartEchoWithBody(ctx context.Context, params *StartEchoParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartEchoRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartEcho Start an Echo
+//
+// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/echoes/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /echoes (the `StartEcho` operationId).
+func (c *Client) StartEcho(ctx context.Context, params *StartEchoParams, body StartEchoJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartEchoRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEcho Read an Echo
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Echo`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /echoes/{workflowId} (the `GetEcho` operationId).
+func (c *Client) GetEcho(ctx context.Context, workflowId WorkflowId, params *GetEchoParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEchoRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartGreetingWithBody Start a Greeting
+//
+// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/greetings/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /greetings (the `StartGreeting` operationId).
+func (c *Client) StartGreetingWithBody(ctx context.Context, params *StartGreetingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartGreetingRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartGreeting Start a Greeting
+//
+// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/greetings/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /greetings (the `StartGreeting` operationId).
+func (c *Client) StartGreeting(ctx context.Context, params *StartGreetingParams, body StartGreetingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartGreetingRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetGreeting Read a Greeting
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Greeting`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /greetings/{workflowId} (the `GetGreeting` operationId).
+func (c *Client) GetGreeting(ctx context.Context, workflowId WorkflowId, params *GetGreetingParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetGreetingRequest(c.Server, workflowId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1089,6 +2841,74 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// StartMoneyTransferWithBody Start a MoneyTransfer
+//
+// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/money-transfers/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+func (c *Client) StartMoneyTransferWithBody(ctx context.Context, params *StartMoneyTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartMoneyTransferRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartMoneyTransfer Start a MoneyTransfer
+//
+// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/money-transfers/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+func (c *Client) StartMoneyTransfer(ctx context.Context, params *StartMoneyTransferParams, body StartMoneyTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartMoneyTransferRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetMoneyTransfer Read a MoneyTransfer
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `MoneyTransfer`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /money-transfers/{workflowId} (the `GetMoneyTransfer` operationId).
+func (c *Client) GetMoneyTransfer(ctx context.Context, workflowId WorkflowId, params *GetMoneyTransferParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetMoneyTransferRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPISpec This contract
 //
 // The OpenAPI document this gateway serves and validates requests against.
@@ -1115,6 +2935,74 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadinessRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartSleepWithBody Start a Sleep
+//
+// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/sleeps/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /sleeps (the `StartSleep` operationId).
+func (c *Client) StartSleepWithBody(ctx context.Context, params *StartSleepParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartSleepRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartSleep Start a Sleep
+//
+// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/sleeps/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /sleeps (the `StartSleep` operationId).
+func (c *Client) StartSleep(ctx context.Context, params *StartSleepParams, body StartSleepJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartSleepRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSleep Read a Sleep
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Sleep`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /sleeps/{workflowId} (the `GetSleep` operationId).
+func (c *Client) GetSleep(ctx context.Context, workflowId WorkflowId, params *GetSleepParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSleepRequest(c.Server, workflowId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1584,6 +3472,523 @@ func (c *Client) UpdateWorkflow(ctx context.Context, workflowId WorkflowId, upda
 	return c.Client.Do(req)
 }
 
+// NewStartApprovalRequest calls the generic StartApproval builder with application/json body
+func NewStartApprovalRequest(server string, params *StartApprovalParams, body StartApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartApprovalRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartApprovalRequestWithBody constructs an http.Request for the StartApproval method, with any body, and a specified content type
+func NewStartApprovalRequestWithBody(server string, params *StartApprovalParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/approvals")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetApprovalRequest constructs an http.Request for the GetApproval method
+func NewGetApprovalRequest(server string, workflowId WorkflowId, params *GetApprovalParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/approvals/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewApproveApprovalRequest calls the generic ApproveApproval builder with application/json body
+func NewApproveApprovalRequest(server string, workflowId WorkflowId, body ApproveApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewApproveApprovalRequestWithBody(server, workflowId, "application/json", bodyReader)
+}
+
+// NewApproveApprovalRequestWithBody constructs an http.Request for the ApproveApproval method, with any body, and a specified content type
+func NewApproveApprovalRequestWithBody(server string, workflowId WorkflowId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/approvals/%s/approve", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDecideApprovalRequest calls the generic DecideApproval builder with application/json body
+func NewDecideApprovalRequest(server string, workflowId WorkflowId, body DecideApprovalJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDecideApprovalRequestWithBody(server, workflowId, "application/json", bodyReader)
+}
+
+// NewDecideApprovalRequestWithBody constructs an http.Request for the DecideApproval method, with any body, and a specified content type
+func NewDecideApprovalRequestWithBody(server string, workflowId WorkflowId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/approvals/%s/decision", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetApprovalStatusRequest constructs an http.Request for the GetApprovalStatus method
+func NewGetApprovalStatusRequest(server string, workflowId WorkflowId, params *GetApprovalStatusParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/approvals/%s/status", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStartCronCounterRequest calls the generic StartCronCounter builder with application/json body
+func NewStartCronCounterRequest(server string, params *StartCronCounterParams, body StartCronCounterJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartCronCounterRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartCronCounterRequestWithBody constructs an http.Request for the StartCronCounter method, with any body, and a specified content type
+func NewStartCronCounterRequestWithBody(server string, params *StartCronCounterParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cron-counters")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCronCounterRequest constructs an http.Request for the GetCronCounter method
+func NewGetCronCounterRequest(server string, workflowId WorkflowId, params *GetCronCounterParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/cron-counters/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetDocsRequest constructs an http.Request for the GetDocs method
 func NewGetDocsRequest(server string, params *GetDocsParams) (*http.Request, error) {
 	var err error
@@ -1675,6 +4080,368 @@ func NewGetDocsAssetRequest(server string, asset string, params *GetDocsAssetPar
 	return req, nil
 }
 
+// NewStartEchoRequest calls the generic StartEcho builder with application/json body
+func NewStartEchoRequest(server string, params *StartEchoParams, body StartEchoJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartEchoRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartEchoRequestWithBody constructs an http.Request for the StartEcho method, with any body, and a specified content type
+func NewStartEchoRequestWithBody(server string, params *StartEchoParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/echoes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEchoRequest constructs an http.Request for the GetEcho method
+func NewGetEchoRequest(server string, workflowId WorkflowId, params *GetEchoParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/echoes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewStartGreetingRequest calls the generic StartGreeting builder with application/json body
+func NewStartGreetingRequest(server string, params *StartGreetingParams, body StartGreetingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartGreetingRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartGreetingRequestWithBody constructs an http.Request for the StartGreeting method, with any body, and a specified content type
+func NewStartGreetingRequestWithBody(server string, params *StartGreetingParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/greetings")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetGreetingRequest constructs an http.Request for the GetGreeting method
+func NewGetGreetingRequest(server string, workflowId WorkflowId, params *GetGreetingParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/greetings/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -1729,6 +4496,187 @@ func NewGetMetricsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewStartMoneyTransferRequest calls the generic StartMoneyTransfer builder with application/json body
+func NewStartMoneyTransferRequest(server string, params *StartMoneyTransferParams, body StartMoneyTransferJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartMoneyTransferRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartMoneyTransferRequestWithBody constructs an http.Request for the StartMoneyTransfer method, with any body, and a specified content type
+func NewStartMoneyTransferRequestWithBody(server string, params *StartMoneyTransferParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/money-transfers")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetMoneyTransferRequest constructs an http.Request for the GetMoneyTransfer method
+func NewGetMoneyTransferRequest(server string, workflowId WorkflowId, params *GetMoneyTransferParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/money-transfers/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetOpenAPISpecRequest constructs an http.Request for the GetOpenAPISpec method
 func NewGetOpenAPISpecRequest(server string) (*http.Request, error) {
 	var err error
@@ -1778,6 +4726,187 @@ func NewGetReadinessRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStartSleepRequest calls the generic StartSleep builder with application/json body
+func NewStartSleepRequest(server string, params *StartSleepParams, body StartSleepJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartSleepRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartSleepRequestWithBody constructs an http.Request for the StartSleep method, with any body, and a specified content type
+func NewStartSleepRequestWithBody(server string, params *StartSleepParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sleeps")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSleepRequest constructs an http.Request for the GetSleep method
+func NewGetSleepRequest(server string, workflowId WorkflowId, params *GetSleepParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/sleeps/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2551,6 +5680,153 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// StartApprovalWithBodyWithResponse Start an Approval
+	//
+	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/approvals/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals (the `StartApproval` operationId).
+	StartApprovalWithBodyWithResponse(ctx context.Context, params *StartApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartApprovalResponse, error)
+
+	// StartApprovalWithResponse Start an Approval
+	//
+	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/approvals/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals (the `StartApproval` operationId).
+	StartApprovalWithResponse(ctx context.Context, params *StartApprovalParams, body StartApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*StartApprovalResponse, error)
+
+	// GetApprovalWithResponse Read an Approval
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Approval`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /approvals/{workflowId} (the `GetApproval` operationId).
+	GetApprovalWithResponse(ctx context.Context, workflowId WorkflowId, params *GetApprovalParams, reqEditors ...RequestEditorFn) (*GetApprovalResponse, error)
+
+	// ApproveApprovalWithBodyWithResponse Approve an Approval (its `approve` update)
+	//
+	// Runs the `approve` update of a running `Approval` and answers its new state once the update
+	// has completed. A request that is no longer pending is rejected by the workflow's validator:
+	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// update instead of running it twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error)
+
+	// ApproveApprovalWithResponse Approve an Approval (its `approve` update)
+	//
+	// Runs the `approve` update of a running `Approval` and answers its new state once the update
+	// has completed. A request that is no longer pending is rejected by the workflow's validator:
+	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// update instead of running it twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+	ApproveApprovalWithResponse(ctx context.Context, workflowId WorkflowId, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error)
+
+	// DecideApprovalWithBodyWithResponse Decide an Approval (its `decision` signal)
+	//
+	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+	// rejects the request, and a later one changes nothing. An execution of another type answers
+	// 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+	DecideApprovalWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideApprovalResponse, error)
+
+	// DecideApprovalWithResponse Decide an Approval (its `decision` signal)
+	//
+	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+	// rejects the request, and a later one changes nothing. An execution of another type answers
+	// 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+	DecideApprovalWithResponse(ctx context.Context, workflowId WorkflowId, body DecideApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideApprovalResponse, error)
+
+	// GetApprovalStatusWithResponse Read an Approval's state (its `status` query)
+	//
+	// Runs the `status` query of an `Approval`, running or closed, and answers what it returns. A
+	// worker must answer: with none answering in time the gateway answers 504. An execution of
+	// another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
+	GetApprovalStatusWithResponse(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*GetApprovalStatusResponse, error)
+
+	// StartCronCounterWithBodyWithResponse Start a CronCounter
+	//
+	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/cron-counters/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+	StartCronCounterWithBodyWithResponse(ctx context.Context, params *StartCronCounterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartCronCounterResponse, error)
+
+	// StartCronCounterWithResponse Start a CronCounter
+	//
+	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/cron-counters/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+	StartCronCounterWithResponse(ctx context.Context, params *StartCronCounterParams, body StartCronCounterJSONRequestBody, reqEditors ...RequestEditorFn) (*StartCronCounterResponse, error)
+
+	// GetCronCounterWithResponse Read a CronCounter
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `CronCounter`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /cron-counters/{workflowId} (the `GetCronCounter` operationId).
+	GetCronCounterWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCronCounterParams, reqEditors ...RequestEditorFn) (*GetCronCounterResponse, error)
+
 	// GetDocsWithResponse API reference page
 	//
 	// This contract as an interactive HTML page, rendered in the browser by Swagger UI from
@@ -2575,6 +5851,86 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /docs/{asset} (the `GetDocsAsset` operationId).
 	GetDocsAssetWithResponse(ctx context.Context, asset string, params *GetDocsAssetParams, reqEditors ...RequestEditorFn) (*GetDocsAssetResponse, error)
 
+	// StartEchoWithBodyWithResponse Start an Echo
+	//
+	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/echoes/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /echoes (the `StartEcho` operationId).
+	StartEchoWithBodyWithResponse(ctx context.Context, params *StartEchoParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartEchoResponse, error)
+
+	// StartEchoWithResponse Start an Echo
+	//
+	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/echoes/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /echoes (the `StartEcho` operationId).
+	StartEchoWithResponse(ctx context.Context, params *StartEchoParams, body StartEchoJSONRequestBody, reqEditors ...RequestEditorFn) (*StartEchoResponse, error)
+
+	// GetEchoWithResponse Read an Echo
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Echo`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /echoes/{workflowId} (the `GetEcho` operationId).
+	GetEchoWithResponse(ctx context.Context, workflowId WorkflowId, params *GetEchoParams, reqEditors ...RequestEditorFn) (*GetEchoResponse, error)
+
+	// StartGreetingWithBodyWithResponse Start a Greeting
+	//
+	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/greetings/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /greetings (the `StartGreeting` operationId).
+	StartGreetingWithBodyWithResponse(ctx context.Context, params *StartGreetingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartGreetingResponse, error)
+
+	// StartGreetingWithResponse Start a Greeting
+	//
+	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/greetings/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /greetings (the `StartGreeting` operationId).
+	StartGreetingWithResponse(ctx context.Context, params *StartGreetingParams, body StartGreetingJSONRequestBody, reqEditors ...RequestEditorFn) (*StartGreetingResponse, error)
+
+	// GetGreetingWithResponse Read a Greeting
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Greeting`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /greetings/{workflowId} (the `GetGreeting` operationId).
+	GetGreetingWithResponse(ctx context.Context, workflowId WorkflowId, params *GetGreetingParams, reqEditors ...RequestEditorFn) (*GetGreetingResponse, error)
+
 	// GetHealthWithResponse Liveness
 	//
 	// Answers 200 while the gateway process is alive; it does not ask Temporal.
@@ -2593,6 +5949,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
+
+	// StartMoneyTransferWithBodyWithResponse Start a MoneyTransfer
+	//
+	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/money-transfers/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+	StartMoneyTransferWithBodyWithResponse(ctx context.Context, params *StartMoneyTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartMoneyTransferResponse, error)
+
+	// StartMoneyTransferWithResponse Start a MoneyTransfer
+	//
+	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/money-transfers/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+	StartMoneyTransferWithResponse(ctx context.Context, params *StartMoneyTransferParams, body StartMoneyTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*StartMoneyTransferResponse, error)
+
+	// GetMoneyTransferWithResponse Read a MoneyTransfer
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `MoneyTransfer`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /money-transfers/{workflowId} (the `GetMoneyTransfer` operationId).
+	GetMoneyTransferWithResponse(ctx context.Context, workflowId WorkflowId, params *GetMoneyTransferParams, reqEditors ...RequestEditorFn) (*GetMoneyTransferResponse, error)
 
 	// GetOpenAPISpecWithResponse This contract
 	//
@@ -2613,6 +6009,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+
+	// StartSleepWithBodyWithResponse Start a Sleep
+	//
+	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/sleeps/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /sleeps (the `StartSleep` operationId).
+	StartSleepWithBodyWithResponse(ctx context.Context, params *StartSleepParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartSleepResponse, error)
+
+	// StartSleepWithResponse Start a Sleep
+	//
+	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/sleeps/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /sleeps (the `StartSleep` operationId).
+	StartSleepWithResponse(ctx context.Context, params *StartSleepParams, body StartSleepJSONRequestBody, reqEditors ...RequestEditorFn) (*StartSleepResponse, error)
+
+	// GetSleepWithResponse Read a Sleep
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Sleep`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /sleeps/{workflowId} (the `GetSleep` operationId).
+	GetSleepWithResponse(ctx context.Context, workflowId WorkflowId, params *GetSleepParams, reqEditors ...RequestEditorFn) (*GetSleepResponse, error)
 
 	// ListWorkflowTypesWithResponse The workflow types this deployment hosts
 	//
@@ -2914,6 +6350,1057 @@ type ClientWithResponsesInterface interface {
 	UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
 }
 
+// StartApprovalResponse200Headers the declared response headers of an HTTP 200 response for StartApproval
+type StartApprovalResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartApprovalResponse201Headers the declared response headers of an HTTP 201 response for StartApproval
+type StartApprovalResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartApprovalResponse401Headers the declared response headers of an HTTP 401 response for StartApproval
+type StartApprovalResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartApprovalResponse409Headers the declared response headers of an HTTP 409 response for StartApproval
+type StartApprovalResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartApprovalResponse429Headers the declared response headers of an HTTP 429 response for StartApproval
+type StartApprovalResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartApprovalResponse503Headers the declared response headers of an HTTP 503 response for StartApproval
+type StartApprovalResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ApprovalExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartApprovalResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartApprovalResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartApprovalResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartApprovalResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartApprovalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartApprovalResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartApprovalResponse) GetJSON200() *ApprovalExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartApprovalResponse) GetJSON201() *ApprovalExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartApprovalResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApprovalResponse200Headers the declared response headers of an HTTP 200 response for GetApproval
+type GetApprovalResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetApprovalResponse304Headers the declared response headers of an HTTP 304 response for GetApproval
+type GetApprovalResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetApprovalResponse401Headers the declared response headers of an HTTP 401 response for GetApproval
+type GetApprovalResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetApprovalResponse429Headers the declared response headers of an HTTP 429 response for GetApproval
+type GetApprovalResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetApprovalResponse503Headers the declared response headers of an HTTP 503 response for GetApproval
+type GetApprovalResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetApprovalResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetApprovalResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetApprovalResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApprovalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetApprovalResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApprovalResponse) GetJSON200() *ApprovalExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetApprovalResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ApproveApprovalResponse401Headers the declared response headers of an HTTP 401 response for ApproveApproval
+type ApproveApprovalResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// ApproveApprovalResponse429Headers the declared response headers of an HTTP 429 response for ApproveApproval
+type ApproveApprovalResponse429Headers struct {
+	RetryAfter int
+}
+
+// ApproveApprovalResponse503Headers the declared response headers of an HTTP 503 response for ApproveApproval
+type ApproveApprovalResponse503Headers struct {
+	RetryAfter int
+}
+
+type ApproveApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApproveApprovalResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Closed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ApproveApprovalResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ApproveApprovalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ApproveApprovalResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ApproveApprovalResponse) GetJSON200() *ApproveApprovalResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON409() *Closed {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON422() *Rejected {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r ApproveApprovalResponse) GetApplicationproblemJSON504() *NoWorker {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r ApproveApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ApproveApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ApproveApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ApproveApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DecideApprovalResponse401Headers the declared response headers of an HTTP 401 response for DecideApproval
+type DecideApprovalResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// DecideApprovalResponse429Headers the declared response headers of an HTTP 429 response for DecideApproval
+type DecideApprovalResponse429Headers struct {
+	RetryAfter int
+}
+
+// DecideApprovalResponse503Headers the declared response headers of an HTTP 503 response for DecideApproval
+type DecideApprovalResponse503Headers struct {
+	RetryAfter int
+}
+
+type DecideApprovalResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Closed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DecideApprovalResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DecideApprovalResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DecideApprovalResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON409() *Closed {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DecideApprovalResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DecideApprovalResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DecideApprovalResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DecideApprovalResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetApprovalStatusResponse401Headers the declared response headers of an HTTP 401 response for GetApprovalStatus
+type GetApprovalStatusResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetApprovalStatusResponse429Headers the declared response headers of an HTTP 429 response for GetApprovalStatus
+type GetApprovalStatusResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetApprovalStatusResponse503Headers the declared response headers of an HTTP 503 response for GetApprovalStatus
+type GetApprovalStatusResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetApprovalStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ApprovalStatus
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetApprovalStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetApprovalStatusResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetApprovalStatusResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetApprovalStatusResponse) GetJSON200() *ApprovalStatus {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON422() *Rejected {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetApprovalStatusResponse) GetApplicationproblemJSON504() *NoWorker {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetApprovalStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetApprovalStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetApprovalStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetApprovalStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartCronCounterResponse200Headers the declared response headers of an HTTP 200 response for StartCronCounter
+type StartCronCounterResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartCronCounterResponse201Headers the declared response headers of an HTTP 201 response for StartCronCounter
+type StartCronCounterResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartCronCounterResponse401Headers the declared response headers of an HTTP 401 response for StartCronCounter
+type StartCronCounterResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartCronCounterResponse409Headers the declared response headers of an HTTP 409 response for StartCronCounter
+type StartCronCounterResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartCronCounterResponse429Headers the declared response headers of an HTTP 429 response for StartCronCounter
+type StartCronCounterResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartCronCounterResponse503Headers the declared response headers of an HTTP 503 response for StartCronCounter
+type StartCronCounterResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartCronCounterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CronCounterExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CronCounterExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartCronCounterResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartCronCounterResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartCronCounterResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartCronCounterResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartCronCounterResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartCronCounterResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartCronCounterResponse) GetJSON200() *CronCounterExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartCronCounterResponse) GetJSON201() *CronCounterExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartCronCounterResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartCronCounterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartCronCounterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartCronCounterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartCronCounterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCronCounterResponse200Headers the declared response headers of an HTTP 200 response for GetCronCounter
+type GetCronCounterResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetCronCounterResponse304Headers the declared response headers of an HTTP 304 response for GetCronCounter
+type GetCronCounterResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetCronCounterResponse401Headers the declared response headers of an HTTP 401 response for GetCronCounter
+type GetCronCounterResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetCronCounterResponse429Headers the declared response headers of an HTTP 429 response for GetCronCounter
+type GetCronCounterResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetCronCounterResponse503Headers the declared response headers of an HTTP 503 response for GetCronCounter
+type GetCronCounterResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetCronCounterResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CronCounterExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCronCounterResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCronCounterResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCronCounterResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCronCounterResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCronCounterResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCronCounterResponse) GetJSON200() *CronCounterExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCronCounterResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCronCounterResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCronCounterResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCronCounterResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCronCounterResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
 type GetDocsResponse200Headers struct {
 	CacheControl string
@@ -3056,6 +7543,626 @@ func (r GetDocsAssetResponse) ContentType() string {
 	return ""
 }
 
+// StartEchoResponse200Headers the declared response headers of an HTTP 200 response for StartEcho
+type StartEchoResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartEchoResponse201Headers the declared response headers of an HTTP 201 response for StartEcho
+type StartEchoResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartEchoResponse401Headers the declared response headers of an HTTP 401 response for StartEcho
+type StartEchoResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartEchoResponse409Headers the declared response headers of an HTTP 409 response for StartEcho
+type StartEchoResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartEchoResponse429Headers the declared response headers of an HTTP 429 response for StartEcho
+type StartEchoResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartEchoResponse503Headers the declared response headers of an HTTP 503 response for StartEcho
+type StartEchoResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartEchoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EchoExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *EchoExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartEchoResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartEchoResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartEchoResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartEchoResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartEchoResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartEchoResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartEchoResponse) GetJSON200() *EchoExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartEchoResponse) GetJSON201() *EchoExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartEchoResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartEchoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartEchoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartEchoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartEchoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEchoResponse200Headers the declared response headers of an HTTP 200 response for GetEcho
+type GetEchoResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetEchoResponse304Headers the declared response headers of an HTTP 304 response for GetEcho
+type GetEchoResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetEchoResponse401Headers the declared response headers of an HTTP 401 response for GetEcho
+type GetEchoResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetEchoResponse429Headers the declared response headers of an HTTP 429 response for GetEcho
+type GetEchoResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetEchoResponse503Headers the declared response headers of an HTTP 503 response for GetEcho
+type GetEchoResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetEchoResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EchoExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEchoResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetEchoResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEchoResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEchoResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEchoResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEchoResponse) GetJSON200() *EchoExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEchoResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEchoResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEchoResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEchoResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEchoResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartGreetingResponse200Headers the declared response headers of an HTTP 200 response for StartGreeting
+type StartGreetingResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartGreetingResponse201Headers the declared response headers of an HTTP 201 response for StartGreeting
+type StartGreetingResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartGreetingResponse401Headers the declared response headers of an HTTP 401 response for StartGreeting
+type StartGreetingResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartGreetingResponse409Headers the declared response headers of an HTTP 409 response for StartGreeting
+type StartGreetingResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartGreetingResponse429Headers the declared response headers of an HTTP 429 response for StartGreeting
+type StartGreetingResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartGreetingResponse503Headers the declared response headers of an HTTP 503 response for StartGreeting
+type StartGreetingResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartGreetingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GreetingExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *GreetingExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartGreetingResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartGreetingResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartGreetingResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartGreetingResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartGreetingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartGreetingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartGreetingResponse) GetJSON200() *GreetingExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartGreetingResponse) GetJSON201() *GreetingExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartGreetingResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartGreetingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartGreetingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartGreetingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartGreetingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetGreetingResponse200Headers the declared response headers of an HTTP 200 response for GetGreeting
+type GetGreetingResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetGreetingResponse304Headers the declared response headers of an HTTP 304 response for GetGreeting
+type GetGreetingResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetGreetingResponse401Headers the declared response headers of an HTTP 401 response for GetGreeting
+type GetGreetingResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetGreetingResponse429Headers the declared response headers of an HTTP 429 response for GetGreeting
+type GetGreetingResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetGreetingResponse503Headers the declared response headers of an HTTP 503 response for GetGreeting
+type GetGreetingResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetGreetingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GreetingExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetGreetingResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetGreetingResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetGreetingResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetGreetingResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetGreetingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetGreetingResponse) GetJSON200() *GreetingExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetGreetingResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetGreetingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetGreetingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetGreetingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetGreetingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3132,6 +8239,316 @@ func (r GetMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartMoneyTransferResponse200Headers the declared response headers of an HTTP 200 response for StartMoneyTransfer
+type StartMoneyTransferResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartMoneyTransferResponse201Headers the declared response headers of an HTTP 201 response for StartMoneyTransfer
+type StartMoneyTransferResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartMoneyTransferResponse401Headers the declared response headers of an HTTP 401 response for StartMoneyTransfer
+type StartMoneyTransferResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartMoneyTransferResponse409Headers the declared response headers of an HTTP 409 response for StartMoneyTransfer
+type StartMoneyTransferResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartMoneyTransferResponse429Headers the declared response headers of an HTTP 429 response for StartMoneyTransfer
+type StartMoneyTransferResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartMoneyTransferResponse503Headers the declared response headers of an HTTP 503 response for StartMoneyTransfer
+type StartMoneyTransferResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartMoneyTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MoneyTransferExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *MoneyTransferExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartMoneyTransferResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartMoneyTransferResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartMoneyTransferResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartMoneyTransferResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartMoneyTransferResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartMoneyTransferResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartMoneyTransferResponse) GetJSON200() *MoneyTransferExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartMoneyTransferResponse) GetJSON201() *MoneyTransferExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartMoneyTransferResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartMoneyTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartMoneyTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartMoneyTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartMoneyTransferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetMoneyTransferResponse200Headers the declared response headers of an HTTP 200 response for GetMoneyTransfer
+type GetMoneyTransferResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetMoneyTransferResponse304Headers the declared response headers of an HTTP 304 response for GetMoneyTransfer
+type GetMoneyTransferResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetMoneyTransferResponse401Headers the declared response headers of an HTTP 401 response for GetMoneyTransfer
+type GetMoneyTransferResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetMoneyTransferResponse429Headers the declared response headers of an HTTP 429 response for GetMoneyTransfer
+type GetMoneyTransferResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetMoneyTransferResponse503Headers the declared response headers of an HTTP 503 response for GetMoneyTransfer
+type GetMoneyTransferResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetMoneyTransferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *MoneyTransferExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetMoneyTransferResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetMoneyTransferResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetMoneyTransferResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetMoneyTransferResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMoneyTransferResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetMoneyTransferResponse) GetJSON200() *MoneyTransferExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetMoneyTransferResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetMoneyTransferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetMoneyTransferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetMoneyTransferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetMoneyTransferResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3242,6 +8659,316 @@ func (r GetReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartSleepResponse200Headers the declared response headers of an HTTP 200 response for StartSleep
+type StartSleepResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartSleepResponse201Headers the declared response headers of an HTTP 201 response for StartSleep
+type StartSleepResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartSleepResponse401Headers the declared response headers of an HTTP 401 response for StartSleep
+type StartSleepResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartSleepResponse409Headers the declared response headers of an HTTP 409 response for StartSleep
+type StartSleepResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartSleepResponse429Headers the declared response headers of an HTTP 429 response for StartSleep
+type StartSleepResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartSleepResponse503Headers the declared response headers of an HTTP 503 response for StartSleep
+type StartSleepResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartSleepResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SleepExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SleepExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartSleepResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartSleepResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartSleepResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartSleepResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartSleepResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartSleepResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartSleepResponse) GetJSON200() *SleepExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartSleepResponse) GetJSON201() *SleepExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartSleepResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartSleepResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartSleepResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartSleepResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartSleepResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSleepResponse200Headers the declared response headers of an HTTP 200 response for GetSleep
+type GetSleepResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetSleepResponse304Headers the declared response headers of an HTTP 304 response for GetSleep
+type GetSleepResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetSleepResponse401Headers the declared response headers of an HTTP 401 response for GetSleep
+type GetSleepResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetSleepResponse429Headers the declared response headers of an HTTP 429 response for GetSleep
+type GetSleepResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetSleepResponse503Headers the declared response headers of an HTTP 503 response for GetSleep
+type GetSleepResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetSleepResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SleepExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSleepResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetSleepResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSleepResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSleepResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSleepResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSleepResponse) GetJSON200() *SleepExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSleepResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSleepResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSleepResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSleepResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSleepResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4711,6 +10438,219 @@ func (r UpdateWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// StartApprovalWithBodyWithResponse Start an Approval
+//
+// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/approvals/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals (the `StartApproval` operationId).
+func (c *ClientWithResponses) StartApprovalWithBodyWithResponse(ctx context.Context, params *StartApprovalParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartApprovalResponse, error) {
+	rsp, err := c.StartApprovalWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartApprovalResponse(rsp)
+}
+
+// StartApprovalWithResponse Start an Approval
+//
+// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/approvals/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals (the `StartApproval` operationId).
+func (c *ClientWithResponses) StartApprovalWithResponse(ctx context.Context, params *StartApprovalParams, body StartApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*StartApprovalResponse, error) {
+	rsp, err := c.StartApproval(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartApprovalResponse(rsp)
+}
+
+// GetApprovalWithResponse Read an Approval
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Approval`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /approvals/{workflowId} (the `GetApproval` operationId).
+func (c *ClientWithResponses) GetApprovalWithResponse(ctx context.Context, workflowId WorkflowId, params *GetApprovalParams, reqEditors ...RequestEditorFn) (*GetApprovalResponse, error) {
+	rsp, err := c.GetApproval(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApprovalResponse(rsp)
+}
+
+// ApproveApprovalWithBodyWithResponse Approve an Approval (its `approve` update)
+//
+// Runs the `approve` update of a running `Approval` and answers its new state once the update
+// has completed. A request that is no longer pending is rejected by the workflow's validator:
+// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// update instead of running it twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+func (c *ClientWithResponses) ApproveApprovalWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error) {
+	rsp, err := c.ApproveApprovalWithBody(ctx, workflowId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveApprovalResponse(rsp)
+}
+
+// ApproveApprovalWithResponse Approve an Approval (its `approve` update)
+//
+// Runs the `approve` update of a running `Approval` and answers its new state once the update
+// has completed. A request that is no longer pending is rejected by the workflow's validator:
+// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// update instead of running it twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals/{workflowId}/approve (the `ApproveApproval` operationId).
+func (c *ClientWithResponses) ApproveApprovalWithResponse(ctx context.Context, workflowId WorkflowId, body ApproveApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*ApproveApprovalResponse, error) {
+	rsp, err := c.ApproveApproval(ctx, workflowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseApproveApprovalResponse(rsp)
+}
+
+// DecideApprovalWithBodyWithResponse Decide an Approval (its `decision` signal)
+//
+// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+// rejects the request, and a later one changes nothing. An execution of another type answers
+// 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+func (c *ClientWithResponses) DecideApprovalWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DecideApprovalResponse, error) {
+	rsp, err := c.DecideApprovalWithBody(ctx, workflowId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideApprovalResponse(rsp)
+}
+
+// DecideApprovalWithResponse Decide an Approval (its `decision` signal)
+//
+// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+// rejects the request, and a later one changes nothing. An execution of another type answers
+// 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /approvals/{workflowId}/decision (the `DecideApproval` operationId).
+func (c *ClientWithResponses) DecideApprovalWithResponse(ctx context.Context, workflowId WorkflowId, body DecideApprovalJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideApprovalResponse, error) {
+	rsp, err := c.DecideApproval(ctx, workflowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDecideApprovalResponse(rsp)
+}
+
+// GetApprovalStatusWithResponse Read an Approval's state (its `status` query)
+//
+// Runs the `status` query of an `Approval`, running or closed, and answers what it returns. A
+// worker must answer: with none answering in time the gateway answers 504. An execution of
+// another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
+func (c *ClientWithResponses) GetApprovalStatusWithResponse(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*GetApprovalStatusResponse, error) {
+	rsp, err := c.GetApprovalStatus(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetApprovalStatusResponse(rsp)
+}
+
+// StartCronCounterWithBodyWithResponse Start a CronCounter
+//
+// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/cron-counters/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+func (c *ClientWithResponses) StartCronCounterWithBodyWithResponse(ctx context.Context, params *StartCronCounterParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartCronCounterResponse, error) {
+	rsp, err := c.StartCronCounterWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartCronCounterResponse(rsp)
+}
+
+// StartCronCounterWithResponse Start a CronCounter
+//
+// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/cron-counters/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /cron-counters (the `StartCronCounter` operationId).
+func (c *ClientWithResponses) StartCronCounterWithResponse(ctx context.Context, params *StartCronCounterParams, body StartCronCounterJSONRequestBody, reqEditors ...RequestEditorFn) (*StartCronCounterResponse, error) {
+	rsp, err := c.StartCronCounter(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartCronCounterResponse(rsp)
+}
+
+// GetCronCounterWithResponse Read a CronCounter
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `CronCounter`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /cron-counters/{workflowId} (the `GetCronCounter` operationId).
+func (c *ClientWithResponses) GetCronCounterWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCronCounterParams, reqEditors ...RequestEditorFn) (*GetCronCounterResponse, error) {
+	rsp, err := c.GetCronCounter(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCronCounterResponse(rsp)
+}
+
 // GetDocsWithResponse API reference page
 //
 // This contract as an interactive HTML page, rendered in the browser by Swagger UI from
@@ -4747,6 +10687,122 @@ func (c *ClientWithResponses) GetDocsAssetWithResponse(ctx context.Context, asse
 	return ParseGetDocsAssetResponse(rsp)
 }
 
+// StartEchoWithBodyWithResponse Start an Echo
+//
+// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/echoes/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /echoes (the `StartEcho` operationId).
+func (c *ClientWithResponses) StartEchoWithBodyWithResponse(ctx context.Context, params *StartEchoParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartEchoResponse, error) {
+	rsp, err := c.StartEchoWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartEchoResponse(rsp)
+}
+
+// StartEchoWithResponse Start an Echo
+//
+// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `EchoInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/echoes/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /echoes (the `StartEcho` operationId).
+func (c *ClientWithResponses) StartEchoWithResponse(ctx context.Context, params *StartEchoParams, body StartEchoJSONRequestBody, reqEditors ...RequestEditorFn) (*StartEchoResponse, error) {
+	rsp, err := c.StartEcho(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartEchoResponse(rsp)
+}
+
+// GetEchoWithResponse Read an Echo
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Echo`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /echoes/{workflowId} (the `GetEcho` operationId).
+func (c *ClientWithResponses) GetEchoWithResponse(ctx context.Context, workflowId WorkflowId, params *GetEchoParams, reqEditors ...RequestEditorFn) (*GetEchoResponse, error) {
+	rsp, err := c.GetEcho(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEchoResponse(rsp)
+}
+
+// StartGreetingWithBodyWithResponse Start a Greeting
+//
+// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/greetings/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /greetings (the `StartGreeting` operationId).
+func (c *ClientWithResponses) StartGreetingWithBodyWithResponse(ctx context.Context, params *StartGreetingParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartGreetingResponse, error) {
+	rsp, err := c.StartGreetingWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartGreetingResponse(rsp)
+}
+
+// StartGreetingWithResponse Start a Greeting
+//
+// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/greetings/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /greetings (the `StartGreeting` operationId).
+func (c *ClientWithResponses) StartGreetingWithResponse(ctx context.Context, params *StartGreetingParams, body StartGreetingJSONRequestBody, reqEditors ...RequestEditorFn) (*StartGreetingResponse, error) {
+	rsp, err := c.StartGreeting(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartGreetingResponse(rsp)
+}
+
+// GetGreetingWithResponse Read a Greeting
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Greeting`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /greetings/{workflowId} (the `GetGreeting` operationId).
+func (c *ClientWithResponses) GetGreetingWithResponse(ctx context.Context, workflowId WorkflowId, params *GetGreetingParams, reqEditors ...RequestEditorFn) (*GetGreetingResponse, error) {
+	rsp, err := c.GetGreeting(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetGreetingResponse(rsp)
+}
+
 // GetHealthWithResponse Liveness
 //
 // Answers 200 while the gateway process is alive; it does not ask Temporal.
@@ -4776,6 +10832,64 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetMetricsResponse(rsp)
+}
+
+// StartMoneyTransferWithBodyWithResponse Start a MoneyTransfer
+//
+// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/money-transfers/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+func (c *ClientWithResponses) StartMoneyTransferWithBodyWithResponse(ctx context.Context, params *StartMoneyTransferParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartMoneyTransferResponse, error) {
+	rsp, err := c.StartMoneyTransferWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartMoneyTransferResponse(rsp)
+}
+
+// StartMoneyTransferWithResponse Start a MoneyTransfer
+//
+// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/money-transfers/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /money-transfers (the `StartMoneyTransfer` operationId).
+func (c *ClientWithResponses) StartMoneyTransferWithResponse(ctx context.Context, params *StartMoneyTransferParams, body StartMoneyTransferJSONRequestBody, reqEditors ...RequestEditorFn) (*StartMoneyTransferResponse, error) {
+	rsp, err := c.StartMoneyTransfer(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartMoneyTransferResponse(rsp)
+}
+
+// GetMoneyTransferWithResponse Read a MoneyTransfer
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `MoneyTransfer`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /money-transfers/{workflowId} (the `GetMoneyTransfer` operationId).
+func (c *ClientWithResponses) GetMoneyTransferWithResponse(ctx context.Context, workflowId WorkflowId, params *GetMoneyTransferParams, reqEditors ...RequestEditorFn) (*GetMoneyTransferResponse, error) {
+	rsp, err := c.GetMoneyTransfer(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetMoneyTransferResponse(rsp)
 }
 
 // GetOpenAPISpecWithResponse This contract
@@ -4808,6 +10922,64 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseGetReadinessResponse(rsp)
+}
+
+// StartSleepWithBodyWithResponse Start a Sleep
+//
+// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/sleeps/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /sleeps (the `StartSleep` operationId).
+func (c *ClientWithResponses) StartSleepWithBodyWithResponse(ctx context.Context, params *StartSleepParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartSleepResponse, error) {
+	rsp, err := c.StartSleepWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartSleepResponse(rsp)
+}
+
+// StartSleepWithResponse Start a Sleep
+//
+// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `SleepInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/sleeps/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /sleeps (the `StartSleep` operationId).
+func (c *ClientWithResponses) StartSleepWithResponse(ctx context.Context, params *StartSleepParams, body StartSleepJSONRequestBody, reqEditors ...RequestEditorFn) (*StartSleepResponse, error) {
+	rsp, err := c.StartSleep(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartSleepResponse(rsp)
+}
+
+// GetSleepWithResponse Read a Sleep
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Sleep`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /sleeps/{workflowId} (the `GetSleep` operationId).
+func (c *ClientWithResponses) GetSleepWithResponse(ctx context.Context, workflowId WorkflowId, params *GetSleepParams, reqEditors ...RequestEditorFn) (*GetSleepResponse, error) {
+	rsp, err := c.GetSleep(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSleepResponse(rsp)
 }
 
 // ListWorkflowTypesWithResponse The workflow types this deployment hosts
@@ -5211,6 +11383,1123 @@ func (c *ClientWithResponses) UpdateWorkflowWithResponse(ctx context.Context, wo
 	return ParseUpdateWorkflowResponse(rsp)
 }
 
+// ParseStartApprovalResponse parses an HTTP response from a StartApprovalWithResponse call
+func ParseStartApprovalResponse(rsp *http.Response) (*StartApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ApprovalExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartApprovalResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartApprovalResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartApprovalResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartApprovalResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartApprovalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartApprovalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApprovalResponse parses an HTTP response from a GetApprovalWithResponse call
+func ParseGetApprovalResponse(rsp *http.Response) (*GetApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetApprovalResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetApprovalResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetApprovalResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetApprovalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetApprovalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseApproveApprovalResponse parses an HTTP response from a ApproveApprovalWithResponse call
+func ParseApproveApprovalResponse(rsp *http.Response) (*ApproveApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ApproveApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApproveApprovalResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Closed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Rejected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest NoWorker
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ApproveApprovalResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ApproveApprovalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ApproveApprovalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDecideApprovalResponse parses an HTTP response from a DecideApprovalWithResponse call
+func ParseDecideApprovalResponse(rsp *http.Response) (*DecideApprovalResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DecideApprovalResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Closed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DecideApprovalResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DecideApprovalResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DecideApprovalResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetApprovalStatusResponse parses an HTTP response from a GetApprovalStatusWithResponse call
+func ParseGetApprovalStatusResponse(rsp *http.Response) (*GetApprovalStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetApprovalStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ApprovalStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Rejected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest NoWorker
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetApprovalStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetApprovalStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetApprovalStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartCronCounterResponse parses an HTTP response from a StartCronCounterWithResponse call
+func ParseStartCronCounterResponse(rsp *http.Response) (*StartCronCounterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartCronCounterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CronCounterExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CronCounterExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartCronCounterResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartCronCounterResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartCronCounterResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartCronCounterResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartCronCounterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartCronCounterResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCronCounterResponse parses an HTTP response from a GetCronCounterWithResponse call
+func ParseGetCronCounterResponse(rsp *http.Response) (*GetCronCounterResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCronCounterResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CronCounterExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCronCounterResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCronCounterResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCronCounterResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCronCounterResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCronCounterResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetDocsResponse parses an HTTP response from a GetDocsWithResponse call
 func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5377,6 +12666,698 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 	return response, nil
 }
 
+// ParseStartEchoResponse parses an HTTP response from a StartEchoWithResponse call
+func ParseStartEchoResponse(rsp *http.Response) (*StartEchoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartEchoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EchoExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest EchoExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartEchoResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartEchoResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartEchoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartEchoResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartEchoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartEchoResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEchoResponse parses an HTTP response from a GetEchoWithResponse call
+func ParseGetEchoResponse(rsp *http.Response) (*GetEchoResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEchoResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EchoExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEchoResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetEchoResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEchoResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEchoResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEchoResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartGreetingResponse parses an HTTP response from a StartGreetingWithResponse call
+func ParseStartGreetingResponse(rsp *http.Response) (*StartGreetingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartGreetingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GreetingExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest GreetingExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartGreetingResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartGreetingResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartGreetingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartGreetingResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartGreetingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartGreetingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetGreetingResponse parses an HTTP response from a GetGreetingWithResponse call
+func ParseGetGreetingResponse(rsp *http.Response) (*GetGreetingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetGreetingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GreetingExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetGreetingResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetGreetingResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetGreetingResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetGreetingResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetGreetingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5424,6 +13405,352 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseStartMoneyTransferResponse parses an HTTP response from a StartMoneyTransferWithResponse call
+func ParseStartMoneyTransferResponse(rsp *http.Response) (*StartMoneyTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartMoneyTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MoneyTransferExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest MoneyTransferExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartMoneyTransferResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartMoneyTransferResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartMoneyTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartMoneyTransferResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartMoneyTransferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartMoneyTransferResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetMoneyTransferResponse parses an HTTP response from a GetMoneyTransferWithResponse call
+func ParseGetMoneyTransferResponse(rsp *http.Response) (*GetMoneyTransferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetMoneyTransferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest MoneyTransferExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetMoneyTransferResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetMoneyTransferResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetMoneyTransferResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetMoneyTransferResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMoneyTransferResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5508,6 +13835,352 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartSleepResponse parses an HTTP response from a StartSleepWithResponse call
+func ParseStartSleepResponse(rsp *http.Response) (*StartSleepResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartSleepResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SleepExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SleepExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartSleepResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartSleepResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartSleepResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartSleepResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartSleepResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartSleepResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSleepResponse parses an HTTP response from a GetSleepWithResponse call
+func ParseGetSleepResponse(rsp *http.Response) (*GetSleepResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSleepResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SleepExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSleepResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetSleepResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetSleepResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSleepResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSleepResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -85,10 +85,10 @@ func TestKeyedStartRetriedAfterTheRunClosedMovesMoneyOnce(t *testing.T) {
 	startWorker(t, "TEMPORAL_ADDRESS="+temporalAddr, "TEMPORAL_TASK_QUEUE="+queue, "WORKER_BANK_FILE="+ledger)
 	c := api(t)
 	transfers := 0
-	for _, policy := range []client.StartWorkflowRequestIdConflictPolicy{
-		client.StartWorkflowRequestIdConflictPolicyFAIL,
-		client.StartWorkflowRequestIdConflictPolicyUSEEXISTING,
-		client.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING,
+	for _, policy := range []client.IdConflictPolicy{
+		client.IdConflictPolicyFAIL,
+		client.IdConflictPolicyUSEEXISTING,
+		client.IdConflictPolicyTERMINATEEXISTING,
 	} {
 		t.Run(string(policy), func(t *testing.T) {
 			id := "transfer-9-" + uniqueID(t)
@@ -182,7 +182,7 @@ func TestKeyedSignalWithStartTerminateExistingRetried(t *testing.T) {
 	// "note" is a signal the Approval workflow does not act on: the run keeps running.
 	note := &client.StartSignal{Name: "note", Input: rawJSON(`{"text":"hello"}`)}
 	input := rawJSON(`{"requestId":"r-2","amount":10,"approver":"grace","timeoutSeconds":3600}`)
-	terminate := client.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING
+	terminate := client.IdConflictPolicyTERMINATEEXISTING
 
 	t.Run("retried one after another", func(t *testing.T) {
 		id := startApproval(t, 3600)

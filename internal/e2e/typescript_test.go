@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +78,22 @@ func runNPM(t *testing.T, dir string, env []string, args ...string) {
 	out, err := cmd.CombinedOutput()
 	t.Logf("npm %v:\n%s", args, out)
 	require.NoError(t, err, "npm %v failed; its output is above", args)
+}
+
+// TestTypeScriptRefusesAStringAmount is a negative compile test: the program in
+// clients/typescript/negative passes a MoneyTransfer's `amount` as a string, which the typed
+// contract makes a compile error, so tsc must fail, and fail on that field.
+func TestTypeScriptRefusesAStringAmount(t *testing.T) {
+	dir := npmPackageDir(t, "clients/typescript")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join("node_modules", ".bin", "tsc"), "-p", filepath.Join("negative", "tsconfig.json"))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	t.Logf("tsc -p negative/tsconfig.json:\n%s", out)
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "tsc must refuse the program")
+	require.Contains(t, string(out), "negative/amount-as-string.ts(9,", "the error is on the amount's line")
+	require.Contains(t, string(out), "error TS2322: Type 'string' is not assignable to type 'number'")
+	require.Equal(t, 1, strings.Count(string(out), "error TS"), "that is the only error")
 }

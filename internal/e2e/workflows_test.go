@@ -121,7 +121,7 @@ func TestDuplicateWorkflowID(t *testing.T) {
 	id := uniqueID(t)
 	runID := start(t, "Sleep", id, `{"seconds":60}`).JSON201.RunId
 	t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), id, "", "test over") })
-	again := func(t *testing.T, policy *client.StartWorkflowRequestIdConflictPolicy) *client.StartWorkflowResponse {
+	again := func(t *testing.T, policy *client.IdConflictPolicy) *client.StartWorkflowResponse {
 		t.Helper()
 		r, err := api(t).StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
 			WorkflowType:     "Sleep",
@@ -143,13 +143,13 @@ func TestDuplicateWorkflowID(t *testing.T) {
 		assert.Equal(t, runID, *p.RunId)
 	})
 	t.Run("USE_EXISTING answers 200 with the running execution", func(t *testing.T) {
-		r := again(t, ptr(client.StartWorkflowRequestIdConflictPolicyUSEEXISTING))
+		r := again(t, ptr(client.IdConflictPolicyUSEEXISTING))
 		require.Equal(t, http.StatusOK, r.StatusCode(), "body: %s", r.Body)
 		require.NotNil(t, r.JSON200, "body: %s", r.Body)
 		assert.Equal(t, runID, r.JSON200.RunId)
 	})
 	t.Run("TERMINATE_EXISTING starts a new run", func(t *testing.T) {
-		r := again(t, ptr(client.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING))
+		r := again(t, ptr(client.IdConflictPolicyTERMINATEEXISTING))
 		require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
 		require.NotNil(t, r.JSON201, "body: %s", r.Body)
 		assert.NotEqual(t, runID, r.JSON201.RunId)
@@ -179,7 +179,7 @@ func TestRejectedRequests(t *testing.T) {
 		r, err := c.StartWorkflowWithResponse(t.Context(), nil, client.StartWorkflowRequest{
 			WorkflowType:  "Greeting",
 			RunTimeout:    ptr("soon"),
-			IdReusePolicy: ptr(client.StartWorkflowRequestIdReusePolicy("SOMETIMES")),
+			IdReusePolicy: ptr(client.IdReusePolicy("SOMETIMES")),
 		})
 		require.NoError(t, err)
 		p := apiProblem(t, r, r.ApplicationproblemJSON400, http.StatusBadRequest, "urn:temporal-http:problem:validation")

@@ -23,6 +23,57 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ApprovalFailureType.
+const (
+	ApprovalFailureTypeCanceledError     ApprovalFailureType = "CanceledError"
+	ApprovalFailureTypeInvalidInputError ApprovalFailureType = "InvalidInputError"
+	ApprovalFailureTypeServerError       ApprovalFailureType = "ServerError"
+	ApprovalFailureTypeTerminatedError   ApprovalFailureType = "TerminatedError"
+	ApprovalFailureTypeTimeoutError      ApprovalFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalFailureType enum.
+func (e ApprovalFailureType) Valid() bool {
+	switch e {
+	case ApprovalFailureTypeCanceledError:
+		return true
+	case ApprovalFailureTypeInvalidInputError:
+		return true
+	case ApprovalFailureTypeServerError:
+		return true
+	case ApprovalFailureTypeTerminatedError:
+		return true
+	case ApprovalFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ApprovalState.
+const (
+	ApprovalStateAPPROVED ApprovalState = "APPROVED"
+	ApprovalStateEXPIRED  ApprovalState = "EXPIRED"
+	ApprovalStatePENDING  ApprovalState = "PENDING"
+	ApprovalStateREJECTED ApprovalState = "REJECTED"
+)
+
+// Valid indicates whether the value is a known member of the ApprovalState enum.
+func (e ApprovalState) Valid() bool {
+	switch e {
+	case ApprovalStateAPPROVED:
+		return true
+	case ApprovalStateEXPIRED:
+		return true
+	case ApprovalStatePENDING:
+		return true
+	case ApprovalStateREJECTED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExecutionStatus.
 const (
 	ExecutionStatusCANCELED       ExecutionStatus = "CANCELED"
@@ -80,47 +131,209 @@ func (e FieldErrorIn) Valid() bool {
 	}
 }
 
-// Defines values for StartWorkflowRequestIdConflictPolicy.
+// Defines values for GreetingFailureType.
 const (
-	StartWorkflowRequestIdConflictPolicyFAIL              StartWorkflowRequestIdConflictPolicy = "FAIL"
-	StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING StartWorkflowRequestIdConflictPolicy = "TERMINATE_EXISTING"
-	StartWorkflowRequestIdConflictPolicyUSEEXISTING       StartWorkflowRequestIdConflictPolicy = "USE_EXISTING"
+	GreetingFailureTypeActivityError     GreetingFailureType = "ActivityError"
+	GreetingFailureTypeCanceledError     GreetingFailureType = "CanceledError"
+	GreetingFailureTypeInvalidInputError GreetingFailureType = "InvalidInputError"
+	GreetingFailureTypeServerError       GreetingFailureType = "ServerError"
+	GreetingFailureTypeTerminatedError   GreetingFailureType = "TerminatedError"
+	GreetingFailureTypeTimeoutError      GreetingFailureType = "TimeoutError"
 )
 
-// Valid indicates whether the value is a known member of the StartWorkflowRequestIdConflictPolicy enum.
-func (e StartWorkflowRequestIdConflictPolicy) Valid() bool {
+// Valid indicates whether the value is a known member of the GreetingFailureType enum.
+func (e GreetingFailureType) Valid() bool {
 	switch e {
-	case StartWorkflowRequestIdConflictPolicyFAIL:
+	case GreetingFailureTypeActivityError:
 		return true
-	case StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING:
+	case GreetingFailureTypeCanceledError:
 		return true
-	case StartWorkflowRequestIdConflictPolicyUSEEXISTING:
+	case GreetingFailureTypeInvalidInputError:
+		return true
+	case GreetingFailureTypeServerError:
+		return true
+	case GreetingFailureTypeTerminatedError:
+		return true
+	case GreetingFailureTypeTimeoutError:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for StartWorkflowRequestIdReusePolicy.
+// Defines values for IdConflictPolicy.
 const (
-	StartWorkflowRequestIdReusePolicyALLOWDUPLICATE           StartWorkflowRequestIdReusePolicy = "ALLOW_DUPLICATE"
-	StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY StartWorkflowRequestIdReusePolicy = "ALLOW_DUPLICATE_FAILED_ONLY"
-	StartWorkflowRequestIdReusePolicyREJECTDUPLICATE          StartWorkflowRequestIdReusePolicy = "REJECT_DUPLICATE"
+	IdConflictPolicyFAIL              IdConflictPolicy = "FAIL"
+	IdConflictPolicyTERMINATEEXISTING IdConflictPolicy = "TERMINATE_EXISTING"
+	IdConflictPolicyUSEEXISTING       IdConflictPolicy = "USE_EXISTING"
 )
 
-// Valid indicates whether the value is a known member of the StartWorkflowRequestIdReusePolicy enum.
-func (e StartWorkflowRequestIdReusePolicy) Valid() bool {
+// Valid indicates whether the value is a known member of the IdConflictPolicy enum.
+func (e IdConflictPolicy) Valid() bool {
 	switch e {
-	case StartWorkflowRequestIdReusePolicyALLOWDUPLICATE:
+	case IdConflictPolicyFAIL:
 		return true
-	case StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY:
+	case IdConflictPolicyTERMINATEEXISTING:
 		return true
-	case StartWorkflowRequestIdReusePolicyREJECTDUPLICATE:
+	case IdConflictPolicyUSEEXISTING:
 		return true
 	default:
 		return false
 	}
 }
+
+// Defines values for IdReusePolicy.
+const (
+	IdReusePolicyALLOWDUPLICATE           IdReusePolicy = "ALLOW_DUPLICATE"
+	IdReusePolicyALLOWDUPLICATEFAILEDONLY IdReusePolicy = "ALLOW_DUPLICATE_FAILED_ONLY"
+	IdReusePolicyREJECTDUPLICATE          IdReusePolicy = "REJECT_DUPLICATE"
+)
+
+// Valid indicates whether the value is a known member of the IdReusePolicy enum.
+func (e IdReusePolicy) Valid() bool {
+	switch e {
+	case IdReusePolicyALLOWDUPLICATE:
+		return true
+	case IdReusePolicyALLOWDUPLICATEFAILEDONLY:
+		return true
+	case IdReusePolicyREJECTDUPLICATE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MoneyTransferFailureType.
+const (
+	MoneyTransferFailureTypeAccountNotFoundError   MoneyTransferFailureType = "AccountNotFoundError"
+	MoneyTransferFailureTypeActivityError          MoneyTransferFailureType = "ActivityError"
+	MoneyTransferFailureTypeCanceledError          MoneyTransferFailureType = "CanceledError"
+	MoneyTransferFailureTypeInsufficientFundsError MoneyTransferFailureType = "InsufficientFundsError"
+	MoneyTransferFailureTypeInvalidInputError      MoneyTransferFailureType = "InvalidInputError"
+	MoneyTransferFailureTypeNoDepositError         MoneyTransferFailureType = "NoDepositError"
+	MoneyTransferFailureTypeNoWithdrawalError      MoneyTransferFailureType = "NoWithdrawalError"
+	MoneyTransferFailureTypeReferenceConflictError MoneyTransferFailureType = "ReferenceConflictError"
+	MoneyTransferFailureTypeRefundFailedError      MoneyTransferFailureType = "RefundFailedError"
+	MoneyTransferFailureTypeServerError            MoneyTransferFailureType = "ServerError"
+	MoneyTransferFailureTypeTerminatedError        MoneyTransferFailureType = "TerminatedError"
+	MoneyTransferFailureTypeTimeoutError           MoneyTransferFailureType = "TimeoutError"
+	MoneyTransferFailureTypeTransferCanceledError  MoneyTransferFailureType = "TransferCanceledError"
+)
+
+// Valid indicates whether the value is a known member of the MoneyTransferFailureType enum.
+func (e MoneyTransferFailureType) Valid() bool {
+	switch e {
+	case MoneyTransferFailureTypeAccountNotFoundError:
+		return true
+	case MoneyTransferFailureTypeActivityError:
+		return true
+	case MoneyTransferFailureTypeCanceledError:
+		return true
+	case MoneyTransferFailureTypeInsufficientFundsError:
+		return true
+	case MoneyTransferFailureTypeInvalidInputError:
+		return true
+	case MoneyTransferFailureTypeNoDepositError:
+		return true
+	case MoneyTransferFailureTypeNoWithdrawalError:
+		return true
+	case MoneyTransferFailureTypeReferenceConflictError:
+		return true
+	case MoneyTransferFailureTypeRefundFailedError:
+		return true
+	case MoneyTransferFailureTypeServerError:
+		return true
+	case MoneyTransferFailureTypeTerminatedError:
+		return true
+	case MoneyTransferFailureTypeTimeoutError:
+		return true
+	case MoneyTransferFailureTypeTransferCanceledError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SleepFailureType.
+const (
+	SleepFailureTypeCanceledError     SleepFailureType = "CanceledError"
+	SleepFailureTypeInvalidInputError SleepFailureType = "InvalidInputError"
+	SleepFailureTypeServerError       SleepFailureType = "ServerError"
+	SleepFailureTypeTerminatedError   SleepFailureType = "TerminatedError"
+	SleepFailureTypeTimeoutError      SleepFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the SleepFailureType enum.
+func (e SleepFailureType) Valid() bool {
+	switch e {
+	case SleepFailureTypeCanceledError:
+		return true
+	case SleepFailureTypeInvalidInputError:
+		return true
+	case SleepFailureTypeServerError:
+		return true
+	case SleepFailureTypeTerminatedError:
+		return true
+	case SleepFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
+// ApprovalDecision The input of an `Approval`'s `decision` signal.
+//
+// Example: {"approved":true,"comment":"looks good"}
+type ApprovalDecision struct {
+	// Approved Approves the request when true, rejects it when false.
+	Approved bool `json:"approved"`
+
+	// Comment Why.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// ApprovalExecution An execution of `Approval`, with its typed result and failure.
+type ApprovalExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an `Approval` did not complete. An approval that expires completes, with state `EXPIRED`.
+	Failure *ApprovalFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Approval`, the decision taken, or `EXPIRED` with an empty comment.
+	//
+	// Example: {"comment":"looks good","state":"APPROVED"}
+	Result           *ApprovalResult             `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// ApprovalFailure Why an `Approval` did not complete. An approval that expires completes, with state `EXPIRED`.
+type ApprovalFailure struct {
+	Cause        *Failure             `json:"cause,omitempty"`
+	Message      string               `json:"message"`
+	NonRetryable *bool                `json:"nonRetryable,omitempty"`
+	Type         *ApprovalFailureType `json:"type,omitempty"`
+}
+
+// ApprovalFailureType defines model for ApprovalFailure.Type.
+type ApprovalFailureType string
 
 // ApprovalInput The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
 //
@@ -139,27 +352,174 @@ type ApprovalInput struct {
 	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
 }
 
+// ApprovalResult The result of `Approval`, the decision taken, or `EXPIRED` with an empty comment.
+//
+// Example: {"comment":"looks good","state":"APPROVED"}
+type ApprovalResult struct {
+	// Comment The decider's comment.
+	Comment string `json:"comment"`
+
+	// State Where an approval request stands; `EXPIRED` when no decision came in time.
+	State ApprovalState `json:"state"`
+}
+
+// ApprovalState Where an approval request stands; `EXPIRED` when no decision came in time.
+type ApprovalState string
+
+// ApprovalStatus What an `Approval`'s `status` query and `approve` update answer.
+//
+// Example: {"state":"PENDING"}
+type ApprovalStatus struct {
+	// State Where an approval request stands; `EXPIRED` when no decision came in time.
+	State ApprovalState `json:"state"`
+}
+
+// ApproveApprovalRequest defines model for ApproveApprovalRequest.
+type ApproveApprovalRequest struct {
+	// Input The input of an `Approval`'s `approve` update.
+	//
+	// Example: {"comment":"approved by phone"}
+	Input *ApproveInput `json:"input,omitempty"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateId *string `json:"updateId,omitempty"`
+}
+
+// ApproveApprovalResult defines model for ApproveApprovalResult.
+type ApproveApprovalResult struct {
+	// Result What an `Approval`'s `status` query and `approve` update answer.
+	//
+	// Example: {"state":"PENDING"}
+	Result   ApprovalStatus `json:"result"`
+	UpdateId string         `json:"updateId"`
+}
+
+// ApproveInput The input of an `Approval`'s `approve` update.
+//
+// Example: {"comment":"approved by phone"}
+type ApproveInput struct {
+	// Comment Why.
+	Comment *string `json:"comment,omitempty"`
+}
+
+// CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
+type CronCounterExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an execution did not complete. For application errors, `type` is the error's type as the
+	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
+	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
+	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
+	Failure *Failure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `CronCounter`.
+	//
+	// Example: {"count":3}
+	Result           *CronCounterResult          `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // CronCounterInput The input of `CronCounter`, which takes none; `{}` or no `input` at all.
 //
 // Example: {}
 type CronCounterInput = map[string]interface{}
+
+// CronCounterResult The result of `CronCounter`.
+//
+// Example: {"count":3}
+type CronCounterResult struct {
+	// Count One more than the last cron run's count.
+	Count int64 `json:"count"`
+}
+
+// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+//
+// Example: */5 * * * *
+type CronSchedule = string
+
+// DecideApprovalRequest defines model for DecideApprovalRequest.
+type DecideApprovalRequest struct {
+	// Input The input of an `Approval`'s `decision` signal.
+	//
+	// Example: {"approved":true,"comment":"looks good"}
+	Input ApprovalDecision `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+}
 
 // Duration A Go duration such as `90s`, `1m30s` or `2h`.
 //
 // Example: 90s
 type Duration = string
 
+// EchoExecution An execution of `Echo`, with its typed result and failure.
+type EchoExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why an execution did not complete. For application errors, `type` is the error's type as the
+	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
+	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
+	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
+	Failure *Failure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Echo`, its input as it came.
+	Result           *EchoResult                 `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // EchoInput The input of `Echo`, any JSON value, which it returns as it came.
 //
 // Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
 type EchoInput = json.RawMessage
 
-// Execution A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
-// (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
-// the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
-// closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
-// `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
-// of a start, which reads the existing run.
+// EchoResult The result of `Echo`, its input as it came.
+type EchoResult = json.RawMessage
+
+// Execution An execution of any workflow type, its result any JSON value.
 type Execution struct {
 	CloseTime *time.Time `json:"closeTime,omitempty"`
 
@@ -192,6 +552,38 @@ type Execution struct {
 	WorkflowType string          `json:"workflowType"`
 }
 
+// ExecutionBase A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
+// (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
+// the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
+// closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
+// `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
+// of a start, which reads the existing run. `result` is there exactly when `status` is
+// `COMPLETED`, and `failure` when it is `FAILED`, `TIMED_OUT`, `CANCELED` or `TERMINATED`:
+// `Execution` types them as any JSON and a `Failure`, each typed execution
+// (`MoneyTransferExecution` and so on) as its workflow's result and failure.
+type ExecutionBase struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId        *string                     `json:"nextRunId,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
 // ExecutionList defines model for ExecutionList.
 type ExecutionList struct {
 	Executions []Execution `json:"executions"`
@@ -208,10 +600,6 @@ type ExecutionStatus string
 // `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
 // `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
 type Failure struct {
-	// Cause Why an execution did not complete. For application errors, `type` is the error's type as the
-	// workflow set it (for example `InsufficientFundsError`); otherwise it names the kind of failure:
-	// `TimeoutError`, `CanceledError`, `TerminatedError`, `ActivityError`, `ChildWorkflowError`,
-	// `NexusOperationError`, `ResetWorkflowError` or `ServerError`. `cause` is the error that led to it.
 	Cause        *Failure `json:"cause,omitempty"`
 	Message      string   `json:"message"`
 	NonRetryable *bool    `json:"nonRetryable,omitempty"`
@@ -229,12 +617,73 @@ type FieldError struct {
 // FieldErrorIn defines model for FieldError.In.
 type FieldErrorIn string
 
+// GreetingExecution An execution of `Greeting`, with its typed result and failure.
+type GreetingExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Greeting` did not complete.
+	Failure *GreetingFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Greeting`.
+	//
+	// Example: {"greeting":"Hello, Ada!"}
+	Result           *GreetingResult             `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// GreetingFailure Why a `Greeting` did not complete.
+type GreetingFailure struct {
+	Cause        *Failure             `json:"cause,omitempty"`
+	Message      string               `json:"message"`
+	NonRetryable *bool                `json:"nonRetryable,omitempty"`
+	Type         *GreetingFailureType `json:"type,omitempty"`
+}
+
+// GreetingFailureType defines model for GreetingFailure.Type.
+type GreetingFailureType string
+
 // GreetingInput The input of `Greeting`.
 //
 // Example: {"name":"Ada"}
 type GreetingInput struct {
 	// Name Who to greet.
 	Name string `json:"name"`
+}
+
+// GreetingResult The result of `Greeting`.
+//
+// Example: {"greeting":"Hello, Ada!"}
+type GreetingResult struct {
+	// Greeting The greeting.
+	Greeting string `json:"greeting"`
+}
+
+// HandlerSchema A signal, query or update of a workflow type, with the schema of what it takes and what it answers.
+type HandlerSchema struct {
+	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Input *JSONSchema `json:"input,omitempty"`
+	Name  string      `json:"name"`
+
+	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Result *JSONSchema `json:"result,omitempty"`
 }
 
 // Health defines model for Health.
@@ -249,6 +698,71 @@ type HistoryPage struct {
 	Events        []json.RawMessage `json:"events"`
 	NextPageToken *string           `json:"nextPageToken,omitempty"`
 }
+
+// IdConflictPolicy What to do when an execution with this id is running.
+type IdConflictPolicy string
+
+// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+type IdReusePolicy string
+
+// JSONSchema A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+type JSONSchema = json.RawMessage
+
+// Memo Non-indexed JSON values stored with the execution and returned in reads.
+type Memo = map[string]json.RawMessage
+
+// MoneyTransferExecution An execution of `MoneyTransfer`, with its typed result and failure.
+type MoneyTransferExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `MoneyTransfer` did not complete. A refusal of the ledger's (`InsufficientFundsError`,
+	// `AccountNotFoundError`, `ReferenceConflictError`) leaves the accounts as they were, the
+	// withdrawal refunded when the deposit was refused. `TransferCanceledError`: the transfer of
+	// this `referenceId` was canceled and undone. `RefundFailedError`: the money could not be given
+	// back, and the transfer stands. `CanceledError`: this execution was canceled, and the transfer
+	// undone.
+	Failure *MoneyTransferFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The receipt of a completed `MoneyTransfer`, the same for every execution of its `referenceId`.
+	//
+	// Example: {"depositId":"tx-2","referenceId":"inv-9","withdrawalId":"tx-1"}
+	Result           *MoneyTransferResult        `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// MoneyTransferFailure Why a `MoneyTransfer` did not complete. A refusal of the ledger's (`InsufficientFundsError`,
+// `AccountNotFoundError`, `ReferenceConflictError`) leaves the accounts as they were, the
+// withdrawal refunded when the deposit was refused. `TransferCanceledError`: the transfer of
+// this `referenceId` was canceled and undone. `RefundFailedError`: the money could not be given
+// back, and the transfer stands. `CanceledError`: this execution was canceled, and the transfer
+// undone.
+type MoneyTransferFailure struct {
+	Cause        *Failure                  `json:"cause,omitempty"`
+	Message      string                    `json:"message"`
+	NonRetryable *bool                     `json:"nonRetryable,omitempty"`
+	Type         *MoneyTransferFailureType `json:"type,omitempty"`
+}
+
+// MoneyTransferFailureType defines model for MoneyTransferFailure.Type.
+type MoneyTransferFailureType string
 
 // MoneyTransferInput The input of `MoneyTransfer`. The accounts must differ.
 //
@@ -268,6 +782,24 @@ type MoneyTransferInput struct {
 	// ToAccount The account to deposit into.
 	ToAccount string `json:"toAccount"`
 }
+
+// MoneyTransferResult The receipt of a completed `MoneyTransfer`, the same for every execution of its `referenceId`.
+//
+// Example: {"depositId":"tx-2","referenceId":"inv-9","withdrawalId":"tx-1"}
+type MoneyTransferResult struct {
+	// DepositId The ledger's transaction id of the deposit.
+	DepositId string `json:"depositId"`
+
+	// ReferenceId The transfer's reference, as given.
+	ReferenceId string `json:"referenceId"`
+
+	// WithdrawalId The ledger's transaction id of the withdrawal.
+	WithdrawalId string `json:"withdrawalId"`
+}
+
+// NewWorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+// A UUID is generated when absent.
+type NewWorkflowId = string
 
 // Problem An RFC 9457 problem.
 type Problem struct {
@@ -325,12 +857,268 @@ type SignalRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// SleepExecution An execution of `Sleep`, with its typed result and failure.
+type SleepExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Sleep` did not complete.
+	Failure *SleepFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Sleep`.
+	//
+	// Example: {"sleptSeconds":30}
+	Result           *SleepResult                `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// SleepFailure Why a `Sleep` did not complete.
+type SleepFailure struct {
+	Cause        *Failure          `json:"cause,omitempty"`
+	Message      string            `json:"message"`
+	NonRetryable *bool             `json:"nonRetryable,omitempty"`
+	Type         *SleepFailureType `json:"type,omitempty"`
+}
+
+// SleepFailureType defines model for SleepFailure.Type.
+type SleepFailureType string
+
 // SleepInput The input of `Sleep`.
 //
 // Example: {"seconds":30}
 type SleepInput struct {
 	// Seconds How long to wait, in seconds; 0 (the default) returns at once.
 	Seconds *int64 `json:"seconds,omitempty"`
+}
+
+// SleepResult The result of `Sleep`.
+//
+// Example: {"sleptSeconds":30}
+type SleepResult struct {
+	// SleptSeconds How long it waited, in seconds.
+	SleptSeconds int64 `json:"sleptSeconds"`
+}
+
+// StartApprovalRequest The body of `POST /approvals`; the options mean what they mean in `StartWorkflowRequest`.
+type StartApprovalRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Approval`. The request it describes is for whoever decides it; the workflow keeps it in its history.
+	//
+	// Example: {"amount":125000,"approver":"grace","requestId":"po-7","timeoutSeconds":86400}
+	Input *ApprovalInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
+type StartCronCounterRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `CronCounter`, which takes none; `{}` or no `input` at all.
+	//
+	// Example: {}
+	Input *CronCounterInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartEchoRequest The body of `POST /echoes`; the options mean what they mean in `StartWorkflowRequest`.
+type StartEchoRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Echo`, any JSON value, which it returns as it came.
+	//
+	// Example: {"lines":[{"quantity":2,"sku":"A-1"}],"order":1001}
+	Input *EchoInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartGreetingRequest The body of `POST /greetings`; the options mean what they mean in `StartWorkflowRequest`.
+type StartGreetingRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Greeting`.
+	//
+	// Example: {"name":"Ada"}
+	Input GreetingInput `json:"input"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartMoneyTransferRequest The body of `POST /money-transfers`; the options mean what they mean in `StartWorkflowRequest`.
+type StartMoneyTransferRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `MoneyTransfer`. The accounts must differ.
+	//
+	// Example: {"amount":250,"fromAccount":"alice","referenceId":"inv-9","toAccount":"bob"}
+	Input MoneyTransferInput `json:"input"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 }
 
 // StartSignal Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -342,12 +1130,12 @@ type StartSignal struct {
 	Name  string           `json:"name"`
 }
 
-// StartWorkflowRequest defines model for StartWorkflowRequest.
-type StartWorkflowRequest struct {
+// StartSleepRequest The body of `POST /sleeps`; the options mean what they mean in `StartWorkflowRequest`.
+type StartSleepRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
 	//
 	// Example: */5 * * * *
-	CronSchedule *string `json:"cronSchedule,omitempty"`
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
 
 	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -355,10 +1143,51 @@ type StartWorkflowRequest struct {
 	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
 
 	// IdConflictPolicy What to do when an execution with this id is running.
-	IdConflictPolicy *StartWorkflowRequestIdConflictPolicy `json:"idConflictPolicy,omitempty"`
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
-	IdReusePolicy *StartWorkflowRequestIdReusePolicy `json:"idReusePolicy,omitempty"`
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Sleep`.
+	//
+	// Example: {"seconds":30}
+	Input *SleepInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
+// StartWorkflowRequest defines model for StartWorkflowRequest.
+type StartWorkflowRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
 
 	// Input Any JSON value, passed as the workflow's one argument (numbers keep every digit); `null`
 	// or absent passes no argument. On this deployment's own task queue, the input of a type
@@ -372,7 +1201,7 @@ type StartWorkflowRequest struct {
 	Input *json.RawMessage `json:"input,omitempty"`
 
 	// Memo Non-indexed JSON values stored with the execution and returned in reads.
-	Memo *map[string]json.RawMessage `json:"memo,omitempty"`
+	Memo *Memo `json:"memo,omitempty"`
 
 	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -396,19 +1225,13 @@ type StartWorkflowRequest struct {
 
 	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
 	// A UUID is generated when absent.
-	WorkflowId *string `json:"workflowId,omitempty"`
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 
 	// WorkflowType The registered workflow type name, for example `Greeting`. On this deployment's own
 	// task queue, one of the types its workers host (`GET /workflow-types`), unless the
 	// operator passes any type through; on another queue, any name.
 	WorkflowType string `json:"workflowType"`
 }
-
-// StartWorkflowRequestIdConflictPolicy What to do when an execution with this id is running.
-type StartWorkflowRequestIdConflictPolicy string
-
-// StartWorkflowRequestIdReusePolicy Whether this id may be used again after earlier executions with it closed.
-type StartWorkflowRequestIdReusePolicy string
 
 // StopRequest defines model for StopRequest.
 type StopRequest struct {
@@ -442,10 +1265,29 @@ type UpdateResponse struct {
 	UpdateId string          `json:"updateId"`
 }
 
-// WorkflowType defines model for WorkflowType.
+// WorkflowType A hosted workflow type with its schemas, each a JSON Schema (an OpenAPI 3.0 Schema Object,
+// its references resolved) that a form generator or a dynamic client can use.
 type WorkflowType struct {
 	Description string `json:"description"`
-	Name        string `json:"name"`
+
+	// Failure A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Failure JSONSchema `json:"failure"`
+
+	// FailureTypes The error types a failed execution of this type can have (`failure.type`).
+	FailureTypes []string `json:"failureTypes"`
+
+	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Input JSONSchema `json:"input"`
+	Name  string     `json:"name"`
+
+	// Path The typed resource of this type, such as `/money-transfers`.
+	Path    string          `json:"path"`
+	Queries []HandlerSchema `json:"queries"`
+
+	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	Result  JSONSchema      `json:"result"`
+	Signals []HandlerSchema `json:"signals"`
+	Updates []HandlerSchema `json:"updates"`
 }
 
 // WorkflowTypeList defines model for WorkflowTypeList.
@@ -453,8 +1295,22 @@ type WorkflowTypeList struct {
 	WorkflowTypes []WorkflowType `json:"workflowTypes"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
+// Prefer defines model for Prefer.
+type Prefer = string
+
 // QueryType defines model for QueryType.
 type QueryType = string
+
+// RunIdQuery A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+//
+// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+type RunIdQuery = RunId
 
 // SignalName defines model for SignalName.
 type SignalName = string
@@ -518,6 +1374,74 @@ type UnprocessableEntity = Problem
 // UnsupportedMediaType An RFC 9457 problem.
 type UnsupportedMediaType = Problem
 
+// StartApprovalParams defines parameters for StartApproval.
+type StartApprovalParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetApprovalParams defines parameters for GetApproval.
+type GetApprovalParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetApprovalStatusParams defines parameters for GetApprovalStatus.
+type GetApprovalStatusParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
+// StartCronCounterParams defines parameters for StartCronCounter.
+type StartCronCounterParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetCronCounterParams defines parameters for GetCronCounter.
+type GetCronCounterParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // GetDocsParams defines parameters for GetDocs.
 type GetDocsParams struct {
 	// IfNoneMatch An ETag from an earlier answer; 304 when the page has not changed since.
@@ -528,6 +1452,130 @@ type GetDocsParams struct {
 type GetDocsAssetParams struct {
 	// IfNoneMatch An ETag from an earlier answer; 304 when the file has not changed since.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// StartEchoParams defines parameters for StartEcho.
+type StartEchoParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetEchoParams defines parameters for GetEcho.
+type GetEchoParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartGreetingParams defines parameters for StartGreeting.
+type StartGreetingParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetGreetingParams defines parameters for GetGreeting.
+type GetGreetingParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartMoneyTransferParams defines parameters for StartMoneyTransfer.
+type StartMoneyTransferParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetMoneyTransferParams defines parameters for GetMoneyTransfer.
+type GetMoneyTransferParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// StartSleepParams defines parameters for StartSleep.
+type StartSleepParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetSleepParams defines parameters for GetSleep.
+type GetSleepParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListWorkflowsParams defines parameters for ListWorkflows.
@@ -551,17 +1599,17 @@ type StartWorkflowParams struct {
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
-	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
 	// preferences, and `return=representation`, leave the answer as it is.
-	Prefer *string `json:"Prefer,omitempty"`
+	Prefer *Prefer `json:"Prefer,omitempty"`
 }
 
 // GetWorkflowParams defines parameters for GetWorkflow.
 type GetWorkflowParams struct {
 	// RunId A specific run of the workflow id; the latest run when absent.
-	RunId *RunId `form:"runId,omitempty" json:"runId,omitempty"`
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
 
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
 	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
@@ -570,7 +1618,7 @@ type GetWorkflowParams struct {
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
 	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
-	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // WatchWorkflowParams defines parameters for WatchWorkflow.
@@ -584,6 +1632,30 @@ type GetWorkflowHistoryParams struct {
 	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
+
+// StartApprovalJSONRequestBody defines body for StartApproval for application/json ContentType.
+type StartApprovalJSONRequestBody = StartApprovalRequest
+
+// ApproveApprovalJSONRequestBody defines body for ApproveApproval for application/json ContentType.
+type ApproveApprovalJSONRequestBody = ApproveApprovalRequest
+
+// DecideApprovalJSONRequestBody defines body for DecideApproval for application/json ContentType.
+type DecideApprovalJSONRequestBody = DecideApprovalRequest
+
+// StartCronCounterJSONRequestBody defines body for StartCronCounter for application/json ContentType.
+type StartCronCounterJSONRequestBody = StartCronCounterRequest
+
+// StartEchoJSONRequestBody defines body for StartEcho for application/json ContentType.
+type StartEchoJSONRequestBody = StartEchoRequest
+
+// StartGreetingJSONRequestBody defines body for StartGreeting for application/json ContentType.
+type StartGreetingJSONRequestBody = StartGreetingRequest
+
+// StartMoneyTransferJSONRequestBody defines body for StartMoneyTransfer for application/json ContentType.
+type StartMoneyTransferJSONRequestBody = StartMoneyTransferRequest
+
+// StartSleepJSONRequestBody defines body for StartSleep for application/json ContentType.
+type StartSleepJSONRequestBody = StartSleepRequest
 
 // StartWorkflowJSONRequestBody defines body for StartWorkflow for application/json ContentType.
 type StartWorkflowJSONRequestBody = StartWorkflowRequest
@@ -605,24 +1677,69 @@ type UpdateWorkflowJSONRequestBody = UpdateRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// StartApproval Start an Approval
+	// (POST /approvals)
+	StartApproval(w http.ResponseWriter, r *http.Request, params StartApprovalParams)
+	// GetApproval Read an Approval
+	// (GET /approvals/{workflowId})
+	GetApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalParams)
+	// ApproveApproval Approve an Approval (its `approve` update)
+	// (POST /approvals/{workflowId}/approve)
+	ApproveApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// DecideApproval Decide an Approval (its `decision` signal)
+	// (POST /approvals/{workflowId}/decision)
+	DecideApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// GetApprovalStatus Read an Approval's state (its `status` query)
+	// (GET /approvals/{workflowId}/status)
+	GetApprovalStatus(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalStatusParams)
+	// StartCronCounter Start a CronCounter
+	// (POST /cron-counters)
+	StartCronCounter(w http.ResponseWriter, r *http.Request, params StartCronCounterParams)
+	// GetCronCounter Read a CronCounter
+	// (GET /cron-counters/{workflowId})
+	GetCronCounter(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCronCounterParams)
 	// GetDocs API reference page
 	// (GET /docs)
 	GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams)
 	// GetDocsAsset A file of the API reference page
 	// (GET /docs/{asset})
 	GetDocsAsset(w http.ResponseWriter, r *http.Request, asset string, params GetDocsAssetParams)
+	// StartEcho Start an Echo
+	// (POST /echoes)
+	StartEcho(w http.ResponseWriter, r *http.Request, params StartEchoParams)
+	// GetEcho Read an Echo
+	// (GET /echoes/{workflowId})
+	GetEcho(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetEchoParams)
+	// StartGreeting Start a Greeting
+	// (POST /greetings)
+	StartGreeting(w http.ResponseWriter, r *http.Request, params StartGreetingParams)
+	// GetGreeting Read a Greeting
+	// (GET /greetings/{workflowId})
+	GetGreeting(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetGreetingParams)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(w http.ResponseWriter, r *http.Request)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(w http.ResponseWriter, r *http.Request)
+	// StartMoneyTransfer Start a MoneyTransfer
+	// (POST /money-transfers)
+	StartMoneyTransfer(w http.ResponseWriter, r *http.Request, params StartMoneyTransferParams)
+	// GetMoneyTransfer Read a MoneyTransfer
+	// (GET /money-transfers/{workflowId})
+	GetMoneyTransfer(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetMoneyTransferParams)
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(w http.ResponseWriter, r *http.Request)
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(w http.ResponseWriter, r *http.Request)
+	// StartSleep Start a Sleep
+	// (POST /sleeps)
+	StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams)
+	// GetSleep Read a Sleep
+	// (GET /sleeps/{workflowId})
+	GetSleep(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetSleepParams)
 	// ListWorkflowTypes The workflow types this deployment hosts
 	// (GET /workflow-types)
 	ListWorkflowTypes(w http.ResponseWriter, r *http.Request)
@@ -662,6 +1779,48 @@ type ServerInterface interface {
 
 type Unimplemented struct{}
 
+// StartApproval Start an Approval
+// (POST /approvals)
+func (_ Unimplemented) StartApproval(w http.ResponseWriter, r *http.Request, params StartApprovalParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetApproval Read an Approval
+// (GET /approvals/{workflowId})
+func (_ Unimplemented) GetApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ApproveApproval Approve an Approval (its `approve` update)
+// (POST /approvals/{workflowId}/approve)
+func (_ Unimplemented) ApproveApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DecideApproval Decide an Approval (its `decision` signal)
+// (POST /approvals/{workflowId}/decision)
+func (_ Unimplemented) DecideApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetApprovalStatus Read an Approval's state (its `status` query)
+// (GET /approvals/{workflowId}/status)
+func (_ Unimplemented) GetApprovalStatus(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalStatusParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartCronCounter Start a CronCounter
+// (POST /cron-counters)
+func (_ Unimplemented) StartCronCounter(w http.ResponseWriter, r *http.Request, params StartCronCounterParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCronCounter Read a CronCounter
+// (GET /cron-counters/{workflowId})
+func (_ Unimplemented) GetCronCounter(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCronCounterParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetDocs API reference page
 // (GET /docs)
 func (_ Unimplemented) GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams) {
@@ -671,6 +1830,30 @@ func (_ Unimplemented) GetDocs(w http.ResponseWriter, r *http.Request, params Ge
 // GetDocsAsset A file of the API reference page
 // (GET /docs/{asset})
 func (_ Unimplemented) GetDocsAsset(w http.ResponseWriter, r *http.Request, asset string, params GetDocsAssetParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartEcho Start an Echo
+// (POST /echoes)
+func (_ Unimplemented) StartEcho(w http.ResponseWriter, r *http.Request, params StartEchoParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetEcho Read an Echo
+// (GET /echoes/{workflowId})
+func (_ Unimplemented) GetEcho(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetEchoParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartGreeting Start a Greeting
+// (POST /greetings)
+func (_ Unimplemented) StartGreeting(w http.ResponseWriter, r *http.Request, params StartGreetingParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetGreeting Read a Greeting
+// (GET /greetings/{workflowId})
+func (_ Unimplemented) GetGreeting(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetGreetingParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -686,6 +1869,18 @@ func (_ Unimplemented) GetMetrics(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// StartMoneyTransfer Start a MoneyTransfer
+// (POST /money-transfers)
+func (_ Unimplemented) StartMoneyTransfer(w http.ResponseWriter, r *http.Request, params StartMoneyTransferParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetMoneyTransfer Read a MoneyTransfer
+// (GET /money-transfers/{workflowId})
+func (_ Unimplemented) GetMoneyTransfer(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetMoneyTransferParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetOpenAPISpec This contract
 // (GET /openapi.yaml)
 func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
@@ -695,6 +1890,18 @@ func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 // GetReadiness Readiness
 // (GET /readyz)
 func (_ Unimplemented) GetReadiness(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartSleep Start a Sleep
+// (POST /sleeps)
+func (_ Unimplemented) StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSleep Read a Sleep
+// (GET /sleeps/{workflowId})
+func (_ Unimplemented) GetSleep(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetSleepParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -772,6 +1979,398 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// StartApproval operation middleware
+func (siw *ServerInterfaceWrapper) StartApproval(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartApprovalParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartApproval(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetApproval operation middleware
+func (siw *ServerInterfaceWrapper) GetApproval(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetApprovalParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetApproval(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ApproveApproval operation middleware
+func (siw *ServerInterfaceWrapper) ApproveApproval(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ApproveApproval(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DecideApproval operation middleware
+func (siw *ServerInterfaceWrapper) DecideApproval(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DecideApproval(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetApprovalStatus operation middleware
+func (siw *ServerInterfaceWrapper) GetApprovalStatus(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetApprovalStatusParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetApprovalStatus(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartCronCounter operation middleware
+func (siw *ServerInterfaceWrapper) StartCronCounter(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartCronCounterParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartCronCounter(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCronCounter operation middleware
+func (siw *ServerInterfaceWrapper) GetCronCounter(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCronCounterParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCronCounter(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetDocs operation middleware
 func (siw *ServerInterfaceWrapper) GetDocs(w http.ResponseWriter, r *http.Request) {
@@ -864,6 +2463,304 @@ func (siw *ServerInterfaceWrapper) GetDocsAsset(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// StartEcho operation middleware
+func (siw *ServerInterfaceWrapper) StartEcho(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartEchoParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartEcho(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEcho operation middleware
+func (siw *ServerInterfaceWrapper) GetEcho(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEchoParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEcho(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartGreeting operation middleware
+func (siw *ServerInterfaceWrapper) StartGreeting(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartGreetingParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartGreeting(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetGreeting operation middleware
+func (siw *ServerInterfaceWrapper) GetGreeting(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetGreetingParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetGreeting(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetHealth operation middleware
 func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Request) {
 
@@ -892,6 +2789,155 @@ func (siw *ServerInterfaceWrapper) GetMetrics(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// StartMoneyTransfer operation middleware
+func (siw *ServerInterfaceWrapper) StartMoneyTransfer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartMoneyTransferParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartMoneyTransfer(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetMoneyTransfer operation middleware
+func (siw *ServerInterfaceWrapper) GetMoneyTransfer(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMoneyTransferParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetMoneyTransfer(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetOpenAPISpec operation middleware
 func (siw *ServerInterfaceWrapper) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 
@@ -911,6 +2957,155 @@ func (siw *ServerInterfaceWrapper) GetReadiness(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetReadiness(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartSleep operation middleware
+func (siw *ServerInterfaceWrapper) StartSleep(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartSleepParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartSleep(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSleep operation middleware
+func (siw *ServerInterfaceWrapper) GetSleep(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSleepParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSleep(w, r, workflowId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1058,7 +3253,7 @@ func (siw *ServerInterfaceWrapper) StartWorkflow(w http.ResponseWriter, r *http.
 
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey string
+		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
 		if n != 1 {
 			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
@@ -1077,7 +3272,7 @@ func (siw *ServerInterfaceWrapper) StartWorkflow(w http.ResponseWriter, r *http.
 
 	// ------------- Optional header parameter "Prefer" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
-		var Prefer string
+		var Prefer Prefer
 		n := len(valueList)
 		if n != 1 {
 			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
@@ -1153,7 +3348,7 @@ func (siw *ServerInterfaceWrapper) GetWorkflow(w http.ResponseWriter, r *http.Re
 
 	// ------------- Optional header parameter "If-None-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
-		var IfNoneMatch string
+		var IfNoneMatch IfNoneMatch
 		n := len(valueList)
 		if n != 1 {
 			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
@@ -1592,6 +3787,51 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/workflows/{workflowId}/terminate", wrapper.TerminateWorkflow)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/greetings", wrapper.StartGreeting)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/greetings/{workflowId}", wrapper.GetGreeting)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/echoes", wrapper.StartEcho)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/echoes/{workflowId}", wrapper.GetEcho)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/sleeps", wrapper.StartSleep)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/sleeps/{workflowId}", wrapper.GetSleep)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/money-transfers", wrapper.StartMoneyTransfer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/money-transfers/{workflowId}", wrapper.GetMoneyTransfer)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/cron-counters", wrapper.StartCronCounter)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/cron-counters/{workflowId}", wrapper.GetCronCounter)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/approvals", wrapper.StartApproval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/approvals/{workflowId}", wrapper.GetApproval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/approvals/{workflowId}/decision", wrapper.DecideApproval)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/approvals/{workflowId}/status", wrapper.GetApprovalStatus)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/approvals/{workflowId}/approve", wrapper.ApproveApproval)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/workflow-types", wrapper.ListWorkflowTypes)
 	})
 	r.Group(func(r chi.Router) {
@@ -1675,6 +3915,1532 @@ type UnavailableApplicationProblemPlusJSONResponse struct {
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type StartApprovalRequestObject struct {
+	Params StartApprovalParams
+	Body   *StartApprovalJSONRequestBody
+}
+
+type StartApprovalResponseObject interface {
+	VisitStartApprovalResponse(w http.ResponseWriter) error
+}
+
+type StartApproval200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartApproval200JSONResponse struct {
+	Body    ApprovalExecution
+	Headers StartApproval200ResponseHeaders
+}
+
+func (response StartApproval200JSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartApproval201JSONResponse struct {
+	Body    ApprovalExecution
+	Headers StartApproval201ResponseHeaders
+}
+
+func (response StartApproval201JSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval400ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval401ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval403ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval408ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval409ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval413ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval415ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval421ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval422ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval429ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval500ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartApproval503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartApproval503ApplicationProblemPlusJSONResponse) VisitStartApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetApprovalParams
+}
+
+type GetApprovalResponseObject interface {
+	VisitGetApprovalResponse(w http.ResponseWriter) error
+}
+
+type GetApproval200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetApproval200JSONResponse struct {
+	Body    ApprovalExecution
+	Headers GetApproval200ResponseHeaders
+}
+
+func (response GetApproval200JSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetApproval304Response struct {
+	Headers GetApproval304ResponseHeaders
+}
+
+func (response GetApproval304Response) VisitGetApprovalResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetApproval400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval400ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval401ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval403ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval404ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval421ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval429ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval500ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApproval503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApproval503ApplicationProblemPlusJSONResponse) VisitGetApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApprovalRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *ApproveApprovalJSONRequestBody
+}
+
+type ApproveApprovalResponseObject interface {
+	VisitApproveApprovalResponse(w http.ResponseWriter) error
+}
+
+type ApproveApproval200JSONResponse ApproveApprovalResult
+
+func (response ApproveApproval200JSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval400ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval401ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval403ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval404ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval408ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval409ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval413ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval415ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval421ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval422ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval429ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval500ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval503ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ApproveApproval504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response ApproveApproval504ApplicationProblemPlusJSONResponse) VisitApproveApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApprovalRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *DecideApprovalJSONRequestBody
+}
+
+type DecideApprovalResponseObject interface {
+	VisitDecideApprovalResponse(w http.ResponseWriter) error
+}
+
+type DecideApproval202Response struct {
+}
+
+func (response DecideApproval202Response) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type DecideApproval400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval400ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval401ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval403ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval404ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval408ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval409ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval413ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval415ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval421ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval429ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval500ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideApproval503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecideApproval503ApplicationProblemPlusJSONResponse) VisitDecideApprovalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatusRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetApprovalStatusParams
+}
+
+type GetApprovalStatusResponseObject interface {
+	VisitGetApprovalStatusResponse(w http.ResponseWriter) error
+}
+
+type GetApprovalStatus200JSONResponse ApprovalStatus
+
+func (response GetApprovalStatus200JSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus400ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus401ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus403ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus404ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus421ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus422ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus429ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus500ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus503ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApprovalStatus504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response GetApprovalStatus504ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounterRequestObject struct {
+	Params StartCronCounterParams
+	Body   *StartCronCounterJSONRequestBody
+}
+
+type StartCronCounterResponseObject interface {
+	VisitStartCronCounterResponse(w http.ResponseWriter) error
+}
+
+type StartCronCounter200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartCronCounter200JSONResponse struct {
+	Body    CronCounterExecution
+	Headers StartCronCounter200ResponseHeaders
+}
+
+func (response StartCronCounter200JSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartCronCounter201JSONResponse struct {
+	Body    CronCounterExecution
+	Headers StartCronCounter201ResponseHeaders
+}
+
+func (response StartCronCounter201JSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter400ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter401ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter403ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter408ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter409ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter413ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter415ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter421ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter422ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter429ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter500ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCronCounter503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartCronCounter503ApplicationProblemPlusJSONResponse) VisitStartCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounterRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetCronCounterParams
+}
+
+type GetCronCounterResponseObject interface {
+	VisitGetCronCounterResponse(w http.ResponseWriter) error
+}
+
+type GetCronCounter200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetCronCounter200JSONResponse struct {
+	Body    CronCounterExecution
+	Headers GetCronCounter200ResponseHeaders
+}
+
+func (response GetCronCounter200JSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetCronCounter304Response struct {
+	Headers GetCronCounter304ResponseHeaders
+}
+
+func (response GetCronCounter304Response) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCronCounter400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter400ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter401ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter403ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter404ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter421ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter429ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter500ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCronCounter503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCronCounter503ApplicationProblemPlusJSONResponse) VisitGetCronCounterResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetDocsRequestObject struct {
 	Params GetDocsParams
@@ -1884,6 +5650,884 @@ func (response GetDocsAsset429ApplicationProblemPlusJSONResponse) VisitGetDocsAs
 	return err
 }
 
+type StartEchoRequestObject struct {
+	Params StartEchoParams
+	Body   *StartEchoJSONRequestBody
+}
+
+type StartEchoResponseObject interface {
+	VisitStartEchoResponse(w http.ResponseWriter) error
+}
+
+type StartEcho200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartEcho200JSONResponse struct {
+	Body    EchoExecution
+	Headers StartEcho200ResponseHeaders
+}
+
+func (response StartEcho200JSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartEcho201JSONResponse struct {
+	Body    EchoExecution
+	Headers StartEcho201ResponseHeaders
+}
+
+func (response StartEcho201JSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho400ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho401ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho403ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho408ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho409ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho413ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho415ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho421ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho422ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho429ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho500ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartEcho503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartEcho503ApplicationProblemPlusJSONResponse) VisitStartEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEchoRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetEchoParams
+}
+
+type GetEchoResponseObject interface {
+	VisitGetEchoResponse(w http.ResponseWriter) error
+}
+
+type GetEcho200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetEcho200JSONResponse struct {
+	Body    EchoExecution
+	Headers GetEcho200ResponseHeaders
+}
+
+func (response GetEcho200JSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetEcho304Response struct {
+	Headers GetEcho304ResponseHeaders
+}
+
+func (response GetEcho304Response) VisitGetEchoResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetEcho400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho400ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho401ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho403ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho404ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho421ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho429ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho500ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEcho503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEcho503ApplicationProblemPlusJSONResponse) VisitGetEchoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreetingRequestObject struct {
+	Params StartGreetingParams
+	Body   *StartGreetingJSONRequestBody
+}
+
+type StartGreetingResponseObject interface {
+	VisitStartGreetingResponse(w http.ResponseWriter) error
+}
+
+type StartGreeting200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartGreeting200JSONResponse struct {
+	Body    GreetingExecution
+	Headers StartGreeting200ResponseHeaders
+}
+
+func (response StartGreeting200JSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartGreeting201JSONResponse struct {
+	Body    GreetingExecution
+	Headers StartGreeting201ResponseHeaders
+}
+
+func (response StartGreeting201JSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting400ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting401ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting403ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting408ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting409ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting413ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting415ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting421ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting422ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting429ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting500ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartGreeting503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartGreeting503ApplicationProblemPlusJSONResponse) VisitStartGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreetingRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetGreetingParams
+}
+
+type GetGreetingResponseObject interface {
+	VisitGetGreetingResponse(w http.ResponseWriter) error
+}
+
+type GetGreeting200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetGreeting200JSONResponse struct {
+	Body    GreetingExecution
+	Headers GetGreeting200ResponseHeaders
+}
+
+func (response GetGreeting200JSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetGreeting304Response struct {
+	Headers GetGreeting304ResponseHeaders
+}
+
+func (response GetGreeting304Response) VisitGetGreetingResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetGreeting400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting400ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting401ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting403ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting404ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting421ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting429ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting500ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetGreeting503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetGreeting503ApplicationProblemPlusJSONResponse) VisitGetGreetingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -1933,6 +6577,445 @@ func (response GetMetrics404ApplicationProblemPlusJSONResponse) VisitGetMetricsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransferRequestObject struct {
+	Params StartMoneyTransferParams
+	Body   *StartMoneyTransferJSONRequestBody
+}
+
+type StartMoneyTransferResponseObject interface {
+	VisitStartMoneyTransferResponse(w http.ResponseWriter) error
+}
+
+type StartMoneyTransfer200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartMoneyTransfer200JSONResponse struct {
+	Body    MoneyTransferExecution
+	Headers StartMoneyTransfer200ResponseHeaders
+}
+
+func (response StartMoneyTransfer200JSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartMoneyTransfer201JSONResponse struct {
+	Body    MoneyTransferExecution
+	Headers StartMoneyTransfer201ResponseHeaders
+}
+
+func (response StartMoneyTransfer201JSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer400ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer401ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer403ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer408ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer409ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer413ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer415ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer421ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer422ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer429ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer500ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartMoneyTransfer503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartMoneyTransfer503ApplicationProblemPlusJSONResponse) VisitStartMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransferRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetMoneyTransferParams
+}
+
+type GetMoneyTransferResponseObject interface {
+	VisitGetMoneyTransferResponse(w http.ResponseWriter) error
+}
+
+type GetMoneyTransfer200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetMoneyTransfer200JSONResponse struct {
+	Body    MoneyTransferExecution
+	Headers GetMoneyTransfer200ResponseHeaders
+}
+
+func (response GetMoneyTransfer200JSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetMoneyTransfer304Response struct {
+	Headers GetMoneyTransfer304ResponseHeaders
+}
+
+func (response GetMoneyTransfer304Response) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetMoneyTransfer400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer400ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer401ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer403ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer404ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer421ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer429ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer500ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMoneyTransfer503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMoneyTransfer503ApplicationProblemPlusJSONResponse) VisitGetMoneyTransferResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2007,6 +7090,445 @@ type GetReadiness503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleepRequestObject struct {
+	Params StartSleepParams
+	Body   *StartSleepJSONRequestBody
+}
+
+type StartSleepResponseObject interface {
+	VisitStartSleepResponse(w http.ResponseWriter) error
+}
+
+type StartSleep200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartSleep200JSONResponse struct {
+	Body    SleepExecution
+	Headers StartSleep200ResponseHeaders
+}
+
+func (response StartSleep200JSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartSleep201JSONResponse struct {
+	Body    SleepExecution
+	Headers StartSleep201ResponseHeaders
+}
+
+func (response StartSleep201JSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep400ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep401ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep403ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep408ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep409ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep413ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep415ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep421ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep422ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep429ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep500ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartSleep503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartSleep503ApplicationProblemPlusJSONResponse) VisitStartSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleepRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetSleepParams
+}
+
+type GetSleepResponseObject interface {
+	VisitGetSleepResponse(w http.ResponseWriter) error
+}
+
+type GetSleep200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetSleep200JSONResponse struct {
+	Body    SleepExecution
+	Headers GetSleep200ResponseHeaders
+}
+
+func (response GetSleep200JSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetSleep304Response struct {
+	Headers GetSleep304ResponseHeaders
+}
+
+func (response GetSleep304Response) VisitGetSleepResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetSleep400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep400ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep401ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep403ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep404ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep421ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep429ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep500ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSleep503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSleep503ApplicationProblemPlusJSONResponse) VisitGetSleepResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4144,24 +9666,69 @@ func (response UpdateWorkflow504ApplicationProblemPlusJSONResponse) VisitUpdateW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// StartApproval Start an Approval
+	// (POST /approvals)
+	StartApproval(ctx context.Context, request StartApprovalRequestObject) (StartApprovalResponseObject, error)
+	// GetApproval Read an Approval
+	// (GET /approvals/{workflowId})
+	GetApproval(ctx context.Context, request GetApprovalRequestObject) (GetApprovalResponseObject, error)
+	// ApproveApproval Approve an Approval (its `approve` update)
+	// (POST /approvals/{workflowId}/approve)
+	ApproveApproval(ctx context.Context, request ApproveApprovalRequestObject) (ApproveApprovalResponseObject, error)
+	// DecideApproval Decide an Approval (its `decision` signal)
+	// (POST /approvals/{workflowId}/decision)
+	DecideApproval(ctx context.Context, request DecideApprovalRequestObject) (DecideApprovalResponseObject, error)
+	// GetApprovalStatus Read an Approval's state (its `status` query)
+	// (GET /approvals/{workflowId}/status)
+	GetApprovalStatus(ctx context.Context, request GetApprovalStatusRequestObject) (GetApprovalStatusResponseObject, error)
+	// StartCronCounter Start a CronCounter
+	// (POST /cron-counters)
+	StartCronCounter(ctx context.Context, request StartCronCounterRequestObject) (StartCronCounterResponseObject, error)
+	// GetCronCounter Read a CronCounter
+	// (GET /cron-counters/{workflowId})
+	GetCronCounter(ctx context.Context, request GetCronCounterRequestObject) (GetCronCounterResponseObject, error)
 	// GetDocs API reference page
 	// (GET /docs)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
 	// GetDocsAsset A file of the API reference page
 	// (GET /docs/{asset})
 	GetDocsAsset(ctx context.Context, request GetDocsAssetRequestObject) (GetDocsAssetResponseObject, error)
+	// StartEcho Start an Echo
+	// (POST /echoes)
+	StartEcho(ctx context.Context, request StartEchoRequestObject) (StartEchoResponseObject, error)
+	// GetEcho Read an Echo
+	// (GET /echoes/{workflowId})
+	GetEcho(ctx context.Context, request GetEchoRequestObject) (GetEchoResponseObject, error)
+	// StartGreeting Start a Greeting
+	// (POST /greetings)
+	StartGreeting(ctx context.Context, request StartGreetingRequestObject) (StartGreetingResponseObject, error)
+	// GetGreeting Read a Greeting
+	// (GET /greetings/{workflowId})
+	GetGreeting(ctx context.Context, request GetGreetingRequestObject) (GetGreetingResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
 	// GetMetrics Prometheus metrics
 	// (GET /metrics)
 	GetMetrics(ctx context.Context, request GetMetricsRequestObject) (GetMetricsResponseObject, error)
+	// StartMoneyTransfer Start a MoneyTransfer
+	// (POST /money-transfers)
+	StartMoneyTransfer(ctx context.Context, request StartMoneyTransferRequestObject) (StartMoneyTransferResponseObject, error)
+	// GetMoneyTransfer Read a MoneyTransfer
+	// (GET /money-transfers/{workflowId})
+	GetMoneyTransfer(ctx context.Context, request GetMoneyTransferRequestObject) (GetMoneyTransferResponseObject, error)
 	// GetOpenAPISpec This contract
 	// (GET /openapi.yaml)
 	GetOpenAPISpec(ctx context.Context, request GetOpenAPISpecRequestObject) (GetOpenAPISpecResponseObject, error)
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// StartSleep Start a Sleep
+	// (POST /sleeps)
+	StartSleep(ctx context.Context, request StartSleepRequestObject) (StartSleepResponseObject, error)
+	// GetSleep Read a Sleep
+	// (GET /sleeps/{workflowId})
+	GetSleep(ctx context.Context, request GetSleepRequestObject) (GetSleepResponseObject, error)
 	// ListWorkflowTypes The workflow types this deployment hosts
 	// (GET /workflow-types)
 	ListWorkflowTypes(ctx context.Context, request ListWorkflowTypesRequestObject) (ListWorkflowTypesResponseObject, error)
@@ -4236,6 +9803,219 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// StartApproval operation middleware
+func (sh *strictHandler) StartApproval(w http.ResponseWriter, r *http.Request, params StartApprovalParams) {
+	var request StartApprovalRequestObject
+
+	request.Params = params
+
+	var body StartApprovalJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartApproval(ctx, request.(StartApprovalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartApproval")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartApprovalResponseObject); ok {
+		if err := validResponse.VisitStartApprovalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetApproval operation middleware
+func (sh *strictHandler) GetApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalParams) {
+	var request GetApprovalRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApproval(ctx, request.(GetApprovalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApproval")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetApprovalResponseObject); ok {
+		if err := validResponse.VisitGetApprovalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ApproveApproval operation middleware
+func (sh *strictHandler) ApproveApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request ApproveApprovalRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body ApproveApprovalJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ApproveApproval(ctx, request.(ApproveApprovalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ApproveApproval")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ApproveApprovalResponseObject); ok {
+		if err := validResponse.VisitApproveApprovalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DecideApproval operation middleware
+func (sh *strictHandler) DecideApproval(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request DecideApprovalRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body DecideApprovalJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DecideApproval(ctx, request.(DecideApprovalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecideApproval")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DecideApprovalResponseObject); ok {
+		if err := validResponse.VisitDecideApprovalResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetApprovalStatus operation middleware
+func (sh *strictHandler) GetApprovalStatus(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalStatusParams) {
+	var request GetApprovalStatusRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApprovalStatus(ctx, request.(GetApprovalStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApprovalStatus")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetApprovalStatusResponseObject); ok {
+		if err := validResponse.VisitGetApprovalStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartCronCounter operation middleware
+func (sh *strictHandler) StartCronCounter(w http.ResponseWriter, r *http.Request, params StartCronCounterParams) {
+	var request StartCronCounterRequestObject
+
+	request.Params = params
+
+	var body StartCronCounterJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartCronCounter(ctx, request.(StartCronCounterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartCronCounter")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartCronCounterResponseObject); ok {
+		if err := validResponse.VisitStartCronCounterResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCronCounter operation middleware
+func (sh *strictHandler) GetCronCounter(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCronCounterParams) {
+	var request GetCronCounterRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCronCounter(ctx, request.(GetCronCounterRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCronCounter")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCronCounterResponseObject); ok {
+		if err := validResponse.VisitGetCronCounterResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetDocs operation middleware
 func (sh *strictHandler) GetDocs(w http.ResponseWriter, r *http.Request, params GetDocsParams) {
 	var request GetDocsRequestObject
@@ -4282,6 +10062,126 @@ func (sh *strictHandler) GetDocsAsset(w http.ResponseWriter, r *http.Request, as
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDocsAssetResponseObject); ok {
 		if err := validResponse.VisitGetDocsAssetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartEcho operation middleware
+func (sh *strictHandler) StartEcho(w http.ResponseWriter, r *http.Request, params StartEchoParams) {
+	var request StartEchoRequestObject
+
+	request.Params = params
+
+	var body StartEchoJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartEcho(ctx, request.(StartEchoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartEcho")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartEchoResponseObject); ok {
+		if err := validResponse.VisitStartEchoResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEcho operation middleware
+func (sh *strictHandler) GetEcho(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetEchoParams) {
+	var request GetEchoRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEcho(ctx, request.(GetEchoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEcho")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEchoResponseObject); ok {
+		if err := validResponse.VisitGetEchoResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartGreeting operation middleware
+func (sh *strictHandler) StartGreeting(w http.ResponseWriter, r *http.Request, params StartGreetingParams) {
+	var request StartGreetingRequestObject
+
+	request.Params = params
+
+	var body StartGreetingJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartGreeting(ctx, request.(StartGreetingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartGreeting")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartGreetingResponseObject); ok {
+		if err := validResponse.VisitStartGreetingResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetGreeting operation middleware
+func (sh *strictHandler) GetGreeting(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetGreetingParams) {
+	var request GetGreetingRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetGreeting(ctx, request.(GetGreetingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetGreeting")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetGreetingResponseObject); ok {
+		if err := validResponse.VisitGetGreetingResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4337,6 +10237,66 @@ func (sh *strictHandler) GetMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// StartMoneyTransfer operation middleware
+func (sh *strictHandler) StartMoneyTransfer(w http.ResponseWriter, r *http.Request, params StartMoneyTransferParams) {
+	var request StartMoneyTransferRequestObject
+
+	request.Params = params
+
+	var body StartMoneyTransferJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartMoneyTransfer(ctx, request.(StartMoneyTransferRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartMoneyTransfer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartMoneyTransferResponseObject); ok {
+		if err := validResponse.VisitStartMoneyTransferResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetMoneyTransfer operation middleware
+func (sh *strictHandler) GetMoneyTransfer(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetMoneyTransferParams) {
+	var request GetMoneyTransferRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMoneyTransfer(ctx, request.(GetMoneyTransferRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMoneyTransfer")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetMoneyTransferResponseObject); ok {
+		if err := validResponse.VisitGetMoneyTransferResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetOpenAPISpec operation middleware
 func (sh *strictHandler) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 	var request GetOpenAPISpecRequestObject
@@ -4378,6 +10338,66 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetReadinessResponseObject); ok {
 		if err := validResponse.VisitGetReadinessResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartSleep operation middleware
+func (sh *strictHandler) StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams) {
+	var request StartSleepRequestObject
+
+	request.Params = params
+
+	var body StartSleepJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartSleep(ctx, request.(StartSleepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartSleep")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartSleepResponseObject); ok {
+		if err := validResponse.VisitStartSleepResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSleep operation middleware
+func (sh *strictHandler) GetSleep(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetSleepParams) {
+	var request GetSleepRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSleep(ctx, request.(GetSleepRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSleep")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSleepResponseObject); ok {
+		if err := validResponse.VisitGetSleepResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4722,257 +10742,336 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L0Lc9u2tjD6V3C4vzux96EUSX7Elqdzrpo4qdvESf3YPt1lTgiRkISaAlQCsqNm+2fdP3B/2R2sBZAg",
-	"RdnyozndvZ3ONLLEB7DWwno/vgSJnM6kYEKroP8lYJ/pdJYx+Hz4mSVzzaV4Kc13mqXmWzWfTmm+CPpB",
-	"8XVIrrmeEK4VyZmaZzoIgyuazZm5PsmkYmd8yoJ+0Ov0dlvdbqu3c9bZ63d6/V6n3d3qbO3v9brdfwZh",
-	"wNwrV93Q3W/v7211d/c6ezvmhglXWuaLt0yM9STod7thYJfQ/xIMUvofQV/MsywMxjljmotx0A++Y1km",
-	"g5swyOfiKA36QadLe93ukLa6LBm1XvT20hbtpTut7mhrbzTc7+3tb7MgDJSmuV53YUpTPVcGSu/ffXh7",
-	"eHb4KggDTdXlj3NmABNMtJ61xlSza7oIwuBa5pejTF7DgtxiWzSl3m9ni5m5843bys1NWCLpNeVZHUP4",
-	"nUWPnjDinvRMkRHl2TxnhIoUMJfQuWLrI67b7u3udff29/f31kJcr9vudjr7vV6n0zM32NfDi+DN/ocp",
-	"U4qOzXNoksi50CQKkgnNM86igEyoIh2SGJINiWAsVWSn0+kTLtR8NOIJZ0KT0VykKggDIcUJ0/mCDjMW",
-	"9HU+Z2GgEY5H3vWvzeWHeS5zQxj++zW/4npBGPxW3Duw3zfcYoCd5vSaZgBjlvbJ/84ums5GneJ7W72k",
-	"9YJ10tYeZb3WsNd90Rvuj7ZHu3dSfB2jBcW/Hhy9vRe565wKNWJ5i4urVneZ4N9JwRZn9qIq1Z/MhYBT",
-	"7ZO9+9Ij5scylq2vxC1Ozo+Pj47f/M684tSsrc4svp8rTRT+EhKqgGHA3+RSyGtFeIWvT9lUmn9lnrIc",
-	"VgKfWt1Op/sw5vpQCFTIZ/9e5GMBMRDpChlnLwAueU25+TiSeUiAOaZPJve+shj7CpLJ8B9GU5aDKgHM",
-	"azDSLDd/pUwlOZ8ZBBgQs0SKVBEtAcJkyEYyZ0TnCy7GhI4pF+3AwOPXOc8NfpD9qWTCphQokQs+nU+D",
-	"frdgilxoNgZk34TBjOZ0yrRdyo9zli9wvfWVnE0Y+dX8/EwRQaesOAVumyRnY640y5mRmWZV3Nw3o3pi",
-	"mDQFZP9avODWRdPPDtu9nZ3QbKLAfrENpXN3dk/5WNDsGF7RtG4Fvz9q4ap8xVOu/HyWUs1Wr3wOvz9q",
-	"5fPyFU+58gvK9fKav5NZCkukQl2znMyF5hl8UQgZZA+KyJzoCVckk2JMZlQppkJyPeHJhF2xnHBFRjxX",
-	"mmxQ8kZGIp3nFG5X82RiABF3Oyo+IAmdzVhKhgt4iz2ZIdntKPNdykZ0nunNNjHrVcCq2JXRHpTOGZ2q",
-	"SMgZE4RqIkXCCM0ZGcq5SFlKZiwnSQaqxka30/Eed0C2e/sk1lK2plQsWuZoqpgM2UKKdBO1RhEJmmXm",
-	"zrBTu3mns0ViuKfFPk/oXGmWFneHZCj1BJlnDKyhBbwhbkfCIRhOUYlh86jAx+X/ydko6Ad/e17aL8/x",
-	"V/X8lYUjItFjX03kN5wrLphShKdEjiq0Fxr4GA2txUQiDbyoIpQY2iOKjacAtvh5DKj6v3qv4802idux",
-	"AU4k4rb5lDMiENep6hNKzk/ekonMUsPapGD4QPesKaPC4E/qCcvxNYCxnCmZXbHUA0+V/j0WfRv9W+Nu",
-	"mY17B6Pb6XTqJ2NGtWa5ee3/bPxX/+f/aX/8VxS13b/mYxSpKDr9uOk+/P3/BMsH6gaE2kwKhfbltzQ9",
-	"Yb/OmYJDlkihmYCPdDbLeAIofD7L5TBj0//8RRmMeXswuNSUZ0E/eC+YOWpTIzZGnGWpAsBzcUUznh4Q",
-	"xRjq78rwD/wU9H/+EsDFQb+qHcq5dlAeytTQYKnbTxx3ys2JHsl8SjXZGMmc2HWR/Y7aDG7C8tkVEbnq",
-	"udxoEBZtNx8Rh0xpELm7o27So/ustZt2hq3tdIe19unOTqs36tK9dCt5Mex2PLG+bfCnuc7QOAAQEPu8",
-	"EinzXPQ1m85kTrOWEfh9C+g+3GCPz7oH7gPeiziuHrF3NDNgYin5/vT9sUGTRYvF1AFhNJlUvzSM0VC2",
-	"YTEkRnzFbbOcl6B2PZJcziqs2qCUZjmj6cJqdQdEimxBKMnRjvAupknCZloBV3dKyT3xtGyCbXc6rRc7",
-	"KWvtd4ej1l6nt9vbp8POkCYVtO6XaHU8rS5x0nUQ7AiyVdxS0fBmsvXiSTB/N5jNSTJHAZCtSFyuA3go",
-	"iQFWFvNSjDKePIBVAK+5ZIsjcY7ehVK7H1hWa9FY+kkUnTJylBr4aSaSResHtjBUyQWZ5XKcM6V8Xb8g",
-	"rRUP5KrpYUNmiCuhec5ZSuRcH5DcCENCjTAknmAkqtSRx0yDxSHnOpFT9kAqbCQrb43k0qxREPQJ3UlT",
-	"3NvdJVu0uGjhnbcZaoZkNL1kooqUM1/748AM8KpmgHs0VkLbv5995sqqRQa1PCUzmfFkQVLJFBFSE5qZ",
-	"S63cfapjvZ4R1nys3UGx1vi9TrW9t1Xeu9qAg1P7JAe9CWEHyycatWSuzArc8UYlybD7Nnktc6MPgdPB",
-	"YDMSVJC4dnbikNBMyX6hKTUf38sVpywSG3EzvcZhg0666U6lnjDRdABBKavbuq37GbvwBi7Gxjowb5kU",
-	"y8cz2A7WN3hvwuC1zIc8TfFkPVJSJjlLmdCcZoqkEs7LOKfGukjkjJEIHV1RcIAnT86YNWLQp4k226M4",
-	"1FZ5QsqNrXEkRsXFT0XlPiwM1aLOMpxrktHkEkkPoNIIio2avON6MzQKEY0EUjx+TYmm6pL8Omdz+yBr",
-	"8ZUMCy+XgmzEq7dvntKCp7SE1C1gciyNNw3B3oTBkTA6Pc3QXfx4OnGLTOQ8S2GViXWpAVwsBRz4fxhm",
-	"kcmEaoZaNT4PaN4csEyOH0k7O1VdGDdcd+XfItXsHU9CPwNB5oJ9nrFEsxTXcFDZNZosvon/DGAQOgtS",
-	"FAoTaETvuEp5Do97NPo8IkOvhkId2MJeEZqmRulhqeFcBmfZRCodkm7vRbvT7rS7Ifm53+9+BHom5jeg",
-	"ZsK1YWKJFCM+nud4u2L5FSMbbwZnhxeDnz4N3r59f3H46tN370/PTjcfyy163RLjHoTuYwFNy9ta7ran",
-	"4iAF5fsg3Yi/k0rHmwY4FOG24twbyLXJoPjFiCsQaRXO5GMwLpAVhyQu0GUVbMBZTDaoWJCZzPVmIaUt",
-	"ixKRiBsRFYdESaInVBNKrtmQzOiYkYQKs84cbTpNhuaxXIC4tzuTI5Se1yISVNfI3cKEbLw6PiU5G3KR",
-	"cjF2LOtYGg2JPZZbHUtQV1huIYV2puZT1idCCkamdEGGrDD/RuDGYx5bBraNpC2vWJ5JmrL00bxqu6Tc",
-	"5SWuQ7hCtvCuJyHX1WAiGwAmru4Los02olG/lnORPg0aa3Ywemg4uPM2DDHnc0F4ahWrMb9i4tE8xsdU",
-	"gyluTsAINngfvd3IaHfXLRr70yAWHMzL0AP0fKALg60zKd/SfMyeQDVwTA90H65IZp5rCIYK0uvsv+ju",
-	"9MhwoZl6LGK6nqpot0G0lPjCdbAxw5taWsoW3vTUjN/BwBwKODIZn3JNNnrkHf/Wc6GH5Myu8Jkidlkk",
-	"YTwDfmiWdcJ+eRrhXwm24DNhZRhVsQdZkQkVacZym9RwUCSQKLpQ5HqyaFezOkrn5lxcCnkt7PPsO9rk",
-	"B/MlBofUNz/T2SyXV+zjUrLDiGaK3TxSKeiVdOHA5sIpbu/rkIcDT2u4aBX3PbkJXUECxEEMCjxsFPqA",
-	"gSvh+oDEFvBxgY3SkCyeqyhPLeUAKJ2z+4kPeMpR/TcW9xUDFWVJrc2ZOZn4/kdz4z0fubgQXfjx18Ap",
-	"3NJyt/wuB/6+MCEbhdZ1cjh49ens6N3h+/OzGE/+mZTvqFjYzaoHukRzqtlbw3zqOQ+wenNSgTU1ut3A",
-	"YrCBQyNxpzRlGH8Bpr7b6ZSmAxekO+2oAwKuzTHlYrWD89Hav+dNO5OSTI1i61ayFjVQzVqZhQo4KBHW",
-	"EFpdBhPEUY0hbvQhhMczBZ6dhjjsnZB0br+JzFJFup3OqidBlBz2RpX3aqO4HhAGK0JO8b8Fclj3OvCu",
-	"xpefzCFZpc65YpjjCD4QKhLmn6/B2eGnt0fvjs4+nRz+eH5obBsyY7ln+HiXXBwdv3p/EW+GxGyNxD69",
-	"xAdE5iHowhS9e+aTqKAuJFxHoopoh8sS2RbNy9iNRLnwl++PX56fnBwen326GBydnX76cHjy6eXg7dvD",
-	"k3J9tfh9u+rbdNICHJuRKKjlLp9mE17s1c+9VB9Azbmgcz2ROf/tafwUda+aZ/n2DbQHH45c8OK/W4MP",
-	"RxBtAZR8f3Fmvh3Y5cBD+uRbRvMHe/1LIeS5HSo7XuMMzP3rn0jB96ACjMD3D6DRnjOQSOjC3HA62iVb",
-	"hGRIU8wn0vOchYR9nvGcpZHQ8pKJsHC703nKmUjYZpucFZ5NcFVZsuLJZImSLi4uWgYDZjEJ1auymcwm",
-	"rVewcExh7DUkMaLMujAGM/4DW8S3p4gtpSIgYV5RnqGW+SAJ6tBZe5InIuwFZC7AJQJXNEoBd6F1oAwZ",
-	"+lBYSnI+nmgi5PXXEKA7vrPdW325v3V4uvvWv89AHHjQoUsHukWa0iy7pxAtyWQVT608xfzOrbz8ylB9",
-	"Y9c5nKvFWg6CahLVU4nINQiukCEN+Fwh6yJRFXZ6DcQsocQwaZplt8m6UsDVc8wOiHVFeakRuEVNLyEU",
-	"EYnCCYtxhlnOFC7aKL0LBvl4aHfZ8Jy5CjP1CmNKU3UJathcpAxiODFEZV6xjC685fnuHRD6t8pg8juJ",
-	"4FkuE2OPDzN2KDTXiwdyPJumcyRmaDd6qRTkNGNsRq4nUrEiX0FesRwj2sQlN648wNw8tLRtR1zjI+Fl",
-	"SEp4CZI3kSMPGwsIRcL1UXBgs72sExuc0ZhYNFwALiEVCRzTKPkbUsKew7ue242sTNyazhUcHqrJVCpN",
-	"9nu9ra0Xvc7W7qPzuHynhcvjKsPsgIG1YlhwZwtvMNRgRb1LgfZRWIWnKBzAE4nm0zLiSicx5E5yRVI2",
-	"y+QC8hnhtmUkTfhsxsU4CgyrN+govcYH5M3hGXlenBpziyIZJHBooCxuH/tos6XnK2yo/FRWup7mBje2",
-	"Kut9wqwKL1p0zbKM2Ey64Vx7fNtLbegbiNaw8AxiLb5nHpIqnMIX+/mJsbVYYqCWGDXFyolsOoXcQ3Ik",
-	"AMsbcYXu4tA/hEupfU3HMnRJ0JGIq2cx3jxwwmYpM6QwocHkQ+mU8tGI5YYeHTg3jALLxZhcU0VSY2GN",
-	"XKa2FMxFm86Fms9mMtcsfcdSTt2BeUpfWcE+vAeZBxwQZcz4LzeFGy+HeItbuJZGbDzaXb7jn4Fit2Rq",
-	"tnuPQ1Dc2YI77Sl4+jNgiDCugypuk8MrI6s/vD89szZh/BJx1DI46y9BNzYnIDUWoSE4g4iQxF9uYgQ2",
-	"R6dBFdRltFNIMszltQLtUECGC0lyqVRLcc0iYUOyhJKX709OjXIxyoxGBVRVAAWk6QB83jQrxClNU25W",
-	"SbMPubFzNTdiFzzgTaDBgyhHxgjCJ8VoihUw0wTvGjIF1QYyNwIabLSUJTyFLJSDqpv4krEZ7MqqR7Y2",
-	"CeRkSdN0KufmEHR7O5Axbv33OQSsaMJqpAlZpYbawL1ps6CC/t7udqdzEwYzb7vls5ssQ/ytmkWiCB1a",
-	"RzKmZGNC1O52sJwf5a+0/vyLiYTkNWmB066mxkPNSM2SrOzyy2ryfQYBSevzTWiWsfyZImqhNJuu9Zo6",
-	"5JarUq6xzMRlllnmxxKuuBShebdloAekg7lIrnLEFh5s7XY6jTCc0s+Yb1ZqN2GZhNZpSEIrvpLDX1gC",
-	"TvWXuRQvDe5Y/nh69x4W24oa0O8VBPAP8DTL3BxWJ8so5HlWqbhpnUXxyBKIB+SNJMs1OvsdBakV062O",
-	"gpfGvUlceU+w31FVHO9uV6sqfu609j/+50YUtfHT5n9tCPWvufrX//v/qH9N1b/Uv6b/mmxu/mdDWUUY",
-	"HCYTWYJULN6PQJMV8yxrqBcudvol4JpNVQUMNM/pAn6rv6X4RsynQzhIxTdDKTNGBSi8tyHNrDMOibH+",
-	"gPGCNumwx4141vNcOEMwoZjc7PGcjAuGWvqvc2rNmF4YqMu5wU6rCyuAKlSoY+nehMHn1li27DoN62+f",
-	"0Ot3Vnv3C0GbsJ3PhVk3LVhjmwwwSrPx5vBsk2iWZeBTRiUIWa8tCoP7ME0PpMaQjSke/nwuIrHR63Td",
-	"A64nNg0GL+dasWyEJbchsT8lxraQI/AGe6Z7lvVtTrNCA8nsNIxEPRUDJT6JbW1tmYs7ZVNpgG0UIciN",
-	"OLAZsIaF2DxbMjEasVu5LXzdwEeGJC7qXM0hqNSxmi+wihWPhYtRboZklMspdh0wd6Nvpu1MaPewSlWO",
-	"9fYpRvNkMtA658O5ZiomiZxiQA1QY0AmbF0uJb1OxyIkEiVGHMnB9dWU5HxuDe+qQPJqeb+U7DGlmkHY",
-	"sOlQ1grOl0UNK8jBEoeRzTzLzF+8yGoXY7KRUe2yJTwAWUR5Tgf080rMb1lvlV68/jYV7bW9bLmpQJMY",
-	"Av8OoFS5LT4r1Ah0Ax044BurhuuwIMgVx6csvS6ApiUSz5pS35WrN4ucZUlQZR1TOvsZofaxgYsI9lmf",
-	"YP5/owpgVmt2YSwHLuZMFbYG2XDftahqCXaNx9g8EFBp7sUcYUwRB9Q2qCCuVHx1VgEEmA1/RbZrmKxh",
-	"wgeF94t9ponObN5AjMc7NupQXNSJg1S7g6PmDg5Lq6wf3d8LG17jhVtPnS2QWCLFZjJ0VvD6Z8uZWbcf",
-	"Lb8Vgbn8plKL3wDG60o968qfnbW6XNVcRkl+rhWOAurCesViuZxiTx8b9KZiI285FnRWWWjBD9GPaDWP",
-	"9UATLCsocOY+0DE7k7aAqIrpD5aqPfOZ5jZFoVzKARRlGwFoFLmZe1zccMpqgPO2cyswTgsiYMIoyz97",
-	"/S38/gtFz5SXg+OXh/jx7PDk3dHxAC94+f747Oj4/PDVp8Hpp+PDC/P70bvDV5/en595SygJ4XXJ2uuH",
-	"YAFR6cI/7pJTXL6+LcMpjWbrTg1JrMFJxK3UNN8+U+jXw8LYSJTZRlAmUy2OjZub1YBHxyDpmqOHD/22",
-	"UAXDBZRlW0HVj0Rs05bwzpDEL6lIWMbS4oszlk+5oNr7qtKuB26a8Cx1uZv220jEx+zzXL13Eebi6hOm",
-	"mK5eDRrNKcuvWI5ftEkM/Yuq4EHGn2HiO9eNyoXrerSmBC6czw2nv5o6t6yhOzq5iy+4dzTR9mvOsrSo",
-	"GqnuxXrPmwQR/GS7PBwQwRQI9LJa+xfJheuokkqtjLKN/sKKDv5MFRZdUSXc4D70qyXIxsnrl2R3v9Pd",
-	"DEuzreZUbBSsXPgn1zr/bem9a1CAQZfGI7gaUzVwc0MVCLvwVti7BiuPt6Ddk+KajWU7Cgww17iKXUGb",
-	"haqEsjjzwPbdzQRuhwS8omnn3zGaocJZXVMpZUtzW17eyb9vEWTfoaL6wWKuJsauXKe8mt5rtVur9nLh",
-	"p+8CYRqlgWzA70dpiBcaVuY+AhN1JZJX6LinhbIEil8hNR+mNjXoSndK1TukIEKjCYqVpkuPJ9fK46yX",
-	"03ZVU+hFRzf/Ci9lb6cTBsboHOA9Zs8Zt15KiA4kDPyUroWUluWVQzkMHuCjBJebtUCwz1uzc+2WYs7a",
-	"mhvfZVvLaUlc4zmwrpucircexBokmt5V+C2LK8vCD4ua0FoZrHB2onGCfoqMpQYYU3nFrLowNXjFLicz",
-	"qOS1D0aL0BiSmGu0VORti3yhh4qtd3K/RAJj9VKwZ7Uy3XtCxKOCO2CfsplU4DPX8t6gr50qH+f+GkJH",
-	"dFVUNZ0+F1NZ9moJYoTh/vbOC2IDOO0ljcTFqxoUDBcpX1OF93SFBm5zf+8DF0obda9xbXd44l1/H9tr",
-	"xSaALJVbKsxqydlM5rZuzQPU8ktX27uFZFo+1jbq1nCXbuxMNiDnJ0fesRN0CrEpT0O+bZG32ow16nNh",
-	"P1jhrRYfdFLzOvjcytxr3DMfq1v6r7laEyMC8/F8ik0yuSDg3PVF4Q0ctSP8q7tbo7Gq/Pv5423+itso",
-	"EJ07jWENCwRsa7SsL6xyzVw4p29lvwXzDJ1/5k6PSw179n1N6FrhoRoQNWMJH/EEnU22LOb8/OhV6Woe",
-	"0yswzDaoWGBYlGUKKwDZaF50QtzudDYxmphRbQ6YdaHrWocIsMrp0Fjo1UAJds/opK3ucHe/9eIFTVv7",
-	"e/svWslO98V2l77ojLr7vhCdz3kaVEIpP3da+7Q1GrRef/yyd9Py/9y+z5/d3s1ysKWKi/J8YXO+hx0F",
-	"/oeN3BQtBUHI2nNYj9/cxyX4wCNWZoE9SoWEx9TNHZff1d9aDkOrdWOttwdXi7AW9t/7/SKs0KsUSfGe",
-	"gMKbWuYMY9+YPklZxrFEkStLCZCfOGENbbEMeL1WLyH6TM01XDttDM481A3nc6HIRq/Txe+KlrO9TqfI",
-	"wLimRXHxZpvEPHX9nz5A7x7nZBGRiM9PDz8d/vfR6RlEtqqwlzmJCzdaeVWTG+bPfw6d+f4Y3XSlfQ7E",
-	"51xkD+OESS7FaTJh6TxrVIEgIKLsBWRjxK9cuz8IkcT/N4M8oO60jG9m/JJt2hZzRhaVIb+Monh65nr3",
-	"VgXR35/vkL/jf/c3G5baCa7drzIM6pSOgABytq21g7BRl5AklVawNvfEws5M9lDBbq1fyz7UP0e+97n8",
-	"ssnHxdMTNlesabHQL+LTq/MPb49eDs4OG9bNwLZzq7NtF0Cd8BPyGbRM92xA5fou205y/maWX1r75hO6",
-	"2j+9P377UxAGJ4ffH748825o3OQyb7gNn1UvnTnnt4Y5ivSNu670BOFdlza4X+66ZSlB564bqulr5uo/",
-	"AMMc1LJLoOtuWu8qXGOmZANfoSD5jSAfSfmY680DEptdxZGQuVVZbSdfImTxgDZ5v0birZc9Cz5ts5lI",
-	"uPRZ83ponAPuLEy2NQd7MWPPVDXpdqNCYaGXJ48VFZJIcRCJ+HM1M1nFZEZ5DqCYbhaZN4okE5ZcstSV",
-	"OxRKPpaEqMIO6BMaiSlXZnHO67Ld69lWbXfn/N6W57vskScDEQnnQCsag17nXGvD5ZRhdPbnPol7O512",
-	"B8MyXbYVe7ZJSBQ3RrMjAJZHwqZPpyyRKXYpEhCgUe6J5u0O3wh7D05mtV9uYkTobyyXSG2YeFNmkUPH",
-	"EaYVqht3SOe7ExTqRX6ixUXKPrvWqrAERZSWubPHqnUw0A3F886BMPT8BQ+Itefzh8g4Veiot3I7T511",
-	"YX1IdLnPqyqx9GXVyq88qHqCvJZVRUeOa4gjLx9zd3pnMsvCSPjWLXEdQbGdm8v3NszHvA+LWQ1nyTLI",
-	"97LuVPS02mxmbCkX03TKRXwQiTIzpswKJxNzPEBBb1pdUdWgbOfukpmoJc/oGlGbukvp1rbaqKpq9lkT",
-	"9jlhM+2aZBPokb1RdyH0DWc9P3lLEipcNyw23WxHYoBuCa7ImAkDOVb1JayzEyG1H9Qz9N9uBx9vwrtz",
-	"KZqye4vm9LXaGehlX4l9lxG3lcIiEpUGSoI55wmibklSbMQN5TLxZkjmIjOwB2d4QWNWbAEyFtCkMJfz",
-	"8eQAKi59MkWEmS08hDZWpJgAEJstBzl7mMGQM6qaUjcvJosDkrNE5mkZhyj44LNKSvvS3lZ7eB/ovsAW",
-	"N38251AxteErOodCO+ihieccQXn7iNu8EbzwAPLm0NefsxlDhlEJIPEURHT5RbkxGzgibxp5zQOCPCtJ",
-	"48HeY9tS6eHu4ypIbz/JxZXhbW7mixrTrIeWvH00JbBYH8UaXogqVd61lOasNJ85rR/Vqmxx6ZTdwv+a",
-	"4iiQGZnMc64Xp9j1ACvL+A9s0eQFuWSLquowNRpr6tKBISOJ0Bk310XzTmcrMdCCT8x+AQqFwq/iiuKD",
-	"2qNtHcm1isTpd4NWb2e38KjgvUZjhi7AyptJYTNhiqkURfuNUsW027oJgyH0cBjMMacD/3rt3KLfX5wt",
-	"eQsG0L8DEsf97UNhDYNiAGLMUZ6CTcHHRTIRNbbCYjplOucJodlY5lxPpmTj5PTvIflw+vcwEoenfzeq",
-	"12H66nSw6bpAs8+z0pPk6YMxnacxNheMuVKx7S1YXrHZJkfa6m0qEhQaPNMUFx/D1zHZUDOasJZiMwrM",
-	"BZ2VKpmZn4DsIe/X0NRmSOQMJUa2IEM24SI1lpi3plnORvxzaUs5qlN98+bYLKjoOqysetknlMwVy41Z",
-	"Fqv5MHbdiG2/GfM1fvzEU7Ss6G+z2DBV6ARi6+HgqUIS1xIStTmkC+zjYYQJILgkhInWM6z442IkG/pk",
-	"20R9qs2GwHChaRmPWm5daDvqzTLKBfnu7OwD3AU8MBKRwBJBTMlzLfjiVeWbMWaM7W/vvNi0tACJjyGJ",
-	"ISxqPrgEaZz1ghHz+MCaqbb83CA+45Do5g+yIMfSXwnW7xbWbNmiGFRmWL3XMAV61qCDouyEY9Xq8lwA",
-	"rRiMKLIRP59A7tRvZtnPoTwWP+KJUJD4+FzOmKAz3l7QaQa/pjJR8aY1Qap9deLiZMeVzjpxY2udGDRZ",
-	"KMAAVfZatskhTSZ+J58i3xNtHa5d93BB4s8tx05b9uigCQOU7FFNPxIxELuxKKAS5Nc5M5ANy5wq22xi",
-	"M7SFE3DWaK5VaL3sKrQyVeF5RKMrEhsJZJkiO3D5pQfud2u+1fGyiQVDZXN6OXcNd7x+PJEoXCmdLmr9",
-	"2ETB79lT6y++3dny2wB7jMC95pItFJG5bdqjMOhikOwVXEFOO7B6YwGQTMrZ0LzHdeF1VoTM0jI/1ztO",
-	"UHHryPeumluydsmtWTNRdEE2KLFgh8NgoU7KCls0AEJCXYRK5jagXlzj0gc2D4xuGlkzB1ZegL27A4tz",
-	"Kf5mDQa61TJf6lX5FkgFmrZOOoBkJNBnXa/+LYoUPVmLnFJ5xho0UTaqZ87HhsBtxzJwYUnssxwJv9Fy",
-	"AZTQg5SFReHFs3YenJcrrjhKTbs7j4zK2uVKN+nMvPrupuAe/YDNvuF3no6E13o6dH2n0VzAvtPARzw6",
-	"hg52BivbvW4ReGRK+22nPUhEYr2e0+QeLacj4fcVAs3KVu6kMkG/MdWkxjqtsBKpARcWFlAvcQeWTLXh",
-	"uMBgQ3vWo8DxThYFZDjXWgpb0UqB7ZoTAEJ3JHMSBWe50c9gnEWAojbjCbNGhNW/3h0ZLWqeZ1beqv5z",
-	"WKuS8zxhbZmPn9ubnk+59tKSyu5AIEjfFKMgr1iuUD532t12x9xiNx/0g612p71l86NBh4Udmg9j1phA",
-	"h43hdU4T7Xlzcxi5y8h3Z+/eArhCC87SlHcHc7ggp9d0PGY5OT8C7WpJkmGmKELdDjqmShmDzwhnNh2y",
-	"1PMRFKP1FFZFyvxSlT3WUTozDZ3IlGrX0GD5RHE6nDPOPrQPBZZAEqUwBaoHvOLhq9EBRM5xC+ZqpelC",
-	"ubWWe4K6/rEEr3jR9RV+5spFyIBECsEEqa5vmH5lEFQdkPlzQ8bg4Rkdo/JKRRGNQ5ZwQLY627W3WlZO",
-	"kgkVY5ai9729yko4GrWOpWCtd0bVC1aMa+x2etvLFvXH2kC5XqdTa9BhNKjnEz3NqgniaAb9RyoTYNzm",
-	"ArSGIoE/mW9IRsX4myhgIgpqvzKaVr+ZMk3NfnPF9DdRMNej1l79Ljhc+FXj+TJEgVc+9y51d2dcXJKc",
-	"Zd9EgdKLjKkJY4boJjkbfRMF5qg9V3gYWnPeTpSqvx+RSlLDi4jKk+W7WsO5SDPW/qW8F9eDt673OPO/",
-	"9Z7wfBmORjHw70v5FeGp2XOxyNqDU35V+dt7QvEaD73BrV0BmxxdhqTRnnMKzqk111sY9CaZYSdcE2jR",
-	"zcHwM49QIf5hsEUAXc6YBMsN+Z61Z71hD0bEouSDFjCr2Alct9Qk7CVNJqxlFprLbJnnxkK2EnNJbGw/",
-	"x0ZzZmf+MRtYjytnMi6HFM0V5vTcr9liGBgGsryal8AfVI17gBa2YQu4BbsuNmyFz+b9Oz1udbab3fer",
-	"2RWsB/ieMUGq8GjfAfOHQOZ+G9ru7a/yURUM8Xm9S7TvaQr6P38M/dZfH45qSgoUfo6NQCjFhgo+mofA",
-	"EX/+BeTozS3ynbmDUDqPvLOgnQ/TakKIDHOGVN8T689UJDbiJh4FVniF48WbIbliIoUA6Fw4hBbNBsRs",
-	"SmY0uQSlojiLpSoI/bAs/yraiqB9CP0d/FURUJ0MobDPVpvA6KCUtQW/PXp5eHx6WF1u6/j92dHL+pfF",
-	"3tr2prb+rHFi0wrpPTBIuEuEY/ld5mYsVzOdml7fPGWW2nc92YDlR6kaZkN/OFUjUbVStHYJXtKWs2Em",
-	"k8viQ8sewJaB85eRFLo1olOeLfpTKST4Bw/g22tmbMj+bqdzc4cIC3Edv9AripCtLueai1Ret+ecfOOo",
-	"+fzoW0D7xpd5nvVJFPj6cxSEJJXTTzw1v/zNl8I3mwfrrQVcctVleM8RL+VsgS1He51ep9Xr9LrkdEpz",
-	"/S2jOTmVI31tDteRSNoPEd+GTNp/JiEJdP81heTqg/YHF5J4RG8Xkt4Marhl+wk6/C0LUws+BKUrQnKs",
-	"+KkmER3fZ+xQOW3oiRqOl1vztuzt83fRWipvvZ8OY33iK9WXgfV4YVK6eY3vurP9dNFDx6/YQeFOhSkf",
-	"6rIIVbSbJLctZr5TptSdqDWqc2QQyMv10WjfvcraqW2sfSsC3vIrJnAW8kpA2yjDrXpiqYLZq52T40Mu",
-	"p0xP2Fxh/hAWTvTJjOWtXM49TyyWAodQeCQSjKekMFhTzxVJZMpU2WWosL9PX/1Qju0w6p97/4azu7wn",
-	"hlj0MZNZplbpZO/sbtdTFxpE49/Id4dvPziIfDKH9pNbyycttXMalE5YO5wNKrcAJqHZxUSmtru2AUA7",
-	"En8jZz99OLz1wQlm/xYqcdNFX/DZ30TBh/enZ1EQwiu/iYIiC0lFQYhv/SYKep1uFNyQrYeIbouLcBUx",
-	"sM9Qc8ulsHTRfioe7pnZ2A1TSLeaPwnHruzxmipXheMFV9xRwBy3fHE7K/CQMy3OwEqm4OuYt3KG9zMm",
-	"DGMvPO4VH4j1yRs6L7Wz8mSMKRdKN3Jg+9zTGUvux4bdir1uE7iXPgEHeCS4GMl+JAgBNPdJo7PP/G51",
-	"tT4BZ/pDTkgdOr+PmK146m/DKsaW1xSprGyRUYSXKEGxjInWIdnpbDVM5PZikeTMWPC2W1cip0xZ4xGf",
-	"ULRlp7Y8j8gsdYY9BmvN8fIGclHtrlQTmjPVj8REXkPDXDnSGKo0slFdGo5bGU+iLpW3o6E5RNDXwL17",
-	"hcQ4YTTlVoj+sdQBtxdI6rDTS4DCdjpbd1PYeW34xyrq8ve/krKqGa63cgxMlQVMxhDmLQVT7GbIrNUm",
-	"3aZ7QxZUJcMb6xqs8WUsnowL5mcitMmgHNHtMmu9od5Titm1GJE2C4Zo47Gf7W0zGcochEaN4y1X+qKS",
-	"YPZYIqplxC35kiCLWZEvEThVjGwHQHyJijmlUXBjm5EaIQ2T4YbQcYzaJlzt0iPjcqKDZWfQiS2bxZqM",
-	"2VyXHr2mNFP7wMNkIhse9g46jlSasZAh09eMCdeUpOgms9yM5CgNyZhfuY4L2LMEIt2FVe76f4xglHet",
-	"KQrE4WyXMm+tlRqt4Obj2md2Ka9xhXiYSMg9qhYAWCWpu9YJrsyl2l7n2L/2h+5v99Z4jT/H/FHiqzJL",
-	"qFb10DiawuM4BY8IPoZBPeMo6AfmOAYVVrSaC72FcRVlZlpIBLtmUNOVKx0aoxVLBtwE0gnXzOaJ2YZo",
-	"Q2aWvpHI6bDsijY4fmWYwAc6ZuhwljP665z1sYlhXOndFCN91toakreuzy3UwXotqq644kOecb0wNpPM",
-	"i77MhldldEwo+WWudMupiWVVkTnbZCoNVA9ItR5BPf9SloncxGUPzSfgdg1xa/D5urZs9oxZmbjuyVrq",
-	"xgn59A3PrfXIXOFJXqNWYuWyDZhxho//+HVaj97x0G/BUfmgp1bp/LDMvTTsEnM1nMZlNl844msLMVee",
-	"8t+qayjqhrsANdcQoQDiyiZZq7Zb0P0q/Gx39nfvws/Hx8pTv+/pz5VO0kGv09ttdbut3s5ZZ6/f6fV7",
-	"3XZvd6+7t//PYKmBdOPV3U5nv9czV9faMne7RWWF7akypK3eVi9pvWCdtLVHWa817HVf9Ib7o+3Rrm30",
-	"49rm3vGuQs8smpZ6VXaQadQaFylDlVHmTiC2uLhqdeutZpckYngXvDrt7lZna39vLXh199v7e1vd3b11",
-	"4dVlyaj1oreXtmgv3Wl1R1t7o+F+b29/+054Vd5VwMtv+LouyCrT35cAVupPH5ea9wWT7X+y3xL1/be9",
-	"2Yujy2M13DrO/vEm0/88Pdo9+uXo+t0vP+l3Z4f63S//OH/3arz77tXR7rtfDufvfvlp+93ZeOeCf7+/",
-	"viFR7f/boJG8F9YzLEeecLTqyANc9X8yDcaYVWtA4cimiBdN1R5mjHkuXH+qncet7qsbhcFMKr0ik195",
-	"HVzL2neXA7CqntYoaZj9Brq+1/fVVvXD0Fpf2aNoL1Rr0orSrtJiMBcqJnSfrCr8JxtCRmKUSap3t0ku",
-	"55gWGtpgABeKjwUf8YRCl2muGcRrXROLNJezGeTdYRapVcXLElw9YTyvFuKuKOcMyXId/6bR/8zepWJ+",
-	"gy3M0V3btnWVxM7pFxdcKY7EWDLVJ9ViY4M6Z88uZjhj2hXZ4F6WR4bBhDdsYoAbDb2M917vLmN547Za",
-	"aWMHjmSOamQknPJYIRHPKVMMFglh6ga4ddzyysJo1y8AllK1/XF7uDBz/RTmWipNSpiURdxAc1jaADDC",
-	"a+AVCss6Kk3R4NEQd8ERZq7NUlkdsO9SxRv6IcEUycIxdmDTSWvNkZq7N1HPL2c25SZfCXZt1mPVxja5",
-	"wC4PmF5umx/YXHMgN2gYxdKVbaIQMNJGrA1anTVhUMjRLLjwx494rfjRuVfY2950T6MhFCZ3MZ4Hi52t",
-	"FYOIVrYVlU2mVxOZ6+p8BDXP3Ix+CEFBtyrk0N7iPoBjoG+rLb8B3ZRmtmjoRW+7s2nBWI5RgR03Qbzr",
-	"jk8k2HSmF1Aagc1S47cS1cqYYCDdK+Dy6QYSzufCFtqnkbALZCJhrYHRTlm6vFigFwjWljHTa2p4rpDz",
-	"3KD7SBNFbaNWWNYzFYnhQtuakZI1uN2A57U2zSahMFUBRtq4RmiMw0GARGs8GIJFojLWxs10s4OmkQS4",
-	"Kl1AHjrqMwBDOyyDs9QuYsPVZNghWph2nUkIGwrBEijWcbOrsR4oErYgqFJ7osqqisKlbB7aJ15HlCp9",
-	"Ys5GrjShWhscQ1ASyL6o1chYakHhzmC5K906YbOMLgwSdT5nWG5oGydRbLFY9nWCNjWY8+3xOFfAaBiG",
-	"4WM8WaBcBRZ1yRbOm7k8K9Hj1Dg1z3EHjqMT2+QHtkB3BDDh4vjbFhYbLjQPk8WdY8xoqM8UVh/K3FUc",
-	"btam1ykYSUBz7LiCvVrSPmGfjcUFs+3AZFSh7dHj2Ddm1sNYXogBz2hiVpxKkElTeglp+MVe3VsTmack",
-	"c2ff0aMtOOHKDTCGMqAiRgpFKajhQLYuGIO2hyyMcjFn1mgGOICFCeROLOcyxXMORXWKJBnlU5Zaxk3d",
-	"enxCosWW7UjUjNErRuTcDtAB1Qer1smlLQjMGRah6Xxh9AVa8rcyq6FCnsjycRCRgZo3XtQXRZGIuXfw",
-	"LtmixUUL5h8sR2xQdmBY0W8UWOyfZobVFmWAkSi3vcHBHzbmKE3w4ebVrRiozj5CPStLdmqu9iFboRAt",
-	"9QpcoWr4k6jPBqc/fPrx/PD88DSGmjJkUQ2dWkJXnbHd2aqVz1V8X64Q0Xd+kQHWhiLC1CWOboTpJfgm",
-	"87EPOKgqAn3S0O6Q2AK2JtGfupGZRXuZms4ASQT1/pAAV8uWnf7nU6rXY9lOF7Fcr3ij8/lRHG1bUoie",
-	"sKkv+C0AfdZTb0vV5Cus9CNc9hU2mUvlJc8vKNcNYYSBTRZpJUbxFmQu+K9zpOBigqwdMeYqsSm0rFmd",
-	"kloVXsETZtO+xCruUr4rT0NpG/hXNYKCzGihl+CJNZR44LRh73FI4O45ObOTpFBnCS1z8jCJ6je3LQPK",
-	"AHp1IasghUrNA7J2gQy/lelifcdd0Y6yPiDb65EHghcNxikXc838+djVVpZB0ZkyWGqY2NCwsOL/sTk5",
-	"y64fbylg0jtHUX3JhYvIW17RVqY67eNBjqebMJhW3Ha191d8ek7PcIoY1gRD6zNvecv9M4MdAF3RDecJ",
-	"xzq4vmugMMDF8KnV7XS6S0CpODD373RgFr3ODHMDjlSFzlLf3RAnz6LZR1yDxUbUPWQAb6X3WvkkvLNI",
-	"q03kdApnJMikvFRkLGVa9mYJ3EjZJeDYGb81kBSbuMdY9MZmsjfVzipmrTeP8c5jhx0UiasW5C4tvZsn",
-	"9oab+ztGmzNnS1vbS8Pqo0Atp1KuMNm9MchGSVl2C1SF+abVwLkiq0enO+vETavysrgbjJKG/HmwUkpT",
-	"vZTjoM2AC6ko7fC7I5ROk6XFtZtyo4oGVTdh4Gzl5pwQv/fX+cnbkMQrYpT/BUGAb77APzfx/bPoe+iW",
-	"vo+YsVPXUsMjQO9YmxZPbZRQpC/dQ4pOiSy993OeiqYHNW+HR9eo5q12odT8JsUEL66cf2Sj6DOBor9P",
-	"OnEI9/j9J2J0wXgulJqFUS5vicj/CKQUBss+nIaTVgdfceYAaAbuGRtpNN0qzMJqhTnmo5TrcF0RayrZ",
-	"ck/kh1dYfJ2wTWfv7jvsspySAbetEblxLBZu6K6xsg90kUmankn5lubYdG27u7MOGNR8NpPm3LxjKaeu",
-	"3djDYlK9dV5o0//pMGOHOGD73y2edYpWZkNI6x4RLeBWtXSfyuG+M8e13nEymec59h+CegQ7C6KMnyDH",
-	"K7rhNDu1I9Hk1XZdIgbW7+f7xm1vHq5VOYp7owhDg88DfnOjuckGxvRDUgwXDSPhZpKGpXPh1WZpscfA",
-	"4iy7vn3wC6aSpg9NAHrDHmHSl6pqk2HvD8FpWPnSVJtaK8imBBQ3T3c9kVp0EH2wc2JF9awBba12tqSQ",
-	"P1AB7dqK0vqKTUUtMjR+n5tf4/XYo/R/1Uio6B33K2ZtYAoY5khsXamLYg4ZgaLX9MBzFBqVCVpW28HX",
-	"T1vOWoQmvFHEkqknLF29g87/hPWrX0m72r77jmOpX7typT99Fs0Jo+ljlY6GFOOKzvEcU8ihiW1jpo2D",
-	"gs01z4CVHlQlGbiXmCITeY0jQ6Hv3bVwOSlFPJ0q4sS+Ecu2cd41VywkfIQd+0SaWWvKf+NmmwzUJbiw",
-	"YIhLGWfyAnszBvk05uOE5tOMKbWsFKAm0KQI4MzvJ9EFHuoj9huQB8lcaTm1/s00Z9cYRspTHPe4rter",
-	"bIS+lrOr18BfPUTgEC18oDH0/mQ85fc08UBm/psZeP9G7HKgLhvDkVpaTnIPtglM4la+Wc7sbjbZSAzF",
-	"2HBZCxvExq4UUNhxYYel6xU6FcbFomPbWVbIa2CiUBym+dRWjrkCdNR7MGQGT5VOAakqKbZfH/mO0VwP",
-	"GdXEuuNtiiJPM+wfZtNWsKkrxvhp6iwX3AVxeS85sze4bkaWMzunq2+dMpizYR9gS6JsJW3poB2aU6gw",
-	"vmksV7KhGO7GGrIFs93sk+3efiRiLWVrSsWiZS5Qha8KMh84luRk+EhzlQ0WTukCq0DhsarFPk/o3HCz",
-	"0tdVZmKA8vhAy/LCKH1PZVs+nTG4Ztshn3SrxcnwS7+ksUikVNM++RJVo2xR0I9uSWPv7O38MwrCqJo3",
-	"HwX9rTDCrcED1kmdh8cUyfPrvhePEVx9cn58fHT8Br4u8lXhFz+PHn4uuQD87oc0K78bxgtXvClrGA0h",
-	"9cnEHUPz5y3ALOoUmjdUVCr0ul3c0JNAv9s14Ae/ThT0KzWY/Sj4jmWZDMkgpf8RBTdfH1GFn+lroOr+",
-	"xfN+Q/A+ievIjUv2WGH+scF5/KfTpv7sKseFnSTgiduMXzGycQoTM1qnhhgOQVPYfEqjzR7ZW0vWcQyp",
-	"vRLpUhXTzmGWi1epCUUMI5lPrayfhq4TNvTENprHAWQ/R2KNktAyT5F91rbXqVVnFRQ5pMwtCNSPciGR",
-	"gEVsTJmm5kiAZjOkiu1uE/P3Zhvfc8p/Y1CzQcmEmxNWJPq6fODricwYGRoEMUXkyDJaZfO0XZdvUBAI",
-	"JSN2DelvT+BE/s4i5w8j728pZfz/TcGk1dZ/th8BZ90gxL/uLLgzgqi4GNd2+I/D47NPZz99OPx08f7k",
-	"h9dv3198Ovzvw5fnZ0fvjz+dng1OypI8fFtne29nz89lqYfKgVEMtM75cK7txB5MnwWgQETG9wbfp7Cw",
-	"yMuZ2XOIXRiopkafW3w//+mimx39IvmPFyeTI9H5JggDdwgxhpvIFNzVARXHV0O+fz1883o2HH/zjcHP",
-	"TRjgeAGaPXSFlaGKl1yYW8u82E8/HB2/+nT8/uTd4G1JXJUax3Vzzai6LFPAuh0VLM/kW2okAeRdUk5v",
-	"Pcrp7Xb3O511KAc2evryu8NX52+byGavtgGXBngXzaCmJV86RdLf9OMBftNUIPrhhyP+6frs6Lzz0w/f",
-	"vxp8/uns6PO7i+8nb89eZz/1ftLHvx1t//Nld/Ju+mP37dnr6bvfJtOffrlcvH912fnnyeDbN4PrxWz8",
-	"+sU9us0gw/0As8duLxGtisO/9K1/S4+4qATBUeOeFEL3yZQsO+jn+ReQaObw3tziJp+LpWHQODTGjdGL",
-	"i8e4Ygaaj5WdYGMD/FwXg+PJwNZeQqzMFTf28VYBtajwDfi7BfqGKp2j7CN3Ottt8rIWrgNvPhkyO8wo",
-	"JVrKh2o+P5ptPZWT446rf3QgDB6XhT3mV8zIp2ribFG7hIiDimK40ujSfrqsQRx2nFpuh7Dd6bRe7KSs",
-	"td8djlp7nd5ub58OO0OaALFhsH/p1S6f9Zkqh4DBKooRPzC1xRsOrkLnlivzB7w13iMvFoD6e+XDVgdO",
-	"givQyIjD41dHx2+Cey/SzrRcYXwDxIqay79iE3/CbLIT9su/jegy96yF4wtg9E3hDN+zQAls4Ynjv7Yg",
-	"9fkX/HBMp7eJuVdYj638Mu24vNNJNttToaFxwso67khsVJkZpLHZLLDNNul1emTKqPDaIU4gEmkHMpcL",
-	"qgWnbUQ5ElwXmXDgl8jnQq1XONdUCYYVGF9H7J0WAH5cZPnexRn3E29rh6RhO48NSp+VFHjtEcJfXP+v",
-	"iPQfJm2YQSWapVJoUrHE954ygfh50VJgNQc/dMHnUrDw6dSgRbMMIqRlOm5Y1GuWbUMWJWdNZMoOwExQ",
-	"UsSRGDLsp1FPU3aJwO0pDgiP75OUc+a29MfJy1F6nlwWYfAhTW0R+NdNyqmmIhoWWGD/Lyb4FxP8wzDB",
-	"4gA39wrAmoUnTc2xs5aff8EPd6i0TZ4bvLF03ZQPWkPD9Rw6kSgScopHYv8RSCBvk4FwP9RWYDvPy5zk",
-	"YPFgAygc62qXFQnoCxz63VTK8LL3LMd+3T6O0hj6lSivp03RmUVrSDWSmAUD7hC7Qi6UttlADo9cE33N",
-	"E/ZgNfocHv2V1OjzAotPpEaXarNTqGFO8EQKONoO2uXvrZlsvWh11xcUuOSv65wZfPhw8v4fh6+eeAu3",
-	"u24sjZVH4y8J9ueWYH/5ejwZiWdkZTMdSMIshUjh4XyA7VCdmWC4A/+BwfgEw0CHjOYsH8z1BL75aC7O",
-	"r1bNfyxnphQTwZ8DZ7WLqt9xsdwQtL3c/Fo1VKHhPIkQAAFjHcJyjg84fswqU2/wt+1bVZ3c5b3MmwVx",
-	"AwCrz4L4vUYUFLLjNpbp4s5HcPHN7zDYYK1lHCYTWV/CilEIF5QjcLB9nTLwAZdlOs/NAYH4VG6JGVdq",
-	"Ls7YTJ8Wd6y9sNOMsVl9ZfDlH35Kw1r7qzR8qe9zuZ11MyV8ibDND5Al1NxJaGxGhY0aKU2SXAqbKAbX",
-	"rr1Cr09QfX2VFkIrCGU+MxrmlyiwLXtKGiAbrhnd1m6ns2lbR0VFf5gocO4UaNRKIqeXRIHTIepEZtSa",
-	"KAhJ5PS1KLhBH3GZWGpDfjjBwDaa1OufFBe+q8OibFPz8eb/CwAA//8=",
+	"7L2Ncts4ljD6Klju3oo9SymSbCexXF37uROn292J47GdzfY084UQCUloU4CagOxoMn6s+wL3yW7hHIAE",
+	"KcqWbOens56p6sgSAQIHB+f/51OQyMlUCia0CvqfAvaRTqYZg88HH1ky01yK59J8p1lqvlWzyYTm86Af",
+	"FF+H5JLrMeFakZypWaaDMLig2YyZ55NMKnbGJyzoB71O70mr2231ds46z/qdXr/XaXe3Olu7z3rd7j+C",
+	"MGDulcsGdHfbu8+2uk+edZ7tmAFjrrTM56+YGOlx0O92w8Auof8p2E/pvwV9McuyMBjljGkuRkE/+Jll",
+	"mQyuwiCficM06AedLu11uwPa6rJk2Hrae5a2aC/daXWHW8+Gg93es91tFoSB0jTXqy5MaapnykDpzevj",
+	"VwdnBy+CMNBUnf99xgxggrHW09aIanZJ50EYXMr8fJjJS1iQW2yLptT77Ww+NSN/clu5ugrLQ3pJeVY/",
+	"IfzOHo8eM+JmeqTIkPJsljNCRQonl9CZYqsfXLfde/Ks+2x3d/fZSgfX67a7nc5ur9fp9MwA+3p4EbzZ",
+	"/zBhStGRmYcmiZwJTaIgGdM84ywKyJgq0iGJQdmQCMZSRXY6nT7hQs2GQ55wJjQZzkSqgjAQUpwwnc/p",
+	"IGNBX+czFgYa4XjoPf/SPH6Q5zI3iOG/X/MLrueEwW/F2H37fcMQA+w0p5c0AxiztE++zi6a7kYd43tb",
+	"vaT1lHXS1jPKeq1Br/u0N9gdbg+f3Ijx9RMtMP7l/uGrtdBd51SoIctbXFy0uosI/1oKNj+zD1Wx/mQm",
+	"BNxqH+3dlx4y35WwbH0hanHy9ujo8Oinz0wrTs3a6sTil5nSROEvIaEKCAb8Tc6FvFSEV+j6hE2k+Vfm",
+	"KcthJfCp1e10urcjrreFQAV9dtdCHwuIfZEu4XH2AaCSl5Sbj0OZhwSIY3pvfO8Ls7EvwJkM/WE0ZTmI",
+	"Es9pMmbPpdC5zMzfKVNJzqfmCAwxdeAsbikR7ILlJBlTMWIKoD+hczJgJDEzpXuEkhxvOZGCkYnBXSF1",
+	"OzCA+3PGc3OQSCdVMmYTat5qKabSeXEjzuhocT3P7WsvxwzXYW5CubZUMrXuiw5TNplKzYQ+YdOMzhHP",
+	"qq+NzTQxvBXeSIW6ZDnh5iZSTeSQUEEY8I+cmJczpUvWruiEkbh4TzJv/crmsVnnwroGUmaMCljYK5lQ",
+	"fH99OWf+ph8p8vbkVUjix+7I1eNPJWZc/Rcg4Q+f4J+rOCQyJzORWtiZ96bmjshZnrBHikypHpuLRKj9",
+	"DejMukA9ztmQ5UwkbH86zXgjTHOmZ7n4YcIFn9DMg+5ApnNySRXJ2FATOdOO5DnITmH2nKVVGDIxmwT9",
+	"34PqxMH7sGGBwLP3h5rliys7ZYkUqSJaAmEhAzaUOSM6nxukpiPKxfXwgDebtXSLV3Oh2Qho3FUYTGlO",
+	"J0zbG+ghxq9s3nwHjQjRSsZSMUFmgv85Y+SczeGc9JgrPKSQqFkyNsCi5O3bwxdmkdzMgNfdCCsUiF4N",
+	"FStAnNCPjtb1dnZCs5eC9jUB8nB4JAV7TXUybli6IOYek2EuJ9UrQtM9stXZLg+9vMRG/BJSWxKTEsVF",
+	"wpbvZdgyC2jhCpbspNvpbYdL0bSBzADALZ4ZLFZk4+Tlc/K0t93ZbJMF1KXqXNlL0+t04eYD2gIq7xGp",
+	"xyyPhDddCITTzZOzac4UExruexySjNEL5lMaang84aodCRDpQRUM+nVUXwIju801gfP3GcvnyD6aCNCf",
+	"5udHiph3FEKJozskZyOuNMuZUWGKwzPEpVzWn8ULrr1MayLkiaFzsPamq6SmLOFDnhgeZeh2ZdE83YMv",
+	"MqoNmTGPAH7SgTmcYhew7nIbyOT9Jf9HzoZBP/j3x6UG/xh/VY9hebDQUz4SNDuCSZoArOD3O0FYla+4",
+	"TxC/naZUs+Urn8Hvd1r5rHzFfa78HeV6cc0/yyz1b9tMaJ7VqBLIQYo4gptJMSJTqpS5y5djnoxBHOGK",
+	"DHmuNNmg5CcZiXSWw50uKHPc7ah4jyR0anjrYA5vsRJdSJ50lPkuZUM6y/Rmm5j1opDFLgxFUjpndKIi",
+	"IacGLzWRImGE5oZpGqaekqkRzpB8bXQ7HW+6PbLd2yWxlrI1oWLeMrxNxWTA5lKkm2htEJGgWWZGhp3a",
+	"4J3OFolhTIt9HNOZ0iwtRodkIPUYRZ4YeGsLmGuMBKvp2pipVr41Lywc8RA9sbcJ/QYzxQVTivC0fsVD",
+	"Ax+j2beYSKSBF3BLEHoUG00AbPHjGI7q/+m9jA21b8cGOJGI2+ZTzqwIzFPVN5z25BUZyyx1Ai9M6Oaa",
+	"MCrM+QEHwNfAiRmBK7tgqQeeKv57ov11+F9ygpr4X6HvnU79Zkyp1iw3r/2/G//V//3/tt//K4ra7l/z",
+	"MYpUFJ2+33Qf/vYfweKFugJlaCqFQrvkjzQ9QRkN9CwpjFhtPlIjBaI4+3iay0HGJv/5h0LZttiDOUtN",
+	"eRb0gzeCmas2MXLXkLMsVQB4Li5oZqi0YgztPiDu46eg//unAB4O+lWrgpxpB2XDkAPfJjR21Ck3N3oo",
+	"8wnVZMPwcrsusttRm8FVWM5dUa2WzcsVKY7t6j2eIVMaVLUnw27So7us9STtDFrb6Q5r7dKdnVZv2KXP",
+	"0q3k6aDb8dTBbXN+musMjUoAAicLl4cyy0VfG7kup1nLKIp9C+g+DLDXZ9ULd4xj8YyrV+w1zQyYWEp+",
+	"OX1zZI7JHos9qT3CaDKufmkIo8FsQ2JIjOcVt81ynoN+eUd0OVsQIGlmZMy5VV/3iBTZ3NNMy4dpkrCp",
+	"VkDVnVS/5jktmu62O53W052UtXa7g2HrWaf3pLdLB50BTSrHulseq6NpdY6TrnLADiFbxZCKZWAqW0/v",
+	"5eRvBnOhvpnDViQu1xFbidfAyp68FMOMJ7cgFUBrztn8ULxFq3RpFdq3pLZZCa8pPgYruSDTXI5yppRv",
+	"IypQa8mEXDVNNmAGuRKa55ylRnPdI7lhhoQaZkg8xkhUqWSOmAZLlZzpRE7YLbGwEa28NYLCyAVBX8KN",
+	"OMW93Z2zeYuLFo68zsBnUEbTcyaqh3JWFbLBbgJPNQPcw7ES2v549pErKxaZo+UpmcqMJ3Ow/4DuSDPz",
+	"qOW793WtVzPeNV9rd1GsFXetW23Htsqxyw1/cGvv5aI3Hdje4o1GKZkrswJ3vVFIMuS+TV6CVozGanOa",
+	"kaBi0RgWEpop2S8kpebre77klkViI27G1zhskEk33a3UYHxYvIAglHk2Um/wytYieAMXo7A0cZwXFGem",
+	"WNV0db3F6CoMXsp8wNMUb9YdOWWSs5QJzWmmSCrhvoxyarSLRE4ZidBBEgV7ePPklFklBn1hXN+ZQm2V",
+	"N6Tc2ApXYlg8fF9Y7sPCYC3KLIOZJhlNzhH1ACqNoNio8TuuN8G+SiOBGI9fU6KpOid/ztjMTmQ1vpJg",
+	"4eNSkI14+fbNLC2YpSWkbgGRY2m8aRD2KgwOhZHpaYZuxrvjiVtkImdZiiY564rxrbF7FdMsT0kmE6oZ",
+	"StU4H+C8uWCZHN0Rd3aqsjBuuO4Cvoar2RH3gj/7gswE+zhliWYprmGvsmtUWXwV/xHAIHQaZGnvBono",
+	"NVcpz2G6Ox+fh2Ro1VAoA1vYK0LT1Ag9LDWUy5xZNpZKh6Tbe9rutDvtbkh+7/e77wGfifkNsBntkCSR",
+	"YshHsxyHK5ZfMLLx0/7Zwbv93z7sv3r15t3Biw8/vzk9O928K7XodcsT9yC0jgY0KYe13LD7oiAF5vsg",
+	"3Yh/lkrHmwY4FOG25N4byLXJfvGLtR1HokKZ/BOMi8OKQxIXx2UFbDizmGxQMSdTmevNgktbEiUiETce",
+	"VBwSJdGhRcklG5ApHTGSUGHWmaNOp8nATMsFsHu7MzlE7nkpIkF1Dd0tTMjGi6NTkrMBFykXI0eyjqSR",
+	"kNhdqdWRBHGF5RZSqGdqPmF9IsALiS5Kp/6h34R5ZBnINqK2vGB5JmmK7qU70artEnMXl7gK4grZwlH3",
+	"gq7LwUQ2AExcrQuizTYeo34pZyK9n2Os6cFooeFgztswyJzPBOGpFaxG/IKJO9MY/6QaVHFzA4awwXXk",
+	"dsOj3ahrJPb7OVgwMC9CD47nmM7NaZ1J+YrmI3YPooEjeiD7cEUyM69BGCpIr7P7tLvTI4O5ZuquB9P1",
+	"REW7DaKlxBeuchpTHNTSUrZw0H0TfgcD6eIRMj7hmmz0yGv+o2dCD8mZXSG42XEvCeMZ0MMAnNJ/3A/z",
+	"rzhbcE5YGXpV7EVWZExFmrHcBsPtFYGHis4VuRzP29VowNK4ORPnQl4KO599R5v8ar5E55D64Xc6neby",
+	"gr1fCJIb0kyxqzsKBb0SLxzYnDvF7X0V9HDgaQ3mrWLcvavQlUMAPwhEYZSnUcgDBq6E6z0SW8DHxWmU",
+	"imQxr6I8tZgDoHTG7nu+4ClH8d9o3BcMRJQFsTZn5mbi++9MjZ/5h4sL0YUdf4UzhSEtN+SzXPh1YUI2",
+	"Cqnr5GD/xYezw9cHb96exXjzz6R8TcXcblbd0iSaU81eGeJTj5WD1ZubCqSp0ewGGoN1HBqOO6EpQ/8L",
+	"EPUnnU6pOnBBupOO2iNg2hxRLpYbOO8s/XvWtDMpycQItm4lK2ED1ayVWaiAgRJhDa7VRTCBH9Uo4kYe",
+	"Qng8UmDZafDD3ghJZ/YbyyxVpNvpLJsJvOSwN6q8VxvBdY8wWBFSiq8Fclj3KvCu+pfvzSBZxc6ZYhgb",
+	"DzYQKhLm36/9s4MPrw5fH559ODn4+9sDo9uQKcs9xcd75N3h0Ys37+LNEOLdSOzjS7xHZB7ayB6w7plP",
+	"onJ0IeE6EtWDdmdZHrY95sXTjUS58Odvjp6/PTk5ODr78G7/8Oz0w/HByYfn+69eHZyU66v579tV26bj",
+	"FmDYjESBLTfZNJvOxT792IuVg6N5K+hMj2XO/3k/doq6Vc3TfPsG2vvHh8558T+t/eND8LbAkfzy7sx8",
+	"u2+XA5P0yY+M5re2+pdMyDM7VHa8wh2Y+c/fk4DvQQUIgW8fQKU9Z8CR0IS54WS0czYPyYCmGE+kZzkL",
+	"Cfs45TlLI6HlORNhYXans5QzkbDNNjkrLJtgqrJoxZPxAia9e/euZU7ALCahelk0k9mktQoWhin0vYYk",
+	"xiOzJoz9KXcBsqvHnFrEvKA8QynzVhzUHWdtJo9F2AfITIBJBJ5o5ALuQWtAGTC0obCU5Hw01kTIyy/B",
+	"QHd8Y7u3+nJ/q9B0960/zkAcaNCBCwe6hpvSLFuTiZZosoymVmaxIZLAL78wVH+y6xzM1HwlA0E1iOq+",
+	"WOQKCFfwkIbzXMLrIlFldnqFg1k4EkOkaZZdx+tKBlePMdsjsh7nb7eo6Tm4IiJRGGHRz2DDaYk5Lkbm",
+	"DOLxUO+y7jnzFEbqFcqUpuocxDCMjqeRiMEr84JldO4tzzfvANO/lgeTz8SCp7lMjD4+yNiB0FzPb0nx",
+	"bJjOoZii3uiFUpDTjLEpuRxLxYp4BXnBcvRoExfcuPQCczNpqdsOucYp4WWISvgIojeRQ+805uCKhOej",
+	"YM9Ge1kjNhijMbBoMIezhFAkMEwj528ICXsM73psN7I0cAsSVgaMUE0mUmmy2+ttbT3tdbae3DmOyzda",
+	"uDiu0s0OJ7CSDwtGtnCAwQbL6l2stn+EVXiKwgA8lqg+LR5caSSG2EmuSMqmmZxDPCMMWzykMZ9OuRhF",
+	"gSH15jhKq/Ee+engjBS5KS0zRJEMAjg0YBa3095Zben5AhsKP5WVria5wcBWZb33GFXheYsuWZYRG0k3",
+	"mGmPbnuhDX0D0dopPAJfi2+Zh6AKJ/DFfnxibDWWGLAlRkmxciObbiH3DjkScMobcQXv4tC/hAuhfU3X",
+	"skhPiURcvYvx5p5jNguRIYUKDSofcqeUDyGRQhfg3DACLBcjSBtKjYZVpMZIwZy36a1Qs+lU5pqlr1nK",
+	"qbsw92krK8iHN5GZYI8oo8Z/uirMeDn4W9zCtTRs487m8h3/DhS7JROz3TUuQTGyBSPtLbj/O2CQMK6D",
+	"Km6TgwvDq4/fnJ5ZnTB+jmfUMmfWX4BubG5AajRCg3DmIEISf7qySWVcu6QiD9Slt1NIMsjlpQLpUECE",
+	"C0lyqVRLcc0iUabzPH9zcgpZQZmRqACrCqAAN90HmzfNXrCEK5u7R9OUm4XS7Dg3qq7mhvOCEbwJOngX",
+	"MaUwdvPFjxSJUztpbFND2n4qEKBuLi9KXSmRkwlgdZBJea7ISEpQRqfeKvxRC8ky+Es19Q6R18xvjdoA",
+	"LfgWdtQu8avIZfSWUn/HO3QyLESrL2ZulJrg7+Way9Q+OTCLMe9yICsyiWGXWfZmCNLAdXhbDPmRKgYh",
+	"31VYeb6Q66ZxK3hpH7/yU4ZXGXiCT4Oxsrq99w0xKKVYLIcexnilP4okz1mmQUC3G2n78HpZbm7hjKq4",
+	"WNi+XThQm+wLQu3PeKfQwqCKR5RdDkrk8cH/HB+eHLwAHb8K46LSxGpHVsD4fRh8bI0kUKqWOufTlpzi",
+	"rWtZ/lM6ngphb8GMUHdVfWpAZm25hks3PfQk6AMbiGQdMe7P51QkLGNp8TPLJ1xQXX5zyvILluNf72/C",
+	"f7f+69C/EOhvS37K80ZjUEG1NcFRA6Yg30nmRkUAK5GhUCnEwe1VHVXnjE0xhRHlQ5tVX6dgEzkzVKLb",
+	"2wEqYO95Di5zmrAac4S4dsPvANY2DjPoP3uy3eks0jk7d5NtCn+rxrEpQgfWlYVJIRiS+WQ7WIzQ9Fe6",
+	"eHskhM9KC5wauYOstQUk9Hb5aTkDfQQhEdbrlNAsY/kjRdRcaTZZ6TV1yC3mxV1iopuLbbXil+VDoXm3",
+	"FeH2SAejIV3umk192nrS6TTCcEI/YsRrqV+FZRhspyEM9hpkPynIaxOwgOzVaCMuFfeBsc1gVC0IE1Ir",
+	"KgibTPWcWAZWw9dGDovSGFSiOT4+efPfBy8Wme5Sfnhml5XCUXpvXTg7+5LVGMopPFwnIzhFyZ2vIyen",
+	"utGy+w7EWOpRf3eBlKaAFh5EjZAgZAn2BMIJMQAJIGsJ6vHB0QusM1JAMAxODn45eI4VMeyMDXSyut6Z",
+	"alow1YuSFcrPsTURgRHa3ujYxThgxFQNAdxJuxUvHPS9ndLys2HlJSgy766l+dUVcscnbl4hQ55S1jVZ",
+	"KdM5tLm8TcTsEDwYQ26FTHwQKohYLMrZlBk2WUsE4CkZMa3KL4qMYxfCT35iguU4tJrCvW7K8M1gd7Sn",
+	"Ctj1RD6LrzVoXS8GFE8W8uU1WHJneWDh0tRuyFLa6KR1CB0dS8HWoIer6wcL+36eS/Hc8HWWfz1VYG0V",
+	"wFv1XbQAb5qVFQFvzN2Fx9oCxjwZA5tVEI+7h8q5zA0/cKYpCmlbVTS64WBX5Pv+YhbQFKTCrQaUbBQX",
+	"3wg/KgaLRSgwFwiSzwQw7ZlYTWysXWd84/slOz5NxiydZayxPox5u7IPkI0hv3BZ0yjU/B8G5pTupEzZ",
+	"yvg527SZuvlMQKiSKveDW0EQViAW/O3xDvkb/n9dYhoGL0C0+WIMy7PDrMm0akeD72w6mqIwQcOx/CTJ",
+	"Yv2H3Y6CsP3JVkfBDYh74ypSBrsdVQXtk+1qxv7vndbu+//ciKI2ftr8rw2h/jVT//r//l/1r4n6l/rX",
+	"5F/jzc3//I8mwfEgGcu/EEE0y70LJTTjVyaB5uGS9om5hYuYZVlDfccCCz4FXLOJqtArmud0Dr/VT6D4",
+	"RswmA1AfF60M76+nrnZTVMzR4AleHEdmuRGb9CwXzgFr5Owa2cu4YOgd+3NGrfuwFwbqfGZg2OrCCqBq",
+	"IHDc7pVnXQn6wR9KivYJvXxtDREWdCuSY7t6DpGEUyzv5S3zphd9W7i7POoXCKg5Bzwes0tzWHuFd5p9",
+	"pInObFxvoYNwReKi/l98I0BucSfAWe87xkKvUGINqdoVkAP8GiidLaZEi2nbZB+jXzd+OjjbJJplGcTq",
+	"oXMJDUq22A6Mw/RHsBwO2Mhy1nwmIrHR63TdBJdjm16Ej3OtWDbEEpghsT8lUgGWScGIFxKRZX2bK67C",
+	"ovBdGIl6igueAoltrcuSYU7YRIKpmyrMOdmzmcWXlGubv0zGBqBu5bZy4gZOGZK4qDtpGEClrqT5AsGP",
+	"LMHFfm+GWDoNqgCb0Rjz0nahCW6ySrUTG0WlGM2T8b7WOR/MNFMxMYoRLhq4PdYgQzsH6XU69kAiUZ6I",
+	"IymldFCkeucz0S4XDZUQWc6W4nQkPKS21c+KCHfnpDGojyVqzabODl8fvPjw5u2Z+eP5/tHzA/MDwOfs",
+	"4OT14dG+masfibjAz5ige1mP2QQK8ThcRudQbG+wc14iLyiAF4mNuFKR1JsXwlokkWITqZWqXvMFbgKx",
+	"HjWJsiw7+qkUDo3qBJHqTby6Vhu3wfpS3BR7b2ROLnmWmb94ce3FiGxkVLsEHQ93LA57cS4YWigxpWq1",
+	"VdZKpDZZESFACHBXuQU/KqzAGEe057CMZRnhOixu3hI6UdZ8LUCgJd6SFY22rk5us/C5qHtUKfGETn9H",
+	"GLxv4FKCfdQnTuBs4IZmtWYXiRSaixlThbOabLjvWlS1BLtEemUmLNQMTDLHGgObjebBQthdNBzW6MLn",
+	"goBXZflavLVVLRaOv/noXejC6tipCkvgSiJCaYjxCu82gPGyUoRs6c8uxOB6S0612petJ1grM1Uup9hT",
+	"k0JSbOQVVw1WqYKioC5lxdbVQBMsSreA58d0xM6krfpSPeljK+p4MQ80txp0uZQ9qKRnOIDRkKZuurgB",
+	"s2uA87ZzLTBKc7AzMpfFrP1iy0WBdMdvgjAomQ08fHR2ePT24MWH/dMPRwfvzO+OTzUapG9yq3rFixe8",
+	"qlA7pYx0sDFwIYk1RPZwy5LNt49Qs7G1FiNRpohBbZNqRbO4uTI9hOGYQ7rkGJaFwXZQuoQLqKVn2Zth",
+	"ur6LEzi07+ME/l11cpqvKrX5YdCYZ6lLuLXfRiI+Yh9n6o1LCyiePmGK6erTIA54ztO4TWJwIVfBg8Q2",
+	"w2oFXDey57+M4/n2zuGXnGVpUR6kpgRhmGQTt4KfbDnPPSKYAsZbluX7Q3LhbPSp1MpI/xgYVlEKHqnC",
+	"1leUg2uIE/PLYmDZ3Se7ne5mWd24Hj3WyAC58G+7jfK0NRZdJUpbJ7fp2i4/qQXTkOFEALvwWti7Cuxf",
+	"T391K1jbBuMG3sUO4+ZY2RZTX20zAfUmXiSgD8El+E21Jco9Bps42N/dX1CcYs1QZcuh7mOhhOppCtos",
+	"XEqo6WUmbN9cCfX6zcMrrtv5iiavZdurN40ICbSUWNhq+VzTi9yvN8tLxTxNe/oZywGcFjGeC8WzIeww",
+	"rGewV6m8tSiVDtsytt/wYK6tHwiMD/YbW99m8cKuZOw3zMMu+iossKIhqGYVWudPtioy/Mxohprvovd/",
+	"pqp1euX5jYd0jXT/M2rMx5bA1GT7C9crrKaAWzXb6t9c+IUogPMaTYpswO+HaYgPGirjPoJk6Yr9XWAI",
+	"Oi00SNBAC1XidrpkgwJ5o6pxg2qA0GiC4mHqao8eQ91IBBnELdkmSUHYFDeiJUmljSdorlKJtRJtDR0/",
+	"psVO+vb04MPB/xyenqHqUagW5ZdNwshhesJmijUtFio4fXjx9vjV4fP9s4OGdTPI7HSrs4WQIJjeT5Fz",
+	"nRlKhcqxaVvb1d/M4ktr33xAPerDm6NXvxWxO96Apk16F+9aLKoTJUBgHBg60THlNGMJkN43Uyb2jw/J",
+	"VrvzSNnnyBtABY9croqTr280GdXzdkWLi5R9dNWSwaiuiLmQflSLV49YpNZtgBkVYBW5aaXXW2KabZpf",
+	"XPysLGNtGbQy+i6CaGWilaXRxsUvE0mrr2gKlyY5G84UzVx9+oylIwj521immxu1eB+b1blqW55ebPuK",
+	"OLJm1XnsI4JqsG10p6yFYE4uWc5Caywo++KZdUEfgaLYTMqmUlnHB6yapW0Su91VtX70sbiiwEQOIwGE",
+	"Jy46nxymMcyU2HEA6JlIpWCQRWnejr0R/RknBqBeHcoBQx9MJAY0OS9NxcWbMfqwXbdK9JEOepTbW8ri",
+	"NJGwK/tLmwuuUyWWtCg0KsMiqhlK3ohphpM14QMOqJ5oAEX/CoQrv3uBePbtKTmV23x3TadKHKwr1F1O",
+	"yB7D9LYlsfG9nU4YDHM5sSdkJKSM29j44pKBowNb7mlZPjmQg+AWkfHAV63jBPtiNod0X1PEuLbmxnfZ",
+	"VpxaEkeQwPvZXj/OqAKJpncV0fLFk2XBQ3s0YYUN60Kf63sEm0xcglQkkEZBd48pVLC2EyNZoWKOttVF",
+	"sdGGsELvEFvn0/0SCcxRl8KPbQVqtCZEPCy4AfaO3nOh5W3iZf1r5Z+5v4bQIV31qG68fddr2wnjUwxV",
+	"LVhtusjvC4CDRRwC4yoCghEFKvyqdhEtfLD8/cdWb+nFK7mqe7a7ePm82Zo2VcgFgJU0gUWWbW3s6GYP",
+	"4E13wCG6fwug/gGw1sY5q1u6xYLLCW62VfgbqL069ODWhDRH7HKNJkEYSKXZR03Yx4RNtWv5Q6Djz4aV",
+	"evBWbnc6fSIktP1JqHC1fdlksx2Jfei7Z1TAUWP4ef3mNhmkhNQ+1zZwareD91cNx+HybJv67p28fE52",
+	"t3eeEpvUu2hbcTnMDcKFq56woofQcys06O3rR1dxYeS3ZJkZ59rcKIdrtv+OLQqyUIJbYaWTnE1lbmsZ",
+	"e4Bax51e2HgWWZ7NxG4YpRvb6u2TtyeHHksSdAL5yp4D7rpFXuuSrl0ulwoOK7zWoQyt9G4Xqkvzkbqm",
+	"eaCrP/pIEZqPZhNsuM0FgcBD36h0BbfmEP/qPqnhWFUX/r1JBV4z9ncZELDV1XW5Hk1Wo/p+C8EidDGB",
+	"q0T5VUnj0nSPJUEn1c6HoSuVCuSqCJMb0Qvw+25QMcdUeZYprApdI4GbC40SF3sp1hNvShsodlTppK3u",
+	"4Mlu6+lTmrZ2n+0+bSU73afbXfq0M+zu+gLmbMbToBIC/XuntUtbw/3Wy/efnl21/D+31/mz27taDJKu",
+	"nkV5v7Bh4x2j1r+5qOKizSQIoPYehgthoDeaxu56xaDSz9ezTsHr17ZKwai7WKNggpWtUJVFLrM+4ZQP",
+	"3tDPnmpf1rK6k0EAz6ueWepysrcWU9nVqvna1ydoF0kC2EX082Vp+5fkJkdpMzAyNi2z1JsgUnlgKVi4",
+	"ixr1AXObVK3K+xpRQ9Ncr5vn1KCkyHQOYIFKOI9dkrWKkf3itVOQal8Ex8/xTy5IDKtwipBdRVPJjVp6",
+	"2U35icWz9QhlebOvtmzkGga8wQ133dgFtx3MUXONXT+B/zAoGmvkkhXZzy5u+Fp3hXkGueItIFPGY68z",
+	"qir/Xzeqqh83X1qzhEqq5T0hscG2VoKTPiDyl0TkhQTf/1W4jAlq94TELBlL9oC9XxJ7y9zM/1VoWwaa",
+	"3RPquhCwB+z9kthbjZT8TjF4tZR5QKiaW+eecBt8cC3n2HjA8C+J4Q1u8gc0R5PhmoiNg1qXXI+x53Of",
+	"pCzjFy6MDy12UFt8zBpa2pv74LVpDjF1joMC7DzKthiXgPGKbPQ6XfzOpuOFkBHsEnMh9gffs9kmcR0j",
+	"Xa6NiETsRzjGNYtDJXW3fKopvOb7t5e6OOW7+NeXRiQj8qHd5Z5oqzKzPZDUL0lSPQPj/yqZt4Y4a7pa",
+	"HpDKI5rryKSr619roO0thIa1rRjr2e++CU6yXyvdM6XQNxqDc/2MSZ/LkA18hYJ6ujZ4KeUjrjf3SGx2",
+	"FUdC5tbninMqImQxQZu8WaGbgNcSAIKpzGYi4WpemNdDN3CIVcQOAob+z6fskap2EtioYFjoNf8o62ns",
+	"RSL+WG23oGIypTzHMh6bRVkjRZIxS85Z6nq4FF5q7HOjCkd2n9BITLgalqlFZLvXAydbJG5uZHBd84LF",
+	"7FOyLyLhoiNxGq7IZc61ZgKrkLjgyT6JezuddgfTlrtsK/ac6yFRXCSsQACWR8L2hEhZIlNsvS4ggVm5",
+	"GbH0Np43wt6Dk1ntpysb8/ZPlkvENqx6U+ZrQRtlphXKYTeILV+ACxUy87VExhOvb826KiUeGiLkvC4m",
+	"1Qgir/190d33EsobLN4ud2mmMsvCSPhREWTfNl6DlxS9I8ydRymL5VSbC51lUOPIhqhi9KrtjKASOWUk",
+	"pumEi3gvEmWRlLLDBBkbrASFoWl1RdoeZuX5d1itFLN2QyjSGjLBYuWMJnfhiCsN7ctr7W3ohGFcV1Hp",
+	"oEy8XEr6IlHpcS6Yi2VBiCzQvY24oaNNvBmSmciYstHAxdFZIgwRhmaNepzL2Wi8B03R/NNHFcJs4TYg",
+	"X1JQBIDYrCDI6e3Eq5xR1VTv8N14vkdylsg8LUOmC3nqUaXm+031XO8eTYJdqL+3WJ2yzPGXi9X57uo3",
+	"O9S4dTCfzXq+fTTf/Rd5fnct0dwHwrVALouYI3viVhKifkol2aDCz6GsZlCGKBYWEatQCk1mFyzdtD1J",
+	"MbXYRkPLHOtWpXNBJzxxXXATKshMNWZZVfbREEK0YnBXNUPcDjKwWhKeamvGIEe07fGrBjbgJABFs/ox",
+	"vWBkwxW0a0N5nmpW9JII4DJK+j4z3aHMSbNE46LL5CxPWGUjvoRbt6M3hhv/OWO5o5irRIlXyws0gGD9",
+	"BH0nLN7jIvC+3duETQa7KmUvqtK4BoAWDCVy1zC23HR5BuW6b6IOzWXBfHlh9b1XqM5NW6++YnGZUJou",
+	"meVcz0+xVzC2p+K/snkTSTtn86qQPDEqUeoqGkKQH6FTbp6LZp3OVmKAD5+Y/QJEZ4VfxRURHxO0DZ/N",
+	"QBeMxOnP+63ezpMiRxTHGpVslFPhlCdoKWnLCrkLGhRNq8tbZLd1FQYD6Hy8P8Mbi3+9dOFov7w7Cxoy",
+	"3t+dYVlQf/vQDIZBKV8yzeUFT0Fp5aOiMhM1yuh8MmE65wmh2UjmXI8nZOPk9G8hOT79WxiJg9O/GRJ9",
+	"kL443d+0Uakx+zgt66B6mk9MZ2lsGERKYq4U1Hlnwntis00OtdVQVCRozrAoLCw+hq9jsqGmNGEtxaYU",
+	"+D26CVQyNT8BsQGmYXBqMyQu0jSbkwEbc5EaVd9b0zRnQ/6xJGUO61TfvDk2C7JlzaCmKihSfUIN/8mN",
+	"3h+r2SDG8oqRsPzJfI0fP/AUVXf6z2ls5Bzon227yMGsQoJsVmr1iBfY/drId3DAJSKMtZ5inzwuhnIR",
+	"z09tGVaqzYagNgBNy4j9gqF7dRukQfxpRrkgP5+dHcMoEEsiEQlsrIf8DQz8XFUb8PlND2Msv7W7vfN0",
+	"0+ICsLaQxJA4Yj64Eq9UpJGIMaco3rN2ENu01Rx8xkEC8XpEtsmR9FeCXS8Lc0kuaOYYMfuoYfVem3Ho",
+	"9I4WsLJ/vE3fKu8F4Io5EUU24sdjqNPyT7Psx9BUEj/ijVCQYv9YTpmgU96e00kGv6YyUfGmVbar3ejj",
+	"4mbHlX70cWND+hiUSyivC9rlpWyTAyNwef3vi4J7qNVzbd9rJv3YcuS0Za8OKuuAyR7W9CMRA7KTDVvn",
+	"13KJsKzfYls0b4a29ivcNZprFVr/lgqtmKvwPqJ5IRIbmC2P5MCFVu+5362hon4um1jxwHYQtN0Usf2t",
+	"18U+EoWtrtNFRRxbD/ud7jOanHsA2u5smbkd1fYIgXvNOZsrInPb6l6hu9McslcuHYqKAqk3SjnJpJwO",
+	"zHtomuZGo3eKvczSskCid53AQebQ96ZOlWTlRpVmzUTROdmgtkgBGIAc1EnZlxJ18pBQ5xuWuU05Kp5x",
+	"CVabe0ZdjKzlAVZegL27A4tzNVbNGgx0q80xqdcbszhUwGlrBQZIRgLrytR7Zha9QDxei5RSefYTMqUj",
+	"0AZzPjIIrhCxwEYqCSWXbBAJ80zRCdwBJfQgZWFRmImt6QXuywVXHLmm3Z2HRmXHTx/zoMC3AxUgi928",
+	"cniC1SU9/IHc0I04kwnNjAYGFKbbe9rutDvtrqEuv/f73fe2kv9U5ugjpz4eS2EzyLd73cLlz5Qu25dS",
+	"4kEiEmAMN5g0mKPxGrMbYS02vVleClcuvTRpOmTfeHF0SnI24CIFd79Bc78bP0hWtlxxKhN0TFBNaqTT",
+	"MiuRGnBhZVfqpTbCkqk2FBcIbGjvehQ42smigAxmWtv+bGa4IbvmBgDTHcqcRMFZbuQzImc6CpDVZjxh",
+	"Vq+38tfrQyNFzfLM8lvVfwxrRSWoLfPRYzvo8YRrL3Gz7KkPjNT2+Q/C4ILl2N016LS77Y4ZYjcf9IOt",
+	"dqe9ZcV6kGHLuH0QvKVqMC5YJ3shrrjK3L7U3Cd+AzujyfVLCwoafZuaRUei7t+BFHdbibPwFYwoF0qX",
+	"PZ4ObVceV9l9Y7vXcxmpBsUiATx+M6zXMcDQgLCojN/Q0tlIjMeADHGbxK8k0se45H+RKLVtbMcfl1B8",
+	"HANSHvnmb8fFSl61idcGSg1jj0qL8iBsUHWuwGCzCHhD/hCVCgYGCfyVnA4435xOmGa2zXyTolQ+8vgd",
+	"5ctdld5zHrBQQ7hxBALSb07/o0zn1/S1buhnXZo8b9GCs2bvL75crVl0Y6rMVVV71PmMoYEAbHZwj3qd",
+	"znp7tEbPVbNPXWK3VynacxcBIWmNCoqwCIC6J6NoTbg6aBZbGTd01D6yXa0Fu4Q4LRvARTYawrSq0VlF",
+	"FflpRufO6QF3eOHKgjEL9VoAfvG7bp3AcLbUnGxHlYitixFXYeDu/k2ji+cAAr1O9+HswRZgTr1azqqo",
+	"p48MBKlD31qpf4DcPWrZs5AFkS4II1fY8rR24OufUxgcF+y+tW+O52YcKUe4AbDpbbzqTSMLkvD4R5oW",
+	"1MMM6d485K2gTthIcdDWzYNeynzA05QJHPHs5hF2Wc4VDsN2bx7mLi8M6K6wsmM6zyRNz6R8RXP0M2x3",
+	"d1YBQ9Hu/zVLOXXmvO3eCjB8zVXKc5ZoC8Jeb5UXTnOZMKXoIGMH2H4Kxq4AlTMpX1PhClJAo4adVdDj",
+	"0JoUijIlO6sc9ltBLyhH1x9YKGeTCc3nThoAe0ApEWg6UmV/eiPvQap0VW0HGzrNsYRjxYlcoRNXoSc3",
+	"Pv5U0pgrqAfMmmTIil+6OqhBYswZTUsp7eCMjoAoJDQx/CT0ilAtZqNjYJDfInyxyRRqmNiVoFDstxdF",
+	"N2ur8CS3JunrJ3YH2csPMLjxafB7QsGPVZ5eWa4bHknBXlOdjK2odhdZxuslFPQ6vSetbq/V2T7rdvqd",
+	"Tr/T/Uew0Duo4bGOeazWvKfb9f0wazS4Xp/Duu4wy1ZWMGG/Qcc3yYbP/EiHGuN8TpMxaz2XQucyu4n/",
+	"wcPu2aswMJfypjHwDCxqq7O9xJ1ZXExrXSLJmIoRS72IM7j/XJD4cNgymNoCVI2/3m6+Zaa/ffMIVznz",
+	"9oz0L8QMTxhNb8kLDfW/NSu0X7PldpWTmUCL4kJDd+BgLnmm5GS2WiPyK64VSNhA8LC2YxkAEglzm4pK",
+	"g76NG+xyEHoHhSdYTqYMzGnoGPoDTtnVYPKCfcEmTrXM+5FwAav1Z1yQAYldaEhMJtZAljOdc3Dw4zqo",
+	"1tDnThZcPxJ2+1wobU5NDgsgcE30JU/YXZh5gx2miZvXeqjfiaPfi93jhnblZbyO+71lOAxWdFyHk7Av",
+	"YukoGHgTp/4ce7EFkK6WB615FyX4zqj759QBofb+96cBnlga+FfgdGbMSijxDqKEa6zRXhWfO5INMMDX",
+	"GNLmrRRIHFte5duz0tS1Sl/KS0/B/wfM1D0cFz1hQLsM0QG2yFVR7cTUUzeW2CWjexa5ou0OiqdsKycT",
+	"bF0qBbNiq++cXIFRRWK7s42+chR+cckZxGbcjn1V+9h/fe7leJYLT27U265WJu/NbfpX4lS9Zg3EumKx",
+	"hwCGiD+wge+cDfyF9BdE+AYaXadztyPSLqMpKGjsral0WW640QRYqjsuLsv26jKk0aPHYUGjZW4b/IQV",
+	"zcd15rJFAttkH3uKshyzlPC5PmoooqxdD3qEIJpjVewiasDNu9PZXqDakfiMxkLb+fXLmQzvbNtzMvvx",
+	"wdGLw6Of1rdVuRbGzeI4IETRtPy7o8IPEutdJda6MeeRsvYPJIkVwnINPcQmq31nxr2L8adSMvCuMTRe",
+	"/vjnDKOpp6l/S5E0FXh+zWgaD0jfaUBNPTbGQn3N8JiGOpx/7QiZpDj0mofGx4iVYeQNegiV+euEynwd",
+	"JHiImXmImXmImfmaMTOkyvad/FiV8taNnKnQjAWh8VsNoPGF0S8SQ3MnieshjOa2YTQYU/3thcl8HRb8",
+	"EC/zEC/zEC9zFz641HCywAZTmSw3F5+NOdSy0jlNtFeqzPzJLxj5+ez1K0jVCm0qV1nZxyUFDubk9JKO",
+	"Riwnbw8hs3shixZ73GLGl0jBbEKVYhoTg9lkwFKvZJClVJDfxjVEviiXxoh11nLBNKGJEYbatRQwm6NY",
+	"ZOa5kld20j70toR0tDKRFzQ7yCnDxL9aDho4LXEL5mml6Vy5tZZ7UmQo85GEkm9F62z42UAYO+g3c+QX",
+	"5oAWWPFC2yigN5A4T0XRrR9lgj2y1dmuvbWRcLWXVSio0LDAJ/eVSk297cUCOzfzYM0+6sdjPckqzDfA",
+	"Egz/lsoExBvzAFZiiAT+ZL4hGRWjH6KAiSio/cpoWv1mwjQ1+80V0z9EwUwPW8/qoyCxD79qzO0zSIFP",
+	"PvYedaMzLs5JzrIfokDpecbUmDGDdOOcDX+IAnPVHiu8DK0ZbydK1d+Ph0pSBk3K82RxVGswE2nG2n+U",
+	"Y3E9OHS16cx/Vpvh8SIcjUrrj0v5BeGp2XOxyNrEKb+o/O3NULzGO94KgtXxqVFYMCiNtSRccvWpLRXS",
+	"QnsNyQw54ZoYZc7WNDJTKLTSwmkROC5XyAKqRiDds7U0SjIB6b1o8DT0ZCk5gefwWl/H82tKhpAtoyKw",
+	"uE9oQUZzZmP/mO3+XJMrXM3LnM0Uxuq1g7r97zqwltJEdTXPbURFlXpABvgGVg0Bc4nbsE183Vzv5dcK",
+	"W8vJ1V3krNtAZr0N3U7g8KrcBP3f31cihY4PawnSnlBQsA0VvC/4+uNPwEevruHvzF2EsnCNdxe0s+Lb",
+	"LGw8DHOHVN9j649UJDbiJhoFFUAqFC/eDMkFE6k0ssJMuAOFOwbhtNMJmdLkHISK4i6WaejyUpDY0q/Y",
+	"VQvA2hQG6SurIpC2bRCFfbTSBNbglLK24FeHzw+OTg+qy20dvTk7fF7/sthb2w5q6496qT5tuPe+OYSb",
+	"WPgZxD9l7JHCGo+VhqhNr3e82laHspya2nctx9U16+PdSdQwG/rmRI1Eqaqk0S7BS9pyOshkcl58aNkL",
+	"2DJw/jSUQreGdMKzeX8ihYTaRHvw7SXjo7HuP+l0rm5gYSGu4w96QRGy1eVccpHKy/aMkx8cNr89/BGO",
+	"fePTLM/6JAp8+TkKQpLKyQeeml/+3efCV5t7q60FygFVl+HNI57L6Tw32yO9Tq/T6nV6XXI6obn+kdGc",
+	"nMqhvjSX61Ak7duwb4Mm7e+JSQLef0kmufyifeNM8jZGie1rjHh+eaqaMc/1sweALTJTCz4EpSt86Eix",
+	"X9PgybCb9Oguaz1JO4PWdrrDWrt0Z6fVG3bps3QreTrodjy723ZnuywYciQ1GYIZoyBfs1z0tdU1WmOt",
+	"p327h76QujV0No/VLGyu43+jc9Pbmrdlb5+fRWqpvHU9GQa76N01oOMgGcvPGclRND74lkI4EHRfM3bD",
+	"gOV7rYKSccFwP3/OKPra+r0wUOczg/GtLrxG5kaw6Xc7nW49ysOcTgt+b5mf14z28DtV/rXDPOpwWHAz",
+	"ABKtDB3z9EOAx18nwONLH/9DaMdDaMdDaMfXLYdixQIn81kRb91oDiQMpYz4rcZvgOz5RQI3biduPURs",
+	"3C5i4xYC4DcW2fGlee9DTMdDTMdDTMeaDHBpGEfJ/4p27Xc1kxSdsD6jqaTS7+9bMpcUUPyaFhMHne/V",
+	"amI9PPspXSgJ6+DfovjjGtYQB7XvwyJSAcQCTy4wZGUQuREPZpG/jlnkq+DAg23kwTbyYBv5qmkvHv93",
+	"0mEp3a1rISnJREVK/FYNJV4f1i9gLLm9pPVgMLmdwcQhYNAPfmZZJkOyn9J/+wYLw34V5vtgHHkwjjwY",
+	"R27FAZeaSKoM0LZ2W8rx9i1f6XU65HLMs2p1IitjYKMpfsH2iq5g5i5QdV503Gs3sZuf4eXBfRT+Abom",
+	"z1enP/bdywLnaxtrXxvL84pfMMGUui5mxzbLuzbkuIzmtU+7fJnjXE6YHrOZgpBdaA5MdZ9MWd7K5cxr",
+	"KAb5TyqE2n8iwbaAaSQQRCSRKVNF+HDZDvH0xa+2qbCNJHbv33Ah/N6MIdTmhbb8apkg8drudrXI04Yo",
+	"y38nPx+8OnYQ+WA40we3lg9aapd/UvYSA0RlaUgGcwIwCc0uxjLFfAQAQDsS/07Ofjs+uHZim0NWRFc3",
+	"PfQJ5/4hCo7fnJ5FQQiv/CEKSukwCkJ86w+R0aqj4Ips3SYK1J5FuAwZ2MepVNCj3eJF+77CAb2MjXPG",
+	"phAGaFfznQT/Vfbom3jKHoHuKuRsxJXO59eTAu9wJsUdWE4Uqv2i72qqfm2mO7OzfU57deVF35zRugbV",
+	"r2m6rgDqe+991tvphMEwl5P9xGbuBzTjtveZNToBaLi4aBmdRcvyyYEcLFi/3RG2cMB69u8K6L8PI3gN",
+	"HgtaWBXbVgZXZdiDQfyvYxD/6vjwYBx/MI4/GMe/qnG8LmE4WbMuWq5rJ6/RjgZp9Vs1mVel4C9iN7+j",
+	"mPdgPL+d8TxloPkiL/zY6pj/9ZZKmwZ10pxe0qwyoPsNGtu/OmN/MLw/GN4fDO935a5LbfANzNXPXL/W",
+	"SPxmysT+8SFJZTKbMKGrlVUUyy/Q6EvKnO/SSIoGnEZjvJ33dMqS9SzybsWl8dbupU+gpX8kuBjKfiQI",
+	"AYtfnzSWEDK/2wzwPum0u+3ObYyldeh8nuTdSv2v6wx8BgPmq3pXmCgh4+QSStBDgza4kOx0tqxidcJ0",
+	"Pm/tDzXLYwISzSVXDApuRQKHk0ROmLIlKXAGQjWZSGUkR8USKVIis9SVC2EXLAenzoDBS8DgTLV7Uo1p",
+	"zlQ/EmN5aR4lcqiZIBxa9lF1Dn2M/N4V6lx5OxrImcZegO7dS6Qpc/e49ad8W54htxfoRkiTsSEc7dtT",
+	"myXY5e9/KWapjLHpnS3Gp2aWz2kphhd8cxZiBN7XNAwDXL5XgzDebhX0tzp1k66g09ZWZ01TLgDr+zDh",
+	"2v0vSPSID6uDxTz+YKr965hqv9i5P5hkH0yyDybZr2qSdbzdyW5WVFvXAmtJQynsfasGVxQiv4ih9ZZi",
+	"04OB9XYGVpWxqT6tSHPfmKX0i/HVB4vog0X0wSK6JnNbagD1eFvlp+vjY+EJNEktqts0SdhUq0ajBanb",
+	"LC7BDsG1ct1ZFcSzhmCOILY2pbkhGReMeCtpk/3SOFIwuGJmMqFzMD0QKuaRMAu+Lbd7xZV+5xG1u1vD",
+	"LiuzLZbahchwRT5FkJEcBVcIiE9REWweBVeoF0Dg6YSmjAzmhAoCfQ84qghWOADTVG72pDkueGLEuxFr",
+	"sOW6uM9PAROziUGrQwHma7AcIQaHgZWW3Z/PqUhYxtLiZ5ZPuKC6/Gbfrsr9fcryC5bjX+8bavp6ZoXf",
+	"i9WWD8rBHwxlb7tFB8gvstoy3C5NIdqXZsceeIc0UyysQRwzy+vn/G4siZYEDtUcWKWAcKdzY+njCpjg",
+	"FU0wslntlZQyM6NfmiEM/pyxHBb7+3tf8Khuo0ySaoyat7+2g5vWWszTtF5sNm1XMpuC58T8cfV+ZSnC",
+	"v67m+i6TI8ZSQYyxfRzpWvtLcrcvxqyuqm4TVtt0nVQDaHy7d0Hgr+MwFT6ynIWYI1GloKRCItglUxpb",
+	"lYRkyDMNrVoGcyByl2OuWcbhrMBArciAmaVvJHIy4MKGiZP9oxeGgh/TEcNi6nJK/5yxPplSpUgs2Edt",
+	"fjuT50zEZECTczAYT4vv2sQsjYsRaGOlz+SRIhdc8QHPuJ5HwgjqzPlqDKPJjLJG/pgp3XLmvVIMNISZ",
+	"TKSB6h65ViksMnbug1U19GSBeubY1rggC0V34xXLKLltFT26w+Z5K2rA0irpKxC5pcs2YAavW2V6zLwI",
+	"+oGhGy1tFJ51J/0RinDfatYqnhfAUmTKctuHyPn9zOaLIvO1hZgnT/k/q2tI2ZACVe4C1OhHPjEsugCi",
+	"/bNYFxeajdCr/WnpWwDvl53Pdmf3yU3nc2cNuiQDgKOLCnW31ds56zzrd3r9Xrfde/Ks+2x3uV5dfbrb",
+	"6ez2esvU64oGPaCt3lYvaT1lnbT1jLJea9DrPu0NdofbwyesUYNe9q5CkX65f/jq9vFG3ZvjjW6CV6fd",
+	"3eps7T5bCV7d3fbus63uk2erwqvLkmHrae9Z2qK9dKfVHW49Gw52e892t2+EV+VdXyQf+n0YVBiAmXb7",
+	"H+yfifrlx9706eH5kRpsHWX//VOm/3F6+OTwj8PL13/8pl+fHejXf/z329cvRk9evzh88vqPg9nrP37b",
+	"fn022nnHf1kjGaKgBsskkjfCVj2XQ485WnHkm9XPv3d125xWKSx51Gpd2ShcEiBwir1haPkSsOaCsdb2",
+	"t6lr0U5VNkIadnb75fTNUeH85wokHpYSLSOhfWGPKggTkIIRmo8gMicsbdAwywXNZsw8qJjQfSJmk4F5",
+	"1zljUxuYkvIR12RDyEgMM0n1k22Sy5lIuRhthjY7mQsjx/MhT6jQKMFBLxKQlwaMpLmcTqGnXCQ8URyF",
+	"UZsXy3MCOyL2CpGNqviEloo4JHHNsKHiTSP/mb1LVdT2d1BbwzBBrY3BZSHGBVWKIzGSTPWLRzCiomZt",
+	"BxcuWjGE3QscaZGaPeQaDsQ8/EjZjYYubkiR7V7vJkvHhjlMsz+UBWVOaGaQEd3HYg7BEoCKkXDCYwVF",
+	"vNAgaEGW0AkAgGoILnLLwz6BZg+hNWXCUqqGG9weLgyiNegcjpaUMMGFFTiH8SEAI3wGXqEAMfZLxOUp",
+	"Tg2J4BDNRfKZEEZWLz0au2QmMmZk/UXfuqJzVYZn7dlWiVWPO6zKTVtK8NSLDkPfbOnS54VXt03ecT2O",
+	"RIwKrHXc4h8E0C3jF6DWQBe2hhchYKTtxmKO1WkT5gg5qgXvMHqodA1XQsyKDi/l6kFCUA7m6Qz1BTx+",
+	"ZbUYPGgVCauBKbMINZZ5SfoeKeIcT3nOLxjkxJs12jAVb3HL/NobJy+fk6e97c5m3cVNa87yEuJdd30i",
+	"Ab5v8ISj28wLMkKLtsUlg7A+3ph35TNBeBpiEn686P1eXCzgCzQiKfuBXFJDc4Wc5ea4DzVR9AKDm2BZ",
+	"j1QkBnNtgC2yeUka3G4g/q8IW8LfEpplZsUsG9olKMI4XARoIooXQ7BIFLfUDGmTAyDFeGUsCnBVNizz",
+	"jqMeLBJCUInOOUvtIjao0aMM00FbGQaeZBLqGAjBEgPlTSIATbCXWRgJa6gBzHJGNEO753g7isBGM2kf",
+	"e5YiHKr4if2IcqUJ1dqcMVRJALQ3hAtekrHUgsLdwbghxKVPdD5j0HSNIbkxsIajV+62RULmtp+pR+PM",
+	"GhJLMAwd48kc+SqQqHM2d6bolA8BGXRR6MGj1IZsl9TBXHkpWJv8yuZojgAiXFx/c4wsJxuu7cw5mxeU",
+	"Ebq5PlJkplhOZB4JLAqxiYtyr4bY18mUGppCDYFJZGqgwD4ajYtDX02jMqqQxGKWZbEj39g1NgXMSSNh",
+	"GLNZcSqBJ03oObSYLfbq3prIPCWZu/sOH4FaAEMdyyxVhCa5VKoo2mCohpVwoBMlKIMqBJJmtgp31kgG",
+	"QGDMeQJ1YjmX1j1uVgtNaCmfsNQSburW4yMSLbZMMrAxZYxeMCLNnl3nXjnThlSScza1TNswWHMf5kZe",
+	"oCV9K8usVNATST7PMjJgBmqJed4g60z7rCgSMfcu3jmbt7hozRSLG+KGkXdgnYO4VG/iYv80M6S2MZZy",
+	"g4M9bMSRm+Dk5tWtGLDOTqEebRbCVs1PMmBLBCLATQvRTYObS0SNSGzEP+2fHbzb/+3D2f7prx/+/vbg",
+	"7cFpvLlXCCzCt2ahFBK6zsPbnS0vcHqVUFBzZBAShQemzqF9McaG4pvMxz6cQVUQ6JOzg5PXh0f7Zz7f",
+	"h6bLtJH1p3ZC++q9SNRkBqhqAlSqZWCPFkCAqyXLTv7zMZUXyQAk5UAzLNUr3uhsflSRS2YIvsMQPWYT",
+	"n/FbAPqkB2KiWWm/XBr96oyF31EALFihkhy/89t8eZ3FgSegLjPhYqZZEAag9rixp8mYpTPIofg/+Fx3",
+	"EoQBT0/YTDHEJDPpq1dv3n148fb41eHz/bODumkiKVqj16wS9Sbnvl/FX7LnsymWt3a14mtsIlchJtAU",
+	"FqXa+yvmJscCnYxgEI6SCZtIf3kVK5M0Kw12AHSfo0gFvLz/CRsZwMPVnlV3yeUrPFHm3sFlqULntH7l",
+	"Q8OAeYoaCdmfTnN5QbPGo3Mw6PZ2wHpL4WED/2CUUwuDsqbPVLaelp6x6kw4suhmmMjJBO5IkEl5rshI",
+	"ytRzApoVKhsCWgEOvGIBJMUmwFq1RqC4oyufK1Zc2aBhYS9N04Lco6Xh7cQOuFrfZrdGZHcfab1zJC3V",
+	"JnUpyRn+eVM0+KYVDrlqyr6wKrETnEFXXCkkvBazCAJ0qUWWLAYYLVg3io66joFVc0UWFtduSh4bSJkx",
+	"KuAo/Pjla+KpHiny9uRVSOIl7rP/Avv0D5/gn6t4/eala0WtI5uR5qNmqaERwBJXxsVT68AS6XM3CVxx",
+	"/Hrtee4Lp6+JWkcJ5DZR605134hd93t0K/RJJw5hjPve0J0YrQOedl8Tfr3wvzqSfwuotCy4vnbT6uAr",
+	"7hwAzcA9Y0ONWkWFWFiDRM7S6s1yETvViZviax7i9h/i9r/luP1Fb8sazhaM469GoqwWsL/fZJ56pEgy",
+	"y8HiY2t3UkyeLU37SPHwAnO9xN4aiSaDK1oWjDaLJinfbAtmBbRmxmh5jclG4SEFdRx+szFwMdlAd3NI",
+	"zg5fH7z48ObtWRiJ5/tHzw/wW6f3vtgslckYSJwl1xnVhr4Y5chzmTgzKubapndIGri9tvld5Q1URYfV",
+	"WX1FUDCnvs7gl/g8Jg58VbF5rQD+unSycE3QJp3YBvfO5TRgkDjD0j3PqmOEiMlMaYiwuve++oUduVwb",
+	"JB7fXw/9z5hZ8I020n/IMPiaGQZ3YsMN8aAVLvw4gTjs5XUTHBQIPpgBKd2rciUwuDBFxvKSaEkuuUhJ",
+	"Ki+FCyAonJ9UEccIDaOKRGFuDgkfGq49piLNrH7hv3GzTfbVORh1RpQLzyngeWGmDIIfzMcxzScZU2qR",
+	"TSJvbGKNGJJ+L9zxLmUDckbhyyCZKS0n1uKX5uwSbf7QLXQNO5Bcr1RAr4G+egcBKpHdm1F9vjOa8jmV",
+	"HuCZfzGV5y9ELvfVeaPvSEtLSdYgm0AkrqWb7MIsbLkSQ2Io5Q+PtZTOGZ3ErnqQSJHAHZTGSCMzkbhY",
+	"dExgIBHyEogopGFpPrE5Wq59Aco96MCDWaUTQKpCCoprbfIzo7keMKqJNVDbeDKeZiwSZYyBInLKBDpk",
+	"aVrUvIBdEBekkDM7gDjHMlJmZ4b09TXWjsS+mwB7MhQ1cQqT5cDcQmASlBhdjmwohruxql1BbDf7ZLu3",
+	"G4lYS9maUDFvmQdUYb0BNzXH/IkMpzRP2cCqCZ1j4SiYVrXYxzGdGWpWWn9Kt7mtWnMrXeudEfruS9tq",
+	"Ch3HUOBVWQEoZCvFii+gbrWeGfzSL3EsEinVtE8+RVW/UxT0o2tijjvPdv4RBWFUDXKOgv5WGOHWYIJV",
+	"4pxhmiLSedX34jWCp20FE/i6CC6EX/ygZ/i5pALwu+/kq/xuCC888VOZLWgQqU/G7hqaP68BZhFU3ryh",
+	"Iqy81+3ihu4F+t2uAT9YOqKgX8l27Ed+V64ouPryB1VYXr7EUa1fbw/JNl6aPonrhxuX5LFC/GNz5vF3",
+	"J0197yIHEPhqTEnGLxjZwFzV1qlBhgOQFDbvU2mzV/ba5PB8Jh4pYp9EvMRYUaM/QIk2L60OIs6HMp9Y",
+	"Xj8JCcUkCKptrMEehKpGYoX8vTKojH3UME2bWHFWQUR6ytyCQPwoFxIJWMTGhGlqrgRINgOq2JNtYv7e",
+	"bON7Tvk/GQTYUzLm5oYVUZkuePNyLDNGBuaAmCJyaAmtskG1sLeEChAQCCVDdgmxSvdgVv3ZHs43w++v",
+	"yTv7X5PdZqX13+1HOLNuEOJfN2ZHGUZUPGw76//3wdHZh7Pfjg8+vHtz8uvLV2/efTj4n4Pnb88O3xx9",
+	"OD3bPynzp/Btne1nO8/86I668xgIxb7WOR/MNG7UxjoCUMBH4VuD18kCKyJVpvYeYr0DqqmR5+a/zH57",
+	"180O/5D87+9Oxoei80MQBu4SolczkSn25aTi6GLAdy8HP72cDkY//GDO5yoMZM5H3NDWW67QSzT7FJxz",
+	"YYaWQYwffj08evHh6M3J6/1XJXJVEtJWjb6i6rwMiup21EK8zaeFXP0rQO8Sc3qrYU7vSXcXa/rchDmw",
+	"0dPnPx+8ePuqCW2e1TbgAuNuwhmUtORzJ0j6m747wK+asvmOfz3kHy7PDt92fvv1lxf7H387O/z4+t0v",
+	"41dnL7Pfer/po38ebv/jeXf8evL37quzl5PX/xxPfvvjfP7mxXnnHyf7P/60fzmfjl4+XaNALRJcs4ib",
+	"8vmq7PBB3vpLWsRFxS2MEve4YLr3JmTZUhyPPwFHM5f36hoz+UyoilH8kSIwzlq0cxIX07jIc5qPFMbr",
+	"uFg0rl12T5vs20Q58JW5TLQ+DhWQOAjfgL1boG2oUmzaTrnT2W6T5zV3HVjzyYAR3GNKtJS3lXzAw/uF",
+	"XMp/dyC8Y1zyiF8ww5+qoaRFogkeHKR/wpNGlvYDSM3B2QotC7nr251O6+lOylq73cGw9azTe9LbpYPO",
+	"gCaAbOjbX3i1i/B8pCDOXs9UjKtw5S00PYdUxSJdVIXOLFeGC3hrXCNSFID6WasJl/XzNNXm7h0fHL04",
+	"PPopWHuRuIxlyjdArEiQe/BNfIfxVSfsj78M6zJjVjrjd0Dom9wZvmWBEtjCPft/bfbg40/44YhOrmNz",
+	"LzB5Vvk5tXE50nE2XhS4r2e5L026jcRGlZhBYJeNi9psk16nRyaMCq+Dwhg8kYnMU5Z6C6o5p61HORJc",
+	"F7FhYJfIZ0KtluXUlLaDOQlfhu2dFgC+rw6lK6YrrMfeVnZJw3bu6pQ+KzHw0kOEB6r/4JH+ZgJpGeRm",
+	"WSyFigILdO8+Q2ofF/nfyyn4gXM+l4yFTybmWDTLwENaBqiGRcGNssbDvKSsiUzZHqgJSoo4EgOGxQ/q",
+	"gbsuNLZtS0jG6wTlFHUhv524HKVnyXnhBh/Q1GbsftmgnGoooiGBxek/EMEHIvjNEMHiAjcndmMU/72G",
+	"5thipY8/4YcbRNomyw0OLE035UQrSLieQScSRUBOMSUWi4AAcmgRYH+orcA2q5M5yUHjwWo9l1BHyS4r",
+	"EoauQvRPUfqidC97czny6/ZxmMZQXEJ5BUiKMhpaQ6iRxCgYMIfYFXKhtI0GcufINdGXPGG3FqPfwtRf",
+	"SIx+W5ziPYnRpdjsBGoymJPpWAq42g7a5e+tqWw9bXVXZxS45C9rnNk/Pj55898HL+55C9ebbiyOlVfj",
+	"gYN93xzswdbj8Ui8I0srn0AQZslECgvnLXSHaptFQx34rww6LhoCOmA0Z/n+TI+x0rd5OL9wxLh+a8s2",
+	"q0EYzPIs6AePgbLaRS3UWV+s3therFSsgsUKvtiCMgRAQCfIkEwM40qUre5mVpkWHUiLIkNlyTAIQilf",
+	"5rWPXHyboUex8/3GBSe1vYK8WcrC7UsmOUjG8roJWDKWbOlo7CN0zXDba2LJ8Grf9/o0Xm9JZtDelnyE",
+	"uoMCRAZ4wHtbvcfvktd6RVWuW3uSS9GylVmWzuXcIstWb84YtevQOm3MyeMt8d5F7TQKsLNepPKLdH64",
+	"jkM6VHtpH7/ywjVWGQdtFlZvMVBy/FUmP8GnG8pqn9hIKw5xZdOZLqvehWAoKMuYrgGMdYFgrlgdAOY7",
+	"b/P2lq26czN6+a7fUY6YYZt6GuQA43w6yw0rAE9sbsk2Asg87DWOioKrNeABRGBdoJRdZj2olL3CECyW",
+	"eqwKFtt0dBlcXkusRwfhYCSB4L4B05eMCZKx1HxJExv5D0rRFEqXFBWGQjLiF4b1mUsFpAYjC4t6DCmb",
+	"SsU1kKYirdtRIyhMZzuKrAHcColcF8iVwXVg1xulO6DXieiq0K/Md/Od/BRh1SsgU5BwK6EEHRXWZaw0",
+	"MRTYRonCs5/xkno8oQ4ovwZXCaYqd1gVSN5cN13g2dTouJ+iwJbRKu8m2XC1C7eedDqbEMtKSVTUbIoC",
+	"Z9CFur4kcppRFDgtpn75jWIVBSGJnMYYBVfopSpD2y3/woYXti6pXodwOl657tm4cfWD8SpnuVMp+ajf",
+	"qObTQg+L1U7LvaBoYfF+3ZHukP1mNZ/W2/ULrxLXQnGuSuObtSZmdWhaHLkDcK7eX/3/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -83,6 +83,23 @@ var secured = []struct {
 	{"updateWorkflow", http.MethodPost, "/workflows/approval-1/updates/approve", "{}", auth.ScopeStart, http.StatusOK},
 	{"cancelWorkflow", http.MethodPost, "/workflows/approval-1/cancel", "{}", auth.ScopeAdmin, http.StatusAccepted},
 	{"terminateWorkflow", http.MethodPost, "/workflows/approval-1/terminate", "{}", auth.ScopeAdmin, http.StatusAccepted},
+	// The typed operations ask what their generic twins ask.
+	{"startGreeting", http.MethodPost, "/greetings", `{"input":{"name":"Ada"}}`, auth.ScopeStart, http.StatusCreated},
+	{"getGreeting", http.MethodGet, "/greetings/approval-1", "", auth.ScopeRead, http.StatusNotFound},
+	{"startEcho", http.MethodPost, "/echoes", `{"input":[1]}`, auth.ScopeStart, http.StatusCreated},
+	{"getEcho", http.MethodGet, "/echoes/approval-1", "", auth.ScopeRead, http.StatusNotFound},
+	{"startSleep", http.MethodPost, "/sleeps", `{}`, auth.ScopeStart, http.StatusCreated},
+	{"getSleep", http.MethodGet, "/sleeps/approval-1", "", auth.ScopeRead, http.StatusNotFound},
+	{"startMoneyTransfer", http.MethodPost, "/money-transfers",
+		`{"input":{"fromAccount":"a","toAccount":"b","amount":1,"referenceId":"r"}}`, auth.ScopeStart, http.StatusCreated},
+	{"getMoneyTransfer", http.MethodGet, "/money-transfers/approval-1", "", auth.ScopeRead, http.StatusNotFound},
+	{"startCronCounter", http.MethodPost, "/cron-counters", `{}`, auth.ScopeStart, http.StatusCreated},
+	{"getCronCounter", http.MethodGet, "/cron-counters/approval-1", "", auth.ScopeRead, http.StatusNotFound},
+	{"startApproval", http.MethodPost, "/approvals", `{"input":{"requestId":"r"}}`, auth.ScopeStart, http.StatusCreated},
+	{"getApproval", http.MethodGet, "/approvals/approval-1", "", auth.ScopeRead, http.StatusOK},
+	{"decideApproval", http.MethodPost, "/approvals/approval-1/decision", `{"input":{"approved":true}}`, auth.ScopeStart, http.StatusAccepted},
+	{"getApprovalStatus", http.MethodGet, "/approvals/approval-1/status", "", auth.ScopeRead, http.StatusOK},
+	{"approveApproval", http.MethodPost, "/approvals/approval-1/approve", "{}", auth.ScopeStart, http.StatusOK},
 }
 
 var public = []struct{ operation, path string }{

@@ -17,7 +17,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
-// WorkflowType is a workflow type the workers host.
+// WorkflowType is a workflow type the workers host, as the contract describes it.
 type WorkflowType struct {
 	Name        string
 	Description string
@@ -25,13 +25,45 @@ type WorkflowType struct {
 	Input *openapi3.Schema
 	// InputRef names Input in the contract, for the problem that a misfit gets.
 	InputRef string
+	// Path is the type's typed resource, such as /money-transfers.
+	Path string
+	// Result and Failure name the schemas of what an execution of the type returns and fails with.
+	Result, Failure string
+	// FailureTypes are the values that the failure's type can take.
+	FailureTypes []string
+	// Signals, Queries and Updates are the type's handlers, with the schemas they take and answer.
+	Signals, Queries, Updates []Handler
+	// Schemas is what GET /workflow-types answers of the type: each schema as JSON Schema.
+	Schemas gen.WorkflowType
+}
+
+// Handler is a signal, query or update of a workflow type: its name and the names of the schemas
+// of what it takes and answers ("" when it takes or answers nothing).
+type Handler struct {
+	Name, Input, Result string
 }
 
 // workflowTypesExtension is the contract's list of the hosted workflow types.
 const workflowTypesExtension = "x-workflow-types"
 
+// schemaRefPrefix begins every reference to a schema of the contract.
+const schemaRefPrefix = "#/components/schemas/"
+
+// ref is a reference in x-workflow-types, {"$ref": "#/components/schemas/Name"}.
+type ref struct {
+	Ref string `json:"$ref"`
+}
+
+// listedHandler is a signal, query or update as x-workflow-types lists it.
+type listedHandler struct {
+	Name   string `json:"name"`
+	Input  *ref   `json:"input"`
+	Result *ref   `json:"result"`
+}
+
 // ContractWorkflowTypes are the workflow types that the contract (api/openapi.yaml) says this
-// deployment's workers host, each with its description and input schema, in the contract's order.
+// deployment's workers host, each with its description, typed resource and schemas, in the
+// contract's order.
 func ContractWorkflowTypes() ([]WorkflowType, error) {
 	spec, err := gen.GetSwagger()
 	if err != nil {
@@ -42,11 +74,15 @@ func ContractWorkflowTypes() ([]WorkflowType, error) {
 		return nil, fmt.Errorf("read %s: %w", workflowTypesExtension, err)
 	}
 	var listed []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Input       struct {
-			Ref string `json:"$ref"`
-		} `json:"input"`
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Path        string          `json:"path"`
+		Input       ref             `json:"input"`
+		Result      ref             `json:"result"`
+		Failure     ref             `json:"failure"`
+		Signals     []listedHandler `json:"signals"`
+		Queries     []listedHandler `json:"queries"`
+		Updates     []listedHandler `json:"updates"`
 	}
 	if err := json.Unmarshal(raw, &listed); err != nil || len(listed) == 0 {
 		return nil, fmt.Errorf("the contract lists no workflow types in %s", workflowTypesExtension)
@@ -54,21 +90,165 @@ func ContractWorkflowTypes() ([]WorkflowType, error) {
 	types := make([]WorkflowType, 0, len(listed))
 	seen := map[string]bool{}
 	for _, l := range listed {
-		name, ok := strings.CutPrefix(l.Input.Ref, "#/components/schemas/")
-		schema := spec.Components.Schemas[name]
-		switch {
-		case l.Name == "" || l.Description == "":
-			return nil, fmt.Errorf("%s: a workflow type without a name or description", workflowTypesExtension)
-		case seen[l.Name]:
+		if l.Name == "" || l.Description == "" || l.Path == "" {
+			return nil, fmt.Errorf("%s: a workflow type without a name, description or path", workflowTypesExtension)
+		}
+		if seen[l.Name] {
 			return nil, fmt.Errorf("%s: workflow type %q is listed twice", workflowTypesExtension, l.Name)
-		case !ok || schema == nil || schema.Value == nil:
-			return nil, fmt.Errorf("%s: the input of workflow type %q is not a schema of the contract: %q",
-				workflowTypesExtension, l.Name, l.Input.Ref)
 		}
 		seen[l.Name] = true
-		types = append(types, WorkflowType{Name: l.Name, Description: l.Description, Input: schema.Value, InputRef: name})
+		c := contractSchemas{spec: spec, of: l.Name}
+		t := WorkflowType{Name: l.Name, Description: l.Description, Path: l.Path,
+			InputRef: c.name(&l.Input), Result: c.name(&l.Result), Failure: c.name(&l.Failure)}
+		if t.InputRef != "" {
+			t.Input = spec.Components.Schemas[t.InputRef].Value
+		}
+		if fail := spec.Components.Schemas[t.Failure]; fail != nil && fail.Value != nil {
+			if typ := fail.Value.Properties["type"]; typ != nil && typ.Value != nil {
+				for _, v := range typ.Value.Enum {
+					t.FailureTypes = append(t.FailureTypes, fmt.Sprint(v))
+				}
+			}
+		}
+		for _, h := range []struct {
+			listed []listedHandler
+			dest   *[]Handler
+		}{{l.Signals, &t.Signals}, {l.Queries, &t.Queries}, {l.Updates, &t.Updates}} {
+			for _, lh := range h.listed {
+				*h.dest = append(*h.dest, Handler{Name: lh.Name, Input: c.name(lh.Input), Result: c.name(lh.Result)})
+			}
+		}
+		if c.err != nil {
+			return nil, c.err
+		}
+		if t.InputRef == "" || t.Result == "" || t.Failure == "" {
+			return nil, fmt.Errorf("%s: workflow type %q needs an input, a result and a failure", workflowTypesExtension, l.Name)
+		}
+		if t.Schemas, err = schemasOf(spec, t); err != nil {
+			return nil, err
+		}
+		types = append(types, t)
 	}
 	return types, nil
+}
+
+// contractSchemas reads the references of one workflow type, keeping the first that names no
+// schema of the contract.
+type contractSchemas struct {
+	spec *openapi3.T
+	of   string
+	err  error
+}
+
+func (c *contractSchemas) name(r *ref) string {
+	if r == nil || r.Ref == "" {
+		return ""
+	}
+	name, ok := strings.CutPrefix(r.Ref, schemaRefPrefix)
+	if s := c.spec.Components.Schemas[name]; !ok || s == nil || s.Value == nil {
+		if c.err == nil {
+			c.err = fmt.Errorf("%s: workflow type %q refers to %q, which is not a schema of the contract",
+				workflowTypesExtension, c.of, r.Ref)
+		}
+		return ""
+	}
+	return name
+}
+
+// schemasOf is what GET /workflow-types answers of t: its schemas as self-contained JSON Schemas.
+func schemasOf(spec *openapi3.T, t WorkflowType) (gen.WorkflowType, error) {
+	var firstErr error
+	schema := func(name string) *gen.JSONSchema {
+		if name == "" {
+			return nil
+		}
+		b, err := jsonSchema(spec, name)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		return &b
+	}
+	handlers := func(hs []Handler) []gen.HandlerSchema {
+		out := make([]gen.HandlerSchema, len(hs))
+		for i, h := range hs {
+			out[i] = gen.HandlerSchema{Name: h.Name, Input: schema(h.Input), Result: schema(h.Result)}
+		}
+		return out
+	}
+	out := gen.WorkflowType{
+		Name: t.Name, Description: t.Description, Path: t.Path,
+		Input: *schema(t.InputRef), Result: *schema(t.Result), Failure: *schema(t.Failure),
+		FailureTypes: append([]string{}, t.FailureTypes...),
+		Signals:      handlers(t.Signals), Queries: handlers(t.Queries), Updates: handlers(t.Updates),
+	}
+	return out, firstErr
+}
+
+// jsonSchema is the contract's schema name as one JSON document: every reference in it replaced
+// by the schema it names, and the code generator's extensions (x-go-*) left out. A schema that
+// refers to itself (a failure's cause is a failure) is cut there, to {"type": "object"} with a
+// description that names it.
+func jsonSchema(spec *openapi3.T, name string) (json.RawMessage, error) {
+	var resolve func(name string, within []string) (any, error)
+	var walk func(v any, within []string) (any, error)
+	resolve = func(name string, within []string) (any, error) {
+		if slices.Contains(within, name) {
+			return map[string]any{"type": "object", "description": "A " + name + ", as above."}, nil
+		}
+		s := spec.Components.Schemas[name]
+		if s == nil || s.Value == nil {
+			return nil, fmt.Errorf("schema %q is not in the contract", name)
+		}
+		b, err := json.Marshal(s.Value)
+		if err != nil {
+			return nil, fmt.Errorf("encode schema %q: %w", name, err)
+		}
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, fmt.Errorf("decode schema %q: %w", name, err)
+		}
+		return walk(v, append(slices.Clip(within), name))
+	}
+	walk = func(v any, within []string) (any, error) {
+		switch v := v.(type) {
+		case map[string]any:
+			if r, ok := v["$ref"].(string); ok {
+				name, ok := strings.CutPrefix(r, schemaRefPrefix)
+				if !ok {
+					return nil, fmt.Errorf("reference %q is not to a schema of the contract", r)
+				}
+				return resolve(name, within)
+			}
+			out := make(map[string]any, len(v))
+			for k, e := range v {
+				if strings.HasPrefix(k, "x-go-") {
+					continue
+				}
+				w, err := walk(e, within)
+				if err != nil {
+					return nil, err
+				}
+				out[k] = w
+			}
+			return out, nil
+		case []any:
+			out := make([]any, len(v))
+			for i, e := range v {
+				w, err := walk(e, within)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = w
+			}
+			return out, nil
+		}
+		return v, nil
+	}
+	v, err := resolve(name, nil)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
 
 // checkContract holds a start on this deployment's own task queue to the contract: its type must
@@ -213,6 +393,16 @@ func integerLiterals(schema *openapi3.Schema, value any, path []string) []gen.Fi
 		}
 	}
 	return fields
+}
+
+// checkTypedInput checks the input of a typed start of workflowType (nil when the body has none)
+// as checkInput checks that of POST /workflows.
+func (s *Server) checkTypedInput(workflowType string, input json.RawMessage) error {
+	body := gen.StartWorkflowRequest{WorkflowType: workflowType}
+	if input != nil {
+		body.Input = &input
+	}
+	return s.checkInput(&body)
 }
 
 // workflowType is the hosted type of this name.

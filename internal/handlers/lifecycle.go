@@ -57,7 +57,17 @@ func (s *Server) TerminateWorkflow(ctx context.Context, req gen.TerminateWorkflo
 func (s *Server) ListWorkflowTypes(context.Context, gen.ListWorkflowTypesRequestObject) (gen.ListWorkflowTypesResponseObject, error) {
 	list := make([]gen.WorkflowType, len(s.opts.WorkflowTypes))
 	for i, t := range s.opts.WorkflowTypes {
-		list[i] = gen.WorkflowType{Name: t.Name, Description: t.Description}
+		list[i] = t.Schemas
+		// Types that a test or an operator lists without the contract's schemas.
+		list[i].Name, list[i].Description = t.Name, t.Description
+		if list[i].FailureTypes == nil {
+			list[i].FailureTypes = []string{}
+		}
+		for _, hs := range []*[]gen.HandlerSchema{&list[i].Signals, &list[i].Queries, &list[i].Updates} {
+			if *hs == nil {
+				*hs = []gen.HandlerSchema{}
+			}
+		}
 	}
 	return gen.ListWorkflowTypes200JSONResponse{WorkflowTypes: list}, nil
 }

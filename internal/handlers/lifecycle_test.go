@@ -90,7 +90,8 @@ func TestListWorkflowTypes(t *testing.T) {
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &list))
 	require.Len(t, list.WorkflowTypes, len(workflowTypes))
 	for i, wt := range workflowTypes {
-		assert.Equal(t, gen.WorkflowType{Name: wt.Name, Description: wt.Description}, list.WorkflowTypes[i])
+		assert.Equal(t, wt.Name, list.WorkflowTypes[i].Name)
+		assert.Equal(t, wt.Description, list.WorkflowTypes[i].Description)
 	}
 }
 

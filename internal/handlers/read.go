@@ -15,15 +15,23 @@ import (
 
 // GetWorkflow reads an execution, waiting for it to close when asked to.
 func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObject) (gen.GetWorkflowResponseObject, error) {
-	runID := deref(req.Params.RunId)
-	wait, slot, err := s.holdWait(ctx, req.Params.Wait)
+	return s.read(ctx, req.WorkflowId, req.Params, "")
+}
+
+// read answers a read of an execution; with workflowType, one of another type answers 404.
+func (s *Server) read(ctx context.Context, workflowID string, params gen.GetWorkflowParams, workflowType string) (gen.GetWorkflowResponseObject, error) {
+	runID := deref(params.RunId)
+	wait, slot, err := s.holdWait(ctx, params.Wait)
 	if err != nil {
 		return nil, err
 	}
 	defer slot.release()
-	exec, err := s.core.Wait(ctx, req.WorkflowId, runID, wait)
+	exec, err := s.core.Wait(ctx, workflowID, runID, wait)
 	if err != nil {
 		return nil, err
+	}
+	if workflowType != "" && exec.WorkflowType != workflowType {
+		return nil, wrongType(workflowType)
 	}
 	body := executionBody(exec)
 	tag, err := etag(body)
@@ -36,7 +44,7 @@ func (s *Server) GetWorkflow(ctx context.Context, req gen.GetWorkflowRequestObje
 	if runID != "" && !exec.Running() {
 		cacheControl = "private, max-age=31536000, immutable"
 	}
-	if inm := req.Params.IfNoneMatch; inm != nil && etagMatches(*inm, tag) {
+	if inm := params.IfNoneMatch; inm != nil && etagMatches(*inm, tag) {
 		return gen.GetWorkflow304Response{Headers: gen.GetWorkflow304ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil
 	}
 	return gen.GetWorkflow200JSONResponse{Body: body, Headers: gen.GetWorkflow200ResponseHeaders{CacheControl: cacheControl, ETag: tag}}, nil

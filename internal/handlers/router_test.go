@@ -35,7 +35,7 @@ const (
 
 var workflowTypes = []handlers.WorkflowType{
 	{Name: "Greeting", Description: "Greets."}, {Name: "Echo", Description: "Echoes."}, {Name: "Sleep", Description: "Sleeps."},
-	{Name: "MoneyTransfer", Description: "Moves money."}, {Name: "CronCounter", Description: "Counts."},
+	{Name: "MoneyTransfer", Description: "Moves money."}, {Name: "CronCounter", Description: "Counts."}, {Name: "Approval", Description: "Approves."},
 }
 
 // newRouter builds the full router (validator included) over fake; opts adjust the defaults.
@@ -654,7 +654,8 @@ func TestEveryPostRequiresJSON(t *testing.T) {
 				"{queryType}", "status", "{updateName}", "approve").Replace(path))
 		}
 	}
-	require.Len(t, targets, 6, "the contract's POSTs: start, signal, query, update, cancel, terminate")
+	require.Len(t, targets, 14, "the contract's POSTs: start, signal, query, update, cancel, terminate, "+
+		"and the typed starts, signal and update")
 	tests := []struct {
 		name, contentType, body string
 		wantType                string // "" when the media type is accepted

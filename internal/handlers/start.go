@@ -94,16 +94,16 @@ func startSpec(ctx context.Context, body *gen.StartWorkflowRequest, key string) 
 
 // conflictPolicies and reusePolicies are the one place where the contract's policy names become
 // the core's.
-var conflictPolicies = map[gen.StartWorkflowRequestIdConflictPolicy]executions.ConflictPolicy{
-	gen.StartWorkflowRequestIdConflictPolicyFAIL:              executions.ConflictFail,
-	gen.StartWorkflowRequestIdConflictPolicyUSEEXISTING:       executions.ConflictUseExisting,
-	gen.StartWorkflowRequestIdConflictPolicyTERMINATEEXISTING: executions.ConflictTerminateExisting,
+var conflictPolicies = map[gen.IdConflictPolicy]executions.ConflictPolicy{
+	gen.IdConflictPolicyFAIL:              executions.ConflictFail,
+	gen.IdConflictPolicyUSEEXISTING:       executions.ConflictUseExisting,
+	gen.IdConflictPolicyTERMINATEEXISTING: executions.ConflictTerminateExisting,
 }
 
-var reusePolicies = map[gen.StartWorkflowRequestIdReusePolicy]executions.ReusePolicy{
-	gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATE:           executions.ReuseAllowDuplicate,
-	gen.StartWorkflowRequestIdReusePolicyALLOWDUPLICATEFAILEDONLY: executions.ReuseAllowDuplicateFailedOnly,
-	gen.StartWorkflowRequestIdReusePolicyREJECTDUPLICATE:          executions.ReuseRejectDuplicate,
+var reusePolicies = map[gen.IdReusePolicy]executions.ReusePolicy{
+	gen.IdReusePolicyALLOWDUPLICATE:           executions.ReuseAllowDuplicate,
+	gen.IdReusePolicyALLOWDUPLICATEFAILEDONLY: executions.ReuseAllowDuplicateFailedOnly,
+	gen.IdReusePolicyREJECTDUPLICATE:          executions.ReuseRejectDuplicate,
 }
 
 // requireStartScopes asks of a start what its body adds to the route's `start` scope. Ending a

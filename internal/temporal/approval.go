@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/temporalhttp/gateway/internal/model"
 )
 
 // Names under which the Approval workflow takes its decision, answers its state and approves.
@@ -17,10 +19,10 @@ const (
 
 // States of an approval request, as the status query and the result report them.
 const (
-	ApprovalPending  = "PENDING"
-	ApprovalApproved = "APPROVED"
-	ApprovalRejected = "REJECTED"
-	ApprovalExpired  = "EXPIRED"
+	ApprovalPending  = model.ApprovalStatePENDING
+	ApprovalApproved = model.ApprovalStateAPPROVED
+	ApprovalRejected = model.ApprovalStateREJECTED
+	ApprovalExpired  = model.ApprovalStateEXPIRED
 )
 
 // DefaultApprovalTimeoutSeconds is how long a request waits for a decision when the input gives
@@ -31,42 +33,22 @@ const DefaultApprovalTimeoutSeconds = 3600
 // overflow into a wrong, possibly negative, timer.
 const maxApprovalTimeoutSeconds = math.MaxInt64 / int64(time.Second)
 
-// ApprovalInput is the input of the Approval workflow. Amount and Approver describe the request
-// to whoever decides it; the workflow keeps them in its history and does not act on them.
-type ApprovalInput struct {
-	RequestID string `json:"requestId"`
-	Amount    int64  `json:"amount"`
-	Approver  string `json:"approver"`
-	// TimeoutSeconds is how long to wait for a decision; zero means DefaultApprovalTimeoutSeconds.
-	TimeoutSeconds int64 `json:"timeoutSeconds"`
-}
-
-// ApprovalDecision is the payload of the decision signal.
-type ApprovalDecision struct {
-	Approved bool   `json:"approved"`
-	Comment  string `json:"comment"`
-}
-
-// ApproveInput is the argument of the approve update.
-type ApproveInput struct {
-	Comment string `json:"comment"`
-}
-
-// ApprovalStatus answers the status query and the approve update.
-type ApprovalStatus struct {
-	State string `json:"state"`
-}
-
-// ApprovalResult is the result of the Approval workflow: the decision taken, or ApprovalExpired
-// with an empty comment when none came in time.
-type ApprovalResult struct {
-	State   string `json:"state"`
-	Comment string `json:"comment"`
-}
+// The Approval's input, result, and the payloads of its signal, query and update: the contract's
+// schemas (internal/model). Amount and Approver of the input describe the request to whoever
+// decides it; the workflow keeps them in its history and does not act on them. A zero
+// TimeoutSeconds means DefaultApprovalTimeoutSeconds. The result is the decision taken, or
+// ApprovalExpired with an empty comment when none came in time.
+type (
+	ApprovalInput    = model.ApprovalInput
+	ApprovalDecision = model.ApprovalDecision
+	ApproveInput     = model.ApproveInput
+	ApprovalStatus   = model.ApprovalStatus
+	ApprovalResult   = model.ApprovalResult
+)
 
 // approval is the state the workflow and its handlers share.
 type approval struct {
-	state   string
+	state   model.ApprovalState
 	comment string
 }
 

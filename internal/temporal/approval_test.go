@@ -54,7 +54,7 @@ func queryStatus(env *testsuite.TestWorkflowEnvironment) (string, error) {
 	}
 	var s ApprovalStatus
 	err = v.Get(&s)
-	return s.State, err
+	return string(s.State), err
 }
 
 // updateOutcome records what became of one approve update.
@@ -261,7 +261,7 @@ func TestApprovalRefusesApproveOnceDecided(t *testing.T) {
 			assert.False(t, late.accepted)
 			assert.False(t, late.completed, "a refused update runs no handler")
 			require.NoError(t, queryErr)
-			assert.Equal(t, tt.want.State, stateAfter, "the refused update changed nothing")
+			assert.Equal(t, string(tt.want.State), stateAfter, "the refused update changed nothing")
 			assert.Equal(t, tt.want, got)
 		})
 	}

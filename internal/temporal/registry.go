@@ -11,22 +11,38 @@ import (
 type WorkflowType struct {
 	Name string
 	fn   any
+	// Signals, Queries and Updates are the handlers the workflow sets, as the contract lists them.
+	Signals, Queries, Updates []Handler
+}
+
+// Handler is a signal, query or update that a workflow sets: its name, the Go type of its
+// argument (nil when it takes none) and of its answer (nil for a signal).
+type Handler struct {
+	Name          string
+	Input, Result reflect.Type
 }
 
 // workflowTypes is the list of hosted workflows that the worker and the launcher register. The
-// contract (api/openapi.yaml, x-workflow-types) lists the same types, with their descriptions
-// and input schemas, for the gateway; a test of the gateway's holds the two lists together.
+// contract (api/openapi.yaml, x-workflow-types) lists the same types, with their schemas, whose Go
+// types (internal/model) the workflows take and return; a test of the gateway's holds the two
+// lists together.
 var workflowTypes = []WorkflowType{
-	{"Greeting", Greeting},
-	{"Echo", Echo},
-	{"Sleep", Sleep},
-	{"MoneyTransfer", MoneyTransfer},
-	{"CronCounter", CronCounter},
-	{"Approval", Approval},
+	{Name: "Greeting", fn: Greeting},
+	{Name: "Echo", fn: Echo},
+	{Name: "Sleep", fn: Sleep},
+	{Name: "MoneyTransfer", fn: MoneyTransfer},
+	{Name: "CronCounter", fn: CronCounter},
+	{Name: "Approval", fn: Approval,
+		Signals: []Handler{{ApprovalDecisionSignal, reflect.TypeFor[ApprovalDecision](), nil}},
+		Queries: []Handler{{ApprovalStatusQuery, nil, reflect.TypeFor[ApprovalStatus]()}},
+		Updates: []Handler{{ApprovalApproveUpdate, reflect.TypeFor[ApproveInput](), reflect.TypeFor[ApprovalStatus]()}}},
 }
 
 // Input is the Go type of the workflow's input: its function's argument after the context.
 func (t WorkflowType) Input() reflect.Type { return reflect.TypeOf(t.fn).In(1) }
+
+// Result is the Go type of the workflow's result: its function's first return value.
+func (t WorkflowType) Result() reflect.Type { return reflect.TypeOf(t.fn).Out(0) }
 
 // WorkflowTypes lists the hosted workflows in registration order.
 func WorkflowTypes() []WorkflowType {

@@ -9,6 +9,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/temporalhttp/gateway/internal/model"
 )
 
 // activityOptions bounds every activity: Temporal requires a timeout, and a retry policy that
@@ -22,15 +24,19 @@ var activityOptions = workflow.ActivityOptions{
 	},
 }
 
-// GreetingInput is the input of the Greeting workflow.
-type GreetingInput struct {
-	Name string `json:"name"`
-}
-
-// GreetingResult is the result of the Greeting workflow.
-type GreetingResult struct {
-	Greeting string `json:"greeting"`
-}
+// The inputs and results of the hosted workflows are the contract's schemas, generated into
+// internal/model from api/openapi.yaml: what the gateway checks and the clients type is what the
+// workflows take and return. docs/workflow-types.md says how to add one.
+type (
+	GreetingInput       = model.GreetingInput
+	GreetingResult      = model.GreetingResult
+	SleepInput          = model.SleepInput
+	SleepResult         = model.SleepResult
+	MoneyTransferInput  = model.MoneyTransferInput
+	MoneyTransferResult = model.MoneyTransferResult
+	CronCounterInput    = model.CronCounterInput
+	CronCounterResult   = model.CronCounterResult
+)
 
 // Greeting greets Name; the text is made by an activity.
 func Greeting(ctx workflow.Context, in GreetingInput) (GreetingResult, error) {
@@ -57,16 +63,6 @@ func Echo(_ workflow.Context, in json.RawMessage) (json.RawMessage, error) {
 // would overflow into a wrong, possibly negative, timer. The contract's SleepInput says the same.
 const MaxSleepSeconds = math.MaxInt64 / int64(time.Second)
 
-// SleepInput is the input of the Sleep workflow.
-type SleepInput struct {
-	Seconds int64 `json:"seconds"`
-}
-
-// SleepResult is the result of the Sleep workflow.
-type SleepResult struct {
-	SleptSeconds int64 `json:"sleptSeconds"`
-}
-
 // Sleep waits Seconds on a durable timer, which survives worker and server restarts.
 func Sleep(ctx workflow.Context, in SleepInput) (SleepResult, error) {
 	switch {
@@ -80,22 +76,6 @@ func Sleep(ctx workflow.Context, in SleepInput) (SleepResult, error) {
 		return SleepResult{}, err
 	}
 	return SleepResult{SleptSeconds: in.Seconds}, nil
-}
-
-// MoneyTransferInput is the input of the MoneyTransfer workflow. Amount is in cents.
-// ReferenceID names the transfer: the ledger makes it once, whatever executions carry it.
-type MoneyTransferInput struct {
-	FromAccount string `json:"fromAccount"`
-	ToAccount   string `json:"toAccount"`
-	Amount      int64  `json:"amount"`
-	ReferenceID string `json:"referenceId"`
-}
-
-// MoneyTransferResult is the result of the MoneyTransfer workflow.
-type MoneyTransferResult struct {
-	ReferenceID  string `json:"referenceId"`
-	WithdrawalID string `json:"withdrawalId"`
-	DepositID    string `json:"depositId"`
 }
 
 // transferByReference is the change after which MoneyTransfer keeps its transfer in the ledger
@@ -343,14 +323,6 @@ func moneyTransferPerRun(ctx workflow.Context, in MoneyTransferInput) (MoneyTran
 			fmt.Sprintf("deposit failed; withdrawal %s refunded as %s", withdrawal.TransactionID, refund.TransactionID), err)
 	}
 	return MoneyTransferResult{ReferenceID: in.ReferenceID, WithdrawalID: withdrawal.TransactionID, DepositID: deposit.TransactionID}, nil
-}
-
-// CronCounterInput is the input of the CronCounter workflow; it has no fields.
-type CronCounterInput struct{}
-
-// CronCounterResult is the result of the CronCounter workflow.
-type CronCounterResult struct {
-	Count int64 `json:"count"`
 }
 
 // CronCounter counts its cron runs: each run returns one more than the last completed run.

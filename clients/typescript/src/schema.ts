@@ -269,6 +269,367 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/greetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a Greeting
+         * @description `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `GreetingInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/greetings/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startGreeting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/greetings/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a Greeting
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `Greeting`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getGreeting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/echoes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an Echo
+         * @description `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `EchoInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/echoes/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startEcho"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/echoes/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an Echo
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `Echo`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getEcho"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sleeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a Sleep
+         * @description `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `SleepInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/sleeps/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startSleep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sleeps/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a Sleep
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `Sleep`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getSleep"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/money-transfers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a MoneyTransfer
+         * @description `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/money-transfers/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startMoneyTransfer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/money-transfers/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a MoneyTransfer
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `MoneyTransfer`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getMoneyTransfer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cron-counters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a CronCounter
+         * @description `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/cron-counters/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startCronCounter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cron-counters/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a CronCounter
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `CronCounter`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getCronCounter"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start an Approval
+         * @description `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/approvals/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an Approval
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `Approval`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getApproval"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/{workflowId}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide an Approval (its `decision` signal)
+         * @description Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
+         *     rejects the request, and a later one changes nothing. An execution of another type answers
+         *     404 and is not signalled.
+         *
+         *     Needs scope `start` (or `admin`).
+         */
+        post: operations["decideApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/{workflowId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an Approval's state (its `status` query)
+         * @description Runs the `status` query of an `Approval`, running or closed, and answers what it returns. A
+         *     worker must answer: with none answering in time the gateway answers 504. An execution of
+         *     another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getApprovalStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/{workflowId}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve an Approval (its `approve` update)
+         * @description Runs the `approve` update of a running `Approval` and answers its new state once the update
+         *     has completed. A request that is no longer pending is rejected by the workflow's validator:
+         *     422 with the workflow's failure. `updateId` makes a retried request attach to the same
+         *     update instead of running it twice. An execution of another type answers 404.
+         *
+         *     Needs scope `start` (or `admin`).
+         */
+        post: operations["approveApproval"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workflow-types": {
         parameters: {
             query?: never;
@@ -518,6 +879,162 @@ export interface components {
              */
             timeoutSeconds?: number;
         };
+        /**
+         * @description The result of `Greeting`.
+         * @example {
+         *       "greeting": "Hello, Ada!"
+         *     }
+         */
+        GreetingResult: {
+            /** @description The greeting. */
+            greeting: string;
+        };
+        /** @description The result of `Echo`, its input as it came. */
+        EchoResult: unknown;
+        /**
+         * @description The result of `Sleep`.
+         * @example {
+         *       "sleptSeconds": 30
+         *     }
+         */
+        SleepResult: {
+            /**
+             * Format: int64
+             * @description How long it waited, in seconds.
+             */
+            sleptSeconds: number;
+        };
+        /**
+         * @description The receipt of a completed `MoneyTransfer`, the same for every execution of its `referenceId`.
+         * @example {
+         *       "referenceId": "inv-9",
+         *       "withdrawalId": "tx-1",
+         *       "depositId": "tx-2"
+         *     }
+         */
+        MoneyTransferResult: {
+            /** @description The transfer's reference, as given. */
+            referenceId: string;
+            /** @description The ledger's transaction id of the withdrawal. */
+            withdrawalId: string;
+            /** @description The ledger's transaction id of the deposit. */
+            depositId: string;
+        };
+        /**
+         * @description The result of `CronCounter`.
+         * @example {
+         *       "count": 3
+         *     }
+         */
+        CronCounterResult: {
+            /**
+             * Format: int64
+             * @description One more than the last cron run's count.
+             */
+            count: number;
+        };
+        /**
+         * @description Where an approval request stands; `EXPIRED` when no decision came in time.
+         * @enum {string}
+         */
+        ApprovalState: "PENDING" | "APPROVED" | "REJECTED" | "EXPIRED";
+        /**
+         * @description The result of `Approval`, the decision taken, or `EXPIRED` with an empty comment.
+         * @example {
+         *       "state": "APPROVED",
+         *       "comment": "looks good"
+         *     }
+         */
+        ApprovalResult: {
+            state: components["schemas"]["ApprovalState"];
+            /** @description The decider's comment. */
+            comment: string;
+        };
+        /**
+         * @description The input of an `Approval`'s `decision` signal.
+         * @example {
+         *       "approved": true,
+         *       "comment": "looks good"
+         *     }
+         */
+        ApprovalDecision: {
+            /** @description Approves the request when true, rejects it when false. */
+            approved: boolean;
+            /** @description Why. */
+            comment?: string;
+        };
+        /**
+         * @description The input of an `Approval`'s `approve` update.
+         * @example {
+         *       "comment": "approved by phone"
+         *     }
+         */
+        ApproveInput: {
+            /** @description Why. */
+            comment?: string;
+        };
+        /**
+         * @description What an `Approval`'s `status` query and `approve` update answer.
+         * @example {
+         *       "state": "PENDING"
+         *     }
+         */
+        ApprovalStatus: {
+            state: components["schemas"]["ApprovalState"];
+        };
+        DecideApprovalRequest: {
+            input: components["schemas"]["ApprovalDecision"];
+            runId?: components["schemas"]["RunId"];
+        };
+        ApproveApprovalRequest: {
+            input?: components["schemas"]["ApproveInput"];
+            /** @description Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent. */
+            updateId?: string;
+            runId?: components["schemas"]["RunId"];
+        };
+        ApproveApprovalResult: {
+            updateId: string;
+            result: components["schemas"]["ApprovalStatus"];
+        };
+        /** @description Why a `Greeting` did not complete. */
+        GreetingFailure: {
+            message: string;
+            /** @enum {string} */
+            type?: "InvalidInputError" | "TimeoutError" | "CanceledError" | "TerminatedError" | "ActivityError" | "ServerError";
+            nonRetryable?: boolean;
+            cause?: components["schemas"]["Failure"];
+        };
+        /** @description Why a `Sleep` did not complete. */
+        SleepFailure: {
+            message: string;
+            /** @enum {string} */
+            type?: "InvalidInputError" | "TimeoutError" | "CanceledError" | "TerminatedError" | "ServerError";
+            nonRetryable?: boolean;
+            cause?: components["schemas"]["Failure"];
+        };
+        /**
+         * @description Why a `MoneyTransfer` did not complete. A refusal of the ledger's (`InsufficientFundsError`,
+         *     `AccountNotFoundError`, `ReferenceConflictError`) leaves the accounts as they were, the
+         *     withdrawal refunded when the deposit was refused. `TransferCanceledError`: the transfer of
+         *     this `referenceId` was canceled and undone. `RefundFailedError`: the money could not be given
+         *     back, and the transfer stands. `CanceledError`: this execution was canceled, and the transfer
+         *     undone.
+         */
+        MoneyTransferFailure: {
+            message: string;
+            /** @enum {string} */
+            type?: "InvalidInputError" | "InsufficientFundsError" | "AccountNotFoundError" | "ReferenceConflictError" | "TransferCanceledError" | "RefundFailedError" | "NoWithdrawalError" | "NoDepositError" | "TimeoutError" | "CanceledError" | "TerminatedError" | "ActivityError" | "ServerError";
+            nonRetryable?: boolean;
+            cause?: components["schemas"]["Failure"];
+        };
+        /** @description Why an `Approval` did not complete. An approval that expires completes, with state `EXPIRED`. */
+        ApprovalFailure: {
+            message: string;
+            /** @enum {string} */
+            type?: "InvalidInputError" | "TimeoutError" | "CanceledError" | "TerminatedError" | "ServerError";
+            nonRetryable?: boolean;
+            cause?: components["schemas"]["Failure"];
+        };
         StartWorkflowRequest: {
             /**
              * @description The registered workflow type name, for example `Greeting`. On this deployment's own
@@ -525,11 +1042,7 @@ export interface components {
              *     operator passes any type through; on another queue, any name.
              */
             workflowType: string;
-            /**
-             * @description The business id, any text except `.` and `..` (refused with 400: no URL can name them).
-             *     A UUID is generated when absent.
-             */
-            workflowId?: string;
+            workflowId?: components["schemas"]["NewWorkflowId"];
             /**
              * @description The task queue; the gateway's configured default, where this deployment's workers poll,
              *     when absent. Another queue must be one the operator allows, or the caller needs scope `admin`;
@@ -548,31 +1061,142 @@ export interface components {
              *     the workflow then gets.
              */
             input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
-            /**
-             * @description What to do when an execution with this id is running.
-             * @default FAIL
-             * @enum {string}
-             */
-            idConflictPolicy?: "FAIL" | "USE_EXISTING" | "TERMINATE_EXISTING";
-            /**
-             * @description Whether this id may be used again after earlier executions with it closed.
-             * @default ALLOW_DUPLICATE
-             * @enum {string}
-             */
-            idReusePolicy?: "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE";
-            /**
-             * @description A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
-             * @example *\/5 * * * *
-             */
-            cronSchedule?: string;
-            /** @description Non-indexed JSON values stored with the execution and returned in reads. */
-            memo?: {
-                [key: string]: unknown;
-            };
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
             executionTimeout?: components["schemas"]["Duration"];
             runTimeout?: components["schemas"]["Duration"];
             startDelay?: components["schemas"]["Duration"];
             signal?: components["schemas"]["StartSignal"];
+        };
+        /**
+         * @description The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+         *     A UUID is generated when absent.
+         */
+        NewWorkflowId: string;
+        /**
+         * @description What to do when an execution with this id is running.
+         * @default FAIL
+         * @enum {string}
+         */
+        IdConflictPolicy: "FAIL" | "USE_EXISTING" | "TERMINATE_EXISTING";
+        /**
+         * @description Whether this id may be used again after earlier executions with it closed.
+         * @default ALLOW_DUPLICATE
+         * @enum {string}
+         */
+        IdReusePolicy: "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE";
+        /**
+         * @description A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+         * @example *\/5 * * * *
+         */
+        CronSchedule: string;
+        /** @description Non-indexed JSON values stored with the execution and returned in reads. */
+        Memo: {
+            [key: string]: unknown;
+        };
+        /** @description The body of `POST /greetings`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartGreetingRequest: {
+            input: components["schemas"]["GreetingInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `Greeting`, with its typed result and failure. */
+        GreetingExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["GreetingResult"];
+            failure?: components["schemas"]["GreetingFailure"];
+        };
+        /** @description The body of `POST /echoes`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartEchoRequest: {
+            input?: components["schemas"]["EchoInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `Echo`, with its typed result and failure. */
+        EchoExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["EchoResult"];
+            failure?: components["schemas"]["Failure"];
+        };
+        /** @description The body of `POST /sleeps`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartSleepRequest: {
+            input?: components["schemas"]["SleepInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `Sleep`, with its typed result and failure. */
+        SleepExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["SleepResult"];
+            failure?: components["schemas"]["SleepFailure"];
+        };
+        /** @description The body of `POST /money-transfers`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartMoneyTransferRequest: {
+            input: components["schemas"]["MoneyTransferInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `MoneyTransfer`, with its typed result and failure. */
+        MoneyTransferExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["MoneyTransferResult"];
+            failure?: components["schemas"]["MoneyTransferFailure"];
+        };
+        /** @description The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartCronCounterRequest: {
+            input?: components["schemas"]["CronCounterInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `CronCounter`, with its typed result and failure. */
+        CronCounterExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["CronCounterResult"];
+            failure?: components["schemas"]["Failure"];
+        };
+        /** @description The body of `POST /approvals`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartApprovalRequest: {
+            input?: components["schemas"]["ApprovalInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `Approval`, with its typed result and failure. */
+        ApprovalExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["ApprovalResult"];
+            failure?: components["schemas"]["ApprovalFailure"];
         };
         /**
          * @description Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -624,9 +1248,33 @@ export interface components {
         WorkflowTypeList: {
             workflowTypes: components["schemas"]["WorkflowType"][];
         };
+        /**
+         * @description A hosted workflow type with its schemas, each a JSON Schema (an OpenAPI 3.0 Schema Object,
+         *     its references resolved) that a form generator or a dynamic client can use.
+         */
         WorkflowType: {
             name: string;
             description: string;
+            /** @description The typed resource of this type, such as `/money-transfers`. */
+            path: string;
+            input: components["schemas"]["JSONSchema"];
+            result: components["schemas"]["JSONSchema"];
+            failure: components["schemas"]["JSONSchema"];
+            /** @description The error types a failed execution of this type can have (`failure.type`). */
+            failureTypes: string[];
+            signals: components["schemas"]["HandlerSchema"][];
+            queries: components["schemas"]["HandlerSchema"][];
+            updates: components["schemas"]["HandlerSchema"][];
+        };
+        /** @description A signal, query or update of a workflow type, with the schema of what it takes and what it answers. */
+        HandlerSchema: {
+            name: string;
+            input?: components["schemas"]["JSONSchema"];
+            result?: components["schemas"]["JSONSchema"];
+        };
+        /** @description A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object. */
+        JSONSchema: {
+            [key: string]: unknown;
         };
         ExecutionList: {
             executions: components["schemas"]["Execution"][];
@@ -645,15 +1293,24 @@ export interface components {
          * @example 90s
          */
         Duration: string;
+        /** @description An execution of any workflow type, its result any JSON value. */
+        Execution: components["schemas"]["ExecutionBase"] & {
+            /** @description The workflow's return value as JSON; present exactly when `status` is `COMPLETED`. */
+            result?: unknown;
+            failure?: components["schemas"]["Failure"];
+        };
         /**
          * @description A run of a workflow. A read (GET) tells all of it. The answer of a start that began the run
          *     (201) tells what the start itself knows, at the cost of one Temporal call: the ids, the type,
          *     the task queue, status `RUNNING` and the memo it was given; with `wait`, also how the run
          *     closed (status, `closeTime`, `historyLength`, `result` or `failure`), from its close event.
          *     `startTime`, `executionTime` and `searchAttributes` come with reads, and with a 200 answer
-         *     of a start, which reads the existing run.
+         *     of a start, which reads the existing run. `result` is there exactly when `status` is
+         *     `COMPLETED`, and `failure` when it is `FAILED`, `TIMED_OUT`, `CANCELED` or `TERMINATED`:
+         *     `Execution` types them as any JSON and a `Failure`, each typed execution
+         *     (`MoneyTransferExecution` and so on) as its workflow's result and failure.
          */
-        Execution: {
+        ExecutionBase: {
             workflowId: string;
             runId: string;
             workflowType: string;
@@ -676,9 +1333,6 @@ export interface components {
              * @description How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
              */
             historyLength?: number;
-            /** @description The workflow's return value as JSON; present exactly when `status` is `COMPLETED`. */
-            result?: unknown;
-            failure?: components["schemas"]["Failure"];
             memo?: {
                 [key: string]: unknown;
             };
@@ -1064,9 +1718,31 @@ export interface components {
          *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
          */
         Wait: components["schemas"]["Duration"];
+        /** @description A client-chosen unique key for this start, such as a UUID. */
+        IdempotencyKey: string;
+        /**
+         * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+         *     preferences, and `return=representation`, leave the answer as it is.
+         * @example return=minimal
+         */
+        Prefer: string;
+        /** @description A specific run of the workflow id; the latest run when absent. */
+        RunIdQuery: components["schemas"]["RunId"];
+        /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+        IfNoneMatch: string;
     };
     requestBodies: never;
     headers: {
+        /** @description The execution's URL, `/workflows/{workflowId}?runId={runId}`, or under the typed resource's path for a typed start. */
+        Location: string;
+        /** @description `return=minimal` when the body was left out as the request preferred. */
+        PreferenceApplied: "return=minimal";
+        /** @description `true` when the answer is that of an earlier request with the same `Idempotency-Key`. */
+        IdempotentReplayed: boolean;
+        /** @description Changes whenever the execution does. */
+        ETag: string;
+        /** @description A closed execution never changes and may be cached; a running one must not. */
+        CacheControl: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
     };
@@ -1151,13 +1827,13 @@ export interface operations {
             };
             header?: {
                 /** @description A client-chosen unique key for this start, such as a UUID. */
-                "Idempotency-Key"?: string;
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
                  *     preferences, and `return=representation`, leave the answer as it is.
                  * @example return=minimal
                  */
-                Prefer?: string;
+                Prefer?: components["parameters"]["Prefer"];
             };
             path?: never;
             cookie?: never;
@@ -1218,7 +1894,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A specific run of the workflow id; the latest run when absent. */
-                runId?: components["schemas"]["RunId"];
+                runId?: components["parameters"]["RunIdQuery"];
                 /**
                  * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
                  *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
@@ -1229,7 +1905,7 @@ export interface operations {
             };
             header?: {
                 /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
-                "If-None-Match"?: string;
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /**
@@ -1663,6 +2339,1172 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    startGreeting: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "greeting-ada",
+                 *       "input": {
+                 *         "name": "Ada"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartGreetingRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "greeting-ada",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Greeting",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GreetingExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "greeting-ada",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Greeting",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GreetingExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getGreeting: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "greeting-ada",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Greeting",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "greeting": "Hello, Ada!"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GreetingExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startEcho: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "echo-order-1001",
+                 *       "input": {
+                 *         "order": 1001,
+                 *         "lines": [
+                 *           {
+                 *             "sku": "A-1",
+                 *             "quantity": 2
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartEchoRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "echo-order-1001",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Echo",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EchoExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "echo-order-1001",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Echo",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EchoExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEcho: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "echo-order-1001",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Echo",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "order": 1001,
+                     *         "lines": [
+                     *           {
+                     *             "sku": "A-1",
+                     *             "quantity": 2
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EchoExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startSleep: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "nap-30",
+                 *       "input": {
+                 *         "seconds": 30
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartSleepRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "nap-30",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Sleep",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SleepExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "nap-30",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Sleep",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SleepExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSleep: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "nap-30",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Sleep",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "sleptSeconds": 30
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SleepExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startMoneyTransfer: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "transfer-inv-9",
+                 *       "input": {
+                 *         "fromAccount": "alice",
+                 *         "toAccount": "bob",
+                 *         "amount": 250,
+                 *         "referenceId": "inv-9"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartMoneyTransferRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "transfer-inv-9",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "MoneyTransfer",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MoneyTransferExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "transfer-inv-9",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "MoneyTransfer",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MoneyTransferExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMoneyTransfer: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "transfer-inv-9",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "MoneyTransfer",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "referenceId": "inv-9",
+                     *         "withdrawalId": "tx-000001",
+                     *         "depositId": "tx-000002"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MoneyTransferExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startCronCounter: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "counter",
+                 *       "input": {}
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartCronCounterRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "counter",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "CronCounter",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CronCounterExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "counter",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "CronCounter",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CronCounterExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCronCounter: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "counter",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "CronCounter",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "count": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CronCounterExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    startApproval: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "po-7",
+                 *       "input": {
+                 *         "requestId": "po-7",
+                 *         "amount": 125000,
+                 *         "approver": "grace"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartApprovalRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "po-7",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Approval",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApprovalExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "po-7",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Approval",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApprovalExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getApproval: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "po-7",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Approval",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:00:01Z",
+                     *       "historyLength": 11,
+                     *       "result": {
+                     *         "state": "APPROVED",
+                     *         "comment": "looks good"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApprovalExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    decideApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "approved": true,
+                 *         "comment": "looks good"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["DecideApprovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The signal was recorded. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Closed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getApprovalStatus: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The query's result. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "state": "PENDING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApprovalStatus"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["Rejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["NoWorker"];
+        };
+    };
+    approveApproval: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "comment": "approved by phone"
+                 *       },
+                 *       "updateId": "approve-po-7-1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApproveApprovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The update completed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "updateId": "approve-po-7-1",
+                     *       "result": {
+                     *         "state": "APPROVED"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApproveApprovalResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Closed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["Rejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["NoWorker"];
+        };
+    };
     listWorkflowTypes: {
         parameters: {
             query?: never;
@@ -1683,15 +3525,68 @@ export interface operations {
                      *       "workflowTypes": [
                      *         {
                      *           "name": "Greeting",
-                     *           "description": "Greets {\"name\"} with {\"greeting\"}, the text made by an activity."
-                     *         },
-                     *         {
-                     *           "name": "Echo",
-                     *           "description": "Returns its input unchanged, any JSON value."
-                     *         },
-                     *         {
-                     *           "name": "MoneyTransfer",
-                     *           "description": "Moves integer cents between ledger accounts once per referenceId, giving the money back when the deposit fails or the transfer is canceled."
+                     *           "description": "Greets {\"name\"} with {\"greeting\"}, the text made by an activity.",
+                     *           "path": "/greetings",
+                     *           "input": {
+                     *             "type": "object",
+                     *             "additionalProperties": false,
+                     *             "required": [
+                     *               "name"
+                     *             ],
+                     *             "properties": {
+                     *               "name": {
+                     *                 "type": "string",
+                     *                 "minLength": 1,
+                     *                 "maxLength": 1000,
+                     *                 "description": "Who to greet."
+                     *               }
+                     *             }
+                     *           },
+                     *           "result": {
+                     *             "type": "object",
+                     *             "required": [
+                     *               "greeting"
+                     *             ],
+                     *             "properties": {
+                     *               "greeting": {
+                     *                 "type": "string",
+                     *                 "description": "The greeting."
+                     *               }
+                     *             }
+                     *           },
+                     *           "failure": {
+                     *             "type": "object",
+                     *             "required": [
+                     *               "message"
+                     *             ],
+                     *             "properties": {
+                     *               "message": {
+                     *                 "type": "string"
+                     *               },
+                     *               "type": {
+                     *                 "type": "string",
+                     *                 "enum": [
+                     *                   "InvalidInputError",
+                     *                   "TimeoutError",
+                     *                   "CanceledError",
+                     *                   "TerminatedError",
+                     *                   "ActivityError",
+                     *                   "ServerError"
+                     *                 ]
+                     *               }
+                     *             }
+                     *           },
+                     *           "failureTypes": [
+                     *             "InvalidInputError",
+                     *             "TimeoutError",
+                     *             "CanceledError",
+                     *             "TerminatedError",
+                     *             "ActivityError",
+                     *             "ServerError"
+                     *           ],
+                     *           "signals": [],
+                     *           "queries": [],
+                     *           "updates": []
                      *         }
                      *       ]
                      *     }
