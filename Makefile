@@ -21,7 +21,7 @@ generate: npm
 	$(GO) generate ./...
 	cd clients/typescript && npm run --silent generate
 
-GENERATED = internal/gen internal/model client clients/typescript/src/schema.ts
+GENERATED = internal/gen internal/model internal/handlers/typed.gen.go client clients/typescript/src/schema.ts
 
 # Regenerate and fail when the committed generated code differs from what the spec produces.
 check-generated: generate

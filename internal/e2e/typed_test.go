@@ -172,6 +172,13 @@ func TestTypedApprovalSignalQueryAndUpdate(t *testing.T) {
 		require.NoError(t, err)
 		apiProblem(t, again, again.ApplicationproblemJSON409, http.StatusConflict, "urn:temporal-http:problem:workflow-closed")
 	})
+	t.Run("approved by an update without input", func(t *testing.T) {
+		id, _ := start(t)
+		u, err := api(t).ApproveApprovalWithResponse(t.Context(), id, client.ApproveApprovalRequest{})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, u.StatusCode(), "body: %s", u.Body)
+		assert.Equal(t, client.ApprovalStateAPPROVED, u.JSON200.Result.State)
+	})
 	t.Run("rejected by signal", func(t *testing.T) {
 		id, runID := start(t)
 		d, err := api(t).DecideApprovalWithResponse(t.Context(), id,

@@ -17,20 +17,11 @@ import (
 // a typed input is checked before the body is decoded (typedInputCheck, so that a bad input gets
 // the generic start's 422), Location names the typed resource, and an execution of another type
 // answers 404. The JSON they answer is their twin's; only the contract names its shape.
+//
+// The methods of the typed operations are generated from the contract (typed.gen.go, by
+// typedgen): each is a call of one of the functions here.
 
-// Names of the hosted workflow types and of their handlers, as the contract's typed paths fix them.
-const (
-	typeGreeting      = "Greeting"
-	typeEcho          = "Echo"
-	typeSleep         = "Sleep"
-	typeMoneyTransfer = "MoneyTransfer"
-	typeCronCounter   = "CronCounter"
-	typeApproval      = "Approval"
-
-	approvalDecisionSignal = "decision"
-	approvalStatusQuery    = "status"
-	approvalApproveUpdate  = "approve"
-)
+//go:generate go run ./typedgen ../../api/openapi.yaml typed.gen.go
 
 // typedAnswer writes the answer of a typed operation; it is every typed operation's response type.
 type typedAnswer func(http.ResponseWriter) error
@@ -119,137 +110,60 @@ func jsonAnswer(body json.RawMessage) typedAnswer {
 	}
 }
 
-func startParams(wait *gen.Wait, key *gen.IdempotencyKey, prefer *gen.Prefer) gen.StartWorkflowParams {
-	return gen.StartWorkflowParams{Wait: wait, IdempotencyKey: key, Prefer: prefer}
-}
-
-func getParams(runID *gen.RunIdQuery, wait *gen.Wait, inm *gen.IfNoneMatch) gen.GetWorkflowParams {
-	return gen.GetWorkflowParams{RunId: runID, Wait: wait, IfNoneMatch: inm}
-}
-
-// StartGreeting starts a Greeting.
-func (s *Server) StartGreeting(ctx context.Context, req gen.StartGreetingRequestObject) (gen.StartGreetingResponseObject, error) {
-	return s.startTyped(ctx, typeGreeting, "/greetings", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetGreeting reads a Greeting.
-func (s *Server) GetGreeting(ctx context.Context, req gen.GetGreetingRequestObject) (gen.GetGreetingResponseObject, error) {
-	return s.getTyped(ctx, typeGreeting, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// StartEcho starts an Echo.
-func (s *Server) StartEcho(ctx context.Context, req gen.StartEchoRequestObject) (gen.StartEchoResponseObject, error) {
-	return s.startTyped(ctx, typeEcho, "/echoes", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetEcho reads an Echo.
-func (s *Server) GetEcho(ctx context.Context, req gen.GetEchoRequestObject) (gen.GetEchoResponseObject, error) {
-	return s.getTyped(ctx, typeEcho, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// StartSleep starts a Sleep.
-func (s *Server) StartSleep(ctx context.Context, req gen.StartSleepRequestObject) (gen.StartSleepResponseObject, error) {
-	return s.startTyped(ctx, typeSleep, "/sleeps", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetSleep reads a Sleep.
-func (s *Server) GetSleep(ctx context.Context, req gen.GetSleepRequestObject) (gen.GetSleepResponseObject, error) {
-	return s.getTyped(ctx, typeSleep, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// StartMoneyTransfer starts a MoneyTransfer.
-func (s *Server) StartMoneyTransfer(ctx context.Context, req gen.StartMoneyTransferRequestObject) (gen.StartMoneyTransferResponseObject, error) {
-	return s.startTyped(ctx, typeMoneyTransfer, "/money-transfers", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetMoneyTransfer reads a MoneyTransfer.
-func (s *Server) GetMoneyTransfer(ctx context.Context, req gen.GetMoneyTransferRequestObject) (gen.GetMoneyTransferResponseObject, error) {
-	return s.getTyped(ctx, typeMoneyTransfer, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// StartCronCounter starts a CronCounter.
-func (s *Server) StartCronCounter(ctx context.Context, req gen.StartCronCounterRequestObject) (gen.StartCronCounterResponseObject, error) {
-	return s.startTyped(ctx, typeCronCounter, "/cron-counters", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetCronCounter reads a CronCounter.
-func (s *Server) GetCronCounter(ctx context.Context, req gen.GetCronCounterRequestObject) (gen.GetCronCounterResponseObject, error) {
-	return s.getTyped(ctx, typeCronCounter, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// StartApproval starts an Approval.
-func (s *Server) StartApproval(ctx context.Context, req gen.StartApprovalRequestObject) (gen.StartApprovalResponseObject, error) {
-	return s.startTyped(ctx, typeApproval, "/approvals", req.Body, startParams(req.Params.Wait, req.Params.IdempotencyKey, req.Params.Prefer))
-}
-
-// GetApproval reads an Approval.
-func (s *Server) GetApproval(ctx context.Context, req gen.GetApprovalRequestObject) (gen.GetApprovalResponseObject, error) {
-	return s.getTyped(ctx, typeApproval, req.WorkflowId, getParams(req.Params.RunId, req.Params.Wait, req.Params.IfNoneMatch))
-}
-
-// DecideApproval sends an Approval its decision signal.
-func (s *Server) DecideApproval(ctx context.Context, req gen.DecideApprovalRequestObject) (gen.DecideApprovalResponseObject, error) {
-	body := deref(req.Body)
-	runID, err := s.describeTyped(ctx, typeApproval, req.WorkflowId, deref(body.RunId))
+// signalTyped sends the signal name of an execution of workflowType, with input as its argument.
+func (s *Server) signalTyped(ctx context.Context, workflowType, name, workflowID, runID string, input any) (typedAnswer, error) {
+	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
 	if err != nil {
 		return nil, err
 	}
-	input, err := json.Marshal(body.Input)
+	arg, err := argument(input)
 	if err != nil {
-		return nil, fmt.Errorf("encode a decision: %w", err)
-	}
-	if err := s.core.Signal(ctx, req.WorkflowId, runID, approvalDecisionSignal, input); err != nil {
 		return nil, err
 	}
-	return gen.DecideApproval202Response{}, nil
+	if err := s.core.Signal(ctx, workflowID, runID, name, arg); err != nil {
+		return nil, err
+	}
+	return typedAnswer(gen.SignalWorkflow202Response{}.VisitSignalWorkflowResponse), nil
 }
 
-// GetApprovalStatus runs an Approval's status query.
-func (s *Server) GetApprovalStatus(ctx context.Context, req gen.GetApprovalStatusRequestObject) (gen.GetApprovalStatusResponseObject, error) {
-	runID, err := s.describeTyped(ctx, typeApproval, req.WorkflowId, deref(req.Params.RunId))
+// queryTyped runs the query name of an execution of workflowType and answers its result as it came.
+func (s *Server) queryTyped(ctx context.Context, workflowType, name, workflowID, runID string) (typedAnswer, error) {
+	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
 	if err != nil {
 		return nil, err
 	}
-	result, err := s.core.Query(ctx, req.WorkflowId, runID, approvalStatusQuery, nil)
+	result, err := s.core.Query(ctx, workflowID, runID, name, nil)
 	if err != nil {
 		return nil, err
 	}
 	return jsonAnswer(result), nil
 }
 
-// ApproveApproval runs an Approval's approve update.
-func (s *Server) ApproveApproval(ctx context.Context, req gen.ApproveApprovalRequestObject) (gen.ApproveApprovalResponseObject, error) {
-	body := deref(req.Body)
-	runID, err := s.describeTyped(ctx, typeApproval, req.WorkflowId, deref(body.RunId))
+// updateTyped runs the update name of an execution of workflowType, with input as its argument.
+func (s *Server) updateTyped(ctx context.Context, workflowType, name, workflowID, runID, updateID string, input any) (typedAnswer, error) {
+	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
 	if err != nil {
 		return nil, err
 	}
-	input := json.RawMessage("{}")
-	if body.Input != nil {
-		if input, err = json.Marshal(body.Input); err != nil {
-			return nil, fmt.Errorf("encode an approval: %w", err)
-		}
+	arg, err := argument(input)
+	if err != nil {
+		return nil, err
 	}
-	id, result, err := s.core.Update(ctx, req.WorkflowId, runID, approvalApproveUpdate, deref(body.UpdateId), input)
+	id, result, err := s.core.Update(ctx, workflowID, runID, name, updateID, arg)
 	if err != nil {
 		return nil, err
 	}
 	return typedAnswer(gen.UpdateWorkflow200JSONResponse{UpdateId: id, Result: result}.VisitUpdateWorkflowResponse), nil
 }
 
-// typedAnswer is the response of every typed operation.
-func (a typedAnswer) VisitStartGreetingResponse(w http.ResponseWriter) error      { return a(w) }
-func (a typedAnswer) VisitGetGreetingResponse(w http.ResponseWriter) error        { return a(w) }
-func (a typedAnswer) VisitStartEchoResponse(w http.ResponseWriter) error          { return a(w) }
-func (a typedAnswer) VisitGetEchoResponse(w http.ResponseWriter) error            { return a(w) }
-func (a typedAnswer) VisitStartSleepResponse(w http.ResponseWriter) error         { return a(w) }
-func (a typedAnswer) VisitGetSleepResponse(w http.ResponseWriter) error           { return a(w) }
-func (a typedAnswer) VisitStartMoneyTransferResponse(w http.ResponseWriter) error { return a(w) }
-func (a typedAnswer) VisitGetMoneyTransferResponse(w http.ResponseWriter) error   { return a(w) }
-func (a typedAnswer) VisitStartCronCounterResponse(w http.ResponseWriter) error   { return a(w) }
-func (a typedAnswer) VisitGetCronCounterResponse(w http.ResponseWriter) error     { return a(w) }
-func (a typedAnswer) VisitStartApprovalResponse(w http.ResponseWriter) error      { return a(w) }
-func (a typedAnswer) VisitGetApprovalResponse(w http.ResponseWriter) error        { return a(w) }
-func (a typedAnswer) VisitDecideApprovalResponse(w http.ResponseWriter) error     { return a(w) }
-func (a typedAnswer) VisitGetApprovalStatusResponse(w http.ResponseWriter) error  { return a(w) }
-func (a typedAnswer) VisitApproveApprovalResponse(w http.ResponseWriter) error    { return a(w) }
+// argument is the JSON of a typed signal's or update's input; none (nil) when the request had none.
+func argument(input any) (json.RawMessage, error) {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return nil, fmt.Errorf("encode an argument: %w", err)
+	}
+	if string(b) == "null" {
+		return nil, nil
+	}
+	return b, nil
+}
