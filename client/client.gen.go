@@ -70,6 +70,36 @@ func (e ApprovalState) Valid() bool {
 	}
 }
 
+// Defines values for CartFailureType.
+const (
+	CartFailureTypeCanceledError      CartFailureType = "CanceledError"
+	CartFailureTypeCartAbandonedError CartFailureType = "CartAbandonedError"
+	CartFailureTypeInvalidInputError  CartFailureType = "InvalidInputError"
+	CartFailureTypeServerError        CartFailureType = "ServerError"
+	CartFailureTypeTerminatedError    CartFailureType = "TerminatedError"
+	CartFailureTypeTimeoutError       CartFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the CartFailureType enum.
+func (e CartFailureType) Valid() bool {
+	switch e {
+	case CartFailureTypeCanceledError:
+		return true
+	case CartFailureTypeCartAbandonedError:
+		return true
+	case CartFailureTypeInvalidInputError:
+		return true
+	case CartFailureTypeServerError:
+		return true
+	case CartFailureTypeTerminatedError:
+		return true
+	case CartFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExecutionStatus.
 const (
 	ExecutionStatusCANCELED       ExecutionStatus = "CANCELED"
@@ -277,6 +307,31 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// AddCartItemRequest defines model for AddCartItemRequest.
+type AddCartItemRequest struct {
+	// Input A line of a `Cart`, the input of its `addItem` update.
+	//
+	// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+	Input CartItem `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateId *string `json:"updateId,omitempty"`
+}
+
+// AddCartItemResult defines model for AddCartItemResult.
+type AddCartItemResult struct {
+	// Result What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+	Result   CartContents `json:"result"`
+	UpdateId string       `json:"updateId"`
+}
+
 // ApprovalDecision The input of an `Approval`'s `decision` signal.
 //
 // Example: {"approved":true,"comment":"looks good"}
@@ -401,6 +456,118 @@ type ApproveApprovalResult struct {
 type ApproveInput struct {
 	// Comment Why.
 	Comment *string `json:"comment,omitempty"`
+}
+
+// CartCheckout The input of a `Cart`'s `checkout` signal.
+//
+// Example: {"paymentReference":"pay-7781"}
+type CartCheckout struct {
+	// PaymentReference The payment that settles the cart.
+	PaymentReference string `json:"paymentReference"`
+}
+
+// CartContents What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+type CartContents struct {
+	Items []CartItem `json:"items"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CartExecution An execution of `Cart`, with its typed result and failure.
+type CartExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+	Failure *CartFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Cart`, what was bought and how it was paid.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+	Result           *CartReceipt                `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// CartFailure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+type CartFailure struct {
+	Cause        *Failure         `json:"cause,omitempty"`
+	Message      string           `json:"message"`
+	NonRetryable *bool            `json:"nonRetryable,omitempty"`
+	Type         *CartFailureType `json:"type,omitempty"`
+}
+
+// CartFailureType defines model for CartFailure.Type.
+type CartFailureType string
+
+// CartInput The input of `Cart`.
+//
+// Example: {"customerId":"c-42"}
+type CartInput struct {
+	// CustomerId Whose cart it is.
+	CustomerId *string `json:"customerId,omitempty"`
+
+	// TimeoutSeconds How long the cart waits for its checkout, in seconds; 0 (the default) means 86400.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CartItem A line of a `Cart`, the input of its `addItem` update.
+//
+// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+type CartItem struct {
+	// PriceCents The price of one, in cents.
+	PriceCents int64 `json:"priceCents"`
+
+	// Quantity How many.
+	Quantity int64 `json:"quantity"`
+
+	// Sku The item.
+	Sku string `json:"sku"`
+}
+
+// CartReceipt The result of `Cart`, what was bought and how it was paid.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+type CartReceipt struct {
+	Items []CartItem `json:"items"`
+
+	// PaymentReference The checkout's payment reference.
+	PaymentReference string `json:"paymentReference"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CheckoutCartRequest defines model for CheckoutCartRequest.
+type CheckoutCartRequest struct {
+	// Input The input of a `Cart`'s `checkout` signal.
+	//
+	// Example: {"paymentReference":"pay-7781"}
+	Input CartCheckout `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -953,6 +1120,47 @@ type StartApprovalRequest struct {
 	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 }
 
+// StartCartRequest The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`.
+type StartCartRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Cart`.
+	//
+	// Example: {"customerId":"c-42"}
+	Input *CartInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
 // StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCronCounterRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
@@ -1407,6 +1615,43 @@ type GetApprovalStatusParams struct {
 	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
 }
 
+// StartCartParams defines parameters for StartCart.
+type StartCartParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetCartParams defines parameters for GetCart.
+type GetCartParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetCartContentsParams defines parameters for GetCartContents.
+type GetCartContentsParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
 // StartCronCounterParams defines parameters for StartCronCounter.
 type StartCronCounterParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1638,6 +1883,15 @@ type ApproveApprovalJSONRequestBody = ApproveApprovalRequest
 // DecideApprovalJSONRequestBody defines body for DecideApproval for application/json ContentType.
 type DecideApprovalJSONRequestBody = DecideApprovalRequest
 
+// StartCartJSONRequestBody defines body for StartCart for application/json ContentType.
+type StartCartJSONRequestBody = StartCartRequest
+
+// CheckoutCartJSONRequestBody defines body for CheckoutCart for application/json ContentType.
+type CheckoutCartJSONRequestBody = CheckoutCartRequest
+
+// AddCartItemJSONRequestBody defines body for AddCartItem for application/json ContentType.
+type AddCartItemJSONRequestBody = AddCartItemRequest
+
 // StartCronCounterJSONRequestBody defines body for StartCronCounter for application/json ContentType.
 type StartCronCounterJSONRequestBody = StartCronCounterRequest
 
@@ -1847,6 +2101,107 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
 	GetApprovalStatus(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartCartWithBody Start a Cart
+	//
+	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CartInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/carts/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /carts (the `StartCart` operationId).
+	StartCartWithBody(ctx context.Context, params *StartCartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StartCart Start a Cart
+	//
+	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CartInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/carts/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /carts (the `StartCart` operationId).
+	StartCart(ctx context.Context, params *StartCartParams, body StartCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCart Read a Cart
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Cart`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /carts/{workflowId} (the `GetCart` operationId).
+	GetCart(ctx context.Context, workflowId WorkflowId, params *GetCartParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckoutCartWithBody Check a Cart out (its `checkout` signal)
+	//
+	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+	CheckoutCartWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CheckoutCart Check a Cart out (its `checkout` signal)
+	//
+	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+	CheckoutCart(ctx context.Context, workflowId WorkflowId, body CheckoutCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCartContents Read a Cart's contents (its `contents` query)
+	//
+	// Runs the `contents` query of a `Cart`, open or closed, and answers what it returns. A worker
+	// must answer: with none answering in time the gateway answers 504. An execution of another
+	// type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Corresponds with GET /carts/{workflowId}/contents (the `GetCartContents` operationId).
+	GetCartContents(ctx context.Context, workflowId WorkflowId, params *GetCartContentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCartItemWithBody Add an item to a Cart (its `addItem` update)
+	//
+	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// instead of adding the item twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+	AddCartItemWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddCartItem Add an item to a Cart (its `addItem` update)
+	//
+	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// instead of adding the item twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+	AddCartItem(ctx context.Context, workflowId WorkflowId, body AddCartItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// StartCronCounterWithBody Start a CronCounter
 	//
@@ -2552,6 +2907,187 @@ func (c *Client) DecideApproval(ctx context.Context, workflowId WorkflowId, body
 // Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
 func (c *Client) GetApprovalStatus(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetApprovalStatusRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartCartWithBody Start a Cart
+//
+// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CartInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/carts/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /carts (the `StartCart` operationId).
+func (c *Client) StartCartWithBody(ctx context.Context, params *StartCartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartCartRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StartCart Start a Cart
+//
+// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CartInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/carts/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /carts (the `StartCart` operationId).
+func (c *Client) StartCart(ctx context.Context, params *StartCartParams, body StartCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStartCartRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCart Read a Cart
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Cart`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /carts/{workflowId} (the `GetCart` operationId).
+func (c *Client) GetCart(ctx context.Context, workflowId WorkflowId, params *GetCartParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCartRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckoutCartWithBody Check a Cart out (its `checkout` signal)
+//
+// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+// later one changes nothing. An execution of another type answers 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+func (c *Client) CheckoutCartWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckoutCartRequestWithBody(c.Server, workflowId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CheckoutCart Check a Cart out (its `checkout` signal)
+//
+// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+// later one changes nothing. An execution of another type answers 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+func (c *Client) CheckoutCart(ctx context.Context, workflowId WorkflowId, body CheckoutCartJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCheckoutCartRequest(c.Server, workflowId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCartContents Read a Cart's contents (its `contents` query)
+//
+// Runs the `contents` query of a `Cart`, open or closed, and answers what it returns. A worker
+// must answer: with none answering in time the gateway answers 504. An execution of another
+// type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Corresponds with GET /carts/{workflowId}/contents (the `GetCartContents` operationId).
+func (c *Client) GetCartContents(ctx context.Context, workflowId WorkflowId, params *GetCartContentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCartContentsRequest(c.Server, workflowId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCartItemWithBody Add an item to a Cart (its `addItem` update)
+//
+// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// instead of adding the item twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+func (c *Client) AddCartItemWithBody(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCartItemRequestWithBody(c.Server, workflowId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddCartItem Add an item to a Cart (its `addItem` update)
+//
+// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// instead of adding the item twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+func (c *Client) AddCartItem(ctx context.Context, workflowId WorkflowId, body AddCartItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddCartItemRequest(c.Server, workflowId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3804,6 +4340,342 @@ func NewGetApprovalStatusRequest(server string, workflowId WorkflowId, params *G
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewStartCartRequest calls the generic StartCart builder with application/json body
+func NewStartCartRequest(server string, params *StartCartParams, body StartCartJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewStartCartRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewStartCartRequestWithBody constructs an http.Request for the StartCart method, with any body, and a specified content type
+func NewStartCartRequestWithBody(server string, params *StartCartParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/carts")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+		if params.Prefer != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Prefer", *params.Prefer, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Prefer", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCartRequest constructs an http.Request for the GetCart method
+func NewGetCartRequest(server string, workflowId WorkflowId, params *GetCartParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/carts/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Wait != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "wait", *params.Wait, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCheckoutCartRequest calls the generic CheckoutCart builder with application/json body
+func NewCheckoutCartRequest(server string, workflowId WorkflowId, body CheckoutCartJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCheckoutCartRequestWithBody(server, workflowId, "application/json", bodyReader)
+}
+
+// NewCheckoutCartRequestWithBody constructs an http.Request for the CheckoutCart method, with any body, and a specified content type
+func NewCheckoutCartRequestWithBody(server string, workflowId WorkflowId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/carts/%s/checkout", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetCartContentsRequest constructs an http.Request for the GetCartContents method
+func NewGetCartContentsRequest(server string, workflowId WorkflowId, params *GetCartContentsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/carts/%s/contents", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.RunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "runId", *params.RunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "uuid"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddCartItemRequest calls the generic AddCartItem builder with application/json body
+func NewAddCartItemRequest(server string, workflowId WorkflowId, body AddCartItemJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddCartItemRequestWithBody(server, workflowId, "application/json", bodyReader)
+}
+
+// NewAddCartItemRequestWithBody constructs an http.Request for the AddCartItem method, with any body, and a specified content type
+func NewAddCartItemRequestWithBody(server string, workflowId WorkflowId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "workflowId", workflowId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/carts/%s/items", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5787,6 +6659,111 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /approvals/{workflowId}/status (the `GetApprovalStatus` operationId).
 	GetApprovalStatusWithResponse(ctx context.Context, workflowId WorkflowId, params *GetApprovalStatusParams, reqEditors ...RequestEditorFn) (*GetApprovalStatusResponse, error)
 
+	// StartCartWithBodyWithResponse Start a Cart
+	//
+	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CartInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/carts/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts (the `StartCart` operationId).
+	StartCartWithBodyWithResponse(ctx context.Context, params *StartCartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartCartResponse, error)
+
+	// StartCartWithResponse Start a Cart
+	//
+	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+	// own task queue, its `input` checked against `CartInput` as there (422 naming each
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// execution under `/carts/`.
+	//
+	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts (the `StartCart` operationId).
+	StartCartWithResponse(ctx context.Context, params *StartCartParams, body StartCartJSONRequestBody, reqEditors ...RequestEditorFn) (*StartCartResponse, error)
+
+	// GetCartWithResponse Read a Cart
+	//
+	// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+	// result and failure of a `Cart`. An execution of another type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /carts/{workflowId} (the `GetCart` operationId).
+	GetCartWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCartParams, reqEditors ...RequestEditorFn) (*GetCartResponse, error)
+
+	// CheckoutCartWithBodyWithResponse Check a Cart out (its `checkout` signal)
+	//
+	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+	CheckoutCartWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckoutCartResponse, error)
+
+	// CheckoutCartWithResponse Check a Cart out (its `checkout` signal)
+	//
+	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+	CheckoutCartWithResponse(ctx context.Context, workflowId WorkflowId, body CheckoutCartJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckoutCartResponse, error)
+
+	// GetCartContentsWithResponse Read a Cart's contents (its `contents` query)
+	//
+	// Runs the `contents` query of a `Cart`, open or closed, and answers what it returns. A worker
+	// must answer: with none answering in time the gateway answers 504. An execution of another
+	// type answers 404.
+	//
+	// Needs scope `read` (or `admin`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /carts/{workflowId}/contents (the `GetCartContents` operationId).
+	GetCartContentsWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCartContentsParams, reqEditors ...RequestEditorFn) (*GetCartContentsResponse, error)
+
+	// AddCartItemWithBodyWithResponse Add an item to a Cart (its `addItem` update)
+	//
+	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// instead of adding the item twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+	AddCartItemWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCartItemResponse, error)
+
+	// AddCartItemWithResponse Add an item to a Cart (its `addItem` update)
+	//
+	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// instead of adding the item twice. An execution of another type answers 404.
+	//
+	// Needs scope `start` (or `admin`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+	AddCartItemWithResponse(ctx context.Context, workflowId WorkflowId, body AddCartItemJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCartItemResponse, error)
+
 	// StartCronCounterWithBodyWithResponse Start a CronCounter
 	//
 	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
@@ -7085,6 +8062,747 @@ func (r GetApprovalStatusResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetApprovalStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StartCartResponse200Headers the declared response headers of an HTTP 200 response for StartCart
+type StartCartResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+// StartCartResponse201Headers the declared response headers of an HTTP 201 response for StartCart
+type StartCartResponse201Headers struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+// StartCartResponse401Headers the declared response headers of an HTTP 401 response for StartCart
+type StartCartResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// StartCartResponse409Headers the declared response headers of an HTTP 409 response for StartCart
+type StartCartResponse409Headers struct {
+	RetryAfter *int
+}
+
+// StartCartResponse429Headers the declared response headers of an HTTP 429 response for StartCart
+type StartCartResponse429Headers struct {
+	RetryAfter int
+}
+
+// StartCartResponse503Headers the declared response headers of an HTTP 503 response for StartCart
+type StartCartResponse503Headers struct {
+	RetryAfter int
+}
+
+type StartCartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CartExecution
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CartExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StartCartResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *StartCartResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StartCartResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *StartCartResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StartCartResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartCartResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r StartCartResponse) GetJSON200() *CartExecution {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r StartCartResponse) GetJSON201() *CartExecution {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StartCartResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StartCartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StartCartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StartCartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StartCartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCartResponse200Headers the declared response headers of an HTTP 200 response for GetCart
+type GetCartResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetCartResponse304Headers the declared response headers of an HTTP 304 response for GetCart
+type GetCartResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetCartResponse401Headers the declared response headers of an HTTP 401 response for GetCart
+type GetCartResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetCartResponse429Headers the declared response headers of an HTTP 429 response for GetCart
+type GetCartResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetCartResponse503Headers the declared response headers of an HTTP 503 response for GetCart
+type GetCartResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetCartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CartExecution
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetCartResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetCartResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCartResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCartResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCartResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCartResponse) GetJSON200() *CartExecution {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCartResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CheckoutCartResponse401Headers the declared response headers of an HTTP 401 response for CheckoutCart
+type CheckoutCartResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// CheckoutCartResponse429Headers the declared response headers of an HTTP 429 response for CheckoutCart
+type CheckoutCartResponse429Headers struct {
+	RetryAfter int
+}
+
+// CheckoutCartResponse503Headers the declared response headers of an HTTP 503 response for CheckoutCart
+type CheckoutCartResponse503Headers struct {
+	RetryAfter int
+}
+
+type CheckoutCartResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Closed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CheckoutCartResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CheckoutCartResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CheckoutCartResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON409() *Closed {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CheckoutCartResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CheckoutCartResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CheckoutCartResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CheckoutCartResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCartContentsResponse401Headers the declared response headers of an HTTP 401 response for GetCartContents
+type GetCartContentsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// GetCartContentsResponse429Headers the declared response headers of an HTTP 429 response for GetCartContents
+type GetCartContentsResponse429Headers struct {
+	RetryAfter int
+}
+
+// GetCartContentsResponse503Headers the declared response headers of an HTTP 503 response for GetCartContents
+type GetCartContentsResponse503Headers struct {
+	RetryAfter int
+}
+
+type GetCartContentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CartContents
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetCartContentsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCartContentsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCartContentsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCartContentsResponse) GetJSON200() *CartContents {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON422() *Rejected {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r GetCartContentsResponse) GetApplicationproblemJSON504() *NoWorker {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCartContentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCartContentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCartContentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCartContentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddCartItemResponse401Headers the declared response headers of an HTTP 401 response for AddCartItem
+type AddCartItemResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+// AddCartItemResponse429Headers the declared response headers of an HTTP 429 response for AddCartItem
+type AddCartItemResponse429Headers struct {
+	RetryAfter int
+}
+
+// AddCartItemResponse503Headers the declared response headers of an HTTP 503 response for AddCartItem
+type AddCartItemResponse503Headers struct {
+	RetryAfter int
+}
+
+type AddCartItemResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddCartItemResult
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Closed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Rejected
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
+	ApplicationproblemJSON504 *NoWorker
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddCartItemResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *AddCartItemResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AddCartItemResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AddCartItemResponse) GetJSON200() *AddCartItemResult {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON409() *Closed {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON421() *Misdirected {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON422() *Rejected {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSON504 returns the response for an HTTP 504 `application/problem+json` response
+func (r AddCartItemResponse) GetApplicationproblemJSON504() *NoWorker {
+	return r.ApplicationproblemJSON504
+}
+
+// GetBody returns the raw response body bytes
+func (r AddCartItemResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddCartItemResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddCartItemResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddCartItemResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10593,6 +12311,159 @@ func (c *ClientWithResponses) GetApprovalStatusWithResponse(ctx context.Context,
 	return ParseGetApprovalStatusResponse(rsp)
 }
 
+// StartCartWithBodyWithResponse Start a Cart
+//
+// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CartInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/carts/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts (the `StartCart` operationId).
+func (c *ClientWithResponses) StartCartWithBodyWithResponse(ctx context.Context, params *StartCartParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*StartCartResponse, error) {
+	rsp, err := c.StartCartWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartCartResponse(rsp)
+}
+
+// StartCartWithResponse Start a Cart
+//
+// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+// own task queue, its `input` checked against `CartInput` as there (422 naming each
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// execution under `/carts/`.
+//
+// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts (the `StartCart` operationId).
+func (c *ClientWithResponses) StartCartWithResponse(ctx context.Context, params *StartCartParams, body StartCartJSONRequestBody, reqEditors ...RequestEditorFn) (*StartCartResponse, error) {
+	rsp, err := c.StartCart(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStartCartResponse(rsp)
+}
+
+// GetCartWithResponse Read a Cart
+//
+// `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+// result and failure of a `Cart`. An execution of another type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /carts/{workflowId} (the `GetCart` operationId).
+func (c *ClientWithResponses) GetCartWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCartParams, reqEditors ...RequestEditorFn) (*GetCartResponse, error) {
+	rsp, err := c.GetCart(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCartResponse(rsp)
+}
+
+// CheckoutCartWithBodyWithResponse Check a Cart out (its `checkout` signal)
+//
+// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+// later one changes nothing. An execution of another type answers 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+func (c *ClientWithResponses) CheckoutCartWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CheckoutCartResponse, error) {
+	rsp, err := c.CheckoutCartWithBody(ctx, workflowId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckoutCartResponse(rsp)
+}
+
+// CheckoutCartWithResponse Check a Cart out (its `checkout` signal)
+//
+// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+// later one changes nothing. An execution of another type answers 404 and is not signalled.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts/{workflowId}/checkout (the `CheckoutCart` operationId).
+func (c *ClientWithResponses) CheckoutCartWithResponse(ctx context.Context, workflowId WorkflowId, body CheckoutCartJSONRequestBody, reqEditors ...RequestEditorFn) (*CheckoutCartResponse, error) {
+	rsp, err := c.CheckoutCart(ctx, workflowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCheckoutCartResponse(rsp)
+}
+
+// GetCartContentsWithResponse Read a Cart's contents (its `contents` query)
+//
+// Runs the `contents` query of a `Cart`, open or closed, and answers what it returns. A worker
+// must answer: with none answering in time the gateway answers 504. An execution of another
+// type answers 404.
+//
+// Needs scope `read` (or `admin`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /carts/{workflowId}/contents (the `GetCartContents` operationId).
+func (c *ClientWithResponses) GetCartContentsWithResponse(ctx context.Context, workflowId WorkflowId, params *GetCartContentsParams, reqEditors ...RequestEditorFn) (*GetCartContentsResponse, error) {
+	rsp, err := c.GetCartContents(ctx, workflowId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCartContentsResponse(rsp)
+}
+
+// AddCartItemWithBodyWithResponse Add an item to a Cart (its `addItem` update)
+//
+// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// instead of adding the item twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+func (c *ClientWithResponses) AddCartItemWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddCartItemResponse, error) {
+	rsp, err := c.AddCartItemWithBody(ctx, workflowId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCartItemResponse(rsp)
+}
+
+// AddCartItemWithResponse Add an item to a Cart (its `addItem` update)
+//
+// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+// the item added. A cart that is checked out refuses it in the workflow's validator: 422
+// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// instead of adding the item twice. An execution of another type answers 404.
+//
+// Needs scope `start` (or `admin`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /carts/{workflowId}/items (the `AddCartItem` operationId).
+func (c *ClientWithResponses) AddCartItemWithResponse(ctx context.Context, workflowId WorkflowId, body AddCartItemJSONRequestBody, reqEditors ...RequestEditorFn) (*AddCartItemResponse, error) {
+	rsp, err := c.AddCartItem(ctx, workflowId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddCartItemResponse(rsp)
+}
+
 // StartCronCounterWithBodyWithResponse Start a CronCounter
 //
 // `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
@@ -12141,6 +14012,777 @@ func ParseGetApprovalStatusResponse(rsp *http.Response) (*GetApprovalStatusRespo
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetApprovalStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStartCartResponse parses an HTTP response from a StartCartWithResponse call
+func ParseStartCartResponse(rsp *http.Response) (*StartCartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StartCartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CartExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CartExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StartCartResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers StartCartResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		if values := rsp.Header.Values("Preference-Applied"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Preference-Applied", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.PreferenceApplied = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers StartCartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers StartCartResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers StartCartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartCartResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCartResponse parses an HTTP response from a GetCartWithResponse call
+func ParseGetCartResponse(rsp *http.Response) (*GetCartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CartExecution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetCartResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetCartResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetCartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCartResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCheckoutCartResponse parses an HTTP response from a CheckoutCartWithResponse call
+func ParseCheckoutCartResponse(rsp *http.Response) (*CheckoutCartResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CheckoutCartResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 202:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Closed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CheckoutCartResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CheckoutCartResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers CheckoutCartResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCartContentsResponse parses an HTTP response from a GetCartContentsWithResponse call
+func ParseGetCartContentsResponse(rsp *http.Response) (*GetCartContentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCartContentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CartContents
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Rejected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest NoWorker
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetCartContentsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetCartContentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetCartContentsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAddCartItemResponse parses an HTTP response from a AddCartItemWithResponse call
+func ParseAddCartItemResponse(rsp *http.Response) (*AddCartItemResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddCartItemResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AddCartItemResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Closed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Misdirected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Rejected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 504:
+		var dest NoWorker
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON504 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers AddCartItemResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers AddCartItemResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AddCartItemResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {

@@ -239,5 +239,5 @@ func TestWorkflowTypesListsAllSamples(t *testing.T) {
 		names = append(names, wt.Name)
 		assert.NotEmpty(t, wt.Description, wt.Name)
 	}
-	assert.ElementsMatch(t, []string{"Greeting", "Echo", "Sleep", "MoneyTransfer", "CronCounter", "Approval"}, names)
+	assert.ElementsMatch(t, []string{"Greeting", "Echo", "Sleep", "MoneyTransfer", "CronCounter", "Approval", "Cart"}, names)
 }

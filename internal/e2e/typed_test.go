@@ -317,3 +317,57 @@ func TestWorkflowTypesAnswerSchemas(t *testing.T) {
 	require.Len(t, ap.Updates, 1)
 	assert.Equal(t, "approve", ap.Updates[0].Name)
 }
+
+// TestTypedCart drives the Cart, the sample added by the recipe of docs/workflow-types.md, through
+// the operations that recipe gave it: start, the addItem update, the contents query, the checkout
+// signal and the typed read of its receipt.
+func TestTypedCart(t *testing.T) {
+	id := uniqueID(t)
+	s, err := api(t).StartCartWithResponse(t.Context(), nil, client.StartCartRequest{WorkflowId: &id,
+		Input: &client.CartInput{CustomerId: ptr("c-42")}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, s.StatusCode(), "body: %s", s.Body)
+	requireTypedLocation(t, s.Headers201.Location, "/carts", id)
+
+	add := func(item client.CartItem, updateID string) client.CartContents {
+		t.Helper()
+		u, err := api(t).AddCartItemWithResponse(t.Context(), id, client.AddCartItemRequest{Input: item, UpdateId: &updateID})
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, u.StatusCode(), "body: %s", u.Body)
+		return u.JSON200.Result
+	}
+	add(client.CartItem{Sku: "A-1", Quantity: 2, PriceCents: 1250}, "line-1")
+	// The same updateId again is the same update: the item is added once.
+	add(client.CartItem{Sku: "A-1", Quantity: 2, PriceCents: 1250}, "line-1")
+	after := add(client.CartItem{Sku: "B-2", Quantity: 1, PriceCents: 99}, "line-2")
+	assert.Equal(t, int64(2599), after.TotalCents)
+	assert.Len(t, after.Items, 2)
+
+	c, err := api(t).GetCartContentsWithResponse(t.Context(), id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, c.StatusCode(), "body: %s", c.Body)
+	assert.Equal(t, after, *c.JSON200)
+
+	// A bad item is refused before it reaches the workflow.
+	bad, err := api(t).AddCartItemWithResponse(t.Context(), id, client.AddCartItemRequest{Input: client.CartItem{Sku: "C-3", Quantity: 0}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, bad.StatusCode(), "body: %s", bad.Body)
+
+	co, err := api(t).CheckoutCartWithResponse(t.Context(), id, client.CheckoutCartRequest{Input: client.CartCheckout{PaymentReference: "pay-1"}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, co.StatusCode(), "body: %s", co.Body)
+	done, err := api(t).GetCartWithResponse(t.Context(), id, &client.GetCartParams{RunId: &s.JSON201.RunId, Wait: ptr("30s")})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, done.StatusCode(), "body: %s", done.Body)
+	require.Equal(t, client.ExecutionStatusCOMPLETED, done.JSON200.Status, "body: %s", done.Body)
+	assert.Equal(t, client.CartReceipt{Items: after.Items, TotalCents: 2599, PaymentReference: "pay-1"}, *done.JSON200.Result)
+
+	// An abandoned cart fails with its typed failure.
+	gone := uniqueID(t)
+	a, err := api(t).StartCartWithResponse(t.Context(), &client.StartCartParams{Wait: ptr("30s")},
+		client.StartCartRequest{WorkflowId: &gone, Input: &client.CartInput{TimeoutSeconds: ptr(int64(1))}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, a.StatusCode(), "body: %s", a.Body)
+	require.Equal(t, client.ExecutionStatusFAILED, a.JSON201.Status, "body: %s", a.Body)
+	assert.Equal(t, client.CartFailureTypeCartAbandonedError, *a.JSON201.Failure.Type)
+}

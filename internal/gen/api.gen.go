@@ -74,6 +74,36 @@ func (e ApprovalState) Valid() bool {
 	}
 }
 
+// Defines values for CartFailureType.
+const (
+	CartFailureTypeCanceledError      CartFailureType = "CanceledError"
+	CartFailureTypeCartAbandonedError CartFailureType = "CartAbandonedError"
+	CartFailureTypeInvalidInputError  CartFailureType = "InvalidInputError"
+	CartFailureTypeServerError        CartFailureType = "ServerError"
+	CartFailureTypeTerminatedError    CartFailureType = "TerminatedError"
+	CartFailureTypeTimeoutError       CartFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the CartFailureType enum.
+func (e CartFailureType) Valid() bool {
+	switch e {
+	case CartFailureTypeCanceledError:
+		return true
+	case CartFailureTypeCartAbandonedError:
+		return true
+	case CartFailureTypeInvalidInputError:
+		return true
+	case CartFailureTypeServerError:
+		return true
+	case CartFailureTypeTerminatedError:
+		return true
+	case CartFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExecutionStatus.
 const (
 	ExecutionStatusCANCELED       ExecutionStatus = "CANCELED"
@@ -281,6 +311,31 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// AddCartItemRequest defines model for AddCartItemRequest.
+type AddCartItemRequest struct {
+	// Input A line of a `Cart`, the input of its `addItem` update.
+	//
+	// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+	Input CartItem `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateId *string `json:"updateId,omitempty"`
+}
+
+// AddCartItemResult defines model for AddCartItemResult.
+type AddCartItemResult struct {
+	// Result What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+	Result   CartContents `json:"result"`
+	UpdateId string       `json:"updateId"`
+}
+
 // ApprovalDecision The input of an `Approval`'s `decision` signal.
 //
 // Example: {"approved":true,"comment":"looks good"}
@@ -405,6 +460,118 @@ type ApproveApprovalResult struct {
 type ApproveInput struct {
 	// Comment Why.
 	Comment *string `json:"comment,omitempty"`
+}
+
+// CartCheckout The input of a `Cart`'s `checkout` signal.
+//
+// Example: {"paymentReference":"pay-7781"}
+type CartCheckout struct {
+	// PaymentReference The payment that settles the cart.
+	PaymentReference string `json:"paymentReference"`
+}
+
+// CartContents What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+type CartContents struct {
+	Items []CartItem `json:"items"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CartExecution An execution of `Cart`, with its typed result and failure.
+type CartExecution struct {
+	CloseTime *time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime *time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+	Failure *CartFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength *int64                      `json:"historyLength,omitempty"`
+	Memo          *map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunId The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunId *string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Cart`, what was bought and how it was paid.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+	Result           *CartReceipt                `json:"result,omitempty"`
+	RunId            string                      `json:"runId"`
+	SearchAttributes *map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    *time.Time      `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowId   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// CartFailure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+type CartFailure struct {
+	Cause        *Failure         `json:"cause,omitempty"`
+	Message      string           `json:"message"`
+	NonRetryable *bool            `json:"nonRetryable,omitempty"`
+	Type         *CartFailureType `json:"type,omitempty"`
+}
+
+// CartFailureType defines model for CartFailure.Type.
+type CartFailureType string
+
+// CartInput The input of `Cart`.
+//
+// Example: {"customerId":"c-42"}
+type CartInput struct {
+	// CustomerId Whose cart it is.
+	CustomerId *string `json:"customerId,omitempty"`
+
+	// TimeoutSeconds How long the cart waits for its checkout, in seconds; 0 (the default) means 86400.
+	TimeoutSeconds *int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CartItem A line of a `Cart`, the input of its `addItem` update.
+//
+// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+type CartItem struct {
+	// PriceCents The price of one, in cents.
+	PriceCents int64 `json:"priceCents"`
+
+	// Quantity How many.
+	Quantity int64 `json:"quantity"`
+
+	// Sku The item.
+	Sku string `json:"sku"`
+}
+
+// CartReceipt The result of `Cart`, what was bought and how it was paid.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+type CartReceipt struct {
+	Items []CartItem `json:"items"`
+
+	// PaymentReference The checkout's payment reference.
+	PaymentReference string `json:"paymentReference"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CheckoutCartRequest defines model for CheckoutCartRequest.
+type CheckoutCartRequest struct {
+	// Input The input of a `Cart`'s `checkout` signal.
+	//
+	// Example: {"paymentReference":"pay-7781"}
+	Input CartCheckout `json:"input"`
+
+	// RunId A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunId *RunId `json:"runId,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -957,6 +1124,47 @@ type StartApprovalRequest struct {
 	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
 }
 
+// StartCartRequest The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`.
+type StartCartRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running.
+	IdConflictPolicy *IdConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Cart`.
+	//
+	// Example: {"customerId":"c-42"}
+	Input *CartInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay *Duration `json:"startDelay,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId *NewWorkflowId `json:"workflowId,omitempty"`
+}
+
 // StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCronCounterRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
@@ -1411,6 +1619,43 @@ type GetApprovalStatusParams struct {
 	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
 }
 
+// StartCartParams defines parameters for StartCart.
+type StartCartParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer *Prefer `json:"Prefer,omitempty"`
+}
+
+// GetCartParams defines parameters for GetCart.
+type GetCartParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetCartContentsParams defines parameters for GetCartContents.
+type GetCartContentsParams struct {
+	// RunId A specific run of the workflow id; the latest run when absent.
+	RunId *RunIdQuery `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
 // StartCronCounterParams defines parameters for StartCronCounter.
 type StartCronCounterParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1642,6 +1887,15 @@ type ApproveApprovalJSONRequestBody = ApproveApprovalRequest
 // DecideApprovalJSONRequestBody defines body for DecideApproval for application/json ContentType.
 type DecideApprovalJSONRequestBody = DecideApprovalRequest
 
+// StartCartJSONRequestBody defines body for StartCart for application/json ContentType.
+type StartCartJSONRequestBody = StartCartRequest
+
+// CheckoutCartJSONRequestBody defines body for CheckoutCart for application/json ContentType.
+type CheckoutCartJSONRequestBody = CheckoutCartRequest
+
+// AddCartItemJSONRequestBody defines body for AddCartItem for application/json ContentType.
+type AddCartItemJSONRequestBody = AddCartItemRequest
+
 // StartCronCounterJSONRequestBody defines body for StartCronCounter for application/json ContentType.
 type StartCronCounterJSONRequestBody = StartCronCounterRequest
 
@@ -1692,6 +1946,21 @@ type ServerInterface interface {
 	// GetApprovalStatus Read an Approval's state (its `status` query)
 	// (GET /approvals/{workflowId}/status)
 	GetApprovalStatus(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalStatusParams)
+	// StartCart Start a Cart
+	// (POST /carts)
+	StartCart(w http.ResponseWriter, r *http.Request, params StartCartParams)
+	// GetCart Read a Cart
+	// (GET /carts/{workflowId})
+	GetCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartParams)
+	// CheckoutCart Check a Cart out (its `checkout` signal)
+	// (POST /carts/{workflowId}/checkout)
+	CheckoutCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
+	// GetCartContents Read a Cart's contents (its `contents` query)
+	// (GET /carts/{workflowId}/contents)
+	GetCartContents(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartContentsParams)
+	// AddCartItem Add an item to a Cart (its `addItem` update)
+	// (POST /carts/{workflowId}/items)
+	AddCartItem(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
 	// StartCronCounter Start a CronCounter
 	// (POST /cron-counters)
 	StartCronCounter(w http.ResponseWriter, r *http.Request, params StartCronCounterParams)
@@ -1806,6 +2075,36 @@ func (_ Unimplemented) DecideApproval(w http.ResponseWriter, r *http.Request, wo
 // GetApprovalStatus Read an Approval's state (its `status` query)
 // (GET /approvals/{workflowId}/status)
 func (_ Unimplemented) GetApprovalStatus(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetApprovalStatusParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// StartCart Start a Cart
+// (POST /carts)
+func (_ Unimplemented) StartCart(w http.ResponseWriter, r *http.Request, params StartCartParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCart Read a Cart
+// (GET /carts/{workflowId})
+func (_ Unimplemented) GetCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CheckoutCart Check a Cart out (its `checkout` signal)
+// (POST /carts/{workflowId}/checkout)
+func (_ Unimplemented) CheckoutCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetCartContents Read a Cart's contents (its `contents` query)
+// (GET /carts/{workflowId}/contents)
+func (_ Unimplemented) GetCartContents(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartContentsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// AddCartItem Add an item to a Cart (its `addItem` update)
+// (POST /carts/{workflowId}/items)
+func (_ Unimplemented) AddCartItem(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -2214,6 +2513,249 @@ func (siw *ServerInterfaceWrapper) GetApprovalStatus(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetApprovalStatus(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// StartCart operation middleware
+func (siw *ServerInterfaceWrapper) StartCart(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StartCartParams
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	// ------------- Optional header parameter "Prefer" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Prefer")]; found {
+		var Prefer Prefer
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Prefer", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Prefer", valueList[0], &Prefer, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Prefer", Err: err})
+			return
+		}
+
+		params.Prefer = &Prefer
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.StartCart(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCart operation middleware
+func (siw *ServerInterfaceWrapper) GetCart(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCartParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "wait" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "wait", r.URL.Query(), &params.Wait, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "wait"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "wait", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-None-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-None-Match", Err: err})
+			return
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCart(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CheckoutCart operation middleware
+func (siw *ServerInterfaceWrapper) CheckoutCart(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CheckoutCart(w, r, workflowId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetCartContents operation middleware
+func (siw *ServerInterfaceWrapper) GetCartContents(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCartContentsParams
+
+	// ------------- Optional query parameter "runId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "runId", r.URL.Query(), &params.RunId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "runId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "runId", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetCartContents(w, r, workflowId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AddCartItem operation middleware
+func (siw *ServerInterfaceWrapper) AddCartItem(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "workflowId" -------------
+	var workflowId WorkflowId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "workflowId", chi.URLParam(r, "workflowId"), &workflowId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "workflowId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AddCartItem(w, r, workflowId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3832,6 +4374,21 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/approvals/{workflowId}/approve", wrapper.ApproveApproval)
 	})
 	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/carts", wrapper.StartCart)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/carts/{workflowId}", wrapper.GetCart)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/carts/{workflowId}/items", wrapper.AddCartItem)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/carts/{workflowId}/contents", wrapper.GetCartContents)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/carts/{workflowId}/checkout", wrapper.CheckoutCart)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/workflow-types", wrapper.ListWorkflowTypes)
 	})
 	r.Group(func(r chi.Router) {
@@ -4992,6 +5549,1093 @@ type GetApprovalStatus504ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetApprovalStatus504ApplicationProblemPlusJSONResponse) VisitGetApprovalStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCartRequestObject struct {
+	Params StartCartParams
+	Body   *StartCartJSONRequestBody
+}
+
+type StartCartResponseObject interface {
+	VisitStartCartResponse(w http.ResponseWriter) error
+}
+
+type StartCart200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           string
+}
+
+type StartCart200JSONResponse struct {
+	Body    CartExecution
+	Headers StartCart200ResponseHeaders
+}
+
+func (response StartCart200JSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart201ResponseHeaders struct {
+	Location          string
+	PreferenceApplied *string
+}
+
+type StartCart201JSONResponse struct {
+	Body    CartExecution
+	Headers StartCart201ResponseHeaders
+}
+
+func (response StartCart201JSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	if response.Headers.PreferenceApplied != nil {
+		w.Header().Set("Preference-Applied", fmt.Sprint(*response.Headers.PreferenceApplied))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart400ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart401ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart403ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart408ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart409ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart413ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart415ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart421ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart422ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart429ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart500ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartCart503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StartCart503ApplicationProblemPlusJSONResponse) VisitStartCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetCartParams
+}
+
+type GetCartResponseObject interface {
+	VisitGetCartResponse(w http.ResponseWriter) error
+}
+
+type GetCart200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetCart200JSONResponse struct {
+	Body    CartExecution
+	Headers GetCart200ResponseHeaders
+}
+
+func (response GetCart200JSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetCart304Response struct {
+	Headers GetCart304ResponseHeaders
+}
+
+func (response GetCart304Response) VisitGetCartResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCart400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart400ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart401ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart403ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart404ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart421ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart429ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart500ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCart503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCart503ApplicationProblemPlusJSONResponse) VisitGetCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCartRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *CheckoutCartJSONRequestBody
+}
+
+type CheckoutCartResponseObject interface {
+	VisitCheckoutCartResponse(w http.ResponseWriter) error
+}
+
+type CheckoutCart202Response struct {
+}
+
+func (response CheckoutCart202Response) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type CheckoutCart400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart400ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart401ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart403ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart404ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart408ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart409ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart413ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart415ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart421ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart429ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart500ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CheckoutCart503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CheckoutCart503ApplicationProblemPlusJSONResponse) VisitCheckoutCartResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContentsRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Params     GetCartContentsParams
+}
+
+type GetCartContentsResponseObject interface {
+	VisitGetCartContentsResponse(w http.ResponseWriter) error
+}
+
+type GetCartContents200JSONResponse CartContents
+
+func (response GetCartContents200JSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents400ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents401ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents403ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents404ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents421ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents422ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents429ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents500ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents503ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCartContents504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response GetCartContents504ApplicationProblemPlusJSONResponse) VisitGetCartContentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(504)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItemRequestObject struct {
+	WorkflowId WorkflowId `json:"workflowId"`
+	Body       *AddCartItemJSONRequestBody
+}
+
+type AddCartItemResponseObject interface {
+	VisitAddCartItemResponse(w http.ResponseWriter) error
+}
+
+type AddCartItem200JSONResponse AddCartItemResult
+
+func (response AddCartItem200JSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem400ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem401ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem403ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem404ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem408ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem409ApplicationProblemPlusJSONResponse struct {
+	ClosedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem409ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem413ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem415ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem421ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem422ApplicationProblemPlusJSONResponse struct {
+	RejectedApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem422ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem429ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem500ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem503ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddCartItem504ApplicationProblemPlusJSONResponse struct {
+	NoWorkerApplicationProblemPlusJSONResponse
+}
+
+func (response AddCartItem504ApplicationProblemPlusJSONResponse) VisitAddCartItemResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -9681,6 +11325,21 @@ type StrictServerInterface interface {
 	// GetApprovalStatus Read an Approval's state (its `status` query)
 	// (GET /approvals/{workflowId}/status)
 	GetApprovalStatus(ctx context.Context, request GetApprovalStatusRequestObject) (GetApprovalStatusResponseObject, error)
+	// StartCart Start a Cart
+	// (POST /carts)
+	StartCart(ctx context.Context, request StartCartRequestObject) (StartCartResponseObject, error)
+	// GetCart Read a Cart
+	// (GET /carts/{workflowId})
+	GetCart(ctx context.Context, request GetCartRequestObject) (GetCartResponseObject, error)
+	// CheckoutCart Check a Cart out (its `checkout` signal)
+	// (POST /carts/{workflowId}/checkout)
+	CheckoutCart(ctx context.Context, request CheckoutCartRequestObject) (CheckoutCartResponseObject, error)
+	// GetCartContents Read a Cart's contents (its `contents` query)
+	// (GET /carts/{workflowId}/contents)
+	GetCartContents(ctx context.Context, request GetCartContentsRequestObject) (GetCartContentsResponseObject, error)
+	// AddCartItem Add an item to a Cart (its `addItem` update)
+	// (POST /carts/{workflowId}/items)
+	AddCartItem(ctx context.Context, request AddCartItemRequestObject) (AddCartItemResponseObject, error)
 	// StartCronCounter Start a CronCounter
 	// (POST /cron-counters)
 	StartCronCounter(ctx context.Context, request StartCronCounterRequestObject) (StartCronCounterResponseObject, error)
@@ -9949,6 +11608,159 @@ func (sh *strictHandler) GetApprovalStatus(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetApprovalStatusResponseObject); ok {
 		if err := validResponse.VisitGetApprovalStatusResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartCart operation middleware
+func (sh *strictHandler) StartCart(w http.ResponseWriter, r *http.Request, params StartCartParams) {
+	var request StartCartRequestObject
+
+	request.Params = params
+
+	var body StartCartJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.StartCart(ctx, request.(StartCartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartCart")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(StartCartResponseObject); ok {
+		if err := validResponse.VisitStartCartResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCart operation middleware
+func (sh *strictHandler) GetCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartParams) {
+	var request GetCartRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCart(ctx, request.(GetCartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCart")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCartResponseObject); ok {
+		if err := validResponse.VisitGetCartResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CheckoutCart operation middleware
+func (sh *strictHandler) CheckoutCart(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request CheckoutCartRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body CheckoutCartJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CheckoutCart(ctx, request.(CheckoutCartRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CheckoutCart")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CheckoutCartResponseObject); ok {
+		if err := validResponse.VisitCheckoutCartResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetCartContents operation middleware
+func (sh *strictHandler) GetCartContents(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, params GetCartContentsParams) {
+	var request GetCartContentsRequestObject
+
+	request.WorkflowId = workflowId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCartContents(ctx, request.(GetCartContentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCartContents")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetCartContentsResponseObject); ok {
+		if err := validResponse.VisitGetCartContentsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AddCartItem operation middleware
+func (sh *strictHandler) AddCartItem(w http.ResponseWriter, r *http.Request, workflowId WorkflowId) {
+	var request AddCartItemRequestObject
+
+	request.WorkflowId = workflowId
+
+	var body AddCartItemJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AddCartItem(ctx, request.(AddCartItemRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddCartItem")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AddCartItemResponseObject); ok {
+		if err := validResponse.VisitAddCartItemResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -10742,336 +12554,360 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Ncts4ljD6Klju3oo9SymSbCexXF37uROn292J47GdzfY084UQCUloU4CagOxoMn6s+wL3yW7hHIAE",
-	"KcqWbOens56p6sgSAQIHB+f/51OQyMlUCia0CvqfAvaRTqYZg88HH1ky01yK59J8p1lqvlWzyYTm86Af",
-	"FF+H5JLrMeFakZypWaaDMLig2YyZ55NMKnbGJyzoB71O70mr2231ds46z/qdXr/XaXe3Olu7z3rd7j+C",
-	"MGDulcsGdHfbu8+2uk+edZ7tmAFjrrTM56+YGOlx0O92w8Auof8p2E/pvwV9McuyMBjljGkuRkE/+Jll",
-	"mQyuwiCficM06AedLu11uwPa6rJk2Hrae5a2aC/daXWHW8+Gg93es91tFoSB0jTXqy5MaapnykDpzevj",
-	"VwdnBy+CMNBUnf99xgxggrHW09aIanZJ50EYXMr8fJjJS1iQW2yLptT77Ww+NSN/clu5ugrLQ3pJeVY/",
-	"IfzOHo8eM+JmeqTIkPJsljNCRQonl9CZYqsfXLfde/Ks+2x3d/fZSgfX67a7nc5ur9fp9MwA+3p4EbzZ",
-	"/zBhStGRmYcmiZwJTaIgGdM84ywKyJgq0iGJQdmQCMZSRXY6nT7hQs2GQ55wJjQZzkSqgjAQUpwwnc/p",
-	"IGNBX+czFgYa4XjoPf/SPH6Q5zI3iOG/X/MLrueEwW/F2H37fcMQA+w0p5c0AxiztE++zi6a7kYd43tb",
-	"vaT1lHXS1jPKeq1Br/u0N9gdbg+f3Ijx9RMtMP7l/uGrtdBd51SoIctbXFy0uosI/1oKNj+zD1Wx/mQm",
-	"BNxqH+3dlx4y35WwbH0hanHy9ujo8Oinz0wrTs3a6sTil5nSROEvIaEKCAb8Tc6FvFSEV+j6hE2k+Vfm",
-	"KcthJfCp1e10urcjrreFQAV9dtdCHwuIfZEu4XH2AaCSl5Sbj0OZhwSIY3pvfO8Ls7EvwJkM/WE0ZTmI",
-	"Es9pMmbPpdC5zMzfKVNJzqfmCAwxdeAsbikR7ILlJBlTMWIKoD+hczJgJDEzpXuEkhxvOZGCkYnBXSF1",
-	"OzCA+3PGc3OQSCdVMmYTat5qKabSeXEjzuhocT3P7WsvxwzXYW5CubZUMrXuiw5TNplKzYQ+YdOMzhHP",
-	"qq+NzTQxvBXeSIW6ZDnh5iZSTeSQUEEY8I+cmJczpUvWruiEkbh4TzJv/crmsVnnwroGUmaMCljYK5lQ",
-	"fH99OWf+ph8p8vbkVUjix+7I1eNPJWZc/Rcg4Q+f4J+rOCQyJzORWtiZ96bmjshZnrBHikypHpuLRKj9",
-	"DejMukA9ztmQ5UwkbH86zXgjTHOmZ7n4YcIFn9DMg+5ApnNySRXJ2FATOdOO5DnITmH2nKVVGDIxmwT9",
-	"34PqxMH7sGGBwLP3h5rliys7ZYkUqSJaAmEhAzaUOSM6nxukpiPKxfXwgDebtXSLV3Oh2Qho3FUYTGlO",
-	"J0zbG+ghxq9s3nwHjQjRSsZSMUFmgv85Y+SczeGc9JgrPKSQqFkyNsCi5O3bwxdmkdzMgNfdCCsUiF4N",
-	"FStAnNCPjtb1dnZCs5eC9jUB8nB4JAV7TXUybli6IOYek2EuJ9UrQtM9stXZLg+9vMRG/BJSWxKTEsVF",
-	"wpbvZdgyC2jhCpbspNvpbYdL0bSBzADALZ4ZLFZk4+Tlc/K0t93ZbJMF1KXqXNlL0+t04eYD2gIq7xGp",
-	"xyyPhDddCITTzZOzac4UExruexySjNEL5lMaang84aodCRDpQRUM+nVUXwIju801gfP3GcvnyD6aCNCf",
-	"5udHiph3FEKJozskZyOuNMuZUWGKwzPEpVzWn8ULrr1MayLkiaFzsPamq6SmLOFDnhgeZeh2ZdE83YMv",
-	"MqoNmTGPAH7SgTmcYhew7nIbyOT9Jf9HzoZBP/j3x6UG/xh/VY9hebDQUz4SNDuCSZoArOD3O0FYla+4",
-	"TxC/naZUs+Urn8Hvd1r5rHzFfa78HeV6cc0/yyz1b9tMaJ7VqBLIQYo4gptJMSJTqpS5y5djnoxBHOGK",
-	"DHmuNNmg5CcZiXSWw50uKHPc7ah4jyR0anjrYA5vsRJdSJ50lPkuZUM6y/Rmm5j1opDFLgxFUjpndKIi",
-	"IacGLzWRImGE5oZpGqaekqkRzpB8bXQ7HW+6PbLd2yWxlrI1oWLeMrxNxWTA5lKkm2htEJGgWWZGhp3a",
-	"4J3OFolhTIt9HNOZ0iwtRodkIPUYRZ4YeGsLmGuMBKvp2pipVr41Lywc8RA9sbcJ/QYzxQVTivC0fsVD",
-	"Ax+j2beYSKSBF3BLEHoUG00AbPHjGI7q/+m9jA21b8cGOJGI2+ZTzqwIzFPVN5z25BUZyyx1Ai9M6Oaa",
-	"MCrM+QEHwNfAiRmBK7tgqQeeKv57ov11+F9ygpr4X6HvnU79Zkyp1iw3r/2/G//V//3/tt//K4ra7l/z",
-	"MYpUFJ2+33Qf/vYfweKFugJlaCqFQrvkjzQ9QRkN9CwpjFhtPlIjBaI4+3iay0HGJv/5h0LZttiDOUtN",
-	"eRb0gzeCmas2MXLXkLMsVQB4Li5oZqi0YgztPiDu46eg//unAB4O+lWrgpxpB2XDkAPfJjR21Ck3N3oo",
-	"8wnVZMPwcrsusttRm8FVWM5dUa2WzcsVKY7t6j2eIVMaVLUnw27So7us9STtDFrb6Q5r7dKdnVZv2KXP",
-	"0q3k6aDb8dTBbXN+musMjUoAAicLl4cyy0VfG7kup1nLKIp9C+g+DLDXZ9ULd4xj8YyrV+w1zQyYWEp+",
-	"OX1zZI7JHos9qT3CaDKufmkIo8FsQ2JIjOcVt81ynoN+eUd0OVsQIGlmZMy5VV/3iBTZ3NNMy4dpkrCp",
-	"VkDVnVS/5jktmu62O53W052UtXa7g2HrWaf3pLdLB50BTSrHulseq6NpdY6TrnLADiFbxZCKZWAqW0/v",
-	"5eRvBnOhvpnDViQu1xFbidfAyp68FMOMJ7cgFUBrztn8ULxFq3RpFdq3pLZZCa8pPgYruSDTXI5yppRv",
-	"IypQa8mEXDVNNmAGuRKa55ylRnPdI7lhhoQaZkg8xkhUqWSOmAZLlZzpRE7YLbGwEa28NYLCyAVBX8KN",
-	"OMW93Z2zeYuLFo68zsBnUEbTcyaqh3JWFbLBbgJPNQPcw7ES2v549pErKxaZo+UpmcqMJ3Ow/4DuSDPz",
-	"qOW793WtVzPeNV9rd1GsFXetW23Htsqxyw1/cGvv5aI3Hdje4o1GKZkrswJ3vVFIMuS+TV6CVozGanOa",
-	"kaBi0RgWEpop2S8kpebre77klkViI27G1zhskEk33a3UYHxYvIAglHk2Um/wytYieAMXo7A0cZwXFGem",
-	"WNV0db3F6CoMXsp8wNMUb9YdOWWSs5QJzWmmSCrhvoxyarSLRE4ZidBBEgV7ePPklFklBn1hXN+ZQm2V",
-	"N6Tc2ApXYlg8fF9Y7sPCYC3KLIOZJhlNzhH1ACqNoNio8TuuN8G+SiOBGI9fU6KpOid/ztjMTmQ1vpJg",
-	"4eNSkI14+fbNLC2YpSWkbgGRY2m8aRD2KgwOhZHpaYZuxrvjiVtkImdZiiY564rxrbF7FdMsT0kmE6oZ",
-	"StU4H+C8uWCZHN0Rd3aqsjBuuO4Cvoar2RH3gj/7gswE+zhliWYprmGvsmtUWXwV/xHAIHQaZGnvBono",
-	"NVcpz2G6Ox+fh2Ro1VAoA1vYK0LT1Ag9LDWUy5xZNpZKh6Tbe9rutDvtbkh+7/e77wGfifkNsBntkCSR",
-	"YshHsxyHK5ZfMLLx0/7Zwbv93z7sv3r15t3Biw8/vzk9O928K7XodcsT9yC0jgY0KYe13LD7oiAF5vsg",
-	"3Yh/lkrHmwY4FOG25N4byLXJfvGLtR1HokKZ/BOMi8OKQxIXx2UFbDizmGxQMSdTmevNgktbEiUiETce",
-	"VBwSJdGhRcklG5ApHTGSUGHWmaNOp8nATMsFsHu7MzlE7nkpIkF1Dd0tTMjGi6NTkrMBFykXI0eyjqSR",
-	"kNhdqdWRBHGF5RZSqGdqPmF9IsALiS5Kp/6h34R5ZBnINqK2vGB5JmmK7qU70artEnMXl7gK4grZwlH3",
-	"gq7LwUQ2AExcrQuizTYeo34pZyK9n2Os6cFooeFgztswyJzPBOGpFaxG/IKJO9MY/6QaVHFzA4awwXXk",
-	"dsOj3ahrJPb7OVgwMC9CD47nmM7NaZ1J+YrmI3YPooEjeiD7cEUyM69BGCpIr7P7tLvTI4O5ZuquB9P1",
-	"REW7DaKlxBeuchpTHNTSUrZw0H0TfgcD6eIRMj7hmmz0yGv+o2dCD8mZXSG42XEvCeMZ0MMAnNJ/3A/z",
-	"rzhbcE5YGXpV7EVWZExFmrHcBsPtFYGHis4VuRzP29VowNK4ORPnQl4KO599R5v8ar5E55D64Xc6neby",
-	"gr1fCJIb0kyxqzsKBb0SLxzYnDvF7X0V9HDgaQ3mrWLcvavQlUMAPwhEYZSnUcgDBq6E6z0SW8DHxWmU",
-	"imQxr6I8tZgDoHTG7nu+4ClH8d9o3BcMRJQFsTZn5mbi++9MjZ/5h4sL0YUdf4UzhSEtN+SzXPh1YUI2",
-	"Cqnr5GD/xYezw9cHb96exXjzz6R8TcXcblbd0iSaU81eGeJTj5WD1ZubCqSp0ewGGoN1HBqOO6EpQ/8L",
-	"EPUnnU6pOnBBupOO2iNg2hxRLpYbOO8s/XvWtDMpycQItm4lK2ED1ayVWaiAgRJhDa7VRTCBH9Uo4kYe",
-	"Qng8UmDZafDD3ghJZ/YbyyxVpNvpLJsJvOSwN6q8VxvBdY8wWBFSiq8Fclj3KvCu+pfvzSBZxc6ZYhgb",
-	"DzYQKhLm36/9s4MPrw5fH559ODn4+9sDo9uQKcs9xcd75N3h0Ys37+LNEOLdSOzjS7xHZB7ayB6w7plP",
-	"onJ0IeE6EtWDdmdZHrY95sXTjUS58Odvjp6/PTk5ODr78G7/8Oz0w/HByYfn+69eHZyU66v579tV26bj",
-	"FmDYjESBLTfZNJvOxT792IuVg6N5K+hMj2XO/3k/doq6Vc3TfPsG2vvHh8558T+t/eND8LbAkfzy7sx8",
-	"u2+XA5P0yY+M5re2+pdMyDM7VHa8wh2Y+c/fk4DvQQUIgW8fQKU9Z8CR0IS54WS0czYPyYCmGE+kZzkL",
-	"Cfs45TlLI6HlORNhYXans5QzkbDNNjkrLJtgqrJoxZPxAia9e/euZU7ALCahelk0k9mktQoWhin0vYYk",
-	"xiOzJoz9KXcBsqvHnFrEvKA8QynzVhzUHWdtJo9F2AfITIBJBJ5o5ALuQWtAGTC0obCU5Hw01kTIyy/B",
-	"QHd8Y7u3+nJ/q9B0960/zkAcaNCBCwe6hpvSLFuTiZZosoymVmaxIZLAL78wVH+y6xzM1HwlA0E1iOq+",
-	"WOQKCFfwkIbzXMLrIlFldnqFg1k4EkOkaZZdx+tKBlePMdsjsh7nb7eo6Tm4IiJRGGHRz2DDaYk5Lkbm",
-	"DOLxUO+y7jnzFEbqFcqUpuocxDCMjqeRiMEr84JldO4tzzfvANO/lgeTz8SCp7lMjD4+yNiB0FzPb0nx",
-	"bJjOoZii3uiFUpDTjLEpuRxLxYp4BXnBcvRoExfcuPQCczNpqdsOucYp4WWISvgIojeRQ+805uCKhOej",
-	"YM9Ge1kjNhijMbBoMIezhFAkMEwj528ICXsM73psN7I0cAsSVgaMUE0mUmmy2+ttbT3tdbae3DmOyzda",
-	"uDiu0s0OJ7CSDwtGtnCAwQbL6l2stn+EVXiKwgA8lqg+LR5caSSG2EmuSMqmmZxDPCMMWzykMZ9OuRhF",
-	"gSH15jhKq/Ee+engjBS5KS0zRJEMAjg0YBa3095Zben5AhsKP5WVria5wcBWZb33GFXheYsuWZYRG0k3",
-	"mGmPbnuhDX0D0dopPAJfi2+Zh6AKJ/DFfnxibDWWGLAlRkmxciObbiH3DjkScMobcQXv4tC/hAuhfU3X",
-	"skhPiURcvYvx5p5jNguRIYUKDSofcqeUDyGRQhfg3DACLBcjSBtKjYZVpMZIwZy36a1Qs+lU5pqlr1nK",
-	"qbsw92krK8iHN5GZYI8oo8Z/uirMeDn4W9zCtTRs487m8h3/DhS7JROz3TUuQTGyBSPtLbj/O2CQMK6D",
-	"Km6TgwvDq4/fnJ5ZnTB+jmfUMmfWX4BubG5AajRCg3DmIEISf7qySWVcu6QiD9Slt1NIMsjlpQLpUECE",
-	"C0lyqVRLcc0iUabzPH9zcgpZQZmRqACrCqAAN90HmzfNXrCEK5u7R9OUm4XS7Dg3qq7mhvOCEbwJOngX",
-	"MaUwdvPFjxSJUztpbFND2n4qEKBuLi9KXSmRkwlgdZBJea7ISEpQRqfeKvxRC8ky+Es19Q6R18xvjdoA",
-	"LfgWdtQu8avIZfSWUn/HO3QyLESrL2ZulJrg7+Way9Q+OTCLMe9yICsyiWGXWfZmCNLAdXhbDPmRKgYh",
-	"31VYeb6Q66ZxK3hpH7/yU4ZXGXiCT4Oxsrq99w0xKKVYLIcexnilP4okz1mmQUC3G2n78HpZbm7hjKq4",
-	"WNi+XThQm+wLQu3PeKfQwqCKR5RdDkrk8cH/HB+eHLwAHb8K46LSxGpHVsD4fRh8bI0kUKqWOufTlpzi",
-	"rWtZ/lM6ngphb8GMUHdVfWpAZm25hks3PfQk6AMbiGQdMe7P51QkLGNp8TPLJ1xQXX5zyvILluNf72/C",
-	"f7f+69C/EOhvS37K80ZjUEG1NcFRA6Yg30nmRkUAK5GhUCnEwe1VHVXnjE0xhRHlQ5tVX6dgEzkzVKLb",
-	"2wEqYO95Di5zmrAac4S4dsPvANY2DjPoP3uy3eks0jk7d5NtCn+rxrEpQgfWlYVJIRiS+WQ7WIzQ9Fe6",
-	"eHskhM9KC5wauYOstQUk9Hb5aTkDfQQhEdbrlNAsY/kjRdRcaTZZ6TV1yC3mxV1iopuLbbXil+VDoXm3",
-	"FeH2SAejIV3umk192nrS6TTCcEI/YsRrqV+FZRhspyEM9hpkPynIaxOwgOzVaCMuFfeBsc1gVC0IE1Ir",
-	"KgibTPWcWAZWw9dGDovSGFSiOT4+efPfBy8Wme5Sfnhml5XCUXpvXTg7+5LVGMopPFwnIzhFyZ2vIyen",
-	"utGy+w7EWOpRf3eBlKaAFh5EjZAgZAn2BMIJMQAJIGsJ6vHB0QusM1JAMAxODn45eI4VMeyMDXSyut6Z",
-	"alow1YuSFcrPsTURgRHa3ujYxThgxFQNAdxJuxUvHPS9ndLys2HlJSgy766l+dUVcscnbl4hQ55S1jVZ",
-	"KdM5tLm8TcTsEDwYQ26FTHwQKohYLMrZlBk2WUsE4CkZMa3KL4qMYxfCT35iguU4tJrCvW7K8M1gd7Sn",
-	"Ctj1RD6LrzVoXS8GFE8W8uU1WHJneWDh0tRuyFLa6KR1CB0dS8HWoIer6wcL+36eS/Hc8HWWfz1VYG0V",
-	"wFv1XbQAb5qVFQFvzN2Fx9oCxjwZA5tVEI+7h8q5zA0/cKYpCmlbVTS64WBX5Pv+YhbQFKTCrQaUbBQX",
-	"3wg/KgaLRSgwFwiSzwQw7ZlYTWysXWd84/slOz5NxiydZayxPox5u7IPkI0hv3BZ0yjU/B8G5pTupEzZ",
-	"yvg527SZuvlMQKiSKveDW0EQViAW/O3xDvkb/n9dYhoGL0C0+WIMy7PDrMm0akeD72w6mqIwQcOx/CTJ",
-	"Yv2H3Y6CsP3JVkfBDYh74ypSBrsdVQXtk+1qxv7vndbu+//ciKI2ftr8rw2h/jVT//r//l/1r4n6l/rX",
-	"5F/jzc3//I8mwfEgGcu/EEE0y70LJTTjVyaB5uGS9om5hYuYZVlDfccCCz4FXLOJqtArmud0Dr/VT6D4",
-	"RswmA1AfF60M76+nrnZTVMzR4AleHEdmuRGb9CwXzgFr5Owa2cu4YOgd+3NGrfuwFwbqfGZg2OrCCqBq",
-	"IHDc7pVnXQn6wR9KivYJvXxtDREWdCuSY7t6DpGEUyzv5S3zphd9W7i7POoXCKg5Bzwes0tzWHuFd5p9",
-	"pInObFxvoYNwReKi/l98I0BucSfAWe87xkKvUGINqdoVkAP8GiidLaZEi2nbZB+jXzd+OjjbJJplGcTq",
-	"oXMJDUq22A6Mw/RHsBwO2Mhy1nwmIrHR63TdBJdjm16Ej3OtWDbEEpghsT8lUgGWScGIFxKRZX2bK67C",
-	"ovBdGIl6igueAoltrcuSYU7YRIKpmyrMOdmzmcWXlGubv0zGBqBu5bZy4gZOGZK4qDtpGEClrqT5AsGP",
-	"LMHFfm+GWDoNqgCb0Rjz0nahCW6ySrUTG0WlGM2T8b7WOR/MNFMxMYoRLhq4PdYgQzsH6XU69kAiUZ6I",
-	"IymldFCkeucz0S4XDZUQWc6W4nQkPKS21c+KCHfnpDGojyVqzabODl8fvPjw5u2Z+eP5/tHzA/MDwOfs",
-	"4OT14dG+masfibjAz5ige1mP2QQK8ThcRudQbG+wc14iLyiAF4mNuFKR1JsXwlokkWITqZWqXvMFbgKx",
-	"HjWJsiw7+qkUDo3qBJHqTby6Vhu3wfpS3BR7b2ROLnmWmb94ce3FiGxkVLsEHQ93LA57cS4YWigxpWq1",
-	"VdZKpDZZESFACHBXuQU/KqzAGEe057CMZRnhOixu3hI6UdZ8LUCgJd6SFY22rk5us/C5qHtUKfGETn9H",
-	"GLxv4FKCfdQnTuBs4IZmtWYXiRSaixlThbOabLjvWlS1BLtEemUmLNQMTDLHGgObjebBQthdNBzW6MLn",
-	"goBXZflavLVVLRaOv/noXejC6tipCkvgSiJCaYjxCu82gPGyUoRs6c8uxOB6S0612petJ1grM1Uup9hT",
-	"k0JSbOQVVw1WqYKioC5lxdbVQBMsSreA58d0xM6krfpSPeljK+p4MQ80txp0uZQ9qKRnOIDRkKZuurgB",
-	"s2uA87ZzLTBKc7AzMpfFrP1iy0WBdMdvgjAomQ08fHR2ePT24MWH/dMPRwfvzO+OTzUapG9yq3rFixe8",
-	"qlA7pYx0sDFwIYk1RPZwy5LNt49Qs7G1FiNRpohBbZNqRbO4uTI9hOGYQ7rkGJaFwXZQuoQLqKVn2Zth",
-	"ur6LEzi07+ME/l11cpqvKrX5YdCYZ6lLuLXfRiI+Yh9n6o1LCyiePmGK6erTIA54ztO4TWJwIVfBg8Q2",
-	"w2oFXDey57+M4/n2zuGXnGVpUR6kpgRhmGQTt4KfbDnPPSKYAsZbluX7Q3LhbPSp1MpI/xgYVlEKHqnC",
-	"1leUg2uIE/PLYmDZ3Se7ne5mWd24Hj3WyAC58G+7jfK0NRZdJUpbJ7fp2i4/qQXTkOFEALvwWti7Cuxf",
-	"T391K1jbBuMG3sUO4+ZY2RZTX20zAfUmXiSgD8El+E21Jco9Bps42N/dX1CcYs1QZcuh7mOhhOppCtos",
-	"XEqo6WUmbN9cCfX6zcMrrtv5iiavZdurN40ICbSUWNhq+VzTi9yvN8tLxTxNe/oZywGcFjGeC8WzIeww",
-	"rGewV6m8tSiVDtsytt/wYK6tHwiMD/YbW99m8cKuZOw3zMMu+iossKIhqGYVWudPtioy/Mxohprvovd/",
-	"pqp1euX5jYd0jXT/M2rMx5bA1GT7C9crrKaAWzXb6t9c+IUogPMaTYpswO+HaYgPGirjPoJk6Yr9XWAI",
-	"Oi00SNBAC1XidrpkgwJ5o6pxg2qA0GiC4mHqao8eQ91IBBnELdkmSUHYFDeiJUmljSdorlKJtRJtDR0/",
-	"psVO+vb04MPB/xyenqHqUagW5ZdNwshhesJmijUtFio4fXjx9vjV4fP9s4OGdTPI7HSrs4WQIJjeT5Fz",
-	"nRlKhcqxaVvb1d/M4ktr33xAPerDm6NXvxWxO96Apk16F+9aLKoTJUBgHBg60THlNGMJkN43Uyb2jw/J",
-	"VrvzSNnnyBtABY9croqTr280GdXzdkWLi5R9dNWSwaiuiLmQflSLV49YpNZtgBkVYBW5aaXXW2KabZpf",
-	"XPysLGNtGbQy+i6CaGWilaXRxsUvE0mrr2gKlyY5G84UzVx9+oylIwj521immxu1eB+b1blqW55ebPuK",
-	"OLJm1XnsI4JqsG10p6yFYE4uWc5Caywo++KZdUEfgaLYTMqmUlnHB6yapW0Su91VtX70sbiiwEQOIwGE",
-	"Jy46nxymMcyU2HEA6JlIpWCQRWnejr0R/RknBqBeHcoBQx9MJAY0OS9NxcWbMfqwXbdK9JEOepTbW8ri",
-	"NJGwK/tLmwuuUyWWtCg0KsMiqhlK3ohphpM14QMOqJ5oAEX/CoQrv3uBePbtKTmV23x3TadKHKwr1F1O",
-	"yB7D9LYlsfG9nU4YDHM5sSdkJKSM29j44pKBowNb7mlZPjmQg+AWkfHAV63jBPtiNod0X1PEuLbmxnfZ",
-	"VpxaEkeQwPvZXj/OqAKJpncV0fLFk2XBQ3s0YYUN60Kf63sEm0xcglQkkEZBd48pVLC2EyNZoWKOttVF",
-	"sdGGsELvEFvn0/0SCcxRl8KPbQVqtCZEPCy4AfaO3nOh5W3iZf1r5Z+5v4bQIV31qG68fddr2wnjUwxV",
-	"LVhtusjvC4CDRRwC4yoCghEFKvyqdhEtfLD8/cdWb+nFK7mqe7a7ePm82Zo2VcgFgJU0gUWWbW3s6GYP",
-	"4E13wCG6fwug/gGw1sY5q1u6xYLLCW62VfgbqL069ODWhDRH7HKNJkEYSKXZR03Yx4RNtWv5Q6Djz4aV",
-	"evBWbnc6fSIktP1JqHC1fdlksx2Jfei7Z1TAUWP4ef3mNhmkhNQ+1zZwareD91cNx+HybJv67p28fE52",
-	"t3eeEpvUu2hbcTnMDcKFq56woofQcys06O3rR1dxYeS3ZJkZ59rcKIdrtv+OLQqyUIJbYaWTnE1lbmsZ",
-	"e4Bax51e2HgWWZ7NxG4YpRvb6u2TtyeHHksSdAL5yp4D7rpFXuuSrl0ulwoOK7zWoQyt9G4Xqkvzkbqm",
-	"eaCrP/pIEZqPZhNsuM0FgcBD36h0BbfmEP/qPqnhWFUX/r1JBV4z9ncZELDV1XW5Hk1Wo/p+C8EidDGB",
-	"q0T5VUnj0nSPJUEn1c6HoSuVCuSqCJMb0Qvw+25QMcdUeZYprApdI4GbC40SF3sp1hNvShsodlTppK3u",
-	"4Mlu6+lTmrZ2n+0+bSU73afbXfq0M+zu+gLmbMbToBIC/XuntUtbw/3Wy/efnl21/D+31/mz27taDJKu",
-	"nkV5v7Bh4x2j1r+5qOKizSQIoPYehgthoDeaxu56xaDSz9ezTsHr17ZKwai7WKNggpWtUJVFLrM+4ZQP",
-	"3tDPnmpf1rK6k0EAz6ueWepysrcWU9nVqvna1ydoF0kC2EX082Vp+5fkJkdpMzAyNi2z1JsgUnlgKVi4",
-	"ixr1AXObVK3K+xpRQ9Ncr5vn1KCkyHQOYIFKOI9dkrWKkf3itVOQal8Ex8/xTy5IDKtwipBdRVPJjVp6",
-	"2U35icWz9QhlebOvtmzkGga8wQ133dgFtx3MUXONXT+B/zAoGmvkkhXZzy5u+Fp3hXkGueItIFPGY68z",
-	"qir/Xzeqqh83X1qzhEqq5T0hscG2VoKTPiDyl0TkhQTf/1W4jAlq94TELBlL9oC9XxJ7y9zM/1VoWwaa",
-	"3RPquhCwB+z9kthbjZT8TjF4tZR5QKiaW+eecBt8cC3n2HjA8C+J4Q1u8gc0R5PhmoiNg1qXXI+x53Of",
-	"pCzjFy6MDy12UFt8zBpa2pv74LVpDjF1joMC7DzKthiXgPGKbPQ6XfzOpuOFkBHsEnMh9gffs9kmcR0j",
-	"Xa6NiETsRzjGNYtDJXW3fKopvOb7t5e6OOW7+NeXRiQj8qHd5Z5oqzKzPZDUL0lSPQPj/yqZt4Y4a7pa",
-	"HpDKI5rryKSr619roO0thIa1rRjr2e++CU6yXyvdM6XQNxqDc/2MSZ/LkA18hYJ6ujZ4KeUjrjf3SGx2",
-	"FUdC5tbninMqImQxQZu8WaGbgNcSAIKpzGYi4WpemNdDN3CIVcQOAob+z6fskap2EtioYFjoNf8o62ns",
-	"RSL+WG23oGIypTzHMh6bRVkjRZIxS85Z6nq4FF5q7HOjCkd2n9BITLgalqlFZLvXAydbJG5uZHBd84LF",
-	"7FOyLyLhoiNxGq7IZc61ZgKrkLjgyT6JezuddgfTlrtsK/ac6yFRXCSsQACWR8L2hEhZIlNsvS4ggVm5",
-	"GbH0Np43wt6Dk1ntpysb8/ZPlkvENqx6U+ZrQRtlphXKYTeILV+ACxUy87VExhOvb826KiUeGiLkvC4m",
-	"1Qgir/190d33EsobLN4ud2mmMsvCSPhREWTfNl6DlxS9I8ydRymL5VSbC51lUOPIhqhi9KrtjKASOWUk",
-	"pumEi3gvEmWRlLLDBBkbrASFoWl1RdoeZuX5d1itFLN2QyjSGjLBYuWMJnfhiCsN7ctr7W3ohGFcV1Hp",
-	"oEy8XEr6IlHpcS6Yi2VBiCzQvY24oaNNvBmSmciYstHAxdFZIgwRhmaNepzL2Wi8B03R/NNHFcJs4TYg",
-	"X1JQBIDYrCDI6e3Eq5xR1VTv8N14vkdylsg8LUOmC3nqUaXm+031XO8eTYJdqL+3WJ2yzPGXi9X57uo3",
-	"O9S4dTCfzXq+fTTf/Rd5fnct0dwHwrVALouYI3viVhKifkol2aDCz6GsZlCGKBYWEatQCk1mFyzdtD1J",
-	"MbXYRkPLHOtWpXNBJzxxXXATKshMNWZZVfbREEK0YnBXNUPcDjKwWhKeamvGIEe07fGrBjbgJABFs/ox",
-	"vWBkwxW0a0N5nmpW9JII4DJK+j4z3aHMSbNE46LL5CxPWGUjvoRbt6M3hhv/OWO5o5irRIlXyws0gGD9",
-	"BH0nLN7jIvC+3duETQa7KmUvqtK4BoAWDCVy1zC23HR5BuW6b6IOzWXBfHlh9b1XqM5NW6++YnGZUJou",
-	"meVcz0+xVzC2p+K/snkTSTtn86qQPDEqUeoqGkKQH6FTbp6LZp3OVmKAD5+Y/QJEZ4VfxRURHxO0DZ/N",
-	"QBeMxOnP+63ezpMiRxTHGpVslFPhlCdoKWnLCrkLGhRNq8tbZLd1FQYD6Hy8P8Mbi3+9dOFov7w7Cxoy",
-	"3t+dYVlQf/vQDIZBKV8yzeUFT0Fp5aOiMhM1yuh8MmE65wmh2UjmXI8nZOPk9G8hOT79WxiJg9O/GRJ9",
-	"kL443d+0Uakx+zgt66B6mk9MZ2lsGERKYq4U1Hlnwntis00OtdVQVCRozrAoLCw+hq9jsqGmNGEtxaYU",
-	"+D26CVQyNT8BsQGmYXBqMyQu0jSbkwEbc5EaVd9b0zRnQ/6xJGUO61TfvDk2C7JlzaCmKihSfUIN/8mN",
-	"3h+r2SDG8oqRsPzJfI0fP/AUVXf6z2ls5Bzon227yMGsQoJsVmr1iBfY/drId3DAJSKMtZ5inzwuhnIR",
-	"z09tGVaqzYagNgBNy4j9gqF7dRukQfxpRrkgP5+dHcMoEEsiEQlsrIf8DQz8XFUb8PlND2Msv7W7vfN0",
-	"0+ICsLaQxJA4Yj64Eq9UpJGIMaco3rN2ENu01Rx8xkEC8XpEtsmR9FeCXS8Lc0kuaOYYMfuoYfVem3Ho",
-	"9I4WsLJ/vE3fKu8F4Io5EUU24sdjqNPyT7Psx9BUEj/ijVCQYv9YTpmgU96e00kGv6YyUfGmVbar3ejj",
-	"4mbHlX70cWND+hiUSyivC9rlpWyTAyNwef3vi4J7qNVzbd9rJv3YcuS0Za8OKuuAyR7W9CMRA7KTDVvn",
-	"13KJsKzfYls0b4a29ivcNZprFVr/lgqtmKvwPqJ5IRIbmC2P5MCFVu+5362hon4um1jxwHYQtN0Usf2t",
-	"18U+EoWtrtNFRRxbD/ud7jOanHsA2u5smbkd1fYIgXvNOZsrInPb6l6hu9McslcuHYqKAqk3SjnJpJwO",
-	"zHtomuZGo3eKvczSskCid53AQebQ96ZOlWTlRpVmzUTROdmgtkgBGIAc1EnZlxJ18pBQ5xuWuU05Kp5x",
-	"CVabe0ZdjKzlAVZegL27A4tzNVbNGgx0q80xqdcbszhUwGlrBQZIRgLrytR7Zha9QDxei5RSefYTMqUj",
-	"0AZzPjIIrhCxwEYqCSWXbBAJ80zRCdwBJfQgZWFRmImt6QXuywVXHLmm3Z2HRmXHTx/zoMC3AxUgi928",
-	"cniC1SU9/IHc0I04kwnNjAYGFKbbe9rutDvtrqEuv/f73fe2kv9U5ugjpz4eS2EzyLd73cLlz5Qu25dS",
-	"4kEiEmAMN5g0mKPxGrMbYS02vVleClcuvTRpOmTfeHF0SnI24CIFd79Bc78bP0hWtlxxKhN0TFBNaqTT",
-	"MiuRGnBhZVfqpTbCkqk2FBcIbGjvehQ42smigAxmWtv+bGa4IbvmBgDTHcqcRMFZbuQzImc6CpDVZjxh",
-	"Vq+38tfrQyNFzfLM8lvVfwxrRSWoLfPRYzvo8YRrL3Gz7KkPjNT2+Q/C4ILl2N016LS77Y4ZYjcf9IOt",
-	"dqe9ZcV6kGHLuH0QvKVqMC5YJ3shrrjK3L7U3Cd+AzujyfVLCwoafZuaRUei7t+BFHdbibPwFYwoF0qX",
-	"PZ4ObVceV9l9Y7vXcxmpBsUiATx+M6zXMcDQgLCojN/Q0tlIjMeADHGbxK8k0se45H+RKLVtbMcfl1B8",
-	"HANSHvnmb8fFSl61idcGSg1jj0qL8iBsUHWuwGCzCHhD/hCVCgYGCfyVnA4435xOmGa2zXyTolQ+8vgd",
-	"5ctdld5zHrBQQ7hxBALSb07/o0zn1/S1buhnXZo8b9GCs2bvL75crVl0Y6rMVVV71PmMoYEAbHZwj3qd",
-	"znp7tEbPVbNPXWK3VynacxcBIWmNCoqwCIC6J6NoTbg6aBZbGTd01D6yXa0Fu4Q4LRvARTYawrSq0VlF",
-	"FflpRufO6QF3eOHKgjEL9VoAfvG7bp3AcLbUnGxHlYitixFXYeDu/k2ji+cAAr1O9+HswRZgTr1azqqo",
-	"p48MBKlD31qpf4DcPWrZs5AFkS4II1fY8rR24OufUxgcF+y+tW+O52YcKUe4AbDpbbzqTSMLkvD4R5oW",
-	"1MMM6d485K2gTthIcdDWzYNeynzA05QJHPHs5hF2Wc4VDsN2bx7mLi8M6K6wsmM6zyRNz6R8RXP0M2x3",
-	"d1YBQ9Hu/zVLOXXmvO3eCjB8zVXKc5ZoC8Jeb5UXTnOZMKXoIGMH2H4Kxq4AlTMpX1PhClJAo4adVdDj",
-	"0JoUijIlO6sc9ltBLyhH1x9YKGeTCc3nThoAe0ApEWg6UmV/eiPvQap0VW0HGzrNsYRjxYlcoRNXoSc3",
-	"Pv5U0pgrqAfMmmTIil+6OqhBYswZTUsp7eCMjoAoJDQx/CT0ilAtZqNjYJDfInyxyRRqmNiVoFDstxdF",
-	"N2ur8CS3JunrJ3YH2csPMLjxafB7QsGPVZ5eWa4bHknBXlOdjK2odhdZxuslFPQ6vSetbq/V2T7rdvqd",
-	"Tr/T/Uew0Duo4bGOeazWvKfb9f0wazS4Xp/Duu4wy1ZWMGG/Qcc3yYbP/EiHGuN8TpMxaz2XQucyu4n/",
-	"wcPu2aswMJfypjHwDCxqq7O9xJ1ZXExrXSLJmIoRS72IM7j/XJD4cNgymNoCVI2/3m6+Zaa/ffMIVznz",
-	"9oz0L8QMTxhNb8kLDfW/NSu0X7PldpWTmUCL4kJDd+BgLnmm5GS2WiPyK64VSNhA8LC2YxkAEglzm4pK",
-	"g76NG+xyEHoHhSdYTqYMzGnoGPoDTtnVYPKCfcEmTrXM+5FwAav1Z1yQAYldaEhMJtZAljOdc3Dw4zqo",
-	"1tDnThZcPxJ2+1wobU5NDgsgcE30JU/YXZh5gx2miZvXeqjfiaPfi93jhnblZbyO+71lOAxWdFyHk7Av",
-	"YukoGHgTp/4ce7EFkK6WB615FyX4zqj759QBofb+96cBnlga+FfgdGbMSijxDqKEa6zRXhWfO5INMMDX",
-	"GNLmrRRIHFte5duz0tS1Sl/KS0/B/wfM1D0cFz1hQLsM0QG2yFVR7cTUUzeW2CWjexa5ou0OiqdsKycT",
-	"bF0qBbNiq++cXIFRRWK7s42+chR+cckZxGbcjn1V+9h/fe7leJYLT27U265WJu/NbfpX4lS9Zg3EumKx",
-	"hwCGiD+wge+cDfyF9BdE+AYaXadztyPSLqMpKGjsral0WW640QRYqjsuLsv26jKk0aPHYUGjZW4b/IQV",
-	"zcd15rJFAttkH3uKshyzlPC5PmoooqxdD3qEIJpjVewiasDNu9PZXqDakfiMxkLb+fXLmQzvbNtzMvvx",
-	"wdGLw6Of1rdVuRbGzeI4IETRtPy7o8IPEutdJda6MeeRsvYPJIkVwnINPcQmq31nxr2L8adSMvCuMTRe",
-	"/vjnDKOpp6l/S5E0FXh+zWgaD0jfaUBNPTbGQn3N8JiGOpx/7QiZpDj0mofGx4iVYeQNegiV+euEynwd",
-	"JHiImXmImXmImfmaMTOkyvad/FiV8taNnKnQjAWh8VsNoPGF0S8SQ3MnieshjOa2YTQYU/3thcl8HRb8",
-	"EC/zEC/zEC9zFz641HCywAZTmSw3F5+NOdSy0jlNtFeqzPzJLxj5+ez1K0jVCm0qV1nZxyUFDubk9JKO",
-	"Riwnbw8hs3shixZ73GLGl0jBbEKVYhoTg9lkwFKvZJClVJDfxjVEviiXxoh11nLBNKGJEYbatRQwm6NY",
-	"ZOa5kld20j70toR0tDKRFzQ7yCnDxL9aDho4LXEL5mml6Vy5tZZ7UmQo85GEkm9F62z42UAYO+g3c+QX",
-	"5oAWWPFC2yigN5A4T0XRrR9lgj2y1dmuvbWRcLWXVSio0LDAJ/eVSk297cUCOzfzYM0+6sdjPckqzDfA",
-	"Egz/lsoExBvzAFZiiAT+ZL4hGRWjH6KAiSio/cpoWv1mwjQ1+80V0z9EwUwPW8/qoyCxD79qzO0zSIFP",
-	"PvYedaMzLs5JzrIfokDpecbUmDGDdOOcDX+IAnPVHiu8DK0ZbydK1d+Ph0pSBk3K82RxVGswE2nG2n+U",
-	"Y3E9OHS16cx/Vpvh8SIcjUrrj0v5BeGp2XOxyNrEKb+o/O3NULzGO94KgtXxqVFYMCiNtSRccvWpLRXS",
-	"QnsNyQw54ZoYZc7WNDJTKLTSwmkROC5XyAKqRiDds7U0SjIB6b1o8DT0ZCk5gefwWl/H82tKhpAtoyKw",
-	"uE9oQUZzZmP/mO3+XJMrXM3LnM0Uxuq1g7r97zqwltJEdTXPbURFlXpABvgGVg0Bc4nbsE183Vzv5dcK",
-	"W8vJ1V3krNtAZr0N3U7g8KrcBP3f31cihY4PawnSnlBQsA0VvC/4+uNPwEevruHvzF2EsnCNdxe0s+Lb",
-	"LGw8DHOHVN9j649UJDbiJhoFFUAqFC/eDMkFE6k0ssJMuAOFOwbhtNMJmdLkHISK4i6WaejyUpDY0q/Y",
-	"VQvA2hQG6SurIpC2bRCFfbTSBNbglLK24FeHzw+OTg+qy20dvTk7fF7/sthb2w5q6496qT5tuPe+OYSb",
-	"WPgZxD9l7JHCGo+VhqhNr3e82laHspya2nctx9U16+PdSdQwG/rmRI1Eqaqk0S7BS9pyOshkcl58aNkL",
-	"2DJw/jSUQreGdMKzeX8ihYTaRHvw7SXjo7HuP+l0rm5gYSGu4w96QRGy1eVccpHKy/aMkx8cNr89/BGO",
-	"fePTLM/6JAp8+TkKQpLKyQeeml/+3efCV5t7q60FygFVl+HNI57L6Tw32yO9Tq/T6nV6XXI6obn+kdGc",
-	"nMqhvjSX61Ak7duwb4Mm7e+JSQLef0kmufyifeNM8jZGie1rjHh+eaqaMc/1sweALTJTCz4EpSt86Eix",
-	"X9PgybCb9Oguaz1JO4PWdrrDWrt0Z6fVG3bps3QreTrodjy723ZnuywYciQ1GYIZoyBfs1z0tdU1WmOt",
-	"p327h76QujV0No/VLGyu43+jc9Pbmrdlb5+fRWqpvHU9GQa76N01oOMgGcvPGclRND74lkI4EHRfM3bD",
-	"gOV7rYKSccFwP3/OKPra+r0wUOczg/GtLrxG5kaw6Xc7nW49ysOcTgt+b5mf14z28DtV/rXDPOpwWHAz",
-	"ABKtDB3z9EOAx18nwONLH/9DaMdDaMdDaMfXLYdixQIn81kRb91oDiQMpYz4rcZvgOz5RQI3biduPURs",
-	"3C5i4xYC4DcW2fGlee9DTMdDTMdDTMeaDHBpGEfJ/4p27Xc1kxSdsD6jqaTS7+9bMpcUUPyaFhMHne/V",
-	"amI9PPspXSgJ6+DfovjjGtYQB7XvwyJSAcQCTy4wZGUQuREPZpG/jlnkq+DAg23kwTbyYBv5qmkvHv93",
-	"0mEp3a1rISnJREVK/FYNJV4f1i9gLLm9pPVgMLmdwcQhYNAPfmZZJkOyn9J/+wYLw34V5vtgHHkwjjwY",
-	"R27FAZeaSKoM0LZ2W8rx9i1f6XU65HLMs2p1IitjYKMpfsH2iq5g5i5QdV503Gs3sZuf4eXBfRT+Abom",
-	"z1enP/bdywLnaxtrXxvL84pfMMGUui5mxzbLuzbkuIzmtU+7fJnjXE6YHrOZgpBdaA5MdZ9MWd7K5cxr",
-	"KAb5TyqE2n8iwbaAaSQQRCSRKVNF+HDZDvH0xa+2qbCNJHbv33Ah/N6MIdTmhbb8apkg8drudrXI04Yo",
-	"y38nPx+8OnYQ+WA40we3lg9aapd/UvYSA0RlaUgGcwIwCc0uxjLFfAQAQDsS/07Ofjs+uHZim0NWRFc3",
-	"PfQJ5/4hCo7fnJ5FQQiv/CEKSukwCkJ86w+R0aqj4Ips3SYK1J5FuAwZ2MepVNCj3eJF+77CAb2MjXPG",
-	"phAGaFfznQT/Vfbom3jKHoHuKuRsxJXO59eTAu9wJsUdWE4Uqv2i72qqfm2mO7OzfU57deVF35zRugbV",
-	"r2m6rgDqe+991tvphMEwl5P9xGbuBzTjtveZNToBaLi4aBmdRcvyyYEcLFi/3RG2cMB69u8K6L8PI3gN",
-	"HgtaWBXbVgZXZdiDQfyvYxD/6vjwYBx/MI4/GMe/qnG8LmE4WbMuWq5rJ6/RjgZp9Vs1mVel4C9iN7+j",
-	"mPdgPL+d8TxloPkiL/zY6pj/9ZZKmwZ10pxe0qwyoPsNGtu/OmN/MLw/GN4fDO935a5LbfANzNXPXL/W",
-	"SPxmysT+8SFJZTKbMKGrlVUUyy/Q6EvKnO/SSIoGnEZjvJ33dMqS9SzybsWl8dbupU+gpX8kuBjKfiQI",
-	"AYtfnzSWEDK/2wzwPum0u+3ObYyldeh8nuTdSv2v6wx8BgPmq3pXmCgh4+QSStBDgza4kOx0tqxidcJ0",
-	"Pm/tDzXLYwISzSVXDApuRQKHk0ROmLIlKXAGQjWZSGUkR8USKVIis9SVC2EXLAenzoDBS8DgTLV7Uo1p",
-	"zlQ/EmN5aR4lcqiZIBxa9lF1Dn2M/N4V6lx5OxrImcZegO7dS6Qpc/e49ad8W54htxfoRkiTsSEc7dtT",
-	"myXY5e9/KWapjLHpnS3Gp2aWz2kphhd8cxZiBN7XNAwDXL5XgzDebhX0tzp1k66g09ZWZ01TLgDr+zDh",
-	"2v0vSPSID6uDxTz+YKr965hqv9i5P5hkH0yyDybZr2qSdbzdyW5WVFvXAmtJQynsfasGVxQiv4ih9ZZi",
-	"04OB9XYGVpWxqT6tSHPfmKX0i/HVB4vog0X0wSK6JnNbagD1eFvlp+vjY+EJNEktqts0SdhUq0ajBanb",
-	"LC7BDsG1ct1ZFcSzhmCOILY2pbkhGReMeCtpk/3SOFIwuGJmMqFzMD0QKuaRMAu+Lbd7xZV+5xG1u1vD",
-	"LiuzLZbahchwRT5FkJEcBVcIiE9REWweBVeoF0Dg6YSmjAzmhAoCfQ84qghWOADTVG72pDkueGLEuxFr",
-	"sOW6uM9PAROziUGrQwHma7AcIQaHgZWW3Z/PqUhYxtLiZ5ZPuKC6/Gbfrsr9fcryC5bjX+8bavp6ZoXf",
-	"i9WWD8rBHwxlb7tFB8gvstoy3C5NIdqXZsceeIc0UyysQRwzy+vn/G4siZYEDtUcWKWAcKdzY+njCpjg",
-	"FU0wslntlZQyM6NfmiEM/pyxHBb7+3tf8Khuo0ySaoyat7+2g5vWWszTtF5sNm1XMpuC58T8cfV+ZSnC",
-	"v67m+i6TI8ZSQYyxfRzpWvtLcrcvxqyuqm4TVtt0nVQDaHy7d0Hgr+MwFT6ynIWYI1GloKRCItglUxpb",
-	"lYRkyDMNrVoGcyByl2OuWcbhrMBArciAmaVvJHIy4MKGiZP9oxeGgh/TEcNi6nJK/5yxPplSpUgs2Edt",
-	"fjuT50zEZECTczAYT4vv2sQsjYsRaGOlz+SRIhdc8QHPuJ5HwgjqzPlqDKPJjLJG/pgp3XLmvVIMNISZ",
-	"TKSB6h65ViksMnbug1U19GSBeubY1rggC0V34xXLKLltFT26w+Z5K2rA0irpKxC5pcs2YAavW2V6zLwI",
-	"+oGhGy1tFJ51J/0RinDfatYqnhfAUmTKctuHyPn9zOaLIvO1hZgnT/k/q2tI2ZACVe4C1OhHPjEsugCi",
-	"/bNYFxeajdCr/WnpWwDvl53Pdmf3yU3nc2cNuiQDgKOLCnW31ds56zzrd3r9Xrfde/Ks+2x3uV5dfbrb",
-	"6ez2esvU64oGPaCt3lYvaT1lnbT1jLJea9DrPu0NdofbwyesUYNe9q5CkX65f/jq9vFG3ZvjjW6CV6fd",
-	"3eps7T5bCV7d3fbus63uk2erwqvLkmHrae9Z2qK9dKfVHW49Gw52e892t2+EV+VdXyQf+n0YVBiAmXb7",
-	"H+yfifrlx9706eH5kRpsHWX//VOm/3F6+OTwj8PL13/8pl+fHejXf/z329cvRk9evzh88vqPg9nrP37b",
-	"fn022nnHf1kjGaKgBsskkjfCVj2XQ485WnHkm9XPv3d125xWKSx51Gpd2ShcEiBwir1haPkSsOaCsdb2",
-	"t6lr0U5VNkIadnb75fTNUeH85wokHpYSLSOhfWGPKggTkIIRmo8gMicsbdAwywXNZsw8qJjQfSJmk4F5",
-	"1zljUxuYkvIR12RDyEgMM0n1k22Sy5lIuRhthjY7mQsjx/MhT6jQKMFBLxKQlwaMpLmcTqGnXCQ8URyF",
-	"UZsXy3MCOyL2CpGNqviEloo4JHHNsKHiTSP/mb1LVdT2d1BbwzBBrY3BZSHGBVWKIzGSTPWLRzCiomZt",
-	"BxcuWjGE3QscaZGaPeQaDsQ8/EjZjYYubkiR7V7vJkvHhjlMsz+UBWVOaGaQEd3HYg7BEoCKkXDCYwVF",
-	"vNAgaEGW0AkAgGoILnLLwz6BZg+hNWXCUqqGG9weLgyiNegcjpaUMMGFFTiH8SEAI3wGXqEAMfZLxOUp",
-	"Tg2J4BDNRfKZEEZWLz0au2QmMmZk/UXfuqJzVYZn7dlWiVWPO6zKTVtK8NSLDkPfbOnS54VXt03ecT2O",
-	"RIwKrHXc4h8E0C3jF6DWQBe2hhchYKTtxmKO1WkT5gg5qgXvMHqodA1XQsyKDi/l6kFCUA7m6Qz1BTx+",
-	"ZbUYPGgVCauBKbMINZZ5SfoeKeIcT3nOLxjkxJs12jAVb3HL/NobJy+fk6e97c5m3cVNa87yEuJdd30i",
-	"Ab5v8ISj28wLMkKLtsUlg7A+3ph35TNBeBpiEn686P1eXCzgCzQiKfuBXFJDc4Wc5ea4DzVR9AKDm2BZ",
-	"j1QkBnNtgC2yeUka3G4g/q8IW8LfEpplZsUsG9olKMI4XARoIooXQ7BIFLfUDGmTAyDFeGUsCnBVNizz",
-	"jqMeLBJCUInOOUvtIjao0aMM00FbGQaeZBLqGAjBEgPlTSIATbCXWRgJa6gBzHJGNEO753g7isBGM2kf",
-	"e5YiHKr4if2IcqUJ1dqcMVRJALQ3hAtekrHUgsLdwbghxKVPdD5j0HSNIbkxsIajV+62RULmtp+pR+PM",
-	"GhJLMAwd48kc+SqQqHM2d6bolA8BGXRR6MGj1IZsl9TBXHkpWJv8yuZojgAiXFx/c4wsJxuu7cw5mxeU",
-	"Ebq5PlJkplhOZB4JLAqxiYtyr4bY18mUGppCDYFJZGqgwD4ajYtDX02jMqqQxGKWZbEj39g1NgXMSSNh",
-	"GLNZcSqBJ03oObSYLfbq3prIPCWZu/sOH4FaAEMdyyxVhCa5VKoo2mCohpVwoBMlKIMqBJJmtgp31kgG",
-	"QGDMeQJ1YjmX1j1uVgtNaCmfsNQSburW4yMSLbZMMrAxZYxeMCLNnl3nXjnThlSScza1TNswWHMf5kZe",
-	"oCV9K8usVNATST7PMjJgBmqJed4g60z7rCgSMfcu3jmbt7hozRSLG+KGkXdgnYO4VG/iYv80M6S2MZZy",
-	"g4M9bMSRm+Dk5tWtGLDOTqEebRbCVs1PMmBLBCLATQvRTYObS0SNSGzEP+2fHbzb/+3D2f7prx/+/vbg",
-	"7cFpvLlXCCzCt2ahFBK6zsPbnS0vcHqVUFBzZBAShQemzqF9McaG4pvMxz6cQVUQ6JOzg5PXh0f7Zz7f",
-	"h6bLtJH1p3ZC++q9SNRkBqhqAlSqZWCPFkCAqyXLTv7zMZUXyQAk5UAzLNUr3uhsflSRS2YIvsMQPWYT",
-	"n/FbAPqkB2KiWWm/XBr96oyF31EALFihkhy/89t8eZ3FgSegLjPhYqZZEAag9rixp8mYpTPIofg/+Fx3",
-	"EoQBT0/YTDHEJDPpq1dv3n148fb41eHz/bODumkiKVqj16wS9Sbnvl/FX7LnsymWt3a14mtsIlchJtAU",
-	"FqXa+yvmJscCnYxgEI6SCZtIf3kVK5M0Kw12AHSfo0gFvLz/CRsZwMPVnlV3yeUrPFHm3sFlqULntH7l",
-	"Q8OAeYoaCdmfTnN5QbPGo3Mw6PZ2wHpL4WED/2CUUwuDsqbPVLaelp6x6kw4suhmmMjJBO5IkEl5rshI",
-	"ytRzApoVKhsCWgEOvGIBJMUmwFq1RqC4oyufK1Zc2aBhYS9N04Lco6Xh7cQOuFrfZrdGZHcfab1zJC3V",
-	"JnUpyRn+eVM0+KYVDrlqyr6wKrETnEFXXCkkvBazCAJ0qUWWLAYYLVg3io66joFVc0UWFtduSh4bSJkx",
-	"KuAo/Pjla+KpHiny9uRVSOIl7rP/Avv0D5/gn6t4/eala0WtI5uR5qNmqaERwBJXxsVT68AS6XM3CVxx",
-	"/Hrtee4Lp6+JWkcJ5DZR605134hd93t0K/RJJw5hjPve0J0YrQOedl8Tfr3wvzqSfwuotCy4vnbT6uAr",
-	"7hwAzcA9Y0ONWkWFWFiDRM7S6s1yETvViZviax7i9h/i9r/luP1Fb8sazhaM469GoqwWsL/fZJ56pEgy",
-	"y8HiY2t3UkyeLU37SPHwAnO9xN4aiSaDK1oWjDaLJinfbAtmBbRmxmh5jclG4SEFdRx+szFwMdlAd3NI",
-	"zg5fH7z48ObtWRiJ5/tHzw/wW6f3vtgslckYSJwl1xnVhr4Y5chzmTgzKubapndIGri9tvld5Q1URYfV",
-	"WX1FUDCnvs7gl/g8Jg58VbF5rQD+unSycE3QJp3YBvfO5TRgkDjD0j3PqmOEiMlMaYiwuve++oUduVwb",
-	"JB7fXw/9z5hZ8I020n/IMPiaGQZ3YsMN8aAVLvw4gTjs5XUTHBQIPpgBKd2rciUwuDBFxvKSaEkuuUhJ",
-	"Ki+FCyAonJ9UEccIDaOKRGFuDgkfGq49piLNrH7hv3GzTfbVORh1RpQLzyngeWGmDIIfzMcxzScZU2qR",
-	"TSJvbGKNGJJ+L9zxLmUDckbhyyCZKS0n1uKX5uwSbf7QLXQNO5Bcr1RAr4G+egcBKpHdm1F9vjOa8jmV",
-	"HuCZfzGV5y9ELvfVeaPvSEtLSdYgm0AkrqWb7MIsbLkSQ2Io5Q+PtZTOGZ3ErnqQSJHAHZTGSCMzkbhY",
-	"dExgIBHyEogopGFpPrE5Wq59Aco96MCDWaUTQKpCCoprbfIzo7keMKqJNVDbeDKeZiwSZYyBInLKBDpk",
-	"aVrUvIBdEBekkDM7gDjHMlJmZ4b09TXWjsS+mwB7MhQ1cQqT5cDcQmASlBhdjmwohruxql1BbDf7ZLu3",
-	"G4lYS9maUDFvmQdUYb0BNzXH/IkMpzRP2cCqCZ1j4SiYVrXYxzGdGWpWWn9Kt7mtWnMrXeudEfruS9tq",
-	"Ch3HUOBVWQEoZCvFii+gbrWeGfzSL3EsEinVtE8+RVW/UxT0o2tijjvPdv4RBWFUDXKOgv5WGOHWYIJV",
-	"4pxhmiLSedX34jWCp20FE/i6CC6EX/ygZ/i5pALwu+/kq/xuCC888VOZLWgQqU/G7hqaP68BZhFU3ryh",
-	"Iqy81+3ihu4F+t2uAT9YOqKgX8l27Ed+V64ouPryB1VYXr7EUa1fbw/JNl6aPonrhxuX5LFC/GNz5vF3",
-	"J0197yIHEPhqTEnGLxjZwFzV1qlBhgOQFDbvU2mzV/ba5PB8Jh4pYp9EvMRYUaM/QIk2L60OIs6HMp9Y",
-	"Xj8JCcUkCKptrMEehKpGYoX8vTKojH3UME2bWHFWQUR6ytyCQPwoFxIJWMTGhGlqrgRINgOq2JNtYv7e",
-	"bON7Tvk/GQTYUzLm5oYVUZkuePNyLDNGBuaAmCJyaAmtskG1sLeEChAQCCVDdgmxSvdgVv3ZHs43w++v",
-	"yTv7X5PdZqX13+1HOLNuEOJfN2ZHGUZUPGw76//3wdHZh7Pfjg8+vHtz8uvLV2/efTj4n4Pnb88O3xx9",
-	"OD3bPynzp/Btne1nO8/86I668xgIxb7WOR/MNG7UxjoCUMBH4VuD18kCKyJVpvYeYr0DqqmR5+a/zH57",
-	"180O/5D87+9Oxoei80MQBu4SolczkSn25aTi6GLAdy8HP72cDkY//GDO5yoMZM5H3NDWW67QSzT7FJxz",
-	"YYaWQYwffj08evHh6M3J6/1XJXJVEtJWjb6i6rwMiup21EK8zaeFXP0rQO8Sc3qrYU7vSXcXa/rchDmw",
-	"0dPnPx+8ePuqCW2e1TbgAuNuwhmUtORzJ0j6m747wK+asvmOfz3kHy7PDt92fvv1lxf7H387O/z4+t0v",
-	"41dnL7Pfer/po38ebv/jeXf8evL37quzl5PX/xxPfvvjfP7mxXnnHyf7P/60fzmfjl4+XaNALRJcs4ib",
-	"8vmq7PBB3vpLWsRFxS2MEve4YLr3JmTZUhyPPwFHM5f36hoz+UyoilH8kSIwzlq0cxIX07jIc5qPFMbr",
-	"uFg0rl12T5vs20Q58JW5TLQ+DhWQOAjfgL1boG2oUmzaTrnT2W6T5zV3HVjzyYAR3GNKtJS3lXzAw/uF",
-	"XMp/dyC8Y1zyiF8ww5+qoaRFogkeHKR/wpNGlvYDSM3B2QotC7nr251O6+lOylq73cGw9azTe9LbpYPO",
-	"gCaAbOjbX3i1i/B8pCDOXs9UjKtw5S00PYdUxSJdVIXOLFeGC3hrXCNSFID6WasJl/XzNNXm7h0fHL04",
-	"PPopWHuRuIxlyjdArEiQe/BNfIfxVSfsj78M6zJjVjrjd0Dom9wZvmWBEtjCPft/bfbg40/44YhOrmNz",
-	"LzB5Vvk5tXE50nE2XhS4r2e5L026jcRGlZhBYJeNi9psk16nRyaMCq+Dwhg8kYnMU5Z6C6o5p61HORJc",
-	"F7FhYJfIZ0KtluXUlLaDOQlfhu2dFgC+rw6lK6YrrMfeVnZJw3bu6pQ+KzHw0kOEB6r/4JH+ZgJpGeRm",
-	"WSyFigILdO8+Q2ofF/nfyyn4gXM+l4yFTybmWDTLwENaBqiGRcGNssbDvKSsiUzZHqgJSoo4EgOGxQ/q",
-	"gbsuNLZtS0jG6wTlFHUhv524HKVnyXnhBh/Q1GbsftmgnGoooiGBxek/EMEHIvjNEMHiAjcndmMU/72G",
-	"5thipY8/4YcbRNomyw0OLE035UQrSLieQScSRUBOMSUWi4AAcmgRYH+orcA2q5M5yUHjwWo9l1BHyS4r",
-	"EoauQvRPUfqidC97czny6/ZxmMZQXEJ5BUiKMhpaQ6iRxCgYMIfYFXKhtI0GcufINdGXPGG3FqPfwtRf",
-	"SIx+W5ziPYnRpdjsBGoymJPpWAq42g7a5e+tqWw9bXVXZxS45C9rnNk/Pj55898HL+55C9ebbiyOlVfj",
-	"gYN93xzswdbj8Ui8I0srn0AQZslECgvnLXSHaptFQx34rww6LhoCOmA0Z/n+TI+x0rd5OL9wxLh+a8s2",
-	"q0EYzPIs6AePgbLaRS3UWV+s3therFSsgsUKvtiCMgRAQCfIkEwM40qUre5mVpkWHUiLIkNlyTAIQilf",
-	"5rWPXHyboUex8/3GBSe1vYK8WcrC7UsmOUjG8roJWDKWbOlo7CN0zXDba2LJ8Grf9/o0Xm9JZtDelnyE",
-	"uoMCRAZ4wHtbvcfvktd6RVWuW3uSS9GylVmWzuXcIstWb84YtevQOm3MyeMt8d5F7TQKsLNepPKLdH64",
-	"jkM6VHtpH7/ywjVWGQdtFlZvMVBy/FUmP8GnG8pqn9hIKw5xZdOZLqvehWAoKMuYrgGMdYFgrlgdAOY7",
-	"b/P2lq26czN6+a7fUY6YYZt6GuQA43w6yw0rAE9sbsk2Asg87DWOioKrNeABRGBdoJRdZj2olL3CECyW",
-	"eqwKFtt0dBlcXkusRwfhYCSB4L4B05eMCZKx1HxJExv5D0rRFEqXFBWGQjLiF4b1mUsFpAYjC4t6DCmb",
-	"SsU1kKYirdtRIyhMZzuKrAHcColcF8iVwXVg1xulO6DXieiq0K/Md/Od/BRh1SsgU5BwK6EEHRXWZaw0",
-	"MRTYRonCs5/xkno8oQ4ovwZXCaYqd1gVSN5cN13g2dTouJ+iwJbRKu8m2XC1C7eedDqbEMtKSVTUbIoC",
-	"Z9CFur4kcppRFDgtpn75jWIVBSGJnMYYBVfopSpD2y3/woYXti6pXodwOl657tm4cfWD8SpnuVMp+ajf",
-	"qObTQg+L1U7LvaBoYfF+3ZHukP1mNZ/W2/ULrxLXQnGuSuObtSZmdWhaHLkDcK7eX/3/AQAA//8=",
+	"7L2Ncts4ljD6Klju3oo9SymSbCexXF37uR2n29OJ47GdyfY084UQCUloU4CGAO2oM36s+wL3yW7h4Icg",
+	"RcmS7TjpjGerth2KAIGDg/P/8zlI+GTKGWFSBP3PAfmEJ9OMwN+Hn0hSSMrZAVfPJEnVU1FMJjifBf3A",
+	"PQ7RFZVjRKVAORFFJoMwuMRZQdT7ScYFOacTEvSDXqf3rNXttno7550X/U6v3+u0u1udrd0XvW73H0EY",
+	"EPvJRQO6u+3dF1vdZy86L3bUgDEVkuez14SN5Djod7thYJbQ/xzsp/g/gj4rsiwMRjkhkrJR0A9+JlnG",
+	"g+swyAt2lAb9oNPFvW53gFtdkgxbz3sv0hbupTut7nDrxXCw23uxu02CMBAS53LVhQmJZSEUlN6+OXl9",
+	"eH74MggDicXF3wqiABOMpZy2RliSKzwLwuCK5xfDjF/BguxiWzjF3m/ns6ka+ZPdyvV1WB7SK0yz+gnp",
+	"Z+Z45JggO9MTgYaYZkVOEGYpnFyCC0FWP7huu/fsRffF7u7ui5UOrtdtdzud3V6v0+mpAebz8CH4sv/H",
+	"hAiBR2oenCS8YBJFQTLGeUZJFKAxFqiDEoWyIWKEpALtdDp9RJkohkOaUMIkGhYsFUEYMM5OicxneJCR",
+	"oC/zgoSB1HA88t5/pV4/zHOeK8Twvy/pJZUzROA3N3bfPG8YooCd5vgKZwBjkvbR19lF092oY3xvq5e0",
+	"npNO2nqBSa816HWf9wa7w+3hsxsxvn6iDuNf7R+9XgvdZY6ZGJK8RdllqzuP8G84I7Nz81IV608LxuBW",
+	"+2hvH3rIfFfCsvVA1OL03fHx0fFPX5hWnKm11YnFXwshkdC/hAgLIBjwb3TB+JVAtELXJ2TC1X95npIc",
+	"VgJ/tbqdTvd2xPW2EKigz+5a6GMAsc/SBTzOvABU8gpT9eeQ5yEC4pjeG997YDb2AJxJ0R+CU5KDKHGA",
+	"kzE54EzmPFP/TolIcjpVR6CIqQWnu6WIkUuSo2SM2YgIgP4Ez9CAoETNlO4hjHJ9yxFnBE0U7jIu24EC",
+	"3D8LmquD1HRSJGMyweqrhmIKmbsbcY5H8+s5MJ+9GhO9DnUTyrWlnIh1P3SUksmUS8LkKZlmeKbxrPrZ",
+	"WE0Tw1fhi5iJK5Ijqm4ilogPEWaIAP/Ikfo4EbJk7QJPCIrdd5JZ6xcyi9U659Y14DwjmMHCXvME6+/X",
+	"l3Pub/qJQO9OX4cofmqPXDz9XGLG9f8AEv7wGf5zHYeI56hgqYGd+m6q7ggv8oQ8EWiK5VhdJITNb0Bn",
+	"1gXqSU6GJCcsIfvTaUYbYZoTWeTshwlldIIzD7oDns7QFRYoI0OJeCEtybOQncLsOUmrMCSsmAT934Lq",
+	"xMGHsGGBwLP3h5Lk8ys7IwlnqUCSA2FBAzLkOUEynymkxiNM2XJ4wJfVWrru05RJMgIadx0GU5zjCZHm",
+	"BnqI8QuZNd9BJUK0kjEXhKGC0X8WBF2QGZyTHFOhDylEokjGClgYvXt39FItkqoZ9HVXwgoGoldDxQoQ",
+	"J/iTpXW9nZ1Q7cXRviZAHg2POSNvsEzGDUtnSN1jNMz5pHpFcLqHtjrb5aGXl1iJX4xLQ2JSJChLyOK9",
+	"DFtqAS29ggU76XZ62+FCNG0gMwBwg2cKiwXaOH11gJ73tjubbTSHulhcCHNpep0u3HxAW0DlPcTlmOQR",
+	"86YLgXDaeXIyzYkgTMJ9j0OUEXxJfEqDFY9HVLQjBiI9qIJBv47qC2BktrkmcP5WkHym2UcTAfqn+vmJ",
+	"QOobTiixdAflZESFJDlRKow7PEVcymX9031g6WVaEyFPFZ2DtTddJTElCR3SRPEoRbcri6bpHjzIsFRk",
+	"Rr0C+IkH6nDcLmDd5TY0k/eX/F85GQb94D+flhr8U/2reArLg4We0RHD2TFM0gRgAb/fCcKi/MR9gvjd",
+	"NMWSLF55Ab/faeVF+Yn7XPl7TOX8mn/mWerftoJJmtWoEshBAlmCm3E2QlMshLrLV2OajEEcoQINaS4k",
+	"2sDoJx6xtMjhTjvKHHc7It5DCZ4q3jqYwVeMRBeiZx2hnqVkiItMbraRWq8WssilokhC5gRPRMT4VOGl",
+	"RJwlBOFcMU3F1FM0VcKZJl8b3U7Hm24Pbfd2USw5b00wm7UUbxMxGpAZZ+mmtjawiOEsUyPDTm3wTmcL",
+	"xTCmRT6NcSEkSd3oEA24HGuRJwbe2gLmGmuC1XRt1FQr35qXBo76ED2xtwn9BoWgjAiBaFq/4qGCj9Ls",
+	"W4QlXMELuCUIPYKMJgC2+GkMR/X/9F7Fitq3YwWciMVt9VdOjAhMU9FXnPb0NRrzLLUCL0xo55oQzNT5",
+	"AQfQn4ETUwJXdklSDzxV/PdE+2X4X3KCmvhfoe+dTv1mTLGUJFef/b8b/9P/7f+2P/writr2v+rPKBJR",
+	"dPZh0/7xl/8K5i/UNShDU86Etkv+iNNTLaOBnsWZEqvVn1hJgVqcfTrN+SAjk//+XWjZ1u1BnaXENAv6",
+	"wVtG1FWbKLlrSEmWCgA8ZZc4U1RaEKLtPiDu67+C/m+fA3g56FetCryQFsqKIQe+TWhsqVOubvSQ5xMs",
+	"0Ybi5WZdaLcjNoPrsJy7olotmpcK5I7t+oM+QyIkqGrPht2kh3dJ61naGbS20x3S2sU7O63esItfpFvJ",
+	"80G346mD2+r8JJWZNioBCKwsXB5KkbO+VHJdjrOWUhT7BtB9GGCuz6oX7kSP1WdcvWJvcKbARFL017O3",
+	"x+qYzLGYk9pDBCfj6kNFGBVmKxKDYn1ecVst5wD0yzuiy/mcAIkzJWPOjPq6hzjLZp5mWr6Mk4RMpQCq",
+	"bqX6Nc9p3nS33em0nu+kpLXbHQxbLzq9Z71dPOgMcFI51t3yWC1Nq3OcdJUDtgjZckMqloEpbz2/l5O/",
+	"GcxOfVOHLVBcriM2Eq+ClTl5zoYZTW5BKoDWXJDZEXunrdKlVWjfkNpmJbym+CispAxNcz7KiRC+jcih",
+	"1oIJqWiabEAUciU4zylJlea6h3LFDBFWzBB5jBGJUskcEQmWKl7IhE/ILbGwEa28NYLCSBnSvoQbcYp6",
+	"u7sgsxZlLT1ymYFPoYzEF4RVD+W8KmSD3QTeaga4h2MltP3x5BMVRixSR0tTNOUZTWZg/wHdEWfqVcN3",
+	"7+tar2a8a77W9qIYK+5at9qMbZVjFxv+4Nbey0VvOrC9+RutpWQq1Ars9dZCkiL3bfQKtGJtrFanGTHM",
+	"5o1hIcKZ4H0nKTVf34sFtyxiG3EzvsZhg0y6aW+lBOPD/AUEocyzkXqDV7YWwRcoG4WliePCUZxCkKrp",
+	"arnF6DoMXvF8QNNU36w7csokJylhkuJMoJTDfRnlWGkXCZ8SFGkHSRTs6ZvHp8QoMdoXRuWdKdRWeUPK",
+	"ja1wJYbu5fvCch8WCmu1zDIoJMpwcqFRD6DSCIqNGr+jchPsqzhiGuP1Y4wkFhfonwUpzERG4ysJln6d",
+	"M7QRL96+mqUFs7QYly0gciSNNxXCXofBEVMyPc60m/HueGIXmfAiS7VJzrhifGvsXsU0S1OU8QRLoqVq",
+	"PR/gvLpgGR/dEXd2qrKw3nDdBbyEq5kR94I/+wwVjHyakkSSVK9hr7JrrbL4Kv4TgEFoNcjS3g0S0Rsq",
+	"UprDdHc+Pg/JtFVDaBnYwF4gnKZK6CGpolzqzLIxFzJE3d7zdqfdaXdD9Fu/3/0A+IzUb4DN2g6JEs6G",
+	"dFTkergg+SVBGz/tnx++3//14/7r12/fH778+PPbs/OzzbtSi163PHEPQutoQJNyWMsOuy8K4jDfB+lG",
+	"/DMXMt5UwMEabgvuvYJcG+27X4ztOGIVyuSfYOwOKw5R7I7LCNhwZjHawGyGpjyXm45LGxLFIhY3HlQc",
+	"IsG1QwujKzJAUzwiKMFMrTPXOp1EAzUtZcDuzc74UHPPKxYxLGvobmCCNl4en6GcDChLKRtZknXMlYRE",
+	"7kqtjjmIKyQ3kNJ6pqQT0kcMvJDaRWnVP+03IR5ZBrKtUZtfkjzjONXupTvRqu0Sc+eXuAriMt7So+4F",
+	"XReDCW0AmKhYF0SbbX2M8hUvWHo/x1jTg7WFhoI5b0Mhc14wRFMjWI3oJWF3pjH+STWo4uoGDGGD68jt",
+	"ikfbUUsk9vs5WDAwz0MPjucEz9RpnXP+Gucjcg+igSV6IPtQgTI1r0IYzFCvs/u8u9NDg5kk4q4H0/VE",
+	"RbMNJDnXH1zlNKZ6UEty3tKD7pvwWxhwG4+Q0QmVaKOH3tAfPRN6iM7NCsHNrveSEJoBPQzAKf37/TD/",
+	"irNFzwkr014Vc5EFGmOWZiQ3wXB7LvBQ4JlAV+NZuxoNWBo3C3bB+BUz85lvtNEv6qF2DokffsPTac4v",
+	"yYe5ILkhzgS5vqNQ0CvxwoLNulPs3ldBDwue1mDWcuPuXYWuHAL4QSAKozwNJw8ouCIq91BsAB+70ygV",
+	"STevwDQ1mAOgtMbue77gKdXiv9K4LwmIKHNibU7UzdTfvzM1fuEfrl6IdHb8Fc4UhrTskC9y4deFCdpw",
+	"Utfp4f7Lj+dHbw7fvjuP9c0/5/wNZjOzWXFLk2iOJXmtiE89Vg5Wr24qkKZGsxtoDMZxqDjuBKdE+1+A",
+	"qD/rdErVgTLUnXTEHgLT5ghTttjAeWfp37OmnXOOJkqwtStZCRuwJK3MQAUMlBrW4FqdBxP4UZUiruQh",
+	"DY8nAiw7DX7YGyFpzX5jnqUCdTudRTOBlxz2hoX3aSW47iECK9KU4muBHNa9Cryr/uV7M0hWsbMQRMfG",
+	"gw0Es4T492v//PDj66M3R+cfTw//9u5Q6TZoSnJP8fFeeX90/PLt+3gzhHg3FPv4Eu8hnocmsgese+ov",
+	"Vjm6EFEZsepB27MsD9sc8/zpRqxc+MHb44N3p6eHx+cf3+8fnZ99PDk8/Xiw//r14Wm5vpr/vl21bVpu",
+	"AYbNiDlsucmm2XQu5u2nXqwcHM07hgs55jn9437sFHWrmqf59hW090+OrPPif1v7J0fgbYEj+ev7c/V0",
+	"3ywHJumjHwnOb231L5mQZ3ao7HiFO1D479+TgO9BBQiBbx/QSntOgCNpE+aGldEuyCxEA5zqeCJZ5CRE",
+	"5NOU5iSNmOQXhIXO7I6LlBKWkM02OneWTTBVGbSiyXgOk96/f99SJ6AWk2C5KJpJbdJYBZ1hSvteQxTr",
+	"IzMmjP0ptQGyq8ecGsS8xDTTUuatOKg9ztpMHoswL6CCgUkE3mjkAvZFY0AZEG1DISnK6WgsEeNXD8FA",
+	"d3xju7f6cn+r0HT71B+nIA406NCGAy3hpjjL1mSiJZosoqmVWUyIJPDLB4bqT2adg0LMVjIQVIOo7otF",
+	"roBwjoc0nOcCXhexKrOTKxzM3JEoIo2zbBmvKxlcPcZsD/F6nL/ZosQX4IqImDPCaj+DCadF6rgImhGI",
+	"x9N6l3HPqbd0pJ5TpiQWFyCG6eh4HLEYvDIvSYZn3vJ88w4w/aU8GH0hFjzNeaL08UFGDpmkcnZLimfC",
+	"dI7YVOuNXigFOssImaKrMRfExSvwS5JrjzaywY0LLzBVk5a67ZBKPSV8TKOSfkWjN+JD7zRm4IqE96Ng",
+	"z0R7GSM2GKN1YNFgBmcJoUhgmNacvyEk7Cl866nZyMLALUhYGRCEJZpwIdFur7e19bzX2Xp25zgu32hh",
+	"47hKNzucwEo+LBjZ0gMUNhhWb2O1/SOswpM5A/CYa/Vp/uBKIzHETlKBUjLN+AziGWHY/CGN6XRK2SgK",
+	"FKlXx1FajffQT4fnyOWmtNQQgTII4JCAWdRMe2e1pecLbFr4qax0NckNBrYq673HqArPW3RFsgyZSLpB",
+	"IT267YU29BVEa6fwBHwtvmUegiqswBf78Ymx0VhiwJZYS4qVG9l0C6l3yBGDU96IK3gXh/4lnAvta7qW",
+	"Lj0lYnH1Lsabe5bZzEWGOBUaVD7NnVI6hEQK6cC5oQRYykaQNpQqDculxnBGrLfpHRPFdMpzSdI3JKXY",
+	"Xpj7tJU58uFNpCbYQ0Kp8Z+vnRkvB3+LXbjkim3c2Vy+498Bt1s0Udtd4xK4kS0YaW7B/d8BhYRxHVRx",
+	"Gx1eKl598vbs3OiE8YE+o5Y6s/4cdGN1A1KlESqEUwcRovjztUkqo9ImFXmgLr2djKNBzq8ESIcMIlxQ",
+	"knMhWoJKErEynefg7ekZZAVlSqICrHJAETohND3AuTySZOIFQuM0pWqpODvJlbIrqeK9YAYPg6n3SLFj",
+	"w4eXwdd+wksxXSnpJDRpFU2B80egTA6pUdH0i5DMaU4rJ1OCpc2sdTFZNEUjIkX5wCV/2Ggq9BNhSsFX",
+	"Q6vZNOtmb5Ta4G8GUGVuHx/8ThKw9VbOwGbqVqFcZvDeBGaDdqIOvOWLc2+6ZOHGhYKDBGcvSUKFSfRc",
+	"iirzV0kTbp1/Gtv54icCxamZNDZ5RG0/bwzoXM4vS8U64ZMJkMAg4/xCoBHngDBVuJWj5jKr9C/VPE1N",
+	"6dT8xgMCVwuewo7aJTFyia/eUurfeK89UnOpDcvPwq152RG4tHPYZZa9HYLouAw73JAfsSCQH1CFlec4",
+	"WzaNXcEr8/p1uCJ22oEGx8GyXd3eh4aApVKH4kMPY7w6MS4juMgkaHNmI20fXq/Kzc2dURUXnaPExo61",
+	"0T5D2PysCbA2Rwn3ijDL0epbfPi/J0enhy/BIFSFsStLstqRORh/CINPrREHttYSF3Ta4lN961pGWCm9",
+	"lE4zmLv0db/m5wZklkbEsLnJR566dWii1ozXzv7zALOEZCR1P5N8Qpmin/bJGckvSa7/9eEm/LfrX4b+",
+	"Tvu7Lfkpz1tbDh2Ll0iPGhAByXE8V/okmBQVhUohaHKv6tW8IGSq8121MmFKMNQp2IQXikp0eztABcw9",
+	"zyG+AiekJklBEoQSjgDWJmg36L94tt3pzNM5M3eTIVP/Vg16FAgPjN9TZxDp+N1n28F8OK+/0vnbwyHW",
+	"mhvgNDHJOST0dvl5sbT1BOJnjIsywVlG8icCiZmQZLLSZ+qQm0+ivNJZkTYQ2sjqhg+F6ttG3t9DHR06",
+	"axMdTZ7c1rNOpxGGE/xJh0eXynhYxkx3GmKmlyB7KRQ0AQvIXo026qXqfehAeLDAO8KkqRVmiEymcoYM",
+	"A6vhayOH1aI7lC06OTl9+/fDl/NMdyE/PDfLSuEova/OnZ35yGoM5QxerpMRPUXJnZeRkzPZ6AZ4DzoP",
+	"9qi/vUBCYkALD6JKSGC8BHsCwqaOVgPIGoJ6cnj8UhelcRAMg9PDvx4e6PIpZsYGOlldbyGaFozlvGSl",
+	"la3Y2BPBY2FudGwDYnR4XQ0B7EnbFc8d9L2d0uKzIeUl+GLaifmS5in/ZhrKzWC/i0JSw9cvppKQO8sD",
+	"c5emdkMW0kYrrUOc8ZgzsgY9XF0/mNs3qHpjklzwO+4bxWoq2HJi5luggU0xGPNObU0QSAGftZ4/f9Gd",
+	"3/P8y03MwLylhWpBpMzMXUlMCZ+7KNxzS/iwCI5WZV5ATw2ItPco1E4iBS4zrEpY01Tp8TXCalKQPGBS",
+	"SSba2j/NaUIO9PeVaBgG/yywcZD0wkBcFIrZtrqgBEgucWZeVmLkHNzNvN4fq9plDGhwnuMZ/Nv7VKN/",
+	"vJjYYgUZZUoFokzXIFxJqqxbR2C5la8uOq6vp/qqr6+t9qpBpyQhdHpLnReQb1V9119is65rsbmu5u7p",
+	"H/YHmKWcGd2tlGsscZiTa/7sCu78poPwG9N64ZreWeOFY6/zsUJIPjFFF5PWdq+Be3mvNKh/QhNrU+3p",
+	"fvUywwiMo35ogsAtJq6ioIG2/OU0NEc/1zuXfaCYPvv1fcvGnVVnJXVuvDLbmGPN3shGpqx+V6uACM6l",
+	"RN0BUckt+n/LgeivsuncJ5jNVvpSuDQD2ey/aXd0gflgHclCTe7tJPRBuuj+WhZwkxZvqb2SPK6wQANe",
+	"jMaazo8h0h6eTiGO/j4kimVS3YPKG6tJjPby64yUiXapmhGNloSvLsaEKwqiZmMaV76oJ87pDWvquis7",
+	"tA5yzg54obj21xPW1hfUylXfxUXhTbO61FaOuQc+X13AmCZjsAEKyCzd025mniuhzgZZYChAUiUo18sP",
+	"dkWjpL+YOR0aTNZbDfpyoy37LfPzO3TZQwGOb4bygoFFsWDyNtdWf3ERKp8lY5IWGWmsdKq+LswLaGNI",
+	"L239L21x/T8EAgO6k7L4SEYvyKapOZUXDJJuRLkfvRUNwgrEgr883UF/0f+3LgMLg5dgd30wa5rnJP5S",
+	"VMaV2Gs4lp84mq9kuNsRkIA+2eoIuAFxb1xFymC3I6qgfbZdrT33W6e1++G/N6Korf/a/J8NJv5ViH/9",
+	"f/+v+NdE/Ev8a/Kv8ebmf/9XEy86TMb8T0QQ1XLvQgnV+JVJoHq5pH1sZuDCiixr6FTgsKAUPOZFinn1",
+	"0D1hxWQAguK8hvhhOXU1m8JspkN3IB7RklmqpBFZ5MyGEitluUb2QMqAvS2RyqD+PQi73WtPMw76we+C",
+	"s/Ypvnpj9EUDuhXJsVk9hZy4qS5U7S3zpg99W7i7OH8VCKg6B308apfqsPZcnDX5hBOZmQxV5yChAsWu",
+	"kn18I0BucScg7NwP8Qy9kv81pGpXQA7wa6B0piwwdtO20b7O49z46fB8E0mSZZB1pvVK7e02VkkYpwv5",
+	"gAV2QEaGs+YFi9hGr9O1E4A+UnZxoFKQbKibOYTI/JRwIY3eiLzg/izrm6pnInQl3MOI1Ys16FNAsena",
+	"UDLMCZlwq/hA9YQ9UyPrClNpKnGBcuRWbnoAbOgpQxS7DgqKAVQ6JKgHGvyaJdgs5s1QFwEHi4MarbM3",
+	"2jbI3k5Wqdtp8oEEwXky3pcyp4NCEhGjhE90yq3m9rqatnbCol6nYw4kYuWJWJJSSgeuaFlesHa5aKjp",
+	"T3KyEKcj5iG1qePtcrVtuKFCfd1sRW3q/OjN4cuPb9+dq38c7B8fHKofAD7nh6dvjo731Vz9iMUOP2Ok",
+	"A6XlmEygpKzFZR3mGJsbbMNwNS9wwIvYRlzpreHNCwkaHHG2aU3vlWs+x00ga6EmUZYNND6XwmGKJYGc",
+	"6yZeXevy0uAadjfF3BueoyuaZepf1F17NkIbGZa21ISHOwaHvYwNnSTHdXGQ1VZZa/axyKSicVfYBT9x",
+	"ISrap7FnsYxkGaIydDdvAZ0ou5c4EEiub8mKESW240uz8Dmve1Qp8QRPf9Mw+NDApRj5JE+twNnADdVq",
+	"1S4SziRlBREu7Bpt2GctLFqMXGl6pSZ0aoYul6ar5W02WhycsDsf1VCjC18KAl6/oKV4a+ozzh1/89Hb",
+	"IPzVsVO4MIWVRITSS+y1kGkA41WlnPbCn22w/HJbXrVutamMXyuYXC7H7alJIXEbeU1Fg8vcUZTV7WWl",
+	"wNVgMFNoeYJH5Jyb+qXVkz4xoo4XvY9zo0GXS9mDmvCKAygNaWqnixswuwY4bztLgVHGqliPS9mWyW8b",
+	"5Fp9WX4ThEHJbODl4/Oj43eHLz/un308Pnyvfrd8qjFa5qaYT68Nz1zIJ1QBLWP2TTZXiGIJOSrUsGT1",
+	"9InWbEzXgIiVxU6gSme1Nnfc3GMNEkrUIV1RnWCk08agCCdlUBXesDfFdH1PFHBo3xUF/Lvqi1KPKl3m",
+	"YNCYZqktHWWeRiw+Jp8K8dYmuLu3T4kgsvo2iAOejytuoxjcf1XwaGKb6bp7VDay5z+N0/D2PrxXlGSp",
+	"K3RZU4J0wl8Tt4KfTGOKPcSIAMZbFpj/nVNmA4hSLoWS/nWKU0UpeCKcrc8VNm/IePILPOoGMs92O93N",
+	"sk9PPQ+qkQFS5t92k69ougXYngqm40vTtV18UnOmIcWJAHbhUtjbXmJfT3+1K1jbBmMH3sUOY+dY2RZT",
+	"X+2iQAI38TwBfYx810+qzT3vMSbAwv7u/gJ3ijVDlWnssa9L/lVPk+Fm4ZJDdWo1Yfvmnh7LNw+fWLbz",
+	"FU1ei7ZXb38YImiOOLfV8r2mD9lfb5aX3DxNe/pZF7Y7c9mKc22gICIvrNdiq1J5Y1Eqo0nLLHXFg6k0",
+	"fiAwPpgnplLr/IVdydivmIdZ9HXosKIh4n8VWudPtioy/ExwpjXf+dDkQlQ7zvCLGw9piXT/s9aYTwyB",
+	"qcn2l80eZjPI6t+U+SUVgfMqTQptwO9HaahfVFTG/gmSpS1bf6mTqbHTIEEDdarE7XTJBgXyRlXjBtXg",
+	"cmEoxFFqu2icQAcEDTKI2THtfoOwKQhTcpRyE+zc3G9BV/031WD9gHsz6buzw4+H/3t0dq5VD6dalA+b",
+	"hJGj9JQUgjQtFmoRf3z57uT10cH++WHDugnUKLKrMyV9IS3cL/ZiewyWCpVl06ZLib+Z+Y/WnnzUetTH",
+	"t8evf3WJBd6Apk16F28pFtWJEiCwHhha0TGlOCMJkN63U8L2T47QVrvzRJj30FtABY9croqTb240GdUr",
+	"ULEWZSn5ZPv+gFFdIHUh/ZB7r7MOS43bQNcGAKvITStdbolptmk+uPhZWcbaMmhl9F0E0cpEK0ujjYtf",
+	"JJJWP9GUy4lyMiwEzlzUD0lHkI+0sUg3V2rxvm67butGe3qxCeqxZM2o87ojplaDTct2YSwEM3RFchIa",
+	"Y0HZ4V2tCzriubKpKZlyYRwfsGqStlFsd1fV+rWPxba3QXwYMSA8sQuPOkpjmCkx4wDQBcS9Qj0g9XXd",
+	"5d+fcaIA6nVUGBDtg4nYACcXpanYfVmnRrXrVom+poMe5faWMj9NxMzK/tTmgmWqxIJm+0plmEc1Rckb",
+	"MU1xsiZ80AOqJxpA+XqHcOWzlxrPvj0lp3Kb767pVImDcYXaywl1UHShlgWJuxBKOcz5xJyQkpAyahJ3",
+	"3SUDR4duHi95+eaAD4JbpO0CXzWOk2WBuEuDYStrbvyW/hEyYQ1+gPezvX6cUQUSjRGcNpXXvVmW7jdH",
+	"E1bYsHT6XN8j2GhiqzdETNMo6FM5hV5MZmJNVjCbadvqvNho8uugC6bpWGF/iZiutsaZn3gH1GhNiHhY",
+	"cAPsLb2nTPK7xij7Z+6vIbRIVz2qG2/fcm0bYpu1MmpZbTrP7x3AwSIOgXEVAQHC3n1+VbuIBj66kdun",
+	"Vm/hxSu5qn23IQ7em61pU04uAKzECSyybNBqRjd7AG+6AxbR/VsAiWXAWhvnrG7pFgsuJ7jZVuFvoPbp",
+	"0INbE9Ick6s12t3qQCpJPklEPiVkKm3zWgS9azeM1KNv5Xan00eMQwPbBDPbpYZMNtsR24cO8koFHDXm",
+	"xtZvbpNBinHpc20Fp3Y7+HDdcBy2YlRTB/nTVwdod3vnOTLlqeZtK7YaV4NwYesArugh9NwKDXr7+tFV",
+	"lCn5LVlkxllauMHimukka8pbzjWTErpmZ06mPDddeTxAreNOdzaeeZZnaoo1jJKNDeL30bvTI48lMTyh",
+	"JgXJOuCWLXKpS7p2uWxRM1jhUocyNIW/XaguzkdiSRt820njiUA4HxUThQ4gakDgoW9UuoZbc6T/1X1W",
+	"w7GqLvxbkwq8ZuzvIiDops3LEtGbrEb1/TrBIrQxgatE+VVJ48Jc9AVBJ9Ue/qFt+gHkyoXJjfAl+H03",
+	"MJvpom8kE7q/UY0Ebs61/K+1DFf3sFYVoLSB6t6gnbTVHTzbbT1/jtPW7ovd561kp/t8u4ufd4bdXV/A",
+	"LAqaBpUQ6N86rV3cGu63Xn34/OK65f9ze51/dnvX80HS1bMo79cZmL/vGLX+zUUVa6P+Ex17ZO9hOBcG",
+	"eqNp7K5XDGrWfj3rFHx+basUjLqLNQomWNkKVVnkIuuTnvLRG/rFM6LLqsx3Mgjo86qXvbGJyVvz6Y5i",
+	"1WJSy5OTXZKABK31yyUo+5fkJkdpMzAyMi1TtZsgUnlhIViojRr1AXObVK3K9xpRQ+Jcrpvn1KCk8HQG",
+	"YIGark9tBSgRa/arr52ANHMXHD/T/6QMxbAKqwiZVTTVA6yll92Un+jerUco85t9tS5fSon5DW64ZWPn",
+	"3HYwR801tnwC/2VQNNbIJXOlmWzc8FJ3hXpHc8VbQKaMx15nVFX+Xzaqqh83X1q1hHXygG/E3gTn8hFz",
+	"HxJzy5Id/15Y6ycI3xfy5py1Ej3pIxI/KBLX09L/rXBZp1XeExKTZMzJI/Y+JPaWGcX/VmhbhkfeE+ra",
+	"wMVH7H1I7K3G936nGLxaoQdAqJoz8p5wGzzHLeuOe8Twh8TwhuCORzTXhu41EVsPal1ROW7B7vooJRm9",
+	"tMGn2s4Mvd105icDB0PFGlruLw51wicFs42NgzB1IBmMF2ij1+nqZyaJNIQ8dptODhFr+jubbRTXMdJm",
+	"iLGIxX5cblyzk1USzsu3moLCvn8rv42uv0tUyMI4eo182lp4T7RVqNkeSepDklTPLP5vJfPWEGdNB+Ej",
+	"UnlEcx2ZdHX9aw20vYXQsLYVYz2r8+qWvm+C5+zXSlNNsYCUE1GJEqjxI7ShPyGgmY0JzkvpiMrNPRSr",
+	"XcUR47mJKdBzCsS4m6CN3q7Q97Fa5lY3+IuYremiPj/mQupYXN3rUXGK2ZQ8EdWejxsVXAy9Nq1lvZi9",
+	"iMWfqo0xRYymmOa6TM2mK9tligqT1HbbdVEYuiOxcIEafYQjNqFiWKbOoe1eD5zIEbu55eSyNpPz2dVo",
+	"n0XMRv/qaahAVzmVkjBdZccGB/dR3NvptDs6Lb9LtmIveCREgrKEOAQgecRM986UJDwlyESdmspgMKPu",
+	"e6XPW8Peg5Na7edrE9P5B8m5xjZd1anMR1Ti4IhIoSW2GwScB+BXTrpeSo48QfzWTK5SwqQhAtTrN1uN",
+	"kEs4G9JRkZPUysEKTQnUvazfLntppjzLwoj5UT9o37TIh4+4Lp/qzmt5jORYqgudZVDDy4Rg6+hs08NS",
+	"JHxKUIzTCWXxXsTKIkBlL1A0VlgJqkXT6lxaqs469e+wWCkm84ZQuzWkh/nKME3u8BEVkkCCWLURMZ4Q",
+	"HbfoKnmUicULSV/EfNrHdc1vWwKtrGXl6N5G3NB7ON4MUcEyIky0uzs6Q4QhglatUY5zXozGe9C+3j99",
+	"rWyoLdwG5AsK5gAQm1UJPr2dIJYTLJrqeb4fz/ZQThKep2VKgJO8nlQart3UTOXu0VLvIPP6e4tFK3sM",
+	"PVws2nfXPMmixq2DVU1W/+2jVe+/w9L7pURzHwjXHLl0MXXmxI0khP2UYbSBmZ8jXM0QDrVY6CKyodQf",
+	"zy5JuqmlQqxT5020P891XbZ0xvCEJijJqJJbEsxQIRqzCCv7aAiRWzF4sVoBwQxSsFoQfm1qImmOCBGG",
+	"fh1EF0APUFSrH+NLgjZswcY2lJ+qZv0viHAvswDus5IDlPFplmhs9CQv8oRUNuJLuHWLe2M4/T8Lktcb",
+	"DCxbfLV8RgMI1i9AYYXFe1yEvm/3NmGTaa9K2V3VJY0BDgwlctcwttx0eQblum+iDs1l73x5YfW9V6jO",
+	"TVuvfmJ+mVB6MSlyKmcATNsbmv5CZk0k7YLMqkLyRKlEqa3YCUGsCE+pei8qOp2tRAEf/iLmAYjOQj+K",
+	"KyK+LkCg+GwGumDEzn7eb/V2nrkcaD1WqWSjHDOrPFG1NlM2y17Q4H9b+ydHLbWNEkR6W9dhMCA4J/l+",
+	"oW+s/tcrG2751/fnQUNFh/fnuuytv33oxEqgVDWa5vySpqC00pGrPIaVMjqbTIjMaYJwNuI5leMJ2jg9",
+	"+0uITs7+Ekbs8OwvikQfpi/P9jdN1HVMPk3LOr+e5hPjIo0Vg0hRTIWAPgaEeW9sttGRNBqKiBjOiS56",
+	"DIuP4XGMNsQUJ6QlyBQDv9cOBZFM1U9AbIBpKJzaDJGNpM5maEDGlKVK1ffWNM3JkH4qSZnFOtFXX47V",
+	"gkzZPqgZDIpUH2HFf3Kl98eiGMS6fGjEDH9Sj/WfH2mqVXf8xzRWco7kF8RUKtWzMg6yWanVa7yAGwPy",
+	"HRxwiQhjKafB9TUwgCGfx/MzU2YYS7UhqH2B0zIjxTF0ry4JV4g/zTBl6Ofz8xMYBWJJxCJ2qBM6gb+B",
+	"K4DqNoq2huJTk0D130poiXV5ud3tneebBheAtYUohsQo9YctYYxZGrFY58zFe8YOovPkoAZeRkECoQzF",
+	"+mncRsfcX0mCc0XLrLkkZzizjJh8krB6dU0Ujuu19o0FjNtCiDY9sbwXgCvqRATaiJ+OoQ7RH2rZTxUc",
+	"Z/pPfSMElJB4yqeE4Sltz/Akg19Tnoh40yjbmCElCCmaonbibnasBRt1M9VztU6e0z/MMn+EQ49BuYTy",
+	"0aBdXvE2OlQCV7n+sqCk1uqpNN9Vk35qWXLaMldHK+uAyR7W9CMWA7KjDVPH2nCJsKxPhITMCZ5shqa2",
+	"Mdw1nEsRGk+YCI2YK/R91OaFiG3oahCaHNjUgT37uzFU1M9lU1f0MO37qRzzQiKwwaEkJ0C1cKYIhLXV",
+	"dbpaEb/SrcvKd1CGkwsPQNudLTW3pdoeIbCfuSAzgXgeMbiqQjtG1SF77QCgaC6QeqWUo4zz6UB9B6dp",
+	"rjR6q9jzLC0LgHrXCVxpFn1j06mypRhd369P+lTfKV1rG2Rshfeh7vVinbJjDBabMWUjtWYk8AxtYFOE",
+	"AwxAFupui0rdUjp5iLD1IvPcpNS5d2wC4eaeUhcjY3mAlTuwd3dgcbaGsFqDgu4g51eKPArC1BVASc6F",
+	"aAkqy17lgNPGCgyQjJium4TRwdvTMyDLGR2NXcV0n9dqSik8+wma4hFogzkdKQQXGrHARsoRRldkEDH1",
+	"DjIGUgeU0IOUgYUzExvTC9yXSyqo5ppmdx4a6YIv0EbRwzwoYG9BBchiNi8snujqqR7+QO7zRpzxBGdK",
+	"AwMK0+09b3fanXZXUZff+v3uB9OpYspz7U3HPh5Dfzd1Ktu9rgsOIEICJIyO5UEiYmAMV5g0mGnjtc7e",
+	"hbWY9H1+xWw7gNKkaZF94+XxGcrJgLIUAgMUmp/7kpGSrEw57pQn2jGBJaqRTsOsWKrApSsXYy91F5aM",
+	"paK4QGBDc9ejwNJOEgVoUEhpmqOr4YrsqhsATHfIcxQF57mSzxAvZBRoVpvRhBi93shfb46UFFXkmeG3",
+	"ov8U1qqVoDbPR0/NoKcTKr3E5MDxWWCkP2kIBGFwSXKh+XOn3W131BCz+aAfbLU77S0j1oMMW+algODN",
+	"RYNxwbjjnbhiK8/7UnMf+d3jlSbXLy0o2ujLG2ycEav7d6CEg6k063wFI0yZkGWD5SPTdcp2LtjY7vVs",
+	"xrVCsYgBj98M63U6dBBB6Do/xEepAqMkLJlpXgkS4wkgQ9xG8Wuu6WNc8r+Ildp2oXAIxSUUn8aAlMe+",
+	"+dtysZJXbeprA6W0Fa645hggbGBxobsEzwNekT+NSo6BQYGKSs4SnG+OJ0SSXCz0yZavPH2P6WI3pfee",
+	"ByytIdw4QgMSLIaGIv3I05nu0QWcSOtRVTZUKbromzxNsZtubwcMs6Zzdh70g1GOTRkdV2AgmPLW87q9",
+	"3z0UrlrdjY6ceirYdVV7lHlBtIEAbHZwj3qdznp7NEbPVbOrbeECrxK65y4CQtIaOYowD4C6JyNwqLMy",
+	"aOwIr8L8dUMJPc3dGLmCiC4T6oU2GgK6qnFcrkvCNMMz6/SAOzx3ZcGYpfVaAL77XbZOYThZaE42o0rE",
+	"lm7EdRjYu3/TaPceQKDX6T6ePdgC1KlXy7W5fhGagWjq0DdW6h8gNxUb9sy4I9KOMFKByGQqZ7UDX/+c",
+	"wuDEsfvWvjqem3GkHGEHwKa39VVvGulIwtMfceqohxrSvXnIO4atsJHqQVs3D3rF8wFNU8L0iBc3jzDL",
+	"sq5wGLZ78zB7eWFAd4WVneBZxnF6zvlrnGs/w3Z3ZxUwiGKqpE+SviEpxdact91bAYZvqEhpThJpQNjr",
+	"rfLBac4TIgQeZORQt1eDsStA5ZzzN5jZgivQiGRnFfQ4MiYFV4ZnZ5XDfsfwJaba9QcWymIywfnMSgNg",
+	"DyglAolHShYISnkPSgFU1XawoeNclyitOJErdOI69OTGp59LGnMN9a5JkwxZ8UtXBzVIjDnBaSmlHZ7j",
+	"ERCFBCeKn4RekbX5agumLbaTRyEMpdZETWuYuuuGU+y350U3Y6vwJLcm6esncgfZyw8wuPFt8HtCQZtV",
+	"3l5Zrhsec0beYJmMjah2F1nG65UV9Dq9Z61ur9XZPu92+p1Ov9P9RzDXG6vhtY56rdacqtv1/TAJn0xg",
+	"QUHG+YVAI85Twx4BW09OTt/+/fCl51Jeg8Pa7keLVuaYsN+A5ptkw+d+pEONcR7gZExaB5zJnGc38T94",
+	"2b57HQbqUt40Bt6BRW11the4M93FNNYllIwxG5HUiziD+08Zio+GLYWpLUDV+Ovt5ltm+ts3j7CVYW/P",
+	"SP9EzPCU4PSWvFBR/1uzQvOYLLarnBZMWxRj82pcacpg02xKTmaqkWp+RaUACRsInq5dWgaAREzdJldJ",
+	"07dxg10OQu+gsArJ0ZSAOU07hn6HU7Y1xrxgX7CJY8nzfsRswGr9HRtkgGIbGhKjiTGQ5UTmFBz8eh1Y",
+	"SujjyB3Xj5jZPmVCqlPjQwcEKpG8ogm5CzNvsMM0cXMNbnIvHP1e7B4lpzN4AsczHXNWi9exv7cUh9EV",
+	"S9fhJORBLB2OgTdx6i+xF1Pg63px0Jp3UYLvjLp/SR0Qekt8fxrgqaGBfwZOp8ashBLvIUq4xhrNVfG5",
+	"I9oAA3yNIW3eSoHUY8urfHtWmpKECmPhaealZ+D/A2ZqX45dzyPQLkPtAJvnqlrt1EmqdiwyS9buWc0V",
+	"TfdbfcqmMjjSrXk5I0Zs9Z2TKzCqiG13trWvXAu/eskZxGbcjn29JAlNvyHuZXmWDU9u1NuuVybv1e2t",
+	"xal6zRqIccXqHhk6RPyRDXznbOBPpL9ohG+g0XU6dzsibTOaAkdjb02ly3LajSbAUt2xcVmmF50ijR49",
+	"Dh2N5rlpYBVWNB/bec4UwWyjfd0zl+Q6S0m/19caCit7M4AewZCkuuq7ixqw8+50tueodsS+oLHQdDZ+",
+	"OJPhnW17VmY/OTx+eXT80/q2Ktuiu1kcB4RwTfm/Oyr8KLHeVWKtG3OeCGP/0CSxQliW0EPdRLhvzbh3",
+	"Mf5AZcy7xs4cKMnuC8bNuBTzbylmBiD3NeNlDjQP/C5jZZJCSD4hOew2aW335iJhFPhb9pc1wmH8urJ/",
+	"7lCYEgJzzhhAjZXhot5+jIP588TBPNzBPwbBPAbBPAbBfM0gGGS4vJUEtby2buyLJgtO3vtWY15AjnyQ",
+	"eJfbyU7/TrEuOyZU5JaxLs/9WBeT8frb52Ca04Qc6F7xXegn+s8C6wva74WBuCgU12l1YW9TDOqCa/wa",
+	"9NWj1vPnL7rQ0lHizEzV2+l0vr1AmYfj049RMo9RMo9RMmsxy4X2kWW88imYJkzRrRs9efbl2CtAixlk",
+	"SBpe56XsMefFF2X1ENNYdg/hiN3RVYfu3VN3YLZ3Z156LxaDZcxidfecv6dH59yjc+47J5uA7oZuIl5I",
+	"Y4euE67NtRUQ55ZzBHN9UqtpwCoOOfuq75JzFBbI7cquOFce8t5dcZYqR+ye9ZgDC6g/kSPulhpBg8y/",
+	"ugTt4PTovXv03t3eewfEUtcpBXSyNLNKgxaQTOu5S8o7e2+yqasrdWO4dpoeSTKphmtrcunCq4WkWaZp",
+	"Zz1q221c1/yFisaSTBBOUx2qnegaqbhSMFdxF1uNgrrG6I0B2mi719OFIu43QNsFl3sB2jhNbZ9z2MSD",
+	"RWmnKXg1JZl8A7LzyjS4EuLs7ButjDKyVpBzufuHCda+P35z//t/DPB+VB4eGW5jgHcK0TKaMHOrp5gQ",
+	"7yoTW19FKcO79Uw3MVy/C+edA2bKlgxfNG6m1vnhmwqf8eH5VcNoSiB9p9E0c6EzZrdrBs7Mt7b9k8fP",
+	"uEOvO2c8jFhdwywHPcbS/Iliab4KEjzG1TzG1TzG1XzduJoK23eiY0XKWzvMxqcZc0LjNxt14wmjDxN8",
+	"cxeJ67HezG3rzejig99gmMxXYcGPITOPITOPITN34YOLvRR1NpjyZLEb93xMtU8hx4n0evqpf9JLgn4+",
+	"f/MaahqHpuZx2QLLVs8ezNDZFR6NSI7eHUELhLly8210PralkVkKZhMsBJG6gj6ZDEjq9dYylAoKQVMJ",
+	"Hghh633rhoQ5IxLhRAlD7VqtZFPM25Wwtr3hzKR9NFLbotKveA+aHRRfNo6ParFmyO7XW1BvC4lnwq61",
+	"3JNAQ56POPRGhJrn7mcFYbCGLuDIL9UBzbHieltNTW+gwwRmiOA8oyQ3MsEe2ups177aSLjai1p5VGhY",
+	"4JP7Skuz3vZ8J6qbebAkn+TTsZxkFeYb6F4l/5HyBMQb9YJuWRIx/ZN6gjLMRj9EAWFRUPuV4LT6ZEIk",
+	"VvvNBZE/REEhh60X9VFQAVs/aiyCrZBCv/nUe9WOzii7QDnJfogCIWcZEWNCFNKNczL8IQrUVXsq9GVo",
+	"FbSdCFH/vj5UlCqVDYk8mR/VGhQszUj793KsXo8eutp06v+tNsPTeTgqldYfl9JLRFO1Z7fI2sQpvaz8",
+	"25vBfcY73gqC1fGpUVhQKK2brtguBGemp05L22tQpsgJlUgpc6b5l5pCaCstnBaC47IdX6C9iqZ7pulM",
+	"SSagDr42eCp6spCcwHv6Wi/j+TUlg/GWUhFI3EfYkdGcGB+sDUGsyRW2OWxOCqGLWrWDuv1vGVhLaaK6",
+	"mgMTz1ilHtAqYUO31wFzid2wqRC/ud7Hlwpbi8nVXeSs20BmvQ3dTuDw2kEF/d8+VDwuJ0e1TgKeUODY",
+	"hgg+OL7+9DPw0esl/J3Yi1B2ePLugrRWfNOuQB+GukOi77H1JyJiG3ETjYJWORWKF2+G6JKwlCtZoWD2",
+	"QOGOQd256QRNcXIBQoW7i2W/Bn7FUGzol4vR1U1cFNJXVoWgv4FCFPLJSBO6WS3ntQW/Pjo4PD47rC63",
+	"dfz2/Oig/tDtrW0GteUnuVCfVtx7Xx3CTSz8HAoFZeSJ0M1QQbW0vLDp85ZXmzZqhlNj863FuLpmI8k7",
+	"iRpqQ9+cqJEIUZU02iV4UZtPBxlPLtwfLXMBWwrOn4ecydYQT2g2608449DEaw+eXhE6Gsv+s07n+gYW",
+	"Fup1/I4vsYZsdTlXlKX8ql1Q9IPF5ndHP8Kxb3wu8qyPosCXn6MgRCmffKSp+uU/fS58vbm32lqgb1Z1",
+	"Gd487IBPZ7naHup1ep1Wr9ProrMJzuWPBOfojA/llbpcRyxp34Z9KzRpf09MEvD+IZnk4ov2jTPJ2xgl",
+	"tpcY8fw+bjVjnm7SZgA2z0wN+DQobYdQS4r95h/Pht2kh3dJ61naGbS20x3S2sU7O63esItfpFvJ80G3",
+	"49ndtjvbZWedYy7REMwYjnwVOetLo2u0xlJO+2YPfcZla2htHqtZ2E700Gbnprc1b8vePr+I1FL56noy",
+	"DEnGnNw5oOMwGfMvGcmh5v/mQjg06L5m7IYCy/daAiWjjOj9LAlQ5LkSbPrdTqdbj/JQp9OC31vq5zWj",
+	"PRRkv48wjzoc5twMgEQrQ0e9/Rjg8ecJ8Hjo438M7XgM7XgM7fi6fYOMWGBlPiPirRvNoQlDKSN+q/Eb",
+	"IHs+SODG7cStx4iN20Vs3EIA/MYiOx6a9z7GdDzGdDzGdKzJABeGcZT8b5QTIikb3dlM8pOZ6EuaSuw3",
+	"vjlziYPi17SYWOh8r1YT4+HZT/FcxVgL/xbWP65hDbFQ+z4sIhVAzPFkhyErg8iOeDSL/HnMIl8FBx5t",
+	"I4+2kUfbyFdNe/H4v5UOS+luXQtJSSYqUuK3aihx0ueDGEtuL2k9GkxuZzCxCBj0g59JlvEQ7af4P77B",
+	"Dspfhfk+GkcejSOPxpFbccCFJpIqAxwTnMnxHws53r7hK71OB12NaVatHWhkDCXR4oxekj1EpY7vUncB",
+	"iwtkswXaTezmZ/h4cB8dsoCu8YvV6Y/59qLA+drG2ktjeV7TS8KIEMtidiZE5nRpSpED6xOBzNs2X+Yk",
+	"5xMix6QQELKLhjyfYNlHU5K3cl5I1yMTQf6TCKFJJksogfjliGkQoYSnRLjwYXc46OzlLyjJKJiuIJLY",
+	"fn/DhvB7M4bQxBpNeZaJRYLEG7Pb1SJPG6Is/xP9fPj6xELko+JMH+1aPkKJK51/4lIMtABE0hANZghg",
+	"EqpdjHmq8xEAAO2I/Sc6//XkcOnEJofMRVc3vfRZz/1DFJy8PTuPghA++UMUlNJhFIT6qz9ESquOgmu0",
+	"dZsoUHMW4SJkIJ+mXFDgQhov2vcVDuhlbFwQMoUwQLOa7yT4r7JH38RjEucQdlchJyMqZD5bTgq8w5m4",
+	"O7CYKHBGZi2ZYyaG91Ci6Y2a7tzM9iXt1ZUPfXNG6xpUv6bpugKo79V+jSc6Tx8qEw5zPtlPTOZ+gDOa",
+	"ECAVxugEoKHssrUL7TDKNwd8MGf9tkfY0gPWs39XQP99GMFr8JjTwqrYtjK4KsMeDeJ/HoP4V8eHR+P4",
+	"o3H80Tj+VY3jdQnDypp10XJdO3mNdjRIq9+qybwqBT+I3fyOYt6j8fx2xvOUgOareeGnVkf9r7dQ2lSo",
+	"k+b4CmeVAd1v0Nj+1Rn7o+H90fD+aHi/K3ddaINvYK5+5vpSI/HbKWH7J0co5UkxIUxWK6sIkl9qoy8q",
+	"c75LI6k24DQa4828Z1OSrGeRtysujbdmL3201e60tyJG2ZD3I4YQWPz6qLGEkPrdZID3UafdbXduYyyt",
+	"Q+fLJO9W6n8tM/ApDJit6l0hrISMlUsw0h4abYML0U5nyyhWp0Tms9b+UJI8RiDRXFFBoOBWxPRwlPAJ",
+	"EaYkhZ4BYYkmXCjJUZCEsxTxLLXlQsglycGpMyDwETA4Y2nfFGOcE9GP2JhfqVcRH0rCoDOKQFhckDSs",
+	"dpYSF8Lb0YAXEnFFne23F0hT6u5R40/5tjxDdi9U3SmcjBXhaN+e2izALn//CzFLZIRM72wxPlOzfElL",
+	"MXzgm7MQa+B9TcMwwOV7NQjr2y2C/lanbtJleNra6qxpygVgfR8mXLP/OYle48PqYFGvP5pq/zym2gc7",
+	"90eT7KNJ9tEk+1VNspa3W9nNiGrrWmANaSiFvW/V4KqFyAcxtN5SbHo0sN7OwCoyMpVnFWnuG7OUPhhf",
+	"fbSIPlpEHy2iazK3hQZQj7dVfloeHwtvaJPUvLqNk4RMpWg0WqC6zeIK7BBUiojp5ukC4llDMEcgU5tS",
+	"3ZCMMoK8lbTRfmkccQzOzYwmeAamB4TZTHdNvy23e02FfO8Rtbtbw64qs82X2oXIcIE+R5CRHAXXGhCf",
+	"IxdsHgXXWi+AwNMJTgkazBBmCPoeUK0iGOFAN+lVe5JUL3iixLsRabDl2rjPzwFhxUSh1RED8zVYjjQG",
+	"h4GRlu0/DzBLSEZS9zPJJ5RhWT7ZN6uy/z4j+SXJ9b8+NNT09cwKv7nVli/ywe9Ey95mixaQD7LaMtwu",
+	"TSHaF2cnHniHOBMkrEFcZ5bXz/n9mCPJERyqOrBKAeFO58bSxxUwwSeaYGSy2ispZWpGvzRDGPyzIDks",
+	"9rcPvuBR3UaZJNUYNW9+bQc3rdXN07ReQUcMZ2YlutEq/OP6w8pShH9d1fVdJEeMuYAYY/O6pmvth+Ru",
+	"D8asrqtuE1LbdJ1UA2h8u7cj8Ms4TIWPLGYh6khEKSiJEDFyRYTUrUpCNKSZhFYtg5lu4j6mkmQUzgoM",
+	"1AINiFr6RsInA8pMmDjaP36pKPgJHhFdTJ1P8T8L0kdTLASKGfkk1W/n/IKwGA1wcgEG46l71kZqaZSN",
+	"QBsrfSZPBLqkgg5oRuUsYkpQJ9ZXoxhNppQ19HshZMua90oxUBFmNOEKqntoqVLoMnbug1U19GSBeub/",
+	"BIXKkQUj9K9cRslu60yPgwLsTfNW1ICFVdJXIHILl63ADF63yvQ68yLoB4putKRSeNad9Ecown2rWat4",
+	"7oAl0JTkpg+R9fupzbsi87WFqDfP6B/VNaRkiIEqdwFq+BOdKBbtgGj+6dZFmSQj7dX+vPArgPeLzme7",
+	"s/vspvO5swZdkgHA0XmFutvq7Zx3XvQ7vX6v2+49e9F9sbtYr66+3e10dnu9Rep1RYMe4FZvq5e0npNO",
+	"2nqBSa816HWf9wa7w+3hM9KoQS/6llOkX+0fvb59vFH35nijm+DVaXe3Olu7L1aCV3e3vftiq/vsxarw",
+	"6pJk2Hree5G2cC/daXWHWy+Gg93ei93tG+FV+daD5EN/CIMKA1DTbv+D/JGIv/7Ymz4/ujgWg63j7O8/",
+	"ZfIfZ0fPjn4/unrz+6/yzfmhfPP739+9eTl69ubl0bM3vx8Wb37/dfvN+WjnPf3rGskQjhoskkjeMlP1",
+	"nA895mjEkW9WP//e1W11WqWw5FGrdWWjcEGAwJnuDYPLj4A1F4y1pr9NXYu2qrIS0nRnt7+evT12zn8q",
+	"QOIhKZI8YtIX9rCAMAHOCML5CCJzwtIGDbNc4qwg6kVBmOwjVkwG6lsXhExNYEpKR1SiDcYjNsw4ls+2",
+	"Uc4LllI22gxNdjJlSo6nQ5pgJrUEB71IQF4aEJTmfDqFnnIR80RxLYyavFiaI9gRMlcIbVTFJ22piEMU",
+	"1wwbIt5U8p/aOxeutr+F2hqGCWxsDDYLMXZUKY7YiBPRd6/oiIqatR1cuNqKwcxe4EhdavaQSjgQ9fIT",
+	"YTYa2rghgbZ7vZssHRvqMNX+tCzIc4QzhYzafcxmECwBqBgxKzxWUMQLDYIWZAmeAACwhOAiuzzdJ1Dt",
+	"ITSmTFhK1XCjt6cXBtEaeAZHi0qY6IU5nNPxIQAj/Q58QgBi7JeIS1M9NSSCQzQXygvGlKxeejR2UcEy",
+	"omT9ed+6wDNRhmftmVaJVY87rMpOW0rw2IsO077Z0qVPnVe3jd5TOY5YrBVY47jV/0CAbhm9BLUGurA1",
+	"fEgDhptuLOpYrTahjpBqteC9jh4qXcOVEDPX4aVcPUgIwsI8LbS+oI9fGC1GH7SImNHAhFqEGPO8JH1P",
+	"BLKOpzynlwRy4tUaTZiKt7hFfu2N01cH6Hlvu7NZd3HjmrO8hHjXXp+Ige8bPOHabeYFGWmLtsElhbA+",
+	"3qhv5QVDNA11En487/2eXyzgCzQiKfuBXGFFcxkvcnXcRxIJfKmDm2BZT0TEBjOpgM2yWUka7G4g/s+F",
+	"LenfEpxlasUkG5olCEQoXARoIqovBiMRc7dUDWmjQyDF+soYFKCibFjmHUc9WCSEoBKZU5KaRWxgpUcp",
+	"pqNtZTrwJONQx4AxkigobyIGaKJ7mYURM4YawCxrRFO0e6ZvhwtsVJP2dc9SDYcqfup+RLmQCEupzhiq",
+	"JADaK8IFH8lIakBh72DcEOLSRzIvCDRdI5rcKFjD0Qt72yLGc9PP1KNxag2JIRiKjtFkpvkqkKgLMrOm",
+	"6JQOARmkK/TgUWpFtkvqoK48Z6SNfiEzbY4AIuyuvzpGkqMN23bmgswcZYRurk8EKgTJEc8jpotCbOpF",
+	"2U9D7OtkihVNwYrAJDxVUCCflMZFoa+mUhlFiGJWZFlsybfuGpsC5qQRU4xZrTjlwJMm+AJazLq92q8m",
+	"PE9RZu++xUegFsBQxzxLBcJJzoVwRRsU1TASDnSiBGVQhEDS1FbhzirJAAiMOk+gTiSn3LjH1WqhCS2m",
+	"E5Iawo3tenxEwm7LKAMbU0bwJUFc7dl27uWFVKQSXZCpYdqKwar7MFPyAi7pW1lmpYKemuTTLEMDoqCW",
+	"qPcVshbSZ0URi6l38S7IrEVZqxAkbogb1rxD1zmIS/UmdvvHmSK1jbGUGxTsYSOquYmeXH26FQPWmSnE",
+	"k00nbNX8JAOyQCAC3DQQ3VS4uUDUiNhG/NP++eH7/V8/nu+f/fLxb+8O3x2exZt7TmBhvjVLSyGh7Ty8",
+	"3dnyAqdXCQVVRwYhUfrAxAW0L9axofpL6s8+nEFVEOij88PTN0fH++c+34emy7iR9admQvPpvYjVZAao",
+	"agJUqqVgry2AAFdDlq3852MqdckAKKVAMwzVc1+0Nj8s0BVRBN9iiByTic/4DQB90gMx0aS0Xy6MfrXG",
+	"wu8oABasUEmun/ltvrzO4sATtC4zoayQJAgDUHvs2LNkTNICcij+j36vOwnCgKanpBBEY5Ka9PXrt+8/",
+	"vnx38vroYP/8sG6aSFxr9JpVot7k3Per+Ev2fDZueWtXK15iE7kOdQKNsyjVvl8xN1kWaGUEhXAYTciE",
+	"+8urWJm4WmmwA6D7EkUq4OP9z7qRAbxc7Vl1l1w+54lS9w4uSxU6Z/UrHyoGTFOtkaD96TTnlzhrPDoL",
+	"g25vB6y3GF5W8A9GOTYwKGv6THnreekZq86kR7puhgmfTOCOBBnnFwKNOE89J6BaoTAhoBXgwCfmQOI2",
+	"AdaqNQLFLV35UrHiwgQNM3NpmhZkXy0Nb6dmwPX6Nrs1Irv7mtZbR9JCbVKWkpzinzdFg28a4ZCKpuwL",
+	"oxJbwRl0xZVCwmsxiyBAl1pkyWKA0YJ1w3XUtQysmisyt7h2U/LYgPOMYAZH4ccvL4mneiLQu9PXIYoX",
+	"uM/+B+zTP3yG/1zH6zcvXStqXbMZrv6UJFU0Aljiyrh4ZhxYLD2wk8AV14/Xnue+cHpJ1LqWQG4TtW5V",
+	"943Ydr/XboU+6sQhjLHPFd2JtXXA0+5rwq8X/ldH8m8BlRYF19duWh187s4B0BTcMzKUWquoEAtjkMhJ",
+	"Wr1ZNmKnOnFTfM1j3P5j3P63HLc/721Zw9mi4/irkSirBezvN5mnngiUFDlYfEztTqyTZ0vTvqZ4+gJT",
+	"ucDeGrEmg6u2LChtVpukfLMtmBW0NTPWltcYbTgPKajj8JuJgYvRhnY3h+j86M3hy49v352HETvYPz44",
+	"1E+t3vtys1QmYyBxhlxnWCr6opQjz2Vizag61za9Q9LA7bXN7ypvoCo6rM7qK4KCOvV1Br/S7+vEga8q",
+	"Nq8VwF+XTuauibZJJ6bBvXU5DQgkzpB0z7PqKCFiUggJEVb33lff2ZHLtUHi8f310P+CmQXfaCP9xwyD",
+	"r5lhcCc23BAPWuHCTxOIw15cN8FCAekXMyCle1WuBAYXItCYXyHJ0RVlKUr5FbMBBM75iQWyjFAxqog5",
+	"c3OI6FBx7TFmaWb0C/+Lm220Ly7AqDPClHlOAc8LMyUQ/KD+HON8khEh5tmk5o1NrFGHpN8Ld7xL2YCc",
+	"YHgYJIWQfGIsfmlOrrTNH7qFrmEH4uuVCug10FfvIEAlMntTqs93RlO+pNIDPPNPpvL8icjlvrho9B1J",
+	"bijJGmQTiMRSukku1cIWKzEohlL+8FpLyJzgSWyrB7FUE7jD0hipZCYUu0XHCAYixq+AiEIalqQTk6Nl",
+	"2xdouUc78GBWbgWQqpCixbU2+pngXA4IlsgYqE08GU0zErEyxkAgPiVMO2Rx6mpewC6QDVLIiRmArGNZ",
+	"U2ZrhvT1NdKO2L6dQPdkcDVxnMlyoG4hMAmMlC6HNgTRuzGqnSO2m3203duNWCw5b00wm7XUC8JZb8BN",
+	"TXX+RKanVG+ZwKoJnunCUTCtaJFPY1woalZaf0q3ualacytd670S+u5L22oKHdehwKuyAlDIVooVn0Pd",
+	"aj0z+KVf4ljEUixxH32Oqn6nKOhHS2KOOy92/hEFYVQNco6C/lYY6a3BBKvEOcM0LtJ51e/qawRvmwom",
+	"8NgFF8IvftAz/FxSAfjdd/JVfleEF974qcwWVIjUR2N7DdU/lwDTBZU3b8iFlfe6Xb2he4F+t6vAD5aO",
+	"KOhXsh37kd+VKwquH/6gnOXlIY5q/Xp7mmzrS9NHcf1w45I8Voh/rM48/u6kqe9d5AACX40pyeglQRs6",
+	"V7V1ppDhECSFzftU2syVXZocnhfsiUDmTY2XOlZU6Q9Qos1Lq4OI8yHPJ4bXT0KEdRIElibWYA9CVSO2",
+	"Qv5eGVRGPkmYpo2MOCsgIj0ldkEgfpQLiRgsYmNCJFZXAiSbARbk2TZS/95s6++c0T8IBNhjNKbqhrmo",
+	"TBu8eTXmGUEDdUBEID40hFaYoFrYW4IZCAgIoyG5glilezCr/mwO55vh90vyzv5tstuMtP6b+RPOrBuE",
+	"+l83ZkcpRuReNp31/354fP7x/NeTw4/v357+8ur12/cfD//38ODd+dHb449n5/unZf6U/lpn+8XOCz+6",
+	"o+48BkKxL2VOB4XUGzWxjgAU8FH41uB1ssBcpMrU3ENd7wBLrOS52V+LX993s6PfOf3b+9PxEev8EISB",
+	"vYTaq5nwVPflxOz4ckB3rwY/vZoORj/8oM7nOgx4TkdU0dZbrtBLNPscXFCmhpZBjB9/OTp++fH47emb",
+	"/dclclUS0laNvsLiogyK6nbEXLzN57lc/WtA7xJzeqthTu9Zd1fX9LkJc2CjZwc/H75897oJbV7UNmAD",
+	"427CGS1p8QMrSPqbvjvAr5uy+U5+OaIfr86P3nV+/eWvL/c//Xp+9OnN+7+OX5+/yn7t/SqP/zja/sdB",
+	"d/xm8rfu6/NXkzd/jCe//n4xe/vyovOP0/0ff9q/mk1Hr56vUaBWE1y1iJvy+ars8FHe+lNaxFnFLawl",
+	"7rFjuvcmZJlSHE8/A0dTl/d6iZm8YKJiFH8iEIwzFu0cxW4aG3mO85HQ8To2Fo1Km93TRvsmUQ58ZTYT",
+	"ra+HMkgchCdg72baNlQpNm2m3Olst9FBzV0H1nw0IEjvMUWS89tKPuDhfSCX8t8sCO8Ylzyil0Txp2oo",
+	"qUs00QcH6Z/wppKl/QBSdXCmQstc7vp2p9N6vpOS1m53MGy96PSe9XbxoDPACSCb9u3PfdpGeD4REGcv",
+	"CxHrVdjyFhJfQKqiSxcVoTXLleEC3hrXiBQFoH7RasJl/TyJpbp7J4fHL4+OfwrWXqRexiLlGyDmEuQe",
+	"fRPfYXzVKfn9T8O61JiVzvg9EPomd4ZvWcAItnDP/l+TPfj0s/7jGE+WsbmXOnlW+Dm1cTnScjbqCtzX",
+	"s9wXJt1GbKNKzCCwy8RFbbZRr9NDE4KZ10FhDJ7IhOcpSb0F1ZzTxqMcMSpdbBjYJfKCidWynJrSdnRO",
+	"wsOwvTMH4PvqULpiusJ67G1llzRs565O6fMSA688RHik+o8e6W8mkJZAbpbBUqgoMEf37jOk9qnL/15M",
+	"wQ+t87lkLHQyUcciSQYe0jJANXQFN8oaD7OSsiY8JXugJgjO4ogNiC5+UA/ctaGxbVNCMl4nKMfVhfx2",
+	"4nKELJIL5wYf4NRk7D5sUE41FFGRQHf6j0TwkQh+M0TQXeDmxG4dxX+voTmmWOnTz/qPG0TaJsuNHlia",
+	"bsqJVpBwPYNOxFxAjptSF4uAAHJoEWB+qK3ANKvjOcpB49HVeq6gjpJZVsQUXYXoH1f6onQve3NZ8mv3",
+	"cZTGUFxCeAVIXBkNKSHUiOsoGDCHmBVSJqSJBrLnSCWSVzQhtxaj38HUDyRGv3OneE9idCk2W4EaDWZo",
+	"OuYMrraFdvl7a8pbz1vd1RmFXvLDGmf2T05O3/798OU9b2G56cbgWHk1HjnY983BHm09Ho/Ud2Rh5RMI",
+	"wiyZiLNw3kJ3qLZZVNSB/kKg46IioAOCc5LvF3KsK32rl/NLS4zrt7ZssxqEQZFnQT94CpTVLGquzvp8",
+	"9cb2fKViEcxX8NUtKEMABHSCDNFEMa5EmOpuapWp60DqigyVJcMgCKX8mNc+cv5rih7F1vcbO05qegV5",
+	"s5SF2xdMcpiM+bIJSDLmZOFo3UdoyXDTa2LB8Grf9/o0Xm9JotDelHyEuoMMRAZ4wftavcfvgs96RVWW",
+	"rT3JOWuZyiwL57JukUWrV2estevQOG3Uyetb4n0Lm2kWrxmElTt9I8G5ojgf5rp7PExniWUc2KLyK/P6",
+	"tRcOsso4aOOweguDUqJYZfJT/XZD2e5TE8lFIW5tWsiyql4IhoiyTOoawFgXCOoK1wGgnnmbN7d41Z2r",
+	"0Yt3/R5TjRmmaahCDjD+p0WuWA14enPDFjSA1MteY6oouF4DHkBk1gVK2cXWg0rZi0yDxVCnVcFimpou",
+	"gssbruvdQbgZSiB4cEDkFSEMZSRVD3FiMgtA6ZpCaRRXwShEI3qpWKu6VEDKdOSiq/eQkikXVALpc2nj",
+	"ltpB4TvTsWQN4FZI8LpArgyuA7veiN0CvU6kV4V+Zb6b7+TnSFfVAjIFCb0cStxhZlzSQiJF4U0UKrz7",
+	"BS+px3PqgPJrfJVgqnKfVYHkzXXTBS6mSof+HAWmTFd5N9GGrY249azT2YRYWYwiVxMqCqzBGOoGo8hq",
+	"XlFgtaT65VeKWxSEKLIaaRRcay9YGTpveJduqGHqnsp1CKflxeuejR1XPxivMpc9lZJP+41wPs/1yFjt",
+	"tOwHXIuMD+uOtIfsN8P5vN6uX3qVvuaKf1Ua66w1MalD0+DIHYAzj8n7SIz5dGqKa5qS2ToQhUoyEUoi",
+	"UbgeBThNjySZlBhaMEkzQGvogM4L6dA6rKCvltITQqfSYqyxXdRxlso2esdsQ3WoxwMW+OV37MWz7U5n",
+	"M0SOsIOgpeS9/QFmKWem39QaF0ENXptA4VzOUSbd6NSRJBAgGxHfQmR1QoVzeWAHrYH4atypPo1bYT18",
+	"1xy4t9PEPboNxgPsJJn42K7x7dbwuP5w/f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -141,6 +141,14 @@ func TestSpecDeclaresSecurityForEveryOperation(t *testing.T) {
 				continue
 			}
 			scope, ok := want[id]
+			if _, typed := op.Extensions["x-workflow-type"]; typed && !ok {
+				// A typed operation asks what its generic twin asks: a read needs read, a
+				// start, signal or update needs start.
+				scope, ok = auth.ScopeStart, true
+				if method == http.MethodGet {
+					scope = auth.ScopeRead
+				}
+			}
 			if !assert.True(t, ok, "%s %s (%s) needs credentials but is not in the policy", method, path, id) {
 				continue
 			}

@@ -249,5 +249,58 @@ func TestWorkflowTypesComeFromTheContract(t *testing.T) {
 		names = append(names, wt.Name)
 		assert.NotEmpty(t, wt.Description)
 	}
-	assert.Equal(t, []string{"Greeting", "Echo", "Sleep", "MoneyTransfer", "CronCounter", "Approval"}, names)
+	var worker []string
+	for _, w := range temporal.WorkflowTypes() {
+		worker = append(worker, w.Name)
+	}
+	assert.Equal(t, worker, names)
+	assert.Subset(t, names, []string{"Greeting", "Echo", "Sleep", "MoneyTransfer", "CronCounter", "Approval", "Cart"})
+}
+
+// TestEveryHostedTypeHasItsTypedResource holds the contract to the recipe of
+// docs/workflow-types.md: each type of x-workflow-types has a typed start at its path and a typed
+// read under it, whose execution's result and failure are the type's own, and an operation for
+// each of its signals, queries and updates.
+func TestEveryHostedTypeHasItsTypedResource(t *testing.T) {
+	spec, err := gen.GetSwagger()
+	require.NoError(t, err)
+	for _, c := range contractTypes(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			marked := func(op *openapi3.Operation) bool {
+				return op != nil && op.Extensions["x-workflow-type"] == c.Name
+			}
+			startItem := spec.Paths.Value(c.Path)
+			require.NotNil(t, startItem, "POST %s", c.Path)
+			require.True(t, marked(startItem.Post), "POST %s is a typed start of %s", c.Path, c.Name)
+			input := startItem.Post.RequestBody.Value.Content["application/json"].Schema.Value.Properties["input"]
+			require.NotNil(t, input, "POST %s takes an input", c.Path)
+			assert.Equal(t, "#/components/schemas/"+c.InputRef, input.Ref)
+
+			readItem := spec.Paths.Value(c.Path + "/{workflowId}")
+			require.NotNil(t, readItem, "GET %s/{workflowId}", c.Path)
+			require.True(t, marked(readItem.Get), "GET %s/{workflowId} is a typed read of %s", c.Path, c.Name)
+			execution := readItem.Get.Responses.Value("200").Value.Content["application/json"].Schema
+			assert.Equal(t, "#/components/schemas/"+c.Name+"Execution", execution.Ref)
+			typedPart := execution.Value.AllOf[1].Value
+			assert.Equal(t, "#/components/schemas/"+c.Result, typedPart.Properties["result"].Ref)
+			assert.Equal(t, "#/components/schemas/"+c.Failure, typedPart.Properties["failure"].Ref)
+
+			for _, h := range []struct {
+				extension string
+				handlers  []handlers.Handler
+			}{{"x-signal", c.Signals}, {"x-query", c.Queries}, {"x-update", c.Updates}} {
+				for _, handler := range h.handlers {
+					found := 0
+					for _, item := range spec.Paths.Map() {
+						for _, op := range item.Operations() {
+							if marked(op) && op.Extensions[h.extension] == handler.Name {
+								found++
+							}
+						}
+					}
+					assert.Equal(t, 1, found, "one operation of %s is its %s %q", c.Name, h.extension, handler.Name)
+				}
+			}
+		})
+	}
 }

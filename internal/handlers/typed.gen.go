@@ -9,6 +9,14 @@ import (
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
+// AddCartItem runs Cart's "addItem" update (/carts/{workflowId}/items).
+func (s *Server) AddCartItem(ctx context.Context, req gen.AddCartItemRequestObject) (gen.AddCartItemResponseObject, error) {
+	body := deref(req.Body)
+	return s.updateTyped(ctx, "Cart", "addItem", req.WorkflowId, deref(body.RunId), deref(body.UpdateId), body.Input)
+}
+
+func (a typedAnswer) VisitAddCartItemResponse(w http.ResponseWriter) error { return a(w) }
+
 // ApproveApproval runs Approval's "approve" update (/approvals/{workflowId}/approve).
 func (s *Server) ApproveApproval(ctx context.Context, req gen.ApproveApprovalRequestObject) (gen.ApproveApprovalResponseObject, error) {
 	body := deref(req.Body)
@@ -16,6 +24,14 @@ func (s *Server) ApproveApproval(ctx context.Context, req gen.ApproveApprovalReq
 }
 
 func (a typedAnswer) VisitApproveApprovalResponse(w http.ResponseWriter) error { return a(w) }
+
+// CheckoutCart sends Cart its "checkout" signal (/carts/{workflowId}/checkout).
+func (s *Server) CheckoutCart(ctx context.Context, req gen.CheckoutCartRequestObject) (gen.CheckoutCartResponseObject, error) {
+	body := deref(req.Body)
+	return s.signalTyped(ctx, "Cart", "checkout", req.WorkflowId, deref(body.RunId), body.Input)
+}
+
+func (a typedAnswer) VisitCheckoutCartResponse(w http.ResponseWriter) error { return a(w) }
 
 // DecideApproval sends Approval its "decision" signal (/approvals/{workflowId}/decision).
 func (s *Server) DecideApproval(ctx context.Context, req gen.DecideApprovalRequestObject) (gen.DecideApprovalResponseObject, error) {
@@ -39,6 +55,21 @@ func (s *Server) GetApprovalStatus(ctx context.Context, req gen.GetApprovalStatu
 }
 
 func (a typedAnswer) VisitGetApprovalStatusResponse(w http.ResponseWriter) error { return a(w) }
+
+// GetCart reads Cart (/carts/{workflowId}).
+func (s *Server) GetCart(ctx context.Context, req gen.GetCartRequestObject) (gen.GetCartResponseObject, error) {
+	return s.getTyped(ctx, "Cart", req.WorkflowId,
+		gen.GetWorkflowParams{RunId: req.Params.RunId, Wait: req.Params.Wait, IfNoneMatch: req.Params.IfNoneMatch})
+}
+
+func (a typedAnswer) VisitGetCartResponse(w http.ResponseWriter) error { return a(w) }
+
+// GetCartContents runs Cart's "contents" query (/carts/{workflowId}/contents).
+func (s *Server) GetCartContents(ctx context.Context, req gen.GetCartContentsRequestObject) (gen.GetCartContentsResponseObject, error) {
+	return s.queryTyped(ctx, "Cart", "contents", req.WorkflowId, deref(req.Params.RunId))
+}
+
+func (a typedAnswer) VisitGetCartContentsResponse(w http.ResponseWriter) error { return a(w) }
 
 // GetCronCounter reads CronCounter (/cron-counters/{workflowId}).
 func (s *Server) GetCronCounter(ctx context.Context, req gen.GetCronCounterRequestObject) (gen.GetCronCounterResponseObject, error) {
@@ -87,6 +118,14 @@ func (s *Server) StartApproval(ctx context.Context, req gen.StartApprovalRequest
 }
 
 func (a typedAnswer) VisitStartApprovalResponse(w http.ResponseWriter) error { return a(w) }
+
+// StartCart starts Cart (/carts).
+func (s *Server) StartCart(ctx context.Context, req gen.StartCartRequestObject) (gen.StartCartResponseObject, error) {
+	return s.startTyped(ctx, "Cart", "/carts", req.Body,
+		gen.StartWorkflowParams{Wait: req.Params.Wait, IdempotencyKey: req.Params.IdempotencyKey, Prefer: req.Params.Prefer})
+}
+
+func (a typedAnswer) VisitStartCartResponse(w http.ResponseWriter) error { return a(w) }
 
 // StartCronCounter starts CronCounter (/cron-counters).
 func (s *Server) StartCronCounter(ctx context.Context, req gen.StartCronCounterRequestObject) (gen.StartCronCounterResponseObject, error) {

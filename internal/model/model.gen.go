@@ -59,6 +59,36 @@ func (e ApprovalState) Valid() bool {
 	}
 }
 
+// Defines values for CartFailureType.
+const (
+	CartFailureTypeCanceledError      CartFailureType = "CanceledError"
+	CartFailureTypeCartAbandonedError CartFailureType = "CartAbandonedError"
+	CartFailureTypeInvalidInputError  CartFailureType = "InvalidInputError"
+	CartFailureTypeServerError        CartFailureType = "ServerError"
+	CartFailureTypeTerminatedError    CartFailureType = "TerminatedError"
+	CartFailureTypeTimeoutError       CartFailureType = "TimeoutError"
+)
+
+// Valid indicates whether the value is a known member of the CartFailureType enum.
+func (e CartFailureType) Valid() bool {
+	switch e {
+	case CartFailureTypeCanceledError:
+		return true
+	case CartFailureTypeCartAbandonedError:
+		return true
+	case CartFailureTypeInvalidInputError:
+		return true
+	case CartFailureTypeServerError:
+		return true
+	case CartFailureTypeTerminatedError:
+		return true
+	case CartFailureTypeTimeoutError:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ExecutionStatus.
 const (
 	ExecutionStatusCANCELED       ExecutionStatus = "CANCELED"
@@ -266,6 +296,31 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// AddCartItemRequest defines model for AddCartItemRequest.
+type AddCartItemRequest struct {
+	// Input A line of a `Cart`, the input of its `addItem` update.
+	//
+	// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+	Input CartItem `json:"input"`
+
+	// RunID A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunID RunID `json:"runId,omitempty"`
+
+	// UpdateID Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	UpdateID string `json:"updateId,omitempty"`
+}
+
+// AddCartItemResult defines model for AddCartItemResult.
+type AddCartItemResult struct {
+	// Result What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+	Result   CartContents `json:"result"`
+	UpdateID string       `json:"updateId"`
+}
+
 // ApprovalDecision The input of an `Approval`'s `decision` signal.
 //
 // Example: {"approved":true,"comment":"looks good"}
@@ -390,6 +445,118 @@ type ApproveApprovalResult struct {
 type ApproveInput struct {
 	// Comment Why.
 	Comment string `json:"comment,omitempty"`
+}
+
+// CartCheckout The input of a `Cart`'s `checkout` signal.
+//
+// Example: {"paymentReference":"pay-7781"}
+type CartCheckout struct {
+	// PaymentReference The payment that settles the cart.
+	PaymentReference string `json:"paymentReference"`
+}
+
+// CartContents What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"totalCents":2500}
+type CartContents struct {
+	Items []CartItem `json:"items"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CartExecution An execution of `Cart`, with its typed result and failure.
+type CartExecution struct {
+	CloseTime time.Time `json:"closeTime,omitempty"`
+
+	// ExecutionTime When the run began or will begin executing (later than `startTime` with `startDelay` or cron).
+	ExecutionTime time.Time `json:"executionTime,omitempty"`
+
+	// Failure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+	Failure CartFailure `json:"failure,omitempty"`
+
+	// HistoryLength How many events the run's history holds; reads tell it, and the answer of a start that waited for the run to close.
+	HistoryLength int64                      `json:"historyLength,omitempty"`
+	Memo          map[string]json.RawMessage `json:"memo,omitempty"`
+
+	// NextRunID The run that continues this one (continue-as-new, the next cron run, or a retry).
+	NextRunID string `json:"nextRunId,omitempty"`
+
+	// Result The result of `Cart`, what was bought and how it was paid.
+	//
+	// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+	Result           CartReceipt                `json:"result,omitempty"`
+	RunID            string                     `json:"runId"`
+	SearchAttributes map[string]json.RawMessage `json:"searchAttributes,omitempty"`
+
+	// StartTime When the run started; reads tell it, the answer of a start does not.
+	StartTime    time.Time       `json:"startTime,omitempty"`
+	Status       ExecutionStatus `json:"status"`
+	TaskQueue    string          `json:"taskQueue"`
+	WorkflowID   string          `json:"workflowId"`
+	WorkflowType string          `json:"workflowType"`
+}
+
+// CartFailure Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time.
+type CartFailure struct {
+	Cause        *Failure        `json:"cause,omitempty"`
+	Message      string          `json:"message"`
+	NonRetryable bool            `json:"nonRetryable,omitempty"`
+	Type         CartFailureType `json:"type,omitempty"`
+}
+
+// CartFailureType defines model for CartFailure.Type.
+type CartFailureType string
+
+// CartInput The input of `Cart`.
+//
+// Example: {"customerId":"c-42"}
+type CartInput struct {
+	// CustomerID Whose cart it is.
+	CustomerID string `json:"customerId,omitempty"`
+
+	// TimeoutSeconds How long the cart waits for its checkout, in seconds; 0 (the default) means 86400.
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
+}
+
+// CartItem A line of a `Cart`, the input of its `addItem` update.
+//
+// Example: {"priceCents":1250,"quantity":2,"sku":"A-1"}
+type CartItem struct {
+	// PriceCents The price of one, in cents.
+	PriceCents int64 `json:"priceCents"`
+
+	// Quantity How many.
+	Quantity int64 `json:"quantity"`
+
+	// Sku The item.
+	Sku string `json:"sku"`
+}
+
+// CartReceipt The result of `Cart`, what was bought and how it was paid.
+//
+// Example: {"items":[{"priceCents":1250,"quantity":2,"sku":"A-1"}],"paymentReference":"pay-7781","totalCents":2500}
+type CartReceipt struct {
+	Items []CartItem `json:"items"`
+
+	// PaymentReference The checkout's payment reference.
+	PaymentReference string `json:"paymentReference"`
+
+	// TotalCents The sum of the lines, in cents.
+	TotalCents int64 `json:"totalCents"`
+}
+
+// CheckoutCartRequest defines model for CheckoutCartRequest.
+type CheckoutCartRequest struct {
+	// Input The input of a `Cart`'s `checkout` signal.
+	//
+	// Example: {"paymentReference":"pay-7781"}
+	Input CartCheckout `json:"input"`
+
+	// RunID A specific run, by the UUID Temporal gave it (anything else is refused with 400); the latest run of the workflow id when absent.
+	//
+	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
+	RunID RunID `json:"runId,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -942,6 +1109,47 @@ type StartApprovalRequest struct {
 	WorkflowID NewWorkflowID `json:"workflowId,omitempty"`
 }
 
+// StartCartRequest The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`.
+type StartCartRequest struct {
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	//
+	// Example: */5 * * * *
+	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
+
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout Duration `json:"executionTimeout,omitempty"`
+
+	// IDConflictPolicy What to do when an execution with this id is running.
+	IDConflictPolicy IDConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IDReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IDReusePolicy IDReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The input of `Cart`.
+	//
+	// Example: {"customerId":"c-42"}
+	Input CartInput `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout Duration `json:"runTimeout,omitempty"`
+
+	// StartDelay A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	StartDelay Duration `json:"startDelay,omitempty"`
+
+	// WorkflowID The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowID NewWorkflowID `json:"workflowId,omitempty"`
+}
+
 // StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCronCounterRequest struct {
 	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
@@ -1396,6 +1604,43 @@ type GetApprovalStatusParams struct {
 	RunID RunIDQuery `form:"runId,omitempty" json:"runId,omitempty"`
 }
 
+// StartCartParams defines parameters for StartCart.
+type StartCartParams struct {
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+	// preferences, and `return=representation`, leave the answer as it is.
+	Prefer Prefer `json:"Prefer,omitempty"`
+}
+
+// GetCartParams defines parameters for GetCart.
+type GetCartParams struct {
+	// RunID A specific run of the workflow id; the latest run when absent.
+	RunID RunIDQuery `form:"runId,omitempty" json:"runId,omitempty"`
+
+	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
+	// duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+	// open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
+
+	// IfNoneMatch An ETag from an earlier read; 304 when the execution has not changed since.
+	IfNoneMatch IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetCartContentsParams defines parameters for GetCartContents.
+type GetCartContentsParams struct {
+	// RunID A specific run of the workflow id; the latest run when absent.
+	RunID RunIDQuery `form:"runId,omitempty" json:"runId,omitempty"`
+}
+
 // StartCronCounterParams defines parameters for StartCronCounter.
 type StartCronCounterParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1626,6 +1871,15 @@ type ApproveApprovalJSONRequestBody = ApproveApprovalRequest
 
 // DecideApprovalJSONRequestBody defines body for DecideApproval for application/json ContentType.
 type DecideApprovalJSONRequestBody = DecideApprovalRequest
+
+// StartCartJSONRequestBody defines body for StartCart for application/json ContentType.
+type StartCartJSONRequestBody = StartCartRequest
+
+// CheckoutCartJSONRequestBody defines body for CheckoutCart for application/json ContentType.
+type CheckoutCartJSONRequestBody = CheckoutCartRequest
+
+// AddCartItemJSONRequestBody defines body for AddCartItem for application/json ContentType.
+type AddCartItemJSONRequestBody = AddCartItemRequest
 
 // StartCronCounterJSONRequestBody defines body for StartCronCounter for application/json ContentType.
 type StartCronCounterJSONRequestBody = StartCronCounterRequest

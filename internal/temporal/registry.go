@@ -36,6 +36,10 @@ var workflowTypes = []WorkflowType{
 		Signals: []Handler{{ApprovalDecisionSignal, reflect.TypeFor[ApprovalDecision](), nil}},
 		Queries: []Handler{{ApprovalStatusQuery, nil, reflect.TypeFor[ApprovalStatus]()}},
 		Updates: []Handler{{ApprovalApproveUpdate, reflect.TypeFor[ApproveInput](), reflect.TypeFor[ApprovalStatus]()}}},
+	{Name: "Cart", fn: Cart,
+		Signals: []Handler{{CartCheckoutSignal, reflect.TypeFor[CartCheckout](), nil}},
+		Queries: []Handler{{CartContentsQuery, nil, reflect.TypeFor[CartContents]()}},
+		Updates: []Handler{{CartAddItemUpdate, reflect.TypeFor[CartItem](), reflect.TypeFor[CartContents]()}}},
 }
 
 // Input is the Go type of the workflow's input: its function's argument after the context.

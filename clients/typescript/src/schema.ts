@@ -630,6 +630,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/carts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a Cart
+         * @description `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
+         *     own task queue, its `input` checked against `CartInput` as there (422 naming each
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     execution under `/carts/`.
+         *
+         *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
+         */
+        post: operations["startCart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a Cart
+         * @description `GET /workflows/{workflowId}`, typed: the same read, `wait`, ETag and caching, with the
+         *     result and failure of a `Cart`. An execution of another type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getCart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{workflowId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an item to a Cart (its `addItem` update)
+         * @description Runs the `addItem` update of a `Cart` that is still open and answers its contents with
+         *     the item added. A cart that is checked out refuses it in the workflow's validator: 422
+         *     with the workflow's failure. `updateId` makes a retried request attach to the same update
+         *     instead of adding the item twice. An execution of another type answers 404.
+         *
+         *     Needs scope `start` (or `admin`).
+         */
+        post: operations["addCartItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{workflowId}/contents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a Cart's contents (its `contents` query)
+         * @description Runs the `contents` query of a `Cart`, open or closed, and answers what it returns. A worker
+         *     must answer: with none answering in time the gateway answers 504. An execution of another
+         *     type answers 404.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getCartContents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/carts/{workflowId}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a Cart out (its `checkout` signal)
+         * @description Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
+         *     later one changes nothing. An execution of another type answers 404 and is not signalled.
+         *
+         *     Needs scope `start` (or `admin`).
+         */
+        post: operations["checkoutCart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/workflow-types": {
         parameters: {
             query?: never;
@@ -1060,7 +1180,7 @@ export interface components {
              *     cannot decode it into its integer. An absent input is checked as `{}`, the zero value
              *     the workflow then gets.
              */
-            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | components["schemas"]["CartInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
             idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
             idReusePolicy?: components["schemas"]["IdReusePolicy"];
             cronSchedule?: components["schemas"]["CronSchedule"];
@@ -1197,6 +1317,137 @@ export interface components {
         ApprovalExecution: components["schemas"]["ExecutionBase"] & {
             result?: components["schemas"]["ApprovalResult"];
             failure?: components["schemas"]["ApprovalFailure"];
+        };
+        /** @description The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`. */
+        StartCartRequest: {
+            input?: components["schemas"]["CartInput"];
+            workflowId?: components["schemas"]["NewWorkflowId"];
+            idConflictPolicy?: components["schemas"]["IdConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            cronSchedule?: components["schemas"]["CronSchedule"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            startDelay?: components["schemas"]["Duration"];
+        };
+        /** @description An execution of `Cart`, with its typed result and failure. */
+        CartExecution: components["schemas"]["ExecutionBase"] & {
+            result?: components["schemas"]["CartReceipt"];
+            failure?: components["schemas"]["CartFailure"];
+        };
+        /**
+         * @description The input of `Cart`.
+         * @example {
+         *       "customerId": "c-42"
+         *     }
+         */
+        CartInput: {
+            /** @description Whose cart it is. */
+            customerId?: string;
+            /**
+             * Format: int64
+             * @description How long the cart waits for its checkout, in seconds; 0 (the default) means 86400.
+             */
+            timeoutSeconds?: number;
+        };
+        /**
+         * @description A line of a `Cart`, the input of its `addItem` update.
+         * @example {
+         *       "sku": "A-1",
+         *       "quantity": 2,
+         *       "priceCents": 1250
+         *     }
+         */
+        CartItem: {
+            /** @description The item. */
+            sku: string;
+            /**
+             * Format: int64
+             * @description How many.
+             */
+            quantity: number;
+            /**
+             * Format: int64
+             * @description The price of one, in cents.
+             */
+            priceCents: number;
+        };
+        /**
+         * @description What a `Cart` holds, as its `contents` query and `addItem` update answer it.
+         * @example {
+         *       "items": [
+         *         {
+         *           "sku": "A-1",
+         *           "quantity": 2,
+         *           "priceCents": 1250
+         *         }
+         *       ],
+         *       "totalCents": 2500
+         *     }
+         */
+        CartContents: {
+            items: components["schemas"]["CartItem"][];
+            /**
+             * Format: int64
+             * @description The sum of the lines, in cents.
+             */
+            totalCents: number;
+        };
+        /**
+         * @description The input of a `Cart`'s `checkout` signal.
+         * @example {
+         *       "paymentReference": "pay-7781"
+         *     }
+         */
+        CartCheckout: {
+            /** @description The payment that settles the cart. */
+            paymentReference: string;
+        };
+        /**
+         * @description The result of `Cart`, what was bought and how it was paid.
+         * @example {
+         *       "items": [
+         *         {
+         *           "sku": "A-1",
+         *           "quantity": 2,
+         *           "priceCents": 1250
+         *         }
+         *       ],
+         *       "totalCents": 2500,
+         *       "paymentReference": "pay-7781"
+         *     }
+         */
+        CartReceipt: {
+            items: components["schemas"]["CartItem"][];
+            /**
+             * Format: int64
+             * @description The sum of the lines, in cents.
+             */
+            totalCents: number;
+            /** @description The checkout's payment reference. */
+            paymentReference: string;
+        };
+        /** @description Why a `Cart` did not complete; `CartAbandonedError` when no checkout came in time. */
+        CartFailure: {
+            message: string;
+            /** @enum {string} */
+            type?: "CartAbandonedError" | "InvalidInputError" | "TimeoutError" | "CanceledError" | "TerminatedError" | "ServerError";
+            nonRetryable?: boolean;
+            cause?: components["schemas"]["Failure"];
+        };
+        AddCartItemRequest: {
+            input: components["schemas"]["CartItem"];
+            /** @description Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent. */
+            updateId?: string;
+            runId?: components["schemas"]["RunId"];
+        };
+        AddCartItemResult: {
+            updateId: string;
+            result: components["schemas"]["CartContents"];
+        };
+        CheckoutCartRequest: {
+            input: components["schemas"]["CartCheckout"];
+            runId?: components["schemas"]["RunId"];
         };
         /**
          * @description Signal-with-start: deliver this signal to the running execution of `workflowId`, starting it
@@ -3503,6 +3754,347 @@ export interface operations {
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
             504: components["responses"]["NoWorker"];
+        };
+    };
+    startCart: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
+                 *     preferences, and `return=representation`, leave the answer as it is.
+                 * @example return=minimal
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "workflowId": "cart-c-42",
+                 *       "input": {
+                 *         "customerId": "c-42"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StartCartRequest"];
+            };
+        };
+        responses: {
+            /** @description Nothing new was started (`idConflictPolicy` `USE_EXISTING`, or a replay of the same `Idempotency-Key`). */
+            200: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "cart-c-42",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Cart",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CartExecution"];
+                };
+            };
+            /** @description A new execution was started; with `Prefer: return=minimal` and no `wait`, the body is empty. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Preference-Applied": components["headers"]["PreferenceApplied"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "cart-c-42",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Cart",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "RUNNING"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CartExecution"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCart: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+                /**
+                 * @description Hold the answer until the execution closes or this long passes, whichever is first (a Go
+                 *     duration such as `10s`; capped by the gateway, 60s by default). Waits and event streams
+                 *     open at once are bounded per client (100 by default; 429 `too-many-waits` beyond) and in
+                 *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
+                 */
+                wait?: components["parameters"]["Wait"];
+            };
+            header?: {
+                /** @description An ETag from an earlier read; 304 when the execution has not changed since. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The execution. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "workflowId": "cart-c-42",
+                     *       "runId": "01a2110d-1b69-77ad-9897-c51741a70f19",
+                     *       "workflowType": "Cart",
+                     *       "taskQueue": "http-gateway",
+                     *       "status": "COMPLETED",
+                     *       "startTime": "2026-12-04T10:00:00Z",
+                     *       "executionTime": "2026-12-04T10:00:00Z",
+                     *       "closeTime": "2026-12-04T10:05:00Z",
+                     *       "historyLength": 17,
+                     *       "result": {
+                     *         "items": [
+                     *           {
+                     *             "sku": "A-1",
+                     *             "quantity": 2,
+                     *             "priceCents": 1250
+                     *           }
+                     *         ],
+                     *         "totalCents": 2500,
+                     *         "paymentReference": "pay-7781"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CartExecution"];
+                };
+            };
+            /** @description The execution has not changed since the ETag in `If-None-Match`. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addCartItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "sku": "A-1",
+                 *         "quantity": 2,
+                 *         "priceCents": 1250
+                 *       },
+                 *       "updateId": "cart-c-42-line-1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AddCartItemRequest"];
+            };
+        };
+        responses: {
+            /** @description The update completed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "updateId": "cart-c-42-line-1",
+                     *       "result": {
+                     *         "items": [
+                     *           {
+                     *             "sku": "A-1",
+                     *             "quantity": 2,
+                     *             "priceCents": 1250
+                     *           }
+                     *         ],
+                     *         "totalCents": 2500
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AddCartItemResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Closed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["Rejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["NoWorker"];
+        };
+    };
+    getCartContents: {
+        parameters: {
+            query?: {
+                /** @description A specific run of the workflow id; the latest run when absent. */
+                runId?: components["parameters"]["RunIdQuery"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The query's result. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "sku": "A-1",
+                     *           "quantity": 2,
+                     *           "priceCents": 1250
+                     *         }
+                     *       ],
+                     *       "totalCents": 2500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CartContents"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["Rejected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+            504: components["responses"]["NoWorker"];
+        };
+    };
+    checkoutCart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
+                 *     `..` are never ids: a URL holding one as a segment means another path once resolved.
+                 */
+                workflowId: components["parameters"]["WorkflowId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "input": {
+                 *         "paymentReference": "pay-7781"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckoutCartRequest"];
+            };
+        };
+        responses: {
+            /** @description The signal was recorded. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["Closed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listWorkflowTypes: {

@@ -1,0 +1,111 @@
+package temporal
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/temporalhttp/gateway/internal/model"
+)
+
+// The sample that docs/workflow-types.md adds by its own recipe: its schemas and typed
+// operations are in api/openapi.yaml, its Go types generated into internal/model, its code here.
+
+// Names under which the Cart workflow takes items, answers its contents and is checked out.
+const (
+	CartAddItemUpdate  = "addItem"
+	CartContentsQuery  = "contents"
+	CartCheckoutSignal = "checkout"
+)
+
+// DefaultCartTimeout is how long a cart waits for its checkout when the input gives no timeout.
+const DefaultCartTimeout = 24 * time.Hour
+
+// ErrTypeCartAbandoned: no checkout came before the cart's timeout.
+const ErrTypeCartAbandoned = string(model.CartFailureTypeCartAbandonedError)
+
+// The Cart's input, result, and the payloads of its signal, query and update: the contract's
+// schemas (internal/model).
+type (
+	CartInput    = model.CartInput
+	CartItem     = model.CartItem
+	CartContents = model.CartContents
+	CartCheckout = model.CartCheckout
+	CartReceipt  = model.CartReceipt
+)
+
+// Cart takes items by its addItem update until a checkout signal, and returns its receipt. The
+// contents query reads it at any time. A cart not checked out within its timeout fails with
+// CartAbandonedError. An item added after the checkout is refused by the update's validator.
+func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
+	switch {
+	case in.TimeoutSeconds < 0:
+		return CartReceipt{}, invalidInput("timeoutSeconds must not be negative")
+	case in.TimeoutSeconds > maxApprovalTimeoutSeconds:
+		return CartReceipt{}, invalidInput(fmt.Sprintf("timeoutSeconds must not exceed %d", maxApprovalTimeoutSeconds))
+	}
+	timeout := time.Duration(in.TimeoutSeconds) * time.Second
+	if in.TimeoutSeconds == 0 {
+		timeout = DefaultCartTimeout
+	}
+
+	contents := CartContents{Items: []CartItem{}}
+	var checkout *CartCheckout
+	if err := workflow.SetQueryHandler(ctx, CartContentsQuery, func() (CartContents, error) {
+		return contents, nil
+	}); err != nil {
+		return CartReceipt{}, err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, CartAddItemUpdate,
+		func(_ workflow.Context, item CartItem) (CartContents, error) {
+			// Checked again rather than trusting the validator, which the SDK skips on replay.
+			if checkout != nil {
+				return CartContents{}, fmt.Errorf("the cart is checked out")
+			}
+			contents.Items = append(contents.Items, item)
+			contents.TotalCents += item.Quantity * item.PriceCents
+			return contents, nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(_ workflow.Context, item CartItem) error {
+				switch {
+				case checkout != nil:
+					return fmt.Errorf("the cart is checked out")
+				case item.Sku == "" || item.Quantity < 1 || item.PriceCents < 0:
+					return fmt.Errorf("an item needs a sku, a quantity of at least 1 and a price of at least 0")
+				}
+				return nil
+			},
+		})
+	if err != nil {
+		return CartReceipt{}, err
+	}
+
+	checkouts := workflow.GetSignalChannel(ctx, CartCheckoutSignal)
+	ok, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool {
+		var c CartCheckout
+		for checkout == nil && checkouts.ReceiveAsync(&c) {
+			if c.PaymentReference != "" {
+				checkout = &c
+			}
+		}
+		return checkout != nil
+	})
+	if err != nil {
+		return CartReceipt{}, err
+	}
+	if !ok {
+		return CartReceipt{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("no checkout in %s", timeout), ErrTypeCartAbandoned, nil)
+	}
+	// An addItem still running would be cut off by the return.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return CartReceipt{}, err
+	}
+	var late CartCheckout
+	for checkouts.ReceiveAsync(&late) { // later checkouts change nothing
+	}
+	return CartReceipt{Items: contents.Items, TotalCents: contents.TotalCents, PaymentReference: checkout.PaymentReference}, nil
+}

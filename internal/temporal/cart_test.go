@@ -1,0 +1,66 @@
+package temporal
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+)
+
+func addItem(id string, item CartItem, o *updateOutcome) func(*testsuite.TestWorkflowEnvironment) {
+	return func(env *testsuite.TestWorkflowEnvironment) {
+		env.UpdateWorkflow("addItem", id, o.callbacks(), item)
+	}
+}
+
+func TestCartTakesItemsUntilCheckout(t *testing.T) {
+	env, _ := newEnv(t)
+	var first, second, late updateOutcome
+	var contents CartContents
+	env.RegisterDelayedCallback(func() { addItem("1", CartItem{Sku: "A-1", Quantity: 2, PriceCents: 1250}, &first)(env) }, time.Minute)
+	env.RegisterDelayedCallback(func() { addItem("2", CartItem{Sku: "B-2", Quantity: 1, PriceCents: 99}, &second)(env) }, 2*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow("contents")
+		require.NoError(t, err)
+		require.NoError(t, v.Get(&contents))
+	}, 3*time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow("checkout", CartCheckout{PaymentReference: "pay-1"}) }, 4*time.Minute)
+	env.RegisterDelayedCallback(func() { addItem("3", CartItem{Sku: "C-3", Quantity: 1, PriceCents: 1}, &late)(env) }, 4*time.Minute+time.Second)
+	env.ExecuteWorkflow("Cart", CartInput{CustomerID: "c-42"})
+
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var got CartReceipt
+	require.NoError(t, env.GetWorkflowResult(&got))
+	want := []CartItem{{Sku: "A-1", Quantity: 2, PriceCents: 1250}, {Sku: "B-2", Quantity: 1, PriceCents: 99}}
+	assert.Equal(t, CartReceipt{Items: want, TotalCents: 2599, PaymentReference: "pay-1"}, got)
+	assert.Equal(t, CartContents{Items: want, TotalCents: 2599}, contents, "the query reads the cart")
+	assert.Equal(t, CartContents{Items: want[:1], TotalCents: 2500}, first.result, "each update answers the contents")
+	assert.Equal(t, int64(2599), second.result.(CartContents).TotalCents)
+	assert.False(t, late.accepted, "an item after the checkout is not taken")
+}
+
+func TestCartAbandoned(t *testing.T) {
+	env, _ := newEnv(t)
+	start := env.Now()
+	env.ExecuteWorkflow("Cart", CartInput{TimeoutSeconds: 60})
+	require.True(t, env.IsWorkflowCompleted())
+	requireAppError(t, env.GetWorkflowError(), ErrTypeCartAbandoned)
+	assert.Equal(t, time.Minute, env.Now().Sub(start))
+}
+
+func TestCartRefusesABadItemInItsValidator(t *testing.T) {
+	env, _ := newEnv(t)
+	var bad updateOutcome
+	env.RegisterDelayedCallback(func() { addItem("1", CartItem{Sku: "A-1", Quantity: 0}, &bad)(env) }, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow("checkout", CartCheckout{PaymentReference: "pay-1"}) }, 2*time.Minute)
+	env.ExecuteWorkflow("Cart", CartInput{})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Error(t, bad.rejectErr)
+	var got CartReceipt
+	require.NoError(t, env.GetWorkflowResult(&got))
+	assert.Empty(t, got.Items)
+	assert.Zero(t, got.TotalCents)
+}
