@@ -2447,8 +2447,10 @@ type ClientInterface interface {
 	// ListWorkflowTypes The workflow types this deployment hosts
 	//
 	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
-	// workers poll, each with a one-line description. A start on another task queue may name any
-	// type.
+	// workers poll, each with a one-line description, its typed resource (`path`), and its input,
+	// result and failure as JSON Schemas, with its failure types and its signals, queries and
+	// updates: enough for a form generator or a dynamic client. A start on another task queue
+	// may name any type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -3552,8 +3554,10 @@ func (c *Client) GetSleep(ctx context.Context, workflowId WorkflowId, params *Ge
 // ListWorkflowTypes The workflow types this deployment hosts
 //
 // The types that `POST /workflows` accepts on this deployment's own task queue, where its
-// workers poll, each with a one-line description. A start on another task queue may name any
-// type.
+// workers poll, each with a one-line description, its typed resource (`path`), and its input,
+// result and failure as JSON Schemas, with its failure types and its signals, queries and
+// updates: enough for a form generator or a dynamic client. A start on another task queue
+// may name any type.
 //
 // Needs scope `read` (or `admin`).
 //
@@ -7030,8 +7034,10 @@ type ClientWithResponsesInterface interface {
 	// ListWorkflowTypesWithResponse The workflow types this deployment hosts
 	//
 	// The types that `POST /workflows` accepts on this deployment's own task queue, where its
-	// workers poll, each with a one-line description. A start on another task queue may name any
-	// type.
+	// workers poll, each with a one-line description, its typed resource (`path`), and its input,
+	// result and failure as JSON Schemas, with its failure types and its signals, queries and
+	// updates: enough for a form generator or a dynamic client. A start on another task queue
+	// may name any type.
 	//
 	// Needs scope `read` (or `admin`).
 	//
@@ -12856,8 +12862,10 @@ func (c *ClientWithResponses) GetSleepWithResponse(ctx context.Context, workflow
 // ListWorkflowTypesWithResponse The workflow types this deployment hosts
 //
 // The types that `POST /workflows` accepts on this deployment's own task queue, where its
-// workers poll, each with a one-line description. A start on another task queue may name any
-// type.
+// workers poll, each with a one-line description, its typed resource (`path`), and its input,
+// result and failure as JSON Schemas, with its failure types and its signals, queries and
+// updates: enough for a form generator or a dynamic client. A start on another task queue
+// may name any type.
 //
 // Needs scope `read` (or `admin`).
 //

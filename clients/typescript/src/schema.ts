@@ -760,8 +760,10 @@ export interface paths {
         /**
          * The workflow types this deployment hosts
          * @description The types that `POST /workflows` accepts on this deployment's own task queue, where its
-         *     workers poll, each with a one-line description. A start on another task queue may name any
-         *     type.
+         *     workers poll, each with a one-line description, its typed resource (`path`), and its input,
+         *     result and failure as JSON Schemas, with its failure types and its signals, queries and
+         *     updates: enough for a form generator or a dynamic client. A start on another task queue
+         *     may name any type.
          *
          *     Needs scope `read` (or `admin`).
          */

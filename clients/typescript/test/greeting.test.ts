@@ -13,8 +13,9 @@ if (!baseUrl) {
 const apiKey = process.env.GATEWAY_API_KEY || undefined;
 const gateway = createGatewayClient(apiKey ? { baseUrl, apiKey } : { baseUrl });
 
-// The contract leaves a workflow's result untyped JSON (`unknown` here): the caller declares the
-// shape it expects of the workflow it started and checks it before trusting it.
+// The generic POST /workflows answers a result of any type (`unknown` here): the caller declares
+// the shape it expects of the workflow it started and checks it before trusting it. The typed
+// resources (money-transfer.test.ts) need none of this.
 interface GreetingResult {
   greeting: string;
 }
