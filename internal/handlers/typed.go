@@ -112,11 +112,7 @@ func jsonAnswer(body json.RawMessage) typedAnswer {
 
 // signalTyped sends the signal name of an execution of workflowType, with input as its argument.
 func (s *Server) signalTyped(ctx context.Context, workflowType, name, workflowID, runID string, input any) (typedAnswer, error) {
-	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
-	if err != nil {
-		return nil, err
-	}
-	arg, err := argument(input)
+	runID, arg, err := s.typedAct(ctx, workflowType, workflowID, runID, input)
 	if err != nil {
 		return nil, err
 	}
@@ -141,11 +137,7 @@ func (s *Server) queryTyped(ctx context.Context, workflowType, name, workflowID,
 
 // updateTyped runs the update name of an execution of workflowType, with input as its argument.
 func (s *Server) updateTyped(ctx context.Context, workflowType, name, workflowID, runID, updateID string, input any) (typedAnswer, error) {
-	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
-	if err != nil {
-		return nil, err
-	}
-	arg, err := argument(input)
+	runID, arg, err := s.typedAct(ctx, workflowType, workflowID, runID, input)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +148,19 @@ func (s *Server) updateTyped(ctx context.Context, workflowType, name, workflowID
 	return typedAnswer(gen.UpdateWorkflow200JSONResponse{UpdateId: id, Result: result}.VisitUpdateWorkflowResponse), nil
 }
 
-// argument is the JSON of a typed signal's or update's input; none (nil) when the request had none.
-func argument(input any) (json.RawMessage, error) {
+// typedAct prepares a typed signal or update: the run of workflowType it is for, and the JSON of
+// its input as the argument (none when the request had none).
+func (s *Server) typedAct(ctx context.Context, workflowType, workflowID, runID string, input any) (string, json.RawMessage, error) {
+	runID, err := s.describeTyped(ctx, workflowType, workflowID, runID)
+	if err != nil {
+		return "", nil, err
+	}
 	b, err := json.Marshal(input)
 	if err != nil {
-		return nil, fmt.Errorf("encode an argument: %w", err)
+		return "", nil, fmt.Errorf("encode an argument: %w", err)
 	}
 	if string(b) == "null" {
-		return nil, nil
+		return runID, nil, nil
 	}
-	return b, nil
+	return runID, b, nil
 }

@@ -2,6 +2,7 @@ package temporal
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -18,6 +19,12 @@ const (
 	CartAddItemUpdate  = "addItem"
 	CartContentsQuery  = "contents"
 	CartCheckoutSignal = "checkout"
+)
+
+// The bounds of a cart's item, as the contract's CartItem says them.
+const (
+	MaxCartQuantity   = 1_000_000
+	MaxCartPriceCents = 1_000_000_000
 )
 
 // DefaultCartTimeout is how long a cart waits for its checkout when the input gives no timeout.
@@ -58,38 +65,49 @@ func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
 	}); err != nil {
 		return CartReceipt{}, err
 	}
+	// admit refuses an item that the cart cannot take. The gateway's typed operation holds an
+	// item to the contract's bounds, but a generic update or another client reaches the workflow
+	// unchecked, and the total must never overflow.
+	admit := func(item CartItem) error {
+		switch {
+		case checkout != nil:
+			return fmt.Errorf("the cart is checked out")
+		case item.Sku == "" || item.Quantity < 1 || item.Quantity > MaxCartQuantity ||
+			item.PriceCents < 0 || item.PriceCents > MaxCartPriceCents:
+			return fmt.Errorf("an item needs a sku, a quantity from 1 to %d and a price from 0 to %d cents",
+				MaxCartQuantity, MaxCartPriceCents)
+		case contents.TotalCents > math.MaxInt64-item.Quantity*item.PriceCents:
+			return fmt.Errorf("the cart's total would exceed %d cents", int64(math.MaxInt64))
+		}
+		return nil
+	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, CartAddItemUpdate,
 		func(_ workflow.Context, item CartItem) (CartContents, error) {
-			// Checked again rather than trusting the validator, which the SDK skips on replay.
-			if checkout != nil {
-				return CartContents{}, fmt.Errorf("the cart is checked out")
+			// Admitted again rather than trusting the validator, which the SDK skips on replay.
+			if err := admit(item); err != nil {
+				return CartContents{}, err
 			}
 			contents.Items = append(contents.Items, item)
 			contents.TotalCents += item.Quantity * item.PriceCents
 			return contents, nil
 		},
-		workflow.UpdateHandlerOptions{
-			Validator: func(_ workflow.Context, item CartItem) error {
-				switch {
-				case checkout != nil:
-					return fmt.Errorf("the cart is checked out")
-				case item.Sku == "" || item.Quantity < 1 || item.PriceCents < 0:
-					return fmt.Errorf("an item needs a sku, a quantity of at least 1 and a price of at least 0")
-				}
-				return nil
-			},
-		})
+		// Refusing in the validator keeps a refused item out of the history.
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, item CartItem) error { return admit(item) }})
 	if err != nil {
 		return CartReceipt{}, err
 	}
 
 	checkouts := workflow.GetSignalChannel(ctx, CartCheckoutSignal)
+	logger := workflow.GetLogger(ctx)
 	ok, err := workflow.AwaitWithTimeout(ctx, timeout, func() bool {
 		var c CartCheckout
 		for checkout == nil && checkouts.ReceiveAsync(&c) {
-			if c.PaymentReference != "" {
-				checkout = &c
+			if c.PaymentReference == "" {
+				// The typed operation refuses it; a signal from elsewhere cannot be refused.
+				logger.Warn("Checkout ignored: it names no payment", "CustomerID", in.CustomerID)
+				continue
 			}
+			checkout = &c
 		}
 		return checkout != nil
 	})

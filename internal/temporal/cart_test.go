@@ -64,3 +64,29 @@ func TestCartRefusesABadItemInItsValidator(t *testing.T) {
 	assert.Empty(t, got.Items)
 	assert.Zero(t, got.TotalCents)
 }
+
+func TestCartRefusesWhatWouldOverflowOrBreakItsBounds(t *testing.T) {
+	env, _ := newEnv(t)
+	outcomes := make([]updateOutcome, 4)
+	items := []CartItem{
+		{Sku: "A", Quantity: MaxCartQuantity + 1, PriceCents: 1},
+		{Sku: "A", Quantity: 1, PriceCents: MaxCartPriceCents + 1},
+		{Sku: "A", Quantity: MaxCartQuantity, PriceCents: MaxCartPriceCents},
+		{Sku: "B", Quantity: 1, PriceCents: 1},
+	}
+	for i, item := range items {
+		env.RegisterDelayedCallback(func() { addItem(string(rune('a'+i)), item, &outcomes[i])(env) }, time.Duration(i+1)*time.Minute)
+	}
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow("checkout", CartCheckout{}) }, 10*time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow("checkout", CartCheckout{PaymentReference: "pay-1"}) }, 11*time.Minute)
+	env.ExecuteWorkflow("Cart", CartInput{})
+	require.NoError(t, env.GetWorkflowError())
+	assert.Error(t, outcomes[0].rejectErr, "a quantity beyond the bound")
+	assert.Error(t, outcomes[1].rejectErr, "a price beyond the bound")
+	assert.NoError(t, outcomes[2].rejectErr)
+	assert.NoError(t, outcomes[3].rejectErr)
+	var got CartReceipt
+	require.NoError(t, env.GetWorkflowResult(&got))
+	assert.Equal(t, int64(MaxCartQuantity)*MaxCartPriceCents+1, got.TotalCents)
+	assert.Equal(t, "pay-1", got.PaymentReference, "a checkout without a payment is ignored")
+}

@@ -30,7 +30,8 @@ var recordAddress = flag.String("temporal-address", "localhost:7233", "Temporal 
 //	go test -tags record -run TestRecordHistories ./internal/temporal/ -args -temporal-address=localhost:7233
 //
 // Record again after a deliberate, versioned change to a workflow, never to make TestReplay pass.
-// The pattern also runs TestRecordHistoriesApproval and TestRecordHistoriesMoneyTransfer; -run
+// The pattern also runs TestRecordHistoriesApproval, TestRecordHistoriesMoneyTransfer and
+// TestRecordHistoriesCart; -run
 // TestRecordHistoriesApproval records only Approval's histories.
 //
 // MoneyTransfer's histories of earlier versions were recorded by the code of their time and are
@@ -86,7 +87,7 @@ func TestRecordHistoriesApproval(t *testing.T) {
 		var got ApprovalResult
 		require.NoError(t, run.Get(ctx, &got), file)
 		require.Equal(t, want, got, file)
-		require.Equal(t, want.State, queryApprovalStatus(t, ctx, c, run), "%s: status after completion", file)
+		require.Equal(t, string(want.State), queryApprovalStatus(t, ctx, c, run), "%s: status after completion", file)
 		writeHistory(t, ctx, c, run.GetID(), run.GetRunID(), file)
 	}
 
@@ -208,7 +209,48 @@ func queryApprovalStatus(t *testing.T, ctx context.Context, c client.Client, run
 	require.NoError(t, err)
 	var s ApprovalStatus
 	require.NoError(t, v.Get(&s))
-	return s.State
+	return string(s.State)
+}
+
+// TestRecordHistoriesCart records a Cart checked out after two items, one refused by the
+// validator and a query; and one abandoned.
+func TestRecordHistoriesCart(t *testing.T) {
+	ctx, c, taskQueue, suffix := startRecorder(t, NewBank(SeedAccounts))
+	id := "record-cart-checkout-" + suffix
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, "Cart", CartInput{CustomerID: "c-42"})
+	require.NoError(t, err)
+	add := func(updateID string, item CartItem) error {
+		t.Helper()
+		handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, RunID: run.GetRunID(), UpdateName: "addItem", UpdateID: updateID,
+			Args: []any{item}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return err
+		}
+		var contents CartContents
+		return handle.Get(ctx, &contents)
+	}
+	require.NoError(t, add("line-1", CartItem{Sku: "A-1", Quantity: 2, PriceCents: 1250}))
+	require.NoError(t, add("line-2", CartItem{Sku: "B-2", Quantity: 1, PriceCents: 99}))
+	require.Error(t, add("line-3", CartItem{Sku: "C-3", Quantity: 0, PriceCents: 1}))
+	v, err := c.QueryWorkflow(ctx, id, run.GetRunID(), "contents")
+	require.NoError(t, err)
+	var contents CartContents
+	require.NoError(t, v.Get(&contents))
+	require.Equal(t, int64(2599), contents.TotalCents)
+	require.NoError(t, c.SignalWorkflow(ctx, id, run.GetRunID(), "checkout", CartCheckout{}))
+	require.NoError(t, c.SignalWorkflow(ctx, id, run.GetRunID(), "checkout", CartCheckout{PaymentReference: "pay-1"}))
+	var receipt CartReceipt
+	require.NoError(t, run.Get(ctx, &receipt))
+	require.Equal(t, "pay-1", receipt.PaymentReference)
+	writeHistory(t, ctx, c, id, run.GetRunID(), "cart-checkout.json")
+
+	id = "record-cart-abandoned-" + suffix
+	run, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, "Cart", CartInput{TimeoutSeconds: 1})
+	require.NoError(t, err)
+	require.Error(t, run.Get(ctx, nil))
+	writeHistory(t, ctx, c, id, run.GetRunID(), "cart-abandoned.json")
 }
 
 // startRecorder connects to the server and starts a worker with bank on a task queue of its own;

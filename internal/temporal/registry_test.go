@@ -42,6 +42,7 @@ func TestRegister(t *testing.T) {
 		{"MoneyTransfer", MoneyTransfer},
 		{"CronCounter", CronCounter},
 		{"Approval", Approval},
+		{"Cart", Cart},
 	}
 	var r recordingRegistry
 	activities := &Activities{Bank: NewBank(SeedAccounts)}
