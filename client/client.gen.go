@@ -2003,7 +2003,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/approvals/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2017,7 +2018,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/approvals/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2041,7 +2043,8 @@ type ClientInterface interface {
 	//
 	// Runs the `approve` update of a running `Approval` and answers its new state once the update
 	// has completed. A request that is no longer pending is rejected by the workflow's validator:
-	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 	// update instead of running it twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -2055,7 +2058,8 @@ type ClientInterface interface {
 	//
 	// Runs the `approve` update of a running `Approval` and answers its new state once the update
 	// has completed. A request that is no longer pending is rejected by the workflow's validator:
-	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 	// update instead of running it twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -2068,8 +2072,9 @@ type ClientInterface interface {
 	// DecideApprovalWithBody Decide an Approval (its `decision` signal)
 	//
 	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-	// rejects the request, and a later one changes nothing. An execution of another type answers
-	// 404 and is not signalled.
+	// rejects the request, and a later one changes nothing. An input that does not fit
+	// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+	// execution of another type answers 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -2081,8 +2086,9 @@ type ClientInterface interface {
 	// DecideApproval Decide an Approval (its `decision` signal)
 	//
 	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-	// rejects the request, and a later one changes nothing. An execution of another type answers
-	// 404 and is not signalled.
+	// rejects the request, and a later one changes nothing. An input that does not fit
+	// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+	// execution of another type answers 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -2106,7 +2112,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CartInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/carts/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2120,7 +2127,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CartInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/carts/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2143,7 +2151,9 @@ type ClientInterface interface {
 	// CheckoutCartWithBody Check a Cart out (its `checkout` signal)
 	//
 	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+	// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+	// 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -2155,7 +2165,9 @@ type ClientInterface interface {
 	// CheckoutCart Check a Cart out (its `checkout` signal)
 	//
 	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+	// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+	// 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -2179,7 +2191,8 @@ type ClientInterface interface {
 	//
 	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
-	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// with the workflow's failure. An item that does not fit `CartItem` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 	// instead of adding the item twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -2193,7 +2206,8 @@ type ClientInterface interface {
 	//
 	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
-	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// with the workflow's failure. An item that does not fit `CartItem` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 	// instead of adding the item twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -2207,7 +2221,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/cron-counters/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2221,7 +2236,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/cron-counters/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2265,7 +2281,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/echoes/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2279,7 +2296,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/echoes/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2303,7 +2321,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/greetings/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2317,7 +2336,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/greetings/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2356,7 +2376,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/money-transfers/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2370,7 +2391,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/money-transfers/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2410,7 +2432,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/sleeps/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2424,7 +2447,8 @@ type ClientInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/sleeps/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2740,7 +2764,8 @@ type ClientInterface interface {
 //
 // `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/approvals/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2764,7 +2789,8 @@ func (c *Client) StartApprovalWithBody(ctx context.Context, params *StartApprova
 //
 // `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/approvals/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2808,7 +2834,8 @@ func (c *Client) GetApproval(ctx context.Context, workflowId WorkflowId, params 
 //
 // Runs the `approve` update of a running `Approval` and answers its new state once the update
 // has completed. A request that is no longer pending is rejected by the workflow's validator:
-// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 // update instead of running it twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -2832,7 +2859,8 @@ func (c *Client) ApproveApprovalWithBody(ctx context.Context, workflowId Workflo
 //
 // Runs the `approve` update of a running `Approval` and answers its new state once the update
 // has completed. A request that is no longer pending is rejected by the workflow's validator:
-// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 // update instead of running it twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -2855,8 +2883,9 @@ func (c *Client) ApproveApproval(ctx context.Context, workflowId WorkflowId, bod
 // DecideApprovalWithBody Decide an Approval (its `decision` signal)
 //
 // Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-// rejects the request, and a later one changes nothing. An execution of another type answers
-// 404 and is not signalled.
+// rejects the request, and a later one changes nothing. An input that does not fit
+// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+// execution of another type answers 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -2878,8 +2907,9 @@ func (c *Client) DecideApprovalWithBody(ctx context.Context, workflowId Workflow
 // DecideApproval Decide an Approval (its `decision` signal)
 //
 // Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-// rejects the request, and a later one changes nothing. An execution of another type answers
-// 404 and is not signalled.
+// rejects the request, and a later one changes nothing. An input that does not fit
+// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+// execution of another type answers 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -2923,7 +2953,8 @@ func (c *Client) GetApprovalStatus(ctx context.Context, workflowId WorkflowId, p
 //
 // `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CartInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/carts/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2947,7 +2978,8 @@ func (c *Client) StartCartWithBody(ctx context.Context, params *StartCartParams,
 //
 // `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CartInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/carts/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -2990,7 +3022,9 @@ func (c *Client) GetCart(ctx context.Context, workflowId WorkflowId, params *Get
 // CheckoutCartWithBody Check a Cart out (its `checkout` signal)
 //
 // Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-// later one changes nothing. An execution of another type answers 404 and is not signalled.
+// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+// 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -3012,7 +3046,9 @@ func (c *Client) CheckoutCartWithBody(ctx context.Context, workflowId WorkflowId
 // CheckoutCart Check a Cart out (its `checkout` signal)
 //
 // Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-// later one changes nothing. An execution of another type answers 404 and is not signalled.
+// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+// 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -3056,7 +3092,8 @@ func (c *Client) GetCartContents(ctx context.Context, workflowId WorkflowId, par
 //
 // Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 // the item added. A cart that is checked out refuses it in the workflow's validator: 422
-// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// with the workflow's failure. An item that does not fit `CartItem` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 // instead of adding the item twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -3080,7 +3117,8 @@ func (c *Client) AddCartItemWithBody(ctx context.Context, workflowId WorkflowId,
 //
 // Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 // the item added. A cart that is checked out refuses it in the workflow's validator: 422
-// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// with the workflow's failure. An item that does not fit `CartItem` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 // instead of adding the item twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -3104,7 +3142,8 @@ func (c *Client) AddCartItem(ctx context.Context, workflowId WorkflowId, body Ad
 //
 // `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/cron-counters/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3128,7 +3167,8 @@ func (c *Client) StartCronCounterWithBody(ctx context.Context, params *StartCron
 //
 // `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/cron-counters/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3212,7 +3252,8 @@ func (c *Client) GetDocsAsset(ctx context.Context, asset string, params *GetDocs
 //
 // `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `EchoInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/echoes/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3236,7 +3277,8 @@ func (c *Client) StartEchoWithBody(ctx context.Context, params *StartEchoParams,
 //
 // `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `EchoInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/echoes/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3280,7 +3322,8 @@ func (c *Client) GetEcho(ctx context.Context, workflowId WorkflowId, params *Get
 //
 // `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/greetings/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3304,7 +3347,8 @@ func (c *Client) StartGreetingWithBody(ctx context.Context, params *StartGreetin
 //
 // `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/greetings/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3383,7 +3427,8 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 //
 // `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/money-transfers/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3407,7 +3452,8 @@ func (c *Client) StartMoneyTransferWithBody(ctx context.Context, params *StartMo
 //
 // `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/money-transfers/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3487,7 +3533,8 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 //
 // `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `SleepInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/sleeps/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -3511,7 +3558,8 @@ func (c *Client) StartSleepWithBody(ctx context.Context, params *StartSleepParam
 //
 // `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `SleepInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/sleeps/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6560,7 +6608,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/approvals/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6574,7 +6623,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/approvals/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6600,7 +6650,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs the `approve` update of a running `Approval` and answers its new state once the update
 	// has completed. A request that is no longer pending is rejected by the workflow's validator:
-	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 	// update instead of running it twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -6614,7 +6665,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs the `approve` update of a running `Approval` and answers its new state once the update
 	// has completed. A request that is no longer pending is rejected by the workflow's validator:
-	// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+	// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 	// update instead of running it twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -6627,8 +6679,9 @@ type ClientWithResponsesInterface interface {
 	// DecideApprovalWithBodyWithResponse Decide an Approval (its `decision` signal)
 	//
 	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-	// rejects the request, and a later one changes nothing. An execution of another type answers
-	// 404 and is not signalled.
+	// rejects the request, and a later one changes nothing. An input that does not fit
+	// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+	// execution of another type answers 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -6640,8 +6693,9 @@ type ClientWithResponsesInterface interface {
 	// DecideApprovalWithResponse Decide an Approval (its `decision` signal)
 	//
 	// Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-	// rejects the request, and a later one changes nothing. An execution of another type answers
-	// 404 and is not signalled.
+	// rejects the request, and a later one changes nothing. An input that does not fit
+	// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+	// execution of another type answers 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -6667,7 +6721,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CartInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/carts/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6681,7 +6736,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CartInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/carts/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6706,7 +6762,9 @@ type ClientWithResponsesInterface interface {
 	// CheckoutCartWithBodyWithResponse Check a Cart out (its `checkout` signal)
 	//
 	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+	// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+	// 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -6718,7 +6776,9 @@ type ClientWithResponsesInterface interface {
 	// CheckoutCartWithResponse Check a Cart out (its `checkout` signal)
 	//
 	// Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-	// later one changes nothing. An execution of another type answers 404 and is not signalled.
+	// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+	// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+	// 404 and is not signalled.
 	//
 	// Needs scope `start` (or `admin`).
 	//
@@ -6744,7 +6804,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
-	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// with the workflow's failure. An item that does not fit `CartItem` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 	// instead of adding the item twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -6758,7 +6819,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 	// the item added. A cart that is checked out refuses it in the workflow's validator: 422
-	// with the workflow's failure. `updateId` makes a retried request attach to the same update
+	// with the workflow's failure. An item that does not fit `CartItem` answers 422
+	// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 	// instead of adding the item twice. An execution of another type answers 404.
 	//
 	// Needs scope `start` (or `admin`).
@@ -6772,7 +6834,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/cron-counters/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6786,7 +6849,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/cron-counters/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6836,7 +6900,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/echoes/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6850,7 +6915,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `EchoInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/echoes/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6876,7 +6942,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/greetings/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6890,7 +6957,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/greetings/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6935,7 +7003,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/money-transfers/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6949,7 +7018,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/money-transfers/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -6995,7 +7065,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/sleeps/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -7009,7 +7080,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 	// own task queue, its `input` checked against `SleepInput` as there (422 naming each
-	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+	// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+	// a running execution of another type under the id answers 409. `Location` names the
 	// execution under `/sleeps/`.
 	//
 	// Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -7839,6 +7911,8 @@ type DecideApprovalResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
 	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -7896,6 +7970,11 @@ func (r DecideApprovalResponse) GetApplicationproblemJSON415() *UnsupportedMedia
 // GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
 func (r DecideApprovalResponse) GetApplicationproblemJSON421() *Misdirected {
 	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DecideApprovalResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -8420,6 +8499,8 @@ type CheckoutCartResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
 	ApplicationproblemJSON421 *Misdirected
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -8477,6 +8558,11 @@ func (r CheckoutCartResponse) GetApplicationproblemJSON415() *UnsupportedMediaTy
 // GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
 func (r CheckoutCartResponse) GetApplicationproblemJSON421() *Misdirected {
 	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CheckoutCartResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -12166,7 +12252,8 @@ func (r UpdateWorkflowResponse) ContentType() string {
 //
 // `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/approvals/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12186,7 +12273,8 @@ func (c *ClientWithResponses) StartApprovalWithBodyWithResponse(ctx context.Cont
 //
 // `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/approvals/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12224,7 +12312,8 @@ func (c *ClientWithResponses) GetApprovalWithResponse(ctx context.Context, workf
 //
 // Runs the `approve` update of a running `Approval` and answers its new state once the update
 // has completed. A request that is no longer pending is rejected by the workflow's validator:
-// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 // update instead of running it twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -12244,7 +12333,8 @@ func (c *ClientWithResponses) ApproveApprovalWithBodyWithResponse(ctx context.Co
 //
 // Runs the `approve` update of a running `Approval` and answers its new state once the update
 // has completed. A request that is no longer pending is rejected by the workflow's validator:
-// 422 with the workflow's failure. `updateId` makes a retried request attach to the same
+// 422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
 // update instead of running it twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -12263,8 +12353,9 @@ func (c *ClientWithResponses) ApproveApprovalWithResponse(ctx context.Context, w
 // DecideApprovalWithBodyWithResponse Decide an Approval (its `decision` signal)
 //
 // Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-// rejects the request, and a later one changes nothing. An execution of another type answers
-// 404 and is not signalled.
+// rejects the request, and a later one changes nothing. An input that does not fit
+// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+// execution of another type answers 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -12282,8 +12373,9 @@ func (c *ClientWithResponses) DecideApprovalWithBodyWithResponse(ctx context.Con
 // DecideApprovalWithResponse Decide an Approval (its `decision` signal)
 //
 // Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-// rejects the request, and a later one changes nothing. An execution of another type answers
-// 404 and is not signalled.
+// rejects the request, and a later one changes nothing. An input that does not fit
+// `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+// execution of another type answers 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -12321,7 +12413,8 @@ func (c *ClientWithResponses) GetApprovalStatusWithResponse(ctx context.Context,
 //
 // `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CartInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/carts/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12341,7 +12434,8 @@ func (c *ClientWithResponses) StartCartWithBodyWithResponse(ctx context.Context,
 //
 // `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CartInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/carts/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12378,7 +12472,9 @@ func (c *ClientWithResponses) GetCartWithResponse(ctx context.Context, workflowI
 // CheckoutCartWithBodyWithResponse Check a Cart out (its `checkout` signal)
 //
 // Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-// later one changes nothing. An execution of another type answers 404 and is not signalled.
+// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+// 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -12396,7 +12492,9 @@ func (c *ClientWithResponses) CheckoutCartWithBodyWithResponse(ctx context.Conte
 // CheckoutCartWithResponse Check a Cart out (its `checkout` signal)
 //
 // Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-// later one changes nothing. An execution of another type answers 404 and is not signalled.
+// later one changes nothing. An input that does not fit `CartCheckout` answers 422
+// `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+// 404 and is not signalled.
 //
 // Needs scope `start` (or `admin`).
 //
@@ -12434,7 +12532,8 @@ func (c *ClientWithResponses) GetCartContentsWithResponse(ctx context.Context, w
 //
 // Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 // the item added. A cart that is checked out refuses it in the workflow's validator: 422
-// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// with the workflow's failure. An item that does not fit `CartItem` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 // instead of adding the item twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -12454,7 +12553,8 @@ func (c *ClientWithResponses) AddCartItemWithBodyWithResponse(ctx context.Contex
 //
 // Runs the `addItem` update of a `Cart` that is still open and answers its contents with
 // the item added. A cart that is checked out refuses it in the workflow's validator: 422
-// with the workflow's failure. `updateId` makes a retried request attach to the same update
+// with the workflow's failure. An item that does not fit `CartItem` answers 422
+// `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
 // instead of adding the item twice. An execution of another type answers 404.
 //
 // Needs scope `start` (or `admin`).
@@ -12474,7 +12574,8 @@ func (c *ClientWithResponses) AddCartItemWithResponse(ctx context.Context, workf
 //
 // `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/cron-counters/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12494,7 +12595,8 @@ func (c *ClientWithResponses) StartCronCounterWithBodyWithResponse(ctx context.C
 //
 // `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/cron-counters/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12568,7 +12670,8 @@ func (c *ClientWithResponses) GetDocsAssetWithResponse(ctx context.Context, asse
 //
 // `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `EchoInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/echoes/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12588,7 +12691,8 @@ func (c *ClientWithResponses) StartEchoWithBodyWithResponse(ctx context.Context,
 //
 // `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `EchoInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/echoes/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12626,7 +12730,8 @@ func (c *ClientWithResponses) GetEchoWithResponse(ctx context.Context, workflowI
 //
 // `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/greetings/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12646,7 +12751,8 @@ func (c *ClientWithResponses) StartGreetingWithBodyWithResponse(ctx context.Cont
 //
 // `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/greetings/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12715,7 +12821,8 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 //
 // `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/money-transfers/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12735,7 +12842,8 @@ func (c *ClientWithResponses) StartMoneyTransferWithBodyWithResponse(ctx context
 //
 // `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/money-transfers/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12805,7 +12913,8 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 //
 // `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `SleepInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/sleeps/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -12825,7 +12934,8 @@ func (c *ClientWithResponses) StartSleepWithBodyWithResponse(ctx context.Context
 //
 // `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
 // own task queue, its `input` checked against `SleepInput` as there (422 naming each
-// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+// field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+// a running execution of another type under the id answers 409. `Location` names the
 // execution under `/sleeps/`.
 //
 // Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -13845,6 +13955,13 @@ func ParseDecideApprovalResponse(rsp *http.Response) (*DecideApprovalResponse, e
 		}
 		response.ApplicationproblemJSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14458,6 +14575,13 @@ func ParseCheckoutCartResponse(rsp *http.Response) (*CheckoutCartResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

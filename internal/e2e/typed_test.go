@@ -284,6 +284,89 @@ func TestTypedAndGenericRefuseTheSameInputAlike(t *testing.T) {
 	}
 }
 
+// TestTypedAndGenericRefuseTheSameBodyAlike: what is wrong beside the input is found first, and
+// alike, on both paths: a non-object body, a field of the wrong type, a field neither knows.
+func TestTypedAndGenericRefuseTheSameBodyAlike(t *testing.T) {
+	for _, tc := range []struct{ name, generic, typed string }{
+		{"a null body", `null`, `null`},
+		{"a workflowId that is a number, and a bad input",
+			`{"workflowType":"MoneyTransfer","workflowId":5,"input":{"amount":"x"}}`, `{"workflowId":5,"input":{"amount":"x"}}`},
+		{"an unknown field", `{"workflowType":"MoneyTransfer","Input":{}}`, `{"Input":{}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var types [2]string
+			for i, req := range []struct{ path, body string }{{"/workflows", tc.generic}, {"/money-transfers", tc.typed}} {
+				resp, err := http.Post(gatewayURL+req.path, "application/json", strings.NewReader(req.body))
+				require.NoError(t, err)
+				raw, err := io.ReadAll(resp.Body)
+				require.NoError(t, resp.Body.Close())
+				require.NoError(t, err)
+				require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s: %s", req.path, raw)
+				var p client.Problem
+				require.NoError(t, json.Unmarshal(raw, &p))
+				types[i] = p.Type
+			}
+			assert.Equal(t, types[0], types[1])
+		})
+	}
+}
+
+// TestTypedSignalAndUpdateInputsAreCheckedAsAStartsIs: a typed update's or signal's input that
+// does not fit its schema is a 422 naming the field, a number with a fraction included, and the
+// workflow never sees it.
+func TestTypedSignalAndUpdateInputsAreCheckedAsAStartsIs(t *testing.T) {
+	id := uniqueID(t)
+	s, err := api(t).StartCartWithResponse(t.Context(), nil, client.StartCartRequest{WorkflowId: &id})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, s.StatusCode(), "body: %s", s.Body)
+	t.Cleanup(func() { _, _ = api(t).TerminateWorkflowWithResponse(context.Background(), id, client.StopRequest{}) })
+	for _, tc := range []struct{ path, body, field string }{
+		{"/carts/" + id + "/items", `{"input":{"sku":"A","quantity":2.0,"priceCents":100}}`, "/input/quantity"},
+		{"/carts/" + id + "/items", `{"input":{"sku":"A","quantity":0,"priceCents":100}}`, "/input/quantity"},
+		{"/carts/" + id + "/items", `{}`, "/input/sku"},
+		{"/carts/" + id + "/checkout", `{"input":{"paymentReference":""}}`, "/input/paymentReference"},
+	} {
+		resp, err := http.Post(gatewayURL+tc.path, "application/json", strings.NewReader(tc.body))
+		require.NoError(t, err)
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, resp.Body.Close())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s %s: %s", tc.path, tc.body, raw)
+		var p client.Problem
+		require.NoError(t, json.Unmarshal(raw, &p))
+		assert.Equal(t, "urn:temporal-http:problem:invalid-input", p.Type)
+		require.NotNil(t, p.Errors)
+		assert.Contains(t, fieldsOf(*p.Errors), tc.field, "%s", raw)
+	}
+	c, err := api(t).GetCartContentsWithResponse(t.Context(), id, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, c.StatusCode(), "body: %s", c.Body)
+	assert.Empty(t, c.JSON200.Items, "no refused item reached the cart")
+}
+
+func fieldsOf(errs []client.FieldError) []string {
+	var fields []string
+	for _, f := range errs {
+		fields = append(fields, f.Field)
+	}
+	return fields
+}
+
+// TestTypedStartUseExistingOfAnotherType409: USE_EXISTING on a typed resource does not answer an
+// execution of another type that runs under the id; it is 409 and nothing is started.
+func TestTypedStartUseExistingOfAnotherType409(t *testing.T) {
+	id := uniqueID(t)
+	start(t, "Sleep", id, `{"seconds":600}`)
+	t.Cleanup(func() { _, _ = api(t).TerminateWorkflowWithResponse(context.Background(), id, client.StopRequest{}) })
+	r, err := api(t).StartMoneyTransferWithResponse(t.Context(), nil, client.StartMoneyTransferRequest{WorkflowId: &id,
+		IdConflictPolicy: ptr(client.IdConflictPolicyUSEEXISTING),
+		Input:            client.MoneyTransferInput{FromAccount: "alice", ToAccount: "bob", Amount: 1, ReferenceId: id}})
+	require.NoError(t, err)
+	p := apiProblem(t, r, r.ApplicationproblemJSON409, http.StatusConflict, "urn:temporal-http:problem:workflow-already-started")
+	require.NotNil(t, p.WorkflowId)
+	assert.Equal(t, id, *p.WorkflowId)
+}
+
 // TestWorkflowTypesAnswerSchemas: GET /workflow-types gives each type's path and JSON Schemas,
 // enough for a form generator: the MoneyTransfer's input requires its four fields, and the
 // Approval lists its signal, query and update.
@@ -351,7 +434,7 @@ func TestTypedCart(t *testing.T) {
 	// A bad item is refused before it reaches the workflow.
 	bad, err := api(t).AddCartItemWithResponse(t.Context(), id, client.AddCartItemRequest{Input: client.CartItem{Sku: "C-3", Quantity: 0}})
 	require.NoError(t, err)
-	assert.Equal(t, http.StatusBadRequest, bad.StatusCode(), "body: %s", bad.Body)
+	assert.Equal(t, http.StatusUnprocessableEntity, bad.StatusCode(), "body: %s", bad.Body)
 
 	co, err := api(t).CheckoutCartWithResponse(t.Context(), id, client.CheckoutCartRequest{Input: client.CartCheckout{PaymentReference: "pay-1"}})
 	require.NoError(t, err)

@@ -133,8 +133,9 @@ func fingerprintFormOf(spec StartSpec) (fingerprintForm, error) {
 	return f, nil
 }
 
-// canonicalJSON re-encodes a JSON value with object keys sorted, numbers as written; absent and
-// null are both nil.
+// canonicalJSON re-encodes a JSON value with object keys sorted, numbers as written but for -0,
+// which is 0; absent and null are both nil. (A typed start re-encodes its decoded input, in which
+// an integer -0 became 0: the same request on the generic path must have the same fingerprint.)
 func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -145,7 +146,26 @@ func canonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	return json.Marshal(v)
+	return json.Marshal(withoutNegativeZero(v))
+}
+
+// withoutNegativeZero replaces the integer -0 in v, a value decoded with UseNumber, with 0.
+func withoutNegativeZero(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if v == "-0" {
+			return json.Number("0")
+		}
+	case map[string]any:
+		for k, e := range v {
+			v[k] = withoutNegativeZero(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = withoutNegativeZero(e)
+		}
+	}
+	return v
 }
 
 // isNull says whether raw is absent or the JSON null.

@@ -255,12 +255,18 @@ func TestKeysAreScopedToTheirCaller(t *testing.T) {
 }
 
 func TestFingerprintIsOfTheRequestsMeaning(t *testing.T) {
-	base := StartSpec{WorkflowType: "Echo", TaskQueue: "q", Key: "K", Input: json.RawMessage(`{"a":1,"b":[true]}`),
+	base := StartSpec{WorkflowType: "Echo", TaskQueue: "q", Key: "K", Input: json.RawMessage(`{"a":1,"b":[true],"c":0}`),
 		ExecutionTimeout: 90 * time.Second}
 	same := []StartSpec{
 		func() StartSpec { s := base; s.Conflict = ConflictFail; return s }(),
-		func() StartSpec { s := base; s.Input = json.RawMessage(" {\"b\": [true], \"a\": 1} "); return s }(),
+		func() StartSpec {
+			s := base
+			s.Input = json.RawMessage(" {\"b\": [true], \"c\": 0, \"a\": 1} ")
+			return s
+		}(),
 		func() StartSpec { s := base; s.Memo = map[string]json.RawMessage{}; return s }(),
+		// A typed start re-encodes its decoded input, in which -0 is 0.
+		func() StartSpec { s := base; s.Input = json.RawMessage(`{"a":1,"b":[true],"c":-0}`); return s }(),
 	}
 	want, err := newRecord(base)
 	require.NoError(t, err)
@@ -276,7 +282,7 @@ func TestFingerprintIsOfTheRequestsMeaning(t *testing.T) {
 	assert.Equal(t, noInput, nullInput, "null input is no input")
 
 	differ := []StartSpec{
-		func() StartSpec { s := base; s.Input = json.RawMessage(`{"a":1.0,"b":[true]}`); return s }(),
+		func() StartSpec { s := base; s.Input = json.RawMessage(`{"a":1.0,"b":[true],"c":0}`); return s }(),
 		func() StartSpec { s := base; s.Conflict = ConflictUseExisting; return s }(),
 		func() StartSpec { s := base; s.TaskQueue = "other"; return s }(),
 		func() StartSpec { s := base; s.Caller = "apikey:bob"; return s }(),

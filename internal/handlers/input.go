@@ -280,19 +280,28 @@ func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
 	if !ok || t.Input == nil {
 		return nil
 	}
+	return checkInputValue(t.Input, deref(body.Input),
+		fmt.Sprintf("The input does not fit %s, the input schema of workflow type %q; errors names each field by its JSON pointer.",
+			t.InputRef, t.Name))
+}
+
+// checkInputValue holds input (nil or null when the request had none) to schema, answering 422
+// with detail and each misfit field named by its JSON pointer in the body (/input/...). It is the
+// one check of a workflow's input, a signal's or an update's, on every path that knows its schema.
+func checkInputValue(schema *openapi3.Schema, input json.RawMessage, detail string) error {
 	var value any
-	if in := body.Input; in != nil && string(bytes.TrimSpace(*in)) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(*body.Input))
+	if input != nil && string(bytes.TrimSpace(input)) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(input))
 		dec.UseNumber() // the validator reads json.Number, without float64 rounding on the way in
 		if err := dec.Decode(&value); err != nil {
 			return malformedJSON()
 		}
-	} else if t.Input.Type.Is(openapi3.TypeObject) {
+	} else if schema.Type.Is(openapi3.TypeObject) {
 		// The workflow gets its input's zero value, which is {} as JSON.
 		value = map[string]any{}
 	}
-	fields := integerLiterals(t.Input, value, nil)
-	if err := t.Input.VisitJSON(value, openapi3.MultiErrors()); err != nil {
+	fields := integerLiterals(schema, value, nil)
+	if err := schema.VisitJSON(value, openapi3.MultiErrors()); err != nil {
 		schemaFields := inputFieldErrors(err)
 		if len(schemaFields) == 0 {
 			schemaFields = []gen.FieldError{{In: gen.FieldErrorInBody, Field: "/input", Message: "does not fit the input schema"}}
@@ -309,9 +318,7 @@ func (s *Server) checkInput(body *gen.StartWorkflowRequest) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	p := newProblem(http.StatusUnprocessableEntity, problemInvalidInput, "Invalid workflow input",
-		fmt.Sprintf("The input does not fit %s, the input schema of workflow type %q; errors names each field by its JSON pointer.",
-			t.InputRef, t.Name))
+	p := newProblem(http.StatusUnprocessableEntity, problemInvalidInput, "Invalid workflow input", detail)
 	p.fields = fields
 	return p
 }
@@ -393,16 +400,6 @@ func integerLiterals(schema *openapi3.Schema, value any, path []string) []gen.Fi
 		}
 	}
 	return fields
-}
-
-// checkTypedInput checks the input of a typed start of workflowType (nil when the body has none)
-// as checkInput checks that of POST /workflows.
-func (s *Server) checkTypedInput(workflowType string, input json.RawMessage) error {
-	body := gen.StartWorkflowRequest{WorkflowType: workflowType}
-	if input != nil {
-		body.Input = &input
-	}
-	return s.checkInput(&body)
 }
 
 // workflowType is the hosted type of this name.

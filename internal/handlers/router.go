@@ -28,8 +28,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 
-	server := NewServer(opts)
-	validator, err := validateRequests(spec, pw, server.checkTypedInput)
+	validator, err := validateRequests(spec, pw)
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +53,7 @@ func NewRouter(opts Options) (http.Handler, error) {
 			"This resource does not support "+req.Method+"; the Allow header lists what it does."))
 	})
 
+	server := NewServer(opts)
 	strict := gen.NewStrictHandlerWithOptions(server, nil, gen.StrictHTTPServerOptions{
 		RequestErrorHandlerFunc: func(w http.ResponseWriter, r *http.Request, err error) {
 			var maxBytes *http.MaxBytesError

@@ -26,12 +26,14 @@ import (
 // validateRequests checks every request against spec before its handler runs, answering a
 // request that breaks the contract with the problem that names what is wrong.
 //
-// A typed start's input is checked first, by checkInput, which is how POST /workflows checks the
-// input of the same type: the same bad input gets the same 422 on both paths, each field named by
-// its JSON pointer, rather than the validator's 400 on one of them.
-func validateRequests(spec *openapi3.T, pw problemWriter, checkInput func(workflowType string, input json.RawMessage) error) (func(http.Handler) http.Handler, error) {
+// The input of a typed operation (a typed start, signal or update) is checked after the rest of
+// its body, by the check that POST /workflows makes of a start's input (checkInputValue): the same
+// bad input gets the same 422 on both paths, each field named by its JSON pointer, and the rest of
+// the body the same 400, in the same order.
+func validateRequests(spec *openapi3.T, pw problemWriter) (func(http.Handler) http.Handler, error) {
 	// Requests are served whatever host they came to: the servers of the spec are relative.
 	spec.Servers = nil
+	typed := takeTypedInputs(spec)
 	router, err := gorillamux.NewRouter(spec)
 	if err != nil {
 		return nil, fmt.Errorf("route the OpenAPI spec: %w", err)
@@ -54,12 +56,6 @@ func validateRequests(spec *openapi3.T, pw problemWriter, checkInput func(workfl
 				pw.writeError(w, r, requestProblem(err))
 				return
 			}
-			if workflowType, ok := typedStart(route.Operation); ok {
-				if err := checkTypedInput(r, workflowType, checkInput); err != nil {
-					pw.writeError(w, r, err)
-					return
-				}
-			}
 			err = openapi3filter.ValidateRequest(r.Context(), &openapi3filter.RequestValidationInput{
 				Request: r, PathParams: pathParams(r), Route: route, Options: opts,
 			})
@@ -67,25 +63,67 @@ func validateRequests(spec *openapi3.T, pw problemWriter, checkInput func(workfl
 				pw.writeError(w, r, requestProblem(err))
 				return
 			}
+			if in, ok := typed[route.Operation]; ok {
+				if err := in.check(r); err != nil {
+					pw.writeError(w, r, err)
+					return
+				}
+			}
 			next.ServeHTTP(w, r)
 		})
 	}, nil
 }
 
-// typedStart names the workflow type that op starts, when it is a typed start: an operation of
-// a typed resource (x-workflow-type) that is neither a signal nor an update of one.
-func typedStart(op *openapi3.Operation) (string, bool) {
-	if op == nil || op.RequestBody == nil || op.Extensions["x-signal"] != nil || op.Extensions["x-update"] != nil {
-		return "", false
-	}
-	t, ok := op.Extensions["x-workflow-type"].(string)
-	return t, ok
+// typedInput is the input of a typed operation: its schema, and the words of its 422.
+type typedInput struct {
+	schema *openapi3.Schema
+	detail string
 }
 
-// checkTypedInput holds the input of a typed start's body to its type's schema. An input of null
-// is what POST /workflows takes for no input; here it is left out, as the typed schema, which
-// admits no null, takes no input. A body that is not an object is the validator's to refuse.
-func checkTypedInput(r *http.Request, workflowType string, check func(string, json.RawMessage) error) error {
+// takeTypedInputs finds the input of each typed operation (x-workflow-type) with a body, and
+// leaves the request validator to check the rest of that body: its `input` is taken out of what
+// the validator checks (any JSON, and not required), for typedInput.check to check after it.
+func takeTypedInputs(spec *openapi3.T) map[*openapi3.Operation]typedInput {
+	typed := map[*openapi3.Operation]typedInput{}
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			workflowType, ok := op.Extensions["x-workflow-type"].(string)
+			if !ok || op.RequestBody == nil || op.RequestBody.Value == nil {
+				continue
+			}
+			media := op.RequestBody.Value.Content.Get("application/json")
+			if media == nil || media.Schema == nil || media.Schema.Value == nil {
+				continue
+			}
+			input := media.Schema.Value.Properties["input"]
+			if input == nil || input.Value == nil {
+				continue
+			}
+			ref := strings.TrimPrefix(input.Ref, "#/components/schemas/")
+			detail := fmt.Sprintf("The input does not fit %s, the input schema of workflow type %q; "+
+				"errors names each field by its JSON pointer.", ref, workflowType)
+			for _, kind := range []string{"x-signal", "x-update"} {
+				if name, ok := op.Extensions[kind].(string); ok {
+					detail = fmt.Sprintf("The input does not fit %s, the input of %s %q of workflow type %q; "+
+						"errors names each field by its JSON pointer.", ref, strings.TrimPrefix(kind, "x-"), name, workflowType)
+				}
+			}
+			typed[op] = typedInput{schema: input.Value, detail: detail}
+
+			// The body as the validator sees it: the same, but for its input.
+			envelope := *media.Schema.Value
+			envelope.Properties = maps.Clone(envelope.Properties)
+			envelope.Properties["input"] = &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}
+			envelope.Required = slices.DeleteFunc(slices.Clone(envelope.Required), func(r string) bool { return r == "input" })
+			media.Schema = &openapi3.SchemaRef{Value: &envelope}
+		}
+	}
+	return typed
+}
+
+// check holds the input of the request's body, which the validator has found to be an object, to
+// the schema.
+func (in typedInput) check(r *http.Request) error {
 	if r.Body == nil {
 		return nil
 	}
@@ -95,20 +133,10 @@ func checkTypedInput(r *http.Request, workflowType string, check func(string, js
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
-		return nil
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return malformedJSON()
 	}
-	input, ok := fields["input"]
-	if ok && string(bytes.TrimSpace(input)) == "null" {
-		delete(fields, "input")
-		if body, err = json.Marshal(fields); err != nil {
-			return err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
-		input = nil
-	}
-	return check(workflowType, input)
+	return checkInputValue(in.schema, fields["input"], in.detail)
 }
 
 // requestProblem turns an error of the OpenAPI request validator into the problem the client sees:

@@ -282,7 +282,8 @@ export interface paths {
          * Start a Greeting
          * @description `POST /workflows` with `workflowType: Greeting`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `GreetingInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/greetings/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -330,7 +331,8 @@ export interface paths {
          * Start an Echo
          * @description `POST /workflows` with `workflowType: Echo`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `EchoInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/echoes/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -378,7 +380,8 @@ export interface paths {
          * Start a Sleep
          * @description `POST /workflows` with `workflowType: Sleep`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `SleepInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/sleeps/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -426,7 +429,8 @@ export interface paths {
          * Start a MoneyTransfer
          * @description `POST /workflows` with `workflowType: MoneyTransfer`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `MoneyTransferInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/money-transfers/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -474,7 +478,8 @@ export interface paths {
          * Start a CronCounter
          * @description `POST /workflows` with `workflowType: CronCounter`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `CronCounterInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/cron-counters/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -522,7 +527,8 @@ export interface paths {
          * Start an Approval
          * @description `POST /workflows` with `workflowType: Approval`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `ApprovalInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/approvals/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -569,8 +575,9 @@ export interface paths {
         /**
          * Decide an Approval (its `decision` signal)
          * @description Sends the `decision` signal, typed, to a running `Approval`: the first decision approves or
-         *     rejects the request, and a later one changes nothing. An execution of another type answers
-         *     404 and is not signalled.
+         *     rejects the request, and a later one changes nothing. An input that does not fit
+         *     `ApprovalDecision` answers 422 `invalid-input`, each field named by its JSON pointer. An
+         *     execution of another type answers 404 and is not signalled.
          *
          *     Needs scope `start` (or `admin`).
          */
@@ -618,7 +625,8 @@ export interface paths {
          * Approve an Approval (its `approve` update)
          * @description Runs the `approve` update of a running `Approval` and answers its new state once the update
          *     has completed. A request that is no longer pending is rejected by the workflow's validator:
-         *     422 with the workflow's failure. `updateId` makes a retried request attach to the same
+         *     422 with the workflow's failure. An input that does not fit `ApproveInput` answers 422
+         *     `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same
          *     update instead of running it twice. An execution of another type answers 404.
          *
          *     Needs scope `start` (or `admin`).
@@ -643,7 +651,8 @@ export interface paths {
          * Start a Cart
          * @description `POST /workflows` with `workflowType: Cart`, typed: the same start on this deployment's
          *     own task queue, its `input` checked against `CartInput` as there (422 naming each
-         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`. `Location` names the
+         *     field), with the same options, `wait`, `Idempotency-Key` and `Prefer`; with `USE_EXISTING`,
+         *     a running execution of another type under the id answers 409. `Location` names the
          *     execution under `/carts/`.
          *
          *     Needs scope `start` (or `admin`), and more for what the body asks, as `POST /workflows` does.
@@ -691,7 +700,8 @@ export interface paths {
          * Add an item to a Cart (its `addItem` update)
          * @description Runs the `addItem` update of a `Cart` that is still open and answers its contents with
          *     the item added. A cart that is checked out refuses it in the workflow's validator: 422
-         *     with the workflow's failure. `updateId` makes a retried request attach to the same update
+         *     with the workflow's failure. An item that does not fit `CartItem` answers 422
+         *     `invalid-input`, each field named by its JSON pointer, before anything reaches Temporal. `updateId` makes a retried request attach to the same update
          *     instead of adding the item twice. An execution of another type answers 404.
          *
          *     Needs scope `start` (or `admin`).
@@ -739,7 +749,9 @@ export interface paths {
         /**
          * Check a Cart out (its `checkout` signal)
          * @description Sends the `checkout` signal to an open `Cart`, which then completes with its receipt; a
-         *     later one changes nothing. An execution of another type answers 404 and is not signalled.
+         *     later one changes nothing. An input that does not fit `CartCheckout` answers 422
+         *     `invalid-input`, each field named by its JSON pointer. An execution of another type answers
+         *     404 and is not signalled.
          *
          *     Needs scope `start` (or `admin`).
          */
@@ -3649,6 +3661,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
@@ -4094,6 +4107,7 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
