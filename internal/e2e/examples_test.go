@@ -83,7 +83,8 @@ func (c *curlScripts) execution(t *testing.T, operation string, args ...string) 
 	return e
 }
 
-// specOperations lists the operationIds of the contract this gateway was generated from.
+// specOperations lists the operationIds of the contract this gateway was generated from, but for
+// its typed operations.
 func specOperations(t *testing.T) []string {
 	t.Helper()
 	spec, err := gen.GetSwagger()
@@ -91,6 +92,12 @@ func specOperations(t *testing.T) []string {
 	var ids []string
 	for _, item := range spec.Paths.Map() {
 		for _, op := range item.Operations() {
+			if _, typed := op.Extensions["x-workflow-type"]; typed {
+				// A typed operation is its generic twin with the workflow type fixed, which a
+				// script of the twin's shows; the generated clients drive the typed ones
+				// (typed_test.go, clients/typescript).
+				continue
+			}
 			// The generator's copy of the spec capitalizes operation ids.
 			ids = append(ids, strings.ToLower(op.OperationID[:1])+op.OperationID[1:])
 		}
@@ -101,8 +108,8 @@ func specOperations(t *testing.T) []string {
 
 // TestCurlExamples runs every script in examples/curl against a gateway that demands an API key,
 // in the order a user would: start workflows, read, watch, signal, query and update the Approval
-// sample, cancel and terminate, list. Every operation of the spec must have its script, and this
-// test must run it.
+// sample, cancel and terminate, list. Every operation of the spec but the typed ones must have its
+// script, and this test must run it.
 func TestCurlExamples(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		const msg = "no curl on PATH: the curl examples need it"

@@ -16,7 +16,7 @@ import (
 )
 
 // contractTypes are the workflow types of the contract, as the gateway serves them.
-func contractTypes(t *testing.T) []handlers.WorkflowType {
+func contractTypes(t testing.TB) []handlers.WorkflowType {
 	t.Helper()
 	types, err := handlers.ContractWorkflowTypes()
 	require.NoError(t, err)
@@ -24,7 +24,7 @@ func contractTypes(t *testing.T) []handlers.WorkflowType {
 }
 
 // withContractTypes runs the router with the contract's workflow types, as the gateway does.
-func withContractTypes(t *testing.T) func(*handlers.Options) {
+func withContractTypes(t testing.TB) func(*handlers.Options) {
 	types := contractTypes(t)
 	return func(o *handlers.Options) { o.WorkflowTypes = types }
 }

@@ -39,7 +39,7 @@ var workflowTypes = []handlers.WorkflowType{
 }
 
 // newRouter builds the full router (validator included) over fake; opts adjust the defaults.
-func newRouter(t *testing.T, fake handlers.TemporalClient, opts ...func(*handlers.Options)) http.Handler {
+func newRouter(t testing.TB, fake handlers.TemporalClient, opts ...func(*handlers.Options)) http.Handler {
 	t.Helper()
 	o := handlers.Options{
 		Client:          fake,
