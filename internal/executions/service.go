@@ -78,6 +78,9 @@ func (s *Service) StartAndAwait(ctx context.Context, spec StartSpec, d time.Dura
 	exec := started.Execution()
 	if !started.Created {
 		exec, err = s.Describe(ctx, started.WorkflowID, started.RunID)
+		if err == nil && spec.OnlyOwnType && exec.WorkflowType != spec.WorkflowType {
+			return started, exec, nil // not this start's answer: no wait for it
+		}
 	}
 	if err == nil {
 		var closed Execution

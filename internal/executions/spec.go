@@ -57,6 +57,10 @@ type StartSpec struct {
 	// Caller names whoever sent the request (the principal of its API key or token, or ""
 	// when the gateway runs open): a key means something only to the caller that chose it.
 	Caller string
+	// OnlyOwnType is a start that an existing run of another workflow type does not answer (a
+	// typed start): StartAndAwait answers such a run at once, without waiting for it, for the
+	// caller to refuse. It is not part of the request's meaning for an Idempotency-Key.
+	OnlyOwnType bool
 }
 
 // Signal is the signal of a signal-with-start.

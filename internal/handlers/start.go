@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -147,6 +148,13 @@ func (s *Server) requireTaskQueue(ctx context.Context, queue string) error {
 
 // StartWorkflow starts a workflow execution.
 func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequestObject) (gen.StartWorkflowResponseObject, error) {
+	return s.start(ctx, req, false)
+}
+
+// start carries out a start. A typed one (onlyOwnType) is answered by an execution of its own
+// type only: an existing run of another type that its USE_EXISTING finds is refused with 409, at
+// once, rather than waited for and answered as if it were of the type its path names.
+func (s *Server) start(ctx context.Context, req gen.StartWorkflowRequestObject, onlyOwnType bool) (gen.StartWorkflowResponseObject, error) {
 	body := req.Body
 	if err := s.checkContract(body); err != nil {
 		return nil, err
@@ -155,6 +163,7 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	if err != nil {
 		return nil, err
 	}
+	spec.OnlyOwnType = onlyOwnType
 	if err := requireStartScopes(ctx, spec); err != nil {
 		return nil, err
 	}
@@ -179,6 +188,12 @@ func (s *Server) StartWorkflow(ctx context.Context, req gen.StartWorkflowRequest
 	telemetry.SetWorkflowID(ctx, started.WorkflowID)
 	if err != nil {
 		return nil, err // an existing run answered, and reading it failed: nothing was started
+	}
+	if onlyOwnType && exec.WorkflowType != spec.WorkflowType {
+		p := newProblem(http.StatusConflict, problemAlreadyStarted, "Workflow already started",
+			fmt.Sprintf("An execution of another workflow type is running under this workflow id; no %s was started.", spec.WorkflowType))
+		p.workflowID, p.runID = exec.WorkflowID, exec.RunID
+		return nil, p
 	}
 	if started.Created && wait == 0 && prefersMinimal(req.Params.Prefer) {
 		return startedMinimal{location: locationOf(started.WorkflowID, started.RunID)}, nil

@@ -38,7 +38,7 @@ func (s *Server) startTyped(ctx context.Context, workflowType, resource string, 
 		return nil, fmt.Errorf("decode a %s start: %w", workflowType, err)
 	}
 	generic.WorkflowType = workflowType
-	resp, err := s.StartWorkflow(ctx, gen.StartWorkflowRequestObject{Params: params, Body: &generic})
+	resp, err := s.start(ctx, gen.StartWorkflowRequestObject{Params: params, Body: &generic}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -47,14 +47,6 @@ func (s *Server) startTyped(ctx context.Context, workflowType, resource string, 
 		r.Headers.Location = underResource(r.Headers.Location, resource)
 		return r.VisitStartWorkflowResponse, nil
 	case gen.StartWorkflow200JSONResponse:
-		if r.Body.WorkflowType != workflowType {
-			// USE_EXISTING found a running execution of another type under the id: it is no
-			// execution of this resource, and nothing was started.
-			p := newProblem(http.StatusConflict, problemAlreadyStarted, "Workflow already started",
-				fmt.Sprintf("An execution of another workflow type is running under this workflow id; no %s was started.", workflowType))
-			p.workflowID, p.runID = r.Body.WorkflowId, r.Body.RunId
-			return nil, p
-		}
 		r.Headers.Location = underResource(r.Headers.Location, resource)
 		return r.VisitStartWorkflowResponse, nil
 	case startedMinimal:

@@ -76,10 +76,9 @@ func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
 			item.PriceCents < 0 || item.PriceCents > MaxCartPriceCents:
 			return fmt.Errorf("an item needs a sku, a quantity from 1 to %d and a price from 0 to %d cents",
 				MaxCartQuantity, MaxCartPriceCents)
-		case contents.TotalCents > math.MaxInt64-item.Quantity*item.PriceCents:
-			return fmt.Errorf("the cart's total would exceed %d cents", int64(math.MaxInt64))
 		}
-		return nil
+		_, err := totalWith(contents.TotalCents, item)
+		return err
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, CartAddItemUpdate,
 		func(_ workflow.Context, item CartItem) (CartContents, error) {
@@ -88,7 +87,7 @@ func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
 				return CartContents{}, err
 			}
 			contents.Items = append(contents.Items, item)
-			contents.TotalCents += item.Quantity * item.PriceCents
+			contents.TotalCents, _ = totalWith(contents.TotalCents, item) // admitted: it fits
 			return contents, nil
 		},
 		// Refusing in the validator keeps a refused item out of the history.
@@ -126,4 +125,14 @@ func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
 	for checkouts.ReceiveAsync(&late) { // later checkouts change nothing
 	}
 	return CartReceipt{Items: contents.Items, TotalCents: contents.TotalCents, PaymentReference: checkout.PaymentReference}, nil
+}
+
+// totalWith is total with item's line added, or an error when that would overflow an int64. An
+// item within the bounds (MaxCartQuantity, MaxCartPriceCents) has a line that fits.
+func totalWith(total int64, item CartItem) (int64, error) {
+	line := item.Quantity * item.PriceCents
+	if total > math.MaxInt64-line {
+		return total, fmt.Errorf("the cart's total would exceed %d cents", int64(math.MaxInt64))
+	}
+	return total + line, nil
 }

@@ -1,6 +1,7 @@
 package temporal
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -89,4 +90,16 @@ func TestCartRefusesWhatWouldOverflowOrBreakItsBounds(t *testing.T) {
 	require.NoError(t, env.GetWorkflowResult(&got))
 	assert.Equal(t, int64(MaxCartQuantity)*MaxCartPriceCents+1, got.TotalCents)
 	assert.Equal(t, "pay-1", got.PaymentReference, "a checkout without a payment is ignored")
+}
+
+func TestCartTotalNeverOverflows(t *testing.T) {
+	biggest := CartItem{Sku: "A", Quantity: MaxCartQuantity, PriceCents: MaxCartPriceCents}
+	got, err := totalWith(0, biggest)
+	require.NoError(t, err)
+	assert.Equal(t, int64(MaxCartQuantity)*MaxCartPriceCents, got)
+	_, err = totalWith(math.MaxInt64-got+1, biggest)
+	assert.Error(t, err, "one cent beyond what an int64 holds")
+	got, err = totalWith(math.MaxInt64-got, biggest)
+	require.NoError(t, err)
+	assert.Equal(t, int64(math.MaxInt64), got)
 }
