@@ -61,6 +61,10 @@ func TestTypedEchoSleepAndCronCounter(t *testing.T) {
 		requireTypedLocation(t, r.Headers201.Location, "/echoes", id)
 		require.NotNil(t, r.JSON201.Result)
 		assert.JSONEq(t, string(in), string(*r.JSON201.Result), "every digit comes back")
+		got, err := api(t).GetEchoWithResponse(t.Context(), id, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
+		assert.JSONEq(t, string(in), string(*got.JSON200.Result))
 	})
 	t.Run("Sleep", func(t *testing.T) {
 		id := uniqueID(t)
@@ -83,6 +87,10 @@ func TestTypedEchoSleepAndCronCounter(t *testing.T) {
 		require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
 		require.NotNil(t, r.JSON201.Result, "body: %s", r.Body)
 		assert.Equal(t, int64(1), r.JSON201.Result.Count)
+		got, err := api(t).GetCronCounterWithResponse(t.Context(), id, nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
+		assert.Equal(t, int64(1), got.JSON200.Result.Count)
 	})
 }
 
