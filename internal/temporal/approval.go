@@ -29,9 +29,23 @@ const (
 // no timeout.
 const DefaultApprovalTimeoutSeconds = 3600
 
-// maxApprovalTimeoutSeconds is the longest wait a time.Duration can hold; a longer one would
-// overflow into a wrong, possibly negative, timer.
-const maxApprovalTimeoutSeconds = math.MaxInt64 / int64(time.Second)
+// maxTimeoutSeconds is the longest wait a time.Duration can hold; a longer one would overflow
+// into a wrong, possibly negative, timer.
+const maxTimeoutSeconds = math.MaxInt64 / int64(time.Second)
+
+// timeoutOf is the wait that an input's timeoutSeconds asks for: def when it is 0, and an
+// InvalidInputError when it is negative or longer than a time.Duration holds.
+func timeoutOf(seconds int64, def time.Duration) (time.Duration, error) {
+	switch {
+	case seconds < 0:
+		return 0, invalidInput("timeoutSeconds must not be negative")
+	case seconds > maxTimeoutSeconds:
+		return 0, invalidInput(fmt.Sprintf("timeoutSeconds must not exceed %d", maxTimeoutSeconds))
+	case seconds == 0:
+		return def, nil
+	}
+	return time.Duration(seconds) * time.Second, nil
+}
 
 // The Approval's input, result, and the payloads of its signal, query and update: the contract's
 // schemas (internal/model). Amount and Approver of the input describe the request to whoever
@@ -83,19 +97,13 @@ func (a *approval) errNotPending() error {
 // rejects it, an approve update approves it and answers the new status, and a status query
 // reads the state at any time. The first decision wins; without one the request expires.
 func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalResult, error) {
-	switch {
-	case in.TimeoutSeconds < 0:
-		return ApprovalResult{}, invalidInput("timeoutSeconds must not be negative")
-	case in.TimeoutSeconds > maxApprovalTimeoutSeconds:
-		return ApprovalResult{}, invalidInput(fmt.Sprintf("timeoutSeconds must not exceed %d", maxApprovalTimeoutSeconds))
-	}
-	timeout := time.Duration(in.TimeoutSeconds) * time.Second
-	if in.TimeoutSeconds == 0 {
-		timeout = DefaultApprovalTimeoutSeconds * time.Second
+	timeout, err := timeoutOf(in.TimeoutSeconds, DefaultApprovalTimeoutSeconds*time.Second)
+	if err != nil {
+		return ApprovalResult{}, err
 	}
 
 	a := &approval{state: ApprovalPending}
-	err := workflow.SetQueryHandler(ctx, ApprovalStatusQuery, func() (ApprovalStatus, error) {
+	err = workflow.SetQueryHandler(ctx, ApprovalStatusQuery, func() (ApprovalStatus, error) {
 		return ApprovalStatus{State: a.state}, nil
 	})
 	if err != nil {

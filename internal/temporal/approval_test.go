@@ -341,7 +341,7 @@ func TestApprovalInvalidInput(t *testing.T) {
 		seconds int64
 	}{
 		{name: "negative timeout", seconds: -1},
-		{name: "timeout beyond what a duration holds", seconds: maxApprovalTimeoutSeconds + 1},
+		{name: "timeout beyond what a duration holds", seconds: maxTimeoutSeconds + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,7 +361,7 @@ func TestApprovalInvalidInput(t *testing.T) {
 // The longest accepted timeout starts a timer rather than overflowing into an immediate expiry.
 func TestApprovalLongestTimeout(t *testing.T) {
 	env, _ := newEnv(t)
-	got, elapsed := runApproval(t, env, ApprovalInput{RequestID: "req-1", TimeoutSeconds: maxApprovalTimeoutSeconds},
+	got, elapsed := runApproval(t, env, ApprovalInput{RequestID: "req-1", TimeoutSeconds: maxTimeoutSeconds},
 		step{24 * time.Hour, signalDecision(true, "")})
 
 	assert.Equal(t, ApprovalResult{State: "APPROVED"}, got)

@@ -47,15 +47,9 @@ type (
 // contents query reads it at any time. A cart not checked out within its timeout fails with
 // CartAbandonedError. An item added after the checkout is refused by the update's validator.
 func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
-	switch {
-	case in.TimeoutSeconds < 0:
-		return CartReceipt{}, invalidInput("timeoutSeconds must not be negative")
-	case in.TimeoutSeconds > maxApprovalTimeoutSeconds:
-		return CartReceipt{}, invalidInput(fmt.Sprintf("timeoutSeconds must not exceed %d", maxApprovalTimeoutSeconds))
-	}
-	timeout := time.Duration(in.TimeoutSeconds) * time.Second
-	if in.TimeoutSeconds == 0 {
-		timeout = DefaultCartTimeout
+	timeout, err := timeoutOf(in.TimeoutSeconds, DefaultCartTimeout)
+	if err != nil {
+		return CartReceipt{}, err
 	}
 
 	contents := CartContents{Items: []CartItem{}}
@@ -80,7 +74,7 @@ func Cart(ctx workflow.Context, in CartInput) (CartReceipt, error) {
 		_, err := totalWith(contents.TotalCents, item)
 		return err
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, CartAddItemUpdate,
+	err = workflow.SetUpdateHandlerWithOptions(ctx, CartAddItemUpdate,
 		func(_ workflow.Context, item CartItem) (CartContents, error) {
 			// Admitted again rather than trusting the validator, which the SDK skips on replay.
 			if err := admit(item); err != nil {
