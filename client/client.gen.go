@@ -841,11 +841,11 @@ type GreetingResult struct {
 
 // HandlerSchema A signal, query or update of a workflow type, with the schema of what it takes and what it answers.
 type HandlerSchema struct {
-	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	// Input A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 	Input *JSONSchema `json:"input,omitempty"`
 	Name  string      `json:"name"`
 
-	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	// Result A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 	Result *JSONSchema `json:"result,omitempty"`
 }
 
@@ -868,7 +868,7 @@ type IdConflictPolicy string
 // IdReusePolicy Whether this id may be used again after earlier executions with it closed.
 type IdReusePolicy string
 
-// JSONSchema A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+// JSONSchema A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 type JSONSchema = json.RawMessage
 
 // Memo Non-indexed JSON values stored with the execution and returned in reads.
@@ -1469,18 +1469,19 @@ type UpdateResponse struct {
 	UpdateId string          `json:"updateId"`
 }
 
-// WorkflowType A hosted workflow type with its schemas, each a JSON Schema (an OpenAPI 3.0 Schema Object,
-// its references resolved) that a form generator or a dynamic client can use.
+// WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
+// references resolved, `nullable` as a type that admits `null`, `example` as `examples`) that a
+// form generator or a dynamic client can use as it is.
 type WorkflowType struct {
 	Description string `json:"description"`
 
-	// Failure A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	// Failure A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 	Failure JSONSchema `json:"failure"`
 
 	// FailureTypes The error types a failed execution of this type can have (`failure.type`).
 	FailureTypes []string `json:"failureTypes"`
 
-	// Input A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	// Input A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 	Input JSONSchema `json:"input"`
 	Name  string     `json:"name"`
 
@@ -1488,7 +1489,7 @@ type WorkflowType struct {
 	Path    string          `json:"path"`
 	Queries []HandlerSchema `json:"queries"`
 
-	// Result A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object.
+	// Result A self-contained JSON Schema (draft 2020-12), made from a schema of this contract.
 	Result  JSONSchema      `json:"result"`
 	Signals []HandlerSchema `json:"signals"`
 	Updates []HandlerSchema `json:"updates"`

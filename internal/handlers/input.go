@@ -184,13 +184,15 @@ func schemasOf(spec *openapi3.T, t WorkflowType) (gen.WorkflowType, error) {
 	return out, firstErr
 }
 
-// jsonSchema is the contract's schema name as one JSON document: every reference in it replaced
-// by the schema it names, and the code generator's extensions (x-go-*) left out. A schema that
-// refers to itself (a failure's cause is a failure) is cut there, to {"type": "object"} with a
-// description that names it.
+// jsonSchema is the contract's schema name as one JSON Schema document (draft 2020-12), which a
+// form generator can use as it is: every reference replaced by the schema it names, OpenAPI 3.0's
+// `nullable` written as a type that admits "null", `example` as `examples`, and the code
+// generator's extensions (x-go-*) left out. A schema that refers to itself (a failure's cause is a
+// failure) is cut there, to {"type": "object"} with a description that names it. Examples,
+// defaults and enums are values, copied as they are.
 func jsonSchema(spec *openapi3.T, name string) (json.RawMessage, error) {
 	var resolve func(name string, within []string) (any, error)
-	var walk func(v any, within []string) (any, error)
+	var schema func(v any, within []string) (any, error)
 	resolve = func(name string, within []string) (any, error) {
 		if slices.Contains(within, name) {
 			return map[string]any{"type": "object", "description": "A " + name + ", as above."}, nil
@@ -207,42 +209,62 @@ func jsonSchema(spec *openapi3.T, name string) (json.RawMessage, error) {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return nil, fmt.Errorf("decode schema %q: %w", name, err)
 		}
-		return walk(v, append(slices.Clip(within), name))
+		return schema(v, append(slices.Clip(within), name))
 	}
-	walk = func(v any, within []string) (any, error) {
-		switch v := v.(type) {
-		case map[string]any:
-			if r, ok := v["$ref"].(string); ok {
-				name, ok := strings.CutPrefix(r, schemaRefPrefix)
-				if !ok {
-					return nil, fmt.Errorf("reference %q is not to a schema of the contract", r)
-				}
-				return resolve(name, within)
-			}
-			out := make(map[string]any, len(v))
-			for k, e := range v {
-				if strings.HasPrefix(k, "x-go-") {
-					continue
-				}
-				w, err := walk(e, within)
-				if err != nil {
-					return nil, err
-				}
-				out[k] = w
-			}
-			return out, nil
-		case []any:
-			out := make([]any, len(v))
-			for i, e := range v {
-				w, err := walk(e, within)
-				if err != nil {
-					return nil, err
-				}
-				out[i] = w
-			}
-			return out, nil
+	schema = func(v any, within []string) (any, error) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return v, nil // a boolean schema, or none
 		}
-		return v, nil
+		if r, ok := m["$ref"].(string); ok {
+			name, ok := strings.CutPrefix(r, schemaRefPrefix)
+			if !ok {
+				return nil, fmt.Errorf("reference %q is not to a schema of the contract", r)
+			}
+			return resolve(name, within)
+		}
+		out := make(map[string]any, len(m))
+		var err error
+		for k, e := range m {
+			switch {
+			case strings.HasPrefix(k, "x-go-"):
+				continue
+			case k == "properties":
+				props, _ := e.(map[string]any)
+				resolved := make(map[string]any, len(props))
+				for name, p := range props {
+					if resolved[name], err = schema(p, within); err != nil {
+						return nil, err
+					}
+				}
+				out[k] = resolved
+			case k == "items" || k == "additionalProperties" || k == "not":
+				if out[k], err = schema(e, within); err != nil {
+					return nil, err
+				}
+			case k == "allOf" || k == "anyOf" || k == "oneOf":
+				list, _ := e.([]any)
+				resolved := make([]any, len(list))
+				for i, p := range list {
+					if resolved[i], err = schema(p, within); err != nil {
+						return nil, err
+					}
+				}
+				out[k] = resolved
+			case k == "example":
+				out["examples"] = []any{e}
+			case k == "nullable":
+				// Below, with the type.
+			default:
+				out[k] = e
+			}
+		}
+		if nullable, _ := m["nullable"].(bool); nullable {
+			if t, ok := out["type"].(string); ok {
+				out["type"] = []any{t, "null"}
+			}
+		}
+		return out, nil
 	}
 	v, err := resolve(name, nil)
 	if err != nil {

@@ -304,3 +304,38 @@ func TestEveryHostedTypeHasItsTypedResource(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkflowTypeSchemasAreJSONSchema: GET /workflow-types answers schemas a JSON Schema tool
+// takes as they are: no reference left, no OpenAPI-only keyword, values copied as they are.
+func TestWorkflowTypeSchemasAreJSONSchema(t *testing.T) {
+	rec := serve(newRouter(t, &fakeTemporal{}, withContractTypes(t)), newRequest(http.MethodGet, "/workflow-types", ""))
+	require.Equal(t, http.StatusOK, rec.Code)
+	body := rec.Body.String()
+	for _, openAPIOnly := range []string{`"$ref"`, `"nullable"`, `"example"`, `"x-go-`} {
+		assert.NotContains(t, body, openAPIOnly)
+	}
+	var list gen.WorkflowTypeList
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &list))
+	byName := map[string]gen.WorkflowType{}
+	for _, wt := range list.WorkflowTypes {
+		byName[wt.Name] = wt
+	}
+	// Echo takes any JSON value, null included: as JSON Schema, an object or null.
+	assert.Contains(t, string(byName["Echo"].Input), `"type":["object","null"]`)
+	// A reference inside a schema is resolved: the Cart's items are CartItems, with their bounds.
+	var receipt struct {
+		Properties struct {
+			Items struct {
+				Items struct {
+					Required []string `json:"required"`
+				} `json:"items"`
+			} `json:"items"`
+		} `json:"properties"`
+		Examples []json.RawMessage `json:"examples"`
+	}
+	require.NoError(t, json.Unmarshal(byName["Cart"].Result, &receipt))
+	assert.ElementsMatch(t, []string{"sku", "quantity", "priceCents"}, receipt.Properties.Items.Items.Required)
+	assert.Len(t, receipt.Examples, 1, "the schema's example, as examples")
+	// A failure's cause is a failure: cut, not followed forever.
+	assert.Contains(t, string(byName["MoneyTransfer"].Failure), `"A Failure, as above."`)
+}

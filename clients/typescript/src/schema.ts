@@ -1514,8 +1514,9 @@ export interface components {
             workflowTypes: components["schemas"]["WorkflowType"][];
         };
         /**
-         * @description A hosted workflow type with its schemas, each a JSON Schema (an OpenAPI 3.0 Schema Object,
-         *     its references resolved) that a form generator or a dynamic client can use.
+         * @description A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
+         *     references resolved, `nullable` as a type that admits `null`, `example` as `examples`) that a
+         *     form generator or a dynamic client can use as it is.
          */
         WorkflowType: {
             name: string;
@@ -1537,7 +1538,7 @@ export interface components {
             input?: components["schemas"]["JSONSchema"];
             result?: components["schemas"]["JSONSchema"];
         };
-        /** @description A JSON Schema, in the dialect of OpenAPI 3.0's Schema Object. */
+        /** @description A self-contained JSON Schema (draft 2020-12), made from a schema of this contract. */
         JSONSchema: {
             [key: string]: unknown;
         };
