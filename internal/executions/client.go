@@ -15,7 +15,8 @@ import (
 // token of the next (which the SDK's history iterator keeps to itself). SDK satisfies it over the
 // SDK's client; unit tests use small fakes.
 type Client interface {
-	// Start starts a workflow, or signals-with-start one, and says whether it started a run.
+	// Start starts a workflow, or signals- or updates-with-start one, and says whether it
+	// started a run.
 	Start(ctx context.Context, call StartCall) (StartAnswer, error)
 	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 	GetWorkflowHistory(ctx context.Context, workflowID, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
@@ -24,6 +25,7 @@ type Client interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	GetWorkflowUpdateHandle(ref client.GetWorkflowUpdateHandleOptions) client.WorkflowUpdateHandle
 	CancelWorkflowWithOptions(ctx context.Context, options client.CancelWorkflowOptions) error
 	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
 }
@@ -35,6 +37,8 @@ type StartCall struct {
 	Args         []any
 	// Signal makes the call a signal-with-start.
 	Signal *SignalCall
+	// Update makes the call an update-with-start; it excludes Signal.
+	Update *UpdateCall
 	// RequestID is the id by which Temporal recognises a repeated request; empty lets the SDK
 	// choose a new one.
 	RequestID string
@@ -49,6 +53,12 @@ type SignalCall struct {
 	Arg  any
 }
 
+// UpdateCall is the update of an update-with-start.
+type UpdateCall struct {
+	Name, ID string
+	Arg      any
+}
+
 // StartAnswer is what Temporal answered a start with.
 type StartAnswer struct {
 	RunID string
@@ -59,4 +69,14 @@ type StartAnswer struct {
 	// start it recognised as a repeat of an earlier request names that request's run, which may
 	// have closed since.
 	Status enumspb.WorkflowExecutionStatus
+	// Update is the outcome of an update-with-start's update, which completed: its result, or
+	// what the workflow answered instead (its validator's rejection, its handler's failure), or
+	// that the outcome could not be read. The run was started or found either way.
+	Update *UpdateAnswer
+}
+
+// UpdateAnswer is the outcome of an update-with-start's update.
+type UpdateAnswer struct {
+	Result converter.RawValue
+	Err    error
 }

@@ -15,6 +15,8 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -37,6 +39,11 @@ type fakeTemporal struct {
 	// workflow (not of a record): a passing outage.
 	readErr error
 	starts  []StartCall
+	// rejectUpdates makes the workflow's validator reject every update, as the validator of a
+	// real workflow runs: after the start, which stands.
+	rejectUpdates bool
+	// validations counts the updates that reached a validator.
+	validations int
 }
 
 type fakeRun struct {
@@ -50,6 +57,9 @@ type fakeRun struct {
 	terminated  bool
 	workflowTyp string
 	startTime   time.Time
+	// updates are the updates the run applied, by id, each with the count of updates it had
+	// applied by then.
+	updates map[string]int
 }
 
 func newFake() *fakeTemporal { return &fakeTemporal{runs: map[string][]*fakeRun{}} }
@@ -111,6 +121,9 @@ func (f *fakeTemporal) Start(_ context.Context, call StartCall) (StartAnswer, er
 		return StartAnswer{}, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", cur.runID)
 	}
 	running := cur != nil && cur.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	if call.Update != nil {
+		return f.updateWithStart(call, cur, running)
+	}
 	if call.Signal == nil && cur != nil && call.RequestID != "" && cur.requestID == call.RequestID {
 		return StartAnswer{RunID: cur.runID, Started: true, Status: cur.status}, nil
 	}
@@ -238,4 +251,67 @@ func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
 	e := h.events[0]
 	h.events = h.events[1:]
 	return e, nil
+}
+
+// updateWithStart answers an update-with-start as Temporal server 1.29 does: a current run that
+// completed the update answers it, running or not; a running one that the start's request id,
+// the update's id or USE_EXISTING names gets the update; otherwise a run is started for it.
+func (f *fakeTemporal) updateWithStart(call StartCall, cur *fakeRun, running bool) (StartAnswer, error) {
+	if cur != nil {
+		if n, ok := cur.updates[call.Update.ID]; ok {
+			return StartAnswer{RunID: cur.runID, Status: cur.status, Update: updateAnswer(n)}, nil
+		}
+		if running && (cur.requestID == call.RequestID ||
+			call.Options.WorkflowIDConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) {
+			return StartAnswer{RunID: cur.runID, Status: cur.status, Update: f.update(cur, call.Update)}, nil
+		}
+		if running {
+			return StartAnswer{}, serviceerror.NewWorkflowExecutionAlreadyStarted("already started", "", cur.runID)
+		}
+	}
+	r := f.create(call)
+	return StartAnswer{RunID: r.runID, Started: true, Status: r.status, Update: f.update(r, call.Update)}, nil
+}
+
+func (f *fakeTemporal) update(r *fakeRun, call *UpdateCall) *UpdateAnswer {
+	f.validations++
+	if f.rejectUpdates {
+		return &UpdateAnswer{Err: temporal.NewApplicationError("the cart is checked out", "CartCheckedOut")}
+	}
+	if r.updates == nil {
+		r.updates = map[string]int{}
+	}
+	r.updates[call.ID] = len(r.updates) + 1
+	return updateAnswer(r.updates[call.ID])
+}
+
+func updateAnswer(n int) *UpdateAnswer {
+	p, _ := converter.GetDefaultDataConverter().ToPayload(map[string]int{"applied": n})
+	return &UpdateAnswer{Result: converter.NewRawValue(p)}
+}
+
+func (f *fakeTemporal) GetWorkflowUpdateHandle(o client.GetWorkflowUpdateHandleOptions) client.WorkflowUpdateHandle {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := &fakeUpdateHandle{err: serviceerror.NewNotFound("update not found")}
+	if r := f.find(o.WorkflowID, o.RunID); r != nil {
+		if n, ok := r.updates[o.UpdateID]; ok {
+			h.answer, h.err = updateAnswer(n), nil
+		}
+	}
+	return h
+}
+
+type fakeUpdateHandle struct {
+	client.WorkflowUpdateHandle
+	answer *UpdateAnswer
+	err    error
+}
+
+func (h *fakeUpdateHandle) Get(_ context.Context, v any) error {
+	if h.err != nil {
+		return h.err
+	}
+	*v.(*converter.RawValue) = h.answer.Result
+	return nil
 }

@@ -93,6 +93,9 @@ type fingerprintForm struct {
 	StartDelay       time.Duration              `json:"startDelay,omitempty"`
 	SignalName       string                     `json:"signal,omitempty"`
 	SignalInput      json.RawMessage            `json:"signalInput,omitempty"`
+	UpdateName       string                     `json:"update,omitempty"`
+	UpdateID         string                     `json:"updateId,omitempty"`
+	UpdateInput      json.RawMessage            `json:"updateInput,omitempty"`
 }
 
 func fingerprintFormOf(spec StartSpec) (fingerprintForm, error) {
@@ -114,6 +117,12 @@ func fingerprintFormOf(spec StartSpec) (fingerprintForm, error) {
 	if spec.Signal != nil {
 		f.SignalName = spec.Signal.Name
 		if f.SignalInput, err = canonicalJSON(spec.Signal.Input); err != nil {
+			return f, err
+		}
+	}
+	if spec.Update != nil {
+		f.UpdateName, f.UpdateID = spec.Update.Name, spec.Update.ID
+		if f.UpdateInput, err = canonicalJSON(spec.Update.Input); err != nil {
 			return f, err
 		}
 	}

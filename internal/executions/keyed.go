@@ -71,6 +71,13 @@ type outcome struct {
 	// Refused says that Temporal refused the start as invalid: nothing was done, and doing the same
 	// request again is as safe.
 	Refused bool `json:"refused,omitempty"`
+	// UpdateID names the update of an update-with-start, whose outcome Temporal keeps by it;
+	// UpdateFailure is the workflow's rejection of it, which Temporal does not keep.
+	UpdateID      string   `json:"updateId,omitempty"`
+	UpdateFailure *Failure `json:"updateFailure,omitempty"`
+
+	// update is the update's outcome, as the request that acted learnt it.
+	update *UpdateOutcome
 }
 
 // keyMemo is the memo of a record execution: the key's record, and the workflow id it is about.
@@ -102,25 +109,40 @@ func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (S
 		}
 		// The claim was left open by a request that can no longer be acting. Carry on in its
 		// place, unless it got as far as acting.
-		out, ok, err := s.evidence(ctx, id, rec)
+		found, ok, err := s.evidence(ctx, id, rec)
 		if err != nil {
 			// Not knowing what the dead request did is no licence to do it again: the claim
 			// stays open for a later retry.
 			return Started{}, fmt.Errorf("look for what an earlier request with this key did to workflow %q: %w", id, err)
 		}
+		if ok && call.Update != nil {
+			// What the update came to is not in the evidence. The same request again is
+			// Temporal's to deduplicate: its start's request id and its update's id find what
+			// the dead request did on that run.
+			out, err := s.act(ctx, call, rec)
+			if err == nil && out.RunID == found.RunID {
+				out.Created = found.Created
+			}
+			return s.acted(ctx, id, rec, recordRunID, out, err)
+		}
 		if ok {
-			s.closeRecord(ctx, rec, recordRunID, out)
-			return Started{WorkflowID: id, RunID: out.RunID, Replayed: true}, nil
+			s.closeRecord(ctx, rec, recordRunID, found)
+			return Started{WorkflowID: id, RunID: found.RunID, Replayed: true}, nil
 		}
 	}
 	out, err := s.act(ctx, call, rec)
+	return s.acted(ctx, id, rec, recordRunID, out, err)
+}
+
+// acted records what a keyed start did, out, and answers it.
+func (s *Starter) acted(ctx context.Context, id string, rec record, recordRunID string, out outcome, err error) (Started, error) {
 	if err == nil || out.Conflict || out.Refused {
 		s.closeRecord(ctx, rec, recordRunID, out)
 	}
 	if err != nil {
 		return Started{}, err
 	}
-	return Started{WorkflowID: id, RunID: out.RunID, Created: out.Created}, nil
+	return Started{WorkflowID: id, RunID: out.RunID, Created: out.Created, Update: out.update}, nil
 }
 
 // claim starts the key's record execution; claimed is false when the key is taken, and runID then
@@ -191,7 +213,8 @@ func (s *Starter) recordedOutcome(ctx context.Context, workflowID string, rec re
 	case ok && out.Conflict:
 		return Started{}, true, &AlreadyStartedError{WorkflowID: workflowID, RunID: out.RunID}
 	case ok && !out.Refused:
-		return Started{WorkflowID: workflowID, RunID: out.RunID, Replayed: true}, true, nil
+		return Started{WorkflowID: workflowID, RunID: out.RunID, Replayed: true, Created: out.Created && out.UpdateID != "",
+			Update: s.replayedUpdate(ctx, workflowID, out)}, true, nil
 	case ok: // refused: nothing was done, and the same request may be tried again
 		return Started{}, false, nil
 	}
@@ -307,13 +330,21 @@ func (s *Starter) act(ctx context.Context, call StartCall, rec record) (outcome,
 		return outcome{}, err
 	}
 	created := answer.Started
-	if call.Signal == nil && answer.Started && answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+	if call.Update == nil && call.Signal == nil && answer.Started && answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
 		answer.Status != enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED {
 		// Temporal recognised the request id: an earlier attempt of this request started the run,
 		// which has closed since.
 		created = false
 	}
-	return outcome{RunID: answer.RunID, Created: created}, nil
+	out := outcome{RunID: answer.RunID, Created: created}
+	if call.Update != nil {
+		out.update = updateOutcomeOf(call.Update, answer.Update)
+		out.UpdateID = out.update.ID
+		if out.update.Rejected != nil {
+			out.UpdateFailure = out.update.Rejected.Failure
+		}
+	}
+	return out, nil
 }
 
 // header is the signal header of a keyed signal-with-start: the key's record, on the signal it

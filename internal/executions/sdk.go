@@ -45,6 +45,9 @@ var errUnshaped = errors.New("start not seen on the wire: the Temporal client wa
 func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
 	shape := &startShape{requestID: call.RequestID, header: call.Header}
 	ctx = context.WithValue(ctx, startShapeKey{}, shape)
+	if call.Update != nil {
+		return s.updateWithStart(ctx, call, shape)
+	}
 	var run client.WorkflowRun
 	var err error
 	if call.Signal != nil {
@@ -62,6 +65,37 @@ func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
 	return StartAnswer{RunID: run.GetRunID(), Started: shape.started, Status: shape.status}, nil
 }
 
+// updateWithStart is Start for an update-with-start: one multi-operation, which the SDK repeats
+// until the update has completed. Once Temporal has answered the start, the run exists, started or
+// found, whatever befalls the update after: the answer says so, with the update's outcome or the
+// error that stands for it.
+func (s *SDK) updateWithStart(ctx context.Context, call StartCall, shape *startShape) (StartAnswer, error) {
+	op := s.Client.NewWithStartWorkflowOperation(call.Options, call.WorkflowType, call.Args...)
+	var args []any
+	if call.Update.Arg != nil {
+		args = []any{call.Update.Arg}
+	}
+	handle, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: op,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID: call.Update.ID, UpdateName: call.Update.Name, Args: args,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	update := &UpdateAnswer{}
+	if err == nil {
+		err = handle.Get(ctx, &update.Result)
+	}
+	if !shape.answered {
+		if err == nil {
+			err = errUnshaped
+		}
+		return StartAnswer{}, fmt.Errorf("update-with-start workflow %q: %w", call.Options.ID, err)
+	}
+	update.Err = err
+	return StartAnswer{RunID: shape.runID, Started: shape.started, Status: shape.status, Update: update}, nil
+}
+
 // GetWorkflowExecutionHistory implements Client with the raw service call.
 func (s *SDK) GetWorkflowExecutionHistory(ctx context.Context, request *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
 	return s.Client.WorkflowService().GetWorkflowExecutionHistory(ctx, request)
@@ -76,6 +110,8 @@ type startShape struct {
 	answered bool
 	started  bool
 	status   enumspb.WorkflowExecutionStatus
+	// runID is the run an update-with-start named (the SDK's handle does not tell).
+	runID string
 }
 
 type startShapeKey struct{}
@@ -92,6 +128,12 @@ func shapeStart(ctx context.Context, method string, req, reply any, cc *grpc.Cli
 		shape.apply(&r.RequestId, &r.Header)
 	case *workflowservice.SignalWithStartWorkflowExecutionRequest:
 		shape.apply(&r.RequestId, &r.Header)
+	case *workflowservice.ExecuteMultiOperationRequest:
+		for _, op := range r.GetOperations() {
+			if start := op.GetStartWorkflow(); start != nil {
+				shape.apply(&start.RequestId, &start.Header)
+			}
+		}
 	default:
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
@@ -103,6 +145,15 @@ func shapeStart(ctx context.Context, method string, req, reply any, cc *grpc.Cli
 		shape.answered, shape.started, shape.status = true, r.GetStarted(), r.GetStatus()
 	case *workflowservice.SignalWithStartWorkflowExecutionResponse:
 		shape.answered, shape.started = true, r.GetStarted()
+	case *workflowservice.ExecuteMultiOperationResponse:
+		// The SDK repeats the operation, under the same request id, until the update has
+		// completed: the first answer says whether the start began the run. A repeat that finds
+		// the run says it did not, which is about the repeat.
+		for _, op := range r.GetResponses() {
+			if start := op.GetStartWorkflow(); start != nil && !shape.answered {
+				shape.answered, shape.started, shape.status, shape.runID = true, start.GetStarted(), start.GetStatus(), start.GetRunId()
+			}
+		}
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ type StartSpec struct {
 	StartDelay       time.Duration
 	// Signal makes the start a signal-with-start.
 	Signal *Signal
+	// Update makes the start an update-with-start (see Service.UpdateWithStart); it excludes
+	// Signal, CronSchedule and StartDelay, which Temporal refuses with it.
+	Update *Update
 	// Key is the request's Idempotency-Key; empty when it has none.
 	Key string
 	// Caller names whoever sent the request (the principal of its API key or token, or ""
@@ -70,12 +73,22 @@ type Signal struct {
 	Input json.RawMessage
 }
 
+// Update is the update of an update-with-start.
+type Update struct {
+	Name string
+	// ID identifies the update: Temporal applies an update id once per run. Empty means one is
+	// made: from the Idempotency-Key when there is one, a new UUID otherwise.
+	ID string
+	// Input is the update's one argument as JSON; nil (or JSON null) passes none.
+	Input json.RawMessage
+}
+
 // conflict is the policy the spec asks for, its default resolved.
 func (s StartSpec) conflict() ConflictPolicy {
 	switch {
 	case s.Conflict != ConflictDefault:
 		return s.Conflict
-	case s.Signal != nil:
+	case s.Signal != nil, s.Update != nil:
 		return ConflictUseExisting
 	}
 	return ConflictFail
@@ -94,6 +107,16 @@ func (s StartSpec) check() error {
 	if s.Signal != nil && s.conflict() == ConflictFail {
 		return &InvalidSpecError{"idConflictPolicy",
 			"must be USE_EXISTING or TERMINATE_EXISTING with signal: a signal goes to the running execution"}
+	}
+	if s.Update != nil {
+		switch {
+		case s.Signal != nil:
+			return &InvalidSpecError{"signal", "cannot be combined with an update"}
+		case s.CronSchedule != "":
+			return &InvalidSpecError{"cronSchedule", "cannot be combined with an update: Temporal does not start a cron workflow with one"}
+		case s.StartDelay != 0:
+			return &InvalidSpecError{"startDelay", "cannot be combined with an update: the update needs the run at once"}
+		}
 	}
 	return nil
 }

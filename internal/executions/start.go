@@ -37,10 +37,13 @@ type Started struct {
 	// Memo is the caller's memo of the run it began when Created.
 	Memo map[string]json.RawMessage
 	// Created is true when this request started the run (201); false when an existing run
-	// answers it (200).
+	// answers it (200). A replayed update-with-start keeps it from the request it replays,
+	// whose answer said whether a run was started.
 	Created bool
 	// Replayed is true when the run answers an earlier request with the same Idempotency-Key.
 	Replayed bool
+	// Update is what the update of an update-with-start came to; nil for any other start.
+	Update *UpdateOutcome
 }
 
 // AlreadyStartedError says that the workflow id is taken and the policies do not allow another
@@ -107,6 +110,10 @@ func (s *Starter) start(ctx context.Context, spec StartSpec) (Started, error) {
 		call.Options.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	}
 	call.Options.Memo[RecordField] = rec
+	if call.Update != nil && call.Update.ID == "" {
+		// A retry of the request names the same update, which Temporal applies once per run.
+		call.Update.ID = rec.requestID()
+	}
 	return s.startKeyed(ctx, call, rec)
 }
 
@@ -135,6 +142,9 @@ func (s *Starter) call(spec StartSpec) StartCall {
 	if spec.Signal != nil {
 		call.Signal = &SignalCall{Name: spec.Signal.Name, Arg: argument(spec.Signal.Input)}
 	}
+	if spec.Update != nil {
+		call.Update = &UpdateCall{Name: spec.Update.Name, ID: spec.Update.ID, Arg: argument(spec.Update.Input)}
+	}
 	return call
 }
 
@@ -152,11 +162,15 @@ var reusePolicies = map[ReusePolicy]enumspb.WorkflowIdReusePolicy{
 
 // startOnce is a start without a key: one call, whose answer says whether it began a run.
 func (s *Starter) startOnce(ctx context.Context, call StartCall) (Started, error) {
+	if call.Update != nil && call.Update.ID == "" {
+		call.Update.ID = uuid.NewString()
+	}
 	answer, err := s.client.Start(ctx, call)
 	if err != nil {
 		return Started{}, startError(call, err)
 	}
-	return Started{WorkflowID: call.Options.ID, RunID: answer.RunID, Created: answer.Started}, nil
+	return Started{WorkflowID: call.Options.ID, RunID: answer.RunID, Created: answer.Started,
+		Update: updateOutcomeOf(call.Update, answer.Update)}, nil
 }
 
 // startError names the start in err, and the run that holds the id when the id is taken.
@@ -169,8 +183,11 @@ func startError(call StartCall, err error) error {
 		return &AlreadyStartedError{WorkflowID: call.Options.ID, RunID: taken.RunId, Err: err}
 	}
 	op := "start"
-	if call.Signal != nil {
+	switch {
+	case call.Signal != nil:
 		op = "signal-with-start"
+	case call.Update != nil:
+		op = "update-with-start"
 	}
 	return fmt.Errorf("%s workflow %q: %w", op, call.Options.ID, err)
 }
