@@ -307,6 +307,24 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// Defines values for UpdateWithStartConflictPolicy.
+const (
+	UpdateWithStartConflictPolicyFAIL        UpdateWithStartConflictPolicy = "FAIL"
+	UpdateWithStartConflictPolicyUSEEXISTING UpdateWithStartConflictPolicy = "USE_EXISTING"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWithStartConflictPolicy enum.
+func (e UpdateWithStartConflictPolicy) Valid() bool {
+	switch e {
+	case UpdateWithStartConflictPolicyFAIL:
+		return true
+	case UpdateWithStartConflictPolicyUSEEXISTING:
+		return true
+	default:
+		return false
+	}
+}
+
 // AddCartItemRequest defines model for AddCartItemRequest.
 type AddCartItemRequest struct {
 	// Input A line of a `Cart`, the input of its `addItem` update.
@@ -979,8 +997,13 @@ type Problem struct {
 	// RequestId The id of this request in the gateway's logs, for reporting a problem.
 	RequestId *string `json:"requestId,omitempty"`
 	RunId     *string `json:"runId,omitempty"`
-	Status    int     `json:"status"`
-	Title     string  `json:"title"`
+
+	// RunStarted For an update-with-start whose update the workflow rejected: whether the run named was
+	// started by this request (or the one it replays). Temporal does not undo that start; the
+	// run stays running.
+	RunStarted *bool  `json:"runStarted,omitempty"`
+	Status     int    `json:"status"`
+	Title      string `json:"title"`
 
 	// Type A URI reference naming the kind of problem.
 	Type       string  `json:"type"`
@@ -1448,7 +1471,7 @@ type StopRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
-// UpdateRequest defines model for UpdateRequest.
+// UpdateRequest An update's argument and id; `runId` names a run to update, and cannot be combined with `start`.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
@@ -1458,16 +1481,75 @@ type UpdateRequest struct {
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
-	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	// Start Makes an update an update-with-start: the execution to start, under the path's workflow id,
+	// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+	// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+	// Temporal starts no cron workflow and no delayed one with an update, so there are no
+	// `cronSchedule` and `startDelay`.
+	Start *UpdateWithStart `json:"start,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's
+	// outcome. Generated when absent: from the `Idempotency-Key` when there is one (with
+	// `start`), a new UUID otherwise.
 	UpdateId *string `json:"updateId,omitempty"`
 }
 
 // UpdateResponse defines model for UpdateResponse.
 type UpdateResponse struct {
 	// Result What the update handler returned, as JSON.
-	Result   json.RawMessage `json:"result"`
-	UpdateId string          `json:"updateId"`
+	Result json.RawMessage `json:"result"`
+
+	// RunId With `start`, the run updated.
+	RunId *string `json:"runId,omitempty"`
+
+	// RunStarted With `start`, whether this request started the run (or, replayed, the request with the
+	// same `Idempotency-Key` that it replays did).
+	RunStarted *bool  `json:"runStarted,omitempty"`
+	UpdateId   string `json:"updateId"`
+
+	// WorkflowId With `start`, the execution updated.
+	WorkflowId *string `json:"workflowId,omitempty"`
 }
+
+// UpdateWithStart Makes an update an update-with-start: the execution to start, under the path's workflow id,
+// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+// Temporal starts no cron workflow and no delayed one with an update, so there are no
+// `cronSchedule` and `startDelay`.
+type UpdateWithStart struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+	// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+	IdConflictPolicy *UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The workflow's one argument, as in `StartWorkflowRequest`.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue The task queue, as in `StartWorkflowRequest`.
+	TaskQueue *string `json:"taskQueue,omitempty"`
+
+	// WorkflowType The registered workflow type name, for example `Cart`.
+	WorkflowType string `json:"workflowType"`
+}
+
+// UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
 // references resolved, `nullable` as a type that admits `null`, `example` as `examples`) that a
@@ -1873,6 +1955,12 @@ type GetWorkflowHistoryParams struct {
 	RunId     *RunId  `form:"runId,omitempty" json:"runId,omitempty"`
 	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// UpdateWorkflowParams defines parameters for UpdateWorkflow.
+type UpdateWorkflowParams struct {
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StartApprovalJSONRequestBody defines body for StartApproval for application/json ContentType.
@@ -2732,33 +2820,59 @@ type ClientInterface interface {
 	// Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflow(ctx context.Context, workflowId WorkflowId, body TerminateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateWorkflowWithBody Update a running execution and read the update's result
+	// UpdateWorkflowWithBody Update an execution, starting it first if needed, and read the update's result
 	//
 	// Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
-	// Needs scope `start` (or `admin`).
+	// **Update-with-start.** With `start`, the update goes to the running execution of
+	// `workflowId`, which is started first when none is running ("add this item to the cart,
+	// creating the cart if needed"): 201 when this request started the run, 200 when it found
+	// it, the update's result in both, `Location` naming the run. The start and the update's
+	// admission are one Temporal operation: either both happen or neither does. The update's
+	// validator runs after the start, and its rejection does not undo it: the 422 says in
+	// `runStarted` whether the run was started, and that run stays running. With an
+	// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+	// to the same update on the same run.
+	//
+	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+	// execution this request did not start.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowId, updateName UpdateName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// UpdateWorkflow Update a running execution and read the update's result
+	// UpdateWorkflow Update an execution, starting it first if needed, and read the update's result
 	//
 	// Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
-	// Needs scope `start` (or `admin`).
+	// **Update-with-start.** With `start`, the update goes to the running execution of
+	// `workflowId`, which is started first when none is running ("add this item to the cart,
+	// creating the cart if needed"): 201 when this request started the run, 200 when it found
+	// it, the update's result in both, `Location` naming the run. The start and the update's
+	// admission are one Temporal operation: either both happen or neither does. The update's
+	// validator runs after the start, and its rejection does not undo it: the 422 says in
+	// `runStarted` whether the run was started, and that run stays running. With an
+	// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+	// to the same update on the same run.
+	//
+	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+	// execution this request did not start.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflow(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateWorkflow(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // StartApprovalWithBody Start an Approval
@@ -4013,20 +4127,33 @@ func (c *Client) TerminateWorkflow(ctx context.Context, workflowId WorkflowId, b
 	return c.Client.Do(req)
 }
 
-// UpdateWorkflowWithBody Update a running execution and read the update's result
+// UpdateWorkflowWithBody Update an execution, starting it first if needed, and read the update's result
 //
 // Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
-// Needs scope `start` (or `admin`).
+// **Update-with-start.** With `start`, the update goes to the running execution of
+// `workflowId`, which is started first when none is running ("add this item to the cart,
+// creating the cart if needed"): 201 when this request started the run, 200 when it found
+// it, the update's result in both, `Location` naming the run. The start and the update's
+// admission are one Temporal operation: either both happen or neither does. The update's
+// validator runs after the start, and its rejection does not undo it: the 422 says in
+// `runStarted` whether the run was started, and that run stays running. With an
+// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+// to the same update on the same run.
+//
+// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+// execution this request did not start.
 //
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowId, updateName UpdateName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateWorkflowRequestWithBody(c.Server, workflowId, updateName, contentType, body)
+func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWorkflowRequestWithBody(c.Server, workflowId, updateName, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4037,20 +4164,33 @@ func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId Workflow
 	return c.Client.Do(req)
 }
 
-// UpdateWorkflow Update a running execution and read the update's result
+// UpdateWorkflow Update an execution, starting it first if needed, and read the update's result
 //
 // Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
-// Needs scope `start` (or `admin`).
+// **Update-with-start.** With `start`, the update goes to the running execution of
+// `workflowId`, which is started first when none is running ("add this item to the cart,
+// creating the cart if needed"): 201 when this request started the run, 200 when it found
+// it, the update's result in both, `Location` naming the run. The start and the update's
+// admission are one Temporal operation: either both happen or neither does. The update's
+// validator runs after the start, and its rejection does not undo it: the 422 says in
+// `runStarted` whether the run was started, and that run stays running. With an
+// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+// to the same update on the same run.
+//
+// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+// execution this request did not start.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *Client) UpdateWorkflow(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewUpdateWorkflowRequest(c.Server, workflowId, updateName, body)
+func (c *Client) UpdateWorkflow(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateWorkflowRequest(c.Server, workflowId, updateName, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6508,18 +6648,18 @@ func NewTerminateWorkflowRequestWithBody(server string, workflowId WorkflowId, c
 }
 
 // NewUpdateWorkflowRequest calls the generic UpdateWorkflow builder with application/json body
-func NewUpdateWorkflowRequest(server string, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody) (*http.Request, error) {
+func NewUpdateWorkflowRequest(server string, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateWorkflowRequestWithBody(server, workflowId, updateName, "application/json", bodyReader)
+	return NewUpdateWorkflowRequestWithBody(server, workflowId, updateName, params, "application/json", bodyReader)
 }
 
 // NewUpdateWorkflowRequestWithBody constructs an http.Request for the UpdateWorkflow method, with any body, and a specified content type
-func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowId, updateName UpdateName, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -6557,6 +6697,21 @@ func NewUpdateWorkflowRequestWithBody(server string, workflowId WorkflowId, upda
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -7377,33 +7532,59 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /workflows/{workflowId}/terminate (the `TerminateWorkflow` operationId).
 	TerminateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, body TerminateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*TerminateWorkflowResponse, error)
 
-	// UpdateWorkflowWithBodyWithResponse Update a running execution and read the update's result
+	// UpdateWorkflowWithBodyWithResponse Update an execution, starting it first if needed, and read the update's result
 	//
 	// Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
-	// Needs scope `start` (or `admin`).
+	// **Update-with-start.** With `start`, the update goes to the running execution of
+	// `workflowId`, which is started first when none is running ("add this item to the cart,
+	// creating the cart if needed"): 201 when this request started the run, 200 when it found
+	// it, the update's result in both, `Location` naming the run. The start and the update's
+	// admission are one Temporal operation: either both happen or neither does. The update's
+	// validator runs after the start, and its rejection does not undo it: the 422 says in
+	// `runStarted` whether the run was started, and that run stays running. With an
+	// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+	// to the same update on the same run.
+	//
+	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+	// execution this request did not start.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
+	UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
 
-	// UpdateWorkflowWithResponse Update a running execution and read the update's result
+	// UpdateWorkflowWithResponse Update an execution, starting it first if needed, and read the update's result
 	//
 	// Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 	// once the update has completed. An update the workflow's validator rejects, or whose handler
 	// fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 	// same update instead of running it twice.
 	//
-	// Needs scope `start` (or `admin`).
+	// **Update-with-start.** With `start`, the update goes to the running execution of
+	// `workflowId`, which is started first when none is running ("add this item to the cart,
+	// creating the cart if needed"): 201 when this request started the run, 200 when it found
+	// it, the update's result in both, `Location` naming the run. The start and the update's
+	// admission are one Temporal operation: either both happen or neither does. The update's
+	// validator runs after the start, and its rejection does not undo it: the 422 says in
+	// `runStarted` whether the run was started, and that run stays running. With an
+	// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+	// to the same update on the same run.
+	//
+	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+	// execution this request did not start.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-	UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
+	UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error)
 }
 
 // StartApprovalResponse200Headers the declared response headers of an HTTP 200 response for StartApproval
@@ -12089,6 +12270,17 @@ func (r TerminateWorkflowResponse) ContentType() string {
 	return ""
 }
 
+// UpdateWorkflowResponse200Headers the declared response headers of an HTTP 200 response for UpdateWorkflow
+type UpdateWorkflowResponse200Headers struct {
+	IdempotentReplayed *bool
+	Location           *string
+}
+
+// UpdateWorkflowResponse201Headers the declared response headers of an HTTP 201 response for UpdateWorkflow
+type UpdateWorkflowResponse201Headers struct {
+	Location string
+}
+
 // UpdateWorkflowResponse401Headers the declared response headers of an HTTP 401 response for UpdateWorkflow
 type UpdateWorkflowResponse401Headers struct {
 	WWWAuthenticate string
@@ -12109,6 +12301,8 @@ type UpdateWorkflowResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *UpdateResponse
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UpdateResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -12137,6 +12331,10 @@ type UpdateWorkflowResponse struct {
 	ApplicationproblemJSON503 *Unavailable
 	// ApplicationproblemJSON504 the response for an HTTP 504 `application/problem+json` response
 	ApplicationproblemJSON504 *NoWorker
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *UpdateWorkflowResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *UpdateWorkflowResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateWorkflowResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12148,6 +12346,11 @@ type UpdateWorkflowResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r UpdateWorkflowResponse) GetJSON200() *UpdateResponse {
 	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UpdateWorkflowResponse) GetJSON201() *UpdateResponse {
+	return r.JSON201
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -13333,40 +13536,66 @@ func (c *ClientWithResponses) TerminateWorkflowWithResponse(ctx context.Context,
 	return ParseTerminateWorkflowResponse(rsp)
 }
 
-// UpdateWorkflowWithBodyWithResponse Update a running execution and read the update's result
+// UpdateWorkflowWithBodyWithResponse Update an execution, starting it first if needed, and read the update's result
 //
 // Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
-// Needs scope `start` (or `admin`).
+// **Update-with-start.** With `start`, the update goes to the running execution of
+// `workflowId`, which is started first when none is running ("add this item to the cart,
+// creating the cart if needed"): 201 when this request started the run, 200 when it found
+// it, the update's result in both, `Location` naming the run. The start and the update's
+// admission are one Temporal operation: either both happen or neither does. The update's
+// validator runs after the start, and its rejection does not undo it: the 422 says in
+// `runStarted` whether the run was started, and that run stays running. With an
+// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+// to the same update on the same run.
+//
+// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+// execution this request did not start.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
-	rsp, err := c.UpdateWorkflowWithBody(ctx, workflowId, updateName, contentType, body, reqEditors...)
+func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
+	rsp, err := c.UpdateWorkflowWithBody(ctx, workflowId, updateName, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdateWorkflowResponse(rsp)
 }
 
-// UpdateWorkflowWithResponse Update a running execution and read the update's result
+// UpdateWorkflowWithResponse Update an execution, starting it first if needed, and read the update's result
 //
 // Runs the workflow's update handler `updateName` with `input` as its one argument and answers
 // once the update has completed. An update the workflow's validator rejects, or whose handler
 // fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
 // same update instead of running it twice.
 //
-// Needs scope `start` (or `admin`).
+// **Update-with-start.** With `start`, the update goes to the running execution of
+// `workflowId`, which is started first when none is running ("add this item to the cart,
+// creating the cart if needed"): 201 when this request started the run, 200 when it found
+// it, the update's result in both, `Location` naming the run. The start and the update's
+// admission are one Temporal operation: either both happen or neither does. The update's
+// validator runs after the start, and its rejection does not undo it: the 422 says in
+// `runStarted` whether the run was started, and that run stays running. With an
+// `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+// to the same update on the same run.
+//
+// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+// execution this request did not start.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /workflows/{workflowId}/updates/{updateName} (the `UpdateWorkflow` operationId).
-func (c *ClientWithResponses) UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
-	rsp, err := c.UpdateWorkflow(ctx, workflowId, updateName, body, reqEditors...)
+func (c *ClientWithResponses) UpdateWorkflowWithResponse(ctx context.Context, workflowId WorkflowId, updateName UpdateName, params *UpdateWorkflowParams, body UpdateWorkflowJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateWorkflowResponse, error) {
+	rsp, err := c.UpdateWorkflow(ctx, workflowId, updateName, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -18311,6 +18540,13 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UpdateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18412,6 +18648,33 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers UpdateWorkflowResponse200Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value bool
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers UpdateWorkflowResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateWorkflowResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -45,7 +45,7 @@ func approve(t *testing.T, id, comment string) *client.UpdateWorkflowResponse {
 	t.Helper()
 	input, err := json.Marshal(map[string]string{"comment": comment})
 	require.NoError(t, err)
-	r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "approve", client.UpdateRequest{Input: rawJSON(string(input))})
+	r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "approve", nil, client.UpdateRequest{Input: rawJSON(string(input))})
 	require.NoError(t, err)
 	return r
 }
@@ -74,7 +74,7 @@ func TestApprovalBySignal(t *testing.T) {
 
 func TestApprovalByUpdate(t *testing.T) {
 	id := startApproval(t, 3600)
-	r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "approve", client.UpdateRequest{
+	r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "approve", nil, client.UpdateRequest{
 		Input:    rawJSON(`{"comment":"by update"}`),
 		UpdateId: ptr("approve-1"),
 	})
@@ -125,7 +125,7 @@ func TestApprovalRejectedUpdateWhileStillRunning(t *testing.T) {
 func TestUpdateTheWorkflowDoesNotKnowIs422(t *testing.T) {
 	c := api(t)
 	id := startApproval(t, 3600)
-	u, err := c.UpdateWorkflowWithResponse(t.Context(), id, "no-such-update", client.UpdateRequest{})
+	u, err := c.UpdateWorkflowWithResponse(t.Context(), id, "no-such-update", nil, client.UpdateRequest{})
 	require.NoError(t, err)
 	p := apiProblem(t, u, u.ApplicationproblemJSON422, http.StatusUnprocessableEntity, "urn:temporal-http:problem:rejected-by-workflow")
 	require.NotNil(t, p.Failure)
@@ -202,7 +202,7 @@ func TestCancelAndTerminate(t *testing.T) {
 				return r, r.ApplicationproblemJSON404
 			}},
 			{"updates/approve", func(t *testing.T, id string) (typedResponse, *client.Problem) {
-				r, err := c.UpdateWorkflowWithResponse(t.Context(), id, "approve", client.UpdateRequest{})
+				r, err := c.UpdateWorkflowWithResponse(t.Context(), id, "approve", nil, client.UpdateRequest{})
 				require.NoError(t, err)
 				return r, r.ApplicationproblemJSON404
 			}},

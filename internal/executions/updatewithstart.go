@@ -48,7 +48,14 @@ func (s *Service) UpdateWithStart(ctx context.Context, spec StartSpec) (Started,
 	if spec.Update == nil {
 		return Started{}, &InvalidSpecError{"start", "needs an update"}
 	}
-	return s.Start(ctx, spec)
+	ctx, cancel := s.call(ctx)
+	defer cancel()
+	started, err := s.starter.Start(ctx, spec)
+	if upd := started.Update; err == nil && upd != nil && upd.Err != nil && noWorker(ctx, upd.Err) {
+		// The run is there; its update did not complete in time.
+		upd.Err = fmt.Errorf("update %q of workflow %q: %w", spec.Update.Name, started.WorkflowID, ErrNoWorker)
+	}
+	return started, err
 }
 
 // updateOutcomeOf reads what Temporal answered an update-with-start's update with.

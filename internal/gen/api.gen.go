@@ -311,6 +311,24 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// Defines values for UpdateWithStartConflictPolicy.
+const (
+	UpdateWithStartConflictPolicyFAIL        UpdateWithStartConflictPolicy = "FAIL"
+	UpdateWithStartConflictPolicyUSEEXISTING UpdateWithStartConflictPolicy = "USE_EXISTING"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWithStartConflictPolicy enum.
+func (e UpdateWithStartConflictPolicy) Valid() bool {
+	switch e {
+	case UpdateWithStartConflictPolicyFAIL:
+		return true
+	case UpdateWithStartConflictPolicyUSEEXISTING:
+		return true
+	default:
+		return false
+	}
+}
+
 // AddCartItemRequest defines model for AddCartItemRequest.
 type AddCartItemRequest struct {
 	// Input A line of a `Cart`, the input of its `addItem` update.
@@ -983,8 +1001,13 @@ type Problem struct {
 	// RequestId The id of this request in the gateway's logs, for reporting a problem.
 	RequestId *string `json:"requestId,omitempty"`
 	RunId     *string `json:"runId,omitempty"`
-	Status    int     `json:"status"`
-	Title     string  `json:"title"`
+
+	// RunStarted For an update-with-start whose update the workflow rejected: whether the run named was
+	// started by this request (or the one it replays). Temporal does not undo that start; the
+	// run stays running.
+	RunStarted *bool  `json:"runStarted,omitempty"`
+	Status     int    `json:"status"`
+	Title      string `json:"title"`
 
 	// Type A URI reference naming the kind of problem.
 	Type       string  `json:"type"`
@@ -1452,7 +1475,7 @@ type StopRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
-// UpdateRequest defines model for UpdateRequest.
+// UpdateRequest An update's argument and id; `runId` names a run to update, and cannot be combined with `start`.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input *json.RawMessage `json:"input,omitempty"`
@@ -1462,16 +1485,75 @@ type UpdateRequest struct {
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
 
-	// UpdateId Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	// Start Makes an update an update-with-start: the execution to start, under the path's workflow id,
+	// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+	// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+	// Temporal starts no cron workflow and no delayed one with an update, so there are no
+	// `cronSchedule` and `startDelay`.
+	Start *UpdateWithStart `json:"start,omitempty"`
+
+	// UpdateId Identifies the update; a request repeated with the same id gets the same update's
+	// outcome. Generated when absent: from the `Idempotency-Key` when there is one (with
+	// `start`), a new UUID otherwise.
 	UpdateId *string `json:"updateId,omitempty"`
 }
 
 // UpdateResponse defines model for UpdateResponse.
 type UpdateResponse struct {
 	// Result What the update handler returned, as JSON.
-	Result   json.RawMessage `json:"result"`
-	UpdateId string          `json:"updateId"`
+	Result json.RawMessage `json:"result"`
+
+	// RunId With `start`, the run updated.
+	RunId *string `json:"runId,omitempty"`
+
+	// RunStarted With `start`, whether this request started the run (or, replayed, the request with the
+	// same `Idempotency-Key` that it replays did).
+	RunStarted *bool  `json:"runStarted,omitempty"`
+	UpdateId   string `json:"updateId"`
+
+	// WorkflowId With `start`, the execution updated.
+	WorkflowId *string `json:"workflowId,omitempty"`
 }
+
+// UpdateWithStart Makes an update an update-with-start: the execution to start, under the path's workflow id,
+// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+// Temporal starts no cron workflow and no delayed one with an update, so there are no
+// `cronSchedule` and `startDelay`.
+type UpdateWithStart struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// IdConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+	// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+	IdConflictPolicy *UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IdReusePolicy *IdReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The workflow's one argument, as in `StartWorkflowRequest`.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue The task queue, as in `StartWorkflowRequest`.
+	TaskQueue *string `json:"taskQueue,omitempty"`
+
+	// WorkflowType The registered workflow type name, for example `Cart`.
+	WorkflowType string `json:"workflowType"`
+}
+
+// UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
 // references resolved, `nullable` as a type that admits `null`, `example` as `examples`) that a
@@ -1879,6 +1961,12 @@ type GetWorkflowHistoryParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// UpdateWorkflowParams defines parameters for UpdateWorkflow.
+type UpdateWorkflowParams struct {
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // StartApprovalJSONRequestBody defines body for StartApproval for application/json ContentType.
 type StartApprovalJSONRequestBody = StartApprovalRequest
 
@@ -2040,9 +2128,9 @@ type ServerInterface interface {
 	// TerminateWorkflow Terminate a running execution at once
 	// (POST /workflows/{workflowId}/terminate)
 	TerminateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId)
-	// UpdateWorkflow Update a running execution and read the update's result
+	// UpdateWorkflow Update an execution, starting it first if needed, and read the update's result
 	// (POST /workflows/{workflowId}/updates/{updateName})
-	UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName)
+	UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName, params UpdateWorkflowParams)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -2265,9 +2353,9 @@ func (_ Unimplemented) TerminateWorkflow(w http.ResponseWriter, r *http.Request,
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
-// UpdateWorkflow Update a running execution and read the update's result
+// UpdateWorkflow Update an execution, starting it first if needed, and read the update's result
 // (POST /workflows/{workflowId}/updates/{updateName})
-func (_ Unimplemented) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName) {
+func (_ Unimplemented) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName, params UpdateWorkflowParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -4175,8 +4263,32 @@ func (siw *ServerInterfaceWrapper) UpdateWorkflow(w http.ResponseWriter, r *http
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWorkflowParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.UpdateWorkflow(w, r, workflowId, updateName)
+		siw.Handler.UpdateWorkflow(w, r, workflowId, updateName, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -11093,6 +11205,7 @@ func (response TerminateWorkflow503ApplicationProblemPlusJSONResponse) VisitTerm
 type UpdateWorkflowRequestObject struct {
 	WorkflowId WorkflowId `json:"workflowId"`
 	UpdateName UpdateName `json:"updateName"`
+	Params     UpdateWorkflowParams
 	Body       *UpdateWorkflowJSONRequestBody
 }
 
@@ -11100,16 +11213,52 @@ type UpdateWorkflowResponseObject interface {
 	VisitUpdateWorkflowResponse(w http.ResponseWriter) error
 }
 
-type UpdateWorkflow200JSONResponse UpdateResponse
+type UpdateWorkflow200ResponseHeaders struct {
+	IdempotentReplayed *bool
+	Location           *string
+}
+
+type UpdateWorkflow200JSONResponse struct {
+	Body    UpdateResponse
+	Headers UpdateWorkflow200ResponseHeaders
+}
 
 func (response UpdateWorkflow200JSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWorkflow201ResponseHeaders struct {
+	Location string
+}
+
+type UpdateWorkflow201JSONResponse struct {
+	Body    UpdateResponse
+	Headers UpdateWorkflow201ResponseHeaders
+}
+
+func (response UpdateWorkflow201JSONResponse) VisitUpdateWorkflowResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11451,7 +11600,7 @@ type StrictServerInterface interface {
 	// TerminateWorkflow Terminate a running execution at once
 	// (POST /workflows/{workflowId}/terminate)
 	TerminateWorkflow(ctx context.Context, request TerminateWorkflowRequestObject) (TerminateWorkflowResponseObject, error)
-	// UpdateWorkflow Update a running execution and read the update's result
+	// UpdateWorkflow Update an execution, starting it first if needed, and read the update's result
 	// (POST /workflows/{workflowId}/updates/{updateName})
 	UpdateWorkflow(ctx context.Context, request UpdateWorkflowRequestObject) (UpdateWorkflowResponseObject, error)
 }
@@ -12549,11 +12698,12 @@ func (sh *strictHandler) TerminateWorkflow(w http.ResponseWriter, r *http.Reques
 }
 
 // UpdateWorkflow operation middleware
-func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName) {
+func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, workflowId WorkflowId, updateName UpdateName, params UpdateWorkflowParams) {
 	var request UpdateWorkflowRequestObject
 
 	request.WorkflowId = workflowId
 	request.UpdateName = updateName
+	request.Params = params
 
 	var body UpdateWorkflowJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -12587,363 +12737,381 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4mjD6Kljunoo9SymSbCe2XF37ux2n292J47GdyfY084cQCUloU4CGgOyoM36s8wLnyU7hw4Ug",
-	"RcmS7TiX1mzVdkwRIPDhw3e/fAoSPhpzRpgUQfdTQD7i0Tgj8O+jjySZSMrZIVfPJEnVUzEZjXA+DbqB",
-	"exyiayqHiEqBciImmQzC4ApnE6LeTzIuyAUdkaAbdFqdZ412u9HZuWjtdludbqfVbG+1tvZ2O+32P4Mw",
-	"IPaT8wa095p7u1vtZ7ut3R01YEiF5Pn0FWEDOQy67XYYmCV0PwUHKf6PoMsmWRYGg5wQSdkg6AY/kyzj",
-	"wU0Y5BN2nAbdoNXGnXa7hxttkvQbzzu7aQN30p1Gu7+12+/tdXb3tkkQBkLiXC67MCGxnAgFpTevT18d",
-	"XRy9CMJAYnH59wlRgAmGUo4bAyzJNZ4GYXDN88t+xq9hQXaxDZxi77eL6ViN/Mlu5eYmLA7pJaZZ9YT0",
-	"M3M8ckiQnemJQH1Ms0lOEGYpnFyCJ4Isf3DtZufZbnt3b29vd6mD67Sb7VZrr9NptTpqgPk8fAi+7P9j",
-	"RITAAzUPThI+YRJFQTLEeUZJFKAhFqiFEoWyIWKEpALttFpdRJmY9Ps0oYRJ1J+wVARhwDg7IzKf4l5G",
-	"gq7MJyQMpIbjsff+S/X6UZ7zXCGG/31Jr6icIgK/ubEH5nnNEAXsNMfXOAMYk7SLvswu6u5GFeM7W52k",
-	"8Zy00sYuJp1Gr9N+3unt9bf7z27F+OqJOox/eXD8aiV0lzlmok/yBmVXjfYswr/mjEwvzEtlrD+bMAa3",
-	"2kd7+9BD5vsSlq1HohZnb09Ojk9++sy04lytrUosfpkIiYT+JURYAMGAv9El49cC0RJdH5ERV//leUpy",
-	"WAn8q9Futdp3I653hUAJffZWQh8DiAOWzuFx5gWgkteYqn/2eR4iII7pg/G9R2Zjj8CZFP0hOCU5iBKH",
-	"OBmSQ85kzjP1d0pEktOxOgJFTC043S1FjFyRHCVDzAZEAPRHeIp6BCVqpnQfYZTrW444I2ikcJdx2QwU",
-	"4P41obk6SE0nRTIkI6y+aiimkLm7ERd4MLueQ/PZ6yHR61A3oVhbyolY9UPHKRmNuSRMnpFxhqcaz8qf",
-	"jdU0MXwVvoiZuCY5ouomYol4H2GGCPCPHKmPEyEL1i7wiKDYfSeZNn4l01itc2ZdPc4zghks7BVPsP5+",
-	"dTkX/qafCPT27FWI4qf2yMXTTwVm3PwPIOEPn+A/N3GIeI4mLDWwU99N1R3hkzwhTwQaYzlUFwlh8xvQ",
-	"mVWBepqTPskJS8jBeJzRWpjmRE5y9sOIMjrCmQfdHk+n6BoLlJG+RHwiLcmzkB3D7DlJyzAkbDIKur8H",
-	"5YmD92HNAoFnH/QlyWdXdk4SzlKBJAfCgnqkz3OCZD5VSI0HmLLF8IAvq7W03acpk2QANO4mDMY4xyMi",
-	"zQ30EONXMq2/g0qEaCRDLghDE0b/NSHokkzhnOSQCn1IIRKTZKiAhdHbt8cv1CKpmkFfdyWsYCB6FVQs",
-	"AXGEP1pa19nZCdVeHO2rA+Rx/4Qz8hrLZFizdIbUPUb9nI/KVwSn+2irtV0cenGJlfjFuDQkJkWCsoTM",
-	"30u/oRbQ0CuYs5N2q7MdzkXTGjIDADd4prBYoI2zl4foeWe7tdlEM6iLxaUwl6bTasPNB7QFVN5HXA5J",
-	"HjFvuhAIp50nJ+OcCMIk3Pc4RBnBV8SnNFjxeERFM2Ig0oMqGHSrqD4HRmabKwLn7xOSTzX7qCNA/1I/",
-	"PxFIfcMJJZbuoJwMqJAkJ0qFcYeniEuxrH+5Dyy8TCsi5Jmic7D2uqskxiShfZooHqXodmnRNN2HBxmW",
-	"isyoVwA/cU8djtsFrLvYhmby/pL/Kyf9oBv859NCg3+qfxVPYXmw0HM6YDg7gUnqACzg93tBWBSfeEgQ",
-	"vx2nWJL5K5/A7/da+aT4xEOu/B2mcnbNP/Ms9W/bhEmaVagSyEECWYKbcTZAYyyEusvXQ5oMQRyhAvVp",
-	"LiTawOgnHrF0ksOddpQ5brdEvI8SPFa8tTeFrxiJLkTPWkI9S0kfTzK52URqvVrIIleKIgmZEzwSEeNj",
-	"hZcScZYQhHPFNBVTT9FYCWeafG20Wy1vun203dlDseS8McJs2lC8TcSoR6acpZva2sAihrNMjQxblcE7",
-	"rS0Uw5gG+TjEEyFJ6kaHqMflUIs8MfDWBjDXWBOsumujplr61rwwcNSH6Im9dejXmwjKiBCIptUrHir4",
-	"KM2+QVjCFbyAW4LQI8hgBGCLn8ZwVP9P52WsqH0zVsCJWNxU/8qJEYFpKrqK0569QkOepVbghQntXCOC",
-	"mTo/4AD6M3BiSuDKrkjqgaeM/55ovwj/C05QEf9L9L3Vqt6MMZaS5Oqz/3fjf7q//9/m+39HUdP+V/0z",
-	"ikQUnb/ftP/4238FsxfqBpShMWdC2yV/xOmZltFAz+JMidXqn1hJgVqcfTrOeS8jo//+Q2jZ1u1BnaXE",
-	"NAu6wRtG1FUbKbmrT0mWCgA8ZVc4U1RaEKLtPiDu638F3d8/BfBy0C1bFfhEWigrhhz4NqGhpU65utF9",
-	"no+wRBuKl5t1ob2W2AxuwmLukmo1b14qkDu2m/f6DImQoKo967eTDt4jjWdpq9fYTndIYw/v7DQ6/Tbe",
-	"TbeS5712y1MHt9X5SSozbVQCEFhZuDiUSc66Usl1Oc4aSlHsGkB3YYC5PsteuFM9Vp9x+Yq9xpkCE0nR",
-	"L+dvTtQxmWMxJ7WPCE6G5YeKMCrMViQGxfq84qZaziHol/dEl4sZARJnSsacGvV1H3GWTT3NtHgZJwkZ",
-	"SwFU3Ur1K57TrOluu9VqPN9JSWOv3es3dludZ5093Gv1cFI61r3iWC1Nq3KcdJkDtgjZcENKloExbzx/",
-	"kJO/HcxOfVOHLVBcrCM2Eq+ClTl5zvoZTe5AKoDWXJLpMXurrdKFVejAkNp6Jbyi+CispAyNcz7IiRC+",
-	"jcih1pwJqaibrEcUciU4zylJlea6j3LFDBFWzBB5jBGJQskcEAmWKj6RCR+RO2JhLVp5awSFkTKkfQm3",
-	"4hT1dndJpg3KGnrkIgOfQhmJLwkrH8pFWcgGuwm8VQ9wD8cKaPvjyUcqjFikjpamaMwzmkzB/gO6I87U",
-	"q4bvPtS1Xs54V3+t7UUxVtyVbrUZ2yjGzjf8wa19kIted2D7szdaS8lUqBXY662FJEXum+glaMXaWK1O",
-	"M2KYzRrDQoQzwbtOUqq/vpdzblnENuJ6fI3DGpl0095KCcaH2QsIQplnI/UGL20tgi9QNggLE8elozgT",
-	"Qcqmq8UWo5sweMnzHk1TfbPuySmTnKSESYozgVIO92WQY6VdJHxMUKQdJFGwr28eHxOjxGhfGJX3plBb",
-	"xQ0pNrbElei7lx8Ky31YKKzVMktvIlGGk0uNegCVWlBsVPgdlZtgX8UR0xivH2MksbhE/5qQiZnIaHwF",
-	"wdKvc4Y24vnbV7M0YJYG47IBRI6k8aZC2JswOGZKpseZdjPeH0/sIhM+yVJtkjOuGN8au18yzdIUZTzB",
-	"kmipWs8HOK8uWMYH98SdnbIsrDdcdQEv4GpmxIPgzwFDE0Y+jkkiSarXsF/atVZZfBX/CcAgtBpkYe8G",
-	"ieg1FSnNYbp7H5+HZNqqIbQMbGAvEE5TJfSQVFEudWbZkAsZonbnebPVbDXbIfq9222/B3xG6jfAZm2H",
-	"RAlnfTqY5Hq4IPkVQRs/HVwcvTv47cPBq1dv3h29+PDzm/OL8837UotOuzhxD0KraECjYljDDnsoCuIw",
-	"3wfpRvwzFzLeVMDBGm5z7r2CXBMduF+M7ThiJcrkn2DsDisOUeyOywjYcGYx2sBsisY8l5uOSxsSxSIW",
-	"1x5UHCLBtUMLo2vSQ2M8ICjBTK0z1zqdRD01LWXA7s3OeF9zz2sWMSwr6G5ggjZenJyjnPQoSykbWJJ1",
-	"wpWERO5LrU44iCskN5DSeqakI9JFDLyQ2kVp1T/tNyEeWQayrVGbX5E84zjV7qV70artAnNnl7gM4jLe",
-	"0KMeBF3ngwltAJioWBVEm019jPIln7D0YY6xogdrCw0Fc96GQuZ8whBNjWA1oFeE3ZvG+CdVo4qrG9CH",
-	"Da4itysebUctkNgf5mDBwDwLPTieUzxVp3XB+SucD8gDiAaW6IHsQwXK1LwKYTBDndbe8/ZOB/Wmkoj7",
-	"HkzbExXNNpDkXH9wmdMY60ENyXlDD3powm9hwG08QkZHVKKNDnpNf/RM6CG6MCsEN7veS0JoBvQwAKf0",
-	"Hw/D/EvOFj0nrEx7VcxFFmiIWZqR3ATD7bvAQ4GnAl0Pp81yNGBh3JywS8avmZnPfKOJflUPtXNI/PA7",
-	"Ho9zfkXezwTJ9XEmyM09hYJOgRcWbNadYve+DHpY8DR604Yb9+AqdOkQwA8CURjFaTh5QMEVUbmPYgP4",
-	"2J1GoUi6eQWmqcEcAKU1dj/wBU+pFv+Vxn1FQESZEWtzom6m/v69qfGuf7h6IdLZ8Zc4UxjSsEM+y4Vf",
-	"FSZow0ldZ0cHLz5cHL8+evP2ItY3/4Lz15hNzWbFHU2iOZbklSI+1Vg5WL26qUCaas1uoDEYx6HiuCOc",
-	"Eu1/AaL+rNUqVAfKUHvUEvsITJsDTNl8A+e9pX/PmnbBORopwdauZClswJI0MgMVMFBqWINrdRZM4EdV",
-	"iriShzQ8ngiw7NT4YW+FpDX7DXmWCtRutebNBF5y2BsW3qeV4LqPCKxIU4ovBXJY9zLwLvuXH8wgWcbO",
-	"iSA6Nh5sIJglxL9fBxdHH14dvz6++HB29Pe3R0q3QWOSe4qP98q745MXb97FmyHEu6HYx5d4H/E8NJE9",
-	"YN1T/2KlowsRlRErH7Q9y+KwzTHPnm7EioUfvjk5fHt2dnRy8eHdwfHF+YfTo7MPhwevXh2dFeur+O+b",
-	"Zdum5RZg2IyYw5bbbJp152LefurFysHRvGV4Ioc8p38+jJ2ialXzNN+ugvbB6bF1Xvxv4+D0GLwtcCS/",
-	"vLtQTw/McmCSLvqR4PzOVv+CCXlmh9KOl7gDE//9BxLwPagAIfDtA1ppzwlwJG3C3LAy2iWZhqiHUx1P",
-	"JCc5CRH5OKY5SSMm+SVhoTO740lKCUvIZhNdOMsmmKoMWtFkOINJ7969a6gTUItJsJwXzaQ2aayCzjCl",
-	"fa8hivWRGRPGwZjaANnlY04NYl5hmmkp804c1B5nZSaPRZgX0ISBSQTeqOUC9kVjQOkRbUMhKcrpYCgR",
-	"49ePwUB3fGO7t/pif8vQdPvUH6cgDjToyIYDLeCmOMtWZKIFmsyjqaVZTIgk8MtHhupPZp29iZguZSAo",
-	"B1E9FItcAuEcD6k5zzm8LmJlZieXOJiZI1FEGmfZIl5XMLhqjNk+4tU4f7NFiS/BFRExZ4TVfgYTTovU",
-	"cRE0JRCPp/Uu455Tb+lIPadMSSwuQQzT0fE4YjF4ZV6QDE+95fnmHWD6C3kw+kwseJzzROnjvYwcMUnl",
-	"9I4Uz4TpHLOx1hu9UAp0nhEyRtdDLoiLV+BXJNcebWSDG+deYKomLXTbPpV6SviYRiX9ikZvxPveaUzB",
-	"FQnvR8G+ifYyRmwwRuvAot4UzhJCkcAwrTl/TUjYU/jWU7ORuYFbkLDSIwhLNOJCor1OZ2vreae19eze",
-	"cVy+0cLGcRVudjiBpXxYMLKhByhsMKzexmr7R1iGJ3MG4CHX6tPswRVGYoidpAKlZJzxKcQzwrDZQxrS",
-	"8ZiyQRQoUq+Oo7Aa76Ofji6Qy01pqCECZRDAIQGzqJn23mpLxxfYtPBTWulykhsMbJTW+4BRFZ636Jpk",
-	"GTKRdL2J9Oi2F9rQVRCtnMIT8LX4lnkIqrACX+zHJ8ZGY4kBW2ItKZZuZN0tpN4hRwxOeSMu4V0c+pdw",
-	"JrSv7lq69JSIxeW7GG/uW2YzExniVGhQ+TR3SmkfEimkA+eGEmApG0DaUKo0LJcawxmx3qa3TEzGY55L",
-	"kr4mKcX2wjykrcyRD28iNcE+EkqN/3TjzHg5+FvswiVXbOPe5vId/w643aKR2u4Kl8CNbMBIcwse/g4o",
-	"JIyroIqb6OhK8erTN+cXRieMD/UZNdSZdWegG6sbkCqNUCGcOogQxZ9uTFIZlTapyAN14e1kHPVyfi1A",
-	"OmQQ4YKSnAvREFSSiBXpPIdvzs4hKyhTEhVglQOK0Amh6SHO5bEkIy8QGqcpVUvF2WmulF1JFe8FM3gY",
-	"jL1Hih0bPrwIvvYTXorpUkknoUmrqAucPwZlsk+NiqZfhGROc1o5GRMsbWati8miKRoQKYoHLvnDRlOh",
-	"nwhTCr4aWs6mWTV7o9AGfzeAKnL7eO8PkoCtt3QGNlO3DOUig/c2MBu0E1XgLV6ce9MlC9cuFBwkOHtB",
-	"EipMoudCVJm9Sppw6/zT2M4XPxEoTs2ksckjavp5Y0Dncn5VKNYJH42ABAYZ55cCDTgHhCnDrRg1k1ml",
-	"fynnaWpKp+Y3HhC4WvAUdtQsiJFLfPWWUv3GO+2RmkltWHwWbs2LjsClncMus+xNH0THRdjhhvyIBYH8",
-	"gDKsPMfZomnsCl6a12/CJbHTDjQ4Dpbt8vbe1wQsFToU73sY49WJcRnBk0yCNmc20vTh9bLY3MwZlXHR",
-	"OUps7FgTHTCEzc+aAGtzlHCvCLMcrb7FR/97enx29AIMQmUYu7Ikyx2Zg/H7MPjYGHBgaw1xSccNPta3",
-	"rmGElcJL6TSDmUtf9Wt+qkFmaUQMm5t87KlbRyZqzXjt7J+HmCUkI6n7meQjyhT9tE/OSX5Fcv3X+9vw",
-	"365/Efo77e+u5Kc4b205dCxeIj2qRwQkx/Fc6ZNgUlQUKoWgyf2yV/OSkLHOd9XKhCnBUKVgIz5RVKLd",
-	"2QEqYO55DvEVOCEVSQqSIJRwBLA2QbtBd/fZdqs1S+fM3HWGTP1bOehRINwzfk+dQaTjd59tB7PhvP5K",
-	"Z28Ph1hrboBTxyRnkNDb5af50tYTiJ8xLsoEZxnJnwgkpkKS0VKfqUJuNonyWmdF2kBoI6sbPhSqbxt5",
-	"fx+1dOisTXQ0eXJbz1qtWhiO8EcdHl0o42ERM92qiZlegOyFUFAHLCB7Fdqol6r3oQPhwQLvCJOmVpgh",
-	"MhrLKTIMrIKvtRxWi+5Qtuj09OzNP45ezDLdufzwwiwrhaP0vjpzduYjyzGUc3i5Skb0FAV3XkROzmWt",
-	"G+Ad6DzYo/72AgmJAS08iCohgfEC7AkImzpaDSBrCOrp0ckLXZTGQTAMzo5+OTrU5VPMjDV0srzeiahb",
-	"MJazkpVWtmJjTwSPhbnRsQ2I0eF1FQSwJ21XPHPQD3ZK88+GFJfgs2kn5kuap/zFNJTbwX4fhaSCr59N",
-	"JSH3lgdmLk3lhsyljVZahzjjIWdkBXq4vH4ws29Q9YYkueT33DeK1VSw5cTMN0cDG2Mw5p3ZmiCQAj5t",
-	"PH++257d8+zLdczAvKWFakGkzMxdSUwJn/so3DNLeD8PjlZlnkNPDYi09yjUTiIFLjOsTFjTVOnxFcJq",
-	"UpA8YFJJRtraP85pQg7195VoGAb/mmDjIOmEgbicKGbbaIMSILnEmXlZiZEzcDfzev9Y1i5jQIPzHE/h",
-	"b+9Ttf7xycgWK8goUyoQZboG4VJSZdU6AsstfXXecX051Vd9fWW1Vw06Iwmh4zvqvIB8y+q7/hLrdV2L",
-	"zVU1d1//cNDDLOXM6G6FXGOJw4xc860ruLObDsKvTOuFa3pvjReOvcrHJkLykSm6mDS2OzXcy3ulRv0T",
-	"mlibak8Pq5cZRmAc9X0TBG4xcRkFDbTlz6ehOfq52rkcAMX02a/vWzburCorqXLjpdnGDGv2RtYyZfW7",
-	"WgVEcC4k6g6ISm7R/1sMRH+Vdec+wmy61JfChRnIZv91u6NzzAerSBZqcm8noQ/SeffXsoDbtHhL7ZXk",
-	"cY0F6vHJYKjp/BAi7eHpGOLoH0KiWCTVPaq8sZzEaC+/zkgZaZeqGVFrSfjiYky4pCBqNqZx5bN64pze",
-	"sKKuu7RD6zDn7JBPFNf+csLa6oJaser7uCi8aZaX2ooxD8DnywsY0mQINkABmaX72s3McyXU2SALDAVI",
-	"ygTlZvHBLmmU9Bczo0ODyXqrRl+utWW/YX5+hy57KMDxzVA+YWBRnDB5l2urvzgPlc+TIUknGamtdKq+",
-	"LswLaKNPr2z9L21x/T8EAgPao6L4SEYvyaapOZVPGCTdiGI/eisahCWIBX97uoP+pv9vVQYWBi/A7vpo",
-	"1jTPSfy5qIwrsVdzLD9xNFvJcK8lIAF9tNUScAPizrCMlMFeS5RB+2y7XHvu91Zj7/1/b0RRU/9r8382",
-	"mPj3RPz7//t/xb9H4t/i36N/Dzc3//u/6njRUTLk3xBBVMu9DyVU45cmgerlgvaxqYELm2RZTacChwWF",
-	"4DErUsyqh+4Jm4x6ICjOaojvF1NXsynMpjp0B+IRLZmlShqRk5zZUGKlLFfIHkgZsLcFUhnUvwdht33j",
-	"acZBN/hDcNY8w9evjb5oQLckOTarp5ATN9aFqr1l3vahrwt35+evAgFV56CPR+1SHda+i7MmH3EiM5Oh",
-	"6hwkVKDYVbKPbwXIHe4EhJ37IZ6hV/K/glTNEsgBfjWUzpQFxm7aJjrQeZwbPx1dbCJJsgyyzrReqb3d",
-	"xioJ43QhH7DA9sjAcNZ8wiK20Wm17QSgjxRdHKgUJOvrZg4hMj8lXEijNyIvuD/LuqbqmQhdCfcwYtVi",
-	"DfoUUGy6NhQMc0RG3Co+UD1h39TIusZUmkpcoBy5lZseABt6yhDFroOCYgClDgnqgQa/Zgk2i3kz1EXA",
-	"weKgRuvsjaYNsreTlep2mnwgQXCeDA+kzGlvIomIUcJHOuVWc3tdTVs7YVGn1TIHErHiRCxJKaQDV7Qs",
-	"n7BmsWio6U9yMhenI+Yhtanj7XK1bbihQn3dbEVt6uL49dGLD2/eXqg/Dg9ODo/UDwCfi6Oz18cnB2qu",
-	"bsRih58x0oHSckhGUFLW4rIOc4zNDbZhuJoXOOBFbCMu9dbw5oUEDY4427Sm99I1n+EmkLVQkSiLBhqf",
-	"CuEwxZJAznUdr650ealxDbubYu4Nz9E1zTL1F3XXng3QRoalLTXh4Y7BYS9jQyfJcV0cZLlVVpp9zDOp",
-	"aNwVdsFPXIiK9mnsWywjWYaoDN3Nm0Mniu4lDgSS61uyZESJ7fhSL3zO6h5lSjzC4981DN7XcClGPsoz",
-	"K3DWcEO1WrWLhDNJ2YQIF3aNNuyzBhYNRq41vVITOjVDl0vT1fI2ay0OTtidjWqo0IXPBQGvX9BCvDX1",
-	"GWeOv/7obRD+8tgpXJjCUiJC4SX2WsjUgPG6VE577s82WH6xLa9ct9pUxq8UTC6W4/ZUp5C4jbyiosZl",
-	"7ijK8vayQuCqMZgptDzFA3LBTf3S8kmfGlHHi97HudGgi6XsQ014xQGUhjS208U1mF0BnLedhcAoYlWs",
-	"x6Voy+S3DXKtviy/CcKgYDbw8snF8cnboxcfDs4/nBy9U79bPlUbLXNbzKfXhmcm5BOqgBYx+yabK0Sx",
-	"hBwValiyevpEazama0DEimInUKWzXJs7ru+xBgkl6pCuqU4w0mljUISTMqgKb9ibYrq+Jwo4tO+KAv5d",
-	"9kWpR6UuczBoSLPUlo4yTyMWn5CPE/HGJri7t8+IILL8NogDno8rbqIY3H9l8Ghim+m6e1TWsudvxml4",
-	"dx/eS0qy1BW6rChBOuGvjlvBT6YxxT5iRADjLQrM/8EpswFEKZdCSf86xamkFDwRztbnCpvXZDz5BR51",
-	"A5lne632ZtGnp5oHVcsAKfNvu8lXNN0CbE8F0/Gl7trOP6kZ05DiRAC7cCHsbS+xL6e/2hWsbIOxA+9j",
-	"h7FzLG2Lqa52XiCBm3iWgK4j3/WTcnPPB4wJsLC/v7/AnWLFUGUaexzokn/l02S4XrjkUJ1aTdi8vafH",
-	"4s3DJxbtfEmT17ztVdsfhgiaI85stXiv7kP219vlJTdP3Z5+1oXtzl224kwbKIjIC6u12MpU3liUimjS",
-	"Iktd8WAqjR8IjA/mianUOnthlzL2K+ZhFn0TOqyoifhfhtb5ky2LDD8TnGnNdzY0eSLKHWf45a2HtEC6",
-	"/1lrzKeGwFRk+6t6D7MZZPVvyvySisB5lSaFNuD34zTULyoqY/8JkqUtW3+lk6mx0yBBA3WqxN10yRoF",
-	"8lZV4xbV4GpuKMRxartonEIHBA0yiNkx7X6DsC4IU3KUchPsXN9vQVf9N9Vg/YB7M+nb86MPR/97fH6h",
-	"VQ+nWhQP64SR4/SMTASpWyzUIv7w4u3pq+PDg4ujmnUTqFFkV2dK+kJauF/sxfYYLBQqy6ZNlxJ/M7Mf",
-	"rTz5oPWoD29OXv3mEgu8AXWb9C7eQiyaIUok6zcSziQGIRTwWc+DNtIc9yXqtDqtRruzGeryfLqtokeX",
-	"ADZqhhwnfibIsoj6+lY7UrUsFWtQlpKPdrlgaRdI3VI/Dt9rt8NS40vQBQPAVHLbShebZ+oNnY8uk5aW",
-	"sbJgWhp9H+m0NNHSImrt4ufJqeVP1CV4opz0JwJnLhSIpANIUtqYp7ArXflA92K3xaQ9ZdlE+lhaZ3R8",
-	"3SZT68amj7swZoMpuiY5CY0FoWj7rtYFbfJcLdWUjLkw3hBYNUmbKLa7K5sCtOPF9rxBvB8xuHGxi5k6",
-	"TmOYKTHjANATCIaFIkHq67r1vz/jSAHUa7PQI9oxE7EeTi4L+7H7ss6XalZNFV1NADxy7i1ldpqImZV9",
-	"0zaERfrFnA78So+YRTVF3msxTbG3OnzQA8onGkBNe4dwxbMXGs++Ps2ndJvvr/6UiYPxj9rLCcVRdPWW",
-	"Odm8EF+p+Jo5ISU2ZdRk87pLBt4P3VFe8uLNHu8Fd8jlhRhF401ZFJ27MEK2tObab+kfIT3W4Acw8Obq",
-	"wUclSNSGddr8XvdmUc/fHE1YYsPSKXldj2CjkS3pEDFNo6B55RgaNJmJNVnBbKoNrrOypEm6g9aYpo2F",
-	"/SViugQbZ342HlCjFSHiYcEtsLf0njLJ7xu47J+5v4bQIl35qG69fYtVcAh41hqqZbXpLL93AAczOUTL",
-	"lQQEiIX3+VXlIhr46O5uHxuduRev4Kr23ZrgeG+2uk05uQCwEiewyKJrqxld7xa87Q5YRPdvAWSbAWut",
-	"nbO8pTssuJjgdgOGv4HKp0MPbnVIc0KuV+iBq6OrJPkoEfmYkLG0HW0RNLTdMFKPvpXbrVYXMQ5dbRPM",
-	"bOsaMtpsRuwA2sorvXBQmzBbvbl1VirGpc+1FZyazeD9Tc1x2DJSdW3lz14eor3tnefI1KyaNbjYEl01",
-	"woUtDrik29DzNdQo86uHXFGm5Ldknm1nYTUHi2umvaypeTnTYUroQp45GfPctOrxALWKj90ZfmZZnik0",
-	"VjNK1naNP0Bvz449lsTwiJq8JOuVW7TIhX7qyuWylc5ghQu9zNAp/m7xuzgfiAW98W17jScC4XwwGSl0",
-	"AFEDohF9S9MN3Jpj/Vf7WQXHyrrw73Uq8IoBwfOAoDs5L8pOrzMlVffrBIvQBgouE/pXJo1zE9TnRKKU",
-	"G/uHthMIkCsXOzfAV+AM3sBsqivBkUzopkcVEri5bwLIJdEh5NU+4uoeVkoFFIZR3TC0lTbavWd7jefP",
-	"cdrY29173kh22s+32/h5q9/e8wXMyYSmQSku+vdWYw83+geNl+8/7d40/D+3V/mz3bmZjZwun0Vxv87B",
-	"Jn7PUPavLtRYW/qf6IAkew/DmdjQW01j971iUMj2y1mn4PMrW6Vg1H2sUTDB0lao0iLnWZ/0lGsX6WdP",
-	"ky5KNd/LIKDPq1oLx2Yrb83mQIplK0wtzlh2mQMStNbPl7XsX5LbvKf1wMjIuMjfroNI6YW5YKE2lNQH",
-	"zF3yt0rfq0UNiXO5avJTjZLC0ymABQq9PrVloUSs2a++dgJyz13E/FT/SRmKYRVWETKrqCsSWMk5uy1p",
-	"0b1bDVvmtztwXRKVEvNrfHOLxs748mCOir9s8QT+y6BorJBg5uo12WDihe4K9Y7mineATBGkvcqosvy/",
-	"aFRZP66/tGoJqyQH34q9Cc7lGnMfE3OLOh5/Laz1s4YfCnlzzhqJnnSNxI+KxNVc9b8ULutcywdCYpIM",
-	"OVlj72Nib5Fm/JdC2yJm8oFQ10YzrrH3MbG3HPT7nWLwctUfAKEqzsgHwm3wHDesO26N4Y+J4TXBHWs0",
-	"14buFRFbD2pcUzlswO66KCUZvbIRqdrODA3fdDooAwdDyRpa7C8OdRYoBbONjYMwxSEZjBdoo9Nq62cm",
-	"szSE5HabYw4Ra/o7m00UVzHSpo2xiMV+sG5csZOVstCLt+qCwr5/K78Nub9PVMjc4HqNfNpa+EC0VajZ",
-	"1iT1MUmqZxb/S8m8FcRZ0UG4RiqPaK4iky6vf62AtncQGla2YqxmdV7e0vdV8JyDSr2qMRaQhyJKUQIV",
-	"foQ29CcEdLgxwXkpHVC5uY9itas4Yjw3MQV6ToEYdxM00ZslmkGWa9/qrn8Rs4Ve1OeHXEgdi6sbQCpO",
-	"MR2TJ6LcCHKjhIuh17u1KCKzH7H4Y7lbpojRGNNc167ZdLW8TKVhktoWvC4KQ7cpFi5Qo4twxEZU9It8",
-	"OrTd6YATOWK396Fc1HtyNuUaHbCI2ehfPQ0V6DqnUhKmS+/Y4OAuijs7rWZL5+q3yVbsBY+ESFCWEIcA",
-	"JI+YaemZkoSnBJmoU1MuDGbUzbD0eWvYe3BSq/10Y2I6/yQ519imSz0VSYpKHBwQKbTEdouA8wj8yknX",
-	"C8mRJ4jfmcmV6prURIB6TWjLEXIJZ306mOQktXKwQlMCxTCrt8temjHPsjBiftQPOjB98+EjrvWnuvNa",
-	"HiM5lupCZxkU9jIh2Do62zS2FAkfExTjdERZvB+xojJQ0SAUDRVWgmpRtzqXq6pTUf07LJaKybwl1G4F",
-	"6WG2XEydO3xAhSSQIFbuToxHRMctuvIeRbbxXNIXMZ/2cV0I3NZFKwpcObq3Edc0JI43QzRhGREm2t0d",
-	"nSHCEEGr1iiHOZ8MhvvQ094/fa1sqC3cBeRzqugAEOtVCT6+myCWEyzqiny+G073UU4SnqdFSoCTvJ6U",
-	"urDd1mHl/tFSbyEd+3uLRSsaDz1eLNp311HJosadg1VNqv/do1Ufvu3Su4VE8wAI1wy5dDF15sSNJISX",
-	"zyPuRsxFY0PtP55dKUDE9r7EIP9YyoclUmxKCiOsQrlGINTwnv1DxJvm5YhBOr5JFuC5rvWWThke0QQl",
-	"GVViT4IZmghiSqdSUWd4KsGjJtRuySDIcnkFM0jBfE4Ytym4pDkrRCr6RRZdID6AR21jiK8I2rDVIJtQ",
-	"26pcUmBOpHyRTfCQZSKgRlC9ZGSjMPkkT0hpI76kXLXc14bl/2tC8mr3gkWLL9fmqAHB6tUtrND5gIvQ",
-	"9/bBJqwzEZY5hCvppDHAgaFA7grGFpsuzqBY921Upr6mni93LL/3EvW6bevlT8wuE+o6JpOcyikA0zae",
-	"pr+SaR1pvCTTsrA9UqpVasuBQjAswmOq3osmrdZWooAP/yLmAYjgQj+KS6qCLmSg+HUGOmXEzn8+aHR2",
-	"nrlcaj1WUa5BjplVwqham6nJZS9o8L+Ng9PjhtpGASK9rZsw6BGck/xgom+s/uulDdv85d1FMFsu4pd3",
-	"F7oChL99aPNKoA42Guf8iqag/NKBK2uGlVI7HY2IzGmCcDbgOZXDEdo4O/9biE7P/xZG7Oj8b4pWH6Uv",
-	"zg82TfR2TD6OiyLCngYV40kaow1IKKNCQJMEwrw3NpvoWBpNR0QM50RXVIbFx/A4RhtijBPSEGSMQW7Q",
-	"jgmRjNVPQGyAeyic2gyRjcjOpqhHhpSlitl4axrnpE8/FqTMYp3oqi/HakGmJiAUJAaFrIuwYkQ56k1R",
-	"LCa9WNcmjZhhVOqx/ucHmmoTAP5zHCt5SfJLYsqg6lkZBxmvsA5ovIAbA3IiHHCBCEMpx8HNDTCAPp/F",
-	"83NTwxhLtSGooYHTIrPFCQZe0ROuEH+cYcrQzxcXpzAKxJuIRexIJ4YCfwOXAtU9Gm2BxqcmEeu/lfAT",
-	"69p1e9s7zzcNLgBrC1EMCVbqH7Y+MmZpxGKdexfvG3uKzreDAnsZBUmGMhTrp3ETnXB/JQnOFS2zZpec",
-	"4cwyYvJRwurVNVE4rtfaNZY0bqss2jTH4l4ArqgTEWgjfjqEIkd/qmU/VXCc6n/qGyGgFMVTPiYMj2lz",
-	"ikcg6DxNeaIEG620Y4YOTo+B9qiduJsdawlH3Uz1XK2T5/RPs8wf4dBjUFKhNjVoqde8iY6U4Fasv6hW",
-	"qa0DVJrvqkk/Niw5bZiro5V+wGQPa7oRiwHZ0YYpkm24RFgUP0JC5gSPNkNTOBnuGs6lCI1HTYRGXBb6",
-	"PmozRcQ2dFUJTQ5sCsK+/d0YPKrnsqkrg2jVQuERn0gEtjyU5ASoFs4UgbA2v1ZbK/TXui9a8Q7KcHLp",
-	"AWi7taXmtlTbIwT2M5dkKhDPIwZXVWgHqzpkr9cAVOQFUq+Ue5RxPu6p7+A0zYkQzkDAs7SoLupdJ3DJ",
-	"WfSNTRvMhmJ0Xb/46VN9p3QhbxDOFd6HupGMde4OMVh+hpQN1JqRwFO0gU0xDzAkWai7LSq1Ten2oVIB",
-	"tDea5yY1z71jExE395XaGRkLBqzcgb29A4uzBYrVGhR0ezm/VuRREKauAEpyLkRDUFk0QgecNtZkgGTE",
-	"dFEmjA7fnJ0DWc7oYOjKsfu8VlNK4dlh0BgPQKvM6UAhuNCIBbZWjjC6Jr2IqXeQMbQ6oIQepAwsnLnZ",
-	"mHDgvlxRQTXXNLvz0EgXjoEejR7mQXV8CypAFrN5YfFEl2b18AdyqDfijCc4U5ocUJh253mz1Ww124q6",
-	"/N7ttt+bNhhjnmuvPPbxGJrHqVPZ7rRdkAEREiChtS3kQUIpdlhjdW+qjeA6CxjWYsoA8Gtmew0UplGL",
-	"7BsvTs5RTnqUpRBgoND8wpeMlGRlan2nPNEODixRhXQaZsVSBS5dFhl7KcCwZCwVxQUCG5q7HgWWdpIo",
-	"QL2JlKbzuhquyK66AcB0+zxHUXCRK/kM8YmMAs1qM5oQYx8w8tfrYyVFTfLM8FvRfQpr1UpQk+eDp2bQ",
-	"0xGVXoJz4PgsMNKfNASCMLgiudD8udVsN1tqiNl80A22mq3mlhHrQYYt8ltA8Oaixkhh3PpOXLFl7X2p",
-	"uYv81vRKk+sWlhhtPOY1ttKIVf1EoMmbMrbO5zDAlAlZdG8+Ni2tbFuEje1Ox2ZuKxSLGPD4zbBa70MH",
-	"I4SurUR8nCowSsKSqeaVIDGeAjLEtgdFKVIljBiuD6WxplcgNBOFXaYnRkHFWntNFL/imubGBU+NWDGT",
-	"HhkXJ/M0BkQ/8U3zljMW/G9TX0Wo/a3wz3XzAAEGi0vd1nj2MBVJ1ejpmCIUzyjlUwHO5HhEJMnFXH9x",
-	"8crTd5jOd6F673kHoLWOW0fowwFrpqFyP/J0qpuKAXfTulmZtZWqRPrmWFOIp93ZAaOxafWdB91gkGNT",
-	"4scVPwjGvPG86otwD4Urr3erk6mapnZT1khlPiHa6AD2RLibnVZrtT0ag+yymd+2qIJXut1zZQFxagwc",
-	"lZkFQNXLEjjUWRo0doRXEv+mpryf5piMXEO0mQlDQxs1wWaVm2vbOowzPLUOGaALM2QADGRaVwbgu99l",
-	"4wyGk7mmbjOqQGzpRtyEgb37t4127wEEOq32+uzBvqBOvVxKzjW40LRaU4eusaD/AHmz2LB8xh3hd4SR",
-	"CkRGYzmtHPjq5xQGp06EaByo47kdR4oRdgBseltf9bqRjiQ8/RGnjnqoIe3bh7xl2AowqR60dfuglzzv",
-	"0TQlTI/YvX2EWZZ108OwvduH2csLA9pLrOwUTzOO0wvOX+Fc+0C22zvLgEFMxkqiJelrklJsTYTbnSVg",
-	"+JqKlOYkkQaEnc4yHxznPCFC4F5GjnQ/OBi7BFQuOH+NmS0GA51TdpZBj2NjpnAlgnaWOey3DF9hqt2S",
-	"YPWcjEY4n1ppAGwMhUQg8UDJAkEhQ0KZgrIpAOzyONflU0sO7hKduAk9WfTpp4LG3ECBblInl5Z85uVB",
-	"NVJoTnBaSH5HF3gARCHBieInoVcAbrYShOnj7WRcCJGZL/wV8t72rOhm7B+e5FYnff1E7iF7+cEPt74N",
-	"PlkotrPM20vLdf0TzshrLJOhEdXuI8t4zb2CTqvzrNHuNFrbF+1Wt9Xqttr/DGaaedW81lKvVbpptdu+",
-	"byfhoxEsKMg4vxRowHlq2CNg6+np2Zt/HL3w3N0rcFjbrmneyhwT9jvmfJVs+MKPwqgwzkOcDEnjkDOZ",
-	"8+w2/gcv23dvwkBdytvGwDuwqK3W9hwXqbuYxmKFkiFmA5J60XBw/ylD8XG/oTC1Aagaf7ndfM1Mf/v2",
-	"EbZq7d0Z6TfEDM8ITu/ICxX1vzMrNI/JfFvN2YRpK2VsXo1LXSSs3aLgZKZSquZXVAqQsIHg6bqqRXBK",
-	"xNRtclU+fbs52PogLBCKvpAcjQmY6LSz6Q84ZVv/zAtEBjs7ljzvRswG01bfsYELiuPqKEL4mjUEQ7Sw",
-	"2Q6xdqEiPvfOobm3xQM3UWzDaGI0MkbAnMicQhCDhguWEhphcieFRMwcB2VCKizifXcoVCJ5TRNyH+Gi",
-	"xi5UJ10YeD2IhPEgdpiC8xq8hWMZDzmrxDbZ3xuK4+nqrqtwNvIolhcnUNRJDp9jL6YY2s38AD/v4gbf",
-	"Gbf5nDopNOf4/jTSM0OTvwXOq8YshRLvIKK6wqrNVfG5NdoAJ0OFQW7eSaHVY4urfHfWnpKECmNxquft",
-	"5+DjBOZuX45d0yjQdkPt5Jvl8loN1gm9diwyS9YuaM2lTftgfcqmijrSvY05I0aM9h2wc3lyxNzXX7jF",
-	"+okzd+LLOjFmKd6oIxD0ejSQMoh4uRvDVHtIvyJ+abmkDR6v1VxvlmYo5e2txBs79TqYcXDrDiY6gH/N",
-	"eNaM53swherLUsNRqlT5bizF5qoFjiPcmacUhdJrDaiFsmgj5UzrQUVVPe4ROo7Cc9OvLCzpjbbRoClv",
-	"2kQHukUyyXX+mX6vq/U7VnTdAK2HIUl1PX8Xx2Hn3WltzyhDEfuMplbTyPrxDK73toxaDeP06OTF8clP",
-	"q1v6bEf2euUBEAK6VSgV47uj4Gv5+r7yddUU9kQY65EmiSXCsoAe6p7RXWsEv4/pDGqe3jea6VBJhZ8x",
-	"kskVD/jeo5jgNL5kBNOh5qvfZfRSMhGSj0gOu00a252Z2CQF/ob9ZYUAJb8K8bcdnFRAYMY9BqixNFzU",
-	"2+vIpG8nMunxDn4dlrQOS1rr4l8yLAkZLm+lSy0DrhqNpMmCkyG/1igkkE0fJQLpbrLTXyn6aMcE79wx",
-	"+ui5H31k8pp//xSMc5qQQ2iwD5HpYfCvCdYXtNsJA3E5UVyn0Ya9jTGoIK5NcNBVjxrPn++2oQGoxJmZ",
-	"qrPTan19oUuPx6fXcUvruKV13NJKzHKuzWURr3wK5g5Tou1WX6Z9OfbKFWMGebCG13mJmczFMYii1oxp",
-	"Q7yPcMTu5KzU3zl0C7l/ANFy7DliD+6otJu4N+t+EAPFIt60vHfS39PaN7n2Ta71obkUHq6KIfGIT6Qx",
-	"w1dp7ObKupLzSjravjpX0PRjGX+kfdX3SDpmAJxhaU+kq3v64J5IS9Ij9sAq16EF1Dfkh7yj8lKjniwv",
-	"7Ds4rZ2Xa+fl3Z2XQCx1AV5AJ0szyzRoDsm0jsukuLMPJka7Qme3xvqn6bEko3KsvyaXLjZfSJplmnZW",
-	"Q/7dxnUxa3D3STJCOE11nH+ii//iUiVoxV1seRTqOv7XRvdrQfrW6H71zTmyud7eVxzY75IkvMB+nKa6",
-	"touB56NF96ephdlXoAIszQ5KofHOKtTIKCMrBccXu3+cIP+HY30Pv/91YsBaB1rz/trEgBTiljRh5lZl",
-	"MqkBZX66urZUpAXomW7j/X6n23uHLhVtTz5rBFOlu8p3H8jkn9EXDWgqAP+dxjXNBDGZ3a4YwjTbkvob",
-	"j2Ryh151k3kYsbwCXQxaRzV9Q1FNXwQJ1hFO6wintUX/y0Y4ldi+E0dLkuPKAU8+zZgRRL/a+CdPwH2c",
-	"MKj7SFzrWkx3rcWkC3N+hQFLX4QFr4OX1sFL6+Cl+/DB+U6YKhtMeTLfS30xpNplkuNEer041Z/0iqCf",
-	"L16/ghrioakxXrSus9Xqe1N0fo0HA5Kjt8fQcmSmvUMTXQxtKXKWgikGC0Gk7lhBRj2Sej3xDKWCwutU",
-	"goNF2Pr6upFozohEOFHCULNSm9wUz3cl421PRzNpFw3Utqj0O0yAZgfFzo1fp1wcHSpN6C2ot4XEU2HX",
-	"WuxJoD7PBxx6mkKPAfezgjBYWOdw5BfqgGZYcbUdrqY30NEFM0RwnlGSG5lgH221titfrSVczXmtc0o0",
-	"LPDJfakVYWd7toPc7TxYko/y6VCOshLzDXRvoP9IeQLijXpBtwiKmP5JPUEZZoMfooCwKKj8SnBafjIi",
-	"Eqv95oLIH6JgIvuN3eooqDivH9UWnVdIod986r1qR2eUXaKcZD9EgZDTjIghIQrphjnp/xAF6qo9Ffoy",
-	"NCa0mQhR/b4+VJQqlQ2JPJkd1ehNWJqR5h/FWL0ePXS56dT/W26Gp7NwVCqtPy6lV4imas9ukZWJU3pV",
-	"+tubwX3GO94SglXxqVZYUCitmxzZrh/npodVQ9trUKbICZVIKXOmaZ+aQmjLL5wWguOyHZagnZGme6bJ",
-	"U0EmoO+ENngqejKXnMB7+lov4vkVJYPxhlIRSNxF2JHRnBgXsw0GrcgV1tebk4nQBdaaQdX+twishTRR",
-	"Xs2hiSwtUw9wWm/odlZgLrEbNh0ZNlf7+EJhaz65uo+cdRfIrLahuwkcXvu1oPv7+5IX5/S40rnDEwoc",
-	"2xDBe8fXn34CPnqzgL8TexGKjmreXZDWim/ag+jDUHdIdD22/kREbCOuo1HQmqpE8eLNEF0RlnIlK0yY",
-	"PVC4Y1CTcTxCY5xcglDh7mLRH4VfMxQb+uWipXXTJIX0pVUh6CeiEIV8NNKEbjLNeWXBr44Pj07Oj8rL",
-	"bZy8uTg+rD50e2uaQU35Uc7VpxX3PlCHcBsLv4CiVRl5InQTY1AtLS+s+7zl1aZtoeHU2HxrPq6u2AD2",
-	"XqKG2tBXJ2okQpQljWYBXtTk417Gk0v3j4a5gA0F5099zmSjj0c0m3ZHnHFomrcPT68JHQxl91mrdXML",
-	"Cwv1Ov7AV1hDtryca8pSft2cUPSDxea3xz/CsW98muRZF0WBLz9HQYhSPvpAU/XLf/pc+GZzf7m1QJ+6",
-	"8jK8edghH09ztT3dubbT6rTR+Qjn8keCc3TO+/JaXa5jljTvwr4VmjS/JyYJeP+YTHL+RfvKmeRdjBLb",
-	"C4x4ft/EijFPN0U0AJtlpgZ8GpS2I68lxX5jnGf9dtLBe6TxLG31GtvpDmns4Z2dRqffxrvpVvK81255",
-	"drft1nbRyeqES9QHM4YjX5OcdaXRNRpDKcdds4cu47LRtzaP5Sxsp3povXPT25q3ZW+fn0VqKX11NRmG",
-	"JENO7h0kcpQM+eeMDlHz/yXCQvRxfMl4EAXq77XATUYZ0ftZEEjJcyUsddutVrsaOaJOpwG/N9TPK0aQ",
-	"KMh+H6EjVTjMuC4AiZaGjnp7HTTy7QSNPPbxr8NF1uEi63CRL9uny4gFVo40YuOqESKaMBRy59caEwLy",
-	"7KMEg9xN3FpHgdwtCuQOAuBXFi3y2Lx3HSeyjhNZx4msyADnhoYU/G+QEyIpG9zb9PKTmehzml/sN/4S",
-	"Jhh3Ml/SCmMh/r1aYown6iDFMzWGLfwbWP+4goXFQu37sLKUADHD5x2GLA0iO2Jtavl2TC1fBAfW9pa1",
-	"vWVtb/mi6Tke/7cSZyExrmp1KchESfL8Wo0vTqJ9FAPM3SWttRHmbkYYi4BBN/iZZBkP0UGK/+Mr7IL+",
-	"RZjv2uCyNrisDS534oBzzS5lBjgkOJPDP+dyvAPDVzqtFroe0qxcwtHIGEqixRm9IvuIehXGsLgsSn/V",
-	"sZuf4ePBQ/RpA7rGL5enP+bb8wL8KxtrLow5ekWvCCNCLIotGhGZ04WpTw6sTwQyb9u8ntOcj4gckomA",
-	"0GLU5/kIyy4ak7yR84l0fWUR5GmJEBrLsoQSiLOOmAYRSnhKhAtzdoeDzl/8ipKMgjkMIp7t9zdsqoE3",
-	"YwiN6NGYZ5mYJ0i8NrtdLkK2Jhr0P9HPR69OLUQ+KM70wa7lA5T30nkyLhVCC0AkDVFvigAmodrFkKc6",
-	"bwIA0IzYf6KL306PFk5sct1cFHjdS5/03D9Ewemb84soCOGTP0RBIR1GQai/+kOktOoouEFbd4lWNWcR",
-	"zkMG8nHMBQUupPGi+VBhi15mySUhYwhXNKv5ToIUS3v0TTwmwQ9hdxVyMqBC5tPFpMA7nJG7A/OJAmdk",
-	"2pA5ZqL/AOWpXqvpLsxsn9MGXvrQX8IQXjmpL2kOLwH/e7WJ45GuUQCVHvs5Hx0kpmpBgDOaECA/xpAF",
-	"oKHsqrEHTVmKN3u8N2NRt0fY0ANWs6mXQP99GNYr8JjR7MrYtjS4SsPWRvZvx8j+xfFhbXBfG9zXBvcv",
-	"anCvShhWfq2Kq6va3iu0o0YC/lrN8GXJ+lFs8fcU89YG+bsZ5FMC2rTmhR8bLfW/zlxpU6FOmuNrnJUG",
-	"tL9CA/4XZ+xrY/7amL825t+Xu86169cwVz9rf6Hh+c2YsIPTY5TyZDIiTJarygiSX2lDMiry3QvDqzYK",
-	"1Rr4zbznY5KsZuW3Ky4MwmYvXbTVbDW3IkZZn3cjhhBYEbuotnyS+t1kv3dRq9lutu5igK1C5/MkLpdq",
-	"ny0yGioMmC7rsSGsgIyVSzDSXh9t1wvRTmvLKFZnRObTxkFfkjxGINFcU0Gg2FjE9HCU8BERphyHngFh",
-	"iUZcKMlRkISzFPEstaVSyBXJwVHUI/ARMGJjad8UQ5wT0Y3YkF+rVxHvS8Kg6Y1AWFySNCw3DROXwttR",
-	"j08k4oo622/PkabU3aPGR/N1eZvsXqjQ/XIU4WjendrMwS5//3MxS2SEjO9thT5Xs3xO6zN84C9hddYH",
-	"8iWNzQDr79XIrCmGCLpbraqZmOFxY6u1onkYgPV9mIXN/me0BI0Py4NFvb42/3475t9HO/e1mXdt5l2b",
-	"eb+omdfydisPGvFvVauuIQ2FAPm1GnG1YPooxts7ik1ro+3djLYiI2N5XpLmvjLr66Px1bWVdW1lXVtZ",
-	"V2Ruc42qHm8r/bQ4jhfe0GauWXUbJwkZS1FrCEFVO8g12DaoFBHTvfYFxN2ahsym1qe6IRllBHkr0SYU",
-	"YKIoJ4JP8oSgjXiM5dBaCtQLoAqHtTwTm+7O55r0GA6rBtk39DbtVIIOGM5ECC29XeCx7tYpuogwPhkM",
-	"wTKBIU4VDQhTXJPnWo9LpwyPaGLikJvooDAYOQbtIBOxEZ6C7QRhNoWV3JVbv6JCvvOI8v0thNel2WZL",
-	"L0MEvkCfIsj8joIbDdpPkQvqj4IbrddAgO8IpwT1pggzBH0wqFZxzDHoRtBqT5LqBY+UeDogNfZtG1/7",
-	"KSBsMlLX4lg3+gZrmr6BYWCkffvnIWYJyUjqfib5iDIsiycHZlX273OSX5Fc//W+psazZxb53a22eJH3",
-	"/iBadzBbtIB8lNUWIYhpClHVODv1wNvHmSBhBeI6g796zu+GHEmO4FDVgZUKSrdat5bCLoEJPlEHI1M9",
-	"oJS6p2b0y2qEgbmU2ixcCE7lbRTJaLXZCebXZnDbWt08des1dEKvxJAH9cfN+6WlIP+6qus7Tw4acgGx",
-	"3OZ1TbCaj8mdH43Z3pRdSaSy6SqrAdD4vgDHoBZxyBIfnM8C1ZGIQtATIWLkmgipW9eEqE8zCa17elMg",
-	"ctdDKklG4azAaC9Qj6ilbyR81KPMhOOjg5MXioKf4gHRxfX5GP9rQrpojIVAMSMfpfrtgl8SFqMeTi7B",
-	"4D12z5pILY2yAWiThR/piUBXVNAezaicRkwpGsT6rxSfyZSyif6YCNmw5slCjFWEGY24guo+WqjUusyo",
-	"h2BVNT16oL79v0AhdGTBKC1Ll8Cy2zrX46Agf928JTVmbtX8JYjc3GUrMIMnsjS9znAJuoGiGw2pFLZV",
-	"J/0RirLfadYynjtgCTQmuelLZX2havOu6UBlIerNc/pneQ0p6WOgym2AGv5IR4pFOyCaP926KJNkoD39",
-	"n+Z+BfB+3vlst/ae3XY+97YAFGQAcHTWINBudHYuWrvdVqfbaTc7z3bbu3vz7QLlt9ut1l6nM888ULIA",
-	"9HCjs9VJGs9JK23sYtJp9Drt553eXn+7/4zUWgDmfcsZAl4eHL+6ewxW+/YYrNvg1Wq2t1pbe7tLwau9",
-	"19zb3Wo/210WXm2S9BvPO7tpA3fSnUa7v7Xb7+11dve2b4VX6VuPknf+PgxKDEBNu/1P8mcifvmxM35+",
-	"fHkielsn2T9+yuQ/z4+fHf9xfP36j9/k64sj+fqPf7x9/WLw7PWL42ev/ziavP7jt+3XF4Odd/SXFRJE",
-	"HDWYJ5G8YaYKPu97zNGII1+tfeF7Nxeo0yqEJY9arSobhXOCJs51ryBcfASs0WBsNv2OqlYAq+orIU13",
-	"+gNN3AZEUAESD0mR5BGTvrCHBejinBGE8wFEK4WFDR1mucLZBLR7QZjsIjYZ9dS3LgkZm2CdlA6oRBuM",
-	"R6yfcSyfbaOcT1hK2WAzNFnglCk5nvZpgpnUEhz0pgF5qUdQmvPxGHoMRswTxQuTgRwSmmv7AzJXCG2U",
-	"xSdtaYlDFFcMMyLeVPKf2jsXrteDhdoKhhVsbAw22zN2VCmO2IAT0XWv6CiTircAXNDaCsPMXuBIXQp8",
-	"n0pniHkizEZDG0sl0Hanc4ulA22ow1T707IgzxHOFDJq9zebgkkFUDFiVngsoYgXLgUt6RI8AgBgCQFX",
-	"dnnakAP2IGOKhaWUDU96e3phEG2Cp3C0qICJXpjDOR3fAjDS78AnBCDGQYG4NNVTQ8I9RLi5ABsvcgZN",
-	"WEaUrD8bGyDwVBQha/umdWY5YgBWNRu3g72IOe1bLkISqPNKN9E7KocRi7UCaxzP+g8E6JbRK1BroCtf",
-	"zYc0YLjpzqOO1WoT6gipVgve6YiqwrVdCrtzHX+K1YOEICzM04nWF/TxC6PF6IMWETMamFCLEEOeF6Tv",
-	"iUDWCJjn9IpA7QG1RhNm4y1unl9+4+zlIXre2W5tVl30uOLsLyDettcnYuC7B0++dvt5QVLaIm9wSSGs",
-	"jzfqW/mEIZqG2uYYz3rvZxcL+AKNaYr+MNdY0VzGJ7k67mOJBL7SwVmwrCciYr2pVMBm2bQgDXY3EBPp",
-	"wq70bwnOMrVikvXNEgQiFC4CNJXVF4ORiLlbqoY00RGQYn1lDApQUTSw846jGuwSQlCMzClJzSI2sNKj",
-	"FNPRtjJtcM041ItgjCQKypuIAZro3nZhxIyhBjDLGtEU7Z7q2+GCPdWkXd3DVsOhjJ+6P1UuJMJSqjOG",
-	"ahSA9opwwUcykhpQ2DsY14TodJHMJwSa8BFNbhSs4eiFvW0R47npb+vROLWGxBAMRcdoMtV8FUjUJZla",
-	"U3pK+4AM0hXU8Ci1ItsFdVBXnjPSRL+SqTZHABF2118dI8nRhm1DdEmmjjJCd98nAk0EyRHPI6aN3pt6",
-	"UfbTEA88GmNFU7AiMAlPFRTIR6VxUeizqlRGEaKYTbIstuRbdxFOAXPSiCnGrFaccuBJI3wJLYfdXu1X",
-	"E56nKLN33+IjUAtgqEOepQLhJOdCuOIYimoYCQc6k4IyKEIgaWqrcGeVZAAERp0nUCeSU27c+2q10JQY",
-	"0xFJDeHGdj0+ImG3ZZSBjSkj+IogrvZs3RB8IhWpRJdkbJi2YrDqPkyVvIAL+laUsymhpyb5NMtQjyio",
-	"Jep9hawT6bOiiMXUu3iXZNqgrDERJK6Jpda8Q9eTiAv1Jnb7x5kitbWxoBsU7GEDqrmJnlx9uhED1pkp",
-	"xJNNJ2x50oMRx+oFIsBNA9FNhZtzRI2IbcQ/HVwcvTv47cPFwfmvH/7+9ujt0Xm8ue8EFuZbs7QUEtpO",
-	"1NutLS+YfJlQVnVkENKlD0xcQjtrHduqv6T+2YUzKAsCXXRxdPb6+OTgwuf70IQb17L+1ExoPr0fsYrM",
-	"ANVjgEo1FOy1BRDgasiylf98TKUuQQKlFGiGoXrui9bmhwW6JorgWwyRQzLyGb8BoE96IE6cFPbLudG7",
-	"1lj4HQXwghUqyfUzv+2b12keeILWZUaUTSQJwgDUHjv2PBmSdAJ5Jf9Hv9ceBWFA0zMyEURjkpr01as3",
-	"7z68eHv66vjw4OKoappIXKv8ilWi2vTe96v4S/Z8Nm55K1eFXmATuQl1UpGzKFW+XzI3WRZoZQSFcBiN",
-	"yIj7yytZmbhaabADoPschTvg491PugkFvFzuN3af/EbniVL3Di5LGTrn1SsfKgZMU62RoIPxOOdXOKs9",
-	"OguDdmcHrLcYXlbwDwY5NjAoaieNeeN54Rkrz6RHuu6WCR+N4I4EGeeXAg04Tz0noFqhMCGsJeDAJ2ZA",
-	"4jYB1qoVAt0tXflcse7CBD0zc2nqFmRfLQxvZ2bAzeo2uxUi07ua1ltH0lxtUhaSnOKft0WzbxrhkIq6",
-	"jBSjElvBGXTFpULaKzGXIEAXWmTBYoDRgnXDdVi2DKycPzOzuGZdQl2P84xgBkfhx18viAd7ItDbs1ch",
-	"iue4z/4H7NM/fIL/3MSrN7NdKepesxmu/ilJqmgEsMSlcfHcOLBYemgngSuuH688z0Ph9IKoey2B3CXq",
-	"3qruG/Ghhm1DuxW6qBWHMMY+V3Qn1tYBT7uvCL9e+GIVyb8GVJqXHFC5aVXwuTsHQFNwz0hfaq2iRCyM",
-	"QSInaflm2Yid8sR18TXrvIN13sHXnHcw621Zwdmi8xDKkSjLJRwc1JmnngiUTHKw+JgaqVgnFBemfU3x",
-	"9AWmco69NWJ1BldtWVDarDZJ+WZbMCtoa2asLa8x2nAeUlDH4TcTAxejDe1uDtHF8eujFx/evL0II3Z4",
-	"cHJ4pJ9avffFZqFMxkDiDLnOsFT0RSlHnsvEmlF1/nF6j6SHu2ub31XeQ1l0WJ7VlwQFdeqrDH6p39eJ",
-	"D19UbF4pAaEqncxcE22T1kZv4VxOPQKJPyTd96w6SogYTYSECKsVWbpNByiv59B8Vl19Z0cu1gaJ0yuL",
-	"oV8iM+IuoFhtV+sMiW8uQ+JebLgmHrTEhZ8mEIc9v5aEhQLSL2ZASvfLXAkMLkSgIb9GkqNrylKU8mtm",
-	"Awic8xMLZBmhYlQRc+bmENG+4tpDzNLM6Bf+Fzeb6EBcglFngCnznAKeF2ZMIPhB/XOI81FGhJhlk5o3",
-	"1rFGHZL+INzxPmUPcoLhYZBMhOQjY/FLc3Ktbf7Q6XUFOxBfrdRBp4a+egcBKpHZm1J9vjOa8jmVHuCZ",
-	"35jK8w2RywNxWes7ktxQkhXIJhCJhXSTXKmFzVdiUAwtE+C1hpA5waPYVlRiqSZwR4UxUslMKHaLjhEM",
-	"RIxfAxGFNDJJRybHzLaJ0HKPduDBrNwKIGUhRYtrTfQzwbnsESyRMVCbeDKaZiRiRYyBQHxMmHbI4tTV",
-	"7IBdIBukkBMzAFnHsqbM1gzp62ukGbEDO4HufeHqBDmTZU/dQmASGCldDm0IondjVDtHbDe7aLuzF7FY",
-	"ct4YYTZtqBeEs96Am5rq/IlMT6neMoFVIzzVxbRgWtEgH4d4oqhZYf0p3Oam6s6ddK13Suh7KG2rLnRc",
-	"hwIvywpAIVsqVnwGdcs13uCXboFjEUuxxF30KSr7naKgGy2IOW7t7vwzCsKoHOQcBd2tMNJbgwmWiXOG",
-	"aVyk87Lf1dcI3jYVWOCxCy6EX/ygZ/i5oALwu+/kK/2uCC+88VORLagQqYuG9hqqPxcA0wWV12/IhZV3",
-	"2m29oQeBfrutwA+WjijolrIdu5Hf/SwKbh7/oJzl5TGOavUahJps60vTRXH1cOOCPJaIf6zOPP7upKnv",
-	"XeQAAl+OKcnoFUEbOle1ca6Q4Qgkhc2HVNrMlV2Y3J5P2BOBzJsaL3WsqNIfoMScl1YHEeeQ7a15/ShE",
-	"WCdBYGliDfYhVDViS+TvFUFl5KOEaZrIiLMCItJTYhcE4kexkIjBIjZGRGJ1JUCy6WFBnm0j9fdmU3/n",
-	"nP5JIMAeoyFVN8xFZdrgzeshzwjqqQMiAvG+IbTCBNXC3hLMQEBAGPXJNcQqPYBZ9WdzOF8Nv1+Qd/aX",
-	"yW4z0vrv5p9wZu0g1H/dmh2lGJF7Wa/t6B9HJxcfLn47Pfrw7s3Zry9fvXn34eh/jw7fXhy/OflwfnFw",
-	"VuRP6a+1tnd3dv3ojqrzGAjFgZQ57U2k3qiJdQSggI/CtwavkgXmIlXG5h7qegdYYiXPTX+Z/PaunR3/",
-	"wenf350Nj1nrhyAM7CXUXs2Ep7r/KWYnVz26d9376eW4N/jhB3U+N2HAczqgirbecYVeotmn4JIyNbQI",
-	"Yvzw6/HJiw8nb85eH7wqkKuUkLZs9BUWl0VQVLslZuJtPs3k6t8AeheY01kOczrP2nu6JtFtmAMbPT/8",
-	"+ejF21d1aLNb2YANjLsNZ7SkxQ+tIOlv+v4Av6nL5jv99Zh+uL44ftv67ddfXhx8/O3i+OPrd78MX128",
-	"zH7r/CZP/jze/udhe/h69Pf2q4uXo9d/Dke//XE5ffPisvXPs4Mffzq4no4HL5+vULRXE1y1iNvy+crs",
-	"cC1vfZMWcVZyC2uJe+iY7oMJWaYUx9NPwNHU5b1ZYCafMFEyij8RUGBnaizaOYrdNDbyHOcDoeN1bCwa",
-	"lTa7p4kOTKIc+MpsJlpXD2WQOAhPwN7NtG2oVIDbTLnT2m6iw4q7Dqz5qEdMDaAUSc7vKvmAh/eRXMp/",
-	"tyC8Z1zygF4RxZ/KoaQu0UQfHKR/wptKlvYDSNXBmQotM7nr261W4/lOShp77V6/sdvqPOvs4V6rhxNA",
-	"Nu3bn/m0jfB8IiDOXk5ErFdhy1tIfAmpii5dVITWLFeEC3hrXCFSFID6WashF/X/JJbq7p0enbw4Pvkp",
-	"WHmRehnzlG+AmEuQW/smvsP4qjPyxzfDutSYpc74HRD6OneGb1nACLbwwP5fkz349JP+xwkeLWJzL3Ty",
-	"rPBzauNipOVs1BX9r2a5z026jdhGmZhBYJeJi9psok6rg0YEM6+rxBA8kQnPU5J6C6o4p41HOWJUutgw",
-	"sEvkEyaWy3KqS9vROQmPw/bOHYAfqmvrkukKq7G3pV3SsJ37OqUvCgy89hBhTfXXHumvJpCWQG6WwVKo",
-	"KDBD9x4ypPapy/+eT8GPrPO5YCx0NFLHIkkGHtIiQDV0BTeKGg/TgrImPCX7oCYIzuKI9YguflAN3LWh",
-	"sU1TQjJeJSjH1YX8euJyhJwkl84N3sOpydh93KCcciiiIoHu9NdEcE0Evxoi6C5wfWK3juJ/0NAcU6z0",
-	"6Sf9j1tE2jrLjR5YmG6KiZaQcD2DTsRcQI6bUheLgAByaHFgfqiswDTw4znKQePR1XquoY6SWVbEFF2F",
-	"6B9X+qJwL3tzWfJr93GcxlBcQngFSFwZDSkh1IjrKBgwh5gVUiakiQay50glktc0IXcWo9/C1I8kRr91",
-	"p/hAYnQhNluBGvWmaDzkDK62hXbxe2PMG88b7eUZhV7y4xpnDk5Pz9784+jFA29hsenG4FhxNdYc7Pvm",
-	"YGtbj8cj9R2ZW/kEgjALJuIsnHfQHcqtJxV1oL8S6EKpCGiP4JzkBxM51JW+1cv5lSXG1VtbtJ4NwmCS",
-	"Z0E3eAqU1Sxqps76bPXG5mylYhHMVvDVbTlDAAR0xwzRSDGuRJjqbmqVqevK6ooMFSXDIAil+JjXUnP2",
-	"a4oexdb3GztOanodebMUhdvnTHKUDPmiCUgy5GTuaN0HacFw0ytjzvByL/zqNF6/TaLQ3pR8hLqDDEQG",
-	"eMH7WrXv8ZzPekVVFq09yTlrmMosc+eybpF5qy/6WYTGaaNOXt8S71vYTDN/zSCs3OsbCc4VxXk/053k",
-	"cTpLLOLAFpVfmtdvvHCQZcZBG4flWxgUEsUyk5/pt2vKdp+ZSC7X/6SoqheCIaIok7oCMFYFgrrCVQCo",
-	"Z97mzS1edudq9Pxdv8NUY4ZpeqqQA4z/6SRXrAY8vblhCxpA6mWvsVYU3KwADyAyqwKl6OzrQaXopabB",
-	"YqjTsmAxTVnnweU11/XuINwMJRA82CPymhCGMpKqhzgxmQWgdI2hNIqrYBSiAb1SrFVdKiBlOnLR1XtI",
-	"yZgLKoH0ubRxS+2g8J3pWLICcEskeFUglwZXgV1tTm+BXiXSy0K/NN/td/JTpKtqAZmChF4OJe4wMy5p",
-	"IZGi8CYKFd79jJfU4zlVQPk1vgowlbnPskDy5rrtAk/GSof+FAWmTFdxN9GGrY249azV2jSdliJXEyoK",
-	"rMEY6gajyGpeUWC1pOrlV4pbFIQoshppFNxoL1gROm94l26oYeqeylUIp+XFq56NHVc9GK8ylz2Vgk/7",
-	"jXA+zfTIWO607Adci4z3q460h+w3w/m02q5feJW+Zop/lRrrrDQxqULT4Mg9gDOLyQdIDPl4bIprmpLZ",
-	"OhCFSjISSiJRuB4FOE2PJRkVGDphkmaA1tAVnk+kQ+uwhL5aSk8IHUuLscZ2UcVZKpvoLbNN5qEeD1jg",
-	"F9+x3WfbrdZmiBxhB0FLyXsHPcxSzky/qRUughq8MoHCuZyhTLpRqyNJIEDWIr6FyPKECufy0A5aAfHV",
-	"uDN9GnfCeviuOXBvp4l7dBeMB9hJMvKxXePbneFx8/7m/w8AAP//",
+	"7L2Ncts4ljD6Kljt3oo9SymSbCexXF37uR2n2zOJ47GdyfY084UQCUlsU4CGgOyoM36s+wL3yW7hHAAE",
+	"KUqWbMdJpz1btR1TBAgcHJz/n8+NWIwngjOuZKP3ucE+0fEkY/Dvw08snqpU8AOhnymW6KdyOh7TfNbo",
+	"NdzjgFylakRSJUnO5DRTjaBxSbMp0+/HmZDsPB2zRq/RbXefNTudZnfnvP2i1+72uu1WZ6u9tfui2+n8",
+	"sxE0mP3kogGd3dbui63OsxftFzt6wCiVSuSz14wP1ajR63SChllC73NjP6H/0ejxaZYFjWHOmEr5sNFr",
+	"/MyyTDSug0Y+5UdJo9dod2i30+nTZofFg+bz7oukSbvJTrMz2Hox6O92X+xus0bQkIrmatWFSUXVVGoo",
+	"vX1z8vrw/PBlI2goKi/+PmUaMI2RUpPmkCp2RWeNoHEl8otBJq5gQXaxTZpQ77fz2USP/Mlu5fo6KA7p",
+	"FU2z6gnhM3M8asSInemJJAOaZtOcEcoTOLmYTiVb/eA6re6zF50Xu7u7L1Y6uG6n1Wm3d7vddrurB5jP",
+	"w4fgy/4/xkxKOtTz0DgWU65I2IhHNM9SFjbIiErSJrFG2YBwxhJJdtrtHkm5nA4GaZwyrshgyhPZCBpc",
+	"8FOm8hntZ6zRU/mUBQ2FcDzy3n+lXz/Mc5FrxPC/r9LLVM0Ig9/c2H3zvGaIBnaS0yuaAYxZ0iNfZxd1",
+	"d6OK8d2tbtx8ztpJ8wVl3Wa/23ne7e8OtgfPbsT46ok6jH+1f/R6LXRXOeVywPJmyi+bnXmEfyM4m52b",
+	"l8pYfzrlHG61j/b2oYfMdyUsWw9ELU7fHR8fHf/0hWnFmV5blVj8dSoVkfhLQKgEggF/kwsuriRJS3R9",
+	"zMZC/1fkCcthJfCvZqfd7tyOuN4WAiX02V0LfQwg9nmygMeZF4BKXtFU/3Mg8oAAcUzuje89MBt7AM6k",
+	"6Q+jCctBlDig8YgdCK5ykem/EybjPJ3oI9DE1ILT3VLC2SXLSTyifMgkQH9MZ6TPSKxnSvYIJTneciI4",
+	"I2ONu1yoVkMD7l/TNNcHiXRSxiM2pvqrhmJKlbsbcU6H8+s5MJ+9GjFch74JxdoSweS6HzpK2HgiFOPq",
+	"lE0yOkM8K3820tNE8FX4IuXyiuUk1TeRKiIGhHLCgH/kRH+cSVWwdknHjETuO/Gs+Tc2i/Q659bVFyJj",
+	"lMPCXouY4veryzn3N/1EknenrwMSPbVHLp9+LjDj+n8ACX/4DP+5jgIicjLliYGd/m6i74iY5jF7IsmE",
+	"qpG+SISa34DOrAvUk5wNWM54zPYnkyythWnO1DTnP4xTno5p5kG3L5IZuaKSZGygiJgqS/IsZCcwe86S",
+	"MgwZn44bvV8b5YkbH4KaBQLP3h8ols+v7IzFgieSKAGEhfTZQOSMqHymkZoOacqXwwO+rNfScZ9OuWJD",
+	"oHHXQWNCczpmytxADzH+xmb1d1CLEM14JCTjZMrTf00ZuWAzOCc1SiUeUkDkNB5pYFHy7t3RS73IVM+A",
+	"110LKxSIXgUVS0Ac00+W1nV3dgK9F0f76gB5NDgWnL2hKh7VLJ0TfY/JIBfj8hWhyR7Zam8Xh15cYi1+",
+	"caEMiUmITHnMFu9l0NQLaOIKFuyk0+5uBwvRtIbMAMANnmkslmTj9NUBed7dbm+2yBzqUnkhzaXptjtw",
+	"8wFtAZX3iFAjlofcmy4AwmnnydkkZ5JxBfc9CkjG6CXzKQ3VPJ6kshVyEOlBFWz0qqi+AEZmm2sC5+9T",
+	"ls+QfdQRoH/pn59Ior/hhBJLd0jOhqlULGdahXGHp4lLsax/uQ8svUxrIuSppnOw9rqrJCcsTgdprHmU",
+	"ptulRafJHjzIqNJkRr8C+En7+nDcLmDdxTaQyftL/q+cDRq9xn8+LTT4p/irfArLg4WepUNOs2OYpA7A",
+	"En6/E4Rl8Yn7BPG7SUIVW7zyKfx+p5VPi0/c58rf01TNr/lnkSX+bZtylWYVqgRykCSW4GaCD8mESqnv",
+	"8tUojUcgjqSSDNJcKrJByU8i5Mk0hzvtKHPUactoj8R0onlrfwZfMRJdQJ61pX6WsAGdZmqzRfR6Uchi",
+	"l5oiSZUzOpYhFxONl4oIHjNCc800NVNPyEQLZ0i+NjrttjfdHtnu7pJICdEcUz5rat4mI9JnM8GTTbQ2",
+	"8JDTLNMjg3Zl8E57i0Qwpsk+jehUKpa40QHpCzVCkScC3toE5hohwaq7NnqqlW/NSwNHPERP7K1Dv/5U",
+	"ppxJSdKkesUDDR+t2TcZj4WGF3BLEHokG44BbNHTCI7q/+m+ijS1b0UaOCGPWvpfOTMicJrInua0p6/J",
+	"SGSJFXhhQjvXmFGuzw84AH4GTkwLXNklSzzwlPHfE+2X4X/BCSrif4m+t9vVmzGhSrFcf/b/bvxP79f/",
+	"2/rw7zBs2f/qf4ahDMOzD5v2H3/5r8b8hboGZWgiuES75I80OUUZDfQswbVYrf9JtRSI4uzTSS76GRv/",
+	"928SZVu3B32WiqZZo9d4y5m+amMtdw1SliUSAJ/yS5ppKi0ZQ7sPiPv4r0bv188NeLnRK1sVxFRZKGuG",
+	"3PBtQiNLnXJ9owciH1NFNjQvN+siu2252bgOirlLqtWieVNJ3LFdf8AzZFKBqvZs0Im7dJc1nyXtfnM7",
+	"2WHNXbqz0+wOOvRFshU/73fanjq4rc9PpSpDoxKAwMrCxaFMc95TWq7LadbUimLPALoHA8z1WfXCneBY",
+	"POPyFXtDMw0mlpC/nr091sdkjsWc1B5hNB6VH2rCqDFbkxgS4XlFLb2cA9Av74gu53MCJM20jDkz6use",
+	"ETybeZpp8TKNYzZREqi6lerXPKd50912u918vpOw5m6nP2i+aHefdXdpv92ncelYd4tjtTStynGSVQ7Y",
+	"ImTTDSlZBiai+fxeTv5mMDv1TR+2JFGxjshIvBpW5uQFH2RpfAtSAbTmgs2O+Du0ShdWoX1DauuV8Iri",
+	"o7Ey5WSSi2HOpPRtRA61FkyYyrrJ+kwjV0zzPGWJ1lz3SK6ZIaGaGRKPMRJZKJlDpsBSJaYqFmN2Syys",
+	"RStvjaAwppygL+FGnEq93V2wWTPlTRy5zMCnUUbRC8bLh3JeFrLBbgJv1QPcw7EC2v549imVRizSR5sm",
+	"ZCKyNJ6B/Qd0R5rpVw3fva9rvZrxrv5a24tirLhr3WoztlmMXWz4g1t7Lxe97sD25m80Ssmp1Cuw1xuF",
+	"JE3uW+QVaMVorNanGXLK541hAaGZFD0nKdVf34sFtyzkG1E9vkZBjUy6aW+lAuPD/AUEocyzkXqDV7YW",
+	"wRdSPgwKE8eFozhTycqmq+UWo+ug8Urk/TRJ8GbdkVPGOUsYVynNJEkE3JdhTrV2EYsJIyE6SMLGHt48",
+	"MWFGiUFfWKruTKG2ihtSbGyFKzFwL98Xlvuw0FiLMkt/qkhG4wtEPYBKLSg2KvwuVZtgX6UhR4zHx5Qo",
+	"Ki/Iv6ZsaiYyGl9BsPB1wclGtHj7epYmzNLkQjWByLEk2tQIex00jriW6WmGbsa744ldZCymWYImOeOK",
+	"8a2xeyXTbJqQTMRUMZSqcT7AeX3BMjG8I+7slGVh3HDVBbyEq5kR94I/+5xMOfs0YbFiCa5hr7RrVFl8",
+	"Ff8JwCCwGmRh7waJ6E0qkzSH6e58fB6SoVVDogxsYC8JTRIt9LBEUy59ZtlISBWQTvd5q91qtzoB+bXX",
+	"63wAfCb6N8BmtEOSWPBBOpzmOFyy/JKRjZ/2zw/f7//ycf/167fvD19+/Pnt2fnZ5l2pRbdTnLgHoXU0",
+	"oHExrGmH3RcFcZjvg3Qj+llIFW1q4FCE24J7ryHXIvvuF2M7DnmJMvknGLnDigISueMyAjacWUQ2KJ+R",
+	"icjVpuPShkTxkEe1BxUFRAp0aFFyxfpkQoeMxJTrdeao0ynS19OmHNi92ZkYIPe84iGnqoLuBiZk4+Xx",
+	"GclZP+VJyoeWZB0LLSGxu1KrYwHiCssNpFDPVOmY9QgHLyS6KK36h34T5pFlINuI2uKS5ZmgCbqX7kSr",
+	"tgvMnV/iKojLRRNH3Qu6LgYT2QAwpXJdEG228BjVKzHlyf0cY0UPRgtNCua8DY3M+ZSTNDGC1TC9ZPzO",
+	"NMY/qRpVXN+AAWxwHbld82g7aonEfj8HCwbmeejB8ZzQmT6tcyFe03zI7kE0sEQPZJ9UkkzPqxGGctJt",
+	"7z7v7HRJf6aYvOvBdDxR0WyDKCHwg6ucxgQHNZUQTRx034TfwkDYeIQsHaeKbHTJm/RHz4QekHOzQnCz",
+	"415ilmZADxvglP7tfph/ydmCc8LK0KtiLrIkI8qTjOUmGG7PBR5KOpPkajRrlaMBC+PmlF9wccXNfOYb",
+	"LfI3/RCdQ/KHX+lkkotL9mEuSG5AM8mu7ygUdAu8sGCz7hS791XQw4Kn2Z813bh7V6FLhwB+EIjCKE7D",
+	"yQMariRVeyQygI/caRSKpJtX0jQxmAOgtMbue77gSYriv9a4LxmIKHNibc70zcTv35kav/APFxeinB1/",
+	"hTOFIU075Itc+HVhQjac1HV6uP/y4/nRm8O3784jvPnnQryhfGY2K29pEs2pYq818anGysHq9U0F0lRr",
+	"dgONwTgONccd04Sh/wWI+rN2u1AdUk4647bcI2DaHNKULzZw3ln696xp50KQsRZs7UpWwgaqWDMzUAED",
+	"JcIaXKvzYAI/qlbEtTyE8HgiwbJT44e9EZLW7DcSWSJJp91eNBN4yWFvVHqf1oLrHmGwIqQUXwvksO5V",
+	"4F32L9+bQbKMnVPJMDYebCCUx8y/X/vnhx9fH705Ov94evj3d4datyETlnuKj/fK+6Pjl2/fR5sBxLuR",
+	"yMeXaI+IPDCRPWDd0//ipaMLSKpCXj5oe5bFYZtjnj/dkBcLP3h7fPDu9PTw+Pzj+/2j87OPJ4enHw/2",
+	"X78+PC3WV/Hft8q2TcstwLAZcoctN9k0687FvP3Ui5WDo3nH6VSNRJ7+fj92iqpVzdN8exra+ydH1nnx",
+	"v839kyPwtsCR/PX9uX66b5YDk/TIj4zmt7b6F0zIMzuUdrzCHZj679+TgO9BBQiBbx9ApT1nwJHQhLlh",
+	"ZbQLNgtInyYYT6SmOQsI+zRJc5aEXIkLxgNndqfTJGU8Zpstcu4sm2CqMmiVxqM5THr//n1Tn4BeTEzV",
+	"omgmvUljFXSGKfS9BiTCIzMmjP1JagNkV485NYh5SdMMpcxbcVB7nJWZPBZhXiBTDiYReKOWC9gXjQGl",
+	"z9CGwhKSp8ORIlxcPQQD3fGN7d7qi/2tQtPtU3+chjjQoEMbDrSEm9IsW5OJFmiyiKaWZjEhksAvHxiq",
+	"P5l19qdytpKBoBxEdV8scgWEczyk5jwX8LqQl5mdWuFg5o5EE2maZct4XcHgqjFme0RU4/zNFhW9AFdE",
+	"yJ0RFv0MJpyW6ONiZMYgHg/1LuOe029hpJ5TphSVFyCGYXQ8DXkEXpmXLKMzb3m+eQeY/lIeTL4QC57k",
+	"Itb6eD9jh1ylanZLimfCdI74BPVGL5SCnGWMTcjVSEjm4hXEJcvRo01scOPCC5zqSQvddpAqnBI+hqiE",
+	"ryB6EzHwTmMGrkh4P2zsmWgvY8QGYzQGFvVncJYQigSGaeT8NSFhT+FbT81GFgZuQcJKnxGqyFhIRXa7",
+	"3a2t59321rM7x3H5Rgsbx1W42eEEVvJhwcgmDtDYYFi9jdX2j7AMT+4MwCOB6tP8wRVGYoidTCVJ2CQT",
+	"M4hnhGHzhzRKJ5OUD8OGJvX6OAqr8R756fCcuNyUph4iSQYBHAowKzXT3llt6foCGwo/pZWuJrnBwGZp",
+	"vfcYVeF5i65YlhETSdefKo9ue6ENPQ3Ryik8AV+Lb5mHoAor8EV+fGJkNJYIsCVCSbF0I+tuYeodcsjh",
+	"lDeiEt5FgX8J50L76q6lS08JeVS+i9HmnmU2c5EhToUGlQ+5U5IOIJFCOXBuaAE25UNIG0q0huVSYwRn",
+	"1tv0jsvpZCJyxZI3LEmpvTD3aStz5MObSE+wR6RW4z9fOzNeDv4Wu3AlNNu4s7l8x78DbrdkrLe7xiVw",
+	"I5sw0tyC+78DGgmjKqiiFjm81Lz65O3ZudEJowM8o6Y+s94cdCN9AxKtEWqE0wcRkOjztUkqS5VNKvJA",
+	"XXg7uSD9XFxJkA45RLiQOBdSNmWqWMiLdJ6Dt6dnkBWUaYkKsMoBRWJCaHJAc3Wk2NgLhKZJkuql0uwk",
+	"18quSjXvBTN40Jh4jzQ7Nnx4GXztJ7wU05WSTgKTVlEXOH8EyuQgNSoavgjJnOa0cjZhVNnMWheTlSZk",
+	"yJQsHrjkDxtNRX5iXCv4emg5m2bd7I1CG/zVAKrI7RP931gMtt7SGdhM3TKUiwzem8Bs0E5Wgbd8ce5N",
+	"lyxcu1BwkNDsJYtTaRI9l6LK/FVCwo35p5GdL3oiSZSYSSOTR9Ty88aAzuXislCsYzEeAwlsZEJcSDIU",
+	"AhCmDLdi1FxmFf5SztNESqfnNx4QuFrwFHbUKoiRS3z1llL9xnv0SM2lNiw/C7fmZUfg0s5hl1n2dgCi",
+	"4zLscEN+pJJBfkAZVp7jbNk0dgWvzOvXwYrYaQcaHAfLdnl7H2oClgodSgw8jPHqxLiM4GmmQJszG2n5",
+	"8HpVbG7ujMq46BwlNnasRfY5oeZnJMBojpLuFWmWg+pbdPi/J0enhy/BIFSGsStLstqRORh/CBqfmkMB",
+	"bK0pL9JJU0zw1jWNsFJ4KZ1mMHfpq37NzzXIrIyIYXOTjzx169BErRmvnf3zgPKYZSxxP7N8nHJNP+2T",
+	"M5Zfshz/+nAT/tv1L0N/p/3dlvwU542WQ8fiFcFRfSYhOU7kWp8Ek6KmUAkETe6VvZoXjE0w3xWVCVOC",
+	"oUrBxmKqqUSnuwNUwNzzHOIraMwqkhQkQWjhCGBtgnYbvRfPttvteTpn5q4zZOJv5aBHSWjf+D0xgwjj",
+	"d59tN+bDef2Vzt8eAbHWwgCnjknOIaG3y8+Lpa0nED9jXJQxzTKWP5FEzqRi45U+U4XcfBLlFWZF2kBo",
+	"I6sbPhTobxt5f4+0MXTWJjqaPLmtZ+12LQzH9BOGRxfKeFDETLdrYqaXIHshFNQBC8hehTbiUnEfGAgP",
+	"FnhHmJBaUU7YeKJmxDCwCr7WclgU3aFs0cnJ6dt/HL6cZ7oL+eG5WVYCR+l9de7szEdWYyhn8HKVjOAU",
+	"BXdeRk7OVK0b4D3oPNSj/vYCSUUBLTyIaiGBiwLsMQibGK0GkDUE9eTw+CUWpXEQDBqnh389PMDyKWbG",
+	"GjpZXu9U1i2YqnnJCpWtyNgTwWNhbnRkA2IwvK6CAPak7YrnDvreTmnx2bDiEnwx7cR8CXnKn0xDuRns",
+	"d1FIKvj6xVQSdmd5YO7SVG7IQtpopXWIMx4Jztagh6vrB3P7BlVvxOILccd9k0hPBVuOzXwLNLAJBWPe",
+	"qa0JAings+bz5y8683uef7mOGZi3UKiWTKnM3JXYlPC5i8I9t4QPi+BoVeYF9NSACL1HATqJNLjMsDJh",
+	"TRKtx1cIq0lB8oCZKjZGa/8kT2N2gN/XomHQ+NeUGgdJN2jIi6lmts0OKAFKKJqZl7UYOQd3M6/3j1Xt",
+	"MgY0NM/pDP72PlXrH5+ObbGCLOVaBUo51iBcSaqsWkdguaWvLjqur6f66q+vrfbqQacsZunkljovIN+q",
+	"+q6/xHpd12JzVc3dwx/2+5QnghvdrZBrLHGYk2v+6Aru/KYbwTem9cI1vbPGC8de5WNTqcTYFF2Mm9vd",
+	"Gu7lvVKj/kkk1qba0/3qZYYRGEf9wASBW0xcRUEDbfnLaWiOfq53LvtAMX326/uWjTurykqq3HhltjHH",
+	"mr2RtUxZ/65XARGcS4m6A6KWW/B/y4Hor7Lu3MeUz1b6UrA0A9nsv2536QLzwTqShZ7c20ngg3TR/bUs",
+	"4CYt3lJ7LXlcUUn6YjocIZ0fQaQ9PJ1AHP19SBTLpLoHlTdWkxjt5ceMlDG6VM2IWkvCVxdjghUFUbMx",
+	"xJUv6olzesOauu7KDq2DXPADMdVc++sJa+sLasWq7+Ki8KZZXWorxtwDny8vYJTGI7ABSsgs3UM3s8i1",
+	"UGeDLCgUICkTlOvlB7uiUdJfzJwODSbrrRp9udaW/Zb7+R1Y9lCC45uTfMrBojjl6jbXFr+4CJXP4hFL",
+	"phmrrXSqvy7NC2RjkF7a+l9ocf0/DAIDOuOi+EiWXrBNU3Mqn3JIupHFfnArCMISxBp/ebpD/oL/ty4D",
+	"Cxovwe76YNY0z0n8paiMK7FXcyw/CTJfyXC3LSEBfbzVlnADou6ojJSN3bYsg/bZdrn23K/t5u6H/94I",
+	"wxb+a/N/Nrj891T++//7f+W/x/Lf8t/jf482N//7v+p40WE8En8ggqiXexdKqMevTAL1ywXt4zMDFz7N",
+	"sppOBQ4LCsFjXqSYVw/dEz4d90FQnNcQPyynrmZTlM8wdAfiES2ZTbU0oqY5t6HEWlmukD2QMmBvS6Qy",
+	"qH8Pwm7n2tOMG73Gb1Lw1im9emP0RQO6FcmxWX0KOXETLFTtLfOmD31buLs4fxUIqD4HPB69S31Yey7O",
+	"mn2iscpMhqpzkKSSRK6SfXQjQG5xJyDs3A/xDLyS/xWkapVADvCroXSmLDB107bIPuZxbvx0eL5JFMsy",
+	"yDpDvRK93cYqCeOwkA9YYPtsaDhrPuUh3+i2O3YC0EeKLg6pkiwbYDOHgJifYiGV0RuJF9yfZT1T9UwG",
+	"roR7EPJqsQY8BRKZrg0FwxyzsbCKD1RP2DM1sq5oqkwlLlCO3MpND4ANnDIgkeugoBlAqUOCfoDgR5Zg",
+	"s5g3AywCDhYHPRqzN1o2yN5OVqrbafKBJKN5PNpXKk/7U8VkRGIxxpRb5PZYTRudsKTbbpsDCXlxIpak",
+	"FNKBK1qWT3mrWDTU9Gc5W4jTIfeQ2tTxdrnaNtxQoz42W9GbOj96c/jy49t35/qPg/3jg0P9A8Dn/PD0",
+	"zdHxvp6rF/LI4WdEMFBajdgYSspaXMYwx8jcYBuGi7zAAS/kG1Gpt4Y3LyRoCCL4pjW9l675HDeBrIWK",
+	"RFk00PhcCIcJVQxyrut4daXLS41r2N0Uc29ETq7SLNN/pe7a8yHZyKiypSY83DE47GVsYJKcwOIgq62y",
+	"0uxjkUkFcVfaBT9xISro09izWMayjKQqcDdvAZ0oupc4ECiBt2TFiBLb8aVe+JzXPcqUeEwnvyIMPtRw",
+	"Kc4+qVMrcNZwQ71avYtYcJXyKZMu7Jps2GdNKpucXSG90hM6NQPLpWG1vM1ai4MTduejGip04UtBwOsX",
+	"tBRvTX3GueOvP3obhL86dkoXprCSiFB4ib0WMjVgvCqV0174sw2WX27LK9etNpXxKwWTi+W4PdUpJG4j",
+	"r1NZ4zJ3FGV1e1khcNUYzDRantAhOxemfmn5pE+MqONF79PcaNDFUvagJrzmAFpDmtjpohrMrgDO285S",
+	"YBSxKtbjUrRl8tsGuVZflt80gkbBbODl4/Oj43eHLz/un308Pnyvf7d8qjZa5qaYT68Nz1zIJ1QBLWL2",
+	"TTZXQCIFOSqpYcn66RPUbEzXgJAXxU6gSme5NndU32MNEkr0IV2lmGCEaWNQhDPlUBXesDfNdH1PFHBo",
+	"3xUF/Lvsi9KPSl3mYNAozRJbOso8DXl0zD5N5Vub4O7ePmWSqfLbIA54Pq6oRSJw/5XBg8Q2w7p7qapl",
+	"z38Yp+HtfXivUpYlrtBlRQnChL86bgU/mcYUe4QzCYy3KDD/m0i5DSBKhJJa+scUp5JS8EQ6W58rbF6T",
+	"8eQXeMQGMs92253Nok9PNQ+qlgGm3L/tJl/RdAuwPRVMx5e6a7v4pOZMQ5oTAeyCpbC3vcS+nv5qV7C2",
+	"DcYOvIsdxs6xsi2mutpFgQRu4nkC+hj5jk/KzT3vMSbAwv7u/gJ3ihVDlWnssY8l/8qnyWm9cCmgOrWe",
+	"sHVzT4/lm4dPLNv5iiavRdurtj8MCDRHnNtq8V7dh+yvN8tLbp66Pf2Mhe3OXLbiXBsoiMgLqrXYylTe",
+	"WJSKaNIiS13z4FQZPxAYH8wTU6l1/sKuZOzXzMMs+jpwWFET8b8KrfMnWxUZfmY0Q813PjR5KssdZ8TF",
+	"jYe0RLr/GTXmE0NgKrL9Zb2H2Qyy+nfK/ZKKwHm1JkU24PejJMAXNZWx/wTJ0patv8Rkauo0SNBAnSpx",
+	"O12yRoG8UdW4QTW4XBgKcZTYLhon0AEBQQYxO6bdbyOoC8JUgiTCBDvX91vAqv+mGqwfcG8mfXd2+PHw",
+	"f4/OzlH1cKpF8bBOGDlKTtlUsrrFQi3ijy/fnbw+Otg/P6xZN4MaRXZ1pqQvpIX7xV5sj8FCobJs2nQp",
+	"8Tcz/9HKk4+oR318e/z6F5dY4A2o26R38ZZi0RxRYtmgGQuuKAihgM84D9lIcjpQpNvutpud7maA5fmw",
+	"raJHlwA2eoacxn4myKqI+uZGO1K1LBVvpjxhn+xywdIuib6lfhy+126HJ8aXgAUDwFRy00qXm2fqDZ0P",
+	"LpOWlrG2YFoafRfptDTRyiJq7eIXyanlT9QleJKcDaaSZi4UiCVDSFLaWKSwa115H3ux22LSnrJsIn0s",
+	"rTM6PrbJRN3Y9HGXxmwwI1csZ4GxIBRt3/W6oE2eq6WasImQxhsCq2ZJi0R2d2VTADpebM8bIgYhhxsX",
+	"uZipoySCmWIzDgA9hWBYKBKkv46t//0ZxxqgXpuFPkPHTMj7NL4o7Mfuy5gv1aqaKnpIADxy7i1lfpqQ",
+	"m5X9oW0Iy/SLBR34tR4xj2qavNdimmZvdfiAA8on2oCa9g7himcvEc++Pc2ndJvvrv6UiYPxj9rLCcVR",
+	"sHrLgmxeiK/UfM2ckBabstRk87pLBt4P7CivRPFmX/Qbt8jlhRhF401ZFp27NEK2tObab+GPkB5r8AMY",
+	"eGv94KMSJGrDOm1+r3uzqOdvjiYosWHllLyeR7DJ2JZ0CDnSKGheOYEGTWZiJCuUz9DgOi9LmqQ7aI1p",
+	"2ljYX0KOJdgE97PxgBqtCREPC26AvaX3KVfiroHL/pn7awgs0pWP6sbbt1wFh4Bn1FAtq03m+b0DOJjJ",
+	"IVquJCBALLzPryoX0cAHu7t9anYXXryCq9p3a4LjvdnqNuXkAsBKGsMii66tZnS9W/CmO2AR3b8FkG0G",
+	"rLV2zvKWbrHgYoKbDRj+BiqfDjy41SHNMbtaowcuRlcp9kkR9ilmE2U72hJoaLthpB68ldvtdo9wAV1t",
+	"Y8pt6xo23myFfB/aymu9cFibMFu9uXVWKi6Uz7U1nFqtxofrmuOwZaTq2sqfvjogu9s7z4mpWTVvcLEl",
+	"umqEC1sccEW3oedrqFHm1w+5SrmW3+JFtp2l1Rwsrpn2sqbm5VyHKYmFPHM2Eblp1eMBag0fez7lZ6bt",
+	"4Nx6XmFpOTSdNTX6NE2fP8hjMiY1VdcIoafxxqjz6DxHJ8oVlaZ1mm3n4G10w7Aw6FQD6d4ZncnNVhEd",
+	"5QrbacHWpMHqyfZMlVB00s8Ku0bIa0sQFeaueUZvyqvVwErV9srfJ+9OjzxGzOk4NdlY1he57GiWeucr",
+	"JMXWd4MVLvWtQ3/820Ut03y4IPcDjammqcgTSWg+nI71JQABC2IwffvaNdCKI/yr86xys8oWgF/rFP81",
+	"w6AXAQH7Vy/Lya8zoFX368SpwIZHrhLwWGYIC9PyF8Tf7BM5YXE6SGMMpTH9T4BIuzsxpJdwXTYon2H9",
+	"O5ZJbPVUIfybeyZsXjEMnK92T9fUp1IgoTAHY5vUdtLs9J/tNp8/p0lz98Xu82a803m+3aHP24POri9W",
+	"T6dp0ihFg//abu7S5mC/+erD5xfXTf/P7XX+7HSv5+PFy2dR3K8z8ATcMYD/mwuwRv/GEwzDsvcwmIuI",
+	"vdEgeNcrBuV7v55NDj6/ti0ORt3FBgcTrGx7Ky1ykc0Np3x0DH/x5PCiQPWdzCB4XtUKQDZHe2s+81Ou",
+	"WldreZ62y5dQoKt/uVxt/5Lc5DOuB0bGJkXWeh1ESi8sBEtqA2h9wNwma630vVrU0KLkuilfNaqZSGYA",
+	"Fihv+9QWw5IRsl+8dhIy7l2ewAz/TDmJYBVW/TOrqCuNWMm0uylV071bDdYWN7utXeqYVm5qPJLLxs55",
+	"MGGOipdw+QT+y6BerZFW56pU2RDqpU4a/Q5yxVtApghNX2dUWf5fNqpsFai/tHoJ66RE34i9Mc3VI+Y+",
+	"JOYW1Uv+XFjr50rfF/LmgjdjnPQRiR8UiasZ+n8qXMYM03tCYhaPBHvE3ofE3iK5+k+FtkWk6D2hro3h",
+	"fMTeh8Tecqjzd4rBq9W8AISquGDvCbfBX960TshHDH9IDK8JaXlEczR0r4nYOMjz7fVIwrL00sbhop0Z",
+	"2tyhH4+Dg6FkDS32FwXojkvBbGOjP0xJTA7jJdnotjv4zPgBA0jpt5n1EKeH39lskaiKkTZZjoc88kOU",
+	"o4qdrJR7X7xVFwr3/Vv5baLBXWJhFqYUIPKhtfCeaKvUsz2S1IckqZ5Z/E8l81YQZ00H4SNSeURzHZl0",
+	"df1rDbS9hdCwthVjPavz6pa+b4Ln7FeqdE2ohOwbWYoSqPAjsoGfkNDXx4QkJukwVZt7JNK7ikIuchNT",
+	"gHNKwoWboEXertACs1zxF3sdhtyWt9GfHwmpMAIZ215qTjGbsCey3P5yo4SLgdextiidsxfy6FO5R6iM",
+	"yISmOVbs2XQVzEx9ZZbYxsMuCgObM0sXqNEjNOTjVA6KLEKy3e2CEznkN3ffXNZxcz7RnOzzkNuYZ5wm",
+	"leQqT5ViHAsO2ZDoHom6O+1WGysUdNhW5AWPBESmPC6ivFgectPINGGxSBgxsbamSBrMiC3A8LwR9h6c",
+	"9Go/X5tI1t9ZLhDbsMBVkZqpxcEhUxIlthsEnAfgV066XkqOPEH81kyuVM2lJu7Va71bjguMBR+kw2nO",
+	"EisHazRlUAK0ervspZmILAtC7kf9kH2Ood7wEdfwVN95lMdYTpW+0FkG5cxM1B7GpJt2njIWE0YimoxT",
+	"Hu2FvKiHVLRFJSONlaBa1K3OZehiAq5/h+VKkag3hNqtIT3MF8mpc4cPU6kYpMWVezLTMcNoTVfUpMix",
+	"Xkj6Qu7TPoHlz201uKKsl6N7G1FNG+ZoMyBTnjFpYvzd0RkiDHHDeo1qlIvpcLQHnfz900dlQ2/hNiBf",
+	"UDsIgFivSojJ7QSxnFFZV9r0/Wi2R3IWizwpEiGc5PWk1Hvupr4yd4+WegcRs7dTk/Z50dfIsV64GMke",
+	"iWBlkSmDQ22JMRyAGRxe92kx7hdVULCiWtT6A6nFRX+nhwt+M8T8prfxhN+nagSs4IEbXoV8ecerHmYU",
+	"63HzfbjLbauhvJsRTRBDNgNCCWdXGH7qqi/dIp1n2dW4dbCuiUa/fbSuhw+VT3jXJHDx7Pi9ZFG4/cKg",
+	"+vJsV37Su9ctD+Lj7ac2BGRzTTI60xsqdeB1mVaACPOnqkzdChNMT5I02VwUFb+k2ViVed4EocJCuBhO",
+	"t2pgVr1g6xHRN6aeR9Fuaj67oVfZgBK2wuiUJyahYULVyBdT0sTKUGDn9AorEFeVak0Llkvn1WK8EaEL",
+	"gclcfJCpJdnQesScBmG+itpD9BQ2YdSEVqsVaTRwQeTwI2hlULjRbUyvAbo0Au4BVbC9MC1zgS7rtlwe",
+	"FyGPfKuILfFalO2sM8E+pC2kgkGPhpFHw8hKUscC8wc2uFtmh/7quuvKCuXNe7mtynU/epNryfVl1ZDl",
+	"FKJU1KZSJefulXh6ljWlWqcrebg2taodcjTM2KSeXbIBhagjBFXB2oDxg+4+hCpjKLu57xshwMboV/YB",
+	"NYDqSt+8X3qe+6CLzp2kS5MwyGmMW3T1gjg92DYm2EERa5FdalEosrQhApOWVWapIjQZQyY02B+h7jjg",
+	"ELxn/5DRpnk55FBXymS9ihyLFiczTsdpTOIs1cpWrIErmekBkMo6RlaCR40UtWJeS7lOmBmkYb4gM89U",
+	"DkVjCSSf+NXCXUYpgEdvY0QvGdmwZc1bUKS1XBtrQfJjkRZ7n/XOoNhlPW2yiTVimsestBHf+FkNxqiV",
+	"yv81ZXm1DdeyxZeLzNWAYP0ybdaOeI+LwOt+bxPWeX3LdM3VJkUMcGAokLuCscWmizMo1l1HgH0qU18c",
+	"2qfhq++9RL1u2nr5E/PLhALl8TRP1QyAabJnJ+nf2KyONF6wWdl+Ok65KqwwkN9E6CTV74XTdnsr1sCH",
+	"fzHzAKyqEh9FJesvVuTSkkkGboKQn/283+zuPHNFgXCsplzDnHJrV0/12kxxWXtBG//b3D850upjcYvM",
+	"tq6DRp/RnOX7U7yx+Ncrm4nz1/fnjfm6Z399f14YHuz2n2jGx6ChC9GyYZqAPyMdOssU5YTK2XjMVJ7G",
+	"hGZDkadqNCYbp2d/CcjJ2V+CkB+e/UXT6sPk5dn+pknIi9inSdENwzOKR3SaRGQDFJJUSlS/uffGZosc",
+	"KWO8liHXCg20BoHFR/A4IhtyQmPWlGxCwcCCsSYynuifgNgA99A4pTm2SbLLZqTPRilPNLPx1jTJ2SD9",
+	"VJAyi3Wyp78c6QUZqx501gAbe49QzYhy0p+RSE77ERbZD7lhVPox/vNjmqBXh/4+ifY0gxQXzNTzx1m5",
+	"IFZjNcWxAC/gxoBMDAdcIMJIqUnj+hoYwEDM4/mZacZBld4QFIOjSZGs7AQDr3qf0Ig/yWjKyc/n5ycw",
+	"Ciw2IQ/5IVY4Af4GUSIpNhu3lcafmtz6/9aSdYRFmHe3d55vGlwA1haQCHLm9T9sow/Kk5BHWEQi2jMu",
+	"MiwcAZpsloIko6VhfBq1yLHwVxLTXNMy60nLOc0sI2afFKxeXxON47jWnnGOClsu3NbrKO4F4Io+EUk2",
+	"oqcjqNb5u172Uw3HGf4Tb4SEmmpPxYRxOklbMzoGQedpImIt2KAfhnKyf3IEtEfvxN3sCCUcfTP1c71O",
+	"kae/m2X+CIcegd8BmqyA4+FKtMihFtyK9Rdl19HhkyrzXT3pp6Ylp01zddCPA5jsYU0v5BEgO9kw3V4M",
+	"lwiKKp5EqpzR8WZgzUzQrCZXMjBBUjIwgq/E+4iep5BvYHk0JAc2q3TP/m58WNVz2cQSd4WJTUwVAeMK",
+	"iXMGVItmmkBYN267gz4aLIzhvUMyGl94ANpub+m5LdX2CIH9zAWbSZDz4apKjJnTh+w1zYIyGEDqBSeU",
+	"ZEJM+vo7NElyJqXz+YgsKRlq7XWCKCuLvpHp597UjK7nV/F/incKO9KAcK7xPsCOiDZeb0TBmTdK+VCv",
+	"mUg6IxvUVKUD36CFutsiJeiuCbQKgAGGIjfVFtw7trbE5h6hfBYapxSs3IG9swOLs1VBRmBw2yf9XFxp",
+	"8igZ11eAxLmQsilTVdhNAadNgABAMuRYXZSSg7enZ0CWs3Q4cn2FfF6LlFJ6rjUyoUNwSOTpUCO4RMQC",
+	"97lWva5YP+T6HeuGcUAJPEgZWLgIAuOVg/tymcoUuabZnYdGWAERmo17mAdtniyoAFnM5qXFE+wx4OEP",
+	"FAPaiDIR00xrckBhOt3nrXar3epo6vJrr9f5YPq5TUSOgZbUx2PogqxPZbvbcXGjTCpjKNTaFvEgoRU7",
+	"iljdn2FcA5azgbWYelbiitumWYW32yL7xsvjM5KzfsoTiBnVaH7uS0ZasjJNaxIRG8eZIhXSaZgVTzS4",
+	"sL8H9aq6wJKp0hQXCGxg7nrYsLSThQ3SnyoluC0bDWRX3wBgulo9DxvnuZbPiJiqsIGsNktjZlweRv56",
+	"c6SlqGmeGX4re09hragEtUQ+fGoGPR2nyqtZ03B8FhjpTwiBRtC4ZLlE/txudVptPcRsvtFrbLXarS0j",
+	"1oMMW6Qsg+AtZI3fxURqOnHF9mfypeYesWa/KEBNrleYrjEeQNS4v0NeDf0BTd70Y3BhJEOacqlIVDIt",
+	"RiZYKWdoFDfFeDSKhRx4/GZQLVyH8aWB648270QBifEEkCGyzdRKppkg5LQ+Otp604HQFA6ENCmoWHu3",
+	"RaLXAmluVPDUkHteFBgZFSfzNAJEP/ajLSxnLPjfJl5FaGKj8c+1pQMBhsoLCSa/+cPUJBXR0zFFqAJX",
+	"SpEHnMnpmCmWy4WW7uKVp+9putj4673nHQBqHTeOwMMBy62hcj+KZIbdcYG7oW5WZm2lcue+w9tUlOx0",
+	"d8C4iEBneaPXGObU1Kp0VbwaE9F8XvWQuYfS1Ym+MW6oWnnguqyRqnzK0OgALlK4m912e709GhfnqsV8",
+	"bJ0srweRZ0wG4tQcOiozD4CqAbjhUGdl0NgRXm+n65o61cgxObuCBALrQd2oyR+o3Fzbn2yS0ZmNsan3",
+	"pYKBDHVlAL77XTVPjXN20WbMqAKxlRtxHTTs3b9ptHsPINBtdx7PHuwLJcO2f/6WViN16JmggB+gFAo1",
+	"LJ8LR/gdYUwlYeOJmlUOfP1zChonToRo7uvjuRlHihF2AGx6G6963UhHEp7+SBNHPfSQzs1D3nFqBZgE",
+	"B23dPOiVyPtpkjCOI17cPMIsy3qvYNjuzcPs5YUBnRVWdkJnmaDJuRCvaY4Otu3OzipgkNOJlmhZ8oYl",
+	"KbUmwu3uCjB8k8okzaHwIY7prvLBSS5iJiXtZ+wQGxvD2BWgci7EG8ptfT9oAbizCnocGTOFq3W5s8ph",
+	"v+P0kqboggWr53Q8pvnMSgNgYygkAkWHWhZoFDIkVJ4qmwLALk9z7ANQilks0YnrwJNFn34uaMw1dJph",
+	"dXJpKQyyPKhGCs0ZTQrJ7/CcDk2wXKz5SeDF18wX98I4dCd/Qsz1EuGvkPe250U3Y//wJLc66esndgfZ",
+	"y49nvfFtiHqD+omrvL2yXDc4Fpy9oSoeGVHtLrKM16W20W13nzU73WZ7+7zT7rXbvXbnn425rrQ1r7X1",
+	"a5W2sJ2O79uJxXgMC2pkQlxIMhQiMewRsPXk5PTtPw5fegFka3BY23d00cocE/ZbP36TbPjcD5qqMM4D",
+	"Go9Y80BwlYvsJv4HL9t3r4OGvpQ3jYF3YFFb7e0FLlJ3MY3FisQjyocs8RIc4P6nnERHg6bG1CagavT1",
+	"dvMtM/3tm0fY9gu3Z6R/IGZ4ymhyS16oqf+tWaF5zBbbak6nHK2UkXk1KrVDs3aLgpOZkv/Ir1IlQcIG",
+	"gocNAop425Dr2+TK1ft2c4w8BQ9TJviQ5WTCwESHziasE21L2nrBVWBnp0rkvZDb/KjqOzZwQXNcjI6E",
+	"r7ny0IPUGYaYtQsVKVe3zra6KcWrRSIbxRqRsTEC5kzlKQQxIFyoUtDRvQjjDLmN+eFSaSwSA3coqSLq",
+	"Ko3ZXYSLGrtQnXRh4HUvEsa92GEKzmvwFo5lMhKclcOV7e9NzfGwTcE6nI09iOXFCRR1ksOX2Iupb3u9",
+	"OIXCu7iN74zbfEmdFLrMfX8a6amhyX8EzqvHrIQS7yFJrsKqzVXxuTXZACdDhUFu3kqhxbHFVb49a09Y",
+	"nEpjcarn7Wfg4wTmbl+OXPdT0HYDdPLNc3lUg7FGix1LzJKlCTXVGCH9jBPTDgiKyOfg80Yx2nfALuTJ",
+	"IXdff+kW6+dC34ovY67zSrwRIxBwPQikDCJebscw9R6Sb4hfWi5pA+VrNdfrlRlKeXtr8cZuvQ5mHNzY",
+	"ig9zMh8ZzyPj+R5MoXhZajhKlSrfjqXY8gMNxxFuzVOK3je1BtRCWbSRcqaHtqaqHvcIHEcRuWm8G5T0",
+	"xiuXeQgV61tkP+SYso5pCfheD/U7XrSPA62HE5ViYyoXx2Hn3WlvzylDIf+CptYzBNjDGVzvbBm1GsbJ",
+	"4fHLo+Of1rf0mS0vUB4AIaDtmlYxvjsK/ihf31W+rprCnkhjPUKSWCIsS+gh/I5kEC/g7U1nUMb+rtFM",
+	"Bya/+UtFMrm0x+89iglO42tGMB0gX/0uo5fiqVRizHLYbdzc7s7FJmnwN+0vawQo+Y0l/tjBSQUE5txj",
+	"B6Zsx2pw0W8/Rib9cSKTHu7gH8OSHsOSHnXxrxmWRAyXt9IlyoDrRiMhWXAy5LcahYSlER4iAul2stOf",
+	"KfpoxwTv3DL66LkffWTymn/93JjkacwO9KYwMj1o/GtK8YL2ukFDXkw112l2YG8TCirIqaXZjZ5+1Hz+",
+	"/EUHOtkrmpmpujvt9rcXuvRwfPoxbukxbukxbmktZrnQ5rKMVz4Fc4epXHSjL9O+HHkdKCiHPFjD67zE",
+	"TO7iGGRRayZnMUsnao/QkN/KWYnfOXALuXsA0WrsOeT37qi0m7gz674XA8Uy3rS6d9Lf06Nv8tE3+agP",
+	"LaTwcFUMiSdiqowZvkpjN9fWlZxX0tH29bkC0o9V/JH2Vd8j6ZgBcIaVPZGulP29eyItSQ/5PatcBxZQ",
+	"fyA/5C2Vlxr1ZHVh38Hp0Xn56Ly8vfMSiCX2VAB0sjSzTIMWkEzruIyLO3tvYrQrdHZjrH+SHCk2Lsf6",
+	"I7l0sflSpVmGtLMa8u82jkXAwd2n2JjQJME4/xj7OdBScw/NXWx5FGgMsji6HwXpG6P79TcXyOa4vW84",
+	"sN8lSXiB/TRJsLaLgeeDRfcniYXZN6ACrMwOSqHxzirUzFLO1gqOL3b/MEH+98f67n//j4kBjzrQI++v",
+	"TQxIIG4JCbOwKpNJDSjz0/W1pSItAGe6iffngjdjLLJ+99ClomD7F41gqtSF/+4Dmfwz+qoBTQXgv9O4",
+	"prkgJrPbNUOYCjh9J5FM7tCrbjIPI1ZXoItBj1FNf6Copq+CBI8RTo8RTo8W/a8b4VRi+04cLUmOawc8",
+	"+TRjThD9ZuOfPAH3YcKg7iJxPdZium0tJizM+Q0GLH0VFvwYvPQYvPQYvHQXPrjYCVNlg4mIF3upz0cp",
+	"ukxyGiuvvbr+M71k5OfzN6+hhnhgaowX3Yhttfr+jJxd0eGQ5eTdEbQcmWvvgN0ksRQ5T8AUQ6VkCjtW",
+	"sHGfJV6bY0OpoPB6qsDBIm19fewNn3OmCI21MNSq1CY3xfNdyXjbpttM2iNDva1U+R0mQLODYufGr1Mu",
+	"jg6VJnAL+m2p6EzatRZ7kmQg8qGANvW2JS3+rCEMFtYFHPmlPqA5VjzXRRnoDXR0oZwwmmcpy41MsEe2",
+	"2tuVr9YSrtai1jklGtbwyX2pZV13e75J3c08WLFP6ulIjbMS821gb6D/SEQM4o1+AVsEhRx/0k9IRvnw",
+	"h7DBeNio/MpoUn4yZorq/eaSqR/CxlQNmi+qo6DiPD6qLTqvkQLffOq9akdnKb8gOct+CBtSzTImR4xp",
+	"pBvlbPBD2NBX7anEy9Ccpq1Yyur38VBJolU2IvN4flSzP+VJxlq/FWNxPTh0ten0/1tthqfzcNQqrT8u",
+	"SS9Jmug9u0VWJk7Sy9Lf3gzuM97xlhCsik+1woJGaWxyZLt+nJkeVk2015BMk5NUEa3MmaZ9egqJll84",
+	"LQLHVfSndXTPNHkqyAT0nUCDp6YnC8kJvIfXehnPrygZXDS1isCiHqGOjObMuJhtMGhFrrC+3pxNJRZY",
+	"azWq9r9lYC2kifJqDkxkaZl6gNN6A9tZgbnEbth0ZNhc7+NLha3F5OouctZtILPehm4ncHjt1xq9Xz+U",
+	"vDgnR5XOHZ5Q4NiGbHxwfP3pZ+Cj10v4O7MXoeio5t0FZa34pj0IHoa+Q7LnsfUnMuQbUR2NgtZUJYoX",
+	"bQbkkvFEaFlhyu2Bwh2DmoyTMZnQ+AKECncXi/4o4oqTyNAvFy1t+jynqlVaFYF+IhpR2CcjTYDTRglR",
+	"WfDro4PD47PD8nKbx2/Pjw6qD93eWmZQS31SC/Vpzb339SHcxMKxoXbGnmBr6xaolpYX1n3e8mrTttBw",
+	"amq+tRhX1+xpfydRQ2/omxM1YinLkkarAC9piUk/E/GF+0fTXMCmhvPngeCqOaDjNJv1xoILaJq3B0+v",
+	"WDocqd6zdvv6BhYW4Dp+o5cUIVtezlXKE3HVmqbkB4vN745+hGPf+DzNsx4JG778HDYCkojxxzTRv/yn",
+	"z4WvN/dWWwv0qSsvw5uHH4jJLNfbw8613Xa3Q87GNFc/MpqTMzFQV/pyHfG4dRv2rdGk9T0xScD7h2SS",
+	"iy/aN84kb2OU2F5ixPP7JlaMedgU0QBsnpka8CEobUdeS4r9xjjPBp24S3dZ81nS7je3kx3W3KU7O83u",
+	"oENfJFvx836n7dndttvbRSerY6HIAMwYjnxNc95TRtdojpSa9Mweelyo5sDaPFazsJ3g0Hrnprc1b8ve",
+	"Pr+I1FL66noyDItHgt05SOQwHokvGR2i5/9ThIXgcXzNeBAN6u+1wE2Wcob7WRJIKXItLPU67XanGjmi",
+	"T6cJvzf1z2tGkGjIfh+hI1U4zLkuAIlWho5++zFo5I8TNPLQx/8YLvIYLvIYLvJ1+3QZscDKkUZsXDdC",
+	"BAlDIXd+qzEhIM8+SDDI7cStxyiQ20WB3EIA/MaiRR6a9z7GiTzGiTzGiazJABeGhhT8b5gzplI+vLPp",
+	"5Scz0Zc0v9hv/ClMMO5kvqYVxkL8e7XEGE/UfkLnagxb+Dcp/riGhcVC7fuwspQAMcfnHYasDCI74tHU",
+	"8scxtXwVHHi0tzzaWx7tLV81Pcfj/1biLCTGda0uBZkoSZ7fqvHFSbQPYoC5vaT1aIS5nRHGImCj1/iZ",
+	"ZZkIyH5C/+Mb7IL+VZjvo8Hl0eDyaHC5FQdcaHYpM8ARo5ka/b6Q4+0bvtJtt8nVKM3KJRyNjKElWpql",
+	"l2yPpF6FMSovitJfdezmZ/h44z76tAFdExer0x/z7UUB/pWNtZbGHL1OLxlnUi6LLRozladLU58cWJ9I",
+	"Yt62eT0nuRgzNWJTCaHFZCDyMVU9MmF5MxdT5frKEsjTkgE0luVxyiDOOuQIIhKLhEkX5uwOh5y9/BuJ",
+	"sxTMYRDxbL+/YVMNvBkDaERPJiLL5CJB4o3Z7WoRsjXRoP9Jfj58fWIh8lFzpo92LR+hvBfmybhUCBSA",
+	"WBKQ/owATAK9i5FIMG8CANAK+X+S819ODpdObHLdXBR43Uufce4fwsbJ27PzsBHAJ38IG4V0GDYC/OoP",
+	"odaqw8Y12bpNtKo5i2ARMrBPEyFT4EKIF637Clv0MksuGJtAuKJZzXcSpFjao2/iMQl+hLqrkLNhKlU+",
+	"W04KvMMZuzuwmCgIzmZNlVMuB/dQnuqNnu7czPYlbeClD/0pDOGVk/qa5vAS8L9XmzgdY40CqPQ4yMV4",
+	"PzZVCxo0S2MG5McYsgA0Kb9s7kJTluLNvujPWdTtETZxwHo29RLovw/DegUec5pdGdtWBldp2KOR/Y9j",
+	"ZP/q+PBocH80uD8a3L+qwb0qYVj5tSqurmt7r9COGgn4WzXDlyXrB7HF31HMezTI384gnzDQppEXfmq2",
+	"9f+6C6VNjTpJTq9oVhrQ+QYN+F+dsT8a8x+N+Y/G/Lty14V2/Rrm6mftLzU8v50wvn9yRBIRT8eMq3JV",
+	"GcnySzQkkyLfvTC8olGo1sBv5j2bsHg9K79dcWEQNnvpka1Wu7UV8pQPRC/khIAVsUdqyyfp3032e4+0",
+	"W51W+zYG2Cp0vkzicqn22TKjocaA2aoeG8YLyFi5hBL0+qBdLyA77S2jWJ0ylc+a+wPF8oiARHOVSgbF",
+	"xkKOw0ksxkyachw4A6GKjIXUkqNkseAJEVliS6WwS5aDo6jP4CNgxKbKvilHNGeyF/KRuNKvEjFQjEPT",
+	"G0movGBJUG4aJi+kt6O+mCoiNHW2314gTem7lxofzbflbbJ7SSX2y9GEo3V7arMAu/z9L8QsmTE2ubMV",
+	"+kzP8iWtz/CBP4XVGQ/kaxqbAdbfq5EZKYZs9LbaVTMxp5PmVntN8zAA6/swC5v9z2kJiA+rg0W//mj+",
+	"/eOYfx/s3B/NvI9m3kcz71c181rebuVBI/6ta9U1pKEQIL9VIy4Kpg9ivL2l2PRotL2d0VZmbKLOStLc",
+	"N2Z9fTC++mhlfbSyPlpZ12RuC42qHm8r/bQ8jhfeQDPXvLpN45hNlKw1hJCqHeQKbBupkiHHXvsS4m5N",
+	"Q2ZT61PfkCzljHgrQRMKMFGSMymmeczIRjShamQtBfoFUIWDWp5JTXfnMyQ9hsPqQfYN3KadSqZDTjMZ",
+	"QEtvF3iM3TpljzAupsMRWCYoxKmSIeOaa4oc9bhkxuk4jU0ccovsFwYjx6AdZEI+pjOwnRDKZ7CS23Lr",
+	"16lU7z2ifHcL4VVptvnSyxCBL8nnEDK/w8Y1gvZz6IL6w8Y16jUQ4DumCSP9GaGcQB+MFFUccwzYCFrv",
+	"SaW44LEWT4esxr5t42s/NxifjvW1OMJG32BNwxsYNIy0b/88oDxmGUvczywfp5yq4sm+WZX9+4zllyzH",
+	"vz7U1Hj2zCK/utUWL4r+bwx1B7NFC8gHWW0RgpgkEFVNsxMPvAOaSRZUII4Z/NVzfj8SRAkCh6oPrFRQ",
+	"ut2+sRR2CUzwiToYmeoBpdQ9PaNfViNomEuJZuFCcCpvo0hGq81OML+2Gjet1c1Tt15DJ3AlhjzoP64/",
+	"rCwF+ddVX99FctBISIjlNq8jwWo9JHd+MGZ7XXYlscqmq6wGQOP7AhyDWsYhS3xwMQvURyILQU8GhLMr",
+	"JhW2rgnIIM0UtO7pz4DIXY1SxbIUzgqM9pL0mV76RizG/ZSbcHyyf/xSU/ATOmRYXF9M6L+mrEcmVEoS",
+	"cfZJ6d/OxQXjEenT+AIM3hP3rEX00lI+BG2y8CM9keQylWk/zVI1C7lWNJj1X2k+k2llk/w2lappzZOF",
+	"GKsJMxkLDdU9slSpdZlR98Gqanr0QH37f4FC6MiCUVpWLoFlt3WG46Agf928JTVmYdX8FYjcwmVrMIMn",
+	"sjQ9Zrg0eg1NN5pKK2zrTvojFGW/1axlPHfAkmTCctOXyvpC9eZd04HKQvSbZ+nv5TUkbECBKncAavRT",
+	"OtYs2gHR/OnWlXLFhujp/7zwK4D3i85nu7377KbzubMFoCADgKPzBoFOs7tz3n7Ra3d73U6r++xF58Xu",
+	"YrtA+e1Ou73b7S4yD5QsAH3a7G514+Zz1k6aLyjrNvvdzvNuf3ewPXjGai0Ai77lDAGv9o9e3z4Gq3Nz",
+	"DNZN8Gq3Olvtrd0XK8Grs9vafbHVefZiVXh1WDxoPu++SJq0m+w0O4OtF4P+bvfF7vaN8Cp960Hyzj8E",
+	"jRID0NNu/5P9Hsu//tidPD+6OJb9rePsHz9l6p9nR8+Ofju6evPbL+rN+aF689s/3r15OXz25uXRsze/",
+	"HU7f/PbL9pvz4c779K9rJIg4arBIInnLTRV8MfCYoxFHvln7wvduLtCnVQhLHrVaVzYKFgRNnGGvIFp8",
+	"BKzRYGw2/Y6qVgCr6mshDTv9gSZuAyJSCRIPS4gSIVe+sEcl6OKCM0LzIUQrBYUNHWa5pNkUtHvJuOoR",
+	"Ph339bcuGJuYYJ0kHaaKbHAR8kEmqHq2TXIx5UnKh5uByQJPuZbj00EaU65QgoPeNCAv9RlJcjGZQI/B",
+	"kHuieGEyUCOW5mh/IOYKkY2y+ISWliggUcUwI6NNLf/pvQvpej1YqK1hWKHGxmCzPSNHlaKQDwWTPfcK",
+	"RplUvAXggkYrDDd7gSN1KfCDVDlDzBNpNhrYWCpJtrvdGywdZEMfpt4fyoIiJzTTyIjubz4DkwqgYsit",
+	"8FhCES9cClrSxXQMAKAKAq7s8tCQA/YgY4qFpZQNT7g9XBhEm9AZHC0pYIILcziH8S0AI3wHPiEBMfYL",
+	"xE0TnBoS7iHCzQXYeJEzZMozpmX9+dgASWeyCFnbM60zyxEDsKr5uB3qRcyhb7kISUidV7pF3qdqFPII",
+	"FVjjeMY/CKBbll6CWgNd+Wo+hIARpjuPPlarTegjTFEteI8RVYVruxR25zr+FKsHCUFamCdT1Bfw+KXR",
+	"YvCgZciNBib1IuRI5AXpeyKJNQLmeXrJoPaAXqMJs/EWt8gvv3H66oA87263N6suelpx9hcQ79jrE3Lw",
+	"3YMnH91+XpAUWuQNLmmE9fFGfyufcpImAdoco3nv/fxiAV+gMU3RH+aKaprLxTTXx32kiKSXGJwFy3oi",
+	"Q96fKQ1sns0K0mB3AzGRLuwKf4tplukVs2xgliAJS+EiQFNZvBichdzdUj2kRQ6BFOOVMSiQyqKBnXcc",
+	"1WCXAIJiVJ6yxCxig2o9SjMdtJWhwTUTUC+CcxZrKG8SDmiCve2CkBtDDWCWNaJp2j3D2+GCPfWkPexh",
+	"i3Ao4yf2p8qlIlQpfcZQjQLQXhMu+EjGEgMKewejmhCdHlH5lEETPobkRsMajl7a2xZykZv+th6N02uI",
+	"DcHQdCyNZ8hXgURdsJk1pSfpAJBBuYIaHqXWZLugDvrKC85a5G9shuYIIMLu+utjZDnZsG2ILtjMUUbo",
+	"7vtEkqlkORF5yNHovYmLsp+GeODxhGqaQjWBiUWiocA+aY0rhT6rWmWUAYn4NMsiS76xi3ACmJOEXDNm",
+	"veJEAE8a0wtoOez2ar8aizwhmb37Fh+BWgBDHYkskYTGuZDSFcfQVMNIONCZFJRBGQBJ01uFO6slAyAw",
+	"+jyBOrE8Fca9r1cLTYlpOmaJIdzUrsdHJOq2TDKwMWWMXjIi9J6tG0JMlSaV5IJNDNPWDFbfh5mWF2hB",
+	"34pyNiX0RJKfZhnpMw21WL+vkXWqfFYU8ij1Lt4FmzVT3pxKFtXEUiPvwHoSUaHeRG7/NNOktjYWdCMF",
+	"e9gwRW6Ck+tPNyPAOjOFfLLphC1PejDiWL1ABLhpILqpcXOBqBHyjein/fPD9/u/fDzfP/vbx7+/O3x3",
+	"eBZt7jmBhfvWLJRCAtuJeru95QWTrxLKqo8MQrrwwOQFtLPG2Fb8kv5nD86gLAj0yPnh6Zuj4/1zn+9D",
+	"E25ay/oTM6H59F7IKzIDVI8BKtXUsEcLIMDVkGUr//mYmroECZKkQDMM1XNftDY/KskV0wTfYogasbHP",
+	"+A0AfdIDceKssF8ujN61xsLvKIAXrFBxjs/8tm9ep3ngCajLjFM+VawRNEDtsWPP4hFLppBX8n/wvc64",
+	"ETTS5JRNJUNM0pO+fv32/ceX705eHx3snx9WTROxa5VfsUpUm977fhV/yZ7Pxi1v7arQS2wi1wEmFTmL",
+	"UuX7JXOTZYFWRtAIR8mYjYW/vJKVSeiVNnYAdF+icAd8vPcZm1DAy+V+Y3fJb3SeKH3v4LKUoXNWvfKB",
+	"ZsBpghoJ2Z9McnFJs9qjszDodHfAekvhZQ3/xjCnBgZF7aSJaD4vPGPlmXCk624Zi/EY7kgjE+JCkqEQ",
+	"iecE1CuUJoS1BBz4xBxI3CbAWrVGoLulK18q1l2aoGduLk3dguyrheHt1Ay4Xt9mt0Zkeg9pvXUkLdQm",
+	"VSHJaf55UzT7phEOU1mXkWJUYis4g664Ukh7JeYSBOhCiyxYDDBasG64DsuWgZXzZ+YW16pLqOsLkTHK",
+	"4Sj8+Osl8WBPJHl3+jog0QL32f+AffqHz/Cf62j9ZrZrRd0jmxH6n4olmkYAS1wZF8+MA4snB3YSuOL4",
+	"eO157gunl0TdowRym6h7q7pvRAcI2ya6FXqkHQUwxj7XdCdC64Cn3VeEXy98sYrk3wIqLUoOqNy0Kvjc",
+	"nQOgabhnbKBQqygRC2OQyFlSvlk2Yqc8cV18zWPewWPewbecdzDvbVnD2YJ5COVIlNUSDvbrzFNPJImn",
+	"OVh8TI1UignFhWkfKR5e4FQtsLeGvM7gipYFrc2iSco324JZAa2ZEVpeI7LhPKSgjsNvJgYuIhvobg7I",
+	"+dGbw5cf3747D0J+sH98cIhPrd77crNQJiMgcYZcZ1Rp+qKVI89lYs2omH+c3CHp4fba5neV91AWHVZn",
+	"9SVBQZ/6OoNf4fuY+PBVxea1EhCq0sncNUGbNBq9pXM59Rkk/rBkz7PqaCFiPJUKIqzWZOk2HaC8ngPz",
+	"WX31nR25WBskTq8thn6NzIjbgGK9XT1mSPzhMiTuxIZr4kFLXPhpDHHYi2tJWCgQfDEDUrpX5kpgcGGS",
+	"jMQVUYJcpTwhibjiNoDAOT+pJJYRakYVcmduDkg60Fx7RHmSGf3C/+Jmi+zLCzDqDGnKPaeA54WZMAh+",
+	"0P8c0XycMSnn2STyxjrWiCHp98Id71L2IGcUHjbiqVRibCx+Sc6u0OYPnV7XsAOJ9UoddGvoq3cQoBKZ",
+	"vWnV5zujKV9S6QGe+QdTef5A5HJfXtT6jpQwlGQNsglEYindZJd6YYuVGBJBywR4rSlVzug4shWVeIIE",
+	"7rAwRmqZiURu0RGBgYSLKyCikEam0rHJMbNtIlDuQQcezCqsAFIWUlBca5GfGc1Vn1FFjIHaxJOlScZC",
+	"XsQYSCImjKNDliauZgfsgtgghZyZAcQ6lpEyWzOkr6+xVsj37QTY+8LVCXImy76+hcAkKNG6HNmQDHdj",
+	"VDtHbDd7ZLu7G/JICdEcUz5r6heks96AmzrF/IkMp9RvmcCqMZ1hMS2YVjbZpxGdampWWH8Kt7mpunMr",
+	"Xeu9FvruS9uqCx3HUOBVWQEoZCvFis+hbrnGG/zSK3As5AlVtEc+h2W/U9johUtijtsvdv4ZNoKwHOQc",
+	"NnpbQYhbgwlWiXOGaVyk86rfxWsEb5sKLPDYBRfCL37QM/xcUAH43XfylX7XhBfe+KnIFtSI1CMjew31",
+	"n0uA6YLK6zfkwsq7nQ5u6F6g3+lo8IOlI2z0StmOvdDvfhY2rh/+oJzl5SGOav0ahEi28dL0SFQ93Kgg",
+	"jyXiH+kzj747aep7FzmAwJdjSrL0kpENzFVtnmlkOARJYfM+lTZzZZcmt+dT/kQS8ybiJcaKav0BSsx5",
+	"aXUQcQ7Z3sjrxwGhmARBlYk12INQ1ZCvkL9XBJWxTwqmaREjzkqISE+YXRCIH8VCQg6L2BgzRfWVAMmm",
+	"TyV7tk3035st/M5Z+juDAHtKRqm+YS4q0wZvXo1ExkhfHxCTRAwMoZUmqBb2FlMOAgKhZMCuIFbpHsyq",
+	"P5vD+Wb4/ZK8sz9NdpuR1n81/4Qz6zQC/OvG7CjNiNzLuLbDfxwen388/+Xk8OP7t6d/e/X67fuPh/97",
+	"ePDu/Ojt8cez8/3TIn8Kv9befrHzwo/uqDqPgVDsK5Wn/anCjZpYRwAK+Ch8a/A6WWAuUmVi7iHWO6CK",
+	"anlu9tfpL+872dFvIv37+9PREW//0Aga9hKiVzMWCfY/pfz4sp/uXvV/ejXpD3/4QZ/PddAQeTpMNW29",
+	"5Qq9RLPPjYuU66FFEOPHvx0dv/x4/Pb0zf7rArlKCWmrRl9ReVEERXXaci7e5vNcrv41oHeBOd3VMKf7",
+	"rLOLNYluwhzY6NnBz4cv372uQ5sXlQ3YwLibcAYlLXFgBUl/03cH+HVdNt/J347Sj1fnR+/av/ztry/3",
+	"P/1yfvTpzfu/jl6fv8p+6f6ijn8/2v7nQWf0Zvz3zuvzV+M3v4/Gv/x2MXv78qL9z9P9H3/av5pNhq+e",
+	"r1G0FwmuXsRN+Xxldvgob/0hLeK85BZGiXvkmO69CVmmFMfTz8DR9OW9XmImn3JZMoo/kVBgZ2Ys2jmJ",
+	"3DQ28pzmQ4nxOjYWLVU2u6dF9k2iHPjKbCZaD4dySByEJ2Dv5mgbKhXgNlPutLdb5KDirgNrPukzUwMo",
+	"IUqI20o+4OF9IJfy3y0I7xiXPEwvmeZP5VBSl2iCBwfpn/CmlqX9AFJ9cKZCy1zu+na73Xy+k7Dmbqc/",
+	"aL5od591d2m/3acxIBv69uc+bSM8n0iIs1dTGeEqbHkLRS8gVdGli8rAmuWKcAFvjWtEigJQv2g15KL+",
+	"n6JK372Tw+OXR8c/NdZeJC5jkfINEHMJco++ie8wvuqU/faHYV16zEpn/B4IfZ07w7csUAJbuGf/r8ke",
+	"fPoZ/3FMx8vY3EtMnpV+Tm1UjLScLXVF/6tZ7guTbkO+USZmENhl4qI2W6Tb7pIxo9zrKjECT2Qs8oQl",
+	"3oIqzmnjUQ55qlxsGNgl8imXq2U51aXtYE7Cw7C9Mwfg++raumK6wnrsbWWXNGznrk7p8wIDrzxEeKT6",
+	"jx7pbyaQlkFulsFSqCgwR/fuM6T2qcv/XkzBD63zuWAs6Xisj0WxDDykRYBq4ApuFDUeZgVljUXC9kBN",
+	"kIJHIe8zLH5QDdy1obEtU0IyWicox9WF/HbicqSaxhfODd6nicnYfdignHIooiaB7vQfieAjEfxmiKC7",
+	"wPWJ3RjFf6+hOaZY6dPP+I8bRNo6yw0OLEw3xUQrSLieQSfkLiDHTYnFIiCAHFocmB8qKzAN/EROctB4",
+	"sFrPFdRRMssKuaarEP3jSl8U7mVvLkt+7T6OkgiKS0ivAIkro6EUhBoJjIIBc4hZYcqlMtFA9hxTRdRV",
+	"GqPX7C9/eQcverm4rb/8xWSroVgd+KAYCs0rFqgD4LHzSzBYQ0hR6MeUgwCZHgxiRXURshE2aJJgJFCq",
+	"2Lgo9pGrIORxziikhdpnJB1Atj9LwsZmD+vduFAiCxv7XbPgoGjdlyoy0LRKKxn+HotiPSknfaFGQaWl",
+	"mF1DPuWm0IkrPuDPEnKN9VLCjckZ4JtTgxy/7NmKNfpLZEQnE8Y11nDzGEKZ4CvFvB6e6XuATM2VxSnK",
+	"dSAW2mh6iHqf8kSQVGFxEI17UKon5SHXWpvxaUVeERjYpp/KGJiNmuowUukJzBGaNEeqp5vPs8VCIaVK",
+	"OHqn5uYXxW8AO3u2TSHcE5bguWGRqMXla9whIJoZJHhSVC7ZKKy1AcbJQURbYDKCQu5gthmAldqDrt6u",
+	"DcorSo5A6RkJQiP3LmvP7RdiqfGKao3WILV/SU0hH2zFMuUr6be2j5O9ozSTwlh/Ay+nwSQhm7wOqAS1",
+	"tJIGnkudTId04oGU53eOdt+mUMadzMx4JmVLLy5ngSYwX6Kg0Mytzk76MzIZCQ7Sg8WR4vfmRDSfNzvA",
+	"IPHXBYUT9hNAM0sdKdJGsoQ01i5wkqcxO0Dv+vZOO2j8a0ox7bHXDRryYtroNRSjTUbzrDnM2cylV5f3",
+	"aWLdcSvlWhq2WgdqP6vbjBHUD2vZ3j85OX37j8OXNxzOultYbvc2d9/JFVihsFqSCawklj+KPDAd+Wzn",
+	"1gVk7kFa8lXq8c9JDHfJGL/HYgPlI9c3B+nVLe7Ah6ChhKKZGbXbbl+vXQm54LLWjudh3E7Sjp8PuqzZ",
+	"GbRpczve2Wm+YC9Ys91/Hu/Q7qCTbG3NFcqhuWqay3df+DknE5bEKK/mYlnmKSNzqu7cK/D6USP+rjXi",
+	"R99RjZDB/QsG985obUjsHWcPTFFAmtQpL7cwUZY7XGuimmpxqvfrBy2D9RnNWb4/VSNsKKJfzi+t9Ffl",
+	"b0WH+0bQmOZZo9d4igQUFzXHPuaLRLfmGyLIxnyjAOz+jcI8NOEOyFjrx7E0RWT1KhPX/N1TjmxlUoh1",
+	"LT7mde6e/5rm3JENMYucwm5aKnqzFP1hFkxyGI/EsglYPBJs4Whst7hkuGnJtWB4qV7X3DReW2+mb4Op",
+	"LA3ljTlYJuAF72tQCa1pq4Qt/KxXu23Z2uNc8KYpALdwLht9sWj1RduswMSG6JPHW+J9i5ppFq8ZVK87",
+	"fUOzaAnYX621/SANrJbJAhaVX5nXr72o01XGQbeo1TslFYLYKpOf4ts13UFOTcC4a7NWFO8NwN9RVGNf",
+	"AxjrAkFf4SoA9DNv8+YWr7pzPXrxrt/TFDHD9FbXyAExBsk01xwIAspywxYQQPplr39n2LheAx5AZNYF",
+	"CgyqQqVo2YpgMdRpVbCY3u+L4PJGYFldiGonMeQo9Jm6YoyTjCX6IY1NAiPYdidQgc0VSgzIML206jOQ",
+	"MkyQcGWlEjYRUnNgmmauOo2ldlBf1zRGWwO4JRK8LpBLg6vALhdjLIBeJdKrQr8038138nOIxTuBTEHd",
+	"EAGVdCk3kW9SEU3hTbILvPsFL6nHc6qA8kuJFmAqc59VgeTNddMFnk6IEhpMphpocTfJhi3BvPWs3d40",
+	"DR1DV3oybFi/NLQnIKG1UYQNq4JVL7+iioWNgITWKhU2rjHYpsjQM7wL+3YZO7Jah3BaXrzu2dhx1YPx",
+	"CoDaUyn4tN9v7/NcK67VTst+wHXi+rDuSHvIfs+9z+vt+qVXUHSuxmipf99aE7MqNA2O3AE485i8T+RI",
+	"TCamhrfpzIHxrmBi0RKJxnVw6RwpNi4wdMpVmgFaxyMWX4ipcmgdlNAXpfSYpRNlMdaYfKo4m6oWecdh",
+	"OltMHKz2y+/Yi2fb7fZmQBxhB0FLy3v7fcoTwU1byzUugh68NoGiuZqjTNgP3pEkECBrEd9CZHVCRXN1",
+	"YAetgfh63Cmexq2wHr5rDtzbaewe3QbjAXaKjX1sR3y7NTyuP1z//wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -52,6 +52,7 @@ type startCall struct {
 	workflow    string
 	args        []any
 	signal      *executions.SignalCall
+	update      *executions.UpdateCall
 	requestID   string
 	hasDeadline bool
 }
@@ -221,7 +222,7 @@ func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (ex
 	_, hasDeadline := ctx.Deadline()
 	options := call.Options
 	f.starts = append(f.starts, startCall{options: options, workflow: call.WorkflowType, args: call.Args,
-		signal: call.Signal, requestID: call.RequestID, hasDeadline: hasDeadline})
+		signal: call.Signal, update: call.Update, requestID: call.RequestID, hasDeadline: hasDeadline})
 	if f.startErr != nil {
 		return executions.StartAnswer{}, f.startErr
 	}
@@ -232,7 +233,7 @@ func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (ex
 	if e := f.find(options.ID, ""); e != nil && e.status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		switch options.WorkflowIDConflictPolicy {
 		case enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
-			return executions.StartAnswer{RunID: e.runID, Status: e.status}, nil
+			return executions.StartAnswer{RunID: e.runID, Status: e.status, Update: f.updateAnswer(call)}, nil
 		case enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING:
 			e.status = enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED
 		default:
@@ -258,7 +259,19 @@ func (f *fakeTemporal) Start(ctx context.Context, call executions.StartCall) (ex
 		}
 	}
 	f.executions = append(f.executions, run)
-	return executions.StartAnswer{RunID: run.runID, Started: true, Status: run.status}, nil
+	return executions.StartAnswer{RunID: run.runID, Started: true, Status: run.status, Update: f.updateAnswer(call)}, nil
+}
+
+// updateAnswer is the outcome of an update-with-start's update: updateResult, or updateErr.
+func (f *fakeTemporal) updateAnswer(call executions.StartCall) *executions.UpdateAnswer {
+	if call.Update == nil {
+		return nil
+	}
+	return &executions.UpdateAnswer{Result: converter.NewRawValue(f.updateResult), Err: f.updateErr}
+}
+
+func (f *fakeTemporal) GetWorkflowUpdateHandle(o client.GetWorkflowUpdateHandleOptions) client.WorkflowUpdateHandle {
+	return fakeUpdate{id: o.UpdateID, result: f.updateResult, err: f.updateErr}
 }
 
 func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {

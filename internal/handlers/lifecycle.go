@@ -25,14 +25,18 @@ func (s *Server) QueryWorkflow(ctx context.Context, req gen.QueryWorkflowRequest
 	return gen.QueryWorkflow200JSONResponse{Result: result}, nil
 }
 
-// UpdateWorkflow runs an update handler of the execution and answers once it has completed.
+// UpdateWorkflow runs an update handler of the execution and answers once it has completed; with
+// start, it is an update-with-start.
 func (s *Server) UpdateWorkflow(ctx context.Context, req gen.UpdateWorkflowRequestObject) (gen.UpdateWorkflowResponseObject, error) {
 	body := deref(req.Body)
+	if body.Start != nil {
+		return s.updateWithStart(ctx, req)
+	}
 	id, result, err := s.core.Update(ctx, req.WorkflowId, deref(body.RunId), req.UpdateName, deref(body.UpdateId), deref(body.Input))
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateWorkflow200JSONResponse{UpdateId: id, Result: result}, nil
+	return gen.UpdateWorkflow200JSONResponse{Body: gen.UpdateResponse{UpdateId: id, Result: result}}, nil
 }
 
 // CancelWorkflow requests cancellation of a running execution.

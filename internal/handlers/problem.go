@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -61,6 +62,9 @@ type problemError struct {
 	workflowID, runID string
 	// failure is what the workflow answered, when it rejected a query or an update.
 	failure *gen.Failure
+	// runStarted says, for an update-with-start that failed after its start, whether it started
+	// the run named.
+	runStarted *bool
 	// retryAfter is when the client may try again, in seconds; 0 means the writer's default
 	// (given for 503 only).
 	retryAfter int
@@ -94,8 +98,26 @@ func problemFor(err error) (*problemError, bool) {
 			p.runID = exec.RunID
 		}
 	}
+	var after *afterStartError
+	if errors.As(err, &after) {
+		p.workflowID, p.runID, p.runStarted = after.workflowID, after.runID, &after.runStarted
+	}
 	return p, logIt
 }
+
+// afterStartError is what befell an update-with-start's update after the start had started or
+// found the run named: the problem says so.
+type afterStartError struct {
+	workflowID, runID string
+	runStarted        bool
+	err               error
+}
+
+func (e *afterStartError) Error() string {
+	return fmt.Sprintf("update-with-start of workflow %q run %q (started: %t): %v", e.workflowID, e.runID, e.runStarted, e.err)
+}
+
+func (e *afterStartError) Unwrap() error { return e.err }
 
 func classify(err error) (*problemError, bool) {
 	var p *problemError
@@ -265,6 +287,7 @@ func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problem
 		body.RunId = &p.runID
 	}
 	body.Failure = p.failure
+	body.RunStarted = p.runStarted
 	if id := requestID(r.Context()); id != "" {
 		body.RequestId = &id
 	}

@@ -145,7 +145,7 @@ func (s *Server) updateTyped(ctx context.Context, workflowType, name, workflowID
 	if err != nil {
 		return nil, err
 	}
-	return typedAnswer(gen.UpdateWorkflow200JSONResponse{UpdateId: id, Result: result}.VisitUpdateWorkflowResponse), nil
+	return typedAnswer(gen.UpdateWorkflow200JSONResponse{Body: gen.UpdateResponse{UpdateId: id, Result: result}}.VisitUpdateWorkflowResponse), nil
 }
 
 // typedAct prepares a typed signal or update: the run of workflowType it is for, and the JSON of

@@ -296,6 +296,24 @@ func (e SleepFailureType) Valid() bool {
 	}
 }
 
+// Defines values for UpdateWithStartConflictPolicy.
+const (
+	UpdateWithStartConflictPolicyFAIL        UpdateWithStartConflictPolicy = "FAIL"
+	UpdateWithStartConflictPolicyUSEEXISTING UpdateWithStartConflictPolicy = "USE_EXISTING"
+)
+
+// Valid indicates whether the value is a known member of the UpdateWithStartConflictPolicy enum.
+func (e UpdateWithStartConflictPolicy) Valid() bool {
+	switch e {
+	case UpdateWithStartConflictPolicyFAIL:
+		return true
+	case UpdateWithStartConflictPolicyUSEEXISTING:
+		return true
+	default:
+		return false
+	}
+}
+
 // AddCartItemRequest defines model for AddCartItemRequest.
 type AddCartItemRequest struct {
 	// Input A line of a `Cart`, the input of its `addItem` update.
@@ -968,8 +986,13 @@ type Problem struct {
 	// RequestID The id of this request in the gateway's logs, for reporting a problem.
 	RequestID string `json:"requestId,omitempty"`
 	RunID     string `json:"runId,omitempty"`
-	Status    int    `json:"status"`
-	Title     string `json:"title"`
+
+	// RunStarted For an update-with-start whose update the workflow rejected: whether the run named was
+	// started by this request (or the one it replays). Temporal does not undo that start; the
+	// run stays running.
+	RunStarted bool   `json:"runStarted,omitempty"`
+	Status     int    `json:"status"`
+	Title      string `json:"title"`
 
 	// Type A URI reference naming the kind of problem.
 	Type       string `json:"type"`
@@ -1437,7 +1460,7 @@ type StopRequest struct {
 	RunID RunID `json:"runId,omitempty"`
 }
 
-// UpdateRequest defines model for UpdateRequest.
+// UpdateRequest An update's argument and id; `runId` names a run to update, and cannot be combined with `start`.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
 	Input json.RawMessage `json:"input,omitempty"`
@@ -1447,16 +1470,75 @@ type UpdateRequest struct {
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunID RunID `json:"runId,omitempty"`
 
-	// UpdateID Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent.
+	// Start Makes an update an update-with-start: the execution to start, under the path's workflow id,
+	// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+	// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+	// Temporal starts no cron workflow and no delayed one with an update, so there are no
+	// `cronSchedule` and `startDelay`.
+	Start UpdateWithStart `json:"start,omitempty"`
+
+	// UpdateID Identifies the update; a request repeated with the same id gets the same update's
+	// outcome. Generated when absent: from the `Idempotency-Key` when there is one (with
+	// `start`), a new UUID otherwise.
 	UpdateID string `json:"updateId,omitempty"`
 }
 
 // UpdateResponse defines model for UpdateResponse.
 type UpdateResponse struct {
 	// Result What the update handler returned, as JSON.
-	Result   json.RawMessage `json:"result"`
-	UpdateID string          `json:"updateId"`
+	Result json.RawMessage `json:"result"`
+
+	// RunID With `start`, the run updated.
+	RunID string `json:"runId,omitempty"`
+
+	// RunStarted With `start`, whether this request started the run (or, replayed, the request with the
+	// same `Idempotency-Key` that it replays did).
+	RunStarted bool   `json:"runStarted,omitempty"`
+	UpdateID   string `json:"updateId"`
+
+	// WorkflowID With `start`, the execution updated.
+	WorkflowID string `json:"workflowId,omitempty"`
 }
+
+// UpdateWithStart Makes an update an update-with-start: the execution to start, under the path's workflow id,
+// when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+// input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+// Temporal starts no cron workflow and no delayed one with an update, so there are no
+// `cronSchedule` and `startDelay`.
+type UpdateWithStart struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout Duration `json:"executionTimeout,omitempty"`
+
+	// IDConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+	// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+	IDConflictPolicy UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
+
+	// IDReusePolicy Whether this id may be used again after earlier executions with it closed.
+	IDReusePolicy IDReusePolicy `json:"idReusePolicy,omitempty"`
+
+	// Input The workflow's one argument, as in `StartWorkflowRequest`.
+	Input json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue The task queue, as in `StartWorkflowRequest`.
+	TaskQueue string `json:"taskQueue,omitempty"`
+
+	// WorkflowType The registered workflow type name, for example `Cart`.
+	WorkflowType string `json:"workflowType"`
+}
+
+// UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
 // references resolved, `nullable` as a type that admits `null`, `example` as `examples`) that a
@@ -1862,6 +1944,12 @@ type GetWorkflowHistoryParams struct {
 	RunID     RunID  `form:"runId,omitempty" json:"runId,omitempty"`
 	PageSize  int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 	PageToken string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// UpdateWorkflowParams defines parameters for UpdateWorkflow.
+type UpdateWorkflowParams struct {
+	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // StartApprovalJSONRequestBody defines body for StartApproval for application/json ContentType.

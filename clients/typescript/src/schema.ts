@@ -208,13 +208,26 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Update a running execution and read the update's result
+         * Update an execution, starting it first if needed, and read the update's result
          * @description Runs the workflow's update handler `updateName` with `input` as its one argument and answers
          *     once the update has completed. An update the workflow's validator rejects, or whose handler
          *     fails, answers 422 with the workflow's failure. `updateId` makes a retried request attach to the
          *     same update instead of running it twice.
          *
-         *     Needs scope `start` (or `admin`).
+         *     **Update-with-start.** With `start`, the update goes to the running execution of
+         *     `workflowId`, which is started first when none is running ("add this item to the cart,
+         *     creating the cart if needed"): 201 when this request started the run, 200 when it found
+         *     it, the update's result in both, `Location` naming the run. The start and the update's
+         *     admission are one Temporal operation: either both happen or neither does. The update's
+         *     validator runs after the start, and its rejection does not undo it: the 422 says in
+         *     `runStarted` whether the run was started, and that run stays running. With an
+         *     `Idempotency-Key` a retry never starts or updates anything twice: it is answered 200 with
+         *     `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
+         *     rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
+         *     to the same update on the same run.
+         *
+         *     Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
+         *     execution this request did not start.
          */
         post: operations["updateWorkflow"];
         delete?: never;
@@ -1487,17 +1500,59 @@ export interface components {
             /** @description What the query handler returned, as JSON. */
             result: unknown;
         };
+        /** @description An update's argument and id; `runId` names a run to update, and cannot be combined with `start`. */
         UpdateRequest: {
             /** @description The update's one argument, any JSON value. */
             input?: (Record<string, unknown> | null) | unknown[] | string | number | boolean;
-            /** @description Identifies the update; a request repeated with the same id gets the same update's outcome. Generated when absent. */
+            /**
+             * @description Identifies the update; a request repeated with the same id gets the same update's
+             *     outcome. Generated when absent: from the `Idempotency-Key` when there is one (with
+             *     `start`), a new UUID otherwise.
+             */
             updateId?: string;
             runId?: components["schemas"]["RunId"];
+            start?: components["schemas"]["UpdateWithStart"];
         };
+        /**
+         * @description Makes an update an update-with-start: the execution to start, under the path's workflow id,
+         *     when none is running. The fields mean what they mean in `StartWorkflowRequest`, and the
+         *     input is held to the same checks (422 `invalid-input`, fields named `/start/input/...`).
+         *     Temporal starts no cron workflow and no delayed one with an update, so there are no
+         *     `cronSchedule` and `startDelay`.
+         */
+        UpdateWithStart: {
+            /** @description The registered workflow type name, for example `Cart`. */
+            workflowType: string;
+            /** @description The task queue, as in `StartWorkflowRequest`. */
+            taskQueue?: string;
+            /** @description The workflow's one argument, as in `StartWorkflowRequest`. */
+            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | components["schemas"]["CartInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+            idConflictPolicy?: components["schemas"]["UpdateWithStartConflictPolicy"];
+            idReusePolicy?: components["schemas"]["IdReusePolicy"];
+            memo?: components["schemas"]["Memo"];
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+        };
+        /**
+         * @description What to do when an execution with this id is running: update it (`USE_EXISTING`), or
+         *     refuse with 409 (`FAIL`, for an update that must go to a new execution).
+         * @default USE_EXISTING
+         * @enum {string}
+         */
+        UpdateWithStartConflictPolicy: "USE_EXISTING" | "FAIL";
         UpdateResponse: {
             updateId: string;
             /** @description What the update handler returned, as JSON. */
             result: unknown;
+            /** @description With `start`, the execution updated. */
+            workflowId?: string;
+            /** @description With `start`, the run updated. */
+            runId?: string;
+            /**
+             * @description With `start`, whether this request started the run (or, replayed, the request with the
+             *     same `Idempotency-Key` that it replays did).
+             */
+            runStarted?: boolean;
         };
         StopRequest: {
             /** @description Why; recorded in the execution's history. */
@@ -1636,6 +1691,12 @@ export interface components {
             /** @description The id of this request in the gateway's logs, for reporting a problem. */
             requestId?: string;
             failure?: components["schemas"]["Failure"];
+            /**
+             * @description For an update-with-start whose update the workflow rejected: whether the run named was
+             *     started by this request (or the one it replays). Temporal does not undo that start; the
+             *     run stays running.
+             */
+            runStarted?: boolean;
         };
         FieldError: {
             /** @enum {string} */
@@ -2456,7 +2517,10 @@ export interface operations {
     updateWorkflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A client-chosen unique key for this start, such as a UUID. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description The business id of the workflow, percent-encoded as a path segment (`/` as `%2F`). `.` and
@@ -2470,21 +2534,16 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "input": {
-                 *         "comment": "approved by phone"
-                 *       },
-                 *       "updateId": "approve-po-7-1"
-                 *     }
-                 */
                 "application/json": components["schemas"]["UpdateRequest"];
             };
         };
         responses: {
-            /** @description The update completed. */
+            /** @description The update completed on an execution that was running (or, replayed, the first request's outcome). */
             200: {
                 headers: {
+                    /** @description With `start`, the execution's URL, `/workflows/{workflowId}?runId={runId}`. */
+                    Location?: string;
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2494,6 +2553,34 @@ export interface operations {
                      *       "result": {
                      *         "state": "APPROVED"
                      *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UpdateResponse"];
+                };
+            };
+            /** @description Update-with-start started the execution, and the update completed on it. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "updateId": "5d0c7f2e-1f0a-4c55-8e8e-0b7c5a2f1d33",
+                     *       "result": {
+                     *         "items": [
+                     *           {
+                     *             "sku": "tea-earl-grey",
+                     *             "quantity": 2,
+                     *             "priceCents": 450
+                     *           }
+                     *         ],
+                     *         "totalCents": 900
+                     *       },
+                     *       "workflowId": "cart-ada",
+                     *       "runId": "01a211ba-232c-7e0d-8ae2-b2172b9f4f6e",
+                     *       "runStarted": true
                      *     }
                      */
                     "application/json": components["schemas"]["UpdateResponse"];
