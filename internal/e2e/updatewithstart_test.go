@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/temporalhttp/gateway/client"
+)
+
+// Update-with-start against the real dev server and worker, with the Cart sample: "add this item
+// to the cart, creating the cart if needed, and tell me the new total".
+
+func cartStart() *client.UpdateWithStart {
+	input := json.RawMessage(`{"customerId":"ada","timeoutSeconds":600}`)
+	return &client.UpdateWithStart{WorkflowType: "Cart", Input: &input}
+}
+
+func addItemWithStart(t *testing.T, id, key, sku string) *client.UpdateWorkflowResponse {
+	t.Helper()
+	input := json.RawMessage(`{"sku":"` + sku + `","quantity":2,"priceCents":450}`)
+	params := &client.UpdateWorkflowParams{}
+	if key != "" {
+		params.IdempotencyKey = &key
+	}
+	r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "addItem", params,
+		client.UpdateRequest{Input: &input, Start: cartStart()})
+	require.NoError(t, err)
+	return r
+}
+
+// updatesIn counts the updates the run accepted.
+func updatesIn(t *testing.T, id, runID string) int {
+	t.Helper()
+	n := 0
+	events := temporalC.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for events.HasNext() {
+		e, err := events.Next()
+		require.NoError(t, err)
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			n++
+		}
+	}
+	return n
+}
+
+func TestUpdateWithStartCreatesTheCartThenUpdatesIt(t *testing.T) {
+	id := uniqueID(t)
+	terminateAtEnd(t, id)
+
+	first := addItemWithStart(t, id, "", "tea")
+	require.Equal(t, http.StatusCreated, first.StatusCode(), "body: %s", first.Body)
+	require.NotNil(t, first.JSON201)
+	assert.True(t, *first.JSON201.RunStarted)
+	assert.JSONEq(t, `{"items":[{"sku":"tea","quantity":2,"priceCents":450}],"totalCents":900}`, string(first.JSON201.Result))
+	runID := *first.JSON201.RunId
+	assert.Equal(t, "/workflows/"+id+"?runId="+runID, first.HTTPResponse.Header.Get("Location"))
+
+	second := addItemWithStart(t, id, "", "cake")
+	require.Equal(t, http.StatusOK, second.StatusCode(), "body: %s", second.Body)
+	assert.False(t, *second.JSON200.RunStarted)
+	assert.Equal(t, runID, *second.JSON200.RunId, "the second call updates the same run")
+	assert.JSONEq(t, `{"items":[{"sku":"tea","quantity":2,"priceCents":450},{"sku":"cake","quantity":2,"priceCents":450}],"totalCents":1800}`,
+		string(second.JSON200.Result))
+	assert.Empty(t, second.HTTPResponse.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, 2, updatesIn(t, id, runID))
+}
+
+func TestKeyedUpdateWithStartNeverAppliesTheUpdateTwice(t *testing.T) {
+	id := uniqueID(t)
+	terminateAtEnd(t, id)
+	key := "add-tea-" + id
+
+	first := addItemWithStart(t, id, key, "tea")
+	require.Equal(t, http.StatusCreated, first.StatusCode(), "body: %s", first.Body)
+	runID := *first.JSON201.RunId
+
+	for range 2 {
+		retry := addItemWithStart(t, id, key, "tea")
+		require.Equal(t, http.StatusOK, retry.StatusCode(), "body: %s", retry.Body)
+		assert.Equal(t, "true", retry.HTTPResponse.Header.Get("Idempotent-Replayed"))
+		assert.True(t, *retry.JSON200.RunStarted, "the replay says its first request started the run")
+		assert.Equal(t, runID, *retry.JSON200.RunId)
+		assert.Equal(t, first.JSON201.UpdateId, retry.JSON200.UpdateId)
+		assert.JSONEq(t, string(first.JSON201.Result), string(retry.JSON200.Result), "the first update's result")
+	}
+	assert.Equal(t, 1, updatesIn(t, id, runID), "the retries applied nothing")
+
+	// After the run closed, a retry still starts and applies nothing.
+	require.NoError(t, temporalC.SignalWorkflow(t.Context(), id, runID, "checkout", map[string]string{"paymentReference": "p-1"}))
+	require.NoError(t, temporalC.GetWorkflow(t.Context(), id, runID).Get(t.Context(), nil))
+	late := addItemWithStart(t, id, key, "tea")
+	require.Equal(t, http.StatusOK, late.StatusCode(), "body: %s", late.Body)
+	assert.JSONEq(t, string(first.JSON201.Result), string(late.JSON200.Result))
+	current, status := currentRun(t, id)
+	assert.Equal(t, runID, current, "no new run for the retry")
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, status)
+
+	reused := addItemWithStart(t, id, key, "cake")
+	require.Equal(t, http.StatusUnprocessableEntity, reused.StatusCode(), "body: %s", reused.Body)
+	require.NotNil(t, reused.ApplicationproblemJSON422)
+	assert.Equal(t, "urn:temporal-http:problem:idempotency-key-reused", reused.ApplicationproblemJSON422.Type)
+}
+
+// What Temporal does when the validator rejects the update of an update-with-start: the start
+// stands (the run was started and keeps running), and only the update is refused.
+func TestUpdateWithStartRejectedSaysTheRunWasStarted(t *testing.T) {
+	id := uniqueID(t)
+	terminateAtEnd(t, id)
+	bad := json.RawMessage(`{"sku":"","quantity":1,"priceCents":1}`) // the validator refuses an item without a sku
+	key := "bad-" + id
+	send := func() *client.UpdateWorkflowResponse {
+		r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "addItem", &client.UpdateWorkflowParams{IdempotencyKey: &key},
+			client.UpdateRequest{Input: &bad, Start: cartStart()})
+		require.NoError(t, err)
+		return r
+	}
+	r := send()
+	require.Equal(t, http.StatusUnprocessableEntity, r.StatusCode(), "body: %s", r.Body)
+	p := r.ApplicationproblemJSON422
+	require.NotNil(t, p)
+	assert.Equal(t, "urn:temporal-http:problem:rejected-by-workflow", p.Type)
+	require.NotNil(t, p.RunStarted)
+	assert.True(t, *p.RunStarted, "Temporal started the run before the validator ran")
+	require.NotNil(t, p.RunId)
+	runID, status := currentRun(t, id)
+	assert.Equal(t, runID, *p.RunId)
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status, "the rejection does not undo the start")
+	assert.Equal(t, 0, updatesIn(t, id, runID), "a rejected update leaves no trace in the history")
+
+	again := send()
+	require.Equal(t, http.StatusUnprocessableEntity, again.StatusCode(), "body: %s", again.Body)
+	assert.Equal(t, runID, *again.ApplicationproblemJSON422.RunId, "the retry is answered with the first rejection")
+
+	// The same rejection on the run that is now there: it was found, not started.
+	other := json.RawMessage(`{"sku":"","quantity":2,"priceCents":1}`)
+	found, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "addItem", nil, client.UpdateRequest{Input: &other, Start: cartStart()})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnprocessableEntity, found.StatusCode(), "body: %s", found.Body)
+	assert.False(t, *found.ApplicationproblemJSON422.RunStarted)
+}
