@@ -2839,6 +2839,10 @@ type ClientInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
+	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+	// caller's same key and update name name the same update, which Temporal applies once per run
+	// and answers again with its first outcome (whatever the body of the retry).
+	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
 	//
@@ -2865,6 +2869,10 @@ type ClientInterface interface {
 	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
+	//
+	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+	// caller's same key and update name name the same update, which Temporal applies once per run
+	// and answers again with its first outcome (whatever the body of the retry).
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -4146,6 +4154,10 @@ func (c *Client) TerminateWorkflow(ctx context.Context, workflowId WorkflowId, b
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
+// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+// caller's same key and update name name the same update, which Temporal applies once per run
+// and answers again with its first outcome (whatever the body of the retry).
+//
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
 //
@@ -4182,6 +4194,10 @@ func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId Workflow
 // `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
+//
+// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+// caller's same key and update name name the same update, which Temporal applies once per run
+// and answers again with its first outcome (whatever the body of the retry).
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
@@ -7551,6 +7567,10 @@ type ClientWithResponsesInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
+	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+	// caller's same key and update name name the same update, which Temporal applies once per run
+	// and answers again with its first outcome (whatever the body of the retry).
+	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
 	//
@@ -7577,6 +7597,10 @@ type ClientWithResponsesInterface interface {
 	// `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
+	//
+	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+	// caller's same key and update name name the same update, which Temporal applies once per run
+	// and answers again with its first outcome (whatever the body of the retry).
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -13555,6 +13579,10 @@ func (c *ClientWithResponses) TerminateWorkflowWithResponse(ctx context.Context,
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
+// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+// caller's same key and update name name the same update, which Temporal applies once per run
+// and answers again with its first outcome (whatever the body of the retry).
+//
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
 //
@@ -13587,6 +13615,10 @@ func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Con
 // `Idempotent-Replayed: true` and the first request's outcome (its result, read again, or its
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
+//
+// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+// caller's same key and update name name the same update, which Temporal applies once per run
+// and answers again with its first outcome (whatever the body of the retry).
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 
+	"github.com/temporalhttp/gateway/internal/auth"
+	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
@@ -32,7 +34,15 @@ func (s *Server) UpdateWorkflow(ctx context.Context, req gen.UpdateWorkflowReque
 	if body.Start != nil {
 		return s.updateWithStart(ctx, req)
 	}
-	id, result, err := s.core.Update(ctx, req.WorkflowId, deref(body.RunId), req.UpdateName, deref(body.UpdateId), deref(body.Input))
+	updateID := deref(body.UpdateId)
+	if key := deref(req.Params.IdempotencyKey); key != "" && updateID == "" {
+		caller := ""
+		if p, ok := auth.FromContext(ctx); ok {
+			caller = p.Name
+		}
+		updateID = executions.KeyedUpdateID(caller, key, req.UpdateName)
+	}
+	id, result, err := s.core.Update(ctx, req.WorkflowId, deref(body.RunId), req.UpdateName, updateID, deref(body.Input))
 	if err != nil {
 		return nil, err
 	}

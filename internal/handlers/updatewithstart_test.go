@@ -108,3 +108,26 @@ func TestUpdateWithStart(t *testing.T) {
 		assert.NotEmpty(t, update.requestID)
 	})
 }
+
+func TestPlainUpdateIdempotencyKeyNamesTheUpdate(t *testing.T) {
+	fake := &fakeTemporal{}
+	h := newRouter(t, fake)
+	send := func(key, name string) string {
+		req := newRequest(http.MethodPost, "/workflows/po-7/updates/"+name, `{"input":{"comment":"ok"}}`)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		rec := serve(h, req)
+		require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
+		var answer struct {
+			UpdateID string `json:"updateId"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer))
+		return answer.UpdateID
+	}
+	first := send("k-1", "approve")
+	assert.Equal(t, first, send("k-1", "approve"), "a retry names the same update")
+	assert.NotEqual(t, first, send("k-2", "approve"))
+	assert.NotEqual(t, first, send("k-1", "reject"), "another update name is another update")
+	assert.NotEqual(t, send("", "approve"), send("", "approve"), "without a key each request is a new update")
+}

@@ -226,6 +226,10 @@ export interface paths {
          *     rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
          *     to the same update on the same run.
          *
+         *     Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
+         *     caller's same key and update name name the same update, which Temporal applies once per run
+         *     and answers again with its first outcome (whatever the body of the retry).
+         *
          *     Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
          *     execution this request did not start.
          */
