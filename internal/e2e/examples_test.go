@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/http/httptest"
@@ -195,6 +196,16 @@ func TestCurlExamples(t *testing.T) {
 		out := sh.ok(t, "updateWorkflow", updated, "approve")
 		require.NoError(t, json.Unmarshal([]byte(out), &update), "printed: %s", out)
 		assert.JSONEq(t, `{"state":"APPROVED"}`, string(update.Result))
+
+		cart := id + "-cart"
+		t.Cleanup(func() { _ = temporalC.TerminateWorkflow(context.Background(), cart, "", "test over") })
+		for i, total := range []int{900, 1800} {
+			out := sh.ok(t, "updateWorkflow", cart, "addItem", `{"sku":"tea","quantity":2,"priceCents":450}`,
+				`{"workflowType":"Cart","input":{"customerId":"ada"}}`)
+			require.NoError(t, json.Unmarshal([]byte(out), &update), "printed: %s", out)
+			assert.Equal(t, i == 0, *update.RunStarted, "the first call starts the cart, the second finds it")
+			assert.JSONEq(t, fmt.Sprint(total), string(mustField(t, update.Result, "totalCents")))
+		}
 	})
 
 	t.Run("cancel and terminate", func(t *testing.T) {
@@ -359,4 +370,12 @@ func TestWebExampleInChromium(t *testing.T) {
 		assert.Empty(t, got.Statuses)
 		assert.Contains(t, got.Problem, "422 ")
 	})
+}
+
+// mustField is the field name of the JSON object raw.
+func mustField(t *testing.T, raw json.RawMessage, name string) json.RawMessage {
+	t.Helper()
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &fields), "%s", raw)
+	return fields[name]
 }
