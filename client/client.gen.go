@@ -1006,7 +1006,12 @@ type Problem struct {
 	Title      string `json:"title"`
 
 	// Type A URI reference naming the kind of problem.
-	Type       string  `json:"type"`
+	Type string `json:"type"`
+
+	// UpdateId For an update-with-start whose outcome is not known (504): the update's id. A retry
+	// with it as `updateId` attaches to that update, should it have been admitted, instead of
+	// making a second one.
+	UpdateId   *string `json:"updateId,omitempty"`
 	WorkflowId *string `json:"workflowId,omitempty"`
 }
 
@@ -1523,7 +1528,8 @@ type UpdateWithStart struct {
 	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
 
 	// IdConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
-	// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+	// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
+	// answers an `updateId` that the current run completed with that update's outcome).
 	IdConflictPolicy *UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
@@ -1548,7 +1554,8 @@ type UpdateWithStart struct {
 }
 
 // UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
-// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
+// answers an `updateId` that the current run completed with that update's outcome).
 type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
@@ -2839,9 +2846,13 @@ type ClientInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
-	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-	// caller's same key and update name name the same update, which Temporal applies once per run
-	// and answers again with its first outcome (whatever the body of the retry).
+	// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+	// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+	// answer in time, the 504 names its `updateId`: the run may have been started and the update
+	// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+	// that the execution's current run already completed, closed or not, is answered with that
+	// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+	// describes, an `updateName` the type does not have is refused (400) before anything starts.
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -2870,9 +2881,13 @@ type ClientInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
-	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-	// caller's same key and update name name the same update, which Temporal applies once per run
-	// and answers again with its first outcome (whatever the body of the retry).
+	// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+	// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+	// answer in time, the 504 names its `updateId`: the run may have been started and the update
+	// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+	// that the execution's current run already completed, closed or not, is answered with that
+	// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+	// describes, an `updateName` the type does not have is refused (400) before anything starts.
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -4154,9 +4169,13 @@ func (c *Client) TerminateWorkflow(ctx context.Context, workflowId WorkflowId, b
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
-// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-// caller's same key and update name name the same update, which Temporal applies once per run
-// and answers again with its first outcome (whatever the body of the retry).
+// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+// answer in time, the 504 names its `updateId`: the run may have been started and the update
+// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+// that the execution's current run already completed, closed or not, is answered with that
+// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+// describes, an `updateName` the type does not have is refused (400) before anything starts.
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
@@ -4195,9 +4214,13 @@ func (c *Client) UpdateWorkflowWithBody(ctx context.Context, workflowId Workflow
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
-// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-// caller's same key and update name name the same update, which Temporal applies once per run
-// and answers again with its first outcome (whatever the body of the retry).
+// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+// answer in time, the 504 names its `updateId`: the run may have been started and the update
+// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+// that the execution's current run already completed, closed or not, is answered with that
+// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+// describes, an `updateName` the type does not have is refused (400) before anything starts.
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
@@ -7567,9 +7590,13 @@ type ClientWithResponsesInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
-	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-	// caller's same key and update name name the same update, which Temporal applies once per run
-	// and answers again with its first outcome (whatever the body of the retry).
+	// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+	// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+	// answer in time, the 504 names its `updateId`: the run may have been started and the update
+	// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+	// that the execution's current run already completed, closed or not, is answered with that
+	// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+	// describes, an `updateName` the type does not have is refused (400) before anything starts.
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -7598,9 +7625,13 @@ type ClientWithResponsesInterface interface {
 	// rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 	// to the same update on the same run.
 	//
-	// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-	// caller's same key and update name name the same update, which Temporal applies once per run
-	// and answers again with its first outcome (whatever the body of the retry).
+	// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+	// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+	// answer in time, the 504 names its `updateId`: the run may have been started and the update
+	// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+	// that the execution's current run already completed, closed or not, is answered with that
+	// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+	// describes, an `updateName` the type does not have is refused (400) before anything starts.
 	//
 	// Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 	// execution this request did not start.
@@ -12310,6 +12341,11 @@ type UpdateWorkflowResponse401Headers struct {
 	WWWAuthenticate string
 }
 
+// UpdateWorkflowResponse409Headers the declared response headers of an HTTP 409 response for UpdateWorkflow
+type UpdateWorkflowResponse409Headers struct {
+	RetryAfter *int
+}
+
 // UpdateWorkflowResponse429Headers the declared response headers of an HTTP 429 response for UpdateWorkflow
 type UpdateWorkflowResponse429Headers struct {
 	RetryAfter int
@@ -12338,7 +12374,7 @@ type UpdateWorkflowResponse struct {
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *Closed
+	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -12361,6 +12397,8 @@ type UpdateWorkflowResponse struct {
 	Headers201 *UpdateWorkflowResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateWorkflowResponse401Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *UpdateWorkflowResponse409Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateWorkflowResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -12403,7 +12441,7 @@ func (r UpdateWorkflowResponse) GetApplicationproblemJSON408() *RequestTimeout {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r UpdateWorkflowResponse) GetApplicationproblemJSON409() *Closed {
+func (r UpdateWorkflowResponse) GetApplicationproblemJSON409() *Problem {
 	return r.ApplicationproblemJSON409
 }
 
@@ -13579,9 +13617,13 @@ func (c *ClientWithResponses) TerminateWorkflowWithResponse(ctx context.Context,
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
-// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-// caller's same key and update name name the same update, which Temporal applies once per run
-// and answers again with its first outcome (whatever the body of the retry).
+// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+// answer in time, the 504 names its `updateId`: the run may have been started and the update
+// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+// that the execution's current run already completed, closed or not, is answered with that
+// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+// describes, an `updateName` the type does not have is refused (400) before anything starts.
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
@@ -13616,9 +13658,13 @@ func (c *ClientWithResponses) UpdateWorkflowWithBodyWithResponse(ctx context.Con
 // rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
 // to the same update on the same run.
 //
-// Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-// caller's same key and update name name the same update, which Temporal applies once per run
-// and answers again with its first outcome (whatever the body of the retry).
+// An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+// by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+// answer in time, the 504 names its `updateId`: the run may have been started and the update
+// admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+// that the execution's current run already completed, closed or not, is answered with that
+// update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+// describes, an `updateName` the type does not have is refused (400) before anything starts.
 //
 // Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
 // execution this request did not start.
@@ -18615,7 +18661,7 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 		response.ApplicationproblemJSON408 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest Closed
+		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18717,6 +18763,16 @@ func ParseUpdateWorkflowResponse(rsp *http.Response) (*UpdateWorkflowResponse, e
 			headers.WWWAuthenticate = value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 409:
+		var headers UpdateWorkflowResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateWorkflowResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {

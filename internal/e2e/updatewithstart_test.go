@@ -132,14 +132,82 @@ func TestUpdateWithStartRejectedSaysTheRunWasStarted(t *testing.T) {
 	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, status, "the rejection does not undo the start")
 	assert.Equal(t, 0, updatesIn(t, id, runID), "a rejected update leaves no trace in the history")
 
-	again := send()
-	require.Equal(t, http.StatusUnprocessableEntity, again.StatusCode(), "body: %s", again.Body)
-	assert.Equal(t, runID, *again.ApplicationproblemJSON422.RunId, "the retry is answered with the first rejection")
-
 	// The same rejection on the run that is now there: it was found, not started.
 	other := json.RawMessage(`{"sku":"","quantity":2,"priceCents":1}`)
 	found, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "addItem", nil, client.UpdateRequest{Input: &other, Start: cartStart()})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnprocessableEntity, found.StatusCode(), "body: %s", found.Body)
 	assert.False(t, *found.ApplicationproblemJSON422.RunStarted)
+
+	// With the run gone, the keyed retry would start a new one, were it sent to Temporal again:
+	// it is answered from the key's record instead.
+	require.NoError(t, temporalC.TerminateWorkflow(t.Context(), id, runID, "test"))
+	again := send()
+	require.Equal(t, http.StatusUnprocessableEntity, again.StatusCode(), "body: %s", again.Body)
+	assert.Equal(t, runID, *again.ApplicationproblemJSON422.RunId)
+	assert.True(t, *again.ApplicationproblemJSON422.RunStarted)
+	current, status := currentRun(t, id)
+	assert.Equal(t, runID, current, "the retry started no run")
+	assert.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, status)
+}
+
+func TestUpdateWithStartRefusals(t *testing.T) {
+	id := uniqueID(t)
+	item := json.RawMessage(`{"sku":"tea","quantity":1,"priceCents":1}`)
+	key := "k-" + id
+	for name, tc := range map[string]struct {
+		update string
+		params *client.UpdateWorkflowParams
+		req    client.UpdateRequest
+		status int
+	}{
+		"an update the type does not have": {"addItme", nil, client.UpdateRequest{Input: &item, Start: cartStart()}, http.StatusBadRequest},
+		"a plain update with a key":        {"addItem", &client.UpdateWorkflowParams{IdempotencyKey: &key}, client.UpdateRequest{Input: &item}, http.StatusBadRequest},
+		"a start input that does not fit": {"addItem", nil, client.UpdateRequest{Input: &item,
+			Start: &client.UpdateWithStart{WorkflowType: "Cart", Input: ptr(json.RawMessage(`{"timeoutSeconds":"soon"}`))}}, http.StatusUnprocessableEntity},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, tc.update, tc.params, tc.req)
+			require.NoError(t, err)
+			require.Equal(t, tc.status, r.StatusCode(), "body: %s", r.Body)
+		})
+	}
+	_, err := temporalC.DescribeWorkflowExecution(t.Context(), id, "")
+	require.Error(t, err, "no run was started")
+}
+
+// No worker takes the update in time: the answer is a 504 that names the update, whose id lets a
+// retry attach to it rather than apply it a second time once a worker comes.
+func TestUpdateWithStartWithoutAWorkerIsRetriedOntoTheSameUpdate(t *testing.T) {
+	id, queue := uniqueID(t), "uws-"+uniqueID(t)
+	terminateAtEnd(t, id)
+	item := json.RawMessage(`{"sku":"tea","quantity":2,"priceCents":450}`)
+	start := cartStart()
+	start.TaskQueue = &queue
+	send := func(updateID *string) *client.UpdateWorkflowResponse {
+		r, err := api(t).UpdateWorkflowWithResponse(t.Context(), id, "addItem", nil,
+			client.UpdateRequest{Input: &item, UpdateId: updateID, Start: start})
+		require.NoError(t, err)
+		return r
+	}
+
+	first := send(nil)
+	require.Equal(t, http.StatusGatewayTimeout, first.StatusCode(), "body: %s", first.Body)
+	p := first.ApplicationproblemJSON504
+	require.NotNil(t, p)
+	require.NotNil(t, p.UpdateId, "the problem names the update: %s", first.Body)
+	updateID := *p.UpdateId
+
+	again := send(&updateID)
+	require.Equal(t, http.StatusGatewayTimeout, again.StatusCode(), "body: %s", again.Body)
+
+	startWorker(t, "TEMPORAL_ADDRESS="+temporalAddr, "TEMPORAL_TASK_QUEUE="+queue)
+	done := send(&updateID)
+	require.Equal(t, http.StatusOK, done.StatusCode(), "body: %s", done.Body)
+	assert.Equal(t, updateID, done.JSON200.UpdateId)
+	assert.False(t, *done.JSON200.RunStarted)
+	assert.JSONEq(t, `{"items":[{"sku":"tea","quantity":2,"priceCents":450}],"totalCents":900}`, string(done.JSON200.Result),
+		"one item: the retries attached to the first update")
+	runID, _ := currentRun(t, id)
+	assert.Equal(t, 1, updatesIn(t, id, runID))
 }

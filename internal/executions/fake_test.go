@@ -44,6 +44,8 @@ type fakeTemporal struct {
 	rejectUpdates bool
 	// validations counts the updates that reached a validator.
 	validations int
+	// updateStartErr, when set, answers every update-with-start.
+	updateStartErr error
 }
 
 type fakeRun struct {
@@ -257,6 +259,9 @@ func (h *fakeHistory) Next() (*historypb.HistoryEvent, error) {
 // completed the update answers it, running or not; a running one that the start's request id,
 // the update's id or USE_EXISTING names gets the update; otherwise a run is started for it.
 func (f *fakeTemporal) updateWithStart(call StartCall, cur *fakeRun, running bool) (StartAnswer, error) {
+	if f.updateStartErr != nil {
+		return StartAnswer{}, f.updateStartErr
+	}
 	if cur != nil {
 		if n, ok := cur.updates[call.Update.ID]; ok {
 			return StartAnswer{RunID: cur.runID, Status: cur.status, Update: updateAnswer(n)}, nil

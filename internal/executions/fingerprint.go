@@ -40,13 +40,6 @@ func newRecord(spec StartSpec) (record, error) {
 	return record{Key: hashHex("key\x00" + spec.Caller + "\x00" + spec.Key), Request: hashHex(string(b))}, nil
 }
 
-// KeyedUpdateID is the update id that an Idempotency-Key names for a plain update (one without
-// start) that gives none: the same caller's same key, for the same update name, names the same
-// update, which Temporal applies once per run.
-func KeyedUpdateID(caller, key, name string) string {
-	return KeyIDPrefix + hashHex("update\x00"+caller+"\x00"+key+"\x00"+name)[:32]
-}
-
 // KeyIDPrefix begins the workflow ids that Idempotency-Keys name: no request may name one itself.
 const KeyIDPrefix = "idem-"
 

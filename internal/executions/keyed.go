@@ -78,6 +78,8 @@ type outcome struct {
 
 	// update is the update's outcome, as the request that acted learnt it.
 	update *UpdateOutcome
+	// closed says, of evidence found on a run, that the run has closed.
+	closed bool
 }
 
 // keyMemo is the memo of a record execution: the key's record, and the workflow id it is about.
@@ -116,14 +118,7 @@ func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (S
 			return Started{}, fmt.Errorf("look for what an earlier request with this key did to workflow %q: %w", id, err)
 		}
 		if ok && call.Update != nil {
-			// What the update came to is not in the evidence. The same request again is
-			// Temporal's to deduplicate: its start's request id and its update's id find what
-			// the dead request did on that run.
-			out, err := s.act(ctx, call, rec)
-			if err == nil && out.RunID == found.RunID {
-				out.Created = found.Created
-			}
-			return s.acted(ctx, id, rec, recordRunID, out, err)
+			return s.carryOnUpdate(ctx, call, rec, recordRunID, found)
 		}
 		if ok {
 			s.closeRecord(ctx, rec, recordRunID, found)
@@ -132,6 +127,29 @@ func (s *Starter) startKeyed(ctx context.Context, call StartCall, rec record) (S
 	}
 	out, err := s.act(ctx, call, rec)
 	return s.acted(ctx, id, rec, recordRunID, out, err)
+}
+
+// carryOnUpdate carries on for a dead request whose update-with-start started the run found. What
+// its update came to is not in the evidence. On a running run, the same request again is
+// Temporal's to deduplicate: its start's request id and its update's id find what the dead
+// request did. On a closed run, sending it again could start another run: the update's outcome is
+// read instead, as a replay reads it.
+func (s *Starter) carryOnUpdate(ctx context.Context, call StartCall, rec record, recordRunID string, found outcome) (Started, error) {
+	id := call.Options.ID
+	if found.closed {
+		out := found
+		out.UpdateID = call.Update.ID
+		s.closeRecord(ctx, rec, recordRunID, out)
+		return Started{WorkflowID: id, RunID: out.RunID, Created: out.Created, Replayed: true,
+			Update: s.replayedUpdate(ctx, id, out)}, nil
+	}
+	out, err := s.act(ctx, call, rec)
+	if err == nil && out.RunID == found.RunID {
+		out.Created = found.Created
+	}
+	st, err := s.acted(ctx, id, rec, recordRunID, out, err)
+	st.Replayed = err == nil
+	return st, err
 }
 
 // acted records what a keyed start did, out, and answers it.
@@ -285,7 +303,7 @@ func (s *Starter) evidence(ctx context.Context, workflowID string, rec record) (
 	info := desc.GetWorkflowExecutionInfo()
 	runID := info.GetExecution().GetRunId()
 	if r, ok := recordIn(info.GetMemo().GetFields()); ok && r == rec {
-		return outcome{RunID: runID, Created: true}, true, nil
+		return outcome{RunID: runID, Created: true, closed: info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING}, true, nil
 	}
 	events := s.client.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for events.HasNext() {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/google/uuid"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -70,6 +73,10 @@ func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
 // found, whatever befalls the update after: the answer says so, with the update's outcome or the
 // error that stands for it.
 func (s *SDK) updateWithStart(ctx context.Context, call StartCall, shape *startShape) (StartAnswer, error) {
+	if shape.requestID == "" {
+		// Known to the gateway, so that a lost answer can be looked up (startedByLostAttempt).
+		shape.requestID = uuid.NewString()
+	}
 	op := s.Client.NewWithStartWorkflowOperation(call.Options, call.WorkflowType, call.Args...)
 	var args []any
 	if call.Update.Arg != nil {
@@ -93,8 +100,24 @@ func (s *SDK) updateWithStart(ctx context.Context, call StartCall, shape *startS
 		return StartAnswer{}, fmt.Errorf("update-with-start workflow %q: %w", call.Options.ID, err)
 	}
 	update.Err = err
-	return StartAnswer{RunID: shape.runID, Started: shape.started, Status: shape.status, Update: update}, nil
+	started := shape.started || (shape.lostAnswer && s.startedByLostAttempt(ctx, call.Options.ID, shape))
+	return StartAnswer{RunID: shape.runID, Started: started, Status: shape.status, Update: update}, nil
 }
+
+// startedByLostAttempt says whether an attempt of the multi-operation whose answer was lost (the
+// SDK's gRPC retry sent it again) started the run. Temporal answers the repeat, which it
+// recognises by its request id, as not started; the run's request ids tell the truth.
+func (s *SDK) startedByLostAttempt(ctx context.Context, workflowID string, shape *startShape) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lostAnswerLookup)
+	defer cancel()
+	desc, err := s.Client.DescribeWorkflowExecution(ctx, workflowID, shape.runID)
+	info := desc.GetWorkflowExtendedInfo().GetRequestIdInfos()[shape.requestID]
+	return err == nil && info.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED
+}
+
+// lostAnswerLookup bounds the read of startedByLostAttempt, which runs even when the request's own
+// time is up: the update is done, and the answer should be true.
+const lostAnswerLookup = 3 * time.Second
 
 // GetWorkflowExecutionHistory implements Client with the raw service call.
 func (s *SDK) GetWorkflowExecutionHistory(ctx context.Context, request *workflowservice.GetWorkflowExecutionHistoryRequest) (*workflowservice.GetWorkflowExecutionHistoryResponse, error) {
@@ -112,6 +135,8 @@ type startShape struct {
 	status   enumspb.WorkflowExecutionStatus
 	// runID is the run an update-with-start named (the SDK's handle does not tell).
 	runID string
+	// lostAnswer says that an attempt of an update-with-start failed before the one answered.
+	lostAnswer bool
 }
 
 type startShapeKey struct{}
@@ -138,6 +163,9 @@ func shapeStart(ctx context.Context, method string, req, reply any, cc *grpc.Cli
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
 	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
+		if _, multi := req.(*workflowservice.ExecuteMultiOperationRequest); multi && !shape.answered {
+			shape.lostAnswer = true
+		}
 		return err
 	}
 	switch r := reply.(type) {

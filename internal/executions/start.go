@@ -97,7 +97,20 @@ func (st Started) Execution() Execution {
 
 func (s *Starter) start(ctx context.Context, spec StartSpec) (Started, error) {
 	call := s.call(spec)
+	st, err := s.startCall(ctx, spec, call)
+	if err != nil && call.Update != nil && noWorker(ctx, err) {
+		// No answer in time: the run may have been started and the update admitted, to complete
+		// later. The same update id finds it again; a new one would be a second update.
+		err = &UpdateUnknownError{WorkflowID: call.Options.ID, UpdateID: call.Update.ID, Err: err}
+	}
+	return st, err
+}
+
+func (s *Starter) startCall(ctx context.Context, spec StartSpec, call StartCall) (Started, error) {
 	if spec.Key == "" {
+		if call.Update != nil && call.Update.ID == "" {
+			call.Update.ID = uuid.NewString()
+		}
 		return s.startOnce(ctx, call)
 	}
 	rec, err := newRecord(spec)
@@ -162,9 +175,6 @@ var reusePolicies = map[ReusePolicy]enumspb.WorkflowIdReusePolicy{
 
 // startOnce is a start without a key: one call, whose answer says whether it began a run.
 func (s *Starter) startOnce(ctx context.Context, call StartCall) (Started, error) {
-	if call.Update != nil && call.Update.ID == "" {
-		call.Update.ID = uuid.NewString()
-	}
 	answer, err := s.client.Start(ctx, call)
 	if err != nil {
 		return Started{}, startError(call, err)

@@ -40,6 +40,21 @@ type UpdateOutcome struct {
 	Err error
 }
 
+// UpdateUnknownError says that an update-with-start got no answer in time: nothing may have been
+// done, or the run may have been started and the update admitted, to complete later (no worker
+// took it in time). A retry with UpdateID (or the same Idempotency-Key) finds that update rather
+// than making a second one.
+type UpdateUnknownError struct {
+	WorkflowID, UpdateID string
+	Err                  error
+}
+
+func (e *UpdateUnknownError) Error() string {
+	return fmt.Sprintf("update-with-start of workflow %q, update %q: no answer in time: %v", e.WorkflowID, e.UpdateID, e.Err)
+}
+
+func (e *UpdateUnknownError) Unwrap() error { return e.Err }
+
 // UpdateWithStart carries out spec, whose Update is set: the update runs on the workflow id's
 // running execution, which is started first, as spec's policies allow, when there is none.
 // Started says what the start did and, in Started.Update, what the update came to; the error is
@@ -103,6 +118,10 @@ func (s *Starter) replayedUpdate(ctx context.Context, workflowID string, out out
 		upd.Result = PayloadJSON(raw.Payload())
 	case workflowFailure(err):
 		upd.Rejected = rejected(err)
+	case isNotFound(err):
+		// Temporal keeps no outcome of the update on that run: its run closed before the update
+		// completed, and nothing more will come of it.
+		upd.Err = &ClosedError{WorkflowID: workflowID, RunID: out.RunID}
 	default:
 		upd.Err = fmt.Errorf("read the outcome of update %q: %w", out.UpdateID, err)
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 )
 
 func addItem(id, key, sku string) StartSpec {
@@ -118,11 +120,53 @@ func TestKeyedUpdateWithStartCarriesOnForAClaimLeftOpen(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, first.RunID, retry.RunID)
 	assert.True(t, retry.Created, "the evidence says the dead request started the run")
+	assert.True(t, retry.Replayed, "the answer is the dead request's")
 	assert.JSONEq(t, `{"applied":1}`, string(retry.Update.Result), "Temporal attaches the same update id to its outcome")
 	assert.Len(t, f.current("cart").updates, 1)
+}
+
+func TestKeyedUpdateWithStartCarryingOnAfterTheRunClosedStartsNothing(t *testing.T) {
+	for _, rejectedFirst := range []bool{false, true} {
+		ctx := context.Background()
+		f := newFake()
+		s := NewStarter(f, "queue", startTimeout)
+		f.dropFinish, f.rejectUpdates = true, rejectedFirst
+		first, err := s.Start(ctx, addItem("cart", "k", "a"))
+		require.NoError(t, err)
+		f.dropFinish, f.rejectUpdates = false, false
+		f.complete("cart")
+		rec, err := newRecord(withQueue(addItem("cart", "k", "a"), "queue"))
+		require.NoError(t, err)
+		f.age(rec.recordID(), s.claimLifetime+1)
+
+		retry, err := s.Start(ctx, addItem("cart", "k", "a"))
+		require.NoError(t, err)
+		assert.Len(t, f.runs["cart"], 1, "no second run for the dead request's update")
+		assert.Equal(t, first.RunID, retry.RunID)
+		assert.True(t, retry.Replayed)
+		if rejectedFirst {
+			var closed *ClosedError
+			require.ErrorAs(t, retry.Update.Err, &closed, "Temporal kept no outcome: the run closed without the update")
+		} else {
+			assert.JSONEq(t, `{"applied":1}`, string(retry.Update.Result))
+		}
+	}
 }
 
 func withQueue(spec StartSpec, queue string) StartSpec {
 	spec.TaskQueue = queue
 	return spec
+}
+
+func TestUpdateWithStartWithoutAnAnswerNamesItsUpdate(t *testing.T) {
+	f := newFake()
+	f.updateStartErr = serviceerror.NewDeadlineExceeded("no answer")
+	svc := New(f, Options{TaskQueue: "queue", CallTimeout: time.Second})
+	for _, key := range []string{"", "k"} {
+		_, err := svc.UpdateWithStart(context.Background(), addItem("cart", key, "a"))
+		var unknown *UpdateUnknownError
+		require.ErrorAs(t, err, &unknown, "key %q", key)
+		assert.Equal(t, "cart", unknown.WorkflowID)
+		assert.NotEmpty(t, unknown.UpdateID, "the update id a retry can attach with")
+	}
 }

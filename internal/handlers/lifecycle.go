@@ -3,8 +3,6 @@ package handlers
 import (
 	"context"
 
-	"github.com/temporalhttp/gateway/internal/auth"
-	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
 )
 
@@ -34,15 +32,12 @@ func (s *Server) UpdateWorkflow(ctx context.Context, req gen.UpdateWorkflowReque
 	if body.Start != nil {
 		return s.updateWithStart(ctx, req)
 	}
-	updateID := deref(body.UpdateId)
-	if key := deref(req.Params.IdempotencyKey); key != "" && updateID == "" {
-		caller := ""
-		if p, ok := auth.FromContext(ctx); ok {
-			caller = p.Name
-		}
-		updateID = executions.KeyedUpdateID(caller, key, req.UpdateName)
+	if req.Params.IdempotencyKey != nil {
+		// Silently ignored, the key would let a retry apply the update a second time.
+		return nil, validationProblem(gen.FieldError{In: gen.FieldErrorInHeader, Field: "Idempotency-Key",
+			Message: "applies to an update with start; a plain update is made safe to retry by its updateId, which Temporal applies once per run"})
 	}
-	id, result, err := s.core.Update(ctx, req.WorkflowId, deref(body.RunId), req.UpdateName, updateID, deref(body.Input))
+	id, result, err := s.core.Update(ctx, req.WorkflowId, deref(body.RunId), req.UpdateName, deref(body.UpdateId), deref(body.Input))
 	if err != nil {
 		return nil, err
 	}

@@ -65,6 +65,9 @@ type problemError struct {
 	// runStarted says, for an update-with-start that failed after its start, whether it started
 	// the run named.
 	runStarted *bool
+	// updateID names the update of an update-with-start whose outcome is not known: a retry with
+	// it attaches to that update.
+	updateID string
 	// retryAfter is when the client may try again, in seconds; 0 means the writer's default
 	// (given for 503 only).
 	retryAfter int
@@ -100,7 +103,15 @@ func problemFor(err error) (*problemError, bool) {
 	}
 	var after *afterStartError
 	if errors.As(err, &after) {
-		p.workflowID, p.runID, p.runStarted = after.workflowID, after.runID, &after.runStarted
+		p.workflowID, p.runID, p.runStarted, p.updateID = after.workflowID, after.runID, &after.runStarted, after.updateID
+	}
+	var unknown *executions.UpdateUnknownError
+	if errors.As(err, &unknown) {
+		p = newProblem(http.StatusGatewayTimeout, problemNoWorker, "No worker answered",
+			"The update-with-start got no answer in time: nothing may have been done, or the execution may have been started "+
+				"and the update admitted, to complete once a worker takes it. Retry with updateId (or the same Idempotency-Key) "+
+				"to attach to that update rather than make a second one.")
+		p.workflowID, p.updateID = unknown.WorkflowID, unknown.UpdateID
 	}
 	return p, logIt
 }
@@ -110,6 +121,7 @@ func problemFor(err error) (*problemError, bool) {
 type afterStartError struct {
 	workflowID, runID string
 	runStarted        bool
+	updateID          string
 	err               error
 }
 
@@ -288,6 +300,9 @@ func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problem
 	}
 	body.Failure = p.failure
 	body.RunStarted = p.runStarted
+	if p.updateID != "" {
+		body.UpdateId = &p.updateID
+	}
 	if id := requestID(r.Context()); id != "" {
 		body.RequestId = &id
 	}

@@ -35,6 +35,9 @@ func (s *Server) updateWithStart(ctx context.Context, req gen.UpdateWorkflowRequ
 	if err := s.checkContract(startBody); err != nil {
 		return nil, underStart(err)
 	}
+	if err := s.checkUpdateName(startBody, req.UpdateName); err != nil {
+		return nil, err
+	}
 	spec, err := startSpec(ctx, startBody, deref(req.Params.IdempotencyKey))
 	if err != nil {
 		return nil, underStart(err)
@@ -54,10 +57,10 @@ func (s *Server) updateWithStart(ctx context.Context, req gen.UpdateWorkflowRequ
 	}
 	upd := started.Update
 	if err := upd.Rejected; err != nil {
-		return nil, &afterStartError{started.WorkflowID, started.RunID, started.Created, err}
+		return nil, &afterStartError{started.WorkflowID, started.RunID, started.Created, "", err}
 	}
 	if err := upd.Err; err != nil {
-		return nil, &afterStartError{started.WorkflowID, started.RunID, started.Created, err}
+		return nil, &afterStartError{started.WorkflowID, started.RunID, started.Created, upd.ID, err}
 	}
 	answer := gen.UpdateResponse{UpdateId: upd.ID, Result: upd.Result,
 		WorkflowId: &started.WorkflowID, RunId: &started.RunID, RunStarted: &started.Created}
@@ -72,13 +75,14 @@ func (s *Server) updateWithStart(ctx context.Context, req gen.UpdateWorkflowRequ
 	return gen.UpdateWorkflow200JSONResponse{Body: answer, Headers: headers}, nil
 }
 
-// requireUpdateWithStartScopes asks of an update-with-start what a start asks, and `read` unless it
-// must start the run (FAIL): its answer may be an execution this request did not start.
+// requireUpdateWithStartScopes asks of an update-with-start what a start asks, and `read`: its
+// answer may be an execution this request did not start, even with FAIL (an updateId that the
+// current run, closed or not, already completed is answered with that update's outcome).
 func requireUpdateWithStartScopes(ctx context.Context, spec executions.StartSpec) error {
 	if err := requireStartScopes(ctx, spec); err != nil {
 		return err
 	}
-	if p, ok := auth.FromContext(ctx); ok && spec.Conflict != executions.ConflictFail && !p.Allows(auth.ScopeRead) {
+	if p, ok := auth.FromContext(ctx); ok && !p.Allows(auth.ScopeRead) {
 		return forbiddenProblem(auth.ScopeRead, "update-with-start may answer with an execution this request did not start")
 	}
 	return nil
@@ -107,4 +111,31 @@ func underStart(err error) error {
 		return &q
 	}
 	return err
+}
+
+// checkUpdateName refuses an update that a hosted type of the contract does not have, before
+// anything starts: Temporal would start the run and only then reject the update, leaving a run
+// that nobody asked for.
+func (s *Server) checkUpdateName(start *gen.StartWorkflowRequest, name string) error {
+	if queue := deref(start.TaskQueue); queue != "" && queue != s.opts.TaskQueue {
+		return nil // other workers host other types
+	}
+	t, ok := s.workflowType(start.WorkflowType)
+	if !ok || t.Input == nil { // a type the contract does not describe
+		return nil
+	}
+	names := make([]string, len(t.Updates))
+	for i, u := range t.Updates {
+		if u.Name == name {
+			return nil
+		}
+		names[i] = u.Name
+	}
+	msg := "is not an update of workflow type " + t.Name
+	if len(names) > 0 {
+		msg += "; its updates are " + strings.Join(names, ", ")
+	} else {
+		msg += ", which has none"
+	}
+	return validationProblem(gen.FieldError{In: gen.FieldErrorInPath, Field: "updateName", Message: msg})
 }

@@ -3,12 +3,14 @@ package handlers_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -91,43 +93,65 @@ func TestUpdateWithStart(t *testing.T) {
 			assert.Empty(t, fake.starts)
 		})
 	}
-	t.Run("an Idempotency-Key makes the update id", func(t *testing.T) {
+	t.Run("an Idempotency-Key makes the update id, and its retry is answered from the record", func(t *testing.T) {
 		fake := &fakeTemporal{updateResult: result}
-		req := newRequest(http.MethodPost, path, body)
-		req.Header.Set("Idempotency-Key", "k-1")
-		rec := serve(newRouter(t, fake), req)
-		require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
-		var update *startCall
-		for i := range fake.starts {
-			if fake.starts[i].update != nil {
-				update = &fake.starts[i]
+		h := newRouter(t, fake)
+		send := func(key string) (*httptest.ResponseRecorder, string) {
+			req := newRequest(http.MethodPost, path, body)
+			if key != "" {
+				req.Header.Set("Idempotency-Key", key)
+			}
+			rec := serve(h, req)
+			var answer struct {
+				UpdateID string `json:"updateId"`
+			}
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer), "body: %s", rec.Body)
+			return rec, answer.UpdateID
+		}
+		first, id := send("k-1")
+		require.Equal(t, http.StatusCreated, first.Code, "body: %s", first.Body)
+		retry, retryID := send("k-1")
+		require.Equal(t, http.StatusOK, retry.Code, "body: %s", retry.Body)
+		assert.Equal(t, "true", retry.Header().Get("Idempotent-Replayed"))
+		assert.Equal(t, id, retryID, "the key names the update")
+		updates := 0
+		for _, c := range fake.starts {
+			if c.update != nil {
+				updates++
+				assert.Equal(t, id, c.update.ID)
+				assert.NotEmpty(t, c.requestID)
 			}
 		}
-		require.NotNil(t, update)
-		assert.NotEmpty(t, update.update.ID)
-		assert.NotEmpty(t, update.requestID)
+		assert.Equal(t, 1, updates, "the retry reached no update")
+		_, unkeyed := send("")
+		assert.NotEqual(t, id, unkeyed)
+	})
+	t.Run("no answer in time is 504 naming the update id", func(t *testing.T) {
+		fake := &fakeTemporal{startErr: serviceerror.NewDeadlineExceeded(secret)}
+		rec := serve(newRouter(t, fake), newRequest(http.MethodPost, path, `{"updateId":"u-1","start":{"workflowType":"Greeting"}}`))
+		p := requireProblem(t, rec, "urn:temporal-http:problem:no-worker")
+		require.NotNil(t, p.UpdateId)
+		assert.Equal(t, "u-1", *p.UpdateId)
+		require.NotNil(t, p.WorkflowId)
+		assert.Equal(t, "cart-ada", *p.WorkflowId)
+		assert.NotContains(t, rec.Body.String(), secret)
+	})
+	t.Run("an update the contract's type does not have is refused before Temporal", func(t *testing.T) {
+		fake := &fakeTemporal{}
+		rec := serve(newRouter(t, fake, withContractTypes(t)), newRequest(http.MethodPost, "/workflows/cart-ada/updates/addItme",
+			`{"start":{"workflowType":"Cart"}}`))
+		p := requireProblem(t, rec, "urn:temporal-http:problem:validation")
+		assert.Equal(t, []fieldRef{{"path", "updateName"}}, fieldRefs(t, p))
+		assert.Contains(t, rec.Body.String(), "addItem", "the problem names the type's updates")
+		assert.Empty(t, fake.starts)
 	})
 }
 
-func TestPlainUpdateIdempotencyKeyNamesTheUpdate(t *testing.T) {
+func TestPlainUpdateRefusesAnIdempotencyKey(t *testing.T) {
 	fake := &fakeTemporal{}
-	h := newRouter(t, fake)
-	send := func(key, name string) string {
-		req := newRequest(http.MethodPost, "/workflows/po-7/updates/"+name, `{"input":{"comment":"ok"}}`)
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
-		}
-		rec := serve(h, req)
-		require.Equal(t, http.StatusOK, rec.Code, "body: %s", rec.Body)
-		var answer struct {
-			UpdateID string `json:"updateId"`
-		}
-		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &answer))
-		return answer.UpdateID
-	}
-	first := send("k-1", "approve")
-	assert.Equal(t, first, send("k-1", "approve"), "a retry names the same update")
-	assert.NotEqual(t, first, send("k-2", "approve"))
-	assert.NotEqual(t, first, send("k-1", "reject"), "another update name is another update")
-	assert.NotEqual(t, send("", "approve"), send("", "approve"), "without a key each request is a new update")
+	req := newRequest(http.MethodPost, "/workflows/po-7/updates/approve", `{"input":{"comment":"ok"}}`)
+	req.Header.Set("Idempotency-Key", "k-1")
+	p := requireProblem(t, serve(newRouter(t, fake), req), "urn:temporal-http:problem:validation")
+	assert.Equal(t, []fieldRef{{"header", "Idempotency-Key"}}, fieldRefs(t, p))
+	assert.Empty(t, fake.lifecycle, "nothing reached Temporal")
 }

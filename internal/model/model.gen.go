@@ -995,7 +995,12 @@ type Problem struct {
 	Title      string `json:"title"`
 
 	// Type A URI reference naming the kind of problem.
-	Type       string `json:"type"`
+	Type string `json:"type"`
+
+	// UpdateID For an update-with-start whose outcome is not known (504): the update's id. A retry
+	// with it as `updateId` attaches to that update, should it have been admitted, instead of
+	// making a second one.
+	UpdateID   string `json:"updateId,omitempty"`
 	WorkflowID string `json:"workflowId,omitempty"`
 }
 
@@ -1512,7 +1517,8 @@ type UpdateWithStart struct {
 	ExecutionTimeout Duration `json:"executionTimeout,omitempty"`
 
 	// IDConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
-	// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+	// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
+	// answers an `updateId` that the current run completed with that update's outcome).
 	IDConflictPolicy UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IDReusePolicy Whether this id may be used again after earlier executions with it closed.
@@ -1537,7 +1543,8 @@ type UpdateWithStart struct {
 }
 
 // UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
-// refuse with 409 (`FAIL`, for an update that must go to a new execution).
+// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
+// answers an `updateId` that the current run completed with that update's outcome).
 type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:

@@ -226,9 +226,13 @@ export interface paths {
          *     rejection), even after the run closed. Without a key, send an `updateId`: a retry then attaches
          *     to the same update on the same run.
          *
-         *     Without `start`, an `Idempotency-Key` stands for an `updateId` when none is given: the same
-         *     caller's same key and update name name the same update, which Temporal applies once per run
-         *     and answers again with its first outcome (whatever the body of the retry).
+         *     An `Idempotency-Key` without `start` is refused (400): a plain update is made safe to retry
+         *     by its `updateId`, which Temporal applies once per run. When an update-with-start gets no
+         *     answer in time, the 504 names its `updateId`: the run may have been started and the update
+         *     admitted, and a retry with that `updateId` (or the same key) attaches to it. An `updateId`
+         *     that the execution's current run already completed, closed or not, is answered with that
+         *     update's outcome whatever the policies, as Temporal does. For a hosted type the contract
+         *     describes, an `updateName` the type does not have is refused (400) before anything starts.
          *
          *     Needs scope `start` (or `admin`); with `start`, also `read`, since the answer may be an
          *     execution this request did not start.
@@ -1539,7 +1543,8 @@ export interface components {
         };
         /**
          * @description What to do when an execution with this id is running: update it (`USE_EXISTING`), or
-         *     refuse with 409 (`FAIL`, for an update that must go to a new execution).
+         *     refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
+         *     answers an `updateId` that the current run completed with that update's outcome).
          * @default USE_EXISTING
          * @enum {string}
          */
@@ -1701,6 +1706,12 @@ export interface components {
              *     run stays running.
              */
             runStarted?: boolean;
+            /**
+             * @description For an update-with-start whose outcome is not known (504): the update's id. A retry
+             *     with it as `updateId` attaches to that update, should it have been admitted, instead of
+             *     making a second one.
+             */
+            updateId?: string;
         };
         FieldError: {
             /** @enum {string} */
@@ -2595,7 +2606,22 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["Closed"];
+            /**
+             * @description The execution has already closed (`workflow-closed`, naming `workflowId` and `runId`). With
+             *     `start`, also: `FAIL` found a running execution (`workflow-already-started`), or another
+             *     request with the same `Idempotency-Key` is being carried out (`idempotency-key-in-use`,
+             *     with `Retry-After`; retry then to get its outcome).
+             */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying, when the key is in use. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["Misdirected"];
