@@ -35,7 +35,7 @@ func newCredentials(t *testing.T) credentials {
 	t.Helper()
 	c := credentials{keys: map[string]string{}, issuer: authtest.NewIssuer(t, "ES256", "")}
 	var entries []auth.APIKey
-	for _, scopes := range []string{"read", "start", "admin", "read+start"} {
+	for _, scopes := range []string{"read", "start", "schedule", "admin", "read+start"} {
 		parsed, err := auth.ParseScopes(scopes)
 		require.NoError(t, err)
 		key, entry, err := auth.NewAPIKey(strings.ReplaceAll(scopes, "+", "-"), parsed)
