@@ -10,12 +10,16 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	// The IANA time zone database, in the binary: a schedule's time zone is checked against it
+	// wherever the gateway runs, a distroless image included.
+	_ "time/tzdata"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/handlers"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporalconn"
 )
@@ -63,5 +67,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	return gateway.Serve(ctx, ln, cfg, executions.NewSDK(c), tel, logger)
+	return gateway.Serve(ctx, ln, cfg, handlers.NewSDK(c), tel, logger)
 }

@@ -284,6 +284,36 @@ func (e MoneyTransferFailureType) Valid() bool {
 	}
 }
 
+// Defines values for ScheduleOverlapPolicy.
+const (
+	ScheduleOverlapPolicyALLOWALL       ScheduleOverlapPolicy = "ALLOW_ALL"
+	ScheduleOverlapPolicyBUFFERALL      ScheduleOverlapPolicy = "BUFFER_ALL"
+	ScheduleOverlapPolicyBUFFERONE      ScheduleOverlapPolicy = "BUFFER_ONE"
+	ScheduleOverlapPolicyCANCELOTHER    ScheduleOverlapPolicy = "CANCEL_OTHER"
+	ScheduleOverlapPolicySKIP           ScheduleOverlapPolicy = "SKIP"
+	ScheduleOverlapPolicyTERMINATEOTHER ScheduleOverlapPolicy = "TERMINATE_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the ScheduleOverlapPolicy enum.
+func (e ScheduleOverlapPolicy) Valid() bool {
+	switch e {
+	case ScheduleOverlapPolicyALLOWALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERONE:
+		return true
+	case ScheduleOverlapPolicyCANCELOTHER:
+		return true
+	case ScheduleOverlapPolicySKIP:
+		return true
+	case ScheduleOverlapPolicyTERMINATEOTHER:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SleepFailureType.
 const (
 	SleepFailureTypeCanceledError     SleepFailureType = "CanceledError"
@@ -462,6 +492,18 @@ type ApproveInput struct {
 	Comment *string `json:"comment,omitempty"`
 }
 
+// BackfillScheduleRequest defines model for BackfillScheduleRequest.
+type BackfillScheduleRequest struct {
+	EndAt time.Time `json:"endAt"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+	StartAt time.Time              `json:"startAt"`
+}
+
 // CartCheckout The input of a `Cart`'s `checkout` signal.
 //
 // Example: {"paymentReference":"pay-7781"}
@@ -572,6 +614,24 @@ type CheckoutCartRequest struct {
 	//
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
+}
+
+// CreateScheduleRequest A new schedule. Left out, `policies` and `state` take Temporal's defaults.
+type CreateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction    `json:"action"`
+	Policies *SchedulePolicies `json:"policies,omitempty"`
+
+	// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+	ScheduleId ScheduleId `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec   `json:"spec"`
+	State *ScheduleState `json:"state,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -1013,6 +1073,204 @@ type QueryResponse struct {
 // Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
+// Schedule A schedule; `info` comes with reads.
+type Schedule struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action     ScheduleAction   `json:"action"`
+	Info       *ScheduleInfo    `json:"info,omitempty"`
+	Policies   SchedulePolicies `json:"policies"`
+	ScheduleId string           `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec  `json:"spec"`
+	State ScheduleState `json:"state"`
+}
+
+// ScheduleAction The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+type ScheduleAction struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// Input The workflow's one argument, held to its type's input schema as in `POST /workflows`.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue As in `POST /workflows`; this deployment's own task queue when absent.
+	TaskQueue *string `json:"taskQueue,omitempty"`
+
+	// WorkflowId The business id, any text except `.` and `..` (refused with 400: no URL can name them).
+	// A UUID is generated when absent.
+	WorkflowId NewWorkflowId `json:"workflowId"`
+
+	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
+	WorkflowType string `json:"workflowType"`
+}
+
+// ScheduleActionResult defines model for ScheduleActionResult.
+type ScheduleActionResult struct {
+	// ActualTime When the run was started.
+	ActualTime time.Time `json:"actualTime"`
+	RunId      string    `json:"runId"`
+
+	// ScheduleTime The time of the spec this action was for (before jitter).
+	ScheduleTime time.Time `json:"scheduleTime"`
+	WorkflowId   string    `json:"workflowId"`
+}
+
+// ScheduleCalendar Times that match every field. Each field is a list of values and ranges, such as `9`,
+// `9-17`, `*/15`, `MON-FRI` or `1,15`. Left out, `second`, `minute` and `hour` are `0`,
+// the rest `*`.
+type ScheduleCalendar struct {
+	Comment    *string `json:"comment,omitempty"`
+	DayOfMonth *string `json:"dayOfMonth,omitempty"`
+	DayOfWeek  *string `json:"dayOfWeek,omitempty"`
+	Hour       *string `json:"hour,omitempty"`
+	Minute     *string `json:"minute,omitempty"`
+	Month      *string `json:"month,omitempty"`
+	Second     *string `json:"second,omitempty"`
+	Year       *string `json:"year,omitempty"`
+}
+
+// ScheduleExecution defines model for ScheduleExecution.
+type ScheduleExecution struct {
+	RunId      string `json:"runId"`
+	WorkflowId string `json:"workflowId"`
+}
+
+// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+type ScheduleId = string
+
+// ScheduleInfo defines model for ScheduleInfo.
+type ScheduleInfo struct {
+	// ActionCount Runs the schedule has started.
+	ActionCount int64      `json:"actionCount"`
+	CreateTime  *time.Time `json:"createTime,omitempty"`
+
+	// MissedCatchupWindow Actions missed because they were later than the catch-up window.
+	MissedCatchupWindow int64 `json:"missedCatchupWindow"`
+
+	// NextActionTimes The next times the schedule will act (up to 10); empty while paused.
+	NextActionTimes []time.Time `json:"nextActionTimes"`
+
+	// OverlapSkipped Actions skipped by the overlap policy.
+	OverlapSkipped int64 `json:"overlapSkipped"`
+
+	// RecentActions The most recent actions, oldest first (up to 10).
+	RecentActions []ScheduleActionResult `json:"recentActions"`
+
+	// RunningExecutions Runs the schedule started that are still running.
+	RunningExecutions []ScheduleExecution `json:"runningExecutions"`
+	UpdateTime        *time.Time          `json:"updateTime,omitempty"`
+}
+
+// ScheduleInterval Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
+// `offset` 5m acts at five past each hour.
+type ScheduleInterval struct {
+	// Every A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Every Duration `json:"every"`
+
+	// Offset A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Offset *Duration `json:"offset,omitempty"`
+}
+
+// ScheduleList defines model for ScheduleList.
+type ScheduleList struct {
+	// NextPageToken Present when there are more schedules; pass it as `pageToken`.
+	NextPageToken *string           `json:"nextPageToken,omitempty"`
+	Schedules     []ScheduleSummary `json:"schedules"`
+}
+
+// ScheduleNoteRequest defines model for ScheduleNoteRequest.
+type ScheduleNoteRequest struct {
+	// Note Why; it reads back as the schedule's `state.note`.
+	Note *string `json:"note,omitempty"`
+}
+
+// ScheduleOverlapPolicy What an action does while a run the schedule started is still running: `SKIP` starts
+// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+// starts it alongside.
+type ScheduleOverlapPolicy string
+
+// SchedulePolicies defines model for SchedulePolicies.
+type SchedulePolicies struct {
+	// CatchupWindow How late an action may still be taken after an outage of Temporal; one year when
+	// absent, at least 10 seconds.
+	CatchupWindow *Duration `json:"catchupWindow,omitempty"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+
+	// PauseOnFailure Pause the schedule when a run it started fails, times out or is terminated.
+	PauseOnFailure *bool `json:"pauseOnFailure,omitempty"`
+}
+
+// ScheduleSpec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+type ScheduleSpec struct {
+	Calendars *[]ScheduleCalendar `json:"calendars,omitempty"`
+
+	// CronStrings Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
+	// with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
+	// calendars (or intervals, for `@every`).
+	CronStrings *[]string `json:"cronStrings,omitempty"`
+
+	// EndAt No action after this time.
+	EndAt     *time.Time          `json:"endAt,omitempty"`
+	Intervals *[]ScheduleInterval `json:"intervals,omitempty"`
+
+	// Jitter A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Jitter *Duration `json:"jitter,omitempty"`
+
+	// StartAt No action before this time.
+	StartAt *time.Time `json:"startAt,omitempty"`
+
+	// TimeZone An IANA time zone name, such as `Europe/Berlin`, for the calendars and cron strings; UTC when absent. An unknown name answers 422.
+	TimeZone *string `json:"timeZone,omitempty"`
+}
+
+// ScheduleState defines model for ScheduleState.
+type ScheduleState struct {
+	// Note Why the schedule was paused or unpaused.
+	Note   *string `json:"note,omitempty"`
+	Paused *bool   `json:"paused,omitempty"`
+}
+
+// ScheduleSummary defines model for ScheduleSummary.
+type ScheduleSummary struct {
+	NextActionTimes []time.Time            `json:"nextActionTimes"`
+	Note            *string                `json:"note,omitempty"`
+	Paused          bool                   `json:"paused"`
+	RecentActions   []ScheduleActionResult `json:"recentActions"`
+	ScheduleId      string                 `json:"scheduleId"`
+	WorkflowType    *string                `json:"workflowType,omitempty"`
+}
+
 // SignalRequest defines model for SignalRequest.
 type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
@@ -1452,6 +1710,15 @@ type StopRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// TriggerScheduleRequest defines model for TriggerScheduleRequest.
+type TriggerScheduleRequest struct {
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+}
+
 // UpdateRequest defines model for UpdateRequest.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
@@ -1471,6 +1738,22 @@ type UpdateResponse struct {
 	// Result What the update handler returned, as JSON.
 	Result   json.RawMessage `json:"result"`
 	UpdateId string          `json:"updateId"`
+}
+
+// UpdateScheduleRequest What replaces a schedule's spec, action and policies (left out: Temporal's defaults).
+// `state` left out keeps the schedule paused or running as it is.
+type UpdateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction    `json:"action"`
+	Policies *SchedulePolicies `json:"policies,omitempty"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec   `json:"spec"`
+	State *ScheduleState `json:"state,omitempty"`
 }
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
@@ -1567,6 +1850,18 @@ type Rejected = Problem
 
 // RequestTimeout An RFC 9457 problem.
 type RequestTimeout = Problem
+
+// ScheduleChanged An RFC 9457 problem.
+type ScheduleChanged = Problem
+
+// ScheduleExists An RFC 9457 problem.
+type ScheduleExists = Problem
+
+// ScheduleIfMatchRequired An RFC 9457 problem.
+type ScheduleIfMatchRequired = Problem
+
+// ScheduleNotFound An RFC 9457 problem.
+type ScheduleNotFound = Problem
 
 // TooManyRequests An RFC 9457 problem.
 type TooManyRequests = Problem
@@ -1793,6 +2088,19 @@ type GetMoneyTransferParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListSchedulesParams defines parameters for ListSchedules.
+type ListSchedulesParams struct {
+	// PageSize Schedules per page, at most 1000.
+	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// UpdateScheduleParams defines parameters for UpdateSchedule.
+type UpdateScheduleParams struct {
+	// IfMatch The `ETag` of the version being replaced, or `*` for whatever is there.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // StartSleepParams defines parameters for StartSleep.
 type StartSleepParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1830,6 +2138,9 @@ type ListWorkflowsParams struct {
 	WorkflowType  *string          `form:"workflowType,omitempty" json:"workflowType,omitempty"`
 	StartedAfter  *time.Time       `form:"startedAfter,omitempty" json:"startedAfter,omitempty"`
 	StartedBefore *time.Time       `form:"startedBefore,omitempty" json:"startedBefore,omitempty"`
+
+	// ScheduleId Only the executions that this schedule started (Temporal's `TemporalScheduledById`).
+	ScheduleId *string `form:"scheduleId,omitempty" json:"scheduleId,omitempty"`
 
 	// PageSize Executions per page, at most 1000.
 	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
@@ -1908,6 +2219,24 @@ type StartGreetingJSONRequestBody = StartGreetingRequest
 
 // StartMoneyTransferJSONRequestBody defines body for StartMoneyTransfer for application/json ContentType.
 type StartMoneyTransferJSONRequestBody = StartMoneyTransferRequest
+
+// CreateScheduleJSONRequestBody defines body for CreateSchedule for application/json ContentType.
+type CreateScheduleJSONRequestBody = CreateScheduleRequest
+
+// UpdateScheduleJSONRequestBody defines body for UpdateSchedule for application/json ContentType.
+type UpdateScheduleJSONRequestBody = UpdateScheduleRequest
+
+// BackfillScheduleJSONRequestBody defines body for BackfillSchedule for application/json ContentType.
+type BackfillScheduleJSONRequestBody = BackfillScheduleRequest
+
+// PauseScheduleJSONRequestBody defines body for PauseSchedule for application/json ContentType.
+type PauseScheduleJSONRequestBody = ScheduleNoteRequest
+
+// TriggerScheduleJSONRequestBody defines body for TriggerSchedule for application/json ContentType.
+type TriggerScheduleJSONRequestBody = TriggerScheduleRequest
+
+// UnpauseScheduleJSONRequestBody defines body for UnpauseSchedule for application/json ContentType.
+type UnpauseScheduleJSONRequestBody = ScheduleNoteRequest
 
 // StartSleepJSONRequestBody defines body for StartSleep for application/json ContentType.
 type StartSleepJSONRequestBody = StartSleepRequest
@@ -2004,6 +2333,33 @@ type ServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(w http.ResponseWriter, r *http.Request)
+	// ListSchedules List schedules
+	// (GET /schedules)
+	ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams)
+	// CreateSchedule Create a schedule
+	// (POST /schedules)
+	CreateSchedule(w http.ResponseWriter, r *http.Request)
+	// DeleteSchedule Delete a schedule
+	// (DELETE /schedules/{scheduleId})
+	DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// GetSchedule Read a schedule
+	// (GET /schedules/{scheduleId})
+	GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// UpdateSchedule Replace a schedule's spec, action and policies
+	// (PUT /schedules/{scheduleId})
+	UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams)
+	// BackfillSchedule Take the actions of a past time range
+	// (POST /schedules/{scheduleId}/backfill)
+	BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// PauseSchedule Pause a schedule
+	// (POST /schedules/{scheduleId}/pause)
+	PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// TriggerSchedule Take the schedule's action now
+	// (POST /schedules/{scheduleId}/trigger)
+	TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// UnpauseSchedule Unpause a schedule
+	// (POST /schedules/{scheduleId}/unpause)
+	UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
 	// StartSleep Start a Sleep
 	// (POST /sleeps)
 	StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams)
@@ -2190,6 +2546,60 @@ func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 // GetReadiness Readiness
 // (GET /readyz)
 func (_ Unimplemented) GetReadiness(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSchedules List schedules
+// (GET /schedules)
+func (_ Unimplemented) ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateSchedule Create a schedule
+// (POST /schedules)
+func (_ Unimplemented) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSchedule Delete a schedule
+// (DELETE /schedules/{scheduleId})
+func (_ Unimplemented) DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSchedule Read a schedule
+// (GET /schedules/{scheduleId})
+func (_ Unimplemented) GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateSchedule Replace a schedule's spec, action and policies
+// (PUT /schedules/{scheduleId})
+func (_ Unimplemented) UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BackfillSchedule Take the actions of a past time range
+// (POST /schedules/{scheduleId}/backfill)
+func (_ Unimplemented) BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PauseSchedule Pause a schedule
+// (POST /schedules/{scheduleId}/pause)
+func (_ Unimplemented) PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TriggerSchedule Take the schedule's action now
+// (POST /schedules/{scheduleId}/trigger)
+func (_ Unimplemented) TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnpauseSchedule Unpause a schedule
+// (POST /schedules/{scheduleId}/unpause)
+func (_ Unimplemented) UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3509,6 +3919,272 @@ func (siw *ServerInterfaceWrapper) GetReadiness(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// ListSchedules operation middleware
+func (siw *ServerInterfaceWrapper) ListSchedules(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchedulesParams
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageToken"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageToken", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSchedules(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSchedule operation middleware
+func (siw *ServerInterfaceWrapper) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSchedule(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSchedule operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSchedule operation middleware
+func (siw *ServerInterfaceWrapper) GetSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSchedule operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSchedule(w, r, scheduleId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BackfillSchedule operation middleware
+func (siw *ServerInterfaceWrapper) BackfillSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BackfillSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PauseSchedule operation middleware
+func (siw *ServerInterfaceWrapper) PauseSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PauseSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TriggerSchedule operation middleware
+func (siw *ServerInterfaceWrapper) TriggerSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TriggerSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnpauseSchedule operation middleware
+func (siw *ServerInterfaceWrapper) UnpauseSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnpauseSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // StartSleep operation middleware
 func (siw *ServerInterfaceWrapper) StartSleep(w http.ResponseWriter, r *http.Request) {
 
@@ -3729,6 +4405,19 @@ func (siw *ServerInterfaceWrapper) ListWorkflows(w http.ResponseWriter, r *http.
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "startedBefore"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "startedBefore", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "scheduleId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scheduleId", r.URL.Query(), &params.ScheduleId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "scheduleId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
 		}
 		return
 	}
@@ -4393,6 +5082,33 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/workflow-types", wrapper.ListWorkflowTypes)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/schedules", wrapper.ListSchedules)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules", wrapper.CreateSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/schedules/{scheduleId}", wrapper.DeleteSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/schedules/{scheduleId}", wrapper.GetSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/schedules/{scheduleId}", wrapper.UpdateSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/pause", wrapper.PauseSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/unpause", wrapper.UnpauseSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/trigger", wrapper.TriggerSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/backfill", wrapper.BackfillSchedule)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
@@ -4442,6 +5158,21 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 type RejectedApplicationProblemPlusJSONResponse Problem
 
 type RequestTimeoutApplicationProblemPlusJSONResponse Problem
+
+type ScheduleChangedApplicationProblemPlusJSONResponse Problem
+
+type ScheduleExistsResponseHeaders struct {
+	Location string
+}
+type ScheduleExistsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ScheduleExistsResponseHeaders
+}
+
+type ScheduleIfMatchRequiredApplicationProblemPlusJSONResponse Problem
+
+type ScheduleNotFoundApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter int
@@ -8779,6 +9510,1722 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	return err
 }
 
+type ListSchedulesRequestObject struct {
+	Params ListSchedulesParams
+}
+
+type ListSchedulesResponseObject interface {
+	VisitListSchedulesResponse(w http.ResponseWriter) error
+}
+
+type ListSchedules200JSONResponse ScheduleList
+
+func (response ListSchedules200JSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules400ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules401ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules403ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules421ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules429ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules500ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules503ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduleRequestObject struct {
+	Body *CreateScheduleJSONRequestBody
+}
+
+type CreateScheduleResponseObject interface {
+	VisitCreateScheduleResponse(w http.ResponseWriter) error
+}
+
+type CreateSchedule201ResponseHeaders struct {
+	ETag     string
+	Location string
+}
+
+type CreateSchedule201JSONResponse struct {
+	Body    Schedule
+	Headers CreateSchedule201ResponseHeaders
+}
+
+func (response CreateSchedule201JSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule400ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule401ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule403ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule408ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule409ApplicationProblemPlusJSONResponse struct {
+	ScheduleExistsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule409ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule413ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule415ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule421ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule422ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule429ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule500ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule503ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+}
+
+type DeleteScheduleResponseObject interface {
+	VisitDeleteScheduleResponse(w http.ResponseWriter) error
+}
+
+type DeleteSchedule204Response struct {
+}
+
+func (response DeleteSchedule204Response) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule400ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule401ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule403ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule404ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule421ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule429ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule500ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule503ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+}
+
+type GetScheduleResponseObject interface {
+	VisitGetScheduleResponse(w http.ResponseWriter) error
+}
+
+type GetSchedule200ResponseHeaders struct {
+	ETag string
+}
+
+type GetSchedule200JSONResponse struct {
+	Body    Schedule
+	Headers GetSchedule200ResponseHeaders
+}
+
+func (response GetSchedule200JSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule400ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule401ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule403ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule404ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule421ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule429ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule500ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule503ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Params     UpdateScheduleParams
+	Body       *UpdateScheduleJSONRequestBody
+}
+
+type UpdateScheduleResponseObject interface {
+	VisitUpdateScheduleResponse(w http.ResponseWriter) error
+}
+
+type UpdateSchedule200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateSchedule200JSONResponse struct {
+	Body    Schedule
+	Headers UpdateSchedule200ResponseHeaders
+}
+
+func (response UpdateSchedule200JSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule400ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule401ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule403ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule404ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule408ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule412ApplicationProblemPlusJSONResponse struct {
+	ScheduleChangedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule412ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule413ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule415ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule421ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule422ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule428ApplicationProblemPlusJSONResponse struct {
+	ScheduleIfMatchRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule428ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule429ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule500ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule503ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *BackfillScheduleJSONRequestBody
+}
+
+type BackfillScheduleResponseObject interface {
+	VisitBackfillScheduleResponse(w http.ResponseWriter) error
+}
+
+type BackfillSchedule202Response struct {
+}
+
+func (response BackfillSchedule202Response) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type BackfillSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule400ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule401ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule403ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule404ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule408ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule413ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule415ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule421ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule429ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule500ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule503ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *PauseScheduleJSONRequestBody
+}
+
+type PauseScheduleResponseObject interface {
+	VisitPauseScheduleResponse(w http.ResponseWriter) error
+}
+
+type PauseSchedule204Response struct {
+}
+
+func (response PauseSchedule204Response) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PauseSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule400ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule401ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule403ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule404ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule408ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule413ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule415ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule421ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule429ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule500ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule503ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *TriggerScheduleJSONRequestBody
+}
+
+type TriggerScheduleResponseObject interface {
+	VisitTriggerScheduleResponse(w http.ResponseWriter) error
+}
+
+type TriggerSchedule202Response struct {
+}
+
+func (response TriggerSchedule202Response) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type TriggerSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule400ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule401ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule403ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule404ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule408ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule413ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule415ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule421ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule429ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule500ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule503ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *UnpauseScheduleJSONRequestBody
+}
+
+type UnpauseScheduleResponseObject interface {
+	VisitUnpauseScheduleResponse(w http.ResponseWriter) error
+}
+
+type UnpauseSchedule204Response struct {
+}
+
+func (response UnpauseSchedule204Response) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnpauseSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule400ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule401ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule403ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule404ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule408ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule413ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule415ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule421ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule429ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule500ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule503ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartSleepRequestObject struct {
 	Params StartSleepParams
 	Body   *StartSleepJSONRequestBody
@@ -11415,6 +13862,33 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListSchedules List schedules
+	// (GET /schedules)
+	ListSchedules(ctx context.Context, request ListSchedulesRequestObject) (ListSchedulesResponseObject, error)
+	// CreateSchedule Create a schedule
+	// (POST /schedules)
+	CreateSchedule(ctx context.Context, request CreateScheduleRequestObject) (CreateScheduleResponseObject, error)
+	// DeleteSchedule Delete a schedule
+	// (DELETE /schedules/{scheduleId})
+	DeleteSchedule(ctx context.Context, request DeleteScheduleRequestObject) (DeleteScheduleResponseObject, error)
+	// GetSchedule Read a schedule
+	// (GET /schedules/{scheduleId})
+	GetSchedule(ctx context.Context, request GetScheduleRequestObject) (GetScheduleResponseObject, error)
+	// UpdateSchedule Replace a schedule's spec, action and policies
+	// (PUT /schedules/{scheduleId})
+	UpdateSchedule(ctx context.Context, request UpdateScheduleRequestObject) (UpdateScheduleResponseObject, error)
+	// BackfillSchedule Take the actions of a past time range
+	// (POST /schedules/{scheduleId}/backfill)
+	BackfillSchedule(ctx context.Context, request BackfillScheduleRequestObject) (BackfillScheduleResponseObject, error)
+	// PauseSchedule Pause a schedule
+	// (POST /schedules/{scheduleId}/pause)
+	PauseSchedule(ctx context.Context, request PauseScheduleRequestObject) (PauseScheduleResponseObject, error)
+	// TriggerSchedule Take the schedule's action now
+	// (POST /schedules/{scheduleId}/trigger)
+	TriggerSchedule(ctx context.Context, request TriggerScheduleRequestObject) (TriggerScheduleResponseObject, error)
+	// UnpauseSchedule Unpause a schedule
+	// (POST /schedules/{scheduleId}/unpause)
+	UnpauseSchedule(ctx context.Context, request UnpauseScheduleRequestObject) (UnpauseScheduleResponseObject, error)
 	// StartSleep Start a Sleep
 	// (POST /sleeps)
 	StartSleep(ctx context.Context, request StartSleepRequestObject) (StartSleepResponseObject, error)
@@ -12190,6 +14664,281 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ListSchedules operation middleware
+func (sh *strictHandler) ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams) {
+	var request ListSchedulesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSchedules(ctx, request.(ListSchedulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSchedules")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSchedulesResponseObject); ok {
+		if err := validResponse.VisitListSchedulesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSchedule operation middleware
+func (sh *strictHandler) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+	var request CreateScheduleRequestObject
+
+	var body CreateScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSchedule(ctx, request.(CreateScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateScheduleResponseObject); ok {
+		if err := validResponse.VisitCreateScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSchedule operation middleware
+func (sh *strictHandler) DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request DeleteScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSchedule(ctx, request.(DeleteScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteScheduleResponseObject); ok {
+		if err := validResponse.VisitDeleteScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSchedule operation middleware
+func (sh *strictHandler) GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request GetScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSchedule(ctx, request.(GetScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetScheduleResponseObject); ok {
+		if err := validResponse.VisitGetScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSchedule operation middleware
+func (sh *strictHandler) UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams) {
+	var request UpdateScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+	request.Params = params
+
+	var body UpdateScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSchedule(ctx, request.(UpdateScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateScheduleResponseObject); ok {
+		if err := validResponse.VisitUpdateScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BackfillSchedule operation middleware
+func (sh *strictHandler) BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request BackfillScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body BackfillScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BackfillSchedule(ctx, request.(BackfillScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BackfillSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BackfillScheduleResponseObject); ok {
+		if err := validResponse.VisitBackfillScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PauseSchedule operation middleware
+func (sh *strictHandler) PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request PauseScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body PauseScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PauseSchedule(ctx, request.(PauseScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PauseSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PauseScheduleResponseObject); ok {
+		if err := validResponse.VisitPauseScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TriggerSchedule operation middleware
+func (sh *strictHandler) TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request TriggerScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body TriggerScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerSchedule(ctx, request.(TriggerScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TriggerScheduleResponseObject); ok {
+		if err := validResponse.VisitTriggerScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnpauseSchedule operation middleware
+func (sh *strictHandler) UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request UnpauseScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body UnpauseScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnpauseSchedule(ctx, request.(UnpauseScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnpauseSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnpauseScheduleResponseObject); ok {
+		if err := validResponse.VisitUnpauseScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StartSleep operation middleware
 func (sh *strictHandler) StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams) {
 	var request StartSleepRequestObject
@@ -12587,363 +15336,446 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Lcts4mjD6Kljunoo9SymSbCe2XF37ux2n292J47GdyfY084cQCUloU4CGgOyoM36s8wLnyU7hw4Ug",
-	"RcmS7TiX1mzVdkwRIPDhw3e/fAoSPhpzRpgUQfdTQD7i0Tgj8O+jjySZSMrZIVfPJEnVUzEZjXA+DbqB",
-	"exyiayqHiEqBciImmQzC4ApnE6LeTzIuyAUdkaAbdFqdZ412u9HZuWjtdludbqfVbG+1tvZ2O+32P4Mw",
-	"IPaT8wa095p7u1vtZ7ut3R01YEiF5Pn0FWEDOQy67XYYmCV0PwUHKf6PoMsmWRYGg5wQSdkg6AY/kyzj",
-	"wU0Y5BN2nAbdoNXGnXa7hxttkvQbzzu7aQN30p1Gu7+12+/tdXb3tkkQBkLiXC67MCGxnAgFpTevT18d",
-	"XRy9CMJAYnH59wlRgAmGUo4bAyzJNZ4GYXDN88t+xq9hQXaxDZxi77eL6ViN/Mlu5eYmLA7pJaZZ9YT0",
-	"M3M8ckiQnemJQH1Ms0lOEGYpnFyCJ4Isf3DtZufZbnt3b29vd6mD67Sb7VZrr9NptTpqgPk8fAi+7P9j",
-	"RITAAzUPThI+YRJFQTLEeUZJFKAhFqiFEoWyIWKEpALttFpdRJmY9Ps0oYRJ1J+wVARhwDg7IzKf4l5G",
-	"gq7MJyQMpIbjsff+S/X6UZ7zXCGG/31Jr6icIgK/ubEH5nnNEAXsNMfXOAMYk7SLvswu6u5GFeM7W52k",
-	"8Zy00sYuJp1Gr9N+3unt9bf7z27F+OqJOox/eXD8aiV0lzlmok/yBmVXjfYswr/mjEwvzEtlrD+bMAa3",
-	"2kd7+9BD5vsSlq1HohZnb09Ojk9++sy04lytrUosfpkIiYT+JURYAMGAv9El49cC0RJdH5ERV//leUpy",
-	"WAn8q9Futdp3I653hUAJffZWQh8DiAOWzuFx5gWgkteYqn/2eR4iII7pg/G9R2Zjj8CZFP0hOCU5iBKH",
-	"OBmSQ85kzjP1d0pEktOxOgJFTC043S1FjFyRHCVDzAZEAPRHeIp6BCVqpnQfYZTrW444I2ikcJdx2QwU",
-	"4P41obk6SE0nRTIkI6y+aiimkLm7ERd4MLueQ/PZ6yHR61A3oVhbyolY9UPHKRmNuSRMnpFxhqcaz8qf",
-	"jdU0MXwVvoiZuCY5ouomYol4H2GGCPCPHKmPEyEL1i7wiKDYfSeZNn4l01itc2ZdPc4zghks7BVPsP5+",
-	"dTkX/qafCPT27FWI4qf2yMXTTwVm3PwPIOEPn+A/N3GIeI4mLDWwU99N1R3hkzwhTwQaYzlUFwlh8xvQ",
-	"mVWBepqTPskJS8jBeJzRWpjmRE5y9sOIMjrCmQfdHk+n6BoLlJG+RHwiLcmzkB3D7DlJyzAkbDIKur8H",
-	"5YmD92HNAoFnH/QlyWdXdk4SzlKBJAfCgnqkz3OCZD5VSI0HmLLF8IAvq7W03acpk2QANO4mDMY4xyMi",
-	"zQ30EONXMq2/g0qEaCRDLghDE0b/NSHokkzhnOSQCn1IIRKTZKiAhdHbt8cv1CKpmkFfdyWsYCB6FVQs",
-	"AXGEP1pa19nZCdVeHO2rA+Rx/4Qz8hrLZFizdIbUPUb9nI/KVwSn+2irtV0cenGJlfjFuDQkJkWCsoTM",
-	"30u/oRbQ0CuYs5N2q7MdzkXTGjIDADd4prBYoI2zl4foeWe7tdlEM6iLxaUwl6bTasPNB7QFVN5HXA5J",
-	"HjFvuhAIp50nJ+OcCMIk3Pc4RBnBV8SnNFjxeERFM2Ig0oMqGHSrqD4HRmabKwLn7xOSTzX7qCNA/1I/",
-	"PxFIfcMJJZbuoJwMqJAkJ0qFcYeniEuxrH+5Dyy8TCsi5Jmic7D2uqskxiShfZooHqXodmnRNN2HBxmW",
-	"isyoVwA/cU8djtsFrLvYhmby/pL/Kyf9oBv859NCg3+qfxVPYXmw0HM6YDg7gUnqACzg93tBWBSfeEgQ",
-	"vx2nWJL5K5/A7/da+aT4xEOu/B2mcnbNP/Ms9W/bhEmaVagSyEECWYKbcTZAYyyEusvXQ5oMQRyhAvVp",
-	"LiTawOgnHrF0ksOddpQ5brdEvI8SPFa8tTeFrxiJLkTPWkI9S0kfTzK52URqvVrIIleKIgmZEzwSEeNj",
-	"hZcScZYQhHPFNBVTT9FYCWeafG20Wy1vun203dlDseS8McJs2lC8TcSoR6acpZva2sAihrNMjQxblcE7",
-	"rS0Uw5gG+TjEEyFJ6kaHqMflUIs8MfDWBjDXWBOsumujplr61rwwcNSH6Im9dejXmwjKiBCIptUrHir4",
-	"KM2+QVjCFbyAW4LQI8hgBGCLn8ZwVP9P52WsqH0zVsCJWNxU/8qJEYFpKrqK0569QkOepVbghQntXCOC",
-	"mTo/4AD6M3BiSuDKrkjqgaeM/55ovwj/C05QEf9L9L3Vqt6MMZaS5Oqz/3fjf7q//9/m+39HUdP+V/0z",
-	"ikQUnb/ftP/4238FsxfqBpShMWdC2yV/xOmZltFAz+JMidXqn1hJgVqcfTrOeS8jo//+Q2jZ1u1BnaXE",
-	"NAu6wRtG1FUbKbmrT0mWCgA8ZVc4U1RaEKLtPiDu638F3d8/BfBy0C1bFfhEWigrhhz4NqGhpU65utF9",
-	"no+wRBuKl5t1ob2W2AxuwmLukmo1b14qkDu2m/f6DImQoKo967eTDt4jjWdpq9fYTndIYw/v7DQ6/Tbe",
-	"TbeS5712y1MHt9X5SSozbVQCEFhZuDiUSc66Usl1Oc4aSlHsGkB3YYC5PsteuFM9Vp9x+Yq9xpkCE0nR",
-	"L+dvTtQxmWMxJ7WPCE6G5YeKMCrMViQGxfq84qZaziHol/dEl4sZARJnSsacGvV1H3GWTT3NtHgZJwkZ",
-	"SwFU3Ur1K57TrOluu9VqPN9JSWOv3es3dludZ5093Gv1cFI61r3iWC1Nq3KcdJkDtgjZcENKloExbzx/",
-	"kJO/HcxOfVOHLVBcrCM2Eq+ClTl5zvoZTe5AKoDWXJLpMXurrdKFVejAkNp6Jbyi+CispAyNcz7IiRC+",
-	"jcih1pwJqaibrEcUciU4zylJlea6j3LFDBFWzBB5jBGJQskcEAmWKj6RCR+RO2JhLVp5awSFkTKkfQm3",
-	"4hT1dndJpg3KGnrkIgOfQhmJLwkrH8pFWcgGuwm8VQ9wD8cKaPvjyUcqjFikjpamaMwzmkzB/gO6I87U",
-	"q4bvPtS1Xs54V3+t7UUxVtyVbrUZ2yjGzjf8wa19kIted2D7szdaS8lUqBXY662FJEXum+glaMXaWK1O",
-	"M2KYzRrDQoQzwbtOUqq/vpdzblnENuJ6fI3DGpl0095KCcaH2QsIQplnI/UGL20tgi9QNggLE8elozgT",
-	"Qcqmq8UWo5sweMnzHk1TfbPuySmTnKSESYozgVIO92WQY6VdJHxMUKQdJFGwr28eHxOjxGhfGJX3plBb",
-	"xQ0pNrbElei7lx8Ky31YKKzVMktvIlGGk0uNegCVWlBsVPgdlZtgX8UR0xivH2MksbhE/5qQiZnIaHwF",
-	"wdKvc4Y24vnbV7M0YJYG47IBRI6k8aZC2JswOGZKpseZdjPeH0/sIhM+yVJtkjOuGN8au18yzdIUZTzB",
-	"kmipWs8HOK8uWMYH98SdnbIsrDdcdQEv4GpmxIPgzwFDE0Y+jkkiSarXsF/atVZZfBX/CcAgtBpkYe8G",
-	"ieg1FSnNYbp7H5+HZNqqIbQMbGAvEE5TJfSQVFEudWbZkAsZonbnebPVbDXbIfq9222/B3xG6jfAZm2H",
-	"RAlnfTqY5Hq4IPkVQRs/HVwcvTv47cPBq1dv3h29+PDzm/OL8837UotOuzhxD0KraECjYljDDnsoCuIw",
-	"3wfpRvwzFzLeVMDBGm5z7r2CXBMduF+M7ThiJcrkn2DsDisOUeyOywjYcGYx2sBsisY8l5uOSxsSxSIW",
-	"1x5UHCLBtUMLo2vSQ2M8ICjBTK0z1zqdRD01LWXA7s3OeF9zz2sWMSwr6G5ggjZenJyjnPQoSykbWJJ1",
-	"wpWERO5LrU44iCskN5DSeqakI9JFDLyQ2kVp1T/tNyEeWQayrVGbX5E84zjV7qV70artAnNnl7gM4jLe",
-	"0KMeBF3ngwltAJioWBVEm019jPIln7D0YY6xogdrCw0Fc96GQuZ8whBNjWA1oFeE3ZvG+CdVo4qrG9CH",
-	"Da4itysebUctkNgf5mDBwDwLPTieUzxVp3XB+SucD8gDiAaW6IHsQwXK1LwKYTBDndbe8/ZOB/Wmkoj7",
-	"HkzbExXNNpDkXH9wmdMY60ENyXlDD3powm9hwG08QkZHVKKNDnpNf/RM6CG6MCsEN7veS0JoBvQwAKf0",
-	"Hw/D/EvOFj0nrEx7VcxFFmiIWZqR3ATD7bvAQ4GnAl0Pp81yNGBh3JywS8avmZnPfKOJflUPtXNI/PA7",
-	"Ho9zfkXezwTJ9XEmyM09hYJOgRcWbNadYve+DHpY8DR604Yb9+AqdOkQwA8CURjFaTh5QMEVUbmPYgP4",
-	"2J1GoUi6eQWmqcEcAKU1dj/wBU+pFv+Vxn1FQESZEWtzom6m/v69qfGuf7h6IdLZ8Zc4UxjSsEM+y4Vf",
-	"FSZow0ldZ0cHLz5cHL8+evP2ItY3/4Lz15hNzWbFHU2iOZbklSI+1Vg5WL26qUCaas1uoDEYx6HiuCOc",
-	"Eu1/AaL+rNUqVAfKUHvUEvsITJsDTNl8A+e9pX/PmnbBORopwdauZClswJI0MgMVMFBqWINrdRZM4EdV",
-	"iriShzQ8ngiw7NT4YW+FpDX7DXmWCtRutebNBF5y2BsW3qeV4LqPCKxIU4ovBXJY9zLwLvuXH8wgWcbO",
-	"iSA6Nh5sIJglxL9fBxdHH14dvz6++HB29Pe3R0q3QWOSe4qP98q745MXb97FmyHEu6HYx5d4H/E8NJE9",
-	"YN1T/2KlowsRlRErH7Q9y+KwzTHPnm7EioUfvjk5fHt2dnRy8eHdwfHF+YfTo7MPhwevXh2dFeur+O+b",
-	"Zdum5RZg2IyYw5bbbJp152LefurFysHRvGV4Ioc8p38+jJ2ialXzNN+ugvbB6bF1Xvxv4+D0GLwtcCS/",
-	"vLtQTw/McmCSLvqR4PzOVv+CCXlmh9KOl7gDE//9BxLwPagAIfDtA1ppzwlwJG3C3LAy2iWZhqiHUx1P",
-	"JCc5CRH5OKY5SSMm+SVhoTO740lKCUvIZhNdOMsmmKoMWtFkOINJ7969a6gTUItJsJwXzaQ2aayCzjCl",
-	"fa8hivWRGRPGwZjaANnlY04NYl5hmmkp804c1B5nZSaPRZgX0ISBSQTeqOUC9kVjQOkRbUMhKcrpYCgR",
-	"49ePwUB3fGO7t/pif8vQdPvUH6cgDjToyIYDLeCmOMtWZKIFmsyjqaVZTIgk8MtHhupPZp29iZguZSAo",
-	"B1E9FItcAuEcD6k5zzm8LmJlZieXOJiZI1FEGmfZIl5XMLhqjNk+4tU4f7NFiS/BFRExZ4TVfgYTTovU",
-	"cRE0JRCPp/Uu455Tb+lIPadMSSwuQQzT0fE4YjF4ZV6QDE+95fnmHWD6C3kw+kwseJzzROnjvYwcMUnl",
-	"9I4Uz4TpHLOx1hu9UAp0nhEyRtdDLoiLV+BXJNcebWSDG+deYKomLXTbPpV6SviYRiX9ikZvxPveaUzB",
-	"FQnvR8G+ifYyRmwwRuvAot4UzhJCkcAwrTl/TUjYU/jWU7ORuYFbkLDSIwhLNOJCor1OZ2vreae19eze",
-	"cVy+0cLGcRVudjiBpXxYMLKhByhsMKzexmr7R1iGJ3MG4CHX6tPswRVGYoidpAKlZJzxKcQzwrDZQxrS",
-	"8ZiyQRQoUq+Oo7Aa76Ofji6Qy01pqCECZRDAIQGzqJn23mpLxxfYtPBTWulykhsMbJTW+4BRFZ636Jpk",
-	"GTKRdL2J9Oi2F9rQVRCtnMIT8LX4lnkIqrACX+zHJ8ZGY4kBW2ItKZZuZN0tpN4hRwxOeSMu4V0c+pdw",
-	"JrSv7lq69JSIxeW7GG/uW2YzExniVGhQ+TR3SmkfEimkA+eGEmApG0DaUKo0LJcawxmx3qa3TEzGY55L",
-	"kr4mKcX2wjykrcyRD28iNcE+EkqN/3TjzHg5+FvswiVXbOPe5vId/w643aKR2u4Kl8CNbMBIcwse/g4o",
-	"JIyroIqb6OhK8erTN+cXRieMD/UZNdSZdWegG6sbkCqNUCGcOogQxZ9uTFIZlTapyAN14e1kHPVyfi1A",
-	"OmQQ4YKSnAvREFSSiBXpPIdvzs4hKyhTEhVglQOK0Amh6SHO5bEkIy8QGqcpVUvF2WmulF1JFe8FM3gY",
-	"jL1Hih0bPrwIvvYTXorpUkknoUmrqAucPwZlsk+NiqZfhGROc1o5GRMsbWati8miKRoQKYoHLvnDRlOh",
-	"nwhTCr4aWs6mWTV7o9AGfzeAKnL7eO8PkoCtt3QGNlO3DOUig/c2MBu0E1XgLV6ce9MlC9cuFBwkOHtB",
-	"EipMoudCVJm9Sppw6/zT2M4XPxEoTs2ksckjavp5Y0Dncn5VKNYJH42ABAYZ55cCDTgHhCnDrRg1k1ml",
-	"fynnaWpKp+Y3HhC4WvAUdtQsiJFLfPWWUv3GO+2RmkltWHwWbs2LjsClncMus+xNH0THRdjhhvyIBYH8",
-	"gDKsPMfZomnsCl6a12/CJbHTDjQ4Dpbt8vbe1wQsFToU73sY49WJcRnBk0yCNmc20vTh9bLY3MwZlXHR",
-	"OUps7FgTHTCEzc+aAGtzlHCvCLMcrb7FR/97enx29AIMQmUYu7Ikyx2Zg/H7MPjYGHBgaw1xSccNPta3",
-	"rmGElcJL6TSDmUtf9Wt+qkFmaUQMm5t87KlbRyZqzXjt7J+HmCUkI6n7meQjyhT9tE/OSX5Fcv3X+9vw",
-	"365/Efo77e+u5Kc4b205dCxeIj2qRwQkx/Fc6ZNgUlQUKoWgyf2yV/OSkLHOd9XKhCnBUKVgIz5RVKLd",
-	"2QEqYO55DvEVOCEVSQqSIJRwBLA2QbtBd/fZdqs1S+fM3HWGTP1bOehRINwzfk+dQaTjd59tB7PhvP5K",
-	"Z28Ph1hrboBTxyRnkNDb5af50tYTiJ8xLsoEZxnJnwgkpkKS0VKfqUJuNonyWmdF2kBoI6sbPhSqbxt5",
-	"fx+1dOisTXQ0eXJbz1qtWhiO8EcdHl0o42ERM92qiZlegOyFUFAHLCB7Fdqol6r3oQPhwQLvCJOmVpgh",
-	"MhrLKTIMrIKvtRxWi+5Qtuj09OzNP45ezDLdufzwwiwrhaP0vjpzduYjyzGUc3i5Skb0FAV3XkROzmWt",
-	"G+Ad6DzYo/72AgmJAS08iCohgfEC7AkImzpaDSBrCOrp0ckLXZTGQTAMzo5+OTrU5VPMjDV0srzeiahb",
-	"MJazkpVWtmJjTwSPhbnRsQ2I0eF1FQSwJ21XPHPQD3ZK88+GFJfgs2kn5kuap/zFNJTbwX4fhaSCr59N",
-	"JSH3lgdmLk3lhsyljVZahzjjIWdkBXq4vH4ws29Q9YYkueT33DeK1VSw5cTMN0cDG2Mw5p3ZmiCQAj5t",
-	"PH++257d8+zLdczAvKWFakGkzMxdSUwJn/so3DNLeD8PjlZlnkNPDYi09yjUTiIFLjOsTFjTVOnxFcJq",
-	"UpA8YFJJRtraP85pQg7195VoGAb/mmDjIOmEgbicKGbbaIMSILnEmXlZiZEzcDfzev9Y1i5jQIPzHE/h",
-	"b+9Ttf7xycgWK8goUyoQZboG4VJSZdU6AsstfXXecX051Vd9fWW1Vw06Iwmh4zvqvIB8y+q7/hLrdV2L",
-	"zVU1d1//cNDDLOXM6G6FXGOJw4xc860ruLObDsKvTOuFa3pvjReOvcrHJkLykSm6mDS2OzXcy3ulRv0T",
-	"mlibak8Pq5cZRmAc9X0TBG4xcRkFDbTlz6ehOfq52rkcAMX02a/vWzburCorqXLjpdnGDGv2RtYyZfW7",
-	"WgVEcC4k6g6ISm7R/1sMRH+Vdec+wmy61JfChRnIZv91u6NzzAerSBZqcm8noQ/SeffXsoDbtHhL7ZXk",
-	"cY0F6vHJYKjp/BAi7eHpGOLoH0KiWCTVPaq8sZzEaC+/zkgZaZeqGVFrSfjiYky4pCBqNqZx5bN64pze",
-	"sKKuu7RD6zDn7JBPFNf+csLa6oJaser7uCi8aZaX2ooxD8DnywsY0mQINkABmaX72s3McyXU2SALDAVI",
-	"ygTlZvHBLmmU9Bczo0ODyXqrRl+utWW/YX5+hy57KMDxzVA+YWBRnDB5l2urvzgPlc+TIUknGamtdKq+",
-	"LswLaKNPr2z9L21x/T8EAgPao6L4SEYvyaapOZVPGCTdiGI/eisahCWIBX97uoP+pv9vVQYWBi/A7vpo",
-	"1jTPSfy5qIwrsVdzLD9xNFvJcK8lIAF9tNUScAPizrCMlMFeS5RB+2y7XHvu91Zj7/1/b0RRU/9r8382",
-	"mPj3RPz7//t/xb9H4t/i36N/Dzc3//u/6njRUTLk3xBBVMu9DyVU45cmgerlgvaxqYELm2RZTacChwWF",
-	"4DErUsyqh+4Jm4x6ICjOaojvF1NXsynMpjp0B+IRLZmlShqRk5zZUGKlLFfIHkgZsLcFUhnUvwdht33j",
-	"acZBN/hDcNY8w9evjb5oQLckOTarp5ATN9aFqr1l3vahrwt35+evAgFV56CPR+1SHda+i7MmH3EiM5Oh",
-	"6hwkVKDYVbKPbwXIHe4EhJ37IZ6hV/K/glTNEsgBfjWUzpQFxm7aJjrQeZwbPx1dbCJJsgyyzrReqb3d",
-	"xioJ43QhH7DA9sjAcNZ8wiK20Wm17QSgjxRdHKgUJOvrZg4hMj8lXEijNyIvuD/LuqbqmQhdCfcwYtVi",
-	"DfoUUGy6NhQMc0RG3Co+UD1h39TIusZUmkpcoBy5lZseABt6yhDFroOCYgClDgnqgQa/Zgk2i3kz1EXA",
-	"weKgRuvsjaYNsreTlep2mnwgQXCeDA+kzGlvIomIUcJHOuVWc3tdTVs7YVGn1TIHErHiRCxJKaQDV7Qs",
-	"n7BmsWio6U9yMhenI+Yhtanj7XK1bbihQn3dbEVt6uL49dGLD2/eXqg/Dg9ODo/UDwCfi6Oz18cnB2qu",
-	"bsRih58x0oHSckhGUFLW4rIOc4zNDbZhuJoXOOBFbCMu9dbw5oUEDY4427Sm99I1n+EmkLVQkSiLBhqf",
-	"CuEwxZJAznUdr650ealxDbubYu4Nz9E1zTL1F3XXng3QRoalLTXh4Y7BYS9jQyfJcV0cZLlVVpp9zDOp",
-	"aNwVdsFPXIiK9mnsWywjWYaoDN3Nm0Mniu4lDgSS61uyZESJ7fhSL3zO6h5lSjzC4981DN7XcClGPsoz",
-	"K3DWcEO1WrWLhDNJ2YQIF3aNNuyzBhYNRq41vVITOjVDl0vT1fI2ay0OTtidjWqo0IXPBQGvX9BCvDX1",
-	"GWeOv/7obRD+8tgpXJjCUiJC4SX2WsjUgPG6VE577s82WH6xLa9ct9pUxq8UTC6W4/ZUp5C4jbyiosZl",
-	"7ijK8vayQuCqMZgptDzFA3LBTf3S8kmfGlHHi97HudGgi6XsQ014xQGUhjS208U1mF0BnLedhcAoYlWs",
-	"x6Voy+S3DXKtviy/CcKgYDbw8snF8cnboxcfDs4/nBy9U79bPlUbLXNbzKfXhmcm5BOqgBYx+yabK0Sx",
-	"hBwValiyevpEazama0DEimInUKWzXJs7ru+xBgkl6pCuqU4w0mljUISTMqgKb9ibYrq+Jwo4tO+KAv5d",
-	"9kWpR6UuczBoSLPUlo4yTyMWn5CPE/HGJri7t8+IILL8NogDno8rbqIY3H9l8Ghim+m6e1TWsudvxml4",
-	"dx/eS0qy1BW6rChBOuGvjlvBT6YxxT5iRADjLQrM/8EpswFEKZdCSf86xamkFDwRztbnCpvXZDz5BR51",
-	"A5lne632ZtGnp5oHVcsAKfNvu8lXNN0CbE8F0/Gl7trOP6kZ05DiRAC7cCHsbS+xL6e/2hWsbIOxA+9j",
-	"h7FzLG2Lqa52XiCBm3iWgK4j3/WTcnPPB4wJsLC/v7/AnWLFUGUaexzokn/l02S4XrjkUJ1aTdi8vafH",
-	"4s3DJxbtfEmT17ztVdsfhgiaI85stXiv7kP219vlJTdP3Z5+1oXtzl224kwbKIjIC6u12MpU3liUimjS",
-	"Iktd8WAqjR8IjA/mianUOnthlzL2K+ZhFn0TOqyoifhfhtb5ky2LDD8TnGnNdzY0eSLKHWf45a2HtEC6",
-	"/1lrzKeGwFRk+6t6D7MZZPVvyvySisB5lSaFNuD34zTULyoqY/8JkqUtW3+lk6mx0yBBA3WqxN10yRoF",
-	"8lZV4xbV4GpuKMRxartonEIHBA0yiNkx7X6DsC4IU3KUchPsXN9vQVf9N9Vg/YB7M+nb86MPR/97fH6h",
-	"VQ+nWhQP64SR4/SMTASpWyzUIv7w4u3pq+PDg4ujmnUTqFFkV2dK+kJauF/sxfYYLBQqy6ZNlxJ/M7Mf",
-	"rTz5oPWoD29OXv3mEgu8AXWb9C7eQiyaIUok6zcSziQGIRTwWc+DNtIc9yXqtDqtRruzGeryfLqtokeX",
-	"ADZqhhwnfibIsoj6+lY7UrUsFWtQlpKPdrlgaRdI3VI/Dt9rt8NS40vQBQPAVHLbShebZ+oNnY8uk5aW",
-	"sbJgWhp9H+m0NNHSImrt4ufJqeVP1CV4opz0JwJnLhSIpANIUtqYp7ArXflA92K3xaQ9ZdlE+lhaZ3R8",
-	"3SZT68amj7swZoMpuiY5CY0FoWj7rtYFbfJcLdWUjLkw3hBYNUmbKLa7K5sCtOPF9rxBvB8xuHGxi5k6",
-	"TmOYKTHjANATCIaFIkHq67r1vz/jSAHUa7PQI9oxE7EeTi4L+7H7ss6XalZNFV1NADxy7i1ldpqImZV9",
-	"0zaERfrFnA78So+YRTVF3msxTbG3OnzQA8onGkBNe4dwxbMXGs++Ps2ndJvvr/6UiYPxj9rLCcVRdPWW",
-	"Odm8EF+p+Jo5ISU2ZdRk87pLBt4P3VFe8uLNHu8Fd8jlhRhF401ZFJ27MEK2tObab+kfIT3W4Acw8Obq",
-	"wUclSNSGddr8XvdmUc/fHE1YYsPSKXldj2CjkS3pEDFNo6B55RgaNJmJNVnBbKoNrrOypEm6g9aYpo2F",
-	"/SViugQbZ342HlCjFSHiYcEtsLf0njLJ7xu47J+5v4bQIl35qG69fYtVcAh41hqqZbXpLL93AAczOUTL",
-	"lQQEiIX3+VXlIhr46O5uHxuduRev4Kr23ZrgeG+2uk05uQCwEiewyKJrqxld7xa87Q5YRPdvAWSbAWut",
-	"nbO8pTssuJjgdgOGv4HKp0MPbnVIc0KuV+iBq6OrJPkoEfmYkLG0HW0RNLTdMFKPvpXbrVYXMQ5dbRPM",
-	"bOsaMtpsRuwA2sorvXBQmzBbvbl1VirGpc+1FZyazeD9Tc1x2DJSdW3lz14eor3tnefI1KyaNbjYEl01",
-	"woUtDrik29DzNdQo86uHXFGm5Ldknm1nYTUHi2umvaypeTnTYUroQp45GfPctOrxALWKj90ZfmZZnik0",
-	"VjNK1naNP0Bvz449lsTwiJq8JOuVW7TIhX7qyuWylc5ghQu9zNAp/m7xuzgfiAW98W17jScC4XwwGSl0",
-	"AFEDohF9S9MN3Jpj/Vf7WQXHyrrw73Uq8IoBwfOAoDs5L8pOrzMlVffrBIvQBgouE/pXJo1zE9TnRKKU",
-	"G/uHthMIkCsXOzfAV+AM3sBsqivBkUzopkcVEri5bwLIJdEh5NU+4uoeVkoFFIZR3TC0lTbavWd7jefP",
-	"cdrY29173kh22s+32/h5q9/e8wXMyYSmQSku+vdWYw83+geNl+8/7d40/D+3V/mz3bmZjZwun0Vxv87B",
-	"Jn7PUPavLtRYW/qf6IAkew/DmdjQW01j971iUMj2y1mn4PMrW6Vg1H2sUTDB0lao0iLnWZ/0lGsX6WdP",
-	"ky5KNd/LIKDPq1oLx2Yrb83mQIplK0wtzlh2mQMStNbPl7XsX5LbvKf1wMjIuMjfroNI6YW5YKE2lNQH",
-	"zF3yt0rfq0UNiXO5avJTjZLC0ymABQq9PrVloUSs2a++dgJyz13E/FT/SRmKYRVWETKrqCsSWMk5uy1p",
-	"0b1bDVvmtztwXRKVEvNrfHOLxs748mCOir9s8QT+y6BorJBg5uo12WDihe4K9Y7mineATBGkvcqosvy/",
-	"aFRZP66/tGoJqyQH34q9Cc7lGnMfE3OLOh5/Laz1s4YfCnlzzhqJnnSNxI+KxNVc9b8ULutcywdCYpIM",
-	"OVlj72Nib5Fm/JdC2yJm8oFQ10YzrrH3MbG3HPT7nWLwctUfAKEqzsgHwm3wHDesO26N4Y+J4TXBHWs0",
-	"14buFRFbD2pcUzlswO66KCUZvbIRqdrODA3fdDooAwdDyRpa7C8OdRYoBbONjYMwxSEZjBdoo9Nq62cm",
-	"szSE5HabYw4Ra/o7m00UVzHSpo2xiMV+sG5csZOVstCLt+qCwr5/K78Nub9PVMjc4HqNfNpa+EC0VajZ",
-	"1iT1MUmqZxb/S8m8FcRZ0UG4RiqPaK4iky6vf62AtncQGla2YqxmdV7e0vdV8JyDSr2qMRaQhyJKUQIV",
-	"foQ29CcEdLgxwXkpHVC5uY9itas4Yjw3MQV6ToEYdxM00ZslmkGWa9/qrn8Rs4Ve1OeHXEgdi6sbQCpO",
-	"MR2TJ6LcCHKjhIuh17u1KCKzH7H4Y7lbpojRGNNc167ZdLW8TKVhktoWvC4KQ7cpFi5Qo4twxEZU9It8",
-	"OrTd6YATOWK396Fc1HtyNuUaHbCI2ehfPQ0V6DqnUhKmS+/Y4OAuijs7rWZL5+q3yVbsBY+ESFCWEIcA",
-	"JI+YaemZkoSnBJmoU1MuDGbUzbD0eWvYe3BSq/10Y2I6/yQ519imSz0VSYpKHBwQKbTEdouA8wj8yknX",
-	"C8mRJ4jfmcmV6prURIB6TWjLEXIJZ306mOQktXKwQlMCxTCrt8temjHPsjBiftQPOjB98+EjrvWnuvNa",
-	"HiM5lupCZxkU9jIh2Do62zS2FAkfExTjdERZvB+xojJQ0SAUDRVWgmpRtzqXq6pTUf07LJaKybwl1G4F",
-	"6WG2XEydO3xAhSSQIFbuToxHRMctuvIeRbbxXNIXMZ/2cV0I3NZFKwpcObq3Edc0JI43QzRhGREm2t0d",
-	"nSHCEEGr1iiHOZ8MhvvQ094/fa1sqC3cBeRzqugAEOtVCT6+myCWEyzqiny+G073UU4SnqdFSoCTvJ6U",
-	"urDd1mHl/tFSbyEd+3uLRSsaDz1eLNp311HJosadg1VNqv/do1Ufvu3Su4VE8wAI1wy5dDF15sSNJISX",
-	"zyPuRsxFY0PtP55dKUDE9r7EIP9YyoclUmxKCiOsQrlGINTwnv1DxJvm5YhBOr5JFuC5rvWWThke0QQl",
-	"GVViT4IZmghiSqdSUWd4KsGjJtRuySDIcnkFM0jBfE4Ytym4pDkrRCr6RRZdID6AR21jiK8I2rDVIJtQ",
-	"26pcUmBOpHyRTfCQZSKgRlC9ZGSjMPkkT0hpI76kXLXc14bl/2tC8mr3gkWLL9fmqAHB6tUtrND5gIvQ",
-	"9/bBJqwzEZY5hCvppDHAgaFA7grGFpsuzqBY921Upr6mni93LL/3EvW6bevlT8wuE+o6JpOcyikA0zae",
-	"pr+SaR1pvCTTsrA9UqpVasuBQjAswmOq3osmrdZWooAP/yLmAYjgQj+KS6qCLmSg+HUGOmXEzn8+aHR2",
-	"nrlcaj1WUa5BjplVwqham6nJZS9o8L+Ng9PjhtpGASK9rZsw6BGck/xgom+s/uulDdv85d1FMFsu4pd3",
-	"F7oChL99aPNKoA42Guf8iqag/NKBK2uGlVI7HY2IzGmCcDbgOZXDEdo4O/9biE7P/xZG7Oj8b4pWH6Uv",
-	"zg82TfR2TD6OiyLCngYV40kaow1IKKNCQJMEwrw3NpvoWBpNR0QM50RXVIbFx/A4RhtijBPSEGSMQW7Q",
-	"jgmRjNVPQGyAeyic2gyRjcjOpqhHhpSlitl4axrnpE8/FqTMYp3oqi/HakGmJiAUJAaFrIuwYkQ56k1R",
-	"LCa9WNcmjZhhVOqx/ucHmmoTAP5zHCt5SfJLYsqg6lkZBxmvsA5ovIAbA3IiHHCBCEMpx8HNDTCAPp/F",
-	"83NTwxhLtSGooYHTIrPFCQZe0ROuEH+cYcrQzxcXpzAKxJuIRexIJ4YCfwOXAtU9Gm2BxqcmEeu/lfAT",
-	"69p1e9s7zzcNLgBrC1EMCVbqH7Y+MmZpxGKdexfvG3uKzreDAnsZBUmGMhTrp3ETnXB/JQnOFS2zZpec",
-	"4cwyYvJRwurVNVE4rtfaNZY0bqss2jTH4l4ArqgTEWgjfjqEIkd/qmU/VXCc6n/qGyGgFMVTPiYMj2lz",
-	"ikcg6DxNeaIEG620Y4YOTo+B9qiduJsdawlH3Uz1XK2T5/RPs8wf4dBjUFKhNjVoqde8iY6U4Fasv6hW",
-	"qa0DVJrvqkk/Niw5bZiro5V+wGQPa7oRiwHZ0YYpkm24RFgUP0JC5gSPNkNTOBnuGs6lCI1HTYRGXBb6",
-	"PmozRcQ2dFUJTQ5sCsK+/d0YPKrnsqkrg2jVQuERn0gEtjyU5ASoFs4UgbA2v1ZbK/TXui9a8Q7KcHLp",
-	"AWi7taXmtlTbIwT2M5dkKhDPIwZXVWgHqzpkr9cAVOQFUq+Ue5RxPu6p7+A0zYkQzkDAs7SoLupdJ3DJ",
-	"WfSNTRvMhmJ0Xb/46VN9p3QhbxDOFd6HupGMde4OMVh+hpQN1JqRwFO0gU0xDzAkWai7LSq1Ten2oVIB",
-	"tDea5yY1z71jExE395XaGRkLBqzcgb29A4uzBYrVGhR0ezm/VuRREKauAEpyLkRDUFk0QgecNtZkgGTE",
-	"dFEmjA7fnJ0DWc7oYOjKsfu8VlNK4dlh0BgPQKvM6UAhuNCIBbZWjjC6Jr2IqXeQMbQ6oIQepAwsnLnZ",
-	"mHDgvlxRQTXXNLvz0EgXjoEejR7mQXV8CypAFrN5YfFEl2b18AdyqDfijCc4U5ocUJh253mz1Ww124q6",
-	"/N7ttt+bNhhjnmuvPPbxGJrHqVPZ7rRdkAEREiChtS3kQUIpdlhjdW+qjeA6CxjWYsoA8Gtmew0UplGL",
-	"7BsvTs5RTnqUpRBgoND8wpeMlGRlan2nPNEODixRhXQaZsVSBS5dFhl7KcCwZCwVxQUCG5q7HgWWdpIo",
-	"QL2JlKbzuhquyK66AcB0+zxHUXCRK/kM8YmMAs1qM5oQYx8w8tfrYyVFTfLM8FvRfQpr1UpQk+eDp2bQ",
-	"0xGVXoJz4PgsMNKfNASCMLgiudD8udVsN1tqiNl80A22mq3mlhHrQYYt8ltA8Oaixkhh3PpOXLFl7X2p",
-	"uYv81vRKk+sWlhhtPOY1ttKIVf1EoMmbMrbO5zDAlAlZdG8+Ni2tbFuEje1Ox2ZuKxSLGPD4zbBa70MH",
-	"I4SurUR8nCowSsKSqeaVIDGeAjLEtgdFKVIljBiuD6WxplcgNBOFXaYnRkHFWntNFL/imubGBU+NWDGT",
-	"HhkXJ/M0BkQ/8U3zljMW/G9TX0Wo/a3wz3XzAAEGi0vd1nj2MBVJ1ejpmCIUzyjlUwHO5HhEJMnFXH9x",
-	"8crTd5jOd6F673kHoLWOW0fowwFrpqFyP/J0qpuKAXfTulmZtZWqRPrmWFOIp93ZAaOxafWdB91gkGNT",
-	"4scVPwjGvPG86otwD4Urr3erk6mapnZT1khlPiHa6AD2RLibnVZrtT0ag+yymd+2qIJXut1zZQFxagwc",
-	"lZkFQNXLEjjUWRo0doRXEv+mpryf5piMXEO0mQlDQxs1wWaVm2vbOowzPLUOGaALM2QADGRaVwbgu99l",
-	"4wyGk7mmbjOqQGzpRtyEgb37t4127wEEOq32+uzBvqBOvVxKzjW40LRaU4eusaD/AHmz2LB8xh3hd4SR",
-	"CkRGYzmtHPjq5xQGp06EaByo47kdR4oRdgBseltf9bqRjiQ8/RGnjnqoIe3bh7xl2AowqR60dfuglzzv",
-	"0TQlTI/YvX2EWZZ108OwvduH2csLA9pLrOwUTzOO0wvOX+Fc+0C22zvLgEFMxkqiJelrklJsTYTbnSVg",
-	"+JqKlOYkkQaEnc4yHxznPCFC4F5GjnQ/OBi7BFQuOH+NmS0GA51TdpZBj2NjpnAlgnaWOey3DF9hqt2S",
-	"YPWcjEY4n1ppAGwMhUQg8UDJAkEhQ0KZgrIpAOzyONflU0sO7hKduAk9WfTpp4LG3ECBblInl5Z85uVB",
-	"NVJoTnBaSH5HF3gARCHBieInoVcAbrYShOnj7WRcCJGZL/wV8t72rOhm7B+e5FYnff1E7iF7+cEPt74N",
-	"PlkotrPM20vLdf0TzshrLJOhEdXuI8t4zb2CTqvzrNHuNFrbF+1Wt9Xqttr/DGaaedW81lKvVbpptdu+",
-	"byfhoxEsKMg4vxRowHlq2CNg6+np2Zt/HL3w3N0rcFjbrmneyhwT9jvmfJVs+MKPwqgwzkOcDEnjkDOZ",
-	"8+w2/gcv23dvwkBdytvGwDuwqK3W9hwXqbuYxmKFkiFmA5J60XBw/ylD8XG/oTC1Aagaf7ndfM1Mf/v2",
-	"EbZq7d0Z6TfEDM8ITu/ICxX1vzMrNI/JfFvN2YRpK2VsXo1LXSSs3aLgZKZSquZXVAqQsIHg6bqqRXBK",
-	"xNRtclU+fbs52PogLBCKvpAcjQmY6LSz6Q84ZVv/zAtEBjs7ljzvRswG01bfsYELiuPqKEL4mjUEQ7Sw",
-	"2Q6xdqEiPvfOobm3xQM3UWzDaGI0MkbAnMicQhCDhguWEhphcieFRMwcB2VCKizifXcoVCJ5TRNyH+Gi",
-	"xi5UJ10YeD2IhPEgdpiC8xq8hWMZDzmrxDbZ3xuK4+nqrqtwNvIolhcnUNRJDp9jL6YY2s38AD/v4gbf",
-	"Gbf5nDopNOf4/jTSM0OTvwXOq8YshRLvIKK6wqrNVfG5NdoAJ0OFQW7eSaHVY4urfHfWnpKECmNxquft",
-	"5+DjBOZuX45d0yjQdkPt5Jvl8loN1gm9diwyS9YuaM2lTftgfcqmijrSvY05I0aM9h2wc3lyxNzXX7jF",
-	"+okzd+LLOjFmKd6oIxD0ejSQMoh4uRvDVHtIvyJ+abmkDR6v1VxvlmYo5e2txBs79TqYcXDrDiY6gH/N",
-	"eNaM53swherLUsNRqlT5bizF5qoFjiPcmacUhdJrDaiFsmgj5UzrQUVVPe4ROo7Cc9OvLCzpjbbRoClv",
-	"2kQHukUyyXX+mX6vq/U7VnTdAK2HIUl1PX8Xx2Hn3WltzyhDEfuMplbTyPrxDK73toxaDeP06OTF8clP",
-	"q1v6bEf2euUBEAK6VSgV47uj4Gv5+r7yddUU9kQY65EmiSXCsoAe6p7RXWsEv4/pDGqe3jea6VBJhZ8x",
-	"kskVD/jeo5jgNL5kBNOh5qvfZfRSMhGSj0gOu00a252Z2CQF/ob9ZYUAJb8K8bcdnFRAYMY9BqixNFzU",
-	"2+vIpG8nMunxDn4dlrQOS1rr4l8yLAkZLm+lSy0DrhqNpMmCkyG/1igkkE0fJQLpbrLTXyn6aMcE79wx",
-	"+ui5H31k8pp//xSMc5qQQ2iwD5HpYfCvCdYXtNsJA3E5UVyn0Ya9jTGoIK5NcNBVjxrPn++2oQGoxJmZ",
-	"qrPTan19oUuPx6fXcUvruKV13NJKzHKuzWURr3wK5g5Tou1WX6Z9OfbKFWMGebCG13mJmczFMYii1oxp",
-	"Q7yPcMTu5KzU3zl0C7l/ANFy7DliD+6otJu4N+t+EAPFIt60vHfS39PaN7n2Ta71obkUHq6KIfGIT6Qx",
-	"w1dp7ObKupLzSjravjpX0PRjGX+kfdX3SDpmAJxhaU+kq3v64J5IS9Ij9sAq16EF1Dfkh7yj8lKjniwv",
-	"7Ds4rZ2Xa+fl3Z2XQCx1AV5AJ0szyzRoDsm0jsukuLMPJka7Qme3xvqn6bEko3KsvyaXLjZfSJplmnZW",
-	"Q/7dxnUxa3D3STJCOE11nH+ii//iUiVoxV1seRTqOv7XRvdrQfrW6H71zTmyud7eVxzY75IkvMB+nKa6",
-	"touB56NF96ephdlXoAIszQ5KofHOKtTIKCMrBccXu3+cIP+HY30Pv/91YsBaB1rz/trEgBTiljRh5lZl",
-	"MqkBZX66urZUpAXomW7j/X6n23uHLhVtTz5rBFOlu8p3H8jkn9EXDWgqAP+dxjXNBDGZ3a4YwjTbkvob",
-	"j2Ryh151k3kYsbwCXQxaRzV9Q1FNXwQJ1hFO6wintUX/y0Y4ldi+E0dLkuPKAU8+zZgRRL/a+CdPwH2c",
-	"MKj7SFzrWkx3rcWkC3N+hQFLX4QFr4OX1sFL6+Cl+/DB+U6YKhtMeTLfS30xpNplkuNEer041Z/0iqCf",
-	"L16/ghrioakxXrSus9Xqe1N0fo0HA5Kjt8fQcmSmvUMTXQxtKXKWgikGC0Gk7lhBRj2Sej3xDKWCwutU",
-	"goNF2Pr6upFozohEOFHCULNSm9wUz3cl421PRzNpFw3Utqj0O0yAZgfFzo1fp1wcHSpN6C2ot4XEU2HX",
-	"WuxJoD7PBxx6mkKPAfezgjBYWOdw5BfqgGZYcbUdrqY30NEFM0RwnlGSG5lgH221titfrSVczXmtc0o0",
-	"LPDJfakVYWd7toPc7TxYko/y6VCOshLzDXRvoP9IeQLijXpBtwiKmP5JPUEZZoMfooCwKKj8SnBafjIi",
-	"Eqv95oLIH6JgIvuN3eooqDivH9UWnVdIod986r1qR2eUXaKcZD9EgZDTjIghIQrphjnp/xAF6qo9Ffoy",
-	"NCa0mQhR/b4+VJQqlQ2JPJkd1ehNWJqR5h/FWL0ePXS56dT/W26Gp7NwVCqtPy6lV4imas9ukZWJU3pV",
-	"+tubwX3GO94SglXxqVZYUCitmxzZrh/npodVQ9trUKbICZVIKXOmaZ+aQmjLL5wWguOyHZagnZGme6bJ",
-	"U0EmoO+ENngqejKXnMB7+lov4vkVJYPxhlIRSNxF2JHRnBgXsw0GrcgV1tebk4nQBdaaQdX+twishTRR",
-	"Xs2hiSwtUw9wWm/odlZgLrEbNh0ZNlf7+EJhaz65uo+cdRfIrLahuwkcXvu1oPv7+5IX5/S40rnDEwoc",
-	"2xDBe8fXn34CPnqzgL8TexGKjmreXZDWim/ag+jDUHdIdD22/kREbCOuo1HQmqpE8eLNEF0RlnIlK0yY",
-	"PVC4Y1CTcTxCY5xcglDh7mLRH4VfMxQb+uWipXXTJIX0pVUh6CeiEIV8NNKEbjLNeWXBr44Pj07Oj8rL",
-	"bZy8uTg+rD50e2uaQU35Uc7VpxX3PlCHcBsLv4CiVRl5InQTY1AtLS+s+7zl1aZtoeHU2HxrPq6u2AD2",
-	"XqKG2tBXJ2okQpQljWYBXtTk417Gk0v3j4a5gA0F5099zmSjj0c0m3ZHnHFomrcPT68JHQxl91mrdXML",
-	"Cwv1Ov7AV1hDtryca8pSft2cUPSDxea3xz/CsW98muRZF0WBLz9HQYhSPvpAU/XLf/pc+GZzf7m1QJ+6",
-	"8jK8edghH09ztT3dubbT6rTR+Qjn8keCc3TO+/JaXa5jljTvwr4VmjS/JyYJeP+YTHL+RfvKmeRdjBLb",
-	"C4x4ft/EijFPN0U0AJtlpgZ8GpS2I68lxX5jnGf9dtLBe6TxLG31GtvpDmns4Z2dRqffxrvpVvK81255",
-	"drft1nbRyeqES9QHM4YjX5OcdaXRNRpDKcdds4cu47LRtzaP5Sxsp3povXPT25q3ZW+fn0VqKX11NRmG",
-	"JENO7h0kcpQM+eeMDlHz/yXCQvRxfMl4EAXq77XATUYZ0ftZEEjJcyUsddutVrsaOaJOpwG/N9TPK0aQ",
-	"KMh+H6EjVTjMuC4AiZaGjnp7HTTy7QSNPPbxr8NF1uEi63CRL9uny4gFVo40YuOqESKaMBRy59caEwLy",
-	"7KMEg9xN3FpHgdwtCuQOAuBXFi3y2Lx3HSeyjhNZx4msyADnhoYU/G+QEyIpG9zb9PKTmehzml/sN/4S",
-	"Jhh3Ml/SCmMh/r1aYown6iDFMzWGLfwbWP+4goXFQu37sLKUADHD5x2GLA0iO2Jtavl2TC1fBAfW9pa1",
-	"vWVtb/mi6Tke/7cSZyExrmp1KchESfL8Wo0vTqJ9FAPM3SWttRHmbkYYi4BBN/iZZBkP0UGK/+Mr7IL+",
-	"RZjv2uCyNrisDS534oBzzS5lBjgkOJPDP+dyvAPDVzqtFroe0qxcwtHIGEqixRm9IvuIehXGsLgsSn/V",
-	"sZuf4ePBQ/RpA7rGL5enP+bb8wL8KxtrLow5ekWvCCNCLIotGhGZ04WpTw6sTwQyb9u8ntOcj4gckomA",
-	"0GLU5/kIyy4ak7yR84l0fWUR5GmJEBrLsoQSiLOOmAYRSnhKhAtzdoeDzl/8ipKMgjkMIp7t9zdsqoE3",
-	"YwiN6NGYZ5mYJ0i8NrtdLkK2Jhr0P9HPR69OLUQ+KM70wa7lA5T30nkyLhVCC0AkDVFvigAmodrFkKc6",
-	"bwIA0IzYf6KL306PFk5sct1cFHjdS5/03D9Ewemb84soCOGTP0RBIR1GQai/+kOktOoouEFbd4lWNWcR",
-	"zkMG8nHMBQUupPGi+VBhi15mySUhYwhXNKv5ToIUS3v0TTwmwQ9hdxVyMqBC5tPFpMA7nJG7A/OJAmdk",
-	"2pA5ZqL/AOWpXqvpLsxsn9MGXvrQX8IQXjmpL2kOLwH/e7WJ45GuUQCVHvs5Hx0kpmpBgDOaECA/xpAF",
-	"oKHsqrEHTVmKN3u8N2NRt0fY0ANWs6mXQP99GNYr8JjR7MrYtjS4SsPWRvZvx8j+xfFhbXBfG9zXBvcv",
-	"anCvShhWfq2Kq6va3iu0o0YC/lrN8GXJ+lFs8fcU89YG+bsZ5FMC2rTmhR8bLfW/zlxpU6FOmuNrnJUG",
-	"tL9CA/4XZ+xrY/7amL825t+Xu86169cwVz9rf6Hh+c2YsIPTY5TyZDIiTJarygiSX2lDMiry3QvDqzYK",
-	"1Rr4zbznY5KsZuW3Ky4MwmYvXbTVbDW3IkZZn3cjhhBYEbuotnyS+t1kv3dRq9lutu5igK1C5/MkLpdq",
-	"ny0yGioMmC7rsSGsgIyVSzDSXh9t1wvRTmvLKFZnRObTxkFfkjxGINFcU0Gg2FjE9HCU8BERphyHngFh",
-	"iUZcKMlRkISzFPEstaVSyBXJwVHUI/ARMGJjad8UQ5wT0Y3YkF+rVxHvS8Kg6Y1AWFySNCw3DROXwttR",
-	"j08k4oo622/PkabU3aPGR/N1eZvsXqjQ/XIU4WjendrMwS5//3MxS2SEjO9thT5Xs3xO6zN84C9hddYH",
-	"8iWNzQDr79XIrCmGCLpbraqZmOFxY6u1onkYgPV9mIXN/me0BI0Py4NFvb42/3475t9HO/e1mXdt5l2b",
-	"eb+omdfydisPGvFvVauuIQ2FAPm1GnG1YPooxts7ik1ro+3djLYiI2N5XpLmvjLr66Px1bWVdW1lXVtZ",
-	"V2Ruc42qHm8r/bQ4jhfe0GauWXUbJwkZS1FrCEFVO8g12DaoFBHTvfYFxN2ahsym1qe6IRllBHkr0SYU",
-	"YKIoJ4JP8oSgjXiM5dBaCtQLoAqHtTwTm+7O55r0GA6rBtk39DbtVIIOGM5ECC29XeCx7tYpuogwPhkM",
-	"wTKBIU4VDQhTXJPnWo9LpwyPaGLikJvooDAYOQbtIBOxEZ6C7QRhNoWV3JVbv6JCvvOI8v0thNel2WZL",
-	"L0MEvkCfIsj8joIbDdpPkQvqj4IbrddAgO8IpwT1pggzBH0wqFZxzDHoRtBqT5LqBY+UeDogNfZtG1/7",
-	"KSBsMlLX4lg3+gZrmr6BYWCkffvnIWYJyUjqfib5iDIsiycHZlX273OSX5Fc//W+psazZxb53a22eJH3",
-	"/iBadzBbtIB8lNUWIYhpClHVODv1wNvHmSBhBeI6g796zu+GHEmO4FDVgZUKSrdat5bCLoEJPlEHI1M9",
-	"oJS6p2b0y2qEgbmU2ixcCE7lbRTJaLXZCebXZnDbWt08des1dEKvxJAH9cfN+6WlIP+6qus7Tw4acgGx",
-	"3OZ1TbCaj8mdH43Z3pRdSaSy6SqrAdD4vgDHoBZxyBIfnM8C1ZGIQtATIWLkmgipW9eEqE8zCa17elMg",
-	"ctdDKklG4azAaC9Qj6ilbyR81KPMhOOjg5MXioKf4gHRxfX5GP9rQrpojIVAMSMfpfrtgl8SFqMeTi7B",
-	"4D12z5pILY2yAWiThR/piUBXVNAezaicRkwpGsT6rxSfyZSyif6YCNmw5slCjFWEGY24guo+WqjUusyo",
-	"h2BVNT16oL79v0AhdGTBKC1Ll8Cy2zrX46Agf928JTVmbtX8JYjc3GUrMIMnsjS9znAJuoGiGw2pFLZV",
-	"J/0RirLfadYynjtgCTQmuelLZX2havOu6UBlIerNc/pneQ0p6WOgym2AGv5IR4pFOyCaP926KJNkoD39",
-	"n+Z+BfB+3vlst/ae3XY+97YAFGQAcHTWINBudHYuWrvdVqfbaTc7z3bbu3vz7QLlt9ut1l6nM888ULIA",
-	"9HCjs9VJGs9JK23sYtJp9Drt553eXn+7/4zUWgDmfcsZAl4eHL+6ewxW+/YYrNvg1Wq2t1pbe7tLwau9",
-	"19zb3Wo/210WXm2S9BvPO7tpA3fSnUa7v7Xb7+11dve2b4VX6VuPknf+PgxKDEBNu/1P8mcifvmxM35+",
-	"fHkielsn2T9+yuQ/z4+fHf9xfP36j9/k64sj+fqPf7x9/WLw7PWL42ev/ziavP7jt+3XF4Odd/SXFRJE",
-	"HDWYJ5G8YaYKPu97zNGII1+tfeF7Nxeo0yqEJY9arSobhXOCJs51ryBcfASs0WBsNv2OqlYAq+orIU13",
-	"+gNN3AZEUAESD0mR5BGTvrCHBejinBGE8wFEK4WFDR1mucLZBLR7QZjsIjYZ9dS3LgkZm2CdlA6oRBuM",
-	"R6yfcSyfbaOcT1hK2WAzNFnglCk5nvZpgpnUEhz0pgF5qUdQmvPxGHoMRswTxQuTgRwSmmv7AzJXCG2U",
-	"xSdtaYlDFFcMMyLeVPKf2jsXrteDhdoKhhVsbAw22zN2VCmO2IAT0XWv6CiTircAXNDaCsPMXuBIXQp8",
-	"n0pniHkizEZDG0sl0Hanc4ulA22ow1T707IgzxHOFDJq9zebgkkFUDFiVngsoYgXLgUt6RI8AgBgCQFX",
-	"dnnakAP2IGOKhaWUDU96e3phEG2Cp3C0qICJXpjDOR3fAjDS78AnBCDGQYG4NNVTQ8I9RLi5ABsvcgZN",
-	"WEaUrD8bGyDwVBQha/umdWY5YgBWNRu3g72IOe1bLkISqPNKN9E7KocRi7UCaxzP+g8E6JbRK1BroCtf",
-	"zYc0YLjpzqOO1WoT6gipVgve6YiqwrVdCrtzHX+K1YOEICzM04nWF/TxC6PF6IMWETMamFCLEEOeF6Tv",
-	"iUDWCJjn9IpA7QG1RhNm4y1unl9+4+zlIXre2W5tVl30uOLsLyDettcnYuC7B0++dvt5QVLaIm9wSSGs",
-	"jzfqW/mEIZqG2uYYz3rvZxcL+AKNaYr+MNdY0VzGJ7k67mOJBL7SwVmwrCciYr2pVMBm2bQgDXY3EBPp",
-	"wq70bwnOMrVikvXNEgQiFC4CNJXVF4ORiLlbqoY00RGQYn1lDApQUTSw846jGuwSQlCMzClJzSI2sNKj",
-	"FNPRtjJtcM041ItgjCQKypuIAZro3nZhxIyhBjDLGtEU7Z7q2+GCPdWkXd3DVsOhjJ+6P1UuJMJSqjOG",
-	"ahSA9opwwUcykhpQ2DsY14TodJHMJwSa8BFNbhSs4eiFvW0R47npb+vROLWGxBAMRcdoMtV8FUjUJZla",
-	"U3pK+4AM0hXU8Ci1ItsFdVBXnjPSRL+SqTZHABF2118dI8nRhm1DdEmmjjJCd98nAk0EyRHPI6aN3pt6",
-	"UfbTEA88GmNFU7AiMAlPFRTIR6VxUeizqlRGEaKYTbIstuRbdxFOAXPSiCnGrFaccuBJI3wJLYfdXu1X",
-	"E56nKLN33+IjUAtgqEOepQLhJOdCuOIYimoYCQc6k4IyKEIgaWqrcGeVZAAERp0nUCeSU27c+2q10JQY",
-	"0xFJDeHGdj0+ImG3ZZSBjSkj+IogrvZs3RB8IhWpRJdkbJi2YrDqPkyVvIAL+laUsymhpyb5NMtQjyio",
-	"Jep9hawT6bOiiMXUu3iXZNqgrDERJK6Jpda8Q9eTiAv1Jnb7x5kitbWxoBsU7GEDqrmJnlx9uhED1pkp",
-	"xJNNJ2x50oMRx+oFIsBNA9FNhZtzRI2IbcQ/HVwcvTv47cPFwfmvH/7+9ujt0Xm8ue8EFuZbs7QUEtpO",
-	"1NutLS+YfJlQVnVkENKlD0xcQjtrHduqv6T+2YUzKAsCXXRxdPb6+OTgwuf70IQb17L+1ExoPr0fsYrM",
-	"ANVjgEo1FOy1BRDgasiylf98TKUuQQKlFGiGoXrui9bmhwW6JorgWwyRQzLyGb8BoE96IE6cFPbLudG7",
-	"1lj4HQXwghUqyfUzv+2b12keeILWZUaUTSQJwgDUHjv2PBmSdAJ5Jf9Hv9ceBWFA0zMyEURjkpr01as3",
-	"7z68eHv66vjw4OKoappIXKv8ilWi2vTe96v4S/Z8Nm55K1eFXmATuQl1UpGzKFW+XzI3WRZoZQSFcBiN",
-	"yIj7yytZmbhaabADoPschTvg491PugkFvFzuN3af/EbniVL3Di5LGTrn1SsfKgZMU62RoIPxOOdXOKs9",
-	"OguDdmcHrLcYXlbwDwY5NjAoaieNeeN54Rkrz6RHuu6WCR+N4I4EGeeXAg04Tz0noFqhMCGsJeDAJ2ZA",
-	"4jYB1qoVAt0tXflcse7CBD0zc2nqFmRfLQxvZ2bAzeo2uxUi07ua1ltH0lxtUhaSnOKft0WzbxrhkIq6",
-	"jBSjElvBGXTFpULaKzGXIEAXWmTBYoDRgnXDdVi2DKycPzOzuGZdQl2P84xgBkfhx18viAd7ItDbs1ch",
-	"iue4z/4H7NM/fIL/3MSrN7NdKepesxmu/ilJqmgEsMSlcfHcOLBYemgngSuuH688z0Ph9IKoey2B3CXq",
-	"3qruG/Ghhm1DuxW6qBWHMMY+V3Qn1tYBT7uvCL9e+GIVyb8GVJqXHFC5aVXwuTsHQFNwz0hfaq2iRCyM",
-	"QSInaflm2Yid8sR18TXrvIN13sHXnHcw621Zwdmi8xDKkSjLJRwc1JmnngiUTHKw+JgaqVgnFBemfU3x",
-	"9AWmco69NWJ1BldtWVDarDZJ+WZbMCtoa2asLa8x2nAeUlDH4TcTAxejDe1uDtHF8eujFx/evL0II3Z4",
-	"cHJ4pJ9avffFZqFMxkDiDLnOsFT0RSlHnsvEmlF1/nF6j6SHu2ub31XeQ1l0WJ7VlwQFdeqrDH6p39eJ",
-	"D19UbF4pAaEqncxcE22T1kZv4VxOPQKJPyTd96w6SogYTYSECKsVWbpNByiv59B8Vl19Z0cu1gaJ0yuL",
-	"oV8iM+IuoFhtV+sMiW8uQ+JebLgmHrTEhZ8mEIc9v5aEhQLSL2ZASvfLXAkMLkSgIb9GkqNrylKU8mtm",
-	"Awic8xMLZBmhYlQRc+bmENG+4tpDzNLM6Bf+Fzeb6EBcglFngCnznAKeF2ZMIPhB/XOI81FGhJhlk5o3",
-	"1rFGHZL+INzxPmUPcoLhYZBMhOQjY/FLc3Ktbf7Q6XUFOxBfrdRBp4a+egcBKpHZm1J9vjOa8jmVHuCZ",
-	"35jK8w2RywNxWes7ktxQkhXIJhCJhXSTXKmFzVdiUAwtE+C1hpA5waPYVlRiqSZwR4UxUslMKHaLjhEM",
-	"RIxfAxGFNDJJRybHzLaJ0HKPduDBrNwKIGUhRYtrTfQzwbnsESyRMVCbeDKaZiRiRYyBQHxMmHbI4tTV",
-	"7IBdIBukkBMzAFnHsqbM1gzp62ukGbEDO4HufeHqBDmTZU/dQmASGCldDm0IondjVDtHbDe7aLuzF7FY",
-	"ct4YYTZtqBeEs96Am5rq/IlMT6neMoFVIzzVxbRgWtEgH4d4oqhZYf0p3Oam6s6ddK13Suh7KG2rLnRc",
-	"hwIvywpAIVsqVnwGdcs13uCXboFjEUuxxF30KSr7naKgGy2IOW7t7vwzCsKoHOQcBd2tMNJbgwmWiXOG",
-	"aVyk87Lf1dcI3jYVWOCxCy6EX/ygZ/i5oALwu+/kK/2uCC+88VORLagQqYuG9hqqPxcA0wWV12/IhZV3",
-	"2m29oQeBfrutwA+WjijolrIdu5Hf/SwKbh7/oJzl5TGOavUahJps60vTRXH1cOOCPJaIf6zOPP7upKnv",
-	"XeQAAl+OKcnoFUEbOle1ca6Q4Qgkhc2HVNrMlV2Y3J5P2BOBzJsaL3WsqNIfoMScl1YHEeeQ7a15/ShE",
-	"WCdBYGliDfYhVDViS+TvFUFl5KOEaZrIiLMCItJTYhcE4kexkIjBIjZGRGJ1JUCy6WFBnm0j9fdmU3/n",
-	"nP5JIMAeoyFVN8xFZdrgzeshzwjqqQMiAvG+IbTCBNXC3hLMQEBAGPXJNcQqPYBZ9WdzOF8Nv1+Qd/aX",
-	"yW4z0vrv5p9wZu0g1H/dmh2lGJF7Wa/t6B9HJxcfLn47Pfrw7s3Zry9fvXn34eh/jw7fXhy/OflwfnFw",
-	"VuRP6a+1tnd3dv3ojqrzGAjFgZQ57U2k3qiJdQSggI/CtwavkgXmIlXG5h7qegdYYiXPTX+Z/PaunR3/",
-	"wenf350Nj1nrhyAM7CXUXs2Ep7r/KWYnVz26d9376eW4N/jhB3U+N2HAczqgirbecYVeotmn4JIyNbQI",
-	"Yvzw6/HJiw8nb85eH7wqkKuUkLZs9BUWl0VQVLslZuJtPs3k6t8AeheY01kOczrP2nu6JtFtmAMbPT/8",
-	"+ejF21d1aLNb2YANjLsNZ7SkxQ+tIOlv+v4Av6nL5jv99Zh+uL44ftv67ddfXhx8/O3i+OPrd78MX128",
-	"zH7r/CZP/jze/udhe/h69Pf2q4uXo9d/Dke//XE5ffPisvXPs4Mffzq4no4HL5+vULRXE1y1iNvy+crs",
-	"cC1vfZMWcVZyC2uJe+iY7oMJWaYUx9NPwNHU5b1ZYCafMFEyij8RUGBnaizaOYrdNDbyHOcDoeN1bCwa",
-	"lTa7p4kOTKIc+MpsJlpXD2WQOAhPwN7NtG2oVIDbTLnT2m6iw4q7Dqz5qEdMDaAUSc7vKvmAh/eRXMp/",
-	"tyC8Z1zygF4RxZ/KoaQu0UQfHKR/wptKlvYDSNXBmQotM7nr261W4/lOShp77V6/sdvqPOvs4V6rhxNA",
-	"Nu3bn/m0jfB8IiDOXk5ErFdhy1tIfAmpii5dVITWLFeEC3hrXCFSFID6WashF/X/JJbq7p0enbw4Pvkp",
-	"WHmRehnzlG+AmEuQW/smvsP4qjPyxzfDutSYpc74HRD6OneGb1nACLbwwP5fkz349JP+xwkeLWJzL3Ty",
-	"rPBzauNipOVs1BX9r2a5z026jdhGmZhBYJeJi9psok6rg0YEM6+rxBA8kQnPU5J6C6o4p41HOWJUutgw",
-	"sEvkEyaWy3KqS9vROQmPw/bOHYAfqmvrkukKq7G3pV3SsJ37OqUvCgy89hBhTfXXHumvJpCWQG6WwVKo",
-	"KDBD9x4ypPapy/+eT8GPrPO5YCx0NFLHIkkGHtIiQDV0BTeKGg/TgrImPCX7oCYIzuKI9YguflAN3LWh",
-	"sU1TQjJeJSjH1YX8euJyhJwkl84N3sOpydh93KCcciiiIoHu9NdEcE0Evxoi6C5wfWK3juJ/0NAcU6z0",
-	"6Sf9j1tE2jrLjR5YmG6KiZaQcD2DTsRcQI6bUheLgAByaHFgfqiswDTw4znKQePR1XquoY6SWVbEFF2F",
-	"6B9X+qJwL3tzWfJr93GcxlBcQngFSFwZDSkh1IjrKBgwh5gVUiakiQay50glktc0IXcWo9/C1I8kRr91",
-	"p/hAYnQhNluBGvWmaDzkDK62hXbxe2PMG88b7eUZhV7y4xpnDk5Pz9784+jFA29hsenG4FhxNdYc7Pvm",
-	"YGtbj8cj9R2ZW/kEgjALJuIsnHfQHcqtJxV1oL8S6EKpCGiP4JzkBxM51JW+1cv5lSXG1VtbtJ4NwmCS",
-	"Z0E3eAqU1Sxqps76bPXG5mylYhHMVvDVbTlDAAR0xwzRSDGuRJjqbmqVqevK6ooMFSXDIAil+JjXUnP2",
-	"a4oexdb3GztOanodebMUhdvnTHKUDPmiCUgy5GTuaN0HacFw0ytjzvByL/zqNF6/TaLQ3pR8hLqDDEQG",
-	"eMH7WrXv8ZzPekVVFq09yTlrmMosc+eybpF5qy/6WYTGaaNOXt8S71vYTDN/zSCs3OsbCc4VxXk/053k",
-	"cTpLLOLAFpVfmtdvvHCQZcZBG4flWxgUEsUyk5/pt2vKdp+ZSC7X/6SoqheCIaIok7oCMFYFgrrCVQCo",
-	"Z97mzS1edudq9Pxdv8NUY4ZpeqqQA4z/6SRXrAY8vblhCxpA6mWvsVYU3KwADyAyqwKl6OzrQaXopabB",
-	"YqjTsmAxTVnnweU11/XuINwMJRA82CPymhCGMpKqhzgxmQWgdI2hNIqrYBSiAb1SrFVdKiBlOnLR1XtI",
-	"yZgLKoH0ubRxS+2g8J3pWLICcEskeFUglwZXgV1tTm+BXiXSy0K/NN/td/JTpKtqAZmChF4OJe4wMy5p",
-	"IZGi8CYKFd79jJfU4zlVQPk1vgowlbnPskDy5rrtAk/GSof+FAWmTFdxN9GGrY249azV2jSdliJXEyoK",
-	"rMEY6gajyGpeUWC1pOrlV4pbFIQoshppFNxoL1gROm94l26oYeqeylUIp+XFq56NHVc9GK8ylz2Vgk/7",
-	"jXA+zfTIWO607Adci4z3q460h+w3w/m02q5feJW+Zop/lRrrrDQxqULT4Mg9gDOLyQdIDPl4bIprmpLZ",
-	"OhCFSjISSiJRuB4FOE2PJRkVGDphkmaA1tAVnk+kQ+uwhL5aSk8IHUuLscZ2UcVZKpvoLbNN5qEeD1jg",
-	"F9+x3WfbrdZmiBxhB0FLyXsHPcxSzky/qRUughq8MoHCuZyhTLpRqyNJIEDWIr6FyPKECufy0A5aAfHV",
-	"uDN9GnfCeviuOXBvp4l7dBeMB9hJMvKxXePbneFx8/7m/w8AAP//",
+	"7P2Lcts4ljAAvwpWu3/F7qUUSbGTWK6u/dyO0+2ZXLy2s9mZVm8IkZCENgVoCMiOJuPH+l/gf7K/cA4A",
+	"ghQlS7Zz6bRnq7YdigCBg4Nzv3xqJHIylYIJrRq9Tw32kU6mGYO/jz6yZKa5FIfSPNMsNU/VbDKh+bzR",
+	"a/jHEbnieky4ViRnapbpRtS4pNmMmfeTTCp2zies0Wt0292nzU6n2d09bz/vtbu9brvVedJ+sve82+n8",
+	"vRE1mPvksgGdvdbe8yedp8/bz3fNgDFXWubzV0yM9LjR63Sihl1C71PjIKX/1uiJWZZFjVHOmOZi1Og1",
+	"fmFZJhvXUSOfieO00Wu0O7Tb6Qxos8OSYfNZ93napN10t9kZPnk+HOx1n+/tsEbUUJrmet2FKU31TBko",
+	"vX198uro/OhFI2poqi7+e8YMYBpjrafNEdXsis4bUeNK5hfDTF7BgtximzSlwW/n86kZ+bPbyvV1VBzS",
+	"S8qz6gnhM3s8esyIm+mRIkPKs1nOCBUpnFxCZ4qtf3CdVvfp887zvb2952sdXLfT6rTbe91uu901A+zn",
+	"4UPw5fCPCVOKjsw8NEnkTGjSbyRjmmec9RtkTBVpk8SgbEQEY6kiu+12j3ChZsMhTzgTmgxnIlWNqCGk",
+	"OGU6n9NBxho9nc9Y1NAIx+Pg/Zfm9aM8l7lBjPD7ml9yPScMfvNjD+zzmiEG2GlOr2gGMGZpj3ydXdTd",
+	"jSrGd590k+Yz1k6bzynrNgfdzrPuYG+4M3x6I8ZXT9Rj/MuD41cbobvOqVBDlje5uGx2FhH+tRRsfm5f",
+	"KmP96UwIuNUh2ruHATLflbA8+ULU4vTdmzfHb37+zLTizKytSiz+MlOaKPwlIlQBwYB/kwshrxThJbo+",
+	"YRNp/ivzlOWwEvir2Wm3O7cjrreFQAl99jZCHwuIA5Eu4XH2BaCSV5SbP4cyjwgQx/Te+N4XZmNfgDMZ",
+	"+sNoynIQJQ5pMmaHUuhcZubfKVNJzqfmCAwxdeD0t5QIdslykoypGDEF0J/QORkwkpiZ0n1CSY63nEjB",
+	"yMTgrpC61TCA+8eM5+YgkU6qZMwm1HzVUkylc38jzulocT2H9rNXY4brMDehWFsqmdr0Q8cpm0ylZkKf",
+	"smlG54hn5c/GZpoYvgpfpEJdsZxwcxOpJnJIqCAM+EdOzMeZ0gVrV3TCSOy/k8ybf2Xz2KxzYV0DKTNG",
+	"BSzslUwofr+6nPNw048UeXf6KiLxY3fk6vGnAjOu/wuQ8MdP8J/rOCIyJzORWtiZ76bmjshZnrBHikyp",
+	"HpuLRKj9DejMpkA9ydmQ5Uwk7GA6zXgtTHOmZ7n4ccIFn9AsgO5ApnNyRRXJ2FATOdOO5DnITmH2nKVl",
+	"GDIxmzR6vzbKEzd+i2oWCDz7YKhZvriyM5ZIkSqiJRAWMmBDmTOi87lBajqiXKyGB3zZrKXjP82FZiNL",
+	"487MPZllrB7FzeFeslwZfJZDRCA7YJ8oBjIh4YLEx8Pma6qTcWwWOpumVDOix1y50Zud2XXUmNKcTpi2",
+	"hCHA17+yeT1pMJJNMxlLxQSZCf6PGSMXbA7oAysB3ImImiVjc4aUvHt3/MKsi5sZkAoZGYoCLa7ckNLZ",
+	"TuhHR4K7u7uRAbEnyXXnezx8IwUD+NQsXRADezLM5aR8c2m6T560dwpcLGiLkQqF1JbypURxkbDlexk2",
+	"zQLwhJbtpNPu7kRLb08N9QOAW/Q3l0uRrdOXh+RZd6e93SILN4qqC2XvcrfdAYIEtwlu2D6Reszyvgim",
+	"i4Ceu3lyNs2ZYkIDGYojkjF6yUICSBUgo2r1BWgaoKE2etUbuARGdpsbAue/ZyyfI1eruzr/MD8/UsR8",
+	"w8tKjhySnI240ixn5hb5wzM0r1jWP/wHVt7xDRHy1JBfWHvdVVJTlvAhTwzrdLfeL5qn+/Ago9pQP/MK",
+	"4CcdmMPxu4B1F9tA2SNc8n/kbNjoNf79cWFYeIy/qsewPKROfCRo9gYmqQOwgt/vBGFVfOI+QfwOaODy",
+	"lSONvNPKZ8Un7nPl7ynXi2v+RWZpeNtmQvOsQpVAPFPEEdxMihGZUqXMXb4a82QMUhJXZMhzpckWJT/L",
+	"vkhnOdxpT5njTlvF+yShU8PyB3P4ihU0I/K0rcyzlA3pLNPbLWLWi7IfuzQUSemc0YnqCzk1eKmJFAkj",
+	"NDe83MgaKZkamRHJ11an3Q6m2yc73T0SaymbEyrmTcNyVUwGbC5Fuo1GENEXNMvMyKhdGbzbfkJiGNNk",
+	"H8d0pjRL/eiIDKQeoyQWA8tvAs+PkWDVXRsz1dq35oWFIx5iII3Xod9gprhgShGeVq94ZOCTGGbKRCIN",
+	"vIBbgiym2GgCYIsfx3BU/5/uy9hQ+1ZsgNMXccv8lTMrmfNU9QynPX1FxjJLnRwOE7q5JowKc37AAfAz",
+	"cGJGDswuWRqAp4z/gcaxCv8LTlDRSkr0vd2u3owp1Zrl5rP/t/VfvV//r/Xbv/r9lvuv+bPfV/3+2W/b",
+	"7o8f/qMR1ckyOVNTKRSaS3+i6SmKjqD+SWGkffMnNcIpStmPp7kcZGzyn78rFLn9HsxZasqzRq/xVjBz",
+	"1SZGHBxylqUKAM/FJc0MlVaMoTkKtBD8q9H79VMDXm70ysYOOdMOyoYhN0JT1dhRp9zc6KHMJ1STLcPL",
+	"7brIXlttN66jYu6SxrdsXq6IP7br3/AMmdKgQT4ddpIu3WPNp2l70NxJd1lzj+7uNrvDDn2ePkmeDTrt",
+	"QEvdMeenuc7Q1gUgcCJ6cSizXPS0ketymjWN/tqzgO7BAHt91r1wJzgWz7h8xV7TzICJpeQvZ2/fmGOy",
+	"x2JPap8wmozLDw1hNJidgkCN5xW3zHIOQe29I7qcLwiQNDMy5txq1ftEimweKMzFyzRJ2FQroOpOkN/w",
+	"nBYtijvtdvPZbsqae53BsPm83X3a3aOD9oAmpWPdK47V0bQqx0nXOWCHkE0/pGSwmMrms3s5+ZvB7LVK",
+	"c9iKxMU6YivxGljZk5dimPHkFqQCaM0Fmx+Ld2gsL4xVB5bU1tsGKoqPwUouyDSXo5wpFZquPGotmZCr",
+	"uskGzCBXQvOcs9Qo1PskN8yQUMMMScAYiSp03xHTYECTM53ICbslFtaiVbBGUBi5IOjiuBGneLC7CzZv",
+	"ctHEkavsjgZlNL1gonwo52UhG8w58FY9wAMcK6AdjmcfubJikTlanpKpzHgyB7MU6I40M69avntf13o9",
+	"m2L9tXYXxRqXN7rVdmyzGLvcHgm39l4uet2B7S/eaJSSuTIrcNcbhSRD7lvkJWjFaEM3p9kXVCza6CJC",
+	"MyV7XlKqv74XS25ZX2zF9fgaRzUy6ba7lRqMD4sXEISywHQbDF7biAVf4GIUFSaOC09xZoqVLWorDVnm",
+	"fF7KfMDTFG/WHTllkrOUCc1ppkgq4b6Mcmq0i0ROGemj36bf2MebJ6fMKjHoouP6zhTqSXFDio2tcSWG",
+	"/uX7wvIQFgZrUWYZzDTJaHJhjYIGKrWg2KrwO663wexL+wIxHh9Toqm6IP+YsZmdyGp8BcHC16UgW/Hy",
+	"7ZtZmjBLU0jdBCLH0njbIOx11DgWRqanGXo/744nbpGJnGUpmuSshyg0Eu+XLMY8JZlMqGYoVeN8gPPm",
+	"gmVydEfc2S3Lwrjhqmd6BVezI+4Ffw4EmQn2ccoSzVJcw35p16iyhCr+I4BB5DTIwgwPEtFrrlKew3R3",
+	"Pr4AydCqoVAGtrBXhKapEXpYaiiXObNsLJWOSKf7rNVutVudiPza63V+A3wm5jfAZrRDkkSKIR/Nchyu",
+	"WH7JyNbPB+dH7w/+9uHg1au3749efPjl7dn52fZdqUW3U5x4AKFNNKBJMazpht0XBfGYH4J0K/5FKh1v",
+	"G+BQhNuSe28g1yIH/hdrO+6LEmUKTzD2hxVHJPbHZQVsOLOYbFExJ1OZ623PpS2JEn0R1x5UHBEl0c9G",
+	"yRUbkCkdMZJQYdaZo06nycBMywWwe7szOUTueSX6guoKuluYkK0Xb85IzgZcpFyMHMl6I42ExO5Krd5I",
+	"EFdYbiGFeqbmE9YjApyj6Dl16h/6TVhAloFsI2rLS5Znkqbo9boTrdopMHdxiesgrpBNHHUv6LocTGQL",
+	"wMTVpiDabuEx6pdyJtL7OcaKHowWGg7mvC2DzPlMEJ5awWrEL5m4M40JT6pGFTc3YAgb3ERuNzzajVoh",
+	"sd/PwYKBeRF6cDwndG5O61zKVzQfsXsQDRzRA9mHK5KZeQ3CUEG67b1nnd0uGcw1U3c9mE4gKtptEC0l",
+	"fnCd05jioKaWsomD7pvwOxhIFyaR8QnXZKtLXvOfAhN6RM7tCsH7j3tJGM+AHjbAV/77/TD/krMF54SV",
+	"oVfFXmRFxlSkGcttjN6+j4dUdK7I1XjeKgcpFsbNmbgQ8ko4Zzh+o0X+ah6ic0j9+CudTnN5yX5biN0b",
+	"0kyx6zsKBd0CLxzYnDvF7X0d9HDgaQ7mTT/u3lXo0iGAHwSCQ4rT8PKAgSvhep/EFvCxP41CkfTzKspT",
+	"izkASmfsvucLnnIU/43GfclARFkQa3NmbiZ+/87U+Hl4uLgQ7e34a5wpDGm6IZ/lwm8KE7Llpa7To4MX",
+	"H86PXx+9fXce4813kSoYdnUfBMCFsoDlXaJU5qJdXEALioT7uE6uMeIG5EUf5UJ1Ncrl1pQ8uLFuuy7G",
+	"Y51TdRtqujH3daxlSIFn1xJyB68gAggg1jPAuqKqHKLiHhpoRn0hc3I15pkV/C1Aze9ovprQlLXIaQj5",
+	"aCnoUVj24Uxg/rwjjhwU+y6MrIFtFW2O+8QFx3kLx32apz0e4Fc3QgM75F4U+TVhETtgxCVoBJbCm0IJ",
+	"rZ3Ufa4IKXRP1ONP7s/j9DreMLQsQJLjIWDsqR98N2wJeP00o4k171Ti5cwjiPeyXnd3f7guhvGC/ADn",
+	"+8GoyPZXcjWm2sVR6DHL7+wL6QacxFM9D9B1DEbD5sQMahbO3HuyHCE4EY+ELGAVkpsArrEBbAwRsEhh",
+	"DPDiH+IS+7g/PcxfiED7uk8ly9/8jVQrf/kL1eq+1Kfa/V5HjXMpX1Mxt2KIuqWzMqeavTJqQTW4HuQK",
+	"gwigNNQ6xMCWZ0N6zOoM58DICFC3nrbbhVGPC9KZtNU+AacjsvNlrsc7362AkJ9LSSZUFObFteQ0qlkz",
+	"s1AB1yHCGoKeFsEEEU5ECoiyQXg8UuBzqYmQuhGSziE3llmqSKfdXjYTxK/B3qgKPk0mdL5PGKwIZfiv",
+	"BXJY9zrwLkd+3ZursIydM8UwmQ68E9TIRYHke3B+9OHV8evj8w+nR//97ujs/CwmU5YHJsnglffHb168",
+	"fR9vRxAgT+IQX+J9IvPIxtyC3838JUpHFxGu+6J80O4si8O2x7x4un1RLPzw7ZvDd6enR2/OP7w/OD4/",
+	"+3BydPrh8ODVq6PTYn2VyLpW2evo9DhwOfaFx5abvI1152LffhwE18PRvBN0pscy5/+8Hw9C1d8V2KR7",
+	"BtoHJ8curOB/mwcnxxAHAUfyl/fn5umBXQ5M0iM/MZrf2h9f8JHAIVDa8Rp3YBa+f0+8I4AKEILQco/m",
+	"9Bz5HDoXt5z15ILNIzKgKUb66lnOIsI+To2U0RdaXjDQCNAhTmcpZyJh2y1y7n2OICpZtOLJeAGT3r9/",
+	"3zQnYBaTUL0szths0gp03mWEUVERifHIrHPhYMpdRs1mUuk7QS8pz9D+cysO6o6zMlPAIuwLZCbAWQFv",
+	"1HIB96J1bQwYejdYSnI+Gmsi5NWXYKC7oRs8WH2xv3VounsajjMQBxp05AJ1V3BTmmUbMtECTZbR1NIs",
+	"NnkB+OUXhurPdp2DmZqvZbovhzffF4tcA+E8D6k5zyW8ri/KzE6vcTALR2KINM2yVbyuYHDV6O99IquJ",
+	"gXaLml5AkEBfePcoRgDYRBdijouROYNIebSI2sAZ8xbG0Hszp6bqAsQwTKejfRFDvMQLltF5sLzQ8QJM",
+	"fyUPJp+JBU9zmTClzMkdCc31/JYUzwbQHospWnSDIEdyljE2JVdjqZiPJJSXLMdYM+LSDpZeYG4mLazO",
+	"Q65xSvgYohK+guht1M7iNOYQJATv9xv7Ng7barLgJsaQ38EczhKChMFljJy/Jlj7MXzrsd3I0pBqyHAd",
+	"MEI1mUilyV63++TJs277ydM7R1iH7gQXYV0EwMEJrBVdAiObOMBgg2X1LosqPMIyPIV3zY4lqk+LB1e4",
+	"b8G+whVJ2TSTc8g0gGGLhzTm0ykXo36DSLyAhT93n/x8dE58MmvTDFEkA5OXBszidto7qy3dUGBD4ae0",
+	"0vUkNxjYLK33HuMdgziOK5ZlxMa4D2Y6oNtB0GHPQLRyCo8gCiL0mUO4oxP44jBzILYaSwzYEqOkWLqR",
+	"dbeQB4fcF3DKW3EJ7+IovIQLQfd119InjvZFXL6L8fa+YzYLMZtehQaVD7lTyoeQ4qg9OLeMAMvFCEzf",
+	"qdGwfNKqFMzFgbwTajadylyz9DVLOXUX5j69WJ58BBOZCayR7dO1d7DlzmsCC9fSsI07uz92wzvgd0sm",
+	"ZrsbXAI/sgkj7S24/ztgkDCugipukaNLw6tP3p6dW50wPsQzapoz6y1ANzY3IDUaoUE4cxARiT9d2yx0",
+	"rl26bwDqIg5JSDLI5ZUC6VBA7ClJcqlUU3HN+qJItD18e3oG+bqZkagAqzxQFFaQSA9pro81mwQpSjRN",
+	"uVkqzU5yo+xqbngvOKijxjR4ZNix5cOr4Os+EdSkWCsdNLIJj3UpbcegTA65VdHwRaj+YE8rZ1NGtSvF",
+	"4aOleUpGTKvigU/LdHHO5GcmjIJvhpbzXDfNqyy0wV8toIpiAHLwO0vAC1s6A1faowzlouTHTWC2aKeq",
+	"wFu9OP+mry5Su1AIXaDZC5ZwZd05K1Fl8Soh4caCFbGbL36kSJzaSWOb4dsKM7qBzuXyslCsEzmZAAls",
+	"ZFJeKDKSEhCmDLdi1ELOM/5SLuyAlM7Mb2MT4GrBU9hRqyBGvlJGsJTqN95jrMhC0uHqs/BrXnUEvk4N",
+	"7DLL3g5BdFyFHX7IT1QxyNwrwyoIaVk1jVvBS/v6dbQmdrqBFsfBsl3e3m81DqFCh5LDAGOCwnK+hMgs",
+	"06DN2Y20Qni9LDa3cEZlXPQhDC6qu0UOBKH2ZyTAaI5S/hVll4PqW3z0vyfHp0cvwCBUhrGvY7bekXkY",
+	"/xY1PjZHEthaU13waVNO8dY1rbBSxA95zWDh0lcjjj7VILO2IoYrZnIcqFtHNp7cxtO4fx5SkbCMpf5n",
+	"lk+4MPTTPTlj+SXL8V+/3YT/bv2r0N9rf7clP8V5o+XQs3hNcNSAKUhbh3gFCSZFQ6FScG/vl+ONLhib",
+	"KlsWBQLIsGZTlYJN5MxQiU53F6iAvec5RD7ShFUkKUhPNMIRwNqm0zR6z5/utNuLdM7OXWfIxN/K6QiK",
+	"0IGNSMLcXsysebrTWEy0CVe6eHskOKWlBU4dk1xAwmCXn5ZLW48g1sAGDyU0y1j+SBE1V5pN1vpMFXKL",
+	"5Q2usF6BS1GysrrlQ5H5tpX390kbk1pcCQKbwf7kabtdC8MJ/YiJS4UyHhXZTO3asjxLkb0QCuqABWSv",
+	"QhtxqbgPTFFDv7gjTEitqCBsMtVzYhlYBV9rOSyK7lDn8OTk9O3/HL1YZLpL+eG5XVYKRxl8deHs7EfW",
+	"Yyhn8HKVjOAUBXdeRU7OdK0b4D3oPDSg/u4CKU0BLQKIGiFByALsCQibGEcOkLUE9eTozQusYuchGDVO",
+	"j/5ydIj11uyMNXSyvN6Zqlsw1YuSFSpbsbUngsfC3ujYxVtg4HsFAdxJuxUvHPS9ndLys2HFJfhs2on9",
+	"EvKUP5mGcjPY76KQVPD1s6kk7M7ywMKlqdyQpbTRSeuQATSWgm1AD9fXDxb2/RNNLoY8y1zA0O2uBxPp",
+	"AYzxDMzsFSKE66gy5LfQ6U2n7tb0Fl8/gSR0S9Vzvf4HF0kFjI7ssuvQATTgMUsu5B3RgcRmKsCExM63",
+	"RDGdUrBxnroiZlCzZt589ux5ZxEVFl+u45H2LdQ1FNM6syQksaUQ72KHWFjCUjg6S8ISNmNBhE61CH1n",
+	"Blx2WJnfpOmxZpMKv7GBogEwuWYTdIJMc56wQ/y+kZijxj9m1PqNulFDXcyMDNLsgG6kpaaZfdlI1wtw",
+	"t/MGf6xrrrKgoXlOAYfDT9WGDcwmLs4z48JohlxgLee1hO2q0QiWW/rqsuP6ehYB8/WNrQFm0ClLGJ/e",
+	"0hQAyLeuGSBcYr0JwGFzVfvfxx8OBlSkUliVthD3HHFYEPf+6Hr/4qYb0TdmDIBremdDABx7lb3PlJYT",
+	"W7w6ae50a5h68EqNVqyQWNvylPerrlpGYOMXhjZrzWHiOnorGBE+n+Lq6edm53IAFDNkv6HL3Xr5qqyk",
+	"yo3XZhsLrDkYWcuUze9mFRDYupKoeyAacQ7/txqI4Srrzn1CxXytL0UrS6bY/dftji+xqmwiWZjJg51E",
+	"IUiX3V/HAm4ybjhqbyQPyBaSs9EY6fwYUgPh6ZRiOP7dJYpVUt0XlTfWkxjd5ccU2gl6mu2IWgPLVxdj",
+	"ojUFUbsxxJXP6qD0esOGJoC1/XyHudH2N9XYqjRSsCufltEir2yJ8ojEUOyLM2WDUsGyEmPIWZBhbTmB",
+	"WpRRaOKkx3WUu4PEVU5031135Il733qiMalr3dFodFFTlqw74sy8u65N0Q+qt1YVi7BriBzY6g9cikM5",
+	"M2La15PON5fMi1XfxVUXTLO+mF6MuQfBrryAMU/GcBsU1D7Zx3ALmRsp3gUbUSiRV+Yg16sPdk3jfLiY",
+	"BVsSuG6e1NiNan06b0WY54SFuRUEgAiSzwRY1mdC34ZO4xeXobK7G7W1+M3XfbbY1pBfugq16Hn4fwwC",
+	"ZDqTojxexi/Ytq2Kms8EpO+pYj+4FQRhCWKNHx7vkh/w/zaVWKLGC/A/fDGrchAs8bnYii8CXXMsP0uy",
+	"WGt7r62gRNLkSVvBDYi74zJSNvbaqgzapzvl6si/tpt7v/3nVr/fwr+2/2tLqH/N1L/+f/9f9a+J+pf6",
+	"1+Rf4+3t//yPOuHjKBnLPxBBNMu9CyU049cmgeblgvaJuYWLmGVZTYsvjwWFpLkoQy7aA/wTMZsMQDNY",
+	"NAn8tpq62k1RMccQNojLdWQWMpv1LBcupD6hk6qmBmIl7G2FGA6No0C76VwHppBGr/G7kqJ1Sq9eWwOB",
+	"Bd2a5NiunkNu6BQ7vATLvOlD3xbuLq+wAgTUnAMej9mlOax9n2/APtJEZ7aGincUckVi3wIqvhEgt7gT",
+	"kH4RhjpHQa+sClK1SiAH+NVQOtu4gvppW+QAK3hs/Xx0vk00yzLIvkRDAkZ9WDM0jMNSk2ByH7CR5az5",
+	"TPTFVrfdcROAAlq0P+NasWyIXdAiYn9KpNLWUECCJJcs69m6vCryvY+ivqiWE8NTILFtd1YwzAmbSKfp",
+	"Qn2vfVvF9YpybWvFgjbsV26bZ23hlBGJfesxwwBKrcXMAwQ/sgRXZ2c7wjY1YGIyozGLqeWSTdxkpcry",
+	"TgVhNE/GB1rnfDDTRjNJ5MQWkwBuj6U9MBiBdNtteyB9UZyIIymFdODLReQz0SoW7WojLMXpvgiQ2naa",
+	"8dWEXNitQX3sUmg2dX78+ujFh7fvzs0/Dg/eHB6ZHwA+50enr4/fHJi5en0Re/yMCSYM6DGbQNMDh8sY",
+	"7hvbG+zC0ZEXeOD1xVZcakoXzAuJSpJIse18LaVrvsBNIHunIlEWnefW9flV2iPWhEj4m2LvjczJFc8y",
+	"8y/ur70Yka2MalcMLcAdi8NB5hImi0osX7feKitd8pbZ0BB3lVvwIx+qhU6sfYdlLMsI15G/eUvoRNH2",
+	"z4NAS7wla0ZWuVaJ9cLnou5RpsQTOv0VYfBbDZcS7KM+dQJnDTc0qzW7SKTQXMyY8ukHZMs9a1LVFOwK",
+	"6ZWZ0KsZWNAX6zlv15qYvLC7GN1ToQufCwJBo82VeGsriC8cf/3Ru2SU9bFT+XCdtUSEIloi6L1YA8ar",
+	"UsOXpT+7pJHVxttyZxXbu6nS0qNYjt9TnULiN/KKq5rQEU9R1jeQFgJXjYXUoOUJHbFzaSvsl0/6xIo6",
+	"QRYLza0GXSxlH7oWQc0pReKpmy5u3RiWEGxnJTCKmC3nYiv6mYb9Nn2PXMdvGlGjYDbw8pvz4zfvjl58",
+	"ODj78Obovfnd8anaqLGbYp+D/pULoc9Qp77IXbFZjRGJNeRqccuSzdNHqNnYvlZ9UZTjgzry5e4xcX1z",
+	"YkisMod0xTHRDtMnoUw8F9C3yLI3w3RD1yNw6ND3CPy77Hw0j0rtmWHQmGepK25qn/ZF/IZ9nKm3rtCD",
+	"f/uUKabLb4M4EDg14xaJwd9bBg8S2wwrQ3Ndy57/MF7i2zttX3KWpb4Ue0UJwsTXOm4FP9nWaftEMAWM",
+	"t2iB9LvkwgXSpVIrI/1jql9JKXikvK3Pt96pyfwLS5Bji8One+3OdtFJspoPWMsAuQhvu83btf2sXNcv",
+	"25Ow7touP6kF05DhRAC7aCXsXRPer6e/uhVsbINxA+9ih3FzrG2Lqa52WeSIn3iRgD5kgOCTclf8ewwC",
+	"cbC/u7/An2LFUGVbzx1gUeryaQpaL1xK6J9iJmzd3HVu9ebhE6t2vqbJa9n2qn3DIwJdxRe2WrxX9yH3",
+	"683ykp+nbk+/YOnlM5+1u1CREkIwo2q14DKVtxalIqq6qNZgeDDX1g8Exgf7xPYSWLywaxn7DfOwi76O",
+	"PFbUZL6sQ+vCydZFhl8YzVDzXQzRt1KnN+7Li3VibZdJ97+gxnxiCUxFtr+sDymwg5z+zUXokgbOazQp",
+	"sgW/H6cRvmiojPsTJEvXWOkSiwpQr0GCBupVidvpkjUK5I2qxg2qweXS2Jfj1PV5s+HRADJwzTd6oAM0",
+	"orqoWy1JKm3Qf31HMOxLZfsVhIkndtJ3Z0cfjv73+OwcVQ+vWhQP64SR4/SUzRSrWyx0y/jw4t3Jq+PD",
+	"g/OjmnUzqNXlVmebTkB5hLDokeuCXShUjk3bPnrhZhY/WnnyAfWoD2/fvPqbT7AJBtRtMrh4K7FogSix",
+	"bNhMpNAUhFDAZ5yHbKU5HWrSbXfbzU53O8Iyldj4O6BLABszQ06TMCNqXUR9faMdqVqeTTS5SNlHt1yw",
+	"tCtibmmYjxI0hBSp9SVg4Qwwldy00tXmmXpD5xeXSUvL2FgwLY2+i3RammhtEbV28cvk1PIn6hKdSc6G",
+	"M0UzH/vF0hEk620tU9iNrnyQQOCAK7MbKMs2tMvROqvjYyN31I0pjlXWbDAnVyxnkbUgcD1Oc3oFiXdD",
+	"bOTsq/2nbCqVry0+NOSkRWK3u7IpAB0vrisjkcO+gBsX+yC54zTG0uV2HNYch+hnKJZlvv4S+kGEM04M",
+	"QINGYAOGjpm+GNDkorAf+y9j3mCraqroIQEIyHmwlMVp+sKu7A9tQ1ilX9QjG+gRi6hmyHstphn2VocP",
+	"OKB8og3ouuQRrnj2AvHs29N8Srf57upPmThY/6i7nFAkCKsYLclqh4Baw9fsCRmxKeM2q91fMvB+XDb3",
+	"IBa0eHMgB41b5LRDUKr1pqwKx14ZEl1ac+238EdIE7f4AQy8tXnwUQkStXG8Ls/dv1l0nLJHE5XYsPZK",
+	"Xi8g2GTiSpv0BdIoaK8+hRaidmIkK1TM0eC6KEva5FNo3m4brblf+gJLEUoRZqUCNdoQIgEW3AB7R++5",
+	"0PKukerhmYdriBzSlY/qxtu3WgWHCHfUUB2rTRf5vQc4mMkhWq4kIEDyQ8ivKhfRwgf7D39sdpdevIKr",
+	"undrsiGC2eo25eUCwEoMgTWyvRUb7Oh6t+BNd8AhengLIL0QWGvtnOUt3WLBxQQ3GzDCDVQ+HQVwq0Oa",
+	"N+zqfclpt7jQwUxxwZSCVm7mdmr2URP2MWFTTeKWjaxotWKyZaUevJU77XaPCEnenb4ykoNrrsgm262+",
+	"OCDv3h2/MHrhqDZxvHpz66xUQuqQaxs4tVqN365rjsOVU1u03why+vKQ7O3sPiO2dtuiwcWVqqsRLlyR",
+	"zDXdhoGvoUaZ3zzkigsjvyXLbDsrq5o4XDO6eVH7daEHqsKCtjmbytw2kwwAtYmP3Rt+FlmeLbhXM8rJ",
+	"ZlUN993pccCSBJ1wm4jmvHKrFrnST125XK7iH6xwpZf5v2csn98ufpfmoyVpL2hWtA3gHilC89FsYtAB",
+	"RA2IRgwtTddwa47xX52nFRwr68K/1qnAGwYELwOCmkqh2KoqDXWmpOp+vWARuUDBdUL/yqRxaaGGJZEo",
+	"B0RNWcKHPMGgEturDsiVj50b0UtwBm9RMceKiCxT2JazQgK3920AuWYYQu4JfNC2vVIyozCMYkv7dtrs",
+	"DJ7uNZ89o2lz7/nes2ay23m206HP2sPOXihgzmY8bZTion9tN/doc3jQfPnbp+fXzfCfO5v8s9O9Xoyc",
+	"Lp9Fcb9WxeUXrYhiLoYSI/BUEIJ3f3lAZv61s3jMu/eaO7RIAL+5FKFgu9GKwjcVyG6u0xXtTmkyJlbW",
+	"gdglLNMQQ5lSX+FYxeQKLBgupLW+hG9fVGr4Vuv2+kKyUB2ZpTYaxIgr1uUObwy5DuKuEah9sbXT7RaR",
+	"H9stcmTTQh45i3ZcsJG4UFGGPGfYqpdOp0ykLK0zipSCGOXN7hyfUgFovRCMv46j2lUTujm1YL03izrk",
+	"N75aYxi4achC4tVNA8qF+G6c3mfqmze/kVyGICYEdFzL6iMyZpkN0kHj66MyskL0rVi8RWskDrhwz5Wn",
+	"Z95B0eAW2FqKGKwwg/pl799YrXtFjak13NlV+W/VTsr6UU0M4wpihz5fiQUE4poa7vE6lcnv7K6vhEwG",
+	"e7+Z1i8rtkUTPaPZGoGsV1S5YNb1o1NX6BB2dfVfBl2dY6N7MF5MWYLwtSzHrMYoM1u2hcXv3MhJG0R1",
+	"b6I4lNYahSCL6mJbVx3GIc2YSGm+KevlGKpINYHeiNaIA4FZlp9hRJqBEDQUMJCzjjdwr1ExYioIMtsD",
+	"78pes/Msjkj8w+POrvnv67dvmi9PjzHusBN1duNSGjiGpJkXJ1zMtMvFGMtZHkOoXNyObdZJboTk+Ie4",
+	"1o9QFC27qT5Z1Ejp/O3wtRQYgbChCRAGv2fs4hZjza5uMQwhc5uBt9wjHsotBs4Z3XyD1yuQu+RnrWiL",
+	"SwnBJhdxw8u2zF4S9ILlaUSSsVRMuFjNJGdUy3x/pYGsda82rZLmUkehuZWgFrdzOhPlvrBQ3L+OTi9P",
+	"FIEdb5i6M+FKsfTQ0KLZ9D0XqbyqkQoSDLXAl8mAgQOxcMWSIGsHKw/pZNycTckVTLjm8gX7qPFLQCXr",
+	"jxzySzSfVLroYjYRTTTZmk2NXNYxaj5WrsVW0lM6s+Eh3iy4HoSqJkFb4PDsgk+ntUXjLbAUvuCsFXYY",
+	"AfVuviZIcpYwYYGyBCDQzgffszxVRURmKQM1KlchREq7X19xdxELi7CwEURHpWyNmxDbInXR309pc3hB",
+	"NNJGa1yZ94GRf5tciWqh/eDS1t+WBYyoA0v1KBexfSX9MzrXJc02FDaw30gMIkYcYcUHlmJgERjQBP9I",
+	"2FQaSUKkRI35UCPCxnI4VEzHPTeadMagT/eF+4nsTgy+KUINnl2aC6Y0WhMMw63VsM1Umygq+Kn1RyyG",
+	"1uXzlYCtTz66Q7KQ70W+Qa5QIUOv77Xw9iXbFWsB9ZdIvqvx7I3UtywSK2R9bez5Pub501SRAU0ubARP",
+	"yLmxCFHLzBDfttJtfTXZpaWvre4BSXrIHahNdawhU1yVCVSPxGd/PT6JrbWsLwRkQy6WT9qOSPzTu5cv",
+	"j04/vH1zZGUO++Dg1avY29LIluuDbK7PNvrhsQPgTGBco/K5xR/env9ydGpnKwIz7VPX8tyuFVRd4AIR",
+	"iTH40Xy5L3DtgJ6ZFCPFU+uad2KO2WIjahTrL/5x8OqVzzzD75ZCRN0T/7naMMoFY+1m+JZUBZb1IpkK",
+	"UrFg7YHSiVh21uHHhM7t0Q8YVsi3UahUGD2KjkCtdQe/D8A2sjhQhr5AYwhk/GfMEMdO2zfqxNZdd62V",
+	"DDLNW7E0pO/EiWmBnARmGsB2rj2ODynPVGTlKjmDLplcEe0Dleqa2qy6iGfWsL4Bt/JGCr9Ww156Bnyo",
+	"JIMdAYUGMXfRDonVw8H5hlxSudxwguhmrihkCG75k7AWIMi/5wq6cQU52n4BWoJIiQoFy4bbERkwfcWY",
+	"S04/0LZHVwzlpm2JAIhBcLn7ZtEpy+gcOSs1GnwqJ67jBspmMZo96pVst8ONmYO3UZRdkAFN9XKSAdcZ",
+	"QmsRjQ4DWBoC7n1uvt7CpEeCak5kK26TTheqLzlDxHZEFP9oTkYxCH7EXji2/6YBobk5rhBUSnlmRBZf",
+	"EmpcLgkFkWdzLN1h2UpfeECRLYO+DhvQWW5nircRxB6Om+r2q8Hoa6UvNLq2JAXpBxjAXBHg9bQQv52N",
+	"scALjzcvH7FwEwktqNa+bMvWsHeLPZvnf5eC1caIHB+8OcDb9U9zm80ND6xiRzNzhx7/xPKMizjyV7vA",
+	"EYNOIZHYJ+/OD0tWbHJQtJ+ESBkX4bbT7d5LG4Wyk/CeBK4KuYeCp+D+ljmZiUILvtlgh+/Wxeeu3Izr",
+	"01onVVfU+ztq4g4GG6y8RqW+V4X4Bn/zZuUWSm5iu6dbKpKQEXfHQnbfXKExzPNbcM1VK0Pd6HG7a4AN",
+	"uF2/Xm4KfH7jnBQYdZdcFJhg7RyU0iKX5Z7glA8J0p+9Kn4QKHCXdAA8r2pHKFec/sliyWu1bp+11QXq",
+	"fd1ADbry5ytSH16Sm3Kn64GRsWlRrr8OIqUXloKFu0JSIWBuU7219L1a1ACJbsPSpzUhyjIFHc2GErjm",
+	"aBhKwAheOwWtBny9vDn+kwsSwyqcm9+uoq5VZqXi7E3hK/7datGyTeN9ajJzV41dyOSFOSrZsqsnCF8O",
+	"I442CcD5ArElRYm2TUbdOvrjehkGb1IL/kbsTWiuHzD3S2JuGAz2Z8LasGb4fSFvLkUTfT/5AxJ/USRe",
+	"DJj8E+EyVlq+JyRmyViyB+z9ktgbhh3/idC2qJh0T6jrahk9YO+XxN5qiP13icHr9X4AhKqkIt8TbkPe",
+	"eNMl4z5g+JfE8NoMjj87mqOhe0PExkHNK67HTdhdj6Qs45fOU4d2ZqJlKbSibA0NEo8idKtzMNu4Kgi2",
+	"F6iA8YpsddsdfGZd8BGUtncV5qFeDX5nu0XiKka6orGiL+KwVFdcsZOVatAXb9V5mb9/K78ruHeXmhBL",
+	"S+sh8qG18J5oqzKzPZDUL0lSS/lzfyKZt4I4m8ZiPSDVQ9rn95P2eVDpVjWlkPRgA1eXJISSLfyEIheM",
+	"TW3AWspHXG/vk9jsKu4LmdvQEpxTESH9BC3y9ubEw0qrYwou175wbV7M58dS6SKHGqLl6tJTt0q4GJEC",
+	"hYoWMvt9EX9sVvMjp5TnGPO17Tt52cbSkBoCwT6+BkPOaDJmRchYj9C+mHA1LKrpkp1u18WWc/SSNjEX",
+	"3IbQYULc0jrsKwqukwPRF672l8+ru8q51kxg4x1XGqxH4u5uu9W2GXPsSRyUjoiI4jYm1wK6LxIqhNQk",
+	"ZYlMofAEFzYd2M4I8UP2vBH2AZzMaj9d24pO/2S5RGzDlLsiXRWiCZlWKLF99cRh5aXrleQoEMRvzeRW",
+	"5Cifl3ph7Vfq4yRSDPlolrPUycEGTZmLQCvdLndppjLLor6oBH9hyTPMbnZ1C8ydR3mM5VSbC51l0Nar",
+	"iC/LWA4BpYqoRE4ZiWk64SLe74uiL5BZDocGMT6RvH51PmsZA9bCO6zWqsj0ZROtczbiSjMoDxuu3obn",
+	"lZp7FLXGl5K+vghpXxG0ayGyQPe2alO6tyMyExlTttadPzpLhCE90KxRj3M5G433CVSyDU4flQ2zhduA",
+	"fFXud70qIae3E8RyRlVdi09Iw8hZIvO0KAjoJa+iwdV6YYF3jZY6z/lohOXbN2lxXd7q3SLn65b1DjLF",
+	"vrcQOcx/+7Ihci7rri5r9zhlQvMht+mb+OI+9AjDemc5mzIsPVcqMMlT4IPFg2JjtrAk+bm2at19xOk6",
+	"1Lh1BS3bf+D2JbTKIF1NYPyb0apSW7inu/WZh/3lbJrRxNDRMKlLTVkS+aB3kRJX1YhsZbYMQa+u4/y2",
+	"7RmpWUzciyBSV3JIi5hmZ47D5qxc1Rm3vkrX+q9UWurGhvPvV3LxA1eYqcy/fZCnXYUVzen6Ze17feGL",
+	"A0IrSpldmisQO0oZg0DuWDHVxMhNWlntCbqHguQA77l/qHjbvtwX0B3C1q6UObYeTOeCTnhCkowbOTyh",
+	"gswUW4ksJXjUxH6uGZVb7vZhBxmYL8njtv2/UNSD0Nmw56evCwngMdsY00tGtlxz0ha0WisneN8YP3+f",
+	"XUugZVW9qO7CguUsT1hpI6HqVnUl1SbK/mPGcr5Bmmy5VUxdAvvGzVacFnSPi0CKfW8T1tmsy6TbdxhD",
+	"DPBgKJC7grHFposzKNZ9E5Wpz7IOBeH1916iXjdtvfyJxWVi0ZVZzvUcgGm5xZT/lc3rSOMFm5e1vwkX",
+	"XlaJFURnEzrl5r3+rN1+khjgw1/MPgCdUOGjuKS7Yl8NI6llYOToi7NfDprd3ac+8w3HGso1yqlwVgFu",
+	"1mZbxLkL2vjf5sHJcdNsowARbus6agwYzVl+MMMbi/966eKI//L+vLHYveQv78+LugFu+1B2hUFbdjLN",
+	"5SVPwRrDR77LHhWEqvlkwnTOE0Kzkcy5Hk/I1unZDxE5Ofsh6oujsx8MrT5KX5wdbNt0gph9nBYZf4FK",
+	"H9NZGpMtLBioVByhsFe8sd0ix9qq3qovaM4wSxAWH8PjmGypKU1YU7EpBYkRPWUqmZqfgNgA9zA4tR0R",
+	"lyKQzcmAjblIDbMJ1jTN2ZB/LEiZL5vWM1+OzYJsi0qbsJqxvEeoYUQ5FFtQs0GMrXL7wjIq8xj//MBT",
+	"tEnRf05jIylrecFsV16cVUiQ7gtzFeIF3BjQEOCAC0QYaz1tXF8H1Tgr7lDbUhvqU2FLF5oWSZ9F5cii",
+	"B49Rx8g0o1yQX87PT2AUCLZ90RdYhgL5G/i4uCJx0C/0sa0L/J9G7I2xleLezu6zbYsLwNoiEkO9X/OH",
+	"a9dNRdoXMZaCjvetgQ/LP0NFhoyDJMMFifFp3CJvZLiShOaGljk7YC5o5hgx+6hh9eaaGBzHtfasaVe6",
+	"pp+uqFBxLwBXzIkoshU/HkPPrX+aZT82cJzjn3gjFNTueiynTNApb83pBASdx6lMjGCDViQqyMHJMdAe",
+	"sxN/s2OUcMzNNM/NOmXO/2mX+RMcegxWE2iVDmaTK2mLjBXrL5qnormKa/tdM+nHpiOnTXt10AoFmBxg",
+	"Ta8vYkB2smV7tlsuERW9uIjSOaOTqKiR8QgTiLcjm00Ntw8rkFp2E/WFZTLwkh0Yky0odcTFKCLJmIoR",
+	"/GV0AvhDo4UB/h7Q5GLIswxUBJGSlGVgdeoLvwy8/WilI1vYUQVpj0vA2fc/o7mvigTb2BUHNViDtEZr",
+	"AUs2SXIGJJJmhho5i3e7g+asq7FULHyHZDS5CE5jp/3EzO1YREB13Gcu2FwRmfcF0AWF4QUGo7x13naj",
+	"Br5itDGSSTnFrOk0zZlS3jwms7SorxrcXXBIu7sSH0qhmdBNw1V7YePfx3iBsYk9aALmkkVg6fahDWMK",
+	"ds8xnIGWRNE52aK2kQ2YUR3U/RYpQctWZPQNjMWQuS1L7d9xRbi3oeBX39rvYOUe7J1dxAHbnNuswUB3",
+	"kMsrQ4sVg1x0kuRSqabimvlDhQtkfSkAyb6wpSDI4dvTM+ABGR+NtYN6yNiRLKvACkmmdATGi5yPzG1S",
+	"iFjgaZCEkis26AvzDrFuBg+UKICUhYV3tlgDJlzOS644smi7uwCNMPneQC3EPJqZT1tQAbLYzSuHJ9iW",
+	"OMAfyIreijOZ0MyojUDOOt1nrXar3eoYUvZrr9f5LUaD01TmGJNCQzyG0ifmVHa6HR9iw5QGSKBqRwJI",
+	"GC2SIlYP5ugCwgr4sBZbFEJeCWJNL4VjwCH71os3ZyRnAy5SCK8xaH4eimFGjLN97lOZoHuPalKh05Yz",
+	"itSAC8v80KD8PSyZakPegZpH9q73G45Qs36DDGZaS+E6TQKNNzcAOPxQ5qTfOM+NMEjkTPcbyNcznjBr",
+	"hrLC3utjI7LN8swyd9V7DGtFjasl89FjO+jxhOuguH/DM3Xg2j8jBBpR45LlCoWBdqvTakOtEtx8o9d4",
+	"0mq3nlgdAgTmIrsLpHypamxhNfWkgbmHInqPONdxHKHa2CsMfug6Wa/oNJgNbD1p73EbUS6UJnHJPR1b",
+	"v27OCFSXtl0LDIr1BQgU21G1183UFlmLryjXBsmPUwNGzUQyR8YM4ukJIEO8bzdaitOK+oLWB5I5xwMQ",
+	"mpnBLvT5pgUVa++1SPxKIs2NCwbeF8VMODIuTuZxDIj+JnRMOaZbsL9tvIpQysrgn4s0QmmJqotlxcEN",
+	"SUX09EwRGseUsgkBZ3I6YZrlamm0RPHK4/eULw8gCN4LDgBVnBtH4OGA0dxSuZ9kOseapsDdUBEss7ZS",
+	"h9TQ6m+bUHW6u+AyQaCzvNFrjHJq21v5xh+NqWw+q3ri/EPlW0ve6GKtJmlel9Vfnc8YWjjAbA13s9tu",
+	"b7ZHa/dft+uBayjSOH335g32Dg0cuUCcmiNPZRYBUPUxNjzqrA0aNyIoC3hd09oSOaZgV2E9ZLJVE2pZ",
+	"ubnIwMDqPfdVjQ1dWCADYI1DxRyA73/XzVMYzpZ6VOyoArG1H3EdNdzdv2m0fw8g0G13Hs4ejBnm1Mtt",
+	"FO35O1qN1KFnHTU/QtY4tSxfSE/4PWHkCkuNVg5883OKGidehGgemOO5GUeKEW4AbHoHr3rdSE8SHv9E",
+	"U089zJDOzUPeCeoEmBQHPbl50EuZD3iaMoEjnt88wi7LBanAsL2bh7nLCwM6a6zshM4zSdNzKV/RHF1t",
+	"O53ddcCgZlMj0bL0NUs5dfbIne4aMHzNVcpzlmgLwm53nQ9Oc5kwpeggY0dgdMOxa0DlXMrXVLhGSOCe",
+	"2l0HPY6tTcS3x9pd57DfCXpJOXq/wcTqKgKhNAAGjUIi0HSkoNCqlyGhSEfZ7gBOAJpj6+BSeEeJTlxH",
+	"gSz6+FNBY66hOT2rk0tLESPlQTVSaM5oWkh+R+cUrQoJTcZgbiiaHy7WQcGQPS9/QnjaCuGvkPd2FkU3",
+	"a2wJJLc66etndgfZKwz9ufFtcP1Do6l13l5brhu+kYK9pjoZW1HtLrIMFNLEUsCNbrv7tNnpNts75512",
+	"r93utTt/b1TCkWtfa5vXbLyMjyLohI4kXxS/kUl5ochIytT38uk1Dk5OTt/+z9GLIKpiAw6b69Ur80z4",
+	"8O3rk1dH50cvvlU2fB7GIFUY5yFNxqx5KIXOZXYT/4OX3bvXUcNcypvGwDuwqCftnSX+WH8xrcUKLY0s",
+	"DWJB4f5zQeLjYdNgahNQNf56u/mWmf7OzSNcx+bbM9I/EDM8ZTS9JS801P/WrNA+ZsttNb5ke2xfjV0E",
+	"E3AwZ7coOJntEoz8imsFEjYQPF/L2M7QF+Y2+Q63od0cbH0QFAslj1hOpgxMdOjZ+h1O2VXTD8Lwwc5O",
+	"tcx7feFCyavvuCgJw3Exhha+5gzBECtvt8OcXaiITr91YPpN0fAtErtorZhMrBEwZzrnEDGBcKFaQyFZ",
+	"6aUQ5xQhXChtsEgO/aFwTfQVT9hdhIsau1CddGHhdS8Sxr3YYQrOa/EWjmU6lqISQud+bxqOh52NN+Fs",
+	"7ItYXrxAUSc5fI692FKA18vjSIOL2/jOuM3n1EmN3Jl+fxrpqaXJfwTOa8ashRLvIZ+gwqrtVQm5NdkC",
+	"J0OFQW7fSqHFscVVvj1rT1nClevbVMvbz8DHCczdvRxbR6LVdiN08i1y+Z5rpqkg7QnGErtkdEEjl1bW",
+	"hwenHFl3MHYIkoJZMTp0wC7lyX3hv/7CLzZMG7sVX8a0sLV4I4Y74HoQSBmE19yOYZo9pN8Qv3Rc0uUo",
+	"1Gqu12szlPL2NuKN3SX9vdDBDdUQbPrKA+N5YDzfgykUL0sNR6lS5duxFJep2fAc4dY8xZmUlhhQC2XR",
+	"heVhYA5Q1YB7REVPmhx72qRRSW8EXzM0C4Livi1y0BeY3YfZl/heD/U7qKSCT0DrEa47SBHH4ebdbe8s",
+	"KEN98RlNrWcIsC9ncL2zZdRpGCdHb14cv/l5c0uf3fIS5QEQ4pGyxZK/Owr+IF/fVb6umsIeKWs9QpJY",
+	"Iiwr6CH8jmQQL+DtTWdQ8feu0UyHRir8jJFMvnTG9x7FBKfxNSOYDpGvfpfRS8lMaTlhOew2ae50F2KT",
+	"DPib7pcNApTCGtx/7OCkAgIL7jFAjbXhYt5+iEz640QmfbmDfwhLeghLetDFv2ZYErFc3kmXKANuGo2E",
+	"ZMHLkN9qFBLIpl8kAul2stOfKfpo1wbv3DL66FkYfWSTqH/91JjmPGGHZlMYmR41/jGjeEF73aihLmaG",
+	"6zQ7sLcpBRXk1NHsRs88aj579rxjboTUNLNTdXfb7W8vdOnL8emHuKWHuKWHuKWNmOVSm8sqXvkYzB22",
+	"QOGNvkz3chwU66YC8mAtrwsSM4WPY1BFYZucJYxP9T6hfXErZyV+59Av5O4BROux5764d0el28SdWfe9",
+	"GChW8ab1vZPhnh58kw++yQd9aCmFh6tiSTwUYEMzfJXGbm+sK3mvpKftm3MFpB/r+CPdq6FH0jMD4Axr",
+	"eyJ91d9790Q6kt4X96xyHTpA/YH8kLdUXmrUk/WFfQ+nB+flg/Py9s5LIJZYfhrQydHMMg1aQjKd4zIp",
+	"7uy9idG+qtqNsf5peqzZpBzrj+TSx+YrzbMMaWc15N9vHEu5g7tPswmhaYpx/gmWvqalOuiGu7jyKFBD",
+	"fXl0PwrSN0b3m28ukc1xe99wYL9PkggC+2maYm0XC88vFt2fpg5m34AKsDY7KIXGe6tQM+OCbRQcX+z+",
+	"ywT53x/ru//9PyQGPOhAD7y/NjEghbglJMzSqUw2NaDMTzfXloq0AJzpJt4f9nm+c+hS0fTns0YwVXoL",
+	"ffeBTOEZfdWApgLw32lc00IQk93thiFMiw3Z/+CRTP7Qq26yACPWV6CLQQ9RTX+gqKavggQPEU4PEU4P",
+	"Fv2vG+FUYvteHC1JjhsHPIU0Y0EQ/WbjnwIB98uEQd1F4nqoxXTbWkxYmPMbDFj6Kiz4IXjpIXjpIXjp",
+	"LnxwuROmygZTmSz3Up+PObpMcprooBOt+Se/ZOSX89evoIZ4ZGuMF40bXbX6wZycXdHRiOXk3TH0N1no",
+	"JdEi52NXilykYIqhSjGN7THYZMDSoCOkpVRQeJ1rcLAoV18f2+jmgmlCEyMMtSq1yW3xfF8y3nU0tZP2",
+	"yMhsi+uwnQVodlDs3Pp1ysXRodIEbsG8rTSdK7fWYk+KDGU+ktDRF3oM+J8NhMHCuoQjvzAHtMCKq82g",
+	"kd5A+xgqCKN5xlluZYJ98qS9U/lqLeFqLevTU6JhjZDclxpxdncWGxXezIM1+6gfj/UkKzHfBjYi+rdU",
+	"JiDemBewH1Ff4E/mCcmoGP3YbzDRb1R+ZTQtP5kwTc1+c8X0j/3GTA+bz6ujoOI8PqotOm+QAt98HLzq",
+	"RmdcXJCcZT/2G0rPM6bGjBmkG+ds+GO/Ya7aY4WXoTnjrUSp6vfxUElqVDai8mRxVHMwE2nGWr8XY3E9",
+	"OHS96cz/W2+Gx4twNCptOC7ll4SnZs9+kZWJU35Z+ncwg/9McLwlBKviU62wYFAaOyq5rh9ntmFWE+01",
+	"JDPkhGtilDnbIdBModDyC6dF4LhcOyfonYR0z3aUKsgE9J1Ag6ehJ0vJCbyH13oVz68oGUI2jYrA4h6h",
+	"nozmzLqYXTBoRa5wvt6cQXcZwqGnaNn+twqshTRRXs2hjSwtUw9wWm9h7ywwl7gN244M25t9fKWwtZxc",
+	"3UXOug1kNtvQ7QSOoNdbo/frbyUvzslxpXNHIBR4tqEav3m+/vgT8NHrFfyduYtQtG8L7oJ2VnzbHgQP",
+	"w9wh1QvY+iPVF1txHY2CPlglihdvR+SSiVQaWWEm3IHCHYOajNMJmdLkAoQKfxeL/ijySpDY0i8fLY39",
+	"mAzSl1ZFoJ+IQRT20UoT2GJdysqCXx0fHr05Oyovt/nm7fnxYfWh31vLDmrpj3qpPm2494E5hJtY+DkU",
+	"rYKutNDCG1RLxwvrPu94te2RaDk1td9ajqsb9hm+k6hhNvTNiRqJUmVJo1WAl7TkdJDJ5ML/0bQXsGng",
+	"/GkohW4O6YRn895ECgkd+vbh6RXjo7HuPW23r29gYRGu43d6SRGy5eVccZHKq9aMkx8dNr87/gmOfevT",
+	"LM96pN8I5ed+IyKpnHzgqfnl30MufL29v95aoCleeRnBPOJQTue52R62ye22ux1yNqG5/onRnJzJob4y",
+	"l+tYJK3bsG+DJq3viUkC3n9JJrn8on3jTPI2RomdFUa8sEljxZiHHRgtwBaZqQUfgtK1/3WkOGyM83TY",
+	"Sbp0jzWfpu1BcyfdZc09urvb7A479Hn6JHk26LQDu9tOe6foZPVGajIEM4YnX7Nc9LTVNZpjrac9u4ee",
+	"kLo5dDaP9SxsJzi03rkZbC3YcrDPzyK1lL66mQzDkrFkdw4SOUrG8nNGh5j5/xRhIXgcXzMexID6ey1w",
+	"k3HBcD8rAillboSlXqfd7lQjR8zpNOH3pvl5wwgSA9nvI3SkCocF1wUg0drQMW8/BI38cYJGvvTxP4SL",
+	"PISLPISLfN0+XVYscHKkFRs3jRBBwlDInd9qTAjIs18kGOR24tZDFMjtokBuIQB+Y9EiX5r3PsSJPMSJ",
+	"PMSJbMgAl4aGFPxvlDOmuRjd2fTys53oc5pf3Df+FCYYfzJf0wrjIP69WmKsJ+ogpQs1hh38mxR/3MDC",
+	"4qD2fVhZSoBY4PMeQ9YGkRvxYGr545havgoOPNhbHuwtD/aWr5qeE/B/J3EWEuOmVpeCTJQkz2/V+OIl",
+	"2i9igLm9pPVghLmdEcYhYKPX+IVlmYzIQUr/7Rvsgv5VmO+DweXB4PJgcLkVB1xqdikzwDGjmR7/cynH",
+	"O7B8pdtuk6sxz8olHK2MYSRamvFLtk94UGGMqoui9Fcdu/kFPt64jz5tQNfkxfr0x357WYB/ZWOtlTFH",
+	"r/glE0ypVbFFE6ZzvjL1yYP1kSL2bZfXc5LLCdNjNlMQWkyGMp9Q3SNTljdzOdO+ryyBPC0VQWNZkXAG",
+	"cdZ9gSAiiUyZ8mHO/nDI2Yu/kiTjYA6DiGf3/S2XahDMGEEjejKVWaaWCRKv7W7Xi5CtiQb9d/LL0asT",
+	"B5EPhjN9cGv5AOW9ME/Gp0KgAMTSiAzmBGASmV2MZYp5EwCAVl/8Ozn/28nRyoltrpuPAq976RPO/WO/",
+	"cfL27LzfiOCTP/YbhXTYb0T41R/7RqvuN67Jk9tEq9qziJYhA/s4lYoDF0K8aN1X2GKQWXLB2BTCFe1q",
+	"vpMgxdIeQxOPTfAj1F+FnI240vl8NSkIDmfi78ByoiAFmzd1ToUa3kN5qtdmunM72+e0gZc+9KcwhFdO",
+	"6muaw0vA/15t4nSCNQqg0uMwl5ODxFYtaNCMJwzIjzVkAWi4uGzuQVOW4s2BHCxY1N0RNnHAZjb1Eui/",
+	"D8N6BR4Lml0Z29YGV2nYg5H9j2Nk/+r48GBwfzC4Pxjcv6rBvSphOPm1Kq5uanuv0I4aCfhbNcOXJesv",
+	"You/o5j3YJC/nUE+ZaBNIy/82Gyb/3WXSpsGddKcXtGsNKDzDRrwvzpjfzDmPxjzH4z5d+WuS+36Ncw1",
+	"zNpfaXh+O2Xi4OSYpDKZTZjQ5aoyiuWXaEgmRb57YXhFo1Ctgd/OezZlyWZWfrfiwiBs99IjT1rt1pO+",
+	"4GIoe31BCFgRe6S2fJL53Wa/90i71Wm1b2OArULn8yQul2qfrTIaGgyYr+uxYaKAjJNLKEGvD9r1IrLb",
+	"fmIVq1Om83nzYKhZHhOQaK64YlBsrC9wOEnkhClbjgNnIFSTiVRGclQskSIlMktdqRR2yXJwFA0YfASM",
+	"2FS7N9WY5kz1+mIsr8yrRA41E9D0RhGqLlgalZuGqQsV7GggZ5pIQ53dt5dIU+buceuj+ba8TW4vXGG/",
+	"HEM4WrenNkuwK9z/Uswyq01nGVvupXrFoezUmKG1dEoT9siItnZcRKitQWeQQfMJ65EpVYrEgn3UJ3TE",
+	"zuUFEzEZUIM2qi/iqX+INe0yrjRI7MUxP1Lkkis+4BnXc2JkN+awa0LnJDPyvF8DSXJGNUujvq/1I3OS",
+	"MmjDQiiZSCBwdCT3CeoRfvWPP7k/jR7h/Zi3leENrM48RG8ox+NfJFOW2xKH7lp12u22r1+DTbF8+Rrz",
+	"5hn/JytRtZQNKYiznXY7akzoRz6ZTeBfbai/Y//pvS1caDZCpvFp6VfgkJYVyNlp7z29qbTPnTWAAD1/",
+	"/dQwGHWQOGlfIcILqXG9M8VSsLkbXJ3wEZ4LnIL5yVULyVnChJ0Gp6WJntGsKoc/O293UQ5vtTtPjCy+",
+	"qXRv17584r/XRtw0BR+NdTZv1o4wMC1wttFruLdHRcDA0kid39a3fdtPGIyuo2Fvha3vIYcFLfjWWx59",
+	"79KmOaziNAKyXzxbIWFeR0s8kYdAXlVIcUveNfMfDCUgyVgqWyaRwg1zddOob1OH5hVDKfqi4pQkYwlx",
+	"ByiZLPFEYsG4+dRwIWxAjTiLvGXBrwbDFeG6R6ggM3GBbs/5lKErYcLVEPrtmZmCjnhEyKsIY1o0Woqg",
+	"CisZ8py1yBFNxiSfCTJiljnidh+pwkF7nMaF+9MMw36odDplImVpX2zFN99351D0MoNyH1SM5smYUK1z",
+	"Pphp1hexe8ld3vSnuVmENMKVY58VQ9p/FbTkx5gMeWaYFRnMgQO+tz0KMzbE9rcaGvgFTNqyHdUj8pLl",
+	"GZ2S+OyvxyexkQoSoyc3Z1OC1cbMuUvB+mLOaE62qCYZo8DqrBintg28ye9cQ2dBA3qk3C1yQGIDu79L",
+	"wWKQEgU5PnhzABKJgePRLJdT9vgnlmeGNe+HR110pYVzNZOpKUug5W0OCJpjW0GqCyjbToxOAlZkp90m",
+	"WzE+TpuDedOFKsTbKMRYUZnbw3EXBV3kVkIhZkUGFyNb5hc87kazj/cNvg9lbGVt+BVEohqns517je7l",
+	"8FWHDY07OGkRuzdKYXJovTpydCoznnCUDgBhZtP3gC6NXqPTnpgtIWIZgemvxydO/l7F/szx4nwZEym1",
+	"wlciJxPYbAP1ExgIl/tKNqLGWM5yw6WxmaBFtkavUUKtTbqsl2C/keO4c89ns1G8770cW1stHpyVw96K",
+	"l2hmb/SGNFPsK58nWlgZdtdHMRGXtbGktMyU4EnBFVVOU6kYD9ex/7nPoB2w7IVe/tFHirw7fRWReJnK",
+	"s3mBwD+nF9OD/yO3Et6DL/Ob69aPTLYQUzeQgFVxi0OrSOmy4FXLmGaLl+4FPC8z/x7hTmQSEkPCkFYr",
+	"FBm89wHKhrsgGJozFLhQdJj3Bc1Zz0e8ScEUGUkj1NlHtmV/ltl4mAk0CADpwQDJx7MVQvFdZArcaEmm",
+	"KDGvndUECaigNc18Dx1yHSD+VF4NxIG7XrRoVcFwz74M84/svYmIkzt8gLet4M2Fk58h4JJrcOilKPun",
+	"5IpnWV+kskfG8opMqJi7mwhXVMoLjH5F25D/zQXN57Y1/Nxd0qh4DI3g+6J0F6HIOPvoJgK9T7XIoZNf",
+	"MBahUD7ADJw6Cynxcg7hAvvHD2U+KZQTDMyGm76Fsg+2aVdTlmXYSn67ZfUKH+LKlXOLWDLRFw7K+9hi",
+	"ALvOx8dDV8pYS+sOJVzfIaphOa1of/uCrkGq4tuHtotW1EBBrmrae3reedbrdHs77dbu3xtRY8KVYulh",
+	"WUBuRzWGzGKO5+ftTmEe9I/3gse/eeH67IJPp0Zya29k2Ox8LsNmZ2PDZic0bNpb5GMKwMT7h1A3Ujp/",
+	"O3wthR6bJTWfdNyz94xdGNA2n4ZKCRjOZ2C4bpt/+IEd8xvaQ+xvc0bNmB++GUXmzsrL9QPb/yMHM9yC",
+	"6Xv78k3tKQLGz9OITFluaFqTiUSmRjZWYM6bUj0mio3QM1/bpCK45KsU3CLYoIYQlLpBWD9a4OyaUm3g",
+	"2+g1/m/rv3q//l/rt3/1+y33X/Nnv6/6/bPftt0fP/xHo9ZHZplZGRwQcp5UVIqKQASChCOOUWEqV4Q6",
+	"k6O1fxtpodUXMRCJmNCBMoKOlyQK+dz60WTuNQ6q0DffCmWDyUxpktA8n6MsYaUNG5HvJI0BMxPkuJOU",
+	"bO10ukUHA/9JI6qV4q62Icw//sGIIH1hh4NkB/EC3KYd7fuULY45NoUNdqf7/CazLNd9IeQVWlmtzwEF",
+	"tysrO4HMUzjrR0LmzL4JeWKCMHOzIrA2T1MD7auxVIwkNuQZW7qZjytNMwb95MJeM8HheJBxrVg2BNUR",
+	"XeLhuiPbXM48c19EDwPVfWGneKTwuyiL4iRco//EyHSKMbR2m93aWbgqMpU8kIS86ouxzFLIHzVwNKfp",
+	"zxADNoTUZMvFwlpxMaETZmTJAdNXjIntu+ib72CBgQx5Iw1ZBxU9grkcrRJireocs0bTmDV84vduhv85",
+	"pwlbYog3UsdNcq4TeqC54SXNELgg6hi5xOxYDofKKGyN3Unj+rf15YryCX7OFKo1wLOZirAO5L68hvDs",
+	"vNvutXc3UAWWidZRA+//oiTf2evttHvtbqvz95vs/c+fPW2PP5cQvgwf3fcKnGwrG9/whcTgyNLO9EEe",
+	"XiIP39Ic3+mu/z1si5T+iezxz9cHzvEQmNWpI7J/PH0DBT+6lvh7z8b+xwOaXAx5liEpedBb6vSW2nCh",
+	"c/B4FDExGKxrBC1GkzEGwbjM3fK5YogxZtUfaDBAxkykBzqO+mIgjYAukmyWGvmt0FOE1JBTz4dVtSKF",
+	"EB09NrKw9YJYBhWTrZIJ1NZAcUEsU+zoCmIuqko9G5Tko1scejD8CJiBncrUFxMPA7ADm8NXF3wKGgD0",
+	"f44PXr16+/7DwatXMYiiP717+fLoFP+tJRkxHGSmnrIcgGbEY4Nr1biaovjOdJrNUe3xQLDhV95cTYfa",
+	"Bm51292IaLNBTWhfmC/cRU7/ycLjPqJN4MxDeeTJefdJb3evt7v395KQ4YHokqnKwzrnbZ9KtTb/r25k",
+	"I4G1e5P3y2CJpheYWpQb5vVIea9g40EQKAkCfxiG/gdiqucO+ZyTC8Ixp1RppMyAk/fNS4FYPzDSDRnp",
+	"iYFa1QCEzT6FLaVDM0P5rT0HTT3Oi4imvpb5OS5FIhRcL/VIMBOaZ2QmLFfdokTnHJocQ5CsY3aWzdFE",
+	"q+0WAc2UoAaLleL6bgKaM0ynpLPRWJPZtEXMbsCc6Fi3J4pckTHNJxlTd4p2BHDdB/u5KaNgY1XyjdSb",
+	"sZGbgii4cqGxDyzjgWV8bpYBF+vzhVU9tqTmgT/ci6IFeQsV7ahO+SH1uk9fLCo/2yuViiDDLlQubOUe",
+	"Py2qThirBsMqOmBZhYp8SJxhWeJOqsk54td9sIY61WNtdlBZx2dSLHiReyPk1QODeGAQX06nCEhKgYL3",
+	"zS6slPrALjZkF+8QbvenUBg1oC/QrwyWu7q4RyJFi+CnUfp3YQX3Lf7b7d2jAuAlfggk/TbEfgu9B7L+",
+	"QNY/O1m3N+peJP+Msemdix2fmVk+Z5Fj+MCforgxHsjXrGkMsP5eaxnbjOZG70m7GpMj6LT5pL1hFWIA",
+	"1vdRfdjufyGmBvFhfbCY1x+qDP9xqgx/sXN/qCb8UE34IQP3q1YTdrzdC4so/m1aPNiShkKA/FZrBaNg",
+	"+kVqBN9SbHqoDXy72sAqY1N9VpLmvrEiv1+Mrz4U830o5vtQzHdD5ra0dm/A20o/rW4XB2+gcXZR3aZJ",
+	"wqZa1RpCSNUOcgW2Da5VX5gpDGOayiyLMEgTjcLE3JCMC0aClaAJBZgoyZmSszxhZCueUj12lgLzAqjC",
+	"US3PpIr85eztG3KGpCfIvXJv4DbdVIqPBM1UZJae+/52GH2veoQJORuNwTJBMVN+xIThmtJGr6RzQSc8",
+	"sTXqoACYMxh5Bu0h0xcTOgfbCaFiDiu5SzXQ9wFRvnsh2qvSbIsuD8hLUeRTH9wW/cY1gvZT3/eO7Deu",
+	"Ua+BPnITmjIymBMqwGR/yVHFGbpsjU+NaW72pG3qx8SIpyNWUxrI+SE+NZiYTcy1OBZQORqsaXgDo4aV",
+	"9t0/D6lIWMZS/zPLJ1xQXTw5sKty/z5j+SXL8V+/Lfo+QrPIr361xYty8DtD3cFu0QHyi6y26HSVphyd",
+	"LScBeCFPJapAHN1P1XN+P5YQJWwOtXWzZ2k1mOATdTDyuVNBh2hIUy96aDeihr2UNsvIC07lbRQ9j2ub",
+	"YNpfW42b1urnqVuvpRNhYhMWEFi/7Gl4XZeVPjUrHksFLQNdTUsgWK3vspZp2dM7ZpVNk9oangF79Axq",
+	"ZW54yAdvqkVd1E2KiGBXDKtyKh3Z+pUsNTTNELmrMdcs43BWYLRXZMDM0rcSORlwYbs+koM3LwwFP6Ej",
+	"w12MWjel/5jdUMmalApZm6VhhunSOtZ9saSQ9e8zpZvOPFmIsYYw29CafbJSqb2XwtXvPfgXtMu6AtFW",
+	"aVn3ZnnV4gzHLS08XVJjlubZrkHkli7bgBkK3pemx0aqjV7D0I2mNgrbppP+xIYyZ7eatVpdOUMEDkqE",
+	"Yd1bc9nKcVgsJVsBui0pAru9rJp4KbDhLsAu76DIM32obr48zyVMxq0zaXSa3d3z9vNeu9vrdlrdp887",
+	"z/eWWzbKb3fa7b1ud5mBo2TDGNBm90k3aT5j7bT5nLJuc9DtPOsO9oY7w6es1oax7FvelPHy4PjV7ZsV",
+	"dW5uVnQTvNqtzpP2k73na8Grs9fae/6k8/T5uvDqsGTYfNZ9njZpN91tdoZPng8He93nezs3wqv0rTuZ",
+	"fpw01KQpXVn2HfPJPQsz0+78nf0zUX/5qTt9dnzxRg2evMn+5+dM//3s+Onx78dXr3//m359fqRf//4/",
+	"716/GD19/eL46evfj2avf//bzuvz0e57/pcNOql6arBOOfniVjzUk/8G6sl7cS+gVptKd8tC0s6WF4cP",
+	"+F3JjuGMFUbMxLBksCW4kA7IjICEFC2xdp6fGmq+YMAfzUfQ1icqvAAwyyXNZmCfwJRPMZsMzLcuGJva",
+	"rjYpH3FNtoTsi2EmqX66Q3I5EykXo+0Ik2AIF0YT4UOeUKFRBoW2KSDxDRhJczmdshTLyxTKRGH00GPG",
+	"81Jxe0W2ygIg2oriiMQV05KKt40Ea/YulU+0dVDbwDRErZXElbuJPVWK+2Ikmer5VzBOpuLvACe6Cy7E",
+	"vcCR+nRVKLtvTUm2o8yERkHJdVusfbmthmyZwzT7Q2lW5oRmBhnRgS/mYBQCVOwLJ/6WUCToKwRFchI6",
+	"AQC4gjB2ebbG5HSmI2tMhqWUTWe4PVwYxMvQORwtKWCCC/M4hxE6GCYP78AnMAryoEBcaLGAlfhpBq2g",
+	"itpMRewPmYmMGW1lMbpB0bkqejvt2+Lz5ZgHF81fiTyiQWsp9I4XQRXc+9Vb5D3X476IUQW3rnP8BwF0",
+	"y/glKGZa1n8IASMJhZkhX9oKt+YIbf3J9xgTVjjnS/2pfGGpYvUgISgH83Rmwznh+JXVw2zlH9vfATK0",
+	"KVFjmRek75EizoyZ5/ySKcKxr4ANFAoWtyyyYOv05SF51t1pb1eDDGglXKGAeMddn76A6AOIRUDHZRDm",
+	"hT4Fi0sGYUO8gQpQMwHBz2A1jRfjDxYXC/hiPjP1L0MUxVgKOcvNcR9rouiljSU2y3qk+mIw1wbYIpsX",
+	"pMHtBuKDixJT8FtCs8zWu7JLUIRxuAhXdG7NwtAywt9SM6RFjoAU45UpCnzNXPen4Diq4ToRhPXonLPU",
+	"LmILk1awdRW0FjP/yMy9TaQQDCKZt4kANMGElKgvrKkJMMuZAQ3tnuPt8F3RsB8WL+BQxk/bGURpQrU2",
+	"Z9wXDu0N4YKPZCy1oHB3MK4JMuoRnc9YDMQbyQ0EcM9EEDTcFzLHK5EGNA7aU7iCZZj7Y9N9DIm6YHPn",
+	"DEj5EJBBO7QP22oYsl1QB461d1vkr2yOBhUgwv76m2NkOaYhHZwcm694ygi1yx4pMlOQfdoXaLa3OUju",
+	"09A4bzKlOUbxpwwC+nuEfTQaF9e+M0lEYjHLstiRb7MhmaeAOWlfGMZsVpxK4EkTzKAp9uq+msg8JZm7",
+	"+w4fbUU3bq5GlipCk1wqVdR3y5lrfwOV2EAZVJFPKQ0bquXMnCdQJ5ZzaQMUzGrNVjPKJyy1hJu69YSI",
+	"RP2WoZ+aIhmjl4xIs2fnSJEzbUgluWBTy7QNgzX3YW7kBVrQNxRkFtATST7PMltOLTHvY8XhkBX1RcyD",
+	"i3fB5k0umjPF4pqmg8g7YIZy7xy3f5oZUlsbzbrFwaI34shNbN+glE2aMWCdnUI92vbCViA9WHGsXiAC",
+	"3LQQ3Ta4uUTU6Iut+OeD86P3B3/7cH5w9tcP//3u6N3RGTahQRIlQnscSiH2TAy0ngRdF9cJxjVHBkFp",
+	"eGDqQgE+QXQufsn82YMzKAsCPXJ+dPr6+M3Becj3oaAgrWX9qZ3Qfnq/LyoyA1ThBirVNLBHGybA1ZJl",
+	"J/+FmMp9J1GScqAZlur5LzqrJVXkihmC7zAEal5XKj22n5QEE2ioGDQpWhp/7Myd31EIMpZny/FZocYd",
+	"kMPcVqZjUNbT6jK2BHHUALXHjfUJNL3G/8P3OpNG1ODpKZsphpjk8x9fvDt5dXx4cH5UNU0k+LVFq0Sw",
+	"FNA2Q89QuOTA6+SXt3bvoTVsItcRdt/1FqXK90vmJscCnYyASawTNpHh8kpWJjmzpRJDv98EqwN2d9tR",
+	"w0hEB0mCTxo04wlb2nNcy+LNgRyYTcPHe58awMvgZfir2bGtyO/SCNz70sy9g8tShs5Z9cpHhgHzFDUS",
+	"cjCd5vKSZrVH52DQ6e6C9ZbCywb+jREUafS4DyufyuazwrdXnglH+iy8okJ3JuWFIiMp08CNaVaobBBu",
+	"CTjwiQWQ+E1cX28Wqu/oyueK1lc2bFvYS1O3IPdqYXg7tQOuN7fZbRBb30Na71xhS7VJXUhyhn/eFI+/",
+	"bYVDrupyaqxK7ARn0BXXCsqvRI2CAF1okWHlYKrRukEYzTNuiKhlYOUMoIXFteo6Tw+kzBjFXmKruzh5",
+	"wBVtnOodgP8F9ukfP8F/btPUaaO8AWQz0vypWWpoBLDEtXHxzLrgRHroJrH1683jjee5L5xekTeAEsht",
+	"8gac6r4VHyJsm+hW6JF2DO0O/XNDd2K0DgTafUX4DQIwq0j+LaDSsvSGyk2rgs/fOQCagbvvOElLxMIa",
+	"JHIsuhqkXduYo/LEdRFCD5kTD5kT33LmxKK3ZQNnC2ZSlGNp1kuZOKgzTz1SJJnlYPFBNyWh2Hm/MO0j",
+	"xfP14OvtrX1RZ3BFy4LRZtEkFZptwayA1swYLa8x2fIeUlDH4TcbxReTLXQ3R+T8+PXRiw9v351HfXF4",
+	"8ObwCJ86vffFdqFMxkDiLLnOqDb0JahLE5pRsVF/eoe0jdtrm99V5kZZdFif1ZcEBXPqmwx+ie9fR19d",
+	"bN4ohaIqnSxcE7RJo9FbeZfTgEHqEkv3A6uOESKgZYeQelOW7hIaKk3B7WfN1fd25GJtkPq9sRj6NXI7",
+	"bgOK76dj6kOOR22Ox53YcE1Ea4kLP04gknx5NQwHBYIvZkBK98tcCQwuTEFDQy2hFjRJ5ZVwAQTe+UkV",
+	"cYzQMKq+8ObmiPAhtkoUaWb1i/CL2y1yoC7AqAM1fgqnQOCFmTIIflhdxQd5Y22LcvjevXDHuxRuyBmF",
+	"h41kprScWItfmrMrtPnnKcScrW0HktO7Vnc7DA4CVCK7t++j5ud91PxZS+kBnvlQIuhzkcsDdVHrO9LS",
+	"UpINyCYQiZV0k12ahS1XYkis2UeNrzWVzhmdxGi9K9pmHRXGSCMzkdgvOiYwkAh5BUS06FYAWXJWBbLi",
+	"FjrwYFbpBJCykILiWov8wmiuB4xqYg3UNp6MpxnriyLGQBE5ZQIdsjT1VUdgF8QFKeTMDnC1MS1ldmbI",
+	"UF9jrb44cBOA90D5SkfeZDkwt1Bhxzijy5EtbA/GnGrnie12j+x09/oi1lI2J1TMm+YF5a034KbmmAGS",
+	"4ZTYaBcCqyZ0HpHd9hOcVjXZxzGdGWpWWH8Kt7mtG3QrXeu9EfruS9uqCx3HUOB1WQEoZGvFii+gbrme",
+	"IPzSK3CsL1KqaY986pf9Tv1Gr78i5rj9fPfv/UbULwc59xu9J1EftwYTrBPnDNP4SOd1v4vXCN62NWTg",
+	"sQ8uhF/CoGf4uaAC8Hvo5Cv9bggvvPFzke9oEKlHxu4amn+uAKYPKq/fkA8r73Y6uKF7gX6nY8APlo5+",
+	"o1fK1+z1G7+wLJMROUjpv/Ub11/+oLzl5UscVWOlOlWrUV8iyTOXpkfi6uHGBXksEf/YnHn83UlT37vI",
+	"AQS+HFOS8UtGtjDbtnlmkOEIJIXt+1Ta7JVdmZ6fz8QjReybiJcYK2r0ByiSF2RqQcQ55Ksjr59E0Bth",
+	"xKAjD0ge+xCq2hdrZCAWQWXso4ZpWsSKswoi0lPmFgTiR7GQvoBFbE2YpuZKgGQzoIo93SHm39st/M4Z",
+	"/yeDAHtKxtzcMB+V6YI3r8YyY2RgDogpIoeW0CobVAt7S6gAAYFQMmRXEKt0D2bVX+zhfDP8fkXe2Z8m",
+	"u81K67/aP+HMOo0I/3VjdpRhRP9/9q6tqW1fiX8Vj1/aziQQOJTCOdOHHBLaFAg0DeVPxx3ii0pUEjtj",
+	"K9A0k+/+H61WFztxsEPKtJ28McSSpdVqd72X36qHxdqan5vt7k33+qJ5c3XeOTk+Pb+6af7TPLrsts7b",
+	"N5+69Y6unxJvq+0dvD4wszuywWMQFHXGYuqNmdgo5joCUSBGYXqDy1SBqUyVEd5DgdjgMpfbc5MP4+ur",
+	"nUHre0Q/XnX6rbD21q7Y8hKKqKYfBeCutt2wfe/Rwwfv3fHIu337lp/PrGJHMb2lXLauuEKj0Gxq31Ho",
+	"Oa+TGG9OWu3GTfu8c1Y/1cyVKkgrmn3lJnc6KWoHWnem822mc2gDM2BvzTm7xThnd3/nUKAqPcY5sNFP",
+	"R++bjcvTRWxzkNmAKqh9hGeEpRUdSUPS3PTTCT5bVM13cdKiNw/d1mXt+uRDo/7jutv6cXb1oX/aPR5c",
+	"716z9s/W3pejnf7Z8OPOafd4ePazP7z+fjc5b9zVvnTq/39Xf5iMbo/fFHdxocDli3isni+tDjf21h/p",
+	"EQ9TYWFhcfeV0l2bkYVgIttT0Gj88s6WuMnHYZJyir9IACJogh7t2OqpaWTmuRvfJtiEBEPelMnqni2r",
+	"joVyECuTlWjY+jGEwkHVBp0ivD1/v/RbyClf1/a2rKNMuA68+ZZHEMUosFgUrWr5QIT3mULKHyUJn5iX",
+	"fEvvCddP6VRSVWgiDg7KP+FJbkubCaT84FQn60zt+l6tVn3zOiDVwx3vW/Wgtru/e+h6Nc/1gdlEbH/u",
+	"1TLD8wW2NhgnPbEKCdAhG6apctGkIt1yOl3AWGOJTFEg6i/Fc9YIhqIftn3RbDda7Xd26UWKZeR9fAPF",
+	"VIHcJjbxF+ZXdcj3P0Z18TGFzvgKBP2icIbpWXAt2MKa479YPbg9FX+03eEyNdcQxbOJWVPb0yOlZqOq",
+	"bUG2yj236NYJX6aFGSR2YV7Uqy1rt7ZrDYkbarcFRDZE9RkJjAVlgtMYUXZCylRuGPgl4nGYFKtyWlS2",
+	"I2oSnkftfVIEXlNLgKLlCuXUW+GQNGxnLS3HBAc+GIywkfqbiPRvk0hLoDYLuRQQBebk3jpTardV/Xe+",
+	"BG/K4LNWLHQ45MfCyAAipDpBtaIANzTGw0RLVj8KyP/gMyGJwp4TekSAH2QTd2Vq7BaCYPbKJOUoZMvf",
+	"Jy8nYWP/ToXBPTfAit3nTcpJpyJyEahOfyMEN0Lw92nIKLlycWG3yOJfa2oOwq1uT8Ufj5i0izw3YqB2",
+	"3eiJCli4hkPHCVVCjppSgEVAAjk0acAfMisABGAo7Y/hi0eg9TwAjhIuywm5XIXsHwV9ocPLxlxS/Mp9",
+	"tIIegEskBgCJgtFgDFKNIpEFA+4QXCENE4bZQPIcKbPYA/XJymb0JUz9TGb0pTrFNZnR2myWBrXlTaxR",
+	"Hzs0Smrr36ujqPqmulNcUYglP69zpn5x0Tn/3GyseQvLXTfIY/pqbDTY363BNr4es7ul4P485BNIwtRK",
+	"RHk4V/h24K8l/jimbAIC1h3REzIBZPLK1PaIG5O4PmZ9gVXOH47v81oa08TSYKDjeGD/194GyYqLmkOK",
+	"n0dv3JrHWk7seQTf98QdsH4FCEFDkiQVa8gVl58guhtfZWBxqRe7PlMgQxoyDJJQ9MuUFlr0Ni6PejL2",
+	"21OaFLs1GbNo6PmcSZp+P1o2AfH7EckdLTo5LRmO3T5yhqeANOamMTqGEs72CPkIuIMhmAzwgPE2gCip",
+	"SviO3NcaoCrL1u7HUVhFZJbcuWRYJG/1uiNHBYM2/OTFLTHe5eI0+WsGY+VJ7/DdmC2aX0bqEbpBgAtl",
+	"IPuhmDUhDKJ4iT4ZGlvQ9bZiMdGuH9Oh/LtvdDDYmgfOTuD6ZVE4n6U5xzITQN6lY3x8ZuSjFBkHnTCK",
+	"d4HQJk2RyTvi6QW44R1MJVMtZDSsXwU8IRqntQQxyhKBy5AsAfj/jM2jGCm6cz46f9dXLhWcgX1jOXNA",
+	"9CEYx1zXAZPGqJcEgfjDRm8yx56VoAdIubJE0c2RDarodnSCLCgei5IF+9rm0eUsEoB7kO9m+ZC96BH2",
+	"QEhoDUgAt9PH0gb46hsBNouCUKpYt/Se63Z+qUCWitRJBTgRkFGUUAayV9WtS3ELyHvY9KUEcVM6oCyR",
+	"U4OzxE7DNGmiZ7VEUeqn5nv8Tk4dAesFYgoqiiPA2HNDjIknzOIqBtNg4dlfeEkNpZcllAkypsmUVn9F",
+	"iWTM9dgFHo/4R/zUsREnTN9N66UEZ/zPfq32CptVOQqUyrGlxxqAiy1Hfvo5tvxMy15+/uXo2BXLkZ/E",
+	"jj0TYTidu4/KU/QkQeBVVkZwSmOg7NnIcdmDMaDB5KloQ8HsJTSdazNS7LTkC1SXka9lR8pDNvsJTcvt",
+	"umFAjc2hj6V6E5WamGSpiTzyBOLMc3LdSvrRaITonojZLTJhKCPDhFsknNcd2w2CFiNDzaHjkNEBsDU0",
+	"1o/GTLF1JcW+4jPBJ3TEJMei8yTLs5RtWZeh7NMPgEAQAlh+xw7292q1VxVLCXYwtLjBWffcMIhCbNlV",
+	"4iLwwaUFlBuzOckket0qkQQW7ELGlxQpLqjcmB3JQSUYn4/riNNYievhvXjgxk599a9VOB5ox8jQ5HbB",
+	"byvTY/Z19m8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
