@@ -1160,7 +1160,7 @@ type ScheduleInfo struct {
 	// MissedCatchupWindow Actions missed because they were later than the catch-up window.
 	MissedCatchupWindow int64 `json:"missedCatchupWindow"`
 
-	// NextActionTimes The next times the schedule will act (up to 10); empty while paused.
+	// NextActionTimes The next times of the schedule's spec (up to 10); a paused schedule lists them too, but does not act on them.
 	NextActionTimes []time.Time `json:"nextActionTimes"`
 
 	// OverlapSkipped Actions skipped by the overlap policy.

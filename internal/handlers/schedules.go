@@ -256,8 +256,9 @@ func scheduleProblem(id string, err error) error {
 		return newProblem(http.StatusPreconditionFailed, problemScheduleChanged, "Schedule changed",
 			"The schedule is not the version If-Match names; read it again and update that version.")
 	case serviceerror.ToStatus(err).Code() == codes.InvalidArgument:
-		return newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
+		p := newProblem(http.StatusBadRequest, problemRefused, "Refused by Temporal",
 			"Temporal refused the schedule as invalid, for example a calendar field or cron string it cannot read, or an id over its length limit.")
+		return fmt.Errorf("%w: %w", p, err) // the body is the problem's; the log keeps Temporal's reason
 	}
 	return err
 }

@@ -2004,7 +2004,7 @@ export interface components {
             runningExecutions: components["schemas"]["ScheduleExecution"][];
             /** @description The most recent actions, oldest first (up to 10). */
             recentActions: components["schemas"]["ScheduleActionResult"][];
-            /** @description The next times the schedule will act (up to 10); empty while paused. */
+            /** @description The next times of the schedule's spec (up to 10); a paused schedule lists them too, but does not act on them. */
             nextActionTimes: string[];
             /** Format: date-time */
             createTime?: string;
