@@ -1098,9 +1098,10 @@ type ScheduleAction struct {
 	// TaskQueue As in `POST /workflows`; this deployment's own task queue when absent.
 	TaskQueue string `json:"taskQueue,omitempty"`
 
-	// WorkflowID The business id, any text except `.` and `..` (refused with 400: no URL can name them).
-	// A UUID is generated when absent.
-	WorkflowID NewWorkflowID `json:"workflowId"`
+	// WorkflowID The id of each run, with the fire time appended by Temporal
+	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
+	// with `idem-`, which names the executions of Idempotency-Keys.
+	WorkflowID string `json:"workflowId"`
 
 	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
 	WorkflowType string `json:"workflowType"`

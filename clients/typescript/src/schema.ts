@@ -1929,7 +1929,12 @@ export interface components {
         ScheduleAction: {
             /** @description The workflow type, one of `GET /workflow-types` on this deployment's own task queue. */
             workflowType: string;
-            workflowId: components["schemas"]["NewWorkflowId"];
+            /**
+             * @description The id of each run, with the fire time appended by Temporal
+             *     (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
+             *     with `idem-`, which names the executions of Idempotency-Keys.
+             */
+            workflowId: string;
             /** @description As in `POST /workflows`; this deployment's own task queue when absent. */
             taskQueue?: string;
             /** @description The workflow's one argument, held to its type's input schema as in `POST /workflows`. */
