@@ -10,9 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
-	// The IANA time zone database, in the binary: a schedule's time zone is checked against it
-	// wherever the gateway runs, a distroless image included.
-	_ "time/tzdata"
 
 	"go.temporal.io/sdk/client"
 

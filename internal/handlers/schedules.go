@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	// The IANA time zone database, in every binary that serves schedules: a schedule's time zone
+	// is checked against it wherever the gateway runs, a distroless image or cmd/dev alike.
+	_ "time/tzdata"
 
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
