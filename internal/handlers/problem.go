@@ -66,11 +66,11 @@ type problemError struct {
 	workflowID, runID string
 	// failure is what the workflow answered, when it rejected a query or an update.
 	failure *gen.Failure
-	// location names the existing resource a conflict is with, for its Location header.
-	location string
 	// retryAfter is when the client may try again, in seconds; 0 means the writer's default
 	// (given for 503 only).
 	retryAfter int
+	// location names the existing resource a conflict is with, for its Location header.
+	location string
 }
 
 func (p *problemError) Error() string { return p.title + ": " + p.detail }
