@@ -21,6 +21,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/devserver"
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/handlers"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporal"
 	"github.com/temporalhttp/gateway/internal/temporalconn"
@@ -118,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	errc := make(chan error, 2)
 	go func() { errc <- temporal.RunWorker(ctx, c, wkCfg.Temporal.TaskQueue, wkCfg.ShutdownTimeout, bank) }()
-	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, executions.NewSDK(c), tel, logger) }()
+	go func() { errc <- gateway.Serve(ctx, ln, gwCfg, handlers.NewSDK(c), tel, logger) }()
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, `

@@ -8,7 +8,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/auth"
 )
 
-const apiKeyUsage = "usage: server apikey <name> <scopes>, such as: server apikey ci read+start (scopes: read, start, admin)"
+const apiKeyUsage = "usage: server apikey <name> <scopes>, such as: server apikey ci read+start (scopes: read, start, schedule, admin)"
 
 // runAPIKey mints an API key: `server apikey <name> <scopes>`. It prints the key, which only the
 // client keeps, and the entry that configures the gateway, which holds only the key's hash. The

@@ -16,6 +16,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gateway"
+	"github.com/temporalhttp/gateway/internal/handlers"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 	"github.com/temporalhttp/gateway/internal/temporalconn"
 )
@@ -63,5 +64,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	return gateway.Serve(ctx, ln, cfg, executions.NewSDK(c), tel, logger)
+	return gateway.Serve(ctx, ln, cfg, handlers.NewSDK(c), tel, logger)
 }

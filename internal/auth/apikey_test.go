@@ -85,23 +85,28 @@ func TestNewAPIKeyMintsAKeyItsEntryAccepts(t *testing.T) {
 
 func TestScopes(t *testing.T) {
 	for _, tc := range []struct {
-		has            []Scope
-		read, start, a bool
+		has                      []Scope
+		read, start, schedule, a bool
 	}{
-		{nil, false, false, false},
-		{[]Scope{ScopeRead}, true, false, false},
-		{[]Scope{ScopeStart}, false, true, false},
-		{[]Scope{ScopeRead, ScopeStart}, true, true, false},
-		{[]Scope{ScopeAdmin}, true, true, true},
+		{nil, false, false, false, false},
+		{[]Scope{ScopeRead}, true, false, false, false},
+		{[]Scope{ScopeStart}, false, true, false, false},
+		{[]Scope{ScopeSchedule}, false, false, true, false},
+		{[]Scope{ScopeRead, ScopeStart}, true, true, false, false},
+		{[]Scope{ScopeAdmin}, true, true, true, true},
 	} {
 		p := Principal{Scopes: tc.has}
 		assert.Equal(t, tc.read, p.Allows(ScopeRead), "%v read", tc.has)
 		assert.Equal(t, tc.start, p.Allows(ScopeStart), "%v start", tc.has)
+		assert.Equal(t, tc.schedule, p.Allows(ScopeSchedule), "%v schedule", tc.has)
 		assert.Equal(t, tc.a, p.Allows(ScopeAdmin), "%v admin", tc.has)
 	}
 	_, err := ParseScopes("read+")
 	assert.Error(t, err)
-	s, err := ParseScopes("admin")
+	s, err := ParseScopes("read+schedule")
+	require.NoError(t, err)
+	assert.Equal(t, []Scope{ScopeRead, ScopeSchedule}, s)
+	s, err = ParseScopes("admin")
 	require.NoError(t, err)
 	assert.Equal(t, []Scope{ScopeAdmin}, s)
 }

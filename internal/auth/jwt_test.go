@@ -128,6 +128,7 @@ func TestTokenScopes(t *testing.T) {
 	}{
 		{"scope string", "", map[string]any{"scope": "read start"}, []Scope{ScopeRead, ScopeStart}},
 		{"scp string", "", map[string]any{"scp": "admin"}, []Scope{ScopeAdmin}},
+		{"schedule", "workflows:", map[string]any{"scope": "workflows:read workflows:schedule"}, []Scope{ScopeRead, ScopeSchedule}},
 		{"scp array", "", map[string]any{"scp": []string{"read", "start"}}, []Scope{ScopeRead, ScopeStart}},
 		{"scope and scp together", "", map[string]any{"scope": "read", "scp": []string{"read", "admin"}}, []Scope{ScopeRead, ScopeAdmin}},
 		{"unknown scopes ignored", "", map[string]any{"scope": "openid profile read"}, []Scope{ScopeRead}},

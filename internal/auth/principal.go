@@ -11,18 +11,22 @@ import (
 // (x-required-scope).
 type Scope string
 
-// The scopes. Admin allows everything; read and start allow only their own operations, so a
-// key that starts workflows cannot also read every execution unless it is given read too.
+// The scopes. Admin allows everything; read, start and schedule allow only their own
+// operations, so a key that starts workflows cannot also read every execution unless it is given
+// read too. Schedule is its own scope because a schedule keeps starting workflows long after the
+// request that made it: a key that may start one workflow now should not by that alone be able
+// to start one every second for good.
 const (
-	ScopeRead  Scope = "read"
-	ScopeStart Scope = "start"
-	ScopeAdmin Scope = "admin"
+	ScopeRead     Scope = "read"
+	ScopeStart    Scope = "start"
+	ScopeSchedule Scope = "schedule"
+	ScopeAdmin    Scope = "admin"
 )
 
 // ParseScope accepts a scope's name.
 func ParseScope(s string) (Scope, bool) {
 	switch sc := Scope(s); sc {
-	case ScopeRead, ScopeStart, ScopeAdmin:
+	case ScopeRead, ScopeStart, ScopeSchedule, ScopeAdmin:
 		return sc, true
 	}
 	return "", false
@@ -34,7 +38,7 @@ func ParseScopes(s string) ([]Scope, error) {
 	for name := range strings.SplitSeq(s, "+") {
 		sc, ok := ParseScope(strings.TrimSpace(name))
 		if !ok {
-			return nil, fmt.Errorf("unknown scope %q (want read, start or admin, joined by +)", name)
+			return nil, fmt.Errorf("unknown scope %q (want read, start, schedule or admin, joined by +)", name)
 		}
 		if !slices.Contains(scopes, sc) {
 			scopes = append(scopes, sc)

@@ -237,6 +237,51 @@ func TestCurlExamples(t *testing.T) {
 		}
 	})
 
+	t.Run("schedules", func(t *testing.T) {
+		sid := id + "-schedule"
+		schedule := func(out string) client.Schedule {
+			t.Helper()
+			var s client.Schedule
+			require.NoError(t, json.Unmarshal([]byte(out), &s), "printed: %s", out)
+			return s
+		}
+		created := schedule(sh.ok(t, "createSchedule", sid, `{"intervals":[{"every":"1h"}]}`, "Greeting", `{"name":"Cron"}`, sid+"-run"))
+		assert.Equal(t, sid, created.ScheduleId)
+
+		assert.Empty(t, sh.ok(t, "pauseSchedule", sid, `for "maintenance"`))
+		paused := schedule(sh.ok(t, "getSchedule", sid))
+		assert.True(t, *paused.State.Paused)
+		assert.Equal(t, `for "maintenance"`, *paused.State.Note, "the note arrives intact, quotes and all")
+		assert.Empty(t, sh.ok(t, "unpauseSchedule", sid))
+
+		// The script reads the ETag and sends it in If-Match; its default spec is every hour at :05.
+		updated := schedule(sh.ok(t, "updateSchedule", sid))
+		assert.JSONEq(t, `{"name":"Grace"}`, string(*updated.Action.Input))
+		assert.False(t, *updated.State.Paused)
+		_, code := sh.run(t, "updateSchedule", sid, `{}`, "Greeting", `{"name":"Grace"}`, sid+"-run", `"AAAAAAAAAAE"`)
+		assert.Equal(t, 22, code, "a stale If-Match is a 412")
+
+		assert.Empty(t, sh.ok(t, "triggerSchedule", sid, "ALLOW_ALL"))
+		start := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Hour).Add(5 * time.Minute)
+		assert.Empty(t, sh.ok(t, "backfillSchedule", sid, start.Format(time.RFC3339), start.Add(time.Hour).Format(time.RFC3339)))
+		require.Eventually(t, func() bool {
+			var list client.ExecutionList
+			out := sh.ok(t, "listWorkflows", "COMPLETED", "", "100", "", sid)
+			require.NoError(t, json.Unmarshal([]byte(out), &list), "printed: %s", out)
+			return len(list.Executions) == 3
+		}, 20*time.Second, 300*time.Millisecond, "the trigger's run and the backfill's two complete and are listed by the schedule")
+		require.Eventually(t, func() bool {
+			var list client.ScheduleList
+			out := sh.ok(t, "listSchedules", "1000")
+			require.NoError(t, json.Unmarshal([]byte(out), &list), "printed: %s", out)
+			return slices.ContainsFunc(list.Schedules, func(s client.ScheduleSummary) bool { return s.ScheduleId == sid })
+		}, 15*time.Second, 300*time.Millisecond)
+
+		assert.Empty(t, sh.ok(t, "deleteSchedule", sid))
+		_, code = sh.run(t, "getSchedule", sid)
+		assert.Equal(t, 22, code, "a deleted schedule is a 404")
+	})
+
 	t.Run("a problem is printed and fails the script", func(t *testing.T) {
 		out, code := sh.run(t, "getWorkflow", id+"-missing")
 		assert.Equal(t, 22, code, "curl --fail-with-body exits 22 on an error answer")

@@ -63,7 +63,7 @@ func TestTraceFollowsARequestIntoTheWorkflowAndItsActivity(t *testing.T) {
 	types, err := handlers.ContractWorkflowTypes()
 	require.NoError(t, err)
 	router, err := handlers.NewRouter(handlers.Options{
-		Client: executions.NewSDK(c), Logger: logger, Namespace: "default", TaskQueue: queue, WorkflowTypes: types,
+		Client: handlers.NewSDK(c), Logger: logger, Namespace: "default", TaskQueue: queue, WorkflowTypes: types,
 		MaxBodyBytes: 2 << 20, TemporalTimeout: 10 * time.Second, RetryAfter: 2 * time.Second,
 		MaxWait: 30 * time.Second, ClosedCacheSize: 100,
 		Metrics: tel.Registry, Instrument: tel.Middleware,

@@ -21,7 +21,7 @@ func TestTypeScriptClient(t *testing.T) {
 	dir := npmPackageDir(t, "clients/typescript")
 	runNPM(t, dir, nil, "run", "build")
 
-	key, entry := mintKey(t, "typescript", "read+start")
+	key, entry := mintKey(t, "typescript", "read+start+schedule")
 	guarded := startGuardedGateway(t, "GATEWAY_API_KEYS="+entry)
 	for _, tc := range []struct {
 		name string

@@ -27,6 +27,9 @@ type ListFilter struct {
 	WorkflowType  string // empty: any
 	StartedAfter  *time.Time
 	StartedBefore *time.Time
+	// ScheduleID keeps the executions that this schedule started (Temporal's
+	// TemporalScheduledById); empty: any.
+	ScheduleID string
 }
 
 // visibilityStatus is how Temporal's visibility query language names each status.
@@ -53,6 +56,9 @@ func (f ListFilter) query() (string, error) {
 	}
 	if f.WorkflowType != "" {
 		terms = append(terms, "WorkflowType = "+visibilityString(f.WorkflowType))
+	}
+	if f.ScheduleID != "" {
+		terms = append(terms, "TemporalScheduledById = "+visibilityString(f.ScheduleID))
 	}
 	if f.StartedAfter != nil {
 		terms = append(terms, "StartTime > "+visibilityString(f.StartedAfter.UTC().Format(time.RFC3339Nano)))

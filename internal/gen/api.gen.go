@@ -284,6 +284,36 @@ func (e MoneyTransferFailureType) Valid() bool {
 	}
 }
 
+// Defines values for ScheduleOverlapPolicy.
+const (
+	ScheduleOverlapPolicyALLOWALL       ScheduleOverlapPolicy = "ALLOW_ALL"
+	ScheduleOverlapPolicyBUFFERALL      ScheduleOverlapPolicy = "BUFFER_ALL"
+	ScheduleOverlapPolicyBUFFERONE      ScheduleOverlapPolicy = "BUFFER_ONE"
+	ScheduleOverlapPolicyCANCELOTHER    ScheduleOverlapPolicy = "CANCEL_OTHER"
+	ScheduleOverlapPolicySKIP           ScheduleOverlapPolicy = "SKIP"
+	ScheduleOverlapPolicyTERMINATEOTHER ScheduleOverlapPolicy = "TERMINATE_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the ScheduleOverlapPolicy enum.
+func (e ScheduleOverlapPolicy) Valid() bool {
+	switch e {
+	case ScheduleOverlapPolicyALLOWALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERONE:
+		return true
+	case ScheduleOverlapPolicyCANCELOTHER:
+		return true
+	case ScheduleOverlapPolicySKIP:
+		return true
+	case ScheduleOverlapPolicyTERMINATEOTHER:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SleepFailureType.
 const (
 	SleepFailureTypeCanceledError     SleepFailureType = "CanceledError"
@@ -480,6 +510,18 @@ type ApproveInput struct {
 	Comment *string `json:"comment,omitempty"`
 }
 
+// BackfillScheduleRequest defines model for BackfillScheduleRequest.
+type BackfillScheduleRequest struct {
+	EndAt time.Time `json:"endAt"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+	StartAt time.Time              `json:"startAt"`
+}
+
 // CartCheckout The input of a `Cart`'s `checkout` signal.
 //
 // Example: {"paymentReference":"pay-7781"}
@@ -590,6 +632,24 @@ type CheckoutCartRequest struct {
 	//
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunId *RunId `json:"runId,omitempty"`
+}
+
+// CreateScheduleRequest A new schedule. Left out, `policies` and `state` take Temporal's defaults.
+type CreateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction    `json:"action"`
+	Policies *SchedulePolicies `json:"policies,omitempty"`
+
+	// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+	ScheduleId ScheduleId `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec   `json:"spec"`
+	State *ScheduleState `json:"state,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -1041,6 +1101,205 @@ type QueryResponse struct {
 // Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunId = string
 
+// Schedule A schedule; `info` comes with reads.
+type Schedule struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action     ScheduleAction   `json:"action"`
+	Info       *ScheduleInfo    `json:"info,omitempty"`
+	Policies   SchedulePolicies `json:"policies"`
+	ScheduleId string           `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec  `json:"spec"`
+	State ScheduleState `json:"state"`
+}
+
+// ScheduleAction The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+type ScheduleAction struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout *Duration `json:"executionTimeout,omitempty"`
+
+	// Input The workflow's one argument, held to its type's input schema as in `POST /workflows`.
+	Input *json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo *Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout *Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue As in `POST /workflows`; this deployment's own task queue when absent.
+	TaskQueue *string `json:"taskQueue,omitempty"`
+
+	// WorkflowId The id of each run, with the fire time appended by Temporal
+	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
+	// with `idem-`, which names the executions of Idempotency-Keys.
+	WorkflowId string `json:"workflowId"`
+
+	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
+	WorkflowType string `json:"workflowType"`
+}
+
+// ScheduleActionResult defines model for ScheduleActionResult.
+type ScheduleActionResult struct {
+	// ActualTime When the run was started.
+	ActualTime time.Time `json:"actualTime"`
+	RunId      string    `json:"runId"`
+
+	// ScheduleTime The time of the spec this action was for (before jitter).
+	ScheduleTime time.Time `json:"scheduleTime"`
+	WorkflowId   string    `json:"workflowId"`
+}
+
+// ScheduleCalendar Times that match every field. Each field is a list of values and ranges, such as `9`,
+// `9-17`, `*/15`, `MON-FRI` or `1,15`. Left out, `second`, `minute` and `hour` are `0`,
+// the rest `*`.
+type ScheduleCalendar struct {
+	Comment    *string `json:"comment,omitempty"`
+	DayOfMonth *string `json:"dayOfMonth,omitempty"`
+	DayOfWeek  *string `json:"dayOfWeek,omitempty"`
+	Hour       *string `json:"hour,omitempty"`
+	Minute     *string `json:"minute,omitempty"`
+	Month      *string `json:"month,omitempty"`
+	Second     *string `json:"second,omitempty"`
+	Year       *string `json:"year,omitempty"`
+}
+
+// ScheduleExecution defines model for ScheduleExecution.
+type ScheduleExecution struct {
+	RunId      string `json:"runId"`
+	WorkflowId string `json:"workflowId"`
+}
+
+// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+type ScheduleId = string
+
+// ScheduleInfo defines model for ScheduleInfo.
+type ScheduleInfo struct {
+	// ActionCount Runs the schedule has started.
+	ActionCount int64      `json:"actionCount"`
+	CreateTime  *time.Time `json:"createTime,omitempty"`
+
+	// MissedCatchupWindow Actions missed because they were later than the catch-up window.
+	MissedCatchupWindow int64 `json:"missedCatchupWindow"`
+
+	// NextActionTimes The next times of the schedule's spec (up to 10); a paused schedule lists them too, but does not act on them.
+	NextActionTimes []time.Time `json:"nextActionTimes"`
+
+	// OverlapSkipped Actions skipped by the overlap policy.
+	OverlapSkipped int64 `json:"overlapSkipped"`
+
+	// RecentActions The most recent actions, oldest first (up to 10).
+	RecentActions []ScheduleActionResult `json:"recentActions"`
+
+	// RunningExecutions Runs the schedule started that are still running.
+	RunningExecutions []ScheduleExecution `json:"runningExecutions"`
+	UpdateTime        *time.Time          `json:"updateTime,omitempty"`
+}
+
+// ScheduleInterval Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
+// `offset` 5m acts at five past each hour.
+type ScheduleInterval struct {
+	// Every A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Every Duration `json:"every"`
+
+	// Offset A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Offset *Duration `json:"offset,omitempty"`
+}
+
+// ScheduleList defines model for ScheduleList.
+type ScheduleList struct {
+	// NextPageToken Present when there are more schedules; pass it as `pageToken`.
+	NextPageToken *string           `json:"nextPageToken,omitempty"`
+	Schedules     []ScheduleSummary `json:"schedules"`
+}
+
+// ScheduleNoteRequest defines model for ScheduleNoteRequest.
+type ScheduleNoteRequest struct {
+	// Note Why; it reads back as the schedule's `state.note`.
+	Note *string `json:"note,omitempty"`
+}
+
+// ScheduleOverlapPolicy What an action does while a run the schedule started is still running: `SKIP` starts
+// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+// starts it alongside.
+type ScheduleOverlapPolicy string
+
+// SchedulePolicies defines model for SchedulePolicies.
+type SchedulePolicies struct {
+	// CatchupWindow How late an action may still be taken after an outage of Temporal; one year when
+	// absent, at least 10 seconds.
+	CatchupWindow *Duration `json:"catchupWindow,omitempty"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+
+	// PauseOnFailure Pause the schedule when a run it started fails, times out or is terminated.
+	PauseOnFailure *bool `json:"pauseOnFailure,omitempty"`
+}
+
+// ScheduleSpec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+type ScheduleSpec struct {
+	Calendars *[]ScheduleCalendar `json:"calendars,omitempty"`
+
+	// CronStrings Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
+	// with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
+	// calendars (or intervals, for `@every`).
+	CronStrings *[]string `json:"cronStrings,omitempty"`
+
+	// EndAt No action after this time.
+	EndAt     *time.Time          `json:"endAt,omitempty"`
+	Intervals *[]ScheduleInterval `json:"intervals,omitempty"`
+
+	// Jitter A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Jitter *Duration `json:"jitter,omitempty"`
+
+	// StartAt No action before this time.
+	StartAt *time.Time `json:"startAt,omitempty"`
+
+	// TimeZone An IANA time zone name, such as `Europe/Berlin`, for the calendars and cron strings; UTC when absent. An unknown name answers 422.
+	TimeZone *string `json:"timeZone,omitempty"`
+}
+
+// ScheduleState defines model for ScheduleState.
+type ScheduleState struct {
+	// Note Why the schedule was paused or unpaused.
+	Note   *string `json:"note,omitempty"`
+	Paused *bool   `json:"paused,omitempty"`
+}
+
+// ScheduleSummary defines model for ScheduleSummary.
+type ScheduleSummary struct {
+	NextActionTimes []time.Time            `json:"nextActionTimes"`
+	Note            *string                `json:"note,omitempty"`
+	Paused          bool                   `json:"paused"`
+	RecentActions   []ScheduleActionResult `json:"recentActions"`
+	ScheduleId      string                 `json:"scheduleId"`
+	WorkflowType    *string                `json:"workflowType,omitempty"`
+}
+
 // SignalRequest defines model for SignalRequest.
 type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
@@ -1480,6 +1739,15 @@ type StopRequest struct {
 	RunId *RunId `json:"runId,omitempty"`
 }
 
+// TriggerScheduleRequest defines model for TriggerScheduleRequest.
+type TriggerScheduleRequest struct {
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap *ScheduleOverlapPolicy `json:"overlap,omitempty"`
+}
+
 // UpdateRequest An update's argument and id; `runId` names a run to update, and cannot be combined with `start`.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
@@ -1518,6 +1786,22 @@ type UpdateResponse struct {
 
 	// WorkflowId With `start`, the execution updated.
 	WorkflowId *string `json:"workflowId,omitempty"`
+}
+
+// UpdateScheduleRequest What replaces a schedule's spec, action and policies (left out: Temporal's defaults).
+// `state` left out keeps the schedule paused or running as it is.
+type UpdateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction    `json:"action"`
+	Policies *SchedulePolicies `json:"policies,omitempty"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec   `json:"spec"`
+	State *ScheduleState `json:"state,omitempty"`
 }
 
 // UpdateWithStart Makes an update an update-with-start: the execution to start, under the path's workflow id,
@@ -1656,6 +1940,18 @@ type Rejected = Problem
 
 // RequestTimeout An RFC 9457 problem.
 type RequestTimeout = Problem
+
+// ScheduleChanged An RFC 9457 problem.
+type ScheduleChanged = Problem
+
+// ScheduleExists An RFC 9457 problem.
+type ScheduleExists = Problem
+
+// ScheduleIfMatchRequired An RFC 9457 problem.
+type ScheduleIfMatchRequired = Problem
+
+// ScheduleNotFound An RFC 9457 problem.
+type ScheduleNotFound = Problem
 
 // TooManyRequests An RFC 9457 problem.
 type TooManyRequests = Problem
@@ -1882,6 +2178,19 @@ type GetMoneyTransferParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListSchedulesParams defines parameters for ListSchedules.
+type ListSchedulesParams struct {
+	// PageSize Schedules per page, at most 1000.
+	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// UpdateScheduleParams defines parameters for UpdateSchedule.
+type UpdateScheduleParams struct {
+	// IfMatch The `ETag` of the version being replaced, or `*` for whatever is there.
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
 // StartSleepParams defines parameters for StartSleep.
 type StartSleepParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1919,6 +2228,9 @@ type ListWorkflowsParams struct {
 	WorkflowType  *string          `form:"workflowType,omitempty" json:"workflowType,omitempty"`
 	StartedAfter  *time.Time       `form:"startedAfter,omitempty" json:"startedAfter,omitempty"`
 	StartedBefore *time.Time       `form:"startedBefore,omitempty" json:"startedBefore,omitempty"`
+
+	// ScheduleId Only the executions that this schedule started (Temporal's `TemporalScheduledById`).
+	ScheduleId *string `form:"scheduleId,omitempty" json:"scheduleId,omitempty"`
 
 	// PageSize Executions per page, at most 1000.
 	PageSize  *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
@@ -2003,6 +2315,24 @@ type StartGreetingJSONRequestBody = StartGreetingRequest
 
 // StartMoneyTransferJSONRequestBody defines body for StartMoneyTransfer for application/json ContentType.
 type StartMoneyTransferJSONRequestBody = StartMoneyTransferRequest
+
+// CreateScheduleJSONRequestBody defines body for CreateSchedule for application/json ContentType.
+type CreateScheduleJSONRequestBody = CreateScheduleRequest
+
+// UpdateScheduleJSONRequestBody defines body for UpdateSchedule for application/json ContentType.
+type UpdateScheduleJSONRequestBody = UpdateScheduleRequest
+
+// BackfillScheduleJSONRequestBody defines body for BackfillSchedule for application/json ContentType.
+type BackfillScheduleJSONRequestBody = BackfillScheduleRequest
+
+// PauseScheduleJSONRequestBody defines body for PauseSchedule for application/json ContentType.
+type PauseScheduleJSONRequestBody = ScheduleNoteRequest
+
+// TriggerScheduleJSONRequestBody defines body for TriggerSchedule for application/json ContentType.
+type TriggerScheduleJSONRequestBody = TriggerScheduleRequest
+
+// UnpauseScheduleJSONRequestBody defines body for UnpauseSchedule for application/json ContentType.
+type UnpauseScheduleJSONRequestBody = ScheduleNoteRequest
 
 // StartSleepJSONRequestBody defines body for StartSleep for application/json ContentType.
 type StartSleepJSONRequestBody = StartSleepRequest
@@ -2099,6 +2429,33 @@ type ServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(w http.ResponseWriter, r *http.Request)
+	// ListSchedules List schedules
+	// (GET /schedules)
+	ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams)
+	// CreateSchedule Create a schedule
+	// (POST /schedules)
+	CreateSchedule(w http.ResponseWriter, r *http.Request)
+	// DeleteSchedule Delete a schedule
+	// (DELETE /schedules/{scheduleId})
+	DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// GetSchedule Read a schedule
+	// (GET /schedules/{scheduleId})
+	GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// UpdateSchedule Replace a schedule's spec, action and policies
+	// (PUT /schedules/{scheduleId})
+	UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams)
+	// BackfillSchedule Take the actions of a past time range
+	// (POST /schedules/{scheduleId}/backfill)
+	BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// PauseSchedule Pause a schedule
+	// (POST /schedules/{scheduleId}/pause)
+	PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// TriggerSchedule Take the schedule's action now
+	// (POST /schedules/{scheduleId}/trigger)
+	TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
+	// UnpauseSchedule Unpause a schedule
+	// (POST /schedules/{scheduleId}/unpause)
+	UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string)
 	// StartSleep Start a Sleep
 	// (POST /sleeps)
 	StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams)
@@ -2285,6 +2642,60 @@ func (_ Unimplemented) GetOpenAPISpec(w http.ResponseWriter, r *http.Request) {
 // GetReadiness Readiness
 // (GET /readyz)
 func (_ Unimplemented) GetReadiness(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSchedules List schedules
+// (GET /schedules)
+func (_ Unimplemented) ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// CreateSchedule Create a schedule
+// (POST /schedules)
+func (_ Unimplemented) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSchedule Delete a schedule
+// (DELETE /schedules/{scheduleId})
+func (_ Unimplemented) DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSchedule Read a schedule
+// (GET /schedules/{scheduleId})
+func (_ Unimplemented) GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UpdateSchedule Replace a schedule's spec, action and policies
+// (PUT /schedules/{scheduleId})
+func (_ Unimplemented) UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// BackfillSchedule Take the actions of a past time range
+// (POST /schedules/{scheduleId}/backfill)
+func (_ Unimplemented) BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PauseSchedule Pause a schedule
+// (POST /schedules/{scheduleId}/pause)
+func (_ Unimplemented) PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// TriggerSchedule Take the schedule's action now
+// (POST /schedules/{scheduleId}/trigger)
+func (_ Unimplemented) TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// UnpauseSchedule Unpause a schedule
+// (POST /schedules/{scheduleId}/unpause)
+func (_ Unimplemented) UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -3604,6 +4015,272 @@ func (siw *ServerInterfaceWrapper) GetReadiness(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// ListSchedules operation middleware
+func (siw *ServerInterfaceWrapper) ListSchedules(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchedulesParams
+
+	// ------------- Optional query parameter "pageSize" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageSize", r.URL.Query(), &params.PageSize, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageSize"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageSize", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "pageToken" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "pageToken", r.URL.Query(), &params.PageToken, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "pageToken"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "pageToken", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSchedules(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// CreateSchedule operation middleware
+func (siw *ServerInterfaceWrapper) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.CreateSchedule(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSchedule operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSchedule operation middleware
+func (siw *ServerInterfaceWrapper) GetSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateSchedule operation middleware
+func (siw *ServerInterfaceWrapper) UpdateSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateScheduleParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateSchedule(w, r, scheduleId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// BackfillSchedule operation middleware
+func (siw *ServerInterfaceWrapper) BackfillSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.BackfillSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PauseSchedule operation middleware
+func (siw *ServerInterfaceWrapper) PauseSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PauseSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// TriggerSchedule operation middleware
+func (siw *ServerInterfaceWrapper) TriggerSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.TriggerSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnpauseSchedule operation middleware
+func (siw *ServerInterfaceWrapper) UnpauseSchedule(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "scheduleId" -------------
+	var scheduleId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "scheduleId", chi.URLParam(r, "scheduleId"), &scheduleId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnpauseSchedule(w, r, scheduleId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // StartSleep operation middleware
 func (siw *ServerInterfaceWrapper) StartSleep(w http.ResponseWriter, r *http.Request) {
 
@@ -3824,6 +4501,19 @@ func (siw *ServerInterfaceWrapper) ListWorkflows(w http.ResponseWriter, r *http.
 			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "startedBefore"})
 		} else {
 			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "startedBefore", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "scheduleId" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scheduleId", r.URL.Query(), &params.ScheduleId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "scheduleId"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "scheduleId", Err: err})
 		}
 		return
 	}
@@ -4512,6 +5202,33 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Get(options.BaseURL+"/workflow-types", wrapper.ListWorkflowTypes)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/schedules", wrapper.ListSchedules)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules", wrapper.CreateSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/schedules/{scheduleId}", wrapper.DeleteSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/schedules/{scheduleId}", wrapper.GetSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/schedules/{scheduleId}", wrapper.UpdateSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/pause", wrapper.PauseSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/unpause", wrapper.UnpauseSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/trigger", wrapper.TriggerSchedule)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/schedules/{scheduleId}/backfill", wrapper.BackfillSchedule)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/healthz", wrapper.GetHealth)
 	})
 	r.Group(func(r chi.Router) {
@@ -4561,6 +5278,21 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 type RejectedApplicationProblemPlusJSONResponse Problem
 
 type RequestTimeoutApplicationProblemPlusJSONResponse Problem
+
+type ScheduleChangedApplicationProblemPlusJSONResponse Problem
+
+type ScheduleExistsResponseHeaders struct {
+	Location string
+}
+type ScheduleExistsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ScheduleExistsResponseHeaders
+}
+
+type ScheduleIfMatchRequiredApplicationProblemPlusJSONResponse Problem
+
+type ScheduleNotFoundApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter int
@@ -8898,6 +9630,1722 @@ func (response GetReadiness503ApplicationProblemPlusJSONResponse) VisitGetReadin
 	return err
 }
 
+type ListSchedulesRequestObject struct {
+	Params ListSchedulesParams
+}
+
+type ListSchedulesResponseObject interface {
+	VisitListSchedulesResponse(w http.ResponseWriter) error
+}
+
+type ListSchedules200JSONResponse ScheduleList
+
+func (response ListSchedules200JSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules400ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules401ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules403ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules421ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules429ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules500ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchedules503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchedules503ApplicationProblemPlusJSONResponse) VisitListSchedulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateScheduleRequestObject struct {
+	Body *CreateScheduleJSONRequestBody
+}
+
+type CreateScheduleResponseObject interface {
+	VisitCreateScheduleResponse(w http.ResponseWriter) error
+}
+
+type CreateSchedule201ResponseHeaders struct {
+	ETag     string
+	Location string
+}
+
+type CreateSchedule201JSONResponse struct {
+	Body    Schedule
+	Headers CreateSchedule201ResponseHeaders
+}
+
+func (response CreateSchedule201JSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule400ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule401ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule403ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule408ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule409ApplicationProblemPlusJSONResponse struct {
+	ScheduleExistsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule409ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule413ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule415ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule421ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule422ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule429ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule500ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateSchedule503ApplicationProblemPlusJSONResponse) VisitCreateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+}
+
+type DeleteScheduleResponseObject interface {
+	VisitDeleteScheduleResponse(w http.ResponseWriter) error
+}
+
+type DeleteSchedule204Response struct {
+}
+
+func (response DeleteSchedule204Response) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule400ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule401ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule403ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule404ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule421ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule429ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule500ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteSchedule503ApplicationProblemPlusJSONResponse) VisitDeleteScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+}
+
+type GetScheduleResponseObject interface {
+	VisitGetScheduleResponse(w http.ResponseWriter) error
+}
+
+type GetSchedule200ResponseHeaders struct {
+	ETag string
+}
+
+type GetSchedule200JSONResponse struct {
+	Body    Schedule
+	Headers GetSchedule200ResponseHeaders
+}
+
+func (response GetSchedule200JSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule400ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule401ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule403ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule404ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule421ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule429ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule500ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetSchedule503ApplicationProblemPlusJSONResponse) VisitGetScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Params     UpdateScheduleParams
+	Body       *UpdateScheduleJSONRequestBody
+}
+
+type UpdateScheduleResponseObject interface {
+	VisitUpdateScheduleResponse(w http.ResponseWriter) error
+}
+
+type UpdateSchedule200ResponseHeaders struct {
+	ETag string
+}
+
+type UpdateSchedule200JSONResponse struct {
+	Body    Schedule
+	Headers UpdateSchedule200ResponseHeaders
+}
+
+func (response UpdateSchedule200JSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule400ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule401ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule403ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule404ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule408ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule412ApplicationProblemPlusJSONResponse struct {
+	ScheduleChangedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule412ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule413ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule415ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule421ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule422ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule428ApplicationProblemPlusJSONResponse struct {
+	ScheduleIfMatchRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule428ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule429ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule500ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateSchedule503ApplicationProblemPlusJSONResponse) VisitUpdateScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *BackfillScheduleJSONRequestBody
+}
+
+type BackfillScheduleResponseObject interface {
+	VisitBackfillScheduleResponse(w http.ResponseWriter) error
+}
+
+type BackfillSchedule202Response struct {
+}
+
+func (response BackfillSchedule202Response) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type BackfillSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule400ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule401ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule403ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule404ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule408ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule413ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule415ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule421ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule429ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule500ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type BackfillSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response BackfillSchedule503ApplicationProblemPlusJSONResponse) VisitBackfillScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *PauseScheduleJSONRequestBody
+}
+
+type PauseScheduleResponseObject interface {
+	VisitPauseScheduleResponse(w http.ResponseWriter) error
+}
+
+type PauseSchedule204Response struct {
+}
+
+func (response PauseSchedule204Response) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type PauseSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule400ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule401ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule403ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule404ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule408ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule413ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule415ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule421ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule429ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule500ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PauseSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PauseSchedule503ApplicationProblemPlusJSONResponse) VisitPauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *TriggerScheduleJSONRequestBody
+}
+
+type TriggerScheduleResponseObject interface {
+	VisitTriggerScheduleResponse(w http.ResponseWriter) error
+}
+
+type TriggerSchedule202Response struct {
+}
+
+func (response TriggerSchedule202Response) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type TriggerSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule400ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule401ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule403ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule404ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule408ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule413ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule415ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule421ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule429ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule500ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TriggerSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response TriggerSchedule503ApplicationProblemPlusJSONResponse) VisitTriggerScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseScheduleRequestObject struct {
+	ScheduleId string `json:"scheduleId"`
+	Body       *UnpauseScheduleJSONRequestBody
+}
+
+type UnpauseScheduleResponseObject interface {
+	VisitUnpauseScheduleResponse(w http.ResponseWriter) error
+}
+
+type UnpauseSchedule204Response struct {
+}
+
+func (response UnpauseSchedule204Response) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type UnpauseSchedule400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule400ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule401ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule403ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule404ApplicationProblemPlusJSONResponse struct {
+	ScheduleNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule404ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule408ApplicationProblemPlusJSONResponse struct {
+	RequestTimeoutApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule408ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(408)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule413ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule415ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule421ApplicationProblemPlusJSONResponse struct {
+	MisdirectedApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule421ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(421)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule429ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule500ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnpauseSchedule503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnpauseSchedule503ApplicationProblemPlusJSONResponse) VisitUnpauseScheduleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StartSleepRequestObject struct {
 	Params StartSleepParams
 	Body   *StartSleepJSONRequestBody
@@ -11579,6 +14027,33 @@ type StrictServerInterface interface {
 	// GetReadiness Readiness
 	// (GET /readyz)
 	GetReadiness(ctx context.Context, request GetReadinessRequestObject) (GetReadinessResponseObject, error)
+	// ListSchedules List schedules
+	// (GET /schedules)
+	ListSchedules(ctx context.Context, request ListSchedulesRequestObject) (ListSchedulesResponseObject, error)
+	// CreateSchedule Create a schedule
+	// (POST /schedules)
+	CreateSchedule(ctx context.Context, request CreateScheduleRequestObject) (CreateScheduleResponseObject, error)
+	// DeleteSchedule Delete a schedule
+	// (DELETE /schedules/{scheduleId})
+	DeleteSchedule(ctx context.Context, request DeleteScheduleRequestObject) (DeleteScheduleResponseObject, error)
+	// GetSchedule Read a schedule
+	// (GET /schedules/{scheduleId})
+	GetSchedule(ctx context.Context, request GetScheduleRequestObject) (GetScheduleResponseObject, error)
+	// UpdateSchedule Replace a schedule's spec, action and policies
+	// (PUT /schedules/{scheduleId})
+	UpdateSchedule(ctx context.Context, request UpdateScheduleRequestObject) (UpdateScheduleResponseObject, error)
+	// BackfillSchedule Take the actions of a past time range
+	// (POST /schedules/{scheduleId}/backfill)
+	BackfillSchedule(ctx context.Context, request BackfillScheduleRequestObject) (BackfillScheduleResponseObject, error)
+	// PauseSchedule Pause a schedule
+	// (POST /schedules/{scheduleId}/pause)
+	PauseSchedule(ctx context.Context, request PauseScheduleRequestObject) (PauseScheduleResponseObject, error)
+	// TriggerSchedule Take the schedule's action now
+	// (POST /schedules/{scheduleId}/trigger)
+	TriggerSchedule(ctx context.Context, request TriggerScheduleRequestObject) (TriggerScheduleResponseObject, error)
+	// UnpauseSchedule Unpause a schedule
+	// (POST /schedules/{scheduleId}/unpause)
+	UnpauseSchedule(ctx context.Context, request UnpauseScheduleRequestObject) (UnpauseScheduleResponseObject, error)
 	// StartSleep Start a Sleep
 	// (POST /sleeps)
 	StartSleep(ctx context.Context, request StartSleepRequestObject) (StartSleepResponseObject, error)
@@ -12354,6 +14829,281 @@ func (sh *strictHandler) GetReadiness(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ListSchedules operation middleware
+func (sh *strictHandler) ListSchedules(w http.ResponseWriter, r *http.Request, params ListSchedulesParams) {
+	var request ListSchedulesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSchedules(ctx, request.(ListSchedulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSchedules")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSchedulesResponseObject); ok {
+		if err := validResponse.VisitListSchedulesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateSchedule operation middleware
+func (sh *strictHandler) CreateSchedule(w http.ResponseWriter, r *http.Request) {
+	var request CreateScheduleRequestObject
+
+	var body CreateScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateSchedule(ctx, request.(CreateScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(CreateScheduleResponseObject); ok {
+		if err := validResponse.VisitCreateScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSchedule operation middleware
+func (sh *strictHandler) DeleteSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request DeleteScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSchedule(ctx, request.(DeleteScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteScheduleResponseObject); ok {
+		if err := validResponse.VisitDeleteScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSchedule operation middleware
+func (sh *strictHandler) GetSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request GetScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSchedule(ctx, request.(GetScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetScheduleResponseObject); ok {
+		if err := validResponse.VisitGetScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateSchedule operation middleware
+func (sh *strictHandler) UpdateSchedule(w http.ResponseWriter, r *http.Request, scheduleId string, params UpdateScheduleParams) {
+	var request UpdateScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+	request.Params = params
+
+	var body UpdateScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSchedule(ctx, request.(UpdateScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateScheduleResponseObject); ok {
+		if err := validResponse.VisitUpdateScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// BackfillSchedule operation middleware
+func (sh *strictHandler) BackfillSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request BackfillScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body BackfillScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.BackfillSchedule(ctx, request.(BackfillScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "BackfillSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(BackfillScheduleResponseObject); ok {
+		if err := validResponse.VisitBackfillScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PauseSchedule operation middleware
+func (sh *strictHandler) PauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request PauseScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body PauseScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PauseSchedule(ctx, request.(PauseScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PauseSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PauseScheduleResponseObject); ok {
+		if err := validResponse.VisitPauseScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TriggerSchedule operation middleware
+func (sh *strictHandler) TriggerSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request TriggerScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body TriggerScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.TriggerSchedule(ctx, request.(TriggerScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TriggerSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(TriggerScheduleResponseObject); ok {
+		if err := validResponse.VisitTriggerScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnpauseSchedule operation middleware
+func (sh *strictHandler) UnpauseSchedule(w http.ResponseWriter, r *http.Request, scheduleId string) {
+	var request UnpauseScheduleRequestObject
+
+	request.ScheduleId = scheduleId
+
+	var body UnpauseScheduleJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnpauseSchedule(ctx, request.(UnpauseScheduleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnpauseSchedule")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnpauseScheduleResponseObject); ok {
+		if err := validResponse.VisitUnpauseScheduleResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // StartSleep operation middleware
 func (sh *strictHandler) StartSleep(w http.ResponseWriter, r *http.Request, params StartSleepParams) {
 	var request StartSleepRequestObject
@@ -12752,392 +15502,476 @@ func (sh *strictHandler) UpdateWorkflow(w http.ResponseWriter, r *http.Request, 
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Ldts4lij6Kziac1fsHkqRFDuJ5VVrjttxqtydV9vOZKpLOSFEQhLKFKAmIDvqtD/r/sD9sruwNwCC",
-	"FCVLtuOk0u5ZayqmCBDY2Njvx5dGIidTKZjQqtH70mCf6WSaMfj30WeWzDSX4lCaZ5ql5qmaTSY0nzd6",
-	"Df84IpdcjwnXiuRMzTLdiBoXNJsx836SScXO+IQ1eo1uu/u02ek0u7tn7ee9drfXbbc6T9pP9p53O52/",
-	"N6IGc59cNqCz19p7/qTz9Hn7+a4ZMOZKy3z+iomRHjd6nU7UsEvofWkcpPR/NXpilmVRY5QzprkYNXqN",
-	"X1iWycZV1Mhn4jht9BrtDu12OgPa7LBk2HzWfZ42aTfdbXaGT54PB3vd53s7rBE1lKa5XndhSlM9UwZK",
-	"b1+/e3V0dvSiETU0Ved/mzEDmMZY62lzRDW7pPNG1LiU+fkwk5ewILfYJk1p8NvZfGpG/uy2cnUVFYf0",
-	"kvKsekL4zB6PHjPiZnqkyJDybJYzQkUKJ5fQmWLrH1yn1X36vPN8b2/v+VoH1+20Ou32XrfbbnfNAPt5",
-	"+BB8OfzHhClFR2YemiRyJjTpN5IxzTPO+g0ypoq0SWJQNiKCsVSR3Xa7R7hQs+GQJ5wJTYYzkapG1BBS",
-	"nDCdz+kgY42ezmcsamiE43Hw/kvz+lGey9wgRvh9zS+4nhMGv/mxB/Z5zRAD7DSnlzQDGLO0R77NLuru",
-	"RhXju0+6SfMZa6fN55R1m4Nu51l3sDfcGT69FuOrJ+ox/uXB8auN0F3nVKghy5tcXDQ7iwj/Wgo2P7Mv",
-	"lbH+ZCYE3OoQ7d3DAJlvS1ie3BO1OHn/5s3xm5+/Mq04NWurEou/zJQmCn+JCFVAMOBvci7kpSK8RNcn",
-	"bCLNf2WeshxWAv9qdtrtzs2I600hUEKfvY3QxwLiQKRLeJx9AajkJeXmn0OZRwSIY3pnfO+e2dg9cCZD",
-	"fxhNWQ6ixCFNxuxQCp3LzPydMpXkfGqOwBBTB05/S4lgFywnyZiKEVMA/QmdkwEjiZkp3SeU5HjLiRSM",
-	"TAzuCqlbDQO4f8x4bg4S6aRKxmxCzVctxVQ69zfijI4W13NoP3s5ZrgOcxOKtaWSqU0/dJyyyVRqJvQJ",
-	"m2Z0jnhW/mxsponhq/BFKtQlywk3N5FqIoeECsKAf+TEfJwpXbB2RSeMxP47ybz5VzaPzToX1jWQMmNU",
-	"wMJeyYTi96vLOQs3/UiR9yevIhI/dkeuHn8pMOPqvwAJf/oC/7mKIyJzMhOphZ35bmruiJzlCXukyJTq",
-	"sblIhNrfgM5sCtR3ORuynImEHUynGa+Fac70LBc/TbjgE5oF0B3IdE4uqSIZG2oiZ9qRPAfZKcyes7QM",
-	"QyZmk0bvt0Z54sbHqGaBwLMPhprliys7ZYkUqSJaAmEhAzaUOSM6nxukpiPKxWp4wJfNWjr+01xoNgIa",
-	"dxU1pjSnE6btDQwQ469sXn8HjQjRTMZSMUFmgv9jxsg5m8M56TFXeEgRUbNkbIBFyfv3xy/MIrmZAa+7",
-	"EVYoEL0KKpaAOKGfHa3r7u5GZi+e9tUB8nj4Rgr2mupkXLN0Qcw9JsNcTspXhKb75El7pzj04hIb8UtI",
-	"bUlMShQXCVu+l2HTLKCJK1iyk067uxMtRdMaMgMAt3hmsFiRrZOXh+RZd6e93SILqEvVubKXptvuwM0H",
-	"tAVU3idSj1neF8F0ERBON0/OpjlTTGi473FEMkYvWEhpqOHxhKtWX4BID6pgo1dF9SUwstvcEDh/m7F8",
-	"juyjjgD9w/z8SBHzDS+UOLpDcjbiSrOcGRXGH54hLsWy/uE/sPIybYiQJ4bOwdrrrpKasoQPeWJ4lKHb",
-	"pUXzdB8eZFQbMmNeAfykA3M4fhew7mIbyOTDJf/vnA0bvcZ/PC40+Mf4q3oMy4OFnvKRoNkbmKQOwAp+",
-	"vxWEVfGJuwTx+2lKNVu+8hn8fquVz4pP3OXKP1CuF9f8i8zS8LbNhOZZhSqBHKSII7iZFCMypUqZu3w5",
-	"5skYxBGuyJDnSpMtSn6WfZHOcrjTnjLHnbaK90lCp4a3DubwFSvRReRpW5lnKRvSWaa3W8SsF4UsdmEo",
-	"ktI5oxPVF3Jq8FITKRJGaG6YpmHqKZka4QzJ11an3Q6m2yc73T0SaymbEyrmTcPbVEwGbC5Fuo3WBtEX",
-	"NMvMyKhdGbzbfkJiGNNkn8d0pjRL/eiIDKQeo8gTA29tAnONkWDVXRsz1dq35oWFIx5iIPbWod9gprhg",
-	"ShGeVq94ZOBjNPsmE4k08AJuCUKPYqMJgC1+HMNR/T/dl7Gh9q3YAKcv4pb5V86sCMxT1TOc9uQVGcss",
-	"dQIvTOjmmjAqzPkBB8DPwIkZgSu7YGkAnjL+B6L9KvwvOEFF/C/R93a7ejOmVGuWm8/+363/6v32f1sf",
-	"/9Xvt9x/zT/7fdXvn37cdv/40/9uLF6oK1CGplIotEv+maYnKKOBniWFEavNP6mRAlGcfTzN5SBjk//8",
-	"XaFs6/dgzlJTnjV6jbeCmas2MXLXkLMsVQB4Li5oZqi0YgztPiDu478avd++NODlRq9sVZAz7aBsGHIj",
-	"tAmNHXXKzY0eynxCNdkyvNyui+y11XbjKirmLqlWy+blivhju/qIZ8iUBlXt6bCTdOkeaz5N24PmTrrL",
-	"mnt0d7fZHXbo8/RJ8mzQaQfq4I45P811hkYlAIGThYtDmeWip41cl9OsaRTFngV0DwbY67PuhXuHY/GM",
-	"y1fsNc0MmFhK/nL69o05Jnss9qT2CaPJuPzQEEaD2YbEkBjPK26Z5RyCfnlLdDlbECBpZmTMuVVf94kU",
-	"2TzQTIuXaZKwqVZA1Z1Uv+E5LZrudtrt5rPdlDX3OoNh83m7+7S7RwftAU1Kx7pXHKujaVWOk65zwA4h",
-	"m35IyTIwlc1nd3Ly14PZq2/msBWJi3XEVuI1sLInL8Uw48kNSAXQmnM2Pxbv0SpdWIUOLKmtV8Irio/B",
-	"Si7INJejnCkV2og8ai2ZkKu6yQbMIFdC85yz1Giu+yQ3zJBQwwxJwBiJKpTMEdNgqZIzncgJuyEW1qJV",
-	"sEZQGLkg6Eu4Fqd4sLtzNm9y0cSRqwx8BmU0PWeifChnZSEb7CbwVj3AAxwroB2OZ5+5smKROVqekqnM",
-	"eDIH+w/ojjQzr1q+e1fXej3jXf21dhfFWnE3utV2bLMYu9zwB7f2Ti563YHtL95olJK5Mitw1xuFJEPu",
-	"W+QlaMVorDan2RdULBrDIkIzJXteUqq/vudLbllfbMX1+BpHNTLptruVGowPixcQhLLARhoMXttaBF/g",
-	"YhQVJo5zT3FmipVNV6stRldR46XMBzxN8WbdklMmOUuZ0JxmiqQS7ssop0a7SOSUkT46SPqNfbx5csqs",
-	"EoO+MK5vTaGeFDek2NgaV2LoX74rLA9hYbAWZZbBTJOMJueIegCVWlBsVfgd19tgX6V9gRiPjynRVJ2T",
-	"f8zYzE5kNb6CYOHrUpCtePn2zSxNmKUppG4CkWNpvG0Q9ipqHAsj09MM3Yy3xxO3yETOshRNctYVE1pj",
-	"90umWZ6STCZUM5SqcT7AeXPBMjm6Je7slmVh3HDVBbyCq9kRd4I/B4LMBPs8ZYlmKa5hv7RrVFlCFf8R",
-	"wCByGmRh7waJ6DVXKc9hulsfX4BkaNVQKANb2CtC09QIPSw1lMucWTaWSkek033WarfarU5Efuv1Oh8B",
-	"n4n5DbAZ7ZAkkWLIR7MchyuWXzCy9fPB2dGHg18/Hbx69fbD0YtPv7w9PTvdvi216HaKEw8gtIkGNCmG",
-	"Nd2wu6IgHvNDkG7Fv0il420DHIpwW3LvDeRa5MD/Ym3HfVGiTOEJxv6w4ojE/risgA1nFpMtKuZkKnO9",
-	"7bm0JVGiL+Lag4ojoiQ6tCi5ZAMypSNGEirMOnPU6TQZmGm5AHZvdyaHyD0vRV9QXUF3CxOy9eLNKcnZ",
-	"gIuUi5EjWW+kkZDYbanVGwniCsstpFDP1HzCekSAFxJdlE79Q78JC8gykG1EbXnB8kzSFN1Lt6JVOwXm",
-	"Li5xHcQVsomj7gRdl4OJbAGYuNoURNstPEb9Us5EejfHWNGD0ULDwZy3ZZA5nwnCUytYjfgFE7emMeFJ",
-	"1aji5gYMYYObyO2GR7tRKyT2uzlYMDAvQg+O5x2dm9M6k/IVzUfsDkQDR/RA9uGKZGZegzBUkG5771ln",
-	"t0sGc83UbQ+mE4iKdhtES4kfXOc0pjioqaVs4qC7JvwOBtLFI2R8wjXZ6pLX/M+BCT0iZ3aF4GbHvSSM",
-	"Z0APG+CU/v1umH/J2YJzwsrQq2IvsiJjKtKM5TYYbt8HHio6V+RyPG+VowEL4+ZMnAt5Kex89hst8lfz",
-	"EJ1D6qff6HSaywv2cSFIbkgzxa5uKRR0C7xwYHPuFLf3ddDDgac5mDf9uDtXoUuHAH4QiMIoTsPLAwau",
-	"hOt9ElvAx/40CkXSz6soTy3mACidsfuOL3jKUfw3GvcFAxFlQazNmbmZ+P1bU+Pn4eHiQrS3469xpjCk",
-	"6YZ8lQu/KUzIlpe6To4OXnw6O3599Pb9WYw3/0zK11TM7WbVDU2iOdXslSE+1Vg5WL25qUCaas1uoDFY",
-	"x6HhuBOaMvS/AFF/2m4XqgMXpDNpq30Cps0R5WK5gfPW0n9gTTuTkkyMYOtWshY2UM2amYUKGCgR1uBa",
-	"XQQT+FGNIm7kIYTHIwWWnRo/7LWQdGa/scxSRTrt9rKZwEsOe6Mq+LQRXPcJgxUhpfhWIId1rwPvsn/5",
-	"zgySZeycKYax8WADoSJh4f06ODv69Or49fHZp5Ojv70/MroNmbI8UHyCVz4cv3nx9kO8HUG8G4lDfIn3",
-	"icwjG9kD1j3zL1E6uohw3Rflg3ZnWRy2PebF0+2LYuGHb98cvj85OXpz9unDwfHZ6ad3RyefDg9evTo6",
-	"KdZX8d+3yrZNxy3AsNkXHluus2nWnYt9+3EQKwdH817QmR7LnP/zbuwUVataoPn2DLQP3h0758X/NA/e",
-	"HYO3BY7kLx/OzNMDuxyYpEf+zGh+Y6t/wYQCs0Npx2vcgVn4/h0J+AFUgBCE9gFU2nMGHAlNmFtORjtn",
-	"84gMaIrxRHqWs4iwz1Oes7QvtDxnIvJmdzpLORMJ226RM2/ZBFOVRSuejBcw6cOHD01zAmYxCdXLopnM",
-	"Jq1V0Bum0PcakRiPzJowDqbcBciuH3NqEfOC8gylzBtxUHeclZkCFmFfIDMBJhF4o5YLuBetAWXA0IbC",
-	"UpLz0VgTIS/vg4Huhsb2YPXF/tah6e5pOM5AHGjQkQsHWsFNaZZtyEQLNFlGU0uz2BBJ4Jf3DNWf7ToH",
-	"MzVfy0BQDqK6Kxa5BsJ5HlJznkt4XV+UmZ1e42AWjsQQaZplq3hdweCqMWb7RFbj/O0WNT0HV0RfeCMs",
-	"+hlsOC0xx8XInEE8Hupd1j1n3sJIPa9MaarOQQzD6HjaFzF4ZV6wjM6D5YXmHWD6K3kw+UoseJrLxOjj",
-	"g4wdCc31/IYUz4bpHIsp6o1BKAU5zRibksuxVMzHK8gLlqNHm7jgxqUXmJtJC912yDVOCR9DVMJXEL2J",
-	"HAanMQdXJLzfb+zbaC9rxAZjNAYWDeZwlhCKBIZp5Pw1IWGP4VuP7UaWBm5BwsqAEarJRCpN9rrdJ0+e",
-	"ddtPnt46jis0Wrg4rsLNDiewlg8LRjZxgMEGy+pdrHZ4hGV4Cm8AHktUnxYPrjASQ+wkVyRl00zOIZ4R",
-	"hi0e0phPp1yM+g1D6s1xFFbjffLz0RnxuSlNM0SRDAI4NGAWt9PeWm3phgIbCj+lla4nucHAZmm9dxhV",
-	"EXiLLlmWERtJN5jpgG4HoQ09A9HKKTwCX0tomYegCifwxWF8Ymw1lhiwJUZJsXQj624hDw65L+CUt+IS",
-	"3sVReAkXQvvqrqVPT+mLuHwX4+19x2wWIkO8Cg0qH3KnlA8hkUJ7cG4ZAZaLEaQNpUbD8qkxUjDnbXov",
-	"1Gw6lblm6WuWcuouzF3ayjz5CCYyE+wTZdT4L1fejJeDv8UtXEvDNm5tLt8N74DfLZmY7W5wCfzIJoy0",
-	"t+Du74BBwrgKqrhFji4Mr3739vTM6oTxIZ5R05xZbwG6sbkBqdEIDcKZg4hI/OXKJpVx7ZKKAlAX3k4h",
-	"ySCXlwqkQwERLiTJpVJNxTXriyKd5/DtySlkBWVGogKs8kBRmBCaHtJcH2s2CQKhaZpys1SavcuNsqu5",
-	"4b1gBo8a0+CRYceWD6+Cr/tEkGK6VtJJZNMq6gLnj0GZHHKrouGLkMxpTytnU0a1y6z1MVk8JSOmVfHA",
-	"J3+4aCryMxNGwTdDy9k0m2ZvFNrgbxZQRW6fHPzOErD1ls7AZeqWoVxk8F4HZot2qgq81Yvzb/pk4dqF",
-	"goOEZi9YwpVN9FyJKotXCQk35p/Gbr74kSJxaieNbR5RK8wbAzqXy4tCsU7kZAIksJFJea7ISEpAmDLc",
-	"ilELmVX4SzlPEymdmd96QOBqwVPYUasgRj7xNVhK9Rsf0CO1kNqw+iz8mlcdgU87h11m2dshiI6rsMMP",
-	"+TNVDPIDyrAKHGerpnEreGlfv4rWxE430OI4WLbL2/tYE7BU6FByGGBMUCfGZwTPMg3anN1IK4TXy2Jz",
-	"C2dUxkXvKHGxYy1yIAi1PyMBRnOU8q8ouxxU3+Kj/3l3fHL0AgxCZRj7siTrHZmH8ceo8bk5ksDWmuqc",
-	"T5tyireuaYWVwkvpNYOFS1/1a36pQWZtRQyXm3wcqFtHNmrNeu3cn4dUJCxjqf+Z5RMuDP10T05ZfsFy",
-	"/Ovjdfjv1r8K/b32d1PyU5w3Wg49i9cERw2YguQ4mRt9EkyKhkKlEDS5X/ZqnjM2xXxXVCZsCYYqBZvI",
-	"maESne4uUAF7z3OIr6AJq0hSkARhhCOAtQ3abfSeP91ptxfpnJ27zpCJv5WDHhWhA+v3xAwijN99utNY",
-	"DOcNV7p4eyTEWksLnDomuYCEwS6/LJe2HkH8jHVRJjTLWP5IETVXmk3W+kwVcotJlJeYFekCoa2sbvlQ",
-	"ZL5t5f190sbQWZfoaPPknjxtt2thOKGfMTy6UMajIma6XRMzvQLZC6GgDlhA9iq0EZeK+8BAeLDAe8KE",
-	"1IoKwiZTPSeWgVXwtZbDougOZYvevTt5+99HLxaZ7lJ+eGaXlcJRBl9dODv7kfUYyim8XCUjOEXBnVeR",
-	"k1Nd6wb4ADoPDai/u0BKU0CLAKJGSBCyAHsCwiZGqwFkLUF9d/TmBRal8RCMGidHfzk6xPIpdsYaOlle",
-	"70zVLZjqRckKla3Y2hPBY2FvdOwCYjC8roIA7qTdihcO+s5OafnZsOISfDXtxH4Jecq/mYZyPdhvo5BU",
-	"8PWrqSTs1vLAwqWp3JCltNFJ6xBnPJaCbUAP19cPFvYNqt6YJefylvsmsZkKtpzY+ZZoYFMKxrwTVxME",
-	"UsDnzWfPnncW97z4ch0zsG+hUK2Y1pm9K4kt4XMbhXthCR+XwdGpzEvoqQUReo8idBIZcNlhZcKapkaP",
-	"rxBWm4IUAJNrNkFr/zTnCTvE7xvRMGr8Y0atg6QbNdT5zDDbZgeUAC01zezLRoxcgLudN/jHunYZCxqa",
-	"53QOfwefqvWPzyauWEHGhVGBuMAahGtJlVXrCCy39NVlx/XtVF/z9Y3VXjPohCWMT2+o8wLyravvhkus",
-	"13UdNlfV3H384WBARSqF1d0KucYRhwW55o+u4C5uuhF9Z1ovXNNba7xw7FU+NlNaTmzRxaS5063hXsEr",
-	"NeqfQmJtqz3drV5mGYF11A9tELjDxHUUNNCWv56G5unnZudyABQzZL+hb9m6s6qspMqN12YbC6w5GFnL",
-	"lM3vZhUQwbmSqHsgGrkF/7caiOEq6859QsV8rS9FKzOQ7f7rdseXmA82kSzM5MFOohCky+6vYwHXafGO",
-	"2hvJ45IqMpCz0Rjp/Bgi7eHpFOLo70KiWCXV3au8sZ7E6C4/ZqRM0KVqR9RaEr65GBOtKYjajSGufFVP",
-	"nNcbNtR113ZoHeZSHMqZ4drfTljbXFArVn0bF0UwzfpSWzHmDvh8eQFjnozBBqggs3Qf3cwyN0KdC7Kg",
-	"UICkTFCuVh/smkbJcDELOjSYrJ/U6Mu1tuy3IszvwLKHChzfguQzARbFmdA3ubb4xWWofJqMWTrLWG2l",
-	"U/N1ZV8gW0N+4ep/ocX1/zAIDOhMiuIjGT9n27bmVD4TkHSjiv3gVhCEJYg1/vR4l/wJ/29TBhY1XoDd",
-	"9d6saYGT+GtRGV9ir+ZYfpZksZLhXltBAvrkSVvBDYi74zJSNvbaqgzapzvl2nO/tZt7H/9zq99v4b+2",
-	"/2tLqH/N1L/+v/9X/Wui/qX+NfnXeHv7P/93HS86SsbyD0QQzXJvQwnN+LVJoHm5oH1ibuEiZllW06nA",
-	"Y0EheCyKFIvqoX8iZpMBCIqLGuLH1dTVboqKOYbuQDyiI7PcSCN6lgsXSmyU5QrZAykD9rZCKoP69yDs",
-	"dq4CzbjRa/yupGid0MvXVl+0oFuTHNvVc8iJm2Kh6mCZ133o+8Ld5fmrQEDNOeDxmF2aw9r3cdbsM010",
-	"ZjNUvYOEKxL7SvbxtQC5wZ2AsPMwxDMKSv5XkKpVAjnAr4bS2bLA1E/bIgeYx7n189HZNtEsyyDrDPVK",
-	"9HZbqySMw0I+YIEdsJHlrPlM9MVWt91xE4A+UnRx4FqxbIjNHCJif0qk0lZvJEFwf5b1bNUzFfkS7lFf",
-	"VIs14CmQ2HZtKBjmhE2kU3ygesK+rZF1Sbm2lbhAOfIrtz0AtnDKiMS+g4JhAKUOCeYBgh9Zgsti3o6w",
-	"CDhYHMxozN5ouSB7N1mpbqfNB1KM5sn4QOucD2aaqZgkcoIpt8jtsZo2OmFJt922B9IXxYk4klJIB75o",
-	"WT4TrWLRUNOf5WwpTvdFgNS2jrfP1Xbhhgb1sdmK2dTZ8eujF5/evj8zfxwevDk8Mj8AfM6OTl4fvzkw",
-	"c/X6Ivb4GRMMlNZjNoGSsg6XMcwxtjfYheEiL/DA64utuNRbI5gXEjQkkWLbmd5L13yBm0DWQkWiLBpo",
-	"fCmEw5RqBjnXdby60uWlxjXsb4q9NzInlzzLzF/cX3sxIlsZ1a7URIA7FoeDjA1MkpNYHGS9VVaafSwz",
-	"qSDuKrfgRz5EBX0a+w7LWJYRriN/85bQiaJ7iQeBlnhL1owocR1f6oXPRd2jTIkndPobwuBjDZcS7LM+",
-	"cQJnDTc0qzW7SKTQXMyY8mHXZMs9a1LVFOwS6ZWZ0KsZWC4Nq+Vt11ocvLC7GNVQoQtfCwJBv6CVeGvr",
-	"My4cf/3RuyD89bFT+TCFtUSEwksctJCpAeNlqZz20p9dsPxqW165brWtjF8pmFwsx++pTiHxG3nFVY3L",
-	"3FOU9e1lhcBVYzAzaPmOjtiZtPVLyyf9zoo6QfQ+za0GXSxlH2rCGw5gNKSpmy6uwewK4ILtrARGEavi",
-	"PC5FW6awbZBv9eX4TSNqFMwGXn5zdvzm/dGLTwenn94cfTC/Oz5VGy1zXcxn0IZnIeQTqoAWMfs2mysi",
-	"sYYcFW5Zsnn6CDUb2zWgL4piJ1Cls1ybO67vsQYJJeaQLjkmGGHaGBTh5AKqwlv2Zphu6IkCDh26ooB/",
-	"l31R5lGpyxwMGvMsdaWj7NO+iN+wzzP11iW4+7dPmGK6/DaIA4GPK26RGNx/ZfAgsc2w7h7Xtez5D+M0",
-	"vLkP7yVnWeoLXVaUIEz4q+NW8JNtTLFPBFPAeIsC879LLlwAUSq1MtI/pjiVlIJHytv6fGHzmoynsMAj",
-	"NpB5utfubBd9eqp5ULUMkIvwttt8RdstwPVUsB1f6q7t8pNaMA0ZTgSwi1bC3vUS+3b6q1vBxjYYN/A2",
-	"dhg3x9q2mOpqlwUS+IkXCehD5Ds+KTf3vMOYAAf72/sL/ClWDFW2sccBlvwrn6ag9cKlhOrUZsLW9T09",
-	"Vm8ePrFq52uavJZtr9r+MCLQHHFhq8V7dR9yv14vL/l56vb0Cxa2O/XZigttoCAiL6rWYitTeWtRKqJJ",
-	"iyx1w4O5tn4gMD7YJ7ZS6+KFXcvYb5iHXfRV5LGiJuJ/HVoXTrYuMvzCaIaa72Jo8kyVO87I82sPaYV0",
-	"/wtqzO8sganI9hf1HmY7yOnfXIQlFYHzGk2KbMHvx2mELxoq4/4JkqUrW3+BydTUa5CggXpV4ma6ZI0C",
-	"ea2qcY1qcLE0FOI4dV003kEHBAQZxOzYdr+NqC4IU0uSShvsXN9vAav+22qwYcC9nfT96dGno/85Pj1D",
-	"1cOrFsXDOmHkOD1hM8XqFgu1iD+9eP/u1fHhwdlRzboZ1Chyq7MlfSEtPCz24noMFgqVY9O2S0m4mcWP",
-	"Vp58Qj3q09s3r371iQXBgLpNBhdvJRYtECWWDZuJFJqCEAr4jPOQrTSnQ0267W672eluR1ieD9sqBnQJ",
-	"YGNmyGkSZoKsi6ivr7UjVctSiSYXKfvslguWdkXMLQ3j8IN2OyK1vgQsGACmkutWuto8U2/ovHeZtLSM",
-	"jQXT0ujbSKelidYWUWsXv0xOLX+iLsGT5Gw4UzTzoUAsHUGS0tYyhd3oygfYi90Vkw6UZRvp42id1fGx",
-	"TSbqxraPu7Jmgzm5ZDmLrAWhaPtu1gVt8nwt1ZRNpbLeEFg1S1skdrsrmwLQ8eJ63hA57Au4cbGPmTpO",
-	"Y5gpseMA0DMIhoUiQebr2Po/nHFiABq0WRgwdMz0xYAm54X92H8Z86VaVVNFDwlAQM6DpSxO0xd2ZX9o",
-	"G8Iq/WJJB36jRyyimiHvtZhm2FsdPuCA8ok2oKa9R7ji2QvEs+9P8ynd5turP2XiYP2j7nJCcRSs3rIk",
-	"mxfiKw1fsydkxKaM22xef8nA+4Ed5bUs3hzIQeMGubwQo2i9Kauic1dGyJbWXPst/BHSYy1+AANvbR58",
-	"VIJEbViny+/1bxb1/O3RRCU2rL2S1wsINpm4kg59gTQKmldOoUGTnRjJChVzNLguypI26Q5aY9o2Fu6X",
-	"vsASbFKE2XhAjTaESIAF18De0XsutLxt4HJ45uEaIod05aO69vatVsEh4Bk1VMdq00V+7wEOZnKIlisJ",
-	"CBALH/KrykW08MHubp+b3aUXr+Cq7t2a4PhgtrpNebkAsJImsMiia6sdXe8WvO4OOEQPbwFkmwFrrZ2z",
-	"vKUbLLiY4HoDRriByqejAG51SPOGXW7QAxejqzT7rAn7nLCpdh1tCTS03bJSD97KnXa7R4SErrYJFa51",
-	"DZtst/riANrKG71wVJswW725dVYqIXXItQ2cWq3Gx6ua43BlpOrayp+8PCR7O7vPiK1ZtWhwcSW6aoQL",
-	"VxxwTbdh4GuoUeY3D7niwshvyTLbzspqDg7XbHtZW/NyocOUwkKeOZvK3LbqCQC1gY89n4lT23ZwYT0v",
-	"sbQcms6aBn2ats8f5DFZk5qua4TQM3hj1Xl0nqMT5ZIq2zrNtXMINrplWRh0qoF074zO1XariI7yhe2M",
-	"YGvTYM1k+7ZKKDrp54Vdoy9qSxAV5q5FRm/Lq9XAStf2yj8g70+OA0Ys6ITbbCzni1x1NMvz4a8Bv2Wn",
-	"rsoa1gbc2m3vbPeC/HkoC4Iam87nqCs597X7dEyo1jQZM6hMAlB1rSvUGJQWKLB2wciAGWKQTrjWRuEw",
-	"iM5oCorShJ4jHqKvi3i9Y7N4hAoRdRXt4ExWRhP8bcby+c3itGk+WpLtguZj20blkSI0H80m5tqDSAlR",
-	"p6FF8Qqo4zH+1XlaoSVlm8dvdaaODQO/lwEBO3avqkJQZzKs7tcLkJELCF0nxLPMApcWIlgScXRA1JQl",
-	"fMgTDB6yHV+ALXkqMDKoyDX0QMOKfyxT2Nyqwuq2922igGaYKlDtF2/obaUkRGEAx8aw7bTZGTzdaz57",
-	"RtPm3vO9Z81kt/Nsp0OftYedvVCRmM142ijFv//Wbu7R5vCg+fLjl+dXzfDPnU3+7HSvFiPky2dR3K9T",
-	"8H3cMmXhuwspR4/OIww8c/cwWogBvtYEetsrBgWLv50VEj6/sfURRt3G6ggTrG1tLC1ymZURp3xwhX/1",
-	"dPiiJPetDD94XtWaRy4r/clirqtat5LY6sx0nyGiwTrx9bLTw0tynZe8HhgZmxZ5+nUQKb2wFCzchQyH",
-	"gLlJnl7pe7WoYeTJTZPcapRRmc4BLFDQ97Er/6ViZL947RTUGPCZEXP8kwsSwyqcwmtXUVcMspJbeF1y",
-	"qn+3Gp4ur3fU+2Q5o87V+GBXjV3w2cIcFb/o6gnCl0Gh3CCR0NflckHjK91S5h3kijeATBGMv8mosvy/",
-	"alTZDlJ/ac0SNkkCvxZ7E5rrB8y9T8wt6rX8e2FtmB1+V8ibS9FMcNIHJL5XJK7WJPi3wmXMqb0jJGbJ",
-	"WLIH7L1P7C3Syf+t0LaIjb0j1HVRqw/Ye5/YWw7u/kExeL0qH4BQFafzHeE2RAg0ndv1AcPvE8Nrgnge",
-	"0BwN3RsiNg4K3Gk9krKMX7jIY7QzoyOMOT9ixRpa7C+O0AHJwWzj4l1sEVAB4xXZ6rY7+Mx6PiMoYuBq",
-	"CUBkIn5nu0XiKka69EDRF3EYlB1X7GSlagPFW3XBfz++ld+lVtwm+mdpEgUiH1oL74i2KjPbA0m9T5Ia",
-	"mMX/rWTeCuJs6CB8QKqAaG4ik66vf22AtjcQGja2YmxmdV7f0vdd8JyDSl2yKVWQb6RKUQIVfkS28BMK",
-	"OhnZIMyUj7je3iex2VXcFzK3MQU4pyJC+gla5O0aTT/LNY6xu2NfuII+5vNjqTTGXGOjT8Mp5lOI+Qkb",
-	"fm6VcDEKevQWxYL2+yL+XO6KqmIypTzHGkXbvmabrSjNUtdq2UdhYDtq5QM1eoT2xYSrYZE3SXa6XXAi",
-	"98X1/UZX9RhdTK0nB6IvXJQ3TsMVucy51kxgiSUXBN4jcXe33WpjTYYOexIHwSMRUVwkRVwby/vCtm5N",
-	"WSJTRmx0sS0LBzNi0zM8b4R9ACez2i9XNnb3nyyXiG1Y0qtIRjXi4IhphRLbNQLOPfArL12vJEeBIH5j",
-	"JleqX1MT6Rs0Gy5HQiZSDPlolrPUycEGTRkUPa3eLndppjLLor4Io37IgcDgdviIb/Fq7jzKYyyn2lzo",
-	"LIMCbjZOEaPwbQNTlcgpIzFNJ1zE+31RVIAqGsGSscFKUC3qVudzkjHlOLzDaq3Y22tC7TaQHhbLAtW5",
-	"w0dcaQaJgOUu1HTCMD7Vl3EpssqXkr6+CGmfxILvrv5dUcjM072tuKbxdLwdkZnImLJZDf7oLBGGSGmz",
-	"Rj3O5Ww03ieQsxicPiobZgs3AfmSakkAxHpVQk5vJojljKq6Yq4fxvN9krNE5mmR+uElr0elbnvXddK5",
-	"fbTUe4gjvZmadCCKGFbPeuFipPskhpXFtvAPdUXVXNyqeS3oty0ng6LuC9aQi1t/ILW46Gh1f8Fvlphf",
-	"9zae8Aeux8AK7rnFV1+s7vHVwxxqM26x83i5UTcUtLOiCWLIdkQoEewSw099vakbJDCtuho3Dta18fc3",
-	"j9YN8KHyieCaRD6CH7+XLkswWJpGUJ7tMkzzD/oDQkaA+9SWhPy1aUbnZkOlnsM+twwQYfFUta3UYdMH",
-	"SMrT7WV5ACvaq1WZ53UQKiyEy+F0o5Zt1Qu2GRF9bSuYFA22FhMKepUNaOlqqs5EalM4plSPQzGFp06G",
-	"AjtnUEqC+DpcG1qwfAKzEeOtCF0ITPbig0ytyJbRIxY0CPtV1B7ix7AJqya0Wq3YoIEPIocfQSuDUpV+",
-	"Y2YN0JcScA+oguv+6ZMiZFAgUMi+iEOriCtqWxQqrTPB3qctpIJBD4aRB8PIWlLHEvMHtvRbZYf+5rrr",
-	"2grl9Xu5qcp1N3qTb0L2ddWQ1RSiVManUhfo9rWHeo41caPTlTxc20bV7gs0zLiknj2yBaW3YwRVwdqA",
-	"8YPuPoK6aii7+e/vk4D28yzrC2eToiLMhdNOvkpmeQ4Nk2YiSMi2u/A5ckViu5UyXBJABVBQVqmumtCH",
-	"lQhzAMruAqr4PAyL/dZ6RtevMdQDuGLOItQFl9mFkbViR3xisJk5bZlqzPtT1sAJpdwBSeE994eKt+3L",
-	"fQGlumwiscyxDnQ6F3TCE5Jk3IA2MaenmG2rwFUdpyzBo0ZMWzNxplx6zQ4yMF+S+meLsaI1BrJbwgLs",
-	"PkkXwGO2AfmRW65SfAvq3pbLjS3JJy0yje+yhBzUD60nfi5zR87yhJU2ElpXq9EetWL/P2Ysr3Y2W7X4",
-	"ct2+GhBsXvnOGSrvcBF4se9swjq3cplw+nKviAEeDAVyVzC22HRxBsW66yh8SGXq622HTGL9vZeo13Vb",
-	"L39icZlQ8z2Z5VzPAZg2PXfK/8rmdaTxnM3LBtoJF7ow80ACFaFTbt7rz9rtJ4kBPvyL2QdgtlX4KC6Z",
-	"l7HImRF9MvBD9MXpLwfN7u5TX2cJxxrKNcqpcIZ7btZm6/W6C9r4n+bBu2Ojnxa3yG7rKmoMGM1ZfjDD",
-	"G4t/vXSpPn/5cNZYLCX3lw9nhWXDbR9yvRn0yCFG+OQpOEz4yJu+qCBUzScTpnOeEJqNZM71eEK2Tk7/",
-	"FJF3p3+K+uLo9E+GVh+lL04Ptm3GX8w+T4sGI4HVPaazNCZboPFwpVC/F8Eb2y1yrK11XPWF0Zig2wos",
-	"PobHMdlSU5qwpmJTChYcDGZRydT8BMQGuIfBKSMS2Cy+bE4GbMxFaphNsKZpzob8c0HKHNapnvlybBZk",
-	"zYbQrASM+D1CDSPKyWBOYjUbxNi3oC8sozKP8Z+feIpuI/rPabxvGKQ8Z7ZFAs4qJHEqsa03BngBNwaE",
-	"bjjgAhHGWk8bV1fAAIZyEc9PbX8Tqs2GoL4eTQthxgsGQUFEaRB/mlEuyC9nZ+9gFJiE+qIvjrBoDPA3",
-	"CEPh2L/dFW9/bMsV/KcR3WOsa723s/ts2+ICsLaIxJCUb/7heqdQkfZFjHU54n3rg8NaHKAqZxwkGSNu",
-	"49O4Rd7IcCUJzQ0tc666XNDMMWL2WcPqzTUxOI5r7Vnvq3QV2F0JlOJeAK6YE1FkK348hgKo/zTLfmzg",
-	"OMd/4o1QUKbusZwyQae8NacTEHQepzIxgg06eqggB++OgfaYnfibHaOEY26meW7WKXP+T7vMP8Ohx+DY",
-	"gL414Nm4lC1yZAS3Yv1FJXv0KHFtv2sm/dx05LRprw46igCTA6zp9UUMyE62bAMdyyWiojAqUTpndLId",
-	"OTsW9P/JtYpsFJaKrIir8D6ia6svtrDiHJIDl7a67363TrLquWxjDYrChidnmoD1hiQ5A6pFM1XI5Dvt",
-	"DjqBsNhF8A7JaHIeAGin/cTM7ah2QAjcZ87ZXIEiAVdVYVCeOeSgDxlUFgFSLwWhJJNyOjDfoWmaM6W8",
-	"U0lmackS7K4ThHE59I1ti/ymYXS9sDHCY7xT2OQHhHOD9xE2mXQBgWMK3sIxFyOzZqLonGxRW+gPnI8O",
-	"6n6LlKA/KDIqAEYwytyWc/DvuOIV2/uEinnfer1g5R7snV1YnCu0MgaL3gEZ5PLSkEfFhLkCJMmlUk3F",
-	"dWGYBZy2EQgAyb7Agq2UHL49OQWynPHR2LdqCnktUkoV+O7IlI5Aucr5yCC4QsQC/7zR7S7ZoC/MO87P",
-	"44ESBZCysPAhCtbtB/flgiuOXNPuLkAjLJQC/dsDzIPOWQ5UgCx288rhCbZtCPAH6ittxZlMaGY0OaAw",
-	"ne6zVrvVbnUMdfmt1+t8tC3ypjLHSE4a4jE0ljanstPt+MBUprS1RBptiwSQMIodRawezDFwAiuzwFps",
-	"iTB5KVwfssKd7pB968WbU5KzARcpBKUaND8LJSMjWdk+QKlMrGdOkwrptMxKpAZcWHOGBoVyYMlUG4oL",
-	"BDayd73fcLST9RtkMNNaCleJG8iuuQHAdI3+32+c5UY+M1p4v4GsNuMJsz4VK3+9PjZS1CzPLL9Vvcew",
-	"VlSCWjIfPbaDHk+4DsoANTyfBUb6M0KgETUuWK6QP7dbnVbbDLGbb/QaT1rt1hMr1oMMW+REg+AtVY1j",
-	"x4aCenHFtbwKpeYecXbFOEJNrlfYxjHgQNb41/uiGlsEmrxtceHjVEaUC6VJXLJdxjYaKmdodbf1jQyK",
-	"9QXw+O2oWgsQA1gj33Ju0UsDEuM7QIbY9acr2X6ivqD14dfOXQ+EpvBQ8LSgYu29FolfSaS5ccFT+yJw",
-	"08DIuDiZxzEg+pswnMNxxoL/beNVhL5ABv98pz8QYKg6V2BTXDxMQ1IRPT1ThMJ6pRx8wJmcTphmuVpq",
-	"Si9eefyB8uXW5eC94ABQ67h2BB4OmIYtlfuzTOfYcBi4G+pmZdZWqiAfetRtkc5Odxeslwh0ljd6jVFO",
-	"bflPXxitMZXNZ1UXnH+ofOntawOTqqUNrsoaqc5nDI0O4IOFu9lttzfbo/WhrlstyJUeC9o6BdZqIE7N",
-	"kacyiwCoWpgbHnXWBo0bEbTLuqop/Y0cU7BLyFBwLtqtmgSFys11Ld+mGZ27IJ56Zy0YyFBXBuD733Xz",
-	"xHp/l23GjioQW/sRV1HD3f3rRvv3AALddufh7MG+ULKch+fvaDVSh56NOvgJaq1Qy/KF9ITfE0auCJtM",
-	"9bxy4JufU9R450WI5oE5nutxpBjhBsCmd/Cq1430JOHxn2nqqYcZ0rl+yHtBnQCT4qAn1w96KfMBT1Mm",
-	"cMTz60fYZTn3GAzbu36Yu7wwoLPGyt7ReSZpeiblK5qjB2+ns7sOGNRsaiRalr5mKafORLjTXQOGr7lK",
-	"eQ61JHFMd50PTnOZMKXoIGNH2Csaxq4BlTMpX1PhCghCV8XdddDj2JopfPnQ3XUO+72gF5SjjxesnrPJ",
-	"hOZzJw2AjaGQCDQdGVmgUciQUNqqbAoAuzzNsbVCKSiyRCeuokAWffyloDFX0LyH1cmlpTjL8qAaKTRn",
-	"NC0kv6MzOrLReInhJ1EQwLNYPQwD3b38CUHdK4S/Qt7bWRTdrP0jkNzqpK+f2S1krzBg9tq3IawOCjSu",
-	"8/bact3wjRTsNdXJ2Ipqt5Flgsa/jW67+7TZ6TbbO2eddq/d7rU7f28sNPqtea1tXqt02u10Qt9OIicT",
-	"WFAjk/JckZGUqWWPgK3v3p28/e+jF0GE2gYc1rVyXbYyz4TDbprfJRs+C6OyKozzkCZj1jyUQucyu47/",
-	"wcvu3auoYS7ldWPgHVjUk/bOEhepv5jWYkWSMRUjlgYZFHD/uSDx8bBpMLUJqBp/u918z0x/5/oRrqPF",
-	"zRnpH4gZnjCa3pAXGup/Y1ZoH7PltpqTmUArZWxfjUsd5pzdouBktosC8iuuFUjYQPCw50IR0NsX5jb5",
-	"gJPQbo6hreBhyqQYsZxMGZjo0NmEpbddzdwgegvs7FTLvNcXLgGr+o4LXDAcF8Mv4Wu+4vaQe8MQc3ah",
-	"Iqfrxulc1+WQtcLQnIk1AuZM5xyCGBAuWL46jBPtCxdU5EtU+0PhmuhLnrDbCBc1dqE66cLC604kjDux",
-	"wxSc1+ItHMt0LAUrx0O735uG42Hnh004G7sXy4sXKOokh6+xF1tA92p5jkZwcRs/GLf5mjopNO778TTS",
-	"E0uT/wic14xZCyU+QBZehVXbqxJya7IFToYKg9y+kUKLY4urfHPWnrKEK2txquftp+DjBObuXo59Q1nQ",
-	"diN08i1yeVSDsQiMG0vskpWNZTUYocKUFtthCarU5+DzRjE6dMAu5cl94b/+wi82TLa+EV/GZOq1eCNG",
-	"IOB6EEgZRLzcjGGaPaTfEb90XNJF4tdqrldrM5Ty9jbijd16Hcw6uLG7ISZ9PjCeB8bzI5hC8bLUcJQq",
-	"Vb4ZS3H1DRqeI9yYpxTthGoNqIWy6CLlbFvyIaQeBB59x1FkbnsZRyW98dKnNkJJ/BY56AvMice8B3yv",
-	"h/qdKDrygdYjiObY68vHcbh5d9s7C8pQX3xFU+spAuz+DK63tow6DePd0ZsXx29+3tzSZ7e8RHkAhIBO",
-	"dkbF+OEo+IN8fVv5umoKe6Ss9QhJYomwrKCH8DuSQbyANzedQZ3820YzHdoE6q8VyeTzKn/0KCY4jW8Z",
-	"wXSIfPWHjF5KZkrLCctht0lzp7sQm2TA33S/bBCgFHau+GMHJxUQWHCPHdq6IOvBxbz9EJn0x4lMur+D",
-	"fwhLeghLetDFv2VYErFc3kmXKANuGo2EZMHLkN9rFBLWXriPCKSbyU7/TtFHuzZ454bRR8/C6COb1/zb",
-	"l8Y05wk7NJvCyPSo8Y8ZxQva60YNdT4zXKfZgb1NKaggJ45mN3rmUfPZs+cdcyOkppmdqrvbbn9/oUv3",
-	"x6cf4pYe4pYe4pY2YpZLbS6reOVjMHfY0kjX+jLdy3HQ4oIKyIO1vC5IzCwq3qii1kzOEsanep/QvriR",
-	"sxK/c+gXcvsAovXYc1/cuaPSbeLWrPtODBSreNP63slwTw++yQff5IM+tJTCw1WxJJ7ImbZm+CqN3d5Y",
-	"V/JeSU/bN+cKSD/W8Ue6V0OPpGcGwBnW9kT6Wvl37ol0JL0v7ljlOnSA+gP5IW+ovNSoJ+sL+x5OD87L",
-	"B+flzZ2XQCyxaQOgk6OZZRq0hGQ6x2VS3Nk7E6N9obNrY/3T9FizSTnWH8mlj82H2pJIO6sh/37jWGUc",
-	"3H2aTQhNU4zzT7BhBC11DzHcxZVHgc4jy6P7UZC+NrrffHOJbI7b+44D+32SRBDYT9MUa7tYeN5bdH+a",
-	"Oph9ByrA2uygFBrvrULNjAu2UXB8sfv7CfK/O9Z39/t/SAx40IEeeH9tYkAKcUtImKVTmWxqQJmfbq4t",
-	"FWkBONN1vD+XoplgFffbhy4VFeG/agRTpfD8Dx/IFJ7RNw1oKgD/g8Y1LQQx2d1uGMJUwOkHiWTyh151",
-	"kwUYsb4CXQx6iGr6A0U1fRMkeIhweohwerDof9sIpxLb9+JoSXLcOOAppBkLguh3G/8UCLj3EwZ1G4nr",
-	"oRbTTWsxYWHO7zBg6Zuw4IfgpYfgpYfgpdvwweVOmCobTGWy3Et9NuboMslpooP+7eZPfsHIL2evX0EN",
-	"8cjWGC/aHbtq9YM5Ob2koxHLyftjaDmy0N4B21ViKXKRgimGKsU0dqxgkwFLgz7KllJB4XWuwcGiXH19",
-	"bD6fC6YJTYww1KrUJrfF833JeNcH3E7aIyOzLa7DDhOg2UGxc+vXKRdHh0oTuAXzttJ0rtxaiz0pMpT5",
-	"SEIffNfzFn82EAYL6xKO/MIc0AIrXmjTDPQGOrpQQRjNM85yKxPskyftncpXawlXa1nrnBINa4TkvtQT",
-	"r7uz2AXveh6s2Wf9eKwnWYn5NrA30P9KZQLijXkBWwT1Bf5knpCMitFP/QYT/UblV0bT8pMJ09TsN1dM",
-	"/9RvzPSw+bw6CirO46PaovMGKfDNx8GrbnTGxTnJWfZTv6H0PGNqzJhBunHOhj/1G+aqPVZ4GZoz3kqU",
-	"qn4fD5WkRmUjKk8WRzUHM5FmrPV7MRbXg0PXm878v/VmeLwIR6PShuNSfkF4avbsF1mZOOUXpb+DGfxn",
-	"guMtIVgVn2qFBYPS2OTIdf04tT2smmivIZkhJ1wTo8zZpn1mCoWWXzgtAsdVNMD1dM82eSrIBPSdQIOn",
-	"oSdLyQm8h9d6Fc+vKBlCNo2KwOIeoZ6M5sy6mF0waEWucL7enM0UFlhrNar2v1VgLaSJ8moObWRpmXqA",
-	"03oL21mBucRt2HZk2N7s4yuFreXk6jZy1k0gs9mGbiZwBO3XGr3fPpa8OO+OK507AqHAsw3V+Oj5+uMv",
-	"wEevVvB35i5C0VEtuAu+D6dtD4KHYe6Q6gVs/ZHqi624jkZBa6oSxYu3I3LBRCqNrDAT7kDhjkFNxumE",
-	"TGlyDkKFv4tFfxR5KUhs6ZePlraNpLlulVZFoJ+IQRT22UoT4LTRUlYW/Or48OjN6VF5uc03b8+OD6sP",
-	"/d5adlBLf9ZL9WnDvQ/MIVzHwrFjd8YeYe/sFqiWjhfWfd7xatu20HJqar+1HFc3bJp/K1HDbOi7EzUS",
-	"pcqSRqsAL2nJ6SCTybn/R9NewKaB85ehFLo5pBOezXsTKSQ0zduHp5eMj8a697TdvrqGhUW4jt/pBUXI",
-	"lpdzyUUqL1szTn5y2Pz++M9w7FtfZnnWI/1GKD/3GxFJ5eQTT80v/xFy4avt/fXWAn3qyssI5hGHcjrP",
-	"zfawc2233e2Q0wnN9Z8ZzcmpHOpLc7mORdK6Cfs2aNL6kZgk4P19MsnlF+07Z5I3MUrsrDDihX0TK8Y8",
-	"bIpoAbbITC34EJSuI68jxWFjnKfDTtKle6z5NG0PmjvpLmvu0d3dZnfYoc/TJ8mzQacd2N122jtFJ6s3",
-	"UpMhmDE8+ZrloqetrtEcaz3t2T30hNTNobN5rGdhe4dD652bwdaCLQf7/CpSS+mrm8kwLBlLdusgkaNk",
-	"LL9mdIiZ/98iLASP41vGgxhQ/6gFbjIuGO5nRSClzI2w1Ou0251q5Ig5nSb83jQ/bxhBYiD7Y4SOVOGw",
-	"4LoAJFobOubth6CRP07QyH0f/0O4yEO4yEO4yLft02XFAidHWrFx0wgRJAyF3Pm9xoSAPHsvwSA3E7ce",
-	"okBuFgVyAwHwO4sWuW/e+xAn8hAn8hAnsiEDXBoaUvC/Uc6Y5mJ0a9PLz3air2l+cd/4tzDB+JP5llYY",
-	"B/Ef1RJjPVEHKV2oMezg36T44wYWFge1H8PKUgLEAp/3GLI2iNyIB1PLH8fU8k1w4MHe8mBvebC3fNP0",
-	"nID/O4mzkBg3tboUZKIkeX6vxhcv0d6LAebmktaDEeZmRhiHgI1e4xeWZTIiByn9X99hF/RvwnwfDC4P",
-	"BpcHg8uNOOBSs0uZAY4ZzfT4n0s53oHlK912m1yOeVYu4WhlDCPR0oxfsH3CgwpjVJ0Xpb/q2M0v8PHG",
-	"XfRpA7omz9enP/bbywL8KxtrrYw5esUvmGBKrYotmjCd85WpTx6sjxSxb7u8nne5nDA9ZjMFocVkKPMJ",
-	"1T0yZXkzlzPt+8oSyNNSETSWFQlnEGfdFwgiksiUKR/m7A+HnL74K0kyDuYwiHh2399yqQbBjBE0oidT",
-	"mWVqmSDx2u52vQjZmmjQ/yC/HL165yDyyXCmT24tn6C8F+bJ+FQIFIBYGpHBnABMIrOLsUwxbwIA0OqL",
-	"/yBnv747WjmxzXXzUeB1L33BuX/qN969PT3rNyL45E/9RiEd9hsRfvWnvtGq+40r8uQm0ar2LKJlyMA+",
-	"T6XiwIUQL1p3FbYYZJacMzaFcEW7mh8kSLG0x9DEYxP8CPVXIWcjrnQ+X00KgsOZ+DuwnChIweZNnVOh",
-	"hndQnuq1me7MzvY1beClD/1bGMIrJ/UtzeEl4P+oNnE6wRoFUOlxmMvJQWKrFjRoxhMG5McasgA0XFw0",
-	"96ApS/HmQA4WLOruCJs4YDObegn0P4ZhvQKPBc2ujG1rg6s07MHI/scxsn9zfHgwuD8Y3B8M7t/U4F6V",
-	"MJz8WhVXN7W9V2hHjQT8vZrhy5L1vdjibynmPRjkb2aQTxlo08gLPzfb5n/dpdKmQZ00p5c0Kw3ofIcG",
-	"/G/O2B+M+Q/G/Adj/m2561K7fg1zDbP2Vxqe306ZOHh3TFKZzCZM6HJVGcXyCzQkkyLfvTC8olGo1sBv",
-	"5z2dsmQzK79bcWEQtnvpkSetdutJX3AxlL2+IASsiD1SWz7J/G6z33uk3eq02jcxwFah83USl0u1z1YZ",
-	"DQ0GzNf12DBRQMbJJZSg1wftehHZbT+xitUJ0/m8eTDULI8JSDSXXDEoNtYXOJwkcsKULceBMxCqyUQq",
-	"IzkqlkiREpmlrlQKu2A5OIoGDD4CRmyq3ZtqTHOmen0xlpfmVSKHmgloeqMIVecsjcpNw9S5CnY0kDNN",
-	"pKHO7ttLpClz97j10Xxf3ia3F66wX44hHK2bU5sl2BXufylmqYyx6a2t0Kdmlq9pfYYP/FtYnfFAvqWx",
-	"GWD9oxqZkWKoRu9Ju2omFnTafNLe0DwMwPoxzMJ2/wtaAuLD+mAxrz+Yf/845t97O/cHM++DmffBzPtN",
-	"zbyOtzt50Ip/m1p1LWkoBMjv1YiLgum9GG9vKDY9GG1vZrRVGZvq05I0951ZX++Nrz5YWR+srA9W1g2Z",
-	"21KjasDbSj+tjuOFN9DMtahu0yRhU61qDSGkage5BNsG16ovsNe+grhb25DZ1vo0NyTjgpFgJWhCASZK",
-	"cqbkLE8Y2YqnVI+dpcC8AKpwVMszqe3ufIqkx3JYM8i9gdt0Uyk+EjRTEbT09oHH2K1T9QgTcjYag2WC",
-	"QpwqGTFhuKbMUY9L54JOeGLjkFvkoDAYeQbtIdMXEzoH2wmhYg4ruSm3fsWV/hAQ5dtbCC9Lsy2WXoYI",
-	"fEW+9CHzu9+4QtB+6fug/n7jCvUaCPCd0JSRwZxQQaAPBkcVxx4DNoI2e9IcFzwx4umI1di3XXztlwYT",
-	"s4m5FsfY6BusaXgDo4aV9t2fh1QkLGOp/5nlEy6oLp4c2FW5v09ZfsFy/OtjTY3nwCzym19t8aIc/M5Q",
-	"d7BbdIC8l9UWIYhpClHVNHsXgHdIM8WiCsQxg796zh/GkmhJ4FDNgZUKSrfb15bCLoEJPlEHI1s9oJS6",
-	"Z2YMy2pEDXsp0SxcCE7lbRTJaLXZCfbXVuO6tfp56tZr6QSuxJIH88fVx7WloPC6muu7TA4aSwWx3PZ1",
-	"JFit++TO98Zsr8quJFbZdJXVAGhCX4BnUKs4ZIkPLmeB5khUIeipiAh2yZTG1jURGfJMQ+uewRyI3OWY",
-	"a5ZxOCsw2isyYGbpW4mcDLiw4fjk4M0LQ8Hf0RHD4vpySv8xYz0ypUqRWLDP2vx2Js+ZiMmAJudg8J76",
-	"Zy1ilsbFCLTJwo/0SJELrviAZ1zP+8IoGsz5rwyfyYyySX6fKd105slCjDWEmUykgeo+WanU+syou2BV",
-	"NT16oL79P0Ah9GTBKi1rl8By2zrFcVCQv27ekhqztGr+GkRu6bINmMETWZoeM1wavYahG01tFLZNJ/0z",
-	"FGW/0axlPPfAUmTKctuXyvlCzeZ904HKQsybp/yf5TWkbEiBKncAavQznxgW7YFo//Tr4kKzEXr6vyz9",
-	"CuD9svPZae89ve58bm0BKMgA4OiiQaDT7O6etZ/32t1et9PqPn3eeb633C5QfrvTbu91u8vMAyULwIA2",
-	"u0+6SfMZa6fN55R1m4Nu51l3sDfcGT5ltRaAZd/yhoCXB8evbh6D1bk+Bus6eLVbnSftJ3vP14JXZ6+1",
-	"9/xJ5+nzdeHVYcmw+az7PG3Sbrrb7AyfPB8O9rrP93auhVfpW/eSd/4xapQYgJl25+/sn4n6y5+702fH",
-	"52/U4Mmb7L9/zvTfT4+fHv9+fPn691/167Mj/fr3/37/+sXo6esXx09f/340e/37rzuvz0a7H/hfNkgQ",
-	"8dRgmUTyVtgq+HIYMEcrjny39oUf3VxgTqsQlgJqtalsFC0JmjjFXkG0+AhYo8HYbPsdVa0ATtU3Qhp2",
-	"+gNN3AVEcAUSD0uJln2hQ2GPKtDFpWCE5iOIVooKGzrMckGzGWj3igndI2I2GZhvnTM2tcE6KR9xTbaE",
-	"7IthJql+ukNyORMpF6PtyGaBc2HkeD7kCRUaJTjoTQPy0oCRNJfTKfQY7ItAFC9MBnrMeI72B2KvENkq",
-	"i09oaYkjElcMMyreNvKf2btUvteDg9oGhhVqbQwu2zP2VCnui5FkqudfwSiTircAXNBohRF2L3CkPgV+",
-	"yLU3xDxSdqORi6VSZKfbvcbSQbbMYZr9oSwoc0Izg4zo/hZzMKkAKvaFEx5LKBKES0FLuoROAABUQ8CV",
-	"Wx4acsAeZE2xsJSy4Qm3hwuDaBM6h6MlBUxwYR7nML4FYITvwCcUIMZBgbg8xakh4R4i3HyATRA5Q2Yi",
-	"Y0bWX4wNUHSuipC1fds6sxwxAKtajNuhQcQc+paLkATuvdIt8oHrcV/EqMBaxzP+QQDdMn4Bag105av5",
-	"EAJG2u485lidNmGOkKNa8AEjqgrXdinsznf8KVYPEoJyME9nqC/g8SurxeBBq76wGpgyi1BjmRek75Ei",
-	"zgiY5/yCQe0Bs0YbZhMsbplffuvk5SF51t1pb1dd9LTi7C8g3nHXpy/Adw+efHT7BUFSaJG3uGQQNsQb",
-	"8618JghPI7Q5xove+8XFAr5AY5qiP8wlNTRXyFlujvtYE0UvMDgLlvVI9cVgrg2wRTYvSIPbDcRE+rAr",
-	"/C2hWWZWzLKhXYIijMNFgKayeDEE6wt/S82QFjkCUoxXxqIAV0UDu+A4qsEuEQTF6Jyz1C5iixo9yjAd",
-	"tJWhwTWTUC9CCJYYKG8TAWiCve2ivrCGGsAsZ0QztHuOt8MHe5pJe9jDFuFQxk/sT5UrTajW5oyhGgWg",
-	"vSFc8JGMpRYU7g7GNSE6PaLzGYMmfAzJjYE1HL1yt60vZG772wY0zqwhsQTD0DGezJGvAok6Z3NnSk/5",
-	"EJBB+4IaAaU2ZLugDubKS8Fa5K9sjuYIIML++ptjZDnZcm2IztncU0bo7vtIkZliOZF5X6DRexsX5T4N",
-	"8cCTKTU0hRoCk8jUQIF9NhoXhz6rRmVUEYnFLMtiR76xi3AKmJP2hWHMZsWpBJ40oefQctjv1X01kXlK",
-	"Mnf3HT4CtQCGOpZZqghNcqmUL45hqIaVcKAzKSiDKgKSZrYKd9ZIBkBgzHkCdWI5l9a9b1YLTYkpn7DU",
-	"Em7q1hMiEvVbJhnYmDJGLxiRZs/ODSFn2pBKcs6mlmkbBmvuw9zIC7Sgb0U5mxJ6IsnnWUYGzEAtMe8b",
-	"ZJ3pkBX1RcyDi3fO5k0umjPF4ppYauQdWE8iLtSb2O+fZobU1saCbnGwh404chOc3Hy6GQPW2SnUo20v",
-	"bAXSgxXH6gUiwE0L0W2Dm0tEjb7Yin8+ODv6cPDrp7OD079++tv7o/dHp/H2vhdYRGjNQikkcp2od9pP",
-	"gmDydUJZzZFBSBcemDqHdtYY24pfMv/swRmUBYEeOTs6eX385uAs5PvQhJvWsv7UTmg/vd8XFZkBqscA",
-	"lWoa2KMFEOBqybKT/0JM5T5BgqQcaIalev6LzuZHFblkhuA7DNFjNgkZvwVgSHogTpwV9sul0bvOWPgD",
-	"BfCCFSrJ8VnY9i3oNA88AXWZCRczzRpRA9QeN/Y0GbN0Bnkl/wff60waUYOnJ2ymGGKSmfTVq7cfPr14",
-	"/+7V8eHB2VHVNJH4VvkVq0S16X3oVwmXHPhs/PI2rgq9wiZyFWFSkbcoVb5fMjc5FuhkBINwlEzYRIbL",
-	"K1mZpFlpYxdA9zUKd8DHe1+wCQW8XO43dpv8Ru+JMvcOLksZOqfVKx8ZBsxT1EjIwXSaywua1R6dg0Gn",
-	"uwvWWwovG/g3Rjm1MChqJ01l81nhGSvPhCN9d8tETiZwRxqZlOeKjKRMAyegWaGyIawl4MAnFkDiNwHW",
-	"qg0C3R1d+Vqx7soGPQt7aeoW5F4tDG8ndsDV5ja7DSLTe0jrnSNpqTapC0nO8M/rotm3rXDIVV1GilWJ",
-	"neAMuuJaIe2VmEsQoAstsmAxwGjBuuE7LDsGVs6fWVhcqy6hbiBlxqiAowjjr1fEgz1S5P3Jq4jES9xn",
-	"/wX26Z++wH+u4s2b2W4UdY9sRpp/apYaGgEscW1cPLUOLJEeukngiuPjjee5K5xeEXWPEshNou6d6r4V",
-	"HyJsm+hW6JF2HMEY99zQnRitA4F2XxF+g/DFKpJ/D6i0LDmgctOq4PN3DoBm4J6xoUatokQsrEEiZ2n5",
-	"ZrmInfLEdfE1D3kHD3kH33PewaK3ZQNnC+YhlCNR1ks4OKgzTz1SJJnlYPGxNVIpJhQXpn2keHiBuV5i",
-	"b+2LOoMrWhaMNosmqdBsC2YFtGbGaHmNyZb3kII6Dr/ZGLiYbKG7OSJnx6+PXnx6+/4s6ovDgzeHR/jU",
-	"6b0vtgtlMgYSZ8l1RrWhL0Y5ClwmzoyK+cfpLZIebq5t/lB5D2XRYX1WXxIUzKlvMvglvo+JD99UbN4o",
-	"AaEqnSxcE7RJo9FbeZfTgEHiD0v3A6uOESImM6UhwmpDlu7SAcrrObSfNVff25GLtUHi9MZi6LfIjLgJ",
-	"KDbb1UOGxB8uQ+JWbLgmHrTEhR8nEIe9vJaEgwLBFzMgpftlrgQGF6bIWF4SLcklFylJ5aVwAQTe+UkV",
-	"cYzQMKq+8ObmiPCh4dpjKtLM6hfhF7db5ECdg1FnRLkInAKBF2bKIPjB/HNM80nGlFpkk8gb61gjhqTf",
-	"CXe8TdmDnFF42EhmSsuJtfilObtEmz90et3ADiQ3K3XQraGvwUGASmT3ZlSfH4ymfE2lB3jmH0zl+QOR",
-	"ywN1Xus70tJSkg3IJhCJlXSTXZiFLVdiSAwtE+C1ptI5o5PYVVQSKRK4o8IYaWQmEvtFxwQGEiEvgYhC",
-	"GpnmE5tj5tpEoNyDDjyYVToBpCykoLjWIr8wmusBo5pYA7WNJ+NpxvqiiDFQRE6ZQIcsTX3NDtgFcUEK",
-	"ObMDiHMsI2V2ZshQX2OtvjhwE2DvC18nyJssB+YWApOgxOhyZEsx3I1V7Tyx3e6Rne5eX8RayuaEinnT",
-	"vKC89Qbc1BzzJzKc0rxlA6smdI7FtGBa1WSfx3RmqFlh/Snc5rbqzo10rQ9G6LsrbasudBxDgddlBaCQ",
-	"rRUrvoC65Rpv8EuvwLG+SKmmPfKlX/Y79Ru9/oqY4/bz3b/3G1G/HOTcb/SeRH3cGkywTpwzTOMjndf9",
-	"Ll4jeNtWYIHHPrgQfgmDnuHnggrA76GTr/S7Ibzwxs9FtqBBpB4Zu2to/lwBTB9UXr8hH1be7XRwQ3cC",
-	"/U7HgB8sHf1Gr5Tt2OuH3c/6jav7PyhvebmPo9q8BiGSbbw0PRJXDzcuyGOJ+MfmzOMfTpr60UUOIPDl",
-	"mJKMXzCyhbmqzVODDEcgKWzfpdJmr+zK5PZ8Jh4pYt9EvMRYUaM/QIm5IK0OIs4h2xt5/SQiFJMgqLax",
-	"BvsQqtoXa+TvFUFl7LOGaVrEirMKItJT5hYE4kexkL6ARWxNmKbmSoBkM6CKPd0h5u/tFn7nlP+TQYA9",
-	"JWNubpiPynTBm5djmTEyMAfEFJFDS2iVDaqFvSVUgIBAKBmyS4hVugOz6i/2cL4bfr8i7+zfJrvNSuu/",
-	"2X/CmXUaEf51bXaUYUT+ZVzb0X8fvTn7dPbru6NPH96e/PXlq7cfPh39z9Hh+7Pjt28+nZ4dnBT5U/i1",
-	"9s7z3edhdEfVeQyE4kDrnA9mGjdqYx0BKOCjCK3Bm2SB+UiVqb2HWO+AamrkuflfZr9+6GTHv0v+tw8n",
-	"42PR/qkRNdwlRK9mIlPsf0rFm4sB37sc/PxyOhj99JM5n6uoIXM+4oa23nCFQaLZl8Y5F2ZoEcT46a/H",
-	"b158evP25PXBqwK5Sglp60ZfUXVeBEV12moh3ubLQq7+FaB3gTnd9TCn+7SzhzWJrsMc2Ojp4S9HL96/",
-	"qkOb55UNuMC463AGJS156ATJcNO3B/hVXTbfu78e80+XZ8fv27/+9S8vDj7/enb8+fWHv4xfnb3Mfu3+",
-	"qt/883jn74ed8evJ3zqvzl5OXv9zPPn19/P52xfn7b+fHPz554PL+XT08tkGRXuR4JpFXJfPV2aHD/LW",
-	"H9IiLkpuYZS4x57p3pmQZUtxPP4CHM1c3qsVZvKZUCWj+CMFBXbm1qKdk9hP4yLPaT5SGK/jYtG4dtk9",
-	"LXJgE+XAV+Yy0Xo4VEDiIDwBe7dA21CpALedcre90yKHFXcdWPPJgNkaQCnRUt5U8gEP7z25lP/mQHjL",
-	"uOQRv2CGP5VDSX2iCR4cpH/Cm0aWDgNIzcHZCi0Lues77Xbz2W7KmnudwbD5vN192t2jg/aAJoBs6Ntf",
-	"+LSL8HykIM5ez1SMq3DlLTQ9h1RFny6qImeWK8IFgjVuECkKQP2q1ZCL+n+aanP33h29eXH85ufGxovE",
-	"ZSxTvgFiPkHuwTfxA8ZXnbDf/zCsy4xZ64w/AKGvc2eElgVKYAt37P+12YOPv+A/3tDJKjb3ApNnVZhT",
-	"GxcjHWfjvuh/Nct9adJtX2yViRkEdtm4qO0W6ba7ZMKoCLpKjMETmcg8ZWmwoIpz2nqU+4JrHxsGdol8",
-	"JtR6WU51aTuYk3A/bO/UA/iuurauma6wGXtb2yUN27mtU/qswMDLABEeqP6DR/q7CaRlkJtlsRQqCizQ",
-	"vbsMqX3s87+XU/Aj53wuGAufTMyxaJaBh7QIUI18wY2ixsO8oKyJTNk+qAlKirgvBgyLH1QDd11obMuW",
-	"kIw3CcrxdSG/n7gcpWfJuXeDD2hqM3bvNyinHIpoSKA//Qci+EAEvxsi6C9wfWI3RvHfaWiOLVb6+Av+",
-	"4xqRts5ygwML000x0RoSbmDQ6QsfkOOnxGIREEAOLQ7sD5UV2AZ+Mic5aDxYrecS6ijZZfWFoasQ/eNL",
-	"XxTu5WAuR37dPo7TGIpLqKAAiS+joTWEGkmMggFziF0hF0rbaCB3jlwTfckT9Jr96U/v4cUgF7f1pz/Z",
-	"bDUUq6MQFCNpeMUSdQA8dmEJBmcIKQr92HIQINODQayoLkK2+g2aphgJxDWbFMU+ch31RZIzCmmh7hnh",
-	"Q8j2Z2m/sd3Dejc+lMjBxn3XLjgqWvdxTYaGVhklI9xjUayHCzKQehxVWoq5NeQzYQud+OID4Sx9YbBe",
-	"KbgxOQN882qQ55c9V7HGfImM6XTKhMEaYR9DKBN8pZg3wDNzD5Cp+bI4RbkOxEIXTQ9R7zORSsI1Fgcx",
-	"uAelerjoC6O1WZ9WHBSBgW2GqYyR3aitDqO0mcAeoU1zpGa6xTxbLBRSqoRjdmpvflH8BrCz59oUwj1h",
-	"KZ4bFolaXr7GHwKimUWCR0Xlkq3CWhthnBxEtEU2I6gvPMy2I7BSB9A123VBeUXJESg9o0BoFMFl7fn9",
-	"Qiw1XlGj0VqkDi+pLeSDrVhmAst3iZpUZV9KzSq8gOfDmWIp2dppt7fNR6cZ5Z5AcYUFzhUdMnOdbKmW",
-	"wRzTn/xq3UUtqplB7qWNTZxi1YcW+QBbcbOHJTtGTBsE840srXUb79VueycoLxXCyIEVSp3RC0YGjAl/",
-	"Z8s3Cu+T9ijo4GupJ9UhqdwKy6Sds/m2PwEDBq6Bihfv2+o1y7LXzBJdmrhnBJFLqDG3VeqohK1+Ua5K",
-	"f4CDpcpJUDCJM1UK7rC3/iWUkgqq+7laS9DGtC+QJw4wmLTM8LTtlFDcfABvFWHIAOr1FncPr+VaFhbX",
-	"ScxxCZopaf0PUZBVYxHCZhZBLbKVtVxwCXVaBXKqezLfvPfAvEmplls5OvAcy74GXM4SXXSxSEZhG3JW",
-	"IzKYk+lYCpBfHd4Xvzensvms2QERDX9dUrrjIAVC5/gzRe5MVjDn2gVOc56wQ4zv2NltR41/zCgm3va6",
-	"UUOdzxq9hma0yWieNUc5m/sE//I+bbYFbqVczcXVi0H9e32vBYL6fn0rB+/enbz976MX1xzOpltY7Xmx",
-	"PMITNKyRWS0KBnY6J6HJPLI9IV3v4CWM9l6aQlY6QizIrLepWXCH5S7KR25uDtKrG9yBj1FDS00zO2qv",
-	"3b7auBZ3Iec5S3KAcbtpO3k27LJmZ9imzZ1kd7f5nD1nzfbgWbJLu8NO+uTJQqkmmuumvXx3hZ8LWklJ",
-	"kA+qfpZlhDIyc33rbpVXDzaZwiazBN2nuRxkbPKftanaaKhZcNmXU128bIVvBwwjZZrybI1B+1A3tN5c",
-	"YZtCGWmjVSkP9XTYSbp0jzWfpu1BcyfdZc09urvb7A479Hn6JHk26LQbG/pUiqLsO+29qAE99A19WkgJ",
-	"LfZracwsFz1tZcDmWOtpz8K250s0+yGLJagMrp6z+bF4ryrSw4EtJFhfdaiiZhghkQsyzeUox57mi6ex",
-	"ZEKu6iZbKPW4byV3VK2CWo626inI6COmw5qTNzy42pMI1ogFMgWZKbbOMdRXpVxOENeXOt7hF65N+q9B",
-	"fbIVV9AjjpydolQQE0oDeeesq7gciO89Er88OH4Vo2Gk9jIF37KrcG1bbJUtW7TSaNJrlbiqxRDoUF1b",
-	"ADRyxafDEqD7oaq9iDvbC7WOgsE1ReULJISMNqsjwSewHaorN3Tub8tMsbLUsDLs+uohxOMPG+LhNDER",
-	"SiFwBaxxFSVir/5EtnYvTetsjDfwJJrVsGSWg6D4m2HF3Oicvd8+GkV1wGjO8oOZHmPfL/NyfuFU5Cph",
-	"4YoUrUFmuSHtj1HKxEUtyNiLvRxai32LVGOxn88vjGZ6jDY3LphSEZkwnfNE2VrvZpWpN24ENkxXQBxS",
-	"UoqPedtA3dcMyYxdJHjs7eq283EwS9HGbckkR8lYrpqAJWPJlo7GrsgrhtvOmUuGl8pqLkxT9GUmzNwG",
-	"2wACuhAIcCDAC8HXoGBp0xXzXPrZoMTqqrUnuRRNW6d16VwuSHLZ6ovulpEN4TQnj7ck+Ba10yxfM9in",
-	"bvUNw7YVYH+1Jca99JlcJR04VH5pX78KkkPWGQdNHddvaFhoq+tMfoJv1zTxOrF5Xb4balFjP4KwhKJp",
-	"ygbA2BQI5gpXAWCeBZu3t3jdnZvRy3f9gXLEDCvNGuSAUMB0lhsOBJbx3LIFBJB5OWiz3W9cbQAPIDKb",
-	"AgUGVaFSdFZHsFjqtC5YYPhyuLyWWP0epCCSQCrhgOlLxgTJWGoe0sTWGSj8DkU944iM+IWzMQIpwzxG",
-	"L46lbCqV4cCUZ76InKN2UAbf9i/dALglErwpkEuDq8Au10wugF4l0utCvzTf9XfySx9rbAOZgvJeEgre",
-	"U2ED1JUmhsLbnFR49yte0oDnVAEVVvwuwFTmPusCKZjrugs8mxoN4Eu/YYt2F3eTbLlOCU+ettvbtu9y",
-	"31eI7jdc+BjoQ6TvDLn9hrNTVS+/ppr1GxHpO9N9v3GFMbFFIr3lXdhe07p79SaE0/HiTc/GjaseTFCn",
-	"251KwafDtrhfFjpmrnda7gO+YebHTUe6Qw5b437ZbNcvgrrfC6XAS212N5qYVaFpceQWwFnE5AOixnI6",
-	"tdq1baCFaSlghybWEwyRF8eaTQoMnQnNM0DrZMyScznTHq2jEvqilJ4wPtUOY62hsIqzXLfIewHTuZ4f",
-	"YPVZfceeP91pt7cj4gk7CFpG3jsYUJFKYbtPb3ARzOCNCRTN9QJlMhpZQJJAgKxFfAeR9QkVzfWhG7QB",
-	"4ptxJ3gaN8J6+K498GCniX90E4wH2Gk2CbEd8e3G8Lj6ePX/BwAA//8=",
+	"7L2Lcts4ljD8Kvi0+1fsXkqRFDuJ5eraz+043Z7JxWs7m51p9YYQCUloU4CGgOxoMn6s/wX+J/sL5wAg",
+	"SFGyZDuXTnu2atuhCBA4ODj3y6dGIidTKZjQqtH71GAf6WSaMfj76CNLZppLcSjNM81S81TNJhOazxu9",
+	"hn8ckSuux4RrRXKmZpluRI1Lms2YeT/JpGLnfMIavUa33X3a7HSa3d3z9vNeu9vrtludJ+0ne8+7nc7f",
+	"G1GDuU8uG9DZa+09f9J5+rz9fNcMGHOlZT5/xcRIjxu9Tidq2CX0PjUOUvp/Gj0xy7KoMcoZ01yMGr3G",
+	"LyzLZOM6auQzcZw2eo12h3Y7nQFtdlgybD7rPk+btJvuNjvDJ8+Hg73u870d1ogaStNcr7swpameKQOl",
+	"t69PXh2dH71oRA1N1cV/zZgBTGOs9bQ5oppd0XkjalzJ/GKYyStYkFtsk6Y0+O18PjUjf3Zbub6OikN6",
+	"SXlWPSF8Zo9HjxlxMz1SZEh5NssZoSKFk0voTLH1D67T6j593nm+t7f3fK2D63ZanXZ7r9ttt7tmgP08",
+	"fAi+HP4xYUrRkZmHJomcCU36jWRM84yzfoOMqSJtkhiUjYhgLFVkt93uES7UbDjkCWdCk+FMpKoRNYQU",
+	"p0znczrIWKOn8xmLGhrheBy8/9K8fpTnMjeIEX5f80uu54TBb37sgX1eM8QAO83pFc0Axiztka+zi7q7",
+	"UcX47pNu0nzG2mnzOWXd5qDbedYd7A13hk9vxPjqiXqMf3lw/GojdNc5FWrI8iYXl83OIsK/loLNz+1L",
+	"Zaw/nQkBtzpEe/cwQOa7EpYnX4hanL578+b4zc+fmVacmbVVicVfZkoThb9EhCogGPBvciHklSK8RNcn",
+	"bCLNf2WeshxWAn81O+1253bE9bYQKKHP3kboYwFxINIlPM6+AFTyinLz51DmEQHimN4b3/vCbOwLcCZD",
+	"fxhNWQ6ixCFNxuxQCp3LzPw7ZSrJ+dQcgSGmDpz+lhLBLllOkjEVI6YA+hM6JwNGEjNTuk8oyfGWEykY",
+	"mRjcFVK3GgZw/5jx3Bwk0kmVjNmEmq9aiql07m/EOR0trufQfvZqzHAd5iYUa0slU5t+6Dhlk6nUTOhT",
+	"Ns3oHPGs/NnYTBPDV+GLVKgrlhNubiLVRA4JFYQB/8iJ+ThTumDtik4Yif13knnzr2wem3UurGsgZcao",
+	"gIW9kgnF71eXcx5u+pEi705fRSR+7I5cPf5UYMb1fwIS/vgJ/nMdR0TmZCZSCzvz3dTcETnLE/ZIkSnV",
+	"Y3ORCLW/AZ3ZFKgnORuynImEHUynGa+Fac70LBc/TrjgE5oF0B3IdE6uqCIZG2oiZ9qRPAfZKcyes7QM",
+	"QyZmk0bv10Z54sZvUc0CgWcfDDXLF1d2xhIpUkW0BMJCBmwoc0Z0PjdITUeUi9XwgC+btXT8p7nQbGRp",
+	"3Jm5J7OM1aO4OdxLliuDz3KICGQH7BPFQCYkXJD4eNh8TXUyjs1CZ9OUakb0mCs3erMzu44aU5rTCdOW",
+	"MAT4+lc2rycNRrJpJmOpmCAzwf8xY+SCzQF9YCWAOxFRs2RszpCSd++OX5h1cTMDUiEjQ1GgxZUbUjrb",
+	"Cf3oSHB3dzcyIPYkue58j4dvpGAAn5qlC2JgT4a5nJRvLk33yZP2ToGLBW0xUqGQ2lK+lCguErZ8L8Om",
+	"WQCe0LKddNrdnWjp7amhfgBwi/7mcimydfrykDzr7rS3W2ThRlF1oexd7rY7QJDgNsEN2ydSj1neF8F0",
+	"EdBzN0/OpjlTTGggQ3FEMkYvWUgAqQJkVK2+AE0DNNRGr3oDl8DIbnND4PzXjOVz5Gp1V+cf5udHiphv",
+	"eFnJkUOSsxFXmuXM3CJ/eIbmFcv6h//Ayju+IUKeGvILa6+7SmrKEj7kiWGd7tb7RfN0Hx5kVBvqZ14B",
+	"/KQDczh+F7DuYhsoe4RL/vecDRu9xr89LgwLj/FX9RiWh9SJjwTN3sAkdQBW8PudIKyKT9wniN8BDVy+",
+	"cqSRd1r5rPjEfa78PeV6cc2/yCwNb9tMaJ5VqBKIZ4o4gptJMSJTqpS5y1djnoxBSuKKDHmuNNmi5GfZ",
+	"F+kshzvtKXPcaat4nyR0alj+YA5fsYJmRJ62lXmWsiGdZXq7Rcx6UfZjl4YiKZ0zOlF9IacGLzWRImGE",
+	"5oaXG1kjJVMjMyL52uq028F0+2Snu0diLWVzQsW8aViuismAzaVIt9EIIvqCZpkZGbUrg3fbT0gMY5rs",
+	"45jOlGapHx2RgdRjlMRiYPlN4PkxEqy6a2OmWvvWvLBwxEMMpPE69BvMFBdMKcLT6hWPDHwSw0yZSKSB",
+	"F3BLkMUUG00AbPHjGI7q/+m+jA21b8UGOH0Rt8xfObOSOU9Vz3Da01dkLLPUyeEwoZtrwqgw5wccAD8D",
+	"J2bkwOySpQF4yvgfaByr8L/gBBWtpETf2+3qzZhSrVluPvu/W//Z+/V/W7/9q99vuf+aP/t91e+f/bbt",
+	"/vjh3xtRnSyTMzWVQqG59CeanqLoCOqfFEbaN39SI5yilP14mstBxib/8btCkdvvwZylpjxr9BpvBTNX",
+	"bWLEwSFnWaoA8Fxc0sxQacUYmqNAC8G/Gr1fPzXg5UavbOyQM+2gbBhyIzRVjR11ys2NHsp8QjXZMrzc",
+	"rovstdV24zoq5i5pfMvm5Yr4Y7v+Dc+QKQ0a5NNhJ+nSPdZ8mrYHzZ10lzX36O5uszvs0Ofpk+TZoNMO",
+	"tNQdc36a6wxtXQACJ6IXhzLLRU8buS6nWdPorz0L6B4MsNdn3Qt3gmPxjMtX7DXNDJhYSv5y9vaNOSZ7",
+	"LPak9gmjybj80BBGg9kpCNR4XnHLLOcQ1N47osv5ggBJMyNjzq1WvU+kyOaBwly8TJOETbUCqu4E+Q3P",
+	"adGiuNNuN5/tpqy51xkMm8/b3afdPTpoD2hSOta94lgdTatynHSdA3YI2fRDSgaLqWw+u5eTvxnMXqs0",
+	"h61IXKwjthKvgZU9eSmGGU9uQSqA1lyw+bF4h8bywlh1YEltvW2govgYrOSCTHM5yplSoenKo9aSCbmq",
+	"m2zADHIlNM85S41CvU9ywwwJNcyQBIyRqEL3HTENBjQ504mcsFtiYS1aBWsEhZELgi6OG3GKB7u7YPMm",
+	"F00cucruaFBG0wsmyodyXhaywZwDb9UDPMCxAtrhePaRKysWmaPlKZnKjCdzMEuB7kgz86rlu/d1rdez",
+	"KdZfa3dRrHF5o1ttxzaLscvtkXBr7+Wi1x3Y/uKNRimZK7MCd71RSDLkvkVeglaMNnRzmn1BxaKNLiI0",
+	"U7LnJaX663ux5Jb1xVZcj69xVCOTbrtbqcH4sHgBQSgLTLfB4LWNWPAFLkZRYeK48BRnpljZorbSkGXO",
+	"56XMBzxN8WbdkVMmOUuZ0JxmiqQS7ssop0a7SOSUkT76bfqNfbx5csqsEoMuOq7vTKGeFDek2NgaV2Lo",
+	"X74vLA9hYbAWZZbBTJOMJhfWKGigUguKrQq/43obzL60LxDj8TElmqoL8o8Zm9mJrMZXECx8XQqyFS/f",
+	"vpmlCbM0hdRNIHIsjbcNwl5HjWNhZHqaoffz7njiFpnIWZaiSc56iEIj8X7JYsxTksmEaoZSNc4HOG8u",
+	"WCZHd8Sd3bIsjBuueqZXcDU74l7w50CQmWAfpyzRLMU17Jd2jSpLqOI/AhhEToMszPAgEb3mKuU5THfn",
+	"4wuQDK0aCmVgC3tFaJoaoYelhnKZM8vGUumIdLrPWu1Wu9WJyK+9Xuc3wGdifgNsRjskSaQY8tEsx+GK",
+	"5ZeMbP18cH70/uBvHw5evXr7/ujFh1/enp2fbd+VWnQ7xYkHENpEA5oUw5pu2H1REI/5IUi34l+k0vG2",
+	"AQ5FuC259wZyLXLgf7G2474oUabwBGN/WHFEYn9cVsCGM4vJFhVzMpW53vZc2pIo0Rdx7UHFEVES/WyU",
+	"XLEBmdIRIwkVZp056nSaDMy0XAC7tzuTQ+SeV6IvqK6gu4UJ2Xrx5ozkbMBFysXIkaw30khI7K7U6o0E",
+	"cYXlFlKoZ2o+YT0iwDmKnlOn/qHfhAVkGcg2ora8ZHkmaYperzvRqp0CcxeXuA7iCtnEUfeCrsvBRLYA",
+	"TFxtCqLtFh6jfilnIr2fY6zowWih4WDO2zLInM8E4akVrEb8kok705jwpGpUcXMDhrDBTeR2w6PdqBUS",
+	"+/0cLBiYF6EHx3NC5+a0zqV8RfMRuwfRwBE9kH24IpmZ1yAMFaTb3nvW2e2SwVwzddeD6QSiot0G0VLi",
+	"B9c5jSkOamopmzjovgm/g4F0YRIZn3BNtrrkNf8pMKFH5NyuELz/uJeE8QzoYQN85b/fD/MvOVtwTlgZ",
+	"elXsRVZkTEWasdzG6O37eEhF54pcjeetcpBiYdyciQshr4RzhuM3WuSv5iE6h9SPv9LpNJeX7LeF2L0h",
+	"zRS7vqNQ0C3wwoHNuVPc3tdBDwee5mDe9OPuXYUuHQL4QSA4pDgNLw8YuBKu90lsAR/70ygUST+vojy1",
+	"mAOgdMbue77gKUfx32jclwxElAWxNmfmZuL370yNn4eHiwvR3o6/xpnCkKYb8lku/KYwIVte6jo9Onjx",
+	"4fz49dHbd+cx3nwXqYJhV/dBAFwoC1jeJUplLtrFBbSgSLiP6+QaI25AXvRRLlRXo1xuTcmDG+u262I8",
+	"1jlVt6GmG3Nfx1qGFHh2LSF38AoigABiPQOsK6rKISruoYFm1BcyJ1djnlnB3wLU/I7mqwlNWYuchpCP",
+	"loIehWUfzgTmzzviyEGx78LIGthW0ea4T1xwnLdw3Kd52uMBfnUjNLBD7kWRXxMWsQNGXIJGYCm8KZTQ",
+	"2knd54qQQvdEPf7k/jxOr+MNQ8sCJDkeAsae+sF3w5aA108zmljzTiVezjyCeC/rdXf3h+tiGC/ID3C+",
+	"H4yKbH8lV2OqXRyFHrP8zr6QbsBJPNXzAF3HYDRsTsygZuHMvSfLEYIT8UjIAlYhuQngGhvAxhABixTG",
+	"AC/+IS6xj/vTw/yFCLSv+1Sy/M3fSLXyl79Qre5Lfard73XUOJfyNRVzK4aoWzorc6rZK6MWVIPrQa4w",
+	"iABKQ61DDGx5NqTHrM5wDoyMAHXrabtdGPW4IJ1JW+0TcDoiO1/merzz3QoI+bmUZEJFYV5cS06jmjUz",
+	"CxVwHSKsIehpEUwQ4USkgCgbhMcjBT6XmgipGyHpHHJjmaWKdNrtZTNB/Brsjarg02RC5/uEwYpQhv9a",
+	"IId1rwPvcuTXvbkKy9g5UwyT6cA7QY1cFEi+B+dHH14dvz4+/3B69F/vjs7Oz2IyZXlgkgxeeX/85sXb",
+	"9/F2BAHyJA7xJd4nMo9szC343cxfonR0EeG6L8oH7c6yOGx7zIun2xfFwg/fvjl8d3p69Ob8w/uD4/Oz",
+	"DydHpx8OD169Ojot1leJrGuVvY5OjwOXY194bLnJ21h3Lvbtx0FwPRzNO0Fneixz/s/78SBU/V2BTbpn",
+	"oH1wcuzCCv6neXByDHEQcCR/eX9unh7Y5cAkPfITo/mt/fEFHwkcAqUdr3EHZuH798Q7AqgAIQgt92hO",
+	"z5HPoXNxy1lPLtg8IgOaYqSvnuUsIuzj1EgZfaHlBQONAB3idJZyJhK23SLn3ucIopJFK56MFzDp/fv3",
+	"TXMCZjEJ1cvijM0mrUDnXUYYFRWRGI/MOhcOptxl1Gwmlb4T9JLyDO0/t+Kg7jgrMwUswr5AZgKcFfBG",
+	"LRdwL1rXxoChd4OlJOejsSZCXn0JBrobusGD1Rf7W4emu6fhOANxoEFHLlB3BTelWbYhEy3QZBlNLc1i",
+	"kxeAX35hqP5s1zmYqflapvtyePN9scg1EM7zkJrzXMLr+qLM7PQaB7NwJIZI0yxbxesKBleN/t4nspoY",
+	"aLeo6QUECfSFd49iBIBNdCHmuBiZM4iUR4uoDZwxb2EMvTdzaqouQAzDdDraFzHES7xgGZ0HywsdL8D0",
+	"V/Jg8plY8DSXCVPKnNyR0FzPb0nxbADtsZiiRTcIciRnGWNTcjWWivlIQnnJcow1Iy7tYOkF5mbSwuo8",
+	"5BqnhI8hKuEriN5G7SxOYw5BQvB+v7Fv47CtJgtuYgz5HczhLCFIGFzGyPlrgrUfw7ce240sDamGDNcB",
+	"I1STiVSa7HW7T54867afPL1zhHXoTnAR1kUAHJzAWtElMLKJAww2WFbvsqjCIyzDU3jX7Fii+rR4cIX7",
+	"FuwrXJGUTTM5h0wDGLZ4SGM+nXIx6jeIxAtY+HP3yc9H58QnszbNEEUyMHlpwCxup72z2tINBTYUfkor",
+	"XU9yg4HN0nrvMd4xiOO4YllGbIz7YKYDuh0EHfYMRCun8AiiIEKfOYQ7OoEvDjMHYquxxIAtMUqKpRtZ",
+	"dwt5cMh9Aae8FZfwLo7CS7gQdF93LX3iaF/E5bsYb+87ZrMQs+lVaFD5kDulfAgpjtqDc8sIsFyMwPSd",
+	"Gg3LJ61KwVwcyDuhZtOpzDVLX7OUU3dh7tOL5clHMJGZwBrZPl17B1vuvCawcC0N27iz+2M3vAN+t2Ri",
+	"trvBJfAjmzDS3oL7vwMGCeMqqOIWObo0vPrk7dm51QnjQzyjpjmz3gJ0Y3MDUqMRGoQzBxGR+NO1zULn",
+	"2qX7BqAu4pCEJINcXimQDgXEnpIkl0o1FdesL4pE28O3p2eQr5sZiQqwygNFYQWJ9JDm+lizSZCiRNOU",
+	"m6XS7CQ3yq7mhveCgzpqTINHhh1bPrwKvu4TQU2KtdJBI5vwWJfSdgzK5JBbFQ1fhOoP9rRyNmVUu1Ic",
+	"Plqap2TEtCoe+LRMF+dMfmbCKPhmaDnPddO8ykIb/NUCqigGIAe/swS8sKUzcKU9ylAuSn7cBGaLdqoK",
+	"vNWL82/66iK1C4XQBZq9YAlX1p2zElUWrxISbixYEbv54keKxKmdNLYZvq0woxvoXC4vC8U6kZMJkMBG",
+	"JuWFIiMpAWHKcCtGLeQ84y/lwg5I6cz8NjYBrhY8hR21CmLkK2UES6l+4z3GiiwkHa4+C7/mVUfg69TA",
+	"LrPs7RBEx1XY4Yf8RBWDzL0yrIKQllXTuBW8tK9fR2tipxtocRws2+Xt/VbjECp0KDkMMCYoLOdLiMwy",
+	"Ddqc3UgrhNfLYnMLZ1TGRR/C4KK6W+RAEGp/RgKM5ijlX1F2Oai+xUf/c3J8evQCDEJlGPs6ZusdmYfx",
+	"b1HjY3Mkga011QWfNuUUb13TCitF/JDXDBYufTXi6FMNMmsrYrhiJseBunVk48ltPI375yEVCctY6n9m",
+	"+YQLQz/dkzOWX7Ic//XbTfjv1r8K/b32d1vyU5w3Wg49i9cERw2YgrR1iFeQYFI0FCoF9/Z+Od7ogrGp",
+	"smVRIIAMazZVKdhEzgyV6HR3gQrYe55D5CNNWEWSgvREIxwBrG06TaP3/OlOu71I5+zcdYZM/K2cjqAI",
+	"HdiIJMztxcyapzuNxUSbcKWLt0eCU1pa4NQxyQUkDHb5abm09QhiDWzwUEKzjOWPFFFzpdlkrc9UIbdY",
+	"3uAK6xW4FCUrq1s+FJlvW3l/n7QxqcWVILAZ7E+ettu1MJzQj5i4VCjjUZHN1K4ty7MU2QuhoA5YQPYq",
+	"tBGXivvAFDX0izvChNSKCsImUz0nloFV8LWWw6LoDnUOT05O3/730YtFpruUH57bZaVwlMFXF87OfmQ9",
+	"hnIGL1fJCE5RcOdV5ORM17oB3oPOQwPq7y6Q0hTQIoCoERKELMCegLCJceQAWUtQT47evMAqdh6CUeP0",
+	"6C9Hh1hvzc5YQyfL652pugVTvShZobIVW3sieCzsjY5dvAUGvlcQwJ20W/HCQd/bKS0/G1Zcgs+mndgv",
+	"IU/5k2koN4P9LgpJBV8/m0rC7iwPLFyayg1ZShudtA4ZQGMp2Ab0cH39YGHfP9HkYsizzAUM3e56MJEe",
+	"wBjPwMxeIUK4jipDfgud3nTqbk1v8fUTSEK3VD3X639wkVTA6Mguuw4dQAMes+RC3hEdSGymAkxI7HxL",
+	"FNMpBRvnqStiBjVr5s1nz553FlFh8eU6HmnfQl1DMa0zS0ISWwrxLnaIhSUshaOzJCxhMxZE6FSL0Hdm",
+	"wGWHlflNmh5rNqnwGxsoGgCTazZBJ8g05wk7xO8biTlq/GNGrd+oGzXUxczIIM0O6EZaaprZl410vQB3",
+	"O2/wx7rmKgsamucUcDj8VG3YwGzi4jwzLoxmyAXWcl5L2K4ajWC5pa8uO66vZxEwX9/YGmAGnbKE8ekt",
+	"TQGAfOuaAcIl1psAHDZXtf99/OFgQEUqhVVpC3HPEYcFce+PrvcvbroRfWPGALimdzYEwLFX2ftMaTmx",
+	"xauT5k63hqkHr9RoxQqJtS1Peb/qqmUENn5haLPWHCauo7eCEeHzKa6efm52LgdAMUP2G7rcrZevykqq",
+	"3HhttrHAmoORtUzZ/G5WAYGtK4m6B6IR5/B/q4EYrrLu3CdUzNf6UrSyZIrdf93u+BKryiaShZk82EkU",
+	"gnTZ/XUs4CbjhqP2RvKAbCE5G42Rzo8hNRCeTimG499dolgl1X1ReWM9idFdfkyhnaCn2Y6oNbB8dTEm",
+	"WlMQtRtDXPmsDkqvN2xoAljbz3eYG21/U42tSiMFu/JpGS3yypYoj0gMxb44UzYoFSwrMYacBRnWlhOo",
+	"RRmFJk56XEe5O0hc5UT33XVHnrj3rScak7rWHY1GFzVlybojzsy769oU/aB6a1WxCLuGyIGt/sClOJQz",
+	"I6Z9Pel8c8m8WPVdXHXBNOuL6cWYexDsygsY82QMt0FB7ZN9DLeQuZHiXbARhRJ5ZQ5yvfpg1zTOh4tZ",
+	"sCWB6+ZJjd2o1qfzVoR5TliYW0EAiCD5TIBlfSb0beg0fnEZKru7UVuL33zdZ4ttDfmlq1CLnof/yyBA",
+	"pjMpyuNl/IJt26qo+UxA+p4q9oNbQRCWINb44fEu+QH/b1OJJWq8AP/DF7MqB8ESn4ut+CLQNcfysySL",
+	"tbb32gpKJE2etBXcgLg7LiNlY6+tyqB9ulOujvxru7n3239s9fst/Gv7P7eE+tdM/ev/+3/VvybqX+pf",
+	"k3+Nt7f/49/rhI+jZCz/QATRLPculNCMX5sEmpcL2ifmFi5ilmU1Lb48FhSS5qIMuWgP8E/EbDIAzWDR",
+	"JPDbaupqN0XFHEPYIC7XkVnIbNazXLiQ+oROqpoaiJWwtxViODSOAu2mcx2YQhq9xu9KitYpvXptDQQW",
+	"dGuSY7t6DrmhU+zwEizzpg99W7i7vMIKEFBzDng8ZpfmsPZ9vgH7SBOd2Roq3lHIFYl9C6j4RoDc4k5A",
+	"+kUY6hwFvbIqSNUqgRzgV0PpbOMK6qdtkQOs4LH189H5NtEsyyD7Eg0JGPVhzdAwDktNgsl9wEaWs+Yz",
+	"0Rdb3XbHTQAKaNH+jGvFsiF2QYuI/SmRSltDAQmSXLKsZ+vyqsj3Por6olpODE+BxLbdWcEwJ2winaYL",
+	"9b32bRXXK8q1rRUL2rBfuW2etYVTRiT2rccMAyi1FjMPEPzIElydne0I29SAicmMxiymlks2cZOVKss7",
+	"FYTRPBkfaJ3zwUwbzSSRE1tMArg9lvbAYATSbbftgfRFcSKOpBTSgS8Xkc9Eq1i0q42wFKf7IkBq22nG",
+	"VxNyYbcG9bFLodnU+fHroxcf3r47N/84PHhzeGR+APicH52+Pn5zYObq9UXs8TMmmDCgx2wCTQ8cLmO4",
+	"b2xvsAtHR17ggdcXW3GpKV0wLyQqSSLFtvO1lK75AjeB7J2KRFl0nlvX51dpj1gTIuFvir03MidXPMvM",
+	"v7i/9mJEtjKqXTG0AHcsDgeZS5gsKrF83XqrrHTJW2ZDQ9xVbsGPfKgWOrH2HZaxLCNcR/7mLaETRds/",
+	"DwIt8ZasGVnlWiXWC5+LukeZEk/o9FeEwW81XEqwj/rUCZw13NCs1uwikUJzMWPKpx+QLfesSVVTsCuk",
+	"V2ZCr2ZgQV+s57xda2Lywu5idE+FLnwuCASNNlfira0gvnD89UfvklHWx07lw3XWEhGKaImg92INGK9K",
+	"DV+W/uySRlYbb8udVWzvpkpLj2I5fk91ConfyCuuakJHPEVZ30BaCFw1FlKDlid0xM6lrbBfPukTK+oE",
+	"WSw0txp0sZR96FoENacUiaduurh1Y1hCsJ2VwChitpyLrehnGvbb9D1yHb9pRI2C2cDLb86P37w7evHh",
+	"4OzDm6P35nfHp2qjxm6KfQ76Vy6EPkOd+iJ3xWY1RiTWkKvFLUs2Tx+hZmP7WvVFUY4P6siXu8fE9c2J",
+	"IbHKHNIVx0Q7TJ+EMvFcQN8iy94M0w1dj8ChQ98j8O+y89E8KrVnhkFjnqWuuKl92hfxG/Zxpt66Qg/+",
+	"7VOmmC6/DeJA4NSMWyQGf28ZPEhsM6wMzXUte/7DeIlv77R9yVmW+lLsFSUIE1/ruBX8ZFun7RPBFDDe",
+	"ogXS75ILF0iXSq2M9I+pfiWl4JHytj7feqcm8y8sQY4tDp/utTvbRSfJaj5gLQPkIrztNm/X9rNyXb9s",
+	"T8K6a7v8pBZMQ4YTAeyilbB3TXi/nv7qVrCxDcYNvIsdxs2xti2mutplkSN+4kUC+pABgk/KXfHvMQjE",
+	"wf7u/gJ/ihVDlW09d4BFqcunKWi9cCmhf4qZsHVz17nVm4dPrNr5miavZdur9g2PCHQVX9hq8V7dh9yv",
+	"N8tLfp66Pf2CpZfPfNbuQkVKCMGMqtWCy1TeWpSKqOqiWoPhwVxbPxAYH+wT20tg8cKuZew3zMMu+jry",
+	"WFGT+bIOrQsnWxcZfmE0Q813MUTfSp3euC8v1om1XSbd/4Ia84klMBXZ/rI+pMAOcvo3F6FLGjiv0aTI",
+	"Fvx+nEb4oqEy7k+QLF1jpUssKkC9BgkaqFclbqdL1iiQN6oaN6gGl0tjX45T1+fNhkcDyMA13+iBDtCI",
+	"6qJutSSptEH/9R3BsC+V7VcQJp7YSd+dHX04+p/js3NUPbxqUTysE0aO01M2U6xusdAt48OLdyevjg8P",
+	"zo9q1s2gVpdbnW06AeURwqJHrgt2oVA5Nm376IWbWfxo5ckH1KM+vH3z6m8+wSYYULfJ4OKtxKIFosSy",
+	"YTORQlMQQgGfcR6yleZ0qEm33W03O93tCMtUYuPvgC4BbMwMOU3CjKh1EfX1jXakank20eQiZR/dcsHS",
+	"roi5pWE+StAQUqTWl4CFM8BUctNKV5tn6g2dX1wmLS1jY8G0NPou0mlporVF1NrFL5NTy5+oS3QmORvO",
+	"FM187BdLR5Cst7VMYTe68kECgQOuzG6gLNvQLkfrrI6PjdxRN6Y4VlmzwZxcsZxF1oLA9TjN6RUk3g2x",
+	"kbOv9p+yqVS+tvjQkJMWid3uyqYAdLy4roxEDvsCblzsg+SO0xhLl9txWHMcop+hWJb5+kvoBxHOODEA",
+	"DRqBDRg6ZvpiQJOLwn7sv4x5g62qqaKHBCAg58FSFqfpC7uyP7QNYZV+UY9soEcsopoh77WYZthbHT7g",
+	"gPKJNqDrkke44tkLxLNvT/Mp3ea7qz9l4mD9o+5yQpEgrGK0JKsdAmoNX7MnZMSmjNusdn/JwPtx2dyD",
+	"WNDizYEcNG6R0w5Bqdabsioce2VIdGnNtd/CHyFN3OIHMPDW5sFHJUjUxvG6PHf/ZtFxyh5NVGLD2it5",
+	"vYBgk4krbdIXSKOgvfoUWojaiZGsUDFHg+uiLGmTT6F5u2205n7pCyxFKEWYlQrUaEOIBFhwA+wdvedC",
+	"y7tGqodnHq4hckhXPqobb99qFRwi3FFDdaw2XeT3HuBgJodouZKAAMkPIb+qXEQLH+w//LHZXXrxCq7q",
+	"3q3Jhghmq9uUlwsAKzEE1sj2Vmywo+vdgjfdAYfo4S2A9EJgrbVzlrd0iwUXE9xswAg3UPl0FMCtDmne",
+	"sKv3Jafd4kIHM8UFUwpauZnbqdlHTdjHhE01iVs2sqLVismWlXrwVu602z0iJHl3+spIDq65Iptst/ri",
+	"gLx7d/zC6IWj2sTx6s2ts1IJqUOubeDUajV+u645DldObdF+I8jpy0Oyt7P7jNjabYsGF1eqrka4cEUy",
+	"13QbBr6GGmV+85ArLoz8liyz7aysauJwzejmRe3XhR6oCgva5mwqc9tMMgDUBj72fCbObGPshfW8xBKL",
+	"aDprGvRp2k7UkLjmW+3UtOrqGbyx6jw6z9GJckWVbe7rGo4FG92yLAx6KdqmJ3O13Sqio3yBRyPY2rxn",
+	"M9m+rZaLTvp5Ydfoi9pSXIW5a5HR2zKDNbByEmlVr393ehwwYkEn3KbfOV/kqqNZXhfiBvBbduqqDWKN",
+	"zK3d9s52L6gjAeVxUGPT+Rx1Jee+dp+OCdWaJmMGFXoAqq65mhqD0gKFBi8ZGTBDDNIJ19ooHAbRGU1B",
+	"UZrQC8RD9HURr3dsFo9QIaKusiOcycpogv+asXx+uzhtmo+WpDeh+dg2+nukCM1Hs4m59iBSQtRpaFG8",
+	"Bup4jP/qPK3QkrLN49c6U8eGgd/LgKCmUii2qhpHncmwul8vQEYuIHSdEM8yC1xakGNJxNEBUVOW8CFP",
+	"MHjI9iQEtuSpwMigItfQpRcrX7JMYfvVCqvb3reJApphqoBn5EF7/kpplMIA3u7QbqfTTpudwdO95rNn",
+	"NG3uPd971kx2O892OvRZe9jZCxWJ2YynjVL8+6/t5h5tDg+aL3/79Py6Gf5zZ5N/drrXixHy5bMo7teq",
+	"/Iui5VTMxVBipKUKQi3vL9/LzL92tpZ5915zxBaDq765VLBgu9GKAkcVyG6uuxdtbWkyJlamBU6C5Thi",
+	"KEfrK1mrmFwB0Xehy/WlmvuiUqu5Wp/ZFwyGKtgstVE/Riy1oRXwxpDrIL4egdoXWzvdbhHhs90iRzb9",
+	"55HzXMQFG4kLVXTIc4Ytmel0ykTK0jrjVylYVd7stvOpM4DWC0kX6wQkuKpRN6eQrPdmUW/+xldrDEA3",
+	"DVlIsLtpQLng4o3T+4oM5s1vJGcliP0BW4Zl9REZs8wGY6GR/VEZWSHKWizeojUSRFxY78rTM++gaHAL",
+	"bC1FhlaYQf2y92+syr6iltgaYQtV+W+ZCuTy/aJVl9vIB04s6IutGIIGmoKPxjqbN7vt7tNmp9tsPztv",
+	"d3vtdq/d/nu8vb9SXUZzFxrpRxyUCCs0xzxlk6ZPES0iDgNHpBySSp13dd9KczVcdwW9x/AGibUy4pp2",
+	"BfE6RfjvHJlSiQ4Ojv9mdresrhxN9Ixma8RsX1Hl4rbXD8ReEZJuV1f/ZTBLGfy0Uqbh9whfy3XNaoze",
+	"vmW7tfxuFKl8gwSGTXSn0lqjEGRRXRj3qsM4pBkTKc03lT443hGqCbQBtfZKiEG0LB2DLw2EoHeGgZz1",
+	"MYMnmYoRU0E85R44EveanWdxROIfHnd2zX9fv33TfHl6jCG2naizG5cqHqBGal6ccDHTLu1oLGd5DFGh",
+	"cTu2CVa50RPiH+Jal1lRn++mUnxRI6Xzt8PXUmCwzYbWbhj8nrGLW4w1u7rFMITMbQbeco94KLcYOGd0",
+	"8w1er0DuUkhBRWFeSgg2uYgbXrZlfDFoe8zTiCRjqZhwYclJzqiW+Wrm1rpXTlRS3uooNLdC5OJ2Tmei",
+	"3AIZ+ljU0enlOVGw4w2z1CZcKZYeGlo0m77nIpVXNYJRgswcXyYDBr7yIuqABAlqWGRLJ+PmbEquYMI1",
+	"ly/YR41fAipZf+SQSqWBijqWUiABcJet2dTIpp22kWvIlIL5w0PVtSNiE6KljKAdj7eh0kQj/0fLpDeV",
+	"rwfKqpncFv08u+DTaW0jBQtVhS84y44dRkAVnq8Ju5wlTFjoLYEctLjC9yzzVRGRWcpA5cyVDiBX2v36",
+	"Rg4XxbMIC2t9PiplMN10A5xV3Pe8VJpnWRiht9EaV+ZCoXl3k7tTbT4R3O76a7WAEXVgqR7l4rVYSSiN",
+	"fnpJsw2lEuzBE4MsEkdYBYWlGGwHxkbBPxI2lUbkEClRYz603opYDoeK6bjnRpPOGNSTvnA/kd2JwTdF",
+	"qMGzS0amVGlUZgxnrrVGmKk2UerwU+uPWAw3zecrAVufkHeHBDrfn3+D/LlC2F7fk+dtcbZT3ALqLxGR",
+	"V+PZG6lvWThZyPp68fN9dHDRVJEBTS5sVFtI3bEwV8vMEN+2+nN9heWl5eCtkgIM4mrMM0aoTf+tIVNc",
+	"lQlUj8Rnfz0+ia1lsS8EZAgvlhTbjkj807uXL49OP7x9c2SFE/vg4NWr2NsdyZbrDW6uzzbGpng/H8T6",
+	"Kp9v/+Ht+S9Hp3a2IljZPmU2Ms6uFXRi4AIRiTEg2HzZeiYRPTMpRoqn1onl5CGzxUbUKNZf/OPg1Suf",
+	"jYnfLYVNuyf+c7WhxQuG7c3wLalKNutF9xWkYsEyBuVEsRSzw48JndujHzDsGmEjs6kwChcdgf7rDn4f",
+	"gG2EdqAMfYGGI6iCkTFDHDtt37wW29ndtX44SEFvxdIw1xMnzxVYjSYtwHauPY4PKc9U5ASwGXSO5Ypo",
+	"H7xX1+hp1UU8s06IDbiVt2b4tRr20jPgQ20aDA4oNIi5iwBKrMIOjkrkksrVSyCIbuaKgg1ry5+ENRWB",
+	"vMgVdKgL6hb4BWgJsiNqHiwbbkdkwPQVY65gw4G2fetiKMFuy2ZAXI6rZ2EWnbKMzpGzUqPqp3LiutCg",
+	"bBajfaReG3c73Jg5eGNG2V0b0FQvJxlwnSG0FtHoMIClIeDeP+lrkEx6JKhwRrbiNul0oSKZs1hsR0Tx",
+	"j+ZkFIOAYOwPZXvSGhCam+OKo6WUZ0Zk8WXSxuUyaRCNOcdyNpat9IUHFMRXeGzAABI7U7yNIPZw3NQI",
+	"sBqMvn/AQvN3S1KQfoClzBXGXk8L8dvZGAu88Hjz8hELN5HQgg4Gy7ZsLYC32LN5/ncpWG3c1PHBmwO8",
+	"Xf80t9nc8MB8djQzd+jxTyzPuIgjf7ULHDHoFBKJffLu/LBk8ScHRUtWiB5zUZ873e69tBYpO1TvSeCq",
+	"kHsoAgy6sszJTODf64hZlrukdTHrKzfjehfXSdUVO8AdNXEHgw1WXqNS36tCfINvfrMSJCWXut3TLRVJ",
+	"yBK9Y3HHb674Hua+Lrgxq9XSbvRO3jUYCVzUXy9fCz6/cZ4WjLpLfhZMsHZeVmmRy/KxcMqHogGfvVNE",
+	"EFRxlxQZPK9qlzTXsOHJYhl4tW7vwdVNG3wtTQ268udr3BBekpvqCdQDI2PTooVFHURKLywFC3fF1ULA",
+	"3Kaicel7tagBEt2G5YBrwvZlCjqaDbtwDQMx7IIRvHYK2m/4GpJz/CcXJIZVuNQAu4q69rGVKsw3hfr4",
+	"d6uF/DaNjarJVl81diG7HeaoZJCvniB8OYzO2iRY6QvE4RRlCzcZVXYyrhpVzhipv7RmCZv0R7gRexOa",
+	"6wfM/ZKYGwbO/ZmwNqyjf1/Im0vRRN9P/oDEXxSJF4NL/0S4jNXH7wmJWTKW7AF7vyT2hiHafyK0LaqI",
+	"3RPquvpeD9j7JbG3mo7wXWLwev1QAKEq6fn3hNtQS6HpEtQfMPxLYnhttsufHc3R0L0hYuOgIPG4R1KW",
+	"8UvnqUM7M6YMF6EVZWtokKQVoVudg9nGVQax/XEFjFdkq9vu4DPrgo+g3YPrugA1nPA72y0SVzHSFVIW",
+	"fRGH5eviip2s1JeheKvOy/z9W/ldEcq71ElZWm4SkQ+thfdEW5WZ7YGkfkmSWso1/BPJvBXE2TQW6wGp",
+	"HlJkv58U2YNKB7cphewIG7i6JHmWbOEnFLlgbGoD1lI+4np7n8RmV3FfyNyGluCcigjpJ2iRtzdnKFba",
+	"f1NwufaFa31kPj+WShf55hAtV5fKu1XCxYgUKFS0Vdrvi/hjs5pIOaU8x5ivbd/dzjZbhxwSCPbx9Spy",
+	"huVWXMhYj9C+mHA1LCpMk51u18WWc/SSNjFv3obQYebc0t4EK5oQkAPRF64enk/Au8q51kxgMypXLq9H",
+	"4u5uu9W2qXXsSRyU2YiI4jYm1wK6LxIqhNQkZYlMoUgHFzZ12s4I8UP2vBH2AZzMaj9d2ypn/2S5RGzD",
+	"3LwirxWiCZm2ubVfPclaeel6JTkKBPFbM7kV+dznpf5w+5WaUYkUQz6a5Sx1crBBU+Yi0Eq3y12aqcyy",
+	"qC8qwV9YBhAzwV2NB3PnUR5jOdXmQmcZtLor4ssylkNAqSIqkVNGYppOuIj3+6LolWWWY8sZuaT7+tX5",
+	"9GYMWAvv8HoJ1zfk820gPayTkZ2zEVeaQcnkcPU2PK/U8Kaov7+U9PVFSPuKoF0LkQW6t1Wb+70dkZnI",
+	"mLL1H/3RWSIMeYRmjXqcy9lovE+gunNw+qhsmC3cBuSrksTrVQk5vZ0gljOq6treQhpGzhKZp0WRTC95",
+	"FU3f1gsLvGu01HnORyNsabBJ2/fyVu8WOV+3rHeQKXbLJvSiKELmJQK4r+k+iQFgsa2jQF1XPFd4DOJQ",
+	"kZcMGEnkZFA07sEg87j1B9LWPRy+YEye5TE3vY0n/J7rMXCo1TXpjlMmNB9yW/oCX9yHBn9Ywy9nU4Z1",
+	"I0vVYXkKDLt44ADSF64sLPm5ruZkr8jLiyulNeIw1cx1JLQSE2LIdkQoEewK64f5ckK3qEC76mrcutqa",
+	"LaB4+3JrAT5UPhFck8jXwsDvpcsqRC6tA1me7Srs0+COvUhexU9tSShAPIUED7sC+2pRHBgQYfFUtW21",
+	"Yus/kpSn28sKOYaYulGhmUUIFYbL5XCqMC3/9WhVqTvEk00Jew3OAEASoJaVNPDIJ1KIlLiqYmQrszUw",
+	"emQxDU9t2968msXEvQhqWiUvuYiTdyZebILNVZ3B9LbV4u5U+e0rlXYrVXNbfvIFad3szF/b5kOOTtTV",
+	"Au1VUFdL1w55JlJbfXVK9TiUm3nqhHowvAddYIhvobehSdX3HjB6pdXpCgneknxQ8hSB0m4LKq39Kqqz",
+	"8WPYhNVbW60W5Cf5/CqbpSkkZqr4jWHlJp9WZjaHPaNFUc9UBqnJQvZFHJrpXD/qosfwvVeP29A4V8Gg",
+	"B0vdg6XubsXsbLG6pY6Rb7li3XmlA/5Ne7mtDeB+FPlDp6N8Xr14NYUodeCqtPS6e9uwnmNNXJOtsst1",
+	"OyIy7wu0FLp6vHtkC7rm28zDgrVhibCZ0mQELRFRavff3ycB7edZ1hfOSEpFWMZaO8k6meW5UTahUIDv",
+	"pWB34ctbFz0ptstZ/hVAQUe0umz99ysR5sAVPi2jik8Msthvzbl0/fZgPYArlhuHlv4yuzRSduyITwxG",
+	"XGe+oRpLditrcY9IbJEU3nP/UPG2fbkvoMue7QEgc2zhns4FnfCEJBk3oE3M6Sm2UhgswaNGQF8zk6vc",
+	"NdEOMjBfUvvH9lFG8yCkW7G0HJeAWbcGPGYbUNp8K3Z5WdCyulwU6Macy/vs/gitf+uJn0slk7M8YaWN",
+	"hOb+avhRrcL3jxnL+QalVcotN+uKHm3ctNJZzu9xEXix723CujiHMuH0nZoRAzwYCuSuYGyx6eIMinXX",
+	"UfiQytRX5gmZxPp7L1Gvm7Ze/sTiMrGi3yzneg7AtNrglP+VzetI4wWblz0GEy50YeCDjD5Cp9y815+1",
+	"208SA3z4i9kH4EdQ+Cgu+TuwP6ERfTJwjPXF2S8Hze7uU18tAccayjXKqXCeJG7WZlttuwva+J/mwclx",
+	"02yjABFu6zpqDBjNWX4wwxuL/3rpcs/+8v68sdgF8i/vzwublts+1PRjQnM9J0b45Cl48PjIGz2pIFTN",
+	"JxOmc54Qmo1kzvV4QrZOz36IyMnZD1FfHJ39YGj1Ufri7GDbpqDG7OO0qBIRuIFiOktjsoUFuZVCy44I",
+	"3thukWNt3TWqL4zGBJUlYPExPI7JlprShDUVm1Kw3WF0lUqm5icgNsA9DE4ZkcCmlWZzMmBjLlLDbII1",
+	"TXM25B8LUubLEvfMl2OzIGswtkVOMpb3CDWMKIcCXWo2iMHrZOZFRmUe458feIp+TPrPabxvGKS8AAMi",
+	"dbMKSZxKbFsFAl7AjQGhGw64QISx1tPG9XVQ7b4SQoe6+BUUP8XWmDQthJmiMntQQtgg/jSjXJBfzs9P",
+	"YBQYA/uiL7B0GfI3iIviisR0Os14AgL0Y9tp5D+M6B5jS/q9nd1n2xYXgLVFJIZ+GuYPbKgB+NEXMbbU",
+	"ifetUxjb6ICqnHGQZIy4jU/jFnkjw5UkNDe0zPmOc0Ezx4jZRw2rN9fE4DiutWfDAfAKGMZsK1YW9wJw",
+	"xZyIIlvx4zH0Lv6nWfZjA8c5/ok3QkFh2MdyygSd8tacTkDQeZzKxAg26HmkghycHAPtMTvxNztGCcfc",
+	"TPPcrFPm/J92mT/BocfgaesL52q7kraCbbH+oiQ0uji5tt81k35sOnLatFcHPZeAyQHW9PoiBmQnW1BH",
+	"BntYc6aioqcxUTpndBIVddUeYdGZ7cjZNM3twwr/lt1EfWGZDLzkLR5bUEeTi1FEkjEVI/hrSmcK/tDo",
+	"lYK/BzS5GPIsAxOgSEnKMrAG9IVfBt5+9OySLexMibTHJW3v+5/RRVxFgm3sVVOYiuVMEzAVkSRnQCJp",
+	"pgoFYKfdQRcoNsUJ3iEZTS6C09hpPzFzOxYRUB33mQs2V6C1AF1QGJJqMMpHdNjqmcBXpCCUZFJOsdJO",
+	"muZMKe9SlVlacji4uwtBjO6uxIdSaCZ003DVHgkvMl5gaL2HmoC5ZBFER/hw2DEFX/kYzkBLouicbFHb",
+	"EBRc7w7qfouUoDc0MvoGxu/K3LZ98e+4JjdYKr1vfb6wcg/2zi7igC0mOgbz4QEZ5PLK0GLFoH4RSXKp",
+	"VFNxXdj/4QLZ+BuAZF/Y8mHk8O3pGfCAjI/G2kE9ZOxIllXguSZTOgJNLucjc5sUIhZEpxhF8ooN+sK8",
+	"49yJHihRACkLCx+gY53ecDkvueLIou3uAjTCgk0GaiHm0cx82oIKkMVuXjk8YSmquR5/oJLOVpzJhGZG",
+	"bQRy1uk+a7Vb7VbHkLJfe73ObzH6DKcyxzhmGuIxlMszp7LT7fiwbKa0NXsa1Y4EkDBaJEWsHswxbAg7",
+	"OMFabCExeSWIVaqLYBKH7Fsv3pyRnA24SCEk26D5eSiGGTFO2SAGmVgHsCYVOm05o0gNuLA0JA0aasGS",
+	"qTbkHah5ZO96v+EINes3yGCmtRSuYz/QeHMDgMMPZU76jfPcCING5e83kK9nPGHWdWeFvdfHRmSb5Zll",
+	"7qr3GNaKGldL5qPHdtDjCddBu7CGZ+rAtX9GCDSixiXLFQoD7Van1Yb6drj5Rq/xpNVuPbE6BAjMRUUA",
+	"kPKlqvEf1vRrAeYeiug94oyYcYRqY68wxGO4zXpNXcBsYPu1+CitEeVCaRKXDKWxjQXMGZr4bR80g2J9",
+	"AQLFdlTtGTq1hXnjK8q1QfIFZyCIpyeADPG+3WjJ0BT1Ba1PPnDBKkBoCncITwsq1t5rkfiVRJobFwy8",
+	"LwJvIIyMi5N5HAOivwmDmRzTLdjfNl5FKH9q8M+5UlBaoupiWfMdQ1IRPT1ThAacpQoUgDM5nTDNcrXU",
+	"bl+88vg95ctN2cF7wQGginPjCDwcsENbKveTTOdYMB+4GyqCZdaGfhRfD6TwQ9hmvp3uLphKEegsb/Qa",
+	"o5zaNsG+gWJjKpvPqp5e/1D5Fv03huVVC3tcl9Vfnc8YWjjA1Q93s9tub7ZH66pft6uYa1HYOH335g3a",
+	"IQPTOBCn5shTmUUAVM3ZDY86a4PGjQhKSRu4VCvaIccU7CpstkG2atJzKjcXGRi6+X1989qYALDGoWIO",
+	"wPe/6+apDTJYthk7qkBs7UdcRw13928a7d8DCHTbnYezB2NGyUwfnr+j1Ugdeja45UeoNEQtyxfSE35P",
+	"GLkibDLV88qBb35OUePEixDNA3M8N+NIMcINgE3v4FWvG+lJwuOfaOqphxnSuXnIO0GdAJPioCc3D3op",
+	"8wFPUyZwxPObR9hlOV8cDNu7eZi7vDCgs8bKTug8kzQ9l/IVzdFduNPZXQcMajY1Ei1LX7OUU2eP3Omu",
+	"AcPXXKU8h56zOKa7zgenuUyYUnSQsSMwuuHYNaByLuVrKlyjUQg/2V0HPY6tTcS3Gd5d57DfCXpJOTqU",
+	"wcTqqkiiNAAGjUIi0HSkoDi/lyGhsFvZ7gBOAJpr8PWWQoJLdOI6CmTRx58KGnNtVj1idXJpKcq4PKhG",
+	"Cs0ZTQvJ7+icjmzQZzIGc0MRJ7ZYOw/TPLz8CSkNK4S/Qt7bWRTdrLElkNzqpK+f2R1krzBc/Ma3IXoT",
+	"Grmu8/bact3wjRTsNdXJ2Ipqd5FloPg6to9o+C5rO+edNnRZ6/y9UUlhq32tbV6zMdbeH94JHUm+41Ij",
+	"k/JCkZGUqe+V2WscnJycvv3voxdBIOQGHDbXq1fmmfDh29cnr47Oj158q2z4PAwBqzDOQ5qMWfNQCp3L",
+	"7Cb+By+7d6+jhrmUN42Bd2BRT9o7S/yx/mJaixVaGlka5A/B/eeCxMfDpsHUJqBq/PV28y0z/Z2bR7yR",
+	"+qWcifT2jPQPxAxPGU1vyQsN9b81K7SP2XJbjW/zE9tXYxfyAhzM2S0KToYmX8uvuFYgYQPB8/0v7Ax9",
+	"YW6Tj24J7eYYQQ3urEyKEcvJlIGJDj1b2KLfdWAKQsXAzk61zHt94dIPq++4KAnDcTHWE77mu0oNuTcM",
+	"MWcXKjIab53MeFMGZSuMA5pYI2DOdM4hYgLhgm3uw6BU5xQJWtn7Q+Ga6CuesLsIFzV2oTrpwsLrXiSM",
+	"e7HDFJzX4i0cy3QsBSuH3bvfm4bjNTubcjb2RSwvXqCokxw+x15s+ejr5alAwcVtfGfc5nPqpEbuTL8/",
+	"jfTU0uQ/Auc1Y9ZCifeQg1ph1faqhNyabIGTocIgt2+l0OLY4irfnrWnLOHKNQWt5e1n4OME5u5ejq0j",
+	"0Wq7ETr5Frl8z/WzVpAqD2OJXbKygbMGI1SYORVZdzC2n5SCWTE6dMAu5cl94b/+wi82LDVwK76MpQTW",
+	"4o0Y7oDrQSBlEF5zO4Zp9pB+Q/zScUkX9l+ruV6vzVDK29uIN3aXNI9FBzdU0LIpzw+M54HxfA+mULws",
+	"NRylSpVvx1JcdY+G5wi35inOpLTEgFooiy4sDwNzgKoG3CMq+hjm2AcxjUp645XPoIWGEC1y0BdYEQKT",
+	"LPC9Hup3kASIT0DrEa6jXBHH4ebdbe8sKEN98RlNrWcIsC9ncL2zZdRpGCdHb14cv/l5c0uf3fIS5QEQ",
+	"4pGyDTa+Owr+IF/fVb6umsIeKWs9QpJYIiwr6CH8jmQQL+DtTWfQJeKu0UyHNk//c0Uy+STO7z2KCU7j",
+	"a0YwHSJf/S6jl5KZ0nLCctht0tzpLsQmGfA33S8bBCiFfVv+2MFJBQQW3GOHtvzMenAxbz9EJv1xIpO+",
+	"3ME/hCU9hCU96OJfMyyJWC7vpEuUATeNRkKy4GXIbzUKCQs9fIkIpNvJTn+m6KNdG7xzy+ijZ2H0kU2i",
+	"/vVTY5rzhB2aTWFketT4x4ziBe11o4a6mBmu0+zA3qYUVJBTR7MbPfOo+ezZ8465EVLTzE7V3W23v73Q",
+	"pS/Hpx/ilh7ilh7iljZilkttLqt45WMwd9g6TDf6Mt3LcdDghQrIg7W8LkjMLMrrqKKwTc4Sxqd6n9C+",
+	"uJWzEr9z6Bdy9wCi9dhzX9y7o9Jt4s6s+14MFKt40/reyXBPD77JB9/kgz60lMLDVbEkHgqsohm+SmO3",
+	"N9aVvFfS0/bNuQLSj3X8ke7V0CPpmQFwhrU9kb5TxL17Ih1J74t7VrkOHaD+QH7IWyovNerJ+sK+h9OD",
+	"8/LBeXl75yUQS2xZAujkaGaZBi0hmc5xmRR39t7EaF9V7cZY/zQ91mxSjvVHculj86GQJdLOasi/3zgW",
+	"swd3n2YTQtMU4/wTbJdCS71zDHdx5VGg787y6H4UpG+M7jffXCKb4/a+4cB+nyQRBPbTNMXaLhaeXyy6",
+	"P00dzL4BFWBtdlAKjfdWoWbGBdsoOL7Y/ZcJ8r8/1nf/+39IDHjQgR54f21iQApxS0iYpVOZbGpAmZ9u",
+	"ri0VaQE40028P5eimWDJ+LuHLhXl5z9rBFOlyv13H8gUntFXDWgqAP+dxjUtBDHZ3W4YwlTA6TuJZPKH",
+	"XnWTBRixvgJdDHqIavoDRTV9FSR4iHB6iHB6sOh/3QinEtv34mhJctw44CmkGQuC6Dcb/xQIuF8mDOou",
+	"EtdDLabb1mLCwpzfYMDSV2HBD8FLD8FLD8FLd+GDy50wVTaYymS5l/p8zNFlktMEa4fbDhQ00fySkV/O",
+	"X7+CGuKRrTFeNPt21eoHc3J2RUcjlpN3x9DfZKGXBPbGxFLkIgVTDFWKaWyPwSYDlgZdxC2lgsLrXIOD",
+	"Rbn6+n2B/TGYJjQxwlCrUpvcFs/3JeNdF3w7aY+MzLa4DttZgGYHxc6tX6dcHB0qTeAWzNtK07lyay32",
+	"pMhQ5iOpNRO+tTL+bCAMFtYlHPmFOaAFVrzQDRzoDbSPoYIwmmec5VYm2CdP2juVr9YSrtayPj0lGtYI",
+	"yX2pAV93Z7Hl3s08WLOP+vFYT7IS821gI6L/k8oExBvzAvYj6gv8yTwhGRWjH/sNJvqNyq+MpuUnE6ap",
+	"2W+umP6x35jpYfN5dRRUnMdHtUXnDVLgm4+DV93ojIsLkrPsx35D6XnG1Jgxg3TjnA1/7DfMVXus8DI0",
+	"Z7yVKFX9Ph4qSY3KRlSeLI5qDmYizVjr92IsrgeHrjed+X/rzfB4EY5GpQ3HpfyS8NTs2S+yMnHKL0v/",
+	"DmbwnwmOt4RgVXyqFRYMSmNHJdf148w2zGqivYZkhpxwTYwyZzsEmikUWn7htAgcV9Ft19M921GqIBPQ",
+	"dwINnoaeLCUn8B5e61U8v6JkCNk0KgKLe4R6Mpoz62J2waAVucL5enMG3WUI161G1f63CqyFNFFezaGN",
+	"LC1TD3Bab2HvLDCXuA3bjgzbm318pbC1nFzdRc66DWQ229DtBI6g11uj9+tvJS/OyXGlc0cgFHi2oRq/",
+	"eb7++BPw0esV/J25i1C0bwvugm/6aduD4GGYO6R6AVt/pPpiK66jUdAHq0Tx4u2IXDKRSiMrzIQ7ULhj",
+	"UJNxOiFTmlyAUOHvYtEfRV4JElv65aOlbddqrlulVRHoJ2IQhX200gQ4bbSUlQW/Oj48enN2VF5u883b",
+	"8+PD6kO/t5Yd1NIf9VJ92nDvA3MIN7FwbA8OXecN022Baul4Yd3nHa+2PRItp6b2W8txNeDY3d3dGzvm",
+	"3knUMBv65kSNRKmypNEqwEtacjrIZHLh/2jaC9g0cP40lEI3h3TCs3lvIoWEDn378PSK8dFY956229c3",
+	"sLAI1/E7vaQI2fJyrrhI5VVrxsmPDpvfHf8Ex771aZZnPdJvhPJzvxGRVE4+8NT88m8hF77e3l9vLdAU",
+	"r7yMYB5xKKfz3GwP2+R2290OOZvQXP/EaE7O5FBfmct1LJLWbdi3QZPW98QkAe+/JJNcftG+cSZ5G6PE",
+	"zgojXtiksWLMww6MFmCLzNSCD0Hp2v86Uhw2xnk67CRduseaT9P2oLmT7rLmHt3dbXaHHfo8fZI8G3Ta",
+	"gd1tp71TdLJ6IzUZghnDk69ZLnra6hrNsdbTnt1DT0jdHDqbx3oWthMcWu/cDLYWbDnY52eRWkpf3UyG",
+	"YclYsjsHiRwlY/k5o0PM/H+KsBA8jq8ZD2JA/b0WuMm4YLifFYGUMjfCUq/TbneqkSPmdJrwe9P8vGEE",
+	"iYHs9xE6UoXDgusCkGht6Ji3H4JG/jhBI1/6+B/CRR7CRR7CRb5uny4rFjg50oqNm0aIIGEo5M5vNSYE",
+	"5NkvEgxyO3HrIQrkdlEgtxAAv7FokS/Nex/iRB7iRB7iRDZkgEtDQwr+N8oZ01yM7mx6+dlO9DnNL+4b",
+	"fwoTjD+Zr2mFcRD/Xi0x1hN1kNKFGsMO/k2KP25gYXFQ+z6sLCVALPB5jyFrg8iNeDC1/HFMLV8FBx7s",
+	"LQ/2lgd7y1dNzwn4v5M4C4lxU6tLQSZKkue3anzxEu0XMcDcXtJ6MMLczgjjELDRa/zCskxG5CCl/+cb",
+	"7IL+VZjvg8HlweDyYHC5FQdcanYpM8Axo5ke/3MpxzuwfKXbbpOrMc/KJRytjGEkWprxS7ZPeFBhjKqL",
+	"ovRXHbv5BT7euI8+bUDX5MX69Md+e1mAf2VjrZUxR6/4JRNMqVWxRROmc74y9cmD9ZEi9m2X13OSywnT",
+	"YzZTEFpMhjKfUN0jU5Y3cznTvq8sgTwtFUFjWZFwBnHWfYEgIolMmfJhzv5wyNmLv5Ik42AOg4hn9/0t",
+	"l2oQzBhBI3oylVmmlgkSr+1u14uQrYkG/Tfyy9GrEweRD4YzfXBr+QDlvTBPxqdCoADE0ogM5gRgEpld",
+	"jGWKeRMAgFZf/Bs5/9vJ0cqJba6bjwKve+kTzv1jv3Hy9uy834jgkz/2G4V02G9E+NUf+0ar7jeuyZPb",
+	"RKvas4iWIQP7OJWKAxdCvGjdV9hikFlywdgUwhXtar6TIMXSHkMTj03wI9RfhZyNuNL5fDUpCA5n4u/A",
+	"cqIgBZs3dU6FGt5DearXZrpzO9vntIGXPvSnMIRXTuprmsNLwP9ebeJ0gjUKoNLjMJeTg8RWLWjQjCcM",
+	"yI81ZAFouLhs7kFTluLNgRwsWNTdETZxwGY29RLovw/DegUeC5pdGdvWBldp2IOR/Y9jZP/q+PBgcH8w",
+	"uD8Y3L+qwb0qYTj5tSqubmp7r9COGgn4WzXDlyXrL2KLv6OY92CQv51BPmWgTSMv/Nhsm/91l0qbBnXS",
+	"nF7RrDSg8w0a8L86Y38w5j8Y8x+M+Xflrkvt+jXMNczaX2l4fjtl4uDkmKQymU2Y0OWqMorll2hIJkW+",
+	"e2F4RaNQrYHfzns2ZclmVn634sIgbPfSI09a7daTvuBiKHt9QQhYEXuktnyS+d1mv/dIu9VptW9jgK1C",
+	"5/MkLpdqn60yGhoMmK/rsWGigIyTSyhBrw/a9SKy235iFatTpvN582CoWR4TkGiuuGJQbKwvcDhJ5IQp",
+	"W44DZyBUk4lURnJULJEiJTJLXakUdslycBQNGHwEjNhUuzfVmOZM9fpiLK/Mq0QONRPQ9EYRqi5YGpWb",
+	"hqkLFexoIGeaSEOd3beXSFPm7nHro/m2vE1uL1xhvxxDOFq3pzZLsCvc/1LMMqtNZxlb7qV6xaHs1Jih",
+	"tXRKE/bIiLZ2XESorUFnkEHzCeuRKVWKxIJ91Cd0xM7lBRMxGVCDNqov4ql/iDXtMq40SOzFMT9S5JIr",
+	"PuAZ13NiZDfmsGtC5yQz8rxfA0lyRjVLo76v9SNzkjJow0IomUggcHQk9wnqEX71jz+5P40e4f2Yt5Xh",
+	"DazOPERvKMfjXyRTltsSh+5addrttq9fg02xfPka8+YZ/ycrUbWUDSmIs512O2pM6Ec+mU3gX22ov2P/",
+	"6b0tXGg2QqbxaelX4JCWFcjZae89vam0z501gAA9f/3UMBh1kDhpXyHCC6lxvTPFUrC5G1yd8BGeC5yC",
+	"+clVC8lZwoSdBqeliZ7RrCqHPztvd1EOb7U7T4wsvql0b9e+fOK/10bcNAUfjXU2b9aOMDAtcLbRa7i3",
+	"R0XAwNJInd/Wt33bTxiMrqNhb4Wt7yGHBS341lsefe/Spjms4jQCsl88WyFhXkdLPJGHQF5VSHFL3jXz",
+	"HwwlIMlYKlsmkcINc3XTqG9Th+YVQyn6ouKUJGMJcQcomSzxRGLBuPnUcCFsQI04i7xlwa8GwxXhukeo",
+	"IDNxgW7P+ZShK2HC1RD67ZmZgo54RMirCGNaNFqKoAorGfKctcgRTcYknwkyYpY54nYfqcJBe5zGhfvT",
+	"DMN+qHQ6ZSJlaV9sxTffd+dQ9DKDch9UjObJmFCtcz6YadYXsXvJXd70p7lZhDTClWOfFUPafxa05MeY",
+	"DHlmmBUZzIEDvrc9CjM2xPa3Ghr4BUzash3VI/KS5Rmdkvjsr8cnsZEKEqMnN2dTgtXGzLlLwfpizmhO",
+	"tqgmGaPA6qwYp7YNvMnvXENnQQN6pNwtckBiA7u/S8FikBIFOT54cwASiYHj0SyXU/b4J5ZnhjXvh0dd",
+	"dKWFczWTqSlLoOVtDgiaY1tBqgso206MTgJWZKfdJlsxPk6bg3nThSrE2yjEWFGZ28NxFwVd5FZCIWZF",
+	"BhcjW+YXPO5Gs4/3Db4PZWxlbfgVRKIap7Ode43u5fBVhw2NOzhpEbs3SmFyaL06cnQqM55wlA4AYWbT",
+	"94AujV6j056YLSFiGYHpr8cnTv5exf7M8eJ8GRMptcJXIicT2GwD9RMYCJf7SjaixljOcsOlsZmgRbZG",
+	"r1FCrU26rJdgv5HjuHPPZ7NRvO+9HFtbLR6clcPeipdoZm/0hjRT7CufJ1pYGXbXRzERl7WxpLTMlOBJ",
+	"wRVVTlOpGA/Xsf+5z6AdsOyFXv7RR4q8O30VkXiZyrN5gcA/pxfTg/8jtxLegy/zm+vWj0y2EFM3kIBV",
+	"cYtDq0jpsuBVy5hmi5fuBTwvM/8e4U5kEhJDwpBWKxQZvPcByoa7IBiaMxS4UHSY9wXNWc9HvEnBFBlJ",
+	"I9TZR7Zlf5bZeJgJNAgA6cEAycezFULxXWQK3GhJpigxr53VBAmooDXNfA8dch0g/lReDcSBu160aFXB",
+	"cM++DPOP7L2JiJM7fIC3reDNhZOfIeCSa3DopSj7p+SKZ1lfpLJHxvKKTKiYu5sIV1TKC4x+RduQ/80F",
+	"zee2NfzcXdKoeAyN4PuidBehyDj76CYCvU+1yKGTXzAWoVA+wAycOgsp8XIO4QL7xw9lPimUEwzMhpu+",
+	"hbIPtmlXU5Zl2Ep+u2X1Ch/iypVzi1gy0RcOyvvYYgC7zsfHQ1fKWEvrDiVc3yGqYTmtaH/7gq5BquLb",
+	"h7aLVtRAQa5q2nt63nnW63R7O+3W7t8bUWPClWLpYVlAbkc1hsxijufn7U5hHvSP94LHv3nh+uyCT6dG",
+	"cmtvZNjsfC7DZmdjw2YnNGzaW+RjCsDE+4dQN1I6fzt8LYUemyU1n3Tcs/eMXRjQNp+GSgkYzmdguG6b",
+	"f/iBHfMb2kPsb3NGzZgfvhlF5s7Ky/UD2/8jBzPcgul7+/JN7SkCxs/TiExZbmhak4lEpkY2VmDOm1I9",
+	"JoqN0DNf26QiuOSrFNwi2KCGEJS6QVg/WuDsmlJt4NvoNf536z97v/5v67d/9fst91/zZ7+v+v2z37bd",
+	"Hz/8e6PWR2aZWRkcEHKeVFSKikAEgoQjjlFhKleEOpOjtX8baaHVFzEQiZjQgTKCjpckCvnc+tFk7jUO",
+	"qtA33wplg8lMaZLQPJ+jLGGlDRuR7ySNATMT5LiTlGztdLpFBwP/SSOqleKutiHMP/7BiCB9YYeDZAfx",
+	"AtymHe37lC2OOTaFDXan+/wmsyzXfSHkFVpZrc8BBbcrKzuBzFM460dC5sy+CXligjBzsyKwNk9TA+2r",
+	"sVSMJDbkGVu6mY8rTTMG/eTCXjPB4XiQca1YNgTVEV3i4boj21zOPHNfRA8D1X1hp3ik8Lsoi+IkXKP/",
+	"xMh0ijG0dpvd2lm4KjKVPJCEvOqLscxSyB81cDSn6c8QAzaE1GTLxcJacTGhE2ZkyQHTV4yJ7bvom+9g",
+	"gYEMeSMNWQcVPYK5HK0SYq3qHLNG05g1fOL3bob/OacJW2KIN1LHTXKuE3qgueElzRC4IOoYucTsWA6H",
+	"yihsjd1J4/q39eWK8gl+zhSqNcCzmYqwDuS+vIbw7Lzb7rV3N1AFlonWUQPv/6Ik39nr7bR77W6r8/eb",
+	"7P3Pnz1tjz+XEL4MH933CpxsKxvf8IXE4MjSzvRBHl4iD9/SHN/prv89bIuU/ons8c/XB87xEJjVqSOy",
+	"fzx9AwU/upb4e8/G/scDmlwMeZYhKXnQW+r0ltpwoXPweBQxMRisawQtRpMxBsG4zN3yuWKIMWbVH2gw",
+	"QMZMpAc6jvpiII2ALpJslhr5rdBThNSQU8+HVbUihRAdPTaysPWCWAYVk62SCdTWQHFBLFPs6ApiLqpK",
+	"PRuU5KNbHHow/AiYgZ3K1BcTDwOwA5vDVxd8ChoA9H+OD169evv+w8GrVzGIoj+9e/ny6BT/rSUZMRxk",
+	"pp6yHIBmxGODa9W4mqL4znSazVHt8UCw4VfeXE2H2gZuddvdiGizQU1oX5gv3EVO/8nC4z6iTeDMQ3nk",
+	"yXn3SW93r7e79/eSkOGB6JKpysM6522fSrU2/69uZCOBtXuT98tgiaYXmFqUG+b1SHmvYONBECgJAn8Y",
+	"hv4HYqrnDvmckwvCMadUaaTMgJP3zUuBWD8w0g0Z6YmBWtUAhM0+hS2lQzND+a09B009zouIpr6W+Tku",
+	"RSIUXC/1SDATmmdkJixX3aJE5xyaHEOQrGN2ls3RRKvtFgHNlKAGi5Xi+m4CmjNMp6Sz0ViT2bRFzG7A",
+	"nOhYtyeKXJExzScZU3eKdgRw3Qf7uSmjYGNV8o3Um7GRm4IouHKhsQ8s44FlfG6WARfr84VVPbak5oE/",
+	"3IuiBXkLFe2oTvkh9bpPXywqP9srlYogwy5ULmzlHj8tqk4YqwbDKjpgWYWKfEicYVniTqrJOeLXfbCG",
+	"OtVjbXZQWcdnUix4kXsj5NUDg3hgEF9OpwhISoGC980urJT6wC42ZBfvEG73p1AYNaAv0K8Mlru6uEci",
+	"RYvgp1H6d2EF9y3+2+3dowLgJX4IJP02xH4LvQey/kDWPztZtzfqXiT/jLHpnYsdn5lZPmeRY/jAn6K4",
+	"MR7I16xpDLD+XmsZ24zmRu9JuxqTI+i0+aS9YRViANb3UX3Y7n8hpgbxYX2wmNcfqgz/caoMf7Fzf6gm",
+	"/FBN+CED96tWE3a83QuLKP5tWjzYkoZCgPxWawWjYPpFagTfUmx6qA18u9rAKmNTfVaS5r6xIr9fjK8+",
+	"FPN9KOb7UMx3Q+a2tHZvwNtKP61uFwdvoHF2Ud2mScKmWtUaQkjVDnIFtg2uVV+YKQxjmsosizBIE43C",
+	"xNyQjAtGgpWgCQWYKMmZkrM8YWQrnlI9dpYC8wKowlEtz6SK/OXs7RtyhqQnyL1yb+A23VSKjwTNVGSW",
+	"nvv+dhh9r3qECTkbjcEyQTFTfsSE4ZrSRq+kc0EnPLE16qAAmDMYeQbtIdMXEzoH2wmhYg4ruUs10PcB",
+	"Ub57Idqr0myLLg/IS1HkUx/cFv3GNYL2U9/3juw3rlGvgT5yE5oyMpgTKsBkf8lRxRm6bI1PjWlu9qRt",
+	"6sfEiKcjVlMayPkhPjWYmE3MtTgWUDkarGl4A6OGlfbdPw+pSFjGUv8zyydcUF08ObCrcv8+Y/kly/Ff",
+	"vy36PkKzyK9+tcWLcvA7Q93BbtEB8oustuh0laYcnS0nAXghTyWqQBzdT9Vzfj+WECVsDrV1s2dpNZjg",
+	"E3Uw8rlTQYdoSFMvemg3ooa9lDbLyAtO5W0UPY9rm2DaX1uNm9bq56lbr6UTYWITFhBYv+xpeF2XlT41",
+	"Kx5LBS0DXU1LIFit77KWadnTO2aVTZPaGp4Be/QMamVueMgHb6pFXdRNiohgVwyrciod2fqVLDU0zRC5",
+	"qzHXLONwVmC0V2TAzNK3EjkZcGG7PpKDNy8MBT+hI8NdjFo3pf+Y3VDJmpQKWZulYYbp0jrWfbGkkPXv",
+	"M6WbzjxZiLGGMNvQmn2yUqm9l8LV7z34F7TLugLRVmlZ92Z51eIMxy0tPF1SY5bm2a5B5JYu24AZCt6X",
+	"psdGqo1ew9CNpjYK26aT/sSGMme3mrVaXTlDBA5KhGHdW3PZynFYLCVbAbotKQK7vayaeCmw4S7ALu+g",
+	"yDN9qG6+PM8lTMatM2l0mt3d8/bzXrvb63Za3afPO8/3lls2ym932u29bneZgaNkwxjQZvdJN2k+Y+20",
+	"+ZyybnPQ7TzrDvaGO8OnrNaGsexb3pTx8uD41e2bFXVublZ0E7zarc6T9pO952vBq7PX2nv+pPP0+brw",
+	"6rBk2HzWfZ42aTfdbXaGT54PB3vd53s7N8Kr9K07mX6cNNSkKV1Z9h3zyT0LM9Pu/J39M1F/+ak7fXZ8",
+	"8UYNnrzJ/vvnTP/97Pjp8e/HV69//5t+fX6kX//+3+9evxg9ff3i+Onr349mr3//287r89Hue/6XDTqp",
+	"emqwTjn54lY81JP/BurJe3EvoFabSnfLQtLOlheHD/hdyY7hjBVGzMSwZLAluJAOyIyAhBQtsXaenxpq",
+	"vmDAH81H0NYnKrwAMMslzWZgn8CUTzGbDMy3Lhib2q42KR9xTbaE7IthJql+ukNyORMpF6PtCJNgCBdG",
+	"E+FDnlChUQaFtikg8Q0YSXM5nbIUy8sUykRh9NBjxvNScXtFtsoCINqK4ojEFdOSireNBGv2LpVPtHVQ",
+	"28A0RK2VxJW7iT1VivtiJJnq+VcwTqbi7wAnugsuxL3Akfp0VSi7b01JtqPMhEZByXVbrH25rYZsmcM0",
+	"+0NpVuaEZgYZ0YEv5mAUAlTsCyf+llAk6CsERXISOgEAuIIwdnm2xuR0piNrTIallE1nuD1cGMTL0Dkc",
+	"LSlgggvzOIcROhgmD+/AJzAK8qBAXGixgJX4aQatoIraTEXsD5mJjBltZTG6QdG5Kno77dvi8+WYBxfN",
+	"X4k8okFrKfSOF0EV3PvVW+Q91+O+iFEFt65z/AcBdMv4JShmWtZ/CAEjCYWZIV/aCrfmCG39yfcYE1Y4",
+	"50v9qXxhqWL1ICEoB/N0ZsM54fiV1cNs5R/b3wEytClRY5kXpO+RIs6Mmef8kinCsa+ADRQKFrcssmDr",
+	"9OUhedbdaW9XgwxoJVyhgHjHXZ++gOgDiEVAx2UQ5oU+BYtLBmFDvIEKUDMBwc9gNY0X4w8WFwv4Yj4z",
+	"9S9DFMVYCjnLzXEfa6LopY0lNst6pPpiMNcG2CKbF6TB7Qbig4sSU/BbQrPM1ruyS1CEcbgIV3RuzcLQ",
+	"MsLfUjOkRY6AFOOVKQp8zVz3p+A4quE6EYT16Jyz1C5iC5NWsHUVtBYz/8jMvU2kEAwimbeJADTBhJSo",
+	"L6ypCTDLmQEN7Z7j7fBd0bAfFi/gUMZP2xlEaUK1NmfcFw7tDeGCj2QstaBwdzCuCTLqEZ3PWAzEG8kN",
+	"BHDPRBA03BcyxyuRBjQO2lO4gmWY+2PTfQyJumBz5wxI+RCQQTu0D9tqGLJdUAeOtXdb5K9sjgYVIML+",
+	"+ptjZDmmIR2cHJuveMoItcseKTJTkH3aF2i2tzlI7tPQOG8ypTlG8acMAvp7hH00GhfXvjNJRGIxy7LY",
+	"kW+zIZmngDlpXxjGbFacSuBJE8ygKfbqvprIPCWZu/sOH21FN26uRpYqQpNcKlXUd8uZa38DldhAGVSR",
+	"TykNG6rlzJwnUCeWc2kDFMxqzVYzyicstYSbuvWEiET9lqGfmiIZo5eMSLNn50iRM21IJblgU8u0DYM1",
+	"92Fu5AVa0DcUZBbQE0k+zzJbTi0x72PF4ZAV9UXMg4t3weZNLpozxeKapoPIO2CGcu8ct3+aGVJbG826",
+	"xcGiN+LITWzfoJRNmjFgnZ1CPdr2wlYgPVhxrF4gAty0EN02uLlE1OiLrfjng/Oj9wd/+3B+cPbXD//1",
+	"7ujd0Rk2oUESJUJ7HEoh9kwMtJ4EXRfXCcY1RwZBaXhg6kIBPkF0Ln7J/NmDMygLAj1yfnT6+vjNwXnI",
+	"96GgIK1l/amd0H56vy8qMgNU4QYq1TSwRxsmwNWSZSf/hZjKfSdRknKgGZbq+S86qyVV5IoZgu8wBGpe",
+	"Vyo9tp+UBBNoqBg0KVoaf+zMnd9RCDKWZ8vxWaHGHZDD3FamY1DW0+oytgRx1AC1x431CTS9xv/F9zqT",
+	"RtTg6SmbKYaY5PMfX7w7eXV8eHB+VDVNJPi1RatEsBTQNkPPULjkwOvkl7d276E1bCLXEXbf9RalyvdL",
+	"5ibHAp2MgEmsEzaR4fJKViY5s6USQ7/fBKsDdnfbUcNIRAdJgk8aNOMJW9pzXMvizYEcmE3Dx3ufGsDL",
+	"4GX4q9mxrcjv0gjc+9LMvYPLUobOWfXKR4YB8xQ1EnIwnebykma1R+dg0OnugvWWwssG/o0RFGn0uA8r",
+	"n8rms8K3V54JR/osvKJCdyblhSIjKdPAjWlWqGwQbgk48IkFkPhNXF9vFqrv6MrnitZXNmxb2EtTtyD3",
+	"amF4O7UDrje32W0QW99DWu9cYUu1SV1IcoZ/3hSPv22FQ67qcmqsSuwEZ9AV1wrKr0SNggBdaJFh5WCq",
+	"0bpBGM0zboioZWDlDKCFxbXqOk8PpMwYxV5iq7s4ecAVbZzqHYD/CfbpHz/Bf27T1GmjvAFkM9L8qVlq",
+	"aASwxLVx8cy64ER66Cax9evN443nuS+cXpE3gBLIbfIGnOq+FR8ibJvoVuiRdgztDv1zQ3ditA4E2n1F",
+	"+A0CMKtI/i2g0rL0hspNq4LP3zkAmoG77zhJS8TCGiRyLLoapF3bmKPyxHURQg+ZEw+ZE99y5sSit2UD",
+	"ZwtmUpRjadZLmTioM089UiSZ5WDxQTclodh5vzDtI8Xz9eDr7a19UWdwRcuC0WbRJBWabcGsgNbMGC2v",
+	"MdnyHlJQx+E3G8UXky10N0fk/Pj10YsPb9+dR31xePDm8AifOr33xXahTMZA4iy5zqg29CWoSxOaUbFR",
+	"f3qHtI3ba5vfVeZGWXRYn9WXBAVz6psMfonvX0dfXWzeKIWiKp0sXBO0SaPRW3mX04BB6hJL9wOrjhEi",
+	"oGWHkHpTlu4SGipNwe1nzdX3duRibZD6vbEY+jVyO24Diu+nY+pDjkdtjsed2HBNRGuJCz9OIJJ8eTUM",
+	"BwWCL2ZASvfLXAkMLkxBQ0MtoRY0SeWVcAEE3vlJFXGM0DCqvvDm5ojwIbZKFGlm9Yvwi9stcqAuwKgD",
+	"NX4Kp0DghZkyCH5YXcUHeWNti3L43r1wx7sUbsgZhYeNZKa0nFiLX5qzK7T55ynEnK1tB5LTu1Z3OwwO",
+	"AlQiu7fvo+bnfdT8WUvpAZ75UCLoc5HLA3VR6zvS0lKSDcgmEImVdJNdmoUtV2JIrNlHja81lc4ZncRo",
+	"vSvaZh0VxkgjM5HYLzomMJD8/+xdbVfbuPL/Kvr7TaF/J3VS0kJ69kVugZZtS7uULre77mmUWCReEjvX",
+	"VkpZDt/9Hs2MHuw4wQGW093Lu5bYsjSaGY3m4TdJeg5K1HYrgCo5ugKRuYUBPBg11QZI0UhBc63JXgue",
+	"yYHgkpGDmvLJ4mgiwsTmGOQsnYkEA7I8MqgjsAqmkxQyQS9obEzSzNoN6d7XRDNMenoAiB7kBunIuCwH",
+	"Sgpz7Bin7nJsA9uDCX21M8p2s8u22jth0pdp2pjy5KKhHsiN9wbC1DFWgExwSGy0C4lVU37hs07wFIfN",
+	"G+L7mM+VNrPeHxs2J9ygG921TpTRd1e3rarUcUwFrnsUwIWsVq74AusW8QThl67lsTCJuORddhkW406h",
+	"1w1X5BwH253fQs8Pi0nOodd96oe4NBigTp4zDGMynet+F8UIniYMGfizSS6EX9ykZ/jZagH43Q3yFX5X",
+	"iheeeGXrHRUjddlYi6H67wpimqTy6gWZtPJ2q4ULuhPqt1qK/ODpCL1uoV6zG3qvxWSS+qwX8f8Lvav7",
+	"3yjjebmPrfJWXqcqb9TfUOUpoemyfnlz+1Y9FpR/X+15/x9nTf3TTQ5Q8MWckkn8TbANrLZtfFTMsAeW",
+	"wuZdXtpIZFeW52fz5FHO6EnkS8wVVfcHAMlzKrUg4xzq1fGsn/rQG2EkoCMPWB4vIFU1TGpUINqkMvFd",
+	"wjBNRuZsDhnpkdATAvPDTiRMYBIbUyG5EgmwbAY8F8+2mPr/ZhO/8zH+U0CCPWfjWEmYycrUyZvn43Qi",
+	"2EBtkMhZekqKNqekWljbkCdgIDDOTsU55CrdgVv1NW3OD3Per6g7+5+pbiNr/Xf6J+xZy/Pxf9dWR6mD",
+	"yDyMc9v7de/w+Ovx5w97X0/eH73Zf/v+5Ovev/defjo+eH/49eNx78jWT+HXgq3tzrab3VEOHoOi6EmZ",
+	"xYO5xIVSriMQBWIUrjd4nSowk6kyIzlExAYuubLnLn6efz5pTQ7+SONfTo7GB0nwk+d7WggxqjlMI3BX",
+	"ezw5/DaId84Hr/Zng9FPP6n9ufK9NItHsdKtN5yhU2h26Z3F0HPeJjF+fXNwuPv18P3Ru95by1yFgrS6",
+	"2Vc8P7NJUS1o3VnMt7lcQBu4Ava2nNOuxzntZ60dRFW6jnNgoR9fvt7b/fS2im22SwswBbXX8AxaWulL",
+	"bUi6i749wa+qqvk+vDmIv54fH3wKPr/5ebf3/fPxwfd3Jz+P3x7vTz63P8vDPw+2fnvZGr+b/tJ6e7w/",
+	"fffnePr5j7OL97tnwW9HvX+96p1fzEb7z+u7uEjhqklcV89XPA4f7K2/pUc8KYSF0eIem0P3zowsAhN5",
+	"cgknmhLeqxVu8nmSF5zij3KACLogj3bG+mYYnXnOs1FOTUgo5B1LXd3TZD0qlINYma5Eo9aPCRQOmjbo",
+	"McHbq+9rv4UeshNsNdnLUrgOvPlsIAjFKGIyTW9q+UCE955Cyr9oEt4yL3kUfxPqfCqmkppCE9w4KP+E",
+	"J5Ut7SaQqo0znaxLtetbQdB43olEY6c1OG1sB+1n7R0+CAZ8CMyGsf2FT+sMz0fU2mCe93EWGqBDN0wz",
+	"5aK5r91yNl3AmeMamaJA1L8Uz9kiGGI/bO/D3uHuweErb+1J4jSWXb6BYqZA7iE28Q/MrzoSf/xtji71",
+	"Tq09PgFFXxXOcD0LnMES7jj+S9WDTy7xH4d8uuqY28Xi2dytqe3bN/XJFpu2BeUq96VFt2GyUVRmkNhF",
+	"eVGbTdYO2mwqeGLdFhDZwOozETkTKgWnKaIcJrE0uWHgl8jmSV6vyqmqbAdrEu7n2PtoCHxHLQHqlius",
+	"d7zVDknDcu6k5Rhy4LnDCA9a/yEi/cMk0gqozSIuBUSBBb13lym1T0z993INvqeDz/ZgiadTtS1STCBC",
+	"ahNUfQO4YTEeLqxmHaaReAHXhDxN+mEyEAh+UE7c1amxTQLB7K+TlGOQLX+cvJxczodnJgw+4BFV7N5v",
+	"Uk4xFVGpQLP7D0rwQQn+OA0ZNVdWF3ZjFv+dpuYQ3OqTS/zHNSZtlecGX7SuGztQDQvXceiEiUnIMUMi",
+	"WAQkkEOTBvqhNANAAIbS/gxuPIjWcw44SjStMFF6FbJ/DPSFDS87Y2n1q9dxEPUBXCJ3AEgMjIaUkGqU",
+	"YhYMuENohnGSS8oG0vsYSybP4yFGzR4//gQPOrW4zcePqVoNzWrfJcUoVWfFkusAROxcCAbtCLFAPwQH",
+	"ATY9OMQsugjbCD0eRZgJFEsxtWAfmfTDZJgJDmWh+m8sPoVqfxGF3mYX8W5MKpGmjf4uTdgHEBR9pThV",
+	"ukpdMtw1WrCeOGGDVI79UlM0PYdsnhDQiQEfcEcJE8X1eQ4SkwngN3MNMudlVyPWqC+xMZ/NRAJtl+nP",
+	"kMoEX7HjOnym5MB2TaZaag3XgVyos+kh632eRCmLJYKDKN4DqJ44CRN1a6OYVt8BgcEOzU4po08LJXSY",
+	"XKoBdFdJZByuhluss0WgkAISjlopSb4FvwHuBNCbOCc5ERHuG4JELYevMZuAbEZM8Mgil2xYb62PeXKQ",
+	"0eZTRVCYGJpt+uCldqirlquT8izkCEDP5GA0Jo6wds16IZcaRVTdaImpXSElIB9sJjNPEL4rqShVNlBq",
+	"dOEFPj+FTt0bW0GwqT46m/DYKKg4R4j2nJ8KJU4E1TK4wPInM1stqBbNDGovKTdxhqgPTXYCS9Gju5Ad",
+	"IwF9trXLW3u3Ua46wZYDL+XSSJMVoM74N8EGQiRGZosShfIkDQtq+pL25NJVlRsuTNqZuNg0O6DIEEvQ",
+	"4vZ5Qq9ZVr0GTcqpTNwcBL4uqNFN0l1uNZPSfQYcHiwgJwFgUizyQnIHSf0+QEk56H4aa0lmfCjDBM/E",
+	"ASaTFg88Sb0erOQDecsMwwaAOGxlD8WylodF90LTpwSf5CnFH3ynqoYYgiqLAItsJZYLTqGyQS+s757c",
+	"N58MMW8C1XKrQAfuYzHWgNNZchddBMmwviHtNWKDCzYbUxtizff298YsbTxvtMBEw1+XQHf0IlB0+nzm",
+	"eDqzFYdz5QRnWTwULzG/Y6sT+N5/5hwLb7tt38vP5l7Xk4I3BM8mjVEmLkyBf3GdVG2BSymiuWi8GLx/",
+	"149aIKnvN7bS+/Dh6P2ve7vXbM66S1gdeaEzwig0xMgsg4KBn05baGnmU1dLpf9WHLT30tay1NNiwWa9",
+	"DWbBHcJdFLdcSQ7qqxvIwBffk6nkE3prJwiu1sbitnae9iQ7HNeJguHz07ZotE4D3tgadjqNbbEtGsHg",
+	"+bDD26et6OnTBagmnskGCd9d8efCraRgyDuon0UbocjMsbx1v82rB5+M9cksYfdZlg4mYvr/laXa6KhZ",
+	"CNkXS12MbYVPOwdGJCSPJzVeegG4odXuCmprpayNZgke6tlpa9jmO6LxLAoGja2oIxo7vNNptE9bfDt6",
+	"Onw+aAXemjEVC8q+Fez4nowlFGCcLJSE2vWSjplnSVeSDdgYSznrEm27BqLZvLIIQaV49UxcHCSf8pL1",
+	"0CMgwWrUodI1QxmJccJmWTrKRJ5X7saSAeO8arAFqMcXZLnj1crBciTUU7DRR0K6mJM33LjKnXDmiACZ",
+	"CZvnos42VKNSLleI9a2OD/iFa4v+K1ifbfRL7NH3tZ+iAIgJ0EAmOKsRlx3zvcv6+72Dt310jFQKk/Mt",
+	"moVuPEMoWwRaqW7StSCuKjkEemxXAoD6GnzahQB94V61F3lncwHryHm5AlTeMiFUtNEdCT6BDV013NCZ",
+	"kZZ5LopWw8q066uHFI+/bYqHvoklrhUCIkDOVbSIzfXHJ+xeHlX5GG8QSVSzEcN5Bobi7+oojtWds/v7",
+	"F3VRHQieiaw3l2PsXKYezr7pK3JZscQ5s61B5plS7U/QysRJLdjYi70cmoudl3JvsZ/Pa8Encow+tzgR",
+	"ee6zqZBZPMwJ613NMjLODceHqQHEoSTFfsz4Bqq+plRmX2eC941fnXo3O6PYRnRLBtkbjtNVA4jhOBVL",
+	"38a+zitep96fS14vwGouDGM7SzOhpIEaQEAXggQCCPCA8zUALG1oMM+ln3UgVlfNfZilSYNwWpeOpZMk",
+	"l83e9uf0KYVT7TxKifMtTsMsnzP4p271DXVsV42v8/YJyBGvI6UGfgBtlQsJXs/c7kycsRmf58JnMotH",
+	"I0QNh/Kr03gyaS620cpB/Mo9Oe6lVecq80TL0j49fuVUp9R5D/pi1u8Jaa/LdQY/wqcruogdUWGZaShr",
+	"Qf59yIuwXVvWIMa6RFA6pEwA9Tdn8aRG6q5cvb181Sc8Rs4gc1oxB+QiRvNMHYHApBmdS0gg9bDTqTz0",
+	"rtagB2i5dYkCL5WpYpvTI1lIPdYlC7y+nC7vUoTfBzOMDaGWcSDkuRAJm4gIpHNIQAc28GEBlX02ir9p",
+	"JyfoUiykNPZgJGZprkwAHk8Mip1Wt4DDTy1g1yBu4QxYl8iFl8vELoI2W6KXT4m61C+Md71MXoYI8g1q",
+	"CvDFUkDc5wllyOeSqSOGimLh2b9QSJ1Dr0woF3Lckql4/NUlkjPWdQI8n6kryGXoEWq4lU22oVs1PH0W",
+	"BJvUujo0ENWhp/PX4ELGQu1JDj3tKCsLv+RShJ7PQh07CL0rTMq1lfx0eGKHUoo3y3UUpzYG1t0b/V55",
+	"YxygcL0r1lBwOwtfLjQdrbdb+gOm5+iXdd/Um+x2F75cb9W7DvD4AhZ5oVPxWgOLMjWJR25BnEVO7rF8",
+	"nM5mdL2nDl5YFwOOcEahaEj9OJBiajl0nsh4Amw9HIvhWTqXhq39AvviNWEo4pnUHEueyjLPxrLJPiUw",
+	"nG46Am6n1TK2/WwrCDZ9ZhQ7GFrK4OwNeBKlCTXwXkMQ1MtrKyieyQXNpK6EjkoCC7aS8TVF6isqnsmX",
+	"+qU1GF+9d4S7cSOuh+/ShjsrHZo/3YTjgXZSTF1uR367MT2uvlz9NwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -47,7 +47,7 @@ func routeAccessRules(spec *openapi3.T) (map[string]routeAccess, error) {
 			name, _ := op.Extensions[requiredScopeExtension].(string)
 			scope, ok := auth.ParseScope(name)
 			if !ok {
-				return nil, fmt.Errorf("operation %s (%s) needs credentials but its %s is %q, not read, start or admin",
+				return nil, fmt.Errorf("operation %s (%s) needs credentials but its %s is %q, not read, start, schedule or admin",
 					op.OperationID, key, requiredScopeExtension, name)
 			}
 			rules[key] = routeAccess{scope: scope}

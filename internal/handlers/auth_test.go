@@ -35,7 +35,7 @@ func newCredentials(t *testing.T) credentials {
 	t.Helper()
 	c := credentials{keys: map[string]string{}, issuer: authtest.NewIssuer(t, "ES256", "")}
 	var entries []auth.APIKey
-	for _, scopes := range []string{"read", "start", "admin", "read+start"} {
+	for _, scopes := range []string{"read", "start", "schedule", "admin", "read+start"} {
 		parsed, err := auth.ParseScopes(scopes)
 		require.NoError(t, err)
 		key, entry, err := auth.NewAPIKey(strings.ReplaceAll(scopes, "+", "-"), parsed)
@@ -100,6 +100,22 @@ var secured = []struct {
 	{"decideApproval", http.MethodPost, "/approvals/approval-1/decision", `{"input":{"approved":true}}`, auth.ScopeStart, http.StatusAccepted},
 	{"getApprovalStatus", http.MethodGet, "/approvals/approval-1/status", "", auth.ScopeRead, http.StatusOK},
 	{"approveApproval", http.MethodPost, "/approvals/approval-1/approve", "{}", auth.ScopeStart, http.StatusOK},
+	// Reading schedules is a read; everything else a schedule does needs scope schedule.
+	{"listSchedules", http.MethodGet, "/schedules", "", auth.ScopeRead, http.StatusOK},
+	{"getSchedule", http.MethodGet, "/schedules/nightly", "", auth.ScopeRead, http.StatusOK},
+	{"createSchedule", http.MethodPost, "/schedules",
+		`{"scheduleId":"hourly","spec":{"intervals":[{"every":"1h"}]},"action":{"workflowType":"Greeting","workflowId":"g","input":{"name":"Ada"}}}`,
+		auth.ScopeSchedule, http.StatusCreated},
+	// Without If-Match the handler answers 428: the request got past the scope check to it.
+	{"updateSchedule", http.MethodPut, "/schedules/nightly",
+		`{"spec":{},"action":{"workflowType":"Greeting","workflowId":"g","input":{"name":"Ada"}}}`, auth.ScopeSchedule, http.StatusPreconditionRequired},
+	{"pauseSchedule", http.MethodPost, "/schedules/nightly/pause", "{}", auth.ScopeSchedule, http.StatusNoContent},
+	{"unpauseSchedule", http.MethodPost, "/schedules/nightly/unpause", "{}", auth.ScopeSchedule, http.StatusNoContent},
+	{"triggerSchedule", http.MethodPost, "/schedules/nightly/trigger", "{}", auth.ScopeSchedule, http.StatusAccepted},
+	{"backfillSchedule", http.MethodPost, "/schedules/nightly/backfill",
+		`{"startAt":"2026-01-01T00:00:00Z","endAt":"2026-01-02T00:00:00Z"}`, auth.ScopeSchedule, http.StatusAccepted},
+	// Last: a test that serves every operation on one fake deletes the schedule the others use.
+	{"deleteSchedule", http.MethodDelete, "/schedules/nightly", "", auth.ScopeSchedule, http.StatusNoContent},
 }
 
 var public = []struct{ operation, path string }{
@@ -165,8 +181,8 @@ func TestSpecDeclaresSecurityForEveryOperation(t *testing.T) {
 }
 
 func authFake() *fakeTemporal {
-	return &fakeTemporal{executions: []*fakeExecution{runningRun()},
-		queryResult: jsonPayload(`{"state":"PENDING"}`), updateResult: jsonPayload(`{"state":"APPROVED"}`)}
+	return withGreetingSchedule(&fakeTemporal{executions: []*fakeExecution{runningRun()},
+		queryResult: jsonPayload(`{"state":"PENDING"}`), updateResult: jsonPayload(`{"state":"APPROVED"}`)}, "nightly")
 }
 
 // serveBriefly serves req, cutting an event stream off after a moment.

@@ -10,7 +10,7 @@ import (
 // corsAllowedHeaders are the request headers a page may send: those the API reads. Content-Type
 // is among them because application/json is not one of the types a browser sends without asking.
 var corsAllowedHeaders = []string{
-	"Content-Type", "Authorization", "X-API-Key", "Idempotency-Key", "If-None-Match", "X-Request-Id", "Last-Event-ID", "Prefer",
+	"Content-Type", "Authorization", "X-API-Key", "Idempotency-Key", "If-None-Match", "If-Match", "X-Request-Id", "Last-Event-ID", "Prefer",
 }
 
 // corsExposedHeaders are the response headers a page may read besides those every page may
@@ -33,7 +33,8 @@ func allowCORS(origins []string, maxAge time.Duration) func(http.Handler) http.H
 	}
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		// PUT and DELETE: a schedule is replaced and deleted by them.
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders: corsAllowedHeaders,
 		ExposedHeaders: corsExposedHeaders,
 		MaxAge:         int(maxAge / time.Second),

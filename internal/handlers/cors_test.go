@@ -53,7 +53,7 @@ func TestCORSPreflight(t *testing.T) {
 		{"origin not listed", []string{"https://app.example.com"}, "/workflows", "https://evil.example.net", "POST", "content-type", false},
 		{"pattern does not match the bare domain", []string{"https://*.example.com"}, "/workflows", "https://example.com", "POST", "content-type", false},
 		{"other scheme", []string{"https://app.example.com"}, "/workflows", "http://app.example.com", "POST", "content-type", false},
-		{"method not allowed", []string{"https://app.example.com"}, "/workflows", "https://app.example.com", "DELETE", "", false},
+		{"method not allowed", []string{"https://app.example.com"}, "/workflows", "https://app.example.com", "PATCH", "", false},
 		{"header not allowed", []string{"https://app.example.com"}, "/workflows", "https://app.example.com", "POST", "content-type,x-secret", false},
 	}
 	for _, tt := range tests {

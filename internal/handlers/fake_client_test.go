@@ -2,8 +2,11 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	schedulepb "go.temporal.io/api/schedule/v1"
 	"go.temporal.io/api/serviceerror"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -19,6 +23,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/temporalhttp/gateway/internal/executions"
@@ -72,6 +78,8 @@ type historyCall struct {
 // run of an id, or the named run; the configured errors replace the answers.
 type fakeTemporal struct {
 	mu sync.Mutex
+	// fakeSchedules answers the schedule calls.
+	fakeSchedules
 
 	// Configured answers.
 	executions  []*fakeExecution
@@ -500,4 +508,143 @@ func (s fakeService) GetWorkflowExecutionHistory(ctx context.Context, req *workf
 		resp.NextPageToken = []byte(fakeToken + strconv.Itoa(end))
 	}
 	return resp, nil
+}
+
+// fakeSchedules is a small in-memory stand-in for Temporal's schedules. Like Temporal, it takes an
+// update whose conflict token is stale without an error and drops it.
+type fakeSchedules struct {
+	smu         sync.Mutex
+	schedules   map[string]*fakeSchedule
+	scheduleErr error // returned by every schedule call when set
+	// beforeUpdate, when set, runs inside UpdateSchedule before the update is applied: another
+	// writer's change landing in between.
+	beforeUpdate func(*fakeSchedule)
+	patches      []*workflowservice.PatchScheduleRequest
+}
+
+type fakeSchedule struct {
+	schedule *schedulepb.Schedule
+	token    uint64
+}
+
+func (f *fakeSchedules) scheduleNamed(id string) (*fakeSchedule, error) {
+	if f.scheduleErr != nil {
+		return nil, f.scheduleErr
+	}
+	s, ok := f.schedules[id]
+	if !ok {
+		return nil, serviceerror.NewNotFound(secret)
+	}
+	return s, nil
+}
+
+func conflictToken(t uint64) []byte { return binary.BigEndian.AppendUint64(nil, t) }
+
+func (f *fakeSchedules) CreateSchedule(_ context.Context, req *workflowservice.CreateScheduleRequest) (*workflowservice.CreateScheduleResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.scheduleErr != nil {
+		return nil, f.scheduleErr
+	}
+	if _, ok := f.schedules[req.ScheduleId]; ok {
+		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted(secret, "", "")
+	}
+	if f.schedules == nil {
+		f.schedules = map[string]*fakeSchedule{}
+	}
+	f.schedules[req.ScheduleId] = &fakeSchedule{schedule: proto.Clone(req.Schedule).(*schedulepb.Schedule), token: 1}
+	return &workflowservice.CreateScheduleResponse{ConflictToken: conflictToken(1)}, nil
+}
+
+func (f *fakeSchedules) DescribeSchedule(_ context.Context, req *workflowservice.DescribeScheduleRequest) (*workflowservice.DescribeScheduleResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	s, err := f.scheduleNamed(req.ScheduleId)
+	if err != nil {
+		return nil, err
+	}
+	return &workflowservice.DescribeScheduleResponse{Schedule: proto.Clone(s.schedule).(*schedulepb.Schedule),
+		Info: &schedulepb.ScheduleInfo{ActionCount: 2}, ConflictToken: conflictToken(s.token)}, nil
+}
+
+func (f *fakeSchedules) UpdateSchedule(_ context.Context, req *workflowservice.UpdateScheduleRequest) (*workflowservice.UpdateScheduleResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	s, err := f.scheduleNamed(req.ScheduleId)
+	if err != nil {
+		return nil, err
+	}
+	if f.beforeUpdate != nil {
+		f.beforeUpdate(s)
+	}
+	if len(req.ConflictToken) == 8 && binary.BigEndian.Uint64(req.ConflictToken) != s.token {
+		return &workflowservice.UpdateScheduleResponse{}, nil // dropped, as Temporal does
+	}
+	s.schedule, s.token = proto.Clone(req.Schedule).(*schedulepb.Schedule), s.token+1
+	return &workflowservice.UpdateScheduleResponse{}, nil
+}
+
+func (f *fakeSchedules) PatchSchedule(_ context.Context, req *workflowservice.PatchScheduleRequest) (*workflowservice.PatchScheduleResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	s, err := f.scheduleNamed(req.ScheduleId)
+	if err != nil {
+		return nil, err
+	}
+	f.patches = append(f.patches, req)
+	if s.schedule.State == nil {
+		s.schedule.State = &schedulepb.ScheduleState{}
+	}
+	switch {
+	case req.Patch.Pause != "":
+		s.schedule.State.Paused, s.schedule.State.Notes, s.token = true, req.Patch.Pause, s.token+1
+	case req.Patch.Unpause != "":
+		s.schedule.State.Paused, s.schedule.State.Notes, s.token = false, req.Patch.Unpause, s.token+1
+	}
+	return &workflowservice.PatchScheduleResponse{}, nil
+}
+
+func (f *fakeSchedules) DeleteSchedule(_ context.Context, req *workflowservice.DeleteScheduleRequest) (*workflowservice.DeleteScheduleResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if _, err := f.scheduleNamed(req.ScheduleId); err != nil {
+		return nil, err
+	}
+	delete(f.schedules, req.ScheduleId)
+	return &workflowservice.DeleteScheduleResponse{}, nil
+}
+
+func (f *fakeSchedules) ListSchedules(_ context.Context, req *workflowservice.ListSchedulesRequest) (*workflowservice.ListSchedulesResponse, error) {
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	if f.scheduleErr != nil {
+		return nil, f.scheduleErr
+	}
+	if string(req.NextPageToken) == "bad" {
+		return nil, serviceerror.NewInvalidArgument(secret)
+	}
+	resp := &workflowservice.ListSchedulesResponse{}
+	for _, id := range slices.Sorted(maps.Keys(f.schedules)) {
+		s := f.schedules[id].schedule
+		resp.Schedules = append(resp.Schedules, &schedulepb.ScheduleListEntry{ScheduleId: id, Info: &schedulepb.ScheduleListInfo{
+			WorkflowType: s.GetAction().GetStartWorkflow().GetWorkflowType(), Paused: s.GetState().GetPaused(), Notes: s.GetState().GetNotes(),
+		}})
+	}
+	return resp, nil
+}
+
+// withGreetingSchedule gives the fake a schedule id whose action greets Ada every hour.
+func withGreetingSchedule(f *fakeTemporal, id string) *fakeTemporal {
+	if f.schedules == nil {
+		f.schedules = map[string]*fakeSchedule{}
+	}
+	f.schedules[id] = &fakeSchedule{token: 1, schedule: &schedulepb.Schedule{
+		Spec: &schedulepb.ScheduleSpec{Interval: []*schedulepb.IntervalSpec{{Interval: durationpb.New(time.Hour)}}},
+		Action: &schedulepb.ScheduleAction{Action: &schedulepb.ScheduleAction_StartWorkflow{StartWorkflow: &workflowpb.NewWorkflowExecutionInfo{
+			WorkflowId: "greet", WorkflowType: &commonpb.WorkflowType{Name: "Greeting"},
+			TaskQueue: &taskqueuepb.TaskQueue{Name: defaultTaskQueue}, Input: &commonpb.Payloads{Payloads: []*commonpb.Payload{jsonPayload(`{"name":"Ada"}`)}},
+		}}},
+		Policies: &schedulepb.SchedulePolicies{}, State: &schedulepb.ScheduleState{},
+	}}
+	return f
 }

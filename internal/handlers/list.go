@@ -15,7 +15,8 @@ const defaultPageSize = 100
 // parameters only.
 func (s *Server) ListWorkflows(ctx context.Context, req gen.ListWorkflowsRequestObject) (gen.ListWorkflowsResponseObject, error) {
 	p := req.Params
-	filter := executions.ListFilter{WorkflowType: deref(p.WorkflowType), StartedAfter: p.StartedAfter, StartedBefore: p.StartedBefore}
+	filter := executions.ListFilter{WorkflowType: deref(p.WorkflowType), StartedAfter: p.StartedAfter, StartedBefore: p.StartedBefore,
+		ScheduleID: deref(p.ScheduleId)}
 	if p.Status != nil {
 		filter.Status = executions.Status(*p.Status)
 	}

@@ -48,6 +48,11 @@ const (
 	problemTooManyWaits      = "urn:temporal-http:problem:too-many-waits"
 	problemWaitsExhausted    = "urn:temporal-http:problem:waits-exhausted"
 	problemNotReady          = "urn:temporal-http:problem:workflow-not-ready"
+	problemScheduleNotFound  = "urn:temporal-http:problem:schedule-not-found"
+	problemScheduleExists    = "urn:temporal-http:problem:schedule-exists"
+	problemScheduleChanged   = "urn:temporal-http:problem:schedule-changed"
+	problemIfMatchRequired   = "urn:temporal-http:problem:if-match-required"
+	problemUnknownTimeZone   = "urn:temporal-http:problem:unknown-time-zone"
 )
 
 // problemError is an outcome that the gateway answers with a problem: a handler returns it as an
@@ -71,6 +76,8 @@ type problemError struct {
 	// retryAfter is when the client may try again, in seconds; 0 means the writer's default
 	// (given for 503 only).
 	retryAfter int
+	// location names the existing resource a conflict is with, for its Location header.
+	location string
 }
 
 func (p *problemError) Error() string { return p.title + ": " + p.detail }
@@ -309,6 +316,9 @@ func (pw problemWriter) write(w http.ResponseWriter, r *http.Request, p *problem
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
+	if p.location != "" {
+		h.Set("Location", p.location)
+	}
 	switch {
 	case p.retryAfter > 0:
 		h.Set("Retry-After", strconv.Itoa(p.retryAfter))

@@ -88,6 +88,11 @@ var problemKinds = map[string]struct {
 	"urn:temporal-http:problem:malformed-json":           {http.StatusBadRequest, "Malformed JSON"},
 	"urn:temporal-http:problem:not-found":                {http.StatusNotFound, "Not found"},
 	"urn:temporal-http:problem:workflow-not-found":       {http.StatusNotFound, "Workflow execution not found"},
+	"urn:temporal-http:problem:schedule-not-found":       {http.StatusNotFound, "Schedule not found"},
+	"urn:temporal-http:problem:schedule-exists":          {http.StatusConflict, "Schedule exists"},
+	"urn:temporal-http:problem:schedule-changed":         {http.StatusPreconditionFailed, "Schedule changed"},
+	"urn:temporal-http:problem:if-match-required":        {http.StatusPreconditionRequired, "If-Match required"},
+	"urn:temporal-http:problem:unknown-time-zone":        {http.StatusUnprocessableEntity, "Unknown time zone"},
 	"urn:temporal-http:problem:method-not-allowed":       {http.StatusMethodNotAllowed, "Method not allowed"},
 	"urn:temporal-http:problem:workflow-already-started": {http.StatusConflict, "Workflow already started"},
 	"urn:temporal-http:problem:payload-too-large":        {http.StatusRequestEntityTooLarge, "Payload too large"},
@@ -655,11 +660,11 @@ func TestEveryPostRequiresJSON(t *testing.T) {
 				typed++
 			}
 			targets = append(targets, strings.NewReplacer("{workflowId}", "approval-1", "{signalName}", "decision",
-				"{queryType}", "status", "{updateName}", "approve").Replace(path))
+				"{queryType}", "status", "{updateName}", "approve", "{scheduleId}", "nightly").Replace(path))
 		}
 	}
-	require.Len(t, targets, 6+typed, "the contract's POSTs: start, signal, query, update, cancel, terminate, "+
-		"and the typed starts, signals and updates")
+	require.Len(t, targets, 6+typed+5, "the contract's POSTs: start, signal, query, update, cancel, terminate, "+
+		"the typed starts, signals and updates, and a schedule's create, pause, unpause, trigger and backfill")
 	require.NotZero(t, typed)
 	tests := []struct {
 		name, contentType, body string

@@ -19,6 +19,7 @@ import (
 	"github.com/temporalhttp/gateway/internal/auth"
 	"github.com/temporalhttp/gateway/internal/executions"
 	"github.com/temporalhttp/gateway/internal/gen"
+	"github.com/temporalhttp/gateway/internal/schedules"
 	"github.com/temporalhttp/gateway/internal/telemetry"
 )
 
@@ -93,6 +94,8 @@ type Server struct {
 	opts  Options
 	known map[string]bool
 	core  *executions.Service
+	// schedules is the schedules core.
+	schedules *schedules.Service
 	// waits bounds the waits and event streams held open.
 	waits *waitLimiter
 	// ready answers /readyz from a health check shared by every probe within a second.
@@ -111,6 +114,9 @@ func NewServer(opts Options) *Server {
 	s.core = executions.New(opts.Client, executions.Options{
 		TaskQueue: opts.TaskQueue, Namespace: opts.Namespace, CallTimeout: opts.TemporalTimeout,
 		ClosedCacheSize: opts.ClosedCacheSize, Draining: opts.Draining, Logger: opts.Logger,
+	})
+	s.schedules = schedules.New(opts.Client, schedules.Options{
+		Namespace: opts.Namespace, TaskQueue: opts.TaskQueue, CallTimeout: opts.TemporalTimeout, Identity: "temporal-http-gateway",
 	})
 	s.waits = newWaitLimiter(opts.ConcurrentWaitsPerCaller, opts.ConcurrentWaits, opts.RetryAfter)
 	s.ready = telemetry.NewHealthCache(func(ctx context.Context) error {

@@ -269,6 +269,36 @@ func (e MoneyTransferFailureType) Valid() bool {
 	}
 }
 
+// Defines values for ScheduleOverlapPolicy.
+const (
+	ScheduleOverlapPolicyALLOWALL       ScheduleOverlapPolicy = "ALLOW_ALL"
+	ScheduleOverlapPolicyBUFFERALL      ScheduleOverlapPolicy = "BUFFER_ALL"
+	ScheduleOverlapPolicyBUFFERONE      ScheduleOverlapPolicy = "BUFFER_ONE"
+	ScheduleOverlapPolicyCANCELOTHER    ScheduleOverlapPolicy = "CANCEL_OTHER"
+	ScheduleOverlapPolicySKIP           ScheduleOverlapPolicy = "SKIP"
+	ScheduleOverlapPolicyTERMINATEOTHER ScheduleOverlapPolicy = "TERMINATE_OTHER"
+)
+
+// Valid indicates whether the value is a known member of the ScheduleOverlapPolicy enum.
+func (e ScheduleOverlapPolicy) Valid() bool {
+	switch e {
+	case ScheduleOverlapPolicyALLOWALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERALL:
+		return true
+	case ScheduleOverlapPolicyBUFFERONE:
+		return true
+	case ScheduleOverlapPolicyCANCELOTHER:
+		return true
+	case ScheduleOverlapPolicySKIP:
+		return true
+	case ScheduleOverlapPolicyTERMINATEOTHER:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SleepFailureType.
 const (
 	SleepFailureTypeCanceledError     SleepFailureType = "CanceledError"
@@ -465,6 +495,18 @@ type ApproveInput struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// BackfillScheduleRequest defines model for BackfillScheduleRequest.
+type BackfillScheduleRequest struct {
+	EndAt time.Time `json:"endAt"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap ScheduleOverlapPolicy `json:"overlap,omitempty"`
+	StartAt time.Time             `json:"startAt"`
+}
+
 // CartCheckout The input of a `Cart`'s `checkout` signal.
 //
 // Example: {"paymentReference":"pay-7781"}
@@ -575,6 +617,24 @@ type CheckoutCartRequest struct {
 	//
 	// Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 	RunID RunID `json:"runId,omitempty"`
+}
+
+// CreateScheduleRequest A new schedule. Left out, `policies` and `state` take Temporal's defaults.
+type CreateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction   `json:"action"`
+	Policies SchedulePolicies `json:"policies,omitempty"`
+
+	// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`.
+	ScheduleID ScheduleID `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec  `json:"spec"`
+	State ScheduleState `json:"state,omitempty"`
 }
 
 // CronCounterExecution An execution of `CronCounter`, with its typed result and failure.
@@ -1026,6 +1086,205 @@ type QueryResponse struct {
 // Example: 01a2110d-1b69-77ad-9897-c51741a70f19
 type RunID = string
 
+// Schedule A schedule; `info` comes with reads.
+type Schedule struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action     ScheduleAction   `json:"action"`
+	Info       ScheduleInfo     `json:"info,omitempty"`
+	Policies   SchedulePolicies `json:"policies"`
+	ScheduleID string           `json:"scheduleId"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec  `json:"spec"`
+	State ScheduleState `json:"state"`
+}
+
+// ScheduleAction The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+type ScheduleAction struct {
+	// ExecutionTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	ExecutionTimeout Duration `json:"executionTimeout,omitempty"`
+
+	// Input The workflow's one argument, held to its type's input schema as in `POST /workflows`.
+	Input json.RawMessage `json:"input,omitempty"`
+
+	// Memo Non-indexed JSON values stored with the execution and returned in reads.
+	Memo Memo `json:"memo,omitempty"`
+
+	// RunTimeout A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	RunTimeout Duration `json:"runTimeout,omitempty"`
+
+	// TaskQueue As in `POST /workflows`; this deployment's own task queue when absent.
+	TaskQueue string `json:"taskQueue,omitempty"`
+
+	// WorkflowID The id of each run, with the fire time appended by Temporal
+	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
+	// with `idem-`, which names the executions of Idempotency-Keys.
+	WorkflowID string `json:"workflowId"`
+
+	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
+	WorkflowType string `json:"workflowType"`
+}
+
+// ScheduleActionResult defines model for ScheduleActionResult.
+type ScheduleActionResult struct {
+	// ActualTime When the run was started.
+	ActualTime time.Time `json:"actualTime"`
+	RunID      string    `json:"runId"`
+
+	// ScheduleTime The time of the spec this action was for (before jitter).
+	ScheduleTime time.Time `json:"scheduleTime"`
+	WorkflowID   string    `json:"workflowId"`
+}
+
+// ScheduleCalendar Times that match every field. Each field is a list of values and ranges, such as `9`,
+// `9-17`, `*/15`, `MON-FRI` or `1,15`. Left out, `second`, `minute` and `hour` are `0`,
+// the rest `*`.
+type ScheduleCalendar struct {
+	Comment    string `json:"comment,omitempty"`
+	DayOfMonth string `json:"dayOfMonth,omitempty"`
+	DayOfWeek  string `json:"dayOfWeek,omitempty"`
+	Hour       string `json:"hour,omitempty"`
+	Minute     string `json:"minute,omitempty"`
+	Month      string `json:"month,omitempty"`
+	Second     string `json:"second,omitempty"`
+	Year       string `json:"year,omitempty"`
+}
+
+// ScheduleExecution defines model for ScheduleExecution.
+type ScheduleExecution struct {
+	RunID      string `json:"runId"`
+	WorkflowID string `json:"workflowId"`
+}
+
+// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`.
+type ScheduleID = string
+
+// ScheduleInfo defines model for ScheduleInfo.
+type ScheduleInfo struct {
+	// ActionCount Runs the schedule has started.
+	ActionCount int64     `json:"actionCount"`
+	CreateTime  time.Time `json:"createTime,omitempty"`
+
+	// MissedCatchupWindow Actions missed because they were later than the catch-up window.
+	MissedCatchupWindow int64 `json:"missedCatchupWindow"`
+
+	// NextActionTimes The next times of the schedule's spec (up to 10); a paused schedule lists them too, but does not act on them.
+	NextActionTimes []time.Time `json:"nextActionTimes"`
+
+	// OverlapSkipped Actions skipped by the overlap policy.
+	OverlapSkipped int64 `json:"overlapSkipped"`
+
+	// RecentActions The most recent actions, oldest first (up to 10).
+	RecentActions []ScheduleActionResult `json:"recentActions"`
+
+	// RunningExecutions Runs the schedule started that are still running.
+	RunningExecutions []ScheduleExecution `json:"runningExecutions"`
+	UpdateTime        time.Time           `json:"updateTime,omitempty"`
+}
+
+// ScheduleInterval Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
+// `offset` 5m acts at five past each hour.
+type ScheduleInterval struct {
+	// Every A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Every Duration `json:"every"`
+
+	// Offset A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Offset Duration `json:"offset,omitempty"`
+}
+
+// ScheduleList defines model for ScheduleList.
+type ScheduleList struct {
+	// NextPageToken Present when there are more schedules; pass it as `pageToken`.
+	NextPageToken string            `json:"nextPageToken,omitempty"`
+	Schedules     []ScheduleSummary `json:"schedules"`
+}
+
+// ScheduleNoteRequest defines model for ScheduleNoteRequest.
+type ScheduleNoteRequest struct {
+	// Note Why; it reads back as the schedule's `state.note`.
+	Note string `json:"note,omitempty"`
+}
+
+// ScheduleOverlapPolicy What an action does while a run the schedule started is still running: `SKIP` starts
+// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+// starts it alongside.
+type ScheduleOverlapPolicy string
+
+// SchedulePolicies defines model for SchedulePolicies.
+type SchedulePolicies struct {
+	// CatchupWindow How late an action may still be taken after an outage of Temporal; one year when
+	// absent, at least 10 seconds.
+	CatchupWindow Duration `json:"catchupWindow,omitempty"`
+
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap ScheduleOverlapPolicy `json:"overlap,omitempty"`
+
+	// PauseOnFailure Pause the schedule when a run it started fails, times out or is terminated.
+	PauseOnFailure bool `json:"pauseOnFailure,omitempty"`
+}
+
+// ScheduleSpec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+type ScheduleSpec struct {
+	Calendars []ScheduleCalendar `json:"calendars,omitempty"`
+
+	// CronStrings Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
+	// with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
+	// calendars (or intervals, for `@every`).
+	CronStrings []string `json:"cronStrings,omitempty"`
+
+	// EndAt No action after this time.
+	EndAt     time.Time          `json:"endAt,omitempty"`
+	Intervals []ScheduleInterval `json:"intervals,omitempty"`
+
+	// Jitter A Go duration such as `90s`, `1m30s` or `2h`.
+	//
+	// Example: 90s
+	Jitter Duration `json:"jitter,omitempty"`
+
+	// StartAt No action before this time.
+	StartAt time.Time `json:"startAt,omitempty"`
+
+	// TimeZone An IANA time zone name, such as `Europe/Berlin`, for the calendars and cron strings; UTC when absent. An unknown name answers 422.
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// ScheduleState defines model for ScheduleState.
+type ScheduleState struct {
+	// Note Why the schedule was paused or unpaused.
+	Note   string `json:"note,omitempty"`
+	Paused bool   `json:"paused,omitempty"`
+}
+
+// ScheduleSummary defines model for ScheduleSummary.
+type ScheduleSummary struct {
+	NextActionTimes []time.Time            `json:"nextActionTimes"`
+	Note            string                 `json:"note,omitempty"`
+	Paused          bool                   `json:"paused"`
+	RecentActions   []ScheduleActionResult `json:"recentActions"`
+	ScheduleID      string                 `json:"scheduleId"`
+	WorkflowType    string                 `json:"workflowType,omitempty"`
+}
+
 // SignalRequest defines model for SignalRequest.
 type SignalRequest struct {
 	// Input The signal's one argument, any JSON value.
@@ -1465,6 +1724,15 @@ type StopRequest struct {
 	RunID RunID `json:"runId,omitempty"`
 }
 
+// TriggerScheduleRequest defines model for TriggerScheduleRequest.
+type TriggerScheduleRequest struct {
+	// Overlap What an action does while a run the schedule started is still running: `SKIP` starts
+	// none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+	// run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+	// starts it alongside.
+	Overlap ScheduleOverlapPolicy `json:"overlap,omitempty"`
+}
+
 // UpdateRequest An update's argument and id; `runId` names a run to update, and cannot be combined with `start`.
 type UpdateRequest struct {
 	// Input The update's one argument, any JSON value.
@@ -1503,6 +1771,22 @@ type UpdateResponse struct {
 
 	// WorkflowID With `start`, the execution updated.
 	WorkflowID string `json:"workflowId,omitempty"`
+}
+
+// UpdateScheduleRequest What replaces a schedule's spec, action and policies (left out: Temporal's defaults).
+// `state` left out keeps the schedule paused or running as it is.
+type UpdateScheduleRequest struct {
+	// Action The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+	// own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+	// (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+	Action   ScheduleAction   `json:"action"`
+	Policies SchedulePolicies `json:"policies,omitempty"`
+
+	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
+	// names (at least one of them is needed for the schedule to act by itself), between `startAt`
+	// and `endAt` when given, each time delayed by a random amount up to `jitter`.
+	Spec  ScheduleSpec  `json:"spec"`
+	State ScheduleState `json:"state,omitempty"`
 }
 
 // UpdateWithStart Makes an update an update-with-start: the execution to start, under the path's workflow id,
@@ -1641,6 +1925,18 @@ type Rejected = Problem
 
 // RequestTimeout An RFC 9457 problem.
 type RequestTimeout = Problem
+
+// ScheduleChanged An RFC 9457 problem.
+type ScheduleChanged = Problem
+
+// ScheduleExists An RFC 9457 problem.
+type ScheduleExists = Problem
+
+// ScheduleIfMatchRequired An RFC 9457 problem.
+type ScheduleIfMatchRequired = Problem
+
+// ScheduleNotFound An RFC 9457 problem.
+type ScheduleNotFound = Problem
 
 // TooManyRequests An RFC 9457 problem.
 type TooManyRequests = Problem
@@ -1867,6 +2163,19 @@ type GetMoneyTransferParams struct {
 	IfNoneMatch IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListSchedulesParams defines parameters for ListSchedules.
+type ListSchedulesParams struct {
+	// PageSize Schedules per page, at most 1000.
+	PageSize  int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// UpdateScheduleParams defines parameters for UpdateSchedule.
+type UpdateScheduleParams struct {
+	// IfMatch The `ETag` of the version being replaced, or `*` for whatever is there.
+	IfMatch string `json:"If-Match,omitempty"`
+}
+
 // StartSleepParams defines parameters for StartSleep.
 type StartSleepParams struct {
 	// Wait Hold the answer until the execution closes or this long passes, whichever is first (a Go
@@ -1904,6 +2213,9 @@ type ListWorkflowsParams struct {
 	WorkflowType  string          `form:"workflowType,omitempty" json:"workflowType,omitempty"`
 	StartedAfter  time.Time       `form:"startedAfter,omitempty" json:"startedAfter,omitempty"`
 	StartedBefore time.Time       `form:"startedBefore,omitempty" json:"startedBefore,omitempty"`
+
+	// ScheduleID Only the executions that this schedule started (Temporal's `TemporalScheduledById`).
+	ScheduleID string `form:"scheduleId,omitempty" json:"scheduleId,omitempty"`
 
 	// PageSize Executions per page, at most 1000.
 	PageSize  int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
@@ -1988,6 +2300,24 @@ type StartGreetingJSONRequestBody = StartGreetingRequest
 
 // StartMoneyTransferJSONRequestBody defines body for StartMoneyTransfer for application/json ContentType.
 type StartMoneyTransferJSONRequestBody = StartMoneyTransferRequest
+
+// CreateScheduleJSONRequestBody defines body for CreateSchedule for application/json ContentType.
+type CreateScheduleJSONRequestBody = CreateScheduleRequest
+
+// UpdateScheduleJSONRequestBody defines body for UpdateSchedule for application/json ContentType.
+type UpdateScheduleJSONRequestBody = UpdateScheduleRequest
+
+// BackfillScheduleJSONRequestBody defines body for BackfillSchedule for application/json ContentType.
+type BackfillScheduleJSONRequestBody = BackfillScheduleRequest
+
+// PauseScheduleJSONRequestBody defines body for PauseSchedule for application/json ContentType.
+type PauseScheduleJSONRequestBody = ScheduleNoteRequest
+
+// TriggerScheduleJSONRequestBody defines body for TriggerSchedule for application/json ContentType.
+type TriggerScheduleJSONRequestBody = TriggerScheduleRequest
+
+// UnpauseScheduleJSONRequestBody defines body for UnpauseSchedule for application/json ContentType.
+type UnpauseScheduleJSONRequestBody = ScheduleNoteRequest
 
 // StartSleepJSONRequestBody defines body for StartSleep for application/json ContentType.
 type StartSleepJSONRequestBody = StartSleepRequest

@@ -809,6 +809,208 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List schedules
+         * @description Lists the namespace's schedules, a page at a time: pass `nextPageToken` back as
+         *     `pageToken`. The list reads Temporal's visibility store, which may lag a schedule created,
+         *     changed or deleted a moment ago; `GET /schedules/{scheduleId}` does not.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["listSchedules"];
+        put?: never;
+        /**
+         * Create a schedule
+         * @description Creates a schedule under the id the client chose. Its action starts a workflow of a type
+         *     this deployment hosts, with `input` checked against that type's input schema as
+         *     `POST /workflows` checks it: an unknown type or a misfit input answers 422 now, not at the
+         *     first fire. Each run gets the action's `workflowId` with the fire time appended
+         *     (`greet-nightly-2026-12-07T02:00:00Z`), and Temporal sets the search attribute
+         *     `TemporalScheduledById` on it, which `GET /workflows?scheduleId=` filters by.
+         *
+         *     What is left out takes Temporal's defaults: overlap `SKIP`, a catch-up window of one
+         *     year (at least 10 seconds), no jitter, not paused. A `timeZone` is an IANA name
+         *     (`Europe/Berlin`); an unknown one answers 422. A spec or cron string that Temporal refuses
+         *     answers 400 (`refused-by-temporal`). The answer is the schedule as the create knows it,
+         *     with its `ETag`; `info` comes with reads.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        post: operations["createSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{scheduleId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a schedule
+         * @description The schedule's spec, action, policies and state, and in `info` what it has done and will
+         *     do: how many actions it took, its recent actions and the runs they started, the runs still
+         *     running, and its next action times. Calendars and cron strings read back as calendars in
+         *     the form Temporal keeps them (every field spelled out). `ETag` names this version of the
+         *     schedule; send it in `If-Match` to change it.
+         *
+         *     Needs scope `read` (or `admin`).
+         */
+        get: operations["getSchedule"];
+        /**
+         * Replace a schedule's spec, action and policies
+         * @description Replaces the schedule's spec, action and policies, checked as a create checks them.
+         *     `state` absent keeps the schedule paused or running as it is. `If-Match` must carry the
+         *     `ETag` of the version being replaced (412 when the schedule has changed since), or `*` to
+         *     replace whatever is there; without it the answer is 428. The answer is the schedule as it
+         *     now reads, with its new `ETag`.
+         *
+         *     Temporal ignores, without an error, an update whose conflict token is stale, so the
+         *     gateway checks the version itself: it reads the schedule, sends the update with that
+         *     version's token, and reads it again to see that its update is what the schedule now
+         *     holds, answering 412 when it is not (another change came in between).
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        put: operations["updateSchedule"];
+        post?: never;
+        /**
+         * Delete a schedule
+         * @description Deletes the schedule: it takes no more actions. The executions it started are left as they
+         *     are: running ones go on running, and all of them stay readable under `/workflows`.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        delete: operations["deleteSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{scheduleId}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause a schedule
+         * @description Pauses the schedule, with an optional note that reads back as `state.note`: it takes no
+         *     scheduled actions until unpaused (a trigger or a backfill still acts). Times missed while
+         *     paused are not caught up. Pausing a paused schedule is harmless.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        post: operations["pauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{scheduleId}/unpause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unpause a schedule
+         * @description Unpauses the schedule, with an optional note that reads back as `state.note`: it acts
+         *     again from its next action time on. Unpausing a running schedule is harmless.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        post: operations["unpauseSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{scheduleId}/trigger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the schedule's action now
+         * @description Takes the action once now, paused or not, under `overlap` (the schedule's own overlap
+         *     policy when absent). The schedule starts the run a moment after the 202; with overlap
+         *     `SKIP` and a run of the schedule still running, it starts none.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        post: operations["triggerSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/schedules/{scheduleId}/backfill": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the actions of a past time range
+         * @description Takes the action once for each time of the schedule's spec from `startAt` to `endAt`,
+         *     both included, paused or not, as if the schedule had run then, under `overlap` (the
+         *     schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
+         *     makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
+         *     The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
+         *     time.
+         *
+         *     Needs scope `schedule` (or `admin`).
+         */
+        post: operations["backfillSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1724,8 +1926,282 @@ export interface components {
             /** @example ok */
             status: string;
         };
+        /** @description The schedule's id, chosen by its creator; any text except `.` and `..`. */
+        ScheduleId: string;
+        /** @description A new schedule. Left out, `policies` and `state` take Temporal's defaults. */
+        CreateScheduleRequest: {
+            scheduleId: components["schemas"]["ScheduleId"];
+            spec: components["schemas"]["ScheduleSpec"];
+            action: components["schemas"]["ScheduleAction"];
+            policies?: components["schemas"]["SchedulePolicies"];
+            state?: components["schemas"]["ScheduleState"];
+        };
+        /**
+         * @description What replaces a schedule's spec, action and policies (left out: Temporal's defaults).
+         *     `state` left out keeps the schedule paused or running as it is.
+         */
+        UpdateScheduleRequest: {
+            spec: components["schemas"]["ScheduleSpec"];
+            action: components["schemas"]["ScheduleAction"];
+            policies?: components["schemas"]["SchedulePolicies"];
+            state?: components["schemas"]["ScheduleState"];
+        };
+        /**
+         * @description When the schedule acts: at every time that any of its calendars, intervals or cron strings
+         *     names (at least one of them is needed for the schedule to act by itself), between `startAt`
+         *     and `endAt` when given, each time delayed by a random amount up to `jitter`.
+         */
+        ScheduleSpec: {
+            calendars?: components["schemas"]["ScheduleCalendar"][];
+            intervals?: components["schemas"]["ScheduleInterval"][];
+            /**
+             * @description Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
+             *     with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
+             *     calendars (or intervals, for `@every`).
+             */
+            cronStrings?: string[];
+            /** @description An IANA time zone name, such as `Europe/Berlin`, for the calendars and cron strings; UTC when absent. An unknown name answers 422. */
+            timeZone?: string;
+            /**
+             * Format: date-time
+             * @description No action before this time.
+             */
+            startAt?: string;
+            /**
+             * Format: date-time
+             * @description No action after this time.
+             */
+            endAt?: string;
+            jitter?: components["schemas"]["Duration"];
+        };
+        /**
+         * @description Times that match every field. Each field is a list of values and ranges, such as `9`,
+         *     `9-17`, `*\/15`, `MON-FRI` or `1,15`. Left out, `second`, `minute` and `hour` are `0`,
+         *     the rest `*`.
+         */
+        ScheduleCalendar: {
+            second?: string;
+            minute?: string;
+            hour?: string;
+            dayOfMonth?: string;
+            month?: string;
+            year?: string;
+            dayOfWeek?: string;
+            comment?: string;
+        };
+        /**
+         * @description Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
+         *     `offset` 5m acts at five past each hour.
+         */
+        ScheduleInterval: {
+            every: components["schemas"]["Duration"];
+            offset?: components["schemas"]["Duration"];
+        };
+        /**
+         * @description The workflow each action starts, as `POST /workflows` would start it: on this deployment's
+         *     own task queue, `workflowType` must be a hosted type and `input` must fit its input schema
+         *     (422 otherwise). Each run's id is `workflowId` with the fire time appended.
+         */
+        ScheduleAction: {
+            /** @description The workflow type, one of `GET /workflow-types` on this deployment's own task queue. */
+            workflowType: string;
+            /**
+             * @description The id of each run, with the fire time appended by Temporal
+             *     (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
+             *     with `idem-`, which names the executions of Idempotency-Keys.
+             */
+            workflowId: string;
+            /** @description As in `POST /workflows`; this deployment's own task queue when absent. */
+            taskQueue?: string;
+            /** @description The workflow's one argument, held to its type's input schema as in `POST /workflows`. */
+            input?: components["schemas"]["GreetingInput"] | components["schemas"]["EchoInput"] | components["schemas"]["SleepInput"] | components["schemas"]["MoneyTransferInput"] | components["schemas"]["CronCounterInput"] | components["schemas"]["ApprovalInput"] | components["schemas"]["CartInput"] | (Record<string, unknown> | null) | unknown[] | string | number | boolean;
+            executionTimeout?: components["schemas"]["Duration"];
+            runTimeout?: components["schemas"]["Duration"];
+            memo?: components["schemas"]["Memo"];
+        };
+        /**
+         * @description What an action does while a run the schedule started is still running: `SKIP` starts
+         *     none (Temporal's default), `BUFFER_ONE` and `BUFFER_ALL` start it (one, or each) once the
+         *     run closes, `CANCEL_OTHER` and `TERMINATE_OTHER` end the running one first, `ALLOW_ALL`
+         *     starts it alongside.
+         * @enum {string}
+         */
+        ScheduleOverlapPolicy: "SKIP" | "BUFFER_ONE" | "BUFFER_ALL" | "CANCEL_OTHER" | "TERMINATE_OTHER" | "ALLOW_ALL";
+        SchedulePolicies: {
+            overlap?: components["schemas"]["ScheduleOverlapPolicy"];
+            /**
+             * @description How late an action may still be taken after an outage of Temporal; one year when
+             *     absent, at least 10 seconds.
+             */
+            catchupWindow?: components["schemas"]["Duration"];
+            /** @description Pause the schedule when a run it started fails, times out or is terminated. */
+            pauseOnFailure?: boolean;
+        };
+        ScheduleState: {
+            paused?: boolean;
+            /** @description Why the schedule was paused or unpaused. */
+            note?: string;
+        };
+        ScheduleNoteRequest: {
+            /** @description Why; it reads back as the schedule's `state.note`. */
+            note?: string;
+        };
+        TriggerScheduleRequest: {
+            overlap?: components["schemas"]["ScheduleOverlapPolicy"];
+        };
+        BackfillScheduleRequest: {
+            /** Format: date-time */
+            startAt: string;
+            /** Format: date-time */
+            endAt: string;
+            overlap?: components["schemas"]["ScheduleOverlapPolicy"];
+        };
+        /** @description A schedule; `info` comes with reads. */
+        Schedule: {
+            scheduleId: string;
+            spec: components["schemas"]["ScheduleSpec"];
+            action: components["schemas"]["ScheduleAction"];
+            policies: components["schemas"]["SchedulePolicies"];
+            state: components["schemas"]["ScheduleState"];
+            info?: components["schemas"]["ScheduleInfo"];
+        };
+        ScheduleInfo: {
+            /**
+             * Format: int64
+             * @description Runs the schedule has started.
+             */
+            actionCount: number;
+            /**
+             * Format: int64
+             * @description Actions missed because they were later than the catch-up window.
+             */
+            missedCatchupWindow: number;
+            /**
+             * Format: int64
+             * @description Actions skipped by the overlap policy.
+             */
+            overlapSkipped: number;
+            /** @description Runs the schedule started that are still running. */
+            runningExecutions: components["schemas"]["ScheduleExecution"][];
+            /** @description The most recent actions, oldest first (up to 10). */
+            recentActions: components["schemas"]["ScheduleActionResult"][];
+            /** @description The next times of the schedule's spec (up to 10); a paused schedule lists them too, but does not act on them. */
+            nextActionTimes: string[];
+            /** Format: date-time */
+            createTime?: string;
+            /** Format: date-time */
+            updateTime?: string;
+        };
+        ScheduleExecution: {
+            workflowId: string;
+            runId: string;
+        };
+        ScheduleActionResult: {
+            /**
+             * Format: date-time
+             * @description The time of the spec this action was for (before jitter).
+             */
+            scheduleTime: string;
+            /**
+             * Format: date-time
+             * @description When the run was started.
+             */
+            actualTime: string;
+            workflowId: string;
+            runId: string;
+        };
+        ScheduleSummary: {
+            scheduleId: string;
+            workflowType?: string;
+            paused: boolean;
+            note?: string;
+            recentActions: components["schemas"]["ScheduleActionResult"][];
+            nextActionTimes: string[];
+        };
+        ScheduleList: {
+            schedules: components["schemas"]["ScheduleSummary"][];
+            /** @description Present when there are more schedules; pass it as `pageToken`. */
+            nextPageToken?: string;
+        };
     };
     responses: {
+        /** @description No schedule has this id. */
+        ScheduleNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:temporal-http:problem:schedule-not-found",
+                 *       "title": "Schedule not found",
+                 *       "status": 404,
+                 *       "detail": "No schedule has this id.",
+                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A schedule with this id exists already; `Location` names it. */
+        ScheduleExists: {
+            headers: {
+                /** @description The existing schedule's URL, `/schedules/{scheduleId}`. */
+                Location: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:temporal-http:problem:schedule-exists",
+                 *       "title": "Schedule exists",
+                 *       "status": 409,
+                 *       "detail": "A schedule with this id exists already; Location names it.",
+                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The schedule is no longer the version `If-Match` names: it was changed since it was read,
+         *     or while this update was being made. Read it again, and update that version.
+         */
+        ScheduleChanged: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:temporal-http:problem:schedule-changed",
+                 *       "title": "Schedule changed",
+                 *       "status": 412,
+                 *       "detail": "The schedule is not the version If-Match names; read it again and update that version.",
+                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description An update names no version in `If-Match`; send the `ETag` of a read, or `*`. */
+        ScheduleIfMatchRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:temporal-http:problem:if-match-required",
+                 *       "title": "If-Match required",
+                 *       "status": 428,
+                 *       "detail": "An update replaces the schedule; send the ETag of the version it replaces in If-Match, or * to replace whatever is there.",
+                 *       "requestId": "6f1c2a9e-6d0b-4d5e-9a55-2f1a8d3c7b10"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /**
          * @description No credentials, or credentials that are not valid (unknown key, bad signature, expired
          *     token, another audience). The body never says which.
@@ -2087,6 +2563,8 @@ export interface components {
         CacheControl: string;
         /** @description Seconds to wait before trying again. */
         RetryAfter: number;
+        /** @description The version of the schedule; send it in `If-Match` to update this version. */
+        ScheduleETag: string;
     };
     pathItems: never;
 }
@@ -2099,6 +2577,8 @@ export interface operations {
                 workflowType?: string;
                 startedAfter?: string;
                 startedBefore?: string;
+                /** @description Only the executions that this schedule started (Temporal's `TemporalScheduledById`). */
+                scheduleId?: string;
                 /** @description Executions per page, at most 1000. */
                 pageSize?: number;
                 pageToken?: string;
@@ -4324,6 +4804,539 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             421: components["responses"]["Misdirected"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    listSchedules: {
+        parameters: {
+            query?: {
+                /** @description Schedules per page, at most 1000. */
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of schedules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "schedules": [
+                     *         {
+                     *           "scheduleId": "nightly-greeting",
+                     *           "workflowType": "Greeting",
+                     *           "paused": true,
+                     *           "note": "paused for the migration",
+                     *           "recentActions": [
+                     *             {
+                     *               "scheduleTime": "2026-12-07T02:00:00Z",
+                     *               "actualTime": "2026-12-07T02:00:00.013Z",
+                     *               "workflowId": "greet-nightly-2026-12-07T02:00:00Z",
+                     *               "runId": "01a2110d-1b69-77ad-9897-c51741a70f19"
+                     *             }
+                     *           ],
+                     *           "nextActionTimes": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "scheduleId": "nightly-greeting",
+                 *       "spec": {
+                 *         "calendars": [
+                 *           {
+                 *             "hour": "2",
+                 *             "comment": "every night at two"
+                 *           }
+                 *         ],
+                 *         "timeZone": "Europe/Berlin"
+                 *       },
+                 *       "action": {
+                 *         "workflowType": "Greeting",
+                 *         "workflowId": "greet-nightly",
+                 *         "input": {
+                 *           "name": "Ada"
+                 *         }
+                 *       },
+                 *       "policies": {
+                 *         "overlap": "SKIP",
+                 *         "catchupWindow": "10m"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule was created. */
+            201: {
+                headers: {
+                    /** @description The schedule's URL, `/schedules/{scheduleId}`. */
+                    Location: string;
+                    ETag: components["headers"]["ScheduleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "nightly-greeting",
+                     *       "spec": {
+                     *         "calendars": [
+                     *           {
+                     *             "hour": "2",
+                     *             "comment": "every night at two"
+                     *           }
+                     *         ],
+                     *         "timeZone": "Europe/Berlin"
+                     *       },
+                     *       "action": {
+                     *         "workflowType": "Greeting",
+                     *         "workflowId": "greet-nightly",
+                     *         "taskQueue": "http-gateway",
+                     *         "input": {
+                     *           "name": "Ada"
+                     *         }
+                     *       },
+                     *       "policies": {
+                     *         "overlap": "SKIP",
+                     *         "catchupWindow": "10m0s",
+                     *         "pauseOnFailure": false
+                     *       },
+                     *       "state": {
+                     *         "paused": false
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["ScheduleExists"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ScheduleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "nightly-greeting",
+                     *       "spec": {
+                     *         "calendars": [
+                     *           {
+                     *             "second": "0",
+                     *             "minute": "0",
+                     *             "hour": "2",
+                     *             "dayOfMonth": "1-31",
+                     *             "month": "1-12",
+                     *             "year": "*",
+                     *             "dayOfWeek": "0-6",
+                     *             "comment": "every night at two"
+                     *           }
+                     *         ],
+                     *         "timeZone": "Europe/Berlin"
+                     *       },
+                     *       "action": {
+                     *         "workflowType": "Greeting",
+                     *         "workflowId": "greet-nightly",
+                     *         "taskQueue": "http-gateway",
+                     *         "input": {
+                     *           "name": "Ada"
+                     *         }
+                     *       },
+                     *       "policies": {
+                     *         "overlap": "SKIP",
+                     *         "catchupWindow": "10m0s",
+                     *         "pauseOnFailure": false
+                     *       },
+                     *       "state": {
+                     *         "paused": false
+                     *       },
+                     *       "info": {
+                     *         "actionCount": 1,
+                     *         "missedCatchupWindow": 0,
+                     *         "overlapSkipped": 0,
+                     *         "runningExecutions": [],
+                     *         "recentActions": [
+                     *           {
+                     *             "scheduleTime": "2026-12-07T01:00:00Z",
+                     *             "actualTime": "2026-12-07T01:00:00.013Z",
+                     *             "workflowId": "greet-nightly-2026-12-07T01:00:00Z",
+                     *             "runId": "01a2110d-1b69-77ad-9897-c51741a70f19"
+                     *           }
+                     *         ],
+                     *         "nextActionTimes": [
+                     *           "2026-12-08T01:00:00Z",
+                     *           "2026-12-09T01:00:00Z"
+                     *         ],
+                     *         "createTime": "2026-12-06T17:12:40.5Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateSchedule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `ETag` of the version being replaced, or `*` for whatever is there. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "spec": {
+                 *         "intervals": [
+                 *           {
+                 *             "every": "1h",
+                 *             "offset": "5m"
+                 *           }
+                 *         ]
+                 *       },
+                 *       "action": {
+                 *         "workflowType": "Greeting",
+                 *         "workflowId": "greet-hourly",
+                 *         "input": {
+                 *           "name": "Grace"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule, updated. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ScheduleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "nightly-greeting",
+                     *       "spec": {
+                     *         "intervals": [
+                     *           {
+                     *             "every": "1h0m0s",
+                     *             "offset": "5m0s"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "action": {
+                     *         "workflowType": "Greeting",
+                     *         "workflowId": "greet-hourly",
+                     *         "taskQueue": "http-gateway",
+                     *         "input": {
+                     *           "name": "Grace"
+                     *         }
+                     *       },
+                     *       "policies": {
+                     *         "overlap": "SKIP",
+                     *         "catchupWindow": "8760h0m0s",
+                     *         "pauseOnFailure": false
+                     *       },
+                     *       "state": {
+                     *         "paused": false
+                     *       },
+                     *       "info": {
+                     *         "actionCount": 1,
+                     *         "missedCatchupWindow": 0,
+                     *         "overlapSkipped": 0,
+                     *         "runningExecutions": [],
+                     *         "recentActions": [],
+                     *         "nextActionTimes": [
+                     *           "2026-12-07T20:05:00Z"
+                     *         ],
+                     *         "createTime": "2026-12-06T17:12:40.5Z",
+                     *         "updateTime": "2026-12-07T19:40:02.1Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Schedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            412: components["responses"]["ScheduleChanged"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            422: components["responses"]["UnprocessableEntity"];
+            428: components["responses"]["ScheduleIfMatchRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The schedule was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    pauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "paused for the migration"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScheduleNoteRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule is paused. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unpauseSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "migration done"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ScheduleNoteRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule is running. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    triggerSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "overlap": "ALLOW_ALL"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TriggerScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule will take its action now. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    backfillSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The schedule's id, percent-encoded as one path segment. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "startAt": "2026-12-01T00:00:00Z",
+                 *       "endAt": "2026-12-03T23:59:59Z",
+                 *       "overlap": "ALLOW_ALL"
+                 *     }
+                 */
+                "application/json": components["schemas"]["BackfillScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description The schedule will take the range's actions. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ScheduleNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["Misdirected"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getHealth: {
