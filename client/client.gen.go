@@ -1058,9 +1058,9 @@ type Problem struct {
 	RequestId *string `json:"requestId,omitempty"`
 	RunId     *string `json:"runId,omitempty"`
 
-	// RunStarted For an update-with-start whose update the workflow rejected: whether the run named was
-	// started by this request (or the one it replays). Temporal does not undo that start; the
-	// run stays running.
+	// RunStarted For an update-with-start whose update failed after the start (rejected by the
+	// workflow, or not answered in time): whether the run named was started by this request
+	// (or the one it replays). Temporal does not undo that start; the run stays running.
 	RunStarted *bool  `json:"runStarted,omitempty"`
 	Status     int    `json:"status"`
 	Title      string `json:"title"`
@@ -1068,9 +1068,9 @@ type Problem struct {
 	// Type A URI reference naming the kind of problem.
 	Type string `json:"type"`
 
-	// UpdateId For an update-with-start whose outcome is not known (504): the update's id. A retry
-	// with it as `updateId` attaches to that update, should it have been admitted, instead of
-	// making a second one.
+	// UpdateId For an update-with-start whose update's outcome is not known (504) or is gone (409): the
+	// update's id. Without an `Idempotency-Key`, a retry with it as `updateId` attaches to that
+	// update, should it have been admitted, instead of making a second one.
 	UpdateId   *string `json:"updateId,omitempty"`
 	WorkflowId *string `json:"workflowId,omitempty"`
 }
@@ -1813,7 +1813,7 @@ type UpdateWithStart struct {
 
 	// IdConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
 	// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
-	// answers an `updateId` that the current run completed with that update's outcome).
+	// answers an `updateId` that the current run completed, or is running, with that update).
 	IdConflictPolicy *UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IdReusePolicy Whether this id may be used again after earlier executions with it closed.
@@ -1839,7 +1839,7 @@ type UpdateWithStart struct {
 
 // UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
 // refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
-// answers an `updateId` that the current run completed with that update's outcome).
+// answers an `updateId` that the current run completed, or is running, with that update).
 type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
@@ -1972,7 +1972,7 @@ type StartApprovalParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2009,7 +2009,7 @@ type StartCartParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2046,7 +2046,7 @@ type StartCronCounterParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2089,7 +2089,7 @@ type StartEchoParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2120,7 +2120,7 @@ type StartGreetingParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2151,7 +2151,7 @@ type StartMoneyTransferParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2195,7 +2195,7 @@ type StartSleepParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2241,7 +2241,7 @@ type StartWorkflowParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait *Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2278,7 +2278,7 @@ type GetWorkflowHistoryParams struct {
 
 // UpdateWorkflowParams defines parameters for UpdateWorkflow.
 type UpdateWorkflowParams struct {
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 

@@ -1,15 +1,23 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	sdkclient "go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/temporalhttp/gateway/client"
+	"github.com/temporalhttp/gateway/internal/executions"
 )
 
 // Update-with-start against the real dev server and worker, with the Cart sample: "add this item
@@ -210,4 +218,40 @@ func TestUpdateWithStartWithoutAWorkerIsRetriedOntoTheSameUpdate(t *testing.T) {
 		"one item: the retries attached to the first update")
 	runID, _ := currentRun(t, id)
 	assert.Equal(t, 1, updatesIn(t, id, runID))
+}
+
+// The SDK's gRPC retry sends a multi-operation again when its answer is lost; Temporal answers
+// the repeat, which it recognises by its request id, as "not started". The gateway's adapter
+// looks the request id up on the run, and says truthfully that it started it.
+func TestUpdateWithStartWhoseFirstAnswerWasLostSaysItStartedTheRun(t *testing.T) {
+	var dropped atomic.Bool
+	lose := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if _, multi := req.(*workflowservice.ExecuteMultiOperationRequest); multi && err == nil && dropped.CompareAndSwap(false, true) {
+			return status.Error(codes.Unavailable, "the answer was lost on the way")
+		}
+		return err
+	}
+	// Inside the gateway's own interceptor, as the network is: the answer is lost before the
+	// adapter sees it.
+	opts := executions.ClientOptions(sdkclient.Options{HostPort: temporalAddr, Namespace: "default"})
+	opts.ConnectionOptions.DialOptions = append(opts.ConnectionOptions.DialOptions, grpc.WithChainUnaryInterceptor(lose))
+	c, err := sdkclient.Dial(opts)
+	require.NoError(t, err)
+	defer c.Close()
+
+	id := uniqueID(t)
+	terminateAtEnd(t, id)
+	answer, err := executions.NewSDK(c).Start(t.Context(), executions.StartCall{
+		Options: sdkclient.StartWorkflowOptions{ID: id, TaskQueue: taskQueue,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING},
+		WorkflowType: "Cart", Args: []any{json.RawMessage(`{"customerId":"ada"}`)},
+		Update: &executions.UpdateCall{Name: "addItem", ID: "u-1", Arg: json.RawMessage(`{"sku":"tea","quantity":1,"priceCents":1}`)},
+	})
+	require.NoError(t, err)
+	require.True(t, dropped.Load(), "the first answer was lost")
+	require.NotNil(t, answer.Update)
+	require.NoError(t, answer.Update.Err)
+	assert.True(t, answer.Started, "the lost attempt started the run")
+	assert.Equal(t, 1, updatesIn(t, id, answer.RunID))
 }

@@ -69,9 +69,11 @@ func (s *SDK) Start(ctx context.Context, call StartCall) (StartAnswer, error) {
 }
 
 // updateWithStart is Start for an update-with-start: one multi-operation, which the SDK repeats
-// until the update has completed. Once Temporal has answered the start, the run exists, started or
-// found, whatever befalls the update after: the answer says so, with the update's outcome or the
-// error that stands for it.
+// until the update is durable (admitted), then waits for the update's outcome by polling it.
+// Once Temporal has answered the start, the run exists, started or found, whatever befalls the
+// update after: the answer says so, with the update's outcome or the error that stands for it. The
+// start's request id is always the gateway's own (a new one without a key), so that an answer lost
+// on the way, which the SDK's gRPC retry makes up for, can be looked up (startedByLostAttempt).
 func (s *SDK) updateWithStart(ctx context.Context, call StartCall, shape *startShape) (StartAnswer, error) {
 	if shape.requestID == "" {
 		// Known to the gateway, so that a lost answer can be looked up (startedByLostAttempt).
@@ -174,9 +176,10 @@ func shapeStart(ctx context.Context, method string, req, reply any, cc *grpc.Cli
 	case *workflowservice.SignalWithStartWorkflowExecutionResponse:
 		shape.answered, shape.started = true, r.GetStarted()
 	case *workflowservice.ExecuteMultiOperationResponse:
-		// The SDK repeats the operation, under the same request id, until the update has
-		// completed: the first answer says whether the start began the run. A repeat that finds
-		// the run says it did not, which is about the repeat.
+		// The SDK repeats the operation, under the same request id, until the update is durable
+		// (and its gRPC retry repeats an attempt whose answer was lost): the first answer says
+		// whether the start began the run. A repeat that finds the run says it did not, which is
+		// about the repeat.
 		for _, op := range r.GetResponses() {
 			if start := op.GetStartWorkflow(); start != nil && !shape.answered {
 				shape.answered, shape.started, shape.status, shape.runID = true, start.GetStarted(), start.GetStatus(), start.GetRunId()

@@ -26,7 +26,9 @@ type Starter struct {
 // Start must end within startTimeout (its context's deadline); a keyed start takes over the claim
 // of a request that has not ended in that time, with a margin for clocks that differ.
 func NewStarter(c Client, taskQueue string, startTimeout time.Duration) *Starter {
-	return &Starter{client: c, taskQueue: taskQueue, claimLifetime: startTimeout + closeRecordTimeout + 5*time.Second}
+	// A start may outlast its deadline by the close of its record, or by the look-up of an
+	// update-with-start's lost answer (sdk.go), never both.
+	return &Starter{client: c, taskQueue: taskQueue, claimLifetime: startTimeout + max(closeRecordTimeout, lostAnswerLookup) + 5*time.Second}
 }
 
 // Started is what a start did.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -118,12 +119,22 @@ func (s *Starter) replayedUpdate(ctx context.Context, workflowID string, out out
 		upd.Result = PayloadJSON(raw.Payload())
 	case workflowFailure(err):
 		upd.Rejected = rejected(err)
-	case isNotFound(err):
+	case isNotFound(err) && s.closed(ctx, workflowID, out.RunID):
 		// Temporal keeps no outcome of the update on that run: its run closed before the update
 		// completed, and nothing more will come of it.
 		upd.Err = &ClosedError{WorkflowID: workflowID, RunID: out.RunID}
+	case isNotFound(err):
+		// Its run runs on, and knows no such update: the first request's update was admitted
+		// when its time ran out, and then lost or rejected. What came of it is not known.
+		upd.Err = &UpdateUnknownError{WorkflowID: workflowID, UpdateID: out.UpdateID, Err: err}
 	default:
 		upd.Err = fmt.Errorf("read the outcome of update %q: %w", out.UpdateID, err)
 	}
 	return upd
+}
+
+// closed says whether the run has closed; a run that cannot be read is not known to have.
+func (s *Starter) closed(ctx context.Context, workflowID, runID string) bool {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, workflowID, runID)
+	return err == nil && desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }

@@ -170,3 +170,20 @@ func TestUpdateWithStartWithoutAnAnswerNamesItsUpdate(t *testing.T) {
 		assert.NotEmpty(t, unknown.UpdateID, "the update id a retry can attach with")
 	}
 }
+
+func TestKeyedReplayOfAnUpdateTheRunningRunDoesNotKnow(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	s := NewStarter(f, "queue", startTimeout)
+	first, err := s.Start(ctx, addItem("cart", "k", "a"))
+	require.NoError(t, err)
+	// As when the first request's time ran out with its update only admitted, and the update was
+	// lost after: the record names an update that the running run does not know.
+	delete(f.current("cart").updates, first.Update.ID)
+
+	retry, err := s.Start(ctx, addItem("cart", "k", "a"))
+	require.NoError(t, err)
+	var unknown *UpdateUnknownError
+	require.ErrorAs(t, retry.Update.Err, &unknown, "not a closed run: it runs on")
+	assert.Equal(t, first.Update.ID, unknown.UpdateID)
+}

@@ -442,11 +442,17 @@ func TestStartBodiesThatAskForMoreThanStart(t *testing.T) {
 		{"signal-with-start", `{"workflowType":"Greeting","workflowId":"x","signal":{"name":"decision"}}`,
 			[]string{"start"}, auth.ScopeRead},
 		{"FAIL", `{"workflowType":"Greeting","workflowId":"x","idConflictPolicy":"FAIL"}`, nil, ""},
+		{"update-with-start", `{"start":{"workflowType":"Greeting"}}`, []string{"start"}, auth.ScopeRead},
+		{"update-with-start FAIL", `{"start":{"workflowType":"Greeting","idConflictPolicy":"FAIL"}}`, []string{"start"}, auth.ScopeRead},
 	} {
+		path := "/workflows"
+		if strings.HasPrefix(tc.name, "update-with-start") {
+			path = "/workflows/x/updates/addItem"
+		}
 		for _, scopes := range []string{"start", "read+start", "admin"} {
 			t.Run(tc.name+" with "+scopes, func(t *testing.T) {
 				fake := authFake()
-				rec := serve(newRouter(t, fake, withAuth(c.auth)), withKey(newRequest(http.MethodPost, "/workflows", tc.body), c.keys[scopes]))
+				rec := serve(newRouter(t, fake, withAuth(c.auth)), withKey(newRequest(http.MethodPost, path, tc.body), c.keys[scopes]))
 				if slices.Contains(tc.refused, scopes) {
 					requireProblem(t, rec, "urn:temporal-http:problem:forbidden")
 					assert.Contains(t, rec.Body.String(), `scope \"`+string(tc.missing)+`\"`)

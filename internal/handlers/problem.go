@@ -108,17 +108,17 @@ func problemFor(err error) (*problemError, bool) {
 			p.runID = exec.RunID
 		}
 	}
-	var after *afterStartError
-	if errors.As(err, &after) {
-		p.workflowID, p.runID, p.runStarted, p.updateID = after.workflowID, after.runID, &after.runStarted, after.updateID
-	}
 	var unknown *executions.UpdateUnknownError
 	if errors.As(err, &unknown) {
 		p = newProblem(http.StatusGatewayTimeout, problemNoWorker, "No worker answered",
 			"The update-with-start got no answer in time: nothing may have been done, or the execution may have been started "+
-				"and the update admitted, to complete once a worker takes it. Retry with updateId (or the same Idempotency-Key) "+
-				"to attach to that update rather than make a second one.")
+				"and the update admitted, to complete once a worker takes it. Retry the same request with the same Idempotency-Key, "+
+				"or without a key with updateId, to attach to that update rather than make a second one.")
 		p.workflowID, p.updateID = unknown.WorkflowID, unknown.UpdateID
+	}
+	var after *afterStartError
+	if errors.As(err, &after) {
+		p.workflowID, p.runID, p.runStarted, p.updateID = after.workflowID, after.runID, &after.runStarted, after.updateID
 	}
 	return p, logIt
 }

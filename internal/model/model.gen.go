@@ -1047,9 +1047,9 @@ type Problem struct {
 	RequestID string `json:"requestId,omitempty"`
 	RunID     string `json:"runId,omitempty"`
 
-	// RunStarted For an update-with-start whose update the workflow rejected: whether the run named was
-	// started by this request (or the one it replays). Temporal does not undo that start; the
-	// run stays running.
+	// RunStarted For an update-with-start whose update failed after the start (rejected by the
+	// workflow, or not answered in time): whether the run named was started by this request
+	// (or the one it replays). Temporal does not undo that start; the run stays running.
 	RunStarted bool   `json:"runStarted,omitempty"`
 	Status     int    `json:"status"`
 	Title      string `json:"title"`
@@ -1057,9 +1057,9 @@ type Problem struct {
 	// Type A URI reference naming the kind of problem.
 	Type string `json:"type"`
 
-	// UpdateID For an update-with-start whose outcome is not known (504): the update's id. A retry
-	// with it as `updateId` attaches to that update, should it have been admitted, instead of
-	// making a second one.
+	// UpdateID For an update-with-start whose update's outcome is not known (504) or is gone (409): the
+	// update's id. Without an `Idempotency-Key`, a retry with it as `updateId` attaches to that
+	// update, should it have been admitted, instead of making a second one.
 	UpdateID   string `json:"updateId,omitempty"`
 	WorkflowID string `json:"workflowId,omitempty"`
 }
@@ -1802,7 +1802,7 @@ type UpdateWithStart struct {
 
 	// IDConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
 	// refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
-	// answers an `updateId` that the current run completed with that update's outcome).
+	// answers an `updateId` that the current run completed, or is running, with that update).
 	IDConflictPolicy UpdateWithStartConflictPolicy `json:"idConflictPolicy,omitempty"`
 
 	// IDReusePolicy Whether this id may be used again after earlier executions with it closed.
@@ -1828,7 +1828,7 @@ type UpdateWithStart struct {
 
 // UpdateWithStartConflictPolicy What to do when an execution with this id is running: update it (`USE_EXISTING`), or
 // refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
-// answers an `updateId` that the current run completed with that update's outcome).
+// answers an `updateId` that the current run completed, or is running, with that update).
 type UpdateWithStartConflictPolicy string
 
 // WorkflowType A hosted workflow type with its schemas, each a self-contained JSON Schema (draft 2020-12:
@@ -1961,7 +1961,7 @@ type StartApprovalParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -1998,7 +1998,7 @@ type StartCartParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2035,7 +2035,7 @@ type StartCronCounterParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2078,7 +2078,7 @@ type StartEchoParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2109,7 +2109,7 @@ type StartGreetingParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2140,7 +2140,7 @@ type StartMoneyTransferParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2184,7 +2184,7 @@ type StartSleepParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2230,7 +2230,7 @@ type StartWorkflowParams struct {
 	// all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
 	Wait Wait `form:"wait,omitempty" json:"wait,omitempty"`
 
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// Prefer Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2267,7 +2267,7 @@ type GetWorkflowHistoryParams struct {
 
 // UpdateWorkflowParams defines parameters for UpdateWorkflow.
 type UpdateWorkflowParams struct {
-	// IdempotencyKey A client-chosen unique key for this start, such as a UUID.
+	// IdempotencyKey A client-chosen unique key for this start (or update-with-start), such as a UUID.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 

@@ -1746,7 +1746,7 @@ export interface components {
         /**
          * @description What to do when an execution with this id is running: update it (`USE_EXISTING`), or
          *     refuse with 409 (`FAIL`, for an update that must go to a new execution; Temporal still
-         *     answers an `updateId` that the current run completed with that update's outcome).
+         *     answers an `updateId` that the current run completed, or is running, with that update).
          * @default USE_EXISTING
          * @enum {string}
          */
@@ -1903,15 +1903,15 @@ export interface components {
             requestId?: string;
             failure?: components["schemas"]["Failure"];
             /**
-             * @description For an update-with-start whose update the workflow rejected: whether the run named was
-             *     started by this request (or the one it replays). Temporal does not undo that start; the
-             *     run stays running.
+             * @description For an update-with-start whose update failed after the start (rejected by the
+             *     workflow, or not answered in time): whether the run named was started by this request
+             *     (or the one it replays). Temporal does not undo that start; the run stays running.
              */
             runStarted?: boolean;
             /**
-             * @description For an update-with-start whose outcome is not known (504): the update's id. A retry
-             *     with it as `updateId` attaches to that update, should it have been admitted, instead of
-             *     making a second one.
+             * @description For an update-with-start whose update's outcome is not known (504) or is gone (409): the
+             *     update's id. Without an `Idempotency-Key`, a retry with it as `updateId` attaches to that
+             *     update, should it have been admitted, instead of making a second one.
              */
             updateId?: string;
         };
@@ -2536,7 +2536,7 @@ export interface components {
          *     all (10,000 by default; 503 `waits-exhausted` beyond), both with `Retry-After`.
          */
         Wait: components["schemas"]["Duration"];
-        /** @description A client-chosen unique key for this start, such as a UUID. */
+        /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
         IdempotencyKey: string;
         /**
          * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -2648,7 +2648,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -3013,7 +3013,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
@@ -3214,7 +3214,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -3380,7 +3380,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -3558,7 +3558,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -3724,7 +3724,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -3895,7 +3895,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -4059,7 +4059,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
@@ -4381,7 +4381,7 @@ export interface operations {
                 wait?: components["parameters"]["Wait"];
             };
             header?: {
-                /** @description A client-chosen unique key for this start, such as a UUID. */
+                /** @description A client-chosen unique key for this start (or update-with-start), such as a UUID. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /**
                  * @description Client preferences (RFC 7240). `return=minimal` asks for a 201 without a body; other
