@@ -1,12 +1,8 @@
 package executions
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +14,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
+
+	"github.com/temporalhttp/gateway/internal/pagetoken"
 )
 
 // ListFilter is what a list asks for; every field set must hold (AND). Only these fields can be
@@ -76,7 +74,7 @@ func visibilityString(s string) string {
 }
 
 // ErrBadPageToken says that a page token is not one this listing handed out.
-var ErrBadPageToken = errors.New("not a page token of this listing")
+var ErrBadPageToken = pagetoken.ErrBad
 
 // List answers one page of executions from Temporal's visibility store, newest first, and the
 // token of the next page ("" after the last).
@@ -86,7 +84,7 @@ func (s *Service) List(ctx context.Context, f ListFilter, pageSize int32, pageTo
 		return nil, "", err
 	}
 	scope := "list\x00" + query
-	token, err := decodePageToken(scope, pageToken)
+	token, err := pagetoken.Decode(scope, pageToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -109,14 +107,14 @@ func (s *Service) List(ctx context.Context, f ListFilter, pageSize int32, pageTo
 		}
 		list = append(list, exec)
 	}
-	return list, encodePageToken(scope, resp.GetNextPageToken()), nil
+	return list, pagetoken.Encode(scope, resp.GetNextPageToken()), nil
 }
 
 // History answers one page of a run's history events, each in Temporal's own JSON form of its
 // protos (the form its CLI and UI read and write), and the token of the next page.
 func (s *Service) History(ctx context.Context, workflowID, runID string, pageSize int32, pageToken string) ([]json.RawMessage, string, error) {
 	scope := "history\x00" + workflowID
-	token, err := decodePageToken(scope, pageToken)
+	token, err := pagetoken.Decode(scope, pageToken)
 	if err != nil {
 		return nil, "", err
 	}
@@ -149,44 +147,7 @@ func (s *Service) History(ctx context.Context, workflowID, runID string, pageSiz
 		}
 		page[i] = b
 	}
-	return page, encodePageToken(scope, resp.GetNextPageToken()), nil
-}
-
-// A page token is Temporal's, behind a short checksum of the token and of the listing it pages
-// through, as base64url: clients treat it as an opaque string and can put it in a query string as
-// it is. The checksum is no secret; it turns away a token that a client made up, mangled or took
-// from another listing before it reaches Temporal, whose visibility store answers some such
-// tokens only after the SDK has retried them until the deadline.
-const tokenSumSize = 8
-
-func tokenSum(scope string, token []byte) []byte {
-	h := sha256.New()
-	h.Write([]byte(scope))
-	h.Write([]byte{0})
-	h.Write(token)
-	return h.Sum(nil)[:tokenSumSize]
-}
-
-func encodePageToken(scope string, token []byte) string {
-	if len(token) == 0 {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString(append(tokenSum(scope, token), token...))
-}
-
-func decodePageToken(scope, s string) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) <= tokenSumSize {
-		return nil, ErrBadPageToken
-	}
-	sum, token := b[:tokenSumSize], b[tokenSumSize:]
-	if !bytes.Equal(sum, tokenSum(scope, token)) {
-		return nil, ErrBadPageToken
-	}
-	return token, nil
+	return page, pagetoken.Encode(scope, resp.GetNextPageToken()), nil
 }
 
 // rejectedToken says whether Temporal refused a request that carried a page token as invalid.

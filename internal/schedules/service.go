@@ -16,6 +16,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/temporalhttp/gateway/internal/pagetoken"
 )
 
 // Options configure the Service.
@@ -260,7 +262,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 
 // List answers one page of schedules and the token of the next ("" after the last).
 func (s *Service) List(ctx context.Context, pageSize int32, pageToken string) ([]Summary, string, error) {
-	token, err := base64.RawURLEncoding.DecodeString(pageToken)
+	token, err := pagetoken.Decode(pageTokenScope, pageToken)
 	if err != nil {
 		return nil, "", ErrBadPageToken
 	}
@@ -283,8 +285,13 @@ func (s *Service) List(ctx context.Context, pageSize int32, pageToken string) ([
 			Paused: info.GetPaused(), Recent: actionResults(info.GetRecentActions()), Next: times(info.GetFutureActionTimes()),
 		})
 	}
-	return list, base64.RawURLEncoding.EncodeToString(resp.GetNextPageToken()), nil
+	return list, pagetoken.Encode(pageTokenScope, resp.GetNextPageToken()), nil
 }
+
+// pageTokenScope marks the page tokens of the schedule list (see pagetoken): a token of another
+// listing, or one a client made up, is refused before it reaches Temporal, which answers some with
+// an error of its own and others with an empty page.
+const pageTokenScope = "schedules"
 
 // scheduleError names the schedule of a failed call, and tells a missing schedule apart.
 func scheduleError(op, id string, err error) error {
