@@ -22,7 +22,8 @@ func TestCreateSchedule(t *testing.T) {
 	rec := serve(newRouter(t, fake), newRequest(http.MethodPost, "/schedules", greetingScheduleBody))
 	require.Equal(t, http.StatusCreated, rec.Code, "body: %s", rec.Body)
 	assert.Equal(t, "/schedules/hourly", rec.Header().Get("Location"))
-	assert.Equal(t, `"AAAAAAAAAAE"`, rec.Header().Get("ETag"), "the conflict token, base64url, as a strong tag")
+	assert.Regexp(t, `^"AAAAAAAAAA[A-Za-z0-9_-]+"$`, rec.Header().Get("ETag"),
+		"the conflict token (1) and the revision, base64url, as a strong tag")
 	var body gen.Schedule
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 	assert.Equal(t, "hourly", body.ScheduleId)
@@ -152,13 +153,17 @@ func TestUpdateScheduleIfMatch(t *testing.T) {
 			fake := withGreetingSchedule(&fakeTemporal{}, "nightly")
 			fake.schedules["nightly"].schedule.State = &schedulepb.ScheduleState{Paused: true, Notes: "hold"}
 			fake.beforeUpdate = tc.between
-			resp := put(newRouter(t, fake), tc.ifMatch)
+			h := newRouter(t, fake)
+			resp := put(h, tc.ifMatch)
 			require.Equal(t, tc.status, resp.StatusCode)
 			if tc.status != http.StatusOK {
 				assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 				return
 			}
-			assert.Equal(t, `"AAAAAAAAAAI"`, resp.Header.Get("ETag"))
+			etag := resp.Header.Get("ETag")
+			assert.NotEqual(t, `"AAAAAAAAAAE"`, etag)
+			assert.Equal(t, etag, serve(h, newRequest(http.MethodGet, "/schedules/nightly", "")).Header().Get("ETag"),
+				"the ETag of the update is the version a read finds")
 			var got gen.Schedule
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 			assert.Equal(t, []string{"@daily"}, *got.Spec.CronStrings)

@@ -29,7 +29,8 @@ type Schedule struct {
 	State *State
 	// Info is what a read tells of what the schedule did and will do; nil otherwise.
 	Info *Info
-	// Token is the schedule's conflict token: its version, which changes with every change.
+	// Token is the schedule's version, which changes with every change: its conflict token and
+	// the revision of the gateway's last write of it (see version).
 	Token []byte
 }
 
@@ -228,7 +229,7 @@ func (a Action) toProto(taskQueue string) (*schedulepb.ScheduleAction, error) {
 
 // fromProto reads a schedule as Temporal describes it.
 func fromProto(id string, s *schedulepb.Schedule, info *schedulepb.ScheduleInfo, token []byte) Schedule {
-	out := Schedule{ID: id, Spec: specFromProto(s.GetSpec()), Token: token}
+	out := Schedule{ID: id, Spec: specFromProto(s.GetSpec()), Token: version(token, revisionOf(s))}
 	if start := s.GetAction().GetStartWorkflow(); start != nil {
 		out.Action = Action{
 			WorkflowType:     start.GetWorkflowType().GetName(),

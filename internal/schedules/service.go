@@ -10,6 +10,7 @@ import (
 	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
 	schedulepb "go.temporal.io/api/schedule/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -120,11 +121,34 @@ func (s *Service) Get(ctx context.Context, id string) (Schedule, error) {
 func (s *Service) describe(ctx context.Context, id string) (*workflowservice.DescribeScheduleResponse, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	resp, err := s.client.DescribeSchedule(ctx, &workflowservice.DescribeScheduleRequest{Namespace: s.opts.Namespace, ScheduleId: id})
-	if err != nil {
-		return nil, scheduleError("describe", id, err)
+	for wait := busyRetry; ; wait = min(2*wait, maxBusyRetry) {
+		resp, err := s.client.DescribeSchedule(ctx, &workflowservice.DescribeScheduleRequest{Namespace: s.opts.Namespace, ScheduleId: id})
+		if err == nil {
+			return resp, nil
+		}
+		if !busy(err) {
+			return nil, scheduleError("describe", id, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, scheduleError("describe", id, err)
+		case <-time.After(wait):
+		}
 	}
-	return resp, nil
+}
+
+// A schedule is read by a query of its scheduler workflow, and Temporal holds at most one such
+// query of a workflow while the workflow is busy, refusing the next as RESOURCE_EXHAUSTED (BUSY_
+// WORKFLOW, "consistent query buffer is full"). That is a moment's wait, not an outage: the
+// read is tried again, within the call's time.
+const (
+	busyRetry    = 20 * time.Millisecond
+	maxBusyRetry = 320 * time.Millisecond
+)
+
+func busy(err error) bool {
+	var exhausted *serviceerror.ResourceExhausted
+	return errors.As(err, &exhausted) && exhausted.Cause == enumspb.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW
 }
 
 // Update replaces the spec, action and policies of the schedule id with those of sch, and its
@@ -143,7 +167,7 @@ func (s *Service) Update(ctx context.Context, id string, match [][]byte, sch Sch
 	if err != nil {
 		return Schedule{}, err
 	}
-	if match != nil && !matches(match, current.GetConflictToken()) {
+	if match != nil && !matches(match, version(current.GetConflictToken(), revisionOf(current.GetSchedule()))) {
 		return Schedule{}, ErrChanged
 	}
 	proto, err := sch.toProto(s.opts.TaskQueue)
@@ -326,6 +350,14 @@ func setRevision(s *schedulepb.Schedule, revision []byte) {
 	start.Header.Fields[revisionHeader] = &commonpb.Payload{
 		Metadata: map[string][]byte{"encoding": []byte("binary/plain")}, Data: revision,
 	}
+}
+
+// version is what names one version of a schedule, its ETag: Temporal's conflict token, which
+// changes with every change but starts again at 1 for a schedule created anew under the same id,
+// and the random revision of the gateway's last create or update, which tells such schedules
+// apart (a tag of a deleted schedule must not match its successor).
+func version(token, revision []byte) []byte {
+	return append(append([]byte(nil), token...), revision...)
 }
 
 func revisionOf(s *schedulepb.Schedule) []byte {

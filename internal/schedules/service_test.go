@@ -30,6 +30,9 @@ type fakeClient struct {
 
 func token(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
+// current is the version (ETag) of the schedule the fake holds.
+func (f *fakeClient) current() []byte { return version(token(f.token), revisionOf(f.schedule)) }
+
 func (f *fakeClient) CreateSchedule(_ context.Context, req *workflowservice.CreateScheduleRequest) (*workflowservice.CreateScheduleResponse, error) {
 	if f.schedule != nil {
 		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("schedule exists", "", "")
@@ -102,7 +105,7 @@ func TestCreateAnswersTheFirstVersionAndRefusesADuplicate(t *testing.T) {
 	s := newService(f)
 	created, err := s.Create(t.Context(), greeting("Ada"))
 	require.NoError(t, err)
-	assert.Equal(t, token(1), created.Token)
+	assert.Equal(t, token(1), created.Token[:8], "the conflict token, then the revision")
 	assert.Equal(t, "http-gateway", created.Action.TaskQueue, "an action without a queue starts on the deployment's own")
 	assert.JSONEq(t, `{"name":"Ada"}`, string(created.Action.Input))
 	assert.Equal(t, []Interval{{Every: time.Hour, Offset: 5 * time.Minute}}, created.Spec.Intervals)
@@ -141,7 +144,7 @@ func TestUpdate(t *testing.T) {
 			require.NoError(t, err)
 			f.between = tc.between
 
-			updated, err := s.Update(t.Context(), "nightly", tc.match(token(f.token)), greeting("Grace"))
+			updated, err := s.Update(t.Context(), "nightly", tc.match(f.current()), greeting("Grace"))
 			assert.Equal(t, tc.updates, f.updates)
 			if tc.want != nil {
 				require.ErrorIs(t, err, tc.want)
@@ -149,9 +152,25 @@ func TestUpdate(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.JSONEq(t, `{"name":"Grace"}`, string(updated.Action.Input))
-			assert.Equal(t, token(2), updated.Token)
+			assert.Equal(t, token(2), updated.Token[:8])
+			assert.Equal(t, f.current(), updated.Token)
 		})
 	}
+}
+
+// Temporal's conflict token starts again at 1 for a schedule created anew under the same id: the
+// version of the deleted one must not match its successor.
+func TestATagOfADeletedScheduleDoesNotMatchItsSuccessor(t *testing.T) {
+	f := &fakeClient{}
+	s := newService(f)
+	old, err := s.Create(t.Context(), greeting("Ada"))
+	require.NoError(t, err)
+	f.schedule = nil
+	_, err = s.Create(t.Context(), greeting("Bob"))
+	require.NoError(t, err)
+	_, err = s.Update(t.Context(), "nightly", [][]byte{old.Token}, greeting("Grace"))
+	require.ErrorIs(t, err, ErrChanged)
+	assert.Zero(t, f.updates)
 }
 
 func TestUpdateKeepsTheStateUnlessGivenOne(t *testing.T) {
