@@ -696,7 +696,7 @@ type CronCounterResult struct {
 	Count int64 `json:"count"`
 }
 
-// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 //
 // Example: */5 * * * *
 type CronSchedule = string
@@ -1368,7 +1368,7 @@ type SleepResult struct {
 
 // StartApprovalRequest The body of `POST /approvals`; the options mean what they mean in `StartWorkflowRequest`.
 type StartApprovalRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1409,7 +1409,7 @@ type StartApprovalRequest struct {
 
 // StartCartRequest The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCartRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1450,7 +1450,7 @@ type StartCartRequest struct {
 
 // StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCronCounterRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1491,7 +1491,7 @@ type StartCronCounterRequest struct {
 
 // StartEchoRequest The body of `POST /echoes`; the options mean what they mean in `StartWorkflowRequest`.
 type StartEchoRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1532,7 +1532,7 @@ type StartEchoRequest struct {
 
 // StartGreetingRequest The body of `POST /greetings`; the options mean what they mean in `StartWorkflowRequest`.
 type StartGreetingRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1573,7 +1573,7 @@ type StartGreetingRequest struct {
 
 // StartMoneyTransferRequest The body of `POST /money-transfers`; the options mean what they mean in `StartWorkflowRequest`.
 type StartMoneyTransferRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1623,7 +1623,7 @@ type StartSignal struct {
 
 // StartSleepRequest The body of `POST /sleeps`; the options mean what they mean in `StartWorkflowRequest`.
 type StartSleepRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -1664,7 +1664,7 @@ type StartSleepRequest struct {
 
 // StartWorkflowRequest defines model for StartWorkflowRequest.
 type StartWorkflowRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule *CronSchedule `json:"cronSchedule,omitempty"`
@@ -3188,6 +3188,7 @@ type ClientInterface interface {
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
@@ -3240,6 +3241,7 @@ type ClientInterface interface {
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
@@ -4757,6 +4759,7 @@ func (c *Client) ListWorkflows(ctx context.Context, params *ListWorkflowsParams,
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 // `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 // start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
@@ -4819,6 +4822,7 @@ func (c *Client) StartWorkflowWithBody(ctx context.Context, params *StartWorkflo
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 // `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 // start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
@@ -8970,6 +8974,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
@@ -9022,6 +9027,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Needs scope `start` (or `admin`). A body that asks for more needs more:
 	// `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+	// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 	// `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 	// start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 	//
@@ -16444,6 +16450,7 @@ func (c *ClientWithResponses) ListWorkflowsWithResponse(ctx context.Context, par
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 // `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 // start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //
@@ -16502,6 +16509,7 @@ func (c *ClientWithResponses) StartWorkflowWithBodyWithResponse(ctx context.Cont
 //
 // Needs scope `start` (or `admin`). A body that asks for more needs more:
 // `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+// `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
 // `USE_EXISTING` and signal-with-start may answer with an execution this request did not
 // start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
 //

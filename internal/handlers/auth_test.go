@@ -442,6 +442,8 @@ func TestStartBodiesThatAskForMoreThanStart(t *testing.T) {
 		{"signal-with-start", `{"workflowType":"Greeting","workflowId":"x","signal":{"name":"decision"}}`,
 			[]string{"start"}, auth.ScopeRead},
 		{"FAIL", `{"workflowType":"Greeting","workflowId":"x","idConflictPolicy":"FAIL"}`, nil, ""},
+		{"cronSchedule", `{"workflowType":"Greeting","workflowId":"x","cronSchedule":"@every 1m"}`,
+			[]string{"start", "read+start"}, auth.ScopeSchedule},
 		{"update-with-start", `{"start":{"workflowType":"Greeting"}}`, []string{"start"}, auth.ScopeRead},
 		{"update-with-start FAIL", `{"start":{"workflowType":"Greeting","idConflictPolicy":"FAIL"}}`, []string{"start"}, auth.ScopeRead},
 	} {

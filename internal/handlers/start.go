@@ -110,7 +110,8 @@ var reusePolicies = map[gen.IdReusePolicy]executions.ReusePolicy{
 // requireStartScopes asks of a start what its body adds to the route's `start` scope. Ending a
 // running execution (TERMINATE_EXISTING) is an administrator's act, as POST .../terminate is. An
 // answer that may be an execution this request did not start (USE_EXISTING, signal-with-start)
-// shows that execution, its result included, so it is a read. With no authenticator (the gateway
+// shows that execution, its result included, so it is a read. A cron start goes on starting runs
+// for good, as a schedule does, so it needs `schedule`. With no authenticator (the gateway
 // runs open) there is no principal and nothing to check.
 func requireStartScopes(ctx context.Context, spec executions.StartSpec) error {
 	p, ok := auth.FromContext(ctx)
@@ -124,6 +125,8 @@ func requireStartScopes(ctx context.Context, spec executions.StartSpec) error {
 		return forbiddenProblem(auth.ScopeRead, "idConflictPolicy USE_EXISTING may answer with an execution this request did not start")
 	case spec.Signal != nil && !p.Allows(auth.ScopeRead):
 		return forbiddenProblem(auth.ScopeRead, "signal-with-start may answer with an execution this request did not start")
+	case spec.CronSchedule != "" && !p.Allows(auth.ScopeSchedule):
+		return forbiddenProblem(auth.ScopeSchedule, "cronSchedule goes on starting runs long after this request, as a schedule does")
 	}
 	return nil
 }

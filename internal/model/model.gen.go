@@ -685,7 +685,7 @@ type CronCounterResult struct {
 	Count int64 `json:"count"`
 }
 
-// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 //
 // Example: */5 * * * *
 type CronSchedule = string
@@ -1357,7 +1357,7 @@ type SleepResult struct {
 
 // StartApprovalRequest The body of `POST /approvals`; the options mean what they mean in `StartWorkflowRequest`.
 type StartApprovalRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1398,7 +1398,7 @@ type StartApprovalRequest struct {
 
 // StartCartRequest The body of `POST /carts`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCartRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1439,7 +1439,7 @@ type StartCartRequest struct {
 
 // StartCronCounterRequest The body of `POST /cron-counters`; the options mean what they mean in `StartWorkflowRequest`.
 type StartCronCounterRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1480,7 +1480,7 @@ type StartCronCounterRequest struct {
 
 // StartEchoRequest The body of `POST /echoes`; the options mean what they mean in `StartWorkflowRequest`.
 type StartEchoRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1521,7 +1521,7 @@ type StartEchoRequest struct {
 
 // StartGreetingRequest The body of `POST /greetings`; the options mean what they mean in `StartWorkflowRequest`.
 type StartGreetingRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1562,7 +1562,7 @@ type StartGreetingRequest struct {
 
 // StartMoneyTransferRequest The body of `POST /money-transfers`; the options mean what they mean in `StartWorkflowRequest`.
 type StartMoneyTransferRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1612,7 +1612,7 @@ type StartSignal struct {
 
 // StartSleepRequest The body of `POST /sleeps`; the options mean what they mean in `StartWorkflowRequest`.
 type StartSleepRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`
@@ -1653,7 +1653,7 @@ type StartSleepRequest struct {
 
 // StartWorkflowRequest defines model for StartWorkflowRequest.
 type StartWorkflowRequest struct {
-	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+	// CronSchedule A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
 	//
 	// Example: */5 * * * *
 	CronSchedule CronSchedule `json:"cronSchedule,omitempty"`

@@ -65,6 +65,7 @@ export interface paths {
          *
          *     Needs scope `start` (or `admin`). A body that asks for more needs more:
          *     `idConflictPolicy: TERMINATE_EXISTING` ends a running execution and needs `admin`;
+         *     `cronSchedule` goes on starting runs, as a schedule does, and needs `schedule` as well;
          *     `USE_EXISTING` and signal-with-start may answer with an execution this request did not
          *     start and need `read` as well. Without them the answer is 403 and nothing reaches Temporal.
          */
@@ -1445,7 +1446,7 @@ export interface components {
          */
         IdReusePolicy: "ALLOW_DUPLICATE" | "ALLOW_DUPLICATE_FAILED_ONLY" | "REJECT_DUPLICATE";
         /**
-         * @description A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result.
+         * @description A cron schedule (five fields, or `@every 1m` and the like); each run reads the last run's result. Needs scope `schedule` as well as `start`.
          * @example *\/5 * * * *
          */
         CronSchedule: string;
