@@ -155,6 +155,12 @@ func (s *Server) scheduleOf(ctx context.Context, spec gen.ScheduleSpec, action g
 		Crons: deref(spec.CronStrings), TimeZone: deref(spec.TimeZone), StartAt: spec.StartAt, EndAt: spec.EndAt,
 		Jitter: duration("spec.jitter", spec.Jitter, false),
 	}}
+	for i, c := range sch.Spec.Crons {
+		if t := strings.TrimSpace(c); strings.HasPrefix(t, "CRON_TZ=") || strings.HasPrefix(t, "TZ=") {
+			// One time zone per schedule, checked as such (422 when unknown).
+			invalid(fmt.Sprintf("spec.cronStrings[%d]", i), "must not name a time zone: spec.timeZone does")
+		}
+	}
 	for _, c := range deref(spec.Calendars) {
 		sch.Spec.Calendars = append(sch.Spec.Calendars, schedules.Calendar{
 			Second: deref(c.Second), Minute: deref(c.Minute), Hour: deref(c.Hour), DayOfMonth: deref(c.DayOfMonth),
@@ -165,6 +171,16 @@ func (s *Server) scheduleOf(ctx context.Context, spec gen.ScheduleSpec, action g
 		field := fmt.Sprintf("spec.intervals[%d]", i)
 		every := duration(field+".every", &iv.Every, true)
 		offset := duration(field+".offset", iv.Offset, false)
+		// Temporal counts intervals in whole seconds: 1500ms would fire every second, and an
+		// offset of 500ms would be none.
+		for _, d := range []struct {
+			name  string
+			value time.Duration
+		}{{".every", every}, {".offset", offset}} {
+			if d.value%time.Second != 0 {
+				invalid(field+d.name, "must be whole seconds, such as 90s or 1h: Temporal counts intervals in seconds")
+			}
+		}
 		if every > 0 && offset >= every {
 			invalid(field+".offset", "must be shorter than every")
 		}

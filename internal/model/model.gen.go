@@ -1193,7 +1193,8 @@ type ScheduleInfo struct {
 }
 
 // ScheduleInterval Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
-// `offset` 5m acts at five past each hour.
+// `offset` 5m acts at five past each hour. Both are whole seconds (Temporal counts intervals
+// in seconds; `1500ms` is refused with 400), and `every` is at least `1s`.
 type ScheduleInterval struct {
 	// Every A Go duration such as `90s`, `1m30s` or `2h`.
 	//
@@ -1247,9 +1248,11 @@ type SchedulePolicies struct {
 type ScheduleSpec struct {
 	Calendars []ScheduleCalendar `json:"calendars,omitempty"`
 
-	// CronStrings Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
-	// with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
-	// calendars (or intervals, for `@every`).
+	// CronStrings Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`); six, the five
+	// and a year (not seconds first, as some cron dialects have it: `0 */5 * * * *` fires
+	// every five hours); seven, a second first and a year last; or `@daily`, `@every 1h` and
+	// the like. They read back as calendars (or intervals, for `@every`). A `CRON_TZ=` prefix
+	// is refused: the schedule's `timeZone` says it.
 	CronStrings []string `json:"cronStrings,omitempty"`
 
 	// EndAt No action after this time.

@@ -1956,9 +1956,11 @@ export interface components {
             calendars?: components["schemas"]["ScheduleCalendar"][];
             intervals?: components["schemas"]["ScheduleInterval"][];
             /**
-             * @description Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`), six or seven
-             *     with seconds and years, or `@daily`, `@every 1h` and the like. They read back as
-             *     calendars (or intervals, for `@every`).
+             * @description Cron strings as Temporal reads them: five fields (`0 12 * * MON-FRI`); six, the five
+             *     and a year (not seconds first, as some cron dialects have it: `0 *\/5 * * * *` fires
+             *     every five hours); seven, a second first and a year last; or `@daily`, `@every 1h` and
+             *     the like. They read back as calendars (or intervals, for `@every`). A `CRON_TZ=` prefix
+             *     is refused: the schedule's `timeZone` says it.
              */
             cronStrings?: string[];
             /** @description An IANA time zone name, such as `Europe/Berlin`, for the calendars and cron strings; UTC when absent. An unknown name answers 422. */
@@ -1992,7 +1994,8 @@ export interface components {
         };
         /**
          * @description Every `every`, counted from the Unix epoch and shifted by `offset`: `every` 1h with
-         *     `offset` 5m acts at five past each hour.
+         *     `offset` 5m acts at five past each hour. Both are whole seconds (Temporal counts intervals
+         *     in seconds; `1500ms` is refused with 400), and `every` is at least `1s`.
          */
         ScheduleInterval: {
             every: components["schemas"]["Duration"];
