@@ -638,7 +638,7 @@ type CreateScheduleRequest struct {
 	Action   ScheduleAction    `json:"action"`
 	Policies *SchedulePolicies `json:"policies,omitempty"`
 
-	// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+	// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`, at most 977 bytes in UTF-8.
 	ScheduleId ScheduleId `json:"scheduleId"`
 
 	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
@@ -1138,8 +1138,8 @@ type ScheduleAction struct {
 	TaskQueue *string `json:"taskQueue,omitempty"`
 
 	// WorkflowId The id of each run, with the fire time appended by Temporal
-	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
-	// with `idem-`, which names the executions of Idempotency-Keys.
+	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, at most 979 bytes
+	// in UTF-8, and not beginning with `idem-`, which names the executions of Idempotency-Keys.
 	WorkflowId string `json:"workflowId"`
 
 	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
@@ -1177,7 +1177,7 @@ type ScheduleExecution struct {
 	WorkflowId string `json:"workflowId"`
 }
 
-// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`.
+// ScheduleId The schedule's id, chosen by its creator; any text except `.` and `..`, at most 977 bytes in UTF-8.
 type ScheduleId = string
 
 // ScheduleInfo defines model for ScheduleInfo.
@@ -1227,7 +1227,7 @@ type ScheduleList struct {
 
 // ScheduleNoteRequest defines model for ScheduleNoteRequest.
 type ScheduleNoteRequest struct {
-	// Note Why; it reads back as the schedule's `state.note`.
+	// Note Why, at most 1000 bytes in UTF-8; it reads back as the schedule's `state.note`.
 	Note *string `json:"note,omitempty"`
 }
 
@@ -1284,7 +1284,7 @@ type ScheduleSpec struct {
 
 // ScheduleState defines model for ScheduleState.
 type ScheduleState struct {
-	// Note Why the schedule was paused or unpaused.
+	// Note Why the schedule was paused or unpaused; at most 1000 bytes in UTF-8.
 	Note   *string `json:"note,omitempty"`
 	Paused *bool   `json:"paused,omitempty"`
 }
@@ -2982,7 +2982,9 @@ type ClientInterface interface {
 	// schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 	// makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 	// The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-	// time.
+	// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+	// Temporal would take those actions at once. The gateway sets no bound on the number of
+	// times a range holds: an hourly spec over a year is 8,760 runs.
 	//
 	// Needs scope `schedule` (or `admin`).
 	//
@@ -2998,7 +3000,9 @@ type ClientInterface interface {
 	// schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 	// makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 	// The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-	// time.
+	// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+	// Temporal would take those actions at once. The gateway sets no bound on the number of
+	// times a range holds: an hourly spec over a year is 8,760 runs.
 	//
 	// Needs scope `schedule` (or `admin`).
 	//
@@ -4423,7 +4427,9 @@ func (c *Client) UpdateSchedule(ctx context.Context, scheduleId string, params *
 // schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 // makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 // The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-// time.
+// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+// Temporal would take those actions at once. The gateway sets no bound on the number of
+// times a range holds: an hourly spec over a year is 8,760 runs.
 //
 // Needs scope `schedule` (or `admin`).
 //
@@ -4449,7 +4455,9 @@ func (c *Client) BackfillScheduleWithBody(ctx context.Context, scheduleId string
 // schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 // makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 // The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-// time.
+// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+// Temporal would take those actions at once. The gateway sets no bound on the number of
+// times a range holds: an hourly spec over a year is 8,760 runs.
 //
 // Needs scope `schedule` (or `admin`).
 //
@@ -8762,7 +8770,9 @@ type ClientWithResponsesInterface interface {
 	// schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 	// makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 	// The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-	// time.
+	// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+	// Temporal would take those actions at once. The gateway sets no bound on the number of
+	// times a range holds: an hourly spec over a year is 8,760 runs.
 	//
 	// Needs scope `schedule` (or `admin`).
 	//
@@ -8778,7 +8788,9 @@ type ClientWithResponsesInterface interface {
 	// schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 	// makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 	// The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-	// time.
+	// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+	// Temporal would take those actions at once. The gateway sets no bound on the number of
+	// times a range holds: an hourly spec over a year is 8,760 runs.
 	//
 	// Needs scope `schedule` (or `admin`).
 	//
@@ -16160,7 +16172,9 @@ func (c *ClientWithResponses) UpdateScheduleWithResponse(ctx context.Context, sc
 // schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 // makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 // The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-// time.
+// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+// Temporal would take those actions at once. The gateway sets no bound on the number of
+// times a range holds: an hourly spec over a year is 8,760 runs.
 //
 // Needs scope `schedule` (or `admin`).
 //
@@ -16182,7 +16196,9 @@ func (c *ClientWithResponses) BackfillScheduleWithBodyWithResponse(ctx context.C
 // schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
 // makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
 // The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-// time.
+// time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+// Temporal would take those actions at once. The gateway sets no bound on the number of
+// times a range holds: an hourly spec over a year is 8,760 runs.
 //
 // Needs scope `schedule` (or `admin`).
 //

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -40,13 +41,21 @@ func createSchedule(t *testing.T, req client.CreateScheduleRequest) *client.Crea
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, r.StatusCode(), "body: %s", r.Body)
 	require.NotNil(t, r.JSON201)
+	deleteScheduleAtEnd(t, req.ScheduleId)
+	return r
+}
+
+// deleteScheduleAtEnd deletes the schedule id when the test ends, if it is still there: a
+// schedule left behind would go on starting runs for the rest of the suite. (t.Context() is
+// canceled by then.)
+func deleteScheduleAtEnd(t *testing.T, id string) {
 	t.Cleanup(func() {
-		c, err := client.NewClientWithResponses(gatewayURL)
-		if err == nil {
-			_, _ = c.DeleteScheduleWithResponse(t.Context(), req.ScheduleId)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if c, err := client.NewClientWithResponses(gatewayURL); err == nil {
+			_, _ = c.DeleteScheduleWithResponse(ctx, id)
 		}
 	})
-	return r
 }
 
 // readSchedule requires a 200 for the schedule id.
@@ -122,7 +131,7 @@ func TestScheduleFiresPausesResumesAndLeavesItsRunsOnDelete(t *testing.T) {
 	assert.Equal(t, "quiet, please", *paused.State.Note)
 	// A start that the schedule had begun as the pause came in may still be counted a moment
 	// later; what counts is that nothing follows it.
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second)
 	before := actionCount(t, id)
 	time.Sleep(3 * time.Second) // three fire times of the spec
 	assert.Equal(t, before, actionCount(t, id), "a paused schedule takes no action")
@@ -304,6 +313,7 @@ func TestScheduleRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := greetingSchedule(uniqueID(t), "x", "Ada", everySecond())
 			tc.edit(&req)
+			deleteScheduleAtEnd(t, req.ScheduleId) // should the refusal fail
 			r, err := api(t).CreateScheduleWithResponse(t.Context(), req)
 			require.NoError(t, err)
 			require.Equal(t, tc.status, r.StatusCode(), "body: %s", r.Body)

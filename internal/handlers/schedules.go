@@ -24,6 +24,10 @@ import (
 // CreateSchedule creates a schedule whose action is checked as a start is.
 func (s *Server) CreateSchedule(ctx context.Context, req gen.CreateScheduleRequestObject) (gen.CreateScheduleResponseObject, error) {
 	b := req.Body
+	if len(b.ScheduleId) > maxScheduleIDBytes {
+		return nil, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "scheduleId",
+			Message: fmt.Sprintf("must be at most %d bytes in UTF-8", maxScheduleIDBytes)})
+	}
 	sch, err := s.scheduleOf(ctx, b.Spec, b.Action, b.Policies, b.State)
 	if err != nil {
 		return nil, err
@@ -77,6 +81,9 @@ func (s *Server) DeleteSchedule(ctx context.Context, req gen.DeleteScheduleReque
 
 // PauseSchedule pauses a schedule.
 func (s *Server) PauseSchedule(ctx context.Context, req gen.PauseScheduleRequestObject) (gen.PauseScheduleResponseObject, error) {
+	if err := checkNote(req.Body.Note, "note"); err != nil {
+		return nil, err
+	}
 	if err := s.schedules.Pause(ctx, req.ScheduleId, deref(req.Body.Note)); err != nil {
 		return nil, scheduleProblem(req.ScheduleId, err)
 	}
@@ -85,6 +92,9 @@ func (s *Server) PauseSchedule(ctx context.Context, req gen.PauseScheduleRequest
 
 // UnpauseSchedule unpauses a schedule.
 func (s *Server) UnpauseSchedule(ctx context.Context, req gen.UnpauseScheduleRequestObject) (gen.UnpauseScheduleResponseObject, error) {
+	if err := checkNote(req.Body.Note, "note"); err != nil {
+		return nil, err
+	}
 	if err := s.schedules.Unpause(ctx, req.ScheduleId, deref(req.Body.Note)); err != nil {
 		return nil, scheduleProblem(req.ScheduleId, err)
 	}
@@ -102,14 +112,39 @@ func (s *Server) TriggerSchedule(ctx context.Context, req gen.TriggerScheduleReq
 // BackfillSchedule has a schedule take the actions of a past time range.
 func (s *Server) BackfillSchedule(ctx context.Context, req gen.BackfillScheduleRequestObject) (gen.BackfillScheduleResponseObject, error) {
 	b := req.Body
-	if !b.EndAt.After(b.StartAt) {
-		return nil, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "endAt", Message: "must be after startAt"})
+	switch {
+	case b.EndAt.Before(b.StartAt):
+		return nil, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "endAt", Message: "must not be before startAt"})
+	case b.EndAt.After(time.Now().Add(backfillClockSkew)):
+		// Temporal would start the future's runs at once, which is a trigger, not a backfill.
+		return nil, validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: "endAt",
+			Message: "must not be in the future: a backfill takes the actions of a past range"})
 	}
 	if err := s.schedules.Backfill(ctx, req.ScheduleId, b.StartAt, b.EndAt, schedules.Overlap(deref(b.Overlap))); err != nil {
 		return nil, scheduleProblem(req.ScheduleId, err)
 	}
 	return gen.BackfillSchedule202Response{}, nil
 }
+
+// Temporal's limits, in bytes: a schedule is a workflow whose id is the schedule's after a 23-byte
+// prefix, an action's run id is its workflowId with the 21-byte fire time appended, both within
+// 1000 bytes; a note is at most 1000 bytes. The contract's maxLength counts characters.
+const (
+	maxScheduleIDBytes = 977
+	maxActionIDBytes   = 979
+	maxNoteBytes       = 1000
+)
+
+func checkNote(note *string, field string) error {
+	if note != nil && len(*note) > maxNoteBytes {
+		return validationProblem(gen.FieldError{In: gen.FieldErrorInBody, Field: field,
+			Message: fmt.Sprintf("must be at most %d bytes in UTF-8", maxNoteBytes)})
+	}
+	return nil
+}
+
+// backfillClockSkew is how far in the future a backfill's end may be, for clocks that differ.
+const backfillClockSkew = time.Minute
 
 // ListSchedules answers a page of schedules.
 func (s *Server) ListSchedules(ctx context.Context, req gen.ListSchedulesRequestObject) (gen.ListSchedulesResponseObject, error) {
@@ -196,6 +231,12 @@ func (s *Server) scheduleOf(ctx context.Context, spec gen.ScheduleSpec, action g
 	}
 	if action.Input != nil {
 		sch.Action.Input = *action.Input
+	}
+	if len(action.WorkflowId) > maxActionIDBytes {
+		invalid("action.workflowId", fmt.Sprintf("must be at most %d bytes in UTF-8: Temporal appends the fire time", maxActionIDBytes))
+	}
+	if state != nil && state.Note != nil && len(*state.Note) > maxNoteBytes {
+		invalid("state.note", fmt.Sprintf("must be at most %d bytes in UTF-8", maxNoteBytes))
 	}
 	if strings.HasPrefix(action.WorkflowId, executions.KeyIDPrefix) {
 		invalid("action.workflowId", "must not begin with "+executions.KeyIDPrefix+", which names the executions of Idempotency-Keys")

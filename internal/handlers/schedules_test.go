@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,6 +61,10 @@ func TestCreateScheduleRefusals(t *testing.T) {
 			"urn:temporal-http:problem:validation", "spec.intervals[0].offset"},
 		{"an interval of nothing", `{"scheduleId":"s","spec":{"intervals":[{"every":"0s"}]},"action":{"workflowType":"Echo","workflowId":"x"}}`,
 			"urn:temporal-http:problem:validation", "spec.intervals[0].every"},
+		{"an id over Temporal's bytes", `{"scheduleId":"` + strings.Repeat("ü", 489) + `","spec":{},"action":{"workflowType":"Echo","workflowId":"x"}}`,
+			"urn:temporal-http:problem:validation", "scheduleId"},
+		{"an action id over Temporal's bytes", `{"scheduleId":"s","spec":{},"action":{"workflowType":"Echo","workflowId":"` + strings.Repeat("ü", 490) + `"}}`,
+			"urn:temporal-http:problem:validation", "action.workflowId"},
 		{"an interval of part of a second", `{"scheduleId":"s","spec":{"intervals":[{"every":"1500ms"}]},"action":{"workflowType":"Echo","workflowId":"x"}}`,
 			"urn:temporal-http:problem:validation", "spec.intervals[0].every"},
 		{"an offset of part of a second", `{"scheduleId":"s","spec":{"intervals":[{"every":"2s","offset":"500ms"}]},"action":{"workflowType":"Echo","workflowId":"x"}}`,
@@ -204,7 +209,13 @@ func TestScheduleActions(t *testing.T) {
 				assert.Equal(t, "2026-01-01T23:00:00Z", b.EndTime.AsTime().Format("2006-01-02T15:04:05Z07:00"))
 				assert.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_UNSPECIFIED, b.OverlapPolicy, "the schedule's own policy")
 			}},
-		{"backfill of no time", http.MethodPost, "/schedules/nightly/backfill", `{"startAt":"2026-01-01T00:00:00Z","endAt":"2026-01-01T00:00:00Z"}`,
+		{"pause with a note over Temporal's bytes", http.MethodPost, "/schedules/nightly/pause", `{"note":"` + strings.Repeat("ü", 600) + `"}`,
+			http.StatusBadRequest, func(t *testing.T, f *fakeTemporal) { assert.Empty(t, f.patches) }},
+		{"backfill of one time", http.MethodPost, "/schedules/nightly/backfill", `{"startAt":"2026-01-01T00:00:00Z","endAt":"2026-01-01T00:00:00Z"}`,
+			http.StatusAccepted, func(t *testing.T, f *fakeTemporal) { require.Len(t, f.patches, 1) }},
+		{"backfill that ends before it starts", http.MethodPost, "/schedules/nightly/backfill", `{"startAt":"2026-01-02T00:00:00Z","endAt":"2026-01-01T00:00:00Z"}`,
+			http.StatusBadRequest, func(t *testing.T, f *fakeTemporal) { assert.Empty(t, f.patches) }},
+		{"backfill of the future", http.MethodPost, "/schedules/nightly/backfill", `{"startAt":"2026-01-01T00:00:00Z","endAt":"2999-01-01T00:00:00Z"}`,
 			http.StatusBadRequest, func(t *testing.T, f *fakeTemporal) { assert.Empty(t, f.patches) }},
 		{"delete", http.MethodDelete, "/schedules/nightly", "", http.StatusNoContent, func(t *testing.T, f *fakeTemporal) {
 			assert.NotContains(t, f.schedules, "nightly")

@@ -627,7 +627,7 @@ type CreateScheduleRequest struct {
 	Action   ScheduleAction   `json:"action"`
 	Policies SchedulePolicies `json:"policies,omitempty"`
 
-	// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`.
+	// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`, at most 977 bytes in UTF-8.
 	ScheduleID ScheduleID `json:"scheduleId"`
 
 	// Spec When the schedule acts: at every time that any of its calendars, intervals or cron strings
@@ -1127,8 +1127,8 @@ type ScheduleAction struct {
 	TaskQueue string `json:"taskQueue,omitempty"`
 
 	// WorkflowID The id of each run, with the fire time appended by Temporal
-	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
-	// with `idem-`, which names the executions of Idempotency-Keys.
+	// (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, at most 979 bytes
+	// in UTF-8, and not beginning with `idem-`, which names the executions of Idempotency-Keys.
 	WorkflowID string `json:"workflowId"`
 
 	// WorkflowType The workflow type, one of `GET /workflow-types` on this deployment's own task queue.
@@ -1166,7 +1166,7 @@ type ScheduleExecution struct {
 	WorkflowID string `json:"workflowId"`
 }
 
-// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`.
+// ScheduleID The schedule's id, chosen by its creator; any text except `.` and `..`, at most 977 bytes in UTF-8.
 type ScheduleID = string
 
 // ScheduleInfo defines model for ScheduleInfo.
@@ -1216,7 +1216,7 @@ type ScheduleList struct {
 
 // ScheduleNoteRequest defines model for ScheduleNoteRequest.
 type ScheduleNoteRequest struct {
-	// Note Why; it reads back as the schedule's `state.note`.
+	// Note Why, at most 1000 bytes in UTF-8; it reads back as the schedule's `state.note`.
 	Note string `json:"note,omitempty"`
 }
 
@@ -1273,7 +1273,7 @@ type ScheduleSpec struct {
 
 // ScheduleState defines model for ScheduleState.
 type ScheduleState struct {
-	// Note Why the schedule was paused or unpaused.
+	// Note Why the schedule was paused or unpaused; at most 1000 bytes in UTF-8.
 	Note   string `json:"note,omitempty"`
 	Paused bool   `json:"paused,omitempty"`
 }

@@ -1001,7 +1001,9 @@ export interface paths {
          *     schedule's own overlap policy when absent: with `SKIP`, a backfilled run still running
          *     makes the next one skip, so give `ALLOW_ALL` or `BUFFER_ALL` to get one run per time).
          *     The catch-up window does not apply. The schedule starts the runs after the 202, ten at a
-         *     time.
+         *     time. `startAt` may equal `endAt` (one time); `endAt` may not be in the future (400):
+         *     Temporal would take those actions at once. The gateway sets no bound on the number of
+         *     times a range holds: an hourly spec over a year is 8,760 runs.
          *
          *     Needs scope `schedule` (or `admin`).
          */
@@ -1927,7 +1929,7 @@ export interface components {
             /** @example ok */
             status: string;
         };
-        /** @description The schedule's id, chosen by its creator; any text except `.` and `..`. */
+        /** @description The schedule's id, chosen by its creator; any text except `.` and `..`, at most 977 bytes in UTF-8. */
         ScheduleId: string;
         /** @description A new schedule. Left out, `policies` and `state` take Temporal's defaults. */
         CreateScheduleRequest: {
@@ -2011,8 +2013,8 @@ export interface components {
             workflowType: string;
             /**
              * @description The id of each run, with the fire time appended by Temporal
-             *     (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, and not beginning
-             *     with `idem-`, which names the executions of Idempotency-Keys.
+             *     (`greet-nightly-2026-12-07T02:00:00Z`); any text except `.` and `..`, at most 979 bytes
+             *     in UTF-8, and not beginning with `idem-`, which names the executions of Idempotency-Keys.
              */
             workflowId: string;
             /** @description As in `POST /workflows`; this deployment's own task queue when absent. */
@@ -2043,11 +2045,11 @@ export interface components {
         };
         ScheduleState: {
             paused?: boolean;
-            /** @description Why the schedule was paused or unpaused. */
+            /** @description Why the schedule was paused or unpaused; at most 1000 bytes in UTF-8. */
             note?: string;
         };
         ScheduleNoteRequest: {
-            /** @description Why; it reads back as the schedule's `state.note`. */
+            /** @description Why, at most 1000 bytes in UTF-8; it reads back as the schedule's `state.note`. */
             note?: string;
         };
         TriggerScheduleRequest: {
