@@ -312,6 +312,11 @@ func scheduleProblem(id string, err error) error {
 		return p
 	case errors.Is(err, schedules.ErrNotFound):
 		return newProblem(http.StatusNotFound, problemScheduleNotFound, "Schedule not found", "No schedule has this id.")
+	case errors.Is(err, schedules.ErrUnconfirmed):
+		p := unavailableProblem()
+		p.detail = "The update was sent to Temporal, but reading the schedule back to see whether it took effect failed; " +
+			"GET the schedule to see, and update again with its ETag if it is not yours."
+		return fmt.Errorf("%w: %w", p, err)
 	case errors.Is(err, schedules.ErrChanged):
 		return newProblem(http.StatusPreconditionFailed, problemScheduleChanged, "Schedule changed",
 			"The schedule is not the version If-Match names; read it again and update that version.")

@@ -54,6 +54,10 @@ var ErrNotFound = errors.New("no such schedule")
 // read, or while the update was being made.
 var ErrChanged = errors.New("the schedule is not the version named")
 
+// ErrUnconfirmed says that an update was sent but the read that tells whether it took effect
+// failed: the schedule may or may not be the update's.
+var ErrUnconfirmed = errors.New("the update was sent, and whether it took effect could not be read")
+
 // ErrBadPageToken says that a page token is not one the list handed out.
 var ErrBadPageToken = errors.New("not a page token of the schedule list")
 
@@ -197,7 +201,7 @@ func (s *Service) Update(ctx context.Context, id string, match [][]byte, sch Sch
 	}
 	after, err := s.describe(ctx, id)
 	if err != nil {
-		return Schedule{}, err
+		return Schedule{}, fmt.Errorf("%w: %w", ErrUnconfirmed, err)
 	}
 	if !bytes.Equal(revisionOf(after.GetSchedule()), revision) {
 		return Schedule{}, ErrChanged

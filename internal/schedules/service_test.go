@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	schedulepb "go.temporal.io/api/schedule/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -26,6 +27,8 @@ type fakeClient struct {
 	updates  int
 	describe int
 	err      error
+	// busy is how many reads Temporal refuses as BUSY_WORKFLOW before it answers.
+	busy int
 }
 
 func token(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
@@ -45,6 +48,10 @@ func (f *fakeClient) DescribeSchedule(context.Context, *workflowservice.Describe
 	f.describe++
 	if f.err != nil {
 		return nil, f.err
+	}
+	if f.busy > 0 {
+		f.busy--
+		return nil, serviceerror.NewResourceExhausted(enumspb.RESOURCE_EXHAUSTED_CAUSE_BUSY_WORKFLOW, "consistent query buffer is full")
 	}
 	if f.schedule == nil {
 		return nil, serviceerror.NewNotFound("schedule not found")
@@ -229,4 +236,26 @@ func TestAnUnknownOverlapPolicyIsRefused(t *testing.T) {
 	_, err := s.Create(t.Context(), sch)
 	require.Error(t, err)
 	assert.Nil(t, f.schedule, "nothing reached Temporal")
+}
+
+func TestAReadWaitsOutABusyScheduler(t *testing.T) {
+	f := &fakeClient{}
+	s := newService(f)
+	_, err := s.Create(t.Context(), greeting("Ada"))
+	require.NoError(t, err)
+	f.busy = 3
+	_, err = s.Get(t.Context(), "nightly")
+	require.NoError(t, err)
+	assert.Equal(t, 4, f.describe)
+}
+
+func TestAnUpdateWhoseReadBackFailsSaysSo(t *testing.T) {
+	f := &fakeClient{}
+	s := newService(f)
+	_, err := s.Create(t.Context(), greeting("Ada"))
+	require.NoError(t, err)
+	f.between = func(f *fakeClient) { f.err = serviceerror.NewUnavailable("gone") }
+	_, err = s.Update(t.Context(), "nightly", nil, greeting("Grace"))
+	require.ErrorIs(t, err, ErrUnconfirmed)
+	assert.Equal(t, 1, f.updates)
 }
