@@ -40,21 +40,24 @@ func RepoRoot() (string, error) {
 }
 
 // PinnedVersion reads the Temporal CLI version pinned in root/tools/temporal/go.mod.
-func PinnedVersion(root string) (string, error) {
+func PinnedVersion(root string) (string, error) { return pinnedVersion(root, cliModule) }
+
+// pinnedVersion reads the version of module that root/tools/temporal/go.mod requires.
+func pinnedVersion(root, module string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(root, "tools", "temporal", "go.mod"))
 	if err != nil {
 		return "", err
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		fields := strings.Fields(line)
-		if len(fields) >= 2 && fields[0] == cliModule {
+		if len(fields) >= 2 && fields[0] == module {
 			return fields[1], nil
 		}
-		if len(fields) >= 3 && fields[0] == "require" && fields[1] == cliModule {
+		if len(fields) >= 3 && fields[0] == "require" && fields[1] == module {
 			return fields[2], nil
 		}
 	}
-	return "", fmt.Errorf("tools/temporal/go.mod does not require %s", cliModule)
+	return "", fmt.Errorf("tools/temporal/go.mod does not require %s", module)
 }
 
 // CachePath is where the pinned CLI is kept once built: under cfg.CacheDir (TEMPORAL_HTTP_CACHE),
@@ -69,6 +72,15 @@ func CachePath(cfg config.TemporalCLI, version string) (string, error) {
 		dir = filepath.Join(base, "temporalhttp")
 	}
 	return filepath.Join(dir, "temporal-"+version), nil
+}
+
+// cachedToolPath is where a binary named name at version is kept: beside the CLI's cache.
+func cachedToolPath(cfg config.TemporalCLI, name, version string) (string, error) {
+	cli, err := CachePath(cfg, version)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(filepath.Dir(cli), name+"-"+version), nil
 }
 
 // FindCLI returns a Temporal CLI without building one: cfg.Path (TEMPORAL_CLI), else the pinned
@@ -114,23 +126,32 @@ func EnsureCLI(ctx context.Context, cfg config.TemporalCLI, progress io.Writer) 
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return "", err
-	}
 	fmt.Fprintf(progress, "Building the Temporal CLI %s (the dev server) once; it is cached at %s.\n", version, target)
 	fmt.Fprintln(progress, "A cold build takes 5 to 15 minutes on two cores and needs about 2 GB of module cache.")
+	if err := buildTool(ctx, root, cliModule+"/cmd/temporal", target, progress); err != nil {
+		return "", fmt.Errorf("build Temporal CLI %s: %w", version, err)
+	}
+	return target, nil
+}
 
+// buildTool builds pkg, a package the tools module names, into target. The build reads only the
+// Go module proxy and checks every module against tools/temporal/go.sum; target appears only once
+// complete, so an interrupted build leaves nothing that looks usable.
+func buildTool(ctx context.Context, root, pkg, target string, progress io.Writer) error {
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return err
+	}
 	tmp := target + ".partial"
-	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-o", tmp, cliModule+"/cmd/temporal")
+	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-o", tmp, pkg)
 	cmd.Dir = filepath.Join(root, "tools", "temporal")
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return "", err
+		return err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("start go build: %w", err)
+		return fmt.Errorf("start go build: %w", err)
 	}
 	// go build -v names each package as it compiles it: count them so the wait is visibly moving.
 	var tail []string
@@ -145,11 +166,11 @@ func EnsureCLI(ctx context.Context, cfg config.TemporalCLI, progress io.Writer) 
 	}
 	if err := cmd.Wait(); err != nil {
 		_ = os.Remove(tmp)
-		return "", fmt.Errorf("build Temporal CLI %s: %w\n%s", version, err, strings.Join(tail, "\n"))
+		return fmt.Errorf("%w\n%s", err, strings.Join(tail, "\n"))
 	}
 	if err := os.Rename(tmp, target); err != nil {
-		return "", err
+		return err
 	}
-	fmt.Fprintf(progress, "Built the Temporal CLI in %s.\n", time.Since(start).Round(time.Second))
-	return target, nil
+	fmt.Fprintf(progress, "Built %s in %s.\n", filepath.Base(target), time.Since(start).Round(time.Second))
+	return nil
 }
