@@ -1,0 +1,85 @@
+//go:build linux
+
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/temporalhttp/gateway/internal/config"
+)
+
+// TestClusterSmoke brings the whole cluster up twice, the first time building what is not cached
+// (cold), the second from the caches (warm), and each time runs a Greeting through one gateway
+// and reads it through the other. It takes a minute or more, so `make cluster-test` runs it
+// (CLUSTER_TEST=1) and `make test` does not yet.
+func TestClusterSmoke(t *testing.T) {
+	if os.Getenv("CLUSTER_TEST") == "" {
+		fmt.Fprintln(os.Stderr, "cluster: SKIPPED TestClusterSmoke: set CLUSTER_TEST=1 (make cluster-test) to run the multi-service cluster")
+		t.Skip("set CLUSTER_TEST=1 (make cluster-test) to run the multi-service cluster")
+	}
+	cfg, err := config.LoadCluster(os.Getenv)
+	require.NoError(t, err)
+
+	for _, round := range []string{"cold", "warm"} {
+		t.Run(round, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+			defer cancel()
+			start := time.Now()
+			c, err := Up(ctx, Options{Config: cfg, Dir: t.TempDir(), Workers: 2, Gateways: 2, Progress: testWriter{t}})
+			require.NoError(t, err)
+			up := time.Since(start)
+			defer c.Stop()
+			tm := c.Timings
+			fmt.Printf("cluster %s setup: %s total; server build %s, PostgreSQL %s, schema %s, services %s, namespace ready %s, product %s\n",
+				round, up.Round(time.Millisecond), tm.ServerBuild.Round(time.Millisecond), tm.Postgres.Round(time.Millisecond),
+				tm.Schema.Round(time.Millisecond), tm.Services.Round(time.Millisecond), tm.Namespace.Round(time.Millisecond),
+				tm.Product.Round(time.Millisecond))
+			require.Len(t, c.GatewayURLs, 2)
+
+			id := "cluster-smoke-" + round
+			a, b := c.GatewayURLs[0], c.GatewayURLs[1]
+			status, body := call(t, http.MethodPost, a+"/workflows?wait=30s",
+				fmt.Sprintf(`{"workflowType":"Greeting","workflowId":%q,"input":{"name":"Ada"}}`, id))
+			require.Equal(t, http.StatusCreated, status, "start through gateway A: %s", body)
+			assert.Equal(t, "COMPLETED", body["status"], "gateway A waited for the result: %v", body)
+
+			status, body = call(t, http.MethodGet, b+"/workflows/"+id, "")
+			require.Equal(t, http.StatusOK, status, "read through gateway B: %v", body)
+			assert.Equal(t, "COMPLETED", body["status"])
+			assert.Equal(t, map[string]any{"greeting": "Hello, Ada!"}, body["result"], "gateway B reads the result gateway A started")
+			require.NoError(t, c.Exited(), "every process of the cluster still runs")
+		})
+	}
+}
+
+func call(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
