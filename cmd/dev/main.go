@@ -1,6 +1,7 @@
 // Command dev runs the whole stack on this machine: a Temporal dev server (SQLite file, Web UI),
 // the worker and the gateway. `go run ./cmd/dev cli` only finds or builds the Temporal CLI and
-// prints its path.
+// prints its path. `go run ./cmd/dev cluster` runs the production shape instead: PostgreSQL,
+// Temporal's four services as four processes, two workers and two gateways.
 package main
 
 import (
@@ -52,8 +53,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, cli)
 		return nil
 	}
+	if len(args) > 1 && args[1] == "cluster" {
+		return runCluster(ctx, getenv, stdout, stderr)
+	}
 	if len(args) > 1 {
-		return fmt.Errorf("unknown argument %q (usage: dev [cli])", args[1])
+		return fmt.Errorf("unknown argument %q (usage: dev [cli|cluster])", args[1])
 	}
 
 	cfg, err := config.LoadDev(getenv)

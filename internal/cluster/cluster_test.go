@@ -18,9 +18,10 @@ import (
 	"github.com/temporalhttp/gateway/internal/config"
 )
 
-// TestClusterSmoke brings the whole cluster up twice, the first time building what is not cached
-// (cold), the second from the caches (warm), and each time runs a Greeting through one gateway
-// and reads it through the other. It takes a minute or more, so `make cluster-test` runs it
+// TestClusterSmoke brings the whole cluster up twice, the first time from an empty binary cache
+// (cold: temporal-server and temporal-sql-tool are built, from Go's build cache when it is warm),
+// the second from that cache (warm), and each time runs a Greeting through one gateway and reads
+// it through the other. It takes a minute or more, so `make cluster-test` runs it
 // (CLUSTER_TEST=1) and `make test` does not yet.
 func TestClusterSmoke(t *testing.T) {
 	if os.Getenv("CLUSTER_TEST") == "" {
@@ -29,6 +30,7 @@ func TestClusterSmoke(t *testing.T) {
 	}
 	cfg, err := config.LoadCluster(os.Getenv)
 	require.NoError(t, err)
+	cfg.CLI.CacheDir = t.TempDir()
 
 	for _, round := range []string{"cold", "warm"} {
 		t.Run(round, func(t *testing.T) {
