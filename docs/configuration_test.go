@@ -27,7 +27,7 @@ var envconfigVariables = []string{
 var (
 	// variableName is a string literal in Go code that names a setting, such as
 	// "GATEWAY_MAX_WAIT". "NAME=value" (an environment made for a child process) is not one.
-	variableName = regexp.MustCompile(`"((?:GATEWAY|WORKER|TEMPORAL|OTEL|LOG|DEV)_[A-Z0-9_]*[A-Z0-9])"`)
+	variableName = regexp.MustCompile(`"((?:GATEWAY|WORKER|TEMPORAL|OTEL|LOG|DEV|CLUSTER)_[A-Z0-9_]*[A-Z0-9])"`)
 	// tableRow is a row of the configuration table: | `NAME` | ...
 	tableRow = regexp.MustCompile("^\\| `([A-Z][A-Z0-9_]*)` \\|")
 )
