@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/temporalhttp/gateway/internal/cluster"
 	"github.com/temporalhttp/gateway/internal/config"
@@ -13,7 +14,7 @@ import (
 
 // runCluster runs the production shape on this machine (`dev cluster`, `make cluster`):
 // PostgreSQL, Temporal's four services as four processes, two workers and two gateways.
-func runCluster(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+func runCluster(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (err error) {
 	cfg, err := config.LoadCluster(getenv)
 	if err != nil {
 		return err
@@ -22,7 +23,14 @@ func runCluster(ctx context.Context, getenv func(string) string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	// Kept when something failed, for its logs.
+	defer func() {
+		if err == nil {
+			_ = os.RemoveAll(dir)
+		} else {
+			err = fmt.Errorf("%w (logs kept in %s)", err, dir)
+		}
+	}()
 	c, err := cluster.Up(ctx, cluster.Options{Config: cfg, Dir: dir, Workers: 2, Gateways: 2, Progress: stderr})
 	if err != nil {
 		return err
@@ -42,7 +50,7 @@ Temporal cluster is running: four services on PostgreSQL, two workers, two gatew
   Gateway B    %[2]s
   Frontend     %[3]s  (HTTP API port %[4]d)  namespace %[5]s, task queue %[6]s
   PostgreSQL   %[7]s  databases temporal, temporal_visibility
-%[8]s  Files        %[9]s  (config/cluster.yaml, cluster.log; removed on exit)
+%[8]s  Files        %[9]s  (config/cluster.yaml, cluster.log; removed on a clean exit)
   Setup        server build %[10]s, PostgreSQL %[11]s, schema %[12]s, services %[13]s, namespace %[14]s, product %[15]s
 
 Try:
@@ -54,7 +62,19 @@ Press Ctrl-C to stop everything.
 `, c.GatewayURLs[0], c.GatewayURLs[1], c.Frontend, c.FrontendHTTP, c.Namespace, c.TaskQueue, pg, services.String(), dir,
 		t.ServerBuild.Round(1e6), t.Postgres.Round(1e6), t.Schema.Round(1e6), t.Services.Round(1e6), t.Namespace.Round(1e6), t.Product.Round(1e6))
 
-	<-ctx.Done()
-	fmt.Fprintln(stderr, "Stopping ...")
-	return nil
+	// A process that dies on its own stops the whole cluster, rather than leaving it half up.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stderr, "Stopping ...")
+			return nil
+		case <-tick.C:
+			if err := c.Exited(); err != nil {
+				fmt.Fprintln(stderr, "Stopping ...")
+				return err
+			}
+		}
+	}
 }
