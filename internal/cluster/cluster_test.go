@@ -21,8 +21,8 @@ import (
 // TestClusterSmoke brings the whole cluster up twice, the first time from an empty binary cache
 // (cold: temporal-server and temporal-sql-tool are built, from Go's build cache when it is warm),
 // the second from that cache (warm), and each time runs a Greeting through one gateway and reads
-// it through the other. It takes a minute or more, so `make cluster-test` runs it
-// (CLUSTER_TEST=1) and `make test` does not yet.
+// it through the other. It takes a minute or more, so it runs only in `make cluster-test`
+// (CLUSTER_TEST=1), which `make test` runs after the end-to-end tests.
 func TestClusterSmoke(t *testing.T) {
 	if os.Getenv("CLUSTER_TEST") == "" {
 		fmt.Fprintln(os.Stderr, "cluster: SKIPPED TestClusterSmoke: set CLUSTER_TEST=1 (make cluster-test) to run the multi-service cluster")
