@@ -162,7 +162,7 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options, log io.Writer)
 	env := []string{"TEMPORAL_ADDRESS=" + c.Frontend, "TEMPORAL_NAMESPACE=" + c.Namespace,
 		"TEMPORAL_TASK_QUEUE=" + c.TaskQueue, "LOG_LEVEL=warn"}
 	for i := range opts.Workers {
-		p, err := start(fmt.Sprintf("worker-%d", i+1), log, nil, env, filepath.Join(binDir, "worker"))
+		p, err := start(fmt.Sprintf("worker-%d", i+1), log, nil, "", env, filepath.Join(binDir, "worker"))
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options, log io.Writer)
 	}
 	for i, port := range ports {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		p, err := start(fmt.Sprintf("gateway-%d", i+1), log, nil, append(env, "GATEWAY_HTTP_ADDR="+addr),
+		p, err := start(fmt.Sprintf("gateway-%d", i+1), log, nil, "", append(env, "GATEWAY_HTTP_ADDR="+addr),
 			filepath.Join(binDir, "server"))
 		if err != nil {
 			return err
@@ -190,11 +190,15 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options, log io.Writer)
 	return nil
 }
 
+// probeClient bounds each readiness probe: a gateway that accepts and never answers must not
+// hold the wait past its deadline.
+var probeClient = &http.Client{Timeout: 5 * time.Second}
+
 func waitReady(ctx context.Context, base string, p *process) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := probeClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

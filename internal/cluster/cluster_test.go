@@ -50,12 +50,12 @@ func TestClusterSmoke(t *testing.T) {
 
 			id := "cluster-smoke-" + round
 			a, b := c.GatewayURLs[0], c.GatewayURLs[1]
-			status, body := call(t, http.MethodPost, a+"/workflows?wait=30s",
+			status, body := call(t, http.MethodPost, a+"/workflows?wait=60s",
 				fmt.Sprintf(`{"workflowType":"Greeting","workflowId":%q,"input":{"name":"Ada"}}`, id))
 			require.Equal(t, http.StatusCreated, status, "start through gateway A: %s", body)
 			assert.Equal(t, "COMPLETED", body["status"], "gateway A waited for the result: %v", body)
 
-			status, body = call(t, http.MethodGet, b+"/workflows/"+id, "")
+			status, body = call(t, http.MethodGet, b+"/workflows/"+id+"?wait=30s", "")
 			require.Equal(t, http.StatusOK, status, "read through gateway B: %v", body)
 			assert.Equal(t, "COMPLETED", body["status"])
 			assert.Equal(t, map[string]any{"greeting": "Hello, Ada!"}, body["result"], "gateway B reads the result gateway A started")
@@ -71,7 +71,7 @@ func call(t *testing.T, method, url, body string) (int, map[string]any) {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var out map[string]any

@@ -5,6 +5,8 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -83,7 +85,8 @@ func unprivileged() (*syscall.Credential, error) {
 		uid, err1 := strconv.Atoi(u.Uid)
 		gid, err2 := strconv.Atoi(u.Gid)
 		if err1 == nil && err2 == nil {
-			return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), NoSetGroups: true}, nil
+			// Groups nil: the supplementary groups are cleared, root's among them.
+			return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 		}
 	}
 	return nil, errors.New("running as root, and PostgreSQL refuses root: no postgres or nobody user to run it as")
@@ -115,27 +118,56 @@ func startPostgres(ctx context.Context, binDir string, port int, log io.Writer) 
 	}
 	data := filepath.Join(root, "data")
 	const user = "temporal"
-	var initOut bytes.Buffer
-	initdb, err := start("initdb", &initOut, cred, nil, filepath.Join(bin, "initdb"),
-		"-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-locale")
+	// A password of this run only: any local user may connect over TCP, and the superuser could
+	// run commands as the server's user.
+	password, err := randomPassword()
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	<-initdb.done
+	pwfile := filepath.Join(root, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(password+"\n"), 0o600); err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(pwfile, int(cred.Uid), int(cred.Gid)); err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+	}
+	var initOut bytes.Buffer
+	// In its own directory: PostgreSQL returns to its working directory, which the user it runs
+	// as may not enter (a checkout under /root).
+	initdb, err := start("initdb", &initOut, cred, root, nil, filepath.Join(bin, "initdb"),
+		"-D", data, "-U", user, "--auth=scram-sha-256", "--pwfile", pwfile, "-E", "UTF8", "--no-locale", "--no-sync")
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	select {
+	case <-initdb.done:
+	case <-ctx.Done():
+		initdb.stop(syscall.SIGKILL, time.Second)
+		os.RemoveAll(root)
+		return nil, fmt.Errorf("initdb: %w", ctx.Err())
+	}
+	_ = os.Remove(pwfile)
 	_, _ = log.Write(initOut.Bytes())
 	if initdb.err != nil {
 		os.RemoveAll(root)
 		return nil, fmt.Errorf("initdb: %w\n%s", initdb.err, initOut.Bytes())
 	}
 	// Four services with up to 22 connections each, plus the schema tool: more than the default 100.
-	proc, err := start("postgres", log, cred, nil, filepath.Join(bin, "postgres"),
-		"-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", data, "-c", "max_connections=200")
+	// A throwaway database: nothing is worth an fsync on a slow CI disk.
+	proc, err := start("postgres", log, cred, root, nil, filepath.Join(bin, "postgres"),
+		"-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", data, "-c", "max_connections=200",
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
-	pg := &Postgres{Host: "127.0.0.1", Port: port, User: user, Password: "", proc: proc, dir: root}
+	pg := &Postgres{Host: "127.0.0.1", Port: port, User: user, Password: password, proc: proc, dir: root}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		check := exec.CommandContext(ctx, filepath.Join(bin, "pg_isready"), "-q", "-h", pg.Host, "-p", strconv.Itoa(port))
@@ -143,6 +175,7 @@ func startPostgres(ctx context.Context, binDir string, port int, log io.Writer) 
 			return pg, nil
 		}
 		if done, err := proc.exited(); done {
+			os.RemoveAll(root)
 			return nil, fmt.Errorf("postgres exited at start (%v); its output is in the cluster log", err)
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
@@ -160,4 +193,12 @@ func (pg *Postgres) stop() {
 		pg.proc.stop(syscall.SIGINT, 20*time.Second)
 		_ = os.RemoveAll(pg.dir)
 	}
+}
+
+func randomPassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make a PostgreSQL password: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

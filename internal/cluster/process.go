@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -20,11 +21,13 @@ type process struct {
 	err  error
 }
 
-// start runs path with args; env is added to the launcher's environment, cred (when not nil) is
-// the user it runs as.
-func start(name string, out io.Writer, cred *syscall.Credential, env []string, path string, args ...string) (*process, error) {
+// start runs path with args in dir ("" for the launcher's own); env is added to the launcher's
+// environment without the settings of Temporal, the gateway, the worker, the schema tool and
+// the cluster (childEnv); cred (when not nil) is the user it runs as.
+func start(name string, out io.Writer, cred *syscall.Credential, dir string, env []string, path string, args ...string) (*process, error) {
 	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(env)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: cred}
 	if err := cmd.Start(); err != nil {
@@ -62,4 +65,25 @@ func (p *process) exited() (bool, error) {
 	default:
 		return false, nil
 	}
+}
+
+// ownSettings begin the variables the cluster sets for its children itself. One the launcher's
+// shell exports (TEMPORAL_TLS_CERT, WORKER_METRICS_ADDR, SQL_PASSWORD, CLUSTER_POSTGRES_URL ...)
+// would reach every child and turn it against the cluster: a second worker on a taken metrics
+// port, a gateway dialling TLS to a plaintext frontend, a password in every environment.
+var ownSettings = []string{"TEMPORAL_", "GATEWAY_", "WORKER_", "SQL_", "CLUSTER_", "OTEL_", "LOG_"}
+
+// childEnv is the launcher's environment without ownSettings, and env.
+func childEnv(env []string) []string {
+	var out []string
+next:
+	for _, kv := range os.Environ() {
+		for _, prefix := range ownSettings {
+			if strings.HasPrefix(kv, prefix) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return append(out, env...)
 }

@@ -28,11 +28,11 @@ var databases = []database{
 func setupSchema(ctx context.Context, sqlTool, moduleDir string, pg *Postgres) error {
 	for _, db := range databases {
 		base := []string{"--ep", pg.Host, "-p", strconv.Itoa(pg.Port), "-u", pg.User, "--pl", "postgres12", "--db", db.name}
-		if pg.Password != "" {
-			base = append(base, "--pw", pg.Password)
-		}
 		run := func(args ...string) (string, error) {
-			out, err := exec.CommandContext(ctx, sqlTool, append(append([]string{}, base...), args...)...).CombinedOutput()
+			cmd := exec.CommandContext(ctx, sqlTool, append(append([]string{}, base...), args...)...)
+			// The password by the environment, not on a command line that ps shows.
+			cmd.Env = childEnv([]string{"SQL_PASSWORD=" + pg.Password})
+			out, err := cmd.CombinedOutput()
 			if err != nil {
 				return string(out), fmt.Errorf("temporal-sql-tool %s on %s: %w\n%s", args[0], db.name, err, out)
 			}

@@ -60,7 +60,7 @@ func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServiceP
 		return fmt.Errorf("%s: no pprof/metrics section where expected", configTemplate)
 	}
 	q := strconv.Quote
-	pgAddr := q(fmt.Sprintf("%s:%d", pg.Host, pg.Port))
+	pgAddr := q(net.JoinHostPort(pg.Host, strconv.Itoa(pg.Port)))
 	frontend := ports["frontend"]
 	pairs := []string{
 		`connectAddr: "127.0.0.1:5432"`, "connectAddr: " + pgAddr,
@@ -99,7 +99,7 @@ func startServices(ctx context.Context, server, dir string, ports map[string]Ser
 		if err != nil {
 			return procs, err
 		}
-		p, err := start(svc, log, nil, nil, server,
+		p, err := start(svc, log, nil, dir, nil, server,
 			"--root", dir, "--config", "config", "--env", "cluster", "--allow-no-auth", "start", "--service", svc)
 		log.Close() // the child holds its own descriptor
 		if err != nil {

@@ -27,13 +27,16 @@ func LoadCluster(getenv func(string) string) (Cluster, error) {
 		u, err := url.Parse(raw)
 		switch {
 		case err != nil:
-			r.fail("CLUSTER_POSTGRES_URL", "is not a URL: "+err.Error())
+			// Not err's text: it quotes the URL, password and all.
+			r.fail("CLUSTER_POSTGRES_URL", "is not a URL of the form postgres://user:password@host:port")
 		case u.Scheme != "postgres" && u.Scheme != "postgresql":
 			r.fail("CLUSTER_POSTGRES_URL", "must start with postgres://")
 		case u.Port() == "" || u.User == nil || u.User.Username() == "":
 			r.fail("CLUSTER_POSTGRES_URL", "must name user, host and port: postgres://user:password@host:port")
 		case strings.Trim(u.Path, "/") != "":
 			r.fail("CLUSTER_POSTGRES_URL", "must name no database: the cluster creates temporal and temporal_visibility")
+		case u.RawQuery != "":
+			r.fail("CLUSTER_POSTGRES_URL", "must have no parameters (such as sslmode): the cluster would not pass them on")
 		default:
 			cfg.PostgresURL = u
 		}
