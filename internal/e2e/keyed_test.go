@@ -62,12 +62,18 @@ func currentRun(t *testing.T, id string) (runID string, status enumspb.WorkflowE
 // signalsIn counts the signals the run received.
 func signalsIn(t *testing.T, id, runID string) int {
 	t.Helper()
+	return eventsIn(t, id, runID, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+}
+
+// eventsIn counts the events of type typ in the run's history.
+func eventsIn(t *testing.T, id, runID string, typ enumspb.EventType) int {
+	t.Helper()
 	n := 0
 	events := temporalC.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for events.HasNext() {
 		e, err := events.Next()
 		require.NoError(t, err)
-		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED {
+		if e.GetEventType() == typ {
 			n++
 		}
 	}

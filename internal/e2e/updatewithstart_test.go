@@ -44,16 +44,7 @@ func addItemWithStart(t *testing.T, id, key, sku string) *client.UpdateWorkflowR
 // updatesIn counts the updates the run accepted.
 func updatesIn(t *testing.T, id, runID string) int {
 	t.Helper()
-	n := 0
-	events := temporalC.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for events.HasNext() {
-		e, err := events.Next()
-		require.NoError(t, err)
-		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
-			n++
-		}
-	}
-	return n
+	return eventsIn(t, id, runID, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)
 }
 
 func TestUpdateWithStartCreatesTheCartThenUpdatesIt(t *testing.T) {

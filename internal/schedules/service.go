@@ -87,12 +87,7 @@ func (s *Service) Create(ctx context.Context, sch Schedule) (Schedule, error) {
 	if err != nil {
 		return Schedule{}, err
 	}
-	revision, err := newRevision()
-	if err != nil {
-		return Schedule{}, err
-	}
-	setRevision(proto, revision)
-	requestID, err := newRevision()
+	_, requestID, err := stamp(proto)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -181,12 +176,7 @@ func (s *Service) Update(ctx context.Context, id string, match [][]byte, sch Sch
 	if sch.State == nil {
 		proto.State = current.GetSchedule().GetState()
 	}
-	revision, err := newRevision()
-	if err != nil {
-		return Schedule{}, err
-	}
-	setRevision(proto, revision)
-	requestID, err := newRevision()
+	revision, requestID, err := stamp(proto)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -330,6 +320,19 @@ func scheduleError(op, id string, err error) error {
 		return fmt.Errorf("%s schedule %q: %w (%w)", op, id, ErrNotFound, err)
 	}
 	return fmt.Errorf("%s schedule %q: %w", op, id, err)
+}
+
+// stamp writes a new revision into a schedule about to be written (see revisionHeader), and makes
+// the write's request id, by which Temporal knows a retried call.
+func stamp(proto *schedulepb.Schedule) (revision, requestID []byte, err error) {
+	if revision, err = newRevision(); err != nil {
+		return nil, nil, err
+	}
+	setRevision(proto, revision)
+	if requestID, err = newRevision(); err != nil {
+		return nil, nil, err
+	}
+	return revision, requestID, nil
 }
 
 func newRevision() ([]byte, error) {
