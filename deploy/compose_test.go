@@ -14,39 +14,21 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/temporalhttp/gateway/internal/auth"
+	"github.com/temporalhttp/gateway/internal/compose"
 	"github.com/temporalhttp/gateway/internal/config"
 )
 
 // The values docker-compose.yml requires, dummies for the checks only.
 var composeEnv = map[string]string{"POSTGRES_PASSWORD": "not-a-real-password"}
 
-type service struct {
-	Image         string
-	Build         *struct{ Context, Target string }
-	ContainerName string `yaml:"container_name"`
-	Restart       string
-	Entrypoint    []string
-	Command       []string
-	Environment   map[string]string
-	Ports         []string
-	DependsOn     map[string]struct{ Condition string } `yaml:"depends_on"`
-	Healthcheck   *struct{ Test []string }
-}
-
-// oneShot says whether the service is a job that runs to completion rather than a server.
-func (s service) oneShot() bool { return s.Restart == "" }
+type service = compose.Service
 
 // readCompose reads ../docker-compose.yml interpolated with env.
 func readCompose(t *testing.T, env map[string]string) map[string]service {
 	t.Helper()
-	data, err := os.ReadFile(repoFile(t, "docker-compose.yml"))
+	services, err := compose.Load(repoFile(t, "docker-compose.yml"), env)
 	require.NoError(t, err)
-	text, err := interpolate(string(data), env)
-	require.NoError(t, err)
-	var file struct{ Services map[string]service }
-	require.NoError(t, yaml.Unmarshal([]byte(text), &file))
-	require.NotEmpty(t, file.Services)
-	return file.Services
+	return services
 }
 
 // hostOf is the host of a host:port setting.
@@ -117,8 +99,8 @@ func TestComposeDeclaresWhatTheGatewayAndWorkerNeed(t *testing.T) {
 			case "service_healthy":
 				assert.NotNil(t, services[dep].Healthcheck, "%s waits for %s to be healthy, which needs a health check", name, dep)
 			case "service_completed_successfully":
-				assert.True(t, services[dep].oneShot(), "%s waits for the job %s to finish", name, dep)
-				if !s.oneShot() {
+				assert.True(t, services[dep].OneShot(), "%s waits for the job %s to finish", name, dep)
+				if !s.OneShot() {
 					adopted[dep] = true
 				}
 			case "service_started":
@@ -131,7 +113,7 @@ func TestComposeDeclaresWhatTheGatewayAndWorkerNeed(t *testing.T) {
 		}
 	}
 	for name, s := range services {
-		if s.oneShot() {
+		if s.OneShot() {
 			assert.True(t, adopted[name], "job %s is awaited by a server, so `up --wait` accepts its exit", name)
 		}
 	}
@@ -147,7 +129,7 @@ func TestComposeHealthChecksAndPorts(t *testing.T) {
 		for _, p := range s.Ports {
 			assert.True(t, strings.HasPrefix(p, "127.0.0.1:"), "%s publishes %s on loopback only", name, p)
 		}
-		if s.oneShot() {
+		if s.OneShot() {
 			continue
 		}
 		assert.Equal(t, "unless-stopped", s.Restart, name)
@@ -186,7 +168,7 @@ func TestComposeSecretsComeFromTheEnvironment(t *testing.T) {
 			}
 		}
 	}
-	_, err = interpolate(string(data), nil)
+	_, err = compose.Interpolate(string(data), nil)
 	assert.ErrorContains(t, err, "POSTGRES_PASSWORD", "there is no default database password")
 }
 

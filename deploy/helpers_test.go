@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -37,36 +35,3 @@ func tool(t *testing.T, name, pkg string) string {
 	t.Skip(msg)
 	return ""
 }
-
-// variable is one ${NAME}, ${NAME:-default} or ${NAME:?message} in a Compose file, or an escaped $$.
-var variable = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
-
-// interpolate substitutes variables as Compose does, from env. A missing required variable is
-// an error naming it.
-func interpolate(s string, env map[string]string) (string, error) {
-	var missing []string
-	out := variable.ReplaceAllStringFunc(s, func(m string) string {
-		if m == "$$" {
-			return "$"
-		}
-		g := variable.FindStringSubmatch(m)
-		name, op, arg := g[1], g[2], g[3]
-		v, set := env[name]
-		empty := !set || (strings.HasPrefix(op, ":") && v == "")
-		switch {
-		case strings.HasSuffix(op, "-") && empty:
-			return arg
-		case strings.HasSuffix(op, "?") && empty:
-			missing = append(missing, name)
-		}
-		return v
-	})
-	if len(missing) > 0 {
-		return "", &missingError{missing}
-	}
-	return out, nil
-}
-
-type missingError struct{ names []string }
-
-func (e *missingError) Error() string { return "required: " + strings.Join(e.names, ", ") }
