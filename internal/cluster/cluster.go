@@ -14,9 +14,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -34,6 +34,9 @@ type Options struct {
 	Workers, Gateways int
 	// Progress receives what the cluster is doing, and the builds' progress.
 	Progress io.Writer
+	// GatewayEnv and WorkerEnv are added to the environment docker-compose.yml gives each gateway
+	// and worker (KEY=VALUE), after it: the benchmark's and the tests' own settings.
+	GatewayEnv, WorkerEnv []string
 }
 
 // Timings are how long each step of Up took.
@@ -53,18 +56,33 @@ type Cluster struct {
 	Postgres *Postgres
 	// GatewayURLs are the product's gateways, one per Options.Gateways.
 	GatewayURLs []string
-	Namespace   string
-	TaskQueue   string
-	Timings     Timings
-	Dir         string
+	// WorkerHealthURLs are where each worker serves /readyz and /metrics.
+	WorkerHealthURLs []string
+	Namespace        string
+	TaskQueue        string
+	Timings          Timings
+	Dir              string
 
+	// mu guards the processes, which Kill and Restart replace.
+	mu       sync.Mutex
 	services []*process
 	product  []*process
+	// env is what docker-compose.yml gives the gateway and the worker.
+	env productEnv
 }
 
 // Up starts everything and returns once every gateway is ready. On error it stops what it started.
 func Up(ctx context.Context, opts Options) (*Cluster, error) {
-	c := &Cluster{Dir: opts.Dir, Namespace: "default", TaskQueue: "cluster", Ports: map[string]ServicePorts{}}
+	c := &Cluster{Dir: opts.Dir, Ports: map[string]ServicePorts{}}
+	// The product's settings first: a Compose file the cluster cannot follow fails before anything starts.
+	var err error
+	if c.env, err = readProductEnv(); err != nil {
+		return nil, err
+	}
+	c.Namespace, c.TaskQueue = c.env.gateway["TEMPORAL_NAMESPACE"], c.env.gateway["TEMPORAL_TASK_QUEUE"]
+	if c.Namespace == "" || c.TaskQueue == "" || c.env.worker["TEMPORAL_NAMESPACE"] != c.Namespace || c.env.worker["TEMPORAL_TASK_QUEUE"] != c.TaskQueue {
+		return nil, fmt.Errorf("%s: the gateway and the worker must name one namespace and one task queue", composeFile)
+	}
 	started := false
 	defer func() {
 		if !started {
@@ -83,12 +101,6 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		fmt.Fprintf(progress, "cluster: %s: done in %s\n", what, d.Round(time.Millisecond))
 		return nil
 	}
-	log, err := os.Create(filepath.Join(opts.Dir, "cluster.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-
 	var tools devserver.ServerTools
 	if err := step(&c.Timings.ServerBuild, "find or build temporal-server and temporal-sql-tool", func() error {
 		tools, err = devserver.EnsureServer(ctx, opts.Config.CLI, progress)
@@ -108,7 +120,7 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 			c.Postgres, err = existingPostgres(u)
 			return err
 		}
-		c.Postgres, err = startPostgres(ctx, opts.Config.PostgresBin, take(), log)
+		c.Postgres, err = startPostgres(ctx, opts.Config.PostgresBin, take(), filepath.Join(opts.Dir, "postgres.log"))
 		return err
 	}); err != nil {
 		return nil, err
@@ -139,7 +151,7 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	if err := step(&c.Timings.Product, fmt.Sprintf("build and start %d workers and %d gateways", opts.Workers, opts.Gateways), func() error {
-		return c.startProduct(ctx, opts, log)
+		return c.startProduct(ctx, opts)
 	}); err != nil {
 		return nil, err
 	}
@@ -147,8 +159,9 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// startProduct builds cmd/worker and cmd/server from this checkout and runs them on the cluster.
-func (c *Cluster) startProduct(ctx context.Context, opts Options, log io.Writer) error {
+// startProduct builds cmd/worker and cmd/server from this checkout and runs them on the cluster,
+// with the environment docker-compose.yml gives them, each logging to DIR/<name>.log.
+func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
 	root, err := devserver.RepoRoot()
 	if err != nil {
 		return err
@@ -159,31 +172,47 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options, log io.Writer)
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the worker and the gateway: %w\n%s", err, out)
 	}
-	env := []string{"TEMPORAL_ADDRESS=" + c.Frontend, "TEMPORAL_NAMESPACE=" + c.Namespace,
-		"TEMPORAL_TASK_QUEUE=" + c.TaskQueue, "LOG_LEVEL=warn"}
-	for i := range opts.Workers {
-		p, err := start(fmt.Sprintf("worker-%d", i+1), log, nil, "", env, filepath.Join(binDir, "worker"))
-		if err != nil {
-			return err
-		}
-		c.product = append(c.product, p)
-	}
-	ports, err := freePorts(opts.Gateways)
+	ports, err := freePorts(opts.Workers + opts.Gateways)
 	if err != nil {
 		return err
 	}
-	for i, port := range ports {
-		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		p, err := start(fmt.Sprintf("gateway-%d", i+1), log, nil, "", append(env, "GATEWAY_HTTP_ADDR="+addr),
-			filepath.Join(binDir, "server"))
+	run := func(kind string, i int, listen string, extra []string) error {
+		env, err := c.env.on(kind, map[string]string{frontendOnCompose: c.Frontend})
 		if err != nil {
 			return err
 		}
+		// The images listen on every address (Dockerfile ENV); here each on a loopback port of its own.
+		addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+		ports = ports[1:]
+		vars := append(append(env, listen+"="+addr), extra...)
+		name := fmt.Sprintf("%s-%d", kind, i+1)
+		bin := map[string]string{"gateway": "server", "worker": "worker"}[kind]
+		p, err := startLogged(name, filepath.Join(opts.Dir, name+".log"), nil, "", vars, filepath.Join(binDir, bin))
+		if err != nil {
+			return err
+		}
+		url := "http://" + addr
+		p.ready = func(ctx context.Context, p *process) error { return waitReady(ctx, url, p) }
 		c.product = append(c.product, p)
-		c.GatewayURLs = append(c.GatewayURLs, "http://"+addr)
+		if kind == "gateway" {
+			c.GatewayURLs = append(c.GatewayURLs, url)
+		} else {
+			c.WorkerHealthURLs = append(c.WorkerHealthURLs, url)
+		}
+		return nil
 	}
-	for i, url := range c.GatewayURLs {
-		if err := waitReady(ctx, url, c.product[opts.Workers+i]); err != nil {
+	for i := range opts.Workers {
+		if err := run("worker", i, "WORKER_METRICS_ADDR", opts.WorkerEnv); err != nil {
+			return err
+		}
+	}
+	for i := range opts.Gateways {
+		if err := run("gateway", i, "GATEWAY_HTTP_ADDR", opts.GatewayEnv); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.product {
+		if err := p.ready(ctx, p); err != nil {
 			return err
 		}
 	}
@@ -207,7 +236,7 @@ func waitReady(ctx context.Context, base string, p *process) error {
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
 		if done, perr := p.exited(); done {
-			return fmt.Errorf("%s exited (%v); see cluster.log", p.name, perr)
+			return fmt.Errorf("%s exited (%v); see %s.log", p.name, perr, p.name)
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
 			return errors.Join(ctx.Err(), fmt.Errorf("%s at %s not ready within 60s: %w", p.name, base, err))
@@ -218,22 +247,92 @@ func waitReady(ctx context.Context, base string, p *process) error {
 
 // Exited reports the first child that has ended on its own, or nil.
 func (c *Cluster) Exited() error {
-	for _, p := range append(append([]*process{}, c.services...), c.product...) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.all() {
 		if done, err := p.exited(); done {
 			return fmt.Errorf("%s exited (%v)", p.name, err)
-		}
-	}
-	if c.Postgres != nil && c.Postgres.proc != nil {
-		if done, err := c.Postgres.proc.exited(); done {
-			return fmt.Errorf("postgres exited (%v)", err)
 		}
 	}
 	return nil
 }
 
+// all is every running child, PostgreSQL first. Hold mu.
+func (c *Cluster) all() []*process {
+	var out []*process
+	if c.Postgres != nil && c.Postgres.proc != nil {
+		out = append(out, c.Postgres.proc)
+	}
+	return append(append(out, c.services...), c.product...)
+}
+
+// PIDs are the process ids of the cluster's children by name: postgres (when the cluster runs
+// its own), history, matching, frontend, worker, worker-N and gateway-N.
+func (c *Cluster) PIDs() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for _, p := range c.all() {
+		out[p.name] = p.cmd.Process.Pid
+	}
+	return out
+}
+
+// slot finds the named child. Hold mu.
+func (c *Cluster) slot(name string) (**process, error) {
+	if name == "postgres" && c.Postgres != nil && c.Postgres.proc != nil {
+		return &c.Postgres.proc, nil
+	}
+	for _, list := range [][]*process{c.services, c.product} {
+		for i := range list {
+			if list[i].name == name {
+				return &list[i], nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("the cluster runs no %q", name)
+}
+
+// Kill ends the named child at once with SIGKILL, as a crash or the kernel's OOM killer would:
+// "gateway-1", "worker-2", "history", "postgres" ... (see PIDs).
+func (c *Cluster) Kill(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, err := c.slot(name)
+	if err != nil {
+		return err
+	}
+	(*p).kill()
+	return nil
+}
+
+// Restart starts the named child again, as it was started and on the same ports, after Kill,
+// and returns once it is ready. A child still running is stopped first, as an operator's
+// restart would: SIGTERM (SIGINT, the fast shutdown, for PostgreSQL), then SIGKILL after 20s.
+func (c *Cluster) Restart(ctx context.Context, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, err := c.slot(name)
+	if err != nil {
+		return err
+	}
+	sig := syscall.SIGTERM
+	if name == "postgres" {
+		sig = syscall.SIGINT
+	}
+	(*p).stop(sig, 20*time.Second)
+	q, err := (*p).restart(ctx)
+	if q != nil {
+		*p = q // a child that started but is not ready yet is still the one to stop
+	}
+	return err
+}
+
 // Stop stops everything in the reverse order of start: the product, the services, PostgreSQL.
 // It leaves Dir to its owner.
 func (c *Cluster) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for i := len(c.product) - 1; i >= 0; i-- {
 		c.product[i].stop(syscall.SIGTERM, 20*time.Second)
 	}

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -95,7 +94,7 @@ func unprivileged() (*syscall.Credential, error) {
 // startPostgres initialises a throwaway data directory and runs PostgreSQL on
 // 127.0.0.1:port with trust authentication for the user temporal; it returns once the server
 // accepts connections.
-func startPostgres(ctx context.Context, binDir string, port int, log io.Writer) (*Postgres, error) {
+func startPostgres(ctx context.Context, binDir string, port int, logPath string) (*Postgres, error) {
 	bin, err := postgresBin(binDir)
 	if err != nil {
 		return nil, err
@@ -153,14 +152,17 @@ func startPostgres(ctx context.Context, binDir string, port int, log io.Writer) 
 		return nil, fmt.Errorf("initdb: %w", ctx.Err())
 	}
 	_ = os.Remove(pwfile)
-	_, _ = log.Write(initOut.Bytes())
+	if err := os.WriteFile(logPath, initOut.Bytes(), 0o644); err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
 	if initdb.err != nil {
 		os.RemoveAll(root)
 		return nil, fmt.Errorf("initdb: %w\n%s", initdb.err, initOut.Bytes())
 	}
 	// Four services with up to 22 connections each, plus the schema tool: more than the default 100.
 	// A throwaway database: nothing is worth an fsync on a slow CI disk.
-	proc, err := start("postgres", log, cred, root, nil, filepath.Join(bin, "postgres"),
+	proc, err := startLogged("postgres", logPath, cred, root, nil, filepath.Join(bin, "postgres"),
 		"-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", data, "-c", "max_connections=200",
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	if err != nil {
@@ -168,22 +170,27 @@ func startPostgres(ctx context.Context, binDir string, port int, log io.Writer) 
 		return nil, err
 	}
 	pg := &Postgres{Host: "127.0.0.1", Port: port, User: user, Password: password, proc: proc, dir: root}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		check := exec.CommandContext(ctx, filepath.Join(bin, "pg_isready"), "-q", "-h", pg.Host, "-p", strconv.Itoa(port))
-		if check.Run() == nil {
-			return pg, nil
+	proc.ready = func(ctx context.Context, p *process) error {
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			check := exec.CommandContext(ctx, filepath.Join(bin, "pg_isready"), "-q", "-h", pg.Host, "-p", strconv.Itoa(port))
+			if check.Run() == nil {
+				return nil
+			}
+			if done, err := p.exited(); done {
+				return fmt.Errorf("postgres exited at start (%v); see postgres.log", err)
+			}
+			if ctx.Err() != nil || time.Now().After(deadline) {
+				return errors.Join(ctx.Err(), errors.New("postgres did not accept connections within 60s"))
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if done, err := proc.exited(); done {
-			os.RemoveAll(root)
-			return nil, fmt.Errorf("postgres exited at start (%v); its output is in the cluster log", err)
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			pg.stop()
-			return nil, errors.Join(ctx.Err(), errors.New("postgres did not accept connections within 60s"))
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
+	if err := proc.ready(ctx, proc); err != nil {
+		pg.stop()
+		return nil, err
+	}
+	return pg, nil
 }
 
 // stop shuts down the throwaway server (SIGINT is PostgreSQL's fast shutdown); an existing

@@ -3,6 +3,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,45 @@ type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
+	// again starts the process anew as it was started, logging where it logged (nil for a
+	// one-shot such as initdb): the fault tests kill a part of the cluster and bring it back.
+	again func() (*process, error)
+	// ready returns once the process serves, or fails when it has exited (nil: at once).
+	ready func(ctx context.Context, p *process) error
+}
+
+// restart starts the process again as it was started, and waits until it is ready.
+func (p *process) restart(ctx context.Context) (*process, error) {
+	if p.again == nil {
+		return nil, fmt.Errorf("%s cannot be started again", p.name)
+	}
+	q, err := p.again()
+	if err != nil {
+		return nil, err
+	}
+	q.ready = p.ready
+	if q.ready != nil {
+		if err := q.ready(ctx, q); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+// startLogged is start with the output appended to the file logPath, so that a process started
+// again adds to the log of the one before.
+func startLogged(name, logPath string, cred *syscall.Credential, dir string, env []string, path string, args ...string) (*process, error) {
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	p, err := start(name, log, cred, dir, env, path, args...)
+	log.Close() // the child holds its own descriptor
+	if err != nil {
+		return nil, err
+	}
+	p.again = func() (*process, error) { return startLogged(name, logPath, cred, dir, env, path, args...) }
+	return p, nil
 }
 
 // start runs path with args in dir ("" for the launcher's own); env is added to the launcher's
@@ -55,6 +95,17 @@ func (p *process) stop(sig syscall.Signal, timeout time.Duration) {
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
+}
+
+// kill ends the process group at once (SIGKILL), as a crash or an OOM kill would, and waits for it.
+func (p *process) kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
 }
 
 // exited reports whether the process has ended, and how.

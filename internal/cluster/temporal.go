@@ -95,19 +95,16 @@ func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServiceP
 func startServices(ctx context.Context, server, dir string, ports map[string]ServicePorts) ([]*process, error) {
 	var procs []*process
 	for i, svc := range Services {
-		log, err := os.Create(filepath.Join(dir, svc+".log"))
-		if err != nil {
-			return procs, err
-		}
-		p, err := start(svc, log, nil, dir, nil, server,
+		p, err := startLogged(svc, filepath.Join(dir, svc+".log"), nil, dir, nil, server,
 			"--root", dir, "--config", "config", "--env", "cluster", "--allow-no-auth", "start", "--service", svc)
-		log.Close() // the child holds its own descriptor
 		if err != nil {
 			return procs, err
 		}
+		address := fmt.Sprintf("127.0.0.1:%d", ports[svc].GRPC)
+		p.ready = func(ctx context.Context, p *process) error { return waitListening(ctx, address, p, dir) }
 		procs = append(procs, p)
 		if i == 0 {
-			if err := waitListening(ctx, fmt.Sprintf("127.0.0.1:%d", ports[svc].GRPC), p, dir); err != nil {
+			if err := p.ready(ctx, p); err != nil {
 				return procs, err
 			}
 		}
