@@ -21,7 +21,9 @@ import (
 // once, completed or undone, whichever the ledger records first, and every step answers that end
 // afterwards, so the executions of a reference report the same outcome. By default the ledger
 // lives in memory and a restarted worker starts afresh; with a file (OpenBank) it survives the
-// worker, so the records still hold after a crash.
+// worker, so the records still hold after a crash, and every worker given the same file shares
+// the one ledger, as workers share a bank's database: each operation holds the file's lock and
+// reads the file afresh (lock).
 type Bank struct {
 	mu       sync.Mutex
 	balances map[string]int64
@@ -118,25 +120,72 @@ func OpenBank(file string, seed map[string]int64, delay time.Duration) (*Bank, e
 	if file == "" {
 		return b, nil
 	}
-	data, err := os.ReadFile(file)
+	if err := b.load(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// load reads the ledger from its file; a file not written yet leaves the ledger as it is.
+func (b *Bank) load() error {
+	data, err := os.ReadFile(b.file)
 	if errors.Is(err, os.ErrNotExist) {
-		return b, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read bank file: %w", err)
+		return fmt.Errorf("read bank file: %w", err)
 	}
 	var l LedgerFile
 	if err := json.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("bank file %s: %w", file, err)
+		return fmt.Errorf("bank file %s: %w", b.file, err)
 	}
 	if l.Balances == nil || l.Applied == nil || l.Transactions < len(l.Applied)+transactions(l.Transfers) {
-		return nil, fmt.Errorf("bank file %s is not a ledger", file)
+		return fmt.Errorf("bank file %s is not a ledger", b.file)
 	}
 	if l.Transfers == nil { // a file written before transfers were kept by reference
 		l.Transfers = map[string]Transfer{}
 	}
 	b.balances, b.transfers, b.applied, b.nextTx = l.Balances, l.Transfers, l.Applied, l.Transactions
-	return b, nil
+	return nil
+}
+
+// lock takes the ledger for one operation and returns what gives it back. With a file, it also
+// takes an exclusive lock on the file beside it (file.lock, flock(2)), which every worker sharing
+// the ledger takes, and reads the ledger again: another worker may have moved money since. The
+// lock is the kernel's, so a worker killed while holding it lets go of it.
+func (b *Bank) lock() (unlock func(), err error) {
+	b.mu.Lock()
+	if b.file == "" {
+		return b.mu.Unlock, nil
+	}
+	f, err := os.OpenFile(b.file+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("lock bank file: %w", err)
+	}
+	unlock = func() {
+		f.Close() // closing the only descriptor releases the flock
+		b.mu.Unlock()
+	}
+	if err := lockFile(f); err != nil {
+		unlock()
+		return nil, fmt.Errorf("lock bank file: %w", err)
+	}
+	if err := b.load(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// lockOrLast is lock for a read: when the file cannot be read, the read answers the ledger as
+// this worker last read or wrote it.
+func (b *Bank) lockOrLast() (unlock func()) {
+	if unlock, err := b.lock(); err == nil {
+		return unlock
+	}
+	b.mu.Lock()
+	return b.mu.Unlock
 }
 
 // transactions counts the transactions the transfers made.
@@ -172,8 +221,11 @@ var (
 // withdrawal already made. A voided transfer answers ErrTransferCanceled, whether its withdrawal
 // was made and given back or never made.
 func (b *Bank) Withdraw(s TransferStep) (Transfer, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	unlock, err := b.lock()
+	if err != nil {
+		return Transfer{}, err
+	}
+	defer unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
@@ -202,8 +254,11 @@ func (b *Bank) Withdraw(s TransferStep) (Transfer, error) {
 // takes the deposit back. A refused deposit is recorded and answered again, as a refused
 // withdrawal is. A voided transfer answers ErrTransferCanceled.
 func (b *Bank) Deposit(s TransferStep) (Transfer, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	unlock, err := b.lock()
+	if err != nil {
+		return Transfer{}, err
+	}
+	defer unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
@@ -247,8 +302,11 @@ func (b *Bank) move(ref, account string, delta int64, t *Transfer, step string, 
 // wins, and the other answers it. A transfer undone first answers ErrTransferCanceled, and one
 // whose deposit is not on record ErrNoDeposit.
 func (b *Bank) Complete(s TransferStep) (Transfer, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	unlock, err := b.lock()
+	if err != nil {
+		return Transfer{}, err
+	}
+	defer unlock()
 	t, _, err := b.transfer(s)
 	switch {
 	case err != nil:
@@ -281,8 +339,11 @@ func (b *Bank) Complete(s TransferStep) (Transfer, error) {
 // completed for good so that no later refund undoes what this one reported it could not, and
 // Refund fails with ErrInsufficientFunds.
 func (b *Bank) Refund(s TransferStep) (Transfer, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	unlock, err := b.lock()
+	if err != nil {
+		return Transfer{}, err
+	}
+	defer unlock()
 	t, found, err := b.transfer(s)
 	switch {
 	case err != nil:
@@ -317,8 +378,7 @@ func (b *Bank) Refund(s TransferStep) (Transfer, error) {
 
 // Transfer returns the ledger's record of the transfer ref.
 func (b *Bank) Transfer(ref string) (Transfer, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.lockOrLast()()
 	t, ok := b.transfers[ref]
 	return t, ok
 }
@@ -435,8 +495,11 @@ func (u undo) rollback() {
 // transaction's id and changes nothing. With a file, a movement counts only once the file holds
 // it: if it cannot be written, the movement is undone and the error is retryable.
 func (b *Bank) Move(key, account string, delta int64) (string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	unlock, err := b.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	if tx, ok := b.applied[key]; ok {
 		return tx, nil
 	}
@@ -496,8 +559,7 @@ func (b *Bank) save() error {
 
 // Balance returns an account's balance in cents.
 func (b *Bank) Balance(account string) (int64, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer b.lockOrLast()()
 	cents, ok := b.balances[account]
 	return cents, ok
 }

@@ -160,7 +160,11 @@ func TestBankFileSurvivesReopening(t *testing.T) {
 	}, l)
 	entries, err := os.ReadDir(filepath.Dir(file))
 	require.NoError(t, err)
-	assert.Len(t, entries, 1, "no temporary file is left behind")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	assert.Equal(t, []string{"bank.json", "bank.json.lock"}, names, "no temporary file is left behind; the lock file stays, empty")
 }
 
 // A movement the file cannot hold does not count: it is undone, its key is not spent, and the
@@ -458,4 +462,52 @@ func TestBankFileUnwritableUndoesTheTransferStep(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "tx-000001", withdrawn.Withdrawal, "the failed attempt used no transaction id")
 	assert.Equal(t, seedWith(map[string]int64{"alice": 99_000}), balances(t, bank))
+}
+
+// TestBankFileIsSharedByWorkers opens one ledger file twice, as two workers would, and moves money
+// through both at once: every movement counts once, and a step one made is answered by the other.
+func TestBankFileIsSharedByWorkers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bank.json")
+	a, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+	b, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for i := range 40 {
+		bank := []*Bank{a, b}[i%2]
+		wg.Go(func() {
+			s := TransferStep{ReferenceID: fmt.Sprintf("ref-%d", i), FromAccount: "alice", ToAccount: "bob", Amount: 1}
+			_, err := bank.Withdraw(s)
+			assert.NoError(t, err)
+			_, err = bank.Deposit(s)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+
+	s := TransferStep{ReferenceID: "ref-0", FromAccount: "alice", ToAccount: "bob", Amount: 1}
+	first, ok := a.Transfer("ref-0")
+	require.True(t, ok)
+	again, err := b.Withdraw(s) // made through a, asked through b
+	require.NoError(t, err)
+	assert.Equal(t, first.Withdrawal, again.Withdrawal, "the other worker answers the withdrawal already made")
+
+	reopened, err := OpenBank(file, SeedAccounts, 0)
+	require.NoError(t, err)
+	alice, _ := reopened.Balance("alice")
+	bob, _ := reopened.Balance("bob")
+	assert.Equal(t, SeedAccounts["alice"]-40, alice)
+	assert.Equal(t, SeedAccounts["bob"]+40, bob)
+	l := readLedgerFile(t, file)
+	assert.Equal(t, 80, l.Transactions, "one withdrawal and one deposit per transfer, none lost to the other worker's write")
+}
+
+func readLedgerFile(t *testing.T, file string) LedgerFile {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var l LedgerFile
+	require.NoError(t, json.Unmarshal(data, &l))
+	return l
 }
