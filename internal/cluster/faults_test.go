@@ -1,0 +1,172 @@
+//go:build linux
+
+package cluster
+
+import (
+	"context"
+
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// keyedClient is a client of both gateways as a load balancer's client sees them: each new start
+// goes to one gateway, and a start without an answer (a broken connection, a 5xx, a 409 for a key
+// in use) is sent again, with the same Idempotency-Key, to the other, until one answers it.
+type keyedClient struct {
+	gateways []string
+	hc       *http.Client
+	// giveUp bounds the retries of one start: the claim of a key whose gateway died is taken
+	// over only after its lifetime (GATEWAY_TEMPORAL_TIMEOUT plus 10s).
+	giveUp time.Duration
+}
+
+// start sends body under key, first to gateway first, and returns the answer that settled it and
+// how many attempts it took.
+func (k keyedClient) start(ctx context.Context, first int, key, body string) (answer, int, error) {
+	deadline := time.Now().Add(k.giveUp)
+	var last error
+	for attempt := 1; ; attempt++ {
+		gw := k.gateways[(first+attempt-1)%len(k.gateways)]
+		a, err := send(ctx, k.hc, http.MethodPost, gw+"/workflows", body, map[string]string{"Idempotency-Key": key})
+		switch {
+		case err == nil && (a.status == http.StatusCreated || a.status == http.StatusOK):
+			return a, attempt, nil
+		case err == nil && a.status != http.StatusConflict && a.status < 500:
+			return a, attempt, fmt.Errorf("key %s: %d %s", key, a.status, a.raw)
+		case err == nil:
+			last = fmt.Errorf("%d %s", a.status, a.raw)
+		default:
+			last = err
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return a, attempt, fmt.Errorf("key %s: no answer in %s: %w", key, k.giveUp, last)
+		}
+		wait := 200 * time.Millisecond
+		if s, err := strconv.Atoi(a.header.Get("Retry-After")); err == nil && s > 0 {
+			wait = min(time.Duration(s)*time.Second, 2*time.Second)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// TestClusterGatewayKilledMidLoad sends keyed Greeting starts, without workflow ids, over both
+// gateways from several clients, kills gateway A with SIGKILL in the middle, and lets each client
+// send what had no answer again to gateway B with the same key. Afterwards every key names one
+// execution, the executions started in that time are exactly those, and every one completes.
+func TestClusterGatewayKilledMidLoad(t *testing.T) {
+	c := shared(t)
+	const clients = 6
+	kc := keyedClient{gateways: c.GatewayURLs, hc: &http.Client{Timeout: 30 * time.Second}, giveUp: 90 * time.Second}
+	began := time.Now().Add(-time.Second) // the start times Temporal records, with a margin for clocks
+	stop := make(chan struct{})
+	type outcome struct {
+		key, workflowID string
+		attempts        int
+	}
+	var (
+		mu       sync.Mutex
+		outcomes []outcome
+		failures []error
+		wg       sync.WaitGroup
+	)
+	for i := range clients {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				key := fmt.Sprintf("kill-gw-%d-%d-%d", began.UnixNano(), i, n)
+				a, attempts, err := kc.start(context.Background(), i+n, key, `{"workflowType":"Greeting","input":{"name":"Ada"}}`)
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, err)
+				} else {
+					outcomes = append(outcomes, outcome{key, str(a.body, "workflowId"), attempts})
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	time.Sleep(4 * time.Second)
+	require.NoError(t, c.Kill("gateway-1"))
+	killed := time.Now()
+	time.Sleep(4 * time.Second)
+	close(stop)
+	wg.Wait()
+	settled := time.Since(killed)
+	require.NoError(t, c.Restart(t.Context(), "gateway-1"), "gateway A comes back on its port")
+	require.Empty(t, failures, "every start is answered through one gateway or the other")
+
+	ids := map[string]string{}
+	retried := 0
+	for _, o := range outcomes {
+		require.NotEmpty(t, o.workflowID, "key %s", o.key)
+		if other, ok := ids[o.workflowID]; ok {
+			t.Errorf("keys %s and %s name one execution %s", other, o.key, o.workflowID)
+		}
+		ids[o.workflowID] = o.key
+		if o.attempts > 1 {
+			retried++
+		}
+	}
+	t.Logf("%d keyed starts, %d of them sent again after the kill; all answered %s after it", len(outcomes), retried, settled.Round(100*time.Millisecond))
+	require.Positive(t, retried, "the kill left starts without an answer, which went to gateway B")
+
+	// Every Greeting that Temporal started in that time is one a key names: no start of a retry
+	// stands beside the one its first attempt made.
+	sdk := sdkClient(t, c)
+	query := fmt.Sprintf("WorkflowType = 'Greeting' AND StartTime >= '%s'", began.UTC().Format(time.RFC3339Nano))
+	var started map[string]bool
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		started = listIDs(t, sdk, query)
+		if len(started) >= len(ids) || time.Now().After(deadline) {
+			break
+		}
+	}
+	assert.Len(t, started, len(ids), "as many executions as keys")
+	for id := range started {
+		assert.Contains(t, ids, id, "execution %s is one a key names", id)
+	}
+	for id := range ids {
+		r := must(t, http.MethodGet, c.GatewayURLs[1]+"/workflows/"+id+"?wait=30s", "", http.StatusOK)
+		assert.Equal(t, "COMPLETED", str(r.body, "status"), "%s: %s", id, r.raw)
+	}
+}
+
+// sdkClient is a Temporal client of the cluster's frontend, for what the test checks beneath
+// the gateways.
+func sdkClient(t *testing.T, c *Cluster) client.Client {
+	t.Helper()
+	sdk, err := client.Dial(client.Options{HostPort: c.Frontend, Namespace: c.Namespace, Logger: quietLogger{}})
+	require.NoError(t, err)
+	t.Cleanup(sdk.Close)
+	return sdk
+}
+
+// listIDs lists the workflow ids of every execution the visibility query matches.
+func listIDs(t *testing.T, sdk client.Client, query string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	var token []byte
+	for {
+		resp, err := sdk.ListWorkflow(t.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
+		require.NoError(t, err)
+		for _, e := range resp.GetExecutions() {
+			out[e.GetExecution().GetWorkflowId()] = true
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return out
+		}
+	}
+}
