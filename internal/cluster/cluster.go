@@ -306,9 +306,29 @@ func (c *Cluster) Kill(name string) error {
 	return nil
 }
 
+// StopProcess stops the named child as an operator would (SIGTERM, then SIGKILL after 20s), and
+// leaves it stopped until Restart.
+func (c *Cluster) StopProcess(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, err := c.slot(name)
+	if err != nil {
+		return err
+	}
+	(*p).stop(stopSignal(name), 20*time.Second)
+	return nil
+}
+
+// stopSignal is what asks the child to stop: SIGTERM, and SIGINT, the fast shutdown, for PostgreSQL.
+func stopSignal(name string) syscall.Signal {
+	if name == "postgres" {
+		return syscall.SIGINT
+	}
+	return syscall.SIGTERM
+}
+
 // Restart starts the named child again, as it was started and on the same ports, after Kill,
-// and returns once it is ready. A child still running is stopped first, as an operator's
-// restart would: SIGTERM (SIGINT, the fast shutdown, for PostgreSQL), then SIGKILL after 20s.
+// and returns once it is ready. A child still running is stopped first, as StopProcess does.
 func (c *Cluster) Restart(ctx context.Context, name string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -316,11 +336,7 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	sig := syscall.SIGTERM
-	if name == "postgres" {
-		sig = syscall.SIGINT
-	}
-	(*p).stop(sig, 20*time.Second)
+	(*p).stop(stopSignal(name), 20*time.Second)
 	q, err := (*p).restart(ctx)
 	if q != nil {
 		*p = q // a child that started but is not ready yet is still the one to stop

@@ -4,6 +4,10 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
 
 	"fmt"
 	"net/http"
@@ -14,8 +18,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+
+	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
 // keyedClient is a client of both gateways as a load balancer's client sees them: each new start
@@ -169,4 +176,107 @@ func listIDs(t *testing.T, sdk client.Client, query string) map[string]bool {
 			return out
 		}
 	}
+}
+
+// TestClusterWorkerKilledMidActivity holds every ledger movement for bankDelay, starts transfers
+// while only worker 1 runs, and once each has withdrawn (the money moved, the activity not yet
+// reported) starts worker 2 and kills worker 1 with SIGKILL. Worker 2 takes each withdrawal up
+// again once its heartbeats stop, finishes every transfer, and the shared ledger shows each
+// amount moved once.
+func TestClusterWorkerKilledMidActivity(t *testing.T) {
+	c := shared(t)
+	require.NoError(t, c.StopProcess("worker-2"))
+	t.Cleanup(func() { _ = c.Restart(context.Background(), "worker-2") })
+	before := readLedger(t, suite.bank)
+
+	type transfer struct{ id, runID string }
+	var transfers []transfer
+	var total int64
+	stamp := time.Now().UnixNano()
+	for i := range 4 {
+		id := fmt.Sprintf("cluster-kill-worker-%d-%d", stamp, i)
+		amount := int64(100 * (i + 1))
+		s := must(t, http.MethodPost, c.GatewayURLs[i%2]+"/workflows", fmt.Sprintf(
+			`{"workflowType":"MoneyTransfer","workflowId":%q,"input":{"fromAccount":"alice","toAccount":"bob","amount":%d,"referenceId":%q}}`,
+			id, amount, id), http.StatusCreated)
+		transfers = append(transfers, transfer{id, str(s.body, "runId")})
+		total += amount
+	}
+	withdrawn := func() bool {
+		l := readLedger(t, suite.bank)
+		for _, tr := range transfers {
+			if l.Transfers[tr.id].Withdrawal == "" {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(30 * time.Second); !withdrawn(); time.Sleep(20 * time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "withdrawals not all made within 30s")
+	}
+	require.NoError(t, c.Restart(t.Context(), "worker-2"))
+	require.NoError(t, c.Kill("worker-1"))
+	killed := time.Now()
+	t.Cleanup(func() { _ = c.Restart(context.Background(), "worker-1") })
+	atKill := readLedger(t, suite.bank)
+	require.Equal(t, before.Transactions+len(transfers), atKill.Transactions,
+		"the kill fell while every withdrawal was held unreported, before any deposit")
+
+	sdk := sdkClient(t, c)
+	for _, tr := range transfers {
+		r := waitClosed(t, c.GatewayURLs[1], tr.id)
+		require.Equal(t, "COMPLETED", str(r.body, "status"), "%s: %s", tr.id, r.raw)
+		result, _ := r.body["result"].(map[string]any)
+		assert.Equal(t, atKill.Transfers[tr.id].Withdrawal, str(result, "withdrawalId"), "the retried withdrawal answered the one made before the kill")
+		assert.Equal(t, int32(2), withdrawAttempt(t, sdk, tr.id, tr.runID), "%s: worker 2 took the withdrawal up again", tr.id)
+	}
+	t.Logf("every transfer completed %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+
+	after := readLedger(t, suite.bank)
+	assert.Equal(t, before.Transactions+2*len(transfers), after.Transactions, "one withdrawal and one deposit per transfer, nothing more")
+	assert.Equal(t, before.Balances["alice"]-total, after.Balances["alice"])
+	assert.Equal(t, before.Balances["bob"]+total, after.Balances["bob"])
+	assert.Equal(t, sum(before.Balances), sum(after.Balances), "no money made or lost")
+}
+
+// readLedger reads the ledger file both workers share: the seed until the first movement.
+func readLedger(t *testing.T, file string) temporal.LedgerFile {
+	t.Helper()
+	l := temporal.LedgerFile{Balances: maps.Clone(temporal.SeedAccounts)}
+	data, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return l
+	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &l), "the file is replaced whole, never seen half written")
+	return l
+}
+
+func sum(balances map[string]int64) int64 {
+	var s int64
+	for _, cents := range balances {
+		s += cents
+	}
+	return s
+}
+
+// withdrawAttempt is the attempt of the WithdrawForTransfer activity that started last in the
+// run's history.
+func withdrawAttempt(t *testing.T, sdk client.Client, id, runID string) int32 {
+	t.Helper()
+	withdraw := map[int64]bool{} // scheduled event ids of WithdrawForTransfer
+	var attempt int32
+	it := sdk.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "WithdrawForTransfer" {
+			withdraw[e.GetEventId()] = true
+		}
+		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && withdraw[a.GetScheduledEventId()] {
+			attempt = a.GetAttempt()
+		}
+	}
+	require.NotZero(t, attempt, "%s: no started WithdrawForTransfer in the history", id)
+	return attempt
 }
