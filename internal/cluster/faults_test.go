@@ -280,3 +280,99 @@ func withdrawAttempt(t *testing.T, sdk client.Client, id, runID string) int32 {
 	require.NotZero(t, attempt, "%s: no started WithdrawForTransfer in the history", id)
 	return attempt
 }
+
+// gatewayDeadline is the longest a start may take to answer: GATEWAY_TEMPORAL_TIMEOUT (10s, the
+// default docker-compose.yml keeps) and a margin for the answer's own work.
+const gatewayDeadline = 13 * time.Second
+
+// TestClusterHistoryRestarted kills the history service, the one that owns every execution's
+// state, and starts it again after a while.
+func TestClusterHistoryRestarted(t *testing.T) {
+	outage(t, shared(t), "history")
+}
+
+// TestClusterPostgresRestarted kills PostgreSQL, where every service keeps its state, and starts
+// it again on the same data after a while.
+func TestClusterPostgresRestarted(t *testing.T) {
+	outage(t, shared(t), "postgres")
+}
+
+// outage kills the named part of the cluster with SIGKILL, keeps it down for 15 seconds while
+// starts arrive at both gateways, and starts it again. While it is down each start answers 201 or
+// 503 with Retry-After, within the gateway's deadline: never a 500, never a hang. After, the same
+// gateway processes start workflows again, and every start answered 201, before, during or after,
+// is there and completes.
+func outage(t *testing.T, c *Cluster, name string) {
+	hc := &http.Client{Timeout: 2 * gatewayDeadline}
+	stamp := time.Now().UnixNano()
+	n := 0
+	var acknowledged []string
+	startOne := func() (answer, error) {
+		n++
+		id := fmt.Sprintf("cluster-outage-%s-%d-%d", name, stamp, n)
+		a, err := send(context.Background(), hc, http.MethodPost, c.GatewayURLs[n%2]+"/workflows",
+			fmt.Sprintf(`{"workflowType":"Sleep","workflowId":%q,"input":{"seconds":1}}`, id), nil)
+		if err == nil && a.status == http.StatusCreated {
+			acknowledged = append(acknowledged, id)
+		}
+		return a, err
+	}
+	for range 4 {
+		a, err := startOne()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, a.status, a.raw)
+	}
+
+	require.NoError(t, c.Kill(name))
+	killed := time.Now()
+	t.Cleanup(func() {
+		if t.Failed() {
+			_ = c.Restart(context.Background(), name)
+		}
+	})
+	statuses := map[int]int{}
+	var slowest time.Duration
+	var first503 string
+	for time.Since(killed) < 15*time.Second {
+		a, err := startOne()
+		require.NoError(t, err, "%s down: the gateway answers, within its deadline", name)
+		statuses[a.status]++
+		slowest = max(slowest, a.took)
+		assert.LessOrEqual(t, a.took, gatewayDeadline, "%s down: an answer within the gateway's deadline", name)
+		switch a.status {
+		case http.StatusCreated:
+		case http.StatusServiceUnavailable:
+			assert.NotEmpty(t, a.header.Get("Retry-After"), "a 503 says when to retry")
+			assert.Equal(t, "application/problem+json", a.header.Get("Content-Type"))
+			if first503 == "" {
+				first503 = a.raw
+			}
+		default:
+			t.Errorf("%s down: %d %s", name, a.status, a.raw)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	require.Positive(t, statuses[http.StatusServiceUnavailable], "%s down: starts answer 503 (%v)", name, statuses)
+
+	restarted := time.Now()
+	require.NoError(t, c.Restart(t.Context(), name))
+	var recovered time.Duration
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		a, err := startOne()
+		require.NoError(t, err, "after the restart of %s", name)
+		if a.status == http.StatusCreated {
+			recovered = time.Since(restarted)
+			break
+		}
+		require.Equal(t, http.StatusServiceUnavailable, a.status, "after the restart of %s: %s", name, a.raw)
+		require.True(t, time.Now().Before(deadline), "no start succeeded within 3 minutes of the restart of %s", name)
+	}
+	fmt.Printf("cluster: %s killed for 15s: answers while down %v (slowest %s), the first 503: %s; first 201 %s after its restart\n",
+		name, statuses, slowest.Round(time.Millisecond), first503, recovered.Round(100*time.Millisecond))
+
+	for _, id := range acknowledged {
+		r := waitClosed(t, c.GatewayURLs[0], id)
+		assert.Equal(t, "COMPLETED", str(r.body, "status"), "acknowledged start %s: %s", id, r.raw)
+	}
+	require.NoError(t, c.Exited(), "no gateway or worker needed a restart of its own")
+}
