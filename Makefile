@@ -11,10 +11,12 @@ run:
 cluster:
 	$(GO) run ./cmd/dev cluster
 
-# The cluster's smoke test: up from an empty binary cache (cold), up again (warm), a Greeting through
-# each gateway pair. Part of `make test`; it needs PostgreSQL's binaries (Debian's postgresql).
+# The cluster's tests: its smoke test (up from an empty binary cache, cold, then warm), then the
+# suite on one more cluster: every sample through both gateways, a gateway and a worker killed,
+# history and PostgreSQL killed and restarted, visibility on PostgreSQL. Part of `make test`; it
+# needs PostgreSQL's binaries (Debian's postgresql).
 cluster-test:
-	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 45m -run TestClusterSmoke ./internal/cluster/
+	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 45m -run '^TestCluster' ./internal/cluster/
 
 # Find or build (once, into the user cache) the pinned Temporal CLI that the end-to-end tests run.
 cli:
@@ -60,7 +62,7 @@ deploy-check:
 
 # The benchmark's smoke test needs the dev server: e2e runs it; the cluster's, cluster-test.
 unit:
-	$(GO) test -race -count=1 -skip 'TestBenchSmoke|TestClusterSmoke' $$($(GO) list ./... | grep -v /internal/e2e)
+	$(GO) test -race -count=1 -skip 'TestBenchSmoke|^TestCluster' $$($(GO) list ./... | grep -v /internal/e2e)
 
 # -v so that the log shows the end-to-end tests running against the real dev server.
 e2e: cli npm

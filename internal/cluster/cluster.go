@@ -137,7 +137,11 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		c.FrontendHTTP = take()
 		c.Frontend = fmt.Sprintf("127.0.0.1:%d", c.Ports["frontend"].GRPC)
-		if err := renderConfig(tools.ModuleDir, opts.Dir, c.Postgres, c.Ports, c.FrontendHTTP); err != nil {
+		rendered, err := renderConfig(tools.ModuleDir, opts.Dir, c.Postgres, c.Ports, c.FrontendHTTP)
+		if err != nil {
+			return err
+		}
+		if err := c.env.checkTemporal(rendered); err != nil {
 			return err
 		}
 		c.services, err = startServices(ctx, tools.Server, opts.Dir, c.Ports)

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +63,11 @@ func TestClusterSmoke(t *testing.T) {
 			assert.Equal(t, "COMPLETED", body["status"])
 			assert.Equal(t, map[string]any{"greeting": "Hello, Ada!"}, body["result"], "gateway B reads the result gateway A started")
 			require.NoError(t, c.Exited(), "every process of the cluster still runs")
+
+			// Four processes, four members of the ring, one per service, as each wrote itself
+			// into the membership table that they share.
+			roles := psql(t, c, "SELECT role, count(*) FROM cluster_membership WHERE record_expiry > now() GROUP BY role ORDER BY role")
+			assert.Equal(t, "1|1\n2|1\n3|1\n4|1", roles, "one live member of each role: frontend, history, matching, worker")
 		})
 	}
 }
@@ -84,4 +92,18 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// psql runs a query on the cluster's temporal database with PostgreSQL's own client, beside the
+// server's binaries, and returns its unaligned output.
+func psql(t *testing.T, c *Cluster, query string) string {
+	t.Helper()
+	bin, err := postgresBin(os.Getenv("CLUSTER_POSTGRES_BIN"))
+	require.NoError(t, err)
+	cmd := exec.CommandContext(t.Context(), filepath.Join(bin, "psql"), "-X", "-A", "-t", "-h", c.Postgres.Host,
+		"-p", strconv.Itoa(c.Postgres.Port), "-U", c.Postgres.User, "-d", "temporal", "-c", query)
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+c.Postgres.Password)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "psql: %s", out)
+	return strings.TrimSpace(string(out))
 }

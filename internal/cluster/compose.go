@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/temporalhttp/gateway/internal/compose"
 	"github.com/temporalhttp/gateway/internal/devserver"
@@ -77,4 +79,52 @@ func (e productEnv) on(name string, loopback map[string]string) ([]string, error
 		out = append(out, k+"="+v)
 	}
 	return out, nil
+}
+
+// composeTemporal is the Temporal server's service in composeFile.
+const composeTemporal = "temporal"
+
+// checkTemporal holds the Temporal server of composeFile to the config the cluster runs (the
+// server module's development-postgres12.yaml, as rendered): the temporalio/server image renders
+// its config from its environment (docker/config_template.yaml of the server, whose defaults are
+// written here beside each setting), and each setting that image reads must come out as the
+// cluster's config has it. The history shard count cannot change once a cluster has run, so the
+// file must set it rather than rely on a default.
+func (e productEnv) checkTemporal(config string) error {
+	s, ok := e.services[composeTemporal]
+	if !ok {
+		return fmt.Errorf("%s has no service %q", composeFile, composeTemporal)
+	}
+	env := s.Environment
+	if env["NUM_HISTORY_SHARDS"] == "" {
+		return fmt.Errorf("%s: the %s service must set NUM_HISTORY_SHARDS (the cluster's config has %s)", composeFile, composeTemporal, setting(config, "numHistoryShards"))
+	}
+	or := func(k, def string) string {
+		if v := env[k]; v != "" {
+			return v
+		}
+		return def
+	}
+	for k, want := range map[string]string{
+		"DB":                 "pluginName: " + strconv.Quote(or("DB", "cassandra")),
+		"NUM_HISTORY_SHARDS": "numHistoryShards: " + env["NUM_HISTORY_SHARDS"],
+		"DBNAME":             "databaseName: " + strconv.Quote(or("DBNAME", "temporal")),
+		"VISIBILITY_DBNAME":  "databaseName: " + strconv.Quote(or("VISIBILITY_DBNAME", "temporal_visibility")),
+		"SQL_MAX_CONNS":      "maxConns: " + or("SQL_MAX_CONNS", "20"),
+	} {
+		if !strings.Contains(config, want) {
+			return fmt.Errorf("%s: the %s service's %s gives %q, which the config the cluster runs and tests does not have", composeFile, composeTemporal, k, want)
+		}
+	}
+	return nil
+}
+
+// setting is the value of the first "key: value" line of a YAML text, for an error message.
+func setting(text, key string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "none"
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -345,7 +346,7 @@ func outage(t *testing.T, c *Cluster, name string) {
 			assert.NotEmpty(t, a.header.Get("Retry-After"), "a 503 says when to retry")
 			assert.Equal(t, "application/problem+json", a.header.Get("Content-Type"))
 			if first503 == "" {
-				first503 = a.raw
+				first503 = strings.TrimSpace(a.raw)
 			}
 		default:
 			t.Errorf("%s down: %d %s", name, a.status, a.raw)
@@ -367,12 +368,13 @@ func outage(t *testing.T, c *Cluster, name string) {
 		require.Equal(t, http.StatusServiceUnavailable, a.status, "after the restart of %s: %s", name, a.raw)
 		require.True(t, time.Now().Before(deadline), "no start succeeded within 3 minutes of the restart of %s", name)
 	}
-	fmt.Printf("cluster: %s killed for 15s: answers while down %v (slowest %s), the first 503: %s; first 201 %s after its restart\n",
-		name, statuses, slowest.Round(time.Millisecond), first503, recovered.Round(100*time.Millisecond))
-
 	for _, id := range acknowledged {
 		r := waitClosed(t, c.GatewayURLs[0], id)
 		assert.Equal(t, "COMPLETED", str(r.body, "status"), "acknowledged start %s: %s", id, r.raw)
 	}
+	fmt.Printf("cluster: %s killed for 15s: answers while down %v (slowest %s), the first 503: %s; "+
+		"first 201 %s after its restart; all %d acknowledged starts completed %s after it\n",
+		name, statuses, slowest.Round(time.Millisecond), first503, recovered.Round(100*time.Millisecond),
+		len(acknowledged), time.Since(restarted).Round(100*time.Millisecond))
 	require.NoError(t, c.Exited(), "no gateway or worker needed a restart of its own")
 }

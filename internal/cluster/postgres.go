@@ -161,10 +161,13 @@ func startPostgres(ctx context.Context, binDir string, port int, logPath string)
 		return nil, fmt.Errorf("initdb: %w\n%s", initdb.err, initOut.Bytes())
 	}
 	// Four services with up to 22 connections each, plus the schema tool: more than the default 100.
-	// A throwaway database: nothing is worth an fsync on a slow CI disk.
+	// A throwaway database: nothing is worth an fsync on a slow CI disk, since only a crash of the
+	// machine loses what the kernel holds unwritten. Commits stay synchronous: the fault tests kill
+	// PostgreSQL, and without them a commit it acknowledged from its WAL buffers dies with it (a
+	// start Temporal answered, then lost: seen with synchronous_commit=off).
 	proc, err := startLogged("postgres", logPath, cred, root, nil, filepath.Join(bin, "postgres"),
 		"-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", data, "-c", "max_connections=200",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+		"-c", "fsync=off", "-c", "full_page_writes=off")
 	if err != nil {
 		os.RemoveAll(root)
 		return nil, err

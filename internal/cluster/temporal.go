@@ -34,22 +34,22 @@ const dynamicConfigTemplate = "config/dynamicconfig/development-sql.yaml"
 
 // renderConfig writes dir/config/cluster.yaml (temporal-server --root dir --env cluster reads it)
 // and the dynamic config beside it.
-func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServicePorts, frontendHTTP int) error {
+func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServicePorts, frontendHTTP int) (string, error) {
 	tmpl, err := os.ReadFile(filepath.Join(moduleDir, configTemplate))
 	if err != nil {
-		return err
+		return "", err
 	}
 	dyn, err := os.ReadFile(filepath.Join(moduleDir, dynamicConfigTemplate))
 	if err != nil {
-		return err
+		return "", err
 	}
 	confDir := filepath.Join(dir, "config")
 	if err := os.MkdirAll(confDir, 0o755); err != nil {
-		return err
+		return "", err
 	}
 	dynPath := filepath.Join(confDir, "dynamicconfig.yaml")
 	if err := os.WriteFile(dynPath, dyn, 0o644); err != nil {
-		return err
+		return "", err
 	}
 	text := string(tmpl)
 	// The four processes share this file, so a fixed metrics or pprof port would be taken by the
@@ -57,7 +57,7 @@ func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServiceP
 	if i, j := strings.Index(text, "  pprof:\n"), strings.Index(text, "\nservices:"); i >= 0 && j > i {
 		text = text[:i] + text[j:]
 	} else {
-		return fmt.Errorf("%s: no pprof/metrics section where expected", configTemplate)
+		return "", fmt.Errorf("%s: no pprof/metrics section where expected", configTemplate)
 	}
 	q := strconv.Quote
 	pgAddr := q(net.JoinHostPort(pg.Host, strconv.Itoa(pg.Port)))
@@ -81,11 +81,11 @@ func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServiceP
 	}
 	for i := 0; i < len(pairs); i += 2 {
 		if !strings.Contains(text, pairs[i]) {
-			return fmt.Errorf("%s: no %q to replace; the template changed", configTemplate, pairs[i])
+			return "", fmt.Errorf("%s: no %q to replace; the template changed", configTemplate, pairs[i])
 		}
 	}
 	text = strings.NewReplacer(pairs...).Replace(text)
-	return os.WriteFile(filepath.Join(confDir, "cluster.yaml"), []byte(text), 0o644)
+	return text, os.WriteFile(filepath.Join(confDir, "cluster.yaml"), []byte(text), 0o644)
 }
 
 // startServices runs each service as its own temporal-server process, logging to dir/<service>.log.

@@ -75,7 +75,8 @@ func TestRenderConfig(t *testing.T) {
 
 	t.Run("every address and port is the cluster's", func(t *testing.T) {
 		dir := t.TempDir()
-		require.NoError(t, renderConfig(moduleWith(t, template), dir, pg, ports, 21009))
+		_, err := renderConfig(moduleWith(t, template), dir, pg, ports, 21009)
+		require.NoError(t, err)
 		out, err := os.ReadFile(filepath.Join(dir, "config", "cluster.yaml"))
 		require.NoError(t, err)
 		text := string(out)
@@ -92,7 +93,7 @@ func TestRenderConfig(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, "config", "dynamicconfig.yaml"))
 	})
 	t.Run("a changed template is refused, not half rendered", func(t *testing.T) {
-		err := renderConfig(moduleWith(t, strings.Replace(template, "grpcPort: 7234", "grpcPort: 9999", 1)), t.TempDir(), pg, ports, 21009)
+		_, err := renderConfig(moduleWith(t, strings.Replace(template, "grpcPort: 7234", "grpcPort: 9999", 1)), t.TempDir(), pg, ports, 21009)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "grpcPort: 7234")
 	})
