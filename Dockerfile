@@ -23,6 +23,9 @@ COPY . .
 # keeps this machine's paths out of the binaries, -s -w their symbol tables.
 ENV CGO_ENABLED=0
 RUN go build -trimpath -tags timetzdata -ldflags="-s -w" -o /out/ ./cmd/server ./cmd/worker
+# The worker image's directory for the sample ledger (WORKER_BANK_FILE), made here because the
+# runtime image has no shell to make it.
+RUN mkdir /out/ledger
 
 # Both images: nothing but the binary and the CA bundle, which TLS to Temporal Cloud (or to an
 # OTLP endpoint over https) verifies servers against. No shell, no package manager, no root.
@@ -43,6 +46,9 @@ ENTRYPOINT ["/server"]
 
 FROM runtime AS worker
 COPY --from=build /out/worker /worker
+# Owned by the worker's user: a named volume mounted here starts with this owner, so that every
+# replica can write the one ledger file they share (docker-compose.yml).
+COPY --from=build --chown=65532:65532 /out/ledger /var/lib/temporalhttp
 # The worker serves /metrics, /healthz and /readyz here; the port is not published by default.
 ENV WORKER_METRICS_ADDR=:9090
 EXPOSE 9090

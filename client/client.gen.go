@@ -3142,7 +3142,9 @@ type ClientInterface interface {
 
 	// ListWorkflows List workflow executions
 	//
-	// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
+	// Lists executions in the order of Temporal's visibility store: open ones first, latest start
+	// first, then closed ones, latest close first. Filtered by the whitelisted fields below
+	// (combined with AND).
 	// Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 	// store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
 	//
@@ -4707,7 +4709,9 @@ func (c *Client) ListWorkflowTypes(ctx context.Context, reqEditors ...RequestEdi
 
 // ListWorkflows List workflow executions
 //
-// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
+// Lists executions in the order of Temporal's visibility store: open ones first, latest start
+// first, then closed ones, latest close first. Filtered by the whitelisted fields below
+// (combined with AND).
 // Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 // store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
 //
@@ -8934,7 +8938,9 @@ type ClientWithResponsesInterface interface {
 
 	// ListWorkflowsWithResponse List workflow executions
 	//
-	// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
+	// Lists executions in the order of Temporal's visibility store: open ones first, latest start
+	// first, then closed ones, latest close first. Filtered by the whitelisted fields below
+	// (combined with AND).
 	// Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 	// store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
 	//
@@ -16408,7 +16414,9 @@ func (c *ClientWithResponses) ListWorkflowTypesWithResponse(ctx context.Context,
 
 // ListWorkflowsWithResponse List workflow executions
 //
-// Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
+// Lists executions in the order of Temporal's visibility store: open ones first, latest start
+// first, then closed ones, latest close first. Filtered by the whitelisted fields below
+// (combined with AND).
 // Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
 // store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
 //

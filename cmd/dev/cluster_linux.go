@@ -50,7 +50,7 @@ Temporal cluster is running: four services on PostgreSQL, two workers, two gatew
   Gateway B    %[2]s
   Frontend     %[3]s  (HTTP API port %[4]d)  namespace %[5]s, task queue %[6]s
   PostgreSQL   %[7]s  databases temporal, temporal_visibility
-%[8]s  Files        %[9]s  (config/cluster.yaml, cluster.log; removed on a clean exit)
+%[8]s  Files        %[9]s  (config/cluster.yaml, postgres.log, worker-N.log, gateway-N.log; removed on a clean exit)
   Setup        server build %[10]s, PostgreSQL %[11]s, schema %[12]s, services %[13]s, namespace %[14]s, product %[15]s
 
 Try:

@@ -14,8 +14,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -67,8 +69,10 @@ type Cluster struct {
 	mu       sync.Mutex
 	services []*process
 	product  []*process
-	// env is what docker-compose.yml gives the gateway and the worker.
+	// env is what docker-compose.yml gives the gateway, the worker and Temporal.
 	env productEnv
+	// settings are the gateway's and the worker's environment as the cluster runs them, by kind.
+	settings map[string][]string
 }
 
 // Up starts everything and returns once every gateway is ready. On error it stops what it started.
@@ -79,8 +83,9 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 	if c.env, err = readProductEnv(); err != nil {
 		return nil, err
 	}
-	c.Namespace, c.TaskQueue = c.env.gateway["TEMPORAL_NAMESPACE"], c.env.gateway["TEMPORAL_TASK_QUEUE"]
-	if c.Namespace == "" || c.TaskQueue == "" || c.env.worker["TEMPORAL_NAMESPACE"] != c.Namespace || c.env.worker["TEMPORAL_TASK_QUEUE"] != c.TaskQueue {
+	gw, wk := c.env.env(composeGateway), c.env.env(composeWorker)
+	c.Namespace, c.TaskQueue = gw["TEMPORAL_NAMESPACE"], gw["TEMPORAL_TASK_QUEUE"]
+	if c.Namespace == "" || c.TaskQueue == "" || wk["TEMPORAL_NAMESPACE"] != c.Namespace || wk["TEMPORAL_TASK_QUEUE"] != c.TaskQueue {
 		return nil, fmt.Errorf("%s: the gateway and the worker must name one namespace and one task queue", composeFile)
 	}
 	started := false
@@ -137,11 +142,11 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		c.FrontendHTTP = take()
 		c.Frontend = fmt.Sprintf("127.0.0.1:%d", c.Ports["frontend"].GRPC)
-		rendered, err := renderConfig(tools.ModuleDir, opts.Dir, c.Postgres, c.Ports, c.FrontendHTTP)
+		vars, err := c.env.temporalOn(temporalLoopback(opts.Dir, c.Postgres, c.Ports, c.FrontendHTTP))
 		if err != nil {
 			return err
 		}
-		if err := c.env.checkTemporal(rendered); err != nil {
+		if _, err := renderConfig(tools.ModuleDir, opts.Dir, vars); err != nil {
 			return err
 		}
 		c.services, err = startServices(ctx, tools.Server, opts.Dir, c.Ports)
@@ -181,7 +186,7 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
 		return err
 	}
 	run := func(kind string, i int, listen string, extra []string) error {
-		env, err := c.env.on(kind, map[string]string{frontendOnCompose: c.Frontend})
+		env, err := c.env.on(kind, map[string]string{frontendOnCompose: c.Frontend}, c.volume)
 		if err != nil {
 			return err
 		}
@@ -189,6 +194,10 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
 		addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
 		ports = ports[1:]
 		vars := append(append(env, listen+"="+addr), extra...)
+		if c.settings == nil {
+			c.settings = map[string][]string{}
+		}
+		c.settings[kind] = vars
 		name := fmt.Sprintf("%s-%d", kind, i+1)
 		bin := map[string]string{"gateway": "server", "worker": "worker"}[kind]
 		p, err := startLogged(name, filepath.Join(opts.Dir, name+".log"), nil, "", vars, filepath.Join(binDir, bin))
@@ -221,6 +230,26 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
 		}
 	}
 	return nil
+}
+
+// volume is the directory that stands for the named volume of docker-compose.yml. A directory
+// that cannot be made shows as the error of the process that uses it.
+func (c *Cluster) volume(name string) string {
+	dir := filepath.Join(c.Dir, "volumes", name)
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
+}
+
+// Setting is the value of key in the environment the cluster gives its gateways (kind "gateway")
+// or its workers ("worker"), the last one set; "" when it gives none.
+func (c *Cluster) Setting(kind, key string) string {
+	var v string
+	for _, kv := range c.settings[kind] {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }
 
 // probeClient bounds each readiness probe: a gateway that accepts and never answers must not
@@ -332,20 +361,47 @@ func stopSignal(name string) syscall.Signal {
 }
 
 // Restart starts the named child again, as it was started and on the same ports, after Kill,
-// and returns once it is ready. A child still running is stopped first, as StopProcess does.
+// and returns once it is ready. A child still running is stopped first, as StopProcess does. The
+// waits hold no lock: Exited, PIDs and Kill answer meanwhile.
 func (c *Cluster) Restart(ctx context.Context, name string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, err := c.slot(name)
+	slot, err := c.slot(name)
+	var old *process
+	if err == nil {
+		old = *slot
+	}
+	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	(*p).stop(stopSignal(name), 20*time.Second)
-	q, err := (*p).restart(ctx)
-	if q != nil {
-		*p = q // a child that started but is not ready yet is still the one to stop
+	if old.again == nil {
+		return fmt.Errorf("%s cannot be started again", name)
 	}
-	return err
+	old.stop(stopSignal(name), 20*time.Second)
+	q, err := old.again()
+	if err != nil {
+		return err
+	}
+	q.ready = old.ready
+	c.mu.Lock()
+	*slot = q
+	c.mu.Unlock()
+	if q.ready == nil {
+		return nil
+	}
+	return q.ready(ctx, q)
+}
+
+// Running says whether the named child runs.
+func (c *Cluster) Running(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slot, err := c.slot(name)
+	if err != nil {
+		return false
+	}
+	done, _ := (*slot).exited()
+	return !done
 }
 
 // Stop stops everything in the reverse order of start: the product, the services, PostgreSQL.

@@ -40,7 +40,10 @@ func TestClusterSmoke(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 			defer cancel()
 			start := time.Now()
-			c, err := Up(ctx, Options{Config: cfg, Dir: t.TempDir(), Workers: 2, Gateways: 2, Progress: testWriter{t}})
+			dir, err := os.MkdirTemp("", "cluster-smoke-")
+			require.NoError(t, err)
+			t.Cleanup(func() { keepOnFailure(t, dir) })
+			c, err := Up(ctx, Options{Config: cfg, Dir: dir, Workers: 2, Gateways: 2, Progress: testWriter{t}})
 			require.NoError(t, err)
 			up := time.Since(start)
 			defer c.Stop()
@@ -106,4 +109,13 @@ func psql(t *testing.T, c *Cluster, query string) string {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "psql: %s", out)
 	return strings.TrimSpace(string(out))
+}
+
+// keepOnFailure removes a cluster's directory, or keeps it for its logs when the test failed.
+func keepOnFailure(t *testing.T, dir string) {
+	if t.Failed() {
+		fmt.Fprintf(os.Stderr, "cluster: the logs of %s are kept in %s\n", t.Name(), dir)
+		return
+	}
+	_ = os.RemoveAll(dir)
 }

@@ -4,34 +4,43 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"net/url"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 
 	"github.com/temporalhttp/gateway/internal/compose"
 	"github.com/temporalhttp/gateway/internal/devserver"
 )
 
-// composeFile is the deployment the cluster follows: the gateway and the worker run with the
-// environment it gives them, so that what the tests run is what users deploy.
+// composeFile is the deployment the cluster follows: the gateway, the worker and the Temporal
+// server run with the environment it gives them, so that what the tests run is what users deploy.
 const composeFile = "docker-compose.yml"
 
 // composeDefaults are the variables the cluster sets when it reads composeFile: none of the
-// launcher's, so every setting is the file's default. POSTGRES_PASSWORD is required by the file
-// but reaches only the database's services, which the cluster runs itself.
+// launcher's, so every setting is the file's default. POSTGRES_PASSWORD is required by the file;
+// the cluster gives the database a password of its own.
 var composeDefaults = map[string]string{"POSTGRES_PASSWORD": "unused-by-the-cluster"}
 
-// productEnv is the gateway's and the worker's environment as composeFile gives it.
+// The services of composeFile that the cluster runs the way the file does.
+const (
+	composeGateway  = "gateway"
+	composeWorker   = "worker"
+	composeTemporal = "temporal"
+)
+
+// frontendOnCompose is the Temporal frontend's address on the Compose network.
+const frontendOnCompose = "temporal:7233"
+
+// productEnv is what composeFile gives the services the cluster runs.
 type productEnv struct {
-	gateway, worker map[string]string
-	// services are the Compose file's services: a value host:port with one of them as host is
-	// an address on the Compose network.
 	services map[string]compose.Service
 }
 
-// readProductEnv reads the gateway's and the worker's environment from composeFile at the root
-// of the checkout.
+// readProductEnv reads composeFile at the root of the checkout and checks that the cluster can
+// stand in for every address on the Compose network that it gives the gateway and the worker.
 func readProductEnv() (productEnv, error) {
 	root, err := devserver.RepoRoot()
 	if err != nil {
@@ -42,38 +51,49 @@ func readProductEnv() (productEnv, error) {
 		return productEnv{}, err
 	}
 	e := productEnv{services: services}
-	for name, env := range map[string]*map[string]string{"gateway": &e.gateway, "worker": &e.worker} {
-		s, ok := services[name]
-		if !ok {
+	for _, name := range []string{composeGateway, composeWorker, composeTemporal} {
+		if _, ok := services[name]; !ok {
 			return productEnv{}, fmt.Errorf("%s has no service %q", composeFile, name)
 		}
-		*env = s.Environment
 	}
 	// Fail before anything starts when the file names an address the cluster cannot stand in for.
-	for _, name := range []string{"gateway", "worker"} {
-		if _, err := e.on(name, map[string]string{frontendOnCompose: ""}); err != nil {
+	for _, name := range []string{composeGateway, composeWorker} {
+		if _, err := e.on(name, map[string]string{frontendOnCompose: ""}, func(string) string { return "" }); err != nil {
 			return productEnv{}, err
 		}
 	}
 	return e, nil
 }
 
-// frontendOnCompose is the Temporal frontend's address on the Compose network.
-const frontendOnCompose = "temporal:7233"
+// env is the named service's environment.
+func (e productEnv) env(name string) map[string]string { return e.services[name].Environment }
 
-// on is the named service's environment as KEY=VALUE with each Compose-network address replaced
-// by what stands for it on loopback (loopback["temporal:7233"] is the frontend's address).
-func (e productEnv) on(name string, loopback map[string]string) ([]string, error) {
-	env := map[string]map[string]string{"gateway": e.gateway, "worker": e.worker}[name]
+// on is the gateway's or the worker's environment as KEY=VALUE, with each address on the Compose
+// network replaced by what stands for it on loopback (loopback["temporal:7233"] is the frontend's
+// address), and each path in one of its named volumes by the same path under volumeDir(volume).
+func (e productEnv) on(name string, loopback map[string]string, volumeDir func(volume string) string) ([]string, error) {
+	mounts := map[string]string{} // path in the container -> volume
+	for _, v := range e.services[name].Volumes {
+		volume, path, ok := strings.Cut(v, ":")
+		if !ok || strings.HasPrefix(volume, ".") || strings.HasPrefix(volume, "/") {
+			return nil, fmt.Errorf("%s: the %s's volume %q is not a named volume, which the cluster cannot stand in for", composeFile, name, v)
+		}
+		path, _, _ = strings.Cut(path, ":") // :ro, :rw
+		mounts[path] = volume
+	}
 	var out []string
-	for k, v := range env {
-		if host, _, err := net.SplitHostPort(v); err == nil {
-			if _, isService := e.services[host]; isService {
-				addr, ok := loopback[v]
-				if !ok {
-					return nil, fmt.Errorf("%s: the %s's %s=%s is an address on the Compose network that the cluster does not stand in for", composeFile, name, k, v)
-				}
-				v = addr
+	for _, k := range slices.Sorted(maps.Keys(e.env(name))) {
+		v := e.env(name)[k]
+		if host, ok := e.networkHost(k, v); ok {
+			addr, known := loopback[v]
+			if !known {
+				return nil, fmt.Errorf("%s: the %s's %s=%s names %s on the Compose network, which the cluster does not stand in for", composeFile, name, k, v, host)
+			}
+			v = addr
+		}
+		for path, volume := range mounts {
+			if v == path || strings.HasPrefix(v, path+"/") {
+				v = volumeDir(volume) + strings.TrimPrefix(v, path)
 			}
 		}
 		out = append(out, k+"="+v)
@@ -81,50 +101,34 @@ func (e productEnv) on(name string, loopback map[string]string) ([]string, error
 	return out, nil
 }
 
-// composeTemporal is the Temporal server's service in composeFile.
-const composeTemporal = "temporal"
-
-// checkTemporal holds the Temporal server of composeFile to the config the cluster runs (the
-// server module's development-postgres12.yaml, as rendered): the temporalio/server image renders
-// its config from its environment (docker/config_template.yaml of the server, whose defaults are
-// written here beside each setting), and each setting that image reads must come out as the
-// cluster's config has it. The history shard count cannot change once a cluster has run, so the
-// file must set it rather than rely on a default.
-func (e productEnv) checkTemporal(config string) error {
-	s, ok := e.services[composeTemporal]
-	if !ok {
-		return fmt.Errorf("%s has no service %q", composeFile, composeTemporal)
-	}
-	env := s.Environment
-	if env["NUM_HISTORY_SHARDS"] == "" {
-		return fmt.Errorf("%s: the %s service must set NUM_HISTORY_SHARDS (the cluster's config has %s)", composeFile, composeTemporal, setting(config, "numHistoryShards"))
-	}
-	or := func(k, def string) string {
-		if v := env[k]; v != "" {
-			return v
+// temporalOn is the temporal service's environment with loopback's settings in place of the
+// file's; every setting left from the file must name no address on the Compose network.
+func (e productEnv) temporalOn(loopback map[string]string) (map[string]string, error) {
+	vars := maps.Clone(e.env(composeTemporal))
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		if _, replaced := loopback[k]; replaced {
+			continue
 		}
-		return def
-	}
-	for k, want := range map[string]string{
-		"DB":                 "pluginName: " + strconv.Quote(or("DB", "cassandra")),
-		"NUM_HISTORY_SHARDS": "numHistoryShards: " + env["NUM_HISTORY_SHARDS"],
-		"DBNAME":             "databaseName: " + strconv.Quote(or("DBNAME", "temporal")),
-		"VISIBILITY_DBNAME":  "databaseName: " + strconv.Quote(or("VISIBILITY_DBNAME", "temporal_visibility")),
-		"SQL_MAX_CONNS":      "maxConns: " + or("SQL_MAX_CONNS", "20"),
-	} {
-		if !strings.Contains(config, want) {
-			return fmt.Errorf("%s: the %s service's %s gives %q, which the config the cluster runs and tests does not have", composeFile, composeTemporal, k, want)
+		if host, ok := e.networkHost(k, vars[k]); ok {
+			return nil, fmt.Errorf("%s: the %s service's %s=%s names %s on the Compose network, which the cluster does not stand in for", composeFile, composeTemporal, k, vars[k], host)
 		}
 	}
-	return nil
+	maps.Copy(vars, loopback)
+	return vars, nil
 }
 
-// setting is the value of the first "key: value" line of a YAML text, for an error message.
-func setting(text, key string) string {
-	for _, line := range strings.Split(text, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+":"); ok {
-			return strings.TrimSpace(v)
-		}
+// networkHost says whether the setting k=v is an address on the Compose network: a service's name
+// as host:port or as the host of a URL, or alone in a setting named for hosts (POSTGRES_SEEDS,
+// SQL_HOST); a bare word elsewhere (POSTGRES_USER=temporal) is not taken for one.
+func (e productEnv) networkHost(k, v string) (string, bool) {
+	host := ""
+	if u, err := url.Parse(v); err == nil && u.Host != "" {
+		host = u.Hostname()
+	} else if h, _, err := net.SplitHostPort(v); err == nil {
+		host = h
+	} else if strings.HasSuffix(k, "SEEDS") || strings.HasSuffix(k, "HOST") {
+		host = v
 	}
-	return "none"
+	_, ok := e.services[host]
+	return host, ok
 }

@@ -27,24 +27,6 @@ type process struct {
 	ready func(ctx context.Context, p *process) error
 }
 
-// restart starts the process again as it was started, and waits until it is ready.
-func (p *process) restart(ctx context.Context) (*process, error) {
-	if p.again == nil {
-		return nil, fmt.Errorf("%s cannot be started again", p.name)
-	}
-	q, err := p.again()
-	if err != nil {
-		return nil, err
-	}
-	q.ready = p.ready
-	if q.ready != nil {
-		if err := q.ready(ctx, q); err != nil {
-			return q, err
-		}
-	}
-	return q, nil
-}
-
 // startLogged is start with the output appended to the file logPath, so that a process started
 // again adds to the log of the one before.
 func startLogged(name, logPath string, cred *syscall.Credential, dir string, env []string, path string, args ...string) (*process, error) {

@@ -5,6 +5,7 @@ package cluster
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,12 +110,21 @@ func TestClusterSamplesThroughEitherGateway(t *testing.T) {
 	}
 }
 
-// waitClosed reads id through gateway until its latest run is no longer RUNNING, for up to 2 minutes.
+// waitClosed reads id through gateway until its latest run is no longer RUNNING, for up to 2
+// minutes. A 503 is retried after its Retry-After, as the API asks of clients: right after a
+// fault a read may still find Temporal unavailable.
 func waitClosed(t *testing.T, gateway, id string) answer {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		r := must(t, http.MethodGet, gateway+"/workflows/"+id+"?wait=30s", "", http.StatusOK)
+		r := must(t, http.MethodGet, gateway+"/workflows/"+id+"?wait=30s", "", http.StatusOK, http.StatusServiceUnavailable)
+		if r.status == http.StatusServiceUnavailable {
+			secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+			require.NoError(t, err, "a 503 says when to retry: %s", r.raw)
+			require.True(t, time.Now().Before(deadline), "%s: still 503 after 2 minutes: %s", id, r.raw)
+			time.Sleep(time.Duration(secs) * time.Second)
+			continue
+		}
 		if str(r.body, "status") != "RUNNING" {
 			return r
 		}

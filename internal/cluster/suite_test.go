@@ -6,11 +6,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -36,7 +36,7 @@ var suite struct {
 	once sync.Once
 	c    *Cluster
 	dir  string
-	bank string // the ledger file both workers share
+	bank string // the ledger file both workers share, on the volume docker-compose.yml gives them
 	err  error
 }
 
@@ -80,11 +80,16 @@ func shared(t *testing.T) *Cluster {
 		if suite.dir, suite.err = os.MkdirTemp("", "cluster-suite-"); suite.err != nil {
 			return
 		}
-		suite.bank = filepath.Join(suite.dir, "bank.json")
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 		defer cancel()
 		suite.c, suite.err = Up(ctx, Options{Config: cfg, Dir: suite.dir, Workers: 2, Gateways: 2, Progress: os.Stderr,
-			WorkerEnv: []string{"WORKER_BANK_FILE=" + suite.bank, "WORKER_BANK_DELAY=" + bankDelay.String()}})
+			WorkerEnv: []string{"WORKER_BANK_DELAY=" + bankDelay.String()}})
+		if suite.err == nil {
+			// docker-compose.yml puts it on a volume that both workers mount.
+			if suite.bank = suite.c.Setting("worker", "WORKER_BANK_FILE"); suite.bank == "" {
+				suite.err = errors.New("docker-compose.yml gives the workers no WORKER_BANK_FILE to share")
+			}
+		}
 	})
 	require.NoError(t, suite.err, "the suite's cluster")
 	require.NoError(t, suite.c.Exited(), "every process of the cluster runs at the start of %s", t.Name())

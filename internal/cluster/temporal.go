@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -25,16 +27,55 @@ var Services = []string{"history", "matching", "frontend", "worker"}
 // ServicePorts are one service's gRPC and membership (ringpop) ports.
 type ServicePorts struct{ GRPC, Membership int }
 
-// configTemplate is the server module's own PostgreSQL development config: the cluster changes
-// only its addresses, ports, credentials and dynamic config path.
-const configTemplate = "config/development-postgres12.yaml"
+// configTemplate is the config the temporalio/server image renders from its environment when it
+// starts (in dockerize's dialect: {{ default .Env.DB "cassandra" }}). The cluster renders the same
+// file of the same server version with the environment docker-compose.yml gives its temporal
+// service, so the Temporal that the cluster runs and tests is configured as the Compose stack's.
+const configTemplate = "docker/config_template.yaml"
 
-// dynamicConfigTemplate is the module's development dynamic config for SQL stores.
-const dynamicConfigTemplate = "config/dynamicconfig/development-sql.yaml"
+// dynamicConfigTemplate is the image's dynamic config, the default of its DYNAMIC_CONFIG_FILE_PATH.
+const dynamicConfigTemplate = "config/dynamicconfig/docker.yaml"
+
+// dynamicConfigPath is where renderConfig writes the dynamic config.
+func dynamicConfigPath(dir string) string { return filepath.Join(dir, "config", "dynamicconfig.yaml") }
+
+// temporalLoopback are the settings of configTemplate that stand for the Compose network on
+// loopback: the database's address and credentials, each service's address and ports, and the
+// dynamic config's path. They replace what docker-compose.yml gives the temporal service; every
+// other setting is the file's.
+func temporalLoopback(dir string, pg *Postgres, ports map[string]ServicePorts, frontendHTTP int) map[string]string {
+	vars := map[string]string{
+		"POSTGRES_SEEDS": pg.Host, "DB_PORT": strconv.Itoa(pg.Port), "POSTGRES_USER": pg.User, "POSTGRES_PWD": pg.Password,
+		"BIND_ON_IP": "127.0.0.1", "FRONTEND_HTTP_PORT": strconv.Itoa(frontendHTTP), "DYNAMIC_CONFIG_FILE_PATH": dynamicConfigPath(dir),
+	}
+	for _, svc := range Services {
+		prefix := strings.ToUpper(svc)
+		vars[prefix+"_GRPC_PORT"] = strconv.Itoa(ports[svc].GRPC)
+		vars[prefix+"_MEMBERSHIP_PORT"] = strconv.Itoa(ports[svc].Membership)
+	}
+	return vars
+}
+
+// templateFuncs are the functions configTemplate calls beyond text/template's own, as dockerize
+// defines them.
+var templateFuncs = template.FuncMap{
+	// default VALUE DEFAULT: the value, or the default when it is empty (dockerize's order,
+	// which is the reverse of sprig's).
+	"default": func(value string, def ...string) string {
+		if value == "" && len(def) > 0 {
+			return def[0]
+		}
+		return value
+	},
+	"lower": strings.ToLower,
+	"split": strings.Split,
+	"trim":  strings.TrimSpace,
+}
 
 // renderConfig writes dir/config/cluster.yaml (temporal-server --root dir --env cluster reads it)
-// and the dynamic config beside it.
-func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServicePorts, frontendHTTP int) (string, error) {
+// from configTemplate with vars, and the image's dynamic config beside it (dynamicConfigPath). It
+// returns what it wrote.
+func renderConfig(moduleDir, dir string, vars map[string]string) (string, error) {
 	tmpl, err := os.ReadFile(filepath.Join(moduleDir, configTemplate))
 	if err != nil {
 		return "", err
@@ -47,45 +88,22 @@ func renderConfig(moduleDir, dir string, pg *Postgres, ports map[string]ServiceP
 	if err := os.MkdirAll(confDir, 0o755); err != nil {
 		return "", err
 	}
-	dynPath := filepath.Join(confDir, "dynamicconfig.yaml")
-	if err := os.WriteFile(dynPath, dyn, 0o644); err != nil {
+	if err := os.WriteFile(dynamicConfigPath(dir), dyn, 0o644); err != nil {
 		return "", err
 	}
-	text := string(tmpl)
-	// The four processes share this file, so a fixed metrics or pprof port would be taken by the
-	// first and fail the others: the cluster runs without both for now.
-	if i, j := strings.Index(text, "  pprof:\n"), strings.Index(text, "\nservices:"); i >= 0 && j > i {
-		text = text[:i] + text[j:]
-	} else {
-		return "", fmt.Errorf("%s: no pprof/metrics section where expected", configTemplate)
+	t, err := template.New(configTemplate).Funcs(templateFuncs).Option("missingkey=zero").Parse(string(tmpl))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", configTemplate, err)
 	}
-	q := strconv.Quote
-	pgAddr := q(net.JoinHostPort(pg.Host, strconv.Itoa(pg.Port)))
-	frontend := ports["frontend"]
-	pairs := []string{
-		`connectAddr: "127.0.0.1:5432"`, "connectAddr: " + pgAddr,
-		`user: "temporal"`, "user: " + q(pg.User),
-		`password: "temporal"`, "password: " + q(pg.Password),
-		"level: info", "level: warn",
-		`rpcAddress: "localhost:7233"`, "rpcAddress: " + q(fmt.Sprintf("127.0.0.1:%d", frontend.GRPC)),
-		"httpPort: 7243", "httpPort: " + strconv.Itoa(frontendHTTP),
-		`filepath: "config/dynamicconfig/development-sql.yaml"`, "filepath: " + q(dynPath),
+	var out strings.Builder
+	if err := t.Execute(&out, map[string]any{"Env": vars}); err != nil {
+		return "", fmt.Errorf("%s: %w", configTemplate, err)
 	}
-	for svc, def := range map[string]ServicePorts{
-		"frontend": {7233, 6933}, "history": {7234, 6934}, "matching": {7235, 6935}, "worker": {7239, 6939},
-	} {
-		p := ports[svc]
-		pairs = append(pairs,
-			fmt.Sprintf("grpcPort: %d", def.GRPC), fmt.Sprintf("grpcPort: %d", p.GRPC),
-			fmt.Sprintf("membershipPort: %d", def.Membership), fmt.Sprintf("membershipPort: %d", p.Membership))
+	var parsed map[string]any
+	if err := yaml.Unmarshal([]byte(out.String()), &parsed); err != nil {
+		return "", fmt.Errorf("%s rendered is not YAML: %w", configTemplate, err)
 	}
-	for i := 0; i < len(pairs); i += 2 {
-		if !strings.Contains(text, pairs[i]) {
-			return "", fmt.Errorf("%s: no %q to replace; the template changed", configTemplate, pairs[i])
-		}
-	}
-	text = strings.NewReplacer(pairs...).Replace(text)
-	return text, os.WriteFile(filepath.Join(confDir, "cluster.yaml"), []byte(text), 0o644)
+	return out.String(), os.WriteFile(filepath.Join(confDir, "cluster.yaml"), []byte(out.String()), 0o600)
 }
 
 // startServices runs each service as its own temporal-server process, logging to dir/<service>.log.
@@ -173,8 +191,9 @@ func registerNamespace(ctx context.Context, address, namespace, dir string, proc
 	defer c.Close()
 	if err := wait("register namespace "+namespace, func(ctx context.Context) error {
 		_, err := c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
-			Namespace:                        namespace,
-			WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
+			Namespace: namespace,
+			// As docker-compose.yml's temporal-namespace job registers it.
+			WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour),
 		})
 		var exists *serviceerror.NamespaceAlreadyExists
 		if errors.As(err, &exists) {

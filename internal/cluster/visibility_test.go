@@ -35,11 +35,22 @@ func TestClusterVisibilityOnPostgres(t *testing.T) {
 		return out
 	}
 
+	// A run that stays open, started before every closed one below.
+	sleep := func(name string) string {
+		id := fmt.Sprintf("cluster-vis-sleep-%d-%s", stamp, name)
+		must(t, http.MethodPost, b+"/workflows", fmt.Sprintf(`{"workflowType":"Sleep","workflowId":%q,"input":{"seconds":600}}`, id), http.StatusCreated)
+		t.Cleanup(func() {
+			must(t, http.MethodPost, a+"/workflows/"+id+"/terminate", `{"reason":"test over"}`, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
+		})
+		return id
+	}
+	sleepIDs := []string{sleep("early")}
+
 	// How soon a started execution is listed: each start through one gateway, each list through
 	// the other, every 10ms.
 	var lags []time.Duration
 	var echoIDs []string
-	for i := range 12 {
+	for i := range 20 {
 		id := fmt.Sprintf("cluster-vis-echo-%d-%02d", stamp, i)
 		must(t, http.MethodPost, a+"/workflows", fmt.Sprintf(`{"workflowType":"Echo","workflowId":%q,"input":%d}`, id, i), http.StatusCreated)
 		acked := time.Now()
@@ -56,15 +67,7 @@ func TestClusterVisibilityOnPostgres(t *testing.T) {
 	fmt.Printf("cluster: a new execution is listed %s after its 201 at the median, %s at most (%d starts, lists every 10ms)\n",
 		lags[len(lags)/2].Round(time.Millisecond), lags[len(lags)-1].Round(time.Millisecond), len(lags))
 
-	var sleepIDs []string
-	for i := range 3 {
-		id := fmt.Sprintf("cluster-vis-sleep-%d-%d", stamp, i)
-		must(t, http.MethodPost, b+"/workflows", fmt.Sprintf(`{"workflowType":"Sleep","workflowId":%q,"input":{"seconds":600}}`, id), http.StatusCreated)
-		sleepIDs = append(sleepIDs, id)
-		t.Cleanup(func() {
-			must(t, http.MethodPost, a+"/workflows/"+id+"/terminate", `{"reason":"test over"}`, http.StatusOK, http.StatusAccepted, http.StatusNoContent)
-		})
-	}
+	sleepIDs = append(sleepIDs, sleep("late-1"), sleep("late-2"))
 
 	// Filters: what each matches once the store has caught up (the Echo runs complete at once).
 	eventually := func(q url.Values, want []string) {
@@ -90,12 +93,14 @@ func TestClusterVisibilityOnPostgres(t *testing.T) {
 		assert.NotContains(t, echoIDs, id, "startedBefore leaves out what started after it")
 	}
 
-	// Paging: pages of 5 through either gateway hold every match once, newest first, and the
-	// last page says so by having no token.
+	// Paging: pages of 5 through either gateway hold every match once, in Temporal's order, and
+	// the last page says so by having no token. The order is the visibility store's: open runs
+	// first, newest start first, then closed runs, latest close first. The early Sleep, started
+	// before every Echo, comes before them all because it is still open.
 	var paged []string
-	q := url.Values{"workflowType": {"Echo"}, "pageSize": {"5"}}
+	q := url.Values{"pageSize": {"5"}}
 	for page := 0; ; page++ {
-		require.Less(t, page, 10, "the pages end")
+		require.Less(t, page, 20, "the pages end")
 		r := list([]string{a, b}[page%2], q)
 		got := ids(r)
 		assert.LessOrEqual(t, len(got), 5)
@@ -106,7 +111,7 @@ func TestClusterVisibilityOnPostgres(t *testing.T) {
 		}
 		q.Set("pageToken", token)
 	}
-	want := slices.Clone(echoIDs)
-	slices.Reverse(want)
-	assert.Equal(t, want, paged, "every match once, newest first")
+	want := slices.Concat(echoIDs, sleepIDs)
+	slices.Reverse(want) // late-2, late-1, early, then the Echo runs, the last closed first
+	assert.Equal(t, want, paged, "every match once: open runs first, then closed ones, latest close first")
 }

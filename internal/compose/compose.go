@@ -23,6 +23,7 @@ type Service struct {
 	Command       []string
 	Environment   map[string]string
 	Ports         []string
+	Volumes       []string
 	DependsOn     map[string]struct{ Condition string } `yaml:"depends_on"`
 	Healthcheck   *struct{ Test []string }
 }
@@ -50,8 +51,9 @@ func Load(path string, env map[string]string) (map[string]Service, error) {
 	return file.Services, nil
 }
 
-// variable is one ${NAME}, ${NAME:-default} or ${NAME:?message} in a Compose file, or an escaped $$.
-var variable = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}`)
+// variable is one $NAME, ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message},
+// ${NAME?message}, ${NAME:+alternative} or ${NAME+alternative} in a Compose file, or an escaped $$.
+var variable = regexp.MustCompile(`\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
 
 // Interpolate substitutes variables as Compose does, from env. A missing required variable is a
 // *MissingError naming it.
@@ -63,13 +65,22 @@ func Interpolate(s string, env map[string]string) (string, error) {
 		}
 		g := variable.FindStringSubmatch(m)
 		name, op, arg := g[1], g[2], g[3]
+		if name == "" { // $NAME
+			return env[g[4]]
+		}
 		v, set := env[name]
-		empty := !set || (strings.HasPrefix(op, ":") && v == "")
+		// With a colon, an empty value counts as unset.
+		present := set && (!strings.HasPrefix(op, ":") || v != "")
 		switch {
-		case strings.HasSuffix(op, "-") && empty:
+		case strings.HasSuffix(op, "-") && !present:
 			return arg
-		case strings.HasSuffix(op, "?") && empty:
+		case strings.HasSuffix(op, "?") && !present:
 			missing = append(missing, name)
+		case strings.HasSuffix(op, "+"):
+			if present {
+				return arg
+			}
+			return ""
 		}
 		return v
 	})

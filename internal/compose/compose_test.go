@@ -9,9 +9,12 @@ import (
 
 func TestInterpolate(t *testing.T) {
 	env := map[string]string{"SET": "v", "EMPTY": ""}
-	out, err := Interpolate("${SET} ${SET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${UNSET:-} $$HOME ${SET:?m}", env)
+	out, err := Interpolate("${SET} ${SET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${UNSET:-} $$HOME ${SET:?m} $SET-x $UNSET.", env)
 	require.NoError(t, err)
-	assert.Equal(t, "v v d  d  $HOME v", out)
+	assert.Equal(t, "v v d  d  $HOME v v-x .", out)
+	out, err = Interpolate("[${SET:+a}] [${EMPTY:+a}] [${EMPTY+a}] [${UNSET+a}]", env)
+	require.NoError(t, err)
+	assert.Equal(t, "[a] [] [a] []", out)
 
 	_, err = Interpolate("${A:?set A} ${EMPTY:?set it} ${EMPTY?fine}", env)
 	var missing *MissingError

@@ -13,7 +13,9 @@ export interface paths {
         };
         /**
          * List workflow executions
-         * @description Lists executions, newest first, filtered by the whitelisted fields below (combined with AND).
+         * @description Lists executions in the order of Temporal's visibility store: open ones first, latest start
+         *     first, then closed ones, latest close first. Filtered by the whitelisted fields below
+         *     (combined with AND).
          *     Pages are opaque: pass `nextPageToken` back as `pageToken`. Listing reads Temporal's visibility
          *     store, which may lag a just-started execution by a moment; `GET /workflows/{workflowId}` does not.
          *
