@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -69,4 +71,30 @@ func TestProcReadsThisProcess(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, rss)
 	assert.GreaterOrEqual(t, peak, rss)
+}
+
+// TestProcTreeCountsChildren checks that a process's figure holds what its children spent, those
+// that have ended included, as PostgreSQL's must hold its backends'.
+func TestProcTreeCountsChildren(t *testing.T) {
+	// The inner shell burns CPU and ends; the outer one reaps it and sleeps, spending next to none.
+	cmd := exec.Command("sh", "-c", `sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'; exec sleep 30`)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	pid := cmd.Process.Pid
+	var tree cpuSet
+	require.Eventually(t, func() bool {
+		// The outer shell runs sleep once it has reaped the burner: only cutime holds its time then.
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || string(comm) != "sleep\n" {
+			return false
+		}
+		var err error
+		tree, err = treeCPU(map[string]int{"sh": pid})
+		require.NoError(t, err)
+		own, err := cpuTime(pid)
+		require.NoError(t, err)
+		return tree["sh"] >= 50*time.Millisecond && own < tree["sh"]/2
+	}, 20*time.Second, 50*time.Millisecond, "the reaped child's CPU shows in the tree: %v", tree)
+
+	_, err := treeCPU(map[string]int{"gone": 1 << 30})
+	assert.Error(t, err, "a root that is not running")
 }
