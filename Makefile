@@ -12,9 +12,11 @@ cluster:
 	$(GO) run ./cmd/dev cluster
 
 # The cluster's smoke test: up from an empty binary cache (cold), up again (warm), a Greeting through
-# each gateway pair. Part of `make test`; it needs PostgreSQL's binaries (Debian's postgresql).
+# each gateway pair; then the benchmark's on the cluster (`bench -cluster`), with tiny counts. Part of
+# `make test`; it needs PostgreSQL's binaries (Debian's postgresql).
 cluster-test:
 	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 45m -run TestClusterSmoke ./internal/cluster/
+	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 20m -run TestClusterBenchSmoke ./cmd/bench/
 
 # Find or build (once, into the user cache) the pinned Temporal CLI that the end-to-end tests run.
 cli:
@@ -58,9 +60,10 @@ lint:
 deploy-check:
 	$(GO) test -count=1 -v ./deploy/
 
-# The benchmark's smoke test needs the dev server: e2e runs it; the cluster's, cluster-test.
+# The benchmark's smoke test needs the dev server: e2e runs it; the cluster's, and the benchmark's on
+# the cluster, cluster-test.
 unit:
-	$(GO) test -race -count=1 -skip 'TestBenchSmoke|TestClusterSmoke' $$($(GO) list ./... | grep -v /internal/e2e)
+	$(GO) test -race -count=1 -skip 'TestBenchSmoke|TestClusterSmoke|TestClusterBenchSmoke' $$($(GO) list ./... | grep -v /internal/e2e)
 
 # -v so that the log shows the end-to-end tests running against the real dev server.
 e2e: cli npm
