@@ -13,10 +13,12 @@ cluster:
 
 # The cluster's tests: its smoke test (up from an empty binary cache, cold, then warm), then the
 # suite on one more cluster: every sample through both gateways, a gateway and a worker killed,
-# history and PostgreSQL killed and restarted, visibility on PostgreSQL. Part of `make test`; it
-# needs PostgreSQL's binaries (Debian's postgresql).
+# history and PostgreSQL killed and restarted, visibility on PostgreSQL; then the benchmark's
+# smoke test on the cluster (`bench -cluster`, tiny counts). Part of `make test`; it needs
+# PostgreSQL's binaries (Debian's postgresql).
 cluster-test:
 	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 45m -run '^TestCluster' ./internal/cluster/
+	CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 20m -run TestClusterBenchSmoke ./cmd/bench/
 
 # Find or build (once, into the user cache) the pinned Temporal CLI that the end-to-end tests run.
 cli:
@@ -60,7 +62,8 @@ lint:
 deploy-check:
 	$(GO) test -count=1 -v ./deploy/
 
-# The benchmark's smoke test needs the dev server: e2e runs it; the cluster's, cluster-test.
+# The benchmark's smoke test needs the dev server: e2e runs it; the cluster's, and the benchmark's on
+# the cluster, cluster-test.
 unit:
 	$(GO) test -race -count=1 -skip 'TestBenchSmoke|^TestCluster' $$($(GO) list ./... | grep -v /internal/e2e)
 

@@ -1,7 +1,8 @@
 // Command bench measures the gateway against the two other ways of starting a workflow over
 // loopback: the Go SDK in a process of its own, and Temporal's native HTTP API. One run starts its
-// own dev server, worker and gateway, runs the scenarios and prints one table with the issue's
-// targets next to the figures. docs/benchmarks.md records a run and its method.
+// own dev server, worker and gateway (or, with -cluster, the local multi-service cluster with two
+// gateways), runs the scenarios and prints one table with the targets next to the figures.
+// docs/benchmarks.md records runs and their method.
 package main
 
 import (
@@ -50,6 +51,9 @@ type settings struct {
 	overlay string
 	// gatewayEnv is added to the gateway's environment (GOMEMLIMIT, GATEWAY_* settings).
 	gatewayEnv envList
+	// cluster runs the start scenarios on the local multi-service cluster (internal/cluster)
+	// instead of the dev server, through one gateway and through two.
+	cluster bool
 }
 
 // envList is a repeatable KEY=VALUE flag.
@@ -92,8 +96,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.StringVar(&s.memProfile, "memprofile", "", "write a heap profile of the gateway, while the readers wait over HTTP/1.1, to this file, and its goroutine profile to FILE.goroutine; over h2c to FILE.h2c and FILE.h2c.goroutine")
 	fs.StringVar(&s.overlay, "overlay", "", "a go build -overlay file to build the binaries with: measures a change without editing the checkout")
 	fs.Var(&s.gatewayEnv, "gateway-env", "KEY=VALUE added to the gateway's environment, such as GOMEMLIMIT=200MiB; repeatable")
+	fs.BoolVar(&s.cluster, "cluster", false, "run on the local multi-service cluster (PostgreSQL, Temporal's four services as four processes, two gateways; Linux only) instead of the dev server: the start and latency scenarios, through one gateway and through two")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if s.cluster {
+		if err := clusterSettings(fs, &scenarios); err != nil {
+			return err
+		}
 	}
 	s.scenarios = map[string]bool{}
 	for _, name := range strings.Split(scenarios, ",") {
@@ -108,17 +118,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return errors.New("-concurrency, -duration, -rounds, -readers, -executions and -reader-rate must be positive")
 	}
 
-	cli, err := config.LoadTemporalCLI(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := startStack(ctx, cli, s, stderr)
+	st, err := newStack(ctx, getenv, s, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.stop()
-	var rep report
-	rep.settings = s
+	rep := report{settings: s, cpuColumns: append([]string{clientCPU}, st.processes...), onCluster: st.onCluster}
 	rep.machine = describeMachine(ctx, st)
 	if s.scenarios["start"] {
 		if err := benchStart(ctx, st, s, &rep, stderr); err != nil {
@@ -141,6 +146,48 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 	}
 	rep.print(stdout)
-	_ = os.RemoveAll(st.logDir)
+	st.removeLogs = true
 	return nil
+}
+
+// newStack starts the stack the settings ask for: the dev server's, or the cluster's.
+func newStack(ctx context.Context, getenv func(string) string, s settings, progress io.Writer) (*stack, error) {
+	if s.cluster {
+		cfg, err := config.LoadCluster(getenv)
+		if err != nil {
+			return nil, err
+		}
+		return startClusterStack(ctx, cfg, s, progress)
+	}
+	cli, err := config.LoadTemporalCLI(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return startStack(ctx, cli, s, progress)
+}
+
+// clusterSettings checks the flags of a run on the cluster, and makes start and latency its
+// scenarios unless -scenarios names them. The cluster builds the gateway itself, from the
+// checkout, so the flags that change its build do not apply; nor do the scenarios that measure
+// the gateway alone, which the dev server's run covers.
+func clusterSettings(fs *flag.FlagSet, scenarios *string) error {
+	var errs []error
+	setScenarios := false
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "scenarios":
+			setScenarios = true
+		case "overlay", "cpuprofile", "memprofile", "readers", "executions", "reader-rate", "readers-by-id":
+			errs = append(errs, fmt.Errorf("-%s does not apply to -cluster", f.Name))
+		}
+	})
+	if !setScenarios {
+		*scenarios = "start,latency"
+	}
+	for _, name := range strings.Split(*scenarios, ",") {
+		if name = strings.TrimSpace(name); name != "start" && name != "latency" {
+			errs = append(errs, fmt.Errorf("-cluster runs the start and latency scenarios only, not %q", name))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -48,22 +48,22 @@ func post(ctx context.Context, c *http.Client, target, body, prefer string, want
 	return nil
 }
 
-// gatewayStart starts a Greeting through the gateway; with wait, it also waits for its result.
-// With minimal it sends Prefer: return=minimal, so that the 201 has no body and the gateway makes
-// one Temporal call, as the SDK's ExecuteWorkflow does.
-func gatewayStart(st *stack, c *http.Client, queue, prefix string, wait time.Duration, minimal bool) func(ctx context.Context, loop, i int) error {
-	target := st.gatewayURL + "/workflows"
-	contains, prefer := "", ""
+// gatewayStart starts a Greeting through the gateways at bases, round robin: each loop sends its
+// requests to each gateway in turn, so that the load splits evenly at any concurrency, one
+// included. With wait, it also waits for its result. With minimal it sends Prefer: return=minimal, so that the 201
+// has no body and the gateway makes one Temporal call, as the SDK's ExecuteWorkflow does.
+func gatewayStart(bases []string, c *http.Client, queue, prefix string, wait time.Duration, minimal bool) func(ctx context.Context, loop, i int) error {
+	query, contains, prefer := "", "", ""
 	if minimal {
 		prefer = "return=minimal"
 	}
 	if wait > 0 {
-		target += "?wait=" + wait.String()
+		query = "?wait=" + wait.String()
 		contains = `"status":"COMPLETED"`
 	}
 	return func(ctx context.Context, loop, i int) error {
 		body := fmt.Sprintf(`{"workflowType":"Greeting","workflowId":"%s-%d-%d","taskQueue":%q,"input":{"name":"Bench"}}`, prefix, loop, i, queue)
-		return post(ctx, c, target, body, prefer, http.StatusCreated, contains)
+		return post(ctx, c, bases[(loop+i)%len(bases)]+"/workflows"+query, body, prefer, http.StatusCreated, contains)
 	}
 }
 

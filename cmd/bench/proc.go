@@ -38,15 +38,7 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
 	// utime and stime are fields 14 and 15.
-	var ticks int64
-	for _, f := range fields[11:13] {
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * clockTick, nil
+	return sumTicks(pid, fields[11:13])
 }
 
 // memory reads the process's resident set now (VmRSS) and its peak so far (VmHWM), in bytes.
@@ -101,40 +93,154 @@ func childByExe(exe string) (int, error) {
 	return 0, fmt.Errorf("no child process runs %s", exe)
 }
 
-// cpuSet is the CPU time each process spent on a load: the client that sent it (the SDK client
-// process, or this process for the HTTP paths), the gateway, and the Temporal dev server.
-type cpuSet struct{ client, gateway, temporal time.Duration }
+// clientCPU is the name in a cpuSet of the process that sent the load: the SDK client process, or
+// this process for the HTTP paths.
+const clientCPU = "client"
+
+// cpuSet is the CPU time each process spent on a load, by the name the table gives it: clientCPU
+// and the stack's processes.
+type cpuSet map[string]time.Duration
 
 func (c cpuSet) add(o cpuSet) cpuSet {
-	return cpuSet{c.client + o.client, c.gateway + o.gateway, c.temporal + o.temporal}
+	out := cpuSet{}
+	for k, v := range c {
+		out[k] += v
+	}
+	for k, v := range o {
+		out[k] += v
+	}
+	return out
 }
 
 func (c cpuSet) since(before cpuSet) cpuSet {
-	return cpuSet{c.client - before.client, c.gateway - before.gateway, c.temporal - before.temporal}
+	out := cpuSet{}
+	for k, v := range c {
+		out[k] = v - before[k]
+	}
+	return out
 }
 
-// readCPU reads the CPU time so far of the three processes; client is this process.
+// sum is the CPU time of the named processes together.
+func (c cpuSet) sum(names ...string) time.Duration {
+	var total time.Duration
+	for _, name := range names {
+		total += c[name]
+	}
+	return total
+}
+
+// gateways is the CPU time of the gateways together: "gateway" on the dev server, "gateway-1"
+// and "gateway-2" on the cluster.
+func (c cpuSet) gateways() time.Duration {
+	var total time.Duration
+	for name, v := range c {
+		if strings.HasPrefix(name, "gateway") {
+			total += v
+		}
+	}
+	return total
+}
+
+// total is the CPU time of every process in the set.
+func (c cpuSet) total() time.Duration {
+	var total time.Duration
+	for _, v := range c {
+		total += v
+	}
+	return total
+}
+
+// treeCPU is the CPU time so far of each named process and all its descendants, roots by name,
+// read in one pass over /proc: the user and system time of every live process of the tree, plus
+// cutime and cstime, the time of the children each has reaped. A process that has ended is so
+// counted in its parent's figure. PostgreSQL's backends are children of the postmaster (each in a
+// session of its own, so a process group would miss them): the postmaster's tree holds them all,
+// those running and those gone.
+func treeCPU(roots map[string]int) (cpuSet, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	children := map[int][]int{}
+	ticks := map[int]time.Duration{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		// A process that ends while the scan runs is skipped: its time is in its parent's cutime
+		// from the next read on.
+		fields, err := statFields(pid)
+		if err != nil || len(fields) < 15 {
+			continue
+		}
+		// Field 4 is the parent's pid; utime, stime, cutime and cstime are fields 14 to 17.
+		ppid, err := strconv.Atoi(fields[1])
+		if err != nil {
+			return nil, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		if ticks[pid], err = sumTicks(pid, fields[11:15]); err != nil {
+			return nil, err
+		}
+		children[ppid] = append(children[ppid], pid)
+	}
+	out := cpuSet{}
+	for name, root := range roots {
+		if _, ok := ticks[root]; !ok {
+			return nil, fmt.Errorf("%s (pid %d) is no longer running", name, root)
+		}
+		for todo := []int{root}; len(todo) > 0; {
+			pid := todo[len(todo)-1]
+			todo = append(todo[:len(todo)-1], children[pid]...)
+			out[name] += ticks[pid]
+		}
+	}
+	return out, nil
+}
+
+// sumTicks adds up clock-tick fields of /proc/<pid>/stat.
+func sumTicks(pid int, fields []string) (time.Duration, error) {
+	var ticks int64
+	for _, f := range fields {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+// readCPU reads the CPU time so far of this process, as the client, and of the stack's processes.
 func (st *stack) readCPU() (cpuSet, error) {
-	var c cpuSet
-	var err error
-	if c.client, err = cpuTime(os.Getpid()); err != nil {
-		return c, err
+	c, err := st.cpuOf()
+	if err != nil {
+		return nil, err
 	}
-	if c.gateway, err = cpuTime(st.gateway.pid()); err != nil {
-		return c, err
+	if c[clientCPU], err = cpuTime(os.Getpid()); err != nil {
+		return nil, err
 	}
-	c.temporal, err = cpuTime(st.devPID)
-	return c, err
+	return c, nil
 }
 
-// settle waits, up to 15s, until the dev server is idle (under a tenth of a core), so that what
-// one load left it doing is not counted against the next.
+// temporalCPU is the CPU time so far of Temporal's processes together, its database included.
+func (st *stack) temporalCPU() (time.Duration, error) {
+	c, err := st.cpuOf()
+	if err != nil {
+		return 0, err
+	}
+	return c.sum(st.temporalProcs...), nil
+}
+
+// settle waits, up to 15s, until Temporal (the dev server, or the cluster's services and
+// PostgreSQL together) is idle, under a tenth of a core, so that what one load left it doing is
+// not counted against the next.
 func (st *stack) settle(ctx context.Context) error {
 	const (
 		window = 250 * time.Millisecond
 		idle   = window / 10
 	)
-	prev, err := cpuTime(st.devPID)
+	prev, err := st.temporalCPU()
 	if err != nil {
 		return err
 	}
@@ -144,7 +250,7 @@ func (st *stack) settle(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(window):
 		}
-		now, err := cpuTime(st.devPID)
+		now, err := st.temporalCPU()
 		if err != nil {
 			return err
 		}

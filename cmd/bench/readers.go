@@ -96,7 +96,7 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 	}); err != nil {
 		return nil, err
 	}
-	before, err := scrape(st.gatewayURL)
+	before, err := scrape(st.gatewayURLs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +124,9 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 			defer wg.Done()
 			run := runs[i%s.executions]
 			// A client that started the run follows its Location, which names the run.
-			target := st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?runId=" + url.QueryEscape(run.GetRunID()) + "&wait=60s"
+			target := st.gatewayURLs[0] + "/workflows/" + url.PathEscape(run.GetID()) + "?runId=" + url.QueryEscape(run.GetRunID()) + "&wait=60s"
 			if s.readersByID {
-				target = st.gatewayURL + "/workflows/" + url.PathEscape(run.GetID()) + "?wait=60s"
+				target = st.gatewayURLs[0] + "/workflows/" + url.PathEscape(run.GetID()) + "?wait=60s"
 			}
 			body, status, err := get(readCtx, clientOf(i), target)
 			switch {
@@ -141,7 +141,7 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 	}
 	waiting := map[string]string{"route": "/workflows/{workflowId}", "method": "GET"}
 	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
-		m, err := scrape(st.gatewayURL)
+		m, err := scrape(st.gatewayURLs[0])
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +160,7 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 	if r.rssWaiting, _, err = memory(st.gateway.pid()); err != nil {
 		return nil, err
 	}
-	m, err := scrape(st.gatewayURL)
+	m, err := scrape(st.gatewayURLs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 	if msg := firstErr.Load(); msg != nil {
 		r.firstFailure = *msg
 	}
-	after, err := scrape(st.gatewayURL)
+	after, err := scrape(st.gatewayURLs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +205,11 @@ func readersOver(ctx context.Context, st *stack, s settings, protocol string, pr
 
 	// A closed run, read by run id as Location names it: the gateway has it already.
 	before = after
-	_, r.closedReadStatus, err = get(ctx, c, st.gatewayURL+"/workflows/"+url.PathEscape(runs[0].GetID())+"?runId="+url.QueryEscape(runs[0].GetRunID()))
+	_, r.closedReadStatus, err = get(ctx, c, st.gatewayURLs[0]+"/workflows/"+url.PathEscape(runs[0].GetID())+"?runId="+url.QueryEscape(runs[0].GetRunID()))
 	if err != nil {
 		return nil, err
 	}
-	if after, err = scrape(st.gatewayURL); err != nil {
+	if after, err = scrape(st.gatewayURLs[0]); err != nil {
 		return nil, err
 	}
 	r.closedReadCalls = temporalCallsSince(before, after, temporalCalls, "") + temporalCallsSince(before, after, temporalLongPolls, "")

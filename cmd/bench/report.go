@@ -23,6 +23,9 @@ type report struct {
 	ranWait              bool
 	waitSDK, waitGateway sample
 	readers              []*readersResult
+	// cpuColumns are the processes whose CPU per request the table shows, the client first.
+	cpuColumns []string
+	onCluster  bool
 }
 
 type machine struct {
@@ -41,7 +44,9 @@ func describeMachine(ctx context.Context, st *stack) machine {
 			}
 		}
 	}
-	if out, err := exec.CommandContext(ctx, st.cli, "--version").Output(); err == nil {
+	if st.onCluster {
+		m.cli = "the local cluster: frontend, history, matching and worker as four processes, on PostgreSQL"
+	} else if out, err := exec.CommandContext(ctx, st.cli, "--version").Output(); err == nil {
 		m.cli = strings.TrimSpace(string(out))
 	}
 	if info, err := st.client.WorkflowService().GetSystemInfo(ctx, &workflowservice.GetSystemInfoRequest{}); err == nil {
@@ -78,8 +83,12 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nTemporal HTTP gateway benchmark, %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(w, "machine: %d x %s; %s; Temporal server %s (%s)\n", r.machine.cpus, r.machine.cpuModel, r.machine.goVersion, r.machine.server, r.machine.cli)
 	fmt.Fprintf(w, "load average: %s at start, %s at end\n", r.machine.loadStart, loadAverage())
-	fmt.Fprintf(w, "settings: concurrency %d, %d round(s) x %s per path (after %s warm-up), %d readers over %d executions\n\n",
-		s.concurrency, s.rounds, s.duration, warmupFor(s.duration), s.readers, s.executions)
+	readers := fmt.Sprintf(", %d readers over %d executions", s.readers, s.executions)
+	if r.onCluster {
+		readers = ""
+	}
+	fmt.Fprintf(w, "settings: concurrency %d, %d round(s) x %s per path (after %s warm-up)%s\n\n",
+		s.concurrency, s.rounds, s.duration, warmupFor(s.duration), readers)
 	if len(s.gatewayEnv) > 0 {
 		fmt.Fprintf(w, "gateway environment added: %s\n\n", s.gatewayEnv.String())
 	}
@@ -91,29 +100,31 @@ func (r report) print(w io.Writer) {
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// Every line has a cell for each column, so that tabwriter aligns the table as one block.
+	tabs := strings.Repeat("\t", 6+len(r.cpuColumns))
 	row := func(name string, x sample) {
-		c := x.CPU
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%.0f/s\t%s\t%s\t%s\t%s\n", name, len(x.Latencies), x.Errors,
-			ms(x.percentile(0.5)), ms(x.percentile(0.99)), x.throughput(),
-			us(perRequest(c.client, x)), us(perRequest(c.gateway, x)), us(perRequest(c.temporal, x)), us(perRequest(c.client+c.gateway+c.temporal, x)))
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t%s\t%.0f/s\t", name, len(x.Latencies), x.Errors,
+			ms(x.percentile(0.5)), ms(x.percentile(0.99)), x.throughput())
+		for _, name := range r.cpuColumns {
+			fmt.Fprintf(tw, "%s\t", us(perRequest(x.CPU[name], x)))
+		}
+		fmt.Fprintf(tw, "%s\n", us(perRequest(x.CPU.total(), x)))
 	}
 	if r.start != nil || r.latency != nil || r.ranWait {
-		fmt.Fprintln(tw, "\t\t\t\t\t\tCPU per request\t\t\t")
-		fmt.Fprintln(tw, "path\trequests\terrors\tp50\tp99\tthroughput\tclient\tgateway\tTemporal\ttotal")
+		fmt.Fprintf(tw, "\t\t\t\t\t\tCPU per request%s\n", tabs[6:])
+		fmt.Fprintf(tw, "path\trequests\terrors\tp50\tp99\tthroughput\t%s\ttotal\n", strings.Join(r.cpuColumns, "\t"))
 	}
 	for _, f := range []*startFigures{r.start, r.latency} {
 		if f == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "start, concurrency %d (Greeting, queue with no worker)\t\t\t\t\t\t\t\t\t\n", f.concurrency)
-		row(pathSDK+": ExecuteWorkflow", f.sdk)
-		row(pathSDKPlain, f.sdkPlain)
-		row(pathNative+": POST /api/v1/namespaces/{ns}/workflows/{id}", f.native)
-		row(pathGateway+": POST /workflows", f.gateway)
-		row(pathMinimal, f.minimal)
+		fmt.Fprintf(tw, "start, concurrency %d (Greeting, queue with no worker)%s\n", f.concurrency, tabs)
+		for _, p := range f.paths {
+			row(p.label, *p.out)
+		}
 	}
 	if r.ranWait {
-		fmt.Fprintf(tw, "start and wait for the result, concurrency %d (Greeting, worker running)\t\t\t\t\t\t\t\t\t\n", s.concurrency)
+		fmt.Fprintf(tw, "start and wait for the result, concurrency %d (Greeting, worker running)%s\n", s.concurrency, tabs)
 		row(pathSDK+": ExecuteWorkflow + Get", r.waitSDK)
 		row(pathGateway+": POST /workflows?wait=30s", r.waitGateway)
 	}
@@ -122,12 +133,17 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "check\tmeasured\ttarget\t")
+	if r.onCluster {
+		r.clusterChecks(tw)
+		_ = tw.Flush()
+		return
+	}
 	for _, f := range []*startFigures{r.start, r.latency} {
 		if f == nil {
 			continue
 		}
 		at := fmt.Sprintf(", concurrency %d", f.concurrency)
-		sdkPer := perRequest(f.sdk.CPU.client, f.sdk)
+		sdkPer := perRequest(f.sdk.CPU[clientCPU], f.sdk)
 		for _, gw := range []struct {
 			name string
 			s    sample
@@ -147,10 +163,10 @@ func (r report) print(w io.Writer) {
 			}
 			fmt.Fprintf(tw, "p50 start overhead, %s - Temporal HTTP API%s\t%+.2f ms\t\t\n", gw.name, at,
 				float64(gw.s.percentile(0.5)-f.native.percentile(0.5))/float64(time.Millisecond))
-			gwPer := perRequest(gw.s.CPU.gateway, gw.s)
+			gwPer := perRequest(gw.s.CPU.gateways(), gw.s)
 			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client%s\t%s / %s = %.2f\t\t\n",
 				gw.name, at, us(gwPer), us(sdkPer), float64(gwPer)/float64(sdkPer))
-			plainPer := perRequest(f.sdkPlain.CPU.client, f.sdkPlain)
+			plainPer := perRequest(f.sdkPlain.CPU[clientCPU], f.sdkPlain)
 			fmt.Fprintf(tw, "CPU per start, %s / bare SDK client without gzip%s\t%s / %s = %.2f\t\t\n",
 				gw.name, at, us(gwPer), us(plainPer), float64(gwPer)/float64(plainPer))
 		}
@@ -161,7 +177,7 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(tw, "gateway / SDK start-and-wait throughput\t%.2f\t>= 0.97\t%s\n", ratio, verdict(ratio >= 0.97))
 		over := r.waitGateway.percentile(0.5) - r.waitSDK.percentile(0.5)
 		fmt.Fprintf(tw, "p50 start-and-wait overhead, gateway - SDK\t%+.2f ms\t\t\n", float64(over)/float64(time.Millisecond))
-		gwTemporal, sdkTemporal := perRequest(r.waitGateway.CPU.temporal, r.waitGateway), perRequest(r.waitSDK.CPU.temporal, r.waitSDK)
+		gwTemporal, sdkTemporal := perRequest(r.waitGateway.CPU["Temporal"], r.waitGateway), perRequest(r.waitSDK.CPU["Temporal"], r.waitSDK)
 		fmt.Fprintf(tw, "dev-server CPU per execution, gateway / SDK path\t%s / %s\t<= SDK\t%s\n", us(gwTemporal), us(sdkTemporal),
 			verdict(gwTemporal <= sdkTemporal))
 	}
@@ -200,6 +216,40 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(tw, "  Temporal calls for one GET of a closed run by runId\t%d (HTTP %d)\t0\t%s\n", rr.closedReadCalls, rr.closedReadStatus, verdict(rr.closedReadCalls == 0 && rr.closedReadStatus == 200))
 	}
 	_ = tw.Flush()
+}
+
+// clusterChecks are the checks of a run on the cluster: the gateway against the SDK, through one
+// gateway and through two, and what the second gateway changes.
+func (r report) clusterChecks(tw io.Writer) {
+	for _, f := range []*startFigures{r.start, r.latency} {
+		if f == nil {
+			continue
+		}
+		at := fmt.Sprintf(", concurrency %d", f.concurrency)
+		sdkPer := perRequest(f.sdk.CPU[clientCPU], f.sdk)
+		for _, gw := range []struct {
+			name string
+			s    sample
+		}{{"one gateway", f.gateway}, {"two gateways", f.twoGateways}} {
+			ratio := gw.s.throughput() / f.sdk.throughput()
+			target, met := "", ""
+			if f.concurrency > 1 {
+				target, met = ">= 0.97", verdict(ratio >= 0.97)
+			}
+			fmt.Fprintf(tw, "%s / SDK start throughput%s\t%.2f\t%s\t%s\n", gw.name, at, ratio, target, met)
+			over := gw.s.percentile(0.5) - f.sdk.percentile(0.5)
+			target, met = "", ""
+			if f.concurrency == 1 {
+				target, met = "<= +1 ms", verdict(over <= time.Millisecond)
+			}
+			fmt.Fprintf(tw, "p50 start overhead, %s - SDK%s\t%+.2f ms\t%s\t%s\n", gw.name, at, float64(over)/float64(time.Millisecond), target, met)
+			gwPer := perRequest(gw.s.CPU.gateways(), gw.s)
+			fmt.Fprintf(tw, "CPU per start of the gateways, %s / bare SDK client%s\t%s / %s = %.2f\t\t\n",
+				gw.name, at, us(gwPer), us(sdkPer), float64(gwPer)/float64(sdkPer))
+		}
+		fmt.Fprintf(tw, "two gateways / one gateway start throughput%s\t%.2f\t\t\n", at, f.twoGateways.throughput()/f.gateway.throughput())
+		fmt.Fprintf(tw, "gateway (one) / Temporal HTTP API start throughput%s\t%.2f\t\t\n", at, f.gateway.throughput()/f.native.throughput())
+	}
 }
 
 func perRequest(cpu time.Duration, s sample) time.Duration {

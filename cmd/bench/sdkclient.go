@@ -76,8 +76,8 @@ func runSDKClient(ctx context.Context, args []string, stdin io.Reader, stdout io
 	return nil
 }
 
-// runChild runs the SDK client process for one measured load and reads the CPU time of it, the
-// gateway and the dev server around that load.
+// runChild runs the SDK client process for one measured load and reads the CPU time of it and
+// of the stack's processes around that load.
 func runChild(ctx context.Context, st *stack, mode string, concurrency int, d time.Duration, prefix string, extra ...string) (sample, error) {
 	args := append([]string{"sdk-client",
 		"-address", st.temporal, "-mode", mode, "-queue", queueFor(mode),
@@ -111,7 +111,7 @@ func runChild(ctx context.Context, st *stack, mode string, concurrency int, d ti
 	if err != nil {
 		return fail(err)
 	}
-	if before.client, err = cpuTime(cmd.Process.Pid); err != nil {
+	if before[clientCPU], err = cpuTime(cmd.Process.Pid); err != nil {
 		return fail(err)
 	}
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {
@@ -128,7 +128,7 @@ func runChild(ctx context.Context, st *stack, mode string, concurrency int, d ti
 	if err != nil {
 		return fail(err)
 	}
-	if after.client, err = cpuTime(cmd.Process.Pid); err != nil {
+	if after[clientCPU], err = cpuTime(cmd.Process.Pid); err != nil {
 		return fail(err)
 	}
 	var r sample

@@ -30,22 +30,34 @@ const (
 	workerQueue = "bench-worker"
 )
 
-// stack is the dev server, worker and gateway of one run, all on loopback.
+// stack is what one run measures, all on loopback: the dev server, a worker and a gateway, or
+// the local multi-service cluster with two gateways (-cluster).
 type stack struct {
-	dev         *testsuite.DevServer
-	cli         string
-	devPID      int
-	temporal    string // gRPC host:port
-	nativeHTTP  string // base URL of Temporal's own HTTP API
-	gatewayURL  string
+	dev        *testsuite.DevServer
+	cli        string // the Temporal CLI of the dev server; empty on the cluster
+	devPID     int
+	temporal   string // gRPC host:port
+	nativeHTTP string // base URL of Temporal's own HTTP API
+	// gatewayURLs are the gateways' base URLs: one on the dev server, two on the cluster. The
+	// single-gateway paths and the readers use the first.
+	gatewayURLs []string
 	pprofAddr   string // the profiled gateway's pprof listener; empty when not profiling
 	binDir      string
 	worker      *process
-	gateway     *process
+	gateway     *process // the dev server's gateway, which the readers restart; nil on the cluster
 	gatewayEnv  []string
 	client      client.Client // the bench process's own: setup and teardown, never measured
 	logDir      string
-	stopActions []func()
+	// removeLogs is set once the run has succeeded: the logs go with the stack.
+	removeLogs bool
+	// processes name the stack's processes whose CPU each measurement reads, in the table's
+	// order; cpuOf reads them. temporalProcs are those of Temporal and its database, which settle
+	// waits on.
+	processes     []string
+	cpuOf         func() (cpuSet, error)
+	temporalProcs []string
+	onCluster     bool
+	stopActions   []func()
 }
 
 func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progress io.Writer) (st *stack, err error) {
@@ -61,20 +73,9 @@ func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progres
 	if st.cli == "" {
 		return st, errors.New("no Temporal CLI: set TEMPORAL_CLI or run `go run ./cmd/dev cli`")
 	}
-	root, err := devserver.RepoRoot()
-	if err != nil {
+	if err := st.makeDirs("dev server, worker and gateway", progress); err != nil {
 		return st, err
 	}
-	if st.binDir, err = os.MkdirTemp("", "bench-bin"); err != nil {
-		return st, err
-	}
-	st.stopActions = append(st.stopActions, func() { _ = os.RemoveAll(st.binDir) })
-	// The logs of the processes outlive a failed run: they say why it failed. run removes them
-	// after a run that succeeded.
-	if st.logDir, err = os.MkdirTemp("", "bench-logs"); err != nil {
-		return st, err
-	}
-	fmt.Fprintf(progress, "bench: logs of the dev server, worker and gateway in %s\n", st.logDir)
 	fmt.Fprintln(progress, "bench: building the gateway, the worker and the SDK client ...")
 	if s.cpuProfile != "" || s.memProfile != "" {
 		pprofPort, err := freePort()
@@ -83,18 +84,12 @@ func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progres
 		}
 		st.pprofAddr = fmt.Sprintf("127.0.0.1:%d", pprofPort)
 	}
-	buildArgs := []string{"build", "-o", st.binDir + string(filepath.Separator)}
 	overlay, err := buildOverlay(st.binDir, s.overlay, st.pprofAddr)
 	if err != nil {
 		return st, err
 	}
-	if overlay != "" {
-		buildArgs = append(buildArgs, "-overlay", overlay)
-	}
-	build := exec.CommandContext(ctx, "go", append(buildArgs, "./cmd/server", "./cmd/worker", "./cmd/bench")...)
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return st, fmt.Errorf("build binaries: %w\n%s", err, out)
+	if err := st.build(ctx, overlay, "./cmd/server", "./cmd/worker", "./cmd/bench"); err != nil {
+		return st, err
 	}
 
 	httpPort, err := freePort()
@@ -137,21 +132,74 @@ func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progres
 	}
 	// The gateway runs as deployed, with its defaults (info-level access log included) except the
 	// bounds on waits.
-	st.gatewayURL = fmt.Sprintf("http://127.0.0.1:%d", gwPort)
-	// The readers stand for thousands of clients but all come from this one: the bound on the
-	// waits one caller may hold is lifted to the number of readers, and so is the total.
-	waits := max(s.readers, 10_000)
-	// The start scenarios start on a queue no worker polls, so that they measure the start alone.
-	st.gatewayEnv = append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort),
-		fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits),
-		"GATEWAY_TASK_QUEUES="+idleQueue), s.gatewayEnv...)
+	st.gatewayURLs = []string{fmt.Sprintf("http://127.0.0.1:%d", gwPort)}
+	st.gatewayEnv = append(append(env, fmt.Sprintf("GATEWAY_HTTP_ADDR=127.0.0.1:%d", gwPort)), benchGatewayEnv(s)...)
 	if err := st.startGateway(ctx); err != nil {
 		return st, err
 	}
 	st.stopActions = append(st.stopActions, func() { st.gateway.stop() })
+	st.processes = []string{"gateway", "Temporal"}
+	st.temporalProcs = []string{"Temporal"}
+	st.cpuOf = func() (cpuSet, error) {
+		gw, err := cpuTime(st.gateway.pid())
+		if err != nil {
+			return nil, err
+		}
+		dev, err := cpuTime(st.devPID)
+		return cpuSet{"gateway": gw, "Temporal": dev}, err
+	}
 	fmt.Fprintf(progress, "bench: dev server %s (HTTP API %s), worker pid %d, gateway pid %d at %s\n",
-		st.temporal, st.nativeHTTP, st.worker.cmd.Process.Pid, st.gateway.cmd.Process.Pid, st.gatewayURL)
+		st.temporal, st.nativeHTTP, st.worker.cmd.Process.Pid, st.gateway.cmd.Process.Pid, st.gatewayURLs[0])
 	return st, nil
+}
+
+// benchGatewayEnv is what the bench adds to a gateway's environment: the bounds on waits, the
+// idle queue, and -gateway-env.
+func benchGatewayEnv(s settings) []string {
+	// The readers stand for thousands of clients but all come from this one: the bound on the
+	// waits one caller may hold is lifted to the number of readers, and so is the total.
+	waits := max(s.readers, 10_000)
+	// The start scenarios start on a queue no worker polls, so that they measure the start alone.
+	return append([]string{fmt.Sprintf("GATEWAY_CONCURRENT_WAITS_PER_CALLER=%d", waits), fmt.Sprintf("GATEWAY_CONCURRENT_WAITS=%d", waits),
+		"GATEWAY_TASK_QUEUES=" + idleQueue}, s.gatewayEnv...)
+}
+
+// makeDirs makes the directories of the binaries and of the logs, which go with the stack.
+func (st *stack) makeDirs(what string, progress io.Writer) (err error) {
+	if st.binDir, err = os.MkdirTemp("", "bench-bin"); err != nil {
+		return err
+	}
+	st.stopActions = append(st.stopActions, func() { _ = os.RemoveAll(st.binDir) })
+	// The logs of the processes outlive a failed run: they say why it failed. run sets removeLogs
+	// after a run that succeeded.
+	if st.logDir, err = os.MkdirTemp("", "bench-logs"); err != nil {
+		return err
+	}
+	st.stopActions = append(st.stopActions, func() {
+		if st.removeLogs {
+			_ = os.RemoveAll(st.logDir)
+		}
+	})
+	fmt.Fprintf(progress, "bench: logs of the %s in %s\n", what, st.logDir)
+	return nil
+}
+
+// build builds the packages into binDir, with a `go build -overlay` file when overlay is set.
+func (st *stack) build(ctx context.Context, overlay string, pkgs ...string) error {
+	args := []string{"build", "-o", st.binDir + string(filepath.Separator)}
+	if overlay != "" {
+		args = append(args, "-overlay", overlay)
+	}
+	root, err := devserver.RepoRoot()
+	if err != nil {
+		return err
+	}
+	build := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build binaries: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // startGateway starts the gateway process and waits until it is ready.
@@ -159,7 +207,7 @@ func (st *stack) startGateway(ctx context.Context) (err error) {
 	if st.gateway, err = startProcess(filepath.Join(st.binDir, "server"), st.gatewayEnv, filepath.Join(st.logDir, "gateway.log")); err != nil {
 		return fmt.Errorf("start gateway: %w", err)
 	}
-	return waitReady(ctx, st.gatewayURL+"/readyz", st.gateway)
+	return waitReady(ctx, st.gatewayURLs[0]+"/readyz", st.gateway)
 }
 
 // restartGateway replaces the gateway with a new process: a scenario that measures its memory
