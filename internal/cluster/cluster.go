@@ -326,29 +326,36 @@ func (c *Cluster) slot(name string) (**process, error) {
 	return nil, fmt.Errorf("the cluster runs no %q", name)
 }
 
+// child is the named child as it runs now. The caller waits on it without the lock.
+func (c *Cluster) child(name string) (*process, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slot, err := c.slot(name)
+	if err != nil {
+		return nil, err
+	}
+	return *slot, nil
+}
+
 // Kill ends the named child at once with SIGKILL, as a crash or the kernel's OOM killer would:
 // "gateway-1", "worker-2", "history", "postgres" ... (see PIDs).
 func (c *Cluster) Kill(name string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, err := c.slot(name)
+	p, err := c.child(name)
 	if err != nil {
 		return err
 	}
-	(*p).kill()
+	p.kill()
 	return nil
 }
 
 // StopProcess stops the named child as an operator would (SIGTERM, then SIGKILL after 20s), and
 // leaves it stopped until Restart.
 func (c *Cluster) StopProcess(name string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, err := c.slot(name)
+	p, err := c.child(name)
 	if err != nil {
 		return err
 	}
-	(*p).stop(stopSignal(name), 20*time.Second)
+	p.stop(stopSignal(name), 20*time.Second)
 	return nil
 }
 
@@ -364,13 +371,7 @@ func stopSignal(name string) syscall.Signal {
 // and returns once it is ready. A child still running is stopped first, as StopProcess does. The
 // waits hold no lock: Exited, PIDs and Kill answer meanwhile.
 func (c *Cluster) Restart(ctx context.Context, name string) error {
-	c.mu.Lock()
-	slot, err := c.slot(name)
-	var old *process
-	if err == nil {
-		old = *slot
-	}
-	c.mu.Unlock()
+	old, err := c.child(name)
 	if err != nil {
 		return err
 	}
@@ -384,7 +385,9 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 	}
 	q.ready = old.ready
 	c.mu.Lock()
-	*slot = q
+	if slot, err := c.slot(name); err == nil {
+		*slot = q
+	}
 	c.mu.Unlock()
 	if q.ready == nil {
 		return nil
@@ -394,13 +397,11 @@ func (c *Cluster) Restart(ctx context.Context, name string) error {
 
 // Running says whether the named child runs.
 func (c *Cluster) Running(name string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	slot, err := c.slot(name)
+	p, err := c.child(name)
 	if err != nil {
 		return false
 	}
-	done, _ := (*slot).exited()
+	done, _ := p.exited()
 	return !done
 }
 

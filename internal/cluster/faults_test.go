@@ -4,13 +4,11 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"maps"
-	"os"
 
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,11 +18,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/temporalhttp/gateway/internal/temporal"
+	"github.com/temporalhttp/gateway/internal/faulttest"
 )
 
 // keyedClient is a client of both gateways as a load balancer's client sees them: each new start
@@ -229,7 +226,7 @@ func TestClusterWorkerKilledMidActivity(t *testing.T) {
 	c := shared(t)
 	require.NoError(t, c.StopProcess("worker-2"))
 	bringBack(t, c, "worker-2")
-	before := readLedger(t, suite.bank)
+	before := faulttest.ReadLedger(t, suite.bank)
 
 	type transfer struct{ id, runID string }
 	var transfers []transfer
@@ -245,7 +242,7 @@ func TestClusterWorkerKilledMidActivity(t *testing.T) {
 		total += amount
 	}
 	withdrawn := func() bool {
-		l := readLedger(t, suite.bank)
+		l := faulttest.ReadLedger(t, suite.bank)
 		for _, tr := range transfers {
 			if l.Transfers[tr.id].Withdrawal == "" {
 				return false
@@ -259,7 +256,7 @@ func TestClusterWorkerKilledMidActivity(t *testing.T) {
 	require.NoError(t, c.Kill("worker-1"))
 	killed := time.Now()
 	bringBack(t, c, "worker-1")
-	atKill := readLedger(t, suite.bank)
+	atKill := faulttest.ReadLedger(t, suite.bank)
 	require.Equal(t, before.Transactions+len(transfers), atKill.Transactions,
 		"the kill fell while every withdrawal was held unreported, before any deposit")
 	require.NoError(t, c.Restart(t.Context(), "worker-2"))
@@ -270,57 +267,15 @@ func TestClusterWorkerKilledMidActivity(t *testing.T) {
 		require.Equal(t, "COMPLETED", str(r.body, "status"), "%s: %s", tr.id, r.raw)
 		result, _ := r.body["result"].(map[string]any)
 		assert.Equal(t, atKill.Transfers[tr.id].Withdrawal, str(result, "withdrawalId"), "the retried withdrawal answered the one made before the kill")
-		assert.Equal(t, int32(2), withdrawAttempt(t, sdk, tr.id, tr.runID), "%s: worker 2 took the withdrawal up again", tr.id)
+		assert.Equal(t, int32(2), faulttest.WithdrawAttempt(t, sdk, tr.id, tr.runID), "%s: worker 2 took the withdrawal up again", tr.id)
 	}
 	t.Logf("every transfer completed %s after the kill", time.Since(killed).Round(100*time.Millisecond))
 
-	after := readLedger(t, suite.bank)
+	after := faulttest.ReadLedger(t, suite.bank)
 	assert.Equal(t, before.Transactions+2*len(transfers), after.Transactions, "one withdrawal and one deposit per transfer, nothing more")
 	assert.Equal(t, before.Balances["alice"]-total, after.Balances["alice"])
 	assert.Equal(t, before.Balances["bob"]+total, after.Balances["bob"])
-	assert.Equal(t, sum(before.Balances), sum(after.Balances), "no money made or lost")
-}
-
-// readLedger reads the ledger file both workers share: the seed until the first movement.
-func readLedger(t *testing.T, file string) temporal.LedgerFile {
-	t.Helper()
-	l := temporal.LedgerFile{Balances: maps.Clone(temporal.SeedAccounts)}
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return l
-	}
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &l), "the file is replaced whole, never seen half written")
-	return l
-}
-
-func sum(balances map[string]int64) int64 {
-	var s int64
-	for _, cents := range balances {
-		s += cents
-	}
-	return s
-}
-
-// withdrawAttempt is the attempt of the WithdrawForTransfer activity that started last in the
-// run's history.
-func withdrawAttempt(t *testing.T, sdk client.Client, id, runID string) int32 {
-	t.Helper()
-	withdraw := map[int64]bool{} // scheduled event ids of WithdrawForTransfer
-	var attempt int32
-	it := sdk.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(t, err)
-		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "WithdrawForTransfer" {
-			withdraw[e.GetEventId()] = true
-		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && withdraw[a.GetScheduledEventId()] {
-			attempt = a.GetAttempt()
-		}
-	}
-	require.NotZero(t, attempt, "%s: no started WithdrawForTransfer in the history", id)
-	return attempt
+	assert.Equal(t, faulttest.Total(before.Balances), faulttest.Total(after.Balances), "no money made or lost")
 }
 
 // gatewayDeadline is the longest a start may take to answer: GATEWAY_TEMPORAL_TIMEOUT (10s, the

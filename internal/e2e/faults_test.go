@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,11 +14,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/temporalhttp/gateway/client"
 	"github.com/temporalhttp/gateway/internal/devserver"
+	"github.com/temporalhttp/gateway/internal/faulttest"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
@@ -62,18 +61,6 @@ func closedRun(t *testing.T, c *client.ClientWithResponses, id, runID string) cl
 	}
 }
 
-func readLedger(t *testing.T, file string) temporal.LedgerFile {
-	t.Helper()
-	var l temporal.LedgerFile
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return l // no movement yet
-	}
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(data, &l), "the file is replaced whole, never seen half written")
-	return l
-}
-
 // TestFaultWorkerKilledMidExecution kills a worker with SIGKILL while Sleep timers run and while
 // every MoneyTransfer has moved money but not yet reported it, restarts a worker on the same
 // ledger file, and checks that every execution completes with its result, that each withdrawal
@@ -109,7 +96,7 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 	}
 
 	recorded := func() bool {
-		l := readLedger(t, ledger)
+		l := faulttest.ReadLedger(t, ledger)
 		for _, tr := range transfers {
 			if l.Transfers[tr.id].Withdrawal == "" { // the reference is the workflow id
 				return false
@@ -123,7 +110,7 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 	require.NoError(t, doomed.cmd.Process.Kill())
 	<-doomed.done
 	killed := time.Now()
-	atKill := readLedger(t, ledger)
+	atKill := faulttest.ReadLedger(t, ledger)
 	assert.Equal(t, len(transfers), atKill.Transactions, "the kill fell before any deposit")
 	for _, s := range sleeps {
 		r, err := c.GetWorkflowWithResponse(t.Context(), s.id, &client.GetWorkflowParams{RunId: &s.runID})
@@ -145,11 +132,11 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 		require.NoError(t, json.Unmarshal(*e.Result, &res))
 		assert.Equal(t, tr.id, res.ReferenceID)
 		results[tr.runID] = res
-		assert.Equal(t, int32(2), withdrawAttempt(t, tr.id, tr.runID), "%s: the withdrawal ran again after the kill", tr.id)
+		assert.Equal(t, int32(2), faulttest.WithdrawAttempt(t, temporalC, tr.id, tr.runID), "%s: the withdrawal ran again after the kill", tr.id)
 	}
 	t.Logf("every execution completed %s after the kill", time.Since(killed).Round(100*time.Millisecond))
 
-	after := readLedger(t, ledger)
+	after := faulttest.ReadLedger(t, ledger)
 	assert.Equal(t, 2*len(transfers), after.Transactions, "one withdrawal and one deposit per transfer, nothing more")
 	assert.Len(t, after.Transfers, len(transfers))
 	for _, tr := range transfers {
@@ -159,26 +146,6 @@ func TestFaultWorkerKilledMidExecution(t *testing.T) {
 		assert.Equal(t, after.Transfers[tr.id].Deposit, results[tr.runID].DepositID)
 	}
 	assert.Equal(t, map[string]int64{"alice": 100_000 - total, "bob": 50_000 + total, "charlie": 0}, after.Balances)
-}
-
-// withdrawAttempt is the attempt of the WithdrawForTransfer activity that completed in the run's
-// history.
-func withdrawAttempt(t *testing.T, id, runID string) int32 {
-	t.Helper()
-	withdraw := map[int64]bool{} // scheduled event ids of WithdrawForTransfer
-	it := temporalC.GetWorkflowHistory(t.Context(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(t, err)
-		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "WithdrawForTransfer" {
-			withdraw[e.GetEventId()] = true
-		}
-		if a := e.GetActivityTaskStartedEventAttributes(); a != nil && withdraw[a.GetScheduledEventId()] {
-			return a.GetAttempt()
-		}
-	}
-	t.Fatalf("%s: no started WithdrawForTransfer in the history", id)
-	return 0
 }
 
 // TestFaultDevServerRestartedOnItsFile stops a dev server of its own (SIGTERM, then SIGKILL) while

@@ -21,6 +21,7 @@ import (
 
 	"github.com/temporalhttp/gateway/client"
 	"github.com/temporalhttp/gateway/internal/auth/authtest"
+	"github.com/temporalhttp/gateway/internal/faulttest"
 )
 
 // These tests hold the gateway to its Idempotency-Key promise against the real dev server and
@@ -113,7 +114,7 @@ func TestKeyedStartRetriedAfterTheRunClosedMovesMoneyOnce(t *testing.T) {
 			}
 			runID, _ := currentRun(t, id)
 			assert.Equal(t, first.JSON201.RunId, runID, "no second run of the id")
-			l := readLedger(t, ledger)
+			l := faulttest.ReadLedger(t, ledger)
 			assert.Equal(t, 2*transfers, l.Transactions, "each transfer withdrew and deposited once")
 			assert.Equal(t, int64(100_000-100*transfers), l.Balances["alice"])
 		})

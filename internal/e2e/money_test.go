@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/temporalhttp/gateway/client"
+	"github.com/temporalhttp/gateway/internal/faulttest"
 	"github.com/temporalhttp/gateway/internal/temporal"
 )
 
@@ -40,10 +41,7 @@ func moneyWorker(t *testing.T, env ...string) (queue, ledger string) {
 // ledgerBalances reads the balances in the ledger file: the seed until the first movement.
 func ledgerBalances(t *testing.T, ledger string) map[string]int64 {
 	t.Helper()
-	if l := readLedger(t, ledger); l.Balances != nil {
-		return l.Balances
-	}
-	return maps.Clone(temporal.SeedAccounts)
+	return faulttest.ReadLedger(t, ledger).Balances
 }
 
 // moved returns balances after amount cents went from one account to another.
@@ -52,14 +50,6 @@ func moved(balances map[string]int64, from, to string, amount int64) map[string]
 	out[from] -= amount
 	out[to] += amount
 	return out
-}
-
-func total(balances map[string]int64) int64 {
-	var sum int64
-	for _, cents := range balances {
-		sum += cents
-	}
-	return sum
 }
 
 func transferInput(t *testing.T, from, to string, amount int64, ref string) string {
@@ -124,7 +114,7 @@ func TestMoneyTransferCanceledMidway(t *testing.T) {
 			assert.Equal(t, tt.wantSteps, activitySteps(t, ref, runID),
 				"the step that had moved the money reported itself canceled, and the refund ran after it")
 			after := ledgerBalances(t, ledger)
-			assert.Equal(t, total(seed), total(after), "no money appeared or vanished")
+			assert.Equal(t, faulttest.Total(seed), faulttest.Total(after), "no money appeared or vanished")
 			assert.Equal(t, seed, after, "alice has her money back, bob has nothing more")
 
 			again := uniqueID(t)
@@ -170,7 +160,7 @@ func TestMoneyTransferCarriedOnAfterItsExecutionStopped(t *testing.T) {
 			started, err := c.StartWorkflowWithResponse(t.Context(), nil, req)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusCreated, started.StatusCode(), "body: %s", started.Body)
-			for deadline := time.Now().Add(30 * time.Second); readLedger(t, ledger).Transfers[ref].Withdrawal == ""; time.Sleep(20 * time.Millisecond) {
+			for deadline := time.Now().Add(30 * time.Second); faulttest.ReadLedger(t, ledger).Transfers[ref].Withdrawal == ""; time.Sleep(20 * time.Millisecond) {
 				require.True(t, time.Now().Before(deadline), "the withdrawal was not recorded within 30s")
 			}
 			if tt.executionTimeout == "" {
@@ -179,7 +169,7 @@ func TestMoneyTransferCarriedOnAfterItsExecutionStopped(t *testing.T) {
 				require.Equal(t, http.StatusAccepted, r.StatusCode(), "body: %s", r.Body)
 			}
 			require.Equal(t, wantStopped, closedRun(t, c, first, started.JSON201.RunId).Status)
-			stopped := readLedger(t, ledger)
+			stopped := faulttest.ReadLedger(t, ledger)
 			require.Empty(t, stopped.Transfers[ref].Deposit, "the first execution was cut off before its deposit")
 			require.Equal(t, before["alice"]-amount, stopped.Balances["alice"], "alice is debited")
 			require.Equal(t, before["bob"], stopped.Balances["bob"], "bob is not credited")
@@ -191,7 +181,7 @@ func TestMoneyTransferCarriedOnAfterItsExecutionStopped(t *testing.T) {
 				require.Equal(t, client.ExecutionStatusCOMPLETED, e.Status, "failure: %+v", e.Failure)
 				var res temporal.MoneyTransferResult
 				require.NoError(t, json.Unmarshal(*e.Result, &res))
-				after := readLedger(t, ledger)
+				after := faulttest.ReadLedger(t, ledger)
 				assert.Equal(t, temporal.MoneyTransferResult{ReferenceID: ref, WithdrawalID: stopped.Transfers[ref].Withdrawal,
 					DepositID: after.Transfers[ref].Deposit}, res, "the first execution's withdrawal, and the deposit")
 				assert.True(t, after.Transfers[ref].Completed)
@@ -208,7 +198,7 @@ func TestMoneyTransferCarriedOnAfterItsExecutionStopped(t *testing.T) {
 			require.Equal(t, http.StatusAccepted, r.StatusCode(), "body: %s", r.Body)
 			e := closedRun(t, c, second, secondRun)
 			assert.Equal(t, client.ExecutionStatusCANCELED, e.Status, "failure: %+v, result: %s", e.Failure, e.Result)
-			after := readLedger(t, ledger)
+			after := faulttest.ReadLedger(t, ledger)
 			assert.Equal(t, before, after.Balances, "alice has her money back, bob has nothing more")
 			assert.True(t, after.Transfers[ref].Voided)
 			assert.Equal(t, stopped.Transactions+3, after.Transactions, "the deposit, its reversal and the refund")
