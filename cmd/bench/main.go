@@ -114,6 +114,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("unknown scenario %q (start, latency, wait, readers)", name)
 		}
 	}
+	for _, kv := range s.gatewayEnv {
+		if strings.HasPrefix(kv, "GATEWAY_HTTP_ADDR=") {
+			return errors.New("-gateway-env GATEWAY_HTTP_ADDR: the bench chooses where each gateway listens")
+		}
+	}
 	if s.concurrency < 1 || s.duration <= 0 || s.rounds < 1 || s.readers < 1 || s.executions < 1 || s.readerRate < 1 {
 		return errors.New("-concurrency, -duration, -rounds, -readers, -executions and -reader-rate must be positive")
 	}
@@ -145,6 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("readers scenario: %w", err)
 		}
 	}
+	rep.unsettled = st.unsettled
 	rep.print(stdout)
 	st.removeLogs = true
 	return nil

@@ -12,11 +12,14 @@ import (
 	"github.com/google/uuid"
 )
 
-// newHTTPClient keeps one connection per loop open, as a client in production would.
+// newHTTPClient keeps one connection per loop and gateway open, as a client in production would.
+// MaxIdleConns is left unbounded: it counts every host together, so with two gateways a bound of
+// conns made each returned connection push the other gateway's out, and the bench reconnected on
+// nearly every request.
 func newHTTPClient(conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:               nil,
-		MaxIdleConns:        conns,
+		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: conns,
 		DisableCompression:  true,
 	}}

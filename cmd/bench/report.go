@@ -26,6 +26,8 @@ type report struct {
 	// cpuColumns are the processes whose CPU per request the table shows, the client first.
 	cpuColumns []string
 	onCluster  bool
+	// unsettled is how many measurement windows opened or closed with Temporal not yet idle.
+	unsettled int
 }
 
 type machine struct {
@@ -91,6 +93,9 @@ func (r report) print(w io.Writer) {
 		s.concurrency, s.rounds, s.duration, warmupFor(s.duration), readers)
 	if len(s.gatewayEnv) > 0 {
 		fmt.Fprintf(w, "gateway environment added: %s\n\n", s.gatewayEnv.String())
+	}
+	if r.unsettled > 0 {
+		fmt.Fprintf(w, "%d measurement window(s) opened or closed with Temporal still busy after 15s: their CPU figures hold work of another load\n\n", r.unsettled)
 	}
 	if s.overlay != "" {
 		fmt.Fprintf(w, "built with the overlay %s: NOT the checkout's code\n\n", s.overlay)

@@ -57,7 +57,10 @@ type stack struct {
 	cpuOf         func() (cpuSet, error)
 	temporalProcs []string
 	onCluster     bool
-	stopActions   []func()
+	// unsettled counts the measurements whose window opened or closed with Temporal still busy
+	// after settle's 15s.
+	unsettled   int
+	stopActions []func()
 }
 
 func startStack(ctx context.Context, cli config.TemporalCLI, s settings, progress io.Writer) (st *stack, err error) {

@@ -59,10 +59,11 @@ func temporalLoopback(dir string, pg *Postgres, ports map[string]ServicePorts, f
 // templateFuncs are the functions configTemplate calls beyond text/template's own, as dockerize
 // defines them.
 var templateFuncs = template.FuncMap{
-	// default VALUE DEFAULT: the value, or the default when it is empty (dockerize's order,
-	// which is the reverse of sprig's).
-	"default": func(value string, def ...string) string {
-		if value == "" && len(def) > 0 {
+	// default VALUE DEFAULT: the value, or the default when the variable is unset, as dockerize
+	// has it (the order is the reverse of sprig's). A variable set to "" stays "": a missing key
+	// of .Env reaches the function as nil, a set one as its string.
+	"default": func(value any, def ...any) any {
+		if value == nil && len(def) > 0 {
 			return def[0]
 		}
 		return value
@@ -91,7 +92,7 @@ func renderConfig(moduleDir, dir string, vars map[string]string) (string, error)
 	if err := os.WriteFile(dynamicConfigPath(dir), dyn, 0o644); err != nil {
 		return "", err
 	}
-	t, err := template.New(configTemplate).Funcs(templateFuncs).Option("missingkey=zero").Parse(string(tmpl))
+	t, err := template.New(configTemplate).Funcs(templateFuncs).Parse(string(tmpl))
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", configTemplate, err)
 	}

@@ -104,6 +104,12 @@ func TestRenderConfig(t *testing.T) {
 		_, err := e.temporalOn(temporalLoopback(t.TempDir(), pg, ports, 21009))
 		require.ErrorContains(t, err, "VISIBILITY_POSTGRES_SEEDS=postgresql")
 	})
+	t.Run("a variable set to nothing is not unset, as in dockerize", func(t *testing.T) {
+		out, err := renderConfig(moduleWith(t, "a: \"{{ default .Env.SET_EMPTY \"d\" }}\"\nb: \"{{ default .Env.UNSET \"d\" }}\"\n"),
+			t.TempDir(), map[string]string{"SET_EMPTY": ""})
+		require.NoError(t, err)
+		assert.Equal(t, "a: \"\"\nb: \"d\"\n", out)
+	})
 	t.Run("a template that is not YAML once rendered is refused", func(t *testing.T) {
 		_, err := renderConfig(moduleWith(t, "a: [\n"), t.TempDir(), nil)
 		require.ErrorContains(t, err, "not YAML")

@@ -21,12 +21,13 @@ import (
 // nothing else until its first movement writes it.
 func ReadLedger(t testing.TB, file string) temporal.LedgerFile {
 	t.Helper()
-	l := temporal.LedgerFile{Balances: maps.Clone(temporal.SeedAccounts)}
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return l
+		return temporal.LedgerFile{Balances: maps.Clone(temporal.SeedAccounts)}
 	}
 	require.NoError(t, err)
+	// Into an empty one: the file's balances replace the seed whole, as the worker reads them.
+	var l temporal.LedgerFile
 	require.NoError(t, json.Unmarshal(data, &l), "the file is replaced whole, never seen half written")
 	return l
 }
