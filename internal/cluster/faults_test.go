@@ -218,21 +218,21 @@ func listRuns(t *testing.T, sdk client.Client, query string) map[string][]string
 }
 
 // TestClusterWorkerKilledMidActivity holds every ledger movement for bankDelay, starts transfers
-// while only worker 1 runs, and once each has withdrawn (the money moved, the activity not yet
-// reported) kills worker 1 with SIGKILL and starts worker 2, which did not run while they began.
-// Worker 2 takes each withdrawal up again once its heartbeats stop, finishes every transfer, and
-// the ledger the workers share shows each amount moved once.
+// that both workers take up, and once each has withdrawn (the money moved, the activity not yet
+// reported) kills with SIGKILL the worker that holds the most of them, found by the identity
+// Temporal records for each pending withdrawal. The other worker takes each of those withdrawals
+// up again once its heartbeats stop, finishes every transfer, and the ledger the two share shows
+// each amount moved once.
 func TestClusterWorkerKilledMidActivity(t *testing.T) {
 	c := shared(t)
-	require.NoError(t, c.StopProcess("worker-2"))
-	bringBack(t, c, "worker-2")
+	sdk := sdkClient(t, c)
 	before := faulttest.ReadLedger(t, suite.bank)
 
 	type transfer struct{ id, runID string }
 	var transfers []transfer
 	var total int64
 	stamp := time.Now().UnixNano()
-	for i := range 4 {
+	for i := range 8 {
 		id := fmt.Sprintf("cluster-kill-worker-%d-%d", stamp, i)
 		amount := int64(100 * (i + 1))
 		s := must(t, http.MethodPost, c.GatewayURLs[i%2]+"/workflows", fmt.Sprintf(
@@ -253,23 +253,53 @@ func TestClusterWorkerKilledMidActivity(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); !withdrawn(); time.Sleep(20 * time.Millisecond) {
 		require.True(t, time.Now().Before(deadline), "withdrawals not all made within 30s")
 	}
-	require.NoError(t, c.Kill("worker-1"))
+
+	// Which worker holds each withdrawal: the pid in the identity of the worker that started it.
+	workers := map[string]string{} // pid -> worker-N
+	for name, pid := range c.PIDs() {
+		if strings.HasPrefix(name, "worker-") {
+			workers[strconv.Itoa(pid)] = name
+		}
+	}
+	held := map[string][]transfer{}
+	for _, tr := range transfers {
+		d, err := sdk.DescribeWorkflowExecution(t.Context(), tr.id, tr.runID)
+		require.NoError(t, err)
+		holder := ""
+		for _, a := range d.GetPendingActivities() {
+			if a.GetActivityType().GetName() == "WithdrawForTransfer" {
+				pid, _, _ := strings.Cut(a.GetLastWorkerIdentity(), "@")
+				holder = workers[pid]
+			}
+		}
+		require.NotEmpty(t, holder, "%s: its withdrawal is held by one of the cluster's workers", tr.id)
+		held[holder] = append(held[holder], tr)
+	}
+	victim, survivor := "worker-1", "worker-2"
+	if len(held[survivor]) > len(held[victim]) {
+		victim, survivor = survivor, victim
+	}
+	require.NoError(t, c.Kill(victim))
 	killed := time.Now()
-	bringBack(t, c, "worker-1")
+	bringBack(t, c, victim)
 	atKill := faulttest.ReadLedger(t, suite.bank)
 	require.Equal(t, before.Transactions+len(transfers), atKill.Transactions,
 		"the kill fell while every withdrawal was held unreported, before any deposit")
-	require.NoError(t, c.Restart(t.Context(), "worker-2"))
+	t.Logf("%s held %d withdrawals and was killed; %s held %d and ran on", victim, len(held[victim]), survivor, len(held[survivor]))
 
-	sdk := sdkClient(t, c)
 	for _, tr := range transfers {
 		r := waitClosed(t, c.GatewayURLs[1], tr.id)
 		require.Equal(t, "COMPLETED", str(r.body, "status"), "%s: %s", tr.id, r.raw)
 		result, _ := r.body["result"].(map[string]any)
 		assert.Equal(t, atKill.Transfers[tr.id].Withdrawal, str(result, "withdrawalId"), "the retried withdrawal answered the one made before the kill")
-		assert.Equal(t, int32(2), faulttest.WithdrawAttempt(t, sdk, tr.id, tr.runID), "%s: worker 2 took the withdrawal up again", tr.id)
 	}
 	t.Logf("every transfer completed %s after the kill", time.Since(killed).Round(100*time.Millisecond))
+	for _, tr := range held[victim] {
+		assert.Equal(t, int32(2), faulttest.WithdrawAttempt(t, sdk, tr.id, tr.runID), "%s: %s took the withdrawal up again", tr.id, survivor)
+	}
+	for _, tr := range held[survivor] {
+		assert.Equal(t, int32(1), faulttest.WithdrawAttempt(t, sdk, tr.id, tr.runID), "%s: the kill did not touch %s's withdrawal", tr.id, survivor)
+	}
 
 	after := faulttest.ReadLedger(t, suite.bank)
 	assert.Equal(t, before.Transactions+2*len(transfers), after.Transactions, "one withdrawal and one deposit per transfer, nothing more")
