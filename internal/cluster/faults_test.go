@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,9 @@ import (
 // in use) is sent again, with the same Idempotency-Key, to the other, until one answers it.
 type keyedClient struct {
 	gateways []string
+	// inFlight counts the requests each gateway holds now, so the test can kill one while it
+	// holds some.
+	inFlight []atomic.Int32
 	hc       *http.Client
 	// giveUp bounds the retries of one start: the claim of a key whose gateway died is taken
 	// over only after its lifetime (GATEWAY_TEMPORAL_TIMEOUT plus 10s).
@@ -45,13 +49,15 @@ type keyedStart struct {
 }
 
 // start sends body under key, first to gateway first, until a gateway answers it.
-func (k keyedClient) start(ctx context.Context, first int, key, body string) (keyedStart, error) {
+func (k *keyedClient) start(ctx context.Context, first int, key, body string) (keyedStart, error) {
 	deadline := time.Now().Add(k.giveUp)
 	var s keyedStart
 	var last error
 	for s.attempts = 1; ; s.attempts++ {
-		gw := k.gateways[(first+s.attempts-1)%len(k.gateways)]
-		a, err := send(ctx, k.hc, http.MethodPost, gw+"/workflows", body, map[string]string{"Idempotency-Key": key})
+		n := (first + s.attempts - 1) % len(k.gateways)
+		k.inFlight[n].Add(1)
+		a, err := send(ctx, k.hc, http.MethodPost, k.gateways[n]+"/workflows", body, map[string]string{"Idempotency-Key": key})
+		k.inFlight[n].Add(-1)
 		s.answer = a
 		switch {
 		case err == nil && (a.status == http.StatusCreated || a.status == http.StatusOK):
@@ -83,7 +89,8 @@ func (k keyedClient) start(ctx context.Context, first int, key, body string) (ke
 func TestClusterGatewayKilledMidLoad(t *testing.T) {
 	c := shared(t)
 	const clients = 6
-	kc := keyedClient{gateways: c.GatewayURLs, hc: &http.Client{Timeout: 30 * time.Second}, giveUp: 90 * time.Second}
+	kc := &keyedClient{gateways: c.GatewayURLs, inFlight: make([]atomic.Int32, len(c.GatewayURLs)),
+		hc: &http.Client{Timeout: 30 * time.Second}, giveUp: 90 * time.Second}
 	began := time.Now().Add(-time.Second) // the start times Temporal records, with a margin for clocks
 	stop := make(chan struct{})
 	var stopOnce sync.Once
@@ -120,6 +127,10 @@ func TestClusterGatewayKilledMidLoad(t *testing.T) {
 		})
 	}
 	time.Sleep(4 * time.Second)
+	// The kill falls while gateway A holds starts, so that some are cut off in flight.
+	for deadline := time.Now().Add(10 * time.Second); kc.inFlight[0].Load() < 2; time.Sleep(time.Millisecond) {
+		require.True(t, time.Now().Before(deadline), "gateway A never held two starts at once")
+	}
 	require.NoError(t, c.Kill("gateway-1"))
 	killed := time.Now()
 	bringBack(t, c, "gateway-1")
