@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"go.temporal.io/sdk/client"
@@ -48,7 +50,10 @@ func startClusterStack(ctx context.Context, cfg config.Cluster, s settings, prog
 	if err != nil {
 		return st, err
 	}
-	st.stopActions = append(st.stopActions, c.Stop)
+	st.stopActions = append(st.stopActions, c.Stop, func() {
+		// The cluster builds its binaries among its logs; a failed run keeps the logs only.
+		_ = os.RemoveAll(filepath.Join(st.logDir, "bin"))
+	})
 	if c.Namespace != namespace {
 		return st, fmt.Errorf("the cluster's namespace is %q; the benchmark starts in %q", c.Namespace, namespace)
 	}

@@ -149,10 +149,7 @@ func (r report) print(w io.Writer) {
 		}
 		at := fmt.Sprintf(", concurrency %d", f.concurrency)
 		sdkPer := perRequest(f.sdk.CPU[clientCPU], f.sdk)
-		for _, gw := range []struct {
-			name string
-			s    sample
-		}{{"gateway", f.gateway}, {"gateway (return=minimal)", f.minimal}} {
+		for _, gw := range []namedSample{{"gateway", f.gateway}, {"gateway (return=minimal)", f.minimal}} {
 			if f == r.start {
 				ratio := gw.s.throughput() / f.sdk.throughput()
 				fmt.Fprintf(tw, "%s / SDK start throughput%s\t%.2f\t>= 0.97\t%s\n", gw.name, at, ratio, verdict(ratio >= 0.97))
@@ -232,10 +229,7 @@ func (r report) clusterChecks(tw io.Writer) {
 		}
 		at := fmt.Sprintf(", concurrency %d", f.concurrency)
 		sdkPer := perRequest(f.sdk.CPU[clientCPU], f.sdk)
-		for _, gw := range []struct {
-			name string
-			s    sample
-		}{{"one gateway", f.gateway}, {"two gateways", f.twoGateways}} {
+		for _, gw := range []namedSample{{"one gateway", f.gateway}, {"two gateways", f.twoGateways}} {
 			ratio := gw.s.throughput() / f.sdk.throughput()
 			target, met := "", ""
 			if f.concurrency > 1 {
@@ -255,6 +249,12 @@ func (r report) clusterChecks(tw io.Writer) {
 		fmt.Fprintf(tw, "two gateways / one gateway start throughput%s\t%.2f\t\t\n", at, f.twoGateways.throughput()/f.gateway.throughput())
 		fmt.Fprintf(tw, "gateway (one) / Temporal HTTP API start throughput%s\t%.2f\t\t\n", at, f.gateway.throughput()/f.native.throughput())
 	}
+}
+
+// namedSample is one path's sample under the name the checks give it.
+type namedSample struct {
+	name string
+	s    sample
 }
 
 func perRequest(cpu time.Duration, s sample) time.Duration {

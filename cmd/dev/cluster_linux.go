@@ -48,6 +48,7 @@ func runCluster(ctx context.Context, getenv func(string) string, stdout, stderr 
 Temporal cluster is running: four services on PostgreSQL, two workers, two gateways.
   Gateway A    %[1]s
   Gateway B    %[2]s
+  Workers      %[16]s  (/readyz, /metrics)
   Frontend     %[3]s  (HTTP API port %[4]d)  namespace %[5]s, task queue %[6]s
   PostgreSQL   %[7]s  databases temporal, temporal_visibility
 %[8]s  Files        %[9]s  (config/cluster.yaml, postgres.log, worker-N.log, gateway-N.log; removed on a clean exit)
@@ -60,7 +61,8 @@ Try:
 
 Press Ctrl-C to stop everything.
 `, c.GatewayURLs[0], c.GatewayURLs[1], c.Frontend, c.FrontendHTTP, c.Namespace, c.TaskQueue, pg, services.String(), dir,
-		t.ServerBuild.Round(1e6), t.Postgres.Round(1e6), t.Schema.Round(1e6), t.Services.Round(1e6), t.Namespace.Round(1e6), t.Product.Round(1e6))
+		t.ServerBuild.Round(1e6), t.Postgres.Round(1e6), t.Schema.Round(1e6), t.Services.Round(1e6), t.Namespace.Round(1e6), t.Product.Round(1e6),
+		strings.Join(c.WorkerHealthURLs, ", "))
 
 	// A process that dies on its own stops the whole cluster, rather than leaving it half up.
 	tick := time.NewTicker(time.Second)

@@ -114,7 +114,9 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 
-	ports, err := freePorts(12)
+	// Every port at once: a port found later could be one reserved here for a process that does
+	// not listen on it (Temporal's worker service announces a gRPC port it never opens).
+	ports, err := freePorts(12 + opts.Workers + opts.Gateways)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +162,7 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	if err := step(&c.Timings.Product, fmt.Sprintf("build and start %d workers and %d gateways", opts.Workers, opts.Gateways), func() error {
-		return c.startProduct(ctx, opts)
+		return c.startProduct(ctx, opts, ports[len(ports)-opts.Workers-opts.Gateways:])
 	}); err != nil {
 		return nil, err
 	}
@@ -169,8 +171,9 @@ func Up(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 // startProduct builds cmd/worker and cmd/server from this checkout and runs them on the cluster,
-// with the environment docker-compose.yml gives them, each logging to DIR/<name>.log.
-func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
+// with the environment docker-compose.yml gives them, each on one of ports and logging to
+// DIR/<name>.log.
+func (c *Cluster) startProduct(ctx context.Context, opts Options, ports []int) error {
 	root, err := devserver.RepoRoot()
 	if err != nil {
 		return err
@@ -180,10 +183,6 @@ func (c *Cluster) startProduct(ctx context.Context, opts Options) error {
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("build the worker and the gateway: %w\n%s", err, out)
-	}
-	ports, err := freePorts(opts.Workers + opts.Gateways)
-	if err != nil {
-		return err
 	}
 	run := func(kind string, i int, listen string, extra []string) error {
 		env, err := c.env.on(kind, map[string]string{frontendOnCompose: c.Frontend}, c.volume)
